@@ -1,0 +1,74 @@
+// Package wsman is the lab node's WS-Management endpoint: the HTTP(S) listener,
+// Basic and NTLM authentication (with NTLM message sealing over plain HTTP, as a
+// Windows WinRM service requires when AllowUnencrypted is false), and the
+// Windows remote shell resource (cmd).
+package wsman
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// Executor runs one command of a shell to completion.
+type Executor interface {
+	// Run runs cmd, writing its output as it is produced (the writers are safe
+	// for the duration of Run) and reading Stdin, and returns the exit code.
+	// ctx is cancelled when the command is signalled (terminate, ctrl_c) or its
+	// shell is deleted or expires.
+	Run(ctx context.Context, cmd Command) int
+}
+
+// Command is one rsp:Command request in a shell.
+type Command struct {
+	// User is the authenticated account as the client named it, e.g. `Administrator`
+	// or `LAB\Administrator`.
+	User    string
+	ShellID string
+	// Line is the rsp:Command text followed by each rsp:Arguments, joined with
+	// single spaces: the command line cmd.exe receives.
+	Line             string
+	WorkingDirectory string            // from the shell's WorkingDirectory, may be empty
+	Env              map[string]string // from the shell's Environment, may be nil
+	Stdin            io.Reader         // rsp:Send data; EOF after End="true"
+	Stdout, Stderr   io.Writer
+}
+
+// Accounts verifies credentials.
+type Accounts interface {
+	// Password returns the password of an account so Basic and NTLMv2 can be
+	// verified. user is the bare account name (no domain), case-insensitive;
+	// domain is what the client sent (may be empty) and must match the
+	// account's domain or the node's name when not empty.
+	Password(user, domain string) (string, bool)
+}
+
+// HTTPFault is a fault injected into one HTTP request of a node.
+type HTTPFault struct {
+	// Kind is "http500" (answer 500 with a wsman:InternalError SOAP fault),
+	// "delay" (wait Delay before handling), or "drop" (hijack the connection
+	// and close it before the whole response is written).
+	Kind  string
+	Delay time.Duration
+}
+
+// Faults is consulted once per authenticated request.
+type Faults interface {
+	NextHTTPFault() *HTTPFault
+}
+
+// Config configures one node's endpoint.
+type Config struct {
+	NodeName string // NetBIOS name, used in the NTLM challenge's target info
+	Domain   string // NetBIOS domain name for the NTLM challenge
+	Executor Executor
+	Accounts Accounts
+	Faults   Faults // may be nil
+
+	// AllowUnencrypted mirrors WinRM's AllowUnencrypted: when false (the
+	// Windows default), plain HTTP only accepts NTLM-sealed messages.
+	AllowUnencrypted bool
+	MaxShellsPerUser int           // default 30 (Windows' default)
+	IdleTimeout      time.Duration // idle shells expire after it; default 15 min
+	MaxEnvelopeSize  int           // bytes; default 153600 (MaxEnvelopeSizekb 150)
+}

@@ -1,0 +1,55 @@
+// Package winrm is the provider's transport to a node: masterzen/winrm behind a
+// small Runner interface, with shell reuse, a bound on concurrent commands per
+// node, retries of read-only commands, and counters.
+package winrm
+
+import (
+	"context"
+	"time"
+)
+
+// Result is what one command printed and its exit code (%ERRORLEVEL%).
+type Result struct {
+	Stdout   string
+	Stderr   string
+	ExitCode int
+}
+
+// Runner runs cmd.exe command lines on one node.
+type Runner interface {
+	// Run runs line in the node's cmd shell. readOnly commands (queries) are
+	// retried with backoff on transport errors; others never are, since a
+	// mutating command may have run before the transport failed. A non-zero
+	// exit code is not an error: err is only for transport and protocol failures.
+	Run(ctx context.Context, line string, readOnly bool) (Result, error)
+	// Node is the NetBIOS name the runner talks to.
+	Node() string
+}
+
+// Config is one node's connection settings.
+type Config struct {
+	Node             string // NetBIOS name, for messages
+	Host             string
+	Port             int
+	HTTPS            bool
+	Insecure         bool   // skip TLS verification
+	CACert           []byte // PEM; nil = system roots
+	TLSServerName    string
+	Auth             string // "ntlm" (default) or "basic"
+	Username         string
+	Password         string
+	AllowUnencrypted bool // Basic over plain HTTP is refused without it
+	OperationTimeout time.Duration
+	MaxConcurrent    int  // commands at once on this node; default 2
+	ReuseShell       bool // keep one shell open across commands (default in the provider: true)
+	// RetryBackoff is the first backoff of read-only retries (default 500ms), doubling, 4 tries.
+	RetryBackoff time.Duration
+}
+
+// Stats are counters for benchmarks and tests.
+type Stats struct {
+	HTTPRequests int64
+	ShellsOpened int64
+	Commands     int64
+	Retries      int64
+}
