@@ -1,0 +1,234 @@
+package wsman
+
+import (
+	"crypto/subtle"
+	"encoding/base64"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// connState is what NTLM remembers about one TCP connection: NTLM
+// authenticates the connection, not the request ([MS-NTHT] 2.1).
+type connState struct {
+	mu       sync.Mutex
+	acceptor *ntlmServer
+	user     string       // set once an AUTHENTICATE verified
+	seal     *sealSession // set when sealing was negotiated
+	lastUsed time.Time
+}
+
+// conns tracks NTLM state per remote address (one per TCP connection).
+type conns struct {
+	mu sync.Mutex
+	m  map[string]*connState
+}
+
+// staleConn is how long an idle connection's NTLM state is kept when the
+// server does not report closed connections (a server built without Listen).
+const staleConn = time.Hour
+
+func (c *conns) get(addr string) *connState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]*connState{}
+	}
+	now := time.Now()
+	st, ok := c.m[addr]
+	if !ok {
+		for k, v := range c.m {
+			if now.Sub(v.lastUsed) > staleConn {
+				delete(c.m, k)
+			}
+		}
+		st = &connState{}
+		c.m[addr] = st
+	}
+	st.lastUsed = now
+	return st
+}
+
+func (c *conns) forget(addr string) {
+	c.mu.Lock()
+	delete(c.m, addr)
+	c.mu.Unlock()
+}
+
+// authResult is an authenticated request, its SOAP body in clear, and the
+// session to seal the answer with (nil for a clear answer).
+type authResult struct {
+	user string
+	body []byte
+	seal *sealSession
+	conn *connState
+}
+
+// challenge answers 401 with the schemes a Windows WinRM service offers.
+func challenge(w http.ResponseWriter) {
+	w.Header().Add("WWW-Authenticate", "Negotiate")
+	w.Header().Add("WWW-Authenticate", "NTLM")
+	w.Header().Add("WWW-Authenticate", `Basic realm="WSMAN"`)
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusUnauthorized)
+}
+
+// denied is the bare 401 for wrong credentials or a refused scheme.
+func denied(w http.ResponseWriter) {
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusUnauthorized)
+}
+
+// authenticate runs the authentication of one request. It answers the
+// request itself (401, 200 for the empty NTLM handshake POST, 400) and
+// returns nil when there is nothing more to do.
+func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, body []byte) *authResult {
+	secure := r.TLS != nil
+	clearAllowed := secure || h.cfg.AllowUnencrypted
+	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	token = strings.TrimSpace(token)
+	switch strings.ToLower(scheme) {
+	case "basic":
+		if !clearAllowed {
+			denied(w)
+			return nil
+		}
+		user, ok := h.checkBasic(token)
+		if !ok {
+			denied(w)
+			return nil
+		}
+		return &authResult{user: user, body: body}
+	case "negotiate", "ntlm":
+		return h.authenticateNTLM(w, r, scheme, token, body, clearAllowed)
+	case "":
+		st := h.conns.get(r.RemoteAddr)
+		st.mu.Lock()
+		user := st.user
+		st.mu.Unlock()
+		if user == "" {
+			challenge(w)
+			return nil
+		}
+		return h.connBody(w, r, st, user, body, clearAllowed)
+	default:
+		challenge(w)
+		return nil
+	}
+}
+
+func (h *Handler) checkBasic(token string) (string, bool) {
+	raw, err := base64.StdEncoding.DecodeString(token)
+	if err != nil {
+		return "", false
+	}
+	name, password, ok := strings.Cut(string(raw), ":")
+	if !ok || name == "" || h.cfg.Accounts == nil {
+		return "", false
+	}
+	user, domain := splitUser(name)
+	want, ok := h.cfg.Accounts.Password(user, domain)
+	if !ok || subtle.ConstantTimeCompare([]byte(want), []byte(password)) != 1 {
+		return "", false
+	}
+	return name, true
+}
+
+// splitUser splits `DOMAIN\user` and `user@domain` into user and domain.
+func splitUser(name string) (user, domain string) {
+	if d, u, ok := strings.Cut(name, `\`); ok {
+		return u, d
+	}
+	if u, d, ok := strings.Cut(name, "@"); ok {
+		return u, d
+	}
+	return name, ""
+}
+
+func (h *Handler) authenticateNTLM(w http.ResponseWriter, r *http.Request, scheme, token string, body []byte, clearAllowed bool) *authResult {
+	raw, err := base64.StdEncoding.DecodeString(token)
+	if err != nil {
+		denied(w)
+		return nil
+	}
+	st := h.conns.get(r.RemoteAddr)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	switch ntlmMessageType(raw) {
+	case 1:
+		// A new NEGOTIATE restarts authentication on this connection.
+		st.user, st.seal = "", nil
+		st.acceptor = &ntlmServer{nodeName: h.cfg.NodeName, domain: h.cfg.Domain, accounts: h.cfg.Accounts}
+		msg, err := st.acceptor.Challenge(raw)
+		if err != nil {
+			denied(w)
+			return nil
+		}
+		w.Header().Set("WWW-Authenticate", scheme+" "+base64.StdEncoding.EncodeToString(msg))
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(http.StatusUnauthorized)
+		return nil
+	case 3:
+		if st.acceptor == nil {
+			denied(w)
+			return nil
+		}
+		res, err := st.acceptor.Authenticate(raw)
+		st.acceptor = nil
+		if err != nil {
+			denied(w)
+			return nil
+		}
+		st.user = res.User
+		if res.Domain != "" {
+			st.user = res.Domain + `\` + res.User
+		}
+		st.seal = nil
+		if res.Flags&flagSeal != 0 {
+			if seal, err := newServerSeal(res.Flags, res.ExportedSessionKey); err == nil {
+				st.seal = seal
+			}
+		}
+		if len(body) == 0 {
+			// The empty POST that sealing clients authenticate with.
+			w.Header().Set("Content-Length", "0")
+			w.WriteHeader(http.StatusOK)
+			return nil
+		}
+		if !clearAllowed {
+			denied(w)
+			return nil
+		}
+		return &authResult{user: st.user, body: body, conn: st}
+	default:
+		denied(w)
+		return nil
+	}
+}
+
+// connBody accepts a request on an NTLM-authenticated connection: sealed, or
+// in clear where clear traffic is allowed.
+func (h *Handler) connBody(w http.ResponseWriter, r *http.Request, st *connState, user string, body []byte, clearAllowed bool) *authResult {
+	if strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "multipart/encrypted") {
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		if st.seal == nil {
+			denied(w)
+			return nil
+		}
+		plain, err := st.seal.unwrapEncrypted(body)
+		if err != nil {
+			http.Error(w, "", http.StatusBadRequest)
+			return nil
+		}
+		return &authResult{user: user, body: plain, seal: st.seal, conn: st}
+	}
+	if !clearAllowed {
+		// Not sealed where sealing is required: authenticate again, which is
+		// also how a sealing client starts each message exchange.
+		challenge(w)
+		return nil
+	}
+	return &authResult{user: user, body: body, conn: st}
+}
