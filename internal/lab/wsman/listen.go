@@ -20,6 +20,7 @@ type Endpoint struct {
 	httpAddr  string // resolved host:port, "" when not served
 	httpsAddr string
 	servers   []*http.Server
+	listeners []net.Listener
 	reachable bool
 	closed    bool
 }
@@ -109,6 +110,7 @@ func (e *Endpoint) SetReachable(reachable bool) error {
 			ln = tls.NewListener(ln, e.tlsConf)
 		}
 		e.servers = append(e.servers, srv)
+		e.listeners = append(e.listeners, ln)
 		go func() { _ = srv.Serve(ln) }()
 	}
 	e.reachable = true
@@ -135,10 +137,16 @@ func (e *Endpoint) newServer() *http.Server {
 }
 
 func (e *Endpoint) stop() {
+	// Close the listeners here too: a server whose Serve has not started yet
+	// would leave its listener open, and clients would be reset instead of
+	// refused.
+	for _, ln := range e.listeners {
+		_ = ln.Close()
+	}
 	for _, srv := range e.servers {
 		_ = srv.Close()
 	}
-	e.servers = nil
+	e.servers, e.listeners = nil, nil
 	e.reachable = false
 }
 
