@@ -1,0 +1,401 @@
+package cmdshell
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/winfs"
+)
+
+// ExitCtrlC is the exit code of a command line interrupted by cancellation,
+// STATUS_CONTROL_C_EXIT, which is what Windows reports for a cmd.exe stopped
+// with Ctrl+C.
+const ExitCtrlC = -1073741510
+
+// ExitNotRecognized is %ERRORLEVEL% after an unknown command.
+const ExitNotRecognized = 9009
+
+// EnvLister is an optional interface of a Host that can enumerate its
+// environment; `set` with no or a partial name lists variables through it.
+type EnvLister interface {
+	// Environ returns "NAME=value" entries sorted case-insensitively by name.
+	Environ() []string
+}
+
+// DirLister is an optional interface of an FS that can list a folder; del with
+// wildcards or on a folder uses it.
+type DirLister interface {
+	List(dir string) ([]winfs.Entry, error)
+}
+
+// Run interprets one command line as `cmd.exe /c line` does and returns the
+// final %ERRORLEVEL%. Output goes to stdout and stderr with CRLF line endings;
+// nil readers and writers stand for empty input and discarded output.
+func Run(ctx context.Context, host Host, line string, stdin io.Reader, stdout, stderr io.Writer) int {
+	sh := &shell{host: host, echo: true}
+	return sh.runLine(ctx, line, streams{in: orEmpty(stdin), out: orDiscard(stdout), err: orDiscard(stderr)})
+}
+
+func orEmpty(r io.Reader) io.Reader {
+	if r == nil {
+		return strings.NewReader("")
+	}
+	return r
+}
+
+func orDiscard(w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return w
+}
+
+type streams struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+// shell is the state of one cmd.exe process.
+type shell struct {
+	host       Host
+	errorlevel int
+	echo       bool
+	exited     bool // EXIT ran: nothing more runs in this process
+}
+
+// runLine runs phase 1 and 2 over the line, then executes it.
+func (sh *shell) runLine(ctx context.Context, line string, st streams) int {
+	expanded := expandPercent(line, sh.lookup)
+	tree, err := parse(expanded)
+	if err != nil {
+		var se *syntaxError
+		errors.As(err, &se)
+		fmt.Fprint(st.err, se.msg+"\r\n")
+		sh.errorlevel = se.code
+		return sh.errorlevel
+	}
+	sh.exec(ctx, tree, st)
+	return sh.errorlevel
+}
+
+// lookup resolves a variable for expansion; the dynamic variables apply only
+// when no real variable of that name exists, as in cmd. Empty values count as
+// undefined: cmd cannot hold an empty variable.
+func (sh *shell) lookup(name string) (string, bool) {
+	if v, ok := sh.host.Getenv(name); ok && v != "" {
+		return v, true
+	}
+	switch strings.ToUpper(name) {
+	case "ERRORLEVEL":
+		return strconv.Itoa(sh.errorlevel), true
+	case "CD":
+		return sh.host.Dir(), true
+	case "RANDOM":
+		return strconv.Itoa(rand.IntN(32768)), true
+	case "CMDEXTVERSION":
+		return "2", true
+	}
+	return "", false
+}
+
+// exec runs a node and returns its exit code (for && and ||); %ERRORLEVEL% is
+// kept in sh.errorlevel, which not every internal command changes.
+func (sh *shell) exec(ctx context.Context, n node, st streams) int {
+	if sh.exited {
+		return sh.errorlevel
+	}
+	switch n := n.(type) {
+	case nil:
+		return 0
+	case *opNode:
+		return sh.execOp(ctx, n, st)
+	case *blockNode:
+		sio, code, ok := sh.redirect(n.redirs, st)
+		if !ok {
+			return code
+		}
+		return sh.exec(ctx, n.body, sio)
+	case *ifNode:
+		return sh.execIf(ctx, n, st)
+	case *cmdNode:
+		return sh.execCommand(ctx, n, st)
+	}
+	panic(fmt.Sprintf("cmdshell: unknown node %T", n))
+}
+
+func (sh *shell) execOp(ctx context.Context, n *opNode, st streams) int {
+	switch n.op {
+	case "&":
+		sh.exec(ctx, n.left, st)
+		return sh.exec(ctx, n.right, st)
+	case "&&":
+		if code := sh.exec(ctx, n.left, st); code != 0 {
+			return code
+		}
+		return sh.exec(ctx, n.right, st)
+	case "||":
+		if code := sh.exec(ctx, n.left, st); code == 0 {
+			return code
+		}
+		return sh.exec(ctx, n.right, st)
+	}
+	// "|": cmd runs each side in a child cmd.exe at the same time; here the
+	// children run one after the other through a buffer, which gives the same
+	// bytes for the lab's tools. Like real children, they keep their SET, CD
+	// and EXIT to themselves.
+	var buf bytes.Buffer
+	left := &shell{host: newChildHost(sh.host), echo: sh.echo, errorlevel: sh.errorlevel}
+	left.exec(ctx, n.left, streams{in: st.in, out: &buf, err: st.err})
+	if ctx.Err() != nil {
+		sh.exited = true
+		return sh.setLevel(ExitCtrlC)
+	}
+	right := &shell{host: newChildHost(sh.host), echo: sh.echo, errorlevel: sh.errorlevel}
+	right.exec(ctx, n.right, streams{in: &buf, out: st.out, err: st.err})
+	return sh.setLevel(right.errorlevel)
+}
+
+func (sh *shell) execIf(ctx context.Context, n *ifNode, st streams) int {
+	var cond bool
+	switch n.kind {
+	case "exist":
+		_, err := sh.host.FS().Stat(sh.abs(unquote(n.a)))
+		cond = err == nil
+	case "errorlevel":
+		level, err := strconv.Atoi(n.a)
+		if err != nil {
+			fmt.Fprint(st.err, "The syntax of the command is incorrect.\r\n")
+			sh.errorlevel = 1
+			return 1
+		}
+		cond = sh.errorlevel >= level
+	case "defined":
+		v, ok := sh.host.Getenv(n.a)
+		cond = ok && v != ""
+	default:
+		cond = compare(n.a, n.b, n.cmpOp, n.ignoreCase)
+	}
+	if cond != n.not {
+		return sh.exec(ctx, n.then, st)
+	}
+	if n.els != nil {
+		return sh.exec(ctx, n.els, st)
+	}
+	return 0
+}
+
+// compare evaluates IF's comparisons: == always compares strings (quotes
+// included); EQU and friends compare numbers when both sides are numbers.
+func compare(a, b, op string, fold bool) bool {
+	if op == "==" {
+		if fold {
+			return strings.EqualFold(a, b)
+		}
+		return a == b
+	}
+	var c int
+	x, errA := strconv.ParseInt(a, 0, 64)
+	y, errB := strconv.ParseInt(b, 0, 64)
+	switch {
+	case errA == nil && errB == nil:
+		c = cmpInt(x, y)
+	case fold:
+		c = strings.Compare(strings.ToLower(a), strings.ToLower(b))
+	default:
+		c = strings.Compare(a, b)
+	}
+	switch op {
+	case "EQU":
+		return c == 0
+	case "NEQ":
+		return c != 0
+	case "LSS":
+		return c < 0
+	case "LEQ":
+		return c <= 0
+	case "GTR":
+		return c > 0
+	}
+	return c >= 0 // GEQ
+}
+
+func cmpInt(x, y int64) int {
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
+}
+
+func (sh *shell) execCommand(ctx context.Context, n *cmdNode, st streams) int {
+	if ctx.Err() != nil {
+		sh.exited = true
+		sh.errorlevel = ExitCtrlC
+		return ExitCtrlC
+	}
+	line := strings.TrimLeft(n.tail, " \t")
+	sio, code, ok := sh.redirect(n.redirs, st)
+	if !ok {
+		if n.name != "" {
+			sh.host.CommandDone(n.name, line, code)
+		}
+		return code
+	}
+	if n.typed == "" {
+		return 0 // only redirections: the files are created, nothing runs
+	}
+	if n.internal != "" {
+		code = sh.builtin(ctx, n, sio)
+	} else {
+		code = sh.external(ctx, n, line, sio)
+	}
+	sh.host.CommandDone(n.name, line, code)
+	return code
+}
+
+func (sh *shell) external(ctx context.Context, n *cmdNode, line string, st streams) int {
+	base := strings.ToLower(n.name[strings.LastIndexAny(n.name, `\/`)+1:])
+	switch {
+	case base == "cmd" || base == "cmd.exe":
+		return sh.setLevel(sh.cmd(ctx, n.tail, st))
+	case len(n.name) == 2 && n.name[1] == ':' && line == "":
+		return sh.setLevel(sh.changeDrive(n.name, st))
+	}
+	prog, found := sh.host.LookupProgram(n.name)
+	if !found {
+		fmt.Fprintf(st.err, "'%s' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n", n.typed)
+		return sh.setLevel(ExitNotRecognized)
+	}
+	proc := &Proc{Name: n.name, Line: line, Args: SplitArgs(line), Stdin: st.in, Stdout: st.out, Stderr: st.err, Host: sh.host}
+	return sh.setLevel(prog(ctx, proc))
+}
+
+func (sh *shell) setLevel(code int) int {
+	sh.errorlevel = code
+	return code
+}
+
+// changeDrive runs `D:`. The lab keeps no current folder per drive, so the new
+// current folder is the drive's root.
+func (sh *shell) changeDrive(drive string, st streams) int {
+	root := strings.ToUpper(drive) + `\`
+	if isDir, err := sh.host.FS().Stat(root); err != nil || !isDir {
+		fmt.Fprint(st.err, "The system cannot find the drive specified.\r\n")
+		return 1
+	}
+	sh.host.SetDir(root)
+	return 0
+}
+
+// abs resolves a path typed on the command line against the current folder.
+func (sh *shell) abs(p string) string {
+	return winfs.Abs(sh.host.Dir(), p)
+}
+
+// isNul reports cmd's null device names.
+func isNul(p string) bool {
+	base := strings.ToLower(strings.TrimRight(p[strings.LastIndexAny(p, `\/:`)+1:], ": "))
+	if i := strings.IndexByte(base, '.'); i >= 0 {
+		base = base[:i] // nul.txt is still the null device
+	}
+	return base == "nul" || strings.EqualFold(strings.TrimRight(p, ":"), "nul")
+}
+
+// redirect applies redirections in order (so `>f 2>&1` sends both to f and
+// `2>&1 >f` only stdout). It reports ok=false, with the message printed and the
+// exit code, when a file cannot be opened; the command then does not run.
+func (sh *shell) redirect(rs []redirect, st streams) (streams, int, bool) {
+	if len(rs) == 0 {
+		return st, 0, true
+	}
+	fds := map[int]any{0: st.in, 1: st.out, 2: st.err}
+	fsys := sh.host.FS()
+	for _, r := range rs {
+		switch {
+		case r.dupFd >= 0:
+			if fds[r.dupFd] == nil {
+				fmt.Fprint(st.err, "The handle could not be duplicated\r\nduring redirection of handle "+strconv.Itoa(r.fd)+".\r\n")
+				return st, sh.setLevel(1), false
+			}
+			fds[r.fd] = fds[r.dupFd]
+		case isNul(r.path):
+			if r.input {
+				fds[r.fd] = strings.NewReader("")
+			} else {
+				fds[r.fd] = discard{}
+			}
+		case r.input:
+			data, err := fsys.ReadFile(sh.abs(r.path))
+			if err != nil {
+				fmt.Fprint(st.err, fsMessage(err, false)+"\r\n")
+				return st, sh.setLevel(1), false
+			}
+			fds[r.fd] = bytes.NewReader(data)
+		default:
+			path := sh.abs(r.path)
+			if err := fsys.WriteFile(path, nil, r.append); err != nil {
+				fmt.Fprint(st.err, fsMessage(err, true)+"\r\n")
+				return st, sh.setLevel(1), false
+			}
+			fds[r.fd] = &fileWriter{fs: fsys, path: path}
+		}
+	}
+	out := st
+	if r, ok := fds[0].(io.Reader); ok {
+		out.in = r
+	}
+	if w, ok := fds[1].(io.Writer); ok {
+		out.out = w
+	}
+	if w, ok := fds[2].(io.Writer); ok {
+		out.err = w
+	}
+	return out, 0, true
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// fileWriter appends each write to a file, so output lands as the command runs.
+type fileWriter struct {
+	fs   FS
+	path string
+}
+
+func (w *fileWriter) Write(p []byte) (int, error) {
+	if err := w.fs.WriteFile(w.path, p, true); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// fsMessage maps a file system error to cmd's text. Paths that miss a folder
+// and paths that miss the last name read the same for writes.
+func fsMessage(err error, forWrite bool) string {
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		return "Access is denied."
+	case errors.Is(err, winfs.ErrInvalidPath):
+		return "The filename, directory name, or volume label syntax is incorrect."
+	case errors.Is(err, fs.ErrNotExist) && forWrite:
+		return "The system cannot find the path specified."
+	case errors.Is(err, fs.ErrNotExist):
+		return "The system cannot find the file specified."
+	case errors.Is(err, fs.ErrExist):
+		return "Cannot create a file when that file already exists."
+	}
+	return "The system cannot find the path specified."
+}
+
+// unquote removes every double quote, as cmd does with file names.
+func unquote(s string) string { return strings.ReplaceAll(s, `"`, "") }
