@@ -1,0 +1,121 @@
+package world
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/winfs"
+)
+
+const currentVersionKey = `HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion`
+
+// Option Pack registry locations (see FORMATS.md: plausible, unconfirmed).
+const (
+	inetStpKey       = `HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\InetStp`
+	subcomponentsKey = `HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Setup\OC Manager\Subcomponents`
+)
+
+// systemFolders exist on every node.
+var systemFolders = []string{
+	`C:\TEMP`,
+	`C:\WINNT\system32\drivers\etc`,
+	`C:\WINNT\system32\config`,
+	`C:\WINNT\cluster`,
+	`C:\WINNT\Profiles\Default User`,
+	`C:\WINNT\Profiles\All Users`,
+}
+
+func (w *World) newNode(id int, spec NodeSpec) (*node, error) {
+	n := &node{
+		name: strings.ToUpper(spec.Name), id: id,
+		osVersion: orDefault(spec.OSVersion, "4.0"), build: orDefault(spec.Build, "1381"), csd: spec.CSDVersion,
+		status: orDefault(spec.Status, nodeUp), services: map[string]*service{},
+		reg: newRegistry(), fs: winfs.New(), optionPack: spec.OptionPack, msdtc: orDefault(spec.MSDTC, "standalone"),
+	}
+	n.reg.setString(currentVersionKey, "CurrentVersion", n.osVersion)
+	n.reg.setString(currentVersionKey, "CurrentBuildNumber", n.build)
+	n.reg.setString(currentVersionKey, "CurrentType", "Uniprocessor Free")
+	n.reg.setString(currentVersionKey, "SystemRoot", `C:\WINNT`)
+	if n.csd != "" {
+		n.reg.setString(currentVersionKey, "CSDVersion", n.csd)
+	}
+	n.reg.setString(`HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\ComputerName\ComputerName`, "ComputerName", n.name)
+	for _, s := range baseServices() {
+		n.applyServiceSpec(s)
+	}
+	if op := spec.OptionPack; op.Installed {
+		for _, s := range iisServices(op.Components, op.Corrupt) {
+			n.applyServiceSpec(s)
+		}
+		n.reg.setDWord(inetStpKey, "MajorVersion", 4)
+		n.reg.setDWord(inetStpKey, "MinorVersion", 0)
+		n.reg.setString(inetStpKey, "InstallPath", `C:\WINNT\System32\inetsrv`)
+		n.reg.setString(inetStpKey, "PathWWWRoot", `C:\InetPub\wwwroot`)
+		for _, c := range op.Components {
+			n.reg.setDWord(subcomponentsKey, c, 1)
+		}
+	}
+	for _, s := range spec.Services {
+		n.applyServiceSpec(s)
+	}
+	if n.status != nodeUp {
+		for _, s := range n.services {
+			s.state = svcStopped
+		}
+	}
+	for _, r := range spec.Registry {
+		key, _ := parseRegKey(r.Key)
+		if r.Name == "" && r.Type == "" {
+			n.reg.ensureKey(key)
+			continue
+		}
+		v, err := decodeRegValue(r.Type, r.Value)
+		if err != nil {
+			return nil, err
+		}
+		v.Name = r.Name
+		n.reg.set(key, v)
+	}
+	for _, dir := range systemFolders {
+		if err := n.fs.Mkdir(dir); err != nil {
+			return nil, err
+		}
+	}
+	if n.optionPack.Installed {
+		for _, dir := range []string{`C:\WINNT\System32\inetsrv`, `C:\InetPub\wwwroot`, `C:\InetPub\ftproot`} {
+			if err := n.fs.Mkdir(dir); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, t := range toolFiles {
+		if err := writeFileMkdir(n.fs, t.path, "MZ emulated "+t.path); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range spec.Files {
+		if err := writeFileMkdir(n.fs, f.Path, f.Content); err != nil {
+			return nil, fmt.Errorf("file %s: %w", f.Path, err)
+		}
+	}
+	return n, nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// writeFileMkdir writes a file, creating its folder first.
+func writeFileMkdir(f *winfs.FS, path, content string) error {
+	if i := strings.LastIndex(path, `\`); i > 2 {
+		if err := f.Mkdir(path[:i]); err != nil && !errors.Is(err, fs.ErrExist) {
+			return err
+		}
+	}
+	return f.WriteFile(path, []byte(content), false)
+}

@@ -1,0 +1,113 @@
+package world
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/cmdshell"
+)
+
+const (
+	regNotFound      = "ERROR: The system was unable to find the specified registry key or value."
+	regNetworkPath   = "ERROR: The network path was not found."
+	regInvalidSyntax = "ERROR: Invalid syntax.\r\nType \"REG QUERY /?\" for usage."
+)
+
+// runReg is reg.exe's query verb: `reg query KEY [/v NAME | /ve] [/s]`, KEY
+// optionally on another node (`\\NODE2\HKLM\...`).
+func runReg(ctx context.Context, h *host, p *cmdshell.Proc) int {
+	var out bytes.Buffer
+	h.w.lock()
+	code, errText := regLocked(h, p.Args, &out)
+	h.w.unlock()
+	p.Stdout.Write(out.Bytes())
+	if errText != "" {
+		fmt.Fprintf(p.Stderr, "%s\r\n", errText)
+	}
+	return code
+}
+
+func regLocked(h *host, args []string, out io.Writer) (int, string) {
+	if len(args) < 2 || !strings.EqualFold(args[0], "query") {
+		return 1, regInvalidSyntax
+	}
+	n, keyArg := h.n, args[1]
+	if strings.HasPrefix(keyArg, `\\`) {
+		machine, rest, _ := strings.Cut(keyArg[2:], `\`)
+		n, keyArg = h.w.node(machine), rest
+		if n == nil || !h.w.reachableLocked(n) {
+			return 1, regNetworkPath
+		}
+	}
+	var value *string
+	recurse := false
+	for i := 2; i < len(args); i++ {
+		switch strings.ToLower(args[i]) {
+		case "/v":
+			if i+1 >= len(args) || value != nil {
+				return 1, regInvalidSyntax
+			}
+			i++
+			value = &args[i]
+		case "/ve":
+			if value != nil {
+				return 1, regInvalidSyntax
+			}
+			empty := ""
+			value = &empty
+		case "/s":
+			recurse = true
+		default:
+			return 1, regInvalidSyntax
+		}
+	}
+	path, err := parseRegKey(keyArg)
+	if err != nil {
+		return 1, regInvalidSyntax
+	}
+	k, ok := n.reg.key(path)
+	if !ok {
+		return 1, regNotFound
+	}
+	if value != nil {
+		v, ok := k.value(*value)
+		if !ok {
+			return 1, regNotFound
+		}
+		fmt.Fprintf(out, "\r\n%s\r\n", k.path)
+		regValueRow(out, v)
+		io.WriteString(out, "\r\n")
+		return 0, ""
+	}
+	regKeyBlock(out, n.reg, k, recurse)
+	return 0, ""
+}
+
+// regKeyBlock prints a key: a blank line, its full name, its values, a blank
+// line, then its subkeys (their full names, or whole blocks with /s).
+func regKeyBlock(out io.Writer, r *registry, k *regKey, recurse bool) {
+	fmt.Fprintf(out, "\r\n%s\r\n", k.path)
+	for _, v := range k.values {
+		regValueRow(out, v)
+	}
+	io.WriteString(out, "\r\n")
+	for _, sub := range r.subkeys(k.path) {
+		if recurse {
+			sk, _ := r.key(sub)
+			regKeyBlock(out, r, sk, true)
+		} else {
+			fmt.Fprintf(out, "%s\r\n", sub)
+		}
+	}
+}
+
+func regValueRow(out io.Writer, v *regValue) {
+	name := v.Name
+	if name == "" {
+		name = "(Default)"
+	}
+	fmt.Fprintf(out, "    %s    %s    %s\r\n", name, v.Type, v.text())
+}

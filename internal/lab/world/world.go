@@ -1,0 +1,411 @@
+package world
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/winfs"
+)
+
+var _ API = (*World)(nil)
+
+// Node statuses.
+const (
+	nodeUp        = "up"
+	nodeRebooting = "rebooting"
+	nodeDown      = "down"
+)
+
+// defaultRebootSeconds is a reboot of an NT 4.0 server on hardware.
+const defaultRebootSeconds = 120
+
+// World is the lab's state. Every exported method takes w.mu; tools call them
+// and never hold the lock while writing output, so a tool blocked on a slow
+// reader can't stall the world. Reachability callbacks run after the lock is
+// released, so they may call back into the World.
+type World struct {
+	mu        sync.Mutex
+	sc        *Scenario
+	now       func() time.Time
+	scale     float64
+	nodes     []*node
+	cluster   *cluster
+	tools     map[string]toolFunc
+	commands  []CommandRecord
+	incidents []Incident
+	seq       int
+	faults    []*faultState
+
+	events    []*event
+	eventSeq  int
+	timers    []*time.Timer
+	closed    bool
+	reachFns  []func(node string, reachable bool)
+	notes     []reachNote
+	lastReach map[string]bool
+}
+
+type reachNote struct {
+	node      string
+	reachable bool
+}
+
+// event is a state change due at an emulated instant (a service transition,
+// the end of a reboot). Events run lazily at the next locked access after
+// their time, and a real timer makes sure one such access happens on time:
+// tests with an injected clock see exactly the events their clock has reached.
+type event struct {
+	due time.Time
+	seq int
+	fn  func()
+}
+
+// node is one machine.
+type node struct {
+	name       string
+	id         int
+	osVersion  string
+	build      string
+	csd        string
+	status     string
+	services   map[string]*service // by lower-case name
+	svcOrder   []string
+	reg        *registry
+	fs         *winfs.FS
+	optionPack OptionPackSpec
+	msdtc      string
+	slowReboot float64 // emulated seconds of the next reboot, from a slow_reboot fault
+}
+
+// New builds a world from a validated scenario.
+func New(sc *Scenario, opts Options) (*World, error) {
+	if err := sc.Validate(); err != nil {
+		return nil, fmt.Errorf("scenario %q: %w", sc.Name, err)
+	}
+	w := &World{sc: sc, now: opts.Now, scale: opts.TimeScale, tools: map[string]toolFunc{}, lastReach: map[string]bool{}}
+	if w.now == nil {
+		w.now = time.Now
+	}
+	if w.scale == 0 {
+		w.scale = sc.TimeScale
+	}
+	if w.scale == 0 {
+		w.scale = 0.001
+	}
+	w.registerTools()
+	for i, spec := range sc.Nodes {
+		n, err := w.newNode(i+1, spec)
+		if err != nil {
+			return nil, fmt.Errorf("node %s: %w", spec.Name, err)
+		}
+		w.nodes = append(w.nodes, n)
+	}
+	c, err := newCluster(w, sc.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	w.cluster = c
+	for _, n := range w.nodes {
+		w.lastReach[n.name] = n.status == nodeUp
+	}
+	return w, nil
+}
+
+// lock takes the world's lock and runs every event that is due.
+func (w *World) lock() {
+	w.mu.Lock()
+	w.runDue()
+}
+
+// unlock releases the lock, then reports reachability changes.
+func (w *World) unlock() {
+	w.collectReachability()
+	notes, fns := w.notes, w.reachFns
+	w.notes = nil
+	w.mu.Unlock()
+	for _, n := range notes {
+		for _, f := range fns {
+			f(n.node, n.reachable)
+		}
+	}
+}
+
+func (w *World) runDue() {
+	for {
+		now := w.now()
+		best := -1
+		for i, e := range w.events {
+			if !e.due.After(now) && (best < 0 || e.due.Before(w.events[best].due) || e.due.Equal(w.events[best].due) && e.seq < w.events[best].seq) {
+				best = i
+			}
+		}
+		if best < 0 {
+			return
+		}
+		e := w.events[best]
+		w.events = append(w.events[:best], w.events[best+1:]...)
+		e.fn()
+	}
+}
+
+// scaled converts an emulated duration into lab time.
+func (w *World) scaled(d time.Duration) time.Duration {
+	return time.Duration(float64(d) * w.scale)
+}
+
+// after schedules fn (run under the lock) once emulated duration d has passed.
+func (w *World) after(d time.Duration, fn func()) {
+	real := w.scaled(d)
+	w.eventSeq++
+	w.events = append(w.events, &event{due: w.now().Add(real), seq: w.eventSeq, fn: fn})
+	if w.closed {
+		return
+	}
+	t := time.AfterFunc(real, func() {
+		w.lock()
+		w.unlock()
+	})
+	w.timers = append(w.timers, t)
+}
+
+// collectReachability queues a note for every node whose reachability changed.
+func (w *World) collectReachability() {
+	for _, n := range w.nodes {
+		r := w.reachableLocked(n)
+		if r != w.lastReach[n.name] {
+			w.lastReach[n.name] = r
+			w.notes = append(w.notes, reachNote{n.name, r})
+		}
+	}
+}
+
+func (w *World) node(name string) *node {
+	for _, n := range w.nodes {
+		if strings.EqualFold(n.name, name) {
+			return n
+		}
+	}
+	return nil
+}
+
+// NodeNames lists the nodes in scenario order.
+func (w *World) NodeNames() []string {
+	names := make([]string, len(w.nodes))
+	for i, n := range w.nodes {
+		names[i] = n.name
+	}
+	return names
+}
+
+// Domain is the lab's NetBIOS domain.
+func (w *World) Domain() string { return w.sc.Domain }
+
+// Scenario is the scenario the world was built from.
+func (w *World) Scenario() *Scenario { return w.sc }
+
+// Password returns the password of a domain account (domain = the lab's
+// domain) or of a local account of node (domain = the node's name or empty).
+func (w *World) Password(node, user, domain string) (string, bool) {
+	local := domain == "" || strings.EqualFold(domain, node) || domain == "."
+	for _, a := range w.sc.Accounts {
+		if !strings.EqualFold(a.User, user) {
+			continue
+		}
+		if a.Node == "" && (strings.EqualFold(domain, w.sc.Domain) || domain == "") {
+			return a.Password, true
+		}
+		if a.Node != "" && local && strings.EqualFold(a.Node, node) {
+			return a.Password, true
+		}
+	}
+	return "", false
+}
+
+// Reachable reports whether node's endpoint should accept connections.
+func (w *World) Reachable(node string) bool {
+	w.lock()
+	defer w.unlock()
+	n := w.node(node)
+	return n != nil && w.reachableLocked(n)
+}
+
+func (w *World) reachableLocked(n *node) bool {
+	if n.status != nodeUp {
+		return false
+	}
+	for _, f := range w.faults {
+		if f.Kind == "refuse" && strings.EqualFold(f.Node, n.name) {
+			return false
+		}
+	}
+	return true
+}
+
+// OnReachability registers f for reachability changes.
+func (w *World) OnReachability(f func(node string, reachable bool)) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.reachFns = append(w.reachFns, f)
+}
+
+// Commands is node's command log ("" = all nodes), in order.
+func (w *World) Commands(node string) []CommandRecord {
+	w.lock()
+	defer w.unlock()
+	var out []CommandRecord
+	for _, c := range w.commands {
+		if node == "" || strings.EqualFold(c.Node, node) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Incidents lists the safety-rule violations so far.
+func (w *World) Incidents() []Incident {
+	w.lock()
+	defer w.unlock()
+	return append([]Incident(nil), w.incidents...)
+}
+
+// Incident records a violation of DESIGN.md safety rule number rule on node:
+// what was done and what damage the world suffered for it.
+func (w *World) Incident(node string, rule int, what, damage string) {
+	w.lock()
+	defer w.unlock()
+	w.incidentLocked(node, rule, what, damage)
+}
+
+func (w *World) incidentLocked(node string, rule int, what, damage string) {
+	w.seq++
+	w.incidents = append(w.incidents, Incident{Seq: w.seq, Node: node, Rule: rule, What: what, Damage: damage, Time: w.now()})
+}
+
+// Close stops the timers of pending events; the world stays readable.
+func (w *World) Close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.closed = true
+	for _, t := range w.timers {
+		t.Stop()
+	}
+	w.timers = nil
+}
+
+// Reboot restarts node: it goes "rebooting" (unreachable, every service
+// stopped, so the cluster fails its groups over), and after the scenario's
+// reboot time (scaled) it comes back with its services started per start type.
+func (w *World) Reboot(name string) error {
+	w.lock()
+	defer w.unlock()
+	n := w.node(name)
+	if n == nil {
+		return fmt.Errorf("no node %q", name)
+	}
+	return w.rebootLocked(n)
+}
+
+func (w *World) rebootLocked(n *node) error {
+	if n.status != nodeUp {
+		return fmt.Errorf("node %s is %s", n.name, n.status)
+	}
+	secs := w.sc.RebootSeconds
+	if secs == 0 {
+		secs = defaultRebootSeconds
+	}
+	if n.slowReboot > 0 {
+		secs, n.slowReboot = n.slowReboot, 0
+	}
+	wasMember := w.clusterMember(n)
+	n.status = nodeRebooting
+	for _, key := range n.svcOrder {
+		s := n.services[key]
+		s.gen++ // cancels pending transitions
+		s.state = svcStopped
+		s.exitCode = 0
+	}
+	if wasMember {
+		w.nodeLeft(n)
+	}
+	w.after(time.Duration(secs*float64(time.Second)), func() { w.bootLocked(n) })
+	return nil
+}
+
+// bootLocked ends a reboot: services come up per start type, in dependency order.
+func (w *World) bootLocked(n *node) {
+	if n.status != nodeRebooting {
+		return
+	}
+	n.status = nodeUp
+	for _, key := range n.svcOrder {
+		s := n.services[key]
+		if s.startType == startAuto {
+			w.bootService(n, s, map[string]bool{})
+		}
+	}
+	w.servicesChanged(n)
+}
+
+// State is the whole world as JSON-friendly values.
+func (w *World) State() any {
+	w.lock()
+	defer w.unlock()
+	type svcState struct {
+		Name         string   `json:"name"`
+		DisplayName  string   `json:"display_name"`
+		State        string   `json:"state"`
+		StartType    string   `json:"start_type"`
+		Dependencies []string `json:"dependencies,omitempty"`
+	}
+	type nodeState struct {
+		Name         string                 `json:"name"`
+		Status       string                 `json:"status"`
+		Reachable    bool                   `json:"reachable"`
+		ClusterState string                 `json:"cluster_state"`
+		OSVersion    string                 `json:"os_version"`
+		Build        string                 `json:"build"`
+		CSDVersion   string                 `json:"csd_version"`
+		OptionPack   OptionPackSpec         `json:"option_pack"`
+		MSDTC        string                 `json:"msdtc"`
+		Services     []svcState             `json:"services"`
+		Registry     map[string][]*regValue `json:"registry"`
+		Drives       []string               `json:"drives"`
+	}
+	out := struct {
+		Scenario  string          `json:"scenario"`
+		Domain    string          `json:"domain"`
+		Nodes     []nodeState     `json:"nodes"`
+		Cluster   any             `json:"cluster"`
+		Commands  []CommandRecord `json:"commands"`
+		Incidents []Incident      `json:"incidents"`
+		Faults    []Fault         `json:"faults"`
+	}{Scenario: w.sc.Name, Domain: w.sc.Domain, Cluster: w.cluster.snapshot(),
+		Commands: append([]CommandRecord{}, w.commands...), Incidents: append([]Incident{}, w.incidents...)}
+	for _, f := range w.faults {
+		out.Faults = append(out.Faults, f.Fault)
+	}
+	for _, n := range w.nodes {
+		ns := nodeState{Name: n.name, Status: n.status, Reachable: w.reachableLocked(n), ClusterState: w.nodeClusterState(n),
+			OSVersion: n.osVersion, Build: n.build, CSDVersion: n.csd, OptionPack: n.optionPack, MSDTC: n.msdtc,
+			Registry: n.reg.snapshot(), Drives: n.fs.Drives()}
+		for _, key := range n.svcOrder {
+			s := n.services[key]
+			ns.Services = append(ns.Services, svcState{s.name, s.display, stateNames[s.state], startTypeWords[s.startType], s.deps})
+		}
+		out.Nodes = append(out.Nodes, ns)
+	}
+	return out
+}
+
+// sortedKeys is a small helper for deterministic iteration.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
