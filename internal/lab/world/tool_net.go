@@ -110,8 +110,8 @@ func netStart(ctx context.Context, h *host, p *cmdshell.Proc) int {
 		return netSystemErr(p.Stderr, code)
 	}
 	fmt.Fprintf(p.Stdout, "The %s service is starting.\r\n", s.display)
-	if !w.waitTransition(ctx, h.n, s) {
-		return netSystemErr(p.Stderr, errServiceRequestTimeout)
+	if code := w.waitTransition(ctx, h.n, s); code != 0 {
+		return netSystemErr(p.Stderr, code)
 	}
 	w.lock()
 	state, exit := s.state, s.exitCode
@@ -129,19 +129,24 @@ func netStart(ctx context.Context, h *host, p *cmdshell.Proc) int {
 }
 
 // waitTransition is net.exe waiting for a start or stop to complete: it
-// lets the transition's (scaled) time pass, then completes it.
-func (w *World) waitTransition(ctx context.Context, n *node, s *service) bool {
+// lets the transition's (scaled) time pass, then completes it. It returns 0,
+// or the Win32 error that ended the wait (cancelled, or the node went down
+// under it).
+func (w *World) waitTransition(ctx context.Context, n *node, s *service) int {
 	t := time.NewTimer(w.scaled(serviceTransition))
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-		return false
+		return errServiceRequestTimeout
 	case <-t.C:
 	}
 	w.lock()
+	defer w.unlock()
+	if n.status != nodeUp {
+		return errShutdownInProgress
+	}
 	w.finishPendingLocked(n, s)
-	w.unlock()
-	return true
+	return 0
 }
 
 func netListStarted(h *host, out io.Writer) int {
@@ -221,8 +226,8 @@ func netStopOne(ctx context.Context, h *host, p *cmdshell.Proc, s *service) int 
 		return netSystemErr(p.Stderr, code)
 	}
 	fmt.Fprintf(p.Stdout, "The %s service is stopping.\r\n", s.display)
-	if !w.waitTransition(ctx, h.n, s) {
-		return netSystemErr(p.Stderr, errServiceRequestTimeout)
+	if code := w.waitTransition(ctx, h.n, s); code != 0 {
+		return netSystemErr(p.Stderr, code)
 	}
 	fmt.Fprintf(p.Stdout, "The %s service was stopped successfully.\r\n\r\n", s.display)
 	return 0

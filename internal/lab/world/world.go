@@ -41,7 +41,8 @@ type World struct {
 
 	events    []*event
 	eventSeq  int
-	timers    []*time.Timer
+	timer     *time.Timer
+	armedFor  time.Time
 	closed    bool
 	reachFns  []func(node string, reachable bool)
 	notes     []reachNote
@@ -122,6 +123,7 @@ func (w *World) lock() {
 
 // unlock releases the lock, then reports reachability changes.
 func (w *World) unlock() {
+	w.armTimer()
 	w.collectReachability()
 	notes, fns := w.notes, w.reachFns
 	w.notes = nil
@@ -158,17 +160,38 @@ func (w *World) scaled(d time.Duration) time.Duration {
 
 // after schedules fn (run under the lock) once emulated duration d has passed.
 func (w *World) after(d time.Duration, fn func()) {
-	real := w.scaled(d)
 	w.eventSeq++
-	w.events = append(w.events, &event{due: w.now().Add(real), seq: w.eventSeq, fn: fn})
-	if w.closed {
+	w.events = append(w.events, &event{due: w.now().Add(w.scaled(d)), seq: w.eventSeq, fn: fn})
+}
+
+// armTimer points the one real timer at the earliest pending event, so that
+// events happen on time even when nobody looks at the world.
+func (w *World) armTimer() {
+	if w.closed || len(w.events) == 0 {
 		return
 	}
-	t := time.AfterFunc(real, func() {
-		w.lock()
-		w.unlock()
-	})
-	w.timers = append(w.timers, t)
+	due := w.events[0].due
+	for _, e := range w.events[1:] {
+		if e.due.Before(due) {
+			due = e.due
+		}
+	}
+	// An injected clock may not have reached the instant the timer was set
+	// for; re-arming for the same instant would spin, so the timer waits for
+	// a new earliest event (the clock's owner makes the next access).
+	if w.timer != nil && due.Equal(w.armedFor) {
+		return
+	}
+	w.armedFor = due
+	d := due.Sub(w.now())
+	if w.timer == nil {
+		w.timer = time.AfterFunc(d, func() {
+			w.lock()
+			w.unlock()
+		})
+		return
+	}
+	w.timer.Reset(d)
 }
 
 // collectReachability queues a note for every node whose reachability changed.
@@ -289,10 +312,9 @@ func (w *World) Close() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.closed = true
-	for _, t := range w.timers {
-		t.Stop()
+	if w.timer != nil {
+		w.timer.Stop()
 	}
-	w.timers = nil
 }
 
 // Reboot restarts node: it goes "rebooting" (unreachable, every service
