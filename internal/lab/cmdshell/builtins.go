@@ -212,6 +212,9 @@ func (sh *shell) typeCmd(args string, st streams) int {
 	}
 	code := 0
 	for _, name := range names {
+		if isNul(name) {
+			continue
+		}
 		data, err := sh.host.FS().ReadFile(sh.abs(name))
 		if err != nil {
 			fmt.Fprint(st.err, fsMessage(err, false)+"\r\n")
@@ -406,7 +409,11 @@ func (sh *shell) copyCmd(args string, st streams) int {
 	if len(names) == 2 {
 		dst = sh.abs(names[1])
 	}
-	data, err := fsys.ReadFile(src)
+	var data []byte
+	var err error
+	if !isNul(names[0]) { // copy nul file makes an empty file
+		data, err = fsys.ReadFile(src)
+	}
 	if err != nil {
 		fmt.Fprint(st.err, fsMessage(err, false)+"\r\n")
 		fmt.Fprint(st.out, "        0 file(s) copied.\r\n")
@@ -434,16 +441,19 @@ func (sh *shell) copyCmd(args string, st streams) int {
 // %ERRORLEVEL% 0, expands the line again and returns its final errorlevel.
 // Without /C or /K it reads command lines from stdin, as cmd does.
 func (sh *shell) cmd(ctx context.Context, tail string, st streams) int {
-	rest, stripS, hasLine := parseCmdSwitches(tail)
+	rest, stripS, mode := parseCmdSwitches(tail)
 	child := &shell{host: newChildHost(sh.host), echo: true}
-	if hasLine {
+	if mode != 0 {
 		line := cmdQuotes(rest, stripS, func(name string) bool {
 			_, ok := sh.host.LookupProgram(name)
 			return ok
 		})
 		child.runLine(ctx, line, st)
-		return child.errorlevel
+		if mode == 'c' {
+			return child.errorlevel
+		}
 	}
+	// /K, or no command line: go on with the lines of stdin
 	in := bufio.NewReader(st.in)
 	for !child.exited && ctx.Err() == nil {
 		line, err := in.ReadString('\n')
@@ -457,19 +467,19 @@ func (sh *shell) cmd(ctx context.Context, tail string, st streams) int {
 	return child.errorlevel
 }
 
-// parseCmdSwitches reads cmd.exe's switches up to /C or /K; the text after
-// that switch is the command line.
-func parseCmdSwitches(tail string) (rest string, stripS, hasLine bool) {
+// parseCmdSwitches reads cmd.exe's switches up to /C or /K (mode 'c' or 'k';
+// 0 when neither is given); the text after that switch is the command line.
+func parseCmdSwitches(tail string) (rest string, stripS bool, mode byte) {
 	t := tail
 	for {
 		t = strings.TrimLeft(t, " \t")
 		if len(t) < 2 || t[0] != '/' {
-			return "", stripS, false
+			return "", stripS, 0
 		}
-		switch strings.ToLower(t[1:2]) {
-		case "c", "k":
-			return t[2:], stripS, true
-		case "s":
+		switch c := t[1] | 0x20; c {
+		case 'c', 'k':
+			return t[2:], stripS, c
+		case 's':
 			stripS = true
 		}
 		i := 2
@@ -526,6 +536,9 @@ func (c *childHost) Getenv(name string) (string, bool) {
 func (c *childHost) Setenv(name, value string) {
 	c.env[strings.ToUpper(name)] = envVar{name: name, value: value}
 }
+
+// Unwrap returns the host of the parent process.
+func (c *childHost) Unwrap() Host { return c.Host }
 
 func (c *childHost) Dir() string       { return c.dir }
 func (c *childHost) SetDir(dir string) { c.dir = dir }

@@ -80,6 +80,8 @@ func TestRunFolders(t *testing.T) {
 		{name: "del folder /q", files: tree, line: `del /q C:\data`, wantFiles: map[string]string{`C:\data\f.txt`: "<none>", `C:\data\g.log`: "<none>"}, ran: []Record{rec("del", `/q C:\data`, 0, "/q", `C:\data`)}},
 		{name: "copy", files: tree, line: `copy C:\data\f.txt C:\empty`, out: "        1 file(s) copied.\r\n", wantFiles: map[string]string{`C:\empty\f.txt`: "F\r\n"},
 			ran: []Record{rec("copy", `C:\data\f.txt C:\empty`, 0, `C:\data\f.txt`, `C:\empty`)}},
+		{name: "type nul makes an empty file", files: map[string]string{`C:\e.txt`: "old"}, line: `type nul > C:\e.txt`, wantFiles: map[string]string{`C:\e.txt`: ""}, ran: []Record{rec("type", "nul ", 0, "nul")}},
+		{name: "copy nul", line: `copy nul C:\e.txt`, out: "        1 file(s) copied.\r\n", wantFiles: map[string]string{`C:\e.txt`: ""}, ran: []Record{rec("copy", `nul C:\e.txt`, 0, "nul", `C:\e.txt`)}},
 		{name: "copy missing", files: tree, line: `copy C:\none C:\x`, code: 1, err: "The system cannot find the file specified.\r\n", out: "        0 file(s) copied.\r\n",
 			ran: []Record{rec("copy", `C:\none C:\x`, 1, `C:\none`, `C:\x`)}},
 	})
@@ -93,6 +95,8 @@ func TestRunIfRemExit(t *testing.T) {
 		{name: "exist quoted relative", files: files, line: `if exist "f.txt" prog y`, out: "[y]\r\n", ran: []Record{rec("prog", "y", 0, "y")}},
 		{name: "not exist", line: `if not exist C:\f.txt prog n`, out: "[n]\r\n", ran: []Record{rec("prog", "n", 0, "n")}},
 		{name: "exist false", line: `if exist C:\f.txt calc`},
+		{name: "exist folder\\nul", files: map[string]string{`C:\NTOP\`: ""}, line: `if exist C:\ntop\nul prog d& if exist C:\f.txt\nul calc`, out: "[d]\r\n", ran: []Record{rec("prog", "d", 0, "d")}},
+		{name: "exist wildcard", files: map[string]string{`C:\NTOP\setup.inf`: ""}, line: `if exist C:\ntop\*.INF prog w& if exist C:\ntop\*.exe calc`, out: "[w]\r\n", ran: []Record{rec("prog", "w", 0, "w")}},
 		{name: "errorlevel", line: `fail 2 & if errorlevel 2 prog e`, code: 0, err: "fail:2 \r\n", out: "[e]\r\n",
 			ran: []Record{rec("fail", "2 ", 2, "2"), rec("prog", "e", 0, "e")}},
 		{name: "errorlevel is at least", line: `fail 1 & if errorlevel 2 calc`, code: 1, err: "fail:1 \r\n", ran: []Record{rec("fail", "1 ", 1, "1")}},
@@ -140,6 +144,8 @@ func TestRunChildCmd(t *testing.T) {
 		{name: "child exit code", line: `cmd /c exit 7 || prog f`, out: "[f]\r\n",
 			ran: []Record{rec("exit", "7 ", 7, "7"), rec("cmd", "/c exit 7 ", 7, "/c", "exit", "7"), rec("prog", "f", 0, "f")}},
 		{name: "full path", line: `C:\WINNT\system32\CMD.EXE /C prog a`, out: "[a]\r\n", ran: []Record{rec("prog", "a", 0, "a"), rec(`C:\WINNT\system32\CMD.EXE`, "/C prog a", 0, "/C", "prog", "a")}},
+		{name: "/k goes on with stdin", stdin: "prog b\r\n", line: `cmd /k prog a`, out: "[a]\r\n[b]\r\n",
+			ran: []Record{rec("prog", "a", 0, "a"), rec("prog", "b", 0, "b"), rec("cmd", "/k prog a", 0, "/k", "prog", "a")}},
 		{name: "reads stdin without /c", stdin: "prog a\r\nexit 3\r\nprog b\r\n", line: `cmd`, code: 3, out: "[a]\r\n",
 			ran: []Record{rec("prog", "a", 0, "a"), rec("exit", "3", 3, "3"), rec("cmd", "", 3)}},
 	})
@@ -193,5 +199,23 @@ func TestSimpleHost(t *testing.T) {
 	h.ResetCommands()
 	if len(h.Commands()) != 0 {
 		t.Error("ResetCommands kept entries")
+	}
+}
+
+func TestUnderlyingHost(t *testing.T) {
+	h := NewSimpleHost(nil, nil)
+	var seen []Host
+	h.SetProgram("who", func(_ context.Context, p *Proc) int {
+		seen = append(seen, Underlying(p.Host))
+		return 0
+	})
+	Run(context.Background(), h, `who & cmd /c "cmd /c who" & who | who`, nil, nil, nil)
+	if len(seen) != 4 {
+		t.Fatalf("who ran %d times", len(seen))
+	}
+	for i, s := range seen {
+		if s != Host(h) {
+			t.Errorf("run %d: Underlying = %T, want the SimpleHost", i, s)
+		}
 	}
 }

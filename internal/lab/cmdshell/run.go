@@ -166,8 +166,7 @@ func (sh *shell) execIf(ctx context.Context, n *ifNode, st streams) int {
 	var cond bool
 	switch n.kind {
 	case "exist":
-		_, err := sh.host.FS().Stat(sh.abs(unquote(n.a)))
-		cond = err == nil
+		cond = sh.exists(sh.abs(unquote(n.a)))
 	case "errorlevel":
 		level, err := strconv.Atoi(n.a)
 		if err != nil {
@@ -189,6 +188,53 @@ func (sh *shell) execIf(ctx context.Context, n *ifNode, st streams) int {
 		return sh.exec(ctx, n.els, st)
 	}
 	return 0
+}
+
+// exists is IF EXIST: a file or folder, a wildcard that matches a file, or
+// folder\nul, the NT idiom that is true for an existing folder.
+func (sh *shell) exists(path string) bool {
+	fsys := sh.host.FS()
+	i := strings.LastIndexByte(path, '\\')
+	if i < 0 {
+		return false
+	}
+	dir, base := path[:i], path[i+1:]
+	if !strings.Contains(dir, `\`) {
+		dir += `\`
+	}
+	switch {
+	case isNul(base):
+		isDir, err := fsys.Stat(dir)
+		return err == nil && isDir
+	case strings.ContainsAny(base, "*?"):
+		lister, ok := fsys.(DirLister)
+		if !ok {
+			return false
+		}
+		entries, _ := lister.List(dir)
+		for _, e := range entries {
+			if !e.IsDir && matchWild(base, e.Name) {
+				return true
+			}
+		}
+		return false
+	}
+	_, err := fsys.Stat(path)
+	return err == nil
+}
+
+// Underlying returns the host a command line was started on. Programs run
+// inside `cmd /c` or a pipe see a child host (the environment and current
+// folder of the child cmd.exe); a program that needs its machine's own Host
+// type unwraps it with this.
+func Underlying(h Host) Host {
+	for {
+		u, ok := h.(interface{ Unwrap() Host })
+		if !ok {
+			return h
+		}
+		h = u.Unwrap()
+	}
 }
 
 // compare evaluates IF's comparisons: == always compares strings (quotes
