@@ -222,6 +222,9 @@ func (n *node) activeDependents(s *service) []*service {
 // s goes START_PENDING and completes after serviceTransition. It returns a
 // Win32 error code, 0 on success.
 func (w *World) startServiceLocked(n *node, s *service) int {
+	if n.status != nodeUp {
+		return errShutdownInProgress
+	}
 	switch s.state {
 	case svcRunning, svcStartPending:
 		return errServiceAlreadyRunning
@@ -248,6 +251,9 @@ func (w *World) startServiceLocked(n *node, s *service) int {
 // stopServiceLocked asks the SCM to stop s. Dependents that run make it fail
 // with 1051, as ControlService does; net.exe stops them first itself.
 func (w *World) stopServiceLocked(n *node, s *service) int {
+	if n.status != nodeUp {
+		return errShutdownInProgress
+	}
 	switch s.state {
 	case svcStopped:
 		return errServiceNotActive
