@@ -1,0 +1,142 @@
+// Command mscs-lab runs the lab cluster emulator: a fake two-node NT 4.0 MSCS
+// cluster whose nodes speak WS-Management on loopback, for tests, the demo
+// and first tries of the provider. See internal/lab/README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/world"
+)
+
+const usage = `Usage:
+  mscs-lab serve [flags]   start a lab and serve until SIGINT or SIGTERM
+  mscs-lab scenarios       list the built-in scenarios
+  mscs-lab help            show this help
+
+Run "mscs-lab serve -h" for the flags of serve.
+`
+
+var (
+	// errUsage marks errors that the user fixes by reading the usage text.
+	errUsage = errors.New("usage")
+	// errFlags is a bad flag of serve, which the flag package has already
+	// reported along with the flags' usage.
+	errFlags = errors.New("bad flags")
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	switch {
+	case err == nil:
+	case errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, errFlags):
+		os.Exit(2)
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(os.Stderr, "mscs-lab: %v\n\n%s", err, usage)
+		os.Exit(2)
+	default:
+		fmt.Fprintf(os.Stderr, "mscs-lab: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: no command given", errUsage)
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stderr)
+	case "scenarios":
+		if len(args) > 1 {
+			return fmt.Errorf("%w: scenarios takes no arguments", errUsage)
+		}
+		for _, name := range world.BuiltinScenarios() {
+			sc, err := world.LoadScenario(name)
+			if err != nil {
+				return fmt.Errorf("built-in scenario %s: %w", name, err)
+			}
+			fmt.Fprintf(stdout, "%-15s %s\n", name, sc.Description)
+		}
+		return nil
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
+}
+
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("mscs-lab serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var opts lab.Options
+	fs.StringVar(&opts.Scenario, "scenario", "healthy", "built-in scenario name or scenario file path (see: mscs-lab scenarios)")
+	readyFile := fs.String("ready-file", "", "write the lab's endpoints, CA file, credentials and control URL to this JSON file once it is ready (removed on exit)")
+	fs.BoolVar(&opts.HTTPSOnly, "https-only", false, "start no plain HTTP listeners")
+	fs.BoolVar(&opts.AllowUnencrypted, "allow-unencrypted", false, "accept Basic auth and unsealed messages over plain HTTP (WinRM's AllowUnencrypted)")
+	fs.Int64Var(&opts.Seed, "seed", 0, "seed of the world's randomness")
+	fs.Float64Var(&opts.TimeScale, "time-scale", 0, "multiplier of emulated durations such as reboots (0: the scenario's own)")
+	fs.IntVar(&opts.PortBase, "port-base", 0, "node i listens on port-base+2i (HTTP) and port-base+2i+1 (HTTPS), the control API after them (0: random ports)")
+	fs.StringVar(&opts.Dir, "dir", "", "folder for the CA certificate (default: a temporary folder removed on exit)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: mscs-lab serve [flags]\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errFlags
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: serve takes no arguments, got %q", errUsage, fs.Args())
+	}
+	if opts.TimeScale < 0 {
+		return fmt.Errorf("%w: --time-scale must not be negative", errUsage)
+	}
+	if opts.PortBase < 0 || opts.PortBase > 65535 {
+		return fmt.Errorf("%w: --port-base must be a port number", errUsage)
+	}
+
+	l, err := lab.Start(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	if *readyFile != "" {
+		if err := l.WriteReadyFile(*readyFile); err != nil {
+			return fmt.Errorf("ready file: %w", err)
+		}
+		// A ready file that outlives the lab would send clients to dead ports.
+		defer os.Remove(*readyFile)
+	}
+
+	fmt.Fprintf(stderr, "mscs-lab: scenario %s is up\n", opts.Scenario)
+	for _, n := range l.Nodes() {
+		if n.HTTP != "" {
+			fmt.Fprintf(stderr, "  %-8s http  %s\n", n.Name, n.HTTP)
+		}
+		fmt.Fprintf(stderr, "  %-8s https %s\n", n.Name, n.HTTPS)
+	}
+	fmt.Fprintf(stderr, "  CA file      %s\n", l.CAFile())
+	fmt.Fprintf(stderr, "  username     %s (password in the ready file %s)\n", l.Username(), l.ReadyFile())
+	fmt.Fprintf(stderr, "  control API  %s\n", l.ControlURL())
+	if *readyFile != "" {
+		fmt.Fprintf(stderr, "  ready file   %s\n", *readyFile)
+	}
+
+	<-ctx.Done()
+	fmt.Fprintln(stderr, "mscs-lab: shutting down")
+	return nil
+}

@@ -1,0 +1,213 @@
+package lab
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/masterzen/winrm"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/world"
+)
+
+// controlRequest sends a raw request to the control API and returns the
+// status and body, so the wire format itself is under test.
+func controlRequest(t *testing.T, l *Lab, method, path, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, l.ControlURL()+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 405 comes from net/http's router, in its own format.
+	if len(data) > 0 && resp.StatusCode != http.StatusMethodNotAllowed && resp.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("%s %s: Content-Type %q", method, path, resp.Header.Get("Content-Type"))
+	}
+	return resp.StatusCode, string(data)
+}
+
+func TestControlAPIReads(t *testing.T) {
+	l := startLab(t, Options{})
+
+	status, body := controlRequest(t, l, "GET", "/incidents", "")
+	if status != 200 || strings.TrimSpace(body) != "[]" {
+		t.Errorf("GET /incidents = %d %s, want 200 []", status, body)
+	}
+	status, body = controlRequest(t, l, "GET", "/commands", "")
+	if status != 200 || strings.TrimSpace(body) != "[]" {
+		t.Errorf("GET /commands = %d %s, want 200 []", status, body)
+	}
+	status, body = controlRequest(t, l, "GET", "/commands?node=NODE9", "")
+	if status != 404 || !strings.Contains(body, `"error"`) {
+		t.Errorf("GET /commands?node=NODE9 = %d %s, want 404 with an error", status, body)
+	}
+	status, body = controlRequest(t, l, "GET", "/state", "")
+	if status != 200 || !json.Valid([]byte(body)) || !strings.Contains(body, "NODE1") || !strings.Contains(body, "Web Group") {
+		t.Errorf("GET /state = %d %.200s, want the world as JSON", status, body)
+	}
+	status, _ = controlRequest(t, l, "POST", "/state", "")
+	if status != http.StatusMethodNotAllowed {
+		t.Errorf("POST /state = %d, want 405", status)
+	}
+}
+
+func TestControlAPIFaultInput(t *testing.T) {
+	l := startLab(t, Options{})
+	for _, body := range []string{
+		``,
+		`{`,
+		`[]`,
+		`{"node":"NODE1","kind":"http500"} {}`,
+		`{"node":"NODE1","kind":"http500","colour":"red"}`,
+		`{"node":"NODE1","kind":"meteor"}`,
+		`{"node":"NODE9","kind":"http500"}`,
+		`"http500"`,
+	} {
+		status, resp := controlRequest(t, l, "POST", "/faults", body)
+		var e struct{ Error string }
+		if status != 400 || json.Unmarshal([]byte(resp), &e) != nil || e.Error == "" {
+			t.Errorf("POST /faults %q = %d %s, want 400 with a JSON error", body, status, resp)
+		}
+	}
+	// None of the rejected faults took effect.
+	c := newClient(t, l, "NODE1", httpsBasic, l.Password())
+	mustRun(t, c, "hostname")
+
+	if status, body := controlRequest(t, l, "POST", "/faults", `[{"node":"NODE1","kind":"http500","count":1},{"node":"NODE2","kind":"delay","delay_ms":1}]`); status != 204 {
+		t.Errorf("POST /faults with an array = %d %s, want 204", status, body)
+	}
+	if status, body := controlRequest(t, l, "DELETE", "/faults", ""); status != 204 {
+		t.Errorf("DELETE /faults = %d %s, want 204", status, body)
+	}
+	mustRun(t, c, "hostname")
+}
+
+func TestFaultRefuse(t *testing.T) {
+	l := startLab(t, Options{})
+	ctl := l.Control()
+	c := newClient(t, l, "NODE2", httpsNTLM, l.Password())
+	if err := ctl.AddFault(world.Fault{Node: "NODE2", Kind: "refuse"}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, err := c.RunCmdWithContext(t.Context(), "hostname")
+	if err == nil || !strings.Contains(err.Error(), "connection refused") {
+		t.Fatalf("hostname on a refusing node: err %v, want connection refused", err)
+	}
+	// The other node is unaffected.
+	mustRun(t, newClient(t, l, "NODE1", httpsNTLM, l.Password()), "hostname")
+
+	if err := ctl.ClearFaults(); err != nil {
+		t.Fatal(err)
+	}
+	if out := mustRun(t, c, "hostname"); out != "NODE2\r\n" {
+		t.Errorf("hostname after DELETE /faults = %q", out)
+	}
+}
+
+func TestFaultHTTP500(t *testing.T) {
+	l := startLab(t, Options{})
+	c := newClient(t, l, "NODE1", httpsBasic, l.Password())
+	if err := l.Control().AddFault(world.Fault{Node: "NODE1", Kind: "http500", Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, err := c.RunCmdWithContext(t.Context(), "hostname")
+	// masterzen/winrm reads the SOAP fault of the 500 answer.
+	var fault *winrm.ExecuteCommandError
+	if !errors.As(err, &fault) || !strings.Contains(fault.Body, "InternalError") {
+		t.Fatalf("hostname with an http500 fault: err %v, want the wsman:InternalError fault", err)
+	}
+	// Count 1 is used up: the next request goes through.
+	mustRun(t, c, "hostname")
+}
+
+func TestFaultExit(t *testing.T) {
+	l := startLab(t, Options{})
+	c := newClient(t, l, "NODE1", httpsNTLM, l.Password())
+	err := l.Control().AddFault(world.Fault{Node: "NODE1", Kind: "exit", Match: "sc query", ExitCode: 1053, Stderr: "injected failure", Count: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, c, "hostname") // not matching: unaffected
+	r := run(t, c, "sc query ClusSvc")
+	if r.code != 1053 || !strings.Contains(r.stderr, "injected failure") {
+		t.Errorf("matching command = %+v, want exit 1053 with the injected stderr", r)
+	}
+	wantContains(t, "the next sc query", mustRun(t, c, "sc query ClusSvc"), "RUNNING")
+
+	records, err := l.Control().Commands("NODE1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes []int
+	for _, rec := range records {
+		codes = append(codes, rec.ExitCode)
+	}
+	if len(codes) != 3 || codes[1] != 1053 {
+		t.Errorf("logged exit codes = %v, want [0 1053 0]", codes)
+	}
+}
+
+func TestControlReboot(t *testing.T) {
+	// Scale 1: the reboot takes the scenario's full emulated time, far longer
+	// than the test, so the node is still down when it looks.
+	l := startLab(t, Options{TimeScale: 1})
+	if status, body := controlRequest(t, l, "POST", "/nodes/NODE9/reboot", ""); status != 404 {
+		t.Errorf("reboot of an unknown node = %d %s, want 404", status, body)
+	}
+	if err := l.Control().Reboot("node2"); err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, l, "NODE2", httpsNTLM, l.Password())
+	if _, _, _, err := c.RunCmdWithContext(t.Context(), "hostname"); err == nil || !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("hostname on a rebooting node: err %v, want connection refused", err)
+	}
+	mustRun(t, newClient(t, l, "NODE1", httpsNTLM, l.Password()), "hostname")
+}
+
+// worldState fetches GET /state through the Go client.
+func worldState(t *testing.T, l *Lab) map[string]any {
+	t.Helper()
+	state, err := l.Control().State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return state
+}
+
+// find returns the element of list (a JSON array of objects) whose "name" is name.
+func find(t *testing.T, list any, name string) map[string]any {
+	t.Helper()
+	items, _ := list.([]any)
+	for _, item := range items {
+		if m, ok := item.(map[string]any); ok && m["name"] == name {
+			return m
+		}
+	}
+	t.Fatalf("no %q in %v", name, list)
+	return nil
+}
+
+// nodeClusterState is the node's cluster membership state in GET /state.
+func nodeClusterState(t *testing.T, state map[string]any, node string) string {
+	t.Helper()
+	s, _ := find(t, state["nodes"], node)["cluster_state"].(string)
+	return s
+}
+
+// groupOwner is the group's owner node in GET /state.
+func groupOwner(t *testing.T, state map[string]any, group string) string {
+	t.Helper()
+	cluster, _ := state["cluster"].(map[string]any)
+	s, _ := find(t, cluster["groups"], group)["owner"].(string)
+	return s
+}

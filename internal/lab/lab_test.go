@@ -1,0 +1,206 @@
+package lab
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/world"
+)
+
+func TestAuthModes(t *testing.T) {
+	strict := startLab(t, Options{})
+	relaxed := startLab(t, Options{AllowUnencrypted: true})
+	for _, tc := range []struct {
+		lab     *Lab
+		mode    authMode
+		refused bool
+	}{
+		{strict, httpsBasic, false},
+		{strict, httpsNTLM, false},
+		{strict, httpSealed, false},
+		// A default WinRM service takes nothing unsealed over plain HTTP.
+		{strict, httpBasic, true},
+		{strict, httpNTLM, true},
+		{relaxed, httpBasic, false},
+		{relaxed, httpSealed, false},
+	} {
+		name := tc.mode.name
+		if tc.lab == relaxed {
+			name += "/allow-unencrypted"
+		}
+		t.Run(name, func(t *testing.T) {
+			c := newClient(t, tc.lab, "NODE2", tc.mode, tc.lab.Password())
+			logged := len(tc.lab.World().Commands(""))
+			stdout, stderr, code, err := c.RunCmdWithContext(t.Context(), "hostname")
+			if tc.refused {
+				if err == nil {
+					t.Fatalf("hostname ran (exit %d, %q) though %s must be refused", code, stdout, tc.mode.name)
+				}
+				if !strings.Contains(err.Error(), "401") {
+					t.Errorf("refused request: %v, want HTTP 401", err)
+				}
+				if n := len(tc.lab.World().Commands("")); n != logged {
+					t.Errorf("command log grew by %d entries on a refused request", n-logged)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("hostname: %v", err)
+			}
+			if stdout != "NODE2\r\n" || stderr != "" || code != 0 {
+				t.Errorf("hostname = %q, %q, exit %d; want NODE2 CRLF, no stderr, exit 0", stdout, stderr, code)
+			}
+		})
+	}
+}
+
+func TestWrongPasswordFails(t *testing.T) {
+	l := startLab(t, Options{})
+	for _, mode := range []authMode{httpsBasic, httpsNTLM, httpSealed} {
+		t.Run(mode.name, func(t *testing.T) {
+			c := newClient(t, l, "NODE1", mode, l.Password()+"x")
+			if _, _, code, err := c.RunCmdWithContext(t.Context(), "hostname"); err == nil {
+				t.Fatalf("hostname with a wrong password ran (exit %d)", code)
+			}
+		})
+	}
+	if n := len(l.World().Commands("")); n != 0 {
+		t.Errorf("command log has %d entries after failed logons", n)
+	}
+}
+
+func TestReadyInfo(t *testing.T) {
+	l := startLab(t, Options{Scenario: "rebuilt-node", HTTPSOnly: true})
+	info, err := ReadReadyFile(l.ReadyFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Username != `LAB\Administrator` || info.Password == "" || info.Password != l.Password() {
+		t.Errorf("ready file credentials = %q / %d-char password, want LAB\\Administrator and the lab's password", info.Username, len(info.Password))
+	}
+	if info.CAFile != l.CAFile() || info.ControlURL != l.ControlURL() || info.Scenario != "rebuilt-node" {
+		t.Errorf("ready file = %+v, lab = %+v", info, l.Ready())
+	}
+	pem, err := os.ReadFile(info.CAFile)
+	if err != nil || string(pem) != string(l.CAPEM()) {
+		t.Errorf("CA file %s does not hold the lab's CA (err %v)", info.CAFile, err)
+	}
+	if len(info.Nodes) != 2 || info.Nodes[0].Name != "NODE1" || info.Nodes[1].Name != "NODE2" {
+		t.Fatalf("nodes = %+v, want NODE1 and NODE2", info.Nodes)
+	}
+	for _, n := range info.Nodes {
+		if n.HTTP != "" || !strings.HasPrefix(n.HTTPS, "https://127.0.0.1:") || !strings.HasSuffix(n.HTTPS, "/wsman") {
+			t.Errorf("node %+v: want only an https://127.0.0.1:PORT/wsman endpoint", n)
+		}
+	}
+	st, err := os.Stat(l.ReadyFile())
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("ready file mode = %v (err %v), want 0600: it holds a password", st.Mode(), err)
+	}
+}
+
+func TestPortBase(t *testing.T) {
+	base := freePortRange(t, 5)
+	l := startLab(t, Options{PortBase: base})
+	nodes := l.Nodes()
+	want := []NodeEndpoint{
+		{"NODE1", portURL("http", base), portURL("https", base+1)},
+		{"NODE2", portURL("http", base+2), portURL("https", base+3)},
+	}
+	for i := range want {
+		if nodes[i] != want[i] {
+			t.Errorf("node %d = %+v, want %+v", i, nodes[i], want[i])
+		}
+	}
+	if l.ControlURL() != strings.TrimSuffix(portURL("http", base+4), "/wsman") {
+		t.Errorf("control URL = %s, want port %d", l.ControlURL(), base+4)
+	}
+	mustRun(t, newClient(t, l, "NODE1", httpsNTLM, l.Password()), "hostname")
+}
+
+func TestCloseRemovesTempDir(t *testing.T) {
+	l, err := Start(t.Context(), Options{Scenario: "healthy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := l.Dir()
+	l.Close()
+	l.Close() // twice is harmless
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("temp dir %s still there after Close (err %v)", dir, err)
+	}
+}
+
+func TestStartErrors(t *testing.T) {
+	for _, opts := range []Options{
+		{},
+		{Scenario: "no-such-scenario"},
+		{Scenario: "/nonexistent/scenario.json"},
+	} {
+		if l, err := Start(t.Context(), opts); err == nil {
+			l.Close()
+			t.Errorf("Start(%+v) succeeded", opts)
+		}
+	}
+}
+
+func TestNoIncidentsInNormalUse(t *testing.T) {
+	l := startLab(t, Options{})
+	c := newClient(t, l, "NODE1", httpsNTLM, l.Password())
+	for _, line := range []string{"hostname", "ver", "sc query ClusSvc", "sc qc ClusSvc", "cluster node", "cluster group", "cluster res", `cluster res "MSDTC" /prop`} {
+		mustRun(t, c, line)
+	}
+	incidents, err := l.Control().Incidents()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(incidents) != 0 {
+		t.Errorf("incidents = %+v, want none", incidents)
+	}
+}
+
+func TestCommandLog(t *testing.T) {
+	l := startLab(t, Options{})
+	c := newClient(t, l, "NODE2", httpsBasic, l.Password())
+	mustRun(t, c, "sc query ClusSvc")
+	if r := run(t, c, "sc query NoSuchService"); r.code != 1060 {
+		t.Errorf("sc query NoSuchService: exit %d, want 1060", r.code)
+	}
+	records, err := l.Control().Commands("node2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(records) != 2 {
+		t.Fatalf("NODE2 log = %+v, want the two sc commands", records)
+	}
+	for i, want := range []struct {
+		args string
+		code int
+	}{{"query ClusSvc", 0}, {"query NoSuchService", 1060}} {
+		r := records[i]
+		if r.Node != "NODE2" || !strings.EqualFold(r.Program, "sc") || r.Args != want.args || r.ExitCode != want.code || !strings.Contains(r.User, "Administrator") {
+			t.Errorf("record %d = %+v, want sc %s by Administrator exiting %d", i, r, want.args, want.code)
+		}
+	}
+	if records[0].Seq >= records[1].Seq {
+		t.Errorf("seq not increasing: %d then %d", records[0].Seq, records[1].Seq)
+	}
+	node1, err := l.Control().Commands("NODE1")
+	if err != nil || len(node1) != 0 {
+		t.Errorf("NODE1 log = %+v (err %v), want empty", node1, err)
+	}
+	all, err := l.Control().Commands("")
+	if err != nil || len(all) != 2 {
+		t.Errorf("whole log = %+v (err %v), want the two records", all, err)
+	}
+}
+
+// The world's Go API and the control API describe the same world.
+func TestWorldAccess(t *testing.T) {
+	l := startLab(t, Options{})
+	var _ world.API = l.World()
+	if got := l.World().NodeNames(); len(got) != 2 {
+		t.Errorf("NodeNames = %v", got)
+	}
+}
