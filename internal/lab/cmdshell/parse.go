@@ -424,7 +424,7 @@ func (p *parser) simple(redirs []redirect) node {
 	name := strings.ReplaceAll(typed, `"`, "")
 	internal := ""
 	if !quoted {
-		lower := strings.ToLower(name)
+		lower := asciiLower(name) // byte offsets must match name's
 		for _, ic := range internalCommands {
 			if lower == ic {
 				internal = ic
@@ -662,4 +662,16 @@ func (p *parser) peekWord() string {
 		i++
 	}
 	return p.s[p.pos:i]
+}
+
+// asciiLower lower-cases A-Z only, keeping byte offsets; cmd matches its
+// internal command names in ASCII.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }

@@ -160,6 +160,8 @@ func TestRunQuoting(t *testing.T) {
 		{name: "leading delimiters and @", line: ` ,;@prog x`, out: "[x]\r\n", ran: []Record{rec("prog", "x", 0, "x")}},
 		{name: "slash ends the command name", line: `prog/x`, out: "[/x]\r\n", ran: []Record{rec("prog", "/x", 0, "/x")}},
 		{name: "name that starts like set", line: `setup /s`, ran: []Record{rec("setup", "/s", 0, "/s")}},
+		{name: "non-ASCII letter is not an internal name", line: "m\u212Adir C:\\x", code: 9009, err: "'m\u212Adir' " + notRecognized, ran: []Record{rec("m\u212Adir", `C:\x`, 9009, `C:\x`)}},
+		{name: "escaped internal name", line: `ec^ho.hi`, out: "hi\r\n", ran: []Record{rec("echo", ".hi", 0, ".hi")}},
 		{name: "unknown program", line: `nosuch a b`, code: 9009, err: "'nosuch' " + notRecognized, ran: []Record{rec("nosuch", "a b", 9009, "a", "b")}},
 		{name: "unknown quoted program", line: `"no such" a`, code: 9009, err: "'\"no such\"' " + notRecognized, ran: []Record{rec("no such", "a", 9009, "a")}},
 		{name: "quoted internal name is not internal", line: `"echo" hi`, code: 9009, err: "'\"echo\"' " + notRecognized, ran: []Record{rec("echo", "hi", 9009, "hi")}},
@@ -271,4 +273,18 @@ func TestRunSyntaxErrors(t *testing.T) {
 		{name: "text after block", line: `(calc) calc`, code: 255, err: "calc was unexpected at this time.\r\n"},
 		{name: "bad handle duplication", line: `calc 2>&x`, code: 255, err: "& was unexpected at this time.\r\n"},
 	})
+}
+
+// BenchmarkRun measures a typical provider command line: expansion, parse,
+// a redirection and one program.
+func BenchmarkRun(b *testing.B) {
+	h := NewSimpleHost(map[string]string{"COMPUTERNAME": "NODE1"}, testPrograms())
+	line := `prog config "%COMPUTERNAME%" start= demand 2>&1 && echo done`
+	b.ReportAllocs()
+	for b.Loop() {
+		h.ResetCommands()
+		if code := Run(context.Background(), h, line, nil, io.Discard, io.Discard); code != 0 {
+			b.Fatal(code)
+		}
+	}
 }
