@@ -343,7 +343,7 @@ func (p *parser) command() node {
 			p.pos++
 			p.skipDelims()
 		}
-		if !p.redirect(&redirs, true) {
+		if !p.redirect(&redirs) {
 			break
 		}
 	}
@@ -376,7 +376,7 @@ func (p *parser) block(redirs []redirect) node {
 	p.depth--
 	for {
 		p.skipBlanks()
-		if !p.redirect(&redirs, true) {
+		if !p.redirect(&redirs) {
 			break
 		}
 	}
@@ -488,11 +488,11 @@ func (p *parser) tail(redirs *[]redirect) string {
 		case c == '&' || c == '|' || c == ')' && p.depth > 0:
 			return b.String()
 		case c >= '0' && c <= '9' && tokenStart && p.pos+1 < len(p.s) && (p.s[p.pos+1] == '>' || p.s[p.pos+1] == '<'):
-			p.redirect(redirs, true)
+			p.redirect(redirs)
 			tokenStart = true
 			continue
 		case c == '<' || c == '>':
-			p.redirect(redirs, true)
+			p.redirect(redirs)
 			tokenStart = true
 			continue
 		case c == '^':
@@ -508,17 +508,16 @@ func (p *parser) tail(redirs *[]redirect) string {
 		p.pos++
 		tokenStart = isDelim(c)
 	}
-	if inQuote {
-		return b.String() // an unbalanced quote runs to the end of the line
-	}
-	return b.String()
+	return b.String() // an unbalanced quote runs to the end of the line
 }
 
-// redirect parses a redirection at the current position if there is one.
-func (p *parser) redirect(redirs *[]redirect, allowHandle bool) bool {
+// redirect parses a redirection at the current position if there is one; a
+// digit right before > or < is its handle (callers only offer a digit that
+// starts a token: in `echo test1>f` the 1 is text).
+func (p *parser) redirect(redirs *[]redirect) bool {
 	r := redirect{fd: 1, dupFd: -1}
 	i := p.pos
-	if allowHandle && i+1 < len(p.s) && p.s[i] >= '0' && p.s[i] <= '9' && (p.s[i+1] == '>' || p.s[i+1] == '<') {
+	if i+1 < len(p.s) && p.s[i] >= '0' && p.s[i] <= '9' && (p.s[i+1] == '>' || p.s[i+1] == '<') {
 		r.fd = int(p.s[i] - '0')
 		i++
 	}
