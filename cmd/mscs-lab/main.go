@@ -130,11 +130,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "  %-8s https %s\n", n.Name, n.HTTPS)
 	}
 	fmt.Fprintf(stderr, "  CA file      %s\n", l.CAFile())
-	fmt.Fprintf(stderr, "  username     %s (password in the ready file %s)\n", l.Username(), l.ReadyFile())
-	fmt.Fprintf(stderr, "  control API  %s\n", l.ControlURL())
+	shown := l.ReadyFile()
 	if *readyFile != "" {
-		fmt.Fprintf(stderr, "  ready file   %s\n", *readyFile)
+		shown = *readyFile
 	}
+	fmt.Fprintf(stderr, "  username     %s (password in the ready file)\n", l.Username())
+	fmt.Fprintf(stderr, "  control API  %s\n", l.ControlURL())
+	fmt.Fprintf(stderr, "  ready file   %s\n", shown)
 
 	<-ctx.Done()
 	fmt.Fprintln(stderr, "mscs-lab: shutting down")

@@ -403,6 +403,9 @@ func (l *Lab) Close() {
 		l.world.Close()
 		if l.removeDir {
 			os.RemoveAll(l.dir)
+		} else if l.dir != "" {
+			// A ready file that outlives the lab would send clients to dead ports.
+			os.Remove(l.ReadyFile())
 		}
 	})
 }

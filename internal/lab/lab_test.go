@@ -1,9 +1,12 @@
 package lab
 
 import (
+	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/world"
 )
@@ -129,6 +132,52 @@ func TestCloseRemovesTempDir(t *testing.T) {
 	l.Close() // twice is harmless
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("temp dir %s still there after Close (err %v)", dir, err)
+	}
+}
+
+func TestDirOption(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "lab")
+	l, err := Start(t.Context(), Options{Scenario: "healthy", Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.CAFile() != filepath.Join(dir, "ca.pem") || l.ReadyFile() != filepath.Join(dir, "lab.json") {
+		t.Errorf("CA file %s, ready file %s, want both in %s", l.CAFile(), l.ReadyFile(), dir)
+	}
+	if _, err := ReadReadyFile(l.ReadyFile()); err != nil {
+		t.Error(err)
+	}
+	l.Close()
+	if _, err := os.Stat(l.ReadyFile()); !os.IsNotExist(err) {
+		t.Errorf("ready file left after Close (stat err %v)", err)
+	}
+	if _, err := os.Stat(l.CAFile()); err != nil {
+		t.Errorf("the CA file in a folder of the caller's went away: %v", err)
+	}
+}
+
+func TestCancelledContextClosesLab(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	l, err := Start(ctx, Options{Scenario: "healthy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(l.Close)
+	c := newClient(t, l, "NODE1", httpsNTLM, l.Password())
+	mustRun(t, c, "hostname")
+	cancel()
+	// Close runs on its own goroutine after the cancel; the deadline only
+	// guards against a hang.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(l.Dir()); os.IsNotExist(err) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the lab did not close after its context was cancelled")
+		}
+	}
+	if _, _, _, err := c.RunCmdWithContext(t.Context(), "hostname"); err == nil {
+		t.Error("hostname ran on a closed lab")
 	}
 }
 

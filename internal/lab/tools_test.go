@@ -86,15 +86,23 @@ func TestToolsClusterResourceProperties(t *testing.T) {
 
 	mustRun(t, c, `cluster res "MSDTC" /prop RestartAction=1`)
 	out = mustRun(t, c, `cluster res "MSDTC" /prop`)
+	found := false
 	for _, line := range strings.Split(out, "\r\n") {
 		if strings.Contains(line, "RestartAction") {
+			found = true
 			if !strings.HasSuffix(strings.TrimSpace(line), "1 (0x1)") {
 				t.Errorf("RestartAction after setting 1: %q", line)
 			}
-			return
 		}
 	}
-	t.Errorf("no RestartAction in:\n%s", out)
+	if !found {
+		t.Errorf("no RestartAction in:\n%s", out)
+	}
+	cluster, _ := worldState(t, l)["cluster"].(map[string]any)
+	props, _ := find(t, cluster["resources"], "MSDTC")["properties"].(map[string]any)
+	if props["RestartAction"] != "1" {
+		t.Errorf("GET /state: MSDTC properties %v, want RestartAction 1", props)
+	}
 }
 
 func TestToolsNodeInfo(t *testing.T) {
