@@ -162,3 +162,22 @@ func TestConcurrentUse(t *testing.T) {
 		t.Fatalf("appends lost: %d bytes", len(got))
 	}
 }
+
+// FuzzClean: cleaning never panics, is idempotent, and Abs of anything under a
+// valid folder gives a path that cleans to itself.
+func FuzzClean(f *testing.F) {
+	for _, s := range []string{`c:/a/../b`, `C:\`, `x`, `..\..\x`, `\a`, `q:b`, `C:\a.\ b \...`, ``, `:`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		if c, err := Clean(p); err == nil {
+			if again, err := Clean(c); err != nil || again != c {
+				t.Fatalf("Clean(%q) = %q, then %q, %v", p, c, again, err)
+			}
+		}
+		a := Abs(`C:\WINNT\system32`, p)
+		if c, err := Clean(a); err == nil && c != a {
+			t.Fatalf("Abs(%q) = %q is not clean (%q)", p, a, c)
+		}
+	})
+}
