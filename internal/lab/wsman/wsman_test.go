@@ -389,4 +389,40 @@ func TestInjectedFaults(t *testing.T) {
 	if len(l.faults.q) != 0 {
 		t.Fatal("faults not consumed")
 	}
+
+	// Over a sealed NTLM connection the fault answer is sealed too, and the
+	// client still reads it as a fault.
+	sealed := l.client(t, false, ntlmSealed, testUser, testPassword, nil)
+	l.faults.push(&HTTPFault{Kind: "http500"})
+	_, _, _, err = run(sealed, "echo hi")
+	if !strings.Contains(faultBody(err), "<s:Value>w:InternalError</s:Value>") {
+		t.Fatalf("sealed http500: %v", err)
+	}
+	if stdout, _, _, err := run(sealed, "echo hi"); err != nil || stdout != "hi\r\n" {
+		t.Fatalf("sealed after fault: %q %v", stdout, err)
+	}
+}
+
+func TestDelayRespectsRequestContext(t *testing.T) {
+	l := newLab(t, nil)
+	l.faults.push(&HTTPFault{Kind: "delay", Delay: time.Hour})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, l.ep.HTTPSURL(), strings.NewReader(pywinrmEnvelope(l.ep.HTTPSURL(), actionCreate, "", "PT1S", "", "")))
+	req.SetBasicAuth(testUser, testPassword)
+	if _, err := l.httpsClient().Do(req); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v", err)
+	}
+	// The handler gave up on the delayed request: the next one is served
+	// at once and no shell was created by the abandoned one.
+	status, answer := l.post(t, pywinrmEnvelope(l.ep.HTTPSURL(), actionCreate, "", "PT1S", "", ""))
+	if status != http.StatusOK {
+		t.Fatalf("after delay: %d %s", status, answer)
+	}
+	l.h.shells.mu.Lock()
+	n := len(l.h.shells.m)
+	l.h.shells.mu.Unlock()
+	if n != 1 {
+		t.Fatalf("%d shells: the delayed request was handled after its client left", n)
+	}
 }
