@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/masterzen/winrm"
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/world"
@@ -210,4 +211,70 @@ func groupOwner(t *testing.T, state map[string]any, group string) string {
 	cluster, _ := state["cluster"].(map[string]any)
 	s, _ := find(t, cluster["groups"], group)["owner"].(string)
 	return s
+}
+
+func TestFaultDropAndDelay(t *testing.T) {
+	l := startLab(t, Options{})
+	c := newClient(t, l, "NODE2", httpsNTLM, l.Password())
+	ctl := l.Control()
+
+	if err := ctl.AddFault(world.Fault{Node: "NODE2", Kind: "drop", Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := c.RunCmdWithContext(t.Context(), "hostname"); err == nil {
+		t.Fatal("hostname succeeded though its connection was dropped")
+	}
+	mustRun(t, c, "hostname")
+
+	// A delayed request still succeeds; the fault is used up by it.
+	if err := ctl.AddFault(world.Fault{Node: "NODE2", Kind: "delay", DelayMS: 5, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if faults := worldState(t, l)["faults"]; faults == nil {
+		t.Fatal("GET /state lists no fault after adding a delay")
+	}
+	mustRun(t, c, "hostname")
+	if faults := worldState(t, l)["faults"]; faults != nil {
+		t.Errorf("faults after the delayed request = %v, want none left", faults)
+	}
+}
+
+func TestFaultSlowReboot(t *testing.T) {
+	l := startLab(t, Options{}) // the default scale: a normal reboot is over in moments
+	ctl := l.Control()
+	// A million emulated seconds outlasts the test at any scale.
+	if err := ctl.AddFault(world.Fault{Node: "NODE2", Kind: "slow_reboot", RebootSeconds: 1e6}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ctl.Reboot("NODE2"); err != nil {
+		t.Fatal(err)
+	}
+	node2 := find(t, worldState(t, l)["nodes"], "NODE2")
+	if node2["status"] != "rebooting" || node2["reachable"] != false {
+		t.Errorf("NODE2 in GET /state = status %v, reachable %v; want rebooting and unreachable", node2["status"], node2["reachable"])
+	}
+	c := newClient(t, l, "NODE2", httpsNTLM, l.Password())
+	if _, _, _, err := c.RunCmdWithContext(t.Context(), "hostname"); err == nil || !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("hostname during a slow reboot: err %v, want connection refused", err)
+	}
+}
+
+// After a reboot the endpoint listens again on the same port (the client
+// keeps the URL it had), driven by the world's timer alone.
+func TestRebootComesBack(t *testing.T) {
+	l := startLab(t, Options{})
+	if err := l.Control().Reboot("NODE2"); err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, l, "NODE2", httpsNTLM, l.Password())
+	// The deadline only guards against a hang.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		if _, _, _, err := c.RunCmdWithContext(t.Context(), "hostname"); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("NODE2 did not come back after its reboot")
+		}
+	}
+	wantContains(t, "sc query after the reboot", mustRun(t, c, "sc query ClusSvc"), "RUNNING")
 }
