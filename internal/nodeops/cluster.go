@@ -1,0 +1,470 @@
+package nodeops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// ClusterNode is one row of `cluster node /status`.
+type ClusterNode struct {
+	Name  string
+	ID    int
+	State string // Up, Down, Paused, Joining
+}
+
+// ClusterGroup is one row of `cluster group /status` with its preferred owners.
+type ClusterGroup struct {
+	Name            string
+	OwnerNode       string
+	State           string // Online, Offline, Partially Online, Failed, Pending
+	PreferredOwners []string
+}
+
+// ClusterResource is one row of `cluster res /status` with its common properties.
+type ClusterResource struct {
+	Name      string
+	Group     string
+	OwnerNode string
+	State     string
+	Type      string
+	// RestartAction is Cluster Administrator's "Affect the group": 0 don't
+	// restart, 1 restart without failing the group over, 2 restart and fail over.
+	RestartAction    int
+	RestartThreshold int
+	RestartPeriod    int // ms
+}
+
+// Property is one row of `cluster res R /prop`.
+type Property struct {
+	ReadOnly bool
+	Name     string
+	Value    string
+}
+
+// Int reads a DWORD property value as cluster.exe prints it, `2 (0x2)`.
+func (p Property) Int() (int, error) {
+	f := strings.Fields(p.Value)
+	if len(f) == 0 {
+		return 0, fmt.Errorf("property %s is empty", p.Name)
+	}
+	return strconv.Atoi(f[0])
+}
+
+// ClusterNodes runs `cluster node /status`.
+func (n *Node) ClusterNodes(ctx context.Context) ([]ClusterNode, error) {
+	line := "cluster node /status"
+	res, err := n.run(ctx, "list the cluster nodes", line, true, nil)
+	if err != nil {
+		return nil, err
+	}
+	nodes, err := ParseNodeStatus(res.Stdout)
+	if err != nil {
+		return nil, n.parseError("list the cluster nodes", line, res.Stdout, err)
+	}
+	return nodes, nil
+}
+
+// ClusterGroups runs `cluster group /status`, then `/listowners` per group.
+func (n *Node) ClusterGroups(ctx context.Context) ([]ClusterGroup, error) {
+	step := "list the cluster groups"
+	line := "cluster group /status"
+	res, err := n.run(ctx, step, line, true, nil)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := ParseGroupStatus(res.Stdout)
+	if err != nil {
+		return nil, n.parseError(step, line, res.Stdout, err)
+	}
+	for i := range groups {
+		q, err := Quote(groups[i].Name)
+		if err != nil {
+			return nil, fmt.Errorf("%s: group %q: %w", n.R.Node(), groups[i].Name, err)
+		}
+		line := "cluster group " + q + " /listowners"
+		step := fmt.Sprintf("list the preferred owners of group %s", groups[i].Name)
+		res, err := n.run(ctx, step, line, true, nil)
+		if err != nil {
+			return nil, err
+		}
+		groups[i].PreferredOwners = ParseListOwners(res.Stdout)
+	}
+	return groups, nil
+}
+
+// ClusterResources runs `cluster res /status`, then `/prop` per resource for
+// its type and restart policy.
+func (n *Node) ClusterResources(ctx context.Context) ([]ClusterResource, error) {
+	step := "list the cluster resources"
+	line := "cluster res /status"
+	res, err := n.run(ctx, step, line, true, nil)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := ParseResourceStatus(res.Stdout)
+	if err != nil {
+		return nil, n.parseError(step, line, res.Stdout, err)
+	}
+	for i := range rs {
+		props, err := n.ResourceProps(ctx, rs[i].Name)
+		if err != nil {
+			return nil, err
+		}
+		if err := rs[i].applyProps(props); err != nil {
+			return nil, fmt.Errorf("%s: resource %s: %w", n.R.Node(), rs[i].Name, err)
+		}
+	}
+	return rs, nil
+}
+
+func (r *ClusterResource) applyProps(props map[string]Property) error {
+	r.Type = props["Type"].Value
+	for name, dst := range map[string]*int{
+		"RestartAction": &r.RestartAction, "RestartThreshold": &r.RestartThreshold, "RestartPeriod": &r.RestartPeriod,
+	} {
+		p, ok := props[name]
+		if !ok {
+			continue
+		}
+		v, err := p.Int()
+		if err != nil {
+			return fmt.Errorf("property %s: %w", name, err)
+		}
+		*dst = v
+	}
+	return nil
+}
+
+// ResourceProps runs `cluster res R /prop`, keyed by property name.
+func (n *Node) ResourceProps(ctx context.Context, resource string) (map[string]Property, error) {
+	q, err := Quote(resource)
+	if err != nil {
+		return nil, fmt.Errorf("resource name: %w", err)
+	}
+	step := "read the properties of resource " + resource
+	line := "cluster res " + q + " /prop"
+	res, err := n.run(ctx, step, line, true, nil)
+	if err != nil {
+		return nil, err
+	}
+	props, err := ParseProps(res.Stdout)
+	if err != nil {
+		return nil, n.parseError(step, line, res.Stdout, err)
+	}
+	byName := make(map[string]Property, len(props))
+	for _, p := range props {
+		byName[p.Name] = p
+	}
+	return byName, nil
+}
+
+// GroupMove runs `cluster group G /move:NODE`, which waits (20 s by default)
+// for the group to come online on NODE.
+func (n *Node) GroupMove(ctx context.Context, group, node string) error {
+	q, err := quoteAll("group name", group, "node name", node)
+	if err != nil {
+		return err
+	}
+	line := "cluster group " + q[0] + " /move:" + q[1]
+	_, err = n.run(ctx, fmt.Sprintf("move group %s to %s", group, node), line, false, nil)
+	return err
+}
+
+var propNameRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
+
+// ResourceSetProp runs `cluster res R /prop K=V`, e.g. RestartAction=1 to
+// clear "Affect the group".
+func (n *Node) ResourceSetProp(ctx context.Context, resource, key, value string) error {
+	if !propNameRe.MatchString(key) {
+		return fmt.Errorf("property name %q: only letters, digits and _ are accepted", key)
+	}
+	q, err := quoteAll("resource name", resource, "property value", value)
+	if err != nil {
+		return err
+	}
+	line := "cluster res " + q[0] + " /prop " + key + "=" + q[1]
+	_, err = n.run(ctx, fmt.Sprintf("set %s of resource %s to %s", key, resource, value), line, false, nil)
+	return err
+}
+
+// --- cluster.exe's output ---
+
+// table is a cluster.exe listing: the column starts come from the dashes line
+// under the header (`-------------- ------- ------`).
+type table struct {
+	starts []int
+	rows   []string
+	title  string // the "Listing ..." line
+}
+
+var errNoTable = errors.New("no column header (a line of dashes) in the output")
+
+func parseTable(out string) (table, error) {
+	lines := splitLines(out)
+	var t table
+	for i, l := range lines {
+		if strings.HasPrefix(strings.TrimSpace(l), "Listing ") && t.title == "" {
+			t.title = strings.TrimSpace(l)
+		}
+		if !isDashes(l) {
+			continue
+		}
+		for j := 0; j < len(l); j++ {
+			if l[j] == '-' && (j == 0 || l[j-1] == ' ') {
+				t.starts = append(t.starts, j)
+			}
+		}
+		for _, r := range lines[i+1:] {
+			if strings.TrimSpace(r) != "" {
+				t.rows = append(t.rows, strings.TrimRight(r, " \t"))
+			}
+		}
+		return t, nil
+	}
+	return t, errNoTable
+}
+
+func isDashes(l string) bool {
+	l = strings.TrimSpace(l)
+	return l != "" && strings.Trim(l, "- ") == "" && strings.Contains(l, "--")
+}
+
+// fixed cuts row at the header's column starts. ok is false when the row
+// does not line up with the header: a long name pushed the columns right.
+func (t table) fixed(row string) ([]string, bool) {
+	fields := make([]string, len(t.starts))
+	for i, s := range t.starts {
+		if s > len(row) || (s > 0 && row[s-1] != ' ') {
+			return nil, false
+		}
+		end := len(row)
+		if i+1 < len(t.starts) && t.starts[i+1]-1 < end {
+			end = t.starts[i+1] - 1
+		}
+		if s > end {
+			return nil, false
+		}
+		fields[i] = strings.TrimSpace(row[s:end])
+	}
+	return fields, true
+}
+
+// twoWordStates are the states with a blank in them; anything else is one word.
+var twoWordStates = []string{"Partially Online", "Online Pending", "Offline Pending"}
+
+// knownState reports whether s is a state cluster.exe prints, so a row cut at
+// the header's columns can be trusted.
+func knownState(s string) bool {
+	switch strings.ToLower(s) {
+	case "up", "down", "paused", "joining", "unknown",
+		"online", "offline", "partially online", "failed", "pending",
+		"online pending", "offline pending", "initializing":
+		return true
+	}
+	return false
+}
+
+// splitTail takes the state and the node name off the end of a row pushed
+// wider than its header. Node names are NetBIOS names (no blanks), states
+// are one word or one of twoWordStates. It returns what is left of the row
+// (the object's name or names), the node, the state and the node's offset.
+func splitTail(row string) (head, node, state string, nodeAt int, ok bool) {
+	trimmed := strings.TrimRight(row, " ")
+	state = ""
+	for _, s := range twoWordStates {
+		if len(trimmed) >= len(s) && strings.EqualFold(trimmed[len(trimmed)-len(s):], s) {
+			state = trimmed[len(trimmed)-len(s):]
+			break
+		}
+	}
+	if state == "" {
+		i := strings.LastIndexByte(trimmed, ' ')
+		if i < 0 {
+			return "", "", "", 0, false
+		}
+		state = trimmed[i+1:]
+	}
+	rest := strings.TrimRight(trimmed[:len(trimmed)-len(state)], " ")
+	i := strings.LastIndexByte(rest, ' ')
+	if i < 0 {
+		return "", "", "", 0, false
+	}
+	return strings.TrimRight(rest[:i], " "), rest[i+1:], state, i + 1, true
+}
+
+// ParseNodeStatus reads `cluster node /status` (rows `%-15s %6s %s`).
+func ParseNodeStatus(out string) ([]ClusterNode, error) {
+	t, err := parseTable(out)
+	if err != nil {
+		return nil, err
+	}
+	var nodes []ClusterNode
+	for _, row := range t.rows {
+		// NetBIOS names hold no blanks, so fields split cleanly even when a
+		// long name pushed the row wider.
+		f := strings.Fields(row)
+		if len(f) < 3 {
+			return nil, fmt.Errorf("node row %q has fewer than 3 columns", row)
+		}
+		id, err := strconv.Atoi(f[1])
+		if err != nil {
+			return nil, fmt.Errorf("node row %q: node ID %q is not a number", row, f[1])
+		}
+		nodes = append(nodes, ClusterNode{Name: f[0], ID: id, State: strings.Join(f[2:], " ")})
+	}
+	return nodes, nil
+}
+
+// ParseGroupStatus reads `cluster group /status` (rows `%-20s %-15s %s`).
+func ParseGroupStatus(out string) ([]ClusterGroup, error) {
+	t, err := parseTable(out)
+	if err != nil {
+		return nil, err
+	}
+	if len(t.starts) < 3 {
+		return nil, fmt.Errorf("group listing has %d columns, want 3", len(t.starts))
+	}
+	var groups []ClusterGroup
+	for _, row := range t.rows {
+		if f, ok := t.fixed(row); ok && lineUp(f[1], f[2]) && f[0] != "" {
+			groups = append(groups, ClusterGroup{Name: f[0], OwnerNode: f[1], State: f[2]})
+			continue
+		}
+		head, node, state, _, ok := splitTail(row)
+		if !ok || strings.TrimSpace(head) == "" {
+			return nil, fmt.Errorf("group row %q: cannot tell group, node and status apart", row)
+		}
+		groups = append(groups, ClusterGroup{Name: strings.TrimSpace(head), OwnerNode: node, State: state})
+	}
+	return groups, nil
+}
+
+// lineUp checks a row cut at the header's columns: the node is one word and
+// the state is one cluster.exe prints.
+func lineUp(node, state string) bool {
+	return node != "" && !strings.ContainsAny(node, " \t") && knownState(state)
+}
+
+// ParseResourceStatus reads `cluster res /status` (rows `%-20s %-20s %-15s %s`).
+func ParseResourceStatus(out string) ([]ClusterResource, error) {
+	t, err := parseTable(out)
+	if err != nil {
+		return nil, err
+	}
+	if len(t.starts) < 4 {
+		return nil, fmt.Errorf("resource listing has %d columns, want 4", len(t.starts))
+	}
+	var rs []ClusterResource
+	for _, row := range t.rows {
+		if f, ok := t.fixed(row); ok && lineUp(f[2], f[3]) && f[0] != "" && f[1] != "" {
+			rs = append(rs, ClusterResource{Name: f[0], Group: f[1], OwnerNode: f[2], State: f[3]})
+			continue
+		}
+		head, node, state, nodeAt, ok := splitTail(row)
+		if !ok {
+			return nil, fmt.Errorf("resource row %q: cannot tell its columns apart", row)
+		}
+		name, group, ok := splitNames(head, t.starts[1], nodeAt-t.starts[2])
+		if !ok {
+			return nil, fmt.Errorf("resource row %q: cannot tell the resource name from the group name", row)
+		}
+		rs = append(rs, ClusterResource{Name: name, Group: group, OwnerNode: node, State: state})
+	}
+	return rs, nil
+}
+
+// splitNames separates `resource<pad> group<pad>` when the row is wider than
+// the header. If only the resource name overflowed, every later column moved
+// right by the same shift, which the node column's position reveals. Else
+// the padding after the resource name (two blanks or more) marks the split.
+func splitNames(head string, groupStart, shift int) (string, string, bool) {
+	if at := groupStart + shift; shift >= 0 && at > 0 && at < len(head) && head[at-1] == ' ' && head[at] != ' ' {
+		return strings.TrimSpace(head[:at]), strings.TrimSpace(head[at:]), true
+	}
+	lead := len(head) - len(strings.TrimLeft(head, " "))
+	if i := strings.Index(head[lead:], "  "); i > 0 {
+		return strings.TrimSpace(head[:lead+i]), strings.TrimSpace(head[lead+i:]), true
+	}
+	return "", "", false
+}
+
+var propTitleRe = regexp.MustCompile(`^Listing properties for '(.*)':$`)
+
+// ParseProps reads `cluster res R /prop` (columns T, Resource, Name, Value).
+func ParseProps(out string) ([]Property, error) {
+	t, err := parseTable(out)
+	if err != nil {
+		return nil, err
+	}
+	if len(t.starts) < 4 {
+		return nil, fmt.Errorf("property listing has %d columns, want 4", len(t.starts))
+	}
+	var object string
+	if m := propTitleRe.FindStringSubmatch(t.title); m != nil {
+		object = m[1]
+	}
+	var props []Property
+	for _, row := range t.rows {
+		p, ok := propFixed(t, row)
+		if !ok {
+			if p, ok = propByName(t, row, object); !ok {
+				return nil, fmt.Errorf("property row %q: cannot tell its columns apart", row)
+			}
+		}
+		props = append(props, p)
+	}
+	return props, nil
+}
+
+func propFixed(t table, row string) (Property, bool) {
+	f, ok := t.fixed(row)
+	if !ok || f[2] == "" || strings.ContainsAny(f[2], " \t") {
+		return Property{}, false
+	}
+	return Property{ReadOnly: f[0] == "R", Name: f[2], Value: f[3]}, true
+}
+
+// propByName handles a row pushed wider by a long object name: the title
+// line names the object, so what follows it is the property name (one word)
+// and the value.
+func propByName(t table, row, object string) (Property, bool) {
+	if object == "" || len(row) < t.starts[1] {
+		return Property{}, false
+	}
+	flag := strings.TrimSpace(row[:t.starts[1]])
+	rest := row[t.starts[1]:]
+	if !strings.HasPrefix(strings.ToLower(rest), strings.ToLower(object)) {
+		return Property{}, false
+	}
+	rest = strings.TrimSpace(rest[len(object):])
+	name, value, _ := strings.Cut(rest, " ")
+	if name == "" {
+		return Property{}, false
+	}
+	return Property{ReadOnly: flag == "R", Name: name, Value: strings.TrimSpace(value)}, true
+}
+
+// ParseListOwners reads `cluster group G /listowners`: the node names listed
+// under the dashes line, in preference order. (The layout is unconfirmed for
+// NT 4.0; without a dashes line, every one-word line that is not the title
+// counts.)
+func ParseListOwners(out string) []string {
+	var owners []string
+	if t, err := parseTable(out); err == nil {
+		for _, r := range t.rows {
+			owners = append(owners, strings.Fields(r)[0])
+		}
+		return owners
+	}
+	for _, l := range splitLines(out) {
+		l = strings.TrimSpace(l)
+		if l != "" && !strings.ContainsAny(l, " \t:") {
+			owners = append(owners, l)
+		}
+	}
+	return owners
+}

@@ -1,0 +1,110 @@
+package nodeops
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/winrm"
+)
+
+// Node runs typed operations on one node through its Runner.
+type Node struct{ R winrm.Runner }
+
+// StepError is a command that ran but failed. Its text is meant to be read in
+// a Terraform diagnostic: which node, which step, which command, what exit
+// code and, where known, what the code means.
+type StepError struct {
+	Node     string
+	Step     string // what the provider was doing, e.g. "stop the cluster service"
+	Command  string
+	ExitCode int
+	Meaning  string // the exit code's meaning when known
+	Output   string // what the command printed (stdout then stderr), trimmed
+	// Err is a sentinel the failure matches (ErrServiceNotFound), or nil.
+	Err error
+}
+
+func (e *StepError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s: `%s` exited %d", e.Node, e.Step, e.Command, e.ExitCode)
+	if e.Meaning != "" {
+		fmt.Fprintf(&b, " (%s)", e.Meaning)
+	} else if out := firstLines(e.Output, 3); out != "" {
+		fmt.Fprintf(&b, ": %s", out)
+	}
+	return b.String()
+}
+
+func (e *StepError) Unwrap() error { return e.Err }
+
+// firstLines joins the first n non-blank lines of s, for a one-line message.
+func firstLines(s string, n int) string {
+	var keep []string
+	for _, l := range splitLines(s) {
+		if l = strings.TrimSpace(l); l != "" {
+			keep = append(keep, l)
+			if len(keep) == n {
+				break
+			}
+		}
+	}
+	return strings.Join(keep, " / ")
+}
+
+// splitLines splits tool output on LF or CRLF (or stray CR).
+func splitLines(s string) []string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	return strings.Split(s, "\n")
+}
+
+// win32Meanings holds the codes the KB's tools exit with, as Windows words them.
+var win32Meanings = map[int]string{
+	2:    "the system cannot find the file specified",
+	3:    "the system cannot find the path specified",
+	5:    "access is denied",
+	87:   "the parameter is incorrect",
+	1051: "a stop control has been sent to a service that other running services are dependent on",
+	1052: "the requested control is not valid for this service",
+	1053: "the service did not respond to the start or control request in a timely fashion",
+	1056: "an instance of the service is already running",
+	1058: "the service cannot be started because it is disabled",
+	1060: "the specified service does not exist as an installed service",
+	1061: "the service cannot accept control messages at this time",
+	1062: "the service has not been started",
+	1068: "the dependency service or group failed to start",
+	1069: "the service did not start due to a logon failure",
+	1072: "the specified service has been marked for deletion",
+	1722: "the RPC server is unavailable (is the cluster service running on that node?)",
+	5007: "the cluster resource could not be found",
+	5013: "the cluster resource group could not be found",
+	5042: "the cluster node could not be found",
+	5050: "the cluster node is down",
+	9009: "the program is not installed on the node",
+}
+
+// run runs a command line and turns a failed exit code into a StepError
+// unless ok accepts it.
+func (n *Node) run(ctx context.Context, step, line string, readOnly bool, ok func(code int) bool) (winrm.Result, error) {
+	res, err := n.R.Run(ctx, line, readOnly)
+	if err != nil {
+		return res, fmt.Errorf("%s: %s: %w", n.R.Node(), step, err)
+	}
+	if res.ExitCode == 0 || (ok != nil && ok(res.ExitCode)) {
+		return res, nil
+	}
+	return res, n.stepError(step, line, res)
+}
+
+func (n *Node) stepError(step, line string, res winrm.Result) *StepError {
+	out := strings.TrimSpace(res.Stdout + "\n" + res.Stderr)
+	return &StepError{
+		Node:     n.R.Node(),
+		Step:     step,
+		Command:  line,
+		ExitCode: res.ExitCode,
+		Meaning:  win32Meanings[res.ExitCode],
+		Output:   out,
+	}
+}

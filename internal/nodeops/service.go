@@ -1,0 +1,288 @@
+package nodeops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ErrServiceNotFound is sc's 1060: no service of that name is installed.
+var ErrServiceNotFound = errors.New("the specified service does not exist as an installed service")
+
+// ServiceState is a service's SERVICE_STATUS state, named as Windows names it.
+type ServiceState string
+
+const (
+	StateStopped         ServiceState = "Stopped"
+	StateStartPending    ServiceState = "StartPending"
+	StateStopPending     ServiceState = "StopPending"
+	StateRunning         ServiceState = "Running"
+	StateContinuePending ServiceState = "ContinuePending"
+	StatePausePending    ServiceState = "PausePending"
+	StatePaused          ServiceState = "Paused"
+)
+
+// sc prints the numeric state and its SERVICE_* name; the number decides.
+var stateByCode = map[int]ServiceState{
+	1: StateStopped, 2: StateStartPending, 3: StateStopPending, 4: StateRunning,
+	5: StateContinuePending, 6: StatePausePending, 7: StatePaused,
+}
+
+// StartType is a service's startup type as the Services applet names it.
+type StartType string
+
+const (
+	StartBoot      StartType = "Boot"
+	StartSystem    StartType = "System"
+	StartAutomatic StartType = "Automatic"
+	StartManual    StartType = "Manual"
+	StartDisabled  StartType = "Disabled"
+)
+
+var startTypeByCode = map[int]StartType{0: StartBoot, 1: StartSystem, 2: StartAutomatic, 3: StartManual, 4: StartDisabled}
+
+// scStartArg is the word `sc config NAME start= X` takes for each startup type.
+var scStartArg = map[StartType]string{StartAutomatic: "auto", StartManual: "demand", StartDisabled: "disabled"}
+
+// ServiceStatus is what sc query and sc qc tell about a service.
+type ServiceStatus struct {
+	Name        string // SERVICE_NAME as sc prints it
+	DisplayName string
+	State       ServiceState
+	StartType   StartType
+	Exists      bool
+}
+
+// serviceWords names a service in step descriptions the way the KB does.
+func serviceWords(name string) string {
+	if strings.EqualFold(name, "ClusSvc") {
+		return "the cluster service"
+	}
+	return "service " + name
+}
+
+// QueryService runs `sc query` and `sc qc`. A service that is not installed is
+// not an error: it comes back with Exists false, so a Read can drop it.
+func (n *Node) QueryService(ctx context.Context, name string) (ServiceStatus, error) {
+	q, err := Quote(name)
+	if err != nil {
+		return ServiceStatus{}, fmt.Errorf("service name: %w", err)
+	}
+	step := "query " + serviceWords(name)
+	notFound := func(code int) bool { return code == 1060 }
+
+	line := "sc query " + q
+	res, err := n.run(ctx, step, line, true, notFound)
+	if err != nil {
+		return ServiceStatus{}, err
+	}
+	st, err := ParseSCQuery(res.Stdout + res.Stderr)
+	if errors.Is(err, ErrServiceNotFound) {
+		return ServiceStatus{Name: name}, nil
+	}
+	if err != nil {
+		return ServiceStatus{}, n.parseError(step, line, res.Stdout, err)
+	}
+
+	line = "sc qc " + q
+	res, err = n.run(ctx, step, line, true, notFound)
+	if err != nil {
+		return ServiceStatus{}, err
+	}
+	cfg, err := ParseSCQC(res.Stdout + res.Stderr)
+	if errors.Is(err, ErrServiceNotFound) {
+		// Deleted between the two queries.
+		return ServiceStatus{Name: name}, nil
+	}
+	if err != nil {
+		return ServiceStatus{}, n.parseError(step, line, res.Stdout, err)
+	}
+	st.DisplayName = cfg.DisplayName
+	st.StartType = cfg.StartType
+	return st, nil
+}
+
+func (n *Node) parseError(step, line, out string, err error) error {
+	return fmt.Errorf("%s: %s: cannot read the output of `%s`: %w (output: %s)", n.R.Node(), step, line, err, firstLines(out, 4))
+}
+
+// SetStartType runs `sc config NAME start= auto|demand|disabled`.
+func (n *Node) SetStartType(ctx context.Context, name string, t StartType) error {
+	arg, ok := scStartArg[t]
+	if !ok {
+		return fmt.Errorf("startup type %q cannot be set (use %s, %s or %s)", t, StartAutomatic, StartManual, StartDisabled)
+	}
+	q, err := Quote(name)
+	if err != nil {
+		return fmt.Errorf("service name: %w", err)
+	}
+	line := "sc config " + q + " start= " + arg
+	_, err = n.run(ctx, fmt.Sprintf("set the startup type of %s to %s", serviceWords(name), strings.ToLower(string(t))), line, false, nil)
+	return notFoundAware(err)
+}
+
+// StartService runs `sc start NAME`; a service already running (1056) is success.
+// sc returns once the start is requested: WaitForState waits for Running.
+func (n *Node) StartService(ctx context.Context, name string) error {
+	return n.control(ctx, "start", name, 1056)
+}
+
+// StopService runs `sc stop NAME`; a service not started (1062) is success.
+// sc returns once the stop is requested: WaitForState waits for Stopped.
+func (n *Node) StopService(ctx context.Context, name string) error {
+	return n.control(ctx, "stop", name, 1062)
+}
+
+func (n *Node) control(ctx context.Context, verb, name string, already int) error {
+	q, err := Quote(name)
+	if err != nil {
+		return fmt.Errorf("service name: %w", err)
+	}
+	line := "sc " + verb + " " + q
+	_, err = n.run(ctx, verb+" "+serviceWords(name), line, false, func(code int) bool { return code == already })
+	return notFoundAware(err)
+}
+
+// notFoundAware marks sc's 1060 so callers can errors.Is(err, ErrServiceNotFound).
+func notFoundAware(err error) error {
+	var se *StepError
+	if errors.As(err, &se) && se.ExitCode == 1060 {
+		se.Err = ErrServiceNotFound
+	}
+	return err
+}
+
+// WaitForState polls QueryService every poll until the service is in want or
+// ctx ends; the error then says the state last seen.
+func (n *Node) WaitForState(ctx context.Context, name string, want ServiceState, poll time.Duration) (ServiceStatus, error) {
+	if poll <= 0 {
+		poll = 2 * time.Second
+	}
+	var last ServiceStatus
+	var lastErr error
+	q, err := Quote(name)
+	if err != nil {
+		return last, fmt.Errorf("service name: %w", err)
+	}
+	for {
+		st, err := n.QueryService(ctx, name)
+		switch {
+		case err != nil:
+			lastErr = err
+		case !st.Exists:
+			return st, &StepError{Node: n.R.Node(), Step: fmt.Sprintf("wait for %s to be %s", serviceWords(name), want),
+				Command: "sc query " + q, ExitCode: 1060, Meaning: win32Meanings[1060], Err: ErrServiceNotFound}
+		case st.State == want:
+			return st, nil
+		default:
+			last, lastErr = st, nil
+		}
+		t := time.NewTimer(poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			seen := "never seen"
+			if last.State != "" {
+				seen = "last seen " + string(last.State)
+			}
+			if lastErr != nil {
+				seen += "; last query failed: " + lastErr.Error()
+			}
+			return last, fmt.Errorf("%s: %s did not become %s (%s): %w", n.R.Node(), serviceWords(name), want, seen, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// --- sc's output ---
+
+var (
+	scFieldRe  = regexp.MustCompile(`^\s*([A-Z_0-9]+)\s*:\s*(.*?)\s*$`)
+	scFailedRe = regexp.MustCompile(`FAILED (\d+):`)
+)
+
+// scFields reads sc's `KEY : value` lines. Continuation lines (the state's
+// flags in parentheses) have no key and are skipped.
+func scFields(out string) map[string]string {
+	f := map[string]string{}
+	for _, l := range splitLines(out) {
+		if m := scFieldRe.FindStringSubmatch(l); m != nil {
+			if _, seen := f[m[1]]; !seen {
+				f[m[1]] = m[2]
+			}
+		}
+	}
+	return f
+}
+
+// scFailure finds sc's `[SC] Xxx FAILED N:` line; 1060 maps to ErrServiceNotFound.
+func scFailure(out string) error {
+	m := scFailedRe.FindStringSubmatch(out)
+	if m == nil {
+		return nil
+	}
+	if m[1] == "1060" {
+		return ErrServiceNotFound
+	}
+	code, _ := strconv.Atoi(m[1])
+	if meaning := win32Meanings[code]; meaning != "" {
+		return fmt.Errorf("sc failed with %d: %s", code, meaning)
+	}
+	return fmt.Errorf("sc failed with %d", code)
+}
+
+// leadingCode reads the number that starts sc's values such as `4  RUNNING`.
+func leadingCode(v string) (int, bool) {
+	fields := strings.Fields(v)
+	if len(fields) == 0 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(fields[0])
+	return n, err == nil
+}
+
+// ParseSCQuery reads `sc query NAME`: SERVICE_NAME and STATE.
+func ParseSCQuery(out string) (ServiceStatus, error) {
+	if err := scFailure(out); err != nil {
+		return ServiceStatus{}, err
+	}
+	f := scFields(out)
+	name, ok := f["SERVICE_NAME"]
+	if !ok {
+		return ServiceStatus{}, errors.New("no SERVICE_NAME line")
+	}
+	code, ok := leadingCode(f["STATE"])
+	if !ok {
+		return ServiceStatus{}, errors.New("no STATE line")
+	}
+	state, ok := stateByCode[code]
+	if !ok {
+		return ServiceStatus{}, fmt.Errorf("unknown service state %d", code)
+	}
+	return ServiceStatus{Name: name, State: state, Exists: true}, nil
+}
+
+// ParseSCQC reads `sc qc NAME`: SERVICE_NAME, START_TYPE and DISPLAY_NAME.
+func ParseSCQC(out string) (ServiceStatus, error) {
+	if err := scFailure(out); err != nil {
+		return ServiceStatus{}, err
+	}
+	f := scFields(out)
+	name, ok := f["SERVICE_NAME"]
+	if !ok {
+		return ServiceStatus{}, errors.New("no SERVICE_NAME line")
+	}
+	code, ok := leadingCode(f["START_TYPE"])
+	if !ok {
+		return ServiceStatus{}, errors.New("no START_TYPE line")
+	}
+	st, ok := startTypeByCode[code]
+	if !ok {
+		return ServiceStatus{}, fmt.Errorf("unknown start type %d", code)
+	}
+	return ServiceStatus{Name: name, DisplayName: f["DISPLAY_NAME"], StartType: st, Exists: true}, nil
+}

@@ -1,0 +1,378 @@
+package winrm
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+	"github.com/masterzen/winrm"
+)
+
+const (
+	defaultMaxConcurrent    = 2
+	defaultRetryBackoff     = 500 * time.Millisecond
+	defaultOperationTimeout = 60 * time.Second
+	// readTries bounds the attempts of a read-only command (the first one included).
+	readTries = 4
+)
+
+// Client is one node's WinRM connection. It keeps up to MaxConcurrent idle
+// shells open (one for sequential use) when ReuseShell is set, so a command
+// costs Command + Receive + Signal instead of also Create + Delete.
+type Client struct {
+	cfg      Config
+	endpoint string
+	wc       *winrm.Client
+	sem      chan struct{}
+
+	mu     sync.Mutex
+	idle   []*winrm.Shell
+	closed bool
+	// bg tracks command goroutines that outlive a cancelled Run (they signal
+	// the command and delete its shell), so Close can wait for them.
+	bg sync.WaitGroup
+
+	httpRequests atomic.Int64
+	shellsOpened atomic.Int64
+	commands     atomic.Int64
+	retries      atomic.Int64
+}
+
+var _ Runner = (*Client)(nil)
+
+// New checks cfg and prepares a client; it does not connect (the first
+// command opens the shell). The errors name the node and the setting at fault.
+func New(cfg Config) (*Client, error) {
+	if cfg.Node == "" {
+		return nil, errors.New("winrm: the node name is empty")
+	}
+	if cfg.Host == "" {
+		return nil, fmt.Errorf("%s: the host is empty", cfg.Node)
+	}
+	cfg.Auth = strings.ToLower(cfg.Auth)
+	if cfg.Auth == "" {
+		cfg.Auth = "ntlm"
+	}
+	if cfg.Auth != "ntlm" && cfg.Auth != "basic" {
+		return nil, fmt.Errorf("%s: auth %q is not supported (use \"ntlm\" or \"basic\")", cfg.Node, cfg.Auth)
+	}
+	if cfg.Username == "" {
+		return nil, fmt.Errorf("%s: the username is empty", cfg.Node)
+	}
+	if cfg.Port == 0 {
+		cfg.Port = 5985
+		if cfg.HTTPS {
+			cfg.Port = 5986
+		}
+	}
+	if cfg.MaxConcurrent <= 0 {
+		cfg.MaxConcurrent = defaultMaxConcurrent
+	}
+	if cfg.RetryBackoff <= 0 {
+		cfg.RetryBackoff = defaultRetryBackoff
+	}
+	if cfg.OperationTimeout <= 0 {
+		cfg.OperationTimeout = defaultOperationTimeout
+	}
+	ep := &winrm.Endpoint{
+		Host:          cfg.Host,
+		Port:          cfg.Port,
+		HTTPS:         cfg.HTTPS,
+		Insecure:      cfg.Insecure,
+		TLSServerName: cfg.TLSServerName,
+		CACert:        cfg.CACert,
+		// A Receive legitimately waits up to OperationTimeout on the server
+		// before answering; the HTTP header timeout must outlast it.
+		Timeout: cfg.OperationTimeout + 30*time.Second,
+	}
+	endpoint := (&url.URL{Scheme: scheme(cfg.HTTPS), Host: net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), Path: "/wsman"}).String()
+	if !cfg.HTTPS && cfg.Auth == "basic" && !cfg.AllowUnencrypted {
+		return nil, fmt.Errorf("%s (%s): Basic authentication over plain HTTP sends the password in clear text; use https, auth \"ntlm\", or set allow_unencrypted = true (the node's WinRM must allow it too)", cfg.Node, endpoint)
+	}
+	if len(cfg.CACert) > 0 && !x509.NewCertPool().AppendCertsFromPEM(cfg.CACert) {
+		return nil, fmt.Errorf("%s: ca_cert holds no PEM certificate", cfg.Node)
+	}
+
+	c := &Client{cfg: cfg, endpoint: endpoint, sem: make(chan struct{}, cfg.MaxConcurrent)}
+	params := winrm.NewParameters(fmt.Sprintf("PT%dS", int(cfg.OperationTimeout.Seconds()+0.5)), "en-US", 153600)
+	params.TransportDecorator = c.transporter
+	wc, err := winrm.NewClientWithParameters(ep, cfg.Username, cfg.Password, params)
+	if err != nil {
+		return nil, fmt.Errorf("%s (%s): %w", cfg.Node, endpoint, err)
+	}
+	c.wc = wc
+	return c, nil
+}
+
+func scheme(https bool) string {
+	if https {
+		return "https"
+	}
+	return "http"
+}
+
+// transporter picks masterzen/winrm's transport for the auth and scheme, and
+// wraps it to count requests and to surface faults.
+func (c *Client) transporter() winrm.Transporter {
+	var inner winrm.Transporter
+	switch {
+	case c.cfg.Auth == "basic":
+		inner = winrm.NewClientWithDial(nil) // the library's default transport
+	case c.cfg.HTTPS:
+		inner = &winrm.ClientNTLM{}
+	default:
+		// NTLM over plain HTTP: messages are sealed, which a Windows server
+		// with AllowUnencrypted=false requires.
+		return &sealedTransport{count: &c.httpRequests}
+	}
+	return &countingTransport{inner: inner, count: &c.httpRequests}
+}
+
+// Node is the NetBIOS name the client talks to.
+func (c *Client) Node() string { return c.cfg.Node }
+
+// Stats returns the counters so far.
+func (c *Client) Stats() Stats {
+	return Stats{
+		HTTPRequests: c.httpRequests.Load(),
+		ShellsOpened: c.shellsOpened.Load(),
+		Commands:     c.commands.Load(),
+		Retries:      c.retries.Load(),
+	}
+}
+
+// MaskSecrets returns a ctx whose tflog output has every secret replaced,
+// in messages and in field values, and hides fields named like passwords.
+// The provider calls it once per request with the configured passwords.
+func MaskSecrets(ctx context.Context, secrets ...string) context.Context {
+	var nonEmpty []string
+	for _, s := range secrets {
+		// An empty string would match between every character.
+		if s != "" {
+			nonEmpty = append(nonEmpty, s)
+		}
+	}
+	ctx = tflog.MaskFieldValuesWithFieldKeys(ctx, "password")
+	if len(nonEmpty) == 0 {
+		return ctx
+	}
+	ctx = tflog.MaskMessageStrings(ctx, nonEmpty...)
+	return tflog.MaskAllFieldValuesStrings(ctx, nonEmpty...)
+}
+
+// Run runs line in a cmd shell of the node. See Runner.
+func (c *Client) Run(ctx context.Context, line string, readOnly bool) (Result, error) {
+	c.commands.Add(1)
+	start := time.Now()
+	res, err := c.run(ctx, line, readOnly)
+	fields := map[string]any{
+		"node":        c.cfg.Node,
+		"command":     line,
+		"read_only":   readOnly,
+		"duration_ms": time.Since(start).Milliseconds(),
+	}
+	if err != nil {
+		fields["error"] = err.Error()
+	} else {
+		fields["exit_code"] = res.ExitCode
+	}
+	tflog.Debug(ctx, "command", fields)
+	return res, err
+}
+
+func (c *Client) run(ctx context.Context, line string, readOnly bool) (Result, error) {
+	backoff := c.cfg.RetryBackoff
+	for attempt := 1; ; attempt++ {
+		res, sent, err := c.runOnce(ctx, line)
+		if err == nil {
+			return res, nil
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return Result{}, fmt.Errorf("%s: `%s` abandoned: %w", c.cfg.Node, line, ctxErr)
+		}
+		var te *Error
+		if !errors.As(err, &te) {
+			return Result{}, err
+		}
+		// A shell that was gone before the server accepted the command never
+		// ran it, so any command may go again on a fresh shell.
+		reopen := te.Kind == KindShellGone && !sent
+		if !(reopen || readOnly && te.retryable()) || attempt >= readTries {
+			if sent && !readOnly && te.Kind != KindAuth && te.Kind != KindTLS {
+				return Result{}, fmt.Errorf("%w; `%s` may or may not have run, and was not retried because it changes the node", te, line)
+			}
+			return Result{}, te
+		}
+		c.retries.Add(1)
+		tflog.Debug(ctx, "retrying command", map[string]any{"node": c.cfg.Node, "command": line, "attempt": attempt + 1, "error": te.Error()})
+		if reopen {
+			continue
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return Result{}, fmt.Errorf("%s: `%s` abandoned while waiting to retry (%v): %w", c.cfg.Node, line, te, ctx.Err())
+		case <-t.C:
+		}
+		backoff *= 2
+	}
+}
+
+type outcome struct {
+	res  Result
+	sent bool // the Command request went out: the command may have started
+	err  error
+}
+
+// runOnce makes one attempt. The attempt runs in its own goroutine so that a
+// cancelled ctx stops the wait at once (masterzen/winrm's HTTP calls take no
+// context); the goroutine then signals the command and deletes its shell.
+func (c *Client) runOnce(ctx context.Context, line string) (Result, bool, error) {
+	select {
+	case c.sem <- struct{}{}:
+	case <-ctx.Done():
+		return Result{}, false, ctx.Err()
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		<-c.sem
+		return Result{}, false, fmt.Errorf("%s: the WinRM client is closed", c.cfg.Node)
+	}
+	c.bg.Add(1)
+	c.mu.Unlock()
+
+	done := make(chan outcome, 1)
+	go func() {
+		defer c.bg.Done()
+		defer func() { <-c.sem }()
+		sh, err := c.shell()
+		if err != nil {
+			done <- outcome{err: err}
+			return
+		}
+		o, healthy := c.execute(ctx, sh, line)
+		if healthy && c.cfg.ReuseShell && ctx.Err() == nil && c.putIdle(sh) {
+			done <- o
+			return
+		}
+		_ = c.deleteShell(sh)
+		done <- o
+	}()
+	select {
+	case o := <-done:
+		return o.res, o.sent, o.err
+	case <-ctx.Done():
+		return Result{}, true, ctx.Err()
+	}
+}
+
+// shell hands out an idle shell or opens one.
+func (c *Client) shell() (*winrm.Shell, error) {
+	c.mu.Lock()
+	if n := len(c.idle); n > 0 {
+		sh := c.idle[n-1]
+		c.idle = c.idle[:n-1]
+		c.mu.Unlock()
+		return sh, nil
+	}
+	c.mu.Unlock()
+	sh, err := c.wc.CreateShell()
+	if err != nil {
+		return nil, c.classify(err)
+	}
+	c.shellsOpened.Add(1)
+	return sh, nil
+}
+
+// putIdle keeps sh for the next command; false when the client is closing.
+func (c *Client) putIdle(sh *winrm.Shell) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	c.idle = append(c.idle, sh)
+	return true
+}
+
+func (c *Client) deleteShell(sh *winrm.Shell) error {
+	if err := sh.Close(); err != nil {
+		return c.classify(err)
+	}
+	return nil
+}
+
+// execute runs line in sh and reports whether sh may be reused.
+func (c *Client) execute(ctx context.Context, sh *winrm.Shell, line string) (outcome, bool) {
+	// The library's own ctx handling and ours would both Close the command,
+	// racing on its cancel channel; ours alone does it.
+	cmd, err := sh.ExecuteWithContext(context.Background(), line)
+	if err != nil {
+		te := c.classify(err)
+		return outcome{err: te, sent: te.Kind != KindShellGone}, false
+	}
+	var stdout, stderr bytes.Buffer
+	var copies sync.WaitGroup
+	copies.Add(2)
+	go func() { defer copies.Done(); _, _ = io.Copy(&stdout, cmd.Stdout) }()
+	go func() { defer copies.Done(); _, _ = io.Copy(&stderr, cmd.Stderr) }()
+	finished := make(chan struct{})
+	go func() { cmd.Wait(); copies.Wait(); close(finished) }()
+
+	select {
+	case <-finished:
+	case <-ctx.Done():
+		// Signal terminate, then let the library's receive loop wind down.
+		_ = cmd.Close()
+		<-finished
+		return outcome{err: ctx.Err(), sent: true}, false
+	}
+	if err := cmd.Error(); err != nil {
+		return outcome{err: c.classify(err), sent: true}, false
+	}
+	res := Result{Stdout: stdout.String(), Stderr: stderr.String(), ExitCode: cmd.ExitCode()}
+	// Windows keeps a finished command's resources until it is signalled.
+	healthy := cmd.Close() == nil
+	return outcome{res: res, sent: true}, healthy
+}
+
+// Close deletes the idle shells and waits for abandoned commands to wind
+// down, or for ctx to end.
+func (c *Client) Close(ctx context.Context) error {
+	c.mu.Lock()
+	c.closed = true
+	idle := c.idle
+	c.idle = nil
+	c.mu.Unlock()
+
+	errs := make(chan error, 1)
+	go func() {
+		var first error
+		for _, sh := range idle {
+			if err := c.deleteShell(sh); err != nil && first == nil {
+				first = err
+			}
+		}
+		c.bg.Wait()
+		errs <- first
+	}()
+	select {
+	case err := <-errs:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("%s: closing the WinRM client: %w", c.cfg.Node, ctx.Err())
+	}
+}

@@ -1,0 +1,211 @@
+package winrm
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"net"
+	"regexp"
+	"strings"
+	"syscall"
+)
+
+// Kind says what went wrong with a node's transport, so callers (and the
+// retry loop) can act on the class of failure instead of on message text.
+type Kind int
+
+const (
+	// KindTransport: the connection broke or the server answered garbage;
+	// the request may or may not have reached the node.
+	KindTransport Kind = iota
+	// KindUnreachable: nothing listens at the endpoint, or it did not answer in time.
+	KindUnreachable
+	// KindAuth: the server refused the credentials (HTTP 401).
+	KindAuth
+	// KindTLS: the server's certificate could not be verified.
+	KindTLS
+	// KindFault: the server answered with a WS-Management SOAP fault.
+	KindFault
+	// KindShellGone: the server no longer knows the shell (expired, deleted, restarted).
+	KindShellGone
+	// KindConfig: the connection settings are unusable; nothing was sent.
+	KindConfig
+)
+
+// Error is a transport failure worded for an operator: it names the node and
+// the endpoint, never the password.
+type Error struct {
+	Kind     Kind
+	Node     string
+	Endpoint string
+	// Detail is the whole operator-facing sentence, node and endpoint included.
+	Detail string
+	// Fault is the WSManFault message text for KindFault and KindShellGone.
+	Fault string
+	Err   error
+}
+
+func (e *Error) Error() string {
+	return e.Detail
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// IsKind reports whether err is a transport Error of kind k.
+func IsKind(err error, k Kind) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Kind == k
+}
+
+// retryable says whether a read-only command may be sent again after err:
+// the failure must be one a later attempt can plausibly get past.
+func (e *Error) retryable() bool {
+	switch e.Kind {
+	case KindTransport, KindUnreachable, KindShellGone:
+		return true
+	case KindFault:
+		// wsman:InternalError is the server's "try again"; other faults
+		// (bad request, quota) would fail the same way again.
+		return strings.Contains(e.Err.Error(), "InternalError")
+	}
+	return false
+}
+
+var (
+	faultMessageRe = regexp.MustCompile(`(?s)<(?:\w+:)?Message[^>]*>(.*?)</(?:\w+:)?Message>`)
+	faultTextRe    = regexp.MustCompile(`(?s)<(?:\w+:)?Text[^>]*>(.*?)</(?:\w+:)?Text>`)
+	httpStatusRe   = regexp.MustCompile(`http (?:response )?error:? (\d{3})`)
+)
+
+// faultText extracts the human-readable text of a SOAP fault: the
+// WSManFault's Message when present, else the SOAP Reason text.
+func faultText(body string) string {
+	for _, re := range []*regexp.Regexp{faultMessageRe, faultTextRe} {
+		if m := re.FindStringSubmatch(body); m != nil {
+			t := strings.TrimSpace(html.UnescapeString(stripTags(m[1])))
+			if t != "" {
+				return t
+			}
+		}
+	}
+	return ""
+}
+
+var tagRe = regexp.MustCompile(`<[^>]*>`)
+
+func stripTags(s string) string { return tagRe.ReplaceAllString(s, "") }
+
+// isFaultBody tells a SOAP fault apart from a normal response. The sealed
+// (NTLM over HTTP) transport of masterzen/winrm hands fault bodies back as if
+// they were successes, so the client has to look.
+func isFaultBody(body string) bool {
+	return strings.Contains(body, "/wsman/fault<") || strings.Contains(body, ":Fault>") || strings.Contains(body, "<Fault>")
+}
+
+// shellGone recognises Windows' "shell was not found" fault (WSManFault code
+// 2150858843, subcode w:InvalidSelectors on Receive/Command/Signal).
+func shellGone(text string) bool {
+	return strings.Contains(text, "2150858843") ||
+		strings.Contains(text, "InvalidSelectors") ||
+		strings.Contains(strings.ToLower(text), "shell was not found")
+}
+
+// classify turns whatever masterzen/winrm returned into an operator-facing
+// *Error. Every message it builds is scrubbed of the password.
+func (c *Client) classify(err error) *Error {
+	var already *Error
+	if errors.As(err, &already) {
+		return already
+	}
+	e := &Error{Kind: KindTransport, Node: c.cfg.Node, Endpoint: c.endpoint, Err: err}
+	at := fmt.Sprintf("%s (%s)", c.cfg.Node, c.endpoint)
+	msg := err.Error()
+	var (
+		unknownCA  x509.UnknownAuthorityError
+		hostname   x509.HostnameError
+		invalid    x509.CertificateInvalidError
+		verify     *tls.CertificateVerificationError
+		recordErr  tls.RecordHeaderError
+		netErr     net.Error
+		statusCode string
+	)
+	if m := httpStatusRe.FindStringSubmatch(msg); m != nil {
+		statusCode = m[1]
+	}
+	switch {
+	case statusCode == "401":
+		e.Kind = KindAuth
+		e.Detail = fmt.Sprintf("authentication failed (401) for user %s on %s: check username, password and auth (%s)", c.cfg.Username, at, c.cfg.Auth)
+	case errors.As(err, &hostname):
+		e.Kind = KindTLS
+		e.Detail = fmt.Sprintf("TLS verification failed for %s: %v; set tls_server_name to a name the certificate holds", at, &hostname)
+	case errors.As(err, &unknownCA), errors.As(err, &invalid), errors.As(err, &verify):
+		e.Kind = KindTLS
+		e.Detail = fmt.Sprintf("TLS verification failed for %s: %v; set ca_cert to the CA that signed the node's certificate (or tls_server_name if the name differs)", at, unwrapTLS(err))
+	case errors.As(err, &recordErr):
+		e.Kind = KindTLS
+		e.Detail = fmt.Sprintf("TLS handshake with %s failed: the endpoint does not speak HTTPS (check https and port)", at)
+	case isFaultBody(msg) || statusCode == "500":
+		e.Fault = faultText(msg)
+		if shellGone(msg) {
+			e.Kind = KindShellGone
+			e.Detail = fmt.Sprintf("%s: the remote shell is gone: %s", at, e.Fault)
+		} else {
+			e.Kind = KindFault
+			if e.Fault == "" {
+				e.Fault = "no fault text"
+			}
+			e.Detail = fmt.Sprintf("server fault from %s: %s", at, e.Fault)
+		}
+	case errors.Is(err, syscall.ECONNREFUSED):
+		e.Kind = KindUnreachable
+		e.Detail = fmt.Sprintf("%s unreachable at %s (connection refused): is WinRM listening on that port?", c.cfg.Node, c.endpoint)
+	case errors.As(err, &netErr) && netErr.Timeout():
+		e.Kind = KindUnreachable
+		e.Detail = fmt.Sprintf("%s unreachable at %s (timeout): the node did not answer in time", c.cfg.Node, c.endpoint)
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH), isDNSError(err):
+		e.Kind = KindUnreachable
+		e.Detail = fmt.Sprintf("%s unreachable at %s: %s", c.cfg.Node, c.endpoint, lastCause(err))
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET), strings.Contains(msg, "EOF"):
+		e.Detail = fmt.Sprintf("%s: the connection dropped before the answer was complete", at)
+	case statusCode != "":
+		e.Detail = fmt.Sprintf("%s answered with unexpected HTTP status %s", at, statusCode)
+	default:
+		e.Detail = fmt.Sprintf("%s: transport error: %s", at, lastCause(err))
+	}
+	if c.cfg.Password != "" {
+		e.Detail = strings.ReplaceAll(e.Detail, c.cfg.Password, "***")
+		e.Fault = strings.ReplaceAll(e.Fault, c.cfg.Password, "***")
+	}
+	return e
+}
+
+func isDNSError(err error) bool {
+	var d *net.DNSError
+	return errors.As(err, &d)
+}
+
+// unwrapTLS finds the innermost certificate error so the message shows the
+// reason (unknown authority, expired) rather than the URL wrapping it.
+func unwrapTLS(err error) error {
+	var verify *tls.CertificateVerificationError
+	if errors.As(err, &verify) && verify.Err != nil {
+		return verify.Err
+	}
+	return errors.New(lastCause(err))
+}
+
+// lastCause is the innermost error's text: masterzen/winrm wraps errors as
+// "unknown error Post \"url\": dial tcp ...", and the operator needs the end.
+func lastCause(err error) string {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err.Error()
+		}
+		err = next
+	}
+}
