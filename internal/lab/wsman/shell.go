@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"io"
+	"maps"
 	"strconv"
 	"strings"
 	"sync"
@@ -197,9 +198,14 @@ func (h *Handler) startCommand(s *shell, line string) *shellCommand {
 	h.shells.mu.Lock()
 	s.commands[c.id] = c
 	h.shells.mu.Unlock()
+	var env map[string]string
+	if s.env != nil {
+		// Each command gets its own copy: an executor may change it.
+		env = maps.Clone(s.env)
+	}
 	cmd := Command{
 		User: s.user, ShellID: s.id, Line: line,
-		WorkingDirectory: s.workingDirectory, Env: s.env,
+		WorkingDirectory: s.workingDirectory, Env: env,
 		Stdin: c.stdin, Stdout: streamWriter{c: c}, Stderr: streamWriter{c: c, stderr: true},
 	}
 	go func() {
