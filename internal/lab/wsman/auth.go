@@ -80,6 +80,14 @@ func denied(w http.ResponseWriter) {
 	w.WriteHeader(http.StatusUnauthorized)
 }
 
+// refuseClear answers a clear SOAP body from an NTLM-authenticated client
+// on plain HTTP when AllowUnencrypted is false: Windows answers HTTP 500 and
+// logs that it received an unencrypted message (diyan/pywinrm#129, #208).
+func refuseClear(w http.ResponseWriter) {
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusInternalServerError)
+}
+
 // authenticate runs the authentication of one request. It answers the
 // request itself (401, 200 for the empty NTLM handshake POST, 400) and
 // returns nil when there is nothing more to do.
@@ -94,6 +102,9 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, body []by
 			denied(w)
 			return nil
 		}
+		// Basic over plain HTTP is refused with a 401 even for good
+		// credentials, as Windows does (pywinrm users see "the specified
+		// credentials were rejected by the server").
 		user, ok := h.checkBasic(token)
 		if !ok {
 			denied(w)
@@ -197,7 +208,7 @@ func (h *Handler) authenticateNTLM(w http.ResponseWriter, r *http.Request, schem
 			return nil
 		}
 		if !clearAllowed {
-			denied(w)
+			refuseClear(w)
 			return nil
 		}
 		return &authResult{user: st.user, body: body, conn: st}
@@ -225,9 +236,13 @@ func (h *Handler) connBody(w http.ResponseWriter, r *http.Request, st *connState
 		return &authResult{user: user, body: plain, seal: st.seal, conn: st}
 	}
 	if !clearAllowed {
-		// Not sealed where sealing is required: authenticate again, which is
-		// also how a sealing client starts each message exchange.
-		challenge(w)
+		if len(body) == 0 {
+			// The empty POST a sealing client starts each exchange with:
+			// authenticate again.
+			challenge(w)
+			return nil
+		}
+		refuseClear(w)
 		return nil
 	}
 	return &authResult{user: user, body: body, conn: st}
