@@ -1,0 +1,198 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/nodeops"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/winrm"
+)
+
+// cluster is what Configure hands to resources and data sources: one WinRM
+// client per configured node, looked up by NetBIOS name (case-insensitively,
+// as Windows compares them).
+type cluster struct {
+	names   []string // as configured, sorted
+	clients map[string]*winrm.Client
+	secrets []string
+}
+
+func newCluster(configs []winrm.Config) (*cluster, error) {
+	c := &cluster{clients: map[string]*winrm.Client{}}
+	for _, cfg := range configs {
+		client, err := winrm.New(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("node %s: %w", cfg.Node, err)
+		}
+		c.names = append(c.names, cfg.Node)
+		c.clients[strings.ToUpper(cfg.Node)] = client
+		if cfg.Password != "" {
+			c.secrets = append(c.secrets, cfg.Password)
+		}
+	}
+	track(c)
+	return c, nil
+}
+
+// Names lists the configured nodes.
+func (c *cluster) Names() []string { return append([]string(nil), c.names...) }
+
+// Has reports whether node is configured.
+func (c *cluster) Has(node string) bool {
+	_, ok := c.clients[strings.ToUpper(node)]
+	return ok
+}
+
+// Node is the operations on one configured node.
+func (c *cluster) Node(node string) (*nodeops.Node, bool) {
+	client, ok := c.clients[strings.ToUpper(node)]
+	if !ok {
+		return nil, false
+	}
+	return &nodeops.Node{R: client}, true
+}
+
+// Stats adds up the transport counters of every node.
+func (c *cluster) Stats() winrm.Stats {
+	var s winrm.Stats
+	for _, client := range c.clients {
+		cs := client.Stats()
+		s.HTTPRequests += cs.HTTPRequests
+		s.ShellsOpened += cs.ShellsOpened
+		s.Commands += cs.Commands
+		s.Retries += cs.Retries
+	}
+	return s
+}
+
+// mask keeps every configured password out of the logs written under ctx
+// (messages, field values, and fields named password). Each request has a
+// fresh ctx, so every entry point calls it.
+func (c *cluster) mask(ctx context.Context) context.Context {
+	return winrm.MaskSecrets(ctx, c.secrets...)
+}
+
+// unknownNodeDiag is the plan-time error for a node the provider has no
+// endpoint for: nothing is sent anywhere.
+func (c *cluster) unknownNode(node string) string {
+	return fmt.Sprintf("Node %q is not in the provider's nodes (configured: %s). Add it to the provider's "+
+		"nodes map with its endpoint, or fix the name. Nothing was sent to any node.", node, strings.Join(c.names, ", "))
+}
+
+// stepDiag turns an error from nodeops or winrm into a diagnostic that names
+// the node, the step, the command, the exit code and its meaning.
+func stepDiag(summary string, node string, err error) diag.Diagnostic {
+	var se *nodeops.StepError
+	if asStepError(err, &se) {
+		detail := fmt.Sprintf("Node %s, step %q: command %q", se.Node, se.Step, se.Command)
+		if se.ExitCode != 0 {
+			detail += fmt.Sprintf(" exited with code %d", se.ExitCode)
+			if se.Meaning != "" {
+				detail += " (" + se.Meaning + ")"
+			}
+		} else if se.Meaning != "" {
+			detail += ": " + se.Meaning
+		}
+		detail += "."
+		if out := strings.TrimSpace(se.Output); out != "" {
+			detail += "\n\nOutput:\n" + out
+		}
+		return diag.NewErrorDiagnostic(summary, detail)
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, node) {
+		msg = fmt.Sprintf("node %s: %s", node, msg)
+	}
+	return diag.NewErrorDiagnostic(summary, msg)
+}
+
+// nodeState is node's state as `cluster node` lists it, asked through the node
+// itself (when its cluster service may be running) and then through every
+// other configured node, since cluster.exe answers only where the cluster
+// service runs. When no node can answer and node's own cluster service is
+// known to be stopped, the node is Down by definition.
+func (c *cluster) nodeState(ctx context.Context, node string, selfMayRun bool) (string, error) {
+	var firstErr error
+	for _, via := range c.readOrder(node, selfMayRun) {
+		n, _ := c.Node(via)
+		nodes, err := n.ClusterNodes(ctx)
+		if err != nil {
+			tflog.Debug(ctx, "cannot list cluster nodes", map[string]any{"via": via, "error": err.Error()})
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		for _, cn := range nodes {
+			if strings.EqualFold(cn.Name, node) {
+				return cn.State, nil
+			}
+		}
+		return "", fmt.Errorf("node %s is not a member of the cluster as node %s lists it", node, via)
+	}
+	if !selfMayRun {
+		return "Down", nil
+	}
+	if firstErr == nil {
+		firstErr = fmt.Errorf("no configured node can list the cluster's nodes")
+	}
+	return "", firstErr
+}
+
+// readOrder is the order in which to ask nodes about the cluster: node first
+// when its cluster service may answer, then the others as configured.
+func (c *cluster) readOrder(node string, selfFirst bool) []string {
+	var order []string
+	if selfFirst && c.Has(node) {
+		order = append(order, node)
+	}
+	for _, name := range c.names {
+		if !strings.EqualFold(name, node) {
+			order = append(order, name)
+		}
+	}
+	return order
+}
+
+// live holds every cluster this process configured, so that Shutdown can
+// delete their open shells: the framework has no hook for the end of a
+// provider's life, and a shell left open on a node counts against the node's
+// MaxShellsPerUser until the node's idle timeout (hours) expires it.
+var live struct {
+	sync.Mutex
+	clusters []*cluster
+}
+
+func track(c *cluster) {
+	live.Lock()
+	live.clusters = append(live.clusters, c)
+	live.Unlock()
+}
+
+// Shutdown closes the WinRM clients of every cluster configured in this
+// process, deleting their idle shells on the nodes. main calls it when
+// Terraform has told the provider to stop.
+func Shutdown(ctx context.Context) {
+	live.Lock()
+	clusters := live.clusters
+	live.clusters = nil
+	live.Unlock()
+	var wg sync.WaitGroup
+	for _, c := range clusters {
+		for _, client := range c.clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := client.Close(ctx); err != nil {
+					tflog.Debug(ctx, "closing a node's WinRM client", map[string]any{"node": client.Node(), "error": err.Error()})
+				}
+			}()
+		}
+	}
+	wg.Wait()
+}

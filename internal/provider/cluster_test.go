@@ -1,0 +1,43 @@
+package provider
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/nodeops"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/winrm"
+)
+
+func TestStepDiag(t *testing.T) {
+	se := &nodeops.StepError{Node: "NODE2", Step: "start the cluster service", Command: "sc start ClusSvc",
+		ExitCode: 1058, Meaning: "the service is disabled", Output: "[SC] StartService FAILED 1058:\r\n\r\nThe service cannot be started.\r\n"}
+	d := stepDiag("Cannot converge service ClusSvc on node NODE2", "NODE2", fmt.Errorf("wrapped: %w", se))
+	for _, want := range []string{"Node NODE2", `step "start the cluster service"`, `command "sc start ClusSvc"`,
+		"exited with code 1058 (the service is disabled)", "[SC] StartService FAILED 1058"} {
+		if !strings.Contains(d.Detail(), want) {
+			t.Errorf("detail %q lacks %q", d.Detail(), want)
+		}
+	}
+
+	d = stepDiag("Cannot read", "NODE2", errors.New("connection refused"))
+	if d.Detail() != "node NODE2: connection refused" {
+		t.Errorf("transport error detail = %q; it must name the node", d.Detail())
+	}
+	d = stepDiag("Cannot read", "NODE2", errors.New("NODE2 unreachable at https://x:5986/wsman"))
+	if strings.Count(d.Detail(), "NODE2") != 1 {
+		t.Errorf("detail %q names the node twice", d.Detail())
+	}
+}
+
+func TestClusterReadOrder(t *testing.T) {
+	c := &cluster{names: []string{"NODE1", "NODE2", "NODE3"},
+		clients: map[string]*winrm.Client{"NODE1": nil, "NODE2": nil, "NODE3": nil}}
+	if got := strings.Join(c.readOrder("node2", false), ","); got != "NODE1,NODE3" {
+		t.Errorf("readOrder without self = %s", got)
+	}
+	if got := strings.Join(c.readOrder("node2", true), ","); got != "node2,NODE1,NODE3" {
+		t.Errorf("readOrder with self first = %s", got)
+	}
+}

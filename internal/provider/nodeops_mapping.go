@@ -1,0 +1,106 @@
+package provider
+
+import (
+	"errors"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/nodeops"
+)
+
+// Translations between the schema's words and nodeops' types.
+
+func startTypeFor(s string) nodeops.StartType {
+	switch s {
+	case "automatic":
+		return nodeops.StartAutomatic
+	case "disabled":
+		return nodeops.StartDisabled
+	}
+	return nodeops.StartManual
+}
+
+func startTypeName(t nodeops.StartType) string {
+	switch t {
+	case nodeops.StartAutomatic:
+		return "automatic"
+	case nodeops.StartManual:
+		return "manual"
+	case nodeops.StartDisabled:
+		return "disabled"
+	}
+	return strings.ToLower(string(t))
+}
+
+func serviceStateFor(s string) nodeops.ServiceState {
+	if s == "running" {
+		return nodeops.StateRunning
+	}
+	return nodeops.StateStopped
+}
+
+// stateName maps a service state to the schema's words; a pending state
+// counts as the state it is heading for, so a service that is starting is
+// not drift from "running".
+func stateName(s nodeops.ServiceState) string {
+	switch s {
+	case nodeops.StateRunning, nodeops.StateStartPending:
+		return "running"
+	case nodeops.StateStopped, nodeops.StateStopPending:
+		return "stopped"
+	}
+	return strings.ToLower(string(s))
+}
+
+func isPending(s nodeops.ServiceState) bool {
+	return s == nodeops.StateStartPending || s == nodeops.StateStopPending
+}
+
+func asStepError(err error, target **nodeops.StepError) bool { return errors.As(err, target) }
+
+// listedUp reports whether node is Up in a node listing.
+func listedUp(nodes []nodeops.ClusterNode, node string) bool {
+	for _, n := range nodes {
+		if strings.EqualFold(n.Name, node) {
+			return strings.EqualFold(n.State, "Up")
+		}
+	}
+	return false
+}
+
+// clusterModels maps the listings to the data source's lists, sorted by name
+// so that a plan does not change with the order cluster.exe prints in.
+func clusterModels(nodes []nodeops.ClusterNode, groups []nodeops.ClusterGroup, resources []nodeops.ClusterResource) ([]clusterNodeModel, []clusterGroupModel, []clusterResourceModel) {
+	nm := make([]clusterNodeModel, 0, len(nodes))
+	for _, n := range nodes {
+		nm = append(nm, clusterNodeModel{Name: types.StringValue(n.Name), ID: types.Int64Value(int64(n.ID)), State: types.StringValue(n.State)})
+	}
+	sort.Slice(nm, func(i, j int) bool { return nm[i].Name.ValueString() < nm[j].Name.ValueString() })
+
+	gm := make([]clusterGroupModel, 0, len(groups))
+	for _, g := range groups {
+		owners := make([]attr.Value, 0, len(g.PreferredOwners))
+		for _, o := range g.PreferredOwners {
+			owners = append(owners, types.StringValue(o))
+		}
+		gm = append(gm, clusterGroupModel{
+			Name: types.StringValue(g.Name), OwnerNode: types.StringValue(g.OwnerNode), State: types.StringValue(g.State),
+			PreferredOwners: types.ListValueMust(types.StringType, owners),
+		})
+	}
+	sort.Slice(gm, func(i, j int) bool { return gm[i].Name.ValueString() < gm[j].Name.ValueString() })
+
+	rm := make([]clusterResourceModel, 0, len(resources))
+	for _, r := range resources {
+		rm = append(rm, clusterResourceModel{
+			Name: types.StringValue(r.Name), Group: types.StringValue(r.Group), Type: types.StringValue(r.Type),
+			OwnerNode: types.StringValue(r.OwnerNode), State: types.StringValue(r.State),
+			RestartAction: types.Int64Value(int64(r.RestartAction)),
+		})
+	}
+	sort.Slice(rm, func(i, j int) bool { return rm[i].Name.ValueString() < rm[j].Name.ValueString() })
+	return nm, gm, rm
+}

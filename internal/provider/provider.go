@@ -1,0 +1,243 @@
+// Package provider is the Terraform glue of the MSCS provider: the provider
+// configuration, one file per resource and data source. The work on a node is
+// done by internal/nodeops over internal/winrm.
+package provider
+
+import (
+	"context"
+	"os"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/provider/validators"
+)
+
+var (
+	_ provider.Provider                   = (*mscsProvider)(nil)
+	_ provider.ProviderWithValidateConfig = (*mscsProvider)(nil)
+)
+
+// New returns a constructor of the provider, as providerserver.Serve wants it.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider { return &mscsProvider{version: version, getenv: os.Getenv} }
+}
+
+type mscsProvider struct {
+	version string
+	getenv  func(string) string // os.Getenv; tests inject their own
+	// onConfigure, when set, sees every cluster Configure builds: the
+	// benchmark reads the transport counters through it.
+	onConfigure func(*cluster)
+}
+
+// providerModel is the provider block. Connection settings at the top level
+// apply to every node unless the node's own block overrides them.
+type providerModel struct {
+	Nodes            types.Map    `tfsdk:"nodes"`
+	Username         types.String `tfsdk:"username"`
+	Password         types.String `tfsdk:"password"`
+	Auth             types.String `tfsdk:"auth"`
+	HTTPS            types.Bool   `tfsdk:"https"`
+	Insecure         types.Bool   `tfsdk:"insecure"`
+	CACert           types.String `tfsdk:"ca_cert"`
+	TLSServerName    types.String `tfsdk:"tls_server_name"`
+	AllowUnencrypted types.Bool   `tfsdk:"allow_unencrypted"`
+	OperationTimeout types.String `tfsdk:"operation_timeout"`
+	MaxShellsPerNode types.Int64  `tfsdk:"max_shells_per_node"`
+	ReuseShell       types.Bool   `tfsdk:"reuse_shell"`
+}
+
+// nodeModel is one entry of nodes: where the node is and what it overrides.
+type nodeModel struct {
+	Endpoint         types.String `tfsdk:"endpoint"`
+	Host             types.String `tfsdk:"host"`
+	Port             types.Int64  `tfsdk:"port"`
+	HTTPS            types.Bool   `tfsdk:"https"`
+	Username         types.String `tfsdk:"username"`
+	Password         types.String `tfsdk:"password"`
+	Auth             types.String `tfsdk:"auth"`
+	Insecure         types.Bool   `tfsdk:"insecure"`
+	CACert           types.String `tfsdk:"ca_cert"`
+	TLSServerName    types.String `tfsdk:"tls_server_name"`
+	AllowUnencrypted types.Bool   `tfsdk:"allow_unencrypted"`
+	OperationTimeout types.String `tfsdk:"operation_timeout"`
+}
+
+func (p *mscsProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "mscs"
+	resp.Version = p.version
+}
+
+var authValues = []string{"ntlm", "basic"}
+
+// connectionAttributes are the settings a node may override; the top-level
+// ones are the defaults. Written once so the two levels describe them alike.
+func connectionAttributes(level string, perNode bool) map[string]schema.Attribute {
+	userDefault := "Falls back to the `MSCS_USERNAME` environment variable."
+	passDefault := "Falls back to the `MSCS_PASSWORD` environment variable."
+	if perNode {
+		userDefault = "Default: the provider's `username`."
+		passDefault = "Default: the provider's `password`."
+	}
+	return map[string]schema.Attribute{
+		"username": schema.StringAttribute{
+			MarkdownDescription: "Account the provider logs on to " + level + " with, e.g. `LAB\\Administrator`. " +
+				"Commands run on the node as this account, which must be a local administrator. " + userDefault,
+			Optional:   true,
+			Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+		},
+		"password": schema.StringAttribute{
+			MarkdownDescription: "Password of `username` for " + level + ". Never logged nor shown in diagnostics; " +
+				"must not be empty. " + passDefault,
+			Optional:  true,
+			Sensitive: true,
+		},
+		"auth": schema.StringAttribute{
+			MarkdownDescription: "How the provider authenticates to the WinRM service of " + level + ": " +
+				"`ntlm` (default; the password never crosses the wire) or `basic` (the password is sent with every " +
+				"request, so over plain HTTP it needs `allow_unencrypted`).",
+			Optional:   true,
+			Validators: []validator.String{stringvalidator.OneOf(authValues...)},
+		},
+		"insecure": schema.BoolAttribute{
+			MarkdownDescription: "Skip verification of the HTTPS certificate of " + level + ". Default `false`; " +
+				"prefer `ca_cert`.",
+			Optional: true,
+		},
+		"ca_cert": schema.StringAttribute{
+			MarkdownDescription: "PEM certificate(s) of the CA that signed the HTTPS certificate of " + level +
+				", e.g. `file(\"ca.pem\")`. Default: the system's roots.",
+			Optional:   true,
+			Validators: []validator.String{validators.PEMCertificates()},
+		},
+		"tls_server_name": schema.StringAttribute{
+			MarkdownDescription: "Name to verify the HTTPS certificate of " + level + " against, when it differs " +
+				"from the host the provider connects to.",
+			Optional: true,
+		},
+		"allow_unencrypted": schema.BoolAttribute{
+			MarkdownDescription: "Allow `basic` authentication over plain HTTP to " + level + ", which sends the " +
+				"password readable on the network. Default `false`: such a configuration is a plan-time error.",
+			Optional: true,
+		},
+		"operation_timeout": schema.StringAttribute{
+			MarkdownDescription: "How long one WS-Management request to " + level + " may wait for a command's " +
+				"output before the node answers that it is still running, e.g. `60s` (default).",
+			Optional:   true,
+			Validators: []validator.String{validators.Duration()},
+		},
+	}
+}
+
+func (p *mscsProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	nodeAttrs := connectionAttributes("this node", true)
+	nodeAttrs["endpoint"] = schema.StringAttribute{
+		MarkdownDescription: "WinRM endpoint URL of the node, e.g. `https://node2.lab.example:5986/wsman`. " +
+			"The scheme chooses HTTPS or HTTP; the port defaults to 5986 (HTTPS) or 5985 (HTTP); the path is `/wsman`. " +
+			"Give either `endpoint` or `host`.",
+		Optional:   true,
+		Validators: []validator.String{validators.Endpoint()},
+	}
+	nodeAttrs["host"] = schema.StringAttribute{
+		MarkdownDescription: "Host name or address of the node's WinRM service, instead of `endpoint`.",
+		Optional:            true,
+		Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+	}
+	nodeAttrs["port"] = schema.Int64Attribute{
+		MarkdownDescription: "Port of the node's WinRM service, with `host`. Default 5986 with HTTPS, 5985 without.",
+		Optional:            true,
+		Validators:          []validator.Int64{int64validator.Between(1, 65535)},
+	}
+	nodeAttrs["https"] = schema.BoolAttribute{
+		MarkdownDescription: "Use HTTPS to reach this node, with `host`. Default: the provider's `https`.",
+		Optional:            true,
+	}
+
+	attrs := connectionAttributes("every node", false)
+	attrs["nodes"] = schema.MapNestedAttribute{
+		MarkdownDescription: "The cluster's nodes the provider may talk to, keyed by NetBIOS name (e.g. `NODE1`, " +
+			"`NODE2`), each with its WinRM endpoint and any connection setting that differs from the provider's. " +
+			"A resource or data source naming a node that is not here is a plan-time error.",
+		Required: true,
+		Validators: []validator.Map{
+			mapvalidator.SizeAtLeast(1),
+			mapvalidator.KeysAre(validators.NodeName(), validators.SafeArg()),
+		},
+		NestedObject: schema.NestedAttributeObject{Attributes: nodeAttrs},
+	}
+	attrs["https"] = schema.BoolAttribute{
+		MarkdownDescription: "Use HTTPS for nodes given by `host`. Default `true`.",
+		Optional:            true,
+	}
+	attrs["max_shells_per_node"] = schema.Int64Attribute{
+		MarkdownDescription: "How many commands the provider runs at once on one node, each in its own remote " +
+			"shell. Default 2; keep it below the nodes' WinRM MaxShellsPerUser.",
+		Optional:   true,
+		Validators: []validator.Int64{int64validator.Between(1, 30)},
+	}
+	attrs["reuse_shell"] = schema.BoolAttribute{
+		MarkdownDescription: "Keep a node's remote shell open and run every command in it, instead of opening and " +
+			"deleting a shell per command. Default `true`; it saves the two requests that create and delete a " +
+			"shell for every command (against the lab, a plan of examples/recovery makes 53 requests instead of 85).",
+		Optional: true,
+	}
+
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Brings a failed node of a Microsoft Cluster Server (MSCS) cluster back into service " +
+			"over WinRM, following Microsoft KB Q241573. `terraform plan` shows what the recovery will do to which " +
+			"node before anything is touched; `terraform apply` converges the node step by step.",
+		Attributes: attrs,
+	}
+}
+
+func (p *mscsProvider) ValidateConfig(ctx context.Context, req provider.ValidateConfigRequest, resp *provider.ValidateConfigResponse) {
+	var m providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	_, diags := resolveNodes(ctx, m, nil)
+	resp.Diagnostics.Append(diags...)
+}
+
+func (p *mscsProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var m providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	configs, diags := resolveNodes(ctx, m, p.getenv)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	c, err := newCluster(configs)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot set up the WinRM clients", err.Error())
+		return
+	}
+	ctx = c.mask(ctx)
+	tflog.Debug(ctx, "configured MSCS provider", map[string]any{"nodes": c.Names()})
+	if p.onConfigure != nil {
+		p.onConfigure(c)
+	}
+	resp.ResourceData = c
+	resp.DataSourceData = c
+}
+
+func (p *mscsProvider) Resources(context.Context) []func() resource.Resource {
+	return []func() resource.Resource{NewClusterNodeServiceResource}
+}
+
+func (p *mscsProvider) DataSources(context.Context) []func() datasource.DataSource {
+	return []func() datasource.DataSource{NewClusterDataSource}
+}

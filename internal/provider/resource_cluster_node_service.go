@@ -1,0 +1,389 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/nodeops"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/provider/planmodifiers"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/provider/validators"
+)
+
+var (
+	_ resource.ResourceWithConfigure      = (*clusterNodeServiceResource)(nil)
+	_ resource.ResourceWithImportState    = (*clusterNodeServiceResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*clusterNodeServiceResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*clusterNodeServiceResource)(nil)
+)
+
+const (
+	defaultServiceTimeout = 10 * time.Minute
+	defaultReadTimeout    = 2 * time.Minute
+	servicePoll           = 2 * time.Second
+	clusterServiceName    = "ClusSvc"
+)
+
+var (
+	serviceStates = []string{"running", "stopped"}
+	startupTypes  = []string{"automatic", "manual", "disabled"}
+)
+
+// NewClusterNodeServiceResource is the KB's "re-enable clustering" phase: a
+// service on a cluster node (the cluster service by default) held at a
+// declared state and startup type.
+func NewClusterNodeServiceResource() resource.Resource { return &clusterNodeServiceResource{} }
+
+type clusterNodeServiceResource struct{ cluster *cluster }
+
+type clusterNodeServiceModel struct {
+	ID               types.String   `tfsdk:"id"`
+	Node             types.String   `tfsdk:"node"`
+	ServiceName      types.String   `tfsdk:"service_name"`
+	State            types.String   `tfsdk:"state"`
+	StartupType      types.String   `tfsdk:"startup_type"`
+	ClusterNodeState types.String   `tfsdk:"cluster_node_state"`
+	Timeouts         timeouts.Value `tfsdk:"timeouts"`
+}
+
+func (r *clusterNodeServiceResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_cluster_node_service"
+}
+
+func (r *clusterNodeServiceResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A Windows service on a cluster node, by default the cluster service (`ClusSvc`), held " +
+			"at a state and startup type. This is the KB Q241573 phase that re-enables clustering on a rebuilt " +
+			"node: start the cluster service and set it back to automatic, so the node rejoins the cluster (Up). " +
+			"Create and update run `sc config`, `sc start` / `sc stop` on the node and wait until the service " +
+			"has reached the state (and, for the cluster service, until the node is Up); read compares the node with the configuration, so a service changed out of band shows in " +
+			"the plan. Destroy only forgets the resource: the node is left as it is.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "`NODE/service`, e.g. `NODE2/ClusSvc`; also the import ID.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"node": schema.StringAttribute{
+				MarkdownDescription: "NetBIOS name of the node whose service this is; must be a key of the provider's " +
+					"`nodes`. Changing it forgets the old node's service (untouched) and manages the new one.",
+				Required: true,
+				Validators: []validator.String{
+					validators.NodeName(), validators.SafeArg(),
+				},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"service_name": schema.StringAttribute{
+				MarkdownDescription: "Service name (not display name) as `sc` knows it. Default `ClusSvc`, the " +
+					"cluster service (\"Cluster Server\" on NT 4.0).",
+				Optional: true,
+				Computed: true,
+				Default:  stringdefault.StaticString(clusterServiceName),
+				Validators: []validator.String{
+					stringvalidator.LengthBetween(1, 256), validators.SafeArg(),
+				},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"state": schema.StringAttribute{
+				MarkdownDescription: "Whether the service runs: `running` (started with `sc start`) or `stopped` " +
+					"(stopped with `sc stop`; stopping `ClusSvc` takes the node out of the cluster and moves the " +
+					"groups it owns to the other node). Apply waits until the service reports that state.",
+				Required:   true,
+				Validators: []validator.String{stringvalidator.OneOf(serviceStates...)},
+			},
+			"startup_type": schema.StringAttribute{
+				MarkdownDescription: "How the service starts at boot, set with `sc config <service> start= ...`: " +
+					"`automatic` (`auto`), `manual` (`demand`) or `disabled`. A disabled service cannot be `running`.",
+				Required:   true,
+				Validators: []validator.String{stringvalidator.OneOf(startupTypes...)},
+			},
+			"cluster_node_state": schema.StringAttribute{
+				MarkdownDescription: "The node's state in the cluster as `cluster node` lists it: `Up`, `Down`, " +
+					"`Paused` or `Joining`. Read through the node itself or any other configured node; a node " +
+					"whose cluster service is stopped and that no other node can report on is `Down`.",
+				Computed: true,
+				PlanModifiers: []planmodifier.String{planmodifiers.UseStateUnlessChanged(
+					path.Root("node"), path.Root("service_name"), path.Root("state"))},
+			},
+			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true}),
+		},
+	}
+}
+
+func (r *clusterNodeServiceResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	if req.ProviderData == nil {
+		return
+	}
+	c, ok := req.ProviderData.(*cluster)
+	if !ok {
+		resp.Diagnostics.AddError("Unexpected Resource Configure Type",
+			fmt.Sprintf("Expected *provider.cluster, got %T. Please report this issue to the provider developers.", req.ProviderData))
+		return
+	}
+	r.cluster = c
+}
+
+func (r *clusterNodeServiceResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var m clusterNodeServiceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if m.State.ValueString() == "running" && m.StartupType.ValueString() == "disabled" {
+		resp.Diagnostics.AddAttributeError(path.Root("startup_type"), "A disabled service cannot run",
+			"state = \"running\" with startup_type = \"disabled\": Windows refuses to start a disabled service. "+
+				"Use automatic or manual, or state = \"stopped\".")
+	}
+}
+
+// ModifyPlan runs after the provider's Configure, so it can check the node
+// against the provider's nodes before any command is sent.
+func (r *clusterNodeServiceResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || r.cluster == nil {
+		return
+	}
+	var node types.String
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("node"), &node)...)
+	if node.IsUnknown() || node.IsNull() {
+		return
+	}
+	if !r.cluster.Has(node.ValueString()) {
+		resp.Diagnostics.AddAttributeError(path.Root("node"), "Unknown node", r.cluster.unknownNode(node.ValueString()))
+	}
+}
+
+func (r *clusterNodeServiceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan clusterNodeServiceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := plan.Timeouts.Create(ctx, defaultServiceTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	r.converge(ctx, timeout, &plan, resp.Diagnostics.AddError)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *clusterNodeServiceResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan clusterNodeServiceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := plan.Timeouts.Update(ctx, defaultServiceTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	r.converge(ctx, timeout, &plan, resp.Diagnostics.AddError)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// converge brings the node's service to the planned startup type and state,
+// waits until the service reports that state, and fills the computed values.
+// The startup type goes first: a service being started must not be disabled,
+// and the KB sets the cluster service to manual together with stopping it.
+func (r *clusterNodeServiceResource) converge(ctx context.Context, timeout time.Duration, m *clusterNodeServiceModel, fail func(string, string)) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	nodeName, svc := m.Node.ValueString(), m.ServiceName.ValueString()
+	ctx = r.logContext(ctx, nodeName, svc)
+	n, ok := r.cluster.Node(nodeName)
+	if !ok {
+		fail("Unknown node", r.cluster.unknownNode(nodeName))
+		return
+	}
+	summary := fmt.Sprintf("Cannot converge service %s on node %s", svc, nodeName)
+
+	current, err := n.QueryService(ctx, svc)
+	if err != nil {
+		d := stepDiag(summary, nodeName, err)
+		fail(d.Summary(), d.Detail())
+		return
+	}
+	if !current.Exists {
+		fail(summary, fmt.Sprintf("Node %s, step \"query service\": service %q is not installed on the node "+
+			"(sc query exited 1060). Check service_name, or install what provides it first.", nodeName, svc))
+		return
+	}
+	wantType := startTypeFor(m.StartupType.ValueString())
+	if current.StartType != wantType {
+		tflog.Info(ctx, "setting startup type", map[string]any{"step": "set startup type", "startup_type": m.StartupType.ValueString()})
+		if err := n.SetStartType(ctx, svc, wantType); err != nil {
+			d := stepDiag(summary, nodeName, err)
+			fail(d.Summary(), d.Detail())
+			return
+		}
+	}
+	wantState := serviceStateFor(m.State.ValueString())
+	if stateName(current.State) != m.State.ValueString() || isPending(current.State) {
+		step, op := "start service", n.StartService
+		if m.State.ValueString() == "stopped" {
+			step, op = "stop service", n.StopService
+		}
+		if stateName(current.State) != m.State.ValueString() {
+			tflog.Info(ctx, step, map[string]any{"step": step})
+			if err := op(ctx, svc); err != nil {
+				d := stepDiag(summary, nodeName, err)
+				fail(d.Summary(), d.Detail())
+				return
+			}
+		}
+		if _, err := n.WaitForState(ctx, svc, wantState, servicePoll); err != nil {
+			d := stepDiag(summary, nodeName, err)
+			fail(d.Summary(), d.Detail())
+			return
+		}
+	}
+	if isClusterService(svc) && m.State.ValueString() == "running" {
+		// Starting the cluster service makes the node join; the phase is done
+		// when the cluster lists it as settled, not merely when the service runs.
+		if err := r.waitForJoin(ctx, nodeName); err != nil {
+			d := stepDiag(summary, nodeName, err)
+			fail(d.Summary(), d.Detail())
+			return
+		}
+	}
+	state, err := r.clusterNodeState(ctx, nodeName, m.State.ValueString() == "running" || !isClusterService(svc))
+	if err != nil {
+		d := stepDiag(summary, nodeName, err)
+		fail(d.Summary(), d.Detail())
+		return
+	}
+	m.ID = types.StringValue(nodeName + "/" + svc)
+	m.ClusterNodeState = types.StringValue(state)
+}
+
+func (r *clusterNodeServiceResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var m clusterNodeServiceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := m.Timeouts.Read(ctx, defaultReadTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	nodeName, svc := m.Node.ValueString(), m.ServiceName.ValueString()
+	ctx = r.logContext(ctx, nodeName, svc)
+	n, ok := r.cluster.Node(nodeName)
+	if !ok {
+		resp.Diagnostics.AddAttributeError(path.Root("node"), "Unknown node", r.cluster.unknownNode(nodeName))
+		return
+	}
+	summary := fmt.Sprintf("Cannot read service %s on node %s", svc, nodeName)
+	status, err := n.QueryService(ctx, svc)
+	if err != nil {
+		resp.Diagnostics.Append(stepDiag(summary, nodeName, err))
+		return
+	}
+	if !status.Exists {
+		// The service is gone (the node was rebuilt without it): let the plan
+		// show that it has to be created again.
+		tflog.Warn(ctx, "service does not exist on the node; removing from state", map[string]any{"step": "query service"})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	m.State = types.StringValue(stateName(status.State))
+	m.StartupType = types.StringValue(startTypeName(status.StartType))
+	state, err := r.clusterNodeState(ctx, nodeName, m.State.ValueString() == "running" || !isClusterService(svc))
+	if err != nil {
+		resp.Diagnostics.Append(stepDiag(summary, nodeName, err))
+		return
+	}
+	m.ClusterNodeState = types.StringValue(state)
+	m.ID = types.StringValue(nodeName + "/" + svc)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// Delete forgets the service: a production node is never torn down because a
+// resource left the configuration.
+func (r *clusterNodeServiceResource) Delete(ctx context.Context, req resource.DeleteRequest, _ *resource.DeleteResponse) {
+	var m clusterNodeServiceModel
+	req.State.Get(ctx, &m)
+	tflog.Info(r.logContext(ctx, m.Node.ValueString(), m.ServiceName.ValueString()),
+		"forgetting the service; the node is left untouched", map[string]any{"step": "delete"})
+}
+
+func (r *clusterNodeServiceResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	node, svc, ok := strings.Cut(req.ID, "/")
+	if !ok || node == "" || svc == "" || strings.Contains(svc, "/") {
+		resp.Diagnostics.AddError("Invalid import ID",
+			fmt.Sprintf("Expected NODE/service, e.g. NODE2/ClusSvc; got %q.", req.ID))
+		return
+	}
+	for attr, v := range map[string]string{"node": node, "service_name": svc} {
+		if err := nodeops.ValidateArg(v); err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root(attr), "Invalid import ID",
+				fmt.Sprintf("%s %q from import ID %q cannot be passed to a node safely: %s.", attr, v, req.ID, err))
+		}
+	}
+	if r.cluster != nil && !r.cluster.Has(node) {
+		resp.Diagnostics.AddAttributeError(path.Root("node"), "Unknown node", r.cluster.unknownNode(node))
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("node"), node)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("service_name"), svc)...)
+}
+
+func (r *clusterNodeServiceResource) logContext(ctx context.Context, node, svc string) context.Context {
+	if r.cluster != nil {
+		ctx = r.cluster.mask(ctx)
+	}
+	ctx = tflog.SetField(ctx, "node", node)
+	return tflog.SetField(ctx, "service", svc)
+}
+
+func isClusterService(svc string) bool { return strings.EqualFold(svc, clusterServiceName) }
+
+func (r *clusterNodeServiceResource) clusterNodeState(ctx context.Context, node string, selfMayRun bool) (string, error) {
+	return r.cluster.nodeState(ctx, node, selfMayRun)
+}
+
+// waitForJoin polls until the cluster lists node as Up or Paused (an
+// administrator's pause is a settled state too), or ctx ends.
+func (r *clusterNodeServiceResource) waitForJoin(ctx context.Context, node string) error {
+	for {
+		state, err := r.cluster.nodeState(ctx, node, true)
+		if err == nil && (strings.EqualFold(state, "Up") || strings.EqualFold(state, "Paused")) {
+			return nil
+		}
+		tflog.Debug(ctx, "waiting for the node to join the cluster", map[string]any{"step": "wait for join", "cluster_node_state": state})
+		select {
+		case <-ctx.Done():
+			if err == nil {
+				err = fmt.Errorf("node %s is %s in the cluster", node, state)
+			}
+			return fmt.Errorf("node %s did not join the cluster before the timeout (last: %v)", node, err)
+		case <-time.After(servicePoll):
+		}
+	}
+}

@@ -1,0 +1,315 @@
+package provider
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/world"
+)
+
+const serviceAddr = "mscs_cluster_node_service.test"
+
+func serviceResource(node, state, startup string) string {
+	return fmt.Sprintf(`
+resource "mscs_cluster_node_service" "test" {
+  node         = %q
+  state        = %q
+  startup_type = %q
+}
+`, node, state, startup)
+}
+
+func expectService(state, startup, clusterState string) []statecheck.StateCheck {
+	return []statecheck.StateCheck{
+		statecheck.ExpectKnownValue(serviceAddr, tfjsonpath.New("id"), knownvalue.StringExact("NODE2/ClusSvc")),
+		statecheck.ExpectKnownValue(serviceAddr, tfjsonpath.New("service_name"), knownvalue.StringExact("ClusSvc")),
+		statecheck.ExpectKnownValue(serviceAddr, tfjsonpath.New("state"), knownvalue.StringExact(state)),
+		statecheck.ExpectKnownValue(serviceAddr, tfjsonpath.New("startup_type"), knownvalue.StringExact(startup)),
+		statecheck.ExpectKnownValue(serviceAddr, tfjsonpath.New("cluster_node_state"), knownvalue.StringExact(clusterState)),
+	}
+}
+
+// The KB's order for a rebuilt node: stop the cluster service and set it to
+// manual, later start it again and set it back to automatic. Then import.
+func TestAccClusterNodeService_stopThenStart(t *testing.T) {
+	l := newTestLab(t)
+	l.useEnvCredentials(t)
+	var mark int
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy: func(*terraform.State) error {
+			// Destroy forgets: the node keeps its running cluster service.
+			if l.control == nil {
+				return nil
+			}
+			if s, st, err := l.service("NODE2", "ClusSvc"); err != nil || s != "RUNNING" || st != "auto" {
+				return fmt.Errorf("after destroy ClusSvc on NODE2 is %s/%s (%v), want RUNNING/auto untouched", s, st, err)
+			}
+			// Destroy refreshes first (queries), but must change nothing.
+			if err := l.expectOnlyQueriesSince(&mark)(); err != nil {
+				return fmt.Errorf("destroy touched a node: %w", err)
+			}
+			return l.noIncidents()
+		},
+		Steps: []resource.TestStep{
+			{
+				Config: l.providerConfig("", nil) + serviceResource("NODE2", "stopped", "manual"),
+				ConfigStateChecks: append(expectService("stopped", "manual", "Down"),
+					l.expectService("NODE2", "ClusSvc", "STOPPED", "demand"),
+					l.expectClusterState("NODE2", "Down"),
+					// NODE1 keeps serving: its cluster service is left alone.
+					l.expectService("NODE1", "ClusSvc", "RUNNING", "auto"),
+					l.expectNoIncidents()),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(serviceAddr, plancheck.ResourceActionCreate)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+			{
+				Config: l.providerConfig("", nil) + serviceResource("NODE2", "running", "automatic"),
+				ConfigStateChecks: append(expectService("running", "automatic", "Up"),
+					l.expectService("NODE2", "ClusSvc", "RUNNING", "auto"),
+					l.expectClusterState("NODE2", "Up"),
+					l.expectNoIncidents(),
+					l.checkLab("the commands on NODE2", func() error {
+						cmds, err := l.control.Commands("NODE2")
+						if err != nil {
+							return err
+						}
+						var lines []string
+						for _, c := range cmds {
+							lines = append(lines, strings.ToLower(c.Program+" "+c.Args))
+						}
+						all := strings.Join(lines, "\n")
+						for _, want := range []string{"sc config clussvc start= demand", "sc stop clussvc", "sc config clussvc start= auto", "sc start clussvc"} {
+							if !strings.Contains(all, want) {
+								return fmt.Errorf("no %q in NODE2's command log:\n%s", want, all)
+							}
+						}
+						return nil
+					})),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(serviceAddr, plancheck.ResourceActionUpdate)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+			{
+				ResourceName:      serviceAddr,
+				ImportState:       true,
+				ImportStateId:     "NODE2/ClusSvc",
+				ImportStateVerify: true,
+			},
+			{
+				// Mark the log, so CheckDestroy can tell that destroy sent nothing.
+				Config: l.providerConfig("", nil) + serviceResource("NODE2", "running", "automatic"),
+				Check: func(*terraform.State) error {
+					mark = l.commandCount(t)
+					return nil
+				},
+			},
+		},
+	})
+}
+
+// Only the startup type changes: an in-place update that leaves the service
+// running and the node Up.
+func TestAccClusterNodeService_update(t *testing.T) {
+	l := newTestLab(t)
+	l.useEnvCredentials(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:            l.providerConfig("", nil) + serviceResource("NODE2", "running", "automatic"),
+				ConfigStateChecks: append(expectService("running", "automatic", "Up"), l.expectService("NODE2", "ClusSvc", "RUNNING", "auto")),
+			},
+			{
+				Config: l.providerConfig("", nil) + serviceResource("NODE2", "running", "manual"),
+				ConfigStateChecks: append(expectService("running", "manual", "Up"),
+					l.expectService("NODE2", "ClusSvc", "RUNNING", "demand"),
+					l.expectClusterState("NODE2", "Up"),
+					l.expectNoIncidents()),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(serviceAddr, plancheck.ResourceActionUpdate),
+						// The node's cluster state is not expected to change.
+						plancheck.ExpectKnownValue(serviceAddr, tfjsonpath.New("cluster_node_state"), knownvalue.StringExact("Up")),
+					},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+		},
+	})
+}
+
+// Someone stops the cluster service at the node's console: plan shows it,
+// apply starts it again.
+func TestAccClusterNodeService_drift(t *testing.T) {
+	l := newTestLab(t)
+	l.useEnvCredentials(t)
+	config := l.providerConfig("", nil) + serviceResource("NODE2", "running", "automatic")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:            config,
+				ConfigStateChecks: expectService("running", "automatic", "Up"),
+			},
+			{
+				PreConfig: func() {
+					if res := l.run(t, "NODE2", "net stop ClusSvc"); res.ExitCode != 0 {
+						t.Fatalf("net stop ClusSvc exited %d: %s%s", res.ExitCode, res.Stdout, res.Stderr)
+					}
+					if res := l.run(t, "NODE2", "sc config ClusSvc start= demand"); res.ExitCode != 0 {
+						t.Fatalf("sc config exited %d: %s%s", res.ExitCode, res.Stdout, res.Stderr)
+					}
+				},
+				Config:             config,
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(serviceAddr, plancheck.ResourceActionUpdate),
+						plancheck.ExpectKnownValue(serviceAddr, tfjsonpath.New("state"), knownvalue.StringExact("running")),
+						plancheck.ExpectUnknownValue(serviceAddr, tfjsonpath.New("cluster_node_state")),
+					},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: append(expectService("running", "automatic", "Up"),
+					l.expectService("NODE2", "ClusSvc", "RUNNING", "auto"),
+					l.expectClusterState("NODE2", "Up"),
+					l.expectNoIncidents()),
+			},
+		},
+	})
+}
+
+// Bad input is stopped at plan time, against the lab: nothing reaches a node.
+func TestAccClusterNodeService_planTimeErrors(t *testing.T) {
+	l := newTestLab(t)
+	l.useEnvCredentials(t)
+	mark := l.commandCount(t)
+	cases := []struct {
+		config string
+		want   string
+	}{
+		{serviceResource("NODE2&net stop ClusSvc", "running", "automatic"), `is not a valid node name`},
+		{serviceResource("%COMPUTERNAME%", "running", "automatic"), `cannot be quoted safely`},
+		{serviceResource("NODE3", "running", "automatic"), `Node "NODE3" is not in the provider's nodes`},
+		{`
+resource "mscs_cluster_node_service" "test" {
+  node         = "NODE2"
+  service_name = "ClusSvc\" & net stop \"W3SVC"
+  state        = "running"
+  startup_type = "automatic"
+}`, `service_name .* cannot be quoted safely`},
+	}
+	var steps []resource.TestStep
+	for _, tc := range cases {
+		steps = append(steps, resource.TestStep{
+			Config:      l.providerConfig("", nil) + tc.config,
+			PlanOnly:    true,
+			ExpectError: wrapped(tc.want),
+		})
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps:                    steps,
+	})
+	if err := l.expectNoCommandsSince(&mark)(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.noIncidents(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAccClusterNodeService_wrongCredentials(t *testing.T) {
+	l := newTestLab(t)
+	t.Setenv(envUsername, l.username)
+	t.Setenv(envPassword, "not-"+l.password)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:      l.providerConfig("", nil) + serviceResource("NODE2", "running", "automatic"),
+			ExpectError: wrapped(`(?s)NODE2.*authentication failed \(401\)`),
+		}},
+	})
+	if err := l.noIncidents(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A node nobody listens for, and (with a lab's control API) a node whose
+// endpoint refuses connections: both errors name the node and its endpoint.
+func TestAccClusterNodeService_unreachableNode(t *testing.T) {
+	l := newTestLab(t)
+	l.useEnvCredentials(t)
+	steps := []resource.TestStep{{
+		Config:      l.providerConfig("", map[string]string{"NODE2": closedPortEndpoint(t)}) + serviceResource("NODE2", "running", "automatic"),
+		ExpectError: wrapped(`NODE2 unreachable at https://127\.0\.0\.1:\d+/wsman \(connection refused\)`),
+	}}
+	if l.control != nil {
+		t.Cleanup(func() { _ = l.control.ClearFaults() })
+		steps = append(steps, resource.TestStep{
+			PreConfig: func() {
+				if err := l.control.AddFault(world.Fault{Node: "NODE2", Kind: "refuse"}); err != nil {
+					t.Fatal(err)
+				}
+			},
+			Config:      l.providerConfig("", nil) + serviceResource("NODE2", "running", "automatic"),
+			ExpectError: wrapped(`NODE2 unreachable at ` + regexp.QuoteMeta(l.nodes["NODE2"]) + ` \(connection refused\)`),
+		})
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps:                    steps,
+	})
+	if err := l.noIncidents(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TF_LOG=DEBUG shows each command and its exit code per node, and never the
+// password.
+func TestAccClusterNodeService_logsWithoutSecrets(t *testing.T) {
+	l := newTestLab(t)
+	l.useEnvCredentials(t)
+	logFile := filepath.Join(t.TempDir(), "provider.log")
+	t.Setenv("TF_LOG", "DEBUG")
+	t.Setenv("TF_LOG_PATH", logFile)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:            l.providerConfig("", nil) + serviceResource("NODE2", "stopped", "manual"),
+			ConfigStateChecks: append(expectService("stopped", "manual", "Down"), l.expectNoIncidents()),
+		}},
+	})
+	data, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := string(data)
+	if strings.Contains(logs, l.password) {
+		t.Fatalf("the password appears in the provider's log %s", logFile)
+	}
+	for _, want := range []string{`node=NODE2`, `exit_code=0`, `command="sc stop ClusSvc"`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the provider's log has no %s", want)
+		}
+	}
+}

@@ -1,0 +1,193 @@
+// Package validators holds the provider's attribute validators: values that go
+// into a node's command line, node names, WinRM endpoints, PEM certificates and
+// durations are checked at plan time, before any command can reach a node.
+package validators
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/nodeops"
+)
+
+// SafeArg rejects a value that nodeops.Quote could not put into a cmd.exe
+// command line safely (safety rule 7: bad input never reaches a node).
+func SafeArg() validator.String { return safeArg{} }
+
+type safeArg struct{}
+
+func (safeArg) Description(context.Context) string {
+	return "value must be safe to quote on a cmd.exe command line"
+}
+func (v safeArg) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (safeArg) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if err := nodeops.ValidateArg(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Value cannot be passed to a node safely",
+			fmt.Sprintf("%s %q cannot be quoted safely for cmd.exe on the node, so the provider will not send it: %s.",
+				req.Path, req.ConfigValue.ValueString(), err))
+	}
+}
+
+// netbiosName is what NT 4.0 accepts as a computer name and what cluster.exe
+// prints in its Node column: at most 15 characters, no spaces or cmd.exe
+// metacharacters (those NetBIOS would allow are refused here on purpose).
+var netbiosName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$`)
+
+// NodeName checks a cluster node's NetBIOS name.
+func NodeName() validator.String { return nodeName{} }
+
+type nodeName struct{}
+
+func (nodeName) Description(context.Context) string {
+	return "a NetBIOS computer name: 1 to 15 letters, digits, '-', '_' or '.', starting with a letter or digit"
+}
+func (v nodeName) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v nodeName) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if s := req.ConfigValue.ValueString(); !netbiosName.MatchString(s) {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid node name",
+			fmt.Sprintf("%s %q is not a valid node name: expected %s.", req.Path, s, v.Description(ctx)))
+	}
+}
+
+// Endpoint checks a WinRM endpoint URL: http or https, a host, an optional
+// port, and the path /wsman (the only one a WinRM listener serves).
+func Endpoint() validator.String { return endpoint{} }
+
+type endpoint struct{}
+
+func (endpoint) Description(context.Context) string {
+	return "a WinRM endpoint URL such as https://node2.example.com:5986/wsman"
+}
+func (v endpoint) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (endpoint) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if _, err := ParseEndpoint(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Malformed WinRM endpoint",
+			fmt.Sprintf("%s %q: %s.", req.Path, req.ConfigValue.ValueString(), err))
+	}
+}
+
+// ParsedEndpoint is an endpoint URL split into what the transport needs.
+type ParsedEndpoint struct {
+	Host  string
+	Port  int // 0 when the URL names none
+	HTTPS bool
+}
+
+// ParseEndpoint splits a WinRM endpoint URL, or says what is wrong with it.
+func ParseEndpoint(s string) (ParsedEndpoint, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return ParsedEndpoint{}, fmt.Errorf("not a URL (%v)", err)
+	}
+	var p ParsedEndpoint
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		p.HTTPS = true
+	case "http":
+	default:
+		return p, fmt.Errorf("the scheme must be http or https, not %q", u.Scheme)
+	}
+	if u.Hostname() == "" {
+		return p, fmt.Errorf("no host name")
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return p, fmt.Errorf("credentials, queries and fragments do not belong in an endpoint")
+	}
+	if u.Path != "" && u.Path != "/" && !strings.EqualFold(u.Path, "/wsman") {
+		return p, fmt.Errorf("the path must be /wsman, not %q", u.Path)
+	}
+	p.Host = u.Hostname()
+	if ps := u.Port(); ps != "" {
+		port, err := strconv.Atoi(ps)
+		if err != nil || port < 1 || port > 65535 {
+			return p, fmt.Errorf("port %q is not between 1 and 65535", ps)
+		}
+		p.Port = port
+	}
+	return p, nil
+}
+
+// PEMCertificates checks that a value holds at least one PEM certificate and
+// nothing that fails to parse as one.
+func PEMCertificates() validator.String { return pemCerts{} }
+
+type pemCerts struct{}
+
+func (pemCerts) Description(context.Context) string {
+	return "one or more PEM-encoded X.509 certificates"
+}
+func (v pemCerts) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (pemCerts) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if err := CheckPEM([]byte(req.ConfigValue.ValueString())); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid CA certificate", fmt.Sprintf("%s: %s.", req.Path, err))
+	}
+}
+
+// CheckPEM reports whether b holds at least one PEM certificate and only those.
+func CheckPEM(b []byte) error {
+	n := 0
+	for {
+		var block *pem.Block
+		block, b = pem.Decode(b)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			return fmt.Errorf("PEM block %d is a %q, not a CERTIFICATE", n+1, block.Type)
+		}
+		if _, err := x509.ParseCertificate(block.Bytes); err != nil {
+			return fmt.Errorf("PEM block %d does not parse as a certificate: %v", n+1, err)
+		}
+		n++
+	}
+	if n == 0 {
+		return fmt.Errorf("no PEM certificate found (expected -----BEGIN CERTIFICATE-----)")
+	}
+	return nil
+}
+
+// Duration checks a positive Go duration such as "60s" or "2m".
+func Duration() validator.String { return duration{} }
+
+type duration struct{}
+
+func (duration) Description(context.Context) string {
+	return `a positive duration such as "60s" or "2m"`
+}
+func (v duration) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v duration) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	d, err := time.ParseDuration(req.ConfigValue.ValueString())
+	if err != nil || d <= 0 {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid duration",
+			fmt.Sprintf("%s %q: expected %s.", req.Path, req.ConfigValue.ValueString(), v.Description(ctx)))
+	}
+}

@@ -1,0 +1,37 @@
+// Command terraform-provider-mscs is the Terraform provider for Microsoft
+// Cluster Server node recovery (KB Q241573) over WinRM.
+package main
+
+import (
+	"context"
+	"flag"
+	"log"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/provider"
+)
+
+// version is set by goreleaser at build time.
+var version = "dev"
+
+func main() {
+	var debug bool
+	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
+	flag.Parse()
+
+	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
+		Address:         "registry.terraform.io/mscs-ops/mscs",
+		Debug:           debug,
+		ProtocolVersion: 6,
+	})
+	// Serve returns when Terraform stops the provider: delete the shells left
+	// open on the nodes before the process goes.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	provider.Shutdown(ctx)
+	cancel()
+	if err != nil {
+		log.Fatal(err.Error())
+	}
+}
