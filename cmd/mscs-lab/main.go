@@ -18,9 +18,12 @@ import (
 )
 
 const usage = `Usage:
-  mscs-lab serve [flags]   start a lab and serve until SIGINT or SIGTERM
-  mscs-lab scenarios       list the built-in scenarios
-  mscs-lab help            show this help
+  mscs-lab serve [flags]            start a lab and serve until SIGINT or SIGTERM
+  mscs-lab scenarios                list the built-in scenarios
+  mscs-lab tfvars --ready-file F    print examples/recovery's variables for a running lab
+  mscs-lab password --ready-file F  print the lab's administrator password
+  mscs-lab report --ready-file F    print the commands each node ran and the incidents
+  mscs-lab help                     show this help
 
 Run "mscs-lab serve -h" for the flags of serve.
 `
@@ -70,6 +73,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "%-15s %s\n", name, sc.Description)
 		}
 		return nil
+	case "tfvars":
+		return tfvars(args[1:], stdout, stderr)
+	case "password":
+		return password(args[1:], stdout, stderr)
+	case "report":
+		return report(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

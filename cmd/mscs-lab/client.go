@@ -1,0 +1,93 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab"
+)
+
+// The client commands read a running lab's ready file, so scripts (make demo)
+// need nothing but this binary to point Terraform at a lab and report on it.
+
+// readyFlags parses the --ready-file flag that every client command takes.
+func readyFlags(name string, args []string, stderr io.Writer) (lab.ReadyInfo, error) {
+	fs := flag.NewFlagSet("mscs-lab "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("ready-file", "", "the ready file of a running lab (required)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return lab.ReadyInfo{}, err
+		}
+		return lab.ReadyInfo{}, errFlags
+	}
+	if *path == "" || fs.NArg() > 0 {
+		return lab.ReadyInfo{}, fmt.Errorf("%w: %s takes --ready-file FILE and nothing else", errUsage, name)
+	}
+	return lab.ReadReadyFile(*path)
+}
+
+// tfvars prints the variables of examples/recovery (nodes, username,
+// ca_cert_file) as terraform.tfvars.json. The password is left out on purpose:
+// it goes to Terraform through MSCS_PASSWORD, not into a file.
+func tfvars(args []string, stdout, stderr io.Writer) error {
+	info, err := readyFlags("tfvars", args, stderr)
+	if err != nil {
+		return err
+	}
+	nodes := make(map[string]string, len(info.Nodes))
+	for _, n := range info.Nodes {
+		nodes[n.Name] = n.HTTPS
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(map[string]any{
+		"nodes":        nodes,
+		"username":     info.Username,
+		"ca_cert_file": info.CAFile,
+	})
+}
+
+func password(args []string, stdout, stderr io.Writer) error {
+	info, err := readyFlags("password", args, stderr)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, info.Password)
+	return err
+}
+
+// report prints what the lab saw: every command per node in order, then the
+// incidents (violations of the KB's safety rules).
+func report(args []string, stdout, stderr io.Writer) error {
+	info, err := readyFlags("report", args, stderr)
+	if err != nil {
+		return err
+	}
+	ctl := lab.Control{URL: info.ControlURL}
+	for _, n := range info.Nodes {
+		cmds, err := ctl.Commands(n.Name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Commands run on %s: %d\n", n.Name, len(cmds))
+		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+		for _, c := range cmds {
+			fmt.Fprintf(tw, "  %d\t%s %s\texit %d\n", c.Seq, c.Program, c.Args, c.ExitCode)
+		}
+		tw.Flush()
+	}
+	incidents, err := ctl.Incidents()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Incidents (safety rule violations): %d\n", len(incidents))
+	for _, i := range incidents {
+		fmt.Fprintf(stdout, "  %s rule %d: %s; %s\n", i.Node, i.Rule, i.What, i.Damage)
+	}
+	return nil
+}
