@@ -2,8 +2,12 @@ package wsman
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/bodgit/ntlmssp"
@@ -188,5 +192,50 @@ func TestChallengeMessage(t *testing.T) {
 	off := binary.LittleEndian.Uint32(ch[16:])
 	if got := fromUTF16le(ch[off : off+uint32(n)]); got != "LAB" {
 		t.Fatalf("target name %q", got)
+	}
+}
+
+// NTLM authenticates the TCP connection: after the handshake, requests on
+// that connection need no Authorization header; on another connection
+// they do.
+func TestNTLMHoldsForTheConnection(t *testing.T) {
+	l := newLab(t, nil)
+	client := l.httpsClient()
+	client.Transport.(*http.Transport).MaxConnsPerHost = 1
+	create := pywinrmEnvelope(l.ep.HTTPSURL(), actionCreate, "", "PT20S", "", "")
+	post := func(c *http.Client, auth string) *http.Response {
+		req, _ := http.NewRequest(http.MethodPost, l.ep.HTTPSURL(), strings.NewReader(create))
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	nc, _ := ntlmssp.NewClient(ntlmssp.SetUserInfo(testUser, testPassword), ntlmssp.SetVersion(ntlmssp.DefaultVersion()))
+	neg, _ := nc.Authenticate(nil, nil)
+	// The NTLM scheme, as go-ntlmssp uses it when the server offers it.
+	resp := post(client, "NTLM "+base64.StdEncoding.EncodeToString(neg))
+	scheme, token, _ := strings.Cut(resp.Header.Get("WWW-Authenticate"), " ")
+	if resp.StatusCode != http.StatusUnauthorized || scheme != "NTLM" {
+		t.Fatalf("negotiate: %s %q", resp.Status, resp.Header.Values("WWW-Authenticate"))
+	}
+	ch, _ := base64.StdEncoding.DecodeString(token)
+	auth, err := nc.Authenticate(ch, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp := post(client, "NTLM "+base64.StdEncoding.EncodeToString(auth)); resp.StatusCode != http.StatusOK {
+		t.Fatalf("authenticate: %s", resp.Status)
+	}
+	if resp := post(client, ""); resp.StatusCode != http.StatusOK {
+		t.Fatalf("same connection, no header: %s", resp.Status)
+	}
+	if resp := post(l.httpsClient(), ""); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("new connection, no header: %s", resp.Status)
 	}
 }
