@@ -145,7 +145,7 @@ func (c *Client) classify(err error) *Error {
 	case errors.As(err, &unknownCA), errors.As(err, &invalid), errors.As(err, &verify):
 		e.Kind = KindTLS
 		e.Detail = fmt.Sprintf("TLS verification failed for %s: %v; set ca_cert to the CA that signed the node's certificate (or tls_server_name if the name differs)", at, unwrapTLS(err))
-	case errors.As(err, &recordErr):
+	case errors.As(err, &recordErr), strings.Contains(msg, "server gave HTTP response to HTTPS client"):
 		e.Kind = KindTLS
 		e.Detail = fmt.Sprintf("TLS handshake with %s failed: the endpoint does not speak HTTPS (check https and port)", at)
 	case isFaultBody(msg) || statusCode == "500":

@@ -1,0 +1,600 @@
+package winrm
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-log/tflogtest"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/wsman"
+)
+
+const (
+	testUser     = "Administrator"
+	testPassword = "Sup3r-s3cret"
+)
+
+type accounts struct{}
+
+func (accounts) Password(user, domain string) (string, bool) {
+	if strings.EqualFold(user, testUser) {
+		return testPassword, true
+	}
+	return "", false
+}
+
+// executor is the fake cmd.exe behind the lab endpoint. It records every
+// command with the shell it ran in.
+type executor struct {
+	mu     sync.Mutex
+	lines  []string
+	shells map[string]bool
+	// started receives the line of each "wait" command once it runs;
+	// stopped gets it when its ctx ended (signal or shell deletion).
+	started, stopped chan string
+	// block commands wait for release; active/maxActive measure concurrency.
+	release           chan struct{}
+	active, maxActive atomic.Int64
+}
+
+func newExecutor() *executor {
+	return &executor{shells: map[string]bool{}, started: make(chan string, 16), stopped: make(chan string, 16), release: make(chan struct{})}
+}
+
+func (e *executor) Run(ctx context.Context, cmd wsman.Command) int {
+	e.mu.Lock()
+	e.lines = append(e.lines, cmd.Line)
+	e.shells[cmd.ShellID] = true
+	e.mu.Unlock()
+	name, arg, _ := strings.Cut(cmd.Line, " ")
+	switch name {
+	case "echo":
+		fmt.Fprintf(cmd.Stdout, "%s\r\n", arg)
+		return 0
+	case "fail":
+		fmt.Fprintf(cmd.Stderr, "failed\r\n")
+		code, _ := strconv.Atoi(arg)
+		return code
+	case "wait":
+		e.started <- cmd.Line
+		<-ctx.Done()
+		e.stopped <- cmd.Line
+		return 130
+	case "block":
+		n := e.active.Add(1)
+		for {
+			m := e.maxActive.Load()
+			if n <= m || e.maxActive.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		e.started <- cmd.Line
+		<-e.release
+		e.active.Add(-1)
+		return 0
+	}
+	return 9009
+}
+
+func (e *executor) ran(line string) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := 0
+	for _, l := range e.lines {
+		if l == line {
+			n++
+		}
+	}
+	return n
+}
+
+func (e *executor) shellCount() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.shells)
+}
+
+type faultQueue struct {
+	mu sync.Mutex
+	q  []*wsman.HTTPFault
+}
+
+func (f *faultQueue) push(kinds ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, k := range kinds {
+		f.q = append(f.q, &wsman.HTTPFault{Kind: k})
+	}
+}
+
+func (f *faultQueue) NextHTTPFault() *wsman.HTTPFault {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.q) == 0 {
+		return nil
+	}
+	h := f.q[0]
+	f.q = f.q[1:]
+	return h
+}
+
+// restartable serves a wsman.Handler that a test can replace with a fresh
+// one, as if the node's WinRM service restarted and forgot every shell.
+type restartable struct {
+	mu  sync.Mutex
+	h   *wsman.Handler
+	cfg wsman.Config
+}
+
+func (r *restartable) current() *wsman.Handler {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.h
+}
+
+func (r *restartable) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	r.current().ServeHTTP(w, req)
+}
+
+func (r *restartable) ConnClosed(addr string) { r.current().ConnClosed(addr) }
+
+func (r *restartable) restart() {
+	r.mu.Lock()
+	old := r.h
+	r.h = wsman.NewHandler(r.cfg)
+	r.mu.Unlock()
+	old.Close()
+}
+
+type lab struct {
+	ep     *wsman.Endpoint
+	srv    *restartable
+	exec   *executor
+	faults *faultQueue
+	caPEM  []byte
+}
+
+func newLab(t testing.TB) *lab {
+	t.Helper()
+	ca, err := wsman.NewCA("Lab CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsConf, err := ca.ServerTLSConfig("127.0.0.1", "NODE1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &lab{exec: newExecutor(), faults: &faultQueue{}, caPEM: ca.PEM()}
+	cfg := wsman.Config{NodeName: "NODE1", Domain: "LAB", Executor: l.exec, Accounts: accounts{}, Faults: l.faults}
+	l.srv = &restartable{h: wsman.NewHandler(cfg), cfg: cfg}
+	l.ep, err = wsman.Listen(l.srv, "127.0.0.1:0", "127.0.0.1:0", tlsConf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.ep.Close(); l.srv.current().Close() })
+	return l
+}
+
+// config is a Basic-over-HTTPS config verifying the lab's CA; mutate adjusts it.
+func (l *lab) config(https bool, mutate func(*Config)) Config {
+	raw := l.ep.HTTPURL()
+	if https {
+		raw = l.ep.HTTPSURL()
+	}
+	u, _ := url.Parse(raw)
+	port, _ := strconv.Atoi(u.Port())
+	cfg := Config{
+		Node: "NODE1", Host: u.Hostname(), Port: port, HTTPS: https, CACert: l.caPEM,
+		Auth: "basic", Username: testUser, Password: testPassword,
+		ReuseShell: true, RetryBackoff: 1, MaxConcurrent: 2,
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	return cfg
+}
+
+func (l *lab) client(t testing.TB, cfg Config) *Client {
+	t.Helper()
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
+	return c
+}
+
+func TestAuthModesRunCommands(t *testing.T) {
+	l := newLab(t)
+	for name, cfg := range map[string]Config{
+		"basic https":      l.config(true, nil),
+		"ntlm https":       l.config(true, func(c *Config) { c.Auth = "ntlm" }),
+		"ntlm sealed http": l.config(false, func(c *Config) { c.Auth = "ntlm" }),
+		"basic http allowed": l.config(false, func(c *Config) {
+			c.AllowUnencrypted = true
+		}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := l.client(t, cfg)
+			res, err := c.Run(context.Background(), "echo hello", true)
+			if name == "basic http allowed" {
+				// The lab node keeps Windows' default AllowUnencrypted=false,
+				// so the server refuses what the client allowed itself.
+				if err == nil {
+					t.Fatal("server accepted unencrypted Basic")
+				}
+				return
+			}
+			if err != nil || res.Stdout != "hello\r\n" || res.ExitCode != 0 {
+				t.Fatalf("got %+v, %v", res, err)
+			}
+			res, err = c.Run(context.Background(), "fail 1062", false)
+			if err != nil || res.ExitCode != 1062 || res.Stderr != "failed\r\n" {
+				t.Fatalf("non-zero exit: got %+v, %v", res, err)
+			}
+		})
+	}
+}
+
+func TestShellReuse(t *testing.T) {
+	const n = 5
+	for _, reuse := range []bool{true, false} {
+		l := newLab(t)
+		c := l.client(t, l.config(true, func(c *Config) { c.ReuseShell = reuse }))
+		for i := range n {
+			res, err := c.Run(context.Background(), fmt.Sprintf("echo %d", i), true)
+			if err != nil || res.Stdout != fmt.Sprintf("%d\r\n", i) {
+				t.Fatalf("reuse=%v command %d: %+v, %v", reuse, i, res, err)
+			}
+		}
+		wantShells := int64(n)
+		if reuse {
+			wantShells = 1
+		}
+		st := c.Stats()
+		if st.ShellsOpened != wantShells || int64(l.exec.shellCount()) != wantShells || st.Commands != n || st.Retries != 0 {
+			t.Errorf("reuse=%v: stats %+v, server saw %d shells; want %d shells", reuse, st, l.exec.shellCount(), wantShells)
+		}
+		// Reused: Create + n×(Command, Receive, Signal); fresh adds a Delete per command.
+		wantRequests := 1 + 3*n
+		if !reuse {
+			wantRequests = 5 * n
+		}
+		if st.HTTPRequests != int64(wantRequests) {
+			t.Errorf("reuse=%v: %d requests, want %d", reuse, st.HTTPRequests, wantRequests)
+		}
+		before := st.HTTPRequests
+		if err := c.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		deletes := c.Stats().HTTPRequests - before
+		if reuse && deletes != 1 || !reuse && deletes != 0 {
+			t.Errorf("reuse=%v: Close sent %d requests", reuse, deletes)
+		}
+		if _, err := c.Run(context.Background(), "echo x", true); err == nil {
+			t.Error("Run after Close succeeded")
+		}
+	}
+}
+
+func TestReopenWhenServerForgotTheShell(t *testing.T) {
+	l := newLab(t)
+	c := l.client(t, l.config(true, nil))
+	ctx := context.Background()
+	if _, err := c.Run(ctx, "echo one", true); err != nil {
+		t.Fatal(err)
+	}
+	l.srv.restart()
+	// Mutating too: the server refused the command before running it.
+	res, err := c.Run(ctx, "fail 3", false)
+	if err != nil || res.ExitCode != 3 {
+		t.Fatalf("after restart: %+v, %v", res, err)
+	}
+	if got := l.exec.ran("fail 3"); got != 1 {
+		t.Errorf("command ran %d times", got)
+	}
+	if st := c.Stats(); st.ShellsOpened != 2 {
+		t.Errorf("stats %+v, want 2 shells", st)
+	}
+}
+
+func TestReadOnlyRetriedAfterTransportFault(t *testing.T) {
+	for _, kind := range []string{"drop", "http500"} {
+		for _, stage := range []string{"create", "receive"} {
+			t.Run(kind+" at "+stage, func(t *testing.T) {
+				l := newLab(t)
+				c := l.client(t, l.config(true, nil))
+				ctx := context.Background()
+				if stage == "receive" {
+					if _, err := c.Run(ctx, "echo warm", true); err != nil {
+						t.Fatal(err)
+					}
+					l.faults.push("delay", kind) // Command passes, Receive fails
+				} else {
+					l.faults.push(kind)
+				}
+				res, err := c.Run(ctx, "echo again", true)
+				if err != nil || res.Stdout != "again\r\n" {
+					t.Fatalf("got %+v, %v", res, err)
+				}
+				if st := c.Stats(); st.Retries != 1 {
+					t.Errorf("stats %+v, want 1 retry", st)
+				}
+			})
+		}
+	}
+}
+
+func TestMutatingNeverRetried(t *testing.T) {
+	for _, kind := range []string{"drop", "http500"} {
+		t.Run(kind, func(t *testing.T) {
+			l := newLab(t)
+			c := l.client(t, l.config(true, nil))
+			ctx := context.Background()
+			if _, err := c.Run(ctx, "echo warm", true); err != nil {
+				t.Fatal(err)
+			}
+			l.faults.push("delay", kind) // the command starts, its output is lost
+			_, err := c.Run(ctx, "fail 0", false)
+			if err == nil || !strings.Contains(err.Error(), "may or may not have run") || !strings.Contains(err.Error(), "NODE1") {
+				t.Fatalf("got %v", err)
+			}
+			if kind == "http500" && !strings.Contains(err.Error(), "server fault from NODE1") {
+				t.Errorf("fault not named: %v", err)
+			}
+			if got := l.exec.ran("fail 0"); got != 1 {
+				t.Errorf("command ran %d times, want 1", got)
+			}
+			if st := c.Stats(); st.Retries != 0 {
+				t.Errorf("stats %+v, want no retry", st)
+			}
+			// The next command gets a healthy shell.
+			if res, err := c.Run(ctx, "echo next", false); err != nil || res.Stdout != "next\r\n" {
+				t.Fatalf("next: %+v, %v", res, err)
+			}
+		})
+	}
+}
+
+func TestAuthenticationFailure(t *testing.T) {
+	l := newLab(t)
+	for name, cfg := range map[string]Config{
+		"basic https":      l.config(true, func(c *Config) { c.Password = "wrong-horse" }),
+		"ntlm https":       l.config(true, func(c *Config) { c.Password = "wrong-horse"; c.Auth = "ntlm" }),
+		"ntlm sealed http": l.config(false, func(c *Config) { c.Password = "wrong-horse"; c.Auth = "ntlm" }),
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := l.client(t, cfg)
+			_, err := c.Run(context.Background(), "echo x", true)
+			if !IsKind(err, KindAuth) {
+				t.Fatalf("got %v, want an authentication error", err)
+			}
+			want := "authentication failed (401) for user Administrator on NODE1 (" + c.endpoint + ")"
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("got  %v\nwant %s", err, want)
+			}
+			if strings.Contains(err.Error(), "wrong-horse") {
+				t.Errorf("password in error: %v", err)
+			}
+			if st := c.Stats(); st.Retries != 0 {
+				t.Errorf("authentication failure retried: %+v", st)
+			}
+		})
+	}
+}
+
+func TestUnreachable(t *testing.T) {
+	l := newLab(t)
+	c := l.client(t, l.config(true, nil))
+	if err := l.ep.SetReachable(false); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.Run(context.Background(), "echo x", true)
+	want := "NODE1 unreachable at " + c.endpoint + " (connection refused)"
+	if !IsKind(err, KindUnreachable) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("got  %v\nwant %s", err, want)
+	}
+	if st := c.Stats(); st.Retries != readTries-1 {
+		t.Errorf("read-only retries: %+v", st)
+	}
+	_, err = c.Run(context.Background(), "fail 0", false)
+	if !IsKind(err, KindUnreachable) || c.Stats().Retries != readTries-1 {
+		t.Errorf("mutating: %v, %+v", err, c.Stats())
+	}
+	// The node comes back: the client recovers without being rebuilt.
+	if err := l.ep.SetReachable(true); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := c.Run(context.Background(), "echo back", true); err != nil || res.Stdout != "back\r\n" {
+		t.Fatalf("after coming back: %+v, %v", res, err)
+	}
+}
+
+func TestTLSVerification(t *testing.T) {
+	l := newLab(t)
+	for name, c := range map[string]struct {
+		mutate  func(*Config)
+		wantErr string
+	}{
+		"lab CA":              {func(*Config) {}, ""},
+		"system roots":        {func(c *Config) { c.CACert = nil }, "set ca_cert"},
+		"wrong server name":   {func(c *Config) { c.TLSServerName = "node9.example" }, "tls_server_name"},
+		"matching alias":      {func(c *Config) { c.TLSServerName = "NODE1" }, ""},
+		"insecure":            {func(c *Config) { c.CACert = nil; c.Insecure = true }, ""},
+		"https to plain http": {func(c *Config) { c.Port = l.config(false, nil).Port }, "does not speak HTTPS"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cl := l.client(t, l.config(true, c.mutate))
+			_, err := cl.Run(context.Background(), "echo x", true)
+			if c.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if !IsKind(err, KindTLS) || !strings.Contains(err.Error(), c.wantErr) || !strings.Contains(err.Error(), "NODE1") {
+				t.Fatalf("got %v, want a TLS error mentioning %q", err, c.wantErr)
+			}
+			if cl.Stats().Retries != 0 {
+				t.Error("TLS failure retried")
+			}
+		})
+	}
+}
+
+func TestNewRefusesUnsafeConfig(t *testing.T) {
+	l := newLab(t)
+	for name, c := range map[string]struct {
+		mutate func(*Config)
+		want   string
+	}{
+		"basic over http": {func(c *Config) { c.HTTPS = false }, "allow_unencrypted"},
+		"bad CA":          {func(c *Config) { c.CACert = []byte("not a cert") }, "ca_cert"},
+		"unknown auth":    {func(c *Config) { c.Auth = "kerberos" }, "kerberos"},
+		"no host":         {func(c *Config) { c.Host = "" }, "host"},
+	} {
+		_, err := New(l.config(true, c.mutate))
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "NODE1") {
+			t.Errorf("%s: got %v, want an error naming NODE1 and %q", name, err, c.want)
+		}
+		if err != nil && strings.Contains(err.Error(), testPassword) {
+			t.Errorf("%s: password in %v", name, err)
+		}
+	}
+}
+
+func TestCancelStopsWaitingAndSignals(t *testing.T) {
+	l := newLab(t)
+	c := l.client(t, l.config(true, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Run(ctx, "wait forever", true)
+		errc <- err
+	}()
+	<-l.exec.started
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "NODE1") {
+		t.Fatalf("got %v", err)
+	}
+	// The remote command is told to stop, not left running.
+	if got := <-l.exec.stopped; got != "wait forever" {
+		t.Fatal(got)
+	}
+	if c.Stats().Retries != 0 {
+		t.Error("cancelled command retried")
+	}
+	res, err := c.Run(context.Background(), "echo after", true)
+	if err != nil || res.Stdout != "after\r\n" {
+		t.Fatalf("after cancel: %+v, %v", res, err)
+	}
+	// A cancelled command's shell is not reused.
+	if st := c.Stats(); st.ShellsOpened != 2 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestConcurrencyBound(t *testing.T) {
+	l := newLab(t)
+	c := l.client(t, l.config(true, func(c *Config) { c.MaxConcurrent = 2 }))
+	const n = 5
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := c.Run(context.Background(), fmt.Sprintf("block %d", i), true)
+			errs <- err
+		}()
+	}
+	// Let the commands through two at a time: each release frees a slot.
+	for range n {
+		<-l.exec.started
+		l.exec.release <- struct{}{}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m := l.exec.maxActive.Load(); m > 2 {
+		t.Errorf("%d commands ran at once, bound is 2", m)
+	}
+	if st := c.Stats(); st.ShellsOpened > 2 {
+		t.Errorf("stats %+v: more shells than concurrent commands", st)
+	}
+}
+
+func TestDebugLogShowsCommandsButNoPassword(t *testing.T) {
+	l := newLab(t)
+	c := l.client(t, l.config(true, nil))
+	var buf bytes.Buffer
+	ctx := MaskSecrets(tflogtest.RootLogger(context.Background(), &buf), testPassword, "")
+	if _, err := c.Run(ctx, "fail 1062", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Run(ctx, "echo "+testPassword, true); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := tflogtest.MultilineJSONDecode(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 2 {
+		t.Fatalf("log entries: %v", entries)
+	}
+	e := entries[0]
+	if e["@message"] != "command" || e["node"] != "NODE1" || e["command"] != "fail 1062" || e["exit_code"] != float64(1062) || e["@level"] != "debug" {
+		t.Errorf("entry %v", e)
+	}
+	if _, ok := e["duration_ms"]; !ok {
+		t.Errorf("no duration: %v", e)
+	}
+	if strings.Contains(fmt.Sprint(entries), testPassword) {
+		t.Errorf("password logged: %v", entries)
+	}
+	if entries[1]["command"] != "echo ***" {
+		t.Errorf("masked command: %v", entries[1]["command"])
+	}
+}
+
+// BenchmarkCommand compares a reused shell with a shell per command, over
+// Basic/HTTPS against the lab endpoint: wall time and WS-Management requests
+// per command.
+func BenchmarkCommand(b *testing.B) {
+	for _, reuse := range []bool{true, false} {
+		name := "fresh-shell"
+		if reuse {
+			name = "reused-shell"
+		}
+		b.Run(name, func(b *testing.B) {
+			l := newLab(b)
+			c := l.client(b, l.config(true, func(c *Config) { c.ReuseShell = reuse }))
+			ctx := context.Background()
+			if _, err := c.Run(ctx, "echo warm", true); err != nil {
+				b.Fatal(err)
+			}
+			start := c.Stats().HTTPRequests
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := c.Run(ctx, "echo x", true); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(c.Stats().HTTPRequests-start)/float64(b.N), "requests/op")
+		})
+	}
+}
