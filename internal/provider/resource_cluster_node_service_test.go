@@ -313,3 +313,43 @@ func TestAccClusterNodeService_logsWithoutSecrets(t *testing.T) {
 		}
 	}
 }
+
+// A command that fails on the node fails the apply with a diagnostic naming
+// the node, the step, the command, the exit code and its meaning; the next
+// apply, with the fault gone, completes the work.
+func TestAccClusterNodeService_failingCommand(t *testing.T) {
+	l := newTestLab(t)
+	l.useEnvCredentials(t)
+	steps := []resource.TestStep{{
+		Config:            l.providerConfig("", nil) + serviceResource("NODE2", "stopped", "manual"),
+		ConfigStateChecks: expectService("stopped", "manual", "Down"),
+	}}
+	if l.control != nil {
+		t.Cleanup(func() { _ = l.control.ClearFaults() })
+		steps = append(steps,
+			resource.TestStep{
+				PreConfig: func() {
+					err := l.control.AddFault(world.Fault{Node: "NODE2", Kind: "exit", Match: "sc start", ExitCode: 1069,
+						Stderr: "[SC] StartService FAILED 1069:\r\n\r\nThe service did not start due to a logon failure.\r\n", Count: 1})
+					if err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:      l.providerConfig("", nil) + serviceResource("NODE2", "running", "automatic"),
+				ExpectError: wrapped(`Node NODE2, step ".*": command "sc start ClusSvc" exited with code 1069 \(`),
+			},
+			resource.TestStep{
+				Config: l.providerConfig("", nil) + serviceResource("NODE2", "running", "automatic"),
+				ConfigStateChecks: append(expectService("running", "automatic", "Up"),
+					l.expectService("NODE2", "ClusSvc", "RUNNING", "auto"),
+					l.expectNoIncidents()),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			})
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps:                    steps,
+	})
+}
