@@ -28,6 +28,7 @@ import (
 //	MSCS_LAB_CONTROL_URL  (optional: a lab's control API, for world assertions)
 type testLab struct {
 	nodes    map[string]string // NetBIOS name -> HTTPS endpoint
+	http     map[string]string // NetBIOS name -> plain HTTP endpoint (in-process lab only)
 	username string
 	password string
 	caFile   string
@@ -45,10 +46,11 @@ func newTestLab(t *testing.T) *testLab {
 		t.Fatalf("starting the lab: %v", err)
 	}
 	t.Cleanup(l.Close)
-	tl := &testLab{nodes: map[string]string{}, username: l.Username(), password: l.Password(),
+	tl := &testLab{nodes: map[string]string{}, http: map[string]string{}, username: l.Username(), password: l.Password(),
 		caFile: l.CAFile(), caPEM: l.CAPEM()}
 	for _, n := range l.Nodes() {
 		tl.nodes[n.Name] = n.HTTPS
+		tl.http[n.Name] = n.HTTP
 	}
 	c := l.Control()
 	tl.control = &c
