@@ -99,6 +99,9 @@ func TestStopService_FailureReadsWell(t *testing.T) {
 	f := &fakeRunner{node: "NODE2", answers: map[string][]winrm.Result{
 		"sc stop ClusSvc": {{Stdout: "[SC] ControlService FAILED 1061:\r\n\r\nThe service cannot accept control messages at this time.\r\n", ExitCode: 1061}},
 	}}
+	// START_PENDING: a stop cannot be accepted and the service is not on its way down.
+	f.answers["sc query ClusSvc"] = []winrm.Result{scQuery("2  START_PENDING")}
+	f.answers["sc qc ClusSvc"] = ok(scQCClusSvc)
 	err := (&Node{R: f}).StopService(context.Background(), "ClusSvc")
 	want := "NODE2: stop the cluster service: `sc stop ClusSvc` exited 1061 (the service cannot accept control messages at this time)"
 	if err == nil || err.Error() != want {
@@ -107,6 +110,17 @@ func TestStopService_FailureReadsWell(t *testing.T) {
 	var se *StepError
 	if !errors.As(err, &se) || !strings.Contains(se.Output, "FAILED 1061") {
 		t.Errorf("StepError output missing: %#v", err)
+	}
+}
+
+func TestStopService_AlreadyStopping(t *testing.T) {
+	f := &fakeRunner{node: "NODE2", answers: map[string][]winrm.Result{
+		"sc stop ClusSvc":  {{Stdout: "[SC] ControlService FAILED 1061:\r\n\r\nThe service cannot accept control messages at this time.\r\n", ExitCode: 1061}},
+		"sc query ClusSvc": {scQuery("3  STOP_PENDING")},
+		"sc qc ClusSvc":    ok(scQCClusSvc),
+	}}
+	if err := (&Node{R: f}).StopService(context.Background(), "ClusSvc"); err != nil {
+		t.Errorf("stop of a stopping service: %v", err)
 	}
 }
 

@@ -125,25 +125,36 @@ func (n *Node) SetStartType(ctx context.Context, name string, t StartType) error
 	return notFoundAware(err)
 }
 
-// StartService runs `sc start NAME`; a service already running (1056) is success.
-// sc returns once the start is requested: WaitForState waits for Running.
+// StartService runs `sc start NAME`; a service already running (1056) or
+// already starting is success. sc returns once the start is requested:
+// WaitForState waits for Running.
 func (n *Node) StartService(ctx context.Context, name string) error {
-	return n.control(ctx, "start", name, 1056)
+	return n.control(ctx, "start", name, 1056, StateStartPending, StateRunning)
 }
 
-// StopService runs `sc stop NAME`; a service not started (1062) is success.
-// sc returns once the stop is requested: WaitForState waits for Stopped.
+// StopService runs `sc stop NAME`; a service not started (1062) or already
+// stopping is success. sc returns once the stop is requested: WaitForState
+// waits for Stopped.
 func (n *Node) StopService(ctx context.Context, name string) error {
-	return n.control(ctx, "stop", name, 1062)
+	return n.control(ctx, "stop", name, 1062, StateStopPending, StateStopped)
 }
 
-func (n *Node) control(ctx context.Context, verb, name string, already int) error {
+func (n *Node) control(ctx context.Context, verb, name string, already int, pending, done ServiceState) error {
 	q, err := Quote(name)
 	if err != nil {
 		return fmt.Errorf("service name: %w", err)
 	}
 	line := "sc " + verb + " " + q
 	_, err = n.run(ctx, verb+" "+serviceWords(name), line, false, func(code int) bool { return code == already })
+	var se *StepError
+	if errors.As(err, &se) && se.ExitCode == 1061 {
+		// 1061 (cannot accept control messages) is what a service in a
+		// pending state answers. If it is already on its way, the request
+		// is fulfilled; otherwise the 1061 stands.
+		if st, qerr := n.QueryService(ctx, name); qerr == nil && (st.State == pending || st.State == done) {
+			return nil
+		}
+	}
 	return notFoundAware(err)
 }
 
