@@ -240,6 +240,11 @@ type outcome struct {
 // cancelled ctx stops the wait at once (masterzen/winrm's HTTP calls take no
 // context); the goroutine then signals the command and deletes its shell.
 func (c *Client) runOnce(ctx context.Context, line string) (Result, bool, error) {
+	// A command whose context has ended must not go out, even when a slot
+	// is free (select would pick either ready case).
+	if err := ctx.Err(); err != nil {
+		return Result{}, false, err
+	}
 	select {
 	case c.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -260,6 +265,14 @@ func (c *Client) runOnce(ctx context.Context, line string) (Result, bool, error)
 		defer func() { <-c.sem }()
 		sh, err := c.shell()
 		if err != nil {
+			done <- outcome{err: err}
+			return
+		}
+		if err := ctx.Err(); err != nil {
+			// Cancelled while the shell was being opened: the command never went out.
+			if !c.cfg.ReuseShell || !c.putIdle(sh) {
+				_ = c.deleteShell(sh)
+			}
 			done <- outcome{err: err}
 			return
 		}

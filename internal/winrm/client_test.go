@@ -309,12 +309,18 @@ func TestReopenWhenServerForgotTheShell(t *testing.T) {
 
 func TestReadOnlyRetriedAfterTransportFault(t *testing.T) {
 	for _, kind := range []string{"drop", "http500"} {
-		for _, stage := range []string{"create", "receive"} {
+		for _, stage := range []string{"create", "receive", "sealed receive"} {
 			t.Run(kind+" at "+stage, func(t *testing.T) {
 				l := newLab(t)
-				c := l.client(t, l.config(true, nil))
+				cfg := l.config(true, nil)
+				if stage == "sealed receive" {
+					// The sealed transport hands faults back as bodies; they
+					// must still count as faults.
+					cfg = l.config(false, func(c *Config) { c.Auth = "ntlm" })
+				}
+				c := l.client(t, cfg)
 				ctx := context.Background()
-				if stage == "receive" {
+				if stage != "create" {
 					if _, err := c.Run(ctx, "echo warm", true); err != nil {
 						t.Fatal(err)
 					}
@@ -534,6 +540,29 @@ func TestConcurrencyBound(t *testing.T) {
 	}
 	if st := c.Stats(); st.ShellsOpened > 2 {
 		t.Errorf("stats %+v: more shells than concurrent commands", st)
+	}
+}
+
+func TestCancelWhileWaitingForASlot(t *testing.T) {
+	l := newLab(t)
+	c := l.client(t, l.config(true, func(c *Config) { c.MaxConcurrent = 1 }))
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Run(context.Background(), "block busy", true)
+		done <- err
+	}()
+	<-l.exec.started
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.Run(ctx, "echo queued", false); !errors.Is(err, context.Canceled) {
+		t.Errorf("got %v", err)
+	}
+	l.exec.release <- struct{}{}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := l.exec.ran("echo queued"); got != 0 {
+		t.Errorf("queued command ran %d times after its context ended", got)
 	}
 }
 
