@@ -599,31 +599,39 @@ func TestDebugLogShowsCommandsButNoPassword(t *testing.T) {
 	}
 }
 
-// BenchmarkCommand compares a reused shell with a shell per command, over
-// Basic/HTTPS against the lab endpoint: wall time and WS-Management requests
-// per command.
+// BenchmarkCommand compares a reused shell with a shell per command against
+// the lab endpoint, for Basic over HTTPS and sealed NTLM over HTTP: wall time
+// and WS-Management requests per command.
 func BenchmarkCommand(b *testing.B) {
-	for _, reuse := range []bool{true, false} {
-		name := "fresh-shell"
-		if reuse {
-			name = "reused-shell"
+	for _, auth := range []string{"basic-https", "ntlm-sealed-http"} {
+		for _, reuse := range []bool{true, false} {
+			name := auth + "/fresh-shell"
+			if reuse {
+				name = auth + "/reused-shell"
+			}
+			b.Run(name, func(b *testing.B) { benchmarkCommand(b, auth == "basic-https", reuse) })
 		}
-		b.Run(name, func(b *testing.B) {
-			l := newLab(b)
-			c := l.client(b, l.config(true, func(c *Config) { c.ReuseShell = reuse }))
-			ctx := context.Background()
-			if _, err := c.Run(ctx, "echo warm", true); err != nil {
-				b.Fatal(err)
-			}
-			start := c.Stats().HTTPRequests
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if _, err := c.Run(ctx, "echo x", true); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(c.Stats().HTTPRequests-start)/float64(b.N), "requests/op")
-		})
 	}
+}
+
+func benchmarkCommand(b *testing.B, basicHTTPS, reuse bool) {
+	l := newLab(b)
+	cfg := l.config(true, func(c *Config) { c.ReuseShell = reuse })
+	if !basicHTTPS {
+		cfg = l.config(false, func(c *Config) { c.ReuseShell = reuse; c.Auth = "ntlm" })
+	}
+	c := l.client(b, cfg)
+	ctx := context.Background()
+	if _, err := c.Run(ctx, "echo warm", true); err != nil {
+		b.Fatal(err)
+	}
+	start := c.Stats().HTTPRequests
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := c.Run(ctx, "echo x", true); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(c.Stats().HTTPRequests-start)/float64(b.N), "requests/op")
 }
