@@ -353,3 +353,28 @@ func TestAccClusterNodeService_failingCommand(t *testing.T) {
 		Steps:                    steps,
 	})
 }
+
+// A service the node does not have is an apply error that says so, and
+// nothing is changed on the node.
+func TestAccClusterNodeService_serviceNotInstalled(t *testing.T) {
+	l := newTestLab(t)
+	l.useEnvCredentials(t)
+	mark := l.commandCount(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: l.providerConfig("", nil) + `
+resource "mscs_cluster_node_service" "test" {
+  node         = "NODE2"
+  service_name = "W3SVC"
+  state        = "running"
+  startup_type = "automatic"
+}`,
+			// rebuilt-node: NODE2 has no Option Pack yet, so no web service.
+			ExpectError: wrapped(`service "W3SVC" is not installed on the node`),
+		}},
+	})
+	if err := l.expectOnlyQueriesSince(&mark)(); err != nil {
+		t.Fatal(err)
+	}
+}
