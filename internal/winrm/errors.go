@@ -75,8 +75,9 @@ func (e *Error) retryable() bool {
 }
 
 var (
-	faultMessageRe = regexp.MustCompile(`(?s)<(?:\w+:)?Message[^>]*>(.*?)</(?:\w+:)?Message>`)
-	faultTextRe    = regexp.MustCompile(`(?s)<(?:\w+:)?Text[^>]*>(.*?)</(?:\w+:)?Text>`)
+	// The element name must end at a blank or '>': <a:MessageID> is not a Message.
+	faultMessageRe = regexp.MustCompile(`(?s)<(?:\w+:)?Message(?:\s[^>]*)?>(.*?)</(?:\w+:)?Message>`)
+	faultTextRe    = regexp.MustCompile(`(?s)<(?:\w+:)?Text(?:\s[^>]*)?>(.*?)</(?:\w+:)?Text>`)
 	httpStatusRe   = regexp.MustCompile(`http (?:response )?error:? (\d{3})`)
 )
 
