@@ -262,26 +262,21 @@ func (c *Client) runOnce(ctx context.Context, line string) (Result, bool, error)
 	done := make(chan outcome, 1)
 	go func() {
 		defer c.bg.Done()
-		defer func() { <-c.sem }()
-		sh, err := c.shell()
-		if err != nil {
-			done <- outcome{err: err}
-			return
-		}
-		if err := ctx.Err(); err != nil {
-			// Cancelled while the shell was being opened: the command never went out.
-			if !c.cfg.ReuseShell || !c.putIdle(sh) {
-				_ = c.deleteShell(sh)
-			}
-			done <- outcome{err: err}
-			return
-		}
-		o, healthy := c.execute(ctx, sh, line)
-		if healthy && c.cfg.ReuseShell && ctx.Err() == nil && c.putIdle(sh) {
+		o, sh, healthy := c.attempt(ctx, line)
+		switch {
+		case sh == nil:
+		case healthy && c.cfg.ReuseShell && ctx.Err() == nil && c.putIdle(sh):
+		case healthy:
+			_ = c.deleteShell(sh)
+		default:
+			// The shell's transport just failed: deleting it may be slow or
+			// fail too, so answer (and free the slot for a retry) first.
+			<-c.sem
 			done <- o
+			_ = c.deleteShell(sh)
 			return
 		}
-		_ = c.deleteShell(sh)
+		<-c.sem
 		done <- o
 	}()
 	select {
@@ -290,6 +285,21 @@ func (c *Client) runOnce(ctx context.Context, line string) (Result, bool, error)
 	case <-ctx.Done():
 		return Result{}, true, ctx.Err()
 	}
+}
+
+// attempt gets a shell and runs line in it. It returns the shell (nil when
+// none was obtained) and whether the shell can be used again.
+func (c *Client) attempt(ctx context.Context, line string) (outcome, *winrm.Shell, bool) {
+	sh, err := c.shell()
+	if err != nil {
+		return outcome{err: err}, nil, false
+	}
+	if err := ctx.Err(); err != nil {
+		// Cancelled while the shell was being opened: the command never went out.
+		return outcome{err: err}, sh, true
+	}
+	o, healthy := c.execute(ctx, sh, line)
+	return o, sh, healthy
 }
 
 // shell hands out an idle shell or opens one.
