@@ -77,7 +77,15 @@ func (c *cluster) mask(ctx context.Context) context.Context {
 	return winrm.MaskSecrets(ctx, c.secrets...)
 }
 
-// unknownNodeDiag is the plan-time error for a node the provider has no
+// Reported when Terraform calls a resource before the provider could be
+// configured (its configuration was not known yet).
+const (
+	notConfigured       = "Provider not configured"
+	notConfiguredDetail = "The mscs provider has no nodes to talk to yet: its configuration was not known when this " +
+		"operation ran. Make the provider's nodes and credentials known at plan time."
+)
+
+// unknownNode is the plan-time error for a node the provider has no
 // endpoint for: nothing is sent anywhere.
 func (c *cluster) unknownNode(node string) string {
 	return fmt.Sprintf("Node %q is not in the provider's nodes (configured: %s). Add it to the provider's "+

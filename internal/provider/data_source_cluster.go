@@ -137,6 +137,10 @@ func (d *clusterDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if d.cluster == nil {
+		resp.Diagnostics.AddError(notConfigured, notConfiguredDetail)
+		return
+	}
 	ctx = d.cluster.mask(ctx)
 	candidates := d.cluster.Names()
 	if !m.Node.IsNull() {

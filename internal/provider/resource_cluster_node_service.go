@@ -210,6 +210,10 @@ func (r *clusterNodeServiceResource) converge(ctx context.Context, timeout time.
 	defer cancel()
 	nodeName, svc := m.Node.ValueString(), m.ServiceName.ValueString()
 	ctx = r.logContext(ctx, nodeName, svc)
+	if r.cluster == nil {
+		fail(notConfigured, notConfiguredDetail)
+		return
+	}
 	n, ok := r.cluster.Node(nodeName)
 	if !ok {
 		fail("Unknown node", r.cluster.unknownNode(nodeName))
@@ -291,6 +295,10 @@ func (r *clusterNodeServiceResource) Read(ctx context.Context, req resource.Read
 	defer cancel()
 	nodeName, svc := m.Node.ValueString(), m.ServiceName.ValueString()
 	ctx = r.logContext(ctx, nodeName, svc)
+	if r.cluster == nil {
+		resp.Diagnostics.AddError(notConfigured, notConfiguredDetail)
+		return
+	}
 	n, ok := r.cluster.Node(nodeName)
 	if !ok {
 		resp.Diagnostics.AddAttributeError(path.Root("node"), "Unknown node", r.cluster.unknownNode(nodeName))
