@@ -56,6 +56,9 @@ type cluster struct {
 	resources []*resource
 	// members holds the nodes that are Up in the cluster, as last propagated.
 	members map[string]bool
+	// iisResourcesCorrupt: Option Pack setup ran on a node whose cluster
+	// service was up (rule 1); no IIS Server Instance runs anywhere since.
+	iisResourcesCorrupt bool
 }
 
 // prop is one common property of a group or resource.
@@ -362,7 +365,7 @@ func (w *World) canRun(r *resource, n *node) bool {
 		if s == nil || s.broken || s.startType == startDisabled {
 			return false
 		}
-		if r.typ == typeIIS && (!n.optionPack.Installed || n.optionPack.Corrupt) {
+		if r.typ == typeIIS && (!n.optionPack.Installed || n.optionPack.Corrupt || n.iisMismatch || w.cluster.iisResourcesCorrupt) {
 			return false
 		}
 		if r.typ == typeMSDTC && n.msdtc != "clustered" {
@@ -597,11 +600,13 @@ func (c *cluster) snapshot() any {
 		PreferredOwners []string `json:"preferred_owners"`
 	}
 	out := struct {
-		Name      string          `json:"name"`
-		Members   map[string]bool `json:"members"`
-		Groups    []groupState    `json:"groups"`
-		Resources []resState      `json:"resources"`
-	}{Name: c.name, Members: map[string]bool{}}
+		Name    string          `json:"name"`
+		Members map[string]bool `json:"members"`
+		// IISResourcesCorrupt: the rule 1 damage (see corruptIISResources).
+		IISResourcesCorrupt bool         `json:"iis_resources_corrupt"`
+		Groups              []groupState `json:"groups"`
+		Resources           []resState   `json:"resources"`
+	}{Name: c.name, Members: map[string]bool{}, IISResourcesCorrupt: c.iisResourcesCorrupt}
 	for k, v := range c.members {
 		out.Members[k] = v
 	}

@@ -24,6 +24,18 @@ var toolFiles = []struct {
 	{`C:\WINNT\system32\reg.exe`, runReg},
 	{`C:\WINNT\system32\hostname.exe`, runHostname},
 	{`C:\WINNT\cluster\cluster.exe`, runCluster},
+	{`C:\WINNT\system32\shutdown.exe`, runShutdown}, // NT Resource Kit
+}
+
+// mediaTools run from files a scenario places on a node (the Option Pack
+// CD's setup.exe, service pack packages); they read their own file.
+var mediaTools = map[string]toolFunc{
+	"setup":    runOptionPackSetup,
+	"update":   runServicePack,
+	"nt4sp3_i": runServicePack,
+	"sp4i386":  runServicePack,
+	"sp5i386":  runServicePack,
+	"sp6i386":  runServicePack,
 }
 
 // builtins are cmd.exe internal commands the world answers for when the
@@ -33,6 +45,9 @@ var builtins = map[string]toolFunc{"ver": runVer}
 func (w *World) registerTools() {
 	for _, t := range toolFiles {
 		w.tools[strings.ToLower(baseName(t.path))] = t.run
+	}
+	for name, run := range mediaTools {
+		w.tools[name] = run
 	}
 }
 
@@ -53,6 +68,7 @@ type host struct {
 	n    *node
 	user string // as given, e.g. LAB\Administrator
 	dir  string
+	exe  string            // full path of the running program (tools get a copy of the host)
 	env  map[string]envVar // by upper-case name
 }
 
@@ -142,7 +158,7 @@ func (h *host) LookupProgram(name string) (cmdshell.Program, bool) {
 		return nil, false
 	}
 	if run, ok := builtins[strings.ToLower(name)]; ok {
-		return h.wrap(run), true
+		return h.wrap(run, ""), true
 	}
 	var dirs []string
 	file := name
@@ -166,12 +182,13 @@ func (h *host) LookupProgram(name string) (cmdshell.Program, bool) {
 	}
 	for _, d := range dirs {
 		for _, c := range candidates {
-			isDir, err := h.n.fs.Stat(strings.TrimRight(d, `\`) + `\` + c)
+			full := strings.TrimRight(d, `\`) + `\` + c
+			isDir, err := h.n.fs.Stat(full)
 			if err != nil || isDir {
 				continue
 			}
 			if run, ok := h.w.tools[strings.ToLower(baseName(c))]; ok {
-				return h.wrap(run), true
+				return h.wrap(run, full), true
 			}
 		}
 	}
@@ -180,7 +197,7 @@ func (h *host) LookupProgram(name string) (cmdshell.Program, bool) {
 
 // wrap adds what happens before any program runs: a node that is not up
 // refuses it, and an injected exit fault replaces it.
-func (h *host) wrap(run toolFunc) cmdshell.Program {
+func (h *host) wrap(run toolFunc, exe string) cmdshell.Program {
 	return func(ctx context.Context, p *cmdshell.Proc) int {
 		w := h.w
 		w.lock()
@@ -195,7 +212,9 @@ func (h *host) wrap(run toolFunc) cmdshell.Program {
 			io.WriteString(p.Stderr, f.Stderr)
 			return f.ExitCode
 		}
-		return run(ctx, h, p)
+		self := *h
+		self.exe = exe
+		return run(ctx, &self, p)
 	}
 }
 

@@ -46,16 +46,19 @@ func (w *World) newNode(id int, spec NodeSpec) (*node, error) {
 		n.applyServiceSpec(s)
 	}
 	if op := spec.OptionPack; op.Installed {
-		for _, s := range iisServices(op.Components, op.Corrupt) {
+		// A Minimal or Typical install without a list has the fixed set.
+		comps := op.Components
+		switch {
+		case len(comps) == 0 && op.Method == "minimal":
+			comps = minimalComponents
+		case len(comps) == 0 && op.Method == "typical":
+			comps = typicalComponents
+		}
+		n.optionPack.Components = componentSet(comps)
+		for _, s := range iisServices(n.optionPack.Components, op.Corrupt) {
 			n.applyServiceSpec(s)
 		}
-		n.reg.setDWord(inetStpKey, "MajorVersion", 4)
-		n.reg.setDWord(inetStpKey, "MinorVersion", 0)
-		n.reg.setString(inetStpKey, "InstallPath", `C:\WINNT\System32\inetsrv`)
-		n.reg.setString(inetStpKey, "PathWWWRoot", `C:\InetPub\wwwroot`)
-		for _, c := range op.Components {
-			n.reg.setDWord(subcomponentsKey, c, 1)
-		}
+		n.optionPackRegistry()
 	}
 	for _, s := range spec.Services {
 		n.applyServiceSpec(s)
@@ -93,6 +96,16 @@ func (w *World) newNode(id int, spec NodeSpec) (*node, error) {
 	for _, t := range toolFiles {
 		if err := writeFileMkdir(n.fs, t.path, "MZ emulated "+t.path); err != nil {
 			return nil, err
+		}
+	}
+	if p := spec.OptionPackSetup; p != "" {
+		if err := writeFileMkdir(n.fs, p, optionPackSetupImage); err != nil {
+			return nil, fmt.Errorf("option_pack_setup %s: %w", p, err)
+		}
+	}
+	for _, sp := range spec.ServicePacks {
+		if err := writeFileMkdir(n.fs, sp.Path, fmt.Sprintf(servicePackImage, sp.Level)); err != nil {
+			return nil, fmt.Errorf("service pack %s: %w", sp.Path, err)
 		}
 	}
 	for _, f := range spec.Files {

@@ -53,6 +53,21 @@ type NodeSpec struct {
 	// run here) or "standalone" (the default of a fresh NT install).
 	MSDTC string     `json:"msdtc,omitempty"`
 	Files []FileSpec `json:"files,omitempty"`
+	// OptionPackSetup is where the Option Pack's setup.exe lies on the node,
+	// e.g. C:\NTOPTPAK\EN\X86\WINNT.SRV\setup.exe (the CD's folder copied
+	// to the disk); empty: no Option Pack media on the node.
+	OptionPackSetup string `json:"option_pack_setup,omitempty"`
+	// ServicePacks are service pack packages on the node's disk.
+	ServicePacks []ServicePackSpec `json:"service_packs,omitempty"`
+}
+
+// ServicePackSpec is a service pack package on a node: the extracted
+// update.exe (C:\SP4\I386\UPDATE\update.exe) or the self-extracting
+// download (C:\SP6\sp6i386.exe).
+type ServicePackSpec struct {
+	Path string `json:"path"`
+	// Level is the service pack's level: "3", "4", "5", "6" or "6a".
+	Level string `json:"level"`
 }
 
 // ServiceSpec describes one service; fields left empty keep the base values.
@@ -234,6 +249,9 @@ func (sc *Scenario) Validate() error {
 		}
 		if n.OptionPack.Installed && n.OptionPack.Method == "" {
 			return fmt.Errorf("%s (%s): option_pack.method is required when installed", where, n.Name)
+		}
+		if err := validateMedia(n); err != nil {
+			return fmt.Errorf("%s (%s): %w", where, n.Name, err)
 		}
 		for j, s := range n.Services {
 			if s.Name == "" {

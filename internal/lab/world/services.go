@@ -40,6 +40,7 @@ const (
 	errServiceNotActive         = 1062
 	errProcessAborted           = 1067
 	errServiceDependencyFail    = 1068
+	errServiceMarkedForDelete   = 1072
 	errShutdownInProgress       = 1115
 )
 
@@ -56,6 +57,7 @@ var win32Messages = map[int]string{
 	errServiceNotActive:         "The service has not been started.",
 	errProcessAborted:           "The process terminated unexpectedly.",
 	errServiceDependencyFail:    "The dependency service or group failed to start.",
+	errServiceMarkedForDelete:   "The specified service has been marked for deletion.",
 	errShutdownInProgress:       "A system shutdown is in progress.",
 }
 
@@ -71,7 +73,10 @@ type service struct {
 	// broken: the process dies at once on every start (corrupt install).
 	broken   bool
 	exitCode int // WIN32_EXIT_CODE of the last stop
-	gen      int // bumped on every transition, so a stale completion does nothing
+	// markedForDelete: its program is being removed (Remove All); it goes at
+	// the next boot and can't start until then.
+	markedForDelete bool
+	gen             int // bumped on every transition, so a stale completion does nothing
 }
 
 // baseServices are the services of a fresh NT 4.0 cluster node.
@@ -231,6 +236,9 @@ func (w *World) startServiceLocked(n *node, s *service) int {
 	case svcStopPending:
 		return errServiceCannotAcceptCtrl
 	}
+	if s.markedForDelete {
+		return errServiceMarkedForDelete
+	}
 	if s.startType == startDisabled {
 		return errServiceDisabled
 	}
@@ -307,7 +315,7 @@ func (w *World) bootService(n *node, s *service, visiting map[string]bool) bool 
 	if s.state == svcRunning {
 		return true
 	}
-	if visiting[s.name] || s.startType == startDisabled {
+	if visiting[s.name] || s.startType == startDisabled || s.markedForDelete {
 		return false
 	}
 	visiting[s.name] = true
@@ -328,11 +336,11 @@ func (w *World) bootService(n *node, s *service, visiting map[string]bool) bool 
 	return true
 }
 
-// serviceCanRun holds the conditions beyond the SCM's for a service to run.
-// (Later issues add theirs here, e.g. the cluster service after an Option
-// Pack install without the service pack re-applied.)
+// serviceCanRun holds the conditions beyond the SCM's for a service to run:
+// the cluster service dies on a node where Option Pack setup left older
+// system files (until the service pack is re-applied).
 func (w *World) serviceCanRun(n *node, s *service) bool {
-	return true
+	return !w.clusterServiceBlocked(n, s)
 }
 
 // servicesChanged propagates service states to the cluster: the cluster

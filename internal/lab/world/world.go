@@ -41,6 +41,7 @@ type World struct {
 
 	events    []*event
 	eventSeq  int
+	eventTime time.Time // due time of the event running now, zero otherwise
 	timer     *time.Timer
 	armedFor  time.Time
 	closed    bool
@@ -79,6 +80,21 @@ type node struct {
 	optionPack OptionPackSpec
 	msdtc      string
 	slowReboot float64 // emulated seconds of the next reboot, from a slow_reboot fault
+
+	// Changes waiting for the next boot (see optionpack.go).
+	pendingOP    *pendingOptionPack
+	pendingCSD   string // service pack level applied, e.g. "6a"
+	spFixPending bool   // that service pack was applied after the last Option Pack setup
+	// staleSystemFiles: Option Pack setup replaced system files with older
+	// ones; the cluster service can't run until a service pack (4+) is re-applied.
+	staleSystemFiles bool
+	// iisMismatch: installed components differ from the other node's (rule 3
+	// damage): IIS Server Instance resources can't run here.
+	iisMismatch bool
+	tempFiles   int // names of queued file replacements
+
+	shutdownPending bool // a shutdown or reboot is counting down
+	shutdownGen     int  // cancels a countdown (shutdown /a, or another reboot)
 }
 
 // New builds a world from a validated scenario.
@@ -149,7 +165,12 @@ func (w *World) runDue() {
 		}
 		e := w.events[best]
 		w.events = append(w.events[:best], w.events[best+1:]...)
+		// What an event schedules counts from the event's own instant, not
+		// from when it happened to run: a reboot that a shutdown's timer
+		// starts ends reboot_seconds after the timer, however late someone looked.
+		w.eventTime = e.due
 		e.fn()
+		w.eventTime = time.Time{}
 	}
 }
 
@@ -161,7 +182,11 @@ func (w *World) scaled(d time.Duration) time.Duration {
 // after schedules fn (run under the lock) once emulated duration d has passed.
 func (w *World) after(d time.Duration, fn func()) {
 	w.eventSeq++
-	w.events = append(w.events, &event{due: w.now().Add(w.scaled(d)), seq: w.eventSeq, fn: fn})
+	base := w.eventTime
+	if base.IsZero() {
+		base = w.now()
+	}
+	w.events = append(w.events, &event{due: base.Add(w.scaled(d)), seq: w.eventSeq, fn: fn})
 }
 
 // armTimer points the one real timer at the earliest pending event, so that
@@ -342,6 +367,8 @@ func (w *World) rebootLocked(n *node) error {
 		secs, n.slowReboot = n.slowReboot, 0
 	}
 	wasMember := w.clusterMember(n)
+	n.shutdownPending = false
+	n.shutdownGen++
 	n.status = nodeRebooting
 	for _, key := range n.svcOrder {
 		s := n.services[key]
@@ -362,6 +389,7 @@ func (w *World) bootLocked(n *node) {
 		return
 	}
 	n.status = nodeUp
+	w.applyPendingLocked(n)
 	for _, key := range n.svcOrder {
 		s := n.services[key]
 		if s.startType == startAuto {
@@ -383,18 +411,24 @@ func (w *World) State() any {
 		Dependencies []string `json:"dependencies,omitempty"`
 	}
 	type nodeState struct {
-		Name         string                 `json:"name"`
-		Status       string                 `json:"status"`
-		Reachable    bool                   `json:"reachable"`
-		ClusterState string                 `json:"cluster_state"`
-		OSVersion    string                 `json:"os_version"`
-		Build        string                 `json:"build"`
-		CSDVersion   string                 `json:"csd_version"`
-		OptionPack   OptionPackSpec         `json:"option_pack"`
-		MSDTC        string                 `json:"msdtc"`
-		Services     []svcState             `json:"services"`
-		Registry     map[string][]*regValue `json:"registry"`
-		Drives       []string               `json:"drives"`
+		Name         string         `json:"name"`
+		Status       string         `json:"status"`
+		Reachable    bool           `json:"reachable"`
+		ClusterState string         `json:"cluster_state"`
+		OSVersion    string         `json:"os_version"`
+		Build        string         `json:"build"`
+		CSDVersion   string         `json:"csd_version"`
+		OptionPack   OptionPackSpec `json:"option_pack"`
+		MSDTC        string         `json:"msdtc"`
+		// What waits for the next boot, and the damage setup left.
+		PendingOptionPack *OptionPackSpec        `json:"pending_option_pack,omitempty"`
+		PendingCSDVersion string                 `json:"pending_csd_version,omitempty"`
+		ShutdownPending   bool                   `json:"shutdown_pending"`
+		StaleSystemFiles  bool                   `json:"stale_system_files"`
+		IISMismatch       bool                   `json:"iis_components_mismatch"`
+		Services          []svcState             `json:"services"`
+		Registry          map[string][]*regValue `json:"registry"`
+		Drives            []string               `json:"drives"`
 	}
 	out := struct {
 		Scenario  string          `json:"scenario"`
@@ -412,7 +446,15 @@ func (w *World) State() any {
 	for _, n := range w.nodes {
 		ns := nodeState{Name: n.name, Status: n.status, Reachable: w.reachableLocked(n), ClusterState: w.nodeClusterState(n),
 			OSVersion: n.osVersion, Build: n.build, CSDVersion: n.csd, OptionPack: n.optionPack, MSDTC: n.msdtc,
-			Registry: n.reg.snapshot(), Drives: n.fs.Drives()}
+			Registry: n.reg.snapshot(), Drives: n.fs.Drives(),
+			ShutdownPending: n.shutdownPending, StaleSystemFiles: n.staleSystemFiles, IISMismatch: n.iisMismatch}
+		if n.pendingOP != nil {
+			spec := n.pendingOP.spec
+			ns.PendingOptionPack = &spec
+		}
+		if n.pendingCSD != "" {
+			ns.PendingCSDVersion = servicePackLevels[n.pendingCSD]
+		}
 		for _, key := range n.svcOrder {
 			s := n.services[key]
 			ns.Services = append(ns.Services, svcState{s.name, s.display, stateNames[s.state], startTypeWords[s.startType], s.deps})
