@@ -191,6 +191,15 @@ func (c *Client) Run(ctx context.Context, line string, readOnly bool) (Result, e
 	return res, err
 }
 
+// scrub hides the connection password in text bound for an error; masking
+// in logs is MaskSecrets' job.
+func (c *Client) scrub(s string) string {
+	if c.cfg.Password == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, c.cfg.Password, "***")
+}
+
 func (c *Client) run(ctx context.Context, line string, readOnly bool) (Result, error) {
 	backoff := c.cfg.RetryBackoff
 	for attempt := 1; ; attempt++ {
@@ -199,7 +208,7 @@ func (c *Client) run(ctx context.Context, line string, readOnly bool) (Result, e
 			return res, nil
 		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return Result{}, fmt.Errorf("%s: `%s` abandoned: %w", c.cfg.Node, line, ctxErr)
+			return Result{}, fmt.Errorf("%s: `%s` abandoned: %w", c.cfg.Node, c.scrub(line), ctxErr)
 		}
 		var te *Error
 		if !errors.As(err, &te) {
@@ -210,7 +219,7 @@ func (c *Client) run(ctx context.Context, line string, readOnly bool) (Result, e
 		reopen := te.Kind == KindShellGone && !sent
 		if !(reopen || readOnly && te.retryable()) || attempt >= readTries {
 			if sent && !readOnly && te.Kind != KindAuth && te.Kind != KindTLS {
-				return Result{}, fmt.Errorf("%w; `%s` may or may not have run, and was not retried because it changes the node", te, line)
+				return Result{}, fmt.Errorf("%w; `%s` may or may not have run, and was not retried because it changes the node", te, c.scrub(line))
 			}
 			return Result{}, te
 		}
@@ -223,7 +232,7 @@ func (c *Client) run(ctx context.Context, line string, readOnly bool) (Result, e
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return Result{}, fmt.Errorf("%s: `%s` abandoned while waiting to retry (%v): %w", c.cfg.Node, line, te, ctx.Err())
+			return Result{}, fmt.Errorf("%s: `%s` abandoned while waiting to retry (%v): %w", c.cfg.Node, c.scrub(line), te, ctx.Err())
 		case <-t.C:
 		}
 		backoff *= 2

@@ -351,6 +351,13 @@ func TestMutatingNeverRetried(t *testing.T) {
 			}
 			l.faults.push("delay", kind) // the command starts, its output is lost
 			_, err := c.Run(ctx, "fail 0", false)
+			if _, err2 := c.Run(ctx, "echo warm", true); err2 != nil {
+				t.Fatal(err2)
+			}
+			l.faults.push("delay", kind)
+			if _, err := c.Run(ctx, "fail 0 "+testPassword, false); err == nil || strings.Contains(err.Error(), testPassword) {
+				t.Errorf("password in %v", err)
+			}
 			if err == nil || !strings.Contains(err.Error(), "may or may not have run") || !strings.Contains(err.Error(), "NODE1") {
 				t.Fatalf("got %v", err)
 			}

@@ -177,10 +177,7 @@ func (c *Client) classify(err error) *Error {
 	default:
 		e.Detail = fmt.Sprintf("%s: transport error: %s", at, lastCause(err))
 	}
-	if c.cfg.Password != "" {
-		e.Detail = strings.ReplaceAll(e.Detail, c.cfg.Password, "***")
-		e.Fault = strings.ReplaceAll(e.Fault, c.cfg.Password, "***")
-	}
+	e.Detail, e.Fault = c.scrub(e.Detail), c.scrub(e.Fault)
 	return e
 }
 
