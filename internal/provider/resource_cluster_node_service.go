@@ -100,7 +100,8 @@ func (r *clusterNodeServiceResource) Schema(ctx context.Context, _ resource.Sche
 			"state": schema.StringAttribute{
 				MarkdownDescription: "Whether the service runs: `running` (started with `sc start`) or `stopped` " +
 					"(stopped with `sc stop`; stopping `ClusSvc` takes the node out of the cluster and moves the " +
-					"groups it owns to the other node). Apply waits until the service reports that state.",
+					"groups it owns to the other node; the plan warns which groups will move, or go offline when no " +
+					"other node is Up). Apply waits until the service reports that state.",
 				Required:   true,
 				Validators: []validator.String{stringvalidator.OneOf(serviceStates...)},
 			},
@@ -162,7 +163,45 @@ func (r *clusterNodeServiceResource) ModifyPlan(ctx context.Context, req resourc
 	}
 	if !r.cluster.Has(node.ValueString()) {
 		resp.Diagnostics.AddAttributeError(path.Root("node"), "Unknown node", r.cluster.unknownNode(node.ValueString()))
+		return
 	}
+	r.warnAboutStop(ctx, req, resp, node.ValueString())
+}
+
+// warnAboutStop shows in the plan what stopping a node's cluster service will
+// do to the cluster: the groups the node owns fail over to another node, and
+// if no other node is Up they go offline. It reads the cluster only when the
+// plan stops a cluster service that may be running.
+func (r *clusterNodeServiceResource) warnAboutStop(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse, node string) {
+	var plan clusterNodeServiceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() || !isClusterService(plan.ServiceName.ValueString()) || plan.State.ValueString() != "stopped" {
+		return
+	}
+	if !req.State.Raw.IsNull() {
+		var prior types.String
+		resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("state"), &prior)...)
+		if prior.ValueString() == "stopped" {
+			return
+		}
+	}
+	ctx = r.logContext(ctx, node, plan.ServiceName.ValueString())
+	for _, via := range r.cluster.readOrder(node, true) {
+		n, _ := r.cluster.Node(via)
+		nodes, err := n.ClusterNodes(ctx)
+		if err != nil {
+			continue
+		}
+		groups, err := n.ClusterGroups(ctx)
+		if err != nil {
+			continue
+		}
+		if summary, detail := stopWarning(node, nodes, groups); summary != "" {
+			resp.Diagnostics.AddAttributeWarning(path.Root("state"), summary, detail)
+		}
+		return
+	}
+	tflog.Debug(ctx, "no node could list the cluster; the plan cannot say what stopping the cluster service moves", map[string]any{"step": "plan"})
 }
 
 func (r *clusterNodeServiceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {

@@ -378,3 +378,38 @@ resource "mscs_cluster_node_service" "test" {
 		t.Fatal(err)
 	}
 }
+
+// Planning to stop the cluster service on the node that owns the groups warns
+// that they will fail over, and changes nothing on the nodes.
+func TestAccClusterNodeService_planWarnsAboutFailover(t *testing.T) {
+	l := newTestLab(t)
+	l.useEnvCredentials(t)
+	logFile := filepath.Join(t.TempDir(), "provider.log")
+	t.Setenv("TF_LOG", "WARN")
+	t.Setenv("TF_LOG_PATH", logFile)
+	mark := l.commandCount(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:             l.providerConfig("", nil) + serviceResource("NODE1", "stopped", "manual"),
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+		}},
+	})
+	data, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// rebuilt-node: NODE1 owns both groups.
+	if want := "NODE1 owns Cluster Group, Web Group: stopping its cluster service fails them over to NODE2."; !strings.Contains(string(data), want) {
+		t.Errorf("the plan's warnings lack %q", want)
+	}
+	if err := l.expectOnlyQueriesSince(&mark)(); err != nil {
+		t.Fatalf("plan changed a node: %v", err)
+	}
+	if l.control != nil {
+		if s, st, err := l.service("NODE1", "ClusSvc"); err != nil || s != "RUNNING" || st != "auto" {
+			t.Fatalf("after plan ClusSvc on NODE1 is %s/%s (%v), want RUNNING/auto", s, st, err)
+		}
+	}
+}
