@@ -313,7 +313,7 @@ func (w *World) applyPendingLocked(n *node) {
 	if p := n.pendingOP; p != nil {
 		n.pendingOP = nil
 		if p.spec.Installed {
-			w.installOptionPack(n, p.spec.Components, p.mismatch)
+			w.installOptionPack(n, p.spec, p.mismatch)
 		} else {
 			w.removeOptionPack(n)
 		}
@@ -331,11 +331,14 @@ func (w *World) applyPendingLocked(n *node) {
 // iisServiceNames are the services an Option Pack install may add.
 var iisServiceNames = []string{"IISADMIN", "W3SVC", "MSFTPSVC"}
 
-func (w *World) installOptionPack(n *node, components []string, mismatch bool) {
+// installOptionPack is an install or AddRemove taking effect. AddRemove
+// keeps a corrupt install corrupt: only Remove All and a fresh install mend it.
+func (w *World) installOptionPack(n *node, spec OptionPackSpec, mismatch bool) {
+	components := spec.Components
 	for _, name := range iisServiceNames {
 		n.applyServiceSpec(ServiceSpec{Name: name, Remove: true})
 	}
-	for _, s := range iisServices(components, false) {
+	for _, s := range iisServices(components, spec.Corrupt) {
 		s.State = "stopped" // the boot starts them per start type
 		n.applyServiceSpec(s)
 	}
@@ -346,7 +349,7 @@ func (w *World) installOptionPack(n *node, components []string, mismatch bool) {
 			}
 		}
 	}
-	n.optionPack = OptionPackSpec{Installed: true, Method: installMethod(components), Components: componentSet(components)}
+	n.optionPack = OptionPackSpec{Installed: true, Method: installMethod(components), Components: componentSet(components), Corrupt: spec.Corrupt}
 	n.iisMismatch = mismatch
 	n.optionPackRegistry()
 	for _, dir := range []string{`C:\WINNT\System32\inetsrv`, `C:\InetPub\wwwroot`, `C:\InetPub\ftproot`} {

@@ -645,3 +645,18 @@ func splitForTest(line string) []string { return cmdshell.SplitArgs(line) }
 func procFor(h cmdshell.Host, line string, out io.Writer) *cmdshell.Proc {
 	return &cmdshell.Proc{Name: setupExe, Line: line, Args: cmdshell.SplitArgs(line), Stdin: strings.NewReader(""), Stdout: out, Stderr: out, Host: h}
 }
+
+// AddRemove doesn't mend a corrupt install: the KB's way is Remove All.
+func TestAddRemoveKeepsCorruptInstallCorrupt(t *testing.T) {
+	w, clock := newTestWorld(t, "corrupted-iis")
+	stopClusterService(t, w, "NODE2")
+	writeUnattend(t, w, "NODE2", "[Version]", `Signature = "$Windows NT$"`, "[Global]", "MaintanenceMode = AddRemove", "[Components]", "iis_www = ON")
+	mustRun(t, w, "NODE2", setupExe+" /u:"+unattendAt+" /R:N")
+	rebootWith(t, w, clock, "NODE2", "shutdown /r /t 0")
+	if r := run(t, w, "NODE2", "sc query IISADMIN"); !strings.Contains(r.out, "1  STOPPED") || !strings.Contains(r.out, "1067") {
+		t.Errorf("IISADMIN of a corrupt install after AddRemove:\n%s", r.out)
+	}
+	if got := incidentRules(w); len(got) != 0 {
+		t.Errorf("incidents: %+v", w.Incidents())
+	}
+}

@@ -129,7 +129,7 @@ func setupLocked(h *host, command string, u *unattendFile, reboot bool, out, err
 			}
 			comps = componentSet(append(comps, u.on...))
 			if len(comps) > 0 {
-				target = OptionPackSpec{Installed: true, Method: installMethod(comps), Components: comps}
+				target = OptionPackSpec{Installed: true, Method: installMethod(comps), Components: comps, Corrupt: n.optionPack.Corrupt}
 			}
 		default:
 			fmt.Fprintf(errOut, "%sThe Option Pack is installed: the unattend file must set MaintanenceMode = AddRemove or RemoveAll in [Global].\r\n", setupTitle)
