@@ -660,3 +660,21 @@ func TestAddRemoveKeepsCorruptInstallCorrupt(t *testing.T) {
 		t.Errorf("incidents: %+v", w.Incidents())
 	}
 }
+
+// Leaving the cluster service automatic across setup's reboot starts it at
+// boot with setup's older files: rule 4, recorded by the boot itself.
+func TestBootStartsClusterServiceBeforeServicePack(t *testing.T) {
+	w, clock := newTestWorld(t, "rebuilt-node")
+	if r := run(t, w, "NODE2", "net stop ClusSvc"); r.code != 0 {
+		t.Fatalf("net stop ClusSvc: %+v", r)
+	}
+	writeUnattend(t, w, "NODE2", customUnattend(node1Components)...)
+	mustRun(t, w, "NODE2", setupExe+" /u:"+unattendAt+" /R:N")
+	rebootWith(t, w, clock, "NODE2", "shutdown /r /t 0")
+	if got := incidentRules(w); len(got) != 1 || got[0] != 4 {
+		t.Fatalf("incidents: %+v", w.Incidents())
+	}
+	if r := run(t, w, "NODE2", "sc query ClusSvc"); !strings.Contains(r.out, "WIN32_EXIT_CODE    : 1067  (0x42b)") {
+		t.Errorf("ClusSvc after the boot:\n%s", r.out)
+	}
+}
