@@ -18,7 +18,10 @@ func nodesValue(t *testing.T, nodes map[string]nodeModel) types.Map {
 	ctx := context.Background()
 	var resp provider.SchemaResponse
 	(&mscsProvider{}).Schema(ctx, provider.SchemaRequest{}, &resp)
-	mt := resp.Schema.Attributes["nodes"].GetType().(types.MapType)
+	mt, ok := resp.Schema.Attributes["nodes"].GetType().(types.MapType)
+	if !ok {
+		t.Fatalf("nodes is a %T, not a map", resp.Schema.Attributes["nodes"].GetType())
+	}
 	v, d := types.MapValueFrom(ctx, mt.ElemType, nodes)
 	if d.HasError() {
 		t.Fatalf("building nodes: %v", d)

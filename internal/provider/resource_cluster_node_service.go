@@ -370,9 +370,9 @@ func (r *clusterNodeServiceResource) Read(ctx context.Context, req resource.Read
 
 // Delete forgets the service: a production node is never torn down because a
 // resource left the configuration.
-func (r *clusterNodeServiceResource) Delete(ctx context.Context, req resource.DeleteRequest, _ *resource.DeleteResponse) {
+func (r *clusterNodeServiceResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var m clusterNodeServiceModel
-	req.State.Get(ctx, &m)
+	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
 	tflog.Info(r.logContext(ctx, m.Node.ValueString(), m.ServiceName.ValueString()),
 		"forgetting the service; the node is left untouched", map[string]any{"step": "delete"})
 }
