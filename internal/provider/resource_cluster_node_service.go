@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -215,7 +216,7 @@ func (r *clusterNodeServiceResource) Create(ctx context.Context, req resource.Cr
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	r.converge(ctx, timeout, &plan, resp.Diagnostics.AddError)
+	resp.Diagnostics.Append(r.converge(ctx, timeout, &plan)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -233,7 +234,7 @@ func (r *clusterNodeServiceResource) Update(ctx context.Context, req resource.Up
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	r.converge(ctx, timeout, &plan, resp.Diagnostics.AddError)
+	resp.Diagnostics.Append(r.converge(ctx, timeout, &plan)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -244,40 +245,34 @@ func (r *clusterNodeServiceResource) Update(ctx context.Context, req resource.Up
 // waits until the service reports that state, and fills the computed values.
 // The startup type goes first: a service being started must not be disabled,
 // and the KB sets the cluster service to manual together with stopping it.
-func (r *clusterNodeServiceResource) converge(ctx context.Context, timeout time.Duration, m *clusterNodeServiceModel, fail func(string, string)) {
+func (r *clusterNodeServiceResource) converge(ctx context.Context, timeout time.Duration, m *clusterNodeServiceModel) diag.Diagnostics {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	nodeName, svc := m.Node.ValueString(), m.ServiceName.ValueString()
 	ctx = r.logContext(ctx, nodeName, svc)
 	if r.cluster == nil {
-		fail(notConfigured, notConfiguredDetail)
-		return
+		return diag.Diagnostics{diag.NewErrorDiagnostic(notConfigured, notConfiguredDetail)}
 	}
 	n, ok := r.cluster.Node(nodeName)
 	if !ok {
-		fail("Unknown node", r.cluster.unknownNode(nodeName))
-		return
+		return diag.Diagnostics{diag.NewAttributeErrorDiagnostic(path.Root("node"), "Unknown node", r.cluster.unknownNode(nodeName))}
 	}
 	summary := fmt.Sprintf("Cannot converge service %s on node %s", svc, nodeName)
 
 	current, err := n.QueryService(ctx, svc)
 	if err != nil {
-		d := stepDiag(summary, nodeName, err)
-		fail(d.Summary(), d.Detail())
-		return
+		return diag.Diagnostics{stepDiag(summary, nodeName, err)}
 	}
 	if !current.Exists {
-		fail(summary, fmt.Sprintf("Node %s, step \"query service\": service %q is not installed on the node "+
-			"(sc query exited 1060). Check service_name, or install what provides it first.", nodeName, svc))
-		return
+		return diag.Diagnostics{diag.NewErrorDiagnostic(summary, fmt.Sprintf("Node %s, step \"query service\": "+
+			"service %q is not installed on the node (sc query exited 1060). Check service_name, or install what "+
+			"provides it first.", nodeName, svc))}
 	}
 	wantType := startTypeFor(m.StartupType.ValueString())
 	if current.StartType != wantType {
 		tflog.Info(ctx, "setting startup type", map[string]any{"step": "set startup type", "startup_type": m.StartupType.ValueString()})
 		if err := n.SetStartType(ctx, svc, wantType); err != nil {
-			d := stepDiag(summary, nodeName, err)
-			fail(d.Summary(), d.Detail())
-			return
+			return diag.Diagnostics{stepDiag(summary, nodeName, err)}
 		}
 	}
 	wantState := serviceStateFor(m.State.ValueString())
@@ -289,34 +284,27 @@ func (r *clusterNodeServiceResource) converge(ctx context.Context, timeout time.
 		if stateName(current.State) != m.State.ValueString() {
 			tflog.Info(ctx, step, map[string]any{"step": step})
 			if err := op(ctx, svc); err != nil {
-				d := stepDiag(summary, nodeName, err)
-				fail(d.Summary(), d.Detail())
-				return
+				return diag.Diagnostics{stepDiag(summary, nodeName, err)}
 			}
 		}
 		if _, err := n.WaitForState(ctx, svc, wantState, servicePoll); err != nil {
-			d := stepDiag(summary, nodeName, err)
-			fail(d.Summary(), d.Detail())
-			return
+			return diag.Diagnostics{stepDiag(summary, nodeName, err)}
 		}
 	}
 	if isClusterService(svc) && m.State.ValueString() == "running" {
 		// Starting the cluster service makes the node join; the phase is done
 		// when the cluster lists it as settled, not merely when the service runs.
 		if err := r.waitForJoin(ctx, nodeName); err != nil {
-			d := stepDiag(summary, nodeName, err)
-			fail(d.Summary(), d.Detail())
-			return
+			return diag.Diagnostics{stepDiag(summary, nodeName, err)}
 		}
 	}
 	state, err := r.clusterNodeState(ctx, nodeName, m.State.ValueString() == "running" || !isClusterService(svc))
 	if err != nil {
-		d := stepDiag(summary, nodeName, err)
-		fail(d.Summary(), d.Detail())
-		return
+		return diag.Diagnostics{stepDiag(summary, nodeName, err)}
 	}
 	m.ID = types.StringValue(nodeName + "/" + svc)
 	m.ClusterNodeState = types.StringValue(state)
+	return nil
 }
 
 func (r *clusterNodeServiceResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
