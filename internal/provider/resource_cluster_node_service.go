@@ -291,14 +291,14 @@ func (r *clusterNodeServiceResource) converge(ctx context.Context, timeout time.
 			return diag.Diagnostics{stepDiag(summary, nodeName, err)}
 		}
 	}
+	var state string
 	if isClusterService(svc) && m.State.ValueString() == "running" {
 		// Starting the cluster service makes the node join; the phase is done
 		// when the cluster lists it as settled, not merely when the service runs.
-		if err := r.waitForJoin(ctx, nodeName); err != nil {
-			return diag.Diagnostics{stepDiag(summary, nodeName, err)}
-		}
+		state, err = r.waitForJoin(ctx, nodeName)
+	} else {
+		state, err = r.clusterNodeState(ctx, nodeName, m.State.ValueString() == "running" || !isClusterService(svc))
 	}
-	state, err := r.clusterNodeState(ctx, nodeName, m.State.ValueString() == "running" || !isClusterService(svc))
 	if err != nil {
 		return diag.Diagnostics{stepDiag(summary, nodeName, err)}
 	}
@@ -404,12 +404,13 @@ func (r *clusterNodeServiceResource) clusterNodeState(ctx context.Context, node 
 }
 
 // waitForJoin polls until the cluster lists node as Up or Paused (an
-// administrator's pause is a settled state too), or ctx ends.
-func (r *clusterNodeServiceResource) waitForJoin(ctx context.Context, node string) error {
+// administrator's pause is a settled state too), or ctx ends, and returns
+// that state.
+func (r *clusterNodeServiceResource) waitForJoin(ctx context.Context, node string) (string, error) {
 	for {
 		state, err := r.cluster.nodeState(ctx, node, true)
 		if err == nil && (strings.EqualFold(state, "Up") || strings.EqualFold(state, "Paused")) {
-			return nil
+			return state, nil
 		}
 		tflog.Debug(ctx, "waiting for the node to join the cluster", map[string]any{"step": "wait for join", "cluster_node_state": state})
 		select {
@@ -417,7 +418,7 @@ func (r *clusterNodeServiceResource) waitForJoin(ctx context.Context, node strin
 			if err == nil {
 				err = fmt.Errorf("node %s is %s in the cluster", node, state)
 			}
-			return fmt.Errorf("node %s did not join the cluster before the timeout (last: %v)", node, err)
+			return "", fmt.Errorf("node %s did not join the cluster before the timeout (last: %v)", node, err)
 		case <-time.After(servicePoll):
 		}
 	}
