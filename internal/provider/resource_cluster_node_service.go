@@ -372,13 +372,17 @@ func (r *clusterNodeServiceResource) ImportState(ctx context.Context, req resour
 			fmt.Sprintf("Expected NODE/service, e.g. NODE2/ClusSvc; got %q.", req.ID))
 		return
 	}
+	if !validators.IsNodeName(node) {
+		resp.Diagnostics.AddAttributeError(path.Root("node"), "Invalid import ID",
+			fmt.Sprintf("node %q from import ID %q is not a valid node name.", node, req.ID))
+	}
 	for attr, v := range map[string]string{"node": node, "service_name": svc} {
 		if err := nodeops.ValidateArg(v); err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root(attr), "Invalid import ID",
 				fmt.Sprintf("%s %q from import ID %q cannot be passed to a node safely: %s.", attr, v, req.ID, err))
 		}
 	}
-	if r.cluster != nil && !r.cluster.Has(node) {
+	if !resp.Diagnostics.HasError() && r.cluster != nil && !r.cluster.Has(node) {
 		resp.Diagnostics.AddAttributeError(path.Root("node"), "Unknown node", r.cluster.unknownNode(node))
 	}
 	if resp.Diagnostics.HasError() {

@@ -413,3 +413,36 @@ func TestAccClusterNodeService_planWarnsAboutFailover(t *testing.T) {
 		}
 	}
 }
+
+// Import IDs that are malformed, name a node the provider does not know, or
+// hold what cannot be quoted are refused before any command is sent.
+func TestAccClusterNodeService_importErrors(t *testing.T) {
+	l := newTestLab(t)
+	l.useEnvCredentials(t)
+	mark := l.commandCount(t)
+	config := l.providerConfig("", nil) + serviceResource("NODE2", "running", "automatic")
+	var steps []resource.TestStep
+	for id, want := range map[string]string{
+		"NODE2":          `Expected NODE/service, e.g. NODE2/ClusSvc; got "NODE2"`,
+		"NODE2/":         `Expected NODE/service`,
+		"NODE9/ClusSvc":  `Node "NODE9" is not in the provider's nodes`,
+		"NODE2/Clus%A%":  `service_name "Clus%A%" from import ID .* cannot be passed to a node safely`,
+		"NODE2/a/b":      `Expected NODE/service`,
+		"NODE2&x/ClusSv": `node "NODE2&x" from import ID .* is not a valid node name`,
+	} {
+		steps = append(steps, resource.TestStep{
+			Config:        config,
+			ResourceName:  serviceAddr,
+			ImportState:   true,
+			ImportStateId: id,
+			ExpectError:   wrapped(want),
+		})
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps:                    steps,
+	})
+	if err := l.expectNoCommandsSince(&mark)(); err != nil {
+		t.Fatal(err)
+	}
+}

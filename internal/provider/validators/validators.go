@@ -46,6 +46,9 @@ func (safeArg) ValidateString(_ context.Context, req validator.StringRequest, re
 // metacharacters (those NetBIOS would allow are refused here on purpose).
 var netbiosName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$`)
 
+// IsNodeName reports whether s is a NetBIOS name NodeName accepts.
+func IsNodeName(s string) bool { return netbiosName.MatchString(s) }
+
 // NodeName checks a cluster node's NetBIOS name.
 func NodeName() validator.String { return nodeName{} }
 
