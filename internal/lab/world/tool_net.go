@@ -34,7 +34,7 @@ var netMessages = map[int]string{
 }
 
 // runNet is net.exe's service verbs: `net start [X]`, `net stop X [/y]`,
-// and `net helpmsg N`.
+// `net helpmsg N`, and `net statistics [workstation | server]`.
 func runNet(ctx context.Context, h *host, p *cmdshell.Proc) int {
 	if len(p.Args) == 0 {
 		netSyntax(p.Stdout)
@@ -47,6 +47,8 @@ func runNet(ctx context.Context, h *host, p *cmdshell.Proc) int {
 		return netStop(ctx, h, p)
 	case "HELPMSG":
 		return netHelpmsg(p)
+	case "STATISTICS", "STATS":
+		return netStatistics(h, p)
 	}
 	netSyntax(p.Stdout)
 	return 1
@@ -278,4 +280,75 @@ func sortFold(names []string) {
 			names[j], names[j-1] = names[j-1], names[j]
 		}
 	}
+}
+
+// Rows of `net statistics workstation` and `net statistics server`, as NT
+// prints them; a blank string is an empty line between groups. The lab keeps
+// no traffic counters: every count is 0.
+var (
+	wkstaStatRows = []string{"Bytes received", "Server Message Blocks (SMBs) received", "Bytes transmitted",
+		"Server Message Blocks (SMBs) transmitted", "Read operations", "Write operations", "Raw reads denied",
+		"Raw writes denied", "", "Network errors", "Connections made", "Reconnections made", "Server disconnects", "",
+		"Sessions started", "Hung sessions", "Failed sessions", "Failed operations", "Use count", "Failed use count"}
+	serverStatRows = []string{"Sessions accepted", "Sessions timed-out", "Sessions errored-out", "",
+		"Kilobytes sent", "Kilobytes received", "", "Mean response time (msec)", "",
+		"System errors", "Permission violations", "Password violations", "",
+		"Files accessed", "Communication devices accessed", "Print jobs spooled"}
+)
+
+// statisticsSince is how NT (US English) prints the statistics' start date.
+const statisticsSince = "1/2/2006 3:04:05 PM"
+
+// netStatistics is `net statistics [workstation | server]` (also `net stats`,
+// `wksta`, `srv`). The statistics start when the service does, at the boot,
+// which is why administrators read the boot time from it.
+func netStatistics(h *host, p *cmdshell.Proc) int {
+	if len(p.Args) > 2 {
+		netStatisticsSyntax(p.Stdout)
+		return 1
+	}
+	what := ""
+	if len(p.Args) == 2 {
+		what = strings.ToUpper(p.Args[1])
+	}
+	h.w.lock()
+	since := h.n.bootTime.Format(statisticsSince)
+	name := h.n.name
+	h.w.unlock()
+	var b bytes.Buffer
+	switch what {
+	case "":
+		crlf(&b, "Statistics are available for the following running services:", "", "   Server", "   Workstation", "",
+			"The command completed successfully.", "")
+	case "WORKSTATION", "WKSTA":
+		crlf(&b, `Workstation Statistics for \\`+name, "", "", "Statistics since "+since, "", "")
+		for _, r := range wkstaStatRows {
+			if r == "" {
+				crlf(&b, "")
+				continue
+			}
+			fmt.Fprintf(&b, "  %-45s0\r\n", r)
+		}
+		crlf(&b, "", "The command completed successfully.", "")
+	case "SERVER", "SRV":
+		crlf(&b, `Server Statistics for \\`+name, "", "", "Statistics since "+since, "", "")
+		for _, r := range serverStatRows {
+			if r == "" {
+				crlf(&b, "")
+				continue
+			}
+			fmt.Fprintf(&b, "%-35s0\r\n", r)
+		}
+		crlf(&b, "", "Times buffers exhausted", "", fmt.Sprintf("  %-33s0", "Big buffers"), fmt.Sprintf("  %-33s0", "Request buffers"),
+			"", "The command completed successfully.", "")
+	default:
+		netStatisticsSyntax(p.Stdout)
+		return 1
+	}
+	p.Stdout.Write(b.Bytes())
+	return 0
+}
+
+func netStatisticsSyntax(out io.Writer) {
+	crlf(out, "The syntax of this command is:", "", "", "NET STATISTICS", "[WORKSTATION | SERVER]", "")
 }

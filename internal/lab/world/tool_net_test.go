@@ -82,3 +82,60 @@ func TestNetHelpmsg(t *testing.T) {
 		t.Errorf("net bogus: %+v", r)
 	}
 }
+
+// wkstaStatsTail ends `net statistics workstation` as NT prints it (the layout of
+// the real tool's output, with the lab's zero counters).
+const wkstaStatsTail = "\r\n\r\n\r\n" +
+	"  Bytes received                               0\r\n" +
+	"  Server Message Blocks (SMBs) received        0\r\n" +
+	"  Bytes transmitted                            0\r\n" +
+	"  Server Message Blocks (SMBs) transmitted     0\r\n" +
+	"  Read operations                              0\r\n" +
+	"  Write operations                             0\r\n" +
+	"  Raw reads denied                             0\r\n" +
+	"  Raw writes denied                            0\r\n" +
+	"\r\n" +
+	"  Network errors                               0\r\n" +
+	"  Connections made                             0\r\n" +
+	"  Reconnections made                           0\r\n" +
+	"  Server disconnects                           0\r\n" +
+	"\r\n" +
+	"  Sessions started                             0\r\n" +
+	"  Hung sessions                                0\r\n" +
+	"  Failed sessions                              0\r\n" +
+	"  Failed operations                            0\r\n" +
+	"  Use count                                    0\r\n" +
+	"  Failed use count                             0\r\n" +
+	"\r\n" +
+	"The command completed successfully.\r\n\r\n"
+
+func TestNetStatisticsShowsTheBootTime(t *testing.T) {
+	w, clock := newTestWorld(t, "healthy")
+	// The world starts at the fake clock's 10/1/1999 9:00:00 AM.
+	expect(t, run(t, w, "NODE2", "net statistics workstation"),
+		"Workstation Statistics for \\\\NODE2\r\n\r\n\r\nStatistics since 10/1/1999 9:00:00 AM"+wkstaStatsTail, 0)
+	r := run(t, w, "NODE2", "net stats srv")
+	if !strings.HasPrefix(r.out, "Server Statistics for \\\\NODE2\r\n\r\n\r\nStatistics since 10/1/1999 9:00:00 AM\r\n\r\n\r\nSessions accepted                  0\r\n") ||
+		!strings.Contains(r.out, "\r\nTimes buffers exhausted\r\n\r\n  Big buffers                      0\r\n  Request buffers                  0\r\n\r\nThe command completed successfully.\r\n\r\n") || r.code != 0 {
+		t.Errorf("server statistics: %+v", r)
+	}
+
+	// Ten emulated minutes later the node reboots (90 s); the statistics
+	// restart with the boot, in emulated time.
+	clock.Advance(emulated(600))
+	if err := w.Reboot("NODE2"); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(emulated(90))
+	expect(t, run(t, w, "NODE2", "net statistics wksta"),
+		"Workstation Statistics for \\\\NODE2\r\n\r\n\r\nStatistics since 10/1/1999 9:11:30 AM"+wkstaStatsTail, 0)
+	// NODE1 did not reboot.
+	if r := run(t, w, "NODE1", "net statistics workstation"); !strings.Contains(r.out, "Statistics since 10/1/1999 9:00:00 AM\r\n") {
+		t.Errorf("NODE1: %q", r.out)
+	}
+	r = run(t, w, "NODE2", "net statistics printer")
+	if r.code != 1 || !strings.HasPrefix(r.out, "The syntax of this command is:") {
+		t.Errorf("unknown service: %+v", r)
+	}
+	expect(t, run(t, w, "NODE2", "net statistics"), "Statistics are available for the following running services:\r\n\r\n   Server\r\n   Workstation\r\n\r\nThe command completed successfully.\r\n\r\n", 0)
+}

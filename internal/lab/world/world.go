@@ -27,10 +27,15 @@ const defaultRebootSeconds = 120
 // reader can't stall the world. Reachability callbacks run after the lock is
 // released, so they may call back into the World.
 type World struct {
-	mu        sync.Mutex
-	sc        *Scenario
-	now       func() time.Time
-	scale     float64
+	mu    sync.Mutex
+	sc    *Scenario
+	now   func() time.Time
+	scale float64
+	// start is when the world was built. The emulated clock (what the
+	// tools print as dates) agrees with the lab's clock there and runs
+	// 1/scale times faster, so a reboot of 90 emulated seconds moves a
+	// node's boot time by 90 s however fast the lab runs it.
+	start     time.Time
 	nodes     []*node
 	cluster   *cluster
 	tools     map[string]toolFunc
@@ -79,7 +84,8 @@ type node struct {
 	fs         *winfs.FS
 	optionPack OptionPackSpec
 	msdtc      string
-	slowReboot float64 // emulated seconds of the next reboot, from a slow_reboot fault
+	slowReboot float64   // emulated seconds of the next reboot, from a slow_reboot fault
+	bootTime   time.Time // emulated instant of the last boot (net statistics' "Statistics since")
 
 	// Changes waiting for the next boot (see optionpack.go).
 	pendingOP    *pendingOptionPack
@@ -113,11 +119,13 @@ func New(sc *Scenario, opts Options) (*World, error) {
 		w.scale = 0.001
 	}
 	w.registerTools()
+	w.start = w.now()
 	for i, spec := range sc.Nodes {
 		n, err := w.newNode(i+1, spec)
 		if err != nil {
 			return nil, fmt.Errorf("node %s: %w", spec.Name, err)
 		}
+		n.bootTime = w.start
 		w.nodes = append(w.nodes, n)
 	}
 	c, err := newCluster(w, sc.Cluster)
@@ -174,6 +182,19 @@ func (w *World) runDue() {
 	}
 }
 
+// emulatedAt is the emulated clock's reading at lab instant t.
+func (w *World) emulatedAt(t time.Time) time.Time {
+	return w.start.Add(time.Duration(float64(t.Sub(w.start)) / w.scale))
+}
+
+// eventNow is the instant of the event running now, else the lab's clock.
+func (w *World) eventNow() time.Time {
+	if !w.eventTime.IsZero() {
+		return w.eventTime
+	}
+	return w.now()
+}
+
 // scaled converts an emulated duration into lab time.
 func (w *World) scaled(d time.Duration) time.Duration {
 	return time.Duration(float64(d) * w.scale)
@@ -182,11 +203,7 @@ func (w *World) scaled(d time.Duration) time.Duration {
 // after schedules fn (run under the lock) once emulated duration d has passed.
 func (w *World) after(d time.Duration, fn func()) {
 	w.eventSeq++
-	base := w.eventTime
-	if base.IsZero() {
-		base = w.now()
-	}
-	w.events = append(w.events, &event{due: base.Add(w.scaled(d)), seq: w.eventSeq, fn: fn})
+	w.events = append(w.events, &event{due: w.eventNow().Add(w.scaled(d)), seq: w.eventSeq, fn: fn})
 }
 
 // armTimer points the one real timer at the earliest pending event, so that
@@ -389,6 +406,7 @@ func (w *World) bootLocked(n *node) {
 		return
 	}
 	n.status = nodeUp
+	n.bootTime = w.emulatedAt(w.eventNow())
 	w.applyPendingLocked(n)
 	for _, key := range n.svcOrder {
 		s := n.services[key]
@@ -415,6 +433,7 @@ func (w *World) State() any {
 		Status       string         `json:"status"`
 		Reachable    bool           `json:"reachable"`
 		ClusterState string         `json:"cluster_state"`
+		BootTime     time.Time      `json:"boot_time"` // emulated clock
 		OSVersion    string         `json:"os_version"`
 		Build        string         `json:"build"`
 		CSDVersion   string         `json:"csd_version"`
@@ -444,7 +463,7 @@ func (w *World) State() any {
 		out.Faults = append(out.Faults, f.Fault)
 	}
 	for _, n := range w.nodes {
-		ns := nodeState{Name: n.name, Status: n.status, Reachable: w.reachableLocked(n), ClusterState: w.nodeClusterState(n),
+		ns := nodeState{Name: n.name, Status: n.status, Reachable: w.reachableLocked(n), ClusterState: w.nodeClusterState(n), BootTime: n.bootTime,
 			OSVersion: n.osVersion, Build: n.build, CSDVersion: n.csd, OptionPack: n.optionPack, MSDTC: n.msdtc,
 			Registry: n.reg.snapshot(), Drives: n.fs.Drives(),
 			ShutdownPending: n.shutdownPending, StaleSystemFiles: n.staleSystemFiles, IISMismatch: n.iisMismatch}
