@@ -217,7 +217,8 @@ func (c *Client) run(ctx context.Context, line string, readOnly bool) (Result, e
 		// A shell that was gone before the server accepted the command never
 		// ran it, so any command may go again on a fresh shell.
 		reopen := te.Kind == KindShellGone && !sent
-		if !(reopen || readOnly && te.retryable()) || attempt >= readTries {
+		retry := readOnly && te.retryable() && !noRetries(ctx)
+		if !(reopen || retry) || attempt >= readTries {
 			if sent && !readOnly && te.Kind != KindAuth && te.Kind != KindTLS {
 				return Result{}, fmt.Errorf("%w; `%s` may or may not have run, and was not retried because it changes the node", te, c.scrub(line))
 			}
@@ -237,6 +238,24 @@ func (c *Client) run(ctx context.Context, line string, readOnly bool) (Result, e
 		}
 		backoff *= 2
 	}
+}
+
+type noRetriesKey struct{}
+
+// WithoutRetries returns a ctx under which Run makes a single attempt at a
+// read-only command instead of retrying it with backoff. It is for callers
+// that poll in a loop of their own, such as waiting for a node to come back
+// from a reboot: there a failure is the expected answer, and retries would
+// only delay seeing the node back. A shell that turns out to be gone before
+// the command went out (the node restarted since it was opened) is still
+// replaced by a fresh one, since the command never ran.
+func WithoutRetries(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noRetriesKey{}, true)
+}
+
+func noRetries(ctx context.Context) bool {
+	v, _ := ctx.Value(noRetriesKey{}).(bool)
+	return v
 }
 
 type outcome struct {

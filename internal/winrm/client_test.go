@@ -642,3 +642,50 @@ func benchmarkCommand(b *testing.B, basicHTTPS, reuse bool) {
 	b.StopTimer()
 	b.ReportMetric(float64(c.Stats().HTTPRequests-start)/float64(b.N), "requests/op")
 }
+
+// TestWithoutRetriesAcrossARestart is what a reboot wait sees: while the
+// node is down a probe fails at once (no retries), and once it is back with
+// its shells forgotten, the probe runs on a fresh shell.
+func TestWithoutRetriesAcrossARestart(t *testing.T) {
+	l := newLab(t)
+	c := l.client(t, l.config(true, nil))
+	ctx := context.Background()
+	probe := WithoutRetries(ctx)
+	if _, err := c.Run(ctx, "echo warm", true); err != nil {
+		t.Fatal(err)
+	}
+	// The node restarts: its WinRM service forgets the shell the client keeps.
+	l.srv.restart()
+	res, err := c.Run(probe, "echo after restart", true)
+	if err != nil || res.Stdout != "after restart\r\n" {
+		t.Fatalf("after restart: %+v, %v", res, err)
+	}
+	if st := c.Stats(); st.ShellsOpened != 2 {
+		t.Errorf("stats %+v, want a second shell", st)
+	}
+
+	if err := l.ep.SetReachable(false); err != nil {
+		t.Fatal(err)
+	}
+	before := c.Stats().Retries
+	_, err = c.Run(probe, "echo down", true)
+	if !IsKind(err, KindUnreachable) {
+		t.Fatalf("got %v, want unreachable", err)
+	}
+	if st := c.Stats(); st.Retries != before {
+		t.Errorf("a probe was retried: %+v", st)
+	}
+	if got := l.exec.ran("echo down"); got != 0 {
+		t.Errorf("echo down ran %d times", got)
+	}
+	// Without the marker the same command is retried as usual.
+	if _, err := c.Run(ctx, "echo down", true); !IsKind(err, KindUnreachable) || c.Stats().Retries != before+readTries-1 {
+		t.Errorf("plain read: %v, %+v", err, c.Stats())
+	}
+	if err := l.ep.SetReachable(true); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := c.Run(probe, "echo back", true); err != nil || res.Stdout != "back\r\n" {
+		t.Fatalf("back: %+v, %v", res, err)
+	}
+}
