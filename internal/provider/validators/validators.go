@@ -194,3 +194,29 @@ func (v duration) ValidateString(ctx context.Context, req validator.StringReques
 			fmt.Sprintf("%s %q: expected %s.", req.Path, req.ConfigValue.ValueString(), v.Description(ctx)))
 	}
 }
+
+// exePath is a program's absolute path on a local drive of the node, e.g.
+// C:\NTOPTPAK\EN\X86\WINNT.SRV\setup.exe. A relative path would depend on the
+// remote shell's working folder, and a UNC path on the account's network
+// credentials, which a WinRM logon does not have.
+var exePath = regexp.MustCompile(`(?i)^[a-z]:\\([^\\/:*?"<>|]+\\)*[^\\/:*?"<>|]+\.exe$`)
+
+// ExePath checks a program's absolute path on a local drive of the node.
+func ExePath() validator.String { return exePathValidator{} }
+
+type exePathValidator struct{}
+
+func (exePathValidator) Description(context.Context) string {
+	return `an absolute path of a .exe on a local drive of the node, e.g. C:\SP4\I386\UPDATE\update.exe`
+}
+func (v exePathValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v exePathValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if !exePath.MatchString(req.ConfigValue.ValueString()) {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid program path",
+			fmt.Sprintf("%s %q is not %s.", req.Path, req.ConfigValue.ValueString(), v.Description(ctx)))
+	}
+}

@@ -56,6 +56,17 @@ func TestValidators(t *testing.T) {
 		{"endpoint credentials", Endpoint(), types.StringValue("https://u:p@node2/wsman"), "credentials"},
 		{"endpoint garbage", Endpoint(), types.StringValue("https://node2:port/wsman"), "Malformed WinRM endpoint"},
 
+		{"exe path", ExePath(), types.StringValue(`C:\NTOPTPAK\EN\X86\WINNT.SRV\setup.exe`), ""},
+		{"exe path any case", ExePath(), types.StringValue(`d:\sp6a\SP6I386.EXE`), ""},
+		{"exe path spaces", ExePath(), types.StringValue(`C:\Option Pack\setup.exe`), ""},
+		{"exe path relative", ExePath(), types.StringValue(`SP4\update.exe`), "Invalid program path"},
+		{"exe path UNC", ExePath(), types.StringValue(`\\server\share\setup.exe`), "Invalid program path"},
+		{"exe path not exe", ExePath(), types.StringValue(`C:\SP4\update.bat`), "Invalid program path"},
+		{"exe path folder", ExePath(), types.StringValue(`C:\SP4\`), "Invalid program path"},
+		{"exe path slash", ExePath(), types.StringValue(`C:/SP4/update.exe`), "Invalid program path"},
+		{"exe path drive only", ExePath(), types.StringValue(`C:update.exe`), "Invalid program path"},
+		{"exe path skips unknown", ExePath(), types.StringUnknown(), ""},
+
 		{"duration", Duration(), types.StringValue("90s"), ""},
 		{"duration zero", Duration(), types.StringValue("0s"), "Invalid duration"},
 		{"duration unitless", Duration(), types.StringValue("60"), "Invalid duration"},
