@@ -4,12 +4,18 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/winrm"
 )
 
 // Node runs typed operations on one node through its Runner.
-type Node struct{ R winrm.Runner }
+type Node struct {
+	R winrm.Runner
+	// Poll is the interval of the waits of reboots and the Option Pack
+	// install (service stopped, node back); 0 means 2 s.
+	Poll time.Duration
+}
 
 // StepError is a command that ran but failed. Its text is meant to be read in
 // a Terraform diagnostic: which node, which step, which command, what exit
@@ -17,7 +23,7 @@ type Node struct{ R winrm.Runner }
 type StepError struct {
 	Node     string
 	Step     string // what the provider was doing, e.g. "stop the cluster service"
-	Command  string
+	Command  string // "" when the step is a check of the node's state, not a command
 	ExitCode int
 	Meaning  string // the exit code's meaning when known
 	Output   string // what the command printed (stdout then stderr), trimmed
@@ -26,6 +32,10 @@ type StepError struct {
 }
 
 func (e *StepError) Error() string {
+	if e.Command == "" {
+		// A check that failed rather than a command (the install's verification).
+		return fmt.Sprintf("%s: %s: %s", e.Node, e.Step, e.Meaning)
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %s: `%s` exited %d", e.Node, e.Step, e.Command, e.ExitCode)
 	if e.Meaning != "" {

@@ -1,0 +1,366 @@
+package nodeops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Registry keys the node's state is read from (TOOLS.md, FORMATS.md).
+const (
+	currentVersionKey = `HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion`
+	sp6aHotfixKey     = `HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Hotfix\Q246009`
+	inetStpKey        = `HKLM\SOFTWARE\Microsoft\InetStp`
+	subcomponentsKey  = `HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Setup\OC Manager\Subcomponents`
+	sessionManagerKey = `HKLM\SYSTEM\CurrentControlSet\Control\Session Manager`
+)
+
+// Install methods of Option Pack setup, as mscs_optionpack_install names them.
+const (
+	MethodMinimal = "minimal"
+	MethodTypical = "typical"
+	MethodCustom  = "custom"
+)
+
+// KnownComponents are the Option Pack components setup's [Components]
+// section takes (TOOLS.md), lower-case; plan-time validation checks against it.
+var KnownComponents = []string{
+	"certsrv", "fp_extensions", "iis_common", "iis_doc_common", "iis_ftp", "iis_htmla", "iis_inetmgr",
+	"iis_nntp", "iis_smtp", "iis_w3samp", "iis_www", "indexsrv_system", "msmq_server_core", "mts_core",
+	"mts_mmc", "wsh_core",
+}
+
+// The fixed sets of the Minimal and Typical installs (the lab's FORMATS.md);
+// setup ignores [Components] for both.
+var (
+	minimalComponents = []string{"iis_common", "iis_inetmgr", "iis_www", "mts_core", "wsh_core"}
+	typicalComponents = []string{"fp_extensions", "iis_common", "iis_doc_common", "iis_inetmgr", "iis_smtp",
+		"iis_www", "indexsrv_system", "mts_core", "mts_mmc", "wsh_core"}
+)
+
+// MethodComponents is the fixed component set of the minimal and typical
+// methods, sorted. A custom install has no fixed set: that is an error.
+func MethodComponents(method string) ([]string, error) {
+	switch strings.ToLower(method) {
+	case MethodMinimal:
+		return append([]string(nil), minimalComponents...), nil
+	case MethodTypical:
+		return append([]string(nil), typicalComponents...), nil
+	case MethodCustom:
+		return nil, errors.New("a custom install has no fixed component set: list the components")
+	}
+	return nil, fmt.Errorf("install method %q is not one of minimal, typical, custom", method)
+}
+
+// methodOf derives the install method from the installed components: no
+// node records it (FORMATS.md), so exactly the Minimal set reads as minimal,
+// exactly the Typical set as typical, anything else as custom.
+func methodOf(components []string) string {
+	switch {
+	case len(components) == 0:
+		return ""
+	case sameSet(components, minimalComponents):
+		return MethodMinimal
+	case sameSet(components, typicalComponents):
+		return MethodTypical
+	}
+	return MethodCustom
+}
+
+// normalizeComponents lower-cases, de-duplicates and sorts component names.
+func normalizeComponents(names []string) []string {
+	seen := map[string]bool{}
+	out := []string{}
+	for _, n := range names {
+		n = strings.ToLower(strings.TrimSpace(n))
+		if n != "" && !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func sameSet(a, b []string) bool {
+	a, b = normalizeComponents(a), normalizeComponents(b)
+	return strings.Join(a, ",") == strings.Join(b, ",")
+}
+
+// componentDiff words how got differs from want: "+iis_smtp -iis_ftp".
+func componentDiff(got, want []string) string {
+	in := func(set []string, c string) bool {
+		for _, s := range set {
+			if s == c {
+				return true
+			}
+		}
+		return false
+	}
+	got, want = normalizeComponents(got), normalizeComponents(want)
+	var d []string
+	for _, c := range got {
+		if !in(want, c) {
+			d = append(d, "+"+c)
+		}
+	}
+	for _, c := range want {
+		if !in(got, c) {
+			d = append(d, "-"+c)
+		}
+	}
+	return strings.Join(d, " ")
+}
+
+// OptionPack is the Option Pack state of a node as its registry shows it.
+type OptionPack struct {
+	Installed bool
+	// Method is derived from Components (see methodOf): the node records none.
+	Method string
+	// Components are the installed ones (OC Manager Subcomponents = 1), sorted, lower-case.
+	Components []string
+	// PendingReboot: Session Manager's PendingFileRenameOperations is present,
+	// so setup or a service pack waits for a restart to take effect.
+	PendingReboot bool
+}
+
+// NodeInfo is what mscs_node shows about a node.
+type NodeInfo struct {
+	Name, OSVersion, Build, CSDVersion string
+	// ServicePack is the level parsed from CSDVersion: "4", "5", "6", "6a"
+	// (SP6 with the Hotfix\Q246009 key), "" for none.
+	ServicePack string
+	OptionPack  OptionPack
+	// Services are InfoServices in that order; Exists is false for one that
+	// is not installed.
+	Services []ServiceStatus
+}
+
+// InfoServices are the services NodeInfo reports.
+var InfoServices = []string{"ClusSvc", "MSDTC", "IISADMIN", "W3SVC", "MSFTPSVC"}
+
+// Info reads the node's OS and service pack level, its Option Pack state
+// and the services of InfoServices. It only reads.
+func (n *Node) Info(ctx context.Context) (NodeInfo, error) {
+	var info NodeInfo
+	res, err := n.run(ctx, "read the computer name", "hostname", true, nil)
+	if err != nil {
+		return info, err
+	}
+	info.Name = strings.TrimSpace(res.Stdout)
+	os, err := n.osVersion(ctx)
+	if err != nil {
+		return info, err
+	}
+	info.OSVersion, info.Build, info.CSDVersion, info.ServicePack = os.version, os.build, os.csd, os.servicePack
+	if info.OptionPack, err = n.OptionPackState(ctx); err != nil {
+		return info, err
+	}
+	for _, name := range InfoServices {
+		st, err := n.QueryService(ctx, name)
+		if err != nil {
+			return info, err
+		}
+		info.Services = append(info.Services, st)
+	}
+	return info, nil
+}
+
+type osVersion struct {
+	version, build, csd, servicePack string
+	systemRoot                       string
+}
+
+// osVersion reads CurrentVersion (and, on SP6, the SP6a hotfix key).
+func (n *Node) osVersion(ctx context.Context) (osVersion, error) {
+	k, found, err := n.regQuery(ctx, "read the Windows version", currentVersionKey, "")
+	if err != nil {
+		return osVersion{}, err
+	}
+	if !found {
+		return osVersion{}, fmt.Errorf("%s: read the Windows version: the registry key %s does not exist", n.R.Node(), currentVersionKey)
+	}
+	v := osVersion{
+		version: k.Value("CurrentVersion"), build: k.Value("CurrentBuildNumber"),
+		csd: k.Value("CSDVersion"), systemRoot: k.Value("SystemRoot"),
+	}
+	v.servicePack = ServicePackLevel(v.csd)
+	if v.servicePack == "6" {
+		hf, found, err := n.regQuery(ctx, "look for the SP6a hotfix", sp6aHotfixKey, "Installed")
+		if err != nil {
+			return osVersion{}, err
+		}
+		if found && regDWORD(hf.Value("Installed")) == 1 {
+			v.servicePack = "6a"
+		}
+	}
+	return v, nil
+}
+
+var csdRe = regexp.MustCompile(`(?i)^\s*Service Pack\s+(\d+[a-z]?)\s*$`)
+
+// ServicePackLevel reads the level out of a CSDVersion such as "Service Pack 4";
+// "" when there is none or it is not a service pack.
+func ServicePackLevel(csd string) string {
+	if m := csdRe.FindStringSubmatch(csd); m != nil {
+		return strings.ToLower(m[1])
+	}
+	return ""
+}
+
+// OptionPackState reads the Option Pack's registry state: InetStp
+// MajorVersion (installed), OC Manager Subcomponents (components) and
+// PendingFileRenameOperations (a reboot is pending).
+func (n *Node) OptionPackState(ctx context.Context) (OptionPack, error) {
+	var op OptionPack
+	_, found, err := n.regQuery(ctx, "read the Option Pack state", inetStpKey, "MajorVersion")
+	if err != nil {
+		return op, err
+	}
+	op.Installed = found
+	if op.Installed {
+		k, found, err := n.regQuery(ctx, "read the installed Option Pack components", subcomponentsKey, "")
+		if err != nil {
+			return op, err
+		}
+		if found {
+			var on []string
+			for _, v := range k.Values {
+				if regDWORD(v.Data) == 1 {
+					on = append(on, v.Name)
+				}
+			}
+			op.Components = normalizeComponents(on)
+		}
+		op.Method = methodOf(op.Components)
+	}
+	_, op.PendingReboot, err = n.regQuery(ctx, "look for a pending reboot", sessionManagerKey, "PendingFileRenameOperations")
+	return op, err
+}
+
+// --- reg.exe ---
+
+// errRegNotFound is reg's "unable to find the specified registry key or value".
+var errRegNotFound = errors.New("the registry key or value does not exist")
+
+// regQuery runs `reg query KEY [/v NAME]`. A missing key or value is not an
+// error: found is false.
+func (n *Node) regQuery(ctx context.Context, step, key, value string) (RegKey, bool, error) {
+	q, err := Quote(key)
+	if err != nil {
+		return RegKey{}, false, fmt.Errorf("registry key: %w", err)
+	}
+	line := "reg query " + q
+	if value != "" {
+		qv, err := Quote(value)
+		if err != nil {
+			return RegKey{}, false, fmt.Errorf("registry value name: %w", err)
+		}
+		line += " /v " + qv
+	}
+	res, err := n.run(ctx, step, line, true, func(code int) bool { return code == 1 })
+	if err != nil {
+		return RegKey{}, false, err
+	}
+	keys, err := ParseRegQuery(res.Stdout + res.Stderr)
+	if errors.Is(err, errRegNotFound) {
+		return RegKey{}, false, nil
+	}
+	if err != nil || len(keys) == 0 {
+		if err == nil {
+			err = errors.New("no key in the output")
+		}
+		if res.ExitCode != 0 {
+			return RegKey{}, false, n.stepError(step, line, res)
+		}
+		return RegKey{}, false, n.parseError(step, line, res.Stdout, err)
+	}
+	if value != "" {
+		if _, ok := keys[0].Lookup(value); !ok {
+			return keys[0], false, nil
+		}
+	}
+	return keys[0], true, nil
+}
+
+// RegValue is one value row of reg query.
+type RegValue struct {
+	Name, Type, Data string
+}
+
+// RegKey is one key block of reg query: its full name and its values.
+type RegKey struct {
+	Path   string
+	Values []RegValue
+}
+
+// Lookup finds a value by name (case-insensitive, as the registry is).
+func (k RegKey) Lookup(name string) (RegValue, bool) {
+	for _, v := range k.Values {
+		if strings.EqualFold(v.Name, name) {
+			return v, true
+		}
+	}
+	return RegValue{}, false
+}
+
+// Value is the data of the named value, "" when absent.
+func (k RegKey) Value(name string) string {
+	v, _ := k.Lookup(name)
+	return v.Data
+}
+
+// regRowRe finds a value row: an indented name, a REG_ type and the data,
+// separated by runs of blanks (reg.exe of XP and later: 4 spaces) or tabs
+// (the NT Resource Kit's reg.exe).
+var regRowRe = regexp.MustCompile(`^[ \t]+(.*?)[ \t]+(REG_[A-Z_]+)(?:[ \t]+(.*?))?[ \t]*$`)
+
+// ParseRegQuery reads `reg query`: each key's full name on a line of its
+// own (not indented), followed by its indented value rows. The subkey names
+// listed after a key's values come back as keys without values; the key
+// asked for is the first. reg's not-found error gives errRegNotFound.
+func ParseRegQuery(out string) ([]RegKey, error) {
+	if strings.Contains(out, "unable to find the specified registry key or value") {
+		return nil, errRegNotFound
+	}
+	if strings.Contains(out, "ERROR:") {
+		return nil, fmt.Errorf("reg failed: %s", firstLines(out, 2))
+	}
+	var keys []RegKey
+	for _, l := range splitLines(out) {
+		switch {
+		case strings.TrimSpace(l) == "":
+		case l[0] != ' ' && l[0] != '\t':
+			keys = append(keys, RegKey{Path: strings.TrimSpace(l)})
+		case len(keys) > 0:
+			m := regRowRe.FindStringSubmatch(l)
+			if m == nil {
+				return nil, fmt.Errorf("value row %q: no REG_ type in it", strings.TrimSpace(l))
+			}
+			k := &keys[len(keys)-1]
+			k.Values = append(k.Values, RegValue{Name: m[1], Type: m[2], Data: m[3]})
+		default:
+			return nil, fmt.Errorf("value row %q before any key", strings.TrimSpace(l))
+		}
+	}
+	return keys, nil
+}
+
+// regDWORD reads a REG_DWORD as reg prints it (0x1, or plain decimal); -1 when unreadable.
+func regDWORD(s string) int64 {
+	s = strings.TrimSpace(s)
+	var v int64
+	var err error
+	if strings.HasPrefix(strings.ToLower(s), "0x") {
+		_, err = fmt.Sscanf(s[2:], "%x", &v)
+	} else {
+		_, err = fmt.Sscanf(s, "%d", &v)
+	}
+	if err != nil {
+		return -1
+	}
+	return v
+}

@@ -1,0 +1,542 @@
+package nodeops
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// InstallSpec is what mscs_optionpack_install declares.
+type InstallSpec struct {
+	Method          string   // minimal | typical | custom
+	Components      []string // for custom: every component to install (setup adds nothing the node doesn't list)
+	ServicePack     string   // "4", "5", "6", "6a"; re-applied after setup when >= 4; "" = not checked
+	SetupPath       string   // e.g. C:\NTOPTPAK\EN\X86\WINNT.SRV\setup.exe
+	ServicePackPath string   // e.g. C:\SP4\I386\UPDATE\update.exe
+	RebootTimeout   time.Duration
+	// StopTimeout bounds the wait for the cluster service to be STOPPED; 0 means 5 min.
+	StopTimeout time.Duration
+}
+
+// Progress is called as each step starts, with the step in words (for tflog).
+type Progress func(step string)
+
+const defaultStopTimeout = 5 * time.Minute
+
+var (
+	componentNameRe = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
+	servicePacks    = map[string]int{"3": 3, "4": 4, "5": 5, "6": 6, "6a": 6}
+)
+
+// Validate checks the spec without touching a node (plan time): the method,
+// the components (known names; a list only for custom), the service pack
+// level, and that both paths can be put on a command line.
+func (s InstallSpec) Validate() error {
+	_, err := s.WantComponents()
+	if err != nil {
+		return err
+	}
+	if _, ok := servicePacks[strings.ToLower(s.ServicePack)]; !ok && s.ServicePack != "" {
+		return fmt.Errorf("service pack %q is not one of 3, 4, 5, 6, 6a", s.ServicePack)
+	}
+	if s.SetupPath == "" {
+		return errors.New("setup_path is empty")
+	}
+	if err := ValidateArg(s.SetupPath); err != nil {
+		return fmt.Errorf("setup_path: %w", err)
+	}
+	if s.reapplySP() {
+		if s.ServicePackPath == "" {
+			return fmt.Errorf("service pack %s is re-applied after setup: service_pack_path is empty", s.ServicePack)
+		}
+		if err := ValidateArg(s.ServicePackPath); err != nil {
+			return fmt.Errorf("service_pack_path: %w", err)
+		}
+	}
+	return nil
+}
+
+// WantComponents is the component set the install must end with: the
+// method's fixed set, or the custom list (lower-case, sorted).
+func (s InstallSpec) WantComponents() ([]string, error) {
+	if !strings.EqualFold(s.Method, MethodCustom) {
+		if len(s.Components) > 0 {
+			return nil, fmt.Errorf("components are only given with install method custom (%s has a fixed set)", s.Method)
+		}
+		return MethodComponents(s.Method)
+	}
+	if len(s.Components) == 0 {
+		return nil, errors.New("install method custom needs at least one component")
+	}
+	for _, c := range s.Components {
+		if !componentNameRe.MatchString(c) || !known(c) {
+			return nil, fmt.Errorf("component %q is not one Option Pack setup knows (%s)", c, strings.Join(KnownComponents, ", "))
+		}
+	}
+	return normalizeComponents(s.Components), nil
+}
+
+func known(c string) bool {
+	for _, k := range KnownComponents {
+		if strings.EqualFold(k, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// reapplySP: the KB re-applies Service Pack 4 or later after setup.
+func (s InstallSpec) reapplySP() bool { return servicePacks[strings.ToLower(s.ServicePack)] >= 4 }
+
+// specHash identifies what a journal was written for: the goal and the
+// method, components and service pack level (not the paths or timeouts,
+// which may change between runs without changing what is done).
+func (s InstallSpec) specHash(goal string) string {
+	comps, _ := s.WantComponents()
+	sum := sha256.Sum256([]byte(goal + "|" + strings.ToLower(s.Method) + "|" + strings.Join(comps, ",") + "|" + strings.ToLower(s.ServicePack)))
+	return hex.EncodeToString(sum[:6])
+}
+
+// Steps of the KB's sequence, as the journal names them.
+const (
+	stepRemoveAll         = "removeall"
+	stepRemoveAllReboot   = "removeall-reboot"
+	stepRemoveAllSP       = "removeall-sp"
+	stepRemoveAllSPReboot = "removeall-sp-reboot"
+	stepSetup             = "setup"
+	stepSetupReboot       = "setup-reboot"
+	stepSP                = "sp"
+	stepSPReboot          = "sp-reboot"
+	stepDone              = "done"
+	stepStart             = "start"
+)
+
+var (
+	installSteps = []string{stepRemoveAll, stepRemoveAllReboot, stepRemoveAllSP, stepRemoveAllSPReboot,
+		stepSetup, stepSetupReboot, stepSP, stepSPReboot, stepDone}
+	removeSteps = []string{stepRemoveAll, stepRemoveAllReboot, stepRemoveAllSP, stepRemoveAllSPReboot, stepDone}
+)
+
+// stepWords is each step as progress and errors word it.
+var stepWords = map[string]string{
+	stepRemoveAll:         "Remove All of the Option Pack present on the node",
+	stepRemoveAllReboot:   "reboot after Remove All",
+	stepRemoveAllSP:       "re-apply the service pack after Remove All",
+	stepRemoveAllSPReboot: "reboot after re-applying the service pack",
+	stepSetup:             "install the Option Pack",
+	stepSetupReboot:       "reboot after Option Pack setup",
+	stepSP:                "re-apply the service pack after Option Pack setup",
+	stepSPReboot:          "reboot after re-applying the service pack",
+	stepDone:              "verify the Option Pack install",
+}
+
+// InstallOptionPack reinstalls the Option Pack as KB Q241573 orders it:
+//
+//  1. set the cluster service to manual, stop it and confirm STOPPED by
+//     polling (never going on otherwise; re-checked right before every setup run);
+//  2. reboot first if a reboot is pending;
+//  3. if an Option Pack is present (and is not this spec's own finished
+//     install), Remove All, reboot, re-apply the service pack (>= 4), reboot;
+//  4. install with the declared method and components, reboot, re-apply the
+//     service pack (>= 4), reboot;
+//  5. verify: the installed components are the declared ones, no reboot is
+//     pending, CSDVersion is at the declared level; else a StepError.
+//
+// It never starts the cluster service: mscs_cluster_node_service does.
+//
+// Resuming. The registry can't tell whether the service pack was re-applied
+// after setup (CSDVersion doesn't change), nor whether an Option Pack that is
+// present is this run's or the corrupt one, so each completed step appends a
+// line `step=<step> spec=<hash>` to a journal on the node,
+// %SystemRoot%\mscs-optionpack.log (the hash covers goal, method, components
+// and service pack level). A run reads it first: a journal of the same spec
+// resumes after its last completed step, and each later step still checks
+// the node before it acts (a reboot step reboots only while a reboot is
+// pending, setup runs only when no Option Pack is present); a journal of
+// another spec, or none, starts over at (3). A journal that says done for
+// this spec, on a node that still verifies, means there is nothing to do.
+func (n *Node) InstallOptionPack(ctx context.Context, spec InstallSpec, progress Progress) error {
+	if err := spec.Validate(); err != nil {
+		return fmt.Errorf("%s: %w", n.R.Node(), err)
+	}
+	return n.sequence(ctx, spec, progress, "install", installSteps)
+}
+
+// RemoveOptionPack removes the Option Pack (for uninstall_on_destroy): the
+// cluster service stopped as for an install, Remove All, reboot, the service
+// pack re-applied (>= 4), reboot; verified gone. Nothing installed and
+// nothing pending is success without touching the node. It resumes from the
+// same journal as InstallOptionPack.
+func (n *Node) RemoveOptionPack(ctx context.Context, spec InstallSpec, progress Progress) error {
+	spec.Method, spec.Components = MethodMinimal, nil // only the service pack and paths matter
+	if err := spec.Validate(); err != nil {
+		return fmt.Errorf("%s: %w", n.R.Node(), err)
+	}
+	return n.sequence(ctx, spec, progress, "remove", removeSteps)
+}
+
+// run of a sequence: what it knows about the node.
+type opRun struct {
+	n        *Node
+	spec     InstallSpec
+	goal     string
+	hash     string
+	progress Progress
+	sysRoot  string
+}
+
+func (n *Node) sequence(ctx context.Context, spec InstallSpec, progress Progress, goal string, steps []string) error {
+	if progress == nil {
+		progress = func(string) {}
+	}
+	r := &opRun{n: n, spec: spec, goal: goal, hash: spec.specHash(goal), progress: progress}
+	osv, err := n.osVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if r.sysRoot = osv.systemRoot; r.sysRoot == "" {
+		return fmt.Errorf("%s: the registry names no SystemRoot (%s)", n.R.Node(), currentVersionKey)
+	}
+	jHash, jStep, err := r.readJournal(ctx)
+	if err != nil {
+		return err
+	}
+	resume := -1 // index of the last completed step
+	if jHash == r.hash {
+		resume = indexOf(steps, jStep)
+	}
+	if resume == len(steps)-1 {
+		if r.verify(ctx) == nil {
+			return nil
+		}
+		resume = -1 // done once, changed since: start over
+	}
+	if goal == "remove" && resume < 0 {
+		op, err := n.OptionPackState(ctx)
+		if err != nil {
+			return err
+		}
+		if !op.Installed && !op.PendingReboot {
+			return nil
+		}
+	}
+
+	// (1) and (2) on every run.
+	if err := r.clusSvcStopped(ctx); err != nil {
+		return err
+	}
+	op, err := n.OptionPackState(ctx)
+	if err != nil {
+		return err
+	}
+	if op.PendingReboot {
+		const step = "reboot: a change waits for a restart"
+		progress(step)
+		if err := n.reboot(ctx, step, spec.RebootTimeout); err != nil {
+			return err
+		}
+	}
+	if resume < 0 {
+		if err := r.writeJournal(ctx, stepStart, true); err != nil {
+			return err
+		}
+	}
+
+	restarted := false
+	for i := resume + 1; i < len(steps); i++ {
+		step := steps[i]
+		switch step {
+		case stepRemoveAll:
+			op, err := n.OptionPackState(ctx)
+			if err != nil {
+				return err
+			}
+			if !op.Installed {
+				// Nothing to remove: the removal's reboots and SP go with it.
+				i = indexOf(steps, stepRemoveAllSPReboot)
+				continue
+			}
+			progress(stepWords[step])
+			if err := r.setup(ctx, step, "RemoveAll"); err != nil {
+				return err
+			}
+		case stepRemoveAllReboot, stepRemoveAllSPReboot, stepSetupReboot, stepSPReboot:
+			op, err := n.OptionPackState(ctx)
+			if err != nil {
+				return err
+			}
+			// Not pending: the reboot happened after the step before (a
+			// wait that timed out on a node that then came back).
+			if op.PendingReboot {
+				progress(stepWords[step])
+				if err := n.reboot(ctx, stepWords[step], spec.RebootTimeout); err != nil {
+					return err
+				}
+			}
+		case stepRemoveAllSP, stepSP:
+			if !spec.reapplySP() {
+				i++ // and its reboot
+				continue
+			}
+			progress(stepWords[step])
+			if err := r.servicePack(ctx, step); err != nil {
+				return err
+			}
+		case stepSetup:
+			op, err := n.OptionPackState(ctx)
+			if err != nil {
+				return err
+			}
+			if op.Installed {
+				// Installed since the journal's last step, by someone else:
+				// it is not this run's, so it goes first (once).
+				if restarted {
+					return &StepError{Node: n.R.Node(), Step: stepWords[step], Meaning: "an Option Pack is still present after Remove All"}
+				}
+				restarted = true
+				i = indexOf(steps, stepRemoveAll) - 1
+				continue
+			}
+			progress(stepWords[step])
+			if err := r.setup(ctx, step, ""); err != nil {
+				return err
+			}
+		case stepDone:
+			progress(stepWords[step])
+			if err := r.verify(ctx); err != nil {
+				return err
+			}
+		}
+		if err := r.writeJournal(ctx, step, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func indexOf(list []string, s string) int {
+	for i, x := range list {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// clusSvcStopped is the KB's first step and safety rule 1: the cluster
+// service set to manual, stopped, and confirmed STOPPED by polling. It never
+// lets a run go on otherwise.
+func (r *opRun) clusSvcStopped(ctx context.Context) error {
+	n := r.n
+	const step = "stop the cluster service and set it to manual"
+	st, err := n.QueryService(ctx, "ClusSvc")
+	if err != nil {
+		return err
+	}
+	if !st.Exists {
+		return &StepError{Node: n.R.Node(), Step: step, Meaning: "the cluster service (ClusSvc) is not installed: this is not a cluster node", Err: ErrServiceNotFound}
+	}
+	if st.StartType == StartManual && st.State == StateStopped {
+		return nil
+	}
+	r.progress(step)
+	if st.StartType != StartManual {
+		if err := n.SetStartType(ctx, "ClusSvc", StartManual); err != nil {
+			return err
+		}
+	}
+	if st.State != StateStopped {
+		if err := n.StopService(ctx, "ClusSvc"); err != nil {
+			return err
+		}
+	}
+	timeout := r.spec.StopTimeout
+	if timeout <= 0 {
+		timeout = defaultStopTimeout
+	}
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if _, err := n.WaitForState(wctx, "ClusSvc", StateStopped, n.poll()); err != nil {
+		return fmt.Errorf("%s: %s: %w; Option Pack setup was not run (KB Q241573: do not proceed until the cluster service is STOPPED)", n.R.Node(), step, err)
+	}
+	return nil
+}
+
+// setup writes the unattend file and runs Option Pack setup with it, right
+// after confirming the cluster service STOPPED. maintenance is "RemoveAll"
+// for the KB's Remove All, "" for a fresh install of the spec.
+func (r *opRun) setup(ctx context.Context, step, maintenance string) error {
+	n := r.n
+	if err := r.clusSvcStopped(ctx); err != nil {
+		return err
+	}
+	lines := []string{"[Version]", `Signature = "$Windows NT$"`, "[Global]"}
+	name := "mscs-install.txt"
+	if maintenance != "" {
+		name = "mscs-removeall.txt"
+		lines = append(lines, "MaintanenceMode = "+maintenance) // sic: setup reads this spelling only
+	} else {
+		method := strings.ToLower(r.spec.Method)
+		lines = append(lines, "FreshMode = "+strings.ToUpper(method[:1])+method[1:])
+		if method == MethodCustom {
+			want, _ := r.spec.WantComponents()
+			lines = append(lines, "[Components]")
+			for _, c := range KnownComponents {
+				state := "OFF"
+				if indexOf(want, c) >= 0 {
+					state = "ON"
+				}
+				lines = append(lines, c+" = "+state)
+			}
+		}
+	}
+	dir := r.sysRoot + `\TEMP`
+	file := dir + `\` + name
+	if err := n.writeFile(ctx, step, dir, file, lines); err != nil {
+		return err
+	}
+	q, err := quoteAll("setup_path", r.spec.SetupPath, "unattend file", "/u:"+file)
+	if err != nil {
+		return err
+	}
+	// /R:N: the reboot is the next step's, so the wait can tell it happened.
+	line := q[0] + " " + q[1] + " /R:N"
+	// Remove All on a corrupt install reports errors on stderr and still
+	// succeeds (exit 0), errors the KB says can be ignored: only the exit
+	// code counts.
+	_, err = n.run(ctx, stepWords[step], line, false, nil)
+	return err
+}
+
+// servicePack runs the service pack's update.exe unattended, without its own reboot.
+func (r *opRun) servicePack(ctx context.Context, step string) error {
+	q, err := Quote(r.spec.ServicePackPath)
+	if err != nil {
+		return fmt.Errorf("service_pack_path: %w", err)
+	}
+	_, err = r.n.run(ctx, stepWords[step], q+" -u -z -n -q", false, nil)
+	return err
+}
+
+// writeFile writes lines into file with echo (creating dir if missing), the
+// only way to write a file over a cmd shell. The lines are fixed text and
+// component names checked against KnownComponents, never free input; a
+// blank before each redirection keeps a trailing digit from being read as
+// a handle number (`ON1>`).
+func (n *Node) writeFile(ctx context.Context, step, dir, file string, lines []string) error {
+	q, err := quoteAll("folder", dir, "file", file)
+	if err != nil {
+		return err
+	}
+	for _, l := range lines {
+		if strings.ContainsAny(l, "%!&|<>^\r\n") {
+			return fmt.Errorf("%s: %s: line %q cannot be written with echo", n.R.Node(), step, l)
+		}
+	}
+	if _, err := n.run(ctx, stepWords[step]+": create "+dir, "if not exist "+q[0]+" mkdir "+q[0], false, nil); err != nil {
+		return err
+	}
+	var b strings.Builder
+	for i, l := range lines {
+		redir := " >> "
+		if i == 0 {
+			redir = " > "
+		} else {
+			b.WriteString(" && ")
+		}
+		b.WriteString("echo " + l + redir + q[1])
+	}
+	_, err = n.run(ctx, stepWords[step]+": write "+file, b.String(), false, nil)
+	return err
+}
+
+// --- the journal ---
+
+const journalFile = "mscs-optionpack.log"
+
+var journalRe = regexp.MustCompile(`step=(\S+)\s+spec=(\S+)`)
+
+func (r *opRun) journalPath() string { return r.sysRoot + `\` + journalFile }
+
+// readJournal returns the spec hash and step of the journal's last line ("" when there is none).
+func (r *opRun) readJournal(ctx context.Context) (hash, step string, err error) {
+	q, err := Quote(r.journalPath())
+	if err != nil {
+		return "", "", fmt.Errorf("journal: %w", err)
+	}
+	res, err := r.n.run(ctx, "read the install journal", "if exist "+q+" type "+q, true, nil)
+	if err != nil {
+		return "", "", err
+	}
+	hash, step = ParseJournal(res.Stdout)
+	return hash, step, nil
+}
+
+// ParseJournal reads the last `step=... spec=...` line of the journal.
+func ParseJournal(out string) (hash, step string) {
+	for _, l := range splitLines(out) {
+		if m := journalRe.FindStringSubmatch(l); m != nil {
+			step, hash = m[1], m[2]
+		}
+	}
+	return hash, step
+}
+
+// writeJournal records a completed step; fresh starts a new journal.
+func (r *opRun) writeJournal(ctx context.Context, step string, fresh bool) error {
+	q, err := Quote(r.journalPath())
+	if err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	redir := " >> "
+	if fresh {
+		redir = " > "
+	}
+	line := "echo step=" + step + " spec=" + r.hash + redir + q
+	_, err = r.n.run(ctx, "record step "+step+" in the install journal", line, false, nil)
+	return err
+}
+
+// verify checks the end state of the sequence: for an install, the declared
+// components installed; for a removal, nothing installed; in both, no
+// reboot pending and the declared service pack level.
+func (r *opRun) verify(ctx context.Context) error {
+	n := r.n
+	op, err := n.OptionPackState(ctx)
+	if err != nil {
+		return err
+	}
+	osv, err := n.osVersion(ctx)
+	if err != nil {
+		return err
+	}
+	var problems []string
+	if r.goal == "remove" {
+		if op.Installed {
+			problems = append(problems, "the Option Pack is still installed")
+		}
+	} else {
+		want, _ := r.spec.WantComponents()
+		switch {
+		case !op.Installed:
+			problems = append(problems, "the Option Pack is not installed")
+		case !sameSet(op.Components, want):
+			problems = append(problems, fmt.Sprintf("the installed components differ from the declared ones (%s)", componentDiff(op.Components, want)))
+		}
+	}
+	if op.PendingReboot {
+		problems = append(problems, "a reboot is still pending")
+	}
+	if sp := strings.ToLower(r.spec.ServicePack); sp != "" && osv.servicePack != sp {
+		problems = append(problems, fmt.Sprintf("the node is at service pack %q (CSDVersion %q), declared %q", osv.servicePack, osv.csd, sp))
+	}
+	if len(problems) > 0 {
+		return &StepError{Node: n.R.Node(), Step: stepWords[stepDone], Meaning: strings.Join(problems, "; ")}
+	}
+	return nil
+}

@@ -1,0 +1,250 @@
+package nodeops
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/world"
+)
+
+// labTimeScale makes a lab reboot (90 emulated seconds) take 0.72 s.
+const labTimeScale = 0.008
+
+func startScenario(t *testing.T, scenario string) *lab.Lab {
+	t.Helper()
+	l, err := lab.Start(context.Background(), lab.Options{Scenario: scenario, TimeScale: labTimeScale})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(l.Close)
+	return l
+}
+
+// fastNode is a lab node whose waits poll at a pace that suits the lab's time scale.
+func fastNode(t *testing.T, l *lab.Lab, name string) *Node {
+	n := labNode(t, l, name)
+	n.Poll = 20 * time.Millisecond
+	return n
+}
+
+// specLikeNode1 copies the working node's method and components, as the
+// examples do through mscs_node.
+func specLikeNode1(t *testing.T, ctx context.Context, n1 *Node) InstallSpec {
+	t.Helper()
+	info, err := n1.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !info.OptionPack.Installed || info.ServicePack != "4" {
+		t.Fatalf("NODE1: %+v", info)
+	}
+	return InstallSpec{
+		Method: info.OptionPack.Method, Components: info.OptionPack.Components, ServicePack: info.ServicePack,
+		SetupPath:       `C:\NTOPTPAK\EN\X86\WINNT.SRV\setup.exe`,
+		ServicePackPath: `C:\SP4\I386\UPDATE\update.exe`,
+		RebootTimeout:   30 * time.Second,
+	}
+}
+
+// kbSteps reduces a node's command log to the KB's steps: the cluster
+// service stopped or started, Remove All or setup, reboot, service pack.
+func kbSteps(cmds []world.CommandRecord) []string {
+	var steps []string
+	for _, c := range cmds {
+		prog, args := strings.ToLower(c.Program), strings.ToLower(c.Args)
+		switch {
+		case prog == "sc" && args == "stop clussvc":
+			steps = append(steps, "stop ClusSvc")
+		case (prog == "sc" || prog == "net") && strings.HasPrefix(args, "start clussvc"):
+			steps = append(steps, "start ClusSvc")
+		case strings.HasSuffix(prog, "setup.exe") && strings.Contains(args, "removeall"):
+			steps = append(steps, "RemoveAll")
+		case strings.HasSuffix(prog, "setup.exe"):
+			steps = append(steps, "setup")
+		case prog == "shutdown":
+			steps = append(steps, "reboot")
+		case strings.HasSuffix(prog, "update.exe"):
+			steps = append(steps, "SP")
+		}
+	}
+	return steps
+}
+
+func checkInstalledLikeNode1(t *testing.T, ctx context.Context, l *lab.Lab, n1, n2 *Node) {
+	t.Helper()
+	want, err := n1.OptionPackState(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := n2.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(info.OptionPack, want) || info.ServicePack != "4" || info.CSDVersion != "Service Pack 4" {
+		t.Errorf("NODE2 %+v\nwant option pack %+v at SP4", info, want)
+	}
+	byName := map[string]ServiceStatus{}
+	for _, s := range info.Services {
+		byName[s.Name] = s
+	}
+	if c := byName["ClusSvc"]; c.State != StateStopped || c.StartType != StartManual {
+		t.Errorf("ClusSvc %+v: the install leaves it stopped and manual", c)
+	}
+	for _, s := range []string{"IISADMIN", "W3SVC", "MSFTPSVC"} {
+		if st := byName[s]; !st.Exists || st.State != StateRunning {
+			t.Errorf("%s: %+v", s, st)
+		}
+	}
+	if inc := l.World().Incidents(); len(inc) != 0 {
+		t.Errorf("incidents: %+v", inc)
+	}
+}
+
+func TestInstallOptionPack_RebuiltNode(t *testing.T) {
+	l := startScenario(t, "rebuilt-node")
+	n1, n2 := fastNode(t, l, "NODE1"), fastNode(t, l, "NODE2")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	spec := specLikeNode1(t, ctx, n1)
+	var progress []string
+	if err := n2.InstallOptionPack(ctx, spec, func(s string) { progress = append(progress, s) }); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"stop ClusSvc", "setup", "reboot", "SP", "reboot"}
+	if got := kbSteps(l.World().Commands("NODE2")); !reflect.DeepEqual(got, want) {
+		t.Errorf("KB steps on NODE2: %v\nwant %v", got, want)
+	}
+	wantProgress := []string{"stop the cluster service and set it to manual", "install the Option Pack", "reboot after Option Pack setup",
+		"re-apply the service pack after Option Pack setup", "reboot after re-applying the service pack", "verify the Option Pack install"}
+	if !reflect.DeepEqual(progress, wantProgress) {
+		t.Errorf("progress %q", progress)
+	}
+	checkInstalledLikeNode1(t, ctx, l, n1, n2)
+
+	// Run again: the journal says done and the node verifies, so nothing changes.
+	before := len(l.World().Commands("NODE2"))
+	if err := n2.InstallOptionPack(ctx, spec, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range l.World().Commands("NODE2")[before:] {
+		read := c.Program == "reg" || c.Program == "type" || strings.EqualFold(c.Program, "sc") && strings.HasPrefix(c.Args, "q")
+		if !read {
+			t.Errorf("second run changed the node: %s %s", c.Program, c.Args)
+		}
+	}
+}
+
+func TestInstallOptionPack_CorruptedIIS(t *testing.T) {
+	l := startScenario(t, "corrupted-iis")
+	n1, n2 := fastNode(t, l, "NODE1"), fastNode(t, l, "NODE2")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	spec := specLikeNode1(t, ctx, n1)
+	if err := n2.InstallOptionPack(ctx, spec, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"stop ClusSvc", "RemoveAll", "reboot", "SP", "reboot", "setup", "reboot", "SP", "reboot"}
+	if got := kbSteps(l.World().Commands("NODE2")); !reflect.DeepEqual(got, want) {
+		t.Errorf("KB steps on NODE2: %v\nwant %v", got, want)
+	}
+	checkInstalledLikeNode1(t, ctx, l, n1, n2)
+}
+
+func TestInstallOptionPack_SetupFailsThenResumes(t *testing.T) {
+	l := startScenario(t, "corrupted-iis")
+	n1, n2 := fastNode(t, l, "NODE1"), fastNode(t, l, "NODE2")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	spec := specLikeNode1(t, ctx, n1)
+	// The second setup.exe run (the install after Remove All) fails.
+	if err := l.Control().AddFault(world.Fault{Node: "NODE2", Kind: "exit", Match: "setup.exe", Nth: 2, ExitCode: 1, Count: 1,
+		Stderr: "Windows NT 4.0 Option Pack Setup: Setup could not copy C:\\WINNT\\System32\\inetsrv\\w3svc.dll.\r\n"}); err != nil {
+		t.Fatal(err)
+	}
+	err := n2.InstallOptionPack(ctx, spec, nil)
+	var se *StepError
+	if !errors.As(err, &se) || se.Node != "NODE2" || se.Step != "install the Option Pack" || se.ExitCode != 1 ||
+		!strings.Contains(err.Error(), "setup.exe /u:C:\\WINNT\\TEMP\\mscs-install.txt /R:N") {
+		t.Fatalf("got %v, want the setup step's StepError", err)
+	}
+	if err := n2.InstallOptionPack(ctx, spec, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The second run resumed at setup: no second Remove All.
+	want := []string{"stop ClusSvc", "RemoveAll", "reboot", "SP", "reboot", "setup", "setup", "reboot", "SP", "reboot"}
+	if got := kbSteps(l.World().Commands("NODE2")); !reflect.DeepEqual(got, want) {
+		t.Errorf("KB steps on NODE2: %v\nwant %v", got, want)
+	}
+	checkInstalledLikeNode1(t, ctx, l, n1, n2)
+}
+
+func TestInstallOptionPack_RebootOverrunsThenResumes(t *testing.T) {
+	l := startScenario(t, "rebuilt-node")
+	n1, n2 := fastNode(t, l, "NODE1"), fastNode(t, l, "NODE2")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	spec := specLikeNode1(t, ctx, n1)
+	// The reboot after setup takes 250 emulated seconds (2 s here); the
+	// install allows 1 s.
+	if err := l.Control().AddFault(world.Fault{Node: "NODE2", Kind: "slow_reboot", RebootSeconds: 250}); err != nil {
+		t.Fatal(err)
+	}
+	short := spec
+	short.RebootTimeout = time.Second
+	err := n2.InstallOptionPack(ctx, short, nil)
+	if err == nil || !strings.Contains(err.Error(), "NODE2: reboot after Option Pack setup: the node did not come back rebooted within 1s (last seen: not answering") {
+		t.Fatalf("got %v, want a reboot timeout naming node, step and what was seen", err)
+	}
+	// The operator runs again once the node answers.
+	for !l.World().Reachable("NODE2") {
+		select {
+		case <-ctx.Done():
+			t.Fatal("NODE2 never came back")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if err := n2.InstallOptionPack(ctx, spec, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The slow reboot happened; the next run did not reboot for it again.
+	want := []string{"stop ClusSvc", "setup", "reboot", "SP", "reboot"}
+	if got := kbSteps(l.World().Commands("NODE2")); !reflect.DeepEqual(got, want) {
+		t.Errorf("KB steps on NODE2: %v\nwant %v", got, want)
+	}
+	checkInstalledLikeNode1(t, ctx, l, n1, n2)
+}
+
+func TestRemoveOptionPack(t *testing.T) {
+	l := startScenario(t, "healthy")
+	n1, n2 := fastNode(t, l, "NODE1"), fastNode(t, l, "NODE2")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	spec := specLikeNode1(t, ctx, n1)
+	if err := n2.RemoveOptionPack(ctx, spec, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"stop ClusSvc", "RemoveAll", "reboot", "SP", "reboot"}
+	if got := kbSteps(l.World().Commands("NODE2")); !reflect.DeepEqual(got, want) {
+		t.Errorf("KB steps on NODE2: %v\nwant %v", got, want)
+	}
+	op, err := n2.OptionPackState(ctx)
+	if err != nil || op.Installed || op.PendingReboot {
+		t.Errorf("after removal: %+v, %v", op, err)
+	}
+	if inc := l.World().Incidents(); len(inc) != 0 {
+		t.Errorf("incidents: %+v", inc)
+	}
+	// Nothing left to remove: nothing is done.
+	before := len(kbSteps(l.World().Commands("NODE2")))
+	if err := n2.RemoveOptionPack(ctx, spec, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := kbSteps(l.World().Commands("NODE2")); len(got) != before {
+		t.Errorf("second removal acted: %v", got[before:])
+	}
+}

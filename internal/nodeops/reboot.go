@@ -1,0 +1,163 @@
+package nodeops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/winrm"
+)
+
+// Defaults of the waits when Node leaves them zero.
+const (
+	defaultPoll          = 2 * time.Second
+	defaultRebootTimeout = 20 * time.Minute
+	// probeTimeout bounds one "is it back?" command during a reboot wait: a
+	// node that is powering up may accept the connection and answer nothing.
+	probeTimeout = 30 * time.Second
+)
+
+// errShutdownInProgress is Windows' 1115, which every command gets on a node
+// that is shutting down, and shutdown.exe when a shutdown is already pending.
+const errShutdownInProgress = 1115
+
+func (n *Node) poll() time.Duration {
+	if n.Poll > 0 {
+		return n.Poll
+	}
+	return defaultPoll
+}
+
+// Reboot restarts the node (`shutdown /r /t 0`) and waits, within timeout,
+// until it has rebooted and answers again.
+func (n *Node) Reboot(ctx context.Context, timeout time.Duration) error {
+	return n.reboot(ctx, "reboot", timeout)
+}
+
+// reboot restarts the node as part of step and waits for it to come back.
+//
+// It reads the boot time (`net statistics workstation`'s "Statistics since")
+// before and after: a node that has not gone down yet still shows the old
+// one, and a reboot whose down window fell between two polls shows a new
+// one, so neither fools the wait. Only when the boot time cannot be read
+// does "seen unreachable, then answering again" count as rebooted.
+func (n *Node) reboot(ctx context.Context, step string, timeout time.Duration) error {
+	if timeout <= 0 {
+		timeout = defaultRebootTimeout
+	}
+	before, err := n.BootTime(ctx)
+	if err != nil {
+		return err
+	}
+	line := "shutdown /r /t 0"
+	// 1115: a shutdown is already counting down; the node goes down anyway
+	// and the wait below tells whether it came back rebooted.
+	if _, err := n.run(ctx, step, line, false, func(code int) bool { return code == errShutdownInProgress }); err != nil {
+		return err
+	}
+	return n.waitRebooted(ctx, step, before, timeout)
+}
+
+// waitRebooted polls until the boot time differs from before.
+func (n *Node) waitRebooted(ctx context.Context, step string, before BootTime, timeout time.Duration) error {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	sawDown := false
+	last := "still up since " + before.Raw
+	for {
+		probeCtx, cancel := context.WithTimeout(winrm.WithoutRetries(ctx), probeTimeout)
+		bt, err := n.BootTime(probeCtx)
+		cancel()
+		var se *StepError
+		switch {
+		case err == nil && bt.Raw != before.Raw:
+			return nil
+		case err == nil:
+			last = "still up since " + before.Raw
+			if sawDown {
+				last = "answering again but still up since " + before.Raw + " (not rebooted)"
+			}
+		case errors.As(err, &se) && se.ExitCode == errShutdownInProgress:
+			sawDown, last = true, "shutting down"
+		case errors.As(err, &se) || errors.Is(err, errUnreadableBootTime):
+			// The node answers but its boot time can't be read: coming back
+			// after being seen down is the best evidence there is.
+			if sawDown {
+				return nil
+			}
+			last = err.Error()
+		case ctx.Err() != nil:
+			return fmt.Errorf("%s: %s: abandoned while waiting for the node to come back (last seen: %s): %w", n.R.Node(), step, last, ctx.Err())
+		default:
+			// Transport errors are what a rebooting node gives.
+			sawDown, last = true, "not answering: "+err.Error()
+		}
+		t := time.NewTimer(n.poll())
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%s: %s: abandoned while waiting for the node to come back (last seen: %s): %w", n.R.Node(), step, last, ctx.Err())
+		case <-deadline.C:
+			t.Stop()
+			return fmt.Errorf("%s: %s: the node did not come back rebooted within %s (last seen: %s); run again once it answers, the next run picks up from here", n.R.Node(), step, timeout, last)
+		case <-t.C:
+		}
+	}
+}
+
+// BootTime is when the node last started, as `net statistics workstation`
+// prints it.
+type BootTime struct {
+	// Raw is the text after "Statistics since", in the node's locale; two
+	// readings are compared by it.
+	Raw string
+	// Time is Raw parsed, when its layout is one ParseBootTime knows; zero otherwise.
+	Time time.Time
+}
+
+var errUnreadableBootTime = errors.New("no \"Statistics since\" line")
+
+// BootTime runs `net statistics workstation` and reads its "Statistics
+// since" line: the workstation service starts with the system.
+func (n *Node) BootTime(ctx context.Context) (BootTime, error) {
+	const step, line = "read the boot time", "net statistics workstation"
+	res, err := n.run(ctx, step, line, true, nil)
+	if err != nil {
+		return BootTime{}, err
+	}
+	bt, err := ParseBootTime(res.Stdout)
+	if err != nil {
+		return BootTime{}, n.parseError(step, line, res.Stdout, err)
+	}
+	return bt, nil
+}
+
+// bootTimeLayouts are the short date and time forms NT prints, US English first.
+var bootTimeLayouts = []string{
+	"1/2/2006 3:04:05 PM", "1/2/2006 3:04 PM", "1/2/2006 15:04:05", "1/2/2006 15:04",
+	"2.1.2006 15:04:05", "2.1.2006 15:04", "2006-01-02 15:04:05", "2006-01-02 15:04",
+	"2/1/2006 15:04:05",
+}
+
+// ParseBootTime reads the "Statistics since <date time>" line of `net
+// statistics workstation` or `server`.
+func ParseBootTime(out string) (BootTime, error) {
+	for _, l := range splitLines(out) {
+		l = strings.TrimSpace(l)
+		rest, ok := strings.CutPrefix(l, "Statistics since ")
+		if !ok || strings.TrimSpace(rest) == "" {
+			continue
+		}
+		bt := BootTime{Raw: strings.TrimSpace(rest)}
+		for _, layout := range bootTimeLayouts {
+			if t, err := time.Parse(layout, bt.Raw); err == nil {
+				bt.Time = t
+				break
+			}
+		}
+		return bt, nil
+	}
+	return BootTime{}, errUnreadableBootTime
+}
