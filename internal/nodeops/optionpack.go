@@ -65,6 +65,9 @@ func (s InstallSpec) Validate() error {
 // method's fixed set, or the custom list (lower-case, sorted).
 func (s InstallSpec) WantComponents() ([]string, error) {
 	if !strings.EqualFold(s.Method, MethodCustom) {
+		if _, err := MethodComponents(s.Method); err != nil {
+			return nil, err
+		}
 		if len(s.Components) > 0 {
 			return nil, fmt.Errorf("components are only given with install method custom (%s has a fixed set)", s.Method)
 		}

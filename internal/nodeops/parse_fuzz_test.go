@@ -6,7 +6,8 @@ import "testing"
 // it, never panic.
 func FuzzParsers(f *testing.F) {
 	for _, s := range []string{kbSCQueryRunning, scQCClusSvc, scNotFound, kbNodeStatus, kbGroupStatus, kbResourceStatus, kbResourceProp,
-		"-- --\n R x\n", "--\n\n", "Listing properties for 'R':\n-- -- --- --\n   R  \n"} {
+		"-- --\n R x\n", "--\n\n", "Listing properties for 'R':\n-- -- --- --\n   R  \n",
+		formatsRegQuery, formatsRegQueryValue, ntWkstaStats, "Statistics since \n", "step=a spec=b\n"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, out string) {
@@ -17,5 +18,9 @@ func FuzzParsers(f *testing.F) {
 		_, _ = ParseResourceStatus(out)
 		_, _ = ParseProps(out)
 		_ = ParseListOwners(out)
+		_, _ = ParseRegQuery(out)
+		_, _ = ParseBootTime(out)
+		_, _ = ParseJournal(out)
+		_ = ServicePackLevel(out)
 	})
 }

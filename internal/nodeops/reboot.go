@@ -92,7 +92,7 @@ func (n *Node) waitRebooted(ctx context.Context, step string, before BootTime, t
 			return fmt.Errorf("%s: %s: abandoned while waiting for the node to come back (last seen: %s): %w", n.R.Node(), step, last, ctx.Err())
 		default:
 			// Transport errors are what a rebooting node gives.
-			sawDown, last = true, "not answering: "+err.Error()
+			sawDown, last = true, "not answering: "+transportDetail(err)
 		}
 		t := time.NewTimer(n.poll())
 		select {
@@ -105,6 +105,16 @@ func (n *Node) waitRebooted(ctx context.Context, step string, before BootTime, t
 		case <-t.C:
 		}
 	}
+}
+
+// transportDetail is the transport's own sentence (it names node and
+// endpoint) without the step wrapped around it.
+func transportDetail(err error) string {
+	var te *winrm.Error
+	if errors.As(err, &te) {
+		return te.Detail
+	}
+	return err.Error()
 }
 
 // BootTime is when the node last started, as `net statistics workstation`

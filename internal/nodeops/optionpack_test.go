@@ -1,0 +1,313 @@
+package nodeops
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/winrm"
+)
+
+// fakeNT is a Runner that keeps just enough state of an NT 4.0 node to
+// answer the command lines the Option Pack sequence sends, in the formats
+// of TOOLS.md and FORMATS.md. It records what happened so the decision
+// logic can be checked without the lab.
+type fakeNT struct {
+	clusState, clusStart string // "1  STOPPED"/"4  RUNNING"; "2   AUTO_START"/"3   DEMAND_START"
+	stopHangs            bool   // sc stop leaves the service STOP_PENDING for ever
+	installed            bool
+	corrupt              bool
+	components           []string
+	pending              bool
+	pendingOP            *[]string // components at the next boot; empty = removed
+	csd, pendingCSD      string
+	journal              string
+	unattend             string
+	boots                int
+
+	steps      []string // KB steps run: stop, RemoveAll, setup, reboot, SP
+	violations []string // setup run with the cluster service not stopped
+}
+
+func (f *fakeNT) Node() string { return "NODE2" }
+
+func (f *fakeNT) Run(ctx context.Context, line string, readOnly bool) (winrm.Result, error) {
+	ok := func(out string) (winrm.Result, error) { return winrm.Result{Stdout: out}, nil }
+	notFound := winrm.Result{Stderr: "ERROR: The system was unable to find the specified registry key or value.\r\n", ExitCode: 1}
+	const journal = `C:\WINNT\mscs-optionpack.log`
+	switch {
+	case line == "hostname":
+		return ok("NODE2\r\n")
+	case line == `reg query "HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion"`:
+		out := "\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\r\n" +
+			"    CurrentVersion    REG_SZ    4.0\r\n    CurrentBuildNumber    REG_SZ    1381\r\n"
+		if f.csd != "" {
+			out += "    CSDVersion    REG_SZ    " + f.csd + "\r\n"
+		}
+		return ok(out + "    SystemRoot    REG_SZ    C:\\WINNT\r\n\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Hotfix\r\n")
+	case line == `reg query HKLM\SOFTWARE\Microsoft\InetStp /v MajorVersion`:
+		if !f.installed {
+			return notFound, nil
+		}
+		return ok("\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\InetStp\r\n    MajorVersion    REG_DWORD    0x4\r\n\r\n")
+	case line == `reg query "HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Setup\OC Manager\Subcomponents"`:
+		out := "\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Setup\\OC Manager\\Subcomponents\r\n"
+		for _, c := range KnownComponents {
+			v := "0x0"
+			if indexOf(f.components, c) >= 0 {
+				v = "0x1"
+			}
+			out += "    " + c + "    REG_DWORD    " + v + "\r\n"
+		}
+		return ok(out + "\r\n")
+	case line == `reg query "HKLM\SYSTEM\CurrentControlSet\Control\Session Manager" /v PendingFileRenameOperations`:
+		if !f.pending {
+			return notFound, nil
+		}
+		return ok("\r\nHKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\r\n    PendingFileRenameOperations    REG_MULTI_SZ    \\??\\C:\\WINNT\\system32\\SET1.tmp\\0!\\??\\C:\\WINNT\\system32\\ole32.dll\r\n\r\n")
+	case line == "sc query ClusSvc":
+		return ok(strings.Replace(kbSCQueryRunning, "4  RUNNING", f.clusState, 1))
+	case line == "sc qc ClusSvc":
+		return ok(strings.Replace(scQCClusSvc, "2   AUTO_START", f.clusStart, 1))
+	case line == "sc config ClusSvc start= demand":
+		f.clusStart = "3   DEMAND_START"
+		return ok("[SC] ChangeServiceConfig SUCCESS\r\n")
+	case line == "sc stop ClusSvc":
+		f.steps = append(f.steps, "stop")
+		f.clusState = "1  STOPPED"
+		if f.stopHangs {
+			f.clusState = "3  STOP_PENDING"
+		}
+		return ok(strings.Replace(kbSCQueryRunning, "4  RUNNING", f.clusState, 1))
+	case line == "if exist "+journal+" type "+journal:
+		return ok(f.journal)
+	case strings.HasPrefix(line, "echo step="):
+		text, fresh := strings.CutSuffix(line, " > "+journal)
+		if !fresh {
+			text, _ = strings.CutSuffix(line, " >> "+journal)
+		} else {
+			f.journal = ""
+		}
+		f.journal += strings.TrimPrefix(text, "echo ") + " \r\n"
+		return ok("")
+	case line == `if not exist C:\WINNT\TEMP mkdir C:\WINNT\TEMP`:
+		return ok("")
+	case strings.HasPrefix(line, "echo [Version] > "):
+		f.unattend = line
+		return ok("")
+	case strings.HasSuffix(line, `setup.exe /u:C:\WINNT\TEMP\mscs-removeall.txt /R:N`), strings.HasSuffix(line, `setup.exe /u:C:\WINNT\TEMP\mscs-install.txt /R:N`):
+		if f.clusState != "1  STOPPED" {
+			f.violations = append(f.violations, line)
+		}
+		if f.pending && f.pendingOP != nil {
+			return winrm.Result{Stderr: "Windows NT 4.0 Option Pack Setup: A previous Setup is waiting for the computer to restart.\r\n", ExitCode: 1}, nil
+		}
+		comps := []string{}
+		if strings.Contains(f.unattend, "MaintanenceMode = RemoveAll") {
+			f.steps = append(f.steps, "RemoveAll")
+		} else {
+			f.steps = append(f.steps, "setup")
+			for _, c := range KnownComponents {
+				if strings.Contains(f.unattend, "echo "+c+" = ON ") {
+					comps = append(comps, c)
+				}
+			}
+		}
+		f.pendingOP, f.pending = &comps, true
+		if f.corrupt && strings.Contains(f.unattend, "RemoveAll") {
+			return winrm.Result{Stderr: "Windows NT 4.0 Option Pack Setup: Setup encountered errors while removing components:\r\n"}, nil
+		}
+		return ok("")
+	case strings.HasSuffix(line, `update.exe -u -z -n -q`):
+		f.steps = append(f.steps, "SP")
+		f.pendingCSD, f.pending = "Service Pack 4", true
+		return ok("")
+	case line == "shutdown /r /t 0":
+		f.steps = append(f.steps, "reboot")
+		f.boots++
+		if f.pendingOP != nil {
+			f.components = *f.pendingOP
+			f.installed, f.corrupt = len(f.components) > 0, false
+		}
+		if f.pendingCSD != "" {
+			f.csd = f.pendingCSD
+		}
+		f.pendingOP, f.pendingCSD, f.pending = nil, "", false
+		return ok("")
+	case line == "net statistics workstation":
+		return ok(fmt.Sprintf("Workstation Statistics for \\\\NODE2\r\n\r\n\r\nStatistics since 10/1/1999 9:%02d:00 AM\r\n\r\n\r\n", f.boots))
+	}
+	return winrm.Result{Stderr: "'" + line + "' is not recognized as an internal or external command,\r\n", ExitCode: 9009}, nil
+}
+
+var node1Components = []string{"fp_extensions", "iis_common", "iis_doc_common", "iis_ftp", "iis_inetmgr", "iis_www", "mts_core", "mts_mmc", "wsh_core"}
+
+func testSpec() InstallSpec {
+	return InstallSpec{Method: "custom", Components: node1Components, ServicePack: "4",
+		SetupPath: `C:\NTOPTPAK\EN\X86\WINNT.SRV\setup.exe`, ServicePackPath: `C:\SP4\I386\UPDATE\update.exe`,
+		RebootTimeout: time.Second, StopTimeout: 50 * time.Millisecond}
+}
+
+func freshNT() *fakeNT {
+	return &fakeNT{clusState: "4  RUNNING", clusStart: "2   AUTO_START", csd: "Service Pack 4"}
+}
+
+func TestInstallOptionPack_Decisions(t *testing.T) {
+	spec := testSpec()
+	hash := spec.specHash("install")
+	for _, c := range []struct {
+		name  string
+		setup func(f *fakeNT)
+		want  []string
+	}{
+		{"fresh node", func(f *fakeNT) {}, []string{"stop", "setup", "reboot", "SP", "reboot"}},
+		{"corrupt install", func(f *fakeNT) {
+			f.installed, f.corrupt, f.components = true, true, node1Components
+		}, []string{"stop", "RemoveAll", "reboot", "SP", "reboot", "setup", "reboot", "SP", "reboot"}},
+		{"install of another spec present", func(f *fakeNT) {
+			f.installed, f.components = true, minimalComponents
+			f.journal = "step=done spec=0123456789ab \r\n"
+		}, []string{"stop", "RemoveAll", "reboot", "SP", "reboot", "setup", "reboot", "SP", "reboot"}},
+		{"pending reboot", func(f *fakeNT) {
+			f.pending = true
+		}, []string{"stop", "reboot", "setup", "reboot", "SP", "reboot"}},
+		{"journal: setup and its reboot done", func(f *fakeNT) {
+			// This run's own install, present but without the SP re-applied:
+			// not removed, the SP goes on.
+			f.installed, f.components = true, node1Components
+			f.journal = "step=start spec=" + hash + " \r\nstep=setup spec=" + hash + " \r\nstep=setup-reboot spec=" + hash + " \r\n"
+		}, []string{"stop", "SP", "reboot"}},
+		{"journal: SP applied, reboot timed out but happened", func(f *fakeNT) {
+			f.installed, f.components = true, node1Components
+			f.clusState, f.clusStart = "1  STOPPED", "3   DEMAND_START"
+			f.journal = "step=setup spec=" + hash + " \r\nstep=setup-reboot spec=" + hash + " \r\nstep=sp spec=" + hash + " \r\n"
+		}, nil},
+		{"journal: Remove All done, its reboot pending", func(f *fakeNT) {
+			f.installed, f.corrupt, f.components = true, true, node1Components
+			f.pending, f.pendingOP = true, &[]string{}
+			f.journal = "step=start spec=" + hash + " \r\nstep=removeall spec=" + hash + " \r\n"
+		}, []string{"stop", "reboot", "SP", "reboot", "setup", "reboot", "SP", "reboot"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := freshNT()
+			c.setup(f)
+			if err := (&Node{R: f, Poll: time.Millisecond}).InstallOptionPack(context.Background(), spec, nil); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(f.steps, c.want) {
+				t.Errorf("steps %v\nwant  %v", f.steps, c.want)
+			}
+			if len(f.violations) > 0 {
+				t.Errorf("setup ran with the cluster service up: %v", f.violations)
+			}
+			if !f.installed || !sameSet(f.components, node1Components) || f.pending || f.csd != "Service Pack 4" {
+				t.Errorf("end state %+v", f)
+			}
+			if f.clusStart != "3   DEMAND_START" || f.clusState != "1  STOPPED" {
+				t.Errorf("cluster service %s %s: must stay stopped and manual", f.clusState, f.clusStart)
+			}
+			if h, step := ParseJournal(f.journal); h != hash || step != stepDone {
+				t.Errorf("journal %q", f.journal)
+			}
+		})
+	}
+}
+
+func TestInstallOptionPack_ClusSvcWontStop(t *testing.T) {
+	f := freshNT()
+	f.installed, f.corrupt, f.components = true, true, node1Components
+	f.stopHangs = true
+	err := (&Node{R: f, Poll: time.Millisecond}).InstallOptionPack(context.Background(), testSpec(), nil)
+	if err == nil || !strings.Contains(err.Error(), "NODE2: stop the cluster service and set it to manual: NODE2: the cluster service did not become Stopped (last seen StopPending)") ||
+		!strings.Contains(err.Error(), "Option Pack setup was not run") {
+		t.Fatalf("got %v", err)
+	}
+	if !reflect.DeepEqual(f.steps, []string{"stop"}) {
+		t.Errorf("steps %v: nothing may follow a stop that is not confirmed", f.steps)
+	}
+}
+
+func TestInstallOptionPack_VerifyFails(t *testing.T) {
+	// Setup installs what the unattend file says, plus a component the
+	// declaration lacks (a dependency setup adds on its own).
+	f := freshNT()
+	spec := testSpec()
+	spec.Components = []string{"iis_common", "iis_www"}
+	n := &Node{R: &addsMTS{f}, Poll: time.Millisecond}
+	err := n.InstallOptionPack(context.Background(), spec, nil)
+	want := "NODE2: verify the Option Pack install: the installed components differ from the declared ones (+mts_core)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("got  %v\nwant %s", err, want)
+	}
+}
+
+// addsMTS makes setup also install mts_core, as OC Manager adds what a
+// selected component needs.
+type addsMTS struct{ *fakeNT }
+
+func (a *addsMTS) Run(ctx context.Context, line string, readOnly bool) (winrm.Result, error) {
+	res, err := a.fakeNT.Run(ctx, line, readOnly)
+	if a.pendingOP != nil && len(*a.pendingOP) > 0 && indexOf(*a.pendingOP, "mts_core") < 0 {
+		comps := append(*a.pendingOP, "mts_core")
+		sort.Strings(comps)
+		a.pendingOP = &comps
+	}
+	return res, err
+}
+
+func TestInstallSpecValidate(t *testing.T) {
+	ok := testSpec()
+	if err := ok.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	typical := InstallSpec{Method: "typical", SetupPath: `C:\x\setup.exe`, ServicePack: "3"}
+	if err := typical.Validate(); err != nil {
+		t.Errorf("typical at SP3 (no re-apply, no SP path needed): %v", err)
+	}
+	for _, c := range []struct {
+		mutate func(*InstallSpec)
+		want   string
+	}{
+		{func(s *InstallSpec) { s.Method = "full" }, `install method "full" is not one of minimal, typical, custom`},
+		{func(s *InstallSpec) { s.Components = nil }, "install method custom needs at least one component"},
+		{func(s *InstallSpec) { s.Components = []string{"iis_www", "iis_gopher"} }, `component "iis_gopher" is not one Option Pack setup knows`},
+		{func(s *InstallSpec) { s.Components = []string{"iis_www = ON & del x"} }, `component "iis_www = ON & del x" is not one`},
+		{func(s *InstallSpec) { s.Method = "minimal" }, "components are only given with install method custom"},
+		{func(s *InstallSpec) { s.ServicePack = "7" }, `service pack "7" is not one of 3, 4, 5, 6, 6a`},
+		{func(s *InstallSpec) { s.ServicePackPath = "" }, "service pack 4 is re-applied after setup: service_pack_path is empty"},
+		{func(s *InstallSpec) { s.SetupPath = `C:\%TEMP%\setup.exe` }, "setup_path: character '%'"},
+	} {
+		s := testSpec()
+		c.mutate(&s)
+		if err := s.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("got %v, want %q", err, c.want)
+		}
+	}
+}
+
+func TestSpecHash(t *testing.T) {
+	a, b := testSpec(), testSpec()
+	b.Components = []string{"WSH_CORE", "mts_mmc", "mts_core", "iis_www", "iis_inetmgr", "iis_ftp", "iis_doc_common", "iis_common", "fp_extensions"}
+	b.RebootTimeout, b.SetupPath = time.Hour, `D:\setup.exe`
+	if a.specHash("install") != b.specHash("install") {
+		t.Error("order, case, paths or timeouts changed the hash")
+	}
+	b.ServicePack = "5"
+	if a.specHash("install") == b.specHash("install") || a.specHash("install") == a.specHash("remove") {
+		t.Error("service pack or goal did not change the hash")
+	}
+}
+
+func TestParseJournal(t *testing.T) {
+	h, s := ParseJournal("step=start spec=abc \r\nstep=setup spec=abc \r\n\r\n")
+	if h != "abc" || s != "setup" {
+		t.Errorf("got %q %q", h, s)
+	}
+	if h, s := ParseJournal(""); h != "" || s != "" {
+		t.Errorf("empty journal: %q %q", h, s)
+	}
+}
