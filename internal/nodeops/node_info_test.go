@@ -178,3 +178,33 @@ func TestRebootWait(t *testing.T) {
 		})
 	}
 }
+
+func TestInfo_SP6aAndNoOptionPack(t *testing.T) {
+	notFound := []winrm.Result{{Stderr: "ERROR: The system was unable to find the specified registry key or value.\r\n", ExitCode: 1}}
+	f := &fakeRunner{node: "NODE2", answers: map[string][]winrm.Result{
+		"hostname": ok("NODE2\r\n"),
+		`reg query "HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion"`: ok("\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\r\n" +
+			"    CurrentVersion    REG_SZ    4.0\r\n    CurrentBuildNumber    REG_SZ    1381\r\n    CSDVersion    REG_SZ    Service Pack 6\r\n\r\n"),
+		`reg query "HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Hotfix\Q246009" /v Installed`:        ok("\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Hotfix\\Q246009\r\n    Installed    REG_DWORD    0x1\r\n\r\n"),
+		`reg query HKLM\SOFTWARE\Microsoft\InetStp /v MajorVersion`:                                        notFound,
+		`reg query "HKLM\SYSTEM\CurrentControlSet\Control\Session Manager" /v PendingFileRenameOperations`: notFound,
+		"sc query ClusSvc": ok(kbSCQueryRunning),
+		"sc qc ClusSvc":    ok(scQCClusSvc),
+	}}
+	for _, s := range []string{"MSDTC", "IISADMIN", "W3SVC", "MSFTPSVC"} {
+		f.answers["sc query "+s] = []winrm.Result{{Stdout: scNotFound, ExitCode: 1060}}
+	}
+	info, err := (&Node{R: f}).Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Name != "NODE2" || info.OSVersion != "4.0" || info.Build != "1381" || info.CSDVersion != "Service Pack 6" || info.ServicePack != "6a" ||
+		!reflect.DeepEqual(info.OptionPack, OptionPack{}) || len(info.Services) != 5 || !info.Services[0].Exists || info.Services[4].Exists {
+		t.Errorf("got %+v", info)
+	}
+	for i, ro := range f.readOnly {
+		if !ro {
+			t.Errorf("%s not read-only", f.lines[i])
+		}
+	}
+}
