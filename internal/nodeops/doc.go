@@ -1,0 +1,23 @@
+// Package nodeops holds typed operations on a node and its cluster: what the
+// KB Q241573 procedure does to a node, as Go calls. It has no Terraform types.
+//
+// Every value that goes into a command line passes through Quote (quote.go),
+// the one quoting function; ValidateArg is what plan-time validators call so
+// that a value Quote would refuse never reaches a node. Each tool's parser sits
+// next to the operations that run the tool:
+//
+//   - service.go: sc query / qc / config / start / stop, WaitForState;
+//   - cluster.go: cluster.exe node, group and resource listings, /prop,
+//     /listowners, group moves;
+//   - node_info.go: reg query (OS, service pack, Option Pack components),
+//     Info and OptionPackState for the mscs_node data source;
+//   - reboot.go: shutdown, and the wait for the node to come back rebooted
+//     (boot time from net statistics workstation);
+//   - optionpack.go: the KB's Option Pack sequence (stop the cluster service
+//     and confirm it STOPPED, Remove All, setup, service pack, reboots),
+//     resumable through a journal file on the node.
+//
+// Failures are *StepError values that name the node, the step, the command,
+// the exit code and its meaning, and read well as Terraform diagnostics.
+// Polling loops select on ctx.Done(), so callers bound them with deadlines.
+package nodeops
