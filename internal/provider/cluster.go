@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -20,6 +21,7 @@ type cluster struct {
 	names   []string // as configured, sorted
 	clients map[string]*winrm.Client
 	secrets []string
+	poll    time.Duration // nodeops.Node.Poll; 0 = its default
 }
 
 func newCluster(configs []winrm.Config) (*cluster, error) {
@@ -54,7 +56,7 @@ func (c *cluster) Node(node string) (*nodeops.Node, bool) {
 	if !ok {
 		return nil, false
 	}
-	return &nodeops.Node{R: client}, true
+	return &nodeops.Node{R: client, Poll: c.poll}, true
 }
 
 // Stats adds up the transport counters of every node.

@@ -38,10 +38,19 @@ type testLab struct {
 
 func newTestLab(t *testing.T) *testLab {
 	t.Helper()
+	return newScenarioLab(t, "rebuilt-node")
+}
+
+// newScenarioLab is newTestLab starting the in-process lab from scenario. Its
+// time scale is the scenario's (0.005 for the built-ins): a reboot of 90
+// emulated seconds plus the shutdown's 10 takes half a second. A real lab is
+// whatever state it is in.
+func newScenarioLab(t *testing.T, scenario string) *testLab {
+	t.Helper()
 	if spec := os.Getenv("MSCS_LAB_NODES"); spec != "" {
 		return realLab(t, spec)
 	}
-	l, err := lab.Start(context.Background(), lab.Options{Scenario: "rebuilt-node"})
+	l, err := lab.Start(context.Background(), lab.Options{Scenario: scenario})
 	if err != nil {
 		t.Fatalf("starting the lab: %v", err)
 	}
@@ -156,17 +165,36 @@ func closedPortEndpoint(t *testing.T) string {
 	return "https://" + addr + "/wsman"
 }
 
+// labNodeState is one node of the lab's GET /state.
+type labNodeState struct {
+	Name         string `json:"name"`
+	Status       string `json:"status"`
+	Reachable    bool   `json:"reachable"`
+	ClusterState string `json:"cluster_state"`
+	OSVersion    string `json:"os_version"`
+	Build        string `json:"build"`
+	CSDVersion   string `json:"csd_version"`
+	OptionPack   struct {
+		Installed  bool     `json:"installed"`
+		Method     string   `json:"method"`
+		Components []string `json:"components"`
+		Corrupt    bool     `json:"corrupt"`
+	} `json:"option_pack"`
+	PendingOptionPack *struct{} `json:"pending_option_pack"`
+	PendingCSDVersion string    `json:"pending_csd_version"`
+	StaleSystemFiles  bool      `json:"stale_system_files"`
+	IISMismatch       bool      `json:"iis_components_mismatch"`
+	Services          []struct {
+		Name        string `json:"name"`
+		DisplayName string `json:"display_name"`
+		State       string `json:"state"`
+		StartType   string `json:"start_type"`
+	} `json:"services"`
+}
+
 // labWorld is the part of the lab's GET /state the tests look at.
 type labWorld struct {
-	Nodes []struct {
-		Name         string `json:"name"`
-		ClusterState string `json:"cluster_state"`
-		Services     []struct {
-			Name      string `json:"name"`
-			State     string `json:"state"`
-			StartType string `json:"start_type"`
-		} `json:"services"`
-	} `json:"nodes"`
+	Nodes   []labNodeState `json:"nodes"`
 	Cluster struct {
 		Groups []struct {
 			Name            string   `json:"name"`
@@ -182,6 +210,20 @@ type labWorld struct {
 			Properties map[string]string `json:"properties"`
 		} `json:"resources"`
 	} `json:"cluster"`
+}
+
+// node is one node's state in the lab's world.
+func (l *testLab) node(name string) (labNodeState, error) {
+	w, err := l.world()
+	if err != nil {
+		return labNodeState{}, err
+	}
+	for _, n := range w.Nodes {
+		if strings.EqualFold(n.Name, name) {
+			return n, nil
+		}
+	}
+	return labNodeState{}, fmt.Errorf("the lab has no node %s", name)
 }
 
 func (l *testLab) world() (labWorld, error) {

@@ -1,12 +1,14 @@
 package provider
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/nodeops"
@@ -132,4 +134,36 @@ func stopWarning(node string, nodes []nodeops.ClusterNode, groups []nodeops.Clus
 	}
 	return "Stopping the cluster service moves groups",
 		fmt.Sprintf("%s owns %s: stopping its cluster service fails them over to %s.", node, list, strings.Join(others, " or "))
+}
+
+// nodeInfoModel maps what nodeops read about a node to the mscs_node data
+// source. Components are never null, so `components` can be copied into a
+// resource whether or not the Option Pack is there.
+func nodeInfoModel(ctx context.Context, m *nodeDataSourceModel, info nodeops.NodeInfo) diag.Diagnostics {
+	components := info.OptionPack.Components
+	if components == nil {
+		components = []string{}
+	}
+	set, diags := types.SetValueFrom(ctx, types.StringType, components)
+	m.ComputerName = types.StringValue(info.Name)
+	m.OSVersion = types.StringValue(info.OSVersion)
+	m.Build = types.StringValue(info.Build)
+	m.CSDVersion = types.StringValue(info.CSDVersion)
+	m.ServicePack = types.StringValue(info.ServicePack)
+	m.OptionPackInstalled = types.BoolValue(info.OptionPack.Installed)
+	m.InstallMethod = types.StringValue(info.OptionPack.Method)
+	m.Components = set
+	m.PendingReboot = types.BoolValue(info.OptionPack.PendingReboot)
+	m.Services = make([]nodeServiceModel, 0, len(info.Services))
+	for _, s := range info.Services {
+		sm := nodeServiceModel{Name: types.StringValue(s.Name), Exists: types.BoolValue(s.Exists),
+			DisplayName: types.StringValue(""), State: types.StringValue(""), StartupType: types.StringValue("")}
+		if s.Exists {
+			sm.DisplayName = types.StringValue(s.DisplayName)
+			sm.State = types.StringValue(stateName(s.State))
+			sm.StartupType = types.StringValue(startTypeName(s.StartType))
+		}
+		m.Services = append(m.Services, sm)
+	}
+	return diags
 }

@@ -6,6 +6,7 @@ package provider
 import (
 	"context"
 	"os"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
@@ -37,6 +38,10 @@ type mscsProvider struct {
 	// onConfigure, when set, sees every cluster Configure builds: the
 	// benchmark reads the transport counters through it.
 	onConfigure func(*cluster)
+	// poll, when set, is how often waits on a node poll (nodeops.Node.Poll):
+	// tests against the lab, whose reboots take half a second, poll faster
+	// than the 2 s that suit a real node.
+	poll time.Duration
 }
 
 // providerModel is the provider block. Connection settings at the top level
@@ -225,6 +230,7 @@ func (p *mscsProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 		resp.Diagnostics.AddError("Cannot set up the WinRM clients", err.Error())
 		return
 	}
+	c.poll = p.poll
 	ctx = c.mask(ctx)
 	tflog.Debug(ctx, "configured MSCS provider", map[string]any{"nodes": c.Names()})
 	if p.onConfigure != nil {
@@ -235,9 +241,9 @@ func (p *mscsProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 }
 
 func (p *mscsProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{NewClusterNodeServiceResource}
+	return []func() resource.Resource{NewClusterNodeServiceResource, NewOptionpackInstallResource}
 }
 
 func (p *mscsProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{NewClusterDataSource}
+	return []func() datasource.DataSource{NewClusterDataSource, NewNodeDataSource}
 }

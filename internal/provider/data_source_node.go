@@ -1,0 +1,150 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/nodeops"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/provider/validators"
+)
+
+var _ datasource.DataSourceWithConfigure = (*nodeDataSource)(nil)
+
+// NewNodeDataSource reads one node: Windows version and service pack, the
+// Option Pack's method and components, and the services the KB touches, so a
+// configuration can copy the working node's installation instead of
+// retyping it.
+func NewNodeDataSource() datasource.DataSource { return &nodeDataSource{} }
+
+type nodeDataSource struct{ cluster *cluster }
+
+type nodeDataSourceModel struct {
+	Node                types.String       `tfsdk:"node"`
+	ComputerName        types.String       `tfsdk:"computer_name"`
+	OSVersion           types.String       `tfsdk:"os_version"`
+	Build               types.String       `tfsdk:"build"`
+	CSDVersion          types.String       `tfsdk:"csd_version"`
+	ServicePack         types.String       `tfsdk:"service_pack"`
+	OptionPackInstalled types.Bool         `tfsdk:"option_pack_installed"`
+	InstallMethod       types.String       `tfsdk:"install_method"`
+	Components          types.Set          `tfsdk:"components"`
+	PendingReboot       types.Bool         `tfsdk:"pending_reboot"`
+	Services            []nodeServiceModel `tfsdk:"services"`
+}
+
+type nodeServiceModel struct {
+	Name        types.String `tfsdk:"name"`
+	DisplayName types.String `tfsdk:"display_name"`
+	State       types.String `tfsdk:"state"`
+	StartupType types.String `tfsdk:"startup_type"`
+	Exists      types.Bool   `tfsdk:"exists"`
+}
+
+func (d *nodeDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_node"
+}
+
+func (d *nodeDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	str := func(desc string) schema.StringAttribute {
+		return schema.StringAttribute{MarkdownDescription: desc, Computed: true}
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "One cluster node as its registry and service manager show it: Windows NT version and " +
+			"service pack, whether the Option Pack (IIS 4.0) is installed, with which method and components, " +
+			"whether a reboot is pending, and the services KB Q241573 works with. Read-only: it runs `hostname`, " +
+			"`reg query` and `sc query` / `sc qc`. Read the working node with it and copy `install_method`, " +
+			"`components` and `service_pack` into `mscs_optionpack_install` for the rebuilt node.",
+		Attributes: map[string]schema.Attribute{
+			"node": schema.StringAttribute{
+				MarkdownDescription: "NetBIOS name of the node to read; a key of the provider's `nodes`.",
+				Required:            true,
+				Validators:          []validator.String{validators.NodeName(), validators.SafeArg()},
+			},
+			"computer_name": str("The name the node itself reports (`hostname`)."),
+			"os_version":    str("Windows version, e.g. `4.0` (CurrentVersion)."),
+			"build":         str("Build number, e.g. `1381` (CurrentBuildNumber)."),
+			"csd_version":   str("CSDVersion, e.g. `Service Pack 4`; empty without a service pack."),
+			"service_pack": str("Service pack level from CSDVersion: `3`, `4`, `5`, `6`, or `6a` (SP6 with the " +
+				"Q246009 hotfix key); empty without one."),
+			"option_pack_installed": schema.BoolAttribute{
+				MarkdownDescription: "Whether the Option Pack is installed (InetStp MajorVersion exists).",
+				Computed:            true,
+			},
+			"install_method": str("The install method, derived from the installed components since no node records " +
+				"it: exactly the minimal set reads as `minimal`, exactly the typical set as `typical`, anything else " +
+				"as `custom`; empty without the Option Pack."),
+			"components": schema.SetAttribute{
+				MarkdownDescription: "The installed Option Pack components (OC Manager Subcomponents set to 1), as " +
+					"setup's `[Components]` names them; empty without the Option Pack.",
+				Computed:    true,
+				ElementType: types.StringType,
+			},
+			"pending_reboot": schema.BoolAttribute{
+				MarkdownDescription: "Whether setup or a service pack waits for a restart (PendingFileRenameOperations).",
+				Computed:            true,
+			},
+			"services": schema.ListNestedAttribute{
+				MarkdownDescription: "The services the KB works with, in this order: " + backticked(nodeops.InfoServices) + ".",
+				Computed:            true,
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"name":         str("Service name as `sc` knows it."),
+					"display_name": str("Display name; empty when the service does not exist."),
+					"state": str("`running` or `stopped` (a pending state counts as the state it heads for); empty " +
+						"when the service does not exist."),
+					"startup_type": str("`automatic`, `manual` or `disabled`; empty when the service does not exist."),
+					"exists": schema.BoolAttribute{
+						MarkdownDescription: "Whether the service is installed on the node.",
+						Computed:            true,
+					},
+				}},
+			},
+		},
+	}
+}
+
+func (d *nodeDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	if req.ProviderData == nil {
+		return
+	}
+	c, ok := req.ProviderData.(*cluster)
+	if !ok {
+		resp.Diagnostics.AddError("Unexpected Data Source Configure Type",
+			fmt.Sprintf("Expected *provider.cluster, got %T. Please report this issue to the provider developers.", req.ProviderData))
+		return
+	}
+	d.cluster = c
+}
+
+func (d *nodeDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var m nodeDataSourceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if d.cluster == nil {
+		resp.Diagnostics.AddError(notConfigured, notConfiguredDetail)
+		return
+	}
+	name := m.Node.ValueString()
+	ctx = tflog.SetField(d.cluster.mask(ctx), "node", name)
+	n, ok := d.cluster.Node(name)
+	if !ok {
+		resp.Diagnostics.AddAttributeError(path.Root("node"), "Unknown node", d.cluster.unknownNode(name))
+		return
+	}
+	info, err := n.Info(ctx)
+	if err != nil {
+		resp.Diagnostics.Append(stepDiag("Cannot read node "+name, name, err))
+		return
+	}
+	resp.Diagnostics.Append(nodeInfoModel(ctx, &m, info)...)
+	tflog.Debug(ctx, "read the node", map[string]any{"service_pack": info.ServicePack, "option_pack": info.OptionPack.Installed})
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}

@@ -1,0 +1,700 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/nodeops"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/provider/planmodifiers"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/provider/validators"
+)
+
+var (
+	_ resource.ResourceWithConfigure      = (*optionpackInstallResource)(nil)
+	_ resource.ResourceWithImportState    = (*optionpackInstallResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*optionpackInstallResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*optionpackInstallResource)(nil)
+)
+
+const (
+	defaultInstallTimeout     = 90 * time.Minute
+	defaultUninstallTimeout   = 60 * time.Minute
+	defaultInstallReadTimeout = 5 * time.Minute
+	defaultRebootTimeout      = "20m"
+	// defaultSetupPath is where the Option Pack CD keeps the server setup
+	// (\NTOPTPAK\EN\X86\WINNT.SRV), copied to the node's C: drive.
+	defaultSetupPath = `C:\NTOPTPAK\EN\X86\WINNT.SRV\setup.exe`
+)
+
+var (
+	installMethods = []string{nodeops.MethodMinimal, nodeops.MethodTypical, nodeops.MethodCustom}
+	// servicePackLevels are the NT 4.0 service packs; the Option Pack needs
+	// SP3 or later, and from SP4 on the KB re-applies the SP after setup.
+	servicePackLevels = []string{"3", "4", "5", "6", "6a"}
+)
+
+// NewOptionpackInstallResource is the KB Q241573 phase that reinstalls the
+// Windows NT 4.0 Option Pack (IIS 4.0) on one node exactly as the working
+// node has it.
+func NewOptionpackInstallResource() resource.Resource { return &optionpackInstallResource{} }
+
+type optionpackInstallResource struct{ cluster *cluster }
+
+type optionpackInstallModel struct {
+	ID                  types.String   `tfsdk:"id"`
+	Node                types.String   `tfsdk:"node"`
+	InstallMethod       types.String   `tfsdk:"install_method"`
+	Components          types.Set      `tfsdk:"components"`
+	ServicePack         types.String   `tfsdk:"service_pack"`
+	SetupPath           types.String   `tfsdk:"setup_path"`
+	ServicePackPath     types.String   `tfsdk:"service_pack_path"`
+	WorkingNode         types.String   `tfsdk:"working_node"`
+	UninstallOnDestroy  types.Bool     `tfsdk:"uninstall_on_destroy"`
+	RebootTimeout       types.String   `tfsdk:"reboot_timeout"`
+	InstalledComponents types.Set      `tfsdk:"installed_components"`
+	CSDVersion          types.String   `tfsdk:"csd_version"`
+	Timeouts            timeouts.Value `tfsdk:"timeouts"`
+}
+
+func (r *optionpackInstallResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_optionpack_install"
+}
+
+// methodComponents is nodeops.MethodComponents in the shape DefaultSetFrom takes.
+func methodComponents(method string) ([]string, bool) {
+	c, err := nodeops.MethodComponents(method)
+	return c, err == nil
+}
+
+func backticked(values []string) string {
+	quoted := make([]string, len(values))
+	for i, v := range values {
+		quoted[i] = "`" + v + "`"
+	}
+	return strings.Join(quoted, ", ")
+}
+
+func (r *optionpackInstallResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	minimal, _ := nodeops.MethodComponents(nodeops.MethodMinimal)
+	typical, _ := nodeops.MethodComponents(nodeops.MethodTypical)
+	componentNames := make([]validator.String, 0, 1)
+	componentNames = append(componentNames, stringvalidator.OneOf(nodeops.KnownComponents...))
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "The Windows NT 4.0 Option Pack (IIS 4.0, MTS) installed on one cluster node with the " +
+			"same install method and components as the working node, as KB Q241573 reinstalls it: cluster service " +
+			"stopped and set to manual, any installation present removed (Remove All, reboot, service pack), " +
+			"setup, reboot, service pack re-applied, reboot. Read removes the resource from state when the " +
+			"Option Pack is gone from the node (a rebuilt node plans a create) and shows changed components as " +
+			"drift. Destroy forgets the installation unless `uninstall_on_destroy` is set.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "The node's name; also the import ID.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"node": schema.StringAttribute{
+				MarkdownDescription: "NetBIOS name of the node to install on (the rebuilt or corrupted node); must " +
+					"be a key of the provider's `nodes`. Changing it installs on the new node and forgets the old one.",
+				Required:      true,
+				Validators:    []validator.String{validators.NodeName(), validators.SafeArg()},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"install_method": schema.StringAttribute{
+				MarkdownDescription: "Setup's install method, which must be the one the working node was installed " +
+					"with (the KB's step 3): " + backticked(installMethods) + ". Copy it from the working node " +
+					"with the `mscs_node` data source. Changing it reinstalls.",
+				Required:      true,
+				Validators:    []validator.String{stringvalidator.OneOf(installMethods...)},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"components": schema.SetAttribute{
+				MarkdownDescription: "The Option Pack components to install, as setup's `[Components]` names them: " +
+					backticked(nodeops.KnownComponents) + ". Required with `custom`, which installs exactly these " +
+					"(list what they need too, e.g. `iis_common` and `mts_core` for `iis_www`, as the working " +
+					"node shows them). With `minimal` and `typical` setup installs a fixed set and ignores the list: " +
+					"leave it out (it is then planned as the method's set: minimal " + backticked(minimal) +
+					"; typical " + backticked(typical) + ") or give exactly that set. Changing it reinstalls.",
+				Optional:    true,
+				Computed:    true,
+				ElementType: types.StringType,
+				Validators: []validator.Set{
+					setvalidator.SizeAtLeast(1),
+					setvalidator.ValueStringsAre(componentNames...),
+				},
+				PlanModifiers: []planmodifier.Set{
+					planmodifiers.DefaultSetFrom(path.Root("install_method"), methodComponents,
+						"the install method's fixed component set when none is configured"),
+					setplanmodifier.RequiresReplace(),
+				},
+			},
+			"service_pack": schema.StringAttribute{
+				MarkdownDescription: "The Windows NT 4.0 service pack level the node runs and that is re-applied " +
+					"after every Option Pack setup and Remove All when it is 4 or later (setup leaves older system " +
+					"files behind; the cluster service fails to start until the SP is re-applied): " +
+					backticked(servicePackLevels) + ". Read shows the node's level (CSDVersion, and the Q246009 " +
+					"hotfix key for 6a). Changing it reinstalls.",
+				Required:      true,
+				Validators:    []validator.String{stringvalidator.OneOf(servicePackLevels...)},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"setup_path": schema.StringAttribute{
+				MarkdownDescription: "Path of the Option Pack's server `setup.exe` on the node (the CD's " +
+					"`NTOPTPAK\\EN\\X86\\WINNT.SRV` folder, copied to a local drive). Default `" + defaultSetupPath +
+					"`. Setup runs unattended from an unattend file the provider writes on the node, told not to " +
+					"restart (`/R:N`): the provider reboots the node itself and waits for it. Changing it only " +
+					"affects later installs and removals.",
+				Optional:   true,
+				Computed:   true,
+				Default:    stringdefault.StaticString(defaultSetupPath),
+				Validators: []validator.String{validators.ExePath(), validators.SafeArg()},
+			},
+			"service_pack_path": schema.StringAttribute{
+				MarkdownDescription: "Path on the node of the service pack's installer for `service_pack`: an " +
+					"extracted `update.exe` (e.g. `C:\\SP4\\I386\\UPDATE\\update.exe`) or the self-extracting " +
+					"`sp6i386.exe`; it runs as `-u -z -n -q` (unattended, no restart, no uninstall folder, quiet). " +
+					"Required when `service_pack` is 4 or later, since the KB re-applies it; the package's level " +
+					"must be `service_pack`. Changing it only affects later installs and removals.",
+				Optional:   true,
+				Validators: []validator.String{validators.ExePath(), validators.SafeArg()},
+			},
+			"working_node": schema.StringAttribute{
+				MarkdownDescription: "The node whose installation is the template (a key of the provider's " +
+					"`nodes`). Default: the other node when the provider has exactly two. When a plan creates or " +
+					"replaces the installation, the provider reads this node's Option Pack (read-only) and refuses a " +
+					"plan whose `install_method` or `components` differ from it (safety rule 3: the KB's \"exact " +
+					"same installation method\"). The method is derived from the installed set (exactly the " +
+					"minimal set reads as `minimal`, exactly the typical set as `typical`, anything else as `custom`).",
+				Optional:   true,
+				Validators: []validator.String{validators.NodeName(), validators.SafeArg()},
+			},
+			"uninstall_on_destroy": schema.BoolAttribute{
+				MarkdownDescription: "What destroy does. `false` (default): it forgets the installation and " +
+					"leaves the node as it is. `true`: it removes the Option Pack as the KB does (cluster service " +
+					"stopped and set to manual, Remove All, reboot, service pack re-applied, reboot).",
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+			},
+			"reboot_timeout": schema.StringAttribute{
+				MarkdownDescription: "How long one reboot of the node may take, from `shutdown` until the node " +
+					"answers again with a new boot time, e.g. `20m` (default). A reboot that overruns it fails the " +
+					"apply at that step; the next apply resumes there.",
+				Optional:   true,
+				Computed:   true,
+				Default:    stringdefault.StaticString(defaultRebootTimeout),
+				Validators: []validator.String{validators.Duration()},
+			},
+			"installed_components": schema.SetAttribute{
+				MarkdownDescription: "The components installed on the node, as its registry lists them " +
+					"(OC Manager Subcomponents).",
+				Computed:      true,
+				ElementType:   types.StringType,
+				PlanModifiers: []planmodifier.Set{setplanmodifier.UseStateForUnknown()},
+			},
+			"csd_version": schema.StringAttribute{
+				MarkdownDescription: "The node's CSDVersion after the install, e.g. `Service Pack 4`.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{
+				Create: true, Read: true, Delete: true,
+				CreateDescription: "The whole install (default `90m`: it reboots the node two to four times).",
+				DeleteDescription: "Remove All with `uninstall_on_destroy` (default `60m`).",
+				ReadDescription:   "Reading the node's state (default `5m`).",
+			}),
+		},
+	}
+}
+
+func (r *optionpackInstallResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	if req.ProviderData == nil {
+		return
+	}
+	c, ok := req.ProviderData.(*cluster)
+	if !ok {
+		resp.Diagnostics.AddError("Unexpected Resource Configure Type",
+			fmt.Sprintf("Expected *provider.cluster, got %T. Please report this issue to the provider developers.", req.ProviderData))
+		return
+	}
+	r.cluster = c
+}
+
+// spNeedsReapply: the KB re-applies SP4 and later after Option Pack setup.
+func spNeedsReapply(level string) bool { return level != "" && level != "3" }
+
+func (r *optionpackInstallResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var m optionpackInstallModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !m.InstallMethod.IsUnknown() && !m.InstallMethod.IsNull() && !m.Components.IsUnknown() {
+		method := m.InstallMethod.ValueString()
+		fixed, isFixed := methodComponents(method)
+		switch {
+		case !isFixed && m.Components.IsNull():
+			resp.Diagnostics.AddAttributeError(path.Root("components"), "Missing components",
+				"install_method = \"custom\" installs exactly the listed components: set components (copy them "+
+					"from the working node with the mscs_node data source).")
+		case isFixed && !m.Components.IsNull():
+			declared, known := setStrings(ctx, m.Components)
+			if known && !sameStrings(declared, fixed) {
+				resp.Diagnostics.AddAttributeError(path.Root("components"), "Components contradict the install method",
+					fmt.Sprintf("install_method = %q always installs %s (setup ignores [Components] for it), but "+
+						"components lists %s. Leave components out, or use install_method = \"custom\".",
+						method, strings.Join(fixed, ", "), strings.Join(declared, ", ")))
+			}
+		}
+	}
+	if !m.ServicePack.IsUnknown() && spNeedsReapply(m.ServicePack.ValueString()) && m.ServicePackPath.IsNull() {
+		resp.Diagnostics.AddAttributeError(path.Root("service_pack_path"), "Missing service pack installer",
+			fmt.Sprintf("service_pack = %q is re-applied after Option Pack setup (KB Q241573), so the provider "+
+				"needs its installer on the node: set service_pack_path, e.g. \"C:\\\\SP4\\\\I386\\\\UPDATE\\\\update.exe\".",
+				m.ServicePack.ValueString()))
+	}
+	if !m.WorkingNode.IsNull() && !m.WorkingNode.IsUnknown() && !m.Node.IsUnknown() &&
+		strings.EqualFold(m.WorkingNode.ValueString(), m.Node.ValueString()) {
+		resp.Diagnostics.AddAttributeError(path.Root("working_node"), "Working node is the node being installed",
+			fmt.Sprintf("working_node and node are both %q: the template must be the other node, the one that "+
+				"kept serving.", m.Node.ValueString()))
+	}
+}
+
+// ModifyPlan runs after the provider's Configure: it checks the nodes
+// against the provider's, and for a plan that installs (create, or the create
+// half of a replacement) it reads the nodes, read-only, to warn about an
+// installation that Remove All will take away and to refuse one that differs
+// from the working node's (safety rule 3).
+func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || r.cluster == nil {
+		return
+	}
+	var plan optionpackInstallModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() || plan.Node.IsUnknown() {
+		return
+	}
+	node := plan.Node.ValueString()
+	if !r.cluster.Has(node) {
+		resp.Diagnostics.AddAttributeError(path.Root("node"), "Unknown node", r.cluster.unknownNode(node))
+		return
+	}
+	if !plan.WorkingNode.IsNull() && !plan.WorkingNode.IsUnknown() && !r.cluster.Has(plan.WorkingNode.ValueString()) {
+		resp.Diagnostics.AddAttributeError(path.Root("working_node"), "Unknown node", r.cluster.unknownNode(plan.WorkingNode.ValueString()))
+		return
+	}
+	// Terraform plans a replacement a second time as a create (no prior
+	// state); checking there only keeps the warning from showing twice.
+	if !req.State.Raw.IsNull() {
+		return
+	}
+	ctx = r.logContext(ctx, node)
+	timeout, diags := plan.Timeouts.Read(ctx, defaultInstallReadTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	resp.Diagnostics.Append(r.checkWorkingNode(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	n, _ := r.cluster.Node(node)
+	present, err := n.OptionPackState(ctx)
+	if err != nil {
+		resp.Diagnostics.Append(stepDiag("Cannot read the Option Pack on node "+node, node, err))
+		return
+	}
+	if present.Installed {
+		resp.Diagnostics.AddWarning(fmt.Sprintf("IIS present on %s will be removed (Remove All) before reinstalling", node),
+			fmt.Sprintf("%s has the Option Pack installed (%s: %s). Apply stops its cluster service, runs setup's "+
+				"Remove All, reboots and re-applies the service pack before installing again: the KB's steps for a "+
+				"corrupted IIS. Its IIS services are unavailable until the apply completes.",
+				node, present.Method, strings.Join(present.Components, ", ")))
+	}
+}
+
+// workingNode is the template node for plan: working_node, or the other node
+// of a two-node provider; "" when there is none.
+func (r *optionpackInstallResource) workingNode(plan *optionpackInstallModel) (string, bool) {
+	if !plan.WorkingNode.IsNull() {
+		return plan.WorkingNode.ValueString(), true
+	}
+	names := r.cluster.Names()
+	if len(names) != 2 {
+		return "", false
+	}
+	for _, name := range names {
+		if !strings.EqualFold(name, plan.Node.ValueString()) {
+			return name, false
+		}
+	}
+	return "", false
+}
+
+// checkWorkingNode enforces safety rule 3 before anything runs: the planned
+// method and components equal the working node's installation. It only reads.
+func (r *optionpackInstallResource) checkWorkingNode(ctx context.Context, plan *optionpackInstallModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	if plan.WorkingNode.IsUnknown() || plan.InstallMethod.IsUnknown() || plan.Components.IsUnknown() {
+		return nil // checked again at apply, when they are known
+	}
+	working, explicit := r.workingNode(plan)
+	if working == "" {
+		return nil
+	}
+	wn, _ := r.cluster.Node(working)
+	template, err := wn.OptionPackState(ctx)
+	if err != nil {
+		diags.Append(stepDiag("Cannot read the working node's Option Pack (safety rule 3)", working, err))
+		return diags
+	}
+	if !template.Installed {
+		if explicit {
+			diags.AddAttributeError(path.Root("working_node"), "The working node has no Option Pack",
+				fmt.Sprintf("working_node %s has no Option Pack installed, so it cannot be the template for %s.",
+					working, plan.Node.ValueString()))
+		} else {
+			tflog.Warn(ctx, "the other node has no Option Pack; nothing to compare the install with", map[string]any{"working_node": working})
+		}
+		return diags
+	}
+	declared, _ := setStrings(ctx, plan.Components)
+	if plan.InstallMethod.ValueString() != template.Method {
+		diags.AddAttributeError(path.Root("install_method"), "Install method differs from the working node's",
+			fmt.Sprintf("%s was installed %s (components %s); install_method = %q on %s would break KB Q241573's "+
+				"rule of the exact same installation method (safety rule 3). Copy install_method and components "+
+				"from data.mscs_node of %s. Nothing was run on any node.",
+				working, template.Method, strings.Join(template.Components, ", "), plan.InstallMethod.ValueString(),
+				plan.Node.ValueString(), working))
+	}
+	if !sameStrings(declared, template.Components) {
+		diags.AddAttributeError(path.Root("components"), "Components differ from the working node's",
+			fmt.Sprintf("%s has %s; the plan installs %s on %s (%s). Differing components break the IIS cluster "+
+				"resources on the rebuilt node (safety rule 3). Copy components from data.mscs_node of %s. Nothing "+
+				"was run on any node.",
+				working, strings.Join(template.Components, ", "), strings.Join(declared, ", "), plan.Node.ValueString(),
+				componentDifference(declared, template.Components), working))
+	}
+	return diags
+}
+
+func (r *optionpackInstallResource) installSpec(ctx context.Context, m *optionpackInstallModel) (nodeops.InstallSpec, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	var components []string
+	if m.InstallMethod.ValueString() == nodeops.MethodCustom {
+		// The fixed sets of minimal and typical are setup's, not a list it takes.
+		components, _ = setStrings(ctx, m.Components)
+	}
+	reboot, err := time.ParseDuration(m.RebootTimeout.ValueString())
+	if err != nil {
+		diags.AddAttributeError(path.Root("reboot_timeout"), "Invalid duration", err.Error())
+	}
+	return nodeops.InstallSpec{
+		Method:          m.InstallMethod.ValueString(),
+		Components:      components,
+		ServicePack:     m.ServicePack.ValueString(),
+		SetupPath:       m.SetupPath.ValueString(),
+		ServicePackPath: m.ServicePackPath.ValueString(),
+		RebootTimeout:   reboot,
+	}, diags
+}
+
+func (r *optionpackInstallResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan optionpackInstallModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := plan.Timeouts.Create(ctx, defaultInstallTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	nodeName := plan.Node.ValueString()
+	ctx = r.logContext(ctx, nodeName)
+	n, d := r.node(nodeName)
+	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
+		return
+	}
+	// The plan may have been made with values only known now (copied from a
+	// data source read at apply): never run setup unchecked.
+	resp.Diagnostics.Append(r.checkWorkingNode(ctx, &plan)...)
+	spec, d := r.installSpec(ctx, &plan)
+	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
+		return
+	}
+	tflog.Info(ctx, "installing the Option Pack", map[string]any{"method": spec.Method, "components": spec.Components, "service_pack": spec.ServicePack})
+	if err := n.InstallOptionPack(ctx, spec, r.progress(ctx, nodeName)); err != nil {
+		resp.Diagnostics.Append(stepDiag("Cannot install the Option Pack on node "+nodeName, nodeName, err))
+		resp.Diagnostics.AddWarning("The next apply resumes the install",
+			fmt.Sprintf("The steps done so far are recorded on %s; the next apply checks each of them and goes on "+
+				"from the one that failed.", nodeName))
+		return
+	}
+	resp.Diagnostics.Append(r.readInstalled(ctx, n, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// progress logs each step of an install or removal as nodeops reaches it.
+func (r *optionpackInstallResource) progress(ctx context.Context, node string) nodeops.Progress {
+	return func(step string) {
+		tflog.Info(ctx, "Option Pack step", map[string]any{"node": node, "step": step})
+	}
+}
+
+func (r *optionpackInstallResource) node(name string) (*nodeops.Node, diag.Diagnostics) {
+	if r.cluster == nil {
+		return nil, diag.Diagnostics{diag.NewErrorDiagnostic(notConfigured, notConfiguredDetail)}
+	}
+	n, ok := r.cluster.Node(name)
+	if !ok {
+		return nil, diag.Diagnostics{diag.NewAttributeErrorDiagnostic(path.Root("node"), "Unknown node", r.cluster.unknownNode(name))}
+	}
+	return n, nil
+}
+
+// fill copies what the node reports into m. What the node has is what the
+// plan compares with: changed components or another service pack level show
+// as drift (and plan a reinstall). The install method is recorded nowhere on
+// a node, so the configured one stays unless there is none (import).
+func fill(ctx context.Context, m *optionpackInstallModel, info nodeops.NodeInfo) diag.Diagnostics {
+	installed, diags := types.SetValueFrom(ctx, types.StringType, info.OptionPack.Components)
+	m.ID = m.Node
+	m.InstalledComponents = installed
+	m.Components = installed
+	m.ServicePack = types.StringValue(info.ServicePack)
+	m.CSDVersion = types.StringValue(info.CSDVersion)
+	if m.InstallMethod.IsNull() {
+		m.InstallMethod = types.StringValue(info.OptionPack.Method)
+	}
+	return diags
+}
+
+// readInstalled reads the node after an install, which nodeops verified: a
+// missing Option Pack there is an error, not a removal.
+func (r *optionpackInstallResource) readInstalled(ctx context.Context, n *nodeops.Node, m *optionpackInstallModel) diag.Diagnostics {
+	nodeName := m.Node.ValueString()
+	info, err := n.Info(ctx)
+	if err != nil {
+		return diag.Diagnostics{stepDiag("Cannot read the Option Pack on node "+nodeName, nodeName, err)}
+	}
+	if !info.OptionPack.Installed {
+		return diag.Diagnostics{diag.NewErrorDiagnostic("The Option Pack is not installed on node "+nodeName,
+			fmt.Sprintf("After the install %s reports no Option Pack (no InetStp MajorVersion in its registry).", nodeName))}
+	}
+	return fill(ctx, m, info)
+}
+
+func (r *optionpackInstallResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var m optionpackInstallModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := m.Timeouts.Read(ctx, defaultInstallReadTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	nodeName := m.Node.ValueString()
+	ctx = r.logContext(ctx, nodeName)
+	n, d := r.node(nodeName)
+	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
+		return
+	}
+	info, err := n.Info(ctx)
+	if err != nil {
+		resp.Diagnostics.Append(stepDiag("Cannot read the Option Pack on node "+nodeName, nodeName, err))
+		return
+	}
+	if !info.OptionPack.Installed {
+		// A rebuilt node, or one uninstalled out of band: let the plan show
+		// that the install has to be done again.
+		tflog.Warn(ctx, "the Option Pack is not installed on the node; removing from state", map[string]any{"step": "read"})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	resp.Diagnostics.Append(fill(ctx, &m, info)...)
+	// An imported resource has only its node: the settings that live in the
+	// configuration alone get their defaults.
+	if m.UninstallOnDestroy.IsNull() {
+		m.UninstallOnDestroy = types.BoolValue(false)
+	}
+	if m.RebootTimeout.IsNull() {
+		m.RebootTimeout = types.StringValue(defaultRebootTimeout)
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// Update changes only what affects later operations (paths, reboot timeout,
+// destroy behaviour, working node): everything that touches the node
+// requires replacement.
+func (r *optionpackInstallResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state optionpackInstallModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	plan.ID, plan.InstalledComponents, plan.CSDVersion = state.ID, state.InstalledComponents, state.CSDVersion
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// Delete forgets the installation unless uninstall_on_destroy asks for the
+// KB's removal: a production node is never torn down because a resource left
+// the configuration.
+func (r *optionpackInstallResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var m optionpackInstallModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	nodeName := m.Node.ValueString()
+	ctx = r.logContext(ctx, nodeName)
+	if !m.UninstallOnDestroy.ValueBool() {
+		tflog.Info(ctx, "forgetting the Option Pack install; the node is left untouched", map[string]any{"step": "delete"})
+		return
+	}
+	timeout, diags := m.Timeouts.Delete(ctx, defaultUninstallTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	n, d := r.node(nodeName)
+	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
+		return
+	}
+	if m.SetupPath.IsNull() {
+		m.SetupPath = types.StringValue(defaultSetupPath)
+	}
+	if m.RebootTimeout.IsNull() {
+		m.RebootTimeout = types.StringValue(defaultRebootTimeout)
+	}
+	spec, d := r.installSpec(ctx, &m)
+	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
+		return
+	}
+	tflog.Info(ctx, "removing the Option Pack (uninstall_on_destroy)", map[string]any{"step": "delete"})
+	if err := n.RemoveOptionPack(ctx, spec, r.progress(ctx, nodeName)); err != nil {
+		resp.Diagnostics.Append(stepDiag("Cannot remove the Option Pack from node "+nodeName, nodeName, err))
+	}
+}
+
+// ImportState takes the node's name; Read fills the method, components and
+// service pack from the node. The paths of setup and the service pack cannot
+// be read back: set them in the configuration.
+func (r *optionpackInstallResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	node := req.ID
+	if !validators.IsNodeName(node) {
+		resp.Diagnostics.AddError("Invalid import ID",
+			fmt.Sprintf("Expected the node's NetBIOS name, e.g. NODE2; got %q.", req.ID))
+		return
+	}
+	if err := nodeops.ValidateArg(node); err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("node"), "Invalid import ID",
+			fmt.Sprintf("node %q cannot be passed to a node safely: %s.", node, err))
+		return
+	}
+	if r.cluster != nil && !r.cluster.Has(node) {
+		resp.Diagnostics.AddAttributeError(path.Root("node"), "Unknown node", r.cluster.unknownNode(node))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), node)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("node"), node)...)
+}
+
+func (r *optionpackInstallResource) logContext(ctx context.Context, node string) context.Context {
+	if r.cluster != nil {
+		ctx = r.cluster.mask(ctx)
+	}
+	return tflog.SetField(ctx, "node", node)
+}
+
+// setStrings reads a known set of strings, sorted; known is false for an
+// unknown set (or one with unknown elements).
+func setStrings(ctx context.Context, s types.Set) (values []string, known bool) {
+	if s.IsUnknown() {
+		return nil, false
+	}
+	if s.IsNull() {
+		return nil, true
+	}
+	for _, e := range s.Elements() {
+		if e.IsUnknown() {
+			return nil, false
+		}
+	}
+	if d := s.ElementsAs(ctx, &values, false); d.HasError() {
+		return nil, false
+	}
+	sort.Strings(values)
+	return values, true
+}
+
+// sameStrings compares two component lists as sets, ignoring case.
+func sameStrings(a, b []string) bool {
+	return strings.Join(lowerSorted(a), ",") == strings.Join(lowerSorted(b), ",")
+}
+
+func lowerSorted(s []string) []string {
+	out := make([]string, 0, len(s))
+	for _, v := range s {
+		out = append(out, strings.ToLower(v))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// componentDifference words how planned differs from template: "+iis_smtp -iis_ftp".
+func componentDifference(planned, template []string) string {
+	in := map[string]int{}
+	for _, c := range lowerSorted(planned) {
+		in[c] |= 1
+	}
+	for _, c := range lowerSorted(template) {
+		in[c] |= 2
+	}
+	var plus, minus []string
+	for c, where := range in {
+		switch where {
+		case 1:
+			plus = append(plus, "+"+c)
+		case 2:
+			minus = append(minus, "-"+c)
+		}
+	}
+	sort.Strings(plus)
+	sort.Strings(minus)
+	return strings.Join(append(plus, minus...), " ")
+}
