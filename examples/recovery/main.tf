@@ -2,17 +2,17 @@
 # back into service without disturbing the working node.
 #
 # The chain so far:
-#   1. read the cluster through the working node (who owns what, RestartAction);
-#   2. re-enable clustering on the rebuilt node: cluster service running and
-#      automatic, node Up.
+#   1. read the cluster through the working node (who owns what, RestartAction)
+#      and the working node itself (service pack, Option Pack method and
+#      components);
+#   2. reinstall the Option Pack on the rebuilt node exactly as the working
+#      node has it: cluster service stopped and manual, Remove All first if an
+#      installation is there (corrupted IIS), setup, reboot, service pack,
+#      reboot;
+#   3. re-enable clustering on the rebuilt node: cluster service running and
+#      automatic, node Up; redone whenever the install is redone.
 #
-# Later phases slot in between and after, in the KB's order:
-#   - mscs_node (data source) reads the working node's Option Pack method and
-#     components, and mscs_optionpack_install reinstalls them on the rebuilt
-#     node (it stops the cluster service itself, as a step of its own work);
-#     the cluster service below then gets
-#       lifecycle { replace_triggered_by = [mscs_optionpack_install.rebuilt] }
-#     so it is started again whenever the install is redone;
+# Later phases slot in after, in the KB's order:
 #   - mscs_msdtc_clustered reclusters MSDTC;
 #   - mscs_iis_metabase_sync runs IISSYNC from the working node only;
 #   - mscs_iis_cluster_accounts grants the IUSR/IWAM domain accounts;
@@ -39,13 +39,43 @@ data "mscs_cluster" "before" {
   node = var.working_node
 }
 
-# Step 2 ("Re-enable clustering"): start the cluster service on the rebuilt
-# node and set it back to automatic; apply waits until the node is Up.
+# The working node's installation: the template for the rebuilt node.
+data "mscs_node" "working" {
+  node = var.working_node
+}
+
+# Step 2 ("Steps to Reinstall IIS 4.0 onto a Single Node of a Cluster"): the
+# same install method and components as the working node, its service pack
+# re-applied. The install stops the rebuilt node's cluster service itself and
+# leaves it stopped and manual; step 3 starts it again.
+resource "mscs_optionpack_install" "rebuilt" {
+  node              = var.rebuilt_node
+  working_node      = var.working_node
+  install_method    = data.mscs_node.working.install_method
+  components        = data.mscs_node.working.components
+  service_pack      = data.mscs_node.working.service_pack
+  setup_path        = var.setup_path
+  service_pack_path = var.service_pack_path
+  reboot_timeout    = var.reboot_timeout
+
+  timeouts = {
+    create = var.install_timeout
+  }
+}
+
+# Step 3 ("Re-enable clustering"): start the cluster service on the rebuilt
+# node and set it back to automatic; apply waits until the node is Up. It
+# runs after the install, and again whenever the install is redone.
 resource "mscs_cluster_node_service" "rebuilt" {
   node         = var.rebuilt_node
   service_name = "ClusSvc"
   state        = "running"
   startup_type = "automatic"
+
+  depends_on = [mscs_optionpack_install.rebuilt]
+  lifecycle {
+    replace_triggered_by = [mscs_optionpack_install.rebuilt]
+  }
 }
 
 output "cluster_nodes" {
@@ -56,6 +86,20 @@ output "cluster_nodes" {
 output "group_owners" {
   description = "Which node owns each group."
   value       = { for g in data.mscs_cluster.before.groups : g.name => g.owner_node }
+}
+
+output "working_node_install" {
+  description = "The installation copied from the working node."
+  value = {
+    method       = data.mscs_node.working.install_method
+    components   = data.mscs_node.working.components
+    service_pack = data.mscs_node.working.service_pack
+  }
+}
+
+output "rebuilt_node_components" {
+  description = "The Option Pack components installed on the rebuilt node after apply."
+  value       = mscs_optionpack_install.rebuilt.installed_components
 }
 
 output "rebuilt_node_state" {

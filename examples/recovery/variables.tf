@@ -39,3 +39,27 @@ variable "reuse_shell" {
   type        = bool
   default     = true
 }
+
+variable "setup_path" {
+  description = "Option Pack server setup on the rebuilt node (the CD's NTOPTPAK\\EN\\X86\\WINNT.SRV folder copied to a local drive)."
+  type        = string
+  default     = "C:\\NTOPTPAK\\EN\\X86\\WINNT.SRV\\setup.exe"
+}
+
+variable "service_pack_path" {
+  description = "The working node's service pack installer on the rebuilt node (an extracted update.exe or spNi386.exe)."
+  type        = string
+  default     = "C:\\SP4\\I386\\UPDATE\\update.exe"
+}
+
+variable "reboot_timeout" {
+  description = "How long one reboot of the rebuilt node may take."
+  type        = string
+  default     = "20m"
+}
+
+variable "install_timeout" {
+  description = "How long the whole Option Pack install may take (two to four reboots)."
+  type        = string
+  default     = "90m"
+}
