@@ -27,18 +27,25 @@ const (
 	readTries = 4
 )
 
-// Client is one node's WinRM connection. It keeps up to MaxConcurrent idle
-// shells open (one for sequential use) when ReuseShell is set, so a command
-// costs Command + Receive + Signal instead of also Create + Delete.
+// Client is one node's WinRM connection. It runs up to MaxConcurrent commands
+// at once, each in a lane of its own, and keeps a lane's shell open between
+// commands when ReuseShell is set, so a command costs Command + Receive +
+// Signal instead of also Create + Delete.
 type Client struct {
 	cfg      Config
 	endpoint string
-	wc       *winrm.Client
-	sem      chan struct{}
+	ep       *winrm.Endpoint
+	params   *winrm.Parameters
+	sem      chan struct{} // one token per lane in use
 
 	mu     sync.Mutex
-	idle   []*winrm.Shell
+	free   []*lane // lanes not in use, the most recently used last
+	all    []*lane
 	closed bool
+	// sealMu serialises sealed messages across lanes: masterzen's Encryption
+	// runs its NTLM handshake and the sealed message on http.DefaultTransport,
+	// whose connections every lane shares.
+	sealMu sync.Mutex
 	// bg tracks command goroutines that outlive a cancelled Run (they signal
 	// the command and delete its shell), so Close can wait for them.
 	bg sync.WaitGroup
@@ -50,6 +57,17 @@ type Client struct {
 }
 
 var _ Runner = (*Client)(nil)
+
+// lane is one concurrency slot: a masterzen client with connections of its
+// own, used by one command at a time. NTLM authenticates a TCP connection
+// through a handshake of three requests, which masterzen sends as separate
+// round trips through its connection pool; two commands sharing a pool could
+// split one handshake across two connections, and Windows (HTTP.sys) answers
+// such an AUTHENTICATE with 401.
+type lane struct {
+	wc   *winrm.Client
+	idle *winrm.Shell // kept open between commands when ReuseShell
+}
 
 // New checks cfg and prepares a client; it does not connect (the first
 // command opens the shell). The errors name the node and the setting at fault.
@@ -104,15 +122,28 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("%s: ca_cert holds no PEM certificate", cfg.Node)
 	}
 
-	c := &Client{cfg: cfg, endpoint: endpoint, sem: make(chan struct{}, cfg.MaxConcurrent)}
-	params := winrm.NewParameters(fmt.Sprintf("PT%dS", int(cfg.OperationTimeout.Seconds()+0.5)), "en-US", 153600)
-	params.TransportDecorator = c.transporter
-	wc, err := winrm.NewClientWithParameters(ep, cfg.Username, cfg.Password, params)
-	if err != nil {
-		return nil, fmt.Errorf("%s (%s): %w", cfg.Node, endpoint, err)
+	c := &Client{cfg: cfg, endpoint: endpoint, ep: ep, sem: make(chan struct{}, cfg.MaxConcurrent)}
+	c.params = winrm.NewParameters(fmt.Sprintf("PT%dS", int(cfg.OperationTimeout.Seconds()+0.5)), "en-US", 153600)
+	c.params.TransportDecorator = c.transporter
+	for range cfg.MaxConcurrent {
+		wc, err := c.newLibraryClient()
+		if err != nil {
+			return nil, err
+		}
+		c.all = append(c.all, &lane{wc: wc})
 	}
-	c.wc = wc
+	c.free = append(c.free, c.all...)
 	return c, nil
+}
+
+// newLibraryClient is a masterzen client with a transport (and so a
+// connection pool) of its own.
+func (c *Client) newLibraryClient() (*winrm.Client, error) {
+	wc, err := winrm.NewClientWithParameters(c.ep, c.cfg.Username, c.cfg.Password, c.params)
+	if err != nil {
+		return nil, fmt.Errorf("%s (%s): %w", c.cfg.Node, c.endpoint, err)
+	}
+	return wc, nil
 }
 
 func scheme(https bool) string {
@@ -134,7 +165,7 @@ func (c *Client) transporter() winrm.Transporter {
 	default:
 		// NTLM over plain HTTP: messages are sealed, which a Windows server
 		// with AllowUnencrypted=false requires.
-		return &sealedTransport{count: &c.httpRequests}
+		return &sealedTransport{count: &c.httpRequests, mu: &c.sealMu}
 	}
 	return &countingTransport{inner: inner, count: &c.httpRequests}
 }
@@ -284,27 +315,35 @@ func (c *Client) runOnce(ctx context.Context, line string) (Result, bool, error)
 		<-c.sem
 		return Result{}, false, fmt.Errorf("%s: the WinRM client is closed", c.cfg.Node)
 	}
+	// The most recently used lane is the likeliest to hold an open shell.
+	l := c.free[len(c.free)-1]
+	c.free = c.free[:len(c.free)-1]
 	c.bg.Add(1)
 	c.mu.Unlock()
 
 	done := make(chan outcome, 1)
 	go func() {
 		defer c.bg.Done()
-		o, sh, healthy := c.attempt(ctx, line)
+		o, sh, healthy := c.attempt(ctx, l, line)
 		switch {
 		case sh == nil:
-		case healthy && c.cfg.ReuseShell && ctx.Err() == nil && c.putIdle(sh):
+		case healthy && c.cfg.ReuseShell && ctx.Err() == nil && c.keepIdle(l, sh):
 		case healthy:
 			_ = c.deleteShell(sh)
 		default:
 			// The shell's transport just failed: deleting it may be slow or
-			// fail too, so answer (and free the slot for a retry) first.
-			<-c.sem
+			// fail too, so answer (and free the lane for a retry) first. The
+			// lane gets a fresh library client, so the old one's connections
+			// serve only that delete, never the lane's next command.
+			if wc, err := c.newLibraryClient(); err == nil {
+				l.wc = wc
+			}
+			c.release(l)
 			done <- o
 			_ = c.deleteShell(sh)
 			return
 		}
-		<-c.sem
+		c.release(l)
 		done <- o
 	}()
 	select {
@@ -315,10 +354,18 @@ func (c *Client) runOnce(ctx context.Context, line string) (Result, bool, error)
 	}
 }
 
-// attempt gets a shell and runs line in it. It returns the shell (nil when
-// none was obtained) and whether the shell can be used again.
-func (c *Client) attempt(ctx context.Context, line string) (outcome, *winrm.Shell, bool) {
-	sh, err := c.shell()
+// release hands lane l back for the next command.
+func (c *Client) release(l *lane) {
+	c.mu.Lock()
+	c.free = append(c.free, l)
+	c.mu.Unlock()
+	<-c.sem
+}
+
+// attempt gets a shell of lane l and runs line in it. It returns the shell
+// (nil when none was obtained) and whether the shell can be used again.
+func (c *Client) attempt(ctx context.Context, l *lane, line string) (outcome, *winrm.Shell, bool) {
+	sh, err := c.shell(l)
 	if err != nil {
 		return outcome{err: err}, nil, false
 	}
@@ -330,17 +377,16 @@ func (c *Client) attempt(ctx context.Context, line string) (outcome, *winrm.Shel
 	return o, sh, healthy
 }
 
-// shell hands out an idle shell or opens one.
-func (c *Client) shell() (*winrm.Shell, error) {
+// shell hands out lane l's idle shell or opens one.
+func (c *Client) shell(l *lane) (*winrm.Shell, error) {
 	c.mu.Lock()
-	if n := len(c.idle); n > 0 {
-		sh := c.idle[n-1]
-		c.idle = c.idle[:n-1]
-		c.mu.Unlock()
+	sh := l.idle
+	l.idle = nil
+	c.mu.Unlock()
+	if sh != nil {
 		return sh, nil
 	}
-	c.mu.Unlock()
-	sh, err := c.wc.CreateShell()
+	sh, err := l.wc.CreateShell()
 	if err != nil {
 		return nil, c.classify(err)
 	}
@@ -348,14 +394,15 @@ func (c *Client) shell() (*winrm.Shell, error) {
 	return sh, nil
 }
 
-// putIdle keeps sh for the next command; false when the client is closing.
-func (c *Client) putIdle(sh *winrm.Shell) bool {
+// keepIdle keeps sh open in lane l for the lane's next command; false when
+// the client is closing.
+func (c *Client) keepIdle(l *lane, sh *winrm.Shell) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return false
 	}
-	c.idle = append(c.idle, sh)
+	l.idle = sh
 	return true
 }
 
@@ -405,8 +452,13 @@ func (c *Client) execute(ctx context.Context, sh *winrm.Shell, line string) (out
 func (c *Client) Close(ctx context.Context) error {
 	c.mu.Lock()
 	c.closed = true
-	idle := c.idle
-	c.idle = nil
+	var idle []*winrm.Shell
+	for _, l := range c.all {
+		if l.idle != nil {
+			idle = append(idle, l.idle)
+			l.idle = nil
+		}
+	}
 	c.mu.Unlock()
 
 	errs := make(chan error, 1)

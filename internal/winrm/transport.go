@@ -37,11 +37,11 @@ func faultAsError(body string, err error) (string, error) {
 // message in flight in its own fields and sends the handshake and the sealed
 // message as separate requests on http.DefaultTransport, relying on them
 // sharing a connection. So each message gets a fresh Encryption, and messages
-// go one at a time per node: two in flight could swap connections between
-// handshake and message.
+// go one at a time per node (mu is the Client's, shared by its lanes): two in
+// flight could swap connections between handshake and message.
 type sealedTransport struct {
 	count *atomic.Int64
-	mu    sync.Mutex
+	mu    *sync.Mutex
 	ep    *winrm.Endpoint
 }
 
