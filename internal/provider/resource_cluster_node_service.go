@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -39,6 +40,7 @@ const (
 )
 
 var (
+	serviceNameRe = regexp.MustCompile(`^[^-/\\][^/\\]*$`)
 	serviceStates = []string{"running", "stopped"}
 	startupTypes  = []string{"automatic", "manual", "disabled"}
 )
@@ -94,7 +96,12 @@ func (r *clusterNodeServiceResource) Schema(ctx context.Context, _ resource.Sche
 				Computed: true,
 				Default:  stringdefault.StaticString(clusterServiceName),
 				Validators: []validator.String{
-					stringvalidator.LengthBetween(1, 256), validators.SafeArg(),
+					stringvalidator.LengthBetween(1, 256),
+					// Windows refuses / and \ in service names; a leading - or /
+					// would make sc read the name as a switch.
+					stringvalidator.RegexMatches(serviceNameRe,
+						"must be a Windows service name: no / or \\, not starting with -"),
+					validators.SafeArg(),
 				},
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},

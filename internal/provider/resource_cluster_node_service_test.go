@@ -217,6 +217,14 @@ resource "mscs_cluster_node_service" "test" {
   state        = "running"
   startup_type = "automatic"
 }`, `service_name .* cannot be quoted safely`},
+		// sc would take it for a switch, not a service name.
+		{`
+resource "mscs_cluster_node_service" "test" {
+  node         = "NODE2"
+  service_name = "/?"
+  state        = "running"
+  startup_type = "automatic"
+}`, `(?s)service_name.*must be a Windows service name`},
 	}
 	var steps []resource.TestStep
 	for _, tc := range cases {
