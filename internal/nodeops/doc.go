@@ -9,6 +9,8 @@
 //   - service.go: sc query / qc / config / start / stop, WaitForState;
 //   - cluster.go: cluster.exe node, group and resource listings, /prop,
 //     /listowners, group moves;
+//   - cluster_membership.go: a node's state as the cluster sees it, asked
+//     through whichever node can answer, and the wait for a node to join;
 //   - node_info.go: reg query (OS, service pack, Option Pack components),
 //     Info and OptionPackState for the mscs_node data source;
 //   - reboot.go: shutdown, and the wait for the node to come back rebooted

@@ -167,11 +167,11 @@ func notFoundAware(err error) error {
 	return err
 }
 
-// WaitForState polls QueryService every poll until the service is in want or
-// ctx ends; the error then says the state last seen.
+// WaitForState polls QueryService every poll (0: the node's Poll) until the
+// service is in want or ctx ends; the error then says the state last seen.
 func (n *Node) WaitForState(ctx context.Context, name string, want ServiceState, poll time.Duration) (ServiceStatus, error) {
 	if poll <= 0 {
-		poll = 2 * time.Second
+		poll = n.poll()
 	}
 	var last ServiceStatus
 	var lastErr error

@@ -121,37 +121,26 @@ func stepDiag(summary string, node string, err error) diag.Diagnostic {
 	return diag.NewErrorDiagnostic(summary, msg)
 }
 
-// nodeState is node's state as `cluster node` lists it, asked through the node
-// itself (when its cluster service may be running) and then through every
-// other configured node, since cluster.exe answers only where the cluster
-// service runs. When no node can answer and node's own cluster service is
-// known to be stopped, the node is Down by definition.
+// nodeState is node's state as `cluster node` lists it, asked through the
+// nodes of readOrder (see nodeops.ClusterNodeState).
 func (c *cluster) nodeState(ctx context.Context, node string, selfMayRun bool) (string, error) {
-	var firstErr error
-	for _, via := range c.readOrder(node, selfMayRun) {
-		n, _ := c.Node(via)
-		nodes, err := n.ClusterNodes(ctx)
-		if err != nil {
-			tflog.Debug(ctx, "cannot list cluster nodes", map[string]any{"via": via, "error": err.Error()})
-			if firstErr == nil {
-				firstErr = err
-			}
-			continue
+	return nodeops.ClusterNodeState(ctx, c.via(node, selfMayRun), node, selfMayRun)
+}
+
+// waitForJoin waits until the cluster lists node as Up or Paused.
+func (c *cluster) waitForJoin(ctx context.Context, node string) (string, error) {
+	return nodeops.WaitForJoin(ctx, c.via(node, true), node, c.poll)
+}
+
+// via is the nodes to ask about node's membership, in readOrder.
+func (c *cluster) via(node string, selfFirst bool) []*nodeops.Node {
+	var via []*nodeops.Node
+	for _, name := range c.readOrder(node, selfFirst) {
+		if n, ok := c.Node(name); ok {
+			via = append(via, n)
 		}
-		for _, cn := range nodes {
-			if strings.EqualFold(cn.Name, node) {
-				return cn.State, nil
-			}
-		}
-		return "", fmt.Errorf("node %s is not a member of the cluster as node %s lists it", node, via)
 	}
-	if !selfMayRun {
-		return "Down", nil
-	}
-	if firstErr == nil {
-		firstErr = fmt.Errorf("no configured node can list the cluster's nodes")
-	}
-	return "", firstErr
+	return via
 }
 
 // readOrder is the order in which to ask nodes about the cluster: node first

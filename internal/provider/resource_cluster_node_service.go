@@ -35,7 +35,6 @@ var (
 const (
 	defaultServiceTimeout = 10 * time.Minute
 	defaultReadTimeout    = 2 * time.Minute
-	servicePoll           = 2 * time.Second
 	clusterServiceName    = "ClusSvc"
 )
 
@@ -294,7 +293,7 @@ func (r *clusterNodeServiceResource) converge(ctx context.Context, timeout time.
 				return diag.Diagnostics{stepDiag(summary, nodeName, err)}
 			}
 		}
-		if _, err := n.WaitForState(ctx, svc, wantState, servicePoll); err != nil {
+		if _, err := n.WaitForState(ctx, svc, wantState, 0); err != nil {
 			return diag.Diagnostics{stepDiag(summary, nodeName, err)}
 		}
 	}
@@ -302,7 +301,7 @@ func (r *clusterNodeServiceResource) converge(ctx context.Context, timeout time.
 	if isClusterService(svc) && m.State.ValueString() == "running" {
 		// Starting the cluster service makes the node join; the phase is done
 		// when the cluster lists it as settled, not merely when the service runs.
-		state, err = r.waitForJoin(ctx, nodeName)
+		state, err = r.cluster.waitForJoin(ctx, nodeName)
 	} else {
 		state, err = r.clusterNodeState(ctx, nodeName, m.State.ValueString() == "running" || !isClusterService(svc))
 	}
@@ -412,25 +411,4 @@ func isClusterService(svc string) bool { return strings.EqualFold(svc, clusterSe
 
 func (r *clusterNodeServiceResource) clusterNodeState(ctx context.Context, node string, selfMayRun bool) (string, error) {
 	return r.cluster.nodeState(ctx, node, selfMayRun)
-}
-
-// waitForJoin polls until the cluster lists node as Up or Paused (an
-// administrator's pause is a settled state too), or ctx ends, and returns
-// that state.
-func (r *clusterNodeServiceResource) waitForJoin(ctx context.Context, node string) (string, error) {
-	for {
-		state, err := r.cluster.nodeState(ctx, node, true)
-		if err == nil && (strings.EqualFold(state, "Up") || strings.EqualFold(state, "Paused")) {
-			return state, nil
-		}
-		tflog.Debug(ctx, "waiting for the node to join the cluster", map[string]any{"step": "wait for join", "cluster_node_state": state})
-		select {
-		case <-ctx.Done():
-			if err == nil {
-				err = fmt.Errorf("node %s is %s in the cluster", node, state)
-			}
-			return "", fmt.Errorf("node %s did not join the cluster before the timeout (last: %v)", node, err)
-		case <-time.After(servicePoll):
-		}
-	}
 }
