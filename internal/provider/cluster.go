@@ -41,6 +41,22 @@ func newCluster(configs []winrm.Config) (*cluster, error) {
 	return c, nil
 }
 
+// configuredCluster is what Configure of every resource and data source does
+// with the provider's data: the *cluster, or nil before the provider is
+// configured (the framework calls Configure early, e.g. for validation); kind
+// ("Resource", "Data Source") names the caller in the error.
+func configuredCluster(providerData any, kind string, diags *diag.Diagnostics) *cluster {
+	if providerData == nil {
+		return nil
+	}
+	c, ok := providerData.(*cluster)
+	if !ok {
+		diags.AddError("Unexpected "+kind+" Configure Type",
+			fmt.Sprintf("Expected *provider.cluster, got %T. Please report this issue to the provider developers.", providerData))
+	}
+	return c
+}
+
 // Names lists the configured nodes.
 func (c *cluster) Names() []string { return append([]string(nil), c.names...) }
 

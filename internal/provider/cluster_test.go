@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+
 	"errors"
 	"fmt"
 	"strings"
@@ -57,5 +59,20 @@ func TestStopWarning(t *testing.T) {
 	}
 	if s, _ := stopWarning("NODE3", up, groups); s != "" {
 		t.Errorf("a node owning nothing gets a warning: %q", s)
+	}
+}
+
+func TestConfiguredCluster(t *testing.T) {
+	var diags diag.Diagnostics
+	if c := configuredCluster(nil, "Resource", &diags); c != nil || diags.HasError() {
+		t.Errorf("before the provider is configured: %v, %v; want nil and no error", c, diags)
+	}
+	want := &cluster{}
+	if c := configuredCluster(want, "Resource", &diags); c != want || diags.HasError() {
+		t.Errorf("configured: %v, %v", c, diags)
+	}
+	if c := configuredCluster("not a cluster", "Data Source", &diags); c != nil || !diags.HasError() ||
+		diags[0].Summary() != "Unexpected Data Source Configure Type" || !strings.Contains(diags[0].Detail(), "got string") {
+		t.Errorf("wrong type: %v, %v", c, diags)
 	}
 }

@@ -132,16 +132,7 @@ func (r *clusterNodeServiceResource) Schema(ctx context.Context, _ resource.Sche
 }
 
 func (r *clusterNodeServiceResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
-	}
-	c, ok := req.ProviderData.(*cluster)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected Resource Configure Type",
-			fmt.Sprintf("Expected *provider.cluster, got %T. Please report this issue to the provider developers.", req.ProviderData))
-		return
-	}
-	r.cluster = c
+	r.cluster = configuredCluster(req.ProviderData, "Resource", &resp.Diagnostics)
 }
 
 func (r *clusterNodeServiceResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {

@@ -226,16 +226,7 @@ func (r *optionpackInstallResource) Schema(ctx context.Context, _ resource.Schem
 }
 
 func (r *optionpackInstallResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
-	}
-	c, ok := req.ProviderData.(*cluster)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected Resource Configure Type",
-			fmt.Sprintf("Expected *provider.cluster, got %T. Please report this issue to the provider developers.", req.ProviderData))
-		return
-	}
-	r.cluster = c
+	r.cluster = configuredCluster(req.ProviderData, "Resource", &resp.Diagnostics)
 }
 
 // spNeedsReapply: the KB re-applies SP4 and later after Option Pack setup.
