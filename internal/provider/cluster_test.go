@@ -1,12 +1,12 @@
 package provider
 
 import (
-	"github.com/hashicorp/terraform-plugin-framework/diag"
-
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/nodeops"
 	"github.com/mscs-ops/terraform-provider-mscs/internal/winrm"
