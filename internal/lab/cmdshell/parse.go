@@ -266,38 +266,21 @@ func (p *parser) seq() node {
 	return left
 }
 
-func (p *parser) or() node {
-	left := p.and()
-	for p.op() == "||" {
-		if left == nil {
-			panic(unexpected("||"))
-		}
-		p.pos += 2
-		left = &opNode{op: "||", left: left, right: p.required(p.and)}
-	}
-	return left
-}
+// The binary operators bind, loosest to tightest: & (above), ||, &&, |.
+func (p *parser) or() node   { return p.binary("||", p.and) }
+func (p *parser) and() node  { return p.binary("&&", p.pipe) }
+func (p *parser) pipe() node { return p.binary("|", p.command) }
 
-func (p *parser) and() node {
-	left := p.pipe()
-	for p.op() == "&&" {
+// binary parses a left-associative chain of op over operands parsed by next;
+// op needs an operand on both sides.
+func (p *parser) binary(op string, next func() node) node {
+	left := next()
+	for p.op() == op {
 		if left == nil {
-			panic(unexpected("&&"))
+			panic(unexpected(op))
 		}
-		p.pos += 2
-		left = &opNode{op: "&&", left: left, right: p.required(p.pipe)}
-	}
-	return left
-}
-
-func (p *parser) pipe() node {
-	left := p.command()
-	for p.op() == "|" {
-		if left == nil {
-			panic(unexpected("|"))
-		}
-		p.pos++
-		left = &opNode{op: "|", left: left, right: p.required(p.command)}
+		p.pos += len(op)
+		left = &opNode{op: op, left: left, right: p.required(next)}
 	}
 	return left
 }
