@@ -22,10 +22,15 @@ type cluster struct {
 	clients map[string]*winrm.Client
 	secrets []string
 	poll    time.Duration // nodeops.Node.Poll; 0 = its default
+	// clusterName is the provider's cluster_name: every node must be a
+	// member of it. "" = the nodes must agree with each other.
+	clusterName string
+	ids         identities
 }
 
-func newCluster(configs []winrm.Config) (*cluster, error) {
-	c := &cluster{clients: map[string]*winrm.Client{}}
+func newCluster(configs []winrm.Config, clusterName string) (*cluster, error) {
+	c := &cluster{clients: map[string]*winrm.Client{}, clusterName: clusterName, ids: identities{
+		perNode: map[string]*sync.Mutex{}, known: map[string]nodeops.Identity{}, verified: map[string]bool{}}}
 	for _, cfg := range configs {
 		client, err := winrm.New(cfg)
 		if err != nil {
@@ -33,6 +38,7 @@ func newCluster(configs []winrm.Config) (*cluster, error) {
 		}
 		c.names = append(c.names, cfg.Node)
 		c.clients[strings.ToUpper(cfg.Node)] = client
+		c.ids.perNode[strings.ToUpper(cfg.Node)] = &sync.Mutex{}
 		if cfg.Password != "" {
 			c.secrets = append(c.secrets, cfg.Password)
 		}
@@ -66,13 +72,16 @@ func (c *cluster) Has(node string) bool {
 	return ok
 }
 
-// Node is the operations on one configured node.
+// Node is the operations on one configured node. Its commands go through
+// the identity check (identity.go): none reaches a machine that is not the
+// node meant.
 func (c *cluster) Node(node string) (*nodeops.Node, bool) {
-	client, ok := c.clients[strings.ToUpper(node)]
+	key := strings.ToUpper(node)
+	client, ok := c.clients[key]
 	if !ok {
 		return nil, false
 	}
-	return &nodeops.Node{R: client, Poll: c.poll}, true
+	return &nodeops.Node{R: guardedRunner{c: c, key: key, Client: client}, Poll: c.poll}, true
 }
 
 // Stats adds up the transport counters of every node.

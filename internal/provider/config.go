@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -49,6 +50,24 @@ func resolveNodes(ctx context.Context, m providerModel, getenv func(string) stri
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	// Windows compares NetBIOS names without case, and so does every lookup
+	// of a node: NODE2 and node2 would be one node with two endpoints.
+	seen := map[string]string{}
+	for _, name := range names {
+		if first, dup := seen[strings.ToUpper(name)]; dup {
+			diags.AddAttributeError(path.Root("nodes").AtMapKey(name), "Node configured twice",
+				fmt.Sprintf("The nodes %q and %q differ only in case, and Windows does not tell NetBIOS names apart "+
+					"by case: they name the same node. Keep one key per node.", first, name))
+		}
+		seen[strings.ToUpper(name)] = name
+	}
+	if final && m.ClusterName.IsUnknown() {
+		diags.AddAttributeError(path.Root("cluster_name"), "Unknown provider setting",
+			"cluster_name is not known until apply; the provider needs it at plan time.")
+	}
+	if diags.HasError() {
+		return nil, diags
+	}
 
 	var configs []winrm.Config
 	for _, name := range names {

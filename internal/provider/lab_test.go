@@ -383,7 +383,7 @@ func (l *testLab) expectNoCommandsSince(mark *int) func() error {
 }
 
 // expectOnlyQueriesSince fails when a node ran anything but a read-only query
-// (sc query / qc, cluster.exe listings) after the log had *mark entries.
+// (sc query / qc, reg query, hostname, cluster.exe listings) after the log had *mark entries.
 func (l *testLab) expectOnlyQueriesSince(mark *int) func() error {
 	return func() error {
 		if l.control == nil {
@@ -394,7 +394,7 @@ func (l *testLab) expectOnlyQueriesSince(mark *int) func() error {
 			return err
 		}
 		for _, c := range cmds {
-			if !isQuery(c) {
+			if !isReadOnly(c) {
 				return fmt.Errorf("%s ran %s %s", c.Node, c.Program, c.Args)
 			}
 		}

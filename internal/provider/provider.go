@@ -6,6 +6,7 @@ package provider
 import (
 	"context"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -48,6 +49,7 @@ type mscsProvider struct {
 // apply to every node unless the node's own block overrides them.
 type providerModel struct {
 	Nodes            types.Map    `tfsdk:"nodes"`
+	ClusterName      types.String `tfsdk:"cluster_name"`
 	Username         types.String `tfsdk:"username"`
 	Password         types.String `tfsdk:"password"`
 	Auth             types.String `tfsdk:"auth"`
@@ -179,6 +181,16 @@ func (p *mscsProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 		},
 		NestedObject: schema.NestedAttributeObject{Attributes: nodeAttrs},
 	}
+	attrs["cluster_name"] = schema.StringAttribute{
+		MarkdownDescription: "The cluster's name (NetBIOS). Before its first command to a node, the provider " +
+			"reads the machine's computer name and the cluster it belongs to from its registry (read-only) and " +
+			"refuses to go on when the machine is not the node its key in `nodes` names, or belongs to another " +
+			"cluster: swapped endpoints or another cluster's node never get a command that changes anything. " +
+			"With `cluster_name` set every node must belong to that cluster; without it the nodes must agree " +
+			"with each other (set it when the provider knows only one node).",
+		Optional:   true,
+		Validators: []validator.String{validators.NodeName()},
+	}
 	attrs["https"] = schema.BoolAttribute{
 		MarkdownDescription: "Use HTTPS for nodes given by `host`. Default `true`.",
 		Optional:            true,
@@ -225,7 +237,7 @@ func (p *mscsProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	c, err := newCluster(configs)
+	c, err := newCluster(configs, strings.ToUpper(m.ClusterName.ValueString()))
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot set up the WinRM clients", err.Error())
 		return

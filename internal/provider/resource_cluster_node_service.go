@@ -159,8 +159,7 @@ func (r *clusterNodeServiceResource) ModifyPlan(ctx context.Context, req resourc
 	if node.IsUnknown() || node.IsNull() {
 		return
 	}
-	if !r.cluster.Has(node.ValueString()) {
-		resp.Diagnostics.AddAttributeError(path.Root("node"), "Unknown node", r.cluster.unknownNode(node.ValueString()))
+	if resp.Diagnostics.Append(r.cluster.checkNodes(r.cluster.mask(ctx), planNode{path.Root("node"), node})...); resp.Diagnostics.HasError() {
 		return
 	}
 	r.warnAboutStop(ctx, req, resp, node.ValueString())

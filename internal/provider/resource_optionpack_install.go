@@ -285,19 +285,6 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 		return
 	}
 	node := plan.Node.ValueString()
-	if !r.cluster.Has(node) {
-		resp.Diagnostics.AddAttributeError(path.Root("node"), "Unknown node", r.cluster.unknownNode(node))
-		return
-	}
-	if !plan.WorkingNode.IsNull() && !plan.WorkingNode.IsUnknown() && !r.cluster.Has(plan.WorkingNode.ValueString()) {
-		resp.Diagnostics.AddAttributeError(path.Root("working_node"), "Unknown node", r.cluster.unknownNode(plan.WorkingNode.ValueString()))
-		return
-	}
-	// Terraform plans a replacement a second time as a create (no prior
-	// state); checking there only keeps the warning from showing twice.
-	if !req.State.Raw.IsNull() {
-		return
-	}
 	ctx = r.logContext(ctx, node)
 	timeout, diags := plan.Timeouts.Read(ctx, defaultInstallReadTimeout)
 	resp.Diagnostics.Append(diags...)
@@ -306,6 +293,16 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	resp.Diagnostics.Append(r.cluster.checkNodes(ctx, planNode{path.Root("node"), plan.Node},
+		planNode{path.Root("working_node"), plan.WorkingNode})...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	// Terraform plans a replacement a second time as a create (no prior
+	// state); checking there only keeps the warning from showing twice.
+	if !req.State.Raw.IsNull() {
+		return
+	}
 
 	resp.Diagnostics.Append(r.checkWorkingNode(ctx, &plan)...)
 	if resp.Diagnostics.HasError() {

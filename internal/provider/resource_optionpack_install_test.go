@@ -589,7 +589,7 @@ func (l *testLab) installCluster(t *testing.T) *cluster {
 		configs = append(configs, winrm.Config{Node: name, Host: host, Port: port, HTTPS: https, CACert: l.caPEM,
 			Username: l.username, Password: l.password, OperationTimeout: 30 * time.Second, MaxConcurrent: 2, ReuseShell: true})
 	}
-	c, err := newCluster(configs)
+	c, err := newCluster(configs, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -173,6 +173,9 @@ func (c *Client) transporter() winrm.Transporter {
 // Node is the NetBIOS name the client talks to.
 func (c *Client) Node() string { return c.cfg.Node }
 
+// Endpoint is the URL the client sends its requests to.
+func (c *Client) Endpoint() string { return c.endpoint }
+
 // Stats returns the counters so far.
 func (c *Client) Stats() Stats {
 	return Stats{

@@ -9,7 +9,10 @@ import (
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/winfs"
 )
 
-const currentVersionKey = `HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion`
+const (
+	currentVersionKey    = `HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion`
+	clusSvcParametersKey = `HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\ClusSvc\Parameters`
+)
 
 // Option Pack registry locations (see FORMATS.md: plausible, unconfirmed).
 const (
@@ -42,6 +45,11 @@ func (w *World) newNode(id int, spec NodeSpec) (*node, error) {
 		n.reg.setString(currentVersionKey, "CSDVersion", n.csd)
 	}
 	n.reg.setString(`HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\ComputerName\ComputerName`, "ComputerName", n.name)
+	if name := w.sc.Cluster.Name; name != "" {
+		// Cluster setup records the cluster joined in the service's
+		// parameters, which stay readable while the service is stopped.
+		n.reg.setString(clusSvcParametersKey, "ClusterName", strings.ToUpper(name))
+	}
 	for _, s := range baseServices() {
 		n.applyServiceSpec(s)
 	}

@@ -1,0 +1,61 @@
+package nodeops
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Where a machine keeps who it is (FORMATS.md, "identity"): its NetBIOS name
+// and the name of the cluster it was joined to. The cluster service's own
+// Parameters key holds the cluster name whether or not the service runs (a
+// rebuilt node's cluster service is stopped for most of the recovery); the
+// cluster hive's copy (HKLM\Cluster) is loaded only while it runs, and is
+// where later Windows versions keep it.
+const (
+	computerNameKey      = `HKLM\SYSTEM\CurrentControlSet\Control\ComputerName\ComputerName`
+	clusSvcParametersKey = `HKLM\SYSTEM\CurrentControlSet\Services\ClusSvc\Parameters`
+	clusterHiveKey       = `HKLM\Cluster`
+)
+
+// Identity is who answers at a node's endpoint.
+type Identity struct {
+	// ComputerName is the machine's NetBIOS name.
+	ComputerName string
+	// ClusterName is the cluster the machine was joined to; "" when it has
+	// none (not a cluster node, or cluster software not configured).
+	ClusterName string
+}
+
+// Identity reads the machine's computer name and cluster name from its
+// registry. It only reads, and works whether or not the cluster service runs.
+func (n *Node) Identity(ctx context.Context) (Identity, error) {
+	var id Identity
+	k, found, err := n.regQuery(ctx, "read the computer name", computerNameKey, "ComputerName")
+	if err != nil {
+		return id, err
+	}
+	if !found || strings.TrimSpace(k.Value("ComputerName")) == "" {
+		return id, fmt.Errorf("%s: read the computer name: %s has no ComputerName value", n.R.Node(), computerNameKey)
+	}
+	id.ComputerName = strings.TrimSpace(k.Value("ComputerName"))
+	for _, key := range []string{clusSvcParametersKey, clusterHiveKey} {
+		k, found, err := n.regQuery(ctx, "read the cluster name", key, "ClusterName")
+		if err != nil {
+			return id, err
+		}
+		if found {
+			id.ClusterName = strings.TrimSpace(k.Value("ClusterName"))
+			break
+		}
+	}
+	return id, nil
+}
+
+// String words an identity for error messages: `NODE2, member of cluster CLUSTER1`.
+func (id Identity) String() string {
+	if id.ClusterName == "" {
+		return id.ComputerName + ", which belongs to no cluster"
+	}
+	return id.ComputerName + ", member of cluster " + id.ClusterName
+}
