@@ -62,9 +62,9 @@ func methodOf(components []string) string {
 	switch {
 	case len(components) == 0:
 		return ""
-	case sameSet(components, minimalComponents):
+	case SameComponents(components, minimalComponents):
 		return MethodMinimal
-	case sameSet(components, typicalComponents):
+	case SameComponents(components, typicalComponents):
 		return MethodTypical
 	}
 	return MethodCustom
@@ -85,13 +85,14 @@ func normalizeComponents(names []string) []string {
 	return out
 }
 
-func sameSet(a, b []string) bool {
+// SameComponents compares two component lists as sets, ignoring case.
+func SameComponents(a, b []string) bool {
 	a, b = normalizeComponents(a), normalizeComponents(b)
 	return strings.Join(a, ",") == strings.Join(b, ",")
 }
 
-// componentDiff words how got differs from want: "+iis_smtp -iis_ftp".
-func componentDiff(got, want []string) string {
+// ComponentDiff words how got differs from want: "+iis_smtp -iis_ftp".
+func ComponentDiff(got, want []string) string {
 	in := func(set []string, c string) bool {
 		for _, s := range set {
 			if s == c {
@@ -167,6 +168,26 @@ func (n *Node) Info(ctx context.Context) (NodeInfo, error) {
 		info.Services = append(info.Services, st)
 	}
 	return info, nil
+}
+
+// Template is what a working node gives the rebuilt node to copy (safety
+// rule 3): its Option Pack and its service pack level.
+type Template struct {
+	OptionPack OptionPack
+	// ServicePack is the level as NodeInfo has it ("4", "6a"); CSDVersion the raw value.
+	ServicePack, CSDVersion string
+}
+
+// Template reads the node's Option Pack and service pack level. It only reads.
+func (n *Node) Template(ctx context.Context) (Template, error) {
+	var t Template
+	osv, err := n.osVersion(ctx)
+	if err != nil {
+		return t, err
+	}
+	t.ServicePack, t.CSDVersion = osv.servicePack, osv.csd
+	t.OptionPack, err = n.OptionPackState(ctx)
+	return t, err
 }
 
 type osVersion struct {

@@ -528,8 +528,8 @@ func (r *opRun) verify(ctx context.Context) error {
 		switch {
 		case !op.Installed:
 			problems = append(problems, "the Option Pack is not installed")
-		case !sameSet(op.Components, want):
-			problems = append(problems, fmt.Sprintf("the installed components differ from the declared ones (%s)", componentDiff(op.Components, want)))
+		case !SameComponents(op.Components, want):
+			problems = append(problems, fmt.Sprintf("the installed components differ from the declared ones (%s)", ComponentDiff(op.Components, want)))
 		}
 	}
 	if op.PendingReboot {

@@ -204,7 +204,7 @@ func TestInstallOptionPack_Decisions(t *testing.T) {
 			if len(f.violations) > 0 {
 				t.Errorf("setup ran with the cluster service up: %v", f.violations)
 			}
-			if !f.installed || !sameSet(f.components, node1Components) || f.pending || f.csd != "Service Pack 4" {
+			if !f.installed || !SameComponents(f.components, node1Components) || f.pending || f.csd != "Service Pack 4" {
 				t.Errorf("end state %+v", f)
 			}
 			if f.clusStart != "3   DEMAND_START" || f.clusState != "1  STOPPED" {

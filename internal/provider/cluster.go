@@ -72,6 +72,20 @@ func (c *cluster) Has(node string) bool {
 	return ok
 }
 
+// otherNode is the node of a two-node provider that is not node: the
+// working node when a phase names none. "" with any other number of nodes.
+func (c *cluster) otherNode(node string) string {
+	if len(c.names) != 2 {
+		return ""
+	}
+	for _, name := range c.names {
+		if !strings.EqualFold(name, node) {
+			return name
+		}
+	}
+	return ""
+}
+
 // Node is the operations on one configured node. Its commands go through
 // the identity check (identity.go): none reaches a machine that is not the
 // node meant.
@@ -111,6 +125,9 @@ const (
 	notConfiguredDetail = "The mscs provider has no nodes to talk to yet: its configuration was not known when this " +
 		"operation ran. Make the provider's nodes and credentials known at plan time."
 )
+
+// safetyRulesDoc is where the docs list the safety rules that errors cite.
+const safetyRulesDoc = "see the safety rules guide, docs/guides/safety-rules.md"
 
 // unknownNode is the plan-time error for a node the provider has no
 // endpoint for: nothing is sent anywhere.

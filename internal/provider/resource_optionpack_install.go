@@ -248,7 +248,7 @@ func (r *optionpackInstallResource) ValidateConfig(ctx context.Context, req reso
 					"from the working node with the mscs_node data source).")
 		case isFixed && !m.Components.IsNull():
 			declared, known := setStrings(ctx, m.Components)
-			if known && !sameStrings(declared, fixed) {
+			if known && !nodeops.SameComponents(declared, fixed) {
 				resp.Diagnostics.AddAttributeError(path.Root("components"), "Components contradict the install method",
 					fmt.Sprintf("install_method = %q always installs %s (setup ignores [Components] for it), but "+
 						"components lists %s. Leave components out, or use install_method = \"custom\".",
@@ -323,67 +323,75 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 	}
 }
 
-// workingNode is the template node for plan: working_node, or the other node
-// of a two-node provider; "" when there is none.
-func (r *optionpackInstallResource) workingNode(plan *optionpackInstallModel) (string, bool) {
+// workingNode is the template node: working_node, or the other node of a
+// two-node provider; "" when the provider's nodes leave it open.
+func (r *optionpackInstallResource) workingNode(plan *optionpackInstallModel) string {
 	if !plan.WorkingNode.IsNull() {
-		return plan.WorkingNode.ValueString(), true
+		return plan.WorkingNode.ValueString()
 	}
-	names := r.cluster.Names()
-	if len(names) != 2 {
-		return "", false
-	}
-	for _, name := range names {
-		if !strings.EqualFold(name, plan.Node.ValueString()) {
-			return name, false
-		}
-	}
-	return "", false
+	return r.cluster.otherNode(plan.Node.ValueString())
 }
 
 // checkWorkingNode enforces safety rule 3 before anything runs: the planned
-// method and components equal the working node's installation. It only reads.
+// method, components and service pack level equal the working node's. It
+// only reads. A working node that can't be determined or read fails the plan:
+// the rule never depends on how many nodes the provider knows.
 func (r *optionpackInstallResource) checkWorkingNode(ctx context.Context, plan *optionpackInstallModel) diag.Diagnostics {
 	var diags diag.Diagnostics
-	if plan.WorkingNode.IsUnknown() || plan.InstallMethod.IsUnknown() || plan.Components.IsUnknown() {
+	if plan.WorkingNode.IsUnknown() || plan.InstallMethod.IsUnknown() || plan.Components.IsUnknown() || plan.ServicePack.IsUnknown() {
 		return nil // checked again at apply, when they are known
 	}
-	working, explicit := r.workingNode(plan)
+	node := plan.Node.ValueString()
+	working := r.workingNode(plan)
 	if working == "" {
-		return nil
-	}
-	wn, _ := r.cluster.Node(working)
-	template, err := wn.OptionPackState(ctx)
-	if err != nil {
-		diags.Append(stepDiag("Cannot read the working node's Option Pack (safety rule 3)", working, err))
+		diags.AddAttributeError(path.Root("working_node"), "No working node to copy the install from",
+			fmt.Sprintf("Safety rule 3 (%s) compares the install with the working node's, and the provider's nodes "+
+				"(%s) do not say which node that is: set working_node to the node that kept serving. Nothing was run "+
+				"on any node.", safetyRulesDoc, strings.Join(r.cluster.Names(), ", ")))
 		return diags
 	}
-	if !template.Installed {
-		if explicit {
-			diags.AddAttributeError(path.Root("working_node"), "The working node has no Option Pack",
-				fmt.Sprintf("working_node %s has no Option Pack installed, so it cannot be the template for %s.",
-					working, plan.Node.ValueString()))
-		} else {
-			tflog.Warn(ctx, "the other node has no Option Pack; nothing to compare the install with", map[string]any{"working_node": working})
-		}
+	wn, ok := r.cluster.Node(working)
+	if !ok {
+		diags.AddAttributeError(path.Root("working_node"), "Unknown node", r.cluster.unknownNode(working))
+		return diags
+	}
+	template, err := wn.Template(ctx)
+	if err != nil {
+		d := stepDiag("Cannot read the working node's Option Pack (safety rule 3)", working, err)
+		diags.AddAttributeError(path.Root("working_node"), d.Summary(), d.Detail()+
+			"\n\nThe install is only planned against a working node the provider can read.")
+		return diags
+	}
+	if !template.OptionPack.Installed {
+		diags.AddAttributeError(path.Root("working_node"), "The working node has no Option Pack",
+			fmt.Sprintf("Working node %s has no Option Pack installed, so it cannot be the template for %s (safety "+
+				"rule 3). Set working_node to the node that kept serving IIS. Nothing was run on any node.", working, node))
 		return diags
 	}
 	declared, _ := setStrings(ctx, plan.Components)
-	if plan.InstallMethod.ValueString() != template.Method {
+	switch {
+	case plan.InstallMethod.ValueString() != template.OptionPack.Method:
+		// The components differ too, necessarily: one error says both.
 		diags.AddAttributeError(path.Root("install_method"), "Install method differs from the working node's",
 			fmt.Sprintf("%s was installed %s (components %s); install_method = %q on %s would break KB Q241573's "+
 				"rule of the exact same installation method (safety rule 3). Copy install_method and components "+
 				"from data.mscs_node of %s. Nothing was run on any node.",
-				working, template.Method, strings.Join(template.Components, ", "), plan.InstallMethod.ValueString(),
-				plan.Node.ValueString(), working))
-	}
-	if !sameStrings(declared, template.Components) {
+				working, template.OptionPack.Method, strings.Join(template.OptionPack.Components, ", "), plan.InstallMethod.ValueString(),
+				node, working))
+	case !nodeops.SameComponents(declared, template.OptionPack.Components):
 		diags.AddAttributeError(path.Root("components"), "Components differ from the working node's",
 			fmt.Sprintf("%s has %s; the plan installs %s on %s (%s). Differing components break the IIS cluster "+
 				"resources on the rebuilt node (safety rule 3). Copy components from data.mscs_node of %s. Nothing "+
 				"was run on any node.",
-				working, strings.Join(template.Components, ", "), strings.Join(declared, ", "), plan.Node.ValueString(),
-				componentDifference(declared, template.Components), working))
+				working, strings.Join(template.OptionPack.Components, ", "), strings.Join(declared, ", "), node,
+				nodeops.ComponentDiff(declared, template.OptionPack.Components), working))
+	}
+	if sp := plan.ServicePack.ValueString(); !strings.EqualFold(sp, template.ServicePack) {
+		diags.AddAttributeError(path.Root("service_pack"), "Service pack differs from the working node's",
+			fmt.Sprintf("%s runs service pack %q (CSDVersion %q); service_pack = %q on %s would leave the nodes at "+
+				"different levels, and the re-applied service pack is the one that must match the cluster. Copy "+
+				"service_pack from data.mscs_node of %s. Nothing was run on any node.",
+				working, template.ServicePack, template.CSDVersion, sp, node, working))
 	}
 	return diags
 }
@@ -648,41 +656,4 @@ func setStrings(ctx context.Context, s types.Set) (values []string, known bool) 
 	}
 	sort.Strings(values)
 	return values, true
-}
-
-// sameStrings compares two component lists as sets, ignoring case.
-func sameStrings(a, b []string) bool {
-	return strings.Join(lowerSorted(a), ",") == strings.Join(lowerSorted(b), ",")
-}
-
-func lowerSorted(s []string) []string {
-	out := make([]string, 0, len(s))
-	for _, v := range s {
-		out = append(out, strings.ToLower(v))
-	}
-	sort.Strings(out)
-	return out
-}
-
-// componentDifference words how planned differs from template: "+iis_smtp -iis_ftp".
-func componentDifference(planned, template []string) string {
-	in := map[string]int{}
-	for _, c := range lowerSorted(planned) {
-		in[c] |= 1
-	}
-	for _, c := range lowerSorted(template) {
-		in[c] |= 2
-	}
-	var plus, minus []string
-	for c, where := range in {
-		switch where {
-		case 1:
-			plus = append(plus, "+"+c)
-		case 2:
-			minus = append(minus, "-"+c)
-		}
-	}
-	sort.Strings(plus)
-	sort.Strings(minus)
-	return strings.Join(append(plus, minus...), " ")
 }

@@ -180,3 +180,39 @@ func TestAccSafety_aliasedNodeKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Safety rule 3 does not depend on how many nodes the provider has: with
+// NODE2 alone, or three nodes and no working_node, the plan fails and says to
+// set working_node; a working node that can't be read fails it too; and a
+// service pack other than the working node's is refused before any change.
+func TestAccSafety_rule3NeedsTheWorkingNode(t *testing.T) {
+	l := newScenarioLab(t, "rebuilt-node")
+	l.useEnvCredentials(t)
+	withoutFTP := []string{"fp_extensions", "iis_common", "iis_doc_common", "iis_inetmgr", "iis_www", "mts_core", "mts_mmc", "wsh_core"}
+	node2Alone := fmt.Sprintf(`provider "mscs" {
+  cluster_name = "CLUSTER1"
+  nodes = {
+    NODE2 = { endpoint = %q }
+  }
+  ca_cert = file(%q)
+}
+`, l.nodes["NODE2"], l.caFile)
+	threeNodes := l.providerConfig("", map[string]string{})
+	threeNodes = strings.Replace(threeNodes, "  nodes = {\n", fmt.Sprintf("  nodes = {\n    NODE3 = { endpoint = %q }\n", closedPortEndpoint(t)), 1)
+	install := func(comps []string, extra string) string {
+		return l.withoutProvider(installConfig(l, "custom", comps, extra))
+	}
+	mark := l.commandCount(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: node2Alone + install(withoutFTP, ""), ExpectError: wrapped(`No working node to copy the install from`)},
+			{Config: threeNodes + install(withoutFTP, ""), ExpectError: wrapped(`do not say which node that is: set working_node`)},
+			{Config: threeNodes + install(node1Components, "  working_node = \"NODE3\"\n"),
+				ExpectError: wrapped(`Cannot read the working node's Option Pack \(safety rule 3\)`)},
+			{Config: l.providerConfig("", nil) + strings.Replace(install(node1Components, ""), `service_pack      = "4"`, `service_pack      = "5"`, 1),
+				ExpectError: wrapped(`NODE1 runs service pack "4" .* service_pack = "5" on NODE2`)},
+		},
+	})
+	l.expectUntouched(t, mark)
+}

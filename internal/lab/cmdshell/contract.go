@@ -55,6 +55,14 @@ type Host interface {
 	CommandDone(name, line string, exitCode int)
 }
 
+// FaultHost is a Host that can make an internal command fail (the lab's
+// injected exit faults), as a full disk or a denied write makes `echo x >> f`
+// fail on Windows. The interpreter asks before each internal command; hit
+// means the command is replaced by printing stderr and exiting with code.
+type FaultHost interface {
+	InternalFault(name, line string) (stderr string, code int, hit bool)
+}
+
 // FS is a Windows file system seen through absolute paths such as `C:\temp\a.txt`
 // (drive letters and names are case-insensitive; `\` separators; `/` accepted).
 // Errors for missing files or folders wrap io/fs.ErrNotExist.

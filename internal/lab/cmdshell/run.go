@@ -300,6 +300,14 @@ func (sh *shell) execCommand(ctx context.Context, n *cmdNode, st streams) int {
 		return 0 // only redirections: the files are created, nothing runs
 	}
 	if n.internal != "" {
+		if fh, ok := sh.host.(FaultHost); ok {
+			if stderr, fcode, hit := fh.InternalFault(n.name, line); hit {
+				fmt.Fprint(sio.err, stderr)
+				code = sh.setLevel(fcode)
+				sh.host.CommandDone(n.name, line, code)
+				return code
+			}
+		}
 		code = sh.builtin(ctx, n, sio)
 	} else {
 		code = sh.external(ctx, n, line, sio)

@@ -218,6 +218,20 @@ func (h *host) wrap(run toolFunc, exe string) cmdshell.Program {
 	}
 }
 
+// InternalFault applies injected exit faults to cmd.exe's internal commands
+// (echo, type, mkdir, ...), as wrap does to programs: a journal write that
+// fails can be tested like any tool that fails.
+func (h *host) InternalFault(name, line string) (string, int, bool) {
+	w := h.w
+	w.lock()
+	f := w.exitFault(h.n.name, strings.TrimSpace(name+" "+line))
+	w.unlock()
+	if f == nil {
+		return "", 0, false
+	}
+	return f.Stderr, f.ExitCode, true
+}
+
 // crlf writes lines joined and terminated by CRLF.
 func crlf(out io.Writer, lines ...string) {
 	io.WriteString(out, strings.Join(lines, "\r\n")+"\r\n")

@@ -330,6 +330,26 @@ func TestServicePackBeforeSetupDoesNotCount(t *testing.T) {
 
 // Remove All on a corrupt install reports errors, succeeds, and the node
 // can then be reinstalled cleanly.
+// Rule 4 after Remove All: setup on a node whose service pack was not
+// re-applied since Remove All is recorded (and not when it was).
+func TestSetupAfterRemoveAllWithoutServicePack(t *testing.T) {
+	w, clock := newTestWorld(t, "corrupted-iis")
+	stopClusterService(t, w, "NODE2")
+	writeUnattend(t, w, "NODE2", removeAllUnattend...)
+	if r := run(t, w, "NODE2", setupExe+" /u:"+unattendAt+" /R:N"); r.code != 0 {
+		t.Fatalf("Remove All: %+v", r)
+	}
+	rebootWith(t, w, clock, "NODE2", "shutdown /r /t 0")
+	if got := incidentRules(w); len(got) != 0 {
+		t.Fatalf("incidents before setup: %+v", w.Incidents())
+	}
+	writeUnattend(t, w, "NODE2", customUnattend(node1Components)...)
+	mustRun(t, w, "NODE2", setupExe+" /u:"+unattendAt+" /R:N")
+	if got := incidentRules(w); len(got) != 1 || got[0] != 4 || !strings.Contains(w.Incidents()[0].What, "after Remove All without the service pack re-applied") {
+		t.Fatalf("incidents: %+v", w.Incidents())
+	}
+}
+
 func TestRemoveAllOnCorruptedIIS(t *testing.T) {
 	w, clock := newTestWorld(t, "corrupted-iis")
 	stopClusterService(t, w, "NODE2")

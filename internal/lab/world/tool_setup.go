@@ -176,6 +176,13 @@ func setupLocked(h *host, command string, u *unattendFile, reboot bool, out, err
 			break
 		}
 	}
+	// Rule 4 (KB: after Remove All, "if Service Pack 4 or greater is on the
+	// Node, then you should re-apply the Service Pack before proceeding"): a
+	// fresh setup over the older system files Remove All left behind.
+	if target.Installed && !n.optionPack.Installed && n.staleSystemFiles && csdLevel(n.csd) >= 4 {
+		w.incidentLocked(n.name, 4, fmt.Sprintf("%s after Remove All without the service pack re-applied", command),
+			"setup installed over the older system files Remove All left; the service pack's fixes are missing under the new install")
+	}
 	// Setup copies its own (older) versions of shared system files; on SP4
 	// and later they break the cluster service until the SP is re-applied.
 	if csdLevel(n.csd) >= 4 {

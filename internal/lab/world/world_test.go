@@ -272,6 +272,28 @@ func TestExitFaultHitsNthMatchingCommand(t *testing.T) {
 	}
 }
 
+// Exit faults hit cmd.exe's internal commands too: a journal line that
+// cannot be written.
+func TestExitFaultHitsInternalCommands(t *testing.T) {
+	w, _ := newTestWorld(t, "healthy")
+	if err := w.AddFault(Fault{Node: "NODE2", Kind: "exit", Match: "echo step=b", Count: 1, ExitCode: 112, Stderr: "There is not enough space on the disk.\r\n"}); err != nil {
+		t.Fatal(err)
+	}
+	run(t, w, "NODE2", `echo step=a > C:\TEMP\j.log`)
+	r := run(t, w, "NODE2", `echo step=b >> C:\TEMP\j.log`)
+	if r.code != 112 || r.err != "There is not enough space on the disk.\r\n" {
+		t.Fatalf("faulted echo: %+v", r)
+	}
+	run(t, w, "NODE2", `echo step=b >> C:\TEMP\j.log`)
+	if r := run(t, w, "NODE2", `type C:\TEMP\j.log`); r.out != "step=a \r\nstep=b \r\n" {
+		t.Errorf("journal after the fault: %q", r.out)
+	}
+	log := w.Commands("NODE2")
+	if c := log[1]; c.Program != "echo" || c.ExitCode != 112 {
+		t.Errorf("faulted echo logged as %+v", c)
+	}
+}
+
 func TestHTTPFaultsAreConsumedPerCount(t *testing.T) {
 	w, _ := newTestWorld(t, "healthy")
 	if err := w.AddFault(Fault{Node: "node1", Kind: "http500", Count: 2}); err != nil {
