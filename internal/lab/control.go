@@ -39,6 +39,7 @@ func startControl(w *world.World, addr string) (*controlServer, error) {
 	mux.HandleFunc("POST /faults", c.addFaults)
 	mux.HandleFunc("DELETE /faults", c.clearFaults)
 	mux.HandleFunc("POST /nodes/{name}/reboot", c.reboot)
+	mux.HandleFunc("POST /nodes/{name}/corrupt-iis", c.corruptIIS)
 	c.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go c.srv.Serve(ln)
 	return c, nil
@@ -147,6 +148,19 @@ func (c *controlServer) reboot(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusAccepted)
 }
 
+func (c *controlServer) corruptIIS(w http.ResponseWriter, r *http.Request) {
+	name, ok := c.nodeName(r.PathValue("name"))
+	if !ok {
+		writeError(w, http.StatusNotFound, fmt.Errorf("no node %q in this lab", r.PathValue("name")))
+		return
+	}
+	if err := c.world.CorruptIIS(name); err != nil {
+		writeError(w, http.StatusConflict, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // nodeName resolves a node name case-insensitively, as Windows names are.
 func (c *controlServer) nodeName(name string) (string, bool) {
 	for _, n := range c.world.NodeNames() {
@@ -234,6 +248,12 @@ func (c Control) ClearFaults() error {
 // Reboot reboots a node as `shutdown /r` on it would.
 func (c Control) Reboot(node string) error {
 	return c.do(http.MethodPost, "/nodes/"+url.PathEscape(node)+"/reboot", nil, nil)
+}
+
+// CorruptIIS damages a node's Option Pack install out of band (its IIS
+// services die), as POST /nodes/{name}/corrupt-iis does.
+func (c Control) CorruptIIS(node string) error {
+	return c.do(http.MethodPost, "/nodes/"+url.PathEscape(node)+"/corrupt-iis", nil, nil)
 }
 
 func (c Control) do(method, path string, in, out any) error {

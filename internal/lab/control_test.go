@@ -175,6 +175,29 @@ func TestControlReboot(t *testing.T) {
 	mustRun(t, newClient(t, l, "NODE1", httpsNTLM, l.Password()), "hostname")
 }
 
+// Corrupting IIS out of band: its services stop with 1067 and die again on
+// a start; a node without the Option Pack answers 409.
+func TestControlCorruptIIS(t *testing.T) {
+	l := startLab(t, Options{Scenario: "rebuilt-node"})
+	if status, _ := controlRequest(t, l, "POST", "/nodes/NODE2/corrupt-iis", ""); status != http.StatusConflict {
+		t.Errorf("corrupt-iis on a node without the Option Pack = %d, want 409", status)
+	}
+	if status, _ := controlRequest(t, l, "POST", "/nodes/NODE9/corrupt-iis", ""); status != http.StatusNotFound {
+		t.Errorf("corrupt-iis on an unknown node = %d, want 404", status)
+	}
+	if err := l.Control().CorruptIIS("node1"); err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, l, "NODE1", httpsNTLM, l.Password())
+	out := run(t, c, "sc query W3SVC").stdout
+	if !strings.Contains(out, "1  STOPPED") || !strings.Contains(out, "WIN32_EXIT_CODE    : 1067  (0x42b)") {
+		t.Errorf("W3SVC after corrupt-iis:\n%s", out)
+	}
+	if r := run(t, c, "net start W3SVC"); r.code == 0 {
+		t.Errorf("a corrupt W3SVC started: %+v", r)
+	}
+}
+
 // worldState fetches GET /state through the Go client.
 func worldState(t *testing.T, l *Lab) map[string]any {
 	t.Helper()

@@ -68,8 +68,8 @@ func (n *Node) ClusterNodes(ctx context.Context) ([]ClusterNode, error) {
 	return nodes, nil
 }
 
-// ClusterGroups runs `cluster group /status`, then `/listowners` per group.
-func (n *Node) ClusterGroups(ctx context.Context) ([]ClusterGroup, error) {
+// groupStatus runs `cluster group /status`: the groups, owners and states.
+func (n *Node) groupStatus(ctx context.Context) ([]ClusterGroup, error) {
 	step := "list the cluster groups"
 	line := "cluster group /status"
 	res, err := n.run(ctx, step, line, true, nil)
@@ -79,6 +79,15 @@ func (n *Node) ClusterGroups(ctx context.Context) ([]ClusterGroup, error) {
 	groups, err := ParseGroupStatus(res.Stdout)
 	if err != nil {
 		return nil, n.parseError(step, line, res.Stdout, err)
+	}
+	return groups, nil
+}
+
+// ClusterGroups runs `cluster group /status`, then `/listowners` per group.
+func (n *Node) ClusterGroups(ctx context.Context) ([]ClusterGroup, error) {
+	groups, err := n.groupStatus(ctx)
+	if err != nil {
+		return nil, err
 	}
 	for i := range groups {
 		q, err := Quote(groups[i].Name)

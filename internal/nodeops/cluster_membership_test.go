@@ -3,6 +3,7 @@ package nodeops
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -71,5 +72,17 @@ func TestWaitForJoin(t *testing.T) {
 	_, err = WaitForJoin(ctx, []*Node{{R: stuck}}, "NODE2", time.Millisecond)
 	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "NODE2 did not join the cluster (last seen: the cluster lists it as Joining)") {
 		t.Errorf("got %v; want the deadline and the state last seen", err)
+	}
+}
+
+func TestStopImpact(t *testing.T) {
+	groups := []ClusterGroup{{Name: "Cluster Group", OwnerNode: "NODE1"}, {Name: "Web Group", OwnerNode: "node1"}, {Name: "Other", OwnerNode: "NODE2"}}
+	up := []ClusterNode{{Name: "NODE1", State: "Up"}, {Name: "NODE2", State: "Up"}, {Name: "NODE3", State: "Paused"}}
+	down := []ClusterNode{{Name: "NODE1", State: "Up"}, {Name: "NODE2", State: "Down"}}
+	if got := stopImpact("node1", up, groups); !reflect.DeepEqual(got, StopImpact{Owned: []string{"Cluster Group", "Web Group"}, OthersUp: []string{"NODE2"}}) {
+		t.Errorf("two nodes Up: %+v", got)
+	}
+	if got := stopImpact("NODE1", down, groups); len(got.OthersUp) != 0 || len(got.Owned) != 2 {
+		t.Errorf("only node Up: %+v", got)
 	}
 }

@@ -85,6 +85,7 @@ var win32Meanings = map[int]string{
 	1062: "the service has not been started",
 	1068: "the dependency service or group failed to start",
 	1069: "the service did not start due to a logon failure",
+	1067: "the process terminated unexpectedly",
 	1072: "the specified service has been marked for deletion",
 	1722: "the RPC server is unavailable (is the cluster service running on that node?)",
 	5007: "the cluster resource could not be found",
@@ -92,6 +93,14 @@ var win32Meanings = map[int]string{
 	5042: "the cluster node could not be found",
 	5050: "the cluster node is down",
 	9009: "the program is not installed on the node",
+}
+
+// win32Meaning words a Win32 code, or says it is unknown here.
+func win32Meaning(code int) string {
+	if m, ok := win32Meanings[code]; ok {
+		return m
+	}
+	return "an error this provider does not know"
 }
 
 // run runs a command line and turns a failed exit code into a StepError

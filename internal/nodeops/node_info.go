@@ -123,6 +123,10 @@ type OptionPack struct {
 	Method string
 	// Components are the installed ones (OC Manager Subcomponents = 1), sorted, lower-case.
 	Components []string
+	// Removed: no Option Pack now, but setup's Subcomponents key shows one
+	// was installed before (Remove All leaves every component at 0; a node
+	// that never had the Option Pack has no key).
+	Removed bool
 	// PendingReboot: Session Manager's PendingFileRenameOperations is present,
 	// so setup or a service pack waits for a restart to take effect.
 	PendingReboot bool
@@ -138,6 +142,46 @@ type NodeInfo struct {
 	// Services are InfoServices in that order; Exists is false for one that
 	// is not installed.
 	Services []ServiceStatus
+}
+
+// iisServicesOf are the services an Option Pack install with these
+// components runs: IIS Admin always, the web and FTP services with their
+// components.
+func iisServicesOf(components []string) []string {
+	svcs := []string{"IISADMIN"}
+	for _, c := range [][2]string{{"iis_www", "W3SVC"}, {"iis_ftp", "MSFTPSVC"}} {
+		if indexOf(normalizeComponents(components), c[0]) >= 0 {
+			svcs = append(svcs, c[1])
+		}
+	}
+	return svcs
+}
+
+// IISProblems says what is wrong with an installed Option Pack's services:
+// one missing, or stopped because its process died (a corrupt install, which
+// the KB mends with Remove All and a reinstall). A service an administrator
+// stopped cleanly, or one still starting, is not a problem. services must
+// hold the ones iisServicesOf names (Info's do).
+func IISProblems(op OptionPack, services []ServiceStatus) []string {
+	if !op.Installed {
+		return nil
+	}
+	var problems []string
+	for _, name := range iisServicesOf(op.Components) {
+		var st *ServiceStatus
+		for i := range services {
+			if strings.EqualFold(services[i].Name, name) {
+				st = &services[i]
+			}
+		}
+		switch {
+		case st == nil || !st.Exists:
+			problems = append(problems, name+" is not installed")
+		case st.State == StateStopped && st.ExitCode != 0:
+			problems = append(problems, fmt.Sprintf("%s stopped with exit code %d (%s)", name, st.ExitCode, win32Meaning(st.ExitCode)))
+		}
+	}
+	return problems
 }
 
 // InfoServices are the services NodeInfo reports.
@@ -242,22 +286,21 @@ func (n *Node) OptionPackState(ctx context.Context) (OptionPack, error) {
 		return op, err
 	}
 	op.Installed = found
-	if op.Installed {
-		k, found, err := n.regQuery(ctx, "read the installed Option Pack components", subcomponentsKey, "")
-		if err != nil {
-			return op, err
-		}
-		if found {
-			var on []string
-			for _, v := range k.Values {
-				if regDWORD(v.Data) == 1 {
-					on = append(on, v.Name)
-				}
-			}
-			op.Components = normalizeComponents(on)
-		}
-		op.Method = methodOf(op.Components)
+	k, found, err := n.regQuery(ctx, "read the installed Option Pack components", subcomponentsKey, "")
+	if err != nil {
+		return op, err
 	}
+	op.Removed = found && !op.Installed
+	if found && op.Installed {
+		var on []string
+		for _, v := range k.Values {
+			if regDWORD(v.Data) == 1 {
+				on = append(on, v.Name)
+			}
+		}
+		op.Components = normalizeComponents(on)
+	}
+	op.Method = methodOf(op.Components)
 	_, op.PendingReboot, err = n.regQuery(ctx, "look for a pending reboot", sessionManagerKey, "PendingFileRenameOperations")
 	return op, err
 }

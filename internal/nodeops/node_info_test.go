@@ -187,6 +187,7 @@ func TestInfo_SP6aAndNoOptionPack(t *testing.T) {
 			"    CurrentVersion    REG_SZ    4.0\r\n    CurrentBuildNumber    REG_SZ    1381\r\n    CSDVersion    REG_SZ    Service Pack 6\r\n\r\n"),
 		`reg query "HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Hotfix\Q246009" /v Installed`:        ok("\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Hotfix\\Q246009\r\n    Installed    REG_DWORD    0x1\r\n\r\n"),
 		`reg query HKLM\SOFTWARE\Microsoft\InetStp /v MajorVersion`:                                        notFound,
+		`reg query "HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Setup\OC Manager\Subcomponents"`:        notFound,
 		`reg query "HKLM\SYSTEM\CurrentControlSet\Control\Session Manager" /v PendingFileRenameOperations`: notFound,
 		"sc query ClusSvc": ok(kbSCQueryRunning),
 		"sc qc ClusSvc":    ok(scQCClusSvc),

@@ -21,6 +21,12 @@ type InstallSpec struct {
 	RebootTimeout   time.Duration
 	// StopTimeout bounds the wait for the cluster service to be STOPPED; 0 means 5 min.
 	StopTimeout time.Duration
+	// AllowOutage lets the run stop the cluster service of the only node
+	// that is Up, taking its groups offline; without it that is refused.
+	AllowOutage bool
+	// LockMaxAge is the longest a run holds the node's lock (the caller's
+	// time limit); an older lock is stale. 0 means 2 h.
+	LockMaxAge time.Duration
 }
 
 // Progress is called as each step starts, with the step in words (for tflog).
@@ -140,15 +146,20 @@ var stepWords = map[string]string{
 
 // InstallOptionPack reinstalls the Option Pack as KB Q241573 orders it:
 //
-//  1. set the cluster service to manual, stop it and confirm STOPPED by
-//     polling (never going on otherwise; re-checked right before every setup run);
-//  2. reboot first if a reboot is pending;
-//  3. if an Option Pack is present (and is not this spec's own finished
-//     install), Remove All, reboot, re-apply the service pack (>= 4), reboot;
-//  4. install with the declared method and components, reboot, re-apply the
+//  1. check, read-only, that setup and the service pack's installer are on
+//     the node, and take the node's lock (one run at a time);
+//  2. set the cluster service to manual, stop it and confirm STOPPED by
+//     polling (never going on otherwise; re-checked right before every setup
+//     run); stopping it on the only node that is Up is refused unless
+//     spec.AllowOutage;
+//  3. reboot first if a reboot is pending;
+//  4. if an Option Pack is present, Remove All, reboot, re-apply the service
+//     pack (>= 4), reboot;
+//  5. install with the declared method and components, reboot, re-apply the
 //     service pack (>= 4), reboot;
-//  5. verify: the installed components are the declared ones, no reboot is
-//     pending, CSDVersion is at the declared level; else a StepError.
+//  6. verify: the installed components are the declared ones, the IIS
+//     services run, no reboot is pending, CSDVersion is at the declared
+//     level; else a StepError.
 //
 // It never starts the cluster service: mscs_cluster_node_service does.
 //
@@ -157,12 +168,16 @@ var stepWords = map[string]string{
 // present is this run's or the corrupt one, so each completed step appends a
 // line `step=<step> spec=<hash>` to a journal on the node,
 // %SystemRoot%\mscs-optionpack.log (the hash covers goal, method, components
-// and service pack level). A run reads it first: a journal of the same spec
-// resumes after its last completed step, and each later step still checks
-// the node before it acts (a reboot step reboots only while a reboot is
-// pending, setup runs only when no Option Pack is present); a journal of
-// another spec, or none, starts over at (3). A journal that says done for
-// this spec, on a node that still verifies, means there is nothing to do.
+// and service pack level). A run reads it first: an unfinished journal of the
+// same spec resumes after its last completed step, and each later step still
+// checks the node before it acts (a reboot step reboots only while a reboot
+// is pending, setup runs only when no Option Pack is present). A finished
+// journal, one of another spec, or none, starts over at (4): a create that
+// the plan showed as a reinstall reinstalls. A resumed run that finds no
+// Option Pack where its journal does not say Remove All was done or skipped
+// treats it as removed by the interrupted run, and re-applies the service
+// pack before setup; so does any run on a node whose Option Pack was removed
+// before (out of band, maybe without the service pack re-applied).
 func (n *Node) InstallOptionPack(ctx context.Context, spec InstallSpec, progress Progress) error {
 	if err := spec.Validate(); err != nil {
 		return fmt.Errorf("%s: %w", n.R.Node(), err)
@@ -205,31 +220,45 @@ func (n *Node) sequence(ctx context.Context, spec InstallSpec, progress Progress
 	if r.sysRoot = osv.systemRoot; r.sysRoot == "" {
 		return fmt.Errorf("%s: the registry names no SystemRoot (%s)", n.R.Node(), currentVersionKey)
 	}
+	if goal == "remove" {
+		op, err := n.OptionPackState(ctx)
+		if err != nil {
+			return err
+		}
+		jHash, jStep, err := r.readJournal(ctx)
+		if err != nil {
+			return err
+		}
+		unfinished := jHash == r.hash && jStep != stepDone
+		if !op.Installed && !op.PendingReboot && !unfinished {
+			return nil // nothing to remove, no removal to finish
+		}
+	}
+	// (1) Everything that can be checked read-only, before the first change.
+	if err := r.checkMedia(ctx); err != nil {
+		return err
+	}
+	maxAge := spec.LockMaxAge
+	if maxAge <= 0 {
+		maxAge = 2 * time.Hour
+	}
+	release, err := n.lock(ctx, r.sysRoot, "optionpack", maxAge)
+	if err != nil {
+		return err
+	}
+	defer release()
+
 	jHash, jStep, err := r.readJournal(ctx)
 	if err != nil {
 		return err
 	}
 	resume := -1 // index of the last completed step
-	if jHash == r.hash {
-		resume = indexOf(steps, jStep)
-	}
-	if resume == len(steps)-1 {
-		if r.verify(ctx) == nil {
-			return nil
-		}
-		resume = -1 // done once, changed since: start over
-	}
-	if goal == "remove" && resume < 0 {
-		op, err := n.OptionPackState(ctx)
-		if err != nil {
-			return err
-		}
-		if !op.Installed && !op.PendingReboot {
-			return nil
-		}
+	resumed := jHash == r.hash && jStep != "" && jStep != stepDone
+	if resumed {
+		resume = indexOf(steps, jStep) // -1 for a journal that only says start
 	}
 
-	// (1) and (2) on every run.
+	// (2) and (3) on every run.
 	if err := r.clusSvcStopped(ctx); err != nil {
 		return err
 	}
@@ -244,7 +273,7 @@ func (n *Node) sequence(ctx context.Context, spec InstallSpec, progress Progress
 			return err
 		}
 	}
-	if resume < 0 {
+	if !resumed {
 		if err := r.writeJournal(ctx, stepStart, true); err != nil {
 			return err
 		}
@@ -260,8 +289,20 @@ func (n *Node) sequence(ctx context.Context, spec InstallSpec, progress Progress
 				return err
 			}
 			if !op.Installed {
-				// Nothing to remove: the removal's reboots and SP go with it.
+				if op.Removed || resumed && resume < 0 {
+					// Removed before (out of band, or by the interrupted run
+					// before it could record it), perhaps without the service
+					// pack re-applied: the removal's reboot and service pack
+					// still come before setup ("re-apply the Service Pack
+					// before proceeding").
+					continue
+				}
+				// Nothing to remove: the removal's reboots and SP go with it,
+				// recorded so that a resumed run knows.
 				i = indexOf(steps, stepRemoveAllSPReboot)
+				if err := r.writeJournal(ctx, steps[i], false); err != nil {
+					return err
+				}
 				continue
 			}
 			progress(stepWords[step])
@@ -322,6 +363,100 @@ func (n *Node) sequence(ctx context.Context, spec InstallSpec, progress Progress
 	return nil
 }
 
+// checkMedia checks, read-only, that the programs the run will start are on
+// the node: setup (for Remove All and the install) and the service pack's
+// installer when it is re-applied. A typo in a path fails here, before the
+// cluster service is stopped, not after Remove All and a reboot.
+func (r *opRun) checkMedia(ctx context.Context) error {
+	paths := []string{r.spec.SetupPath}
+	names := []string{"setup_path"}
+	if r.spec.reapplySP() {
+		paths, names = append(paths, r.spec.ServicePackPath), append(names, "service_pack_path")
+	}
+	for i, p := range paths {
+		found, err := r.n.FileExists(ctx, p)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return &StepError{Node: r.n.R.Node(), Step: "check the installation media", Err: ErrMediaMissing,
+				Meaning: fmt.Sprintf("%s %s does not exist on the node; nothing was changed", names[i], p)}
+		}
+	}
+	return nil
+}
+
+// ErrMediaMissing is a setup or service pack path that names no file on the node.
+var ErrMediaMissing = errors.New("installation media missing on the node")
+
+// FileExists reports whether path names a file or folder on the node. It only reads.
+func (n *Node) FileExists(ctx context.Context, path string) (bool, error) {
+	q, err := Quote(path)
+	if err != nil {
+		return false, err
+	}
+	res, err := n.run(ctx, "look for "+path, "if exist "+q+" echo found", true, nil)
+	if err != nil {
+		return false, err
+	}
+	return strings.TrimSpace(res.Stdout) == "found", nil
+}
+
+// ErrInstallUnfinished is a refused start of the cluster service on a node
+// whose Option Pack run did not finish.
+var ErrInstallUnfinished = errors.New("the Option Pack install on the node is unfinished")
+
+// ReadyToJoin checks, read-only, that the node's cluster service may start:
+// no Option Pack run left unfinished (setup done, the service pack re-apply
+// after it maybe not: safety rule 4) and no change waiting for a reboot.
+func (n *Node) ReadyToJoin(ctx context.Context) error {
+	const step = "check that the Option Pack install is finished"
+	journal, err := n.OptionPackJournal(ctx)
+	if err != nil {
+		return err
+	}
+	if journal.Unfinished {
+		return &StepError{Node: n.R.Node(), Step: step, Err: ErrInstallUnfinished, Meaning: fmt.Sprintf(
+			"an Option Pack run stopped after its step %q: starting the cluster service before the install and the "+
+				"service pack re-apply finish breaks safety rule 4. Apply mscs_optionpack_install first: it resumes the run", journal.Step)}
+	}
+	op, err := n.OptionPackState(ctx)
+	if err != nil {
+		return err
+	}
+	if op.PendingReboot {
+		return &StepError{Node: n.R.Node(), Step: step, Err: ErrInstallUnfinished, Meaning: "a change of setup or a " +
+			"service pack waits for a reboot: the cluster service is only started after it"}
+	}
+	return nil
+}
+
+// JournalState is what a node's install journal says about the last run.
+type JournalState struct {
+	// Unfinished: a run started and did not reach its verified end (it
+	// failed or was killed); the next install of the same spec resumes it.
+	Unfinished bool
+	// Goal is "install" or "remove" when the journal tells, Step the last
+	// completed step ("start" when none).
+	Step string
+}
+
+// OptionPackJournal reads the journal of the Option Pack runs on the node.
+// It only reads. The journal does not say which goal wrote it (the hash
+// covers it), so Unfinished is true for any last step but done.
+func (n *Node) OptionPackJournal(ctx context.Context) (JournalState, error) {
+	osv, err := n.osVersion(ctx)
+	if err != nil {
+		return JournalState{}, err
+	}
+	r := &opRun{n: n, sysRoot: osv.systemRoot}
+	_, step, err := r.readJournal(ctx)
+	if err != nil {
+		return JournalState{}, err
+	}
+	return JournalState{Unfinished: step != "" && step != stepDone, Step: step}, nil
+}
+
 func indexOf(list []string, s string) int {
 	for i, x := range list {
 		if x == s {
@@ -346,6 +481,11 @@ func (r *opRun) clusSvcStopped(ctx context.Context) error {
 	}
 	if st.StartType == StartManual && st.State == StateStopped {
 		return nil
+	}
+	if st.State != StateStopped && !r.spec.AllowOutage {
+		if err := n.refuseLastNodeUp(ctx, step); err != nil {
+			return err
+		}
 	}
 	r.progress(step)
 	if st.StartType != StartManual {
@@ -530,6 +670,16 @@ func (r *opRun) verify(ctx context.Context) error {
 			problems = append(problems, "the Option Pack is not installed")
 		case !SameComponents(op.Components, want):
 			problems = append(problems, fmt.Sprintf("the installed components differ from the declared ones (%s)", ComponentDiff(op.Components, want)))
+		default:
+			var services []ServiceStatus
+			for _, name := range iisServicesOf(op.Components) {
+				st, err := n.QueryService(ctx, name)
+				if err != nil {
+					return err
+				}
+				services = append(services, st)
+			}
+			problems = append(problems, IISProblems(op, services)...)
 		}
 	}
 	if op.PendingReboot {

@@ -2,7 +2,9 @@ package nodeops
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"reflect"
 	"sort"
 	"strings"
@@ -28,6 +30,11 @@ type fakeNT struct {
 	journal              string
 	unattend             string
 	boots                int
+	noMedia              bool   // setup.exe and update.exe are not on the node
+	removed              bool   // the Option Pack was installed once and removed (Subcomponents all 0)
+	aloneUp              bool   // NODE1 is Down: NODE2 is the only node Up
+	lock                 string // owner.txt of the node's lock; "" = no lock folder
+	locked               bool
 
 	steps      []string // KB steps run: stop, RemoveAll, setup, reboot, SP
 	violations []string // setup run with the cluster service not stopped
@@ -55,6 +62,9 @@ func (f *fakeNT) Run(ctx context.Context, line string, readOnly bool) (winrm.Res
 		}
 		return ok("\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\InetStp\r\n    MajorVersion    REG_DWORD    0x4\r\n\r\n")
 	case line == `reg query "HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Setup\OC Manager\Subcomponents"`:
+		if !f.installed && !f.removed {
+			return notFound, nil
+		}
 		out := "\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Setup\\OC Manager\\Subcomponents\r\n"
 		for _, c := range KnownComponents {
 			v := "0x0"
@@ -85,6 +95,49 @@ func (f *fakeNT) Run(ctx context.Context, line string, readOnly bool) (winrm.Res
 		return ok(strings.Replace(kbSCQueryRunning, "4  RUNNING", f.clusState, 1))
 	case line == "if exist "+journal+" type "+journal:
 		return ok(f.journal)
+	case line == `if exist C:\NTOPTPAK\EN\X86\WINNT.SRV\setup.exe echo found`, line == `if exist C:\SP4\I386\UPDATE\update.exe echo found`:
+		if f.noMedia {
+			return ok("")
+		}
+		return ok("found\r\n")
+	case line == `mkdir C:\WINNT\mscs-optionpack.lock`:
+		if f.locked {
+			return winrm.Result{Stderr: "A subdirectory or file C:\\WINNT\\mscs-optionpack.lock already exists.\r\n", ExitCode: 1}, nil
+		}
+		f.locked = true
+		return ok("")
+	case line == `if exist C:\WINNT\mscs-optionpack.lock\owner.txt type C:\WINNT\mscs-optionpack.lock\owner.txt`:
+		return ok(f.lock)
+	case strings.HasPrefix(line, "echo owner=") && strings.HasSuffix(line, ` > C:\WINNT\mscs-optionpack.lock\owner.txt`):
+		f.lock = strings.TrimSuffix(strings.TrimPrefix(line, "echo "), ` > C:\WINNT\mscs-optionpack.lock\owner.txt`) + " \r\n"
+		return ok("")
+	case line == `rmdir /s /q C:\WINNT\mscs-optionpack.lock`:
+		f.locked, f.lock = false, ""
+		return ok("")
+	case line == "cluster node /status":
+		if f.clusState != "4  RUNNING" {
+			return winrm.Result{Stderr: "System error 1722 has occurred (0x000006ba).\r\nThe RPC server is unavailable.\r\n", ExitCode: 1722}, nil
+		}
+		node1 := "Up"
+		if f.aloneUp {
+			node1 = "Down"
+		}
+		return ok(strings.Replace(kbNodeStatus, "NODE1                1 Up", "NODE1                1 "+node1+"\r\n  NODE2                2 Up", 1))
+	case line == "cluster group /status":
+		owner := "NODE1"
+		if f.aloneUp {
+			owner = "NODE2"
+		}
+		return ok(strings.Replace(kbGroupStatus, "NODE1", owner, 1))
+	case line == "sc query IISADMIN", line == "sc query W3SVC", line == "sc query MSFTPSVC":
+		name := strings.TrimPrefix(line, "sc query ")
+		out := strings.Replace(kbSCQueryRunning, "ClusSvc", name, 1)
+		if f.corrupt {
+			out = strings.Replace(strings.Replace(out, "4  RUNNING", "1  STOPPED", 1), "WIN32_EXIT_CODE    : 0  (0x0)", "WIN32_EXIT_CODE    : 1067  (0x42b)", 1)
+		}
+		return ok(out)
+	case line == "sc qc IISADMIN", line == "sc qc W3SVC", line == "sc qc MSFTPSVC":
+		return ok(strings.Replace(scQCClusSvc, "ClusSvc", strings.TrimPrefix(line, "sc qc "), -1))
 	case strings.HasPrefix(line, "echo step="):
 		text, fresh := strings.CutSuffix(line, " > "+journal)
 		if !fresh {
@@ -132,6 +185,7 @@ func (f *fakeNT) Run(ctx context.Context, line string, readOnly bool) (winrm.Res
 		if f.pendingOP != nil {
 			f.components = *f.pendingOP
 			f.installed, f.corrupt = len(f.components) > 0, false
+			f.removed = !f.installed
 		}
 		if f.pendingCSD != "" {
 			f.csd = f.pendingCSD
@@ -172,6 +226,9 @@ func TestInstallOptionPack_Decisions(t *testing.T) {
 			f.installed, f.components = true, minimalComponents
 			f.journal = "step=done spec=0123456789ab \r\n"
 		}, []string{"stop", "RemoveAll", "reboot", "SP", "reboot", "setup", "reboot", "SP", "reboot"}},
+		{"removed out of band, maybe without the SP: it goes first", func(f *fakeNT) {
+			f.removed = true
+		}, []string{"stop", "SP", "reboot", "setup", "reboot", "SP", "reboot"}},
 		{"pending reboot", func(f *fakeNT) {
 			f.pending = true
 		}, []string{"stop", "reboot", "setup", "reboot", "SP", "reboot"}},
@@ -186,6 +243,16 @@ func TestInstallOptionPack_Decisions(t *testing.T) {
 			f.clusState, f.clusStart = "1  STOPPED", "3   DEMAND_START"
 			f.journal = "step=setup spec=" + hash + " \r\nstep=setup-reboot spec=" + hash + " \r\nstep=sp spec=" + hash + " \r\n"
 		}, nil},
+		{"journal: the same spec finished, installed and healthy: reinstalled", func(f *fakeNT) {
+			f.installed, f.components = true, node1Components
+			f.journal = "step=start spec=" + hash + " \r\nstep=sp-reboot spec=" + hash + " \r\nstep=done spec=" + hash + " \r\n"
+		}, []string{"stop", "RemoveAll", "reboot", "SP", "reboot", "setup", "reboot", "SP", "reboot"}},
+		{"journal: started, Remove All ran but was not recorded: the SP still follows it", func(f *fakeNT) {
+			f.clusState, f.clusStart = "1  STOPPED", "3   DEMAND_START"
+			f.installed, f.components = true, node1Components
+			f.pending, f.pendingOP = true, &[]string{}
+			f.journal = "step=start spec=" + hash + " \r\n"
+		}, []string{"reboot", "SP", "reboot", "setup", "reboot", "SP", "reboot"}},
 		{"journal: Remove All done, its reboot pending", func(f *fakeNT) {
 			f.installed, f.corrupt, f.components = true, true, node1Components
 			f.pending, f.pendingOP = true, &[]string{}
@@ -214,6 +281,100 @@ func TestInstallOptionPack_Decisions(t *testing.T) {
 				t.Errorf("journal %q", f.journal)
 			}
 		})
+	}
+}
+
+// A fresh run that finds nothing to remove records the skipped removal, so
+// that a run resuming it does not take "no Option Pack" for a Remove All.
+func TestInstallOptionPack_RecordsSkippedRemoval(t *testing.T) {
+	f := freshNT()
+	if err := (&Node{R: f, Poll: time.Millisecond}).InstallOptionPack(context.Background(), testSpec(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(f.journal, "step=start spec=") || !strings.Contains(f.journal, "step=removeall-sp-reboot spec=") {
+		t.Errorf("journal %q", f.journal)
+	}
+	if f.locked {
+		t.Error("the run left the node locked")
+	}
+}
+
+// Checks that refuse a run before its first change: the installation media
+// missing, the node the only one Up, another run holding the lock. The
+// cluster service stays running and automatic.
+func TestInstallOptionPack_RefusedBeforeAnyChange(t *testing.T) {
+	recent := "owner=opsbox/4242/0a1b2c3d time=" + time.Now().UTC().Format(time.RFC3339) + " \r\n"
+	for _, c := range []struct {
+		name  string
+		setup func(f *fakeNT, s *InstallSpec)
+		err   error
+		text  string
+	}{
+		{"media missing", func(f *fakeNT, _ *InstallSpec) { f.noMedia = true }, ErrMediaMissing,
+			`setup_path C:\NTOPTPAK\EN\X86\WINNT.SRV\setup.exe does not exist on the node`},
+		{"only node up", func(f *fakeNT, _ *InstallSpec) { f.aloneUp = true }, ErrLastNodeUp,
+			"it is the only node Up in the cluster: stopping its cluster service would take Cluster Group offline"},
+		{"locked by another run", func(f *fakeNT, _ *InstallSpec) { f.locked, f.lock = true, recent }, ErrLocked,
+			"opsbox/4242/0a1b2c3d holds its lock since"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f, spec := freshNT(), testSpec()
+			c.setup(f, &spec)
+			err := (&Node{R: f, Poll: time.Millisecond}).InstallOptionPack(context.Background(), spec, nil)
+			if !errors.Is(err, c.err) || !strings.Contains(err.Error(), c.text) {
+				t.Fatalf("got %v, want %v with %q", err, c.err, c.text)
+			}
+			if len(f.steps) > 0 || f.clusState != "4  RUNNING" || f.clusStart != "2   AUTO_START" || f.journal != "" {
+				t.Errorf("changed the node: steps %v, ClusSvc %s %s, journal %q", f.steps, f.clusState, f.clusStart, f.journal)
+			}
+			if c.err != ErrLocked && f.locked {
+				t.Error("a refused run left the node locked")
+			}
+		})
+	}
+}
+
+// What the refusals let through: the outage when the operator accepts it, a
+// stale lock.
+func TestInstallOptionPack_AcceptedOutageAndStaleLock(t *testing.T) {
+	f, spec := freshNT(), testSpec()
+	f.aloneUp, spec.AllowOutage = true, true
+	f.locked, f.lock = true, "owner=opsbox/4242/0a1b2c3d time=2026-01-01T00:00:00Z \r\n"
+	if err := (&Node{R: f, Poll: time.Millisecond}).InstallOptionPack(context.Background(), spec, nil); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"stop", "setup", "reboot", "SP", "reboot"}; !reflect.DeepEqual(f.steps, want) {
+		t.Errorf("steps %v, want %v", f.steps, want)
+	}
+}
+
+func TestLockHolderStale(t *testing.T) {
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	myHost, _, _ := strings.Cut(lockOwner, "/")
+	dead := func(int) bool { return false }
+	alive := func(int) bool { return true }
+	for _, c := range []struct {
+		owner string
+		age   time.Duration
+		alive func(int) bool
+		stale bool
+	}{
+		{"otherhost/42/x", time.Minute, dead, false},                            // another machine's process: can't tell
+		{"otherhost/42/x", 3 * time.Hour, alive, true},                          // older than any run
+		{myHost + "/999999/x", time.Minute, dead, true},                         // this machine, process gone
+		{myHost + "/999999/x", time.Minute, alive, false},                       // this machine, still running
+		{fmt.Sprintf("%s/%d/x", myHost, os.Getpid()), time.Minute, alive, true}, // this process: an unreleased lock of its own
+	} {
+		h := LockHolder{Owner: c.owner, Since: now.Add(-c.age)}
+		if got := h.stale(now, 2*time.Hour, c.alive); got != c.stale {
+			t.Errorf("%+v stale = %t, want %t", h, got, c.stale)
+		}
+	}
+	if h, ok := ParseLockHolder("owner=a/1/b time=2026-11-30T12:00:00Z \r\n"); !ok || h.Owner != "a/1/b" || !h.Since.Equal(now) {
+		t.Errorf("ParseLockHolder = %+v, %t", h, ok)
+	}
+	if _, ok := ParseLockHolder(""); ok {
+		t.Error("an empty owner.txt names an owner")
 	}
 }
 

@@ -55,6 +55,9 @@ type ServiceStatus struct {
 	State       ServiceState
 	StartType   StartType
 	Exists      bool
+	// ExitCode is WIN32_EXIT_CODE: why a stopped service stopped; 1067 is
+	// a process that died (a corrupt install), 0 a clean stop.
+	ExitCode int
 }
 
 // serviceWords names a service in step descriptions the way the KB does.
@@ -274,7 +277,8 @@ func ParseSCQuery(out string) (ServiceStatus, error) {
 	if !ok {
 		return ServiceStatus{}, fmt.Errorf("unknown service state %d", code)
 	}
-	return ServiceStatus{Name: name, State: state, Exists: true}, nil
+	exit, _ := leadingCode(f["WIN32_EXIT_CODE"]) // absent or unreadable: 0
+	return ServiceStatus{Name: name, State: state, Exists: true, ExitCode: exit}, nil
 }
 
 // ParseSCQC reads `sc qc NAME`: SERVICE_NAME, START_TYPE and DISPLAY_NAME.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/nodeops"
@@ -136,12 +137,33 @@ func (c *cluster) unknownNode(node string) string {
 		"nodes map with its endpoint, or fix the name. Nothing was sent to any node.", node, strings.Join(c.names, ", "))
 }
 
+// stepDiag is stepDiag with every configured password hidden: a command's
+// output or an error text may hold one (a failing `net use` echoing its
+// command line), and diagnostics are printed and may be logged.
+func (c *cluster) stepDiag(summary string, node string, err error) diag.Diagnostic {
+	d := stepDiag(summary, node, err)
+	return diag.NewErrorDiagnostic(c.scrub(d.Summary()), c.scrub(d.Detail()))
+}
+
+// scrub hides every configured password in s.
+func (c *cluster) scrub(s string) string {
+	for _, secret := range c.secrets {
+		s = strings.ReplaceAll(s, secret, "***")
+	}
+	return s
+}
+
 // stepDiag turns an error from nodeops or winrm into a diagnostic that names
-// the node, the step, the command, the exit code and its meaning.
+// the node, the step, the command, the exit code and its meaning. Callers
+// with a cluster use its stepDiag, which also hides passwords.
 func stepDiag(summary string, node string, err error) diag.Diagnostic {
 	var se *nodeops.StepError
 	if asStepError(err, &se) {
 		detail := fmt.Sprintf("Node %s, step %q: command %q", se.Node, se.Step, se.Command)
+		if se.Command == "" {
+			// A check of the node's state, not a command that failed.
+			detail = fmt.Sprintf("Node %s, step %q", se.Node, se.Step)
+		}
 		if se.ExitCode != 0 {
 			detail += fmt.Sprintf(" exited with code %d", se.ExitCode)
 			if se.Meaning != "" {
@@ -161,6 +183,48 @@ func stepDiag(summary string, node string, err error) diag.Diagnostic {
 		msg = fmt.Sprintf("node %s: %s", node, msg)
 	}
 	return diag.NewErrorDiagnostic(summary, msg)
+}
+
+// allowOutageDescription describes allow_cluster_outage alike in every
+// resource that may stop a node's cluster service.
+const allowOutageDescription = "Accept that stopping this node's cluster service takes the cluster's groups " +
+	"offline when no other node is Up to take them. Default `false`: such a plan is refused at plan time (where " +
+	"the cluster can be read), and apply checks again right before the stop."
+
+// planStop says in the plan what stopping node's cluster service does: the
+// groups it owns fail over to another node Up (a warning naming them), or,
+// with no other node Up, go offline howLong, which is refused on attr unless
+// allowed. When no node can list the cluster the plan says nothing: apply
+// checks again right before the stop.
+func (c *cluster) planStop(ctx context.Context, node string, attr path.Path, allowed bool, howLong string) diag.Diagnostics {
+	var diags diag.Diagnostics
+	imp, err := nodeops.StopImpactOf(ctx, c.via(node, true), node)
+	if err != nil {
+		tflog.Debug(ctx, "no node could list the cluster; the plan cannot say what stopping the cluster service moves",
+			map[string]any{"node": node, "error": err.Error()})
+		return nil
+	}
+	owned := "no group"
+	if len(imp.Owned) > 0 {
+		owned = strings.Join(imp.Owned, ", ")
+	}
+	switch {
+	case len(imp.OthersUp) > 0:
+		if len(imp.Owned) > 0 {
+			diags.AddAttributeWarning(attr, "Stopping the cluster service moves groups",
+				fmt.Sprintf("%s owns %s: stopping its cluster service fails them over to %s.", node, owned, strings.Join(imp.OthersUp, " or ")))
+		}
+	case allowed:
+		diags.AddAttributeWarning(attr, "Stopping the cluster service takes groups offline",
+			fmt.Sprintf("%s is the only node Up and owns %s: stopping its cluster service takes them offline %s "+
+				"(allow_cluster_outage = true).", node, owned, howLong))
+	default:
+		diags.AddAttributeError(attr, "Stopping the cluster service of the only node Up",
+			fmt.Sprintf("%s is the only node Up in the cluster and owns %s: stopping its cluster service would take "+
+				"them offline %s. Bring another node up first, or set allow_cluster_outage = true to accept the "+
+				"outage. Nothing was changed on any node.", node, owned, howLong))
+	}
+	return diags
 }
 
 // nodeState is node's state as `cluster node` lists it, asked through the

@@ -44,23 +44,6 @@ func TestClusterReadOrder(t *testing.T) {
 	}
 }
 
-func TestStopWarning(t *testing.T) {
-	groups := []nodeops.ClusterGroup{{Name: "Cluster Group", OwnerNode: "NODE1"}, {Name: "Web Group", OwnerNode: "NODE1"}, {Name: "Other", OwnerNode: "NODE2"}}
-	up := []nodeops.ClusterNode{{Name: "NODE1", State: "Up"}, {Name: "NODE2", State: "Up"}}
-	down := []nodeops.ClusterNode{{Name: "NODE1", State: "Up"}, {Name: "NODE2", State: "Down"}}
-
-	if s, d := stopWarning("node1", up, groups); s != "Stopping the cluster service moves groups" ||
-		d != "node1 owns Cluster Group, Web Group: stopping its cluster service fails them over to NODE2." {
-		t.Errorf("two nodes Up: %q / %q", s, d)
-	}
-	if s, d := stopWarning("NODE1", down, groups); s != "Stopping the cluster service takes groups offline" ||
-		!strings.Contains(d, "no other node is Up") {
-		t.Errorf("only node Up: %q / %q", s, d)
-	}
-	if s, _ := stopWarning("NODE3", up, groups); s != "" {
-		t.Errorf("a node owning nothing gets a warning: %q", s)
-	}
-}
 
 func TestConfiguredCluster(t *testing.T) {
 	var diags diag.Diagnostics

@@ -148,7 +148,7 @@ func (d *clusterDataSource) Read(ctx context.Context, req datasource.ReadRequest
 		n, _ := d.cluster.Node(via)
 		nodes, err := n.ClusterNodes(vctx)
 		if err != nil {
-			failures = append(failures, fmt.Sprintf("- %s: %s", via, stepDiag("", via, err).Detail()))
+			failures = append(failures, fmt.Sprintf("- %s: %s", via, d.cluster.stepDiag("", via, err).Detail()))
 			continue
 		}
 		if !listedUp(nodes, via) {
@@ -157,12 +157,12 @@ func (d *clusterDataSource) Read(ctx context.Context, req datasource.ReadRequest
 		}
 		groups, err := n.ClusterGroups(vctx)
 		if err != nil {
-			resp.Diagnostics.Append(stepDiag("Cannot list the cluster's groups", via, err))
+			resp.Diagnostics.Append(d.cluster.stepDiag("Cannot list the cluster's groups", via, err))
 			return
 		}
 		resources, err := n.ClusterResources(vctx)
 		if err != nil {
-			resp.Diagnostics.Append(stepDiag("Cannot list the cluster's resources", via, err))
+			resp.Diagnostics.Append(d.cluster.stepDiag("Cannot list the cluster's resources", via, err))
 			return
 		}
 		m.ReadThrough = types.StringValue(via)

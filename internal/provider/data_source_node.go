@@ -131,7 +131,7 @@ func (d *nodeDataSource) Read(ctx context.Context, req datasource.ReadRequest, r
 	}
 	info, err := n.Info(ctx)
 	if err != nil {
-		resp.Diagnostics.Append(stepDiag("Cannot read node "+name, name, err))
+		resp.Diagnostics.Append(d.cluster.stepDiag("Cannot read node "+name, name, err))
 		return
 	}
 	resp.Diagnostics.Append(nodeInfoModel(ctx, &m, info)...)

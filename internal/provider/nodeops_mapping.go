@@ -3,7 +3,7 @@ package provider
 import (
 	"context"
 	"errors"
-	"fmt"
+
 	"sort"
 	"strings"
 
@@ -106,34 +106,6 @@ func clusterModels(nodes []nodeops.ClusterNode, groups []nodeops.ClusterGroup, r
 	}
 	sort.Slice(rm, func(i, j int) bool { return rm[i].Name.ValueString() < rm[j].Name.ValueString() })
 	return nm, gm, rm
-}
-
-// stopWarning says what stopping node's cluster service does to the groups it
-// owns, or "" when it owns none.
-func stopWarning(node string, nodes []nodeops.ClusterNode, groups []nodeops.ClusterGroup) (summary, detail string) {
-	var owned []string
-	for _, g := range groups {
-		if strings.EqualFold(g.OwnerNode, node) {
-			owned = append(owned, g.Name)
-		}
-	}
-	if len(owned) == 0 {
-		return "", ""
-	}
-	var others []string
-	for _, n := range nodes {
-		if !strings.EqualFold(n.Name, node) && strings.EqualFold(n.State, "Up") {
-			others = append(others, n.Name)
-		}
-	}
-	list := strings.Join(owned, ", ")
-	if len(others) == 0 {
-		return "Stopping the cluster service takes groups offline",
-			fmt.Sprintf("%s owns %s and no other node is Up: stopping its cluster service takes these groups offline "+
-				"until a node rejoins.", node, list)
-	}
-	return "Stopping the cluster service moves groups",
-		fmt.Sprintf("%s owns %s: stopping its cluster service fails them over to %s.", node, list, strings.Join(others, " or "))
 }
 
 // nodeInfoModel maps what nodeops read about a node to the mscs_node data

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
@@ -58,6 +59,7 @@ type clusterNodeServiceModel struct {
 	State            types.String   `tfsdk:"state"`
 	StartupType      types.String   `tfsdk:"startup_type"`
 	ClusterNodeState types.String   `tfsdk:"cluster_node_state"`
+	AllowOutage      types.Bool     `tfsdk:"allow_cluster_outage"`
 	Timeouts         timeouts.Value `tfsdk:"timeouts"`
 }
 
@@ -126,6 +128,13 @@ func (r *clusterNodeServiceResource) Schema(ctx context.Context, _ resource.Sche
 				PlanModifiers: []planmodifier.String{planmodifiers.UseStateUnlessChanged(
 					path.Root("node"), path.Root("service_name"), path.Root("state"))},
 			},
+			"allow_cluster_outage": schema.BoolAttribute{
+				MarkdownDescription: allowOutageDescription + " Only matters for `state = \"stopped\"` of the " +
+					"cluster service.",
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+			},
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true}),
 		},
 	}
@@ -165,40 +174,46 @@ func (r *clusterNodeServiceResource) ModifyPlan(ctx context.Context, req resourc
 	r.warnAboutStop(ctx, req, resp, node.ValueString())
 }
 
-// warnAboutStop shows in the plan what stopping a node's cluster service will
-// do to the cluster: the groups the node owns fail over to another node, and
-// if no other node is Up they go offline. It reads the cluster only when the
-// plan stops a cluster service that may be running.
+// warnAboutStop shows in the plan what changing the state of a node's
+// cluster service does to the cluster. Stopping it: the groups the node owns
+// fail over to another node, and with no other node Up the plan is refused
+// unless allow_cluster_outage. Starting it while no other node is Up: the
+// node forms the cluster alone and takes every group.
 func (r *clusterNodeServiceResource) warnAboutStop(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse, node string) {
 	var plan clusterNodeServiceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() || !isClusterService(plan.ServiceName.ValueString()) || plan.State.ValueString() != "stopped" {
+	if resp.Diagnostics.HasError() || !isClusterService(plan.ServiceName.ValueString()) || plan.State.IsUnknown() {
 		return
 	}
+	want := plan.State.ValueString()
 	if !req.State.Raw.IsNull() {
 		var prior types.String
 		resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("state"), &prior)...)
-		if prior.ValueString() == "stopped" {
+		if prior.ValueString() == want {
 			return
 		}
 	}
 	ctx = r.logContext(ctx, node, plan.ServiceName.ValueString())
-	for _, via := range r.cluster.readOrder(node, true) {
-		n, _ := r.cluster.Node(via)
-		nodes, err := n.ClusterNodes(ctx)
-		if err != nil {
-			continue
-		}
-		groups, err := n.ClusterGroups(ctx)
-		if err != nil {
-			continue
-		}
-		if summary, detail := stopWarning(node, nodes, groups); summary != "" {
-			resp.Diagnostics.AddAttributeWarning(path.Root("state"), summary, detail)
-		}
-		return
+	n, _ := r.cluster.Node(node)
+	st, err := n.QueryService(ctx, clusterServiceName)
+	if err != nil || !st.Exists {
+		return // the apply's own query reports it
 	}
-	tflog.Debug(ctx, "no node could list the cluster; the plan cannot say what stopping the cluster service moves", map[string]any{"step": "plan"})
+	switch {
+	case want == "stopped" && st.State != nodeops.StateStopped:
+		resp.Diagnostics.Append(r.cluster.planStop(ctx, node, path.Root("allow_cluster_outage"), plan.AllowOutage.ValueBool(),
+			"until a node rejoins")...)
+	case want == "running" && st.State != nodeops.StateRunning:
+		// The other nodes answer cluster.exe only while their cluster
+		// service runs: none answering, or none Up, means none is Up.
+		if imp, err := nodeops.StopImpactOf(ctx, r.cluster.via(node, false), node); err == nil && len(imp.OthersUp) > 0 {
+			return
+		}
+		resp.Diagnostics.AddAttributeWarning(path.Root("state"), "The node forms the cluster alone",
+			fmt.Sprintf("No other configured node is Up in the cluster: starting the cluster service on %s makes it "+
+				"form the cluster by itself and bring every group online on it. On a rebuilt node that is usually "+
+				"not what you want: start the working node's cluster service first.", node))
+	}
 }
 
 func (r *clusterNodeServiceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -257,34 +272,48 @@ func (r *clusterNodeServiceResource) converge(ctx context.Context, timeout time.
 
 	current, err := n.QueryService(ctx, svc)
 	if err != nil {
-		return diag.Diagnostics{stepDiag(summary, nodeName, err)}
+		return diag.Diagnostics{r.cluster.stepDiag(summary, nodeName, err)}
 	}
 	if !current.Exists {
 		return diag.Diagnostics{diag.NewErrorDiagnostic(summary, fmt.Sprintf("Node %s, step \"query service\": "+
 			"service %q is not installed on the node (sc query exited 1060). Check service_name, or install what "+
 			"provides it first.", nodeName, svc))}
 	}
+	changeState := stateName(current.State) != m.State.ValueString()
+	// The cluster service's safety checks, read-only, before any change.
+	if changeState && isClusterService(svc) {
+		var check error
+		switch {
+		case m.State.ValueString() == "stopped" && !m.AllowOutage.ValueBool():
+			check = n.EnsureOtherNodeUp(ctx)
+		case m.State.ValueString() == "running":
+			check = n.ReadyToJoin(ctx)
+		}
+		if check != nil {
+			return diag.Diagnostics{r.cluster.stepDiag(summary, nodeName, check)}
+		}
+	}
 	wantType := startTypeFor(m.StartupType.ValueString())
 	if current.StartType != wantType {
 		tflog.Info(ctx, "setting startup type", map[string]any{"step": "set startup type", "startup_type": m.StartupType.ValueString()})
 		if err := n.SetStartType(ctx, svc, wantType); err != nil {
-			return diag.Diagnostics{stepDiag(summary, nodeName, err)}
+			return diag.Diagnostics{r.cluster.stepDiag(summary, nodeName, err)}
 		}
 	}
 	wantState := serviceStateFor(m.State.ValueString())
-	if stateName(current.State) != m.State.ValueString() || isPending(current.State) {
+	if changeState || isPending(current.State) {
 		step, op := "start service", n.StartService
 		if m.State.ValueString() == "stopped" {
 			step, op = "stop service", n.StopService
 		}
-		if stateName(current.State) != m.State.ValueString() {
+		if changeState {
 			tflog.Info(ctx, step, map[string]any{"step": step})
 			if err := op(ctx, svc); err != nil {
-				return diag.Diagnostics{stepDiag(summary, nodeName, err)}
+				return diag.Diagnostics{r.cluster.stepDiag(summary, nodeName, err)}
 			}
 		}
 		if _, err := n.WaitForState(ctx, svc, wantState, 0); err != nil {
-			return diag.Diagnostics{stepDiag(summary, nodeName, err)}
+			return diag.Diagnostics{r.cluster.stepDiag(summary, nodeName, err)}
 		}
 	}
 	var state string
@@ -296,7 +325,7 @@ func (r *clusterNodeServiceResource) converge(ctx context.Context, timeout time.
 		state, err = r.clusterNodeState(ctx, nodeName, m.State.ValueString() == "running" || !isClusterService(svc))
 	}
 	if err != nil {
-		return diag.Diagnostics{stepDiag(summary, nodeName, err)}
+		return diag.Diagnostics{r.cluster.stepDiag(summary, nodeName, err)}
 	}
 	m.ID = types.StringValue(nodeName + "/" + svc)
 	m.ClusterNodeState = types.StringValue(state)
@@ -330,7 +359,7 @@ func (r *clusterNodeServiceResource) Read(ctx context.Context, req resource.Read
 	summary := fmt.Sprintf("Cannot read service %s on node %s", svc, nodeName)
 	status, err := n.QueryService(ctx, svc)
 	if err != nil {
-		resp.Diagnostics.Append(stepDiag(summary, nodeName, err))
+		resp.Diagnostics.Append(r.cluster.stepDiag(summary, nodeName, err))
 		return
 	}
 	if !status.Exists {
@@ -344,11 +373,14 @@ func (r *clusterNodeServiceResource) Read(ctx context.Context, req resource.Read
 	m.StartupType = types.StringValue(startTypeName(status.StartType))
 	state, err := r.clusterNodeState(ctx, nodeName, m.State.ValueString() == "running" || !isClusterService(svc))
 	if err != nil {
-		resp.Diagnostics.Append(stepDiag(summary, nodeName, err))
+		resp.Diagnostics.Append(r.cluster.stepDiag(summary, nodeName, err))
 		return
 	}
 	m.ClusterNodeState = types.StringValue(state)
 	m.ID = types.StringValue(nodeName + "/" + svc)
+	if m.AllowOutage.IsNull() {
+		m.AllowOutage = types.BoolValue(false) // imported: the default
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
@@ -368,19 +400,7 @@ func (r *clusterNodeServiceResource) ImportState(ctx context.Context, req resour
 			fmt.Sprintf("Expected NODE/service, e.g. NODE2/ClusSvc; got %q.", req.ID))
 		return
 	}
-	if !validators.IsNodeName(node) {
-		resp.Diagnostics.AddAttributeError(path.Root("node"), "Invalid import ID",
-			fmt.Sprintf("node %q from import ID %q is not a valid node name.", node, req.ID))
-	}
-	for attr, v := range map[string]string{"node": node, "service_name": svc} {
-		if err := nodeops.ValidateArg(v); err != nil {
-			resp.Diagnostics.AddAttributeError(path.Root(attr), "Invalid import ID",
-				fmt.Sprintf("%s %q from import ID %q cannot be passed to a node safely: %s.", attr, v, req.ID, err))
-		}
-	}
-	if !resp.Diagnostics.HasError() && r.cluster != nil && !r.cluster.Has(node) {
-		resp.Diagnostics.AddAttributeError(path.Root("node"), "Unknown node", r.cluster.unknownNode(node))
-	}
+	resp.Diagnostics.Append(validateImport(ctx, r, r.cluster, req.ID, importPart{"node", node}, importPart{"service_name", svc})...)
 	if resp.Diagnostics.HasError() {
 		return
 	}

@@ -434,9 +434,14 @@ func TestAccClusterNodeService_importErrors(t *testing.T) {
 		"NODE2":          `Expected NODE/service, e.g. NODE2/ClusSvc; got "NODE2"`,
 		"NODE2/":         `Expected NODE/service`,
 		"NODE9/ClusSvc":  `Node "NODE9" is not in the provider's nodes`,
-		"NODE2/Clus%A%":  `service_name "Clus%A%" from import ID .* cannot be passed to a node safely`,
+		"NODE2/Clus%A%":  `Import ID "NODE2/Clus%A%", service_name: service_name "Clus%A%" cannot be quoted safely`,
 		"NODE2/a/b":      `Expected NODE/service`,
-		"NODE2&x/ClusSv": `node "NODE2&x" from import ID .* is not a valid node name`,
+		"NODE2&x/ClusSv": `Import ID "NODE2&x/ClusSv", node: node "NODE2&x" is not a valid node name`,
+		// Import validates as the schema does (service names are never
+		// switches, nor hold a backslash, nor exceed 256 characters).
+		"NODE2/-ZQ":                           `Import ID "NODE2/-ZQ", service_name: .* must be a Windows service name`,
+		`NODE2/a\b`:                           `Import ID .*, service_name: .* must be a Windows service name`,
+		"NODE2/" + strings.Repeat("x", 10002): `Import ID .*, service_name: .* string length must be between 1 and 256`,
 	} {
 		steps = append(steps, resource.TestStep{
 			Config:        config,

@@ -69,6 +69,7 @@ type optionpackInstallModel struct {
 	ServicePackPath     types.String   `tfsdk:"service_pack_path"`
 	WorkingNode         types.String   `tfsdk:"working_node"`
 	UninstallOnDestroy  types.Bool     `tfsdk:"uninstall_on_destroy"`
+	AllowOutage         types.Bool     `tfsdk:"allow_cluster_outage"`
 	RebootTimeout       types.String   `tfsdk:"reboot_timeout"`
 	InstalledComponents types.Set      `tfsdk:"installed_components"`
 	CSDVersion          types.String   `tfsdk:"csd_version"`
@@ -194,6 +195,13 @@ func (r *optionpackInstallResource) Schema(ctx context.Context, _ resource.Schem
 				Computed: true,
 				Default:  booldefault.StaticBool(false),
 			},
+			"allow_cluster_outage": schema.BoolAttribute{
+				MarkdownDescription: allowOutageDescription + " The plan then names the groups that go offline " +
+					"and for how many reboots.",
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+			},
 			"reboot_timeout": schema.StringAttribute{
 				MarkdownDescription: "How long one reboot of the node may take, from `shutdown` until the node " +
 					"answers again with a new boot time, e.g. `20m` (default). A reboot that overruns it fails the " +
@@ -270,13 +278,21 @@ func (r *optionpackInstallResource) ValidateConfig(ctx context.Context, req reso
 	}
 }
 
-// ModifyPlan runs after the provider's Configure: it checks the nodes
-// against the provider's, and for a plan that installs (create, or the create
-// half of a replacement) it reads the nodes, read-only, to warn about an
-// installation that Remove All will take away and to refuse one that differs
-// from the working node's (safety rule 3).
+// ModifyPlan runs after the provider's Configure. It checks, read-only, the
+// nodes the plan names (configured, and the machines the nodes meant), and
+// for a plan that installs (create, or the create half of a replacement)
+// everything apply would otherwise find out only after its first change: the
+// working node's template (safety rule 3), the installation media on the
+// node, and whether stopping its cluster service leaves another node Up. Its
+// warnings say what apply will do: Remove All of a present install, the
+// groups that fail over or go offline, or the resume of an unfinished run. A
+// destroy that uninstalls says so.
 func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() || r.cluster == nil {
+	if r.cluster == nil {
+		return
+	}
+	if req.Plan.Raw.IsNull() {
+		r.warnAboutUninstall(ctx, req, resp)
 		return
 	}
 	var plan optionpackInstallModel
@@ -299,11 +315,10 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 		return
 	}
 	// Terraform plans a replacement a second time as a create (no prior
-	// state); checking there only keeps the warning from showing twice.
+	// state); checking there only keeps the warnings from showing twice.
 	if !req.State.Raw.IsNull() {
 		return
 	}
-
 	resp.Diagnostics.Append(r.checkWorkingNode(ctx, &plan)...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -311,16 +326,95 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 	n, _ := r.cluster.Node(node)
 	present, err := n.OptionPackState(ctx)
 	if err != nil {
-		resp.Diagnostics.Append(stepDiag("Cannot read the Option Pack on node "+node, node, err))
+		resp.Diagnostics.Append(r.cluster.stepDiag("Cannot read the Option Pack on node "+node, node, err))
 		return
 	}
-	if present.Installed {
+	resp.Diagnostics.Append(r.checkMedia(ctx, n, &plan)...)
+	resp.Diagnostics.Append(r.checkClusterService(ctx, n, &plan, present.Installed)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	journal, err := n.OptionPackJournal(ctx)
+	if err != nil {
+		resp.Diagnostics.Append(r.cluster.stepDiag("Cannot read the install journal on node "+node, node, err))
+		return
+	}
+	switch {
+	case journal.Unfinished:
+		resp.Diagnostics.AddWarning(fmt.Sprintf("An unfinished install on %s resumes", node),
+			fmt.Sprintf("A run on %s stopped after its step %q (the journal %s). With the same settings apply "+
+				"resumes after that step; with other settings it starts over with Remove All.", node, journal.Step, `%SystemRoot%\mscs-optionpack.log`))
+	case present.Installed:
 		resp.Diagnostics.AddWarning(fmt.Sprintf("IIS present on %s will be removed (Remove All) before reinstalling", node),
 			fmt.Sprintf("%s has the Option Pack installed (%s: %s). Apply stops its cluster service, runs setup's "+
 				"Remove All, reboots and re-applies the service pack before installing again: the KB's steps for a "+
 				"corrupted IIS. Its IIS services are unavailable until the apply completes.",
 				node, present.Method, strings.Join(present.Components, ", ")))
 	}
+}
+
+// checkMedia fails the plan when setup or the service pack's installer is
+// not on the node (where the node answers): apply would otherwise stop the
+// cluster service, and maybe remove IIS, before finding out.
+func (r *optionpackInstallResource) checkMedia(ctx context.Context, n *nodeops.Node, plan *optionpackInstallModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	node := plan.Node.ValueString()
+	for _, a := range []struct {
+		attr  string
+		value types.String
+	}{{"setup_path", plan.SetupPath}, {"service_pack_path", plan.ServicePackPath}} {
+		if a.value.IsNull() || a.value.IsUnknown() || (a.attr == "service_pack_path" && !spNeedsReapply(plan.ServicePack.ValueString())) {
+			continue
+		}
+		found, err := n.FileExists(ctx, a.value.ValueString())
+		if err != nil {
+			diags.Append(r.cluster.stepDiag("Cannot look for "+a.attr+" on node "+node, node, err))
+			continue
+		}
+		if !found {
+			diags.AddAttributeError(path.Root(a.attr), "Installer not found on the node",
+				fmt.Sprintf("%s = %q does not exist on %s. Apply would stop the cluster service before needing it; "+
+					"copy the media to the node or fix the path. Nothing was changed on any node.", a.attr, a.value.ValueString(), node))
+		}
+	}
+	return diags
+}
+
+// checkClusterService says in the plan what stopping the node's cluster
+// service does: its groups fail over to another node Up, or, with none,
+// go offline, which is refused unless allow_cluster_outage accepts it.
+func (r *optionpackInstallResource) checkClusterService(ctx context.Context, n *nodeops.Node, plan *optionpackInstallModel, present bool) diag.Diagnostics {
+	node := plan.Node.ValueString()
+	st, err := n.QueryService(ctx, clusterServiceName)
+	if err != nil {
+		return diag.Diagnostics{r.cluster.stepDiag("Cannot read the cluster service on node "+node, node, err)}
+	}
+	if !st.Exists || st.State == nodeops.StateStopped {
+		return nil
+	}
+	reboots := 1
+	if spNeedsReapply(plan.ServicePack.ValueString()) {
+		reboots = 2
+	}
+	if present {
+		reboots *= 2
+	}
+	return r.cluster.planStop(ctx, node, path.Root("allow_cluster_outage"), plan.AllowOutage.ValueBool(),
+		fmt.Sprintf("for the whole install (%d reboots) and until mscs_cluster_node_service starts it again", reboots))
+}
+
+// warnAboutUninstall: a destroy with uninstall_on_destroy removes IIS.
+func (r *optionpackInstallResource) warnAboutUninstall(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	var state optionpackInstallModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || !state.UninstallOnDestroy.ValueBool() {
+		return
+	}
+	node := state.Node.ValueString()
+	resp.Diagnostics.AddWarning(fmt.Sprintf("Destroy removes the Option Pack from %s", node),
+		fmt.Sprintf("uninstall_on_destroy is true: destroy stops the cluster service on %s and sets it to manual, "+
+			"which takes the node out of the cluster (its groups fail over), runs setup's Remove All, reboots, "+
+			"re-applies the service pack and reboots again. IIS is gone from %s afterwards.", node, node))
 }
 
 // workingNode is the template node: working_node, or the other node of a
@@ -357,7 +451,7 @@ func (r *optionpackInstallResource) checkWorkingNode(ctx context.Context, plan *
 	}
 	template, err := wn.Template(ctx)
 	if err != nil {
-		d := stepDiag("Cannot read the working node's Option Pack (safety rule 3)", working, err)
+		d := r.cluster.stepDiag("Cannot read the working node's Option Pack (safety rule 3)", working, err)
 		diags.AddAttributeError(path.Root("working_node"), d.Summary(), d.Detail()+
 			"\n\nThe install is only planned against a working node the provider can read.")
 		return diags
@@ -414,6 +508,7 @@ func (r *optionpackInstallResource) installSpec(ctx context.Context, m *optionpa
 		SetupPath:       m.SetupPath.ValueString(),
 		ServicePackPath: m.ServicePackPath.ValueString(),
 		RebootTimeout:   reboot,
+		AllowOutage:     m.AllowOutage.ValueBool(),
 	}, diags
 }
 
@@ -443,9 +538,10 @@ func (r *optionpackInstallResource) Create(ctx context.Context, req resource.Cre
 	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
 		return
 	}
+	spec.LockMaxAge = timeout
 	tflog.Info(ctx, "installing the Option Pack", map[string]any{"method": spec.Method, "components": spec.Components, "service_pack": spec.ServicePack})
 	if err := n.InstallOptionPack(ctx, spec, r.progress(ctx, nodeName)); err != nil {
-		resp.Diagnostics.Append(stepDiag("Cannot install the Option Pack on node "+nodeName, nodeName, err))
+		resp.Diagnostics.Append(r.cluster.stepDiag("Cannot install the Option Pack on node "+nodeName, nodeName, err))
 		resp.Diagnostics.AddWarning("The next apply resumes the install",
 			fmt.Sprintf("The steps done so far are recorded on %s; the next apply checks each of them and goes on "+
 				"from the one that failed.", nodeName))
@@ -493,13 +589,34 @@ func fill(ctx context.Context, m *optionpackInstallModel, info nodeops.NodeInfo)
 	return diags
 }
 
+// installGone says why the install's end state does not hold on the node
+// ("" when it does): no Option Pack, an unfinished run (its journal), or IIS
+// services that die (a corrupt install). Read then drops the resource, so
+// the plan shows the install again; import refuses it.
+func (r *optionpackInstallResource) installGone(ctx context.Context, n *nodeops.Node, info nodeops.NodeInfo) string {
+	if !info.OptionPack.Installed {
+		return "the Option Pack is not installed"
+	}
+	journal, err := n.OptionPackJournal(ctx)
+	if err == nil && journal.Unfinished {
+		return fmt.Sprintf("an install or removal did not finish (its journal stops after step %q)", journal.Step)
+	}
+	if info.OptionPack.PendingReboot {
+		return "a change of setup or a service pack waits for a reboot"
+	}
+	if problems := nodeops.IISProblems(info.OptionPack, info.Services); len(problems) > 0 {
+		return "IIS is broken: " + strings.Join(problems, "; ")
+	}
+	return ""
+}
+
 // readInstalled reads the node after an install, which nodeops verified: a
 // missing Option Pack there is an error, not a removal.
 func (r *optionpackInstallResource) readInstalled(ctx context.Context, n *nodeops.Node, m *optionpackInstallModel) diag.Diagnostics {
 	nodeName := m.Node.ValueString()
 	info, err := n.Info(ctx)
 	if err != nil {
-		return diag.Diagnostics{stepDiag("Cannot read the Option Pack on node "+nodeName, nodeName, err)}
+		return diag.Diagnostics{r.cluster.stepDiag("Cannot read the Option Pack on node "+nodeName, nodeName, err)}
 	}
 	if !info.OptionPack.Installed {
 		return diag.Diagnostics{diag.NewErrorDiagnostic("The Option Pack is not installed on node "+nodeName,
@@ -529,13 +646,14 @@ func (r *optionpackInstallResource) Read(ctx context.Context, req resource.ReadR
 	}
 	info, err := n.Info(ctx)
 	if err != nil {
-		resp.Diagnostics.Append(stepDiag("Cannot read the Option Pack on node "+nodeName, nodeName, err))
+		resp.Diagnostics.Append(r.cluster.stepDiag("Cannot read the Option Pack on node "+nodeName, nodeName, err))
 		return
 	}
-	if !info.OptionPack.Installed {
-		// A rebuilt node, or one uninstalled out of band: let the plan show
-		// that the install has to be done again.
-		tflog.Warn(ctx, "the Option Pack is not installed on the node; removing from state", map[string]any{"step": "read"})
+	if gone := r.installGone(ctx, n, info); gone != "" {
+		// A rebuilt node, one uninstalled or corrupted out of band, or a run
+		// that did not finish: let the plan show that the install has to be
+		// done (or finished) again.
+		tflog.Warn(ctx, "the install's end state does not hold; removing from state", map[string]any{"step": "read", "why": gone})
 		resp.State.RemoveResource(ctx)
 		return
 	}
@@ -547,6 +665,9 @@ func (r *optionpackInstallResource) Read(ctx context.Context, req resource.ReadR
 	}
 	if m.RebootTimeout.IsNull() {
 		m.RebootTimeout = types.StringValue(defaultRebootTimeout)
+	}
+	if m.AllowOutage.IsNull() {
+		m.AllowOutage = types.BoolValue(false)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
@@ -601,9 +722,10 @@ func (r *optionpackInstallResource) Delete(ctx context.Context, req resource.Del
 	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
 		return
 	}
+	spec.LockMaxAge = timeout
 	tflog.Info(ctx, "removing the Option Pack (uninstall_on_destroy)", map[string]any{"step": "delete"})
 	if err := n.RemoveOptionPack(ctx, spec, r.progress(ctx, nodeName)); err != nil {
-		resp.Diagnostics.Append(stepDiag("Cannot remove the Option Pack from node "+nodeName, nodeName, err))
+		resp.Diagnostics.Append(r.cluster.stepDiag("Cannot remove the Option Pack from node "+nodeName, nodeName, err))
 	}
 }
 
@@ -612,19 +734,26 @@ func (r *optionpackInstallResource) Delete(ctx context.Context, req resource.Del
 // be read back: set them in the configuration.
 func (r *optionpackInstallResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	node := req.ID
-	if !validators.IsNodeName(node) {
-		resp.Diagnostics.AddError("Invalid import ID",
-			fmt.Sprintf("Expected the node's NetBIOS name, e.g. NODE2; got %q.", req.ID))
+	if resp.Diagnostics.Append(validateImport(ctx, r, r.cluster, req.ID, importPart{"node", node})...); resp.Diagnostics.HasError() {
 		return
 	}
-	if err := nodeops.ValidateArg(node); err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("node"), "Invalid import ID",
-			fmt.Sprintf("node %q cannot be passed to a node safely: %s.", node, err))
-		return
-	}
-	if r.cluster != nil && !r.cluster.Has(node) {
-		resp.Diagnostics.AddAttributeError(path.Root("node"), "Unknown node", r.cluster.unknownNode(node))
-		return
+	// An install that did not finish (setup done, the service pack after it
+	// not) must not be imported as finished: the next apply would start the
+	// cluster service on it. The configuration's apply finishes it instead.
+	if r.cluster != nil {
+		ctx = r.logContext(ctx, node)
+		n, _ := r.cluster.Node(node)
+		info, err := n.Info(ctx)
+		if err != nil {
+			resp.Diagnostics.Append(r.cluster.stepDiag("Cannot read the Option Pack on node "+node, node, err))
+			return
+		}
+		if gone := r.installGone(ctx, n, info); gone != "" {
+			resp.Diagnostics.AddError("Nothing finished to import on node "+node,
+				fmt.Sprintf("The Option Pack install on %s cannot be imported: %s. Put mscs_optionpack_install in the "+
+					"configuration and run terraform apply: it resumes an unfinished run (or reinstalls) the KB's way.", node, gone))
+			return
+		}
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), node)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("node"), node)...)

@@ -350,7 +350,9 @@ func TestAccOptionpackInstall_drift(t *testing.T) {
 				},
 				ConfigStateChecks: append(expectInstallState(node1Components),
 					l.expectInstalledLikeNode1(),
-					l.expectKBSteps("NODE2", &from, "setup", "reboot", "SP", "reboot"),
+					// Removed at the console without the SP re-applied: the
+					// KB re-applies it before setup (rule 4).
+					l.expectKBSteps("NODE2", &from, "SP", "reboot", "setup", "reboot", "SP", "reboot"),
 					l.expectNoIncidents()),
 			},
 		},

@@ -331,6 +331,33 @@ func (w *World) applyPendingLocked(n *node) {
 // iisServiceNames are the services an Option Pack install may add.
 var iisServiceNames = []string{"IISADMIN", "W3SVC", "MSFTPSVC"}
 
+// CorruptIIS damages node's Option Pack install out of band, as a failed
+// disk or a bad hotfix does (the KB's "IIS build is corrupted"): the IIS
+// services' process dies, so they stop with 1067 and die on every start,
+// until Remove All and a fresh install mend them.
+func (w *World) CorruptIIS(name string) error {
+	w.lock()
+	defer w.unlock()
+	n := w.node(name)
+	if n == nil {
+		return fmt.Errorf("no node %q", name)
+	}
+	if !n.optionPack.Installed {
+		return fmt.Errorf("node %s has no Option Pack to corrupt", n.name)
+	}
+	n.optionPack.Corrupt = true
+	for _, name := range iisServiceNames {
+		if s := n.service(name); s != nil {
+			s.broken = true
+			if s.state != svcStopped {
+				s.state, s.exitCode = svcStopped, errProcessAborted
+				s.gen++
+			}
+		}
+	}
+	return nil
+}
+
 // installOptionPack is an install or AddRemove taking effect. AddRemove
 // keeps a corrupt install corrupt: only Remove All and a fresh install mend it.
 func (w *World) installOptionPack(n *node, spec OptionPackSpec, mismatch bool) {
