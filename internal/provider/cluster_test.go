@@ -44,7 +44,6 @@ func TestClusterReadOrder(t *testing.T) {
 	}
 }
 
-
 func TestConfiguredCluster(t *testing.T) {
 	var diags diag.Diagnostics
 	if c := configuredCluster(nil, "Resource", &diags); c != nil || diags.HasError() {
