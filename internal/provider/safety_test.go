@@ -9,8 +9,11 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab"
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/world"
@@ -215,4 +218,258 @@ func TestAccSafety_rule3NeedsTheWorkingNode(t *testing.T) {
 		},
 	})
 	l.expectUntouched(t, mark)
+}
+
+// warnings collects the plan's warnings terraform logged into file (TF_LOG=WARN).
+func warningsLogged(t *testing.T, file string) string {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// NODE1's cluster service is stopped, so NODE2 is the only node Up and owns
+// every group. Stopping NODE2's cluster service (the install's first step, or
+// mscs_cluster_node_service) is refused at plan time; with
+// allow_cluster_outage the plan names the groups going offline, the apply
+// runs, and starting NODE2's cluster service again is said to form the
+// cluster alone.
+func TestAccSafety_onlyNodeUp(t *testing.T) {
+	l := newScenarioLab(t, "rebuilt-node")
+	if l.control == nil {
+		t.Skip("needs the in-process lab: it stops a real node's cluster service")
+	}
+	l.useEnvCredentials(t)
+	logFile := filepath.Join(t.TempDir(), "provider.log")
+	t.Setenv("TF_LOG", "WARN")
+	t.Setenv("TF_LOG_PATH", logFile)
+	if res := l.run(t, "NODE1", "net stop ClusSvc"); res.ExitCode != 0 {
+		t.Fatalf("net stop ClusSvc on NODE1: %+v", res)
+	}
+	waitFor(t, "NODE1 Down", func() (bool, error) {
+		s, err := l.clusterState("NODE1")
+		return s == "Down", err
+	})
+	mark := l.commandCount(t)
+	var from int
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:      recoveryConfig(l, ""),
+				ExpectError: wrapped(`NODE2 is the only node Up in the cluster and owns Cluster Group, Web Group: stopping its cluster service would take them offline for the whole install \(2 reboots\)`),
+			},
+			{
+				Config:      l.providerConfig("", nil) + serviceResource("NODE2", "stopped", "manual"),
+				ExpectError: wrapped(`Stopping the cluster service of the only node Up`),
+			},
+			{
+				PreConfig: func() {
+					if err := l.expectOnlyQueriesSince(&mark)(); err != nil {
+						t.Fatalf("a refused plan changed a node: %v", err)
+					}
+					from = l.commandCount(t)
+				},
+				Config: recoveryConfig(l, "  allow_cluster_outage = true\n"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					l.expectInstalledLikeNode1(),
+					l.expectKBSteps("NODE2", &from, "stop ClusSvc", "setup", "reboot", "SP", "reboot", "start ClusSvc"),
+					l.expectNoIncidents(),
+				},
+			},
+		},
+	})
+	logged := warningsLogged(t, logFile)
+	for _, want := range []string{
+		"NODE2 is the only node Up and owns Cluster Group, Web Group: stopping its cluster service takes them offline for the whole install (2 reboots)",
+		"starting the cluster service on NODE2 makes it form the cluster by itself",
+	} {
+		if !strings.Contains(logged, want) {
+			t.Errorf("the plan's warnings lack %q", want)
+		}
+	}
+}
+
+// The service pack re-apply after setup fails: the install is not finished.
+// Import refuses it, mscs_cluster_node_service refuses to start the cluster
+// service on it, and the configuration's apply finishes it with no rule 4
+// incident.
+func TestAccSafety_unfinishedInstall(t *testing.T) {
+	l := newScenarioLab(t, "rebuilt-node")
+	if l.control == nil {
+		t.Skip("needs the lab's control API to inject the fault")
+	}
+	l.useEnvCredentials(t)
+	t.Cleanup(func() { _ = l.control.ClearFaults() })
+	install := installConfig(l, "custom", node1Components, "")
+	service := l.providerConfig("", nil) + serviceResource("NODE2", "running", "automatic")
+	var from int
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					if err := l.control.AddFault(world.Fault{Node: "NODE2", Kind: "exit", Match: "update.exe", ExitCode: 1, Count: 1}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:      install,
+				ExpectError: wrapped(`step "re-apply the service pack after Option Pack setup"`),
+			},
+			{
+				Config:        install,
+				ResourceName:  installAddr,
+				ImportState:   true,
+				ImportStateId: "NODE2",
+				ExpectError:   wrapped(`Nothing finished to import on node NODE2 .* an install or removal did not finish \(its journal stops after step "setup-reboot"\)`),
+			},
+			{
+				Config:      service,
+				ExpectError: wrapped(`an Option Pack run stopped after its step "setup-reboot": starting the cluster service before the install and the service pack re-apply finish breaks safety rule 4`),
+			},
+			{
+				PreConfig: l.mark(t, &from),
+				Config:    recoveryConfig(l, ""),
+				ConfigStateChecks: []statecheck.StateCheck{
+					l.expectInstalledLikeNode1(),
+					l.expectKBSteps("NODE2", &from, "SP", "reboot", "start ClusSvc"),
+					l.expectClusterState("NODE2", "Up"),
+					l.expectNoIncidents(),
+				},
+			},
+		},
+	})
+}
+
+// Apply does what the plan showed: a replacement (-replace, here a taint)
+// and a node whose IIS was corrupted again both reinstall, the KB's way; a
+// finished journal makes neither a no-op.
+func TestAccSafety_reinstallWhenPlanned(t *testing.T) {
+	l := newScenarioLab(t, "rebuilt-node")
+	if l.control == nil {
+		t.Skip("needs the lab's control API to corrupt IIS")
+	}
+	l.useEnvCredentials(t)
+	config := installConfig(l, "custom", node1Components, "")
+	reinstall := []string{"RemoveAll", "reboot", "SP", "reboot", "setup", "reboot", "SP", "reboot"}
+	var from int
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: config, ConfigStateChecks: []statecheck.StateCheck{l.expectInstalledLikeNode1()}},
+			{
+				PreConfig: l.mark(t, &from),
+				Config:    config,
+				Taint:     []string{installAddr},
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(installAddr, plancheck.ResourceActionDestroyBeforeCreate)},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					l.expectInstalledLikeNode1(),
+					l.expectKBSteps("NODE2", &from, reinstall...),
+					l.expectNoIncidents(),
+				},
+			},
+			{
+				PreConfig: func() {
+					if err := l.control.CorruptIIS("NODE2"); err != nil {
+						t.Fatal(err)
+					}
+					from = l.commandCount(t)
+				},
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(installAddr, plancheck.ResourceActionCreate)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					l.expectInstalledLikeNode1(),
+					l.expectKBSteps("NODE2", &from, reinstall...),
+					l.expectNoIncidents(),
+				},
+			},
+		},
+	})
+}
+
+// The first apply on a corrupted IIS is interrupted right after Remove All,
+// before its journal line: the next apply still reboots and re-applies the
+// service pack before setup (no rule 4 incident).
+func TestAccSafety_interruptedAfterRemoveAll(t *testing.T) {
+	l := newScenarioLab(t, "corrupted-iis")
+	if l.control == nil {
+		t.Skip("needs the lab's control API to inject the fault")
+	}
+	l.useEnvCredentials(t)
+	t.Cleanup(func() { _ = l.control.ClearFaults() })
+	config := installConfig(l, "custom", node1Components, "")
+	var from int
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					from = l.commandCount(t)
+					if err := l.control.AddFault(world.Fault{Node: "NODE2", Kind: "exit", Match: "echo step=removeall spec", ExitCode: 112,
+						Stderr: "There is not enough space on the disk.\r\n", Count: 1}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:      config,
+				ExpectError: wrapped(`record step removeall in the install journal`),
+			},
+			{
+				Config: config,
+				ConfigStateChecks: []statecheck.StateCheck{
+					l.expectInstalledLikeNode1(),
+					l.expectKBSteps("NODE2", &from, "stop ClusSvc", "RemoveAll", "reboot", "SP", "reboot", "setup", "reboot", "SP", "reboot"),
+					l.expectNoIncidents(),
+				},
+			},
+		},
+	})
+}
+
+// Checks that run before the first change: an installer path that names no
+// file fails the plan; a node another run holds fails the apply at once,
+// naming the holder, before the cluster service is touched.
+func TestAccSafety_refusedBeforeFirstChange(t *testing.T) {
+	l := newScenarioLab(t, "rebuilt-node")
+	if l.control == nil {
+		t.Skip("needs the in-process lab: it locks a node out of band")
+	}
+	l.useEnvCredentials(t)
+	config := installConfig(l, "custom", node1Components, "")
+	typo := strings.Replace(config, `UPDATE\\update.exe`, `UPDATE\\updat.exe`, 1)
+	mark := l.commandCount(t)
+	var from int
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:      typo,
+				ExpectError: wrapped(`service_pack_path = "C:\\\\SP4\\\\I386\\\\UPDATE\\\\updat.exe" does not exist on NODE2`),
+			},
+			{
+				PreConfig: func() {
+					if err := l.expectOnlyQueriesSince(&mark)(); err != nil {
+						t.Fatalf("a refused plan changed a node: %v", err)
+					}
+					l.run(t, "NODE2", `mkdir C:\WINNT\mscs-optionpack.lock`)
+					l.run(t, "NODE2", `echo owner=opsbox/4242/0a1b2c3d time=`+time.Now().UTC().Format(time.RFC3339)+` > C:\WINNT\mscs-optionpack.lock\owner.txt`)
+					from = l.commandCount(t)
+				},
+				Config:      config,
+				ExpectError: wrapped(`another run is working on the node: opsbox/4242/0a1b2c3d holds its lock since`),
+			},
+		},
+	})
+	if err := l.checkKBSteps("NODE2", from); err != nil {
+		t.Error(err)
+	}
+	if s, st, err := l.service("NODE2", "ClusSvc"); err != nil || s != "RUNNING" || st != "auto" {
+		t.Errorf("after the refused apply ClusSvc on NODE2 is %s/%s (%v)", s, st, err)
+	}
 }
