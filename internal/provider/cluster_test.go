@@ -58,3 +58,17 @@ func TestConfiguredCluster(t *testing.T) {
 		t.Errorf("wrong type: %v, %v", c, diags)
 	}
 }
+
+func TestClusterStepDiagHidesPasswords(t *testing.T) {
+	c := &cluster{secrets: []string{"s3cret-Pa55"}}
+	err := &nodeops.StepError{Node: "NODE2", Step: "map the share", Command: `net use \\NODE1\C$ s3cret-Pa55`, ExitCode: 5,
+		Meaning: "access is denied", Output: "System error 5 has occurred.\r\nAccess is denied (s3cret-Pa55)."}
+	d := c.stepDiag("Cannot map the share with s3cret-Pa55", "NODE2", err)
+	if text := d.Summary() + d.Detail(); strings.Contains(text, "s3cret-Pa55") || !strings.Contains(text, "Access is denied (***).") {
+		t.Errorf("diagnostic %q / %q", d.Summary(), d.Detail())
+	}
+	check := c.stepDiag("Cannot verify", "NODE2", &nodeops.StepError{Node: "NODE2", Step: "verify the Option Pack install", Meaning: "a reboot is still pending"})
+	if strings.Contains(check.Detail(), `command ""`) || check.Detail() != `Node NODE2, step "verify the Option Pack install": a reboot is still pending.` {
+		t.Errorf("a failed check reads %q", check.Detail())
+	}
+}

@@ -93,6 +93,35 @@ provider "mscs" {
   password = ""
 }
 data "mscs_cluster" "test" {}`, `Empty password`},
+		{"bracketed IPv6 host", `
+provider "mscs" {
+  nodes    = { NODE1 = { host = "[::1]" } }
+  username = "u"
+  password = "p"
+}
+data "mscs_cluster" "test" {}`, `nodes\["NODE1"\].host "\[::1\]": an IPv6 address is given without brackets here \(::1\)`},
+		{"host with a space", `
+provider "mscs" {
+  nodes    = { NODE1 = { host = "node 1.lab" } }
+  username = "u"
+  password = "p"
+}
+data "mscs_cluster" "test" {}`, `nodes\["NODE1"\].host "node 1.lab": "node 1" is not a host name label`},
+		{"timeout that is no duration", providerBlock("") + `
+resource "mscs_cluster_node_service" "test" {
+  node         = "NODE2"
+  state        = "running"
+  startup_type = "automatic"
+  timeouts     = { create = "ten minutes" }
+}`, `timeouts.create = "ten minutes" is not a positive duration`},
+		{"install timeout that is no duration", providerBlock("") + `
+resource "mscs_optionpack_install" "test" {
+  node              = "NODE2"
+  working_node      = "NODE1"
+  install_method    = "typical"
+  service_pack      = "3"
+  timeouts          = { read = "-5m" }
+}`, `timeouts.read = "-5m" is not a positive duration`},
 		{"data source through an unknown node", providerBlock("") + `
 data "mscs_cluster" "test" { node = "NODE9" }`, `Node "NODE9" is not in the provider's nodes`},
 	}

@@ -155,9 +155,10 @@ func (p *mscsProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 		Validators: []validator.String{validators.Endpoint()},
 	}
 	nodeAttrs["host"] = schema.StringAttribute{
-		MarkdownDescription: "Host name or address of the node's WinRM service, instead of `endpoint`.",
-		Optional:            true,
-		Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+		MarkdownDescription: "Host name or IP address of the node's WinRM service, instead of `endpoint` " +
+			"(an IPv6 address without brackets, e.g. `fd00::2`).",
+		Optional:   true,
+		Validators: []validator.String{validators.Host()},
 	}
 	nodeAttrs["port"] = schema.Int64Attribute{
 		MarkdownDescription: "Port of the node's WinRM service, with `host`. Default 5986 with HTTPS, 5985 without.",

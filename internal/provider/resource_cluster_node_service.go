@@ -145,6 +145,7 @@ func (r *clusterNodeServiceResource) Configure(_ context.Context, req resource.C
 }
 
 func (r *clusterNodeServiceResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	resp.Diagnostics.Append(validateTimeouts(ctx, req.Config)...)
 	var m clusterNodeServiceModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {

@@ -241,6 +241,7 @@ func (r *optionpackInstallResource) Configure(_ context.Context, req resource.Co
 func spNeedsReapply(level string) bool { return level != "" && level != "3" }
 
 func (r *optionpackInstallResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	resp.Diagnostics.Append(validateTimeouts(ctx, req.Config)...)
 	var m optionpackInstallModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {

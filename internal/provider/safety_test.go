@@ -473,3 +473,31 @@ func TestAccSafety_refusedBeforeFirstChange(t *testing.T) {
 		t.Errorf("after the refused apply ClusSvc on NODE2 is %s/%s (%v)", s, st, err)
 	}
 }
+
+// A failing command whose output holds the password: the diagnostic and the
+// provider's TRACE log show *** instead.
+func TestAccSafety_outputWithPasswordScrubbed(t *testing.T) {
+	l := newScenarioLab(t, "rebuilt-node")
+	if l.control == nil {
+		t.Skip("needs the lab's control API to inject the fault")
+	}
+	l.useEnvCredentials(t)
+	t.Cleanup(func() { _ = l.control.ClearFaults() })
+	logFile := filepath.Join(t.TempDir(), "provider.log")
+	t.Setenv("TF_LOG", "TRACE")
+	t.Setenv("TF_LOG_PATH", logFile)
+	if err := l.control.AddFault(world.Fault{Node: "NODE2", Kind: "exit", Match: "sc config", ExitCode: 5,
+		Stderr: "[SC] ChangeServiceConfig FAILED 5:\r\n\r\nAccess is denied for LAB\\Administrator/" + l.password + ".\r\n", Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:      l.providerConfig("", nil) + serviceResource("NODE2", "stopped", "manual"),
+			ExpectError: wrapped(`Access is denied for LAB\\Administrator/\*\*\*\.`),
+		}},
+	})
+	if logs := warningsLogged(t, logFile); strings.Contains(logs, l.password) {
+		t.Errorf("the password appears in the provider's TRACE log %s", logFile)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -90,6 +91,49 @@ func (endpoint) ValidateString(_ context.Context, req validator.StringRequest, r
 	}
 }
 
+// Host checks the host of a node's WinRM service: a DNS host name or an IP
+// address literal, as the transport will dial it.
+func Host() validator.String { return hostValidator{} }
+
+type hostValidator struct{}
+
+func (hostValidator) Description(context.Context) string {
+	return "a host name (letters, digits, '-' and '_' in dot-separated labels) or an IPv4 or IPv6 address, without brackets or port"
+}
+func (v hostValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v hostValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if err := CheckHost(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid host",
+			fmt.Sprintf("%s %q: %s; expected %s.", req.Path, req.ConfigValue.ValueString(), err, v.Description(ctx)))
+	}
+}
+
+var hostLabel = regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$`)
+
+// CheckHost says what is wrong with a host name or IP literal, or nil.
+func CheckHost(h string) error {
+	switch {
+	case h == "":
+		return fmt.Errorf("empty")
+	case strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]"):
+		return fmt.Errorf("an IPv6 address is given without brackets here (%s)", strings.Trim(h, "[]"))
+	case net.ParseIP(h) != nil:
+		return nil
+	case len(h) > 253:
+		return fmt.Errorf("longer than 253 characters")
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(h, "."), ".") {
+		if !hostLabel.MatchString(label) {
+			return fmt.Errorf("%q is not a host name label", label)
+		}
+	}
+	return nil
+}
+
 // ParsedEndpoint is an endpoint URL split into what the transport needs.
 type ParsedEndpoint struct {
 	Host  string
@@ -121,6 +165,9 @@ func ParseEndpoint(s string) (ParsedEndpoint, error) {
 		return p, fmt.Errorf("the path must be /wsman, not %q", u.Path)
 	}
 	p.Host = u.Hostname()
+	if err := CheckHost(p.Host); err != nil {
+		return p, fmt.Errorf("host: %v", err)
+	}
 	if ps := u.Port(); ps != "" {
 		port, err := strconv.Atoi(ps)
 		if err != nil || port < 1 || port > 65535 {

@@ -100,3 +100,22 @@ func TestParseEndpoint(t *testing.T) {
 		t.Fatalf("got %+v, %v", p, err)
 	}
 }
+
+func TestCheckHost(t *testing.T) {
+	for _, ok := range []string{"node2", "Node2.lab.example", "node2.lab.example.", "10.0.0.2", "::1", "fd00::2", "xn--bcher-kva.example", "node_2"} {
+		if err := CheckHost(ok); err != nil {
+			t.Errorf("CheckHost(%q) = %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "[::1]", "node 2", "node2;calc", "-node", "a..b", "%41", strings.Repeat("a", 64), strings.Repeat("a.", 127) + "ab"} {
+		if err := CheckHost(bad); err == nil {
+			t.Errorf("CheckHost(%q) accepted", bad)
+		}
+	}
+	if _, err := ParseEndpoint("https://[::1]:5986/wsman"); err != nil {
+		t.Errorf("an IPv6 endpoint: %v", err)
+	}
+	if _, err := ParseEndpoint("https://no%20de/wsman"); err == nil {
+		t.Error("an endpoint whose host holds a space passed")
+	}
+}
