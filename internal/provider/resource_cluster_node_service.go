@@ -40,7 +40,11 @@ const (
 )
 
 var (
-	serviceNameRe = regexp.MustCompile(`^[^-/\\][^/\\]*$`)
+	// serviceNameRe: what service names are made of in practice (W3SVC,
+	// MSSQL$SHARE, Net Logon's Netlogon): letters, digits, _ $ . - and inner
+	// blanks. Windows itself only refuses / and \; the narrower set keeps
+	// cmd.exe's metacharacters and leading switches off a command line.
+	serviceNameRe = regexp.MustCompile(`^[A-Za-z0-9_$]([A-Za-z0-9_.$ -]*[A-Za-z0-9_.$])?$`)
 	serviceStates = []string{"running", "stopped"}
 	startupTypes  = []string{"automatic", "manual", "disabled"}
 )
@@ -91,8 +95,8 @@ func (r *clusterNodeServiceResource) Schema(ctx context.Context, _ resource.Sche
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
 			"service_name": schema.StringAttribute{
-				MarkdownDescription: "Service name (not display name) as `sc` knows it. Default `ClusSvc`, the " +
-					"cluster service (\"Cluster Server\" on NT 4.0).",
+				MarkdownDescription: "Service name (not display name) as `sc` knows it: letters, digits, `_`, `$`, " +
+					"`.`, `-` and blanks between them. Default `ClusSvc`, the cluster service (\"Cluster Server\" on NT 4.0).",
 				Optional: true,
 				Computed: true,
 				Default:  stringdefault.StaticString(clusterServiceName),
@@ -101,7 +105,8 @@ func (r *clusterNodeServiceResource) Schema(ctx context.Context, _ resource.Sche
 					// Windows refuses / and \ in service names; a leading - or /
 					// would make sc read the name as a switch.
 					stringvalidator.RegexMatches(serviceNameRe,
-						"must be a Windows service name: no / or \\, not starting with -"),
+						"must be a Windows service name: letters, digits, _ $ . - and blanks between them, "+
+							"starting with a letter, digit, _ or $"),
 					validators.SafeArg(),
 				},
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
