@@ -15,9 +15,16 @@
 //     Info and OptionPackState for the mscs_node data source;
 //   - reboot.go: shutdown, and the wait for the node to come back rebooted
 //     (boot time from net statistics workstation);
-//   - optionpack.go: the KB's Option Pack sequence (stop the cluster service
-//     and confirm it STOPPED, Remove All, setup, service pack, reboots),
-//     resumable through a journal file on the node.
+//   - identity.go: who answers at an endpoint (computer name and cluster
+//     name from the registry), for the provider's check that a machine is
+//     the node meant before its first command;
+//   - lock.go: a run's lock on a node (an atomic mkdir), so two applies never
+//     interleave, with stale locks taken over;
+//   - optionpack.go: the KB's Option Pack sequence (media checked, node
+//     locked, the cluster service stopped and confirmed STOPPED (never on
+//     the only node Up unless allowed), Remove All, setup, service pack,
+//     reboots), resumable through a journal file on the node; ReadyToJoin
+//     for whoever starts the cluster service after it.
 //
 // Failures are *StepError values that name the node, the step, the command,
 // the exit code and its meaning, and read well as Terraform diagnostics.
