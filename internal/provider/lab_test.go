@@ -50,6 +50,13 @@ func newScenarioLab(t *testing.T, scenario string) *testLab {
 	if spec := os.Getenv("MSCS_LAB_NODES"); spec != "" {
 		return realLab(t, spec)
 	}
+	return inProcessLab(t, scenario)
+}
+
+// inProcessLab starts an in-process lab from scenario (a built-in name or a
+// scenario file) for the test.
+func inProcessLab(t *testing.T, scenario string) *testLab {
+	t.Helper()
 	l, err := lab.Start(context.Background(), lab.Options{Scenario: scenario})
 	if err != nil {
 		t.Fatalf("starting the lab: %v", err)
@@ -64,6 +71,15 @@ func newScenarioLab(t *testing.T, scenario string) *testLab {
 	c := l.Control()
 	tl.control = &c
 	return tl
+}
+
+// addFault injects a fault into the lab for the rest of the test.
+func (l *testLab) addFault(t *testing.T, f world.Fault) {
+	t.Helper()
+	t.Cleanup(func() { _ = l.control.ClearFaults() })
+	if err := l.control.AddFault(f); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func realLab(t *testing.T, spec string) *testLab {

@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -15,7 +14,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 
-	"github.com/mscs-ops/terraform-provider-mscs/internal/lab"
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/world"
 )
 
@@ -36,20 +34,7 @@ func otherClusterLab(t *testing.T, scenario, clusterName string) *testLab {
 	if err := os.WriteFile(file, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	l, err := lab.Start(context.Background(), lab.Options{Scenario: file})
-	if err != nil {
-		t.Fatalf("starting the other cluster's lab: %v", err)
-	}
-	t.Cleanup(l.Close)
-	tl := &testLab{nodes: map[string]string{}, http: map[string]string{}, username: l.Username(), password: l.Password(),
-		caFile: l.CAFile(), caPEM: l.CAPEM()}
-	for _, n := range l.Nodes() {
-		tl.nodes[n.Name] = n.HTTPS
-		tl.http[n.Name] = n.HTTP
-	}
-	c := l.Control()
-	tl.control = &c
-	return tl
+	return inProcessLab(t, file)
 }
 
 // withoutProvider is config without the lab's provider block it starts with,
@@ -302,7 +287,6 @@ func TestAccSafety_unfinishedInstall(t *testing.T) {
 		t.Skip("needs the lab's control API to inject the fault")
 	}
 	l.useEnvCredentials(t)
-	t.Cleanup(func() { _ = l.control.ClearFaults() })
 	install := installConfig(l, "custom", node1Components, "")
 	service := l.providerConfig("", nil) + serviceResource("NODE2", "running", "automatic")
 	var from int
@@ -311,9 +295,7 @@ func TestAccSafety_unfinishedInstall(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				PreConfig: func() {
-					if err := l.control.AddFault(world.Fault{Node: "NODE2", Kind: "exit", Match: "update.exe", ExitCode: 1, Count: 1}); err != nil {
-						t.Fatal(err)
-					}
+					l.addFault(t, world.Fault{Node: "NODE2", Kind: "exit", Match: "update.exe", ExitCode: 1, Count: 1})
 				},
 				Config:      install,
 				ExpectError: wrapped(`step "re-apply the service pack after Option Pack setup"`),
@@ -403,7 +385,6 @@ func TestAccSafety_interruptedAfterRemoveAll(t *testing.T) {
 		t.Skip("needs the lab's control API to inject the fault")
 	}
 	l.useEnvCredentials(t)
-	t.Cleanup(func() { _ = l.control.ClearFaults() })
 	config := installConfig(l, "custom", node1Components, "")
 	var from int
 	resource.Test(t, resource.TestCase{
@@ -412,10 +393,8 @@ func TestAccSafety_interruptedAfterRemoveAll(t *testing.T) {
 			{
 				PreConfig: func() {
 					from = l.commandCount(t)
-					if err := l.control.AddFault(world.Fault{Node: "NODE2", Kind: "exit", Match: "echo step=removeall spec", ExitCode: 112,
-						Stderr: "There is not enough space on the disk.\r\n", Count: 1}); err != nil {
-						t.Fatal(err)
-					}
+					l.addFault(t, world.Fault{Node: "NODE2", Kind: "exit", Match: "echo step=removeall spec", ExitCode: 112,
+						Stderr: "There is not enough space on the disk.\r\n", Count: 1})
 				},
 				Config:      config,
 				ExpectError: wrapped(`record step removeall in the install journal`),
@@ -482,14 +461,11 @@ func TestAccSafety_outputWithPasswordScrubbed(t *testing.T) {
 		t.Skip("needs the lab's control API to inject the fault")
 	}
 	l.useEnvCredentials(t)
-	t.Cleanup(func() { _ = l.control.ClearFaults() })
 	logFile := filepath.Join(t.TempDir(), "provider.log")
 	t.Setenv("TF_LOG", "TRACE")
 	t.Setenv("TF_LOG_PATH", logFile)
-	if err := l.control.AddFault(world.Fault{Node: "NODE2", Kind: "exit", Match: "sc config", ExitCode: 5,
-		Stderr: "[SC] ChangeServiceConfig FAILED 5:\r\n\r\nAccess is denied for LAB\\Administrator/" + l.password + ".\r\n", Count: 1}); err != nil {
-		t.Fatal(err)
-	}
+	l.addFault(t, world.Fault{Node: "NODE2", Kind: "exit", Match: "sc config", ExitCode: 5,
+		Stderr: "[SC] ChangeServiceConfig FAILED 5:\r\n\r\nAccess is denied for LAB\\Administrator/" + l.password + ".\r\n", Count: 1})
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
