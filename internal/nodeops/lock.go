@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -25,13 +26,15 @@ var ErrLocked = errors.New("another run holds the node's lock")
 // says who holds it: `owner=<host>/<pid>/<nonce> time=<RFC 3339, UTC>`.
 //
 // A lock is stale, and taken over, when its owner ran on this machine and
-// its process is gone (a killed terraform), when it is older than the run's
-// own time limit (no run holds it longer: its context ends first), or when
-// it names no owner (a run that died between mkdir and writing owner.txt).
+// its process is gone (a killed terraform) or, in this process, its run has
+// ended; when it is older than the run's own time limit (no run holds it
+// longer: its context ends first); or when it names no owner (a run that died
+// between mkdir and writing owner.txt).
 // Otherwise the run fails at once, saying who holds the lock and since when.
 
-// lockOwner identifies this process's runs: host, pid and a nonce.
-var lockOwner = func() string {
+// lockProcess identifies this process: host and pid. A run's owner string
+// adds a nonce of its own.
+var lockProcess = func() string {
 	host, _ := os.Hostname()
 	host = strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' {
@@ -42,10 +45,18 @@ var lockOwner = func() string {
 	if host == "" {
 		host = "unknown"
 	}
+	return fmt.Sprintf("%s/%d", host, os.Getpid())
+}()
+
+// heldLocks are the owners of the locks this process's runs hold now: a lock
+// of this process that is not among them was left by a run that ended.
+var heldLocks sync.Map
+
+func newLockOwner() string {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
-	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b))
-}()
+	return lockProcess + "/" + hex.EncodeToString(b)
+}
 
 var lockLineRe = regexp.MustCompile(`owner=(\S+)\s+time=(\S+)`)
 
@@ -76,14 +87,18 @@ func (h LockHolder) stale(now time.Time, maxAge time.Duration, alive func(pid in
 	}
 	host, rest, _ := strings.Cut(h.Owner, "/")
 	pidText, _, _ := strings.Cut(rest, "/")
-	myHost, _, _ := strings.Cut(lockOwner, "/")
+	myHost, _, _ := strings.Cut(lockProcess, "/")
 	pid, err := strconv.Atoi(pidText)
 	if err != nil || !strings.EqualFold(host, myHost) {
 		return false
 	}
-	// This process's own lock is stale too: a run of it ended without
-	// releasing the lock (the node rebooted under the release).
-	return pid == os.Getpid() || !alive(pid)
+	if pid == os.Getpid() {
+		// One of this process's runs: stale once that run has ended
+		// without releasing it (the node rebooted under the release).
+		_, running := heldLocks.Load(h.Owner)
+		return !running
+	}
+	return !alive(pid)
 }
 
 // processAlive reports whether a process of this machine runs.
@@ -116,11 +131,22 @@ func (n *Node) lock(ctx context.Context, sysRoot, phase string, maxAge time.Dura
 		return nil, err
 	}
 	if res.ExitCode != 0 {
-		out, err := n.run(ctx, "read who holds the node's lock", "if exist "+q[1]+" type "+q[1], true, nil)
-		if err != nil {
-			return nil, err
+		var holder LockHolder
+		named := false
+		// The holder writes owner.txt right after its mkdir: a lock without
+		// one is given a moment before it counts as a dead run's.
+		for try := 0; try < 4 && !named; try++ {
+			if try > 0 {
+				if err := sleepCtx(ctx, n.poll()/2); err != nil {
+					return nil, err
+				}
+			}
+			out, err := n.run(ctx, "read who holds the node's lock", "if exist "+q[1]+" type "+q[1], true, nil)
+			if err != nil {
+				return nil, err
+			}
+			holder, named = ParseLockHolder(out.Stdout)
 		}
-		holder, named := ParseLockHolder(out.Stdout)
 		if named && !holder.stale(time.Now(), maxAge, processAlive) {
 			return nil, &StepError{Node: n.R.Node(), Step: step, Err: ErrLocked, Meaning: fmt.Sprintf(
 				"another run is working on the node: %s holds its lock since %s (%s). Wait for it to end; if that "+
@@ -128,13 +154,29 @@ func (n *Node) lock(ctx context.Context, sysRoot, phase string, maxAge time.Dura
 				holder.Owner, holder.Since.Format(time.RFC3339), dir, dir, maxAge)}
 		}
 	}
-	line := fmt.Sprintf("echo owner=%s time=%s > %s", lockOwner, time.Now().UTC().Format(time.RFC3339), q[1])
+	owner := newLockOwner()
+	heldLocks.Store(owner, true)
+	line := fmt.Sprintf("echo owner=%s time=%s > %s", owner, time.Now().UTC().Format(time.RFC3339), q[1])
 	if _, err := n.run(ctx, step+": write "+file, line, false, nil); err != nil {
+		heldLocks.Delete(owner)
 		return nil, err
 	}
 	return func() {
+		defer heldLocks.Delete(owner)
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
 		_, _ = n.run(rctx, "release the node's lock", "rmdir /s /q "+q[0], false, nil)
 	}, nil
+}
+
+// sleepCtx waits d, or less when ctx ends first.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

@@ -249,3 +249,39 @@ func TestRemoveOptionPack(t *testing.T) {
 		t.Errorf("second removal acted: %v", got[before:])
 	}
 }
+
+// Two runs recovering the same node at once, from one process (two resources
+// of one apply) or from two: one holds the node's lock and does the work, the
+// other fails at once naming it, and nothing interleaves.
+func TestInstallOptionPack_ConcurrentRunsDoNotInterleave(t *testing.T) {
+	l := startScenario(t, "corrupted-iis")
+	n1 := fastNode(t, l, "NODE1")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	spec := specLikeNode1(t, ctx, n1)
+	errs := make(chan error, 2)
+	for range 2 {
+		n2 := fastNode(t, l, "NODE2") // a client of its own, as a second run has
+		go func() { errs <- n2.InstallOptionPack(ctx, spec, nil) }()
+	}
+	var locked, done int
+	for range 2 {
+		err := <-errs
+		switch {
+		case err == nil:
+			done++
+		case errors.Is(err, ErrLocked) && strings.Contains(err.Error(), "holds its lock since"):
+			locked++
+		default:
+			t.Errorf("unexpected failure: %v", err)
+		}
+	}
+	if done != 1 || locked != 1 {
+		t.Fatalf("%d runs completed and %d were refused by the lock; want one of each", done, locked)
+	}
+	want := []string{"stop ClusSvc", "RemoveAll", "reboot", "SP", "reboot", "setup", "reboot", "SP", "reboot"}
+	if got := kbSteps(l.World().Commands("NODE2")); !reflect.DeepEqual(got, want) {
+		t.Errorf("KB steps on NODE2: %v\nwant %v", got, want)
+	}
+	checkInstalledLikeNode1(t, ctx, l, n1, fastNode(t, l, "NODE2"))
+}

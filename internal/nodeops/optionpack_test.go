@@ -350,7 +350,10 @@ func TestInstallOptionPack_AcceptedOutageAndStaleLock(t *testing.T) {
 
 func TestLockHolderStale(t *testing.T) {
 	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
-	myHost, _, _ := strings.Cut(lockOwner, "/")
+	myHost, _, _ := strings.Cut(lockProcess, "/")
+	running := newLockOwner()
+	heldLocks.Store(running, true)
+	defer heldLocks.Delete(running)
 	dead := func(int) bool { return false }
 	alive := func(int) bool { return true }
 	for _, c := range []struct {
@@ -363,7 +366,8 @@ func TestLockHolderStale(t *testing.T) {
 		{"otherhost/42/x", 3 * time.Hour, alive, true},                          // older than any run
 		{myHost + "/999999/x", time.Minute, dead, true},                         // this machine, process gone
 		{myHost + "/999999/x", time.Minute, alive, false},                       // this machine, still running
-		{fmt.Sprintf("%s/%d/x", myHost, os.Getpid()), time.Minute, alive, true}, // this process: an unreleased lock of its own
+		{fmt.Sprintf("%s/%d/x", myHost, os.Getpid()), time.Minute, alive, true}, // this process, a run that ended without releasing it
+		{running, time.Minute, alive, false},                                    // this process, a run still going
 	} {
 		h := LockHolder{Owner: c.owner, Since: now.Add(-c.age)}
 		if got := h.stale(now, 2*time.Hour, c.alive); got != c.stale {
