@@ -38,8 +38,8 @@ func startControl(w *world.World, addr string) (*controlServer, error) {
 	mux.HandleFunc("GET /commands", c.commands)
 	mux.HandleFunc("POST /faults", c.addFaults)
 	mux.HandleFunc("DELETE /faults", c.clearFaults)
-	mux.HandleFunc("POST /nodes/{name}/reboot", c.reboot)
-	mux.HandleFunc("POST /nodes/{name}/corrupt-iis", c.corruptIIS)
+	mux.HandleFunc("POST /nodes/{name}/reboot", c.nodeAction(c.world.Reboot, http.StatusAccepted))
+	mux.HandleFunc("POST /nodes/{name}/corrupt-iis", c.nodeAction(c.world.CorruptIIS, http.StatusNoContent))
 	c.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go c.srv.Serve(ln)
 	return c, nil
@@ -135,30 +135,21 @@ func (c *controlServer) clearFaults(w http.ResponseWriter, _ *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (c *controlServer) reboot(w http.ResponseWriter, r *http.Request) {
-	name, ok := c.nodeName(r.PathValue("name"))
-	if !ok {
-		writeError(w, http.StatusNotFound, fmt.Errorf("no node %q in this lab", r.PathValue("name")))
-		return
+// nodeAction serves POST /nodes/{name}/...: act on the node (404 for an
+// unknown one, 409 when act refuses), answering ok.
+func (c *controlServer) nodeAction(act func(node string) error, ok int) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		name, found := c.nodeName(r.PathValue("name"))
+		if !found {
+			writeError(w, http.StatusNotFound, fmt.Errorf("no node %q in this lab", r.PathValue("name")))
+			return
+		}
+		if err := act(name); err != nil {
+			writeError(w, http.StatusConflict, err)
+			return
+		}
+		w.WriteHeader(ok)
 	}
-	if err := c.world.Reboot(name); err != nil {
-		writeError(w, http.StatusConflict, err)
-		return
-	}
-	w.WriteHeader(http.StatusAccepted)
-}
-
-func (c *controlServer) corruptIIS(w http.ResponseWriter, r *http.Request) {
-	name, ok := c.nodeName(r.PathValue("name"))
-	if !ok {
-		writeError(w, http.StatusNotFound, fmt.Errorf("no node %q in this lab", r.PathValue("name")))
-		return
-	}
-	if err := c.world.CorruptIIS(name); err != nil {
-		writeError(w, http.StatusConflict, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
 }
 
 // nodeName resolves a node name case-insensitively, as Windows names are.
