@@ -21,6 +21,9 @@ type InstallSpec struct {
 	RebootTimeout   time.Duration
 	// StopTimeout bounds the wait for the cluster service to be STOPPED; 0 means 5 min.
 	StopTimeout time.Duration
+	// WorkingNode is recorded on the node with the paths (see InstallRecord)
+	// when the configuration names it; "" records none.
+	WorkingNode string
 	// AllowOutage lets the run stop the cluster service of the only node
 	// that is Up, taking its groups offline; without it that is refused.
 	AllowOutage bool
@@ -123,6 +126,7 @@ const (
 	stepSPReboot          = "sp-reboot"
 	stepDone              = "done"
 	stepStart             = "start"
+	stepRecord            = "record" // not a journal step: the record written after verify
 )
 
 var (
@@ -142,6 +146,7 @@ var stepWords = map[string]string{
 	stepSP:                "re-apply the service pack after Option Pack setup",
 	stepSPReboot:          "reboot after re-applying the service pack",
 	stepDone:              "verify the Option Pack install",
+	stepRecord:            "record the install for a later import",
 }
 
 // InstallOptionPack reinstalls the Option Pack as KB Q241573 orders it:
@@ -354,6 +359,11 @@ func (n *Node) sequence(ctx context.Context, spec InstallSpec, progress Progress
 			progress(stepWords[step])
 			if err := r.verify(ctx); err != nil {
 				return err
+			}
+			if goal == "install" {
+				if err := r.writeRecord(ctx); err != nil {
+					return err
+				}
 			}
 		}
 		if err := r.writeJournal(ctx, step, false); err != nil {
@@ -692,4 +702,69 @@ func (r *opRun) verify(ctx context.Context) error {
 		return &StepError{Node: n.R.Node(), Step: stepWords[stepDone], Meaning: strings.Join(problems, "; ")}
 	}
 	return nil
+}
+
+// --- the install record ---
+
+// InstallRecord is what a finished install leaves on the node for a later
+// import, since no registry value says it: where setup and the service pack
+// were, and the working node when the configuration named one. It lives in
+// %SystemRoot%\mscs-optionpack.ini, written after the install verified.
+type InstallRecord struct {
+	SetupPath, ServicePackPath, WorkingNode string
+}
+
+const recordFile = "mscs-optionpack.ini"
+
+// writeRecord writes the record. A value echo can't write (a path with a
+// cmd.exe metacharacter) is left out: an import then can't learn it.
+func (r *opRun) writeRecord(ctx context.Context) error {
+	lines := []string{"[Install]"}
+	for _, kv := range [][2]string{{"setup_path", r.spec.SetupPath}, {"service_pack_path", r.spec.ServicePackPath},
+		{"working_node", r.spec.WorkingNode}} {
+		if kv[1] != "" && !strings.ContainsAny(kv[1], "%!&|<>^\r\n") {
+			lines = append(lines, kv[0]+"="+kv[1])
+		}
+	}
+	return r.n.writeFile(ctx, stepRecord, r.sysRoot, r.sysRoot+`\`+recordFile, lines)
+}
+
+// ReadInstallRecord reads the record of the last finished install; found is
+// false when there is none. It only reads.
+func (n *Node) ReadInstallRecord(ctx context.Context) (rec InstallRecord, found bool, err error) {
+	osv, err := n.osVersion(ctx)
+	if err != nil {
+		return rec, false, err
+	}
+	q, err := Quote(osv.systemRoot + `\` + recordFile)
+	if err != nil {
+		return rec, false, err
+	}
+	res, err := n.run(ctx, "read the install record", "if exist "+q+" type "+q, true, nil)
+	if err != nil {
+		return rec, false, err
+	}
+	rec, found = ParseInstallRecord(res.Stdout)
+	return rec, found, nil
+}
+
+// ParseInstallRecord reads the record's key=value lines (echo leaves a
+// blank before the line end, which is trimmed).
+func ParseInstallRecord(out string) (rec InstallRecord, found bool) {
+	for _, l := range splitLines(out) {
+		k, v, ok := strings.Cut(strings.TrimSpace(l), "=")
+		if !ok {
+			found = found || strings.EqualFold(strings.TrimSpace(l), "[Install]")
+			continue
+		}
+		switch strings.ToLower(strings.TrimSpace(k)) {
+		case "setup_path":
+			rec.SetupPath = strings.TrimSpace(v)
+		case "service_pack_path":
+			rec.ServicePackPath = strings.TrimSpace(v)
+		case "working_node":
+			rec.WorkingNode = strings.TrimSpace(v)
+		}
+	}
+	return rec, found
 }

@@ -32,6 +32,7 @@ type fakeNT struct {
 	boots                int
 	noMedia              bool   // setup.exe and update.exe are not on the node
 	removed              bool   // the Option Pack was installed once and removed (Subcomponents all 0)
+	record               string // the command line that wrote the install record
 	aloneUp              bool   // NODE1 is Down: NODE2 is the only node Up
 	lock                 string // owner.txt of the node's lock; "" = no lock folder
 	locked               bool
@@ -147,7 +148,10 @@ func (f *fakeNT) Run(ctx context.Context, line string, readOnly bool) (winrm.Res
 		}
 		f.journal += strings.TrimPrefix(text, "echo ") + " \r\n"
 		return ok("")
-	case line == `if not exist C:\WINNT\TEMP mkdir C:\WINNT\TEMP`:
+	case line == `if not exist C:\WINNT\TEMP mkdir C:\WINNT\TEMP`, line == `if not exist C:\WINNT mkdir C:\WINNT`:
+		return ok("")
+	case strings.HasPrefix(line, "echo [Install] > C:\\WINNT\\mscs-optionpack.ini"):
+		f.record = line
 		return ok("")
 	case strings.HasPrefix(line, "echo [Version] > "):
 		f.unattend = line
@@ -379,6 +383,27 @@ func TestLockHolderStale(t *testing.T) {
 	}
 	if _, ok := ParseLockHolder(""); ok {
 		t.Error("an empty owner.txt names an owner")
+	}
+}
+
+// A finished install records the paths and the working node for import.
+func TestInstallOptionPack_WritesRecord(t *testing.T) {
+	f, spec := freshNT(), testSpec()
+	spec.WorkingNode = "NODE1"
+	if err := (&Node{R: f, Poll: time.Millisecond}).InstallOptionPack(context.Background(), spec, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := `echo [Install] > C:\WINNT\mscs-optionpack.ini && echo setup_path=C:\NTOPTPAK\EN\X86\WINNT.SRV\setup.exe >> C:\WINNT\mscs-optionpack.ini` +
+		` && echo service_pack_path=C:\SP4\I386\UPDATE\update.exe >> C:\WINNT\mscs-optionpack.ini && echo working_node=NODE1 >> C:\WINNT\mscs-optionpack.ini`
+	if f.record != want {
+		t.Errorf("record written as\n%s\nwant\n%s", f.record, want)
+	}
+	rec, found := ParseInstallRecord("[Install] \r\nsetup_path=C:\\OP\\setup.exe \r\nservice_pack_path=C:\\SP\\update.exe \r\n")
+	if !found || rec != (InstallRecord{SetupPath: `C:\OP\setup.exe`, ServicePackPath: `C:\SP\update.exe`}) {
+		t.Errorf("ParseInstallRecord = %+v, %t", rec, found)
+	}
+	if _, found := ParseInstallRecord(""); found {
+		t.Error("no file is a record")
 	}
 }
 

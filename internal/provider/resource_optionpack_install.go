@@ -510,6 +510,7 @@ func (r *optionpackInstallResource) installSpec(ctx context.Context, m *optionpa
 		ServicePackPath: m.ServicePackPath.ValueString(),
 		RebootTimeout:   reboot,
 		AllowOutage:     m.AllowOutage.ValueBool(),
+		WorkingNode:     m.WorkingNode.ValueString(), // "" when the configuration names none
 	}, diags
 }
 
@@ -590,6 +591,19 @@ func fill(ctx context.Context, m *optionpackInstallModel, info nodeops.NodeInfo)
 	return diags
 }
 
+// fillFromRecord fills the settings the state lacks (an import) from what
+// the install recorded on the node.
+func fillFromRecord(m *optionpackInstallModel, rec nodeops.InstallRecord) {
+	for _, f := range []struct {
+		attr *types.String
+		val  string
+	}{{&m.SetupPath, rec.SetupPath}, {&m.ServicePackPath, rec.ServicePackPath}, {&m.WorkingNode, rec.WorkingNode}} {
+		if f.attr.IsNull() && f.val != "" {
+			*f.attr = types.StringValue(f.val)
+		}
+	}
+}
+
 // installGone says why the install's end state does not hold on the node
 // ("" when it does): no Option Pack, an unfinished run (its journal), or IIS
 // services that die (a corrupt install). Read then drops the resource, so
@@ -659,8 +673,22 @@ func (r *optionpackInstallResource) Read(ctx context.Context, req resource.ReadR
 		return
 	}
 	resp.Diagnostics.Append(fill(ctx, &m, info)...)
-	// An imported resource has only its node: the settings that live in the
-	// configuration alone get their defaults.
+	// An imported resource has only its node: what the install recorded on
+	// the node fills the settings no registry value holds, and those that
+	// live in the configuration alone get their defaults.
+	if m.SetupPath.IsNull() || m.ServicePackPath.IsNull() || m.WorkingNode.IsNull() {
+		rec, found, err := n.ReadInstallRecord(ctx)
+		if err != nil {
+			resp.Diagnostics.Append(r.cluster.stepDiag("Cannot read the install record on node "+nodeName, nodeName, err))
+			return
+		}
+		if found {
+			fillFromRecord(&m, rec)
+		}
+	}
+	if m.SetupPath.IsNull() {
+		m.SetupPath = types.StringValue(defaultSetupPath)
+	}
 	if m.UninstallOnDestroy.IsNull() {
 		m.UninstallOnDestroy = types.BoolValue(false)
 	}
