@@ -1,3 +1,11 @@
+terraform {
+  required_providers {
+    mscs = {
+      source = "mscs-ops/mscs"
+    }
+  }
+}
+
 # The two nodes of the cluster, reached over WinRM on HTTPS with NTLM.
 # Credentials come from MSCS_USERNAME / MSCS_PASSWORD when not set here.
 provider "mscs" {
