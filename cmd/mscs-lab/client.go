@@ -14,11 +14,23 @@ import (
 // The client commands read a running lab's ready file, so scripts (make demo)
 // need nothing but this binary to point Terraform at a lab and report on it.
 
+// clientWhat says what each client command does, for its -h.
+var clientWhat = map[string]string{
+	"tfvars": "Prints examples/recovery's variables for a running lab as terraform.tfvars.json: the nodes' HTTPS\n" +
+		"endpoints, the administrator and the CA file; not the password (see mscs-lab password).",
+	"password": "Prints the running lab's administrator password, for MSCS_PASSWORD.",
+	"report":   "Prints the commands each node of a running lab ran, with their exit codes, and the safety-rule\nincidents it recorded, ending with \"Incidents (safety rule violations): N\".",
+}
+
 // readyFlags parses the --ready-file flag that every client command takes.
 func readyFlags(name string, args []string, stderr io.Writer) (lab.ReadyInfo, error) {
 	fs := flag.NewFlagSet("mscs-lab "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("ready-file", "", "the ready file of a running lab (required)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: mscs-lab %s --ready-file FILE\n\n%s\n\nFlags:\n", name, clientWhat[name])
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return lab.ReadyInfo{}, err

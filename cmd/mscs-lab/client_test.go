@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -67,5 +69,21 @@ func TestClientCommands(t *testing.T) {
 
 	if err := run(context.Background(), []string{"report"}, &out, &errOut); err == nil {
 		t.Error("report without --ready-file must be a usage error")
+	}
+}
+
+// Every command's -h says what the command does, then its flags.
+func TestCommandHelp(t *testing.T) {
+	for cmd, want := range map[string]string{
+		"serve":    "Starts a lab cluster from a scenario",
+		"tfvars":   "Prints examples/recovery's variables",
+		"password": "Prints the running lab's administrator password",
+		"report":   "Prints the commands each node of a running lab ran",
+	} {
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), []string{cmd, "-h"}, &out, &errOut)
+		if !errors.Is(err, flag.ErrHelp) || !strings.Contains(errOut.String(), want) || !strings.Contains(errOut.String(), "-") {
+			t.Errorf("%s -h: %v\n%s", cmd, err, errOut.String())
+		}
 	}
 }

@@ -99,7 +99,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.IntVar(&opts.PortBase, "port-base", 0, "node i listens on port-base+2i (HTTP) and port-base+2i+1 (HTTPS), the control API after them (0: random ports)")
 	fs.StringVar(&opts.Dir, "dir", "", "folder for the CA certificate (default: a temporary folder removed on exit)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: mscs-lab serve [flags]\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: mscs-lab serve [flags]\n\nStarts a lab cluster from a scenario: its nodes' WinRM endpoints (HTTP and HTTPS)\n"+
+			"and the control API on loopback, until SIGINT or SIGTERM. It logs where everything is; with\n"+
+			"--ready-file it also writes that, with the password, for the client commands and scripts.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

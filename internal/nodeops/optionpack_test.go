@@ -266,11 +266,21 @@ func TestInstallOptionPack_Decisions(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			f := freshNT()
 			c.setup(f)
-			if err := (&Node{R: f, Poll: time.Millisecond}).InstallOptionPack(context.Background(), spec, nil); err != nil {
+			n := &Node{R: f, Poll: time.Millisecond}
+			facts, err := n.ReadInstallFacts(context.Background(), spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan := PlanInstall(facts, spec)
+			if err := n.InstallOptionPack(context.Background(), spec, nil); err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(f.steps, c.want) {
 				t.Errorf("steps %v\nwant  %v", f.steps, c.want)
+			}
+			// What the plan listed is what ran.
+			if got := planKBSteps(plan); !reflect.DeepEqual(got, f.steps) && (len(got) > 0 || len(f.steps) > 0) {
+				t.Errorf("the plan listed %v\n%q\nthe install ran %v", got, plan, f.steps)
 			}
 			if len(f.violations) > 0 {
 				t.Errorf("setup ran with the cluster service up: %v", f.violations)
@@ -286,6 +296,27 @@ func TestInstallOptionPack_Decisions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// planKBSteps reduces PlanInstall's steps to the fake's (and the lab's) KB
+// steps: stop, RemoveAll, setup, reboot, SP.
+func planKBSteps(plan []string) []string {
+	var steps []string
+	for _, p := range plan {
+		switch {
+		case strings.HasPrefix(p, "stop the cluster service"):
+			steps = append(steps, "stop")
+		case strings.HasPrefix(p, "Remove All"):
+			steps = append(steps, "RemoveAll")
+		case strings.HasPrefix(p, "reboot"):
+			steps = append(steps, "reboot")
+		case strings.HasPrefix(p, "re-apply service pack"):
+			steps = append(steps, "SP")
+		case strings.HasPrefix(p, "Option Pack setup"):
+			steps = append(steps, "setup")
+		}
+	}
+	return steps
 }
 
 // A fresh run that finds nothing to remove records the skipped removal, so

@@ -185,6 +185,13 @@ func stepDiag(summary string, node string, err error) diag.Diagnostic {
 	return diag.NewErrorDiagnostic(summary, msg)
 }
 
+// stepsDescription describes the steps attribute alike in every resource:
+// the one way the provider lists in the plan what apply will do.
+const stepsDescription = "What apply runs, in order, one step per line, each naming its node, as the plan lists them: " +
+	"review them in `terraform plan`. They are decided, read-only, from the nodes' state when the plan is made; a " +
+	"step whose end the node is already at when apply gets there is skipped. After apply: the steps the last apply " +
+	"ran. Imported: empty."
+
 // allowOutageDescription describes allow_cluster_outage alike in every
 // resource that may stop a node's cluster service.
 const allowOutageDescription = "Accept that stopping this node's cluster service takes the cluster's groups " +
@@ -194,15 +201,16 @@ const allowOutageDescription = "Accept that stopping this node's cluster service
 // planStop says in the plan what stopping node's cluster service does: the
 // groups it owns fail over to another node Up (a warning naming them), or,
 // with no other node Up, go offline howLong, which is refused on attr unless
-// allowed. When no node can list the cluster the plan says nothing: apply
-// checks again right before the stop.
-func (c *cluster) planStop(ctx context.Context, node string, attr path.Path, allowed bool, howLong string) diag.Diagnostics {
+// allowed. It also returns the same in a few words for the plan's list of
+// steps ("" when no node can list the cluster: apply checks again right
+// before the stop).
+func (c *cluster) planStop(ctx context.Context, node string, attr path.Path, allowed bool, howLong string) (diag.Diagnostics, string) {
 	var diags diag.Diagnostics
 	imp, err := nodeops.StopImpactOf(ctx, c.via(node, true), node)
 	if err != nil {
 		tflog.Debug(ctx, "no node could list the cluster; the plan cannot say what stopping the cluster service moves",
 			map[string]any{"node": node, "error": err.Error()})
-		return nil
+		return nil, ""
 	}
 	owned := "no group"
 	if len(imp.Owned) > 0 {
@@ -210,21 +218,24 @@ func (c *cluster) planStop(ctx context.Context, node string, attr path.Path, all
 	}
 	switch {
 	case len(imp.OthersUp) > 0:
-		if len(imp.Owned) > 0 {
-			diags.AddAttributeWarning(attr, "Stopping the cluster service moves groups",
-				fmt.Sprintf("%s owns %s: stopping its cluster service fails them over to %s.", node, owned, strings.Join(imp.OthersUp, " or ")))
+		if len(imp.Owned) == 0 {
+			return nil, node + " owns no group"
 		}
+		others := strings.Join(imp.OthersUp, " or ")
+		diags.AddAttributeWarning(attr, "Stopping the cluster service moves groups",
+			fmt.Sprintf("%s owns %s: stopping its cluster service fails them over to %s.", node, owned, others))
+		return diags, owned + " fail over to " + others
 	case allowed:
 		diags.AddAttributeWarning(attr, "Stopping the cluster service takes groups offline",
 			fmt.Sprintf("%s is the only node Up and owns %s: stopping its cluster service takes them offline %s "+
 				"(allow_cluster_outage = true).", node, owned, howLong))
-	default:
-		diags.AddAttributeError(attr, "Stopping the cluster service of the only node Up",
-			fmt.Sprintf("%s is the only node Up in the cluster and owns %s: stopping its cluster service would take "+
-				"them offline %s. Bring another node up first, or set allow_cluster_outage = true to accept the "+
-				"outage. Nothing was changed on any node.", node, owned, howLong))
+		return diags, owned + " go offline: no other node is Up"
 	}
-	return diags
+	diags.AddAttributeError(attr, "Stopping the cluster service of the only node Up",
+		fmt.Sprintf("%s is the only node Up in the cluster and owns %s: stopping its cluster service would take "+
+			"them offline %s. Bring another node up first, or set allow_cluster_outage = true to accept the "+
+			"outage. Nothing was changed on any node.", node, owned, howLong))
+	return diags, ""
 }
 
 // nodeState is node's state as `cluster node` lists it, asked through the

@@ -204,8 +204,8 @@ func (p *mscsProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 	}
 	attrs["reuse_shell"] = schema.BoolAttribute{
 		MarkdownDescription: "Keep a node's remote shell open and run every command in it, instead of opening and " +
-			"deleting a shell per command. Default `true`; it saves the two requests that create and delete a " +
-			"shell for every command (against the lab, a plan of examples/recovery makes 53 requests instead of 85).",
+			"deleting a shell per command. Default `true`: it saves the two requests that create and delete a " +
+			"shell for every command (`make bench` measures the difference).",
 		Optional: true,
 	}
 

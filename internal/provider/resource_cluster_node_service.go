@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
@@ -64,6 +65,7 @@ type clusterNodeServiceModel struct {
 	StartupType      types.String   `tfsdk:"startup_type"`
 	ClusterNodeState types.String   `tfsdk:"cluster_node_state"`
 	AllowOutage      types.Bool     `tfsdk:"allow_cluster_outage"`
+	Steps            types.List     `tfsdk:"steps"`
 	Timeouts         timeouts.Value `tfsdk:"timeouts"`
 }
 
@@ -140,6 +142,12 @@ func (r *clusterNodeServiceResource) Schema(ctx context.Context, _ resource.Sche
 				Computed: true,
 				Default:  booldefault.StaticBool(false),
 			},
+			"steps": schema.ListAttribute{
+				MarkdownDescription: stepsDescription,
+				Computed:            true,
+				ElementType:         types.StringType,
+				PlanModifiers:       []planmodifier.List{listplanmodifier.UseStateForUnknown()},
+			},
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true}),
 		},
 	}
@@ -169,57 +177,90 @@ func (r *clusterNodeServiceResource) ModifyPlan(ctx context.Context, req resourc
 	if req.Plan.Raw.IsNull() || r.cluster == nil {
 		return
 	}
-	var node types.String
-	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("node"), &node)...)
-	if node.IsUnknown() || node.IsNull() {
-		return
-	}
-	if resp.Diagnostics.Append(r.cluster.checkNodes(r.cluster.mask(ctx), planNode{path.Root("node"), node})...); resp.Diagnostics.HasError() {
-		return
-	}
-	r.warnAboutStop(ctx, req, resp, node.ValueString())
-}
-
-// warnAboutStop shows in the plan what changing the state of a node's
-// cluster service does to the cluster. Stopping it: the groups the node owns
-// fail over to another node, and with no other node Up the plan is refused
-// unless allow_cluster_outage. Starting it while no other node is Up: the
-// node forms the cluster alone and takes every group.
-func (r *clusterNodeServiceResource) warnAboutStop(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse, node string) {
 	var plan clusterNodeServiceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() || !isClusterService(plan.ServiceName.ValueString()) || plan.State.IsUnknown() {
+	if resp.Diagnostics.HasError() || plan.Node.IsUnknown() || plan.Node.IsNull() {
 		return
 	}
-	want := plan.State.ValueString()
+	if resp.Diagnostics.Append(r.cluster.checkNodes(r.cluster.mask(ctx), planNode{path.Root("node"), plan.Node})...); resp.Diagnostics.HasError() {
+		return
+	}
+	if plan.State.IsUnknown() || plan.StartupType.IsUnknown() || plan.ServiceName.IsUnknown() {
+		return // the steps are listed at apply, when the values are known
+	}
 	if !req.State.Raw.IsNull() {
-		var prior types.String
-		resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("state"), &prior)...)
-		if prior.ValueString() == want {
-			return
+		var prior clusterNodeServiceModel
+		resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
+		if prior.State.Equal(plan.State) && prior.StartupType.Equal(plan.StartupType) {
+			return // nothing to converge: the steps stay the last apply's
 		}
+	}
+	diags, moves := r.warnAboutStateChange(ctx, &plan)
+	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
+		return
+	}
+	steps := serviceSteps(&plan, moves)
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("steps"), steps)...)
+}
+
+// serviceSteps is the plan's list of what converge runs, in its order, each
+// step naming the node; moves says what a stop of the cluster service moves.
+// Converge skips a step whose end the node is already at.
+func serviceSteps(m *clusterNodeServiceModel, moves string) []string {
+	node, svc := m.Node.ValueString(), m.ServiceName.ValueString()
+	steps := []string{fmt.Sprintf("%s: set the startup type of %s to %s", node, svc, m.StartupType.ValueString())}
+	switch {
+	case m.State.ValueString() == "stopped":
+		stop := fmt.Sprintf("%s: stop %s and wait until it is STOPPED", node, svc)
+		if moves != "" {
+			stop += " (" + moves + ")"
+		}
+		steps = append(steps, stop)
+	case isClusterService(svc):
+		steps = append(steps,
+			fmt.Sprintf("%s: check that no Option Pack run is unfinished (safety rule 4)", node),
+			fmt.Sprintf("%s: start %s and wait until it runs", node, svc),
+			fmt.Sprintf("%s: wait until the cluster lists %s as Up", node, node))
+	default:
+		steps = append(steps, fmt.Sprintf("%s: start %s and wait until it runs", node, svc))
+	}
+	return steps
+}
+
+// warnAboutStateChange shows in the plan what changing the state of a
+// node's cluster service does to the cluster, and returns it in a few words
+// for the steps. Stopping it: the groups the node owns fail over to another
+// node, and with no other node Up the plan is refused unless
+// allow_cluster_outage. Starting it while no other node is Up: the node
+// forms the cluster alone and takes every group.
+func (r *clusterNodeServiceResource) warnAboutStateChange(ctx context.Context, plan *clusterNodeServiceModel) (diag.Diagnostics, string) {
+	node, want := plan.Node.ValueString(), plan.State.ValueString()
+	if !isClusterService(plan.ServiceName.ValueString()) {
+		return nil, ""
 	}
 	ctx = r.logContext(ctx, node, plan.ServiceName.ValueString())
 	n, _ := r.cluster.Node(node)
 	st, err := n.QueryService(ctx, clusterServiceName)
 	if err != nil || !st.Exists {
-		return // the apply's own query reports it
+		return nil, "" // the apply's own query reports it
 	}
+	var diags diag.Diagnostics
 	switch {
 	case want == "stopped" && st.State != nodeops.StateStopped:
-		resp.Diagnostics.Append(r.cluster.planStop(ctx, node, path.Root("allow_cluster_outage"), plan.AllowOutage.ValueBool(),
-			"until a node rejoins")...)
+		return r.cluster.planStop(ctx, node, path.Root("allow_cluster_outage"), plan.AllowOutage.ValueBool(),
+			"until a node rejoins")
 	case want == "running" && st.State != nodeops.StateRunning:
 		// The other nodes answer cluster.exe only while their cluster
 		// service runs: none answering, or none Up, means none is Up.
 		if imp, err := nodeops.StopImpactOf(ctx, r.cluster.via(node, false), node); err == nil && len(imp.OthersUp) > 0 {
-			return
+			return nil, ""
 		}
-		resp.Diagnostics.AddAttributeWarning(path.Root("state"), "The node forms the cluster alone",
+		diags.AddAttributeWarning(path.Root("state"), "The node forms the cluster alone",
 			fmt.Sprintf("No other configured node is Up in the cluster: starting the cluster service on %s makes it "+
 				"form the cluster by itself and bring every group online on it. On a rebuilt node that is usually "+
 				"not what you want: start the working node's cluster service first.", node))
 	}
+	return diags, ""
 }
 
 func (r *clusterNodeServiceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -232,6 +273,9 @@ func (r *clusterNodeServiceResource) Create(ctx context.Context, req resource.Cr
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
+	}
+	if plan.Steps.IsUnknown() {
+		plan.Steps = stringList(serviceSteps(&plan, ""))
 	}
 	resp.Diagnostics.Append(r.converge(ctx, timeout, &plan)...)
 	if resp.Diagnostics.HasError() {
@@ -250,6 +294,9 @@ func (r *clusterNodeServiceResource) Update(ctx context.Context, req resource.Up
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
+	}
+	if plan.Steps.IsUnknown() {
+		plan.Steps = stringList(serviceSteps(&plan, ""))
 	}
 	resp.Diagnostics.Append(r.converge(ctx, timeout, &plan)...)
 	if resp.Diagnostics.HasError() {
@@ -386,6 +433,9 @@ func (r *clusterNodeServiceResource) Read(ctx context.Context, req resource.Read
 	m.ID = types.StringValue(nodeName + "/" + svc)
 	if m.AllowOutage.IsNull() {
 		m.AllowOutage = types.BoolValue(false) // imported: the default
+	}
+	if m.Steps.IsNull() {
+		m.Steps = stringList(nil) // imported: no apply ran
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }

@@ -10,11 +10,13 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
@@ -73,6 +75,7 @@ type optionpackInstallModel struct {
 	RebootTimeout       types.String   `tfsdk:"reboot_timeout"`
 	InstalledComponents types.Set      `tfsdk:"installed_components"`
 	CSDVersion          types.String   `tfsdk:"csd_version"`
+	Steps               types.List     `tfsdk:"steps"`
 	Timeouts            timeouts.Value `tfsdk:"timeouts"`
 }
 
@@ -223,6 +226,12 @@ func (r *optionpackInstallResource) Schema(ctx context.Context, _ resource.Schem
 				Computed:            true,
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
+			"steps": schema.ListAttribute{
+				MarkdownDescription: stepsDescription,
+				Computed:            true,
+				ElementType:         types.StringType,
+				PlanModifiers:       []planmodifier.List{listplanmodifier.UseStateForUnknown()},
+			},
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{
 				Create: true, Read: true, Delete: true,
 				CreateDescription: "The whole install (default `90m`: it reboots the node two to four times).",
@@ -325,26 +334,26 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 		return
 	}
 	n, _ := r.cluster.Node(node)
-	present, err := n.OptionPackState(ctx)
+	resp.Diagnostics.Append(r.checkMedia(ctx, n, &plan)...)
+	spec, d := r.installSpec(ctx, &plan)
+	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
+		return
+	}
+	facts, err := n.ReadInstallFacts(ctx, spec)
 	if err != nil {
 		resp.Diagnostics.Append(r.cluster.stepDiag("Cannot read the Option Pack on node "+node, node, err))
 		return
 	}
-	resp.Diagnostics.Append(r.checkMedia(ctx, n, &plan)...)
-	resp.Diagnostics.Append(r.checkClusterService(ctx, n, &plan, present.Installed)...)
-	if resp.Diagnostics.HasError() {
+	d, moves := r.checkClusterService(ctx, &plan, facts)
+	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
 		return
 	}
-	journal, err := n.OptionPackJournal(ctx)
-	if err != nil {
-		resp.Diagnostics.Append(r.cluster.stepDiag("Cannot read the install journal on node "+node, node, err))
-		return
-	}
+	present := facts.OptionPack
 	switch {
-	case journal.Unfinished:
+	case facts.JournalStep != "":
 		resp.Diagnostics.AddWarning(fmt.Sprintf("An unfinished install on %s resumes", node),
-			fmt.Sprintf("A run on %s stopped after its step %q (the journal %s). With the same settings apply "+
-				"resumes after that step; with other settings it starts over with Remove All.", node, journal.Step, `%SystemRoot%\mscs-optionpack.log`))
+			fmt.Sprintf("A run on %s with the same settings stopped after its step %q (the journal %s): apply "+
+				"resumes after that step.", node, facts.JournalStep, `%SystemRoot%\mscs-optionpack.log`))
 	case present.Installed:
 		resp.Diagnostics.AddWarning(fmt.Sprintf("IIS present on %s will be removed (Remove All) before reinstalling", node),
 			fmt.Sprintf("%s has the Option Pack installed (%s: %s). Apply stops its cluster service, runs setup's "+
@@ -352,6 +361,34 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 				"corrupted IIS. Its IIS services are unavailable until the apply completes.",
 				node, present.Method, strings.Join(present.Components, ", ")))
 	}
+	if plan.InstallMethod.IsUnknown() || plan.Components.IsUnknown() || plan.ServicePack.IsUnknown() {
+		return // the steps are known at apply
+	}
+	steps := installSteps(node, facts, spec, moves)
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("steps"), steps)...)
+}
+
+// stringList is a known list of strings (empty for nil).
+func stringList(values []string) types.List {
+	elems := make([]attr.Value, len(values))
+	for i, v := range values {
+		elems[i] = types.StringValue(v)
+	}
+	return types.ListValueMust(types.StringType, elems)
+}
+
+// installSteps is the plan's list of what apply runs, each step naming its
+// node (see nodeops.PlanInstall); moves says what the stop of the cluster
+// service moves, when the plan could read it.
+func installSteps(node string, facts nodeops.InstallFacts, spec nodeops.InstallSpec, moves string) []string {
+	var steps []string
+	for _, s := range nodeops.PlanInstall(facts, spec) {
+		if strings.HasPrefix(s, "stop the cluster service") && moves != "" {
+			s += " (" + moves + ")"
+		}
+		steps = append(steps, node+": "+s)
+	}
+	return steps
 }
 
 // checkMedia fails the plan when setup or the service pack's installer is
@@ -384,23 +421,18 @@ func (r *optionpackInstallResource) checkMedia(ctx context.Context, n *nodeops.N
 // checkClusterService says in the plan what stopping the node's cluster
 // service does: its groups fail over to another node Up, or, with none,
 // go offline, which is refused unless allow_cluster_outage accepts it.
-func (r *optionpackInstallResource) checkClusterService(ctx context.Context, n *nodeops.Node, plan *optionpackInstallModel, present bool) diag.Diagnostics {
-	node := plan.Node.ValueString()
-	st, err := n.QueryService(ctx, clusterServiceName)
-	if err != nil {
-		return diag.Diagnostics{r.cluster.stepDiag("Cannot read the cluster service on node "+node, node, err)}
-	}
-	if !st.Exists || st.State == nodeops.StateStopped {
-		return nil
+func (r *optionpackInstallResource) checkClusterService(ctx context.Context, plan *optionpackInstallModel, facts nodeops.InstallFacts) (diag.Diagnostics, string) {
+	if st := facts.ClusterService; !st.Exists || st.State == nodeops.StateStopped {
+		return nil, ""
 	}
 	reboots := 1
 	if spNeedsReapply(plan.ServicePack.ValueString()) {
 		reboots = 2
 	}
-	if present {
+	if facts.OptionPack.Installed {
 		reboots *= 2
 	}
-	return r.cluster.planStop(ctx, node, path.Root("allow_cluster_outage"), plan.AllowOutage.ValueBool(),
+	return r.cluster.planStop(ctx, plan.Node.ValueString(), path.Root("allow_cluster_outage"), plan.AllowOutage.ValueBool(),
 		fmt.Sprintf("for the whole install (%d reboots) and until mscs_cluster_node_service starts it again", reboots))
 }
 
@@ -541,6 +573,16 @@ func (r *optionpackInstallResource) Create(ctx context.Context, req resource.Cre
 		return
 	}
 	spec.LockMaxAge = timeout
+	if plan.Steps.IsUnknown() {
+		// Values known only now (copied from a data source read at apply):
+		// the steps are decided now, as the plan would have.
+		facts, err := n.ReadInstallFacts(ctx, spec)
+		if err != nil {
+			resp.Diagnostics.Append(r.cluster.stepDiag("Cannot read the Option Pack on node "+nodeName, nodeName, err))
+			return
+		}
+		plan.Steps = stringList(installSteps(nodeName, facts, spec, ""))
+	}
 	tflog.Info(ctx, "installing the Option Pack", map[string]any{"method": spec.Method, "components": spec.Components, "service_pack": spec.ServicePack})
 	if err := n.InstallOptionPack(ctx, spec, r.progress(ctx, nodeName)); err != nil {
 		resp.Diagnostics.Append(r.cluster.stepDiag("Cannot install the Option Pack on node "+nodeName, nodeName, err))
@@ -697,6 +739,9 @@ func (r *optionpackInstallResource) Read(ctx context.Context, req resource.ReadR
 	}
 	if m.AllowOutage.IsNull() {
 		m.AllowOutage = types.BoolValue(false)
+	}
+	if m.Steps.IsNull() {
+		m.Steps = stringList(nil)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }

@@ -1,0 +1,111 @@
+package nodeops
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// InstallFacts are what a plan reads, read-only, about a node before an
+// install: the cluster service, the Option Pack, and the journal of the last
+// run. PlanInstall turns them into the steps the install will run.
+type InstallFacts struct {
+	ClusterService ServiceStatus
+	OptionPack     OptionPack
+	// JournalStep is the last step of an unfinished run of the same spec
+	// ("start" when it recorded none yet), "" when the install starts over.
+	JournalStep string
+}
+
+// ReadInstallFacts reads the facts PlanInstall needs. It only reads.
+func (n *Node) ReadInstallFacts(ctx context.Context, spec InstallSpec) (InstallFacts, error) {
+	var f InstallFacts
+	var err error
+	if f.ClusterService, err = n.QueryService(ctx, "ClusSvc"); err != nil {
+		return f, err
+	}
+	if f.OptionPack, err = n.OptionPackState(ctx); err != nil {
+		return f, err
+	}
+	osv, err := n.osVersion(ctx)
+	if err != nil {
+		return f, err
+	}
+	r := &opRun{n: n, sysRoot: osv.systemRoot}
+	hash, step, err := r.readJournal(ctx)
+	if err != nil {
+		return f, err
+	}
+	if hash == spec.specHash("install") && step != "" && step != stepDone {
+		f.JournalStep = step
+	}
+	return f, nil
+}
+
+// PlanInstall is the list of steps InstallOptionPack will run on a node with
+// these facts, in order and in words, as the plan shows them. It makes the
+// sequence's own decisions (what a resumed run skips, when the removal's
+// service pack is due, which reboots follow) from the facts alone; a test
+// holds the two together against the lab's command log.
+func PlanInstall(f InstallFacts, spec InstallSpec) []string {
+	var plan []string
+	add := func(s string) { plan = append(plan, s) }
+	sp := "re-apply service pack " + spec.ServicePack + " (" + spec.ServicePackPath + ")"
+	if f.ClusterService.StartType != StartManual {
+		add("set the cluster service (ClusSvc) to manual")
+	}
+	if f.ClusterService.State != StateStopped {
+		add("stop the cluster service and wait until it is STOPPED")
+	}
+	if f.OptionPack.PendingReboot {
+		add("reboot: a change waits for a restart")
+	}
+	resume := -1
+	if f.JournalStep != "" {
+		resume = indexOf(installSteps, f.JournalStep)
+	}
+	installed := f.OptionPack.Installed
+	// A run resumed from its start may have run Remove All before it could
+	// record it: only the node after the pending reboot tells.
+	maybeRemoved := f.JournalStep == stepStart && installed && f.OptionPack.PendingReboot
+	removal := installed || f.OptionPack.Removed || f.JournalStep == stepStart
+	changed := false // a step of this run waits for a reboot
+	for i := resume + 1; i < len(installSteps); i++ {
+		switch installSteps[i] {
+		case stepRemoveAll:
+			if !removal {
+				i = indexOf(installSteps, stepRemoveAllSPReboot) // nothing was ever installed
+				continue
+			}
+			what := f.OptionPack.Method
+			if len(f.OptionPack.Components) > 0 {
+				what += ": " + strings.Join(f.OptionPack.Components, ", ")
+			}
+			switch {
+			case maybeRemoved:
+				add("if the Option Pack (" + what + ") is still present after that reboot (the interrupted run may " +
+					"have removed it): Remove All and reboot")
+			case installed:
+				add("Remove All of the Option Pack present (" + what + ")")
+				changed = true
+			}
+		case stepRemoveAllReboot, stepRemoveAllSPReboot, stepSetupReboot, stepSPReboot:
+			if changed {
+				add("reboot")
+				changed = false
+			}
+		case stepRemoveAllSP, stepSP:
+			if spec.reapplySP() {
+				add(sp)
+				changed = true
+			}
+		case stepSetup:
+			comps, _ := spec.WantComponents()
+			add(fmt.Sprintf("Option Pack setup, %s install (%s)", strings.ToLower(spec.Method), strings.Join(comps, ", ")))
+			changed = true
+		case stepDone:
+			add("verify: the components, the IIS services, no pending reboot, the service pack level")
+		}
+	}
+	return plan
+}

@@ -1,0 +1,108 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+)
+
+// capturedSteps keeps the steps each resource's plan listed.
+type capturedSteps map[string][]string
+
+// planSteps is a plan check that records the planned `steps` of every
+// resource, and fails when a resource that changes has none known.
+func (c capturedSteps) planSteps() plancheck.PlanCheck { return c }
+
+func (c capturedSteps) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	for _, rc := range req.Plan.ResourceChanges {
+		if rc.Mode != "managed" || rc.Change.Actions.NoOp() {
+			continue
+		}
+		after, _ := rc.Change.After.(map[string]any)
+		list, ok := after["steps"].([]any)
+		if !ok || len(list) == 0 {
+			resp.Error = fmt.Errorf("%s: the plan lists no steps (%v)", rc.Address, after["steps"])
+			return
+		}
+		for _, s := range list {
+			c[rc.Address] = append(c[rc.Address], fmt.Sprint(s))
+		}
+	}
+}
+
+// stepKB reduces a planned step to the lab's KB step it runs ("" for the
+// steps that are checks, waits or settings: kbSteps does not count them).
+func stepKB(step string) string {
+	_, what, _ := strings.Cut(step, ": ")
+	switch {
+	case strings.HasPrefix(what, "stop the cluster service"), strings.HasPrefix(what, "stop ClusSvc"):
+		return "stop ClusSvc"
+	case strings.HasPrefix(what, "start ClusSvc"):
+		return "start ClusSvc"
+	case strings.HasPrefix(what, "Remove All"):
+		return "RemoveAll"
+	case strings.HasPrefix(what, "Option Pack setup"):
+		return "setup"
+	case strings.HasPrefix(what, "reboot"):
+		return "reboot"
+	case strings.HasPrefix(what, "re-apply service pack"):
+		return "SP"
+	}
+	return ""
+}
+
+// The plan lists, per node and in order, what apply runs: the recovery chain
+// on both scenarios, its planned steps against the lab's command log.
+func TestAccSteps_planListsWhatApplyRuns(t *testing.T) {
+	for _, scenario := range []string{"rebuilt-node", "corrupted-iis"} {
+		t.Run(scenario, func(t *testing.T) {
+			l := newScenarioLab(t, scenario)
+			l.useEnvCredentials(t)
+			planned := capturedSteps{}
+			var from int
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				Steps: []resource.TestStep{{
+					PreConfig: l.mark(t, &from),
+					Config:    recoveryConfig(l, ""),
+					ConfigPlanChecks: resource.ConfigPlanChecks{
+						PreApply:             []plancheck.PlanCheck{planned.planSteps()},
+						PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+					},
+					ConfigStateChecks: []statecheck.StateCheck{
+						l.checkLab("the planned steps against the command log", func() error {
+							var want []string
+							for _, addr := range []string{installAddr, "mscs_cluster_node_service.rebuilt"} {
+								for _, s := range planned[addr] {
+									if !strings.HasPrefix(s, "NODE2: ") {
+										return fmt.Errorf("%s: step %q does not name its node", addr, s)
+									}
+									if kb := stepKB(s); kb != "" {
+										want = append(want, kb)
+									}
+								}
+							}
+							if len(want) < 5 {
+								return fmt.Errorf("planned %v", planned)
+							}
+							if err := l.checkKBSteps("NODE2", from, want...); err != nil {
+								return fmt.Errorf("%w\nplanned steps: %q", err, planned)
+							}
+							return nil
+						}),
+						l.expectNoIncidents(),
+					},
+				}},
+			})
+			if len(planned[installAddr]) == 0 {
+				t.Fatal("no install steps were planned")
+			}
+			t.Logf("planned on %s: %q", scenario, planned)
+		})
+	}
+}
