@@ -157,7 +157,8 @@ func (c *cluster) compare(ctx context.Context, key string, id nodeops.Identity) 
 	return nil
 }
 
-// configured is key spelled as in the provider's nodes.
+// configured is a node name spelled as in the provider's nodes (Windows
+// names match without case): ids and messages use that one spelling.
 func (c *cluster) configured(key string) string {
 	for _, n := range c.names {
 		if strings.EqualFold(n, key) {

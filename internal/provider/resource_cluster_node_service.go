@@ -83,7 +83,8 @@ func (r *clusterNodeServiceResource) Schema(ctx context.Context, _ resource.Sche
 			"the plan. Destroy only forgets the resource: the node is left as it is.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
-				MarkdownDescription: "`NODE/service`, e.g. `NODE2/ClusSvc`; also the import ID.",
+				MarkdownDescription: "`NODE/service`, e.g. `NODE2/ClusSvc`, the node as the provider's `nodes` spells it " +
+					"(`node` matches it without case, as Windows does); also the import ID.",
 				Computed:            true,
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
@@ -380,7 +381,7 @@ func (r *clusterNodeServiceResource) converge(ctx context.Context, timeout time.
 	if err != nil {
 		return diag.Diagnostics{r.cluster.stepDiag(summary, nodeName, err)}
 	}
-	m.ID = types.StringValue(nodeName + "/" + svc)
+	m.ID = types.StringValue(r.cluster.configured(nodeName) + "/" + svc)
 	m.ClusterNodeState = types.StringValue(state)
 	return nil
 }
@@ -430,7 +431,7 @@ func (r *clusterNodeServiceResource) Read(ctx context.Context, req resource.Read
 		return
 	}
 	m.ClusterNodeState = types.StringValue(state)
-	m.ID = types.StringValue(nodeName + "/" + svc)
+	m.ID = types.StringValue(r.cluster.configured(nodeName) + "/" + svc)
 	if m.AllowOutage.IsNull() {
 		m.AllowOutage = types.BoolValue(false) // imported: the default
 	}

@@ -461,3 +461,22 @@ func TestAccClusterNodeService_importErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// node matches the provider's keys without case, as Windows names do; the id
+// spells the node as the provider's nodes do, and the next plan is empty.
+func TestAccClusterNodeService_nodeNameCase(t *testing.T) {
+	l := newTestLab(t)
+	l.useEnvCredentials(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: l.providerConfig("", nil) + serviceResource("node2", "running", "automatic"),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(serviceAddr, tfjsonpath.New("id"), knownvalue.StringExact("NODE2/ClusSvc")),
+				statecheck.ExpectKnownValue(serviceAddr, tfjsonpath.New("node"), knownvalue.StringExact("node2")),
+				l.expectService("NODE2", "ClusSvc", "RUNNING", "auto"),
+			},
+			ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+		}},
+	})
+}

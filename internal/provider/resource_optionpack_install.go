@@ -111,7 +111,8 @@ func (r *optionpackInstallResource) Schema(ctx context.Context, _ resource.Schem
 			"drift. Destroy forgets the installation unless `uninstall_on_destroy` is set.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
-				MarkdownDescription: "The node's name; also the import ID.",
+				MarkdownDescription: "The node's name as the provider's `nodes` spells it (`node` matches it without " +
+					"case, as Windows does); also the import ID.",
 				Computed:            true,
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
@@ -620,9 +621,9 @@ func (r *optionpackInstallResource) node(name string) (*nodeops.Node, diag.Diagn
 // plan compares with: changed components or another service pack level show
 // as drift (and plan a reinstall). The install method is recorded nowhere on
 // a node, so the configured one stays unless there is none (import).
-func fill(ctx context.Context, m *optionpackInstallModel, info nodeops.NodeInfo) diag.Diagnostics {
+func fill(ctx context.Context, m *optionpackInstallModel, id string, info nodeops.NodeInfo) diag.Diagnostics {
 	installed, diags := types.SetValueFrom(ctx, types.StringType, info.OptionPack.Components)
-	m.ID = m.Node
+	m.ID = types.StringValue(id)
 	m.InstalledComponents = installed
 	m.Components = installed
 	m.ServicePack = types.StringValue(info.ServicePack)
@@ -679,7 +680,7 @@ func (r *optionpackInstallResource) readInstalled(ctx context.Context, n *nodeop
 		return diag.Diagnostics{diag.NewErrorDiagnostic("The Option Pack is not installed on node "+nodeName,
 			fmt.Sprintf("After the install %s reports no Option Pack (no InetStp MajorVersion in its registry).", nodeName))}
 	}
-	return fill(ctx, m, info)
+	return fill(ctx, m, r.cluster.configured(nodeName), info)
 }
 
 func (r *optionpackInstallResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -714,7 +715,7 @@ func (r *optionpackInstallResource) Read(ctx context.Context, req resource.ReadR
 		resp.State.RemoveResource(ctx)
 		return
 	}
-	resp.Diagnostics.Append(fill(ctx, &m, info)...)
+	resp.Diagnostics.Append(fill(ctx, &m, r.cluster.configured(nodeName), info)...)
 	// An imported resource has only its node: what the install recorded on
 	// the node fills the settings no registry value holds, and those that
 	// live in the configuration alone get their defaults.
