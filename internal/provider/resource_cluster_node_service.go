@@ -85,8 +85,8 @@ func (r *clusterNodeServiceResource) Schema(ctx context.Context, _ resource.Sche
 			"id": schema.StringAttribute{
 				MarkdownDescription: "`NODE/service`, e.g. `NODE2/ClusSvc`, the node as the provider's `nodes` spells it " +
 					"(`node` matches it without case, as Windows does); also the import ID.",
-				Computed:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+				Computed:      true,
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 			"node": schema.StringAttribute{
 				MarkdownDescription: "NetBIOS name of the node whose service this is; must be a key of the provider's " +

@@ -113,8 +113,8 @@ func (r *optionpackInstallResource) Schema(ctx context.Context, _ resource.Schem
 			"id": schema.StringAttribute{
 				MarkdownDescription: "The node's name as the provider's `nodes` spells it (`node` matches it without " +
 					"case, as Windows does); also the import ID.",
-				Computed:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+				Computed:      true,
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 			"node": schema.StringAttribute{
 				MarkdownDescription: "NetBIOS name of the node to install on (the rebuilt or corrupted node); must " +
