@@ -12,28 +12,11 @@ BIN=${BIN:-$root/bin}
 TERRAFORM=${TERRAFORM:-terraform}
 SCENARIO=${SCENARIO:-rebuilt-node}
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/mscs-demo.XXXXXX")
-lab_pid=
-cleanup() {
-  if [ -n "$lab_pid" ] && kill -0 "$lab_pid" 2>/dev/null; then
-    kill -TERM "$lab_pid" && wait "$lab_pid" || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+# shellcheck source=lab.sh
+. "$root/scripts/lab.sh" demo
 
 step "Starting a lab cluster (scenario: $SCENARIO)"
-"$BIN/mscs-lab" serve --scenario "$SCENARIO" --dir "$work/lab" \
-  --ready-file "$work/lab.json" 2>"$work/lab.log" &
-lab_pid=$!
-for _ in $(seq 1 100); do
-  [ -s "$work/lab.json" ] && break
-  kill -0 "$lab_pid" 2>/dev/null || { cat "$work/lab.log"; echo "the lab exited" >&2; exit 1; }
-  sleep 0.1
-done
-[ -s "$work/lab.json" ] || { cat "$work/lab.log"; echo "the lab did not become ready" >&2; exit 1; }
+start_lab "$SCENARIO"
 cat "$work/lab.log"
 
 step "Pointing Terraform at the local build ($BIN)"

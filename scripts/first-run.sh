@@ -13,16 +13,8 @@ BIN=${BIN:-$root/bin}
 TERRAFORM=${TERRAFORM:-terraform}
 SCENARIO=${SCENARIO:-rebuilt-node}
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/mscs-first-run.XXXXXX")
-lab_pid=
-cleanup() {
-  if [ -n "$lab_pid" ] && kill -0 "$lab_pid" 2>/dev/null; then
-    kill -TERM "$lab_pid" && wait "$lab_pid" || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+# shellcheck source=lab.sh
+. "$root/scripts/lab.sh" first-run
 
 # Go keeps its caches where they are; everything else follows the new HOME.
 GOPATH=$(go env GOPATH) GOCACHE=$(go env GOCACHE) GOMODCACHE=$(go env GOMODCACHE)
@@ -32,14 +24,7 @@ unset TF_CLI_CONFIG_FILE TF_PLUGIN_CACHE_DIR
 mkdir -p "$HOME"
 
 step "A lab cluster stands in for yours (scenario: $SCENARIO)"
-"$BIN/mscs-lab" serve --scenario "$SCENARIO" --dir "$work/lab" --ready-file "$work/lab.json" 2>"$work/lab.log" &
-lab_pid=$!
-for _ in $(seq 1 100); do
-  [ -s "$work/lab.json" ] && break
-  kill -0 "$lab_pid" 2>/dev/null || { cat "$work/lab.log"; echo "the lab exited" >&2; exit 1; }
-  sleep 0.1
-done
-[ -s "$work/lab.json" ] || { cat "$work/lab.log"; echo "the lab did not become ready" >&2; exit 1; }
+start_lab "$SCENARIO"
 
 step "1. make install"
 make -C "$root" --no-print-directory install
