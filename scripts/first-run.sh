@@ -4,8 +4,9 @@
 # with examples/recovery, terraform.tfvars for the nodes, MSCS_PASSWORD,
 # terraform init, plan, apply. HOME is a temporary folder, so the install lands
 # in its ~/.terraform.d/plugins and no CLI configuration of yours is read.
-# Fails unless the apply recovers the node with zero safety incidents and a
-# second plan is empty.
+# Fails unless the apply recovers the node with zero safety incidents, a
+# second plan is empty, and so is the plan after importing both resources of
+# examples/recovery into a fresh state.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -49,6 +50,12 @@ step "6. terraform apply"
 "$TERRAFORM" apply -input=false recovery.tfplan
 
 step "terraform plan again: nothing left to do"
+"$TERRAFORM" plan -input=false -detailed-exitcode
+
+step "Beyond the README: import both resources into a fresh state; the plan changes nothing"
+"$TERRAFORM" state rm mscs_optionpack_install.rebuilt mscs_cluster_node_service.rebuilt
+"$TERRAFORM" import -input=false mscs_optionpack_install.rebuilt NODE2
+"$TERRAFORM" import -input=false mscs_cluster_node_service.rebuilt NODE2/ClusSvc
 "$TERRAFORM" plan -input=false -detailed-exitcode
 
 step "What the lab saw"

@@ -74,7 +74,9 @@ resource "mscs_cluster_node_service" "rebuilt" {
 
   depends_on = [mscs_optionpack_install.rebuilt]
   lifecycle {
-    replace_triggered_by = [mscs_optionpack_install.rebuilt]
+    # .id: again when the install is redone, not when a setting that only
+    # steers later runs (a timeout, a path) changes in place.
+    replace_triggered_by = [mscs_optionpack_install.rebuilt.id]
   }
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 )
@@ -21,9 +22,9 @@ type InstallSpec struct {
 	RebootTimeout   time.Duration
 	// StopTimeout bounds the wait for the cluster service to be STOPPED; 0 means 5 min.
 	StopTimeout time.Duration
-	// WorkingNode is recorded on the node with the paths (see InstallRecord)
-	// when the configuration names it; "" records none.
-	WorkingNode string
+	// Record is what a finished install records on the node for a later
+	// import (see InstallRecord): settings no registry value holds.
+	Record InstallRecord
 	// AllowOutage lets the run stop the cluster service of the only node
 	// that is Up, taking its groups offline; without it that is refused.
 	AllowOutage bool
@@ -707,64 +708,66 @@ func (r *opRun) verify(ctx context.Context) error {
 // --- the install record ---
 
 // InstallRecord is what a finished install leaves on the node for a later
-// import, since no registry value says it: where setup and the service pack
-// were, and the working node when the configuration named one. It lives in
-// %SystemRoot%\mscs-optionpack.ini, written after the install verified.
-type InstallRecord struct {
-	SetupPath, ServicePackPath, WorkingNode string
-}
+// import, since no registry value says it: the caller's settings by name
+// (paths, the working node, timeouts), in %SystemRoot%\mscs-optionpack.ini,
+// written after the install verified. Names are lower-case words with '_'
+// and '.'.
+type InstallRecord map[string]string
 
 const recordFile = "mscs-optionpack.ini"
 
-// writeRecord writes the record. A value echo can't write (a path with a
-// cmd.exe metacharacter) is left out: an import then can't learn it.
+var recordKeyRe = regexp.MustCompile(`^[a-z][a-z0-9_.]*$`)
+
+// writeRecord writes the record, one name=value line each, sorted. A value
+// echo can't write (one with a cmd.exe metacharacter) is left out: an import
+// then can't learn it.
 func (r *opRun) writeRecord(ctx context.Context) error {
+	keys := make([]string, 0, len(r.spec.Record))
+	for k := range r.spec.Record {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
 	lines := []string{"[Install]"}
-	for _, kv := range [][2]string{{"setup_path", r.spec.SetupPath}, {"service_pack_path", r.spec.ServicePackPath},
-		{"working_node", r.spec.WorkingNode}} {
-		if kv[1] != "" && !strings.ContainsAny(kv[1], "%!&|<>^\r\n") {
-			lines = append(lines, kv[0]+"="+kv[1])
+	for _, k := range keys {
+		v := r.spec.Record[k]
+		if recordKeyRe.MatchString(k) && v != "" && !strings.ContainsAny(v, "%!&|<>^\r\n") {
+			lines = append(lines, k+"="+v)
 		}
 	}
 	return r.n.writeFile(ctx, stepRecord, r.sysRoot, r.sysRoot+`\`+recordFile, lines)
 }
 
-// ReadInstallRecord reads the record of the last finished install; found is
-// false when there is none. It only reads.
-func (n *Node) ReadInstallRecord(ctx context.Context) (rec InstallRecord, found bool, err error) {
+// ReadInstallRecord reads the record of the last finished install; nil when
+// there is none. It only reads.
+func (n *Node) ReadInstallRecord(ctx context.Context) (InstallRecord, error) {
 	osv, err := n.osVersion(ctx)
 	if err != nil {
-		return rec, false, err
+		return nil, err
 	}
 	q, err := Quote(osv.systemRoot + `\` + recordFile)
 	if err != nil {
-		return rec, false, err
+		return nil, err
 	}
 	res, err := n.run(ctx, "read the install record", "if exist "+q+" type "+q, true, nil)
 	if err != nil {
-		return rec, false, err
+		return nil, err
 	}
-	rec, found = ParseInstallRecord(res.Stdout)
-	return rec, found, nil
+	return ParseInstallRecord(res.Stdout), nil
 }
 
-// ParseInstallRecord reads the record's key=value lines (echo leaves a
-// blank before the line end, which is trimmed).
-func ParseInstallRecord(out string) (rec InstallRecord, found bool) {
+// ParseInstallRecord reads the record's name=value lines (echo leaves a
+// blank before the line end, which is trimmed); nil without its header.
+func ParseInstallRecord(out string) InstallRecord {
+	var rec InstallRecord
 	for _, l := range splitLines(out) {
-		k, v, ok := strings.Cut(strings.TrimSpace(l), "=")
-		if !ok {
-			found = found || strings.EqualFold(strings.TrimSpace(l), "[Install]")
+		l = strings.TrimSpace(l)
+		if strings.EqualFold(l, "[Install]") {
+			rec = InstallRecord{}
 			continue
 		}
-		switch strings.ToLower(strings.TrimSpace(k)) {
-		case "setup_path":
-			rec.SetupPath = strings.TrimSpace(v)
-		case "service_pack_path":
-			rec.ServicePackPath = strings.TrimSpace(v)
-		case "working_node":
-			rec.WorkingNode = strings.TrimSpace(v)
+		if k, v, ok := strings.Cut(l, "="); ok && rec != nil && recordKeyRe.MatchString(strings.TrimSpace(k)) {
+			rec[strings.TrimSpace(k)] = strings.TrimSpace(v)
 		}
 	}
-	return rec, found
+	return rec
 }

@@ -417,23 +417,24 @@ func TestLockHolderStale(t *testing.T) {
 	}
 }
 
-// A finished install records the paths and the working node for import.
+// A finished install records the caller's settings for import.
 func TestInstallOptionPack_WritesRecord(t *testing.T) {
 	f, spec := freshNT(), testSpec()
-	spec.WorkingNode = "NODE1"
+	spec.Record = InstallRecord{"setup_path": spec.SetupPath, "working_node": "NODE1", "timeouts.create": "2h",
+		"bad key": "x", "unsafe": "a&b", "empty": ""}
 	if err := (&Node{R: f, Poll: time.Millisecond}).InstallOptionPack(context.Background(), spec, nil); err != nil {
 		t.Fatal(err)
 	}
 	want := `echo [Install] > C:\WINNT\mscs-optionpack.ini && echo setup_path=C:\NTOPTPAK\EN\X86\WINNT.SRV\setup.exe >> C:\WINNT\mscs-optionpack.ini` +
-		` && echo service_pack_path=C:\SP4\I386\UPDATE\update.exe >> C:\WINNT\mscs-optionpack.ini && echo working_node=NODE1 >> C:\WINNT\mscs-optionpack.ini`
+		` && echo timeouts.create=2h >> C:\WINNT\mscs-optionpack.ini && echo working_node=NODE1 >> C:\WINNT\mscs-optionpack.ini`
 	if f.record != want {
 		t.Errorf("record written as\n%s\nwant\n%s", f.record, want)
 	}
-	rec, found := ParseInstallRecord("[Install] \r\nsetup_path=C:\\OP\\setup.exe \r\nservice_pack_path=C:\\SP\\update.exe \r\n")
-	if !found || rec != (InstallRecord{SetupPath: `C:\OP\setup.exe`, ServicePackPath: `C:\SP\update.exe`}) {
-		t.Errorf("ParseInstallRecord = %+v, %t", rec, found)
+	rec := ParseInstallRecord("[Install] \r\nsetup_path=C:\\OP\\setup.exe \r\nservice_pack_path=C:\\SP\\update.exe \r\n")
+	if !reflect.DeepEqual(rec, InstallRecord{"setup_path": `C:\OP\setup.exe`, "service_pack_path": `C:\SP\update.exe`}) {
+		t.Errorf("ParseInstallRecord = %+v", rec)
 	}
-	if _, found := ParseInstallRecord(""); found {
+	if rec := ParseInstallRecord(""); rec != nil {
 		t.Error("no file is a record")
 	}
 }

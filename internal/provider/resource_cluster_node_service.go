@@ -80,7 +80,9 @@ func (r *clusterNodeServiceResource) Schema(ctx context.Context, _ resource.Sche
 			"node: start the cluster service and set it back to automatic, so the node rejoins the cluster (Up). " +
 			"Create and update run `sc config`, `sc start` / `sc stop` on the node and wait until the service " +
 			"has reached the state (and, for the cluster service, until the node is Up); read compares the node with the configuration, so a service changed out of band shows in " +
-			"the plan. Destroy only forgets the resource: the node is left as it is.",
+			"the plan. Destroy only forgets the resource: the node is left as it is. Import by `NODE/service`: the " +
+			"state, startup type and cluster state are read from the node; `allow_cluster_outage` and `timeouts` " +
+			"take their defaults (set them in the configuration if yours differ).",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "`NODE/service`, e.g. `NODE2/ClusSvc`, the node as the provider's `nodes` spells it " +

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -543,7 +544,7 @@ func (r *optionpackInstallResource) installSpec(ctx context.Context, m *optionpa
 		ServicePackPath: m.ServicePackPath.ValueString(),
 		RebootTimeout:   reboot,
 		AllowOutage:     m.AllowOutage.ValueBool(),
-		WorkingNode:     m.WorkingNode.ValueString(), // "" when the configuration names none
+		Record:          installRecord(m),
 	}, diags
 }
 
@@ -634,16 +635,62 @@ func fill(ctx context.Context, m *optionpackInstallModel, id string, info nodeop
 	return diags
 }
 
+// timeoutOps are the operations of the install's timeouts block.
+var timeoutOps = []string{"create", "read", "delete"}
+
+// installRecord is what the install records on the node for a later import:
+// the settings of m that no registry value holds, by attribute name
+// (timeouts as timeouts.create, ...). working_node only when configured.
+func installRecord(m *optionpackInstallModel) nodeops.InstallRecord {
+	rec := nodeops.InstallRecord{
+		"uninstall_on_destroy": strconv.FormatBool(m.UninstallOnDestroy.ValueBool()),
+		"allow_cluster_outage": strconv.FormatBool(m.AllowOutage.ValueBool()),
+	}
+	for name, v := range map[string]types.String{"setup_path": m.SetupPath, "service_pack_path": m.ServicePackPath,
+		"working_node": m.WorkingNode, "reboot_timeout": m.RebootTimeout} {
+		if !v.IsNull() && !v.IsUnknown() {
+			rec[name] = v.ValueString()
+		}
+	}
+	if !m.Timeouts.IsNull() && !m.Timeouts.IsUnknown() {
+		for _, op := range timeoutOps {
+			if v, ok := m.Timeouts.Attributes()[op].(types.String); ok && !v.IsNull() && !v.IsUnknown() {
+				rec["timeouts."+op] = v.ValueString()
+			}
+		}
+	}
+	return rec
+}
+
 // fillFromRecord fills the settings the state lacks (an import) from what
 // the install recorded on the node.
 func fillFromRecord(m *optionpackInstallModel, rec nodeops.InstallRecord) {
-	for _, f := range []struct {
-		attr *types.String
-		val  string
-	}{{&m.SetupPath, rec.SetupPath}, {&m.ServicePackPath, rec.ServicePackPath}, {&m.WorkingNode, rec.WorkingNode}} {
-		if f.attr.IsNull() && f.val != "" {
-			*f.attr = types.StringValue(f.val)
+	for name, attr := range map[string]*types.String{"setup_path": &m.SetupPath, "service_pack_path": &m.ServicePackPath,
+		"working_node": &m.WorkingNode, "reboot_timeout": &m.RebootTimeout} {
+		if v := rec[name]; attr.IsNull() && v != "" {
+			*attr = types.StringValue(v)
 		}
+	}
+	for name, attr := range map[string]*types.Bool{"uninstall_on_destroy": &m.UninstallOnDestroy, "allow_cluster_outage": &m.AllowOutage} {
+		if b, err := strconv.ParseBool(rec[name]); attr.IsNull() && err == nil {
+			*attr = types.BoolValue(b)
+		}
+	}
+	if !m.Timeouts.IsNull() {
+		return
+	}
+	attrTypes := map[string]attr.Type{}
+	values := map[string]attr.Value{}
+	found := false
+	for _, op := range timeoutOps {
+		attrTypes[op] = types.StringType
+		values[op] = types.StringNull()
+		if v := rec["timeouts."+op]; v != "" {
+			values[op], found = types.StringValue(v), true
+		}
+	}
+	if found {
+		m.Timeouts = timeouts.Value{Object: types.ObjectValueMust(attrTypes, values)}
 	}
 }
 
@@ -715,19 +762,19 @@ func (r *optionpackInstallResource) Read(ctx context.Context, req resource.ReadR
 		resp.State.RemoveResource(ctx)
 		return
 	}
+	// An imported resource has only its id and node (no install method):
+	// what the install recorded on the node fills the settings no registry
+	// value holds, and the rest get their defaults. A managed one keeps its
+	// configuration's settings as they are.
+	imported := m.InstallMethod.IsNull()
 	resp.Diagnostics.Append(fill(ctx, &m, r.cluster.configured(nodeName), info)...)
-	// An imported resource has only its node: what the install recorded on
-	// the node fills the settings no registry value holds, and those that
-	// live in the configuration alone get their defaults.
-	if m.SetupPath.IsNull() || m.ServicePackPath.IsNull() || m.WorkingNode.IsNull() {
-		rec, found, err := n.ReadInstallRecord(ctx)
+	if imported {
+		rec, err := n.ReadInstallRecord(ctx)
 		if err != nil {
 			resp.Diagnostics.Append(r.cluster.stepDiag("Cannot read the install record on node "+nodeName, nodeName, err))
 			return
 		}
-		if found {
-			fillFromRecord(&m, rec)
-		}
+		fillFromRecord(&m, rec)
 	}
 	if m.SetupPath.IsNull() {
 		m.SetupPath = types.StringValue(defaultSetupPath)

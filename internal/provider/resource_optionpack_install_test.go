@@ -57,7 +57,7 @@ resource "mscs_cluster_node_service" "rebuilt" {
 
   depends_on = [mscs_optionpack_install.rebuilt]
   lifecycle {
-    replace_triggered_by = [mscs_optionpack_install.rebuilt]
+    replace_triggered_by = [mscs_optionpack_install.rebuilt.id]
   }
 }
 `, extra)
