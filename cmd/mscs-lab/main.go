@@ -130,7 +130,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			return fmt.Errorf("ready file: %w", err)
 		}
 		// A ready file that outlives the lab would send clients to dead ports.
-		defer os.Remove(*readyFile)
+		defer func() { _ = os.Remove(*readyFile) }()
 	}
 
 	fmt.Fprintf(stderr, "mscs-lab: scenario %s is up\n", opts.Scenario)

@@ -25,7 +25,7 @@ func BenchmarkRoundTripReusedShell(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			defer shell.Close()
+			defer func() { _ = shell.Close() }()
 			ctx := context.Background()
 			for b.Loop() {
 				cmd, err := shell.ExecuteWithContext(ctx, "hostname")
@@ -33,14 +33,14 @@ func BenchmarkRoundTripReusedShell(b *testing.B) {
 					b.Fatal(err)
 				}
 				var drained sync.WaitGroup
-				drained.Go(func() { io.Copy(io.Discard, cmd.Stdout) })
-				drained.Go(func() { io.Copy(io.Discard, cmd.Stderr) })
+				drained.Go(func() { _, _ = io.Copy(io.Discard, cmd.Stdout) })
+				drained.Go(func() { _, _ = io.Copy(io.Discard, cmd.Stderr) })
 				cmd.Wait()
 				drained.Wait()
 				if cmd.ExitCode() != 0 {
 					b.Fatalf("hostname: exit %d", cmd.ExitCode())
 				}
-				cmd.Close()
+				_ = cmd.Close()
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "roundtrips/s")
 		})

@@ -37,8 +37,10 @@ func TestLabCommandServe(t *testing.T) {
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			<-exited
+			_ = cmd.Process.Kill()
+			if err := <-exited; err != nil {
+				t.Logf("the lab process, killed: %v", err)
+			}
 		}
 	})
 

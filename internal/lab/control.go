@@ -41,7 +41,7 @@ func startControl(w *world.World, addr string) (*controlServer, error) {
 	mux.HandleFunc("POST /nodes/{name}/reboot", c.nodeAction(c.world.Reboot, http.StatusAccepted))
 	mux.HandleFunc("POST /nodes/{name}/corrupt-iis", c.nodeAction(c.world.CorruptIIS, http.StatusNoContent))
 	c.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go c.srv.Serve(ln)
+	go func() { _ = c.srv.Serve(ln) }()
 	return c, nil
 }
 
@@ -49,7 +49,7 @@ func (c *controlServer) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if c.srv.Shutdown(ctx) != nil {
-		c.srv.Close()
+		_ = c.srv.Close()
 	}
 }
 
@@ -186,7 +186,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	w.Write(append(data, '\n'))
+	_, _ = w.Write(append(data, '\n'))
 }
 
 // Control is a client of a lab's control API, in this process or another
@@ -267,7 +267,7 @@ func (c Control) do(method, path string, in, out any) error {
 	if err != nil {
 		return fmt.Errorf("lab control: %w", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return fmt.Errorf("lab control: %s %s: %w", method, path, err)

@@ -145,7 +145,11 @@ func freePortRange(t testing.TB, n int) int {
 		if err != nil {
 			t.Fatal(err)
 		}
-		base := first.Addr().(*net.TCPAddr).Port
+		addr, ok := first.Addr().(*net.TCPAddr)
+		if !ok {
+			t.Fatalf("listener address %v is not TCP", first.Addr())
+		}
+		base := addr.Port
 		held := []net.Listener{first}
 		for p := base + 1; p < base+n && p <= 65535; p++ {
 			ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
@@ -155,7 +159,7 @@ func freePortRange(t testing.TB, n int) int {
 			held = append(held, ln)
 		}
 		for _, ln := range held {
-			ln.Close()
+			_ = ln.Close()
 		}
 		if len(held) == n {
 			return base

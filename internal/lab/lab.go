@@ -362,13 +362,13 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
+	defer func() { _ = os.Remove(tmp.Name()) }() // a no-op once renamed
 	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
+		_ = tmp.Close()
 		return err
 	}
 	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
+		_ = tmp.Close()
 		return err
 	}
 	if err := tmp.Close(); err != nil {
@@ -395,17 +395,17 @@ func (l *Lab) Close() {
 			<-l.syncDone
 		}
 		for _, ep := range l.endpoints {
-			ep.Close()
+			_ = ep.Close()
 		}
 		for _, h := range l.handlers {
 			h.Close()
 		}
 		l.world.Close()
 		if l.removeDir {
-			os.RemoveAll(l.dir)
+			_ = os.RemoveAll(l.dir)
 		} else if l.dir != "" {
 			// A ready file that outlives the lab would send clients to dead ports.
-			os.Remove(l.ReadyFile())
+			_ = os.Remove(l.ReadyFile())
 		}
 	})
 }

@@ -68,9 +68,9 @@ func TestServicePackLevel(t *testing.T) {
 }
 
 func TestMethodComponentsAndDerivedMethod(t *testing.T) {
-	min, err := MethodComponents("Minimal")
-	if err != nil || !reflect.DeepEqual(min, []string{"iis_common", "iis_inetmgr", "iis_www", "mts_core", "wsh_core"}) {
-		t.Errorf("minimal: %v, %v", min, err)
+	minimal, err := MethodComponents("Minimal")
+	if err != nil || !reflect.DeepEqual(minimal, []string{"iis_common", "iis_inetmgr", "iis_www", "mts_core", "wsh_core"}) {
+		t.Errorf("minimal: %v, %v", minimal, err)
 	}
 	typ, err := MethodComponents("typical")
 	if err != nil || len(typ) != 10 {
@@ -79,12 +79,12 @@ func TestMethodComponentsAndDerivedMethod(t *testing.T) {
 	if _, err := MethodComponents("custom"); err == nil {
 		t.Error("custom has no fixed set")
 	}
-	for _, c := range append(min, typ...) {
+	for _, c := range append(minimal, typ...) {
 		if !known(c) {
 			t.Errorf("%s is not in KnownComponents", c)
 		}
 	}
-	if methodOf(min) != "minimal" || methodOf(typ) != "typical" || methodOf(node1Components) != "custom" || methodOf(nil) != "" {
+	if methodOf(minimal) != "minimal" || methodOf(typ) != "typical" || methodOf(node1Components) != "custom" || methodOf(nil) != "" {
 		t.Error("derived methods wrong")
 	}
 }

@@ -138,7 +138,7 @@ func (f *fakeNT) Run(ctx context.Context, line string, readOnly bool) (winrm.Res
 		}
 		return ok(out)
 	case line == "sc qc IISADMIN", line == "sc qc W3SVC", line == "sc qc MSFTPSVC":
-		return ok(strings.Replace(scQCClusSvc, "ClusSvc", strings.TrimPrefix(line, "sc qc "), -1))
+		return ok(strings.ReplaceAll(scQCClusSvc, "ClusSvc", strings.TrimPrefix(line, "sc qc ")))
 	case strings.HasPrefix(line, "echo step="):
 		text, fresh := strings.CutSuffix(line, " > "+journal)
 		if !fresh {

@@ -47,7 +47,7 @@ func describeRune(r rune) string {
 // redirection outside quotes; the program then splits what it got with
 // CommandLineToArgvW. A double-quoted token shields & | < > ^ ( ) , ; = and
 // blanks from cmd.exe, so the only characters that cannot be carried are the
-// ones quoting does not shield:
+// ones quoting does not shield, which refusal words.
 func refusal(r rune) string {
 	switch {
 	case r == '%':

@@ -126,7 +126,10 @@ func TestAccHostileInputSweep(t *testing.T) {
 		if sc.kind == "data" {
 			schema = schemas.DataSourceSchemas[sc.typ]
 		}
-		typ := schema.ValueType().(tftypes.Object)
+		typ, ok := schema.ValueType().(tftypes.Object)
+		if !ok {
+			t.Fatalf("%s: schema type %T", sc.typ, schema.ValueType())
+		}
 		for _, hostile := range values {
 			cases++
 			set := sweepBase(sc.typ)
@@ -240,14 +243,18 @@ func hasError(diags []*tfprotov6.Diagnostic) bool {
 // configure configures srv's provider for the lab's nodes.
 func configure(t *testing.T, srv tfprotov6.ProviderServer, schema *tfprotov6.Schema, l *testLab) {
 	t.Helper()
-	typ := schema.ValueType().(tftypes.Object)
-	nodeType := typ.AttributeTypes["nodes"].(tftypes.Map).ElementType.(tftypes.Object)
-	nodes := map[string]tftypes.Value{}
+	typ, ok := schema.ValueType().(tftypes.Object)
+	nodes, ok2 := typ.AttributeTypes["nodes"].(tftypes.Map)
+	nodeType, ok3 := nodes.ElementType.(tftypes.Object)
+	if !ok || !ok2 || !ok3 {
+		t.Fatalf("provider schema type %v", schema.ValueType())
+	}
+	nodeValues := map[string]tftypes.Value{}
 	for _, n := range l.names() {
-		nodes[n] = objectValue(nodeType, map[string]tftypes.Value{"endpoint": tftypes.NewValue(tftypes.String, l.nodes[n])})
+		nodeValues[n] = objectValue(nodeType, map[string]tftypes.Value{"endpoint": tftypes.NewValue(tftypes.String, l.nodes[n])})
 	}
 	config, err := tfprotov6.NewDynamicValue(typ, objectValue(typ, map[string]tftypes.Value{
-		"nodes":    tftypes.NewValue(typ.AttributeTypes["nodes"], nodes),
+		"nodes":    tftypes.NewValue(nodes, nodeValues),
 		"username": tftypes.NewValue(tftypes.String, l.username),
 		"password": tftypes.NewValue(tftypes.String, l.password),
 		"ca_cert":  tftypes.NewValue(tftypes.String, string(l.caPEM)),

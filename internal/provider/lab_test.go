@@ -152,7 +152,7 @@ func (l *testLab) run(t *testing.T, node, line string) winrm.Result {
 	if err != nil {
 		t.Fatalf("out-of-band client for %s: %v", node, err)
 	}
-	defer c.Close(context.Background())
+	defer func() { _ = c.Close(context.Background()) }()
 	res, err := c.Run(context.Background(), line, false)
 	if err != nil {
 		t.Fatalf("out-of-band %q on %s: %v", line, node, err)
@@ -177,7 +177,7 @@ func closedPortEndpoint(t *testing.T) string {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
-	ln.Close()
+	_ = ln.Close()
 	return "https://" + addr + "/wsman"
 }
 

@@ -599,7 +599,10 @@ func TestOptionpackInstallPlan_destroyWarnsOfUninstall(t *testing.T) {
 	r := &optionpackInstallResource{cluster: &cluster{}}
 	var sch fwresource.SchemaResponse
 	r.Schema(ctx, fwresource.SchemaRequest{}, &sch)
-	typ := sch.Schema.Type().TerraformType(ctx).(tftypes.Object)
+	typ, ok := sch.Schema.Type().TerraformType(ctx).(tftypes.Object)
+	if !ok {
+		t.Fatalf("schema type %v", sch.Schema.Type())
+	}
 	for _, uninstall := range []bool{true, false} {
 		values := map[string]tftypes.Value{}
 		for name, at := range typ.AttributeTypes {
@@ -651,7 +654,10 @@ func planInstall(t *testing.T, l *testLab, components []string) diag.Diagnostics
 	r := &optionpackInstallResource{cluster: l.installCluster(t)}
 	var sch fwresource.SchemaResponse
 	r.Schema(ctx, fwresource.SchemaRequest{}, &sch)
-	typ := sch.Schema.Type().TerraformType(ctx).(tftypes.Object)
+	typ, ok := sch.Schema.Type().TerraformType(ctx).(tftypes.Object)
+	if !ok {
+		t.Fatalf("schema type %v", sch.Schema.Type())
+	}
 	values := map[string]tftypes.Value{}
 	for name, at := range typ.AttributeTypes {
 		values[name] = tftypes.NewValue(at, nil)

@@ -252,7 +252,7 @@ func (c *Client) run(ctx context.Context, line string, readOnly bool) (Result, e
 		// ran it, so any command may go again on a fresh shell.
 		reopen := te.Kind == KindShellGone && !sent
 		retry := readOnly && te.retryable() && !noRetries(ctx)
-		if !(reopen || retry) || attempt >= readTries {
+		if !reopen && !retry || attempt >= readTries {
 			if sent && !readOnly && te.Kind != KindAuth && te.Kind != KindTLS {
 				return Result{}, fmt.Errorf("%w; `%s` may or may not have run, and was not retried because it changes the node", te, c.scrub(line))
 			}

@@ -16,7 +16,7 @@ import (
 
 // builtin runs one of cmd's internal commands. Following cmd, ECHO, REM and a
 // successful SET leave %ERRORLEVEL% alone; the others set it to their code.
-func (sh *shell) builtin(ctx context.Context, n *cmdNode, st streams) int {
+func (sh *shell) builtin(n *cmdNode, st streams) int {
 	args := strings.TrimLeft(n.tail, " \t")
 	switch n.internal {
 	case "echo":

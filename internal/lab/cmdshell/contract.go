@@ -69,7 +69,7 @@ type FaultHost interface {
 type FS interface {
 	ReadFile(path string) ([]byte, error)
 	// WriteFile creates or truncates the file, or appends to it; the folder must exist.
-	WriteFile(path string, data []byte, append bool) error
+	WriteFile(path string, data []byte, appendData bool) error
 	// Mkdir creates the folder and any missing parents (cmd extensions' md).
 	Mkdir(path string) error
 	// Remove deletes a file, or an empty folder.

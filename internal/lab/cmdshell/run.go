@@ -308,7 +308,7 @@ func (sh *shell) execCommand(ctx context.Context, n *cmdNode, st streams) int {
 				return code
 			}
 		}
-		code = sh.builtin(ctx, n, sio)
+		code = sh.builtin(n, sio)
 	} else {
 		code = sh.external(ctx, n, line, sio)
 	}

@@ -219,8 +219,8 @@ func (f *FS) ReadFile(path string) ([]byte, error) {
 }
 
 // WriteFile creates or truncates the file, or appends to it. The folder must
-// exist; writing over a folder is refused with fs.ErrPermission, as Windows
-// answers "Access is denied."
+// exist; writing over a folder is refused with fs.ErrPermission (Windows
+// answers "Access is denied.").
 func (f *FS) WriteFile(path string, data []byte, appendData bool) error {
 	v, parts, err := f.locate("write", path)
 	if err != nil {

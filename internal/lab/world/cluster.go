@@ -95,16 +95,15 @@ type group struct {
 }
 
 type resource struct {
-	name      string
-	typ       string
-	group     *group
-	deps      []*resource
-	possible  []*node
-	state     string
-	props     props
-	private   []*prop
-	disk      *sharedDisk
-	failNotes string
+	name     string
+	typ      string
+	group    *group
+	deps     []*resource
+	possible []*node
+	state    string
+	props    props
+	private  []*prop
+	disk     *sharedDisk
 }
 
 // sharedDisk is the volume of a Physical Disk resource, mounted on the

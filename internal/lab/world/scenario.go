@@ -351,7 +351,7 @@ func (sc *Scenario) validateCluster(nodes map[string]bool) error {
 		if r.Disk != nil {
 			d := strings.ToUpper(r.Disk.Drive)
 			if len(d) != 2 || d[1] != ':' || d[0] < 'D' || d[0] > 'Z' || drives[d] {
-				return fmt.Errorf("%s: disk.drive %q: want an unused drive letter D: to Z:", where, r.Disk.Drive)
+				return fmt.Errorf("%s: disk.drive %q: want an unused drive letter from D to Z", where, r.Disk.Drive)
 			}
 			drives[d] = true
 		}
@@ -415,7 +415,7 @@ func validNetBIOS(name string) bool {
 		return false
 	}
 	for _, c := range name {
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+		if (c < 'A' || c > 'Z') && (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' && c != '_' {
 			return false
 		}
 	}

@@ -95,18 +95,17 @@ func runOptionPackSetup(ctx context.Context, h *host, p *cmdshell.Proc) int {
 		fmt.Fprintf(p.Stderr, "%sThe unattend file %s is not valid: %s.\r\n", setupTitle, path, err)
 		return setupInvalidData
 	}
-	var out, errOut bytes.Buffer
+	var errOut bytes.Buffer // setup prints nothing on stdout
 	w := h.w
 	w.lock()
-	code := setupLocked(h, strings.TrimSpace(p.Name+" "+p.Line), u, req.reboot, &out, &errOut)
+	code := setupLocked(h, strings.TrimSpace(p.Name+" "+p.Line), u, req.reboot, &errOut)
 	w.unlock()
-	p.Stdout.Write(out.Bytes())
 	p.Stderr.Write(errOut.Bytes())
 	return code
 }
 
 // setupLocked decides and records what setup does, under the world's lock.
-func setupLocked(h *host, command string, u *unattendFile, reboot bool, out, errOut io.Writer) int {
+func setupLocked(h *host, command string, u *unattendFile, reboot bool, errOut io.Writer) int {
 	w, n := h.w, h.n
 	if csdLevel(n.csd) < 3 {
 		fmt.Fprintf(errOut, "%sThe Windows NT 4.0 Option Pack requires Windows NT 4.0 Service Pack 3 or later.\r\n", setupTitle)

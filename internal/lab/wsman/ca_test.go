@@ -39,7 +39,7 @@ func TestCAVerifiesServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ep.Close()
+	defer func() { _ = ep.Close() }()
 	if ep.HTTPURL() != "" || !strings.HasPrefix(ep.HTTPSURL(), "https://127.0.0.1:") {
 		t.Fatalf("urls %q %q", ep.HTTPURL(), ep.HTTPSURL())
 	}
@@ -50,7 +50,7 @@ func TestCAVerifiesServer(t *testing.T) {
 			t.Fatalf("server name %q: err = %v", name, err)
 		}
 		if err == nil {
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			if resp.StatusCode != http.StatusUnauthorized || resp.ProtoMajor != 1 {
 				t.Fatalf("server name %q: %s %s", name, resp.Proto, resp.Status)
 			}

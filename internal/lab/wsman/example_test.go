@@ -32,7 +32,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	dir, _ := os.MkdirTemp("", "lab")
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }()
 	if err := ca.WriteFile(filepath.Join(dir, "ca.pem")); err != nil {
 		log.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer ep.Close()
+	defer func() { _ = ep.Close() }()
 	fmt.Println(ep.HTTPSURL() != "", ep.HTTPURL() != "")
 
 	// A reboot: clients are refused until the node is back, on the same URL.

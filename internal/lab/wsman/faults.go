@@ -40,8 +40,8 @@ func faultCommandNotFound() *soapFault {
 	return &soapFault{"s:Sender", "w:InvalidSelectors", msgBadSelectors, 2150858843, msgNoCommand}
 }
 
-func faultShellQuota(max int) *soapFault {
-	m := "The WS-Management service cannot process the request. This user is allowed a maximum number of " + strconv.Itoa(max) + " concurrent shells, which has been exceeded. Close existing shells or raise the quota for this user. "
+func faultShellQuota(limit int) *soapFault {
+	m := "The WS-Management service cannot process the request. This user is allowed a maximum number of " + strconv.Itoa(limit) + " concurrent shells, which has been exceeded. Close existing shells or raise the quota for this user. "
 	return &soapFault{"s:Receiver", "w:QuotaLimit", m, 2150859173, m}
 }
 

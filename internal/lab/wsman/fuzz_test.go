@@ -70,7 +70,7 @@ func BenchmarkCommandRoundTrip(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		defer shell.Close()
+		defer func() { _ = shell.Close() }()
 		b.ResetTimer()
 		for b.Loop() {
 			runInShell(b, ctx, shell)

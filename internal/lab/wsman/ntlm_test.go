@@ -134,7 +134,7 @@ func authenticateMessage(flags uint32, user, domain string, nt []byte) []byte {
 	}
 	binary.LittleEndian.PutUint32(msg[60:], flags)
 	for _, p := range payload {
-		msg = append(msg, p...)
+		msg = append(msg, p...) //nolint:makezero // the payload goes after the fixed 88-byte header
 	}
 	return msg
 }
@@ -201,7 +201,11 @@ func TestChallengeMessage(t *testing.T) {
 func TestNTLMHoldsForTheConnection(t *testing.T) {
 	l := newLab(t, nil)
 	client := l.httpsClient()
-	client.Transport.(*http.Transport).MaxConnsPerHost = 1
+	tr, ok := client.Transport.(*http.Transport)
+	if !ok {
+		t.Fatalf("transport %T", client.Transport)
+	}
+	tr.MaxConnsPerHost = 1
 	create := pywinrmEnvelope(l.ep.HTTPSURL(), actionCreate, "", "PT20S", "", "")
 	post := func(c *http.Client, auth string) *http.Response {
 		req, _ := http.NewRequest(http.MethodPost, l.ep.HTTPSURL(), strings.NewReader(create))
@@ -213,7 +217,7 @@ func TestNTLMHoldsForTheConnection(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		return resp
 	}
 	nc, _ := ntlmssp.NewClient(ntlmssp.SetUserInfo(testUser, testPassword), ntlmssp.SetVersion(ntlmssp.DefaultVersion()))

@@ -249,7 +249,7 @@ func TestWrongPasswordIsBare401(t *testing.T) {
 			t.Fatal(err)
 		}
 		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		if resp.StatusCode != http.StatusUnauthorized || len(body) != 0 {
 			t.Fatalf("%q: status %d body %q", auth, resp.StatusCode, body)
 		}
@@ -338,7 +338,7 @@ func (l *lab) post(t testing.TB, envelope string) (int, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(body)
 }
