@@ -354,6 +354,9 @@ func TestMutatingNeverRetried(t *testing.T) {
 			if _, err2 := c.Run(ctx, "echo warm", true); err2 != nil {
 				t.Fatal(err2)
 			}
+			// The failed command's clean-up (signal, delete the shell) runs in
+			// the background; under load it could take the next faults.
+			c.bg.Wait()
 			l.faults.push("delay", kind)
 			if _, err := c.Run(ctx, "fail 0 "+testPassword, false); err == nil || strings.Contains(err.Error(), testPassword) {
 				t.Errorf("password in %v", err)
