@@ -15,6 +15,9 @@ type Node struct {
 	// Poll is the interval of the waits of reboots and the Option Pack
 	// install (service stopped, node back); 0 means 2 s.
 	Poll time.Duration
+
+	// sysRoot caches the node's SystemRoot (see systemRoot).
+	sysRoot string
 }
 
 // StepError is a command that ran but failed. Its text is meant to be read in

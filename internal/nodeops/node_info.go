@@ -252,6 +252,7 @@ func (n *Node) osVersion(ctx context.Context) (osVersion, error) {
 		version: k.Value("CurrentVersion"), build: k.Value("CurrentBuildNumber"),
 		csd: k.Value("CSDVersion"), systemRoot: k.Value("SystemRoot"),
 	}
+	n.sysRoot = v.systemRoot // constant: later journal and record reads need no second query
 	v.servicePack = ServicePackLevel(v.csd)
 	if v.servicePack == "6" {
 		hf, found, err := n.regQuery(ctx, "look for the SP6a hotfix", sp6aHotfixKey, "Installed")

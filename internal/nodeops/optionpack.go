@@ -219,12 +219,9 @@ func (n *Node) sequence(ctx context.Context, spec InstallSpec, progress Progress
 		progress = func(string) {}
 	}
 	r := &opRun{n: n, spec: spec, goal: goal, hash: spec.specHash(goal), progress: progress}
-	osv, err := n.osVersion(ctx)
-	if err != nil {
+	var err error
+	if r.sysRoot, err = n.systemRoot(ctx); err != nil {
 		return err
-	}
-	if r.sysRoot = osv.systemRoot; r.sysRoot == "" {
-		return fmt.Errorf("%s: the registry names no SystemRoot (%s)", n.R.Node(), currentVersionKey)
 	}
 	if goal == "remove" {
 		op, err := n.OptionPackState(ctx)
@@ -447,8 +444,7 @@ type JournalState struct {
 	// Unfinished: a run started and did not reach its verified end (it
 	// failed or was killed); the next install of the same spec resumes it.
 	Unfinished bool
-	// Goal is "install" or "remove" when the journal tells, Step the last
-	// completed step ("start" when none).
+	// Step is the last completed step ("start" when none).
 	Step string
 }
 
@@ -456,16 +452,37 @@ type JournalState struct {
 // It only reads. The journal does not say which goal wrote it (the hash
 // covers it), so Unfinished is true for any last step but done.
 func (n *Node) OptionPackJournal(ctx context.Context) (JournalState, error) {
-	osv, err := n.osVersion(ctx)
-	if err != nil {
-		return JournalState{}, err
-	}
-	r := &opRun{n: n, sysRoot: osv.systemRoot}
-	_, step, err := r.readJournal(ctx)
+	_, step, err := n.journal(ctx)
 	if err != nil {
 		return JournalState{}, err
 	}
 	return JournalState{Unfinished: step != "" && step != stepDone, Step: step}, nil
+}
+
+// journal reads the journal's last line: its spec hash and step.
+func (n *Node) journal(ctx context.Context) (hash, step string, err error) {
+	sysRoot, err := n.systemRoot(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	return (&opRun{n: n, sysRoot: sysRoot}).readJournal(ctx)
+}
+
+// systemRoot is the node's SystemRoot (where the journal, the record and the
+// lock live), read once per Node: it does not change.
+func (n *Node) systemRoot(ctx context.Context) (string, error) {
+	if n.sysRoot != "" {
+		return n.sysRoot, nil
+	}
+	osv, err := n.osVersion(ctx)
+	if err != nil {
+		return "", err
+	}
+	if osv.systemRoot == "" {
+		return "", fmt.Errorf("%s: the registry names no SystemRoot (%s)", n.R.Node(), currentVersionKey)
+	}
+	n.sysRoot = osv.systemRoot
+	return n.sysRoot, nil
 }
 
 func indexOf(list []string, s string) int {
@@ -740,11 +757,11 @@ func (r *opRun) writeRecord(ctx context.Context) error {
 // ReadInstallRecord reads the record of the last finished install; nil when
 // there is none. It only reads.
 func (n *Node) ReadInstallRecord(ctx context.Context) (InstallRecord, error) {
-	osv, err := n.osVersion(ctx)
+	sysRoot, err := n.systemRoot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	q, err := Quote(osv.systemRoot + `\` + recordFile)
+	q, err := Quote(sysRoot + `\` + recordFile)
 	if err != nil {
 		return nil, err
 	}

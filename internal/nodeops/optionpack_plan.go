@@ -27,12 +27,7 @@ func (n *Node) ReadInstallFacts(ctx context.Context, spec InstallSpec) (InstallF
 	if f.OptionPack, err = n.OptionPackState(ctx); err != nil {
 		return f, err
 	}
-	osv, err := n.osVersion(ctx)
-	if err != nil {
-		return f, err
-	}
-	r := &opRun{n: n, sysRoot: osv.systemRoot}
-	hash, step, err := r.readJournal(ctx)
+	hash, step, err := n.journal(ctx)
 	if err != nil {
 		return f, err
 	}
