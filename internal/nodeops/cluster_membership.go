@@ -4,67 +4,161 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 )
 
-// ClusterNodeState is node's state as `cluster node` lists it (Up, Down,
-// Paused, Joining), asked through each node of via in turn: cluster.exe only
-// answers where the cluster service runs, so the first node that can list
-// the cluster decides. When none can and node's own cluster service is known
-// to be stopped (selfMayRun false), node is Down by definition.
-func ClusterNodeState(ctx context.Context, via []*Node, node string, selfMayRun bool) (string, error) {
-	var firstErr error
-	for _, n := range via {
-		nodes, err := n.ClusterNodes(ctx)
-		if err != nil {
-			tflog.Debug(ctx, "cannot list the cluster nodes", map[string]any{"via": n.R.Node(), "error": err.Error()})
-			if firstErr == nil {
-				firstErr = err
-			}
-			continue
-		}
-		for _, cn := range nodes {
-			if strings.EqualFold(cn.Name, node) {
-				return cn.State, nil
-			}
-		}
-		return "", fmt.Errorf("node %s is not a member of the cluster as node %s lists it", node, n.R.Node())
-	}
-	if !selfMayRun {
-		return "Down", nil
-	}
-	if firstErr == nil {
-		firstErr = errors.New("no configured node can list the cluster's nodes")
-	}
-	return "", firstErr
+// Cluster is the nodes of one cluster, for what is asked of the cluster
+// rather than of one node. cluster.exe only answers on a node whose cluster
+// service runs, so every read goes through whichever node answers (Through);
+// the moves and property changes of the later phases go through the node
+// that owns what they change. It owns the waits on the cluster (a node
+// joining, a group coming online) at its Poll interval, and safety rule 6
+// ("Affect the group" off while moving, restored after) in WithRestartAction.
+type Cluster struct {
+	// Nodes are the configured nodes, in the order they are asked.
+	Nodes []*Node
+	// Poll is the interval of the cluster's waits; 0 means 2 s.
+	Poll time.Duration
 }
 
-// WaitForJoin polls ClusterNodeState every poll until the cluster lists node
-// as Up or Paused (an administrator's pause is settled too), and returns that
-// state; when ctx ends first, the error says what was seen last.
-func WaitForJoin(ctx context.Context, via []*Node, node string, poll time.Duration) (string, error) {
-	if poll <= 0 {
-		poll = defaultPoll
+func (c *Cluster) poll() time.Duration {
+	if c.Poll > 0 {
+		return c.Poll
 	}
-	for {
-		state, err := ClusterNodeState(ctx, via, node, true)
-		if err == nil && (strings.EqualFold(state, "Up") || strings.EqualFold(state, "Paused")) {
-			return state, nil
+	return defaultPoll
+}
+
+// Node is the configured node named name (case-insensitively), or nil.
+func (c *Cluster) Node(name string) *Node {
+	for _, n := range c.Nodes {
+		if strings.EqualFold(n.R.Node(), name) {
+			return n
 		}
-		seen := "the cluster lists it as " + state
+	}
+	return nil
+}
+
+// order is the nodes to ask about node's cluster: node itself first when its
+// cluster service may answer (selfFirst), then the others as configured.
+func (c *Cluster) order(node string, selfFirst bool) []*Node {
+	var order []*Node
+	if n := c.Node(node); n != nil && selfFirst {
+		order = append(order, n)
+	}
+	for _, n := range c.Nodes {
+		if !strings.EqualFold(n.R.Node(), node) {
+			order = append(order, n)
+		}
+	}
+	return order
+}
+
+// NoNodeAnswered is a read of the cluster that no node could answer: each
+// node asked, with why it could not.
+type NoNodeAnswered struct {
+	Asked    []string
+	Failures []error
+}
+
+func (e *NoNodeAnswered) Error() string {
+	if len(e.Failures) == 0 {
+		return "no configured node can list the cluster"
+	}
+	if len(e.Failures) == 1 {
+		return e.Failures[0].Error()
+	}
+	lines := make([]string, len(e.Failures))
+	for i, err := range e.Failures {
+		lines[i] = "- " + err.Error()
+	}
+	return "no configured node could list the cluster:\n" + strings.Join(lines, "\n")
+}
+
+// Unwrap gives errors.Is/As every node's failure.
+func (e *NoNodeAnswered) Unwrap() []error { return e.Failures }
+
+// Through asks the nodes of order in turn until ask succeeds on one, and
+// returns that node. A node failing is logged and the next one asked; when
+// none succeeds the error is a *NoNodeAnswered. ask's own verdicts that must
+// not try another node (the answer is final) go in its result, not its error.
+func Through(ctx context.Context, order []*Node, ask func(n *Node) error) (*Node, error) {
+	failed := &NoNodeAnswered{}
+	for _, n := range order {
+		failed.Asked = append(failed.Asked, n.R.Node())
+		err := ask(n)
+		if err == nil {
+			return n, nil
+		}
+		tflog.Debug(ctx, "a node could not answer for the cluster; asking the next", map[string]any{"via": n.R.Node(), "error": err.Error()})
+		failed.Failures = append(failed.Failures, err)
+	}
+	return nil, failed
+}
+
+// NodeState is node's state as `cluster node` lists it (Up, Down, Paused,
+// Joining), asked through the nodes in turn: the first node that can list
+// the cluster decides. When none can and node's own cluster service is known
+// to be stopped (selfMayRun false), node is Down by definition.
+func (c *Cluster) NodeState(ctx context.Context, node string, selfMayRun bool) (string, error) {
+	var nodes []ClusterNode
+	via, err := Through(ctx, c.order(node, selfMayRun), func(n *Node) (err error) {
+		nodes, err = n.ClusterNodes(ctx)
+		return err
+	})
+	if err != nil {
+		if !selfMayRun {
+			return "Down", nil
+		}
+		return "", err
+	}
+	for _, cn := range nodes {
+		if strings.EqualFold(cn.Name, node) {
+			return cn.State, nil
+		}
+	}
+	return "", fmt.Errorf("node %s is not a member of the cluster as node %s lists it", node, via.R.Node())
+}
+
+// WaitForJoin polls NodeState at the cluster's Poll interval until the
+// cluster lists node as Up or Paused (an administrator's pause is settled
+// too), and returns that state; when ctx ends first, the error says what was
+// seen last.
+func (c *Cluster) WaitForJoin(ctx context.Context, node string) (string, error) {
+	var state string
+	seen, err := c.waitFor(ctx, "wait for join", func() (bool, string, error) {
+		s, err := c.NodeState(ctx, node, true)
+		if err != nil {
+			return false, "", err
+		}
+		state = s
+		return strings.EqualFold(s, "Up") || strings.EqualFold(s, "Paused"), "the cluster lists it as " + s, nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("%s did not join the cluster (last seen: %s): %w", node, seen, err)
+	}
+	return state, nil
+}
+
+// waitFor polls check at the cluster's interval until it is done; an error
+// from check is what was seen, not the end of the wait (a node that does not
+// answer yet). When ctx ends first it returns ctx's error and what was seen
+// last.
+func (c *Cluster) waitFor(ctx context.Context, step string, check func() (done bool, seen string, err error)) (string, error) {
+	for {
+		done, seen, err := check()
+		if err == nil && done {
+			return seen, nil
+		}
 		if err != nil {
 			seen = err.Error()
 		}
-		tflog.Debug(ctx, "waiting for the node to join the cluster", map[string]any{"step": "wait for join", "seen": seen})
-		t := time.NewTimer(poll)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return "", fmt.Errorf("%s did not join the cluster (last seen: %s): %w", node, seen, ctx.Err())
-		case <-t.C:
+		tflog.Debug(ctx, "waiting on the cluster", map[string]any{"step": step, "seen": seen})
+		if err := sleepCtx(ctx, c.poll()); err != nil {
+			return seen, err
 		}
 	}
 }
@@ -82,26 +176,24 @@ type StopImpact struct {
 	OthersUp []string
 }
 
-// StopImpactOf reads, through the first node of via that can list the
-// cluster, what stopping node's cluster service would move or take offline.
-func StopImpactOf(ctx context.Context, via []*Node, node string) (StopImpact, error) {
-	var firstErr error
-	for _, n := range via {
+// StopImpact reads, through the first node that can list the cluster (node
+// itself first when selfFirst), what stopping node's cluster service would
+// move or take offline.
+func (c *Cluster) StopImpact(ctx context.Context, node string, selfFirst bool) (StopImpact, error) {
+	var imp StopImpact
+	_, err := Through(ctx, c.order(node, selfFirst), func(n *Node) error {
 		nodes, err := n.ClusterNodes(ctx)
-		if err == nil {
-			var groups []ClusterGroup
-			if groups, err = n.groupStatus(ctx); err == nil {
-				return stopImpact(node, nodes, groups), nil
-			}
+		if err != nil {
+			return err
 		}
-		if firstErr == nil {
-			firstErr = err
+		groups, err := n.groupStatus(ctx)
+		if err != nil {
+			return err
 		}
-	}
-	if firstErr == nil {
-		firstErr = errors.New("no configured node can list the cluster")
-	}
-	return StopImpact{}, firstErr
+		imp = stopImpact(node, nodes, groups)
+		return nil
+	})
+	return imp, err
 }
 
 func stopImpact(node string, nodes []ClusterNode, groups []ClusterGroup) StopImpact {
@@ -119,19 +211,17 @@ func stopImpact(node string, nodes []ClusterNode, groups []ClusterGroup) StopImp
 	return imp
 }
 
-// EnsureOtherNodeUp is refuseLastNodeUp for callers outside the package
-// (the cluster service resource): call it right before stopping the node's
-// running cluster service, unless the operator accepted the outage.
+// EnsureOtherNodeUp is the check right before a phase stops the node's
+// running cluster service (unless the operator accepted the outage): some
+// other node must be Up to take its groups. The node's own cluster.exe
+// answers while its cluster service runs; when it can't tell, the stop is
+// refused too.
 func (n *Node) EnsureOtherNodeUp(ctx context.Context) error {
 	return n.refuseLastNodeUp(ctx, "stop the cluster service")
 }
 
-// refuseLastNodeUp is the check right before a phase stops the node's
-// running cluster service: some other node must be Up to take its groups.
-// The node's own cluster.exe answers while its cluster service runs; when it
-// can't tell, the stop is refused too.
 func (n *Node) refuseLastNodeUp(ctx context.Context, step string) error {
-	imp, err := StopImpactOf(ctx, []*Node{n}, n.R.Node())
+	imp, err := (&Cluster{Nodes: []*Node{n}}).StopImpact(ctx, n.R.Node(), true)
 	if err != nil {
 		return &StepError{Node: n.R.Node(), Step: step, Err: ErrLastNodeUp, Meaning: fmt.Sprintf(
 			"cannot tell whether another node is Up to take its groups (%v), so its cluster service was left "+
@@ -148,4 +238,160 @@ func (n *Node) refuseLastNodeUp(ctx context.Context, step string) error {
 			owned)}
 	}
 	return nil
+}
+
+// ErrNotUp is a node that answered cluster.exe but is not Up in the
+// cluster itself (joining, paused): Read asks the next one.
+var ErrNotUp = errors.New("answered, but is not Up in the cluster")
+
+// View is the cluster as cluster.exe lists it through one node.
+type View struct {
+	Via       string
+	Nodes     []ClusterNode
+	Groups    []ClusterGroup
+	Resources []ClusterResource
+}
+
+// Read lists the cluster's nodes, groups (with preferred owners) and
+// resources (with their common properties) through the first node that
+// answers and is Up itself, asking only via when it is not "". Only the
+// node listing moves on to the next node: a node that listed the nodes and
+// then fails is an error of its own.
+func (c *Cluster) Read(ctx context.Context, via string) (View, error) {
+	order := c.Nodes
+	if via != "" {
+		order = []*Node{c.Node(via)}
+	}
+	var v View
+	n, err := Through(ctx, order, func(n *Node) error {
+		nodes, err := n.ClusterNodes(ctx)
+		if err != nil {
+			return err
+		}
+		if !listedUp(nodes, n.R.Node()) {
+			return ErrNotUp
+		}
+		v.Nodes = nodes
+		return nil
+	})
+	if err != nil {
+		return View{}, err
+	}
+	v.Via = n.R.Node()
+	if v.Groups, err = n.ClusterGroups(ctx); err != nil {
+		return View{}, err
+	}
+	if v.Resources, err = n.ClusterResources(ctx); err != nil {
+		return View{}, err
+	}
+	return v, nil
+}
+
+// listedUp reports whether node is Up in a node listing.
+func listedUp(nodes []ClusterNode, node string) bool {
+	for _, n := range nodes {
+		if strings.EqualFold(n.Name, node) {
+			return strings.EqualFold(n.State, "Up")
+		}
+	}
+	return false
+}
+
+// MoveGroup moves group to node (`cluster group G /move:NODE`, run on node
+// itself, which must be Up) and waits until the cluster lists the group
+// Online there: cluster.exe's own wait ends after 20 s whatever the state.
+// A group already Online on node is left alone.
+func (c *Cluster) MoveGroup(ctx context.Context, group, node string) error {
+	n := c.Node(node)
+	if n == nil {
+		return fmt.Errorf("move group %s: %s is not a configured node", group, node)
+	}
+	g, err := n.groupOf(ctx, group)
+	if err != nil {
+		return err
+	}
+	if !strings.EqualFold(g.OwnerNode, node) {
+		if err := n.GroupMove(ctx, group, node); err != nil {
+			return err
+		}
+	}
+	step := fmt.Sprintf("wait until group %s is online on %s", group, node)
+	seen, err := c.waitFor(ctx, step, func() (bool, string, error) {
+		g, err := n.groupOf(ctx, group)
+		if err != nil {
+			return false, "", err
+		}
+		return strings.EqualFold(g.OwnerNode, node) && strings.EqualFold(g.State, "Online"),
+			fmt.Sprintf("%s on %s", g.State, g.OwnerNode), nil
+	})
+	if err != nil {
+		return &StepError{Node: node, Step: step, Meaning: "last seen: " + seen, Err: err}
+	}
+	return nil
+}
+
+// groupOf is one group's row of `cluster group /status`.
+func (n *Node) groupOf(ctx context.Context, group string) (ClusterGroup, error) {
+	groups, err := n.groupStatus(ctx)
+	if err != nil {
+		return ClusterGroup{}, err
+	}
+	for _, g := range groups {
+		if strings.EqualFold(g.Name, group) {
+			return g, nil
+		}
+	}
+	return ClusterGroup{}, &StepError{Node: n.R.Node(), Step: "find group " + group, Meaning: "the cluster has no such group"}
+}
+
+// RestartAction values (Cluster Administrator's "Affect the group").
+const (
+	RestartNot          = 0 // don't restart
+	RestartNoFailover   = 1 // restart; "Affect the group" unchecked
+	RestartWithFailover = 2 // restart and fail the group over; checked (the default)
+)
+
+// WithRestartAction runs f with the RestartAction of each of resources set
+// to value, through node, and then sets each back to the value it had before,
+// also when f fails (safety rule 6: "Affect the group" is off only while the
+// KB moves groups, and a failed move must not leave it off). The values
+// before are read first, read-only; a restore that fails is reported with
+// f's error.
+func (c *Cluster) WithRestartAction(ctx context.Context, node string, resources []string, value int, f func() error) (err error) {
+	n := c.Node(node)
+	if n == nil {
+		return fmt.Errorf("set RestartAction: %s is not a configured node", node)
+	}
+	before := make([]int, len(resources))
+	for i, r := range resources {
+		props, err := n.ResourceProps(ctx, r)
+		if err != nil {
+			return err
+		}
+		if before[i], err = props["RestartAction"].Int(); err != nil {
+			return fmt.Errorf("%s: resource %s: %w", node, r, err)
+		}
+	}
+	var changed []int
+	defer func() {
+		// Restore even when ctx has ended: the cluster must not be left with
+		// failover off because the apply ran out of time.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		for _, i := range changed {
+			if rerr := n.ResourceSetProp(rctx, resources[i], "RestartAction", strconv.Itoa(before[i])); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+		}
+	}()
+	for i, r := range resources {
+		if before[i] == value {
+			continue
+		}
+		if err := n.ResourceSetProp(ctx, r, "RestartAction", strconv.Itoa(value)); err != nil {
+			return err
+		}
+		changed = append(changed, i)
+	}
+	return f()
 }

@@ -27,7 +27,7 @@ func statusWith(node2 string) winrm.Result {
 func TestClusterNodeState_AsksUntilANodeAnswers(t *testing.T) {
 	self := &fakeRunner{node: "NODE2", answers: map[string][]winrm.Result{"cluster node /status": {rpcUnavailable}}}
 	other := &fakeRunner{node: "NODE1", answers: map[string][]winrm.Result{"cluster node /status": {statusWith("Joining")}}}
-	got, err := ClusterNodeState(context.Background(), []*Node{{R: self}, {R: other}}, "node2", true)
+	got, err := (&Cluster{Nodes: []*Node{{R: self}, {R: other}}}).NodeState(context.Background(), "node2", true)
 	if err != nil || got != "Joining" {
 		t.Fatalf("got %q, %v; want Joining through NODE1", got, err)
 	}
@@ -41,18 +41,18 @@ func TestClusterNodeState_NobodyAnswers(t *testing.T) {
 		return &Node{R: &fakeRunner{node: "NODE1", answers: map[string][]winrm.Result{"cluster node /status": {rpcUnavailable}}}}
 	}
 	// The node's own cluster service is known to be stopped: it is Down.
-	if got, err := ClusterNodeState(context.Background(), []*Node{down()}, "NODE2", false); err != nil || got != "Down" {
+	if got, err := (&Cluster{Nodes: []*Node{down()}}).NodeState(context.Background(), "NODE2", false); err != nil || got != "Down" {
 		t.Errorf("self stopped: %q, %v; want Down", got, err)
 	}
 	// It may be running: not knowing is an error that says why.
-	if _, err := ClusterNodeState(context.Background(), []*Node{down()}, "NODE2", true); err == nil || !strings.Contains(err.Error(), "1722") {
+	if _, err := (&Cluster{Nodes: []*Node{down()}}).NodeState(context.Background(), "NODE2", true); err == nil || !strings.Contains(err.Error(), "1722") {
 		t.Errorf("self may run: %v; want the cluster.exe failure", err)
 	}
 }
 
 func TestClusterNodeState_NotAMember(t *testing.T) {
 	r := &fakeRunner{node: "NODE1", answers: map[string][]winrm.Result{"cluster node /status": {statusWith("Up")}}}
-	if _, err := ClusterNodeState(context.Background(), []*Node{{R: r}}, "NODE9", true); err == nil || !strings.Contains(err.Error(), "not a member") {
+	if _, err := (&Cluster{Nodes: []*Node{{R: r}}}).NodeState(context.Background(), "NODE9", true); err == nil || !strings.Contains(err.Error(), "not a member") {
 		t.Errorf("got %v; want not a member", err)
 	}
 }
@@ -61,7 +61,7 @@ func TestWaitForJoin(t *testing.T) {
 	r := &fakeRunner{node: "NODE2", answers: map[string][]winrm.Result{
 		"cluster node /status": {rpcUnavailable, statusWith("Joining"), statusWith("Up")},
 	}}
-	got, err := WaitForJoin(context.Background(), []*Node{{R: r}}, "NODE2", time.Millisecond)
+	got, err := (&Cluster{Nodes: []*Node{{R: r}}, Poll: time.Millisecond}).WaitForJoin(context.Background(), "NODE2")
 	if err != nil || got != "Up" || len(r.lines) != 3 {
 		t.Fatalf("got %q, %v after %d polls; want Up after 3", got, err, len(r.lines))
 	}
@@ -69,7 +69,7 @@ func TestWaitForJoin(t *testing.T) {
 	stuck := &fakeRunner{node: "NODE2", answers: map[string][]winrm.Result{"cluster node /status": {statusWith("Joining")}}}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	_, err = WaitForJoin(ctx, []*Node{{R: stuck}}, "NODE2", time.Millisecond)
+	_, err = (&Cluster{Nodes: []*Node{{R: stuck}}, Poll: time.Millisecond}).WaitForJoin(ctx, "NODE2")
 	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "NODE2 did not join the cluster (last seen: the cluster lists it as Joining)") {
 		t.Errorf("got %v; want the deadline and the state last seen", err)
 	}
@@ -84,5 +84,88 @@ func TestStopImpact(t *testing.T) {
 	}
 	if got := stopImpact("NODE1", down, groups); len(got.OthersUp) != 0 || len(got.Owned) != 2 {
 		t.Errorf("only node Up: %+v", got)
+	}
+}
+
+// TestClusterAgainstLab: the cluster-level operations the later phases
+// build on, over real WS-Management: a read through whichever node is Up,
+// a move that waits until the group is Online on the target, and
+// "Affect the group" held off during f and restored after it, also when f
+// fails.
+func TestClusterAgainstLab(t *testing.T) {
+	l := startLab(t)
+	c := &Cluster{Nodes: []*Node{labNode(t, l, "NODE1"), labNode(t, l, "NODE2")}, Poll: 10 * time.Millisecond}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	v, err := c.Read(ctx, "")
+	if err != nil || v.Via != "NODE1" || len(v.Groups) != 2 || len(v.Resources) != 9 {
+		t.Fatalf("Read: via %q, %d groups, %d resources, %v", v.Via, len(v.Groups), len(v.Resources), err)
+	}
+	instances := []string{"MSDTC"}
+	for _, r := range v.Resources {
+		if r.Type == "IIS Server Instance" {
+			instances = append(instances, r.Name)
+		}
+	}
+	restartActions := func() map[string]int {
+		got := map[string]int{}
+		for _, r := range instances {
+			props, err := c.Nodes[0].ResourceProps(ctx, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got[r], _ = props["RestartAction"].Int()
+		}
+		return got
+	}
+	before := restartActions()
+	if err := c.Nodes[0].ResourceSetProp(ctx, "MSDTC", "RestartAction", "1"); err != nil {
+		t.Fatal(err) // one resource already off: it is restored to 1, not 2
+	}
+	before["MSDTC"] = 1
+
+	var during map[string]int
+	err = c.WithRestartAction(ctx, "NODE1", instances, RestartNoFailover, func() error {
+		during = restartActions()
+		if err := c.MoveGroup(ctx, "Web Group", "NODE2"); err != nil {
+			return err
+		}
+		g, err := c.Nodes[0].groupOf(ctx, "Web Group")
+		if err != nil || g.OwnerNode != "NODE2" || g.State != "Online" {
+			t.Errorf("after MoveGroup: %+v, %v", g, err)
+		}
+		return c.MoveGroup(ctx, "Web Group", "NODE9")
+	})
+	if err == nil || !strings.Contains(err.Error(), "NODE9 is not a configured node") {
+		t.Errorf("WithRestartAction: %v; want f's error", err)
+	}
+	for r, v := range during {
+		if v != RestartNoFailover {
+			t.Errorf("during f: %s RestartAction %d", r, v)
+		}
+	}
+	if got := restartActions(); !reflect.DeepEqual(got, before) {
+		t.Errorf("after a failed f: %v; want each restored to %v", got, before)
+	}
+	if inc := l.World().Incidents(); len(inc) != 0 {
+		t.Errorf("incidents: %+v", inc)
+	}
+}
+
+func TestClusterOrder(t *testing.T) {
+	c := &Cluster{Nodes: []*Node{{R: &fakeRunner{node: "NODE1"}}, {R: &fakeRunner{node: "NODE2"}}, {R: &fakeRunner{node: "NODE3"}}}}
+	names := func(ns []*Node) string {
+		var s []string
+		for _, n := range ns {
+			s = append(s, n.R.Node())
+		}
+		return strings.Join(s, ",")
+	}
+	if got := names(c.order("node2", false)); got != "NODE1,NODE3" {
+		t.Errorf("order without self = %s", got)
+	}
+	if got := names(c.order("node2", true)); got != "NODE2,NODE1,NODE3" {
+		t.Errorf("order with self first = %s", got)
 	}
 }

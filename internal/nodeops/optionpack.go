@@ -2,8 +2,6 @@ package nodeops
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
@@ -20,8 +18,6 @@ type InstallSpec struct {
 	SetupPath       string   // e.g. C:\NTOPTPAK\EN\X86\WINNT.SRV\setup.exe
 	ServicePackPath string   // e.g. C:\SP4\I386\UPDATE\update.exe
 	RebootTimeout   time.Duration
-	// StopTimeout bounds the wait for the cluster service to be STOPPED; 0 means 5 min.
-	StopTimeout time.Duration
 	// Record is what a finished install records on the node for a later
 	// import (see InstallRecord): settings no registry value holds.
 	Record InstallRecord
@@ -36,12 +32,20 @@ type InstallSpec struct {
 // Progress is called as each step starts, with the step in words (for tflog).
 type Progress func(step string)
 
-const defaultStopTimeout = 5 * time.Minute
+// stopTimeout bounds the wait for the cluster service to be STOPPED.
+const stopTimeout = 5 * time.Minute
 
 var (
 	componentNameRe = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
 	servicePacks    = map[string]int{"3": 3, "4": 4, "5": 5, "6": 6, "6a": 6}
+	// ServicePackLevels are the NT 4.0 service packs the Option Pack runs
+	// on (SP3 or later), as service_pack names them.
+	ServicePackLevels = []string{"3", "4", "5", "6", "6a"}
 )
+
+// ReappliesServicePack reports whether the KB re-applies service pack level
+// after Option Pack setup and Remove All: SP4 and later.
+func ReappliesServicePack(level string) bool { return servicePacks[strings.ToLower(level)] >= 4 }
 
 // Validate checks the spec without touching a node (plan time): the method,
 // the components (known names; a list only for custom), the service pack
@@ -104,16 +108,18 @@ func known(c string) bool {
 }
 
 // reapplySP: the KB re-applies Service Pack 4 or later after setup.
-func (s InstallSpec) reapplySP() bool { return servicePacks[strings.ToLower(s.ServicePack)] >= 4 }
+func (s InstallSpec) reapplySP() bool { return ReappliesServicePack(s.ServicePack) }
 
-// specHash identifies what a journal was written for: the goal and the
-// method, components and service pack level (not the paths or timeouts,
-// which may change between runs without changing what is done).
-func (s InstallSpec) specHash(goal string) string {
+// phaseSpec is what a journal is written for: the goal and the method,
+// components and service pack level (not the paths or timeouts, which may
+// change between runs without changing what is done).
+func (s InstallSpec) phaseSpec(goal string) string {
 	comps, _ := s.WantComponents()
-	sum := sha256.Sum256([]byte(goal + "|" + strings.ToLower(s.Method) + "|" + strings.Join(comps, ",") + "|" + strings.ToLower(s.ServicePack)))
-	return hex.EncodeToString(sum[:6])
+	return goal + "|" + strings.ToLower(s.Method) + "|" + strings.Join(comps, ",") + "|" + strings.ToLower(s.ServicePack)
 }
+
+// optionPackPhase names the Option Pack's journal and lock.
+const optionPackPhase = "optionpack"
 
 // Steps of the KB's sequence, as the journal names them.
 const (
@@ -126,7 +132,6 @@ const (
 	stepSP                = "sp"
 	stepSPReboot          = "sp-reboot"
 	stepDone              = "done"
-	stepStart             = "start"
 	stepRecord            = "record" // not a journal step: the record written after verify
 )
 
@@ -204,171 +209,145 @@ func (n *Node) RemoveOptionPack(ctx context.Context, spec InstallSpec, progress 
 	return n.sequence(ctx, spec, progress, "remove", removeSteps)
 }
 
-// run of a sequence: what it knows about the node.
+// opRun is one install or removal: what its steps share.
 type opRun struct {
 	n        *Node
 	spec     InstallSpec
 	goal     string
-	hash     string
 	progress Progress
 	sysRoot  string
+	// resumedFromStart: the run resumes a journal that recorded no step:
+	// the interrupted run may have removed the Option Pack already.
+	resumedFromStart bool
 }
 
+// sequence runs the KB's Option Pack steps as a Phase (phase.go).
 func (n *Node) sequence(ctx context.Context, spec InstallSpec, progress Progress, goal string, steps []string) error {
 	if progress == nil {
 		progress = func(string) {}
 	}
-	r := &opRun{n: n, spec: spec, goal: goal, hash: spec.specHash(goal), progress: progress}
+	r := &opRun{n: n, spec: spec, goal: goal, progress: progress}
 	var err error
 	if r.sysRoot, err = n.systemRoot(ctx); err != nil {
 		return err
 	}
-	if goal == "remove" {
-		op, err := n.OptionPackState(ctx)
+	p := Phase{Name: optionPackPhase, Spec: spec.phaseSpec(goal), LockMaxAge: spec.LockMaxAge, Progress: progress,
+		Check: r.check, Prepare: r.prepare}
+	for _, name := range steps {
+		p.Steps = append(p.Steps, Step{Name: name, Words: stepWords[name], Run: r.stepFunc(name)})
+	}
+	return n.RunPhase(ctx, p)
+}
+
+// check is the run's read-only first step: a removal with nothing to remove
+// and no removal to finish is done without touching the node; the media
+// must be on the node.
+func (r *opRun) check(ctx context.Context, unfinished bool) (bool, error) {
+	if r.goal == "remove" {
+		op, err := r.n.OptionPackState(ctx)
 		if err != nil {
-			return err
+			return false, err
 		}
-		jHash, jStep, err := r.readJournal(ctx)
-		if err != nil {
-			return err
-		}
-		unfinished := jHash == r.hash && jStep != stepDone
 		if !op.Installed && !op.PendingReboot && !unfinished {
-			return nil // nothing to remove, no removal to finish
+			return true, nil // nothing to remove, no removal to finish
 		}
 	}
-	// (1) Everything that can be checked read-only, before the first change.
-	if err := r.checkMedia(ctx); err != nil {
-		return err
-	}
-	maxAge := spec.LockMaxAge
-	if maxAge <= 0 {
-		maxAge = 2 * time.Hour
-	}
-	release, err := n.lock(ctx, r.sysRoot, "optionpack", maxAge)
-	if err != nil {
-		return err
-	}
-	defer release()
+	return false, r.checkMedia(ctx)
+}
 
-	jHash, jStep, err := r.readJournal(ctx)
-	if err != nil {
-		return err
-	}
-	resume := -1 // index of the last completed step
-	resumed := jHash == r.hash && jStep != "" && jStep != stepDone
-	if resumed {
-		resume = indexOf(steps, jStep) // -1 for a journal that only says start
-	}
-
-	// (2) and (3) on every run.
+// prepare holds on every run, resumed or not: the cluster service stopped
+// and set to manual, and no reboot pending.
+func (r *opRun) prepare(ctx context.Context, resumedAfter string) error {
 	if err := r.clusSvcStopped(ctx); err != nil {
 		return err
 	}
-	op, err := n.OptionPackState(ctx)
+	r.resumedFromStart = resumedAfter == stepStart
+	op, err := r.n.OptionPackState(ctx)
 	if err != nil {
 		return err
 	}
 	if op.PendingReboot {
 		const step = "reboot: a change waits for a restart"
-		progress(step)
-		if err := n.reboot(ctx, step, spec.RebootTimeout); err != nil {
-			return err
-		}
+		r.progress(step)
+		return r.n.reboot(ctx, step, r.spec.RebootTimeout)
 	}
-	if !resumed {
-		if err := r.writeJournal(ctx, stepStart, true); err != nil {
-			return err
-		}
-	}
+	return nil
+}
 
-	restarted := false
-	for i := resume + 1; i < len(steps); i++ {
-		step := steps[i]
-		switch step {
-		case stepRemoveAll:
+// stepFunc is the check-then-act of one step of the sequence.
+func (r *opRun) stepFunc(step string) func(ctx context.Context) (Next, error) {
+	n := r.n
+	switch step {
+	case stepRemoveAll:
+		return func(ctx context.Context) (Next, error) {
 			op, err := n.OptionPackState(ctx)
 			if err != nil {
-				return err
+				return Continue, err
 			}
 			if !op.Installed {
-				if op.Removed || resumed && resume < 0 {
+				if op.Removed || r.resumedFromStart {
 					// Removed before (out of band, or by the interrupted run
 					// before it could record it), perhaps without the service
 					// pack re-applied: the removal's reboot and service pack
 					// still come before setup ("re-apply the Service Pack
 					// before proceeding").
-					continue
+					return Continue, nil
 				}
 				// Nothing to remove: the removal's reboots and SP go with it,
 				// recorded so that a resumed run knows.
-				i = indexOf(steps, stepRemoveAllSPReboot)
-				if err := r.writeJournal(ctx, steps[i], false); err != nil {
-					return err
-				}
-				continue
+				return SkipThrough(stepRemoveAllSPReboot), nil
 			}
-			progress(stepWords[step])
-			if err := r.setup(ctx, step, "RemoveAll"); err != nil {
-				return err
-			}
-		case stepRemoveAllReboot, stepRemoveAllSPReboot, stepSetupReboot, stepSPReboot:
+			r.progress(stepWords[step])
+			return Continue, r.setup(ctx, step, "RemoveAll")
+		}
+	case stepRemoveAllReboot, stepRemoveAllSPReboot, stepSetupReboot, stepSPReboot:
+		return func(ctx context.Context) (Next, error) {
 			op, err := n.OptionPackState(ctx)
 			if err != nil {
-				return err
+				return Continue, err
 			}
 			// Not pending: the reboot happened after the step before (a
-			// wait that timed out on a node that then came back).
+			// wait that timed out on a node that then came back), or the
+			// step before changed nothing.
 			if op.PendingReboot {
-				progress(stepWords[step])
-				if err := n.reboot(ctx, stepWords[step], spec.RebootTimeout); err != nil {
-					return err
-				}
+				r.progress(stepWords[step])
+				return Continue, n.reboot(ctx, stepWords[step], r.spec.RebootTimeout)
 			}
-		case stepRemoveAllSP, stepSP:
-			if !spec.reapplySP() {
-				i++ // and its reboot
-				continue
+			return Continue, nil
+		}
+	case stepRemoveAllSP, stepSP:
+		return func(ctx context.Context) (Next, error) {
+			if !r.spec.reapplySP() {
+				return Continue, nil
 			}
-			progress(stepWords[step])
-			if err := r.servicePack(ctx, step); err != nil {
-				return err
-			}
-		case stepSetup:
+			r.progress(stepWords[step])
+			return Continue, r.servicePack(ctx, step)
+		}
+	case stepSetup:
+		return func(ctx context.Context) (Next, error) {
 			op, err := n.OptionPackState(ctx)
 			if err != nil {
-				return err
+				return Continue, err
 			}
 			if op.Installed {
 				// Installed since the journal's last step, by someone else:
 				// it is not this run's, so it goes first (once).
-				if restarted {
-					return &StepError{Node: n.R.Node(), Step: stepWords[step], Meaning: "an Option Pack is still present after Remove All"}
-				}
-				restarted = true
-				i = indexOf(steps, stepRemoveAll) - 1
-				continue
+				return Again(stepRemoveAll), nil
 			}
-			progress(stepWords[step])
-			if err := r.setup(ctx, step, ""); err != nil {
-				return err
-			}
-		case stepDone:
-			progress(stepWords[step])
-			if err := r.verify(ctx); err != nil {
-				return err
-			}
-			if goal == "install" {
-				if err := r.writeRecord(ctx); err != nil {
-					return err
-				}
-			}
-		}
-		if err := r.writeJournal(ctx, step, false); err != nil {
-			return err
+			r.progress(stepWords[step])
+			return Continue, r.setup(ctx, step, "")
 		}
 	}
-	return nil
+	return func(ctx context.Context) (Next, error) { // stepDone
+		r.progress(stepWords[step])
+		if err := r.verify(ctx); err != nil {
+			return Continue, err
+		}
+		if r.goal == "install" {
+			return Continue, r.writeRecord(ctx)
+		}
+		return Continue, nil
+	}
 }
 
 // checkMedia checks, read-only, that the programs the run will start are on
@@ -439,33 +418,11 @@ func (n *Node) ReadyToJoin(ctx context.Context) error {
 	return nil
 }
 
-// JournalState is what a node's install journal says about the last run.
-type JournalState struct {
-	// Unfinished: a run started and did not reach its verified end (it
-	// failed or was killed); the next install of the same spec resumes it.
-	Unfinished bool
-	// Step is the last completed step ("start" when none).
-	Step string
-}
-
 // OptionPackJournal reads the journal of the Option Pack runs on the node.
 // It only reads. The journal does not say which goal wrote it (the hash
 // covers it), so Unfinished is true for any last step but done.
 func (n *Node) OptionPackJournal(ctx context.Context) (JournalState, error) {
-	_, step, err := n.journal(ctx)
-	if err != nil {
-		return JournalState{}, err
-	}
-	return JournalState{Unfinished: step != "" && step != stepDone, Step: step}, nil
-}
-
-// journal reads the journal's last line: its spec hash and step.
-func (n *Node) journal(ctx context.Context) (hash, step string, err error) {
-	sysRoot, err := n.systemRoot(ctx)
-	if err != nil {
-		return "", "", err
-	}
-	return (&opRun{n: n, sysRoot: sysRoot}).readJournal(ctx)
+	return n.Journal(ctx, optionPackPhase)
 }
 
 // systemRoot is the node's SystemRoot (where the journal, the record and the
@@ -526,11 +483,7 @@ func (r *opRun) clusSvcStopped(ctx context.Context) error {
 			return err
 		}
 	}
-	timeout := r.spec.StopTimeout
-	if timeout <= 0 {
-		timeout = defaultStopTimeout
-	}
-	wctx, cancel := context.WithTimeout(ctx, timeout)
+	wctx, cancel := context.WithTimeout(ctx, stopTimeout)
 	defer cancel()
 	if _, err := n.WaitForState(wctx, "ClusSvc", StateStopped, n.poll()); err != nil {
 		return fmt.Errorf("%s: %s: %w; Option Pack setup was not run (KB Q241573: do not proceed until the cluster service is STOPPED)", n.R.Node(), step, err)
@@ -623,53 +576,6 @@ func (n *Node) writeFile(ctx context.Context, step, dir, file string, lines []st
 		b.WriteString("echo " + l + redir + q[1])
 	}
 	_, err = n.run(ctx, stepWords[step]+": write "+file, b.String(), false, nil)
-	return err
-}
-
-// --- the journal ---
-
-const journalFile = "mscs-optionpack.log"
-
-var journalRe = regexp.MustCompile(`step=(\S+)\s+spec=(\S+)`)
-
-func (r *opRun) journalPath() string { return r.sysRoot + `\` + journalFile }
-
-// readJournal returns the spec hash and step of the journal's last line ("" when there is none).
-func (r *opRun) readJournal(ctx context.Context) (hash, step string, err error) {
-	q, err := Quote(r.journalPath())
-	if err != nil {
-		return "", "", fmt.Errorf("journal: %w", err)
-	}
-	res, err := r.n.run(ctx, "read the install journal", "if exist "+q+" type "+q, true, nil)
-	if err != nil {
-		return "", "", err
-	}
-	hash, step = ParseJournal(res.Stdout)
-	return hash, step, nil
-}
-
-// ParseJournal reads the last `step=... spec=...` line of the journal.
-func ParseJournal(out string) (hash, step string) {
-	for _, l := range splitLines(out) {
-		if m := journalRe.FindStringSubmatch(l); m != nil {
-			step, hash = m[1], m[2]
-		}
-	}
-	return hash, step
-}
-
-// writeJournal records a completed step; fresh starts a new journal.
-func (r *opRun) writeJournal(ctx context.Context, step string, fresh bool) error {
-	q, err := Quote(r.journalPath())
-	if err != nil {
-		return fmt.Errorf("journal: %w", err)
-	}
-	redir := " >> "
-	if fresh {
-		redir = " > "
-	}
-	line := "echo step=" + step + " spec=" + r.hash + redir + q
-	_, err = r.n.run(ctx, "record step "+step+" in the install journal", line, false, nil)
 	return err
 }
 

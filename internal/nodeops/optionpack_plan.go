@@ -27,12 +27,12 @@ func (n *Node) ReadInstallFacts(ctx context.Context, spec InstallSpec) (InstallF
 	if f.OptionPack, err = n.OptionPackState(ctx); err != nil {
 		return f, err
 	}
-	hash, step, err := n.journal(ctx)
+	journal, err := n.OptionPackJournal(ctx)
 	if err != nil {
 		return f, err
 	}
-	if hash == spec.specHash("install") && step != "" && step != stepDone {
-		f.JournalStep = step
+	if journal.Resumes(spec.phaseSpec("install")) {
+		f.JournalStep = journal.Step
 	}
 	return f, nil
 }

@@ -207,7 +207,7 @@ var node1Components = []string{"fp_extensions", "iis_common", "iis_doc_common", 
 func testSpec() InstallSpec {
 	return InstallSpec{Method: "custom", Components: node1Components, ServicePack: "4",
 		SetupPath: `C:\NTOPTPAK\EN\X86\WINNT.SRV\setup.exe`, ServicePackPath: `C:\SP4\I386\UPDATE\update.exe`,
-		RebootTimeout: time.Second, StopTimeout: 50 * time.Millisecond}
+		RebootTimeout: time.Second}
 }
 
 func freshNT() *fakeNT {
@@ -216,7 +216,7 @@ func freshNT() *fakeNT {
 
 func TestInstallOptionPack_Decisions(t *testing.T) {
 	spec := testSpec()
-	hash := spec.specHash("install")
+	hash := specHash(spec.phaseSpec("install"))
 	for _, c := range []struct {
 		name  string
 		setup func(f *fakeNT)
@@ -443,7 +443,9 @@ func TestInstallOptionPack_ClusSvcWontStop(t *testing.T) {
 	f := freshNT()
 	f.installed, f.corrupt, f.components = true, true, node1Components
 	f.stopHangs = true
-	err := (&Node{R: f, Poll: time.Millisecond}).InstallOptionPack(context.Background(), testSpec(), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err := (&Node{R: f, Poll: time.Millisecond}).InstallOptionPack(ctx, testSpec(), nil)
 	if err == nil || !strings.Contains(err.Error(), "NODE2: stop the cluster service and set it to manual: NODE2: the cluster service did not become Stopped (last seen StopPending)") ||
 		!strings.Contains(err.Error(), "Option Pack setup was not run") {
 		t.Fatalf("got %v", err)
@@ -515,11 +517,11 @@ func TestSpecHash(t *testing.T) {
 	a, b := testSpec(), testSpec()
 	b.Components = []string{"WSH_CORE", "mts_mmc", "mts_core", "iis_www", "iis_inetmgr", "iis_ftp", "iis_doc_common", "iis_common", "fp_extensions"}
 	b.RebootTimeout, b.SetupPath = time.Hour, `D:\setup.exe`
-	if a.specHash("install") != b.specHash("install") {
+	if specHash(a.phaseSpec("install")) != specHash(b.phaseSpec("install")) {
 		t.Error("order, case, paths or timeouts changed the hash")
 	}
 	b.ServicePack = "5"
-	if a.specHash("install") == b.specHash("install") || a.specHash("install") == a.specHash("remove") {
+	if specHash(a.phaseSpec("install")) == specHash(b.phaseSpec("install")) || specHash(a.phaseSpec("install")) == specHash(a.phaseSpec("remove")) {
 		t.Error("service pack or goal did not change the hash")
 	}
 }

@@ -73,20 +73,6 @@ func (c *cluster) Has(node string) bool {
 	return ok
 }
 
-// otherNode is the node of a two-node provider that is not node: the
-// working node when a phase names none. "" with any other number of nodes.
-func (c *cluster) otherNode(node string) string {
-	if len(c.names) != 2 {
-		return ""
-	}
-	for _, name := range c.names {
-		if !strings.EqualFold(name, node) {
-			return name
-		}
-	}
-	return ""
-}
-
 // Node is the operations on one configured node. Its commands go through
 // the identity check (identity.go): none reaches a machine that is not the
 // node meant.
@@ -97,6 +83,17 @@ func (c *cluster) Node(node string) (*nodeops.Node, bool) {
 		return nil, false
 	}
 	return &nodeops.Node{R: guardedRunner{c: c, key: key, Client: client}, Poll: c.poll}, true
+}
+
+// ops is the cluster-level operations over every configured node (each
+// guarded as Node's are), asked in the configured order.
+func (c *cluster) ops() *nodeops.Cluster {
+	oc := &nodeops.Cluster{Poll: c.poll}
+	for _, name := range c.names {
+		n, _ := c.Node(name)
+		oc.Nodes = append(oc.Nodes, n)
+	}
+	return oc
 }
 
 // Stats adds up the transport counters of every node.
@@ -119,23 +116,8 @@ func (c *cluster) mask(ctx context.Context) context.Context {
 	return winrm.MaskSecrets(ctx, c.secrets...)
 }
 
-// Reported when Terraform calls a resource before the provider could be
-// configured (its configuration was not known yet).
-const (
-	notConfigured       = "Provider not configured"
-	notConfiguredDetail = "The mscs provider has no nodes to talk to yet: its configuration was not known when this " +
-		"operation ran. Make the provider's nodes and credentials known at plan time."
-)
-
 // safetyRulesDoc is where the docs list the safety rules that errors cite.
 const safetyRulesDoc = "see the safety rules guide, docs/guides/safety-rules.md"
-
-// unknownNode is the plan-time error for a node the provider has no
-// endpoint for: nothing is sent anywhere.
-func (c *cluster) unknownNode(node string) string {
-	return fmt.Sprintf("Node %q is not in the provider's nodes (configured: %s). Add it to the provider's "+
-		"nodes map with its endpoint, or fix the name. Nothing was sent to any node.", node, strings.Join(c.names, ", "))
-}
 
 // stepDiag is stepDiag with every configured password hidden: a command's
 // output or an error text may hold one (a failing `net use` echoing its
@@ -206,7 +188,7 @@ const allowOutageDescription = "Accept that stopping this node's cluster service
 // before the stop).
 func (c *cluster) planStop(ctx context.Context, node string, attr path.Path, allowed bool, howLong string) (diag.Diagnostics, string) {
 	var diags diag.Diagnostics
-	imp, err := nodeops.StopImpactOf(ctx, c.via(node, true), node)
+	imp, err := c.ops().StopImpact(ctx, node, true)
 	if err != nil {
 		tflog.Debug(ctx, "no node could list the cluster; the plan cannot say what stopping the cluster service moves",
 			map[string]any{"node": node, "error": err.Error()})
@@ -236,43 +218,6 @@ func (c *cluster) planStop(ctx context.Context, node string, attr path.Path, all
 			"them offline %s. Bring another node up first, or set allow_cluster_outage = true to accept the "+
 			"outage. Nothing was changed on any node.", node, owned, howLong))
 	return diags, ""
-}
-
-// nodeState is node's state as `cluster node` lists it, asked through the
-// nodes of readOrder (see nodeops.ClusterNodeState).
-func (c *cluster) nodeState(ctx context.Context, node string, selfMayRun bool) (string, error) {
-	return nodeops.ClusterNodeState(ctx, c.via(node, selfMayRun), node, selfMayRun)
-}
-
-// waitForJoin waits until the cluster lists node as Up or Paused.
-func (c *cluster) waitForJoin(ctx context.Context, node string) (string, error) {
-	return nodeops.WaitForJoin(ctx, c.via(node, true), node, c.poll)
-}
-
-// via is the nodes to ask about node's membership, in readOrder.
-func (c *cluster) via(node string, selfFirst bool) []*nodeops.Node {
-	var via []*nodeops.Node
-	for _, name := range c.readOrder(node, selfFirst) {
-		if n, ok := c.Node(name); ok {
-			via = append(via, n)
-		}
-	}
-	return via
-}
-
-// readOrder is the order in which to ask nodes about the cluster: node first
-// when its cluster service may answer, then the others as configured.
-func (c *cluster) readOrder(node string, selfFirst bool) []string {
-	var order []string
-	if selfFirst && c.Has(node) {
-		order = append(order, node)
-	}
-	for _, name := range c.names {
-		if !strings.EqualFold(name, node) {
-			order = append(order, name)
-		}
-	}
-	return order
 }
 
 // live holds every cluster this process configured, so that Shutdown can

@@ -9,7 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/nodeops"
-	"github.com/mscs-ops/terraform-provider-mscs/internal/winrm"
 )
 
 func TestStepDiag(t *testing.T) {
@@ -30,17 +29,6 @@ func TestStepDiag(t *testing.T) {
 	d = stepDiag("Cannot read", "NODE2", errors.New("NODE2 unreachable at https://x:5986/wsman"))
 	if strings.Count(d.Detail(), "NODE2") != 1 {
 		t.Errorf("detail %q names the node twice", d.Detail())
-	}
-}
-
-func TestClusterReadOrder(t *testing.T) {
-	c := &cluster{names: []string{"NODE1", "NODE2", "NODE3"},
-		clients: map[string]*winrm.Client{"NODE1": nil, "NODE2": nil, "NODE3": nil}}
-	if got := strings.Join(c.readOrder("node2", false), ","); got != "NODE1,NODE3" {
-		t.Errorf("readOrder without self = %s", got)
-	}
-	if got := strings.Join(c.readOrder("node2", true), ","); got != "node2,NODE1,NODE3" {
-		t.Errorf("readOrder with self first = %s", got)
 	}
 }
 

@@ -2,17 +2,17 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
-	"github.com/mscs-ops/terraform-provider-mscs/internal/provider/validators"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/nodeops"
 )
 
 var _ datasource.DataSourceWithConfigure = (*clusterDataSource)(nil)
@@ -21,7 +21,7 @@ var _ datasource.DataSourceWithConfigure = (*clusterDataSource)(nil)
 // groups and resources with their owners and states.
 func NewClusterDataSource() datasource.DataSource { return &clusterDataSource{} }
 
-type clusterDataSource struct{ cluster *cluster }
+type clusterDataSource struct{ phaseDataSource }
 
 type clusterDataSourceModel struct {
 	Node        types.String           `tfsdk:"node"`
@@ -71,7 +71,7 @@ func (d *clusterDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 				MarkdownDescription: "Read through this node only (a key of the provider's `nodes`). Default: the " +
 					"first configured node, in name order, that answers and is Up.",
 				Optional:   true,
-				Validators: []validator.String{validators.NodeName(), validators.SafeArg()},
+				Validators: nodeValidators(),
 			},
 			"read_through": str("The node the cluster was read through."),
 			"nodes": schema.ListNestedAttribute{
@@ -118,59 +118,42 @@ func (d *clusterDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 	}
 }
 
-func (d *clusterDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.cluster = configuredCluster(req.ProviderData, "Data Source", &resp.Diagnostics)
-}
-
 func (d *clusterDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m clusterDataSourceModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if d.cluster == nil {
-		resp.Diagnostics.AddError(notConfigured, notConfiguredDetail)
+	via := m.Node.ValueString()
+	ctx = d.cluster.logContext(ctx, "node", via)
+	if d.cluster == nil || !m.Node.IsNull() {
+		// Not configured, or the node named unknown: nothing is asked.
+		if _, diags := d.cluster.lookup(path.Root("node"), via); diags.HasError() {
+			resp.Diagnostics.Append(diags...)
+			return
+		}
+	}
+	v, err := d.cluster.ops().Read(ctx, via)
+	var none *nodeops.NoNodeAnswered
+	if errors.As(err, &none) {
+		failures := make([]string, len(none.Failures))
+		for i, f := range none.Failures {
+			why := f.Error()
+			if !errors.Is(f, nodeops.ErrNotUp) {
+				why = d.cluster.stepDiag("", none.Asked[i], f).Detail()
+			}
+			failures[i] = fmt.Sprintf("- %s: %s", none.Asked[i], why)
+		}
+		resp.Diagnostics.AddError("Cannot read the cluster",
+			"No configured node that is Up in the cluster answered:\n"+strings.Join(failures, "\n"))
 		return
 	}
-	ctx = d.cluster.mask(ctx)
-	candidates := d.cluster.Names()
-	if !m.Node.IsNull() {
-		if !d.cluster.Has(m.Node.ValueString()) {
-			resp.Diagnostics.AddAttributeError(path.Root("node"), "Unknown node", d.cluster.unknownNode(m.Node.ValueString()))
-			return
-		}
-		candidates = []string{m.Node.ValueString()}
-	}
-
-	var failures []string
-	for _, via := range candidates {
-		vctx := tflog.SetField(ctx, "node", via)
-		n, _ := d.cluster.Node(via)
-		nodes, err := n.ClusterNodes(vctx)
-		if err != nil {
-			failures = append(failures, fmt.Sprintf("- %s: %s", via, d.cluster.stepDiag("", via, err).Detail()))
-			continue
-		}
-		if !listedUp(nodes, via) {
-			failures = append(failures, fmt.Sprintf("- %s: answered, but is not Up in the cluster", via))
-			continue
-		}
-		groups, err := n.ClusterGroups(vctx)
-		if err != nil {
-			resp.Diagnostics.Append(d.cluster.stepDiag("Cannot list the cluster's groups", via, err))
-			return
-		}
-		resources, err := n.ClusterResources(vctx)
-		if err != nil {
-			resp.Diagnostics.Append(d.cluster.stepDiag("Cannot list the cluster's resources", via, err))
-			return
-		}
-		m.ReadThrough = types.StringValue(via)
-		m.Nodes, m.Groups, m.Resources = clusterModels(nodes, groups, resources)
-		tflog.Debug(vctx, "read the cluster", map[string]any{"nodes": len(m.Nodes), "groups": len(m.Groups), "resources": len(m.Resources)})
-		resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	if err != nil {
+		resp.Diagnostics.Append(d.cluster.stepDiag("Cannot read the cluster", v.Via, err))
 		return
 	}
-	resp.Diagnostics.AddError("Cannot read the cluster",
-		"No configured node that is Up in the cluster answered:\n"+strings.Join(failures, "\n"))
+	m.ReadThrough = types.StringValue(v.Via)
+	m.Nodes, m.Groups, m.Resources = clusterModels(v.Nodes, v.Groups, v.Resources)
+	tflog.Debug(ctx, "read the cluster", map[string]any{"via": v.Via, "nodes": len(m.Nodes), "groups": len(m.Groups), "resources": len(m.Resources)})
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }

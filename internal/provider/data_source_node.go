@@ -6,12 +6,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/nodeops"
-	"github.com/mscs-ops/terraform-provider-mscs/internal/provider/validators"
 )
 
 var _ datasource.DataSourceWithConfigure = (*nodeDataSource)(nil)
@@ -22,7 +20,7 @@ var _ datasource.DataSourceWithConfigure = (*nodeDataSource)(nil)
 // retyping it.
 func NewNodeDataSource() datasource.DataSource { return &nodeDataSource{} }
 
-type nodeDataSource struct{ cluster *cluster }
+type nodeDataSource struct{ phaseDataSource }
 
 type nodeDataSourceModel struct {
 	Node                types.String       `tfsdk:"node"`
@@ -64,7 +62,7 @@ func (d *nodeDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, r
 			"node": schema.StringAttribute{
 				MarkdownDescription: "NetBIOS name of the node to read; a key of the provider's `nodes`.",
 				Required:            true,
-				Validators:          []validator.String{validators.NodeName(), validators.SafeArg()},
+				Validators:          nodeValidators(),
 			},
 			"computer_name": str("The name the node itself reports (`hostname`)."),
 			"os_version":    str("Windows version, e.g. `4.0` (CurrentVersion)."),
@@ -108,25 +106,16 @@ func (d *nodeDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, r
 	}
 }
 
-func (d *nodeDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.cluster = configuredCluster(req.ProviderData, "Data Source", &resp.Diagnostics)
-}
-
 func (d *nodeDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m nodeDataSourceModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if d.cluster == nil {
-		resp.Diagnostics.AddError(notConfigured, notConfiguredDetail)
-		return
-	}
 	name := m.Node.ValueString()
-	ctx = tflog.SetField(d.cluster.mask(ctx), "node", name)
-	n, ok := d.cluster.Node(name)
-	if !ok {
-		resp.Diagnostics.AddAttributeError(path.Root("node"), "Unknown node", d.cluster.unknownNode(name))
+	ctx = d.cluster.logContext(ctx, "node", name)
+	n, diags := d.cluster.lookup(path.Root("node"), name)
+	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
 		return
 	}
 	info, err := n.Info(ctx)

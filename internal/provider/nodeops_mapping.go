@@ -49,30 +49,10 @@ func serviceStateFor(s string) nodeops.ServiceState {
 // counts as the state it is heading for, so a service that is starting is
 // not drift from "running".
 func stateName(s nodeops.ServiceState) string {
-	switch s {
-	case nodeops.StateRunning, nodeops.StateStartPending:
-		return "running"
-	case nodeops.StateStopped, nodeops.StateStopPending:
-		return "stopped"
-	}
-	return strings.ToLower(string(s))
-}
-
-func isPending(s nodeops.ServiceState) bool {
-	return s == nodeops.StateStartPending || s == nodeops.StateStopPending
+	return strings.ToLower(string(nodeops.Settled(s)))
 }
 
 func asStepError(err error, target **nodeops.StepError) bool { return errors.As(err, target) }
-
-// listedUp reports whether node is Up in a node listing.
-func listedUp(nodes []nodeops.ClusterNode, node string) bool {
-	for _, n := range nodes {
-		if strings.EqualFold(n.Name, node) {
-			return strings.EqualFold(n.State, "Up")
-		}
-	}
-	return false
-}
 
 // clusterModels maps the listings to the data source's lists, sorted by name
 // so that a plan does not change with the order cluster.exe prints in.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -37,7 +36,6 @@ var (
 const (
 	defaultServiceTimeout = 10 * time.Minute
 	defaultReadTimeout    = 2 * time.Minute
-	clusterServiceName    = "ClusSvc"
 )
 
 var (
@@ -55,7 +53,7 @@ var (
 // declared state and startup type.
 func NewClusterNodeServiceResource() resource.Resource { return &clusterNodeServiceResource{} }
 
-type clusterNodeServiceResource struct{ cluster *cluster }
+type clusterNodeServiceResource struct{ phaseResource }
 
 type clusterNodeServiceModel struct {
 	ID               types.String   `tfsdk:"id"`
@@ -90,21 +88,14 @@ func (r *clusterNodeServiceResource) Schema(ctx context.Context, _ resource.Sche
 				Computed:      true,
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
-			"node": schema.StringAttribute{
-				MarkdownDescription: "NetBIOS name of the node whose service this is; must be a key of the provider's " +
-					"`nodes`. Changing it forgets the old node's service (untouched) and manages the new one.",
-				Required: true,
-				Validators: []validator.String{
-					validators.NodeName(), validators.SafeArg(),
-				},
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
-			},
+			"node": nodeAttribute("NetBIOS name of the node whose service this is. Changing it forgets the old " +
+				"node's service (untouched) and manages the new one."),
 			"service_name": schema.StringAttribute{
 				MarkdownDescription: "Service name (not display name) as `sc` knows it: letters, digits, `_`, `$`, " +
 					"`.`, `-` and blanks between them. Default `ClusSvc`, the cluster service (\"Cluster Server\" on NT 4.0).",
 				Optional: true,
 				Computed: true,
-				Default:  stringdefault.StaticString(clusterServiceName),
+				Default:  stringdefault.StaticString(nodeops.ClusterService),
 				Validators: []validator.String{
 					stringvalidator.LengthBetween(1, 256),
 					// Windows refuses / and \ in service names; a leading - or /
@@ -156,10 +147,6 @@ func (r *clusterNodeServiceResource) Schema(ctx context.Context, _ resource.Sche
 	}
 }
 
-func (r *clusterNodeServiceResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.cluster = configuredCluster(req.ProviderData, "Resource", &resp.Diagnostics)
-}
-
 func (r *clusterNodeServiceResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	resp.Diagnostics.Append(validateTimeouts(ctx, req.Config)...)
 	var m clusterNodeServiceModel
@@ -185,7 +172,8 @@ func (r *clusterNodeServiceResource) ModifyPlan(ctx context.Context, req resourc
 	if resp.Diagnostics.HasError() || plan.Node.IsUnknown() || plan.Node.IsNull() {
 		return
 	}
-	if resp.Diagnostics.Append(r.cluster.checkNodes(r.cluster.mask(ctx), planNode{path.Root("node"), plan.Node})...); resp.Diagnostics.HasError() {
+	ctx = r.cluster.logContext(ctx, "node", plan.Node.ValueString(), "service", plan.ServiceName.ValueString())
+	if resp.Diagnostics.Append(r.cluster.checkNodes(ctx, planNode{path.Root("node"), plan.Node})...); resp.Diagnostics.HasError() {
 		return
 	}
 	if plan.State.IsUnknown() || plan.StartupType.IsUnknown() || plan.ServiceName.IsUnknown() {
@@ -202,32 +190,14 @@ func (r *clusterNodeServiceResource) ModifyPlan(ctx context.Context, req resourc
 	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
 		return
 	}
-	steps := serviceSteps(&plan, moves)
+	steps := nodeops.ServiceSteps(plan.Node.ValueString(), serviceSpec(&plan), moves)
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("steps"), steps)...)
 }
 
-// serviceSteps is the plan's list of what converge runs, in its order, each
-// step naming the node; moves says what a stop of the cluster service moves.
-// Converge skips a step whose end the node is already at.
-func serviceSteps(m *clusterNodeServiceModel, moves string) []string {
-	node, svc := m.Node.ValueString(), m.ServiceName.ValueString()
-	steps := []string{fmt.Sprintf("%s: set the startup type of %s to %s", node, svc, m.StartupType.ValueString())}
-	switch {
-	case m.State.ValueString() == "stopped":
-		stop := fmt.Sprintf("%s: stop %s and wait until it is STOPPED", node, svc)
-		if moves != "" {
-			stop += " (" + moves + ")"
-		}
-		steps = append(steps, stop)
-	case isClusterService(svc):
-		steps = append(steps,
-			fmt.Sprintf("%s: check that no Option Pack run is unfinished (safety rule 4)", node),
-			fmt.Sprintf("%s: start %s and wait until it runs", node, svc),
-			fmt.Sprintf("%s: wait until the cluster lists %s as Up", node, node))
-	default:
-		steps = append(steps, fmt.Sprintf("%s: start %s and wait until it runs", node, svc))
-	}
-	return steps
+// serviceSpec is the model's declared service, as nodeops converges it.
+func serviceSpec(m *clusterNodeServiceModel) nodeops.ServiceSpec {
+	return nodeops.ServiceSpec{Name: m.ServiceName.ValueString(), State: serviceStateFor(m.State.ValueString()),
+		StartType: startTypeFor(m.StartupType.ValueString()), AllowOutage: m.AllowOutage.ValueBool()}
 }
 
 // warnAboutStateChange shows in the plan what changing the state of a
@@ -238,12 +208,11 @@ func serviceSteps(m *clusterNodeServiceModel, moves string) []string {
 // forms the cluster alone and takes every group.
 func (r *clusterNodeServiceResource) warnAboutStateChange(ctx context.Context, plan *clusterNodeServiceModel) (diag.Diagnostics, string) {
 	node, want := plan.Node.ValueString(), plan.State.ValueString()
-	if !isClusterService(plan.ServiceName.ValueString()) {
+	if !nodeops.IsClusterService(plan.ServiceName.ValueString()) {
 		return nil, ""
 	}
-	ctx = r.logContext(ctx, node, plan.ServiceName.ValueString())
 	n, _ := r.cluster.Node(node)
-	st, err := n.QueryService(ctx, clusterServiceName)
+	st, err := n.QueryService(ctx, nodeops.ClusterService)
 	if err != nil || !st.Exists {
 		return nil, "" // the apply's own query reports it
 	}
@@ -255,7 +224,7 @@ func (r *clusterNodeServiceResource) warnAboutStateChange(ctx context.Context, p
 	case want == "running" && st.State != nodeops.StateRunning:
 		// The other nodes answer cluster.exe only while their cluster
 		// service runs: none answering, or none Up, means none is Up.
-		if imp, err := nodeops.StopImpactOf(ctx, r.cluster.via(node, false), node); err == nil && len(imp.OthersUp) > 0 {
+		if imp, err := r.cluster.ops().StopImpact(ctx, node, false); err == nil && len(imp.OthersUp) > 0 {
 			return nil, ""
 		}
 		diags.AddAttributeWarning(path.Root("state"), "The node forms the cluster alone",
@@ -268,120 +237,43 @@ func (r *clusterNodeServiceResource) warnAboutStateChange(ctx context.Context, p
 
 func (r *clusterNodeServiceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan clusterNodeServiceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
+	if resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...); resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := plan.Timeouts.Create(ctx, defaultServiceTimeout)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
+	resp.Diagnostics.Append(r.converge(ctx, "create", &plan)...)
+	if !resp.Diagnostics.HasError() {
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	}
-	if plan.Steps.IsUnknown() {
-		plan.Steps = stringList(serviceSteps(&plan, ""))
-	}
-	resp.Diagnostics.Append(r.converge(ctx, timeout, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
 func (r *clusterNodeServiceResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan clusterNodeServiceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
+	if resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...); resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := plan.Timeouts.Update(ctx, defaultServiceTimeout)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
+	resp.Diagnostics.Append(r.converge(ctx, "update", &plan)...)
+	if !resp.Diagnostics.HasError() {
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	}
-	if plan.Steps.IsUnknown() {
-		plan.Steps = stringList(serviceSteps(&plan, ""))
-	}
-	resp.Diagnostics.Append(r.converge(ctx, timeout, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
-// converge brings the node's service to the planned startup type and state,
-// waits until the service reports that state, and fills the computed values.
-// The startup type goes first: a service being started must not be disabled,
-// and the KB sets the cluster service to manual together with stopping it.
-func (r *clusterNodeServiceResource) converge(ctx context.Context, timeout time.Duration, m *clusterNodeServiceModel) diag.Diagnostics {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+// converge runs nodeops' ConvergeService for the plan (operation which of
+// the timeouts block) and fills the computed values.
+func (r *clusterNodeServiceResource) converge(ctx context.Context, which string, m *clusterNodeServiceModel) diag.Diagnostics {
 	nodeName, svc := m.Node.ValueString(), m.ServiceName.ValueString()
-	ctx = r.logContext(ctx, nodeName, svc)
-	if r.cluster == nil {
-		return diag.Diagnostics{diag.NewErrorDiagnostic(notConfigured, notConfiguredDetail)}
+	ctx, cancel, _, diags := r.cluster.begin(ctx, m.Timeouts, which, defaultServiceTimeout, nodeName, "service", svc)
+	defer cancel()
+	if diags.HasError() {
+		return diags
 	}
-	n, ok := r.cluster.Node(nodeName)
-	if !ok {
-		return diag.Diagnostics{diag.NewAttributeErrorDiagnostic(path.Root("node"), "Unknown node", r.cluster.unknownNode(nodeName))}
+	spec := serviceSpec(m)
+	if m.Steps.IsUnknown() {
+		m.Steps = stringList(nodeops.ServiceSteps(nodeName, spec, ""))
 	}
-	summary := fmt.Sprintf("Cannot converge service %s on node %s", svc, nodeName)
-
-	current, err := n.QueryService(ctx, svc)
+	tflog.Info(ctx, "converging the service", map[string]any{"state": m.State.ValueString(), "startup_type": m.StartupType.ValueString()})
+	state, err := r.cluster.ops().ConvergeService(ctx, nodeName, spec)
 	if err != nil {
-		return diag.Diagnostics{r.cluster.stepDiag(summary, nodeName, err)}
-	}
-	if !current.Exists {
-		return diag.Diagnostics{diag.NewErrorDiagnostic(summary, fmt.Sprintf("Node %s, step \"query service\": "+
-			"service %q is not installed on the node (sc query exited 1060). Check service_name, or install what "+
-			"provides it first.", nodeName, svc))}
-	}
-	changeState := stateName(current.State) != m.State.ValueString()
-	// The cluster service's safety checks, read-only, before any change.
-	if changeState && isClusterService(svc) {
-		var check error
-		switch {
-		case m.State.ValueString() == "stopped" && !m.AllowOutage.ValueBool():
-			check = n.EnsureOtherNodeUp(ctx)
-		case m.State.ValueString() == "running":
-			check = n.ReadyToJoin(ctx)
-		}
-		if check != nil {
-			return diag.Diagnostics{r.cluster.stepDiag(summary, nodeName, check)}
-		}
-	}
-	wantType := startTypeFor(m.StartupType.ValueString())
-	if current.StartType != wantType {
-		tflog.Info(ctx, "setting startup type", map[string]any{"step": "set startup type", "startup_type": m.StartupType.ValueString()})
-		if err := n.SetStartType(ctx, svc, wantType); err != nil {
-			return diag.Diagnostics{r.cluster.stepDiag(summary, nodeName, err)}
-		}
-	}
-	wantState := serviceStateFor(m.State.ValueString())
-	if changeState || isPending(current.State) {
-		step, op := "start service", n.StartService
-		if m.State.ValueString() == "stopped" {
-			step, op = "stop service", n.StopService
-		}
-		if changeState {
-			tflog.Info(ctx, step, map[string]any{"step": step})
-			if err := op(ctx, svc); err != nil {
-				return diag.Diagnostics{r.cluster.stepDiag(summary, nodeName, err)}
-			}
-		}
-		if _, err := n.WaitForState(ctx, svc, wantState, 0); err != nil {
-			return diag.Diagnostics{r.cluster.stepDiag(summary, nodeName, err)}
-		}
-	}
-	var state string
-	if isClusterService(svc) && m.State.ValueString() == "running" {
-		// Starting the cluster service makes the node join; the phase is done
-		// when the cluster lists it as settled, not merely when the service runs.
-		state, err = r.cluster.waitForJoin(ctx, nodeName)
-	} else {
-		state, err = r.clusterNodeState(ctx, nodeName, m.State.ValueString() == "running" || !isClusterService(svc))
-	}
-	if err != nil {
-		return diag.Diagnostics{r.cluster.stepDiag(summary, nodeName, err)}
+		return diag.Diagnostics{r.cluster.stepDiag(fmt.Sprintf("Cannot converge service %s on node %s", svc, nodeName), nodeName, err)}
 	}
 	m.ID = types.StringValue(r.cluster.configured(nodeName) + "/" + svc)
 	m.ClusterNodeState = types.StringValue(state)
@@ -394,22 +286,10 @@ func (r *clusterNodeServiceResource) Read(ctx context.Context, req resource.Read
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := m.Timeouts.Read(ctx, defaultReadTimeout)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	nodeName, svc := m.Node.ValueString(), m.ServiceName.ValueString()
-	ctx = r.logContext(ctx, nodeName, svc)
-	if r.cluster == nil {
-		resp.Diagnostics.AddError(notConfigured, notConfiguredDetail)
-		return
-	}
-	n, ok := r.cluster.Node(nodeName)
-	if !ok {
-		resp.Diagnostics.AddAttributeError(path.Root("node"), "Unknown node", r.cluster.unknownNode(nodeName))
+	ctx, cancel, n, diags := r.cluster.begin(ctx, m.Timeouts, "read", defaultReadTimeout, nodeName, "service", svc)
+	defer cancel()
+	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
 		return
 	}
 	summary := fmt.Sprintf("Cannot read service %s on node %s", svc, nodeName)
@@ -427,7 +307,7 @@ func (r *clusterNodeServiceResource) Read(ctx context.Context, req resource.Read
 	}
 	m.State = types.StringValue(stateName(status.State))
 	m.StartupType = types.StringValue(startTypeName(status.StartType))
-	state, err := r.clusterNodeState(ctx, nodeName, m.State.ValueString() == "running" || !isClusterService(svc))
+	state, err := r.cluster.ops().NodeState(ctx, nodeName, m.State.ValueString() == "running" || !nodeops.IsClusterService(svc))
 	if err != nil {
 		resp.Diagnostics.Append(r.cluster.stepDiag(summary, nodeName, err))
 		return
@@ -448,36 +328,15 @@ func (r *clusterNodeServiceResource) Read(ctx context.Context, req resource.Read
 func (r *clusterNodeServiceResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var m clusterNodeServiceModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	tflog.Info(r.logContext(ctx, m.Node.ValueString(), m.ServiceName.ValueString()),
+	tflog.Info(r.cluster.logContext(ctx, "node", m.Node.ValueString(), "service", m.ServiceName.ValueString()),
 		"forgetting the service; the node is left untouched", map[string]any{"step": "delete"})
 }
 
 func (r *clusterNodeServiceResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	node, svc, ok := strings.Cut(req.ID, "/")
-	if !ok || node == "" || svc == "" || strings.Contains(svc, "/") {
-		resp.Diagnostics.AddError("Invalid import ID",
-			fmt.Sprintf("Expected NODE/service, e.g. NODE2/ClusSvc; got %q.", req.ID))
+	attrs := []string{"node", "service_name"}
+	parts, diags := importID(ctx, r, r.cluster, req.ID, "NODE/service", "NODE2/ClusSvc", attrs...)
+	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(validateImport(ctx, r, r.cluster, req.ID, importPart{"node", node}, importPart{"service_name", svc})...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("node"), node)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("service_name"), svc)...)
-}
-
-func (r *clusterNodeServiceResource) logContext(ctx context.Context, node, svc string) context.Context {
-	if r.cluster != nil {
-		ctx = r.cluster.mask(ctx)
-	}
-	ctx = tflog.SetField(ctx, "node", node)
-	return tflog.SetField(ctx, "service", svc)
-}
-
-func isClusterService(svc string) bool { return strings.EqualFold(svc, clusterServiceName) }
-
-func (r *clusterNodeServiceResource) clusterNodeState(ctx context.Context, node string, selfMayRun bool) (string, error) {
-	return r.cluster.nodeState(ctx, node, selfMayRun)
+	resp.Diagnostics.Append(setImported(ctx, &resp.State, req.ID, attrs, parts)...)
 }

@@ -50,9 +50,6 @@ const (
 
 var (
 	installMethods = []string{nodeops.MethodMinimal, nodeops.MethodTypical, nodeops.MethodCustom}
-	// servicePackLevels are the NT 4.0 service packs; the Option Pack needs
-	// SP3 or later, and from SP4 on the KB re-applies the SP after setup.
-	servicePackLevels = []string{"3", "4", "5", "6", "6a"}
 )
 
 // NewOptionpackInstallResource is the KB Q241573 phase that reinstalls the
@@ -60,7 +57,7 @@ var (
 // node has it.
 func NewOptionpackInstallResource() resource.Resource { return &optionpackInstallResource{} }
 
-type optionpackInstallResource struct{ cluster *cluster }
+type optionpackInstallResource struct{ phaseResource }
 
 type optionpackInstallModel struct {
 	ID                  types.String   `tfsdk:"id"`
@@ -117,13 +114,8 @@ func (r *optionpackInstallResource) Schema(ctx context.Context, _ resource.Schem
 				Computed:      true,
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
-			"node": schema.StringAttribute{
-				MarkdownDescription: "NetBIOS name of the node to install on (the rebuilt or corrupted node); must " +
-					"be a key of the provider's `nodes`. Changing it installs on the new node and forgets the old one.",
-				Required:      true,
-				Validators:    []validator.String{validators.NodeName(), validators.SafeArg()},
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
-			},
+			"node": nodeAttribute("NetBIOS name of the node to install on (the rebuilt or corrupted node). " +
+				"Changing it installs on the new node and forgets the old one."),
 			"install_method": schema.StringAttribute{
 				MarkdownDescription: "Setup's install method, which must be the one the working node was installed " +
 					"with (the KB's step 3): " + backticked(installMethods) + ". Copy it from the working node " +
@@ -156,10 +148,10 @@ func (r *optionpackInstallResource) Schema(ctx context.Context, _ resource.Schem
 				MarkdownDescription: "The Windows NT 4.0 service pack level the node runs and that is re-applied " +
 					"after every Option Pack setup and Remove All when it is 4 or later (setup leaves older system " +
 					"files behind; the cluster service fails to start until the SP is re-applied): " +
-					backticked(servicePackLevels) + ". Read shows the node's level (CSDVersion, and the Q246009 " +
+					backticked(nodeops.ServicePackLevels) + ". Read shows the node's level (CSDVersion, and the Q246009 " +
 					"hotfix key for 6a). Changing it reinstalls.",
 				Required:      true,
-				Validators:    []validator.String{stringvalidator.OneOf(servicePackLevels...)},
+				Validators:    []validator.String{stringvalidator.OneOf(nodeops.ServicePackLevels...)},
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
 			"setup_path": schema.StringAttribute{
@@ -182,16 +174,11 @@ func (r *optionpackInstallResource) Schema(ctx context.Context, _ resource.Schem
 				Optional:   true,
 				Validators: []validator.String{validators.ExePath(), validators.SafeArg()},
 			},
-			"working_node": schema.StringAttribute{
-				MarkdownDescription: "The node whose installation is the template (a key of the provider's " +
-					"`nodes`). Default: the other node when the provider has exactly two. When a plan creates or " +
-					"replaces the installation, the provider reads this node's Option Pack (read-only) and refuses a " +
-					"plan whose `install_method` or `components` differ from it (safety rule 3: the KB's \"exact " +
-					"same installation method\"). The method is derived from the installed set (exactly the " +
-					"minimal set reads as `minimal`, exactly the typical set as `typical`, anything else as `custom`).",
-				Optional:   true,
-				Validators: []validator.String{validators.NodeName(), validators.SafeArg()},
-			},
+			"working_node": workingNodeAttribute("The node whose installation is the template. When a plan " +
+				"creates or replaces the installation, the provider reads this node's Option Pack (read-only) and " +
+				"refuses a plan whose `install_method` or `components` differ from it (safety rule 3: the KB's " +
+				"\"exact same installation method\"). The method is derived from the installed set (exactly the " +
+				"minimal set reads as `minimal`, exactly the typical set as `typical`, anything else as `custom`)."),
 			"uninstall_on_destroy": schema.BoolAttribute{
 				MarkdownDescription: "What destroy does. `false` (default): it forgets the installation and " +
 					"leaves the node as it is. `true`: it removes the Option Pack as the KB does (cluster service " +
@@ -244,13 +231,6 @@ func (r *optionpackInstallResource) Schema(ctx context.Context, _ resource.Schem
 	}
 }
 
-func (r *optionpackInstallResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.cluster = configuredCluster(req.ProviderData, "Resource", &resp.Diagnostics)
-}
-
-// spNeedsReapply: the KB re-applies SP4 and later after Option Pack setup.
-func spNeedsReapply(level string) bool { return level != "" && level != "3" }
-
 func (r *optionpackInstallResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	resp.Diagnostics.Append(validateTimeouts(ctx, req.Config)...)
 	var m optionpackInstallModel
@@ -276,7 +256,7 @@ func (r *optionpackInstallResource) ValidateConfig(ctx context.Context, req reso
 			}
 		}
 	}
-	if !m.ServicePack.IsUnknown() && spNeedsReapply(m.ServicePack.ValueString()) && m.ServicePackPath.IsNull() {
+	if !m.ServicePack.IsUnknown() && nodeops.ReappliesServicePack(m.ServicePack.ValueString()) && m.ServicePackPath.IsNull() {
 		resp.Diagnostics.AddAttributeError(path.Root("service_pack_path"), "Missing service pack installer",
 			fmt.Sprintf("service_pack = %q is re-applied after Option Pack setup (KB Q241573), so the provider "+
 				"needs its installer on the node: set service_pack_path, e.g. \"C:\\\\SP4\\\\I386\\\\UPDATE\\\\update.exe\".",
@@ -313,7 +293,7 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 		return
 	}
 	node := plan.Node.ValueString()
-	ctx = r.logContext(ctx, node)
+	ctx = r.cluster.logContext(ctx, "node", node)
 	timeout, diags := plan.Timeouts.Read(ctx, defaultInstallReadTimeout)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -403,7 +383,7 @@ func (r *optionpackInstallResource) checkMedia(ctx context.Context, n *nodeops.N
 		attr  string
 		value types.String
 	}{{"setup_path", plan.SetupPath}, {"service_pack_path", plan.ServicePackPath}} {
-		if a.value.IsNull() || a.value.IsUnknown() || (a.attr == "service_pack_path" && !spNeedsReapply(plan.ServicePack.ValueString())) {
+		if a.value.IsNull() || a.value.IsUnknown() || (a.attr == "service_pack_path" && !nodeops.ReappliesServicePack(plan.ServicePack.ValueString())) {
 			continue
 		}
 		found, err := n.FileExists(ctx, a.value.ValueString())
@@ -428,7 +408,7 @@ func (r *optionpackInstallResource) checkClusterService(ctx context.Context, pla
 		return nil, ""
 	}
 	reboots := 1
-	if spNeedsReapply(plan.ServicePack.ValueString()) {
+	if nodeops.ReappliesServicePack(plan.ServicePack.ValueString()) {
 		reboots = 2
 	}
 	if facts.OptionPack.Installed {
@@ -452,15 +432,6 @@ func (r *optionpackInstallResource) warnAboutUninstall(ctx context.Context, req 
 			"re-applies the service pack and reboots again. IIS is gone from %s afterwards.", node, node))
 }
 
-// workingNode is the template node: working_node, or the other node of a
-// two-node provider; "" when the provider's nodes leave it open.
-func (r *optionpackInstallResource) workingNode(plan *optionpackInstallModel) string {
-	if !plan.WorkingNode.IsNull() {
-		return plan.WorkingNode.ValueString()
-	}
-	return r.cluster.otherNode(plan.Node.ValueString())
-}
-
 // checkWorkingNode enforces safety rule 3 before anything runs: the planned
 // method, components and service pack level equal the working node's. It
 // only reads. A working node that can't be determined or read fails the plan:
@@ -471,19 +442,12 @@ func (r *optionpackInstallResource) checkWorkingNode(ctx context.Context, plan *
 		return nil // checked again at apply, when they are known
 	}
 	node := plan.Node.ValueString()
-	working := r.workingNode(plan)
-	if working == "" {
-		diags.AddAttributeError(path.Root("working_node"), "No working node to copy the install from",
-			fmt.Sprintf("Safety rule 3 (%s) compares the install with the working node's, and the provider's nodes "+
-				"(%s) do not say which node that is: set working_node to the node that kept serving. Nothing was run "+
-				"on any node.", safetyRulesDoc, strings.Join(r.cluster.Names(), ", ")))
+	working, d := r.cluster.workingNode(plan.WorkingNode, node, "copy the install from",
+		fmt.Sprintf("Safety rule 3 (%s) compares the install with the working node's", safetyRulesDoc))
+	if diags.Append(d...); diags.HasError() {
 		return diags
 	}
-	wn, ok := r.cluster.Node(working)
-	if !ok {
-		diags.AddAttributeError(path.Root("working_node"), "Unknown node", r.cluster.unknownNode(working))
-		return diags
-	}
+	wn, _ := r.cluster.Node(working)
 	template, err := wn.Template(ctx)
 	if err != nil {
 		d := r.cluster.stepDiag("Cannot read the working node's Option Pack (safety rule 3)", working, err)
@@ -554,19 +518,13 @@ func (r *optionpackInstallResource) Create(ctx context.Context, req resource.Cre
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := plan.Timeouts.Create(ctx, defaultInstallTimeout)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	nodeName := plan.Node.ValueString()
-	ctx = r.logContext(ctx, nodeName)
-	n, d := r.node(nodeName)
-	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
+	ctx, cancel, n, diags := r.cluster.begin(ctx, plan.Timeouts, "create", defaultInstallTimeout, nodeName)
+	defer cancel()
+	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
 		return
 	}
+	timeout, _ := plan.Timeouts.Create(ctx, defaultInstallTimeout)
 	// The plan may have been made with values only known now (copied from a
 	// data source read at apply): never run setup unchecked.
 	resp.Diagnostics.Append(r.checkWorkingNode(ctx, &plan)...)
@@ -605,17 +563,6 @@ func (r *optionpackInstallResource) progress(ctx context.Context, node string) n
 	return func(step string) {
 		tflog.Info(ctx, "Option Pack step", map[string]any{"node": node, "step": step})
 	}
-}
-
-func (r *optionpackInstallResource) node(name string) (*nodeops.Node, diag.Diagnostics) {
-	if r.cluster == nil {
-		return nil, diag.Diagnostics{diag.NewErrorDiagnostic(notConfigured, notConfiguredDetail)}
-	}
-	n, ok := r.cluster.Node(name)
-	if !ok {
-		return nil, diag.Diagnostics{diag.NewAttributeErrorDiagnostic(path.Root("node"), "Unknown node", r.cluster.unknownNode(name))}
-	}
-	return n, nil
 }
 
 // fill copies what the node reports into m. What the node has is what the
@@ -736,17 +683,10 @@ func (r *optionpackInstallResource) Read(ctx context.Context, req resource.ReadR
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := m.Timeouts.Read(ctx, defaultInstallReadTimeout)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	nodeName := m.Node.ValueString()
-	ctx = r.logContext(ctx, nodeName)
-	n, d := r.node(nodeName)
-	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
+	ctx, cancel, n, diags := r.cluster.begin(ctx, m.Timeouts, "read", defaultInstallReadTimeout, nodeName)
+	defer cancel()
+	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
 		return
 	}
 	info, err := n.Info(ctx)
@@ -818,22 +758,16 @@ func (r *optionpackInstallResource) Delete(ctx context.Context, req resource.Del
 		return
 	}
 	nodeName := m.Node.ValueString()
-	ctx = r.logContext(ctx, nodeName)
 	if !m.UninstallOnDestroy.ValueBool() {
-		tflog.Info(ctx, "forgetting the Option Pack install; the node is left untouched", map[string]any{"step": "delete"})
+		tflog.Info(r.cluster.logContext(ctx, "node", nodeName), "forgetting the Option Pack install; the node is left untouched", map[string]any{"step": "delete"})
 		return
 	}
-	timeout, diags := m.Timeouts.Delete(ctx, defaultUninstallTimeout)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel, n, diags := r.cluster.begin(ctx, m.Timeouts, "delete", defaultUninstallTimeout, nodeName)
 	defer cancel()
-	n, d := r.node(nodeName)
-	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
+	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
 		return
 	}
+	timeout, _ := m.Timeouts.Delete(ctx, defaultUninstallTimeout)
 	if m.SetupPath.IsNull() {
 		m.SetupPath = types.StringValue(defaultSetupPath)
 	}
@@ -855,15 +789,17 @@ func (r *optionpackInstallResource) Delete(ctx context.Context, req resource.Del
 // service pack from the node. The paths of setup and the service pack cannot
 // be read back: set them in the configuration.
 func (r *optionpackInstallResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	node := req.ID
-	if resp.Diagnostics.Append(validateImport(ctx, r, r.cluster, req.ID, importPart{"node", node})...); resp.Diagnostics.HasError() {
+	attrs := []string{"node"}
+	parts, diags := importID(ctx, r, r.cluster, req.ID, "NODE", "NODE2", attrs...)
+	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
 		return
 	}
+	node := parts[0]
 	// An install that did not finish (setup done, the service pack after it
 	// not) must not be imported as finished: the next apply would start the
 	// cluster service on it. The configuration's apply finishes it instead.
 	if r.cluster != nil {
-		ctx = r.logContext(ctx, node)
+		ctx = r.cluster.logContext(ctx, "node", node)
 		n, _ := r.cluster.Node(node)
 		info, err := n.Info(ctx)
 		if err != nil {
@@ -877,15 +813,7 @@ func (r *optionpackInstallResource) ImportState(ctx context.Context, req resourc
 			return
 		}
 	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), node)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("node"), node)...)
-}
-
-func (r *optionpackInstallResource) logContext(ctx context.Context, node string) context.Context {
-	if r.cluster != nil {
-		ctx = r.cluster.mask(ctx)
-	}
-	return tflog.SetField(ctx, "node", node)
+	resp.Diagnostics.Append(setImported(ctx, &resp.State, req.ID, attrs, parts)...)
 }
 
 // setStrings reads a known set of strings, sorted; known is false for an

@@ -596,7 +596,7 @@ func TestOptionpackInstallPlan_refusesAnotherInstallThanNode1(t *testing.T) {
 // nothing.
 func TestOptionpackInstallPlan_destroyWarnsOfUninstall(t *testing.T) {
 	ctx := context.Background()
-	r := &optionpackInstallResource{cluster: &cluster{}}
+	r := &optionpackInstallResource{phaseResource{cluster: &cluster{}}}
 	var sch fwresource.SchemaResponse
 	r.Schema(ctx, fwresource.SchemaRequest{}, &sch)
 	typ, ok := sch.Schema.Type().TerraformType(ctx).(tftypes.Object)
@@ -651,7 +651,7 @@ func (l *testLab) installCluster(t *testing.T) *cluster {
 func planInstall(t *testing.T, l *testLab, components []string) diag.Diagnostics {
 	t.Helper()
 	ctx := context.Background()
-	r := &optionpackInstallResource{cluster: l.installCluster(t)}
+	r := &optionpackInstallResource{phaseResource{cluster: l.installCluster(t)}}
 	var sch fwresource.SchemaResponse
 	r.Schema(ctx, fwresource.SchemaRequest{}, &sch)
 	typ, ok := sch.Schema.Type().TerraformType(ctx).(tftypes.Object)

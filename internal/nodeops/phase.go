@@ -1,0 +1,245 @@
+package nodeops
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// A KB phase that changes a node runs as a Phase: a list of steps, resumable
+// through a journal on the node and locked so that two runs never
+// interleave. Each step checks the node before it acts (a reboot step
+// reboots only while a reboot is pending, setup runs only when nothing is
+// installed) and is recorded in the journal once done, so a run that failed
+// or was killed halfway resumes after its last completed step, and a
+// resumed step that finds its end already reached does nothing.
+//
+// The journal is %SystemRoot%\mscs-<phase>.log, one line per completed step,
+// `step=<step> spec=<hash>`; the hash covers what the run is for (its goal
+// and the settings that change what is done, not paths or timeouts). A run
+// whose spec matches an unfinished journal resumes it; a finished journal
+// ("done"), one of another spec, or none, starts over. The lock is
+// %SystemRoot%\mscs-<phase>.lock (lock.go).
+
+// Phase is one run of a phase on a node.
+type Phase struct {
+	// Name names the journal and the lock: mscs-<Name>.log, mscs-<Name>.lock.
+	Name string
+	// Spec is what the run is for, hashed into every journal line.
+	Spec string
+	// Steps run in order; the last one is named "done" by convention and
+	// verifies the end state.
+	Steps []Step
+	// Check runs first and only reads: everything the phase can check
+	// before its first change (media present, the other node Up). unfinished
+	// tells whether an unfinished journal of this spec is there. skip true
+	// ends the run at once, successfully, without taking the lock.
+	Check func(ctx context.Context, unfinished bool) (skip bool, err error)
+	// Prepare runs under the lock on every run, resumed or not, before the
+	// steps: what must hold before any step (the cluster service stopped).
+	// resumedAfter is the last step of the journal a run resumes ("start"
+	// when it recorded none), "" when the run starts over.
+	Prepare func(ctx context.Context, resumedAfter string) error
+	// LockMaxAge is the longest a run holds the lock (the caller's time
+	// limit); 0 means 2 h.
+	LockMaxAge time.Duration
+	// Progress is told each step as it starts, in words.
+	Progress Progress
+}
+
+// Step is one step of a phase.
+type Step struct {
+	Name  string // as the journal records it
+	Words string // as progress and errors word it
+	// Run checks the node, acts where the step's end is not reached yet,
+	// and says what comes next.
+	Run func(ctx context.Context) (Next, error)
+}
+
+// Next is what the runner does after a step.
+type Next struct {
+	through string // skip every step up to and including this one, recorded as done
+	again   string // go back to this earlier step (once per run)
+}
+
+// Continue goes on with the next step.
+var Continue = Next{}
+
+// SkipThrough records the step and every later one up to and including
+// step as done, and goes on after it: what the node's state made
+// unnecessary (nothing to remove: the removal's reboots go with it).
+func SkipThrough(step string) Next { return Next{through: step} }
+
+// Again goes back to an earlier step, once per run: the node changed under
+// the run (an install appeared before setup) and the steps from there on
+// are due again.
+func Again(step string) Next { return Next{again: step} }
+
+// specHash is the journal's spec hash: 12 hex digits of SHA-256.
+func specHash(spec string) string {
+	sum := sha256.Sum256([]byte(spec))
+	return hex.EncodeToString(sum[:6])
+}
+
+// JournalState is what a node's journal of a phase says about its last run.
+type JournalState struct {
+	// Unfinished: a run started and did not reach its verified end (it
+	// failed or was killed); the next run of the same spec resumes it.
+	Unfinished bool
+	// Step is the last completed step ("start" when none, "" without a journal).
+	Step string
+	hash string
+}
+
+// Resumes reports whether a run of spec would resume this journal.
+func (j JournalState) Resumes(spec string) bool { return j.Unfinished && j.hash == specHash(spec) }
+
+// Journal reads the journal of phase on the node. It only reads.
+func (n *Node) Journal(ctx context.Context, phase string) (JournalState, error) {
+	path, err := n.journalPath(ctx, phase)
+	if err != nil {
+		return JournalState{}, err
+	}
+	q, err := Quote(path)
+	if err != nil {
+		return JournalState{}, fmt.Errorf("journal: %w", err)
+	}
+	res, err := n.run(ctx, "read the "+phase+" journal", "if exist "+q+" type "+q, true, nil)
+	if err != nil {
+		return JournalState{}, err
+	}
+	hash, step := ParseJournal(res.Stdout)
+	return JournalState{Unfinished: step != "" && step != stepDone, Step: step, hash: hash}, nil
+}
+
+func (n *Node) journalPath(ctx context.Context, phase string) (string, error) {
+	sysRoot, err := n.systemRoot(ctx)
+	if err != nil {
+		return "", err
+	}
+	return sysRoot + `\mscs-` + phase + `.log`, nil
+}
+
+var journalRe = regexp.MustCompile(`step=(\S+)\s+spec=(\S+)`)
+
+// ParseJournal reads the last `step=... spec=...` line of a journal.
+func ParseJournal(out string) (hash, step string) {
+	for _, l := range splitLines(out) {
+		if m := journalRe.FindStringSubmatch(l); m != nil {
+			step, hash = m[1], m[2]
+		}
+	}
+	return hash, step
+}
+
+// record appends a completed step to the journal; fresh starts a new one.
+func (n *Node) record(ctx context.Context, phase, spec, step string, fresh bool) error {
+	path, err := n.journalPath(ctx, phase)
+	if err != nil {
+		return err
+	}
+	q, err := Quote(path)
+	if err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	redir := " >> "
+	if fresh {
+		redir = " > "
+	}
+	line := "echo step=" + step + " spec=" + specHash(spec) + redir + q
+	_, err = n.run(ctx, "record step "+step+" in the "+phase+" journal", line, false, nil)
+	return err
+}
+
+// stepStart is the journal's first line: a run began and completed no step yet.
+const stepStart = "start"
+
+// RunPhase runs p on the node: Check (read-only), the lock, the journal
+// (resume or start over), Prepare, then each step not yet recorded.
+func (n *Node) RunPhase(ctx context.Context, p Phase) error {
+	if p.Progress == nil {
+		p.Progress = func(string) {}
+	}
+	journal, err := n.Journal(ctx, p.Name)
+	if err != nil {
+		return err
+	}
+	if p.Check != nil {
+		skip, err := p.Check(ctx, journal.Resumes(p.Spec))
+		if err != nil || skip {
+			return err
+		}
+	}
+	sysRoot, err := n.systemRoot(ctx)
+	if err != nil {
+		return err
+	}
+	maxAge := p.LockMaxAge
+	if maxAge <= 0 {
+		maxAge = 2 * time.Hour
+	}
+	release, err := n.lock(ctx, sysRoot, p.Name, maxAge)
+	if err != nil {
+		return err
+	}
+	defer release()
+
+	// Read again under the lock: a run that held it may have moved on.
+	if journal, err = n.Journal(ctx, p.Name); err != nil {
+		return err
+	}
+	resumed := journal.Resumes(p.Spec)
+	if p.Prepare != nil {
+		resumedAfter := ""
+		if resumed {
+			resumedAfter = journal.Step
+		}
+		if err := p.Prepare(ctx, resumedAfter); err != nil {
+			return err
+		}
+	}
+	first := 0
+	if resumed {
+		first = p.index(journal.Step) + 1 // 0 for a journal that only says start
+	} else if err := n.record(ctx, p.Name, p.Spec, stepStart, true); err != nil {
+		return err
+	}
+	wentBack := false
+	for i := first; i < len(p.Steps); i++ {
+		step := p.Steps[i]
+		next, err := step.Run(ctx)
+		if err != nil {
+			return err
+		}
+		switch {
+		case next.again != "":
+			if wentBack {
+				return &StepError{Node: n.R.Node(), Step: step.Words, Meaning: "the node changed under the run twice; " +
+					"stopping rather than repeating the steps from " + next.again + " again"}
+			}
+			wentBack = true
+			i = p.index(next.again) - 1
+			continue
+		case next.through != "":
+			i = p.index(next.through)
+			step = p.Steps[i]
+		}
+		if err := n.record(ctx, p.Name, p.Spec, step.Name, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// index is the position of the step named name, -1 for none ("start").
+func (p Phase) index(name string) int {
+	for i, s := range p.Steps {
+		if s.Name == name {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,125 @@
+package nodeops
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// ClusterService is the cluster service's name ("Cluster Server" on NT 4.0).
+const ClusterService = "ClusSvc"
+
+// IsClusterService reports whether name is the cluster service.
+func IsClusterService(name string) bool { return strings.EqualFold(name, ClusterService) }
+
+// ServiceSpec is a service held at a state and startup type: the KB's
+// "re-enable clustering" phase for the cluster service.
+type ServiceSpec struct {
+	Name      string
+	State     ServiceState // StateRunning or StateStopped
+	StartType StartType
+	// AllowOutage lets a stop of the cluster service go on when no other
+	// node is Up to take the node's groups.
+	AllowOutage bool
+}
+
+// ServiceSteps is what ConvergeService runs, in its order, each step naming
+// node, as the plan lists them; moves says what a stop of the cluster
+// service moves ("" when unknown). Converge skips a step whose end the node
+// is already at.
+func ServiceSteps(node string, spec ServiceSpec, moves string) []string {
+	steps := []string{fmt.Sprintf("%s: set the startup type of %s to %s", node, spec.Name, strings.ToLower(string(spec.StartType)))}
+	switch {
+	case spec.State == StateStopped:
+		stop := fmt.Sprintf("%s: stop %s and wait until it is STOPPED", node, spec.Name)
+		if moves != "" {
+			stop += " (" + moves + ")"
+		}
+		steps = append(steps, stop)
+	case IsClusterService(spec.Name):
+		steps = append(steps,
+			fmt.Sprintf("%s: check that no Option Pack run is unfinished (safety rule 4)", node),
+			fmt.Sprintf("%s: start %s and wait until it runs", node, spec.Name),
+			fmt.Sprintf("%s: wait until the cluster lists %s as Up", node, node))
+	default:
+		steps = append(steps, fmt.Sprintf("%s: start %s and wait until it runs", node, spec.Name))
+	}
+	return steps
+}
+
+// ConvergeService brings node's service to spec's startup type and state,
+// waits until the service reports that state and, for a start of the
+// cluster service, until the cluster lists node as Up (the phase is done
+// when the node has joined, not merely when the service runs). It returns
+// node's state in the cluster afterwards.
+//
+// The checks that only read come first: the service exists; a stop of the
+// cluster service leaves another node Up (unless AllowOutage; safety rule
+// 2); a start of it finds no unfinished Option Pack run (safety rule 4).
+// The startup type goes before the state: a service being started must not
+// be disabled, and the KB sets the cluster service to manual together with
+// stopping it.
+func (c *Cluster) ConvergeService(ctx context.Context, node string, spec ServiceSpec) (string, error) {
+	n := c.Node(node)
+	if n == nil {
+		return "", fmt.Errorf("%s is not a configured node", node)
+	}
+	current, err := n.QueryService(ctx, spec.Name)
+	if err != nil {
+		return "", err
+	}
+	if !current.Exists {
+		return "", &StepError{Node: n.R.Node(), Step: "query service", Err: ErrServiceNotFound, Meaning: fmt.Sprintf(
+			"service %q is not installed on the node (sc query exited 1060). Check service_name, or install what "+
+				"provides it first", spec.Name)}
+	}
+	changeState := Settled(current.State) != spec.State
+	if changeState && IsClusterService(spec.Name) {
+		var check error
+		switch {
+		case spec.State == StateStopped && !spec.AllowOutage:
+			check = n.EnsureOtherNodeUp(ctx)
+		case spec.State == StateRunning:
+			check = n.ReadyToJoin(ctx)
+		}
+		if check != nil {
+			return "", check
+		}
+	}
+	if current.StartType != spec.StartType {
+		if err := n.SetStartType(ctx, spec.Name, spec.StartType); err != nil {
+			return "", err
+		}
+	}
+	if changeState || current.State != Settled(current.State) {
+		if changeState {
+			op := n.StartService
+			if spec.State == StateStopped {
+				op = n.StopService
+			}
+			if err := op(ctx, spec.Name); err != nil {
+				return "", err
+			}
+		}
+		if _, err := n.WaitForState(ctx, spec.Name, spec.State, 0); err != nil {
+			return "", err
+		}
+	}
+	if IsClusterService(spec.Name) && spec.State == StateRunning {
+		return c.WaitForJoin(ctx, node)
+	}
+	return c.NodeState(ctx, node, spec.State == StateRunning || !IsClusterService(spec.Name))
+}
+
+// Settled is the state a service is in or heading for: a pending start
+// counts as running, a pending stop as stopped, so a service that is
+// starting is not drift from "running".
+func Settled(s ServiceState) ServiceState {
+	switch s {
+	case StateStartPending:
+		return StateRunning
+	case StateStopPending:
+		return StateStopped
+	}
+	return s
+}

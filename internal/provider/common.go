@@ -1,0 +1,218 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/nodeops"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/provider/validators"
+)
+
+// The plumbing every resource and data source shares. A phase resource
+// embeds phaseResource (Configure), and each CRUD method is: read the plan
+// or state, begin (timeout, masked logs, the node looked up), one nodeops
+// call, map the result back. ModifyPlan starts with cluster.checkNodes (the
+// nodes named are configured and are the machines meant), then the phase's
+// own read-only checks (cluster.planStop for a stop of the cluster service,
+// cluster.workingNode for the template node). Plan rules that need no node
+// are pure functions of the model called from ValidateConfig.
+//
+// Read tells "the phase's end state is gone from the node" (remove the
+// resource from state: the plan shows it again) from "can't tell right
+// now" (an error: a node that does not answer is never taken for a node
+// that lost its install).
+
+// phaseResource is embedded by every resource: the configured cluster.
+type phaseResource struct{ cluster *cluster }
+
+func (p *phaseResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	p.cluster = configuredCluster(req.ProviderData, "Resource", &resp.Diagnostics)
+}
+
+// phaseDataSource is embedded by every data source: the configured cluster.
+type phaseDataSource struct{ cluster *cluster }
+
+func (p *phaseDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	p.cluster = configuredCluster(req.ProviderData, "Data Source", &resp.Diagnostics)
+}
+
+// Reported when Terraform calls a resource before the provider could be
+// configured (its configuration was not known yet).
+const (
+	notConfigured       = "Provider not configured"
+	notConfiguredDetail = "The mscs provider has no nodes to talk to yet: its configuration was not known when this " +
+		"operation ran. Make the provider's nodes and credentials known at plan time."
+)
+
+// logContext is ctx with every configured password kept out of its logs and
+// with fields (name, value, ...) on every entry. Each request has a fresh
+// ctx, so every entry point calls it (begin does).
+func (c *cluster) logContext(ctx context.Context, fields ...string) context.Context {
+	if c != nil {
+		ctx = c.mask(ctx)
+	}
+	for i := 0; i+1 < len(fields); i += 2 {
+		ctx = tflog.SetField(ctx, fields[i], fields[i+1])
+	}
+	return ctx
+}
+
+// begin starts one operation on node: a context bounded by the timeouts
+// block's value for operation which ("create", "read", "update", "delete";
+// def when unset, none when def is 0) whose logs hide every password and
+// name the node and fields, and the node looked up (attribute "node"). The
+// returned cancel is never nil; on error the node is nil.
+func (c *cluster) begin(ctx context.Context, t timeouts.Value, which string, def time.Duration, node string, fields ...string) (context.Context, context.CancelFunc, *nodeops.Node, diag.Diagnostics) {
+	ctx = c.logContext(ctx, append([]string{"node", node}, fields...)...)
+	cancel := context.CancelFunc(func() {})
+	timeout, diags := operationTimeout(ctx, t, which, def)
+	if diags.HasError() {
+		return ctx, cancel, nil, diags
+	}
+	if timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+	}
+	n, d := c.lookup(path.Root("node"), node)
+	diags.Append(d...)
+	return ctx, cancel, n, diags
+}
+
+// operationTimeout is the timeouts block's value for operation which.
+func operationTimeout(ctx context.Context, t timeouts.Value, which string, def time.Duration) (time.Duration, diag.Diagnostics) {
+	switch which {
+	case "create":
+		return t.Create(ctx, def)
+	case "read":
+		return t.Read(ctx, def)
+	case "update":
+		return t.Update(ctx, def)
+	case "delete":
+		return t.Delete(ctx, def)
+	}
+	return def, nil
+}
+
+// lookup is the configured node name (the one way an attribute naming a
+// node becomes a node): "Provider not configured" before the provider is,
+// "Unknown node" on attr for a name that is not one of its nodes.
+func (c *cluster) lookup(attr path.Path, name string) (*nodeops.Node, diag.Diagnostics) {
+	if c == nil {
+		return nil, diag.Diagnostics{diag.NewErrorDiagnostic(notConfigured, notConfiguredDetail)}
+	}
+	n, ok := c.Node(name)
+	if !ok {
+		return nil, diag.Diagnostics{diag.NewAttributeErrorDiagnostic(attr, "Unknown node", c.unknownNode(name))}
+	}
+	return n, nil
+}
+
+// unknownNode is the plan-time error for a node the provider has no
+// endpoint for: nothing is sent anywhere.
+func (c *cluster) unknownNode(node string) string {
+	return fmt.Sprintf("Node %q is not in the provider's nodes (configured: %s). Add it to the provider's "+
+		"nodes map with its endpoint, or fix the name. Nothing was sent to any node.", node, strings.Join(c.names, ", "))
+}
+
+// workingNode is the node a phase copies from or works through besides
+// node (the KB's "working node"): working when configured, else the other
+// node of a two-node provider. Any other case fails on working_node: the
+// safety rules never depend on how many nodes the provider knows. purpose
+// ("copy the install from") and why (the rule that needs it) word the error.
+func (c *cluster) workingNode(working types.String, node, purpose, why string) (string, diag.Diagnostics) {
+	attr := path.Root("working_node")
+	name := working.ValueString()
+	if working.IsNull() {
+		if name = c.otherNode(node); name == "" {
+			return "", diag.Diagnostics{diag.NewAttributeErrorDiagnostic(attr, "No working node to "+purpose,
+				fmt.Sprintf("%s, and the provider's nodes (%s) do not say which node that is: set working_node to "+
+					"the node that kept serving. Nothing was run on any node.", why, strings.Join(c.names, ", ")))}
+		}
+	}
+	if !c.Has(name) {
+		return "", diag.Diagnostics{diag.NewAttributeErrorDiagnostic(attr, "Unknown node", c.unknownNode(name))}
+	}
+	return c.configured(name), nil
+}
+
+// otherNode is the node of a two-node provider that is not node; "" with
+// any other number of nodes.
+func (c *cluster) otherNode(node string) string {
+	if len(c.names) != 2 {
+		return ""
+	}
+	for _, name := range c.names {
+		if !strings.EqualFold(name, node) {
+			return name
+		}
+	}
+	return ""
+}
+
+// nodeValidators check an attribute naming a node at plan time.
+func nodeValidators() []validator.String {
+	return []validator.String{validators.NodeName(), validators.SafeArg()}
+}
+
+// nodeAttribute is the `node` attribute of a phase resource: the node the
+// phase converges; changing it replaces the resource.
+func nodeAttribute(desc string) schema.StringAttribute {
+	return schema.StringAttribute{
+		MarkdownDescription: desc + " Must be a key of the provider's `nodes`.",
+		Required:            true,
+		Validators:          nodeValidators(),
+		PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+	}
+}
+
+// workingNodeAttribute is the `working_node` attribute of a phase resource.
+func workingNodeAttribute(desc string) schema.StringAttribute {
+	return schema.StringAttribute{
+		MarkdownDescription: desc + " A key of the provider's `nodes`; default: the other node when the provider " +
+			"has exactly two.",
+		Optional:   true,
+		Validators: nodeValidators(),
+	}
+}
+
+// importID splits an import ID into the attributes it carries, joined by
+// "/" in attrs' order (format and example show one), and checks each part
+// as a plan checks the configuration (validateImport): an ID the
+// configuration could not hold never reaches a node.
+func importID(ctx context.Context, r resource.Resource, c *cluster, id, format, example string, attrs ...string) ([]string, diag.Diagnostics) {
+	parts := strings.Split(id, "/")
+	for _, p := range parts {
+		if p == "" || len(parts) != len(attrs) {
+			return nil, diag.Diagnostics{diag.NewErrorDiagnostic("Invalid import ID",
+				fmt.Sprintf("Expected %s, e.g. %s; got %q.", format, example, id))}
+		}
+	}
+	named := make([]importPart, len(attrs))
+	for i, a := range attrs {
+		named[i] = importPart{a, parts[i]}
+	}
+	return parts, validateImport(ctx, r, c, id, named...)
+}
+
+// setImported puts the import ID and its parts into the state.
+func setImported(ctx context.Context, state *tfsdk.State, id string, attrs, parts []string) diag.Diagnostics {
+	diags := state.SetAttribute(ctx, path.Root("id"), id)
+	for i, a := range attrs {
+		diags.Append(state.SetAttribute(ctx, path.Root(a), parts[i])...)
+	}
+	return diags
+}
