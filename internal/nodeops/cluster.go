@@ -57,7 +57,7 @@ func (p Property) Int() (int, error) {
 // ClusterNodes runs `cluster node /status`.
 func (n *Node) ClusterNodes(ctx context.Context) ([]ClusterNode, error) {
 	line := "cluster node /status"
-	res, err := n.run(ctx, "list the cluster nodes", line, true, nil)
+	res, err := n.run(ctx, "list the cluster nodes", line, true, win32)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func (n *Node) ClusterNodes(ctx context.Context) ([]ClusterNode, error) {
 func (n *Node) groupStatus(ctx context.Context) ([]ClusterGroup, error) {
 	step := "list the cluster groups"
 	line := "cluster group /status"
-	res, err := n.run(ctx, step, line, true, nil)
+	res, err := n.run(ctx, step, line, true, win32)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +96,7 @@ func (n *Node) ClusterGroups(ctx context.Context) ([]ClusterGroup, error) {
 		}
 		line := "cluster group " + q + " /listowners"
 		step := fmt.Sprintf("list the preferred owners of group %s", groups[i].Name)
-		res, err := n.run(ctx, step, line, true, nil)
+		res, err := n.run(ctx, step, line, true, win32)
 		if err != nil {
 			return nil, err
 		}
@@ -110,7 +110,7 @@ func (n *Node) ClusterGroups(ctx context.Context) ([]ClusterGroup, error) {
 func (n *Node) ClusterResources(ctx context.Context) ([]ClusterResource, error) {
 	step := "list the cluster resources"
 	line := "cluster res /status"
-	res, err := n.run(ctx, step, line, true, nil)
+	res, err := n.run(ctx, step, line, true, win32)
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +156,7 @@ func (n *Node) ResourceProps(ctx context.Context, resource string) (map[string]P
 	}
 	step := "read the properties of resource " + resource
 	line := "cluster res " + q + " /prop"
-	res, err := n.run(ctx, step, line, true, nil)
+	res, err := n.run(ctx, step, line, true, win32)
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +179,7 @@ func (n *Node) GroupMove(ctx context.Context, group, node string) error {
 		return err
 	}
 	line := "cluster group " + q[0] + " /move:" + q[1]
-	_, err = n.run(ctx, fmt.Sprintf("move group %s to %s", group, node), line, false, nil)
+	_, err = n.run(ctx, fmt.Sprintf("move group %s to %s", group, node), line, false, win32)
 	return err
 }
 
@@ -196,7 +196,7 @@ func (n *Node) ResourceSetProp(ctx context.Context, resource, key, value string)
 		return err
 	}
 	line := "cluster res " + q[0] + " /prop " + key + "=" + q[1]
-	_, err = n.run(ctx, fmt.Sprintf("set %s of resource %s to %s", key, resource, value), line, false, nil)
+	_, err = n.run(ctx, fmt.Sprintf("set %s of resource %s to %s", key, resource, value), line, false, win32)
 	return err
 }
 

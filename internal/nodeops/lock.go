@@ -126,7 +126,7 @@ func (n *Node) lock(ctx context.Context, sysRoot, phase string, maxAge time.Dura
 		return nil, err
 	}
 	step := "lock the node for this run"
-	res, err := n.run(ctx, step, "mkdir "+q[0], false, func(code int) bool { return code == 1 })
+	res, err := n.run(ctx, step, "mkdir "+q[0], false, okCodes(1))
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +141,7 @@ func (n *Node) lock(ctx context.Context, sysRoot, phase string, maxAge time.Dura
 					return nil, err
 				}
 			}
-			out, err := n.run(ctx, "read who holds the node's lock", "if exist "+q[1]+" type "+q[1], true, nil)
+			out, err := n.run(ctx, "read who holds the node's lock", "if exist "+q[1]+" type "+q[1], true, win32)
 			if err != nil {
 				return nil, err
 			}
@@ -157,7 +157,7 @@ func (n *Node) lock(ctx context.Context, sysRoot, phase string, maxAge time.Dura
 	owner := newLockOwner()
 	heldLocks.Store(owner, true)
 	line := fmt.Sprintf("echo owner=%s time=%s > %s", owner, time.Now().UTC().Format(time.RFC3339), q[1])
-	if _, err := n.run(ctx, step+": write "+file, line, false, nil); err != nil {
+	if _, err := n.run(ctx, step+": write "+file, line, false, win32); err != nil {
 		heldLocks.Delete(owner)
 		return nil, err
 	}
@@ -165,7 +165,7 @@ func (n *Node) lock(ctx context.Context, sysRoot, phase string, maxAge time.Dura
 		defer heldLocks.Delete(owner)
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
-		_, _ = n.run(rctx, "release the node's lock", "rmdir /s /q "+q[0], false, nil)
+		_, _ = n.run(rctx, "release the node's lock", "rmdir /s /q "+q[0], false, win32)
 	}, nil
 }
 

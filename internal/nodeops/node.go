@@ -106,27 +106,68 @@ func win32Meaning(code int) string {
 	return "an error this provider does not know"
 }
 
-// run runs a command line and turns a failed exit code into a StepError
-// unless ok accepts it.
-func (n *Node) run(ctx context.Context, step, line string, readOnly bool, ok func(code int) bool) (winrm.Result, error) {
+// Codes is what one tool's exit codes mean, for run. Most of the KB's
+// tools exit with Win32 error codes (the zero value, win32); IISSYNC's
+// status codes (Q224801), msdtc's and dcomperm's (which always exits 0, so
+// only reading the state back tells) need their own.
+type Codes struct {
+	// OK are the codes besides 0 that are not failures (sc's "already running").
+	OK []int
+	// Meanings words the tool's own codes; a code not in it is looked up in
+	// the Win32 table unless OwnOnly.
+	Meanings map[int]string
+	OwnOnly  bool
+}
+
+// win32 is a tool that exits 0 or with a Win32 error code.
+var win32 = Codes{}
+
+// okCodes is a Win32 tool for which codes are success too.
+func okCodes(codes ...int) Codes { return Codes{OK: codes} }
+
+func (c Codes) accepts(code int) bool {
+	if code == 0 {
+		return true
+	}
+	for _, ok := range c.OK {
+		if code == ok {
+			return true
+		}
+	}
+	return false
+}
+
+// meaning words code, "" when unknown.
+func (c Codes) meaning(code int) string {
+	if m, ok := c.Meanings[code]; ok {
+		return m
+	}
+	if c.OwnOnly {
+		return ""
+	}
+	return win32Meanings[code]
+}
+
+// run runs a command line and turns an exit code codes does not accept into
+// a StepError worded with codes' meanings.
+func (n *Node) run(ctx context.Context, step, line string, readOnly bool, codes Codes) (winrm.Result, error) {
 	res, err := n.R.Run(ctx, line, readOnly)
 	if err != nil {
 		return res, fmt.Errorf("%s: %s: %w", n.R.Node(), step, err)
 	}
-	if res.ExitCode == 0 || (ok != nil && ok(res.ExitCode)) {
+	if codes.accepts(res.ExitCode) {
 		return res, nil
 	}
-	return res, n.stepError(step, line, res)
+	return res, n.stepError(step, line, res, codes)
 }
 
-func (n *Node) stepError(step, line string, res winrm.Result) *StepError {
-	out := strings.TrimSpace(res.Stdout + "\n" + res.Stderr)
+func (n *Node) stepError(step, line string, res winrm.Result, codes Codes) *StepError {
 	return &StepError{
 		Node:     n.R.Node(),
 		Step:     step,
 		Command:  line,
 		ExitCode: res.ExitCode,
-		Meaning:  win32Meanings[res.ExitCode],
-		Output:   out,
+		Meaning:  codes.meaning(res.ExitCode),
+		Output:   strings.TrimSpace(res.Stdout + "\n" + res.Stderr),
 	}
 }

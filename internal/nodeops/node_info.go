@@ -191,7 +191,7 @@ var InfoServices = []string{"ClusSvc", "MSDTC", "IISADMIN", "W3SVC", "MSFTPSVC"}
 // and the services of InfoServices. It only reads.
 func (n *Node) Info(ctx context.Context) (NodeInfo, error) {
 	var info NodeInfo
-	res, err := n.run(ctx, "read the computer name", "hostname", true, nil)
+	res, err := n.run(ctx, "read the computer name", "hostname", true, win32)
 	if err != nil {
 		return info, err
 	}
@@ -326,7 +326,7 @@ func (n *Node) regQuery(ctx context.Context, step, key, value string) (RegKey, b
 		}
 		line += " /v " + qv
 	}
-	res, err := n.run(ctx, step, line, true, func(code int) bool { return code == 1 })
+	res, err := n.run(ctx, step, line, true, okCodes(1))
 	if err != nil {
 		return RegKey{}, false, err
 	}
@@ -339,7 +339,7 @@ func (n *Node) regQuery(ctx context.Context, step, key, value string) (RegKey, b
 			err = errors.New("no key in the output")
 		}
 		if res.ExitCode != 0 {
-			return RegKey{}, false, n.stepError(step, line, res)
+			return RegKey{}, false, n.stepError(step, line, res, win32)
 		}
 		return RegKey{}, false, n.parseError(step, line, res.Stdout, err)
 	}

@@ -300,3 +300,30 @@ func TestTransportErrorNamesStep(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// Each tool's exit codes are worded with its own meanings: a code IISSYNC
+// gives another sense than Windows does must not read as the Win32 error.
+func TestRunCodes(t *testing.T) {
+	r := &fakeRunner{node: "NODE1", answers: map[string][]winrm.Result{"tool": {{ExitCode: 3}, {ExitCode: 1722}, {ExitCode: 5}}}}
+	n := &Node{R: r}
+	own := Codes{Meanings: map[int]string{3: "the target's metabase is in use"}, OwnOnly: true}
+	for _, c := range []struct {
+		codes       Codes
+		code        int
+		wantMeaning string
+	}{
+		{own, 3, "the target's metabase is in use"},
+		{own, 1722, ""}, // OwnOnly: not the Win32 RPC error
+		{Codes{Meanings: own.Meanings}, 5, "access is denied"},
+	} {
+		_, err := n.run(context.Background(), "sync", "tool", false, c.codes)
+		var se *StepError
+		if !errors.As(err, &se) || se.ExitCode != c.code || se.Meaning != c.wantMeaning {
+			t.Errorf("exit %d: %v; want meaning %q", c.code, err, c.wantMeaning)
+		}
+	}
+	r.answers["tool"] = []winrm.Result{{ExitCode: 1056}}
+	if _, err := n.run(context.Background(), "start", "tool", false, okCodes(1056)); err != nil {
+		t.Errorf("an accepted code failed: %v", err)
+	}
+}

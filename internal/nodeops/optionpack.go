@@ -382,7 +382,7 @@ func (n *Node) FileExists(ctx context.Context, path string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	res, err := n.run(ctx, "look for "+path, "if exist "+q+" echo found", true, nil)
+	res, err := n.run(ctx, "look for "+path, "if exist "+q+" echo found", true, win32)
 	if err != nil {
 		return false, err
 	}
@@ -533,7 +533,7 @@ func (r *opRun) setup(ctx context.Context, step, maintenance string) error {
 	// Remove All on a corrupt install reports errors on stderr and still
 	// succeeds (exit 0), errors the KB says can be ignored: only the exit
 	// code counts.
-	_, err = n.run(ctx, stepWords[step], line, false, nil)
+	_, err = n.run(ctx, stepWords[step], line, false, win32)
 	return err
 }
 
@@ -543,7 +543,7 @@ func (r *opRun) servicePack(ctx context.Context, step string) error {
 	if err != nil {
 		return fmt.Errorf("service_pack_path: %w", err)
 	}
-	_, err = r.n.run(ctx, stepWords[step], q+" -u -z -n -q", false, nil)
+	_, err = r.n.run(ctx, stepWords[step], q+" -u -z -n -q", false, win32)
 	return err
 }
 
@@ -562,7 +562,7 @@ func (n *Node) writeFile(ctx context.Context, step, dir, file string, lines []st
 			return fmt.Errorf("%s: %s: line %q cannot be written with echo", n.R.Node(), step, l)
 		}
 	}
-	if _, err := n.run(ctx, stepWords[step]+": create "+dir, "if not exist "+q[0]+" mkdir "+q[0], false, nil); err != nil {
+	if _, err := n.run(ctx, stepWords[step]+": create "+dir, "if not exist "+q[0]+" mkdir "+q[0], false, win32); err != nil {
 		return err
 	}
 	var b strings.Builder
@@ -575,7 +575,7 @@ func (n *Node) writeFile(ctx context.Context, step, dir, file string, lines []st
 		}
 		b.WriteString("echo " + l + redir + q[1])
 	}
-	_, err = n.run(ctx, stepWords[step]+": write "+file, b.String(), false, nil)
+	_, err = n.run(ctx, stepWords[step]+": write "+file, b.String(), false, win32)
 	return err
 }
 
@@ -671,7 +671,7 @@ func (n *Node) ReadInstallRecord(ctx context.Context) (InstallRecord, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := n.run(ctx, "read the install record", "if exist "+q+" type "+q, true, nil)
+	res, err := n.run(ctx, "read the install record", "if exist "+q+" type "+q, true, win32)
 	if err != nil {
 		return nil, err
 	}

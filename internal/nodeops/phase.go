@@ -107,7 +107,7 @@ func (n *Node) Journal(ctx context.Context, phase string) (JournalState, error) 
 	if err != nil {
 		return JournalState{}, fmt.Errorf("journal: %w", err)
 	}
-	res, err := n.run(ctx, "read the "+phase+" journal", "if exist "+q+" type "+q, true, nil)
+	res, err := n.run(ctx, "read the "+phase+" journal", "if exist "+q+" type "+q, true, win32)
 	if err != nil {
 		return JournalState{}, err
 	}
@@ -150,7 +150,7 @@ func (n *Node) record(ctx context.Context, phase, spec, step string, fresh bool)
 		redir = " > "
 	}
 	line := "echo step=" + step + " spec=" + specHash(spec) + redir + q
-	_, err = n.run(ctx, "record step "+step+" in the "+phase+" journal", line, false, nil)
+	_, err = n.run(ctx, "record step "+step+" in the "+phase+" journal", line, false, win32)
 	return err
 }
 

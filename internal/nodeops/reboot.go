@@ -54,7 +54,7 @@ func (n *Node) reboot(ctx context.Context, step string, timeout time.Duration) e
 	line := "shutdown /r /t 0"
 	// 1115: a shutdown is already counting down; the node goes down anyway
 	// and the wait below tells whether it came back rebooted.
-	if _, err := n.run(ctx, step, line, false, func(code int) bool { return code == errShutdownInProgress }); err != nil {
+	if _, err := n.run(ctx, step, line, false, okCodes(errShutdownInProgress)); err != nil {
 		return err
 	}
 	return n.waitRebooted(ctx, step, before, timeout)
@@ -133,7 +133,7 @@ var errUnreadableBootTime = errors.New("no \"Statistics since\" line")
 // since" line: the workstation service starts with the system.
 func (n *Node) BootTime(ctx context.Context) (BootTime, error) {
 	const step, line = "read the boot time", "net statistics workstation"
-	res, err := n.run(ctx, step, line, true, nil)
+	res, err := n.run(ctx, step, line, true, win32)
 	if err != nil {
 		return BootTime{}, err
 	}

@@ -76,7 +76,7 @@ func (n *Node) QueryService(ctx context.Context, name string) (ServiceStatus, er
 		return ServiceStatus{}, fmt.Errorf("service name: %w", err)
 	}
 	step := "query " + serviceWords(name)
-	notFound := func(code int) bool { return code == 1060 }
+	notFound := okCodes(1060)
 
 	line := "sc query " + q
 	res, err := n.run(ctx, step, line, true, notFound)
@@ -124,7 +124,7 @@ func (n *Node) SetStartType(ctx context.Context, name string, t StartType) error
 		return fmt.Errorf("service name: %w", err)
 	}
 	line := "sc config " + q + " start= " + arg
-	_, err = n.run(ctx, fmt.Sprintf("set the startup type of %s to %s", serviceWords(name), strings.ToLower(string(t))), line, false, nil)
+	_, err = n.run(ctx, fmt.Sprintf("set the startup type of %s to %s", serviceWords(name), strings.ToLower(string(t))), line, false, win32)
 	return notFoundAware(err)
 }
 
@@ -148,7 +148,7 @@ func (n *Node) control(ctx context.Context, verb, name string, already int, pend
 		return fmt.Errorf("service name: %w", err)
 	}
 	line := "sc " + verb + " " + q
-	_, err = n.run(ctx, verb+" "+serviceWords(name), line, false, func(code int) bool { return code == already })
+	_, err = n.run(ctx, verb+" "+serviceWords(name), line, false, okCodes(already))
 	var se *StepError
 	if errors.As(err, &se) && se.ExitCode == 1061 {
 		// 1061 (cannot accept control messages) is what a service in a

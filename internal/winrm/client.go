@@ -97,8 +97,8 @@ func New(cfg Config) (*Client, error) {
 	if cfg.MaxConcurrent <= 0 {
 		cfg.MaxConcurrent = defaultMaxConcurrent
 	}
-	if cfg.RetryBackoff <= 0 {
-		cfg.RetryBackoff = defaultRetryBackoff
+	if cfg.retryBackoff <= 0 {
+		cfg.retryBackoff = defaultRetryBackoff
 	}
 	if cfg.OperationTimeout <= 0 {
 		cfg.OperationTimeout = defaultOperationTimeout
@@ -235,7 +235,7 @@ func (c *Client) scrub(s string) string {
 }
 
 func (c *Client) run(ctx context.Context, line string, readOnly bool) (Result, error) {
-	backoff := c.cfg.RetryBackoff
+	backoff := c.cfg.retryBackoff
 	for attempt := 1; ; attempt++ {
 		res, sent, err := c.runOnce(ctx, line)
 		if err == nil {

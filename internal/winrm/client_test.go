@@ -195,7 +195,7 @@ func (l *lab) config(https bool, mutate func(*Config)) Config {
 	cfg := Config{
 		Node: "NODE1", Host: u.Hostname(), Port: port, HTTPS: https, CACert: l.caPEM,
 		Auth: "basic", Username: testUser, Password: testPassword,
-		ReuseShell: true, RetryBackoff: 1, MaxConcurrent: 2,
+		ReuseShell: true, retryBackoff: 1, MaxConcurrent: 2,
 	}
 	if mutate != nil {
 		mutate(&cfg)
@@ -391,7 +391,7 @@ func TestAuthenticationFailure(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			c := l.client(t, cfg)
 			_, err := c.Run(context.Background(), "echo x", true)
-			if !IsKind(err, KindAuth) {
+			if !isKind(err, KindAuth) {
 				t.Fatalf("got %v, want an authentication error", err)
 			}
 			want := "authentication failed (401) for user Administrator on NODE1 (" + c.endpoint + ")"
@@ -416,14 +416,14 @@ func TestUnreachable(t *testing.T) {
 	}
 	_, err := c.Run(context.Background(), "echo x", true)
 	want := "NODE1 unreachable at " + c.endpoint + " (connection refused)"
-	if !IsKind(err, KindUnreachable) || !strings.Contains(err.Error(), want) {
+	if !isKind(err, KindUnreachable) || !strings.Contains(err.Error(), want) {
 		t.Fatalf("got  %v\nwant %s", err, want)
 	}
 	if st := c.Stats(); st.Retries != readTries-1 {
 		t.Errorf("read-only retries: %+v", st)
 	}
 	_, err = c.Run(context.Background(), "fail 0", false)
-	if !IsKind(err, KindUnreachable) || c.Stats().Retries != readTries-1 {
+	if !isKind(err, KindUnreachable) || c.Stats().Retries != readTries-1 {
 		t.Errorf("mutating: %v, %+v", err, c.Stats())
 	}
 	// The node comes back: the client recovers without being rebuilt.
@@ -457,7 +457,7 @@ func TestTLSVerification(t *testing.T) {
 				}
 				return
 			}
-			if !IsKind(err, KindTLS) || !strings.Contains(err.Error(), c.wantErr) || !strings.Contains(err.Error(), "NODE1") {
+			if !isKind(err, KindTLS) || !strings.Contains(err.Error(), c.wantErr) || !strings.Contains(err.Error(), "NODE1") {
 				t.Fatalf("got %v, want a TLS error mentioning %q", err, c.wantErr)
 			}
 			if cl.Stats().Retries != 0 {
@@ -675,7 +675,7 @@ func TestWithoutRetriesAcrossARestart(t *testing.T) {
 	// The first request may go out on the kept-alive connection the node
 	// just closed (EOF: "dropped") rather than meet a refused dial; both are
 	// "not answering" to a reboot wait, and neither may be retried.
-	if !IsKind(err, KindUnreachable) && !IsKind(err, KindTransport) {
+	if !isKind(err, KindUnreachable) && !isKind(err, KindTransport) {
 		t.Fatalf("got %v, want unreachable or a dropped connection", err)
 	}
 	if st := c.Stats(); st.Retries != before {
@@ -685,7 +685,7 @@ func TestWithoutRetriesAcrossARestart(t *testing.T) {
 		t.Errorf("echo down ran %d times", got)
 	}
 	// Without the marker the same command is retried as usual.
-	if _, err := c.Run(ctx, "echo down", true); !IsKind(err, KindUnreachable) || c.Stats().Retries != before+readTries-1 {
+	if _, err := c.Run(ctx, "echo down", true); !isKind(err, KindUnreachable) || c.Stats().Retries != before+readTries-1 {
 		t.Errorf("plain read: %v, %+v", err, c.Stats())
 	}
 	if err := l.ep.SetReachable(true); err != nil {
@@ -743,4 +743,10 @@ func TestConcurrentCommandsAuthenticate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// isKind reports whether err is a transport Error of kind k.
+func isKind(err error, k Kind) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Kind == k
 }

@@ -42,8 +42,9 @@ type Config struct {
 	OperationTimeout time.Duration
 	MaxConcurrent    int  // commands at once on this node; default 2
 	ReuseShell       bool // keep one shell open across commands (default in the provider: true)
-	// RetryBackoff is the first backoff of read-only retries (default 500ms), doubling, 4 tries.
-	RetryBackoff time.Duration
+	// retryBackoff is the first backoff of read-only retries (default
+	// 500ms), doubling, 4 tries; tests shorten it.
+	retryBackoff time.Duration
 }
 
 // Stats are counters for benchmarks and tests.

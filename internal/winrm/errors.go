@@ -54,12 +54,6 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// IsKind reports whether err is a transport Error of kind k.
-func IsKind(err error, k Kind) bool {
-	var e *Error
-	return errors.As(err, &e) && e.Kind == k
-}
-
 // retryable says whether a read-only command may be sent again after err:
 // the failure must be one a later attempt can plausibly get past.
 func (e *Error) retryable() bool {

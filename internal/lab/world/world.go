@@ -269,7 +269,6 @@ func (w *World) NodeNames() []string {
 func (w *World) Domain() string { return w.sc.Domain }
 
 // Scenario is the scenario the world was built from.
-func (w *World) Scenario() *Scenario { return w.sc }
 
 // Password returns the password of a domain account (domain = the lab's
 // domain) or of a local account of node (domain = the node's name or empty).
