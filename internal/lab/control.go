@@ -198,8 +198,8 @@ type Control struct {
 var controlHTTP = &http.Client{Timeout: 30 * time.Second}
 
 // State returns the whole world as GET /state gives it.
-func (c Control) State() (map[string]any, error) {
-	var state map[string]any
+func (c Control) State() (world.Snapshot, error) {
+	var state world.Snapshot
 	err := c.do(http.MethodGet, "/state", nil, &state)
 	return state, err
 }

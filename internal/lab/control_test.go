@@ -199,7 +199,7 @@ func TestControlCorruptIIS(t *testing.T) {
 }
 
 // worldState fetches GET /state through the Go client.
-func worldState(t *testing.T, l *Lab) map[string]any {
+func worldState(t *testing.T, l *Lab) world.Snapshot {
 	t.Helper()
 	state, err := l.Control().State()
 	if err != nil {
@@ -208,32 +208,24 @@ func worldState(t *testing.T, l *Lab) map[string]any {
 	return state
 }
 
-// find returns the element of list (a JSON array of objects) whose "name" is name.
-func find(t *testing.T, list any, name string) map[string]any {
+// node is the snapshot's node named name.
+func node(t *testing.T, s world.Snapshot, name string) world.NodeSnapshot {
 	t.Helper()
-	items, _ := list.([]any)
-	for _, item := range items {
-		if m, ok := item.(map[string]any); ok && m["name"] == name {
-			return m
-		}
+	n := s.Node(name)
+	if n == nil {
+		t.Fatalf("GET /state has no node %s", name)
 	}
-	t.Fatalf("no %q in %v", name, list)
-	return nil
-}
-
-// nodeClusterState is the node's cluster membership state in GET /state.
-func nodeClusterState(t *testing.T, state map[string]any, node string) string {
-	t.Helper()
-	s, _ := find(t, state["nodes"], node)["cluster_state"].(string)
-	return s
+	return *n
 }
 
 // groupOwner is the group's owner node in GET /state.
-func groupOwner(t *testing.T, state map[string]any, group string) string {
+func groupOwner(t *testing.T, s world.Snapshot, group string) string {
 	t.Helper()
-	cluster, _ := state["cluster"].(map[string]any)
-	s, _ := find(t, cluster["groups"], group)["owner"].(string)
-	return s
+	g := s.Cluster.Group(group)
+	if g == nil {
+		t.Fatalf("GET /state has no group %s", group)
+	}
+	return g.Owner
 }
 
 func TestFaultDropAndDelay(t *testing.T) {
@@ -253,11 +245,11 @@ func TestFaultDropAndDelay(t *testing.T) {
 	if err := ctl.AddFault(world.Fault{Node: "NODE2", Kind: "delay", DelayMS: 5, Count: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if faults := worldState(t, l)["faults"]; faults == nil {
+	if faults := worldState(t, l).Faults; faults == nil {
 		t.Fatal("GET /state lists no fault after adding a delay")
 	}
 	mustRun(t, c, "hostname")
-	if faults := worldState(t, l)["faults"]; faults != nil {
+	if faults := worldState(t, l).Faults; faults != nil {
 		t.Errorf("faults after the delayed request = %v, want none left", faults)
 	}
 }
@@ -272,9 +264,9 @@ func TestFaultSlowReboot(t *testing.T) {
 	if err := ctl.Reboot("NODE2"); err != nil {
 		t.Fatal(err)
 	}
-	node2 := find(t, worldState(t, l)["nodes"], "NODE2")
-	if node2["status"] != "rebooting" || node2["reachable"] != false {
-		t.Errorf("NODE2 in GET /state = status %v, reachable %v; want rebooting and unreachable", node2["status"], node2["reachable"])
+	node2 := node(t, worldState(t, l), "NODE2")
+	if node2.Status != "rebooting" || node2.Reachable {
+		t.Errorf("NODE2 in GET /state = status %v, reachable %v; want rebooting and unreachable", node2.Status, node2.Reachable)
 	}
 	c := newClient(t, l, "NODE2", httpsNTLM, l.Password())
 	if _, _, _, err := c.RunCmdWithContext(t.Context(), "hostname"); err == nil || !strings.Contains(err.Error(), "connection refused") {

@@ -53,7 +53,7 @@ func TestToolsClusterServiceStopStart(t *testing.T) {
 		}
 	}
 	state := worldState(t, l)
-	if got := nodeClusterState(t, state, "NODE1"); !strings.EqualFold(got, "down") {
+	if got := node(t, state, "NODE1").ClusterState; !strings.EqualFold(got, "down") {
 		t.Errorf("GET /state: NODE1 cluster state %q, want Down", got)
 	}
 	if got := groupOwner(t, state, "Web Group"); got != "NODE2" {
@@ -66,7 +66,7 @@ func TestToolsClusterServiceStopStart(t *testing.T) {
 	if f := row(nodes, "NODE1"); len(f) != 2 || f[1] != "Up" {
 		t.Errorf("NODE1 row after net start = %q, want Up:\n%s", f, nodes)
 	}
-	if got := nodeClusterState(t, worldState(t, l), "NODE1"); !strings.EqualFold(got, "up") {
+	if got := node(t, worldState(t, l), "NODE1").ClusterState; !strings.EqualFold(got, "up") {
 		t.Errorf("GET /state: NODE1 cluster state %q after net start, want Up", got)
 	}
 
@@ -98,8 +98,12 @@ func TestToolsClusterResourceProperties(t *testing.T) {
 	if !found {
 		t.Errorf("no RestartAction in:\n%s", out)
 	}
-	cluster, _ := worldState(t, l)["cluster"].(map[string]any)
-	props, _ := find(t, cluster["resources"], "MSDTC")["properties"].(map[string]any)
+	var props map[string]string
+	for _, r := range worldState(t, l).Cluster.Resources {
+		if r.Name == "MSDTC" {
+			props = r.Properties
+		}
+	}
 	if props["RestartAction"] != "1" {
 		t.Errorf("GET /state: MSDTC properties %v, want RestartAction 1", props)
 	}

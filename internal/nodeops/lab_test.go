@@ -2,38 +2,19 @@ package nodeops
 
 import (
 	"context"
-	"net/url"
 	"reflect"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab"
-	"github.com/mscs-ops/terraform-provider-mscs/internal/winrm"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/labtest"
 )
 
 // labNode connects to a node of an in-process lab over HTTPS, verifying the
 // lab's CA, as the provider does.
 func labNode(t *testing.T, l *lab.Lab, name string) *Node {
 	t.Helper()
-	ep, ok := l.Node(name)
-	if !ok {
-		t.Fatalf("no node %s", name)
-	}
-	u, err := url.Parse(ep.HTTPS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	port, _ := strconv.Atoi(u.Port())
-	c, err := winrm.New(winrm.Config{
-		Node: name, Host: u.Hostname(), Port: port, HTTPS: true, CACert: l.CAPEM(),
-		Auth: "ntlm", Username: l.Username(), Password: l.Password(), ReuseShell: true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close(context.Background()) })
-	return &Node{R: c}
+	return &Node{R: labtest.Of(l).Client(t, name)}
 }
 
 func startLab(t *testing.T) *lab.Lab {

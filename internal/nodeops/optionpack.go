@@ -119,7 +119,7 @@ func (s InstallSpec) phaseSpec(goal string) string {
 }
 
 // optionPackPhase names the Option Pack's journal and lock.
-const optionPackPhase = "optionpack"
+var optionPackPhase = Phase{Name: "optionpack", Words: "install"}
 
 // Steps of the KB's sequence, as the journal names them.
 const (
@@ -231,7 +231,7 @@ func (n *Node) sequence(ctx context.Context, spec InstallSpec, progress Progress
 	if r.sysRoot, err = n.systemRoot(ctx); err != nil {
 		return err
 	}
-	p := Phase{Name: optionPackPhase, Spec: spec.phaseSpec(goal), LockMaxAge: spec.LockMaxAge, Progress: progress,
+	p := Phase{Name: optionPackPhase.Name, Words: optionPackPhase.Words, Spec: spec.phaseSpec(goal), LockMaxAge: spec.LockMaxAge, Progress: progress,
 		Check: r.check, Prepare: r.prepare}
 	for _, name := range steps {
 		p.Steps = append(p.Steps, Step{Name: name, Words: stepWords[name], Run: r.stepFunc(name)})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab"
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/world"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/labtest"
 )
 
 // labTimeScale makes a lab reboot (90 emulated seconds) take 0.72 s.
@@ -49,30 +50,6 @@ func specLikeNode1(t *testing.T, ctx context.Context, n1 *Node) InstallSpec {
 		ServicePackPath: `C:\SP4\I386\UPDATE\update.exe`,
 		RebootTimeout:   30 * time.Second,
 	}
-}
-
-// kbSteps reduces a node's command log to the KB's steps: the cluster
-// service stopped or started, Remove All or setup, reboot, service pack.
-func kbSteps(cmds []world.CommandRecord) []string {
-	var steps []string
-	for _, c := range cmds {
-		prog, args := strings.ToLower(c.Program), strings.ToLower(c.Args)
-		switch {
-		case prog == "sc" && args == "stop clussvc":
-			steps = append(steps, "stop ClusSvc")
-		case (prog == "sc" || prog == "net") && strings.HasPrefix(args, "start clussvc"):
-			steps = append(steps, "start ClusSvc")
-		case strings.HasSuffix(prog, "setup.exe") && strings.Contains(args, "removeall"):
-			steps = append(steps, "RemoveAll")
-		case strings.HasSuffix(prog, "setup.exe"):
-			steps = append(steps, "setup")
-		case prog == "shutdown":
-			steps = append(steps, "reboot")
-		case strings.HasSuffix(prog, "update.exe"):
-			steps = append(steps, "SP")
-		}
-	}
-	return steps
 }
 
 func checkInstalledLikeNode1(t *testing.T, ctx context.Context, l *lab.Lab, n1, n2 *Node) {
@@ -116,7 +93,7 @@ func TestInstallOptionPack_RebuiltNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"stop ClusSvc", "setup", "reboot", "SP", "reboot"}
-	if got := kbSteps(l.World().Commands("NODE2")); !reflect.DeepEqual(got, want) {
+	if got := labtest.KBSteps(l.World().Commands("NODE2")); !reflect.DeepEqual(got, want) {
 		t.Errorf("KB steps on NODE2: %v\nwant %v", got, want)
 	}
 	wantProgress := []string{"stop the cluster service and set it to manual", "install the Option Pack", "reboot after Option Pack setup",
@@ -134,7 +111,7 @@ func TestInstallOptionPack_RebuiltNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	want = []string{"RemoveAll", "reboot", "SP", "reboot", "setup", "reboot", "SP", "reboot"}
-	if got := kbSteps(l.World().Commands("NODE2")[before:]); !reflect.DeepEqual(got, want) {
+	if got := labtest.KBSteps(l.World().Commands("NODE2")[before:]); !reflect.DeepEqual(got, want) {
 		t.Errorf("KB steps of the second run: %v\nwant %v", got, want)
 	}
 	checkInstalledLikeNode1(t, ctx, l, n1, n2)
@@ -150,7 +127,7 @@ func TestInstallOptionPack_CorruptedIIS(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"stop ClusSvc", "RemoveAll", "reboot", "SP", "reboot", "setup", "reboot", "SP", "reboot"}
-	if got := kbSteps(l.World().Commands("NODE2")); !reflect.DeepEqual(got, want) {
+	if got := labtest.KBSteps(l.World().Commands("NODE2")); !reflect.DeepEqual(got, want) {
 		t.Errorf("KB steps on NODE2: %v\nwant %v", got, want)
 	}
 	checkInstalledLikeNode1(t, ctx, l, n1, n2)
@@ -177,8 +154,8 @@ func TestInstallOptionPack_SetupFailsThenResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The second run resumed at setup: no second Remove All.
-	want := []string{"stop ClusSvc", "RemoveAll", "reboot", "SP", "reboot", "setup", "setup", "reboot", "SP", "reboot"}
-	if got := kbSteps(l.World().Commands("NODE2")); !reflect.DeepEqual(got, want) {
+	want := []string{"stop ClusSvc", "RemoveAll", "reboot", "SP", "reboot", "setup failed", "setup", "reboot", "SP", "reboot"}
+	if got := labtest.KBSteps(l.World().Commands("NODE2")); !reflect.DeepEqual(got, want) {
 		t.Errorf("KB steps on NODE2: %v\nwant %v", got, want)
 	}
 	checkInstalledLikeNode1(t, ctx, l, n1, n2)
@@ -214,7 +191,7 @@ func TestInstallOptionPack_RebootOverrunsThenResumes(t *testing.T) {
 	}
 	// The slow reboot happened; the next run did not reboot for it again.
 	want := []string{"stop ClusSvc", "setup", "reboot", "SP", "reboot"}
-	if got := kbSteps(l.World().Commands("NODE2")); !reflect.DeepEqual(got, want) {
+	if got := labtest.KBSteps(l.World().Commands("NODE2")); !reflect.DeepEqual(got, want) {
 		t.Errorf("KB steps on NODE2: %v\nwant %v", got, want)
 	}
 	checkInstalledLikeNode1(t, ctx, l, n1, n2)
@@ -230,7 +207,7 @@ func TestRemoveOptionPack(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"stop ClusSvc", "RemoveAll", "reboot", "SP", "reboot"}
-	if got := kbSteps(l.World().Commands("NODE2")); !reflect.DeepEqual(got, want) {
+	if got := labtest.KBSteps(l.World().Commands("NODE2")); !reflect.DeepEqual(got, want) {
 		t.Errorf("KB steps on NODE2: %v\nwant %v", got, want)
 	}
 	op, err := n2.OptionPackState(ctx)
@@ -241,11 +218,11 @@ func TestRemoveOptionPack(t *testing.T) {
 		t.Errorf("incidents: %+v", inc)
 	}
 	// Nothing left to remove: nothing is done.
-	before := len(kbSteps(l.World().Commands("NODE2")))
+	before := len(labtest.KBSteps(l.World().Commands("NODE2")))
 	if err := n2.RemoveOptionPack(ctx, spec, nil); err != nil {
 		t.Fatal(err)
 	}
-	if got := kbSteps(l.World().Commands("NODE2")); len(got) != before {
+	if got := labtest.KBSteps(l.World().Commands("NODE2")); len(got) != before {
 		t.Errorf("second removal acted: %v", got[before:])
 	}
 }
@@ -280,7 +257,7 @@ func TestInstallOptionPack_ConcurrentRunsDoNotInterleave(t *testing.T) {
 		t.Fatalf("%d runs completed and %d were refused by the lock; want one of each", done, locked)
 	}
 	want := []string{"stop ClusSvc", "RemoveAll", "reboot", "SP", "reboot", "setup", "reboot", "SP", "reboot"}
-	if got := kbSteps(l.World().Commands("NODE2")); !reflect.DeepEqual(got, want) {
+	if got := labtest.KBSteps(l.World().Commands("NODE2")); !reflect.DeepEqual(got, want) {
 		t.Errorf("KB steps on NODE2: %v\nwant %v", got, want)
 	}
 	checkInstalledLikeNode1(t, ctx, l, n1, fastNode(t, l, "NODE2"))

@@ -28,6 +28,9 @@ import (
 type Phase struct {
 	// Name names the journal and the lock: mscs-<Name>.log, mscs-<Name>.lock.
 	Name string
+	// Words names the phase in its steps' words ("install": "record step
+	// setup in the install journal").
+	Words string
 	// Spec is what the run is for, hashed into every journal line.
 	Spec string
 	// Steps run in order; the last one is named "done" by convention and
@@ -97,9 +100,10 @@ type JournalState struct {
 // Resumes reports whether a run of spec would resume this journal.
 func (j JournalState) Resumes(spec string) bool { return j.Unfinished && j.hash == specHash(spec) }
 
-// Journal reads the journal of phase on the node. It only reads.
-func (n *Node) Journal(ctx context.Context, phase string) (JournalState, error) {
-	path, err := n.journalPath(ctx, phase)
+// Journal reads the journal of phase p (its Name and Words) on the node.
+// It only reads.
+func (n *Node) Journal(ctx context.Context, p Phase) (JournalState, error) {
+	path, err := n.journalPath(ctx, p.Name)
 	if err != nil {
 		return JournalState{}, err
 	}
@@ -107,7 +111,7 @@ func (n *Node) Journal(ctx context.Context, phase string) (JournalState, error) 
 	if err != nil {
 		return JournalState{}, fmt.Errorf("journal: %w", err)
 	}
-	res, err := n.run(ctx, "read the "+phase+" journal", "if exist "+q+" type "+q, true, win32)
+	res, err := n.run(ctx, "read the "+p.Words+" journal", "if exist "+q+" type "+q, true, win32)
 	if err != nil {
 		return JournalState{}, err
 	}
@@ -135,9 +139,9 @@ func ParseJournal(out string) (hash, step string) {
 	return hash, step
 }
 
-// record appends a completed step to the journal; fresh starts a new one.
-func (n *Node) record(ctx context.Context, phase, spec, step string, fresh bool) error {
-	path, err := n.journalPath(ctx, phase)
+// record appends a completed step to p's journal; fresh starts a new one.
+func (n *Node) record(ctx context.Context, p Phase, step string, fresh bool) error {
+	path, err := n.journalPath(ctx, p.Name)
 	if err != nil {
 		return err
 	}
@@ -149,8 +153,8 @@ func (n *Node) record(ctx context.Context, phase, spec, step string, fresh bool)
 	if fresh {
 		redir = " > "
 	}
-	line := "echo step=" + step + " spec=" + specHash(spec) + redir + q
-	_, err = n.run(ctx, "record step "+step+" in the "+phase+" journal", line, false, win32)
+	line := "echo step=" + step + " spec=" + specHash(p.Spec) + redir + q
+	_, err = n.run(ctx, "record step "+step+" in the "+p.Words+" journal", line, false, win32)
 	return err
 }
 
@@ -163,7 +167,7 @@ func (n *Node) RunPhase(ctx context.Context, p Phase) error {
 	if p.Progress == nil {
 		p.Progress = func(string) {}
 	}
-	journal, err := n.Journal(ctx, p.Name)
+	journal, err := n.Journal(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -188,7 +192,7 @@ func (n *Node) RunPhase(ctx context.Context, p Phase) error {
 	defer release()
 
 	// Read again under the lock: a run that held it may have moved on.
-	if journal, err = n.Journal(ctx, p.Name); err != nil {
+	if journal, err = n.Journal(ctx, p); err != nil {
 		return err
 	}
 	resumed := journal.Resumes(p.Spec)
@@ -204,7 +208,7 @@ func (n *Node) RunPhase(ctx context.Context, p Phase) error {
 	first := 0
 	if resumed {
 		first = p.index(journal.Step) + 1 // 0 for a journal that only says start
-	} else if err := n.record(ctx, p.Name, p.Spec, stepStart, true); err != nil {
+	} else if err := n.record(ctx, p, stepStart, true); err != nil {
 		return err
 	}
 	wentBack := false
@@ -227,7 +231,7 @@ func (n *Node) RunPhase(ctx context.Context, p Phase) error {
 			i = p.index(next.through)
 			step = p.Steps[i]
 		}
-		if err := n.record(ctx, p.Name, p.Spec, step.Name, false); err != nil {
+		if err := n.record(ctx, p, step.Name, false); err != nil {
 			return err
 		}
 	}

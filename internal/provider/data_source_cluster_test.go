@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
@@ -18,19 +19,20 @@ const clusterAddr = "data.mscs_cluster.test"
 // The data source against the lab's own view of the cluster: every node,
 // group and resource the world holds, with the same owners and states.
 func TestAccClusterDataSource_matchesLab(t *testing.T) {
+	t.Parallel()
 	l := newTestLab(t)
-	l.useEnvCredentials(t)
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
-			Config: l.providerConfig("", nil) + `data "mscs_cluster" "test" {}`,
+			ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+			ConfigDirectory:          config.TestNameDirectory(),
+			ConfigVariables:          l.variables(),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue(clusterAddr, tfjsonpath.New("read_through"), knownvalue.StringExact("NODE1")),
 				statecheck.ExpectKnownValue(clusterAddr, tfjsonpath.New("nodes"), knownvalue.ListExact([]knownvalue.Check{
 					knownvalue.ObjectPartial(map[string]knownvalue.Check{"name": knownvalue.StringExact("NODE1"), "state": knownvalue.StringExact("Up")}),
 					knownvalue.ObjectPartial(map[string]knownvalue.Check{"name": knownvalue.StringExact("NODE2"), "state": knownvalue.StringExact("Up")}),
 				})),
-				l.expectNoIncidents(),
+				l.ExpectNoIncidents(),
 			},
 			Check: l.compareWithWorld,
 		}},
@@ -40,8 +42,8 @@ func TestAccClusterDataSource_matchesLab(t *testing.T) {
 // With NODE1 out of the cluster, the data source reads through NODE2; and
 // `node` pins the node to read through.
 func TestAccClusterDataSource_readsThroughAnUpNode(t *testing.T) {
+	t.Parallel()
 	l := newTestLab(t)
-	l.useEnvCredentials(t)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
@@ -53,7 +55,7 @@ func TestAccClusterDataSource_readsThroughAnUpNode(t *testing.T) {
 			},
 			{
 				PreConfig: func() {
-					if res := l.run(t, "NODE1", "net stop ClusSvc"); res.ExitCode != 0 {
+					if res := l.Run(t, "NODE1", "net stop ClusSvc"); res.ExitCode != 0 {
 						t.Fatalf("net stop ClusSvc on NODE1 exited %d: %s%s", res.ExitCode, res.Stdout, res.Stderr)
 					}
 				},
@@ -61,7 +63,7 @@ func TestAccClusterDataSource_readsThroughAnUpNode(t *testing.T) {
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(clusterAddr, tfjsonpath.New("read_through"), knownvalue.StringExact("NODE2")),
 					statecheck.ExpectKnownValue(clusterAddr, tfjsonpath.New("nodes").AtSliceIndex(0).AtMapKey("state"), knownvalue.StringExact("Down")),
-					l.expectNoIncidents(),
+					l.ExpectNoIncidents(),
 				},
 				Check: l.compareWithWorld,
 			},
@@ -76,10 +78,10 @@ func TestAccClusterDataSource_readsThroughAnUpNode(t *testing.T) {
 // compareWithWorld checks every group and resource of the data source against
 // the lab's world.
 func (l *testLab) compareWithWorld(s *terraform.State) error {
-	if l.control == nil {
+	if l.Control == nil {
 		return nil
 	}
-	w, err := l.world()
+	w, err := l.Snapshot()
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
@@ -15,18 +16,9 @@ import (
 // mscs_node against the rebuilt-node lab: NODE1 with its Option Pack, NODE2
 // without; every value compared with the lab's world.
 func TestAccNodeDataSource(t *testing.T) {
+	t.Parallel()
 	l := newScenarioLab(t, "rebuilt-node")
-	l.useEnvCredentials(t)
-	mark := l.commandCount(t)
-	config := l.providerConfig("", nil) + `
-data "mscs_node" "working" {
-  node = "NODE1"
-}
-
-data "mscs_node" "rebuilt" {
-  node = "NODE2"
-}
-`
+	mark := l.CommandCount(t)
 	service := func(name, display, state, startup string, exists bool) knownvalue.Check {
 		return knownvalue.ObjectExact(map[string]knownvalue.Check{
 			"name": knownvalue.StringExact(name), "display_name": knownvalue.StringExact(display),
@@ -35,9 +27,10 @@ data "mscs_node" "rebuilt" {
 		})
 	}
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
-			Config: config,
+			ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+			ConfigDirectory:          config.TestNameDirectory(),
+			ConfigVariables:          l.variables(),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue("data.mscs_node.working", tfjsonpath.New("computer_name"), knownvalue.StringExact("NODE1")),
 				statecheck.ExpectKnownValue("data.mscs_node.working", tfjsonpath.New("os_version"), knownvalue.StringExact("4.0")),
@@ -60,9 +53,9 @@ data "mscs_node" "rebuilt" {
 				statecheck.ExpectKnownValue("data.mscs_node.rebuilt", tfjsonpath.New("components"), knownvalue.SetExact([]knownvalue.Check{})),
 				statecheck.ExpectKnownValue("data.mscs_node.rebuilt", tfjsonpath.New("services").AtSliceIndex(2),
 					service("IISADMIN", "", "", "", false)),
-				l.checkLab("mscs_node against the lab's world", func() error {
+				l.Check("mscs_node against the lab's world", func() error {
 					for _, name := range []string{"NODE1", "NODE2"} {
-						n, err := l.node(name)
+						n, err := l.Node(name)
 						if err != nil {
 							return err
 						}
@@ -73,7 +66,7 @@ data "mscs_node" "rebuilt" {
 							return fmt.Errorf("%s's Option Pack installed = %t in the lab", name, n.OptionPack.Installed)
 						}
 					}
-					n1, _ := l.node("NODE1")
+					n1, _ := l.Node("NODE1")
 					got := append([]string(nil), n1.OptionPack.Components...)
 					sort.Strings(got)
 					if strings.Join(got, ",") != strings.Join(node1Components, ",") {
@@ -81,18 +74,7 @@ data "mscs_node" "rebuilt" {
 					}
 					return nil
 				}),
-				l.checkLab("mscs_node only reads", func() error {
-					cmds, err := l.commandsSince(mark)
-					if err != nil {
-						return err
-					}
-					for _, c := range cmds {
-						if !isReadOnly(c) {
-							return fmt.Errorf("%s ran %s %s", c.Node, c.Program, c.Args)
-						}
-					}
-					return nil
-				}),
+				l.Check("mscs_node only reads", l.OnlyQueriesSince(&mark)),
 			},
 		}},
 	})

@@ -104,7 +104,7 @@ func objectValue(typ tftypes.Object, set map[string]tftypes.Value) tftypes.Value
 //	TF_ACC=1 go test ./internal/provider -run TestAccHostileInputSweep -v
 func TestAccHostileInputSweep(t *testing.T) {
 	l := newScenarioLab(t, "corrupted-iis")
-	if l.control == nil {
+	if l.Control == nil {
 		t.Skip("counts what reaches a node through the lab's command log")
 	}
 	ctx := context.Background()
@@ -142,9 +142,9 @@ func TestAccHostileInputSweep(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			mark := l.commandCount(t)
+			mark := l.CommandCount(t)
 			diags := sweepOne(ctx, t, srv, sc, &config)
-			if cmds, err := l.commandsSince(mark); err == nil {
+			if cmds, err := l.CommandsSince(mark); err == nil {
 				for _, c := range cmds {
 					if len(strings.TrimSpace(hostile)) > 2 && strings.Contains(c.Program+" "+c.Args, hostile) {
 						reached++
@@ -250,14 +250,14 @@ func configure(t *testing.T, srv tfprotov6.ProviderServer, schema *tfprotov6.Sch
 		t.Fatalf("provider schema type %v", schema.ValueType())
 	}
 	nodeValues := map[string]tftypes.Value{}
-	for _, n := range l.names() {
-		nodeValues[n] = objectValue(nodeType, map[string]tftypes.Value{"endpoint": tftypes.NewValue(tftypes.String, l.nodes[n])})
+	for _, n := range l.Names() {
+		nodeValues[n] = objectValue(nodeType, map[string]tftypes.Value{"endpoint": tftypes.NewValue(tftypes.String, l.Nodes[n])})
 	}
 	config, err := tfprotov6.NewDynamicValue(typ, objectValue(typ, map[string]tftypes.Value{
 		"nodes":    tftypes.NewValue(nodes, nodeValues),
-		"username": tftypes.NewValue(tftypes.String, l.username),
-		"password": tftypes.NewValue(tftypes.String, l.password),
-		"ca_cert":  tftypes.NewValue(tftypes.String, string(l.caPEM)),
+		"username": tftypes.NewValue(tftypes.String, l.Username),
+		"password": tftypes.NewValue(tftypes.String, l.Password),
+		"ca_cert":  tftypes.NewValue(tftypes.String, string(l.CAPEM)),
 	}))
 	if err != nil {
 		t.Fatal(err)

@@ -14,13 +14,13 @@ import (
 // so nothing diffs, and mscs_cluster_node_service's replace_triggered_by has
 // nothing to trigger on. The import itself only reads.
 func TestAccImport_recoveryPlansNoChange(t *testing.T) {
+	t.Parallel()
 	l := newScenarioLab(t, "rebuilt-node")
-	l.useEnvCredentials(t)
-	// As examples/recovery has it: the working node named.
-	config := recoveryConfig(l, "  working_node      = \"NODE1\"\n")
+	// examples/recovery itself, then the same with import blocks.
+	example, vars := recoveryExample(t, l, nil)
+	// A configuration with its own provider block names the provider per step.
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		Steps:                    []resource.TestStep{{Config: config}},
+		Steps: []resource.TestStep{{ProtoV6ProviderFactories: testAccProtoV6ProviderFactories, ConfigDirectory: example, ConfigVariables: vars}},
 	})
 	imports := `
 import {
@@ -33,12 +33,14 @@ import {
   id = "NODE2/ClusSvc"
 }
 `
+	withImports, _ := recoveryExample(t, l, map[string]string{"imports.tf": imports})
 	var mark int
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
-			PreConfig: l.mark(t, &mark),
-			Config:    config + imports,
+			ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+			PreConfig:                l.Mark(t, &mark),
+			ConfigDirectory:          withImports,
+			ConfigVariables:          vars,
 			ConfigPlanChecks: resource.ConfigPlanChecks{
 				PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(installAddr, plancheck.ResourceActionNoop),
@@ -47,8 +49,8 @@ import {
 				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 			},
 			ConfigStateChecks: []statecheck.StateCheck{
-				l.checkLab("commands of the import", l.expectOnlyQueriesSince(&mark)),
-				l.expectNoIncidents(),
+				l.Check("commands of the import", l.OnlyQueriesSince(&mark)),
+				l.ExpectNoIncidents(),
 			},
 		}},
 	})

@@ -19,11 +19,11 @@ func TestAccProvider_connectionSettings(t *testing.T) {
 	dataSource := `data "mscs_cluster" "test" { node = "NODE2" }`
 	readThroughNODE2 := []statecheck.StateCheck{
 		statecheck.ExpectKnownValue(clusterAddr, tfjsonpath.New("read_through"), knownvalue.StringExact("NODE2")),
-		l.expectNoIncidents(),
+		l.ExpectNoIncidents(),
 	}
 	nodes := func(endpoint map[string]string, extra string) string {
 		s := "  nodes = {\n"
-		for _, n := range l.names() {
+		for _, n := range l.Names() {
 			s += fmt.Sprintf("    %s = { endpoint = %q %s }\n", n, endpoint[n], extra)
 		}
 		return s + "  }\n"
@@ -31,24 +31,24 @@ func TestAccProvider_connectionSettings(t *testing.T) {
 	steps := []resource.TestStep{
 		{
 			// No ca_cert: the lab's certificate is not trusted, and the error says so.
-			Config:      "provider \"mscs\" {\n" + nodes(l.nodes, "") + "}\n" + dataSource,
+			Config:      "provider \"mscs\" {\n" + nodes(l.Nodes, "") + "}\n" + dataSource,
 			ExpectError: wrapped(`NODE2: .*TLS verification failed for NODE2`),
 		},
 		{
-			Config:            "provider \"mscs\" {\n" + nodes(l.nodes, "") + "  insecure = true\n}\n" + dataSource,
+			Config:            "provider \"mscs\" {\n" + nodes(l.Nodes, "") + "  insecure = true\n}\n" + dataSource,
 			ConfigStateChecks: readThroughNODE2,
 		},
 		{
-			Config:            l.providerConfig("  auth = \"basic\"\n", nil) + dataSource,
+			Config:            l.providerConfigFromEnv("  auth = \"basic\"\n", nil) + dataSource,
 			ConfigStateChecks: readThroughNODE2,
 		},
 	}
-	if len(l.http) > 0 {
+	if len(l.HTTP) > 0 {
 		steps = append(steps, resource.TestStep{
 			// Each node's auth = "ntlm" overrides the provider's "basic": NTLM
 			// seals every message, so plain HTTP needs no allow_unencrypted
 			// (with basic it would be a plan-time error).
-			Config:            "provider \"mscs\" {\n" + nodes(l.http, "\n      auth = \"ntlm\"\n") + "  auth = \"basic\"\n  allow_unencrypted = false\n}\n" + dataSource,
+			Config:            "provider \"mscs\" {\n" + nodes(l.HTTP, "\n      auth = \"ntlm\"\n") + "  auth = \"basic\"\n  allow_unencrypted = false\n}\n" + dataSource,
 			ConfigStateChecks: readThroughNODE2,
 		})
 	}

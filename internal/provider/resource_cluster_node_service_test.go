@@ -43,34 +43,34 @@ func expectService(state, startup, clusterState string) []statecheck.StateCheck 
 // The KB's order for a rebuilt node: stop the cluster service and set it to
 // manual, later start it again and set it back to automatic. Then import.
 func TestAccClusterNodeService_stopThenStart(t *testing.T) {
+	t.Parallel()
 	l := newTestLab(t)
-	l.useEnvCredentials(t)
 	var mark int
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy: func(*terraform.State) error {
 			// Destroy forgets: the node keeps its running cluster service.
-			if l.control == nil {
+			if l.Control == nil {
 				return nil
 			}
-			if s, st, err := l.service("NODE2", "ClusSvc"); err != nil || s != "RUNNING" || st != "auto" {
+			if s, st, err := l.Service("NODE2", "ClusSvc"); err != nil || s != "RUNNING" || st != "auto" {
 				return fmt.Errorf("after destroy ClusSvc on NODE2 is %s/%s (%v), want RUNNING/auto untouched", s, st, err)
 			}
 			// Destroy refreshes first (queries), but must change nothing.
-			if err := l.expectOnlyQueriesSince(&mark)(); err != nil {
+			if err := l.OnlyQueriesSince(&mark)(); err != nil {
 				return fmt.Errorf("destroy touched a node: %w", err)
 			}
-			return l.noIncidents()
+			return l.NoIncidents()
 		},
 		Steps: []resource.TestStep{
 			{
 				Config: l.providerConfig("", nil) + serviceResource("NODE2", "stopped", "manual"),
 				ConfigStateChecks: append(expectService("stopped", "manual", "Down"),
-					l.expectService("NODE2", "ClusSvc", "STOPPED", "demand"),
-					l.expectClusterState("NODE2", "Down"),
+					l.ExpectService("NODE2", "ClusSvc", "STOPPED", "demand"),
+					l.ExpectClusterState("NODE2", "Down"),
 					// NODE1 keeps serving: its cluster service is left alone.
-					l.expectService("NODE1", "ClusSvc", "RUNNING", "auto"),
-					l.expectNoIncidents()),
+					l.ExpectService("NODE1", "ClusSvc", "RUNNING", "auto"),
+					l.ExpectNoIncidents()),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(serviceAddr, plancheck.ResourceActionCreate)},
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
@@ -79,11 +79,11 @@ func TestAccClusterNodeService_stopThenStart(t *testing.T) {
 			{
 				Config: l.providerConfig("", nil) + serviceResource("NODE2", "running", "automatic"),
 				ConfigStateChecks: append(expectService("running", "automatic", "Up"),
-					l.expectService("NODE2", "ClusSvc", "RUNNING", "auto"),
-					l.expectClusterState("NODE2", "Up"),
-					l.expectNoIncidents(),
-					l.checkLab("the commands on NODE2", func() error {
-						cmds, err := l.control.Commands("NODE2")
+					l.ExpectService("NODE2", "ClusSvc", "RUNNING", "auto"),
+					l.ExpectClusterState("NODE2", "Up"),
+					l.ExpectNoIncidents(),
+					l.Check("the commands on NODE2", func() error {
+						cmds, err := l.Control.Commands("NODE2")
 						if err != nil {
 							return err
 						}
@@ -116,7 +116,7 @@ func TestAccClusterNodeService_stopThenStart(t *testing.T) {
 				// Mark the log, so CheckDestroy can tell that destroy sent nothing.
 				Config: l.providerConfig("", nil) + serviceResource("NODE2", "running", "automatic"),
 				Check: func(*terraform.State) error {
-					mark = l.commandCount(t)
+					mark = l.CommandCount(t)
 					return nil
 				},
 			},
@@ -127,21 +127,21 @@ func TestAccClusterNodeService_stopThenStart(t *testing.T) {
 // Only the startup type changes: an in-place update that leaves the service
 // running and the node Up.
 func TestAccClusterNodeService_update(t *testing.T) {
+	t.Parallel()
 	l := newTestLab(t)
-	l.useEnvCredentials(t)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
 				Config:            l.providerConfig("", nil) + serviceResource("NODE2", "running", "automatic"),
-				ConfigStateChecks: append(expectService("running", "automatic", "Up"), l.expectService("NODE2", "ClusSvc", "RUNNING", "auto")),
+				ConfigStateChecks: append(expectService("running", "automatic", "Up"), l.ExpectService("NODE2", "ClusSvc", "RUNNING", "auto")),
 			},
 			{
 				Config: l.providerConfig("", nil) + serviceResource("NODE2", "running", "manual"),
 				ConfigStateChecks: append(expectService("running", "manual", "Up"),
-					l.expectService("NODE2", "ClusSvc", "RUNNING", "demand"),
-					l.expectClusterState("NODE2", "Up"),
-					l.expectNoIncidents()),
+					l.ExpectService("NODE2", "ClusSvc", "RUNNING", "demand"),
+					l.ExpectClusterState("NODE2", "Up"),
+					l.ExpectNoIncidents()),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(serviceAddr, plancheck.ResourceActionUpdate),
@@ -158,8 +158,8 @@ func TestAccClusterNodeService_update(t *testing.T) {
 // Someone stops the cluster service at the node's console: plan shows it,
 // apply starts it again.
 func TestAccClusterNodeService_drift(t *testing.T) {
+	t.Parallel()
 	l := newTestLab(t)
-	l.useEnvCredentials(t)
 	config := l.providerConfig("", nil) + serviceResource("NODE2", "running", "automatic")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -170,10 +170,10 @@ func TestAccClusterNodeService_drift(t *testing.T) {
 			},
 			{
 				PreConfig: func() {
-					if res := l.run(t, "NODE2", "net stop ClusSvc"); res.ExitCode != 0 {
+					if res := l.Run(t, "NODE2", "net stop ClusSvc"); res.ExitCode != 0 {
 						t.Fatalf("net stop ClusSvc exited %d: %s%s", res.ExitCode, res.Stdout, res.Stderr)
 					}
-					if res := l.run(t, "NODE2", "sc config ClusSvc start= demand"); res.ExitCode != 0 {
+					if res := l.Run(t, "NODE2", "sc config ClusSvc start= demand"); res.ExitCode != 0 {
 						t.Fatalf("sc config exited %d: %s%s", res.ExitCode, res.Stdout, res.Stderr)
 					}
 				},
@@ -192,9 +192,9 @@ func TestAccClusterNodeService_drift(t *testing.T) {
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
 				ConfigStateChecks: append(expectService("running", "automatic", "Up"),
-					l.expectService("NODE2", "ClusSvc", "RUNNING", "auto"),
-					l.expectClusterState("NODE2", "Up"),
-					l.expectNoIncidents()),
+					l.ExpectService("NODE2", "ClusSvc", "RUNNING", "auto"),
+					l.ExpectClusterState("NODE2", "Up"),
+					l.ExpectNoIncidents()),
 			},
 		},
 	})
@@ -202,9 +202,9 @@ func TestAccClusterNodeService_drift(t *testing.T) {
 
 // Bad input is stopped at plan time, against the lab: nothing reaches a node.
 func TestAccClusterNodeService_planTimeErrors(t *testing.T) {
+	t.Parallel()
 	l := newTestLab(t)
-	l.useEnvCredentials(t)
-	mark := l.commandCount(t)
+	mark := l.CommandCount(t)
 	cases := []struct {
 		config string
 		want   string
@@ -240,26 +240,26 @@ resource "mscs_cluster_node_service" "test" {
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps:                    steps,
 	})
-	if err := l.expectNoCommandsSince(&mark)(); err != nil {
+	if err := l.NoCommandsSince(&mark)(); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.noIncidents(); err != nil {
+	if err := l.NoIncidents(); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestAccClusterNodeService_wrongCredentials(t *testing.T) {
 	l := newTestLab(t)
-	t.Setenv(envUsername, l.username)
-	t.Setenv(envPassword, "not-"+l.password)
+	t.Setenv(envUsername, l.Username)
+	t.Setenv(envPassword, "not-"+l.Password)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
-			Config:      l.providerConfig("", nil) + serviceResource("NODE2", "running", "automatic"),
+			Config:      l.providerConfigFromEnv("", nil) + serviceResource("NODE2", "running", "automatic"),
 			ExpectError: wrapped(`(?s)NODE2.*authentication failed \(401\)`),
 		}},
 	})
-	if err := l.noIncidents(); err != nil {
+	if err := l.NoIncidents(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -267,29 +267,29 @@ func TestAccClusterNodeService_wrongCredentials(t *testing.T) {
 // A node nobody listens for, and (with a lab's control API) a node whose
 // endpoint refuses connections: both errors name the node and its endpoint.
 func TestAccClusterNodeService_unreachableNode(t *testing.T) {
+	t.Parallel()
 	l := newTestLab(t)
-	l.useEnvCredentials(t)
 	steps := []resource.TestStep{{
 		Config:      l.providerConfig("", map[string]string{"NODE2": closedPortEndpoint(t)}) + serviceResource("NODE2", "running", "automatic"),
 		ExpectError: wrapped(`NODE2 unreachable at https://127\.0\.0\.1:\d+/wsman \(connection refused\)`),
 	}}
-	if l.control != nil {
-		t.Cleanup(func() { _ = l.control.ClearFaults() })
+	if l.Control != nil {
+		t.Cleanup(func() { _ = l.Control.ClearFaults() })
 		steps = append(steps, resource.TestStep{
 			PreConfig: func() {
-				if err := l.control.AddFault(world.Fault{Node: "NODE2", Kind: "refuse"}); err != nil {
+				if err := l.Control.AddFault(world.Fault{Node: "NODE2", Kind: "refuse"}); err != nil {
 					t.Fatal(err)
 				}
 			},
 			Config:      l.providerConfig("", nil) + serviceResource("NODE2", "running", "automatic"),
-			ExpectError: wrapped(`NODE2 unreachable at ` + regexp.QuoteMeta(l.nodes["NODE2"]) + ` \(connection refused\)`),
+			ExpectError: wrapped(`NODE2 unreachable at ` + regexp.QuoteMeta(l.Nodes["NODE2"]) + ` \(connection refused\)`),
 		})
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps:                    steps,
 	})
-	if err := l.noIncidents(); err != nil {
+	if err := l.NoIncidents(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -305,8 +305,8 @@ func TestAccClusterNodeService_logsWithoutSecrets(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
-			Config:            l.providerConfig("", nil) + serviceResource("NODE2", "stopped", "manual"),
-			ConfigStateChecks: append(expectService("stopped", "manual", "Down"), l.expectNoIncidents()),
+			Config:            l.providerConfigFromEnv("", nil) + serviceResource("NODE2", "stopped", "manual"),
+			ConfigStateChecks: append(expectService("stopped", "manual", "Down"), l.ExpectNoIncidents()),
 		}},
 	})
 	data, err := os.ReadFile(logFile)
@@ -314,7 +314,7 @@ func TestAccClusterNodeService_logsWithoutSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	logs := string(data)
-	if strings.Contains(logs, l.password) {
+	if strings.Contains(logs, l.Password) {
 		t.Fatalf("the password appears in the provider's log %s", logFile)
 	}
 	for _, want := range []string{`node=NODE2`, `exit_code=0`, `command="sc stop ClusSvc"`} {
@@ -328,18 +328,18 @@ func TestAccClusterNodeService_logsWithoutSecrets(t *testing.T) {
 // the node, the step, the command, the exit code and its meaning; the next
 // apply, with the fault gone, completes the work.
 func TestAccClusterNodeService_failingCommand(t *testing.T) {
+	t.Parallel()
 	l := newTestLab(t)
-	l.useEnvCredentials(t)
 	steps := []resource.TestStep{{
 		Config:            l.providerConfig("", nil) + serviceResource("NODE2", "stopped", "manual"),
 		ConfigStateChecks: expectService("stopped", "manual", "Down"),
 	}}
-	if l.control != nil {
-		t.Cleanup(func() { _ = l.control.ClearFaults() })
+	if l.Control != nil {
+		t.Cleanup(func() { _ = l.Control.ClearFaults() })
 		steps = append(steps,
 			resource.TestStep{
 				PreConfig: func() {
-					err := l.control.AddFault(world.Fault{Node: "NODE2", Kind: "exit", Match: "sc start", ExitCode: 1069,
+					err := l.Control.AddFault(world.Fault{Node: "NODE2", Kind: "exit", Match: "sc start", ExitCode: 1069,
 						Stderr: "[SC] StartService FAILED 1069:\r\n\r\nThe service did not start due to a logon failure.\r\n", Count: 1})
 					if err != nil {
 						t.Fatal(err)
@@ -351,8 +351,8 @@ func TestAccClusterNodeService_failingCommand(t *testing.T) {
 			resource.TestStep{
 				Config: l.providerConfig("", nil) + serviceResource("NODE2", "running", "automatic"),
 				ConfigStateChecks: append(expectService("running", "automatic", "Up"),
-					l.expectService("NODE2", "ClusSvc", "RUNNING", "auto"),
-					l.expectNoIncidents()),
+					l.ExpectService("NODE2", "ClusSvc", "RUNNING", "auto"),
+					l.ExpectNoIncidents()),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
@@ -367,9 +367,9 @@ func TestAccClusterNodeService_failingCommand(t *testing.T) {
 // A service the node does not have is an apply error that says so, and
 // nothing is changed on the node.
 func TestAccClusterNodeService_serviceNotInstalled(t *testing.T) {
+	t.Parallel()
 	l := newTestLab(t)
-	l.useEnvCredentials(t)
-	mark := l.commandCount(t)
+	mark := l.CommandCount(t)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
@@ -384,7 +384,7 @@ resource "mscs_cluster_node_service" "test" {
 			ExpectError: wrapped(`service "W3SVC" is not installed on the node`),
 		}},
 	})
-	if err := l.expectOnlyQueriesSince(&mark)(); err != nil {
+	if err := l.OnlyQueriesSince(&mark)(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -397,11 +397,11 @@ func TestAccClusterNodeService_planWarnsAboutFailover(t *testing.T) {
 	logFile := filepath.Join(t.TempDir(), "provider.log")
 	t.Setenv("TF_LOG", "WARN")
 	t.Setenv("TF_LOG_PATH", logFile)
-	mark := l.commandCount(t)
+	mark := l.CommandCount(t)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
-			Config:             l.providerConfig("", nil) + serviceResource("NODE1", "stopped", "manual"),
+			Config:             l.providerConfigFromEnv("", nil) + serviceResource("NODE1", "stopped", "manual"),
 			PlanOnly:           true,
 			ExpectNonEmptyPlan: true,
 		}},
@@ -414,11 +414,11 @@ func TestAccClusterNodeService_planWarnsAboutFailover(t *testing.T) {
 	if want := "NODE1 owns Cluster Group, Web Group: stopping its cluster service fails them over to NODE2."; !strings.Contains(string(data), want) {
 		t.Errorf("the plan's warnings lack %q", want)
 	}
-	if err := l.expectOnlyQueriesSince(&mark)(); err != nil {
+	if err := l.OnlyQueriesSince(&mark)(); err != nil {
 		t.Fatalf("plan changed a node: %v", err)
 	}
-	if l.control != nil {
-		if s, st, err := l.service("NODE1", "ClusSvc"); err != nil || s != "RUNNING" || st != "auto" {
+	if l.Control != nil {
+		if s, st, err := l.Service("NODE1", "ClusSvc"); err != nil || s != "RUNNING" || st != "auto" {
 			t.Fatalf("after plan ClusSvc on NODE1 is %s/%s (%v), want RUNNING/auto", s, st, err)
 		}
 	}
@@ -427,9 +427,9 @@ func TestAccClusterNodeService_planWarnsAboutFailover(t *testing.T) {
 // Import IDs that are malformed, name a node the provider does not know, or
 // hold what cannot be quoted are refused before any command is sent.
 func TestAccClusterNodeService_importErrors(t *testing.T) {
+	t.Parallel()
 	l := newTestLab(t)
-	l.useEnvCredentials(t)
-	mark := l.commandCount(t)
+	mark := l.CommandCount(t)
 	config := l.providerConfig("", nil) + serviceResource("NODE2", "running", "automatic")
 	var steps []resource.TestStep
 	for id, want := range map[string]string{
@@ -457,7 +457,7 @@ func TestAccClusterNodeService_importErrors(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps:                    steps,
 	})
-	if err := l.expectNoCommandsSince(&mark)(); err != nil {
+	if err := l.NoCommandsSince(&mark)(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -465,8 +465,8 @@ func TestAccClusterNodeService_importErrors(t *testing.T) {
 // node matches the provider's keys without case, as Windows names do; the id
 // spells the node as the provider's nodes do, and the next plan is empty.
 func TestAccClusterNodeService_nodeNameCase(t *testing.T) {
+	t.Parallel()
 	l := newTestLab(t)
-	l.useEnvCredentials(t)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
@@ -474,7 +474,7 @@ func TestAccClusterNodeService_nodeNameCase(t *testing.T) {
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue(serviceAddr, tfjsonpath.New("id"), knownvalue.StringExact("NODE2/ClusSvc")),
 				statecheck.ExpectKnownValue(serviceAddr, tfjsonpath.New("node"), knownvalue.StringExact("node2")),
-				l.expectService("NODE2", "ClusSvc", "RUNNING", "auto"),
+				l.ExpectService("NODE2", "ClusSvc", "RUNNING", "auto"),
 			},
 			ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
 		}},

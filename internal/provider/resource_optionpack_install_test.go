@@ -21,6 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/world"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/labtest"
 	"github.com/mscs-ops/terraform-provider-mscs/internal/winrm"
 )
 
@@ -109,12 +110,12 @@ func expectInstallState(components []string) []statecheck.StateCheck {
 // expectInstalledLikeNode1 checks the lab's NODE2: NODE1's components, SP4
 // re-applied (no stale system files), nothing pending, IIS services running.
 func (l *testLab) expectInstalledLikeNode1() statecheck.StateCheck {
-	return l.checkLab("NODE2's Option Pack", func() error {
-		n1, err := l.node("NODE1")
+	return l.Check("NODE2's Option Pack", func() error {
+		n1, err := l.Node("NODE1")
 		if err != nil {
 			return err
 		}
-		n2, err := l.node("NODE2")
+		n2, err := l.Node("NODE2")
 		if err != nil {
 			return err
 		}
@@ -140,85 +141,29 @@ func (l *testLab) expectInstalledLikeNode1() statecheck.StateCheck {
 	})
 }
 
-// kbSteps reduces a node's command log to the KB's steps.
-func kbSteps(cmds []world.CommandRecord) []string {
-	var steps []string
-	for _, c := range cmds {
-		prog, args := strings.ToLower(c.Program), strings.ToLower(c.Args)
-		switch {
-		case (prog == "sc" || prog == "net") && strings.HasPrefix(args, "stop clussvc"):
-			steps = append(steps, "stop ClusSvc")
-		case (prog == "sc" || prog == "net") && strings.HasPrefix(args, "start clussvc"):
-			steps = append(steps, "start ClusSvc")
-		case strings.HasSuffix(prog, "setup.exe") && c.ExitCode != 0:
-			steps = append(steps, "setup failed")
-		case strings.HasSuffix(prog, "setup.exe") && strings.Contains(args, "removeall"):
-			// The unattend file is named after what it does.
-			steps = append(steps, "RemoveAll")
-		case strings.HasSuffix(prog, "setup.exe"):
-			steps = append(steps, "setup")
-		case strings.HasPrefix(prog, "shutdown"):
-			steps = append(steps, "reboot")
-		case strings.HasSuffix(prog, "update.exe"):
-			steps = append(steps, "SP")
-		}
-	}
-	return steps
-}
-
-// expectKBSteps checks the KB's steps on node since the log had *from entries.
-func (l *testLab) expectKBSteps(node string, from *int, want ...string) statecheck.StateCheck {
-	return l.checkLab("the KB's order on "+node, func() error { return l.checkKBSteps(node, *from, want...) })
-}
-
-// checkKBSteps compares the KB's steps run on node since the log had from
-// entries with want.
-func (l *testLab) checkKBSteps(node string, from int, want ...string) error {
-	cmds, err := l.commandsSince(from)
-	if err != nil {
-		return err
-	}
-	var mine []world.CommandRecord
-	for _, c := range cmds {
-		if strings.EqualFold(c.Node, node) {
-			mine = append(mine, c)
-		}
-	}
-	if got := kbSteps(mine); !reflect.DeepEqual(got, want) && (len(got) > 0 || len(want) > 0) {
-		return fmt.Errorf("steps on %s: %v\nwant %v", node, got, want)
-	}
-	return nil
-}
-
-// mark records the length of the command log into *at, as a state check so it
-// runs between steps.
-func (l *testLab) mark(t *testing.T, at *int) func() {
-	return func() { *at = l.commandCount(t) }
-}
-
 // A rebuilt node (no Option Pack): the install copies NODE1's method,
 // components and service pack, runs the KB's steps in order, and the cluster
 // service comes back afterwards. Then import.
 func TestAccOptionpackInstall_rebuiltNode(t *testing.T) {
+	t.Parallel()
 	l := newScenarioLab(t, "rebuilt-node")
-	l.useEnvCredentials(t)
 	var from int
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy: func(*terraform.State) error {
 			// Destroy forgets: NODE2 keeps its Option Pack.
-			if l.control == nil {
+			if l.Control == nil {
 				return nil
 			}
-			n2, err := l.node("NODE2")
+			n2, err := l.Node("NODE2")
 			if err != nil || !n2.OptionPack.Installed {
 				return fmt.Errorf("after destroy NODE2's Option Pack is %+v (%v); destroy must only forget", n2.OptionPack, err)
 			}
-			return l.noIncidents()
+			return l.NoIncidents()
 		},
 		Steps: []resource.TestStep{
 			{
-				PreConfig: l.mark(t, &from),
+				PreConfig: l.Mark(t, &from),
 				Config:    recoveryConfig(l, ""),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
@@ -229,11 +174,11 @@ func TestAccOptionpackInstall_rebuiltNode(t *testing.T) {
 				},
 				ConfigStateChecks: append(expectInstallState(node1Components),
 					l.expectInstalledLikeNode1(),
-					l.expectKBSteps("NODE2", &from, "stop ClusSvc", "setup", "reboot", "SP", "reboot", "start ClusSvc"),
-					l.expectService("NODE2", "ClusSvc", "RUNNING", "auto"),
-					l.expectClusterState("NODE2", "Up"),
-					l.expectService("NODE1", "ClusSvc", "RUNNING", "auto"),
-					l.expectNoIncidents()),
+					l.ExpectKBSteps("NODE2", &from, "stop ClusSvc", "setup", "reboot", "SP", "reboot", "start ClusSvc"),
+					l.ExpectService("NODE2", "ClusSvc", "RUNNING", "auto"),
+					l.ExpectClusterState("NODE2", "Up"),
+					l.ExpectService("NODE1", "ClusSvc", "RUNNING", "auto"),
+					l.ExpectNoIncidents()),
 			},
 			{
 				ResourceName:      installAddr,
@@ -252,13 +197,13 @@ func TestAccOptionpackInstall_rebuiltNode(t *testing.T) {
 // the apply removes it first (Remove All, reboot, SP, reboot) and ends as on a
 // rebuilt node.
 func TestAccOptionpackInstall_corruptedIIS(t *testing.T) {
+	t.Parallel()
 	l := newScenarioLab(t, "corrupted-iis")
-	l.useEnvCredentials(t)
 	var from int
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
-			PreConfig: l.mark(t, &from),
+			PreConfig: l.Mark(t, &from),
 			Config:    recoveryConfig(l, ""),
 			ConfigPlanChecks: resource.ConfigPlanChecks{
 				PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(installAddr, plancheck.ResourceActionCreate)},
@@ -266,11 +211,11 @@ func TestAccOptionpackInstall_corruptedIIS(t *testing.T) {
 			},
 			ConfigStateChecks: append(expectInstallState(node1Components),
 				l.expectInstalledLikeNode1(),
-				l.expectKBSteps("NODE2", &from, "stop ClusSvc", "RemoveAll", "reboot", "SP", "reboot",
+				l.ExpectKBSteps("NODE2", &from, "stop ClusSvc", "RemoveAll", "reboot", "SP", "reboot",
 					"setup", "reboot", "SP", "reboot", "start ClusSvc"),
-				l.expectService("NODE2", "ClusSvc", "RUNNING", "auto"),
-				l.expectClusterState("NODE2", "Up"),
-				l.expectNoIncidents()),
+				l.ExpectService("NODE2", "ClusSvc", "RUNNING", "auto"),
+				l.ExpectClusterState("NODE2", "Up"),
+				l.ExpectNoIncidents()),
 		}},
 	})
 }
@@ -295,7 +240,7 @@ func waitFor(t *testing.T, what string, cond func() (bool, error)) {
 func (l *testLab) waitUp(t *testing.T, node string) {
 	t.Helper()
 	waitFor(t, node+" to answer again", func() (bool, error) {
-		n, err := l.node(node)
+		n, err := l.Node(node)
 		return err == nil && n.Reachable && n.Status == "up" && n.PendingOptionPack == nil, err
 	})
 }
@@ -304,11 +249,11 @@ func (l *testLab) waitUp(t *testing.T, node string) {
 // stopped first, as the KB says): Remove All through an unattend file, setup
 // restarts the node. The plan shows the install again; apply redoes it.
 func TestAccOptionpackInstall_drift(t *testing.T) {
+	t.Parallel()
 	l := newScenarioLab(t, "rebuilt-node")
-	if l.control == nil {
+	if l.Control == nil {
 		t.Skip("drift needs the lab's control API to wait for the reboot")
 	}
-	l.useEnvCredentials(t)
 	config := installConfig(l, "custom", node1Components, "")
 	var from int
 	resource.Test(t, resource.TestCase{
@@ -328,7 +273,7 @@ func TestAccOptionpackInstall_drift(t *testing.T) {
 						`echo MaintanenceMode = RemoveAll>> C:\removeall.txt`,
 						`C:\NTOPTPAK\EN\X86\WINNT.SRV\setup.exe /u:C:\removeall.txt`,
 					} {
-						res := l.run(t, "NODE2", line)
+						res := l.Run(t, "NODE2", line)
 						if res.ExitCode != 0 {
 							t.Fatalf("%s on NODE2 exited %d: %s%s", line, res.ExitCode, res.Stdout, res.Stderr)
 						}
@@ -338,7 +283,7 @@ func TestAccOptionpackInstall_drift(t *testing.T) {
 					}
 					// Setup without /R:N restarts the node itself.
 					waitFor(t, "NODE2 rebooted without the Option Pack", func() (bool, error) {
-						n, err := l.node("NODE2")
+						n, err := l.Node("NODE2")
 						return err == nil && n.Reachable && n.Status == "up" && !n.OptionPack.Installed, err
 					})
 				},
@@ -347,7 +292,7 @@ func TestAccOptionpackInstall_drift(t *testing.T) {
 				ExpectNonEmptyPlan: true,
 			},
 			{
-				PreConfig: l.mark(t, &from),
+				PreConfig: l.Mark(t, &from),
 				Config:    config,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(installAddr, plancheck.ResourceActionCreate)},
@@ -357,8 +302,8 @@ func TestAccOptionpackInstall_drift(t *testing.T) {
 					l.expectInstalledLikeNode1(),
 					// Removed at the console without the SP re-applied: the
 					// KB re-applies it before setup (rule 4).
-					l.expectKBSteps("NODE2", &from, "SP", "reboot", "setup", "reboot", "SP", "reboot"),
-					l.expectNoIncidents()),
+					l.ExpectKBSteps("NODE2", &from, "SP", "reboot", "setup", "reboot", "SP", "reboot"),
+					l.ExpectNoIncidents()),
 			},
 		},
 	})
@@ -368,30 +313,30 @@ func TestAccOptionpackInstall_drift(t *testing.T) {
 // the next apply resumes and completes with zero incidents. Destroy with
 // uninstall_on_destroy then removes the Option Pack the KB's way.
 func TestAccOptionpackInstall_setupFails(t *testing.T) {
+	t.Parallel()
 	l := newScenarioLab(t, "rebuilt-node")
-	if l.control == nil {
+	if l.Control == nil {
 		t.Skip("needs the lab's control API to inject the fault")
 	}
-	l.useEnvCredentials(t)
-	t.Cleanup(func() { _ = l.control.ClearFaults() })
+	t.Cleanup(func() { _ = l.Control.ClearFaults() })
 	config := installConfig(l, "custom", node1Components, "  uninstall_on_destroy = true\n")
 	var from int
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy: func(*terraform.State) error {
-			n2, err := l.node("NODE2")
+			n2, err := l.Node("NODE2")
 			if err != nil {
 				return err
 			}
 			if n2.OptionPack.Installed || n2.StaleSystemFiles || n2.PendingOptionPack != nil {
 				return fmt.Errorf("after destroy with uninstall_on_destroy NODE2 has %+v, stale files %t", n2.OptionPack, n2.StaleSystemFiles)
 			}
-			return l.noIncidents()
+			return l.NoIncidents()
 		},
 		Steps: []resource.TestStep{
 			{
 				PreConfig: func() {
-					if err := l.control.AddFault(world.Fault{Node: "NODE2", Kind: "exit", Match: "setup.exe", ExitCode: 1, Count: 1}); err != nil {
+					if err := l.Control.AddFault(world.Fault{Node: "NODE2", Kind: "exit", Match: "setup.exe", ExitCode: 1, Count: 1}); err != nil {
 						t.Fatal(err)
 					}
 				},
@@ -399,15 +344,15 @@ func TestAccOptionpackInstall_setupFails(t *testing.T) {
 				ExpectError: wrapped(`Cannot install the Option Pack on node NODE2 .*Node NODE2, step "install the Option Pack": command ".*setup\.exe[^"]*" exited with code 1`),
 			},
 			{
-				PreConfig: l.mark(t, &from),
+				PreConfig: l.Mark(t, &from),
 				Config:    config,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
 				ConfigStateChecks: append(expectInstallState(node1Components),
 					l.expectInstalledLikeNode1(),
-					l.expectKBSteps("NODE2", &from, "setup", "reboot", "SP", "reboot"),
-					l.expectNoIncidents()),
+					l.ExpectKBSteps("NODE2", &from, "setup", "reboot", "SP", "reboot"),
+					l.ExpectNoIncidents()),
 			},
 		},
 	})
@@ -416,12 +361,12 @@ func TestAccOptionpackInstall_setupFails(t *testing.T) {
 // A reboot overruns reboot_timeout: the apply fails at that step; once the
 // node answers again the next apply picks up after it.
 func TestAccOptionpackInstall_rebootOverruns(t *testing.T) {
+	t.Parallel()
 	l := newScenarioLab(t, "rebuilt-node")
-	if l.control == nil {
+	if l.Control == nil {
 		t.Skip("needs the lab's control API to slow the reboot")
 	}
-	l.useEnvCredentials(t)
-	t.Cleanup(func() { _ = l.control.ClearFaults() })
+	t.Cleanup(func() { _ = l.Control.ClearFaults() })
 	var from int
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -429,7 +374,7 @@ func TestAccOptionpackInstall_rebootOverruns(t *testing.T) {
 			{
 				PreConfig: func() {
 					// 600 emulated seconds: 3 s in the lab, against a timeout of 1 s.
-					if err := l.control.AddFault(world.Fault{Node: "NODE2", Kind: "slow_reboot", RebootSeconds: 600}); err != nil {
+					if err := l.Control.AddFault(world.Fault{Node: "NODE2", Kind: "slow_reboot", RebootSeconds: 600}); err != nil {
 						t.Fatal(err)
 					}
 				},
@@ -439,7 +384,7 @@ func TestAccOptionpackInstall_rebootOverruns(t *testing.T) {
 			{
 				PreConfig: func() {
 					l.waitUp(t, "NODE2")
-					from = l.commandCount(t)
+					from = l.CommandCount(t)
 				},
 				Config: installConfig(l, "custom", node1Components, ""),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
@@ -448,38 +393,19 @@ func TestAccOptionpackInstall_rebootOverruns(t *testing.T) {
 				ConfigStateChecks: append(expectInstallState(node1Components),
 					l.expectInstalledLikeNode1(),
 					// Setup and its reboot are done: only the SP and its reboot remain.
-					l.expectKBSteps("NODE2", &from, "SP", "reboot"),
-					l.expectNoIncidents()),
+					l.ExpectKBSteps("NODE2", &from, "SP", "reboot"),
+					l.ExpectNoIncidents()),
 			},
 		},
 	})
 }
 
-// isReadOnly is a command that only looks at the node.
-func isReadOnly(c world.CommandRecord) bool {
-	prog := strings.ToLower(strings.TrimSuffix(strings.ToLower(c.Program), ".exe"))
-	args := strings.Fields(strings.ToLower(c.Args))
-	switch prog {
-	case "reg":
-		return len(args) > 0 && args[0] == "query"
-	case "hostname", "type", "ver":
-		return true
-	case "echo":
-		// `if exist PATH echo found`: a look for a file, printed to the
-		// provider (journal and lock lines are echoed into files).
-		return c.Args == "found"
-	case "net":
-		return len(args) > 0 && args[0] == "statistics"
-	}
-	return isQuery(c)
-}
-
 // A plan whose components or method differ from NODE1's is refused at plan
 // time (safety rule 3), and nothing but read-only queries reaches NODE2.
 func TestAccOptionpackInstall_differsFromWorkingNode(t *testing.T) {
+	t.Parallel()
 	l := newScenarioLab(t, "rebuilt-node")
-	l.useEnvCredentials(t)
-	mark := l.commandCount(t)
+	mark := l.CommandCount(t)
 	withSMTP := append([]string{"iis_smtp"}, node1Components[1:]...) // +iis_smtp -fp_extensions
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -501,19 +427,19 @@ func TestAccOptionpackInstall_differsFromWorkingNode(t *testing.T) {
 			},
 		},
 	})
-	if l.control == nil {
+	if l.Control == nil {
 		return
 	}
-	cmds, err := l.commandsSince(mark)
+	cmds, err := l.CommandsSince(mark)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range cmds {
-		if c.Node == "NODE2" && !isReadOnly(c) {
+		if c.Node == "NODE2" && !labtest.IsReadOnly(c) {
 			t.Errorf("a refused plan ran %s %s on NODE2", c.Program, c.Args)
 		}
 	}
-	if err := l.noIncidents(); err != nil {
+	if err := l.NoIncidents(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -521,9 +447,9 @@ func TestAccOptionpackInstall_differsFromWorkingNode(t *testing.T) {
 // Bad input never reaches a node: names, paths and levels are refused at
 // plan time with the attribute named.
 func TestAccOptionpackInstall_planTimeErrors(t *testing.T) {
+	t.Parallel()
 	l := newScenarioLab(t, "rebuilt-node")
-	l.useEnvCredentials(t)
-	mark := l.commandCount(t)
+	mark := l.CommandCount(t)
 	cases := []struct{ config, want string }{
 		{installConfig(l, "custom", nil, ""), `install_method = "custom" installs exactly the listed components`},
 		{installConfig(l, "minimal", []string{"iis_common"}, ""), `Components contradict the install method`},
@@ -539,7 +465,7 @@ func TestAccOptionpackInstall_planTimeErrors(t *testing.T) {
 		steps = append(steps, resource.TestStep{Config: tc.config, PlanOnly: true, ExpectError: wrapped(tc.want)})
 	}
 	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: testAccProtoV6ProviderFactories, Steps: steps})
-	if err := l.expectNoCommandsSince(&mark)(); err != nil {
+	if err := l.NoCommandsSince(&mark)(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -554,7 +480,7 @@ func TestOptionpackInstallPlan_warnsOfRemoveAll(t *testing.T) {
 	}{{"corrupted-iis", true}, {"rebuilt-node", false}} {
 		t.Run(tc.scenario, func(t *testing.T) {
 			l := newScenarioLab(t, tc.scenario)
-			if l.control == nil && !tc.warn {
+			if l.Control == nil && !tc.warn {
 				t.Skip("a real lab is in whatever state it is in")
 			}
 			diags := planInstall(t, l, node1Components)
@@ -628,10 +554,8 @@ func TestOptionpackInstallPlan_destroyWarnsOfUninstall(t *testing.T) {
 func (l *testLab) installCluster(t *testing.T) *cluster {
 	t.Helper()
 	var configs []winrm.Config
-	for _, name := range l.names() {
-		host, port, https := endpointParts(t, l.nodes[name])
-		configs = append(configs, winrm.Config{Node: name, Host: host, Port: port, HTTPS: https, CACert: l.caPEM,
-			Username: l.username, Password: l.password, OperationTimeout: 30 * time.Second, MaxConcurrent: 2, ReuseShell: true})
+	for _, name := range l.Names() {
+		configs = append(configs, l.ClientConfig(t, name))
 	}
 	c, err := newCluster(configs, "")
 	if err != nil {

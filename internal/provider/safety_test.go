@@ -48,17 +48,17 @@ func (l *testLab) withoutProvider(config string) string {
 // incident, and that the cluster service still runs on both nodes.
 func (l *testLab) expectUntouched(t *testing.T, mark int) {
 	t.Helper()
-	if l.control == nil {
+	if l.Control == nil {
 		return
 	}
-	if err := l.expectOnlyQueriesSince(&mark)(); err != nil {
+	if err := l.OnlyQueriesSince(&mark)(); err != nil {
 		t.Errorf("a refused configuration changed a node: %v", err)
 	}
-	if err := l.noIncidents(); err != nil {
+	if err := l.NoIncidents(); err != nil {
 		t.Error(err)
 	}
-	for _, n := range l.names() {
-		if s, st, err := l.service(n, "ClusSvc"); err != nil || s != "RUNNING" || st != "auto" {
+	for _, n := range l.Names() {
+		if s, st, err := l.Service(n, "ClusSvc"); err != nil || s != "RUNNING" || st != "auto" {
 			t.Errorf("ClusSvc on %s is %s/%s (%v), want RUNNING/auto", n, s, st, err)
 		}
 	}
@@ -69,26 +69,26 @@ func (l *testLab) expectUntouched(t *testing.T, mark int) {
 // plan time, naming the node key, the endpoint and what answered there.
 // Nothing but reads reaches either machine.
 func TestAccSafety_swappedEndpoints(t *testing.T) {
+	t.Parallel()
 	l := newScenarioLab(t, "rebuilt-node")
-	if l.control == nil {
+	if l.Control == nil {
 		t.Skip("needs two endpoints of the in-process lab to swap") // a real lab is not re-wired
 	}
-	l.useEnvCredentials(t)
-	swapped := map[string]string{"NODE1": l.nodes["NODE2"], "NODE2": l.nodes["NODE1"]}
+	swapped := map[string]string{"NODE1": l.Nodes["NODE2"], "NODE2": l.Nodes["NODE1"]}
 	provider := l.providerConfig("", swapped)
-	mark := l.commandCount(t)
+	mark := l.CommandCount(t)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
 				Config: provider + l.withoutProvider(recoveryConfig(l, "")),
 				ExpectError: wrapped(fmt.Sprintf(`the machine at node NODE1's endpoint \(%s\) is NODE2, member of cluster CLUSTER1, not NODE1`,
-					regexp.QuoteMeta(l.nodes["NODE2"]))),
+					regexp.QuoteMeta(l.Nodes["NODE2"]))),
 			},
 			{
 				Config: provider + l.withoutProvider(installConfig(l, "custom", node1Components, "")),
 				ExpectError: wrapped(fmt.Sprintf(`the machine at node NODE2's endpoint \(%s\) is NODE1, member of cluster CLUSTER1, not NODE2`,
-					regexp.QuoteMeta(l.nodes["NODE1"]))),
+					regexp.QuoteMeta(l.Nodes["NODE1"]))),
 			},
 		},
 	})
@@ -100,7 +100,7 @@ func TestAccSafety_swappedEndpoints(t *testing.T) {
 // even when the provider knows that node alone.
 func TestAccSafety_otherClusterNode(t *testing.T) {
 	l := newScenarioLab(t, "rebuilt-node")
-	if l.control == nil {
+	if l.Control == nil {
 		t.Skip("needs a second in-process lab for the other cluster")
 	}
 	other := otherClusterLab(t, "rebuilt-node", "CLUSTER2")
@@ -111,16 +111,16 @@ func TestAccSafety_otherClusterNode(t *testing.T) {
     NODE2 = { endpoint = %q, ca_cert = file(%q) }
   }
 }
-`, l.nodes["NODE1"], l.caFile, other.nodes["NODE2"], other.caFile)
+`, l.Nodes["NODE1"], l.CAFile, other.Nodes["NODE2"], other.CAFile)
 	alone := fmt.Sprintf(`provider "mscs" {
   cluster_name = "CLUSTER1"
   nodes = {
     NODE2 = { endpoint = %q, ca_cert = file(%q) }
   }
 }
-`, other.nodes["NODE2"], other.caFile)
+`, other.Nodes["NODE2"], other.CAFile)
 	body := l.withoutProvider(installConfig(l, "custom", node1Components, ""))
-	mark, otherMark := l.commandCount(t), other.commandCount(t)
+	mark, otherMark := l.CommandCount(t), other.CommandCount(t)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
@@ -155,8 +155,8 @@ func TestAccSafety_aliasedNodeKeys(t *testing.T) {
   }
   ca_cert = file(%q)
 }
-`, l.nodes["NODE1"], l.nodes["NODE2"], l.nodes["NODE1"], l.caFile) + serviceResource("node2", "running", "automatic")
-	mark := l.commandCount(t)
+`, l.Nodes["NODE1"], l.Nodes["NODE2"], l.Nodes["NODE1"], l.CAFile) + serviceResource("node2", "running", "automatic")
+	mark := l.CommandCount(t)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
@@ -164,7 +164,7 @@ func TestAccSafety_aliasedNodeKeys(t *testing.T) {
 			ExpectError: wrapped(`The nodes "NODE2" and "node2" differ only in case`),
 		}},
 	})
-	if err := l.expectNoCommandsSince(&mark)(); err != nil {
+	if err := l.NoCommandsSince(&mark)(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -184,13 +184,13 @@ func TestAccSafety_rule3NeedsTheWorkingNode(t *testing.T) {
   }
   ca_cert = file(%q)
 }
-`, l.nodes["NODE2"], l.caFile)
+`, l.Nodes["NODE2"], l.CAFile)
 	threeNodes := l.providerConfig("", map[string]string{})
 	threeNodes = strings.Replace(threeNodes, "  nodes = {\n", fmt.Sprintf("  nodes = {\n    NODE3 = { endpoint = %q }\n", closedPortEndpoint(t)), 1)
 	install := func(comps []string, extra string) string {
 		return l.withoutProvider(installConfig(l, "custom", comps, extra))
 	}
-	mark := l.commandCount(t)
+	mark := l.CommandCount(t)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
@@ -223,21 +223,21 @@ func warningsLogged(t *testing.T, file string) string {
 // cluster alone.
 func TestAccSafety_onlyNodeUp(t *testing.T) {
 	l := newScenarioLab(t, "rebuilt-node")
-	if l.control == nil {
+	if l.Control == nil {
 		t.Skip("needs the in-process lab: it stops a real node's cluster service")
 	}
 	l.useEnvCredentials(t)
 	logFile := filepath.Join(t.TempDir(), "provider.log")
 	t.Setenv("TF_LOG", "WARN")
 	t.Setenv("TF_LOG_PATH", logFile)
-	if res := l.run(t, "NODE1", "net stop ClusSvc"); res.ExitCode != 0 {
+	if res := l.Run(t, "NODE1", "net stop ClusSvc"); res.ExitCode != 0 {
 		t.Fatalf("net stop ClusSvc on NODE1: %+v", res)
 	}
 	waitFor(t, "NODE1 Down", func() (bool, error) {
-		s, err := l.clusterState("NODE1")
+		s, err := l.ClusterState("NODE1")
 		return s == "Down", err
 	})
-	mark := l.commandCount(t)
+	mark := l.CommandCount(t)
 	var from int
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -247,21 +247,21 @@ func TestAccSafety_onlyNodeUp(t *testing.T) {
 				ExpectError: wrapped(`NODE2 is the only node Up in the cluster and owns Cluster Group, Web Group: stopping its cluster service would take them offline for the whole install \(2 reboots\)`),
 			},
 			{
-				Config:      l.providerConfig("", nil) + serviceResource("NODE2", "stopped", "manual"),
+				Config:      l.providerConfigFromEnv("", nil) + serviceResource("NODE2", "stopped", "manual"),
 				ExpectError: wrapped(`Stopping the cluster service of the only node Up`),
 			},
 			{
 				PreConfig: func() {
-					if err := l.expectOnlyQueriesSince(&mark)(); err != nil {
+					if err := l.OnlyQueriesSince(&mark)(); err != nil {
 						t.Fatalf("a refused plan changed a node: %v", err)
 					}
-					from = l.commandCount(t)
+					from = l.CommandCount(t)
 				},
 				Config: recoveryConfig(l, "  allow_cluster_outage = true\n"),
 				ConfigStateChecks: []statecheck.StateCheck{
 					l.expectInstalledLikeNode1(),
-					l.expectKBSteps("NODE2", &from, "stop ClusSvc", "setup", "reboot", "SP", "reboot", "start ClusSvc"),
-					l.expectNoIncidents(),
+					l.ExpectKBSteps("NODE2", &from, "stop ClusSvc", "setup", "reboot", "SP", "reboot", "start ClusSvc"),
+					l.ExpectNoIncidents(),
 				},
 			},
 		},
@@ -282,11 +282,11 @@ func TestAccSafety_onlyNodeUp(t *testing.T) {
 // service on it, and the configuration's apply finishes it with no rule 4
 // incident.
 func TestAccSafety_unfinishedInstall(t *testing.T) {
+	t.Parallel()
 	l := newScenarioLab(t, "rebuilt-node")
-	if l.control == nil {
+	if l.Control == nil {
 		t.Skip("needs the lab's control API to inject the fault")
 	}
-	l.useEnvCredentials(t)
 	install := installConfig(l, "custom", node1Components, "")
 	service := l.providerConfig("", nil) + serviceResource("NODE2", "running", "automatic")
 	var from int
@@ -295,7 +295,7 @@ func TestAccSafety_unfinishedInstall(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				PreConfig: func() {
-					l.addFault(t, world.Fault{Node: "NODE2", Kind: "exit", Match: "update.exe", ExitCode: 1, Count: 1})
+					l.AddFault(t, world.Fault{Node: "NODE2", Kind: "exit", Match: "update.exe", ExitCode: 1, Count: 1})
 				},
 				Config:      install,
 				ExpectError: wrapped(`step "re-apply the service pack after Option Pack setup"`),
@@ -312,13 +312,13 @@ func TestAccSafety_unfinishedInstall(t *testing.T) {
 				ExpectError: wrapped(`an Option Pack run stopped after its step "setup-reboot": starting the cluster service before the install and the service pack re-apply finish breaks safety rule 4`),
 			},
 			{
-				PreConfig: l.mark(t, &from),
+				PreConfig: l.Mark(t, &from),
 				Config:    recoveryConfig(l, ""),
 				ConfigStateChecks: []statecheck.StateCheck{
 					l.expectInstalledLikeNode1(),
-					l.expectKBSteps("NODE2", &from, "SP", "reboot", "start ClusSvc"),
-					l.expectClusterState("NODE2", "Up"),
-					l.expectNoIncidents(),
+					l.ExpectKBSteps("NODE2", &from, "SP", "reboot", "start ClusSvc"),
+					l.ExpectClusterState("NODE2", "Up"),
+					l.ExpectNoIncidents(),
 				},
 			},
 		},
@@ -329,11 +329,11 @@ func TestAccSafety_unfinishedInstall(t *testing.T) {
 // and a node whose IIS was corrupted again both reinstall, the KB's way; a
 // finished journal makes neither a no-op.
 func TestAccSafety_reinstallWhenPlanned(t *testing.T) {
+	t.Parallel()
 	l := newScenarioLab(t, "rebuilt-node")
-	if l.control == nil {
+	if l.Control == nil {
 		t.Skip("needs the lab's control API to corrupt IIS")
 	}
-	l.useEnvCredentials(t)
 	config := installConfig(l, "custom", node1Components, "")
 	reinstall := []string{"RemoveAll", "reboot", "SP", "reboot", "setup", "reboot", "SP", "reboot"}
 	var from int
@@ -342,7 +342,7 @@ func TestAccSafety_reinstallWhenPlanned(t *testing.T) {
 		Steps: []resource.TestStep{
 			{Config: config, ConfigStateChecks: []statecheck.StateCheck{l.expectInstalledLikeNode1()}},
 			{
-				PreConfig: l.mark(t, &from),
+				PreConfig: l.Mark(t, &from),
 				Config:    config,
 				Taint:     []string{installAddr},
 				ConfigPlanChecks: resource.ConfigPlanChecks{
@@ -350,16 +350,16 @@ func TestAccSafety_reinstallWhenPlanned(t *testing.T) {
 				},
 				ConfigStateChecks: []statecheck.StateCheck{
 					l.expectInstalledLikeNode1(),
-					l.expectKBSteps("NODE2", &from, reinstall...),
-					l.expectNoIncidents(),
+					l.ExpectKBSteps("NODE2", &from, reinstall...),
+					l.ExpectNoIncidents(),
 				},
 			},
 			{
 				PreConfig: func() {
-					if err := l.control.CorruptIIS("NODE2"); err != nil {
+					if err := l.Control.CorruptIIS("NODE2"); err != nil {
 						t.Fatal(err)
 					}
-					from = l.commandCount(t)
+					from = l.CommandCount(t)
 				},
 				Config: config,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
@@ -368,8 +368,8 @@ func TestAccSafety_reinstallWhenPlanned(t *testing.T) {
 				},
 				ConfigStateChecks: []statecheck.StateCheck{
 					l.expectInstalledLikeNode1(),
-					l.expectKBSteps("NODE2", &from, reinstall...),
-					l.expectNoIncidents(),
+					l.ExpectKBSteps("NODE2", &from, reinstall...),
+					l.ExpectNoIncidents(),
 				},
 			},
 		},
@@ -380,11 +380,11 @@ func TestAccSafety_reinstallWhenPlanned(t *testing.T) {
 // before its journal line: the next apply still reboots and re-applies the
 // service pack before setup (no rule 4 incident).
 func TestAccSafety_interruptedAfterRemoveAll(t *testing.T) {
+	t.Parallel()
 	l := newScenarioLab(t, "corrupted-iis")
-	if l.control == nil {
+	if l.Control == nil {
 		t.Skip("needs the lab's control API to inject the fault")
 	}
-	l.useEnvCredentials(t)
 	config := installConfig(l, "custom", node1Components, "")
 	var from int
 	resource.Test(t, resource.TestCase{
@@ -392,8 +392,8 @@ func TestAccSafety_interruptedAfterRemoveAll(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				PreConfig: func() {
-					from = l.commandCount(t)
-					l.addFault(t, world.Fault{Node: "NODE2", Kind: "exit", Match: "echo step=removeall spec", ExitCode: 112,
+					from = l.CommandCount(t)
+					l.AddFault(t, world.Fault{Node: "NODE2", Kind: "exit", Match: "echo step=removeall spec", ExitCode: 112,
 						Stderr: "There is not enough space on the disk.\r\n", Count: 1})
 				},
 				Config:      config,
@@ -403,8 +403,8 @@ func TestAccSafety_interruptedAfterRemoveAll(t *testing.T) {
 				Config: config,
 				ConfigStateChecks: []statecheck.StateCheck{
 					l.expectInstalledLikeNode1(),
-					l.expectKBSteps("NODE2", &from, "stop ClusSvc", "RemoveAll", "reboot", "SP", "reboot", "setup", "reboot", "SP", "reboot"),
-					l.expectNoIncidents(),
+					l.ExpectKBSteps("NODE2", &from, "stop ClusSvc", "RemoveAll", "reboot", "SP", "reboot", "setup", "reboot", "SP", "reboot"),
+					l.ExpectNoIncidents(),
 				},
 			},
 		},
@@ -415,14 +415,14 @@ func TestAccSafety_interruptedAfterRemoveAll(t *testing.T) {
 // file fails the plan; a node another run holds fails the apply at once,
 // naming the holder, before the cluster service is touched.
 func TestAccSafety_refusedBeforeFirstChange(t *testing.T) {
+	t.Parallel()
 	l := newScenarioLab(t, "rebuilt-node")
-	if l.control == nil {
+	if l.Control == nil {
 		t.Skip("needs the in-process lab: it locks a node out of band")
 	}
-	l.useEnvCredentials(t)
 	config := installConfig(l, "custom", node1Components, "")
 	typo := strings.Replace(config, `UPDATE\\update.exe`, `UPDATE\\updat.exe`, 1)
-	mark := l.commandCount(t)
+	mark := l.CommandCount(t)
 	var from int
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -433,22 +433,22 @@ func TestAccSafety_refusedBeforeFirstChange(t *testing.T) {
 			},
 			{
 				PreConfig: func() {
-					if err := l.expectOnlyQueriesSince(&mark)(); err != nil {
+					if err := l.OnlyQueriesSince(&mark)(); err != nil {
 						t.Fatalf("a refused plan changed a node: %v", err)
 					}
-					l.run(t, "NODE2", `mkdir C:\WINNT\mscs-optionpack.lock`)
-					l.run(t, "NODE2", `echo owner=opsbox/4242/0a1b2c3d time=`+time.Now().UTC().Format(time.RFC3339)+` > C:\WINNT\mscs-optionpack.lock\owner.txt`)
-					from = l.commandCount(t)
+					l.Run(t, "NODE2", `mkdir C:\WINNT\mscs-optionpack.lock`)
+					l.Run(t, "NODE2", `echo owner=opsbox/4242/0a1b2c3d time=`+time.Now().UTC().Format(time.RFC3339)+` > C:\WINNT\mscs-optionpack.lock\owner.txt`)
+					from = l.CommandCount(t)
 				},
 				Config:      config,
 				ExpectError: wrapped(`another run is working on the node: opsbox/4242/0a1b2c3d holds its lock since`),
 			},
 		},
 	})
-	if err := l.checkKBSteps("NODE2", from); err != nil {
+	if err := l.CheckKBSteps("NODE2", from); err != nil {
 		t.Error(err)
 	}
-	if s, st, err := l.service("NODE2", "ClusSvc"); err != nil || s != "RUNNING" || st != "auto" {
+	if s, st, err := l.Service("NODE2", "ClusSvc"); err != nil || s != "RUNNING" || st != "auto" {
 		t.Errorf("after the refused apply ClusSvc on NODE2 is %s/%s (%v)", s, st, err)
 	}
 }
@@ -457,23 +457,23 @@ func TestAccSafety_refusedBeforeFirstChange(t *testing.T) {
 // provider's TRACE log show *** instead.
 func TestAccSafety_outputWithPasswordScrubbed(t *testing.T) {
 	l := newScenarioLab(t, "rebuilt-node")
-	if l.control == nil {
+	if l.Control == nil {
 		t.Skip("needs the lab's control API to inject the fault")
 	}
 	l.useEnvCredentials(t)
 	logFile := filepath.Join(t.TempDir(), "provider.log")
 	t.Setenv("TF_LOG", "TRACE")
 	t.Setenv("TF_LOG_PATH", logFile)
-	l.addFault(t, world.Fault{Node: "NODE2", Kind: "exit", Match: "sc config", ExitCode: 5,
-		Stderr: "[SC] ChangeServiceConfig FAILED 5:\r\n\r\nAccess is denied for LAB\\Administrator/" + l.password + ".\r\n", Count: 1})
+	l.AddFault(t, world.Fault{Node: "NODE2", Kind: "exit", Match: "sc config", ExitCode: 5,
+		Stderr: "[SC] ChangeServiceConfig FAILED 5:\r\n\r\nAccess is denied for LAB\\Administrator/" + l.Password + ".\r\n", Count: 1})
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
-			Config:      l.providerConfig("", nil) + serviceResource("NODE2", "stopped", "manual"),
+			Config:      l.providerConfigFromEnv("", nil) + serviceResource("NODE2", "stopped", "manual"),
 			ExpectError: wrapped(`Access is denied for LAB\\Administrator/\*\*\*\.`),
 		}},
 	})
-	if logs := warningsLogged(t, logFile); strings.Contains(logs, l.password) {
+	if logs := warningsLogged(t, logFile); strings.Contains(logs, l.Password) {
 		t.Errorf("the password appears in the provider's TRACE log %s", logFile)
 	}
 }

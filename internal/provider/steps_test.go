@@ -59,23 +59,27 @@ func stepKB(step string) string {
 // The plan lists, per node and in order, what apply runs: the recovery chain
 // on both scenarios, its planned steps against the lab's command log.
 func TestAccSteps_planListsWhatApplyRuns(t *testing.T) {
+	t.Parallel()
 	for _, scenario := range []string{"rebuilt-node", "corrupted-iis"} {
 		t.Run(scenario, func(t *testing.T) {
 			l := newScenarioLab(t, scenario)
-			l.useEnvCredentials(t)
 			planned := capturedSteps{}
 			var from int
+			example, vars := recoveryExample(t, l, nil)
 			resource.Test(t, resource.TestCase{
-				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				// A configuration with its own provider block names the
+				// provider per step.
 				Steps: []resource.TestStep{{
-					PreConfig: l.mark(t, &from),
-					Config:    recoveryConfig(l, ""),
+					ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+					PreConfig:                l.Mark(t, &from),
+					ConfigDirectory:          example,
+					ConfigVariables:          vars,
 					ConfigPlanChecks: resource.ConfigPlanChecks{
 						PreApply:             []plancheck.PlanCheck{planned.planSteps()},
 						PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 					},
 					ConfigStateChecks: []statecheck.StateCheck{
-						l.checkLab("the planned steps against the command log", func() error {
+						l.Check("the planned steps against the command log", func() error {
 							var want []string
 							for _, addr := range []string{installAddr, "mscs_cluster_node_service.rebuilt"} {
 								for _, s := range planned[addr] {
@@ -90,12 +94,12 @@ func TestAccSteps_planListsWhatApplyRuns(t *testing.T) {
 							if len(want) < 5 {
 								return fmt.Errorf("planned %v", planned)
 							}
-							if err := l.checkKBSteps("NODE2", from, want...); err != nil {
+							if err := l.CheckKBSteps("NODE2", from, want...); err != nil {
 								return fmt.Errorf("%w\nplanned steps: %q", err, planned)
 							}
 							return nil
 						}),
-						l.expectNoIncidents(),
+						l.ExpectNoIncidents(),
 					},
 				}},
 			})

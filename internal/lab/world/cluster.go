@@ -2,7 +2,6 @@ package world
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/winfs"
@@ -579,54 +578,6 @@ func (w *World) takeResourceOffline(r *resource) {
 	if r.group.state() == "Offline" {
 		r.group.wantOnline = false
 	}
-}
-
-// snapshot is the cluster as JSON-friendly values.
-func (c *cluster) snapshot() any {
-	type resState struct {
-		Name           string            `json:"name"`
-		Type           string            `json:"type"`
-		Group          string            `json:"group"`
-		State          string            `json:"state"`
-		Dependencies   []string          `json:"dependencies,omitempty"`
-		PossibleOwners []string          `json:"possible_owners"`
-		Properties     map[string]string `json:"properties"`
-	}
-	type groupState struct {
-		Name            string   `json:"name"`
-		Owner           string   `json:"owner"`
-		State           string   `json:"state"`
-		PreferredOwners []string `json:"preferred_owners"`
-	}
-	out := struct {
-		Name    string          `json:"name"`
-		Members map[string]bool `json:"members"`
-		// IISResourcesCorrupt: the rule 1 damage (see corruptIISResources).
-		IISResourcesCorrupt bool         `json:"iis_resources_corrupt"`
-		Groups              []groupState `json:"groups"`
-		Resources           []resState   `json:"resources"`
-	}{Name: c.name, Members: map[string]bool{}, IISResourcesCorrupt: c.iisResourcesCorrupt}
-	for k, v := range c.members {
-		out.Members[k] = v
-	}
-	for _, g := range c.groups {
-		out.Groups = append(out.Groups, groupState{g.name, g.owner.name, g.state(), nodeNames(g.preferred)})
-	}
-	for _, r := range c.resources {
-		rs := resState{Name: r.name, Type: r.typ, Group: r.group.name, State: r.state, PossibleOwners: nodeNames(r.possible), Properties: map[string]string{}}
-		for _, d := range r.deps {
-			rs.Dependencies = append(rs.Dependencies, d.name)
-		}
-		for _, p := range r.props {
-			if p.dword {
-				rs.Properties[p.name] = strconv.FormatUint(uint64(p.num), 10)
-			} else {
-				rs.Properties[p.name] = p.str
-			}
-		}
-		out.Resources = append(out.Resources, rs)
-	}
-	return out
 }
 
 func nodeNames(ns []*node) []string {

@@ -91,7 +91,7 @@ type API interface {
 	Commands(node string) []CommandRecord
 	Incidents() []Incident
 	// State is the whole world as JSON-friendly values (GET /state).
-	State() any
+	State() Snapshot
 	// Close stops timers (pending reboots).
 	Close()
 }

@@ -18,6 +18,9 @@ const (
 )
 
 // regValue is one typed registry value.
+// RegValue is one registry value, as the lab keeps it and its snapshot shows it.
+type RegValue = regValue
+
 type regValue struct {
 	Name  string   `json:"name"`
 	Type  string   `json:"type"`

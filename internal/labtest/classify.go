@@ -1,0 +1,79 @@
+package labtest
+
+import (
+	"strings"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/world"
+)
+
+// KBSteps reduces a command log to the KB's steps, in order: "stop
+// ClusSvc", "start ClusSvc", "RemoveAll", "setup" ("setup failed" for a
+// setup that exited non-zero), "reboot", "SP". Everything else (reads,
+// journal lines, settings) is left out.
+func KBSteps(cmds []world.CommandRecord) []string {
+	var steps []string
+	for _, c := range cmds {
+		prog, args := strings.ToLower(c.Program), strings.ToLower(c.Args)
+		switch {
+		case (prog == "sc" || prog == "net") && strings.HasPrefix(args, "stop clussvc"):
+			steps = append(steps, "stop ClusSvc")
+		case (prog == "sc" || prog == "net") && strings.HasPrefix(args, "start clussvc"):
+			steps = append(steps, "start ClusSvc")
+		case strings.HasSuffix(prog, "setup.exe") && c.ExitCode != 0:
+			steps = append(steps, "setup failed")
+		case strings.HasSuffix(prog, "setup.exe") && strings.Contains(args, "removeall"):
+			// The unattend file is named after what it does.
+			steps = append(steps, "RemoveAll")
+		case strings.HasSuffix(prog, "setup.exe"):
+			steps = append(steps, "setup")
+		case strings.HasPrefix(prog, "shutdown"):
+			steps = append(steps, "reboot")
+		case strings.HasSuffix(prog, "update.exe"):
+			steps = append(steps, "SP")
+		}
+	}
+	return steps
+}
+
+// OnNode is the records of cmds that ran on node.
+func OnNode(cmds []world.CommandRecord, node string) []world.CommandRecord {
+	var mine []world.CommandRecord
+	for _, c := range cmds {
+		if strings.EqualFold(c.Node, node) {
+			mine = append(mine, c)
+		}
+	}
+	return mine
+}
+
+// IsReadOnly reports whether a command only reads: sc query / qc, reg
+// query, hostname, type, ver, net statistics, `if exist PATH echo found`,
+// and cluster.exe listings.
+func IsReadOnly(c world.CommandRecord) bool {
+	prog := strings.TrimSuffix(strings.ToLower(c.Program), ".exe")
+	args := strings.Fields(strings.ToLower(c.Args))
+	switch prog {
+	case "reg":
+		return len(args) > 0 && args[0] == "query"
+	case "hostname", "type", "ver":
+		return true
+	case "echo":
+		// `if exist PATH echo found`: a look for a file, printed to the
+		// provider (journal and lock lines are echoed into files).
+		return c.Args == "found"
+	case "net":
+		return len(args) > 0 && args[0] == "statistics"
+	case "sc":
+		return len(args) > 0 && (args[0] == "query" || args[0] == "qc")
+	case "cluster":
+		for _, a := range args {
+			if strings.Contains(a, "=") || strings.HasPrefix(a, "/move") || strings.HasPrefix(a, "/online") ||
+				strings.HasPrefix(a, "/offline") || strings.HasPrefix(a, "/set") || strings.HasPrefix(a, "/fail") ||
+				strings.HasPrefix(a, "/create") || strings.HasPrefix(a, "/delete") {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}

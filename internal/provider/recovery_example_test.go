@@ -1,0 +1,74 @@
+package provider
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/config"
+)
+
+// recoveryExample is examples/recovery itself, as an operator runs it, for
+// the tests of the whole chain: its .tf files copied byte for byte into a
+// directory of the test's, beside an override file (Terraform's own
+// mechanism) that points its required provider at the provider under test
+// (the test harness serves it as hashicorp/mscs) and any extra files (import
+// blocks); and the variables that point it at the lab, as terraform.tfvars
+// does for an operator.
+func recoveryExample(t *testing.T, l *testLab, extra map[string]string) (func(config.TestStepConfigRequest) string, config.Variables) {
+	t.Helper()
+	dir := t.TempDir()
+	files, err := filepath.Glob(filepath.Join("..", "..", "examples", "recovery", "*.tf"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("examples/recovery: %v (%d files)", err, len(files))
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	extra = mergeFiles(map[string]string{"provider_override.tf": `terraform {
+  required_providers {
+    mscs = {
+      source = "hashicorp/mscs"
+    }
+  }
+}
+`}, extra)
+	for name, content := range extra {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return config.StaticDirectory(dir), l.variables()
+}
+
+// variables point a configuration of testdata/ or examples/ at the lab: its
+// nodes, credentials and CA (the variables nodes, username, password,
+// ca_cert_file, as examples/recovery names them).
+func (l *testLab) variables() config.Variables {
+	nodes := map[string]config.Variable{}
+	for name, url := range l.Nodes {
+		nodes[name] = config.StringVariable(url)
+	}
+	vars := config.Variables{
+		"nodes":    config.MapVariable(nodes),
+		"username": config.StringVariable(l.Username),
+		"password": config.StringVariable(l.Password),
+	}
+	if l.CAFile != "" {
+		vars["ca_cert_file"] = config.StringVariable(l.CAFile)
+	}
+	return vars
+}
+
+func mergeFiles(a, b map[string]string) map[string]string {
+	for k, v := range b {
+		a[k] = v
+	}
+	return a
+}

@@ -1,0 +1,21 @@
+# mscs_cluster through whichever node answers; the variables point the
+# provider at the test's lab (testLab.variables).
+variable "nodes" { type = map(string) }
+variable "username" { type = string }
+variable "password" {
+  type      = string
+  sensitive = true
+}
+variable "ca_cert_file" {
+  type    = string
+  default = null
+}
+
+provider "mscs" {
+  nodes    = { for name, url in var.nodes : name => { endpoint = url } }
+  username = var.username
+  password = var.password
+  ca_cert  = var.ca_cert_file == null ? null : file(var.ca_cert_file)
+}
+
+data "mscs_cluster" "test" {}
