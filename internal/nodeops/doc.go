@@ -26,6 +26,27 @@
 //     reboots), resumable through a journal file on the node; ReadyToJoin
 //     for whoever starts the cluster service after it.
 //
+// The phase layer, what a new KB phase builds on:
+//
+//   - Cluster (cluster_membership.go): both nodes and a poll interval. It
+//     asks whichever node answers (Through, NodeState, StopImpact, Read),
+//     waits for a node to join (WaitForJoin) and for a group to come online
+//     where it was moved (MoveGroup), and runs a move with "Affect the
+//     group" off, restoring each resource's RestartAction after, also on
+//     failure (WithRestartAction: safety rule 6).
+//   - Phase / RunPhase (phase.go): a phase that changes a node is a list of
+//     check-before-act steps, locked (lock.go) and resumable through a
+//     journal per phase and node; Check runs read-only before the first
+//     change, Prepare on every run, and a step says what comes next
+//     (Continue, SkipThrough, Again) instead of moving an index.
+//   - run takes the tool's own exit-code meanings (Codes): Win32 for most,
+//     the tool's table where its codes mean something else (IISSYNC,
+//     msdtc), and a tool that always exits 0 is judged by reading back.
+//   - A phase's plan is a pure function of facts read read-only (as
+//     PlanInstall, ServiceSteps): the provider lists it in the plan, and a
+//     test holds it against the lab's command log.
+//   - service_converge.go: mscs_cluster_node_service's converge.
+//
 // Failures are *StepError values that name the node, the step, the command,
 // the exit code and its meaning, and read well as Terraform diagnostics.
 // Polling loops select on ctx.Done(), so callers bound them with deadlines.

@@ -167,19 +167,6 @@ func stepDiag(summary string, node string, err error) diag.Diagnostic {
 	return diag.NewErrorDiagnostic(summary, msg)
 }
 
-// stepsDescription describes the steps attribute alike in every resource:
-// the one way the provider lists in the plan what apply will do.
-const stepsDescription = "What apply runs, in order, one step per line, each naming its node, as the plan lists them: " +
-	"review them in `terraform plan`. They are decided, read-only, from the nodes' state when the plan is made; a " +
-	"step whose end the node is already at when apply gets there is skipped. After apply: the steps the last apply " +
-	"ran. Imported: empty."
-
-// allowOutageDescription describes allow_cluster_outage alike in every
-// resource that may stop a node's cluster service.
-const allowOutageDescription = "Accept that stopping this node's cluster service takes the cluster's groups " +
-	"offline when no other node is Up to take them. Default `false`: such a plan is refused at plan time (where " +
-	"the cluster can be read), and apply checks again right before the stop."
-
 // planStop says in the plan what stopping node's cluster service does: the
 // groups it owns fail over to another node Up (a warning naming them), or,
 // with no other node Up, go offline howLong, which is refused on attr unless

@@ -12,10 +12,11 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
-	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -116,16 +117,17 @@ func (c *cluster) lookup(attr path.Path, name string) (*nodeops.Node, diag.Diagn
 	}
 	n, ok := c.Node(name)
 	if !ok {
-		return nil, diag.Diagnostics{diag.NewAttributeErrorDiagnostic(attr, "Unknown node", c.unknownNode(name))}
+		return nil, diag.Diagnostics{c.unknownNode(attr, name)}
 	}
 	return n, nil
 }
 
-// unknownNode is the plan-time error for a node the provider has no
-// endpoint for: nothing is sent anywhere.
-func (c *cluster) unknownNode(node string) string {
-	return fmt.Sprintf("Node %q is not in the provider's nodes (configured: %s). Add it to the provider's "+
-		"nodes map with its endpoint, or fix the name. Nothing was sent to any node.", node, strings.Join(c.names, ", "))
+// unknownNode is the plan-time error, on attr, for a node the provider has
+// no endpoint for: nothing is sent anywhere.
+func (c *cluster) unknownNode(attr path.Path, node string) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(attr, "Unknown node", fmt.Sprintf("Node %q is not in the provider's "+
+		"nodes (configured: %s). Add it to the provider's nodes map with its endpoint, or fix the name. Nothing was "+
+		"sent to any node.", node, strings.Join(c.names, ", ")))
 }
 
 // workingNode is the node a phase copies from or works through besides
@@ -144,7 +146,7 @@ func (c *cluster) workingNode(working types.String, node, purpose, why string) (
 		}
 	}
 	if !c.Has(name) {
-		return "", diag.Diagnostics{diag.NewAttributeErrorDiagnostic(attr, "Unknown node", c.unknownNode(name))}
+		return "", diag.Diagnostics{c.unknownNode(attr, name)}
 	}
 	return c.configured(name), nil
 }
@@ -189,30 +191,37 @@ func workingNodeAttribute(desc string) schema.StringAttribute {
 	}
 }
 
-// importID splits an import ID into the attributes it carries, joined by
-// "/" in attrs' order (format and example show one), and checks each part
-// as a plan checks the configuration (validateImport): an ID the
-// configuration could not hold never reaches a node.
-func importID(ctx context.Context, r resource.Resource, c *cluster, id, format, example string, attrs ...string) ([]string, diag.Diagnostics) {
-	parts := strings.Split(id, "/")
-	for _, p := range parts {
-		if p == "" || len(parts) != len(attrs) {
-			return nil, diag.Diagnostics{diag.NewErrorDiagnostic("Invalid import ID",
-				fmt.Sprintf("Expected %s, e.g. %s; got %q.", format, example, id))}
-		}
+// stepsDescription describes the steps attribute alike in every resource:
+// the one way the provider lists in the plan what apply will do.
+const stepsDescription = "What apply runs, in order, one step per line, each naming its node, as the plan lists them: " +
+	"review them in `terraform plan`. They are decided, read-only, from the nodes' state when the plan is made; a " +
+	"step whose end the node is already at when apply gets there is skipped. After apply: the steps the last apply " +
+	"ran. Imported: empty."
+
+// allowOutageDescription describes allow_cluster_outage alike in every
+// resource that may stop a node's cluster service.
+const allowOutageDescription = "Accept that stopping this node's cluster service takes the cluster's groups " +
+	"offline when no other node is Up to take them. Default `false`: such a plan is refused at plan time (where " +
+	"the cluster can be read), and apply checks again right before the stop."
+
+// stepsAttribute is the computed `steps` of every phase resource: what
+// apply runs, as the plan lists it.
+func stepsAttribute() schema.ListAttribute {
+	return schema.ListAttribute{
+		MarkdownDescription: stepsDescription,
+		Computed:            true,
+		ElementType:         types.StringType,
+		PlanModifiers:       []planmodifier.List{listplanmodifier.UseStateForUnknown()},
 	}
-	named := make([]importPart, len(attrs))
-	for i, a := range attrs {
-		named[i] = importPart{a, parts[i]}
-	}
-	return parts, validateImport(ctx, r, c, id, named...)
 }
 
-// setImported puts the import ID and its parts into the state.
-func setImported(ctx context.Context, state *tfsdk.State, id string, attrs, parts []string) diag.Diagnostics {
-	diags := state.SetAttribute(ctx, path.Root("id"), id)
-	for i, a := range attrs {
-		diags.Append(state.SetAttribute(ctx, path.Root(a), parts[i])...)
+// allowOutageAttribute is `allow_cluster_outage` of a phase resource that
+// may stop a node's cluster service; more says what it means there.
+func allowOutageAttribute(more string) schema.BoolAttribute {
+	return schema.BoolAttribute{
+		MarkdownDescription: allowOutageDescription + " " + more,
+		Optional:            true,
+		Computed:            true,
+		Default:             booldefault.StaticBool(false),
 	}
-	return diags
 }

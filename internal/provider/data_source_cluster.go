@@ -58,9 +58,7 @@ func (d *clusterDataSource) Metadata(_ context.Context, req datasource.MetadataR
 }
 
 func (d *clusterDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
-	str := func(desc string) schema.StringAttribute {
-		return schema.StringAttribute{MarkdownDescription: desc, Computed: true}
-	}
+	str := computedString
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "The cluster as `cluster.exe` lists it: nodes, groups and resources with their owners " +
 			"and states. Read-only: it runs `cluster node /status`, `cluster group /status`, " +

@@ -49,9 +49,7 @@ func (d *nodeDataSource) Metadata(_ context.Context, req datasource.MetadataRequ
 }
 
 func (d *nodeDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
-	str := func(desc string) schema.StringAttribute {
-		return schema.StringAttribute{MarkdownDescription: desc, Computed: true}
-	}
+	str := computedString
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "One cluster node as its registry and service manager show it: Windows NT version and " +
 			"service pack, whether the Option Pack (IIS 4.0) is installed, with which method and components, " +
@@ -126,4 +124,9 @@ func (d *nodeDataSource) Read(ctx context.Context, req datasource.ReadRequest, r
 	resp.Diagnostics.Append(nodeInfoModel(ctx, &m, info)...)
 	tflog.Debug(ctx, "read the node", map[string]any{"service_pack": info.ServicePack, "option_pack": info.OptionPack.Installed})
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// computedString is a data source's read-only string attribute.
+func computedString(desc string) schema.StringAttribute {
+	return schema.StringAttribute{MarkdownDescription: desc, Computed: true}
 }

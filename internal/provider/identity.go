@@ -201,7 +201,7 @@ func (c *cluster) checkNodes(ctx context.Context, nodes ...planNode) diag.Diagno
 		}
 		name := n.name.ValueString()
 		if !c.Has(name) {
-			diags.AddAttributeError(n.attr, "Unknown node", c.unknownNode(name))
+			diags.Append(c.unknownNode(n.attr, name))
 			continue
 		}
 		if err := c.checkIdentity(ctx, name); err != nil {

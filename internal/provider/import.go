@@ -3,12 +3,14 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
@@ -44,8 +46,36 @@ func validateImport(ctx context.Context, r resource.Resource, c *cluster, id str
 	}
 	for _, p := range parts {
 		if p.attr == "node" && !c.Has(p.value) {
-			diags.AddAttributeError(path.Root("node"), "Unknown node", c.unknownNode(p.value))
+			diags.Append(c.unknownNode(path.Root("node"), p.value))
 		}
+	}
+	return diags
+}
+
+// importID splits an import ID into the attributes it carries, joined by
+// "/" in attrs' order (format and example show one), and checks each part
+// as a plan checks the configuration (validateImport): an ID the
+// configuration could not hold never reaches a node.
+func importID(ctx context.Context, r resource.Resource, c *cluster, id, format, example string, attrs ...string) ([]string, diag.Diagnostics) {
+	parts := strings.Split(id, "/")
+	for _, p := range parts {
+		if p == "" || len(parts) != len(attrs) {
+			return nil, diag.Diagnostics{diag.NewErrorDiagnostic("Invalid import ID",
+				fmt.Sprintf("Expected %s, e.g. %s; got %q.", format, example, id))}
+		}
+	}
+	named := make([]importPart, len(attrs))
+	for i, a := range attrs {
+		named[i] = importPart{a, parts[i]}
+	}
+	return parts, validateImport(ctx, r, c, id, named...)
+}
+
+// setImported puts the import ID and its parts into the state.
+func setImported(ctx context.Context, state *tfsdk.State, id string, attrs, parts []string) diag.Diagnostics {
+	diags := state.SetAttribute(ctx, path.Root("id"), id)
+	for i, a := range attrs {
+		diags.Append(state.SetAttribute(ctx, path.Root(a), parts[i])...)
 	}
 	return diags
 }

@@ -1,6 +1,18 @@
 // Package provider is the Terraform glue of the MSCS provider: the provider
 // configuration, one file per resource and data source. The work on a node is
 // done by internal/nodeops over internal/winrm.
+//
+// A new phase resource embeds phaseResource and uses the shared pieces of
+// common.go: begin (timeout, masked logs, the node looked up), the schema
+// builders (nodeAttribute, workingNodeAttribute, stepsAttribute,
+// allowOutageAttribute), cluster.workingNode for the working node, importID
+// and setImported for import, and in ModifyPlan first cluster.checkNodes
+// (identity.go: the machine at each endpoint is the node meant), then
+// cluster.planStop where it stops a cluster service. Its plan rules that
+// need no node are a pure validate function of the model; each CRUD method
+// is one nodeops call; errors go through cluster.stepDiag, which hides
+// passwords. Its acceptance tests use internal/labtest and keep their
+// configurations in testdata/<TestName>/.
 package provider
 
 import (

@@ -12,8 +12,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
@@ -129,20 +127,9 @@ func (r *clusterNodeServiceResource) Schema(ctx context.Context, _ resource.Sche
 				PlanModifiers: []planmodifier.String{planmodifiers.UseStateUnlessChanged(
 					path.Root("node"), path.Root("service_name"), path.Root("state"))},
 			},
-			"allow_cluster_outage": schema.BoolAttribute{
-				MarkdownDescription: allowOutageDescription + " Only matters for `state = \"stopped\"` of the " +
-					"cluster service.",
-				Optional: true,
-				Computed: true,
-				Default:  booldefault.StaticBool(false),
-			},
-			"steps": schema.ListAttribute{
-				MarkdownDescription: stepsDescription,
-				Computed:            true,
-				ElementType:         types.StringType,
-				PlanModifiers:       []planmodifier.List{listplanmodifier.UseStateForUnknown()},
-			},
-			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true}),
+			"allow_cluster_outage": allowOutageAttribute("Only matters for `state = \"stopped\"` of the cluster service."),
+			"steps":                stepsAttribute(),
+			"timeouts":             timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true}),
 		},
 	}
 }
@@ -150,15 +137,20 @@ func (r *clusterNodeServiceResource) Schema(ctx context.Context, _ resource.Sche
 func (r *clusterNodeServiceResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	resp.Diagnostics.Append(validateTimeouts(ctx, req.Config)...)
 	var m clusterNodeServiceModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
+	if resp.Diagnostics.Append(req.Config.Get(ctx, &m)...); !resp.Diagnostics.HasError() {
+		resp.Diagnostics.Append(validateService(&m)...)
 	}
+}
+
+// validateService is the service's plan rules that need no node.
+func validateService(m *clusterNodeServiceModel) diag.Diagnostics {
+	var diags diag.Diagnostics
 	if m.State.ValueString() == "running" && m.StartupType.ValueString() == "disabled" {
-		resp.Diagnostics.AddAttributeError(path.Root("startup_type"), "A disabled service cannot run",
+		diags.AddAttributeError(path.Root("startup_type"), "A disabled service cannot run",
 			"state = \"running\" with startup_type = \"disabled\": Windows refuses to start a disabled service. "+
 				"Use automatic or manual, or state = \"stopped\".")
 	}
+	return diags
 }
 
 // ModifyPlan runs after the provider's Configure, so it can check the node

@@ -17,7 +17,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
@@ -187,13 +186,8 @@ func (r *optionpackInstallResource) Schema(ctx context.Context, _ resource.Schem
 				Computed: true,
 				Default:  booldefault.StaticBool(false),
 			},
-			"allow_cluster_outage": schema.BoolAttribute{
-				MarkdownDescription: allowOutageDescription + " The plan then names the groups that go offline " +
-					"and for how many reboots.",
-				Optional: true,
-				Computed: true,
-				Default:  booldefault.StaticBool(false),
-			},
+			"allow_cluster_outage": allowOutageAttribute("The plan then names the groups that go offline and for " +
+				"how many reboots."),
 			"reboot_timeout": schema.StringAttribute{
 				MarkdownDescription: "How long one reboot of the node may take, from `shutdown` until the node " +
 					"answers again with a new boot time, e.g. `20m` (default). A reboot that overruns it fails the " +
@@ -215,12 +209,7 @@ func (r *optionpackInstallResource) Schema(ctx context.Context, _ resource.Schem
 				Computed:            true,
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
-			"steps": schema.ListAttribute{
-				MarkdownDescription: stepsDescription,
-				Computed:            true,
-				ElementType:         types.StringType,
-				PlanModifiers:       []planmodifier.List{listplanmodifier.UseStateForUnknown()},
-			},
+			"steps": stepsAttribute(),
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{
 				Create: true, Read: true, Delete: true,
 				CreateDescription: "The whole install (default `90m`: it reboots the node two to four times).",
@@ -234,22 +223,26 @@ func (r *optionpackInstallResource) Schema(ctx context.Context, _ resource.Schem
 func (r *optionpackInstallResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	resp.Diagnostics.Append(validateTimeouts(ctx, req.Config)...)
 	var m optionpackInstallModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
+	if resp.Diagnostics.Append(req.Config.Get(ctx, &m)...); !resp.Diagnostics.HasError() {
+		resp.Diagnostics.Append(validateInstall(ctx, &m)...)
 	}
+}
+
+// validateInstall is the install's plan rules that need no node.
+func validateInstall(ctx context.Context, m *optionpackInstallModel) diag.Diagnostics {
+	var diags diag.Diagnostics
 	if !m.InstallMethod.IsUnknown() && !m.InstallMethod.IsNull() && !m.Components.IsUnknown() {
 		method := m.InstallMethod.ValueString()
 		fixed, isFixed := methodComponents(method)
 		switch {
 		case !isFixed && m.Components.IsNull():
-			resp.Diagnostics.AddAttributeError(path.Root("components"), "Missing components",
+			diags.AddAttributeError(path.Root("components"), "Missing components",
 				"install_method = \"custom\" installs exactly the listed components: set components (copy them "+
 					"from the working node with the mscs_node data source).")
 		case isFixed && !m.Components.IsNull():
 			declared, known := setStrings(ctx, m.Components)
 			if known && !nodeops.SameComponents(declared, fixed) {
-				resp.Diagnostics.AddAttributeError(path.Root("components"), "Components contradict the install method",
+				diags.AddAttributeError(path.Root("components"), "Components contradict the install method",
 					fmt.Sprintf("install_method = %q always installs %s (setup ignores [Components] for it), but "+
 						"components lists %s. Leave components out, or use install_method = \"custom\".",
 						method, strings.Join(fixed, ", "), strings.Join(declared, ", ")))
@@ -257,17 +250,18 @@ func (r *optionpackInstallResource) ValidateConfig(ctx context.Context, req reso
 		}
 	}
 	if !m.ServicePack.IsUnknown() && nodeops.ReappliesServicePack(m.ServicePack.ValueString()) && m.ServicePackPath.IsNull() {
-		resp.Diagnostics.AddAttributeError(path.Root("service_pack_path"), "Missing service pack installer",
+		diags.AddAttributeError(path.Root("service_pack_path"), "Missing service pack installer",
 			fmt.Sprintf("service_pack = %q is re-applied after Option Pack setup (KB Q241573), so the provider "+
 				"needs its installer on the node: set service_pack_path, e.g. \"C:\\\\SP4\\\\I386\\\\UPDATE\\\\update.exe\".",
 				m.ServicePack.ValueString()))
 	}
 	if !m.WorkingNode.IsNull() && !m.WorkingNode.IsUnknown() && !m.Node.IsUnknown() &&
 		strings.EqualFold(m.WorkingNode.ValueString(), m.Node.ValueString()) {
-		resp.Diagnostics.AddAttributeError(path.Root("working_node"), "Working node is the node being installed",
+		diags.AddAttributeError(path.Root("working_node"), "Working node is the node being installed",
 			fmt.Sprintf("working_node and node are both %q: the template must be the other node, the one that "+
 				"kept serving.", m.Node.ValueString()))
 	}
+	return diags
 }
 
 // ModifyPlan runs after the provider's Configure. It checks, read-only, the

@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	fwresource "github.com/hashicorp/terraform-plugin-framework/resource"
@@ -78,22 +77,6 @@ resource "mscs_optionpack_install" "rebuilt" {
   service_pack_path = "C:\\SP4\\I386\\UPDATE\\update.exe"
 %s}
 `, method, comps, extra)
-}
-
-func quotedList(values []string) string {
-	q := make([]string, len(values))
-	for i, v := range values {
-		q[i] = fmt.Sprintf("%q", v)
-	}
-	return strings.Join(q, ", ")
-}
-
-func stringSet(values []string) knownvalue.Check {
-	checks := make([]knownvalue.Check, len(values))
-	for i, v := range values {
-		checks[i] = knownvalue.StringExact(v)
-	}
-	return knownvalue.SetExact(checks)
 }
 
 func expectInstallState(components []string) []statecheck.StateCheck {
@@ -217,31 +200,6 @@ func TestAccOptionpackInstall_corruptedIIS(t *testing.T) {
 				l.ExpectClusterState("NODE2", "Up"),
 				l.ExpectNoIncidents()),
 		}},
-	})
-}
-
-// waitFor polls cond until it holds or a generous deadline passes (a wait for
-// the lab's emulated reboot, not a timing assertion).
-func waitFor(t *testing.T, what string, cond func() (bool, error)) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		ok, err := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waiting for %s: %v", what, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func (l *testLab) waitUp(t *testing.T, node string) {
-	t.Helper()
-	waitFor(t, node+" to answer again", func() (bool, error) {
-		n, err := l.Node(node)
-		return err == nil && n.Reachable && n.Status == "up" && n.PendingOptionPack == nil, err
 	})
 }
 
