@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/world"
 )
 
 // ExpectNoCommandsSince fails when any node ran a command after the log had
@@ -14,19 +16,7 @@ func (l *Lab) ExpectNoCommandsSince(mark *int) statecheck.StateCheck {
 
 // NoCommandsSince is the assertion of ExpectNoCommandsSince.
 func (l *Lab) NoCommandsSince(mark *int) func() error {
-	return func() error {
-		if l.Control == nil {
-			return nil
-		}
-		cmds, err := l.CommandsSince(*mark)
-		if err != nil {
-			return err
-		}
-		if len(cmds) > 0 {
-			return fmt.Errorf("%d command(s) reached a node, first on %s: %s %s", len(cmds), cmds[0].Node, cmds[0].Program, cmds[0].Args)
-		}
-		return nil
-	}
+	return l.commandsSince(mark, nil)
 }
 
 // ExpectOnlyQueriesSince fails when a node ran anything but a read-only
@@ -37,6 +27,12 @@ func (l *Lab) ExpectOnlyQueriesSince(what string, mark *int) statecheck.StateChe
 
 // OnlyQueriesSince is the assertion of ExpectOnlyQueriesSince.
 func (l *Lab) OnlyQueriesSince(mark *int) func() error {
+	return l.commandsSince(mark, IsReadOnly)
+}
+
+// commandsSince fails on the first command after the log had *mark entries
+// that allowed does not accept (nil: none is).
+func (l *Lab) commandsSince(mark *int, allowed func(world.CommandRecord) bool) func() error {
 	return func() error {
 		if l.Control == nil {
 			return nil
@@ -46,7 +42,10 @@ func (l *Lab) OnlyQueriesSince(mark *int) func() error {
 			return err
 		}
 		for _, c := range cmds {
-			if !IsReadOnly(c) {
+			switch {
+			case allowed == nil:
+				return fmt.Errorf("%d command(s) reached a node, first on %s: %s %s", len(cmds), c.Node, c.Program, c.Args)
+			case !allowed(c):
 				return fmt.Errorf("%s ran %s %s", c.Node, c.Program, c.Args)
 			}
 		}

@@ -19,14 +19,18 @@ const (
 	typePhysicalDisk = "Physical Disk"
 	typeIIS          = "IIS Server Instance"
 	typeMSDTC        = "Distributed Transaction Coordinator"
+	typeNetworkName  = "Network Name"
 )
 
 // Cluster error codes (winerror.h) that cluster.exe reports.
 const (
 	errRPCServerUnavailable = 1722
 	errHostNodeNotAvailable = 5005
+	errDependentResource    = 5001
 	errResourceNotFound     = 5007
+	errObjectAlreadyExists  = 5010
 	errGroupNotFound        = 5013
+	errResourceOnline       = 5019
 	errInvalidState         = 5023
 	errResourceFailed       = 5038
 	errClusterNodeNotFound  = 5042
@@ -37,7 +41,10 @@ func init() {
 	for code, msg := range map[int]string{
 		errRPCServerUnavailable: "The RPC server is unavailable.",
 		errHostNodeNotAvailable: "A cluster node is not available for this operation.",
+		errDependentResource:    "The cluster resource cannot be moved to another group because other resources are dependent on it.",
 		errResourceNotFound:     "The cluster resource could not be found.",
+		errObjectAlreadyExists:  "The object already exists.",
+		errResourceOnline:       "The operation could not be completed because the cluster resource is online.",
 		errGroupNotFound:        "The cluster group could not be found.",
 		errInvalidState:         "The group or resource is not in the correct state to perform the requested operation.",
 		errResourceFailed:       "A clustered resource failed.",
@@ -58,6 +65,7 @@ type cluster struct {
 	// iisResourcesCorrupt: Option Pack setup ran on a node whose cluster
 	// service was up (rule 1); no IIS Server Instance runs anywhere since.
 	iisResourcesCorrupt bool
+	dtc                 clusterDTC // msdtc.go
 }
 
 // prop is one common property of a group or resource.
@@ -82,7 +90,8 @@ func (ps props) get(name string) *prop {
 	return nil
 }
 
-func (ps props) num(name string) uint32 { return ps.get(name).num }
+// restartAction is the resource's RestartAction ("Affect the group": 2).
+func (r *resource) restartAction() uint32 { return r.props.get("RestartAction").num }
 
 type group struct {
 	name       string
@@ -134,25 +143,19 @@ func newCluster(w *World, spec ClusterSpec) (*cluster, error) {
 		c.groups = append(c.groups, g)
 	}
 	for _, rs := range spec.Resources {
-		r := &resource{name: rs.Name, typ: rs.Type, group: c.group(rs.Group), state: resOffline, props: props{
-			{name: "Description"},
-			{name: "SeparateMonitor", dword: true, max: 1},
-			{name: "PersistentState", dword: true, max: 1},
-			{name: "LooksAlivePollInterval", dword: true, max: 0xffffffff, num: 5000},
-			{name: "IsAlivePollInterval", dword: true, max: 0xffffffff, num: 60000},
-			{name: "RestartAction", dword: true, max: 2, num: intOr(rs.RestartAction, 2)},
-			{name: "RestartThreshold", dword: true, max: 0xffffffff, num: intOr(rs.RestartThreshold, 3)},
-			{name: "RestartPeriod", dword: true, max: 0xffffffff, num: intOr(rs.RestartPeriod, 900000)},
-			{name: "PendingTimeout", dword: true, max: 0xffffffff, num: 180000},
-		}}
+		var possible []*node
+		for _, p := range rs.PossibleOwners {
+			possible = append(possible, w.node(p))
+		}
+		if len(possible) == 0 {
+			possible = w.nodes
+		}
+		r := newResource(rs.Name, rs.Type, c.group(rs.Group), possible)
+		r.props.get("RestartAction").num = intOr(rs.RestartAction, 2)
+		r.props.get("RestartThreshold").num = intOr(rs.RestartThreshold, 3)
+		r.props.get("RestartPeriod").num = intOr(rs.RestartPeriod, 900000)
 		for _, k := range sortedKeys(rs.Private) {
 			r.private = append(r.private, &prop{name: k, str: rs.Private[k]})
-		}
-		if len(rs.PossibleOwners) == 0 {
-			r.possible = append(r.possible, w.nodes...)
-		}
-		for _, p := range rs.PossibleOwners {
-			r.possible = append(r.possible, w.node(p))
 		}
 		if rs.Disk != nil {
 			label := rs.Disk.Label
@@ -190,6 +193,10 @@ func newCluster(w *World, spec ClusterSpec) (*cluster, error) {
 		place(r)
 	}
 	w.cluster = c
+	c.seedClusterDTC(spec)
+	for _, n := range w.nodes {
+		w.setMSDTC(n, n.dtc.mode)
+	}
 	for _, n := range w.nodes {
 		c.members[n.name] = w.clusterMember(n)
 	}
@@ -206,6 +213,55 @@ func newCluster(w *World, spec ClusterSpec) (*cluster, error) {
 		}
 	}
 	return c, nil
+}
+
+// newResource is a resource as cluster.exe /create or msdtc -install makes
+// it: offline, with the common properties' defaults ("Affect the group" on).
+func newResource(name, typ string, g *group, possible []*node) *resource {
+	return &resource{name: name, typ: typ, group: g, state: resOffline, possible: append([]*node(nil), possible...), props: props{
+		{name: "Description"},
+		{name: "SeparateMonitor", dword: true, max: 1},
+		{name: "PersistentState", dword: true, max: 1},
+		{name: "LooksAlivePollInterval", dword: true, max: 0xffffffff, num: 5000},
+		{name: "IsAlivePollInterval", dword: true, max: 0xffffffff, num: 60000},
+		{name: "RestartAction", dword: true, max: 2, num: 2},
+		{name: "RestartThreshold", dword: true, max: 0xffffffff, num: 3},
+		{name: "RestartPeriod", dword: true, max: 0xffffffff, num: 900000},
+		{name: "PendingTimeout", dword: true, max: 0xffffffff, num: 180000},
+	}}
+}
+
+// addResource adds r, whose dependencies are in its group already, at the
+// end of the cluster's and its group's lists (dependency order holds).
+func (c *cluster) addResource(r *resource) {
+	c.resources = append(c.resources, r)
+	r.group.resources = append(r.group.resources, r)
+}
+
+// deleteResource removes r from the cluster and its group.
+func (c *cluster) deleteResource(r *resource) {
+	c.resources = without(c.resources, r)
+	r.group.resources = without(r.group.resources, r)
+}
+
+func without(list []*resource, r *resource) []*resource {
+	out := list[:0:0]
+	for _, x := range list {
+		if x != r {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// diskResource is the Physical Disk resource of g that path lies on, or nil.
+func diskResource(g *group, path string) *resource {
+	for _, r := range g.resources {
+		if r.disk != nil && len(path) >= 2 && strings.EqualFold(path[:2], r.disk.drive) {
+			return r
+		}
+	}
+	return nil
 }
 
 // seedVolume writes files onto a volume through a scratch FS.
@@ -366,7 +422,7 @@ func (w *World) canRun(r *resource, n *node) bool {
 		if r.typ == typeIIS && (!n.optionPack.Installed || n.optionPack.Corrupt || n.iisMismatch || w.cluster.iisResourcesCorrupt) {
 			return false
 		}
-		if r.typ == typeMSDTC && n.msdtc != "clustered" {
+		if r.typ == typeMSDTC && !w.dtcCanRun(r, n) {
 			return false
 		}
 	}
@@ -455,7 +511,7 @@ func (w *World) groupOnline(g *group, tried map[*node]bool) {
 		}
 	}
 	for _, r := range failed {
-		if r.props.num("RestartAction") != 2 {
+		if r.restartAction() != 2 {
 			continue
 		}
 		if target := w.failoverTarget(g, r, tried); target != nil {
@@ -507,7 +563,7 @@ func (w *World) resourceFailed(r *resource) {
 	w.takeDependentsOffline(r)
 	w.setOffline(r)
 	r.state = resFailed
-	action := r.props.num("RestartAction")
+	action := r.restartAction()
 	if action == 0 {
 		return
 	}
@@ -560,7 +616,7 @@ func (w *World) bringResourceOnline(r *resource) int {
 		return 0
 	}
 	r.state = resFailed
-	if r.props.num("RestartAction") == 2 {
+	if r.restartAction() == 2 {
 		if target := w.failoverTarget(g, r, map[*node]bool{g.owner: true}); target != nil {
 			w.moveGroup(g, target, map[*node]bool{g.owner: true})
 		}

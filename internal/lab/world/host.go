@@ -36,6 +36,8 @@ var mediaTools = map[string]toolFunc{
 	"sp4i386":  runServicePack,
 	"sp5i386":  runServicePack,
 	"sp6i386":  runServicePack,
+	"msdtc":    runMSDTC, // installed with MTS (msdtc.go)
+	"dtcsetup": runDTCSetup,
 }
 
 // builtins are cmd.exe internal commands the world answers for when the

@@ -35,8 +35,9 @@ func (w *World) newNode(id int, spec NodeSpec) (*node, error) {
 		name: strings.ToUpper(spec.Name), id: id,
 		osVersion: orDefault(spec.OSVersion, "4.0"), build: orDefault(spec.Build, "1381"), csd: spec.CSDVersion,
 		status: orDefault(spec.Status, nodeUp), services: map[string]*service{},
-		reg: newRegistry(), fs: winfs.New(), optionPack: spec.OptionPack, msdtc: orDefault(spec.MSDTC, "standalone"),
+		reg: newRegistry(), fs: winfs.New(), optionPack: spec.OptionPack,
 	}
+	w.seedMSDTC(n, spec)
 	n.reg.setString(currentVersionKey, "CurrentVersion", n.osVersion)
 	n.reg.setString(currentVersionKey, "CurrentBuildNumber", n.build)
 	n.reg.setString(currentVersionKey, "CurrentType", "Uniprocessor Free")

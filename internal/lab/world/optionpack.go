@@ -369,12 +369,12 @@ func (w *World) installOptionPack(n *node, spec OptionPackSpec, mismatch bool) {
 		s.State = "stopped" // the boot starts them per start type
 		n.applyServiceSpec(s)
 	}
-	if hasComponent(components, "mts_core") && n.service("MSDTC") == nil {
-		for _, s := range baseServices() {
-			if s.Name == "MSDTC" {
-				n.applyServiceSpec(s)
-			}
-		}
+	if hasComponent(components, "mts_core") && n.dtc.mode == dtcAbsent {
+		// MTS setup registers MSDTC standalone: with the cluster service
+		// stopped it cannot tell it is on a cluster.
+		_ = writeFileMkdir(n.fs, msdtcExe, "MZ emulated msdtc.exe version="+ntopDTCVersion)
+		n.dtc.version = ntopDTCVersion
+		w.setMSDTC(n, dtcStandalone)
 	}
 	n.optionPack = OptionPackSpec{Installed: true, Method: installMethod(components), Components: componentSet(components), Corrupt: spec.Corrupt}
 	n.iisMismatch = mismatch
@@ -385,15 +385,12 @@ func (w *World) installOptionPack(n *node, spec OptionPackSpec, mismatch bool) {
 	_ = n.fs.WriteFile(`C:\WINNT\System32\inetsrv\inetinfo.exe`, []byte("MZ emulated inetinfo.exe"), false)
 }
 
-// removeOptionPack is Remove All taking effect: the IIS services go, and
-// MSDTC with MTS (a clustered MSDTC has to be set up again afterwards).
+// removeOptionPack is Remove All taking effect: the IIS services go.
+// MSDTC stays as it was (KB Q241573: "Normally, an uninstall of IIS will not
+// remove the MSDTC components on the Node").
 func (w *World) removeOptionPack(n *node) {
 	for _, name := range iisServiceNames {
 		n.applyServiceSpec(ServiceSpec{Name: name, Remove: true})
-	}
-	if hasComponent(n.optionPack.Components, "mts_core") {
-		n.applyServiceSpec(ServiceSpec{Name: "MSDTC", Remove: true})
-		n.msdtc = "standalone"
 	}
 	n.optionPack = OptionPackSpec{}
 	n.iisMismatch = false

@@ -365,10 +365,14 @@ func TestRemoveAllOnCorruptedIIS(t *testing.T) {
 		t.Errorf("InetStp gone before the reboot: %+v", r)
 	}
 	rebootWith(t, w, clock, "NODE2", "shutdown /l /r /t:0 /y /c")
-	for _, svc := range []string{"IISADMIN", "W3SVC", "MSFTPSVC", "MSDTC"} {
+	for _, svc := range []string{"IISADMIN", "W3SVC", "MSFTPSVC"} {
 		if got := queryState(t, w, "NODE2", svc); got != "MISSING" {
 			t.Errorf("%s after Remove All: %s", svc, got)
 		}
+	}
+	// "Normally, an uninstall of IIS will not remove the MSDTC components."
+	if got := queryState(t, w, "NODE2", "MSDTC"); got != "STOPPED" {
+		t.Errorf("MSDTC after Remove All: %s, want it kept", got)
 	}
 	if r := run(t, w, "NODE2", `reg query HKLM\SOFTWARE\Microsoft\InetStp`); r.code != 1 {
 		t.Errorf("InetStp after Remove All: %+v", r)
@@ -398,8 +402,8 @@ func TestRemoveAllOnCorruptedIIS(t *testing.T) {
 	if !canRunOn(w, "Web Server", "NODE2") {
 		t.Error("Web Server can't run on the reinstalled NODE2")
 	}
-	if canRunOn(w, "MSDTC", "NODE2") {
-		t.Error("MSDTC clustered on NODE2 without being set up again")
+	if !canRunOn(w, "MSDTC", "NODE2") {
+		t.Error("MSDTC did not stay clustered on NODE2 through the reinstall")
 	}
 	if got := incidentRules(w); len(got) != 0 {
 		t.Errorf("incidents: %+v", w.Incidents())

@@ -50,7 +50,8 @@ type NodeSpec struct {
 	Registry   []RegistrySpec `json:"registry,omitempty"`
 	OptionPack OptionPackSpec `json:"option_pack"`
 	// MSDTC is "clustered" (installed for the cluster: the MSDTC resource can
-	// run here) or "standalone" (the default of a fresh NT install).
+	// run here), "standalone" (the default: what Option Pack setup installs
+	// with the cluster service stopped) or "absent" (not registered).
 	MSDTC string     `json:"msdtc,omitempty"`
 	Files []FileSpec `json:"files,omitempty"`
 	// OptionPackSetup is where the Option Pack's setup.exe lies on the node,
@@ -118,6 +119,9 @@ type ClusterSpec struct {
 	Name      string         `json:"name"`
 	Groups    []GroupSpec    `json:"groups"`
 	Resources []ResourceSpec `json:"resources"`
+	// MSDTCLog is the clustered MSDTC's log folder on the shared disk;
+	// default MSDTCLog on the disk of the MSDTC resource's group.
+	MSDTCLog string `json:"msdtc_log,omitempty"`
 }
 
 // GroupSpec is a resource group.
@@ -241,8 +245,8 @@ func (sc *Scenario) Validate() error {
 		if n.Status != "" && n.Status != "up" && n.Status != "down" {
 			return fmt.Errorf("%s (%s): status %q: want up or down", where, n.Name, n.Status)
 		}
-		if n.MSDTC != "" && n.MSDTC != "clustered" && n.MSDTC != "standalone" {
-			return fmt.Errorf("%s (%s): msdtc %q: want clustered or standalone", where, n.Name, n.MSDTC)
+		if n.MSDTC != "" && n.MSDTC != dtcClustered && n.MSDTC != dtcStandalone && n.MSDTC != dtcAbsent {
+			return fmt.Errorf("%s (%s): msdtc %q: want clustered, standalone or absent", where, n.Name, n.MSDTC)
 		}
 		if !validMethods[n.OptionPack.Method] {
 			return fmt.Errorf("%s (%s): option_pack.method %q: want minimal, typical or custom", where, n.Name, n.OptionPack.Method)

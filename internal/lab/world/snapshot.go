@@ -32,7 +32,7 @@ type NodeSnapshot struct {
 	Build        string    `json:"build"`
 	CSDVersion   string    `json:"csd_version"`
 	OptionPackSnapshot
-	MSDTC            string                 `json:"msdtc"`
+	MSDTCSnapshot
 	ShutdownPending  bool                   `json:"shutdown_pending"`
 	StaleSystemFiles bool                   `json:"stale_system_files"`
 	Services         []ServiceSnapshot      `json:"services"`
@@ -129,7 +129,7 @@ func (w *World) State() Snapshot {
 	for _, n := range w.nodes {
 		out.Nodes = append(out.Nodes, NodeSnapshot{Name: n.name, Status: n.status, Reachable: w.reachableLocked(n),
 			ClusterState: w.nodeClusterState(n), BootTime: n.bootTime, OSVersion: n.osVersion, Build: n.build,
-			CSDVersion: n.csd, OptionPackSnapshot: n.optionPackSnapshot(), MSDTC: n.msdtc,
+			CSDVersion: n.csd, OptionPackSnapshot: n.optionPackSnapshot(), MSDTCSnapshot: n.msdtcSnapshot(w.cluster),
 			ShutdownPending: n.shutdownPending, StaleSystemFiles: n.staleSystemFiles,
 			Services: n.servicesSnapshot(), Registry: n.reg.snapshot(), Drives: n.fs.Drives()})
 	}

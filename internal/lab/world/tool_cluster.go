@@ -278,10 +278,29 @@ func (c *clusterCmd) moveGroup(g *group) int {
 	}
 	fmt.Fprintf(c.out, "Moving resource group '%s'...\r\n\r\n"+groupHeader, g.name)
 	if target != g.owner {
+		affecting := affectingTheGroup(g)
 		w.moveGroup(g, target, map[*node]bool{})
+		if g.owner != target && len(affecting) > 0 {
+			w.incidentLocked(target.name, 6, fmt.Sprintf("group %s moved to %s while %s had RestartAction 2 (\"Affect the group\" on)",
+				g.name, target.name, strings.Join(affecting, ", ")),
+				fmt.Sprintf("a resource that failed on %s failed the whole group back over to %s: a test there passes on the wrong node", target.name, g.owner.name))
+		}
 	}
 	c.groupRow(g)
 	return 0
+}
+
+// affectingTheGroup names the IIS Server Instance and MSDTC resources of g
+// whose failure fails the group over (RestartAction 2): safety rule 6 turns
+// it off for them while the KB moves groups.
+func affectingTheGroup(g *group) []string {
+	var names []string
+	for _, r := range g.resources {
+		if (r.typ == typeIIS || r.typ == typeMSDTC) && r.restartAction() == 2 {
+			names = append(names, r.name)
+		}
+	}
+	return names
 }
 
 func (c *clusterCmd) onlineGroup(g *group) int {
@@ -328,6 +347,9 @@ func (c *clusterCmd) resource() int {
 		}
 		return 0
 	}
+	if c.isOpt("create") {
+		return c.createResource()
+	}
 	r := w.cluster.resource(c.name)
 	if r == nil {
 		return c.fail(errResourceNotFound)
@@ -336,6 +358,20 @@ func (c *clusterCmd) resource() int {
 	case c.opt == "" || c.isOpt("status", "stat", "sta"):
 		fmt.Fprintf(c.out, "Listing status for resource '%s':\r\n\r\n"+resourceHeader, r.name)
 		c.resourceRow(r)
+	case c.isOpt("delete", "del"):
+		if len(c.rest) > 0 {
+			return c.badOption()
+		}
+		if r.state == resOnline {
+			return c.fail(errResourceOnline)
+		}
+		for _, d := range w.cluster.resources {
+			if d != r && dependsOn(d, r) {
+				return c.fail(errDependentResource)
+			}
+		}
+		fmt.Fprintf(c.out, "Deleting resource '%s'...\r\n", r.name)
+		w.cluster.deleteResource(r)
 	case c.isOpt("online", "on"):
 		if !c.waitArgs() {
 			return c.badOption()
@@ -375,6 +411,37 @@ func (c *clusterCmd) resource() int {
 	default:
 		return c.badOption()
 	}
+	return 0
+}
+
+// createResource is `cluster res R /create /group:G /type:T`: R created
+// offline in G with the common properties' defaults.
+func (c *clusterCmd) createResource() int {
+	w := c.w
+	var groupName, typ string
+	for _, a := range c.rest {
+		if v, ok := cutOption(a, "group", "g"); ok {
+			groupName = v
+		} else if v, ok := cutOption(a, "type", "t"); ok {
+			typ = v
+		} else {
+			return c.badOption()
+		}
+	}
+	if groupName == "" || typ == "" || c.value != "" {
+		return c.fail(errInvalidParameter)
+	}
+	if w.cluster.resource(c.name) != nil {
+		return c.fail(errObjectAlreadyExists)
+	}
+	g := w.cluster.group(groupName)
+	if g == nil {
+		return c.fail(errGroupNotFound)
+	}
+	r := newResource(c.name, typ, g, w.nodes)
+	w.cluster.addResource(r)
+	fmt.Fprintf(c.out, "Creating resource '%s'...\r\n\r\n"+resourceHeader, r.name)
+	c.resourceRow(r)
 	return 0
 }
 

@@ -83,9 +83,9 @@ type node struct {
 	reg        *registry
 	fs         *winfs.FS
 	optionPack OptionPackSpec
-	msdtc      string
-	slowReboot float64   // emulated seconds of the next reboot, from a slow_reboot fault
-	bootTime   time.Time // emulated instant of the last boot (net statistics' "Statistics since")
+	dtc        msdtcState // msdtc.go
+	slowReboot float64    // emulated seconds of the next reboot, from a slow_reboot fault
+	bootTime   time.Time  // emulated instant of the last boot (net statistics' "Statistics since")
 
 	// Changes waiting for the next boot (see optionpack.go).
 	pendingOP    *pendingOptionPack

@@ -256,10 +256,14 @@ func (c *shellCommand) receive(ctx context.Context, timeout time.Duration, maxDa
 		b.WriteString(`<rsp:Stream Name="stdout" CommandId="` + c.id + `" End="true"></rsp:Stream>` +
 			`<rsp:Stream Name="stderr" CommandId="` + c.id + `" End="true"></rsp:Stream>` +
 			`<rsp:CommandState CommandId="` + c.id + `" State="` + stateDone + `"><rsp:ExitCode>` +
-			strconv.Itoa(c.exitCode) + `</rsp:ExitCode></rsp:CommandState>`)
+			exitCodeText(c.exitCode) + `</rsp:ExitCode></rsp:CommandState>`)
 	} else {
 		b.WriteString(`<rsp:CommandState CommandId="` + c.id + `" State="` + stateRunning + `"></rsp:CommandState>`)
 	}
 	b.WriteString("</rsp:ReceiveResponse>")
 	return b.String(), nil
 }
+
+// exitCodeText is a process exit code as Windows reports it: the DWORD, so
+// a program that exits -1 reads 4294967295 (0xffffffff).
+func exitCodeText(code int) string { return strconv.FormatUint(uint64(uint32(code)), 10) }
