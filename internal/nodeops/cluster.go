@@ -108,15 +108,9 @@ func (n *Node) ClusterGroups(ctx context.Context) ([]ClusterGroup, error) {
 // ClusterResources runs `cluster res /status`, then `/prop` per resource for
 // its type and restart policy.
 func (n *Node) ClusterResources(ctx context.Context) ([]ClusterResource, error) {
-	step := "list the cluster resources"
-	line := "cluster res /status"
-	res, err := n.run(ctx, step, line, true, win32)
+	rs, err := n.clusterResourceStatus(ctx)
 	if err != nil {
 		return nil, err
-	}
-	rs, err := ParseResourceStatus(res.Stdout)
-	if err != nil {
-		return nil, n.parseError(step, line, res.Stdout, err)
 	}
 	for i := range rs {
 		props, err := n.ResourceProps(ctx, rs[i].Name)
@@ -126,6 +120,22 @@ func (n *Node) ClusterResources(ctx context.Context) ([]ClusterResource, error) 
 		if err := rs[i].applyProps(props); err != nil {
 			return nil, fmt.Errorf("%s: resource %s: %w", n.R.Node(), rs[i].Name, err)
 		}
+	}
+	return rs, nil
+}
+
+// clusterResourceStatus runs `cluster res /status`: names, groups, owners
+// and states only.
+func (n *Node) clusterResourceStatus(ctx context.Context) ([]ClusterResource, error) {
+	step := "list the cluster resources"
+	line := "cluster res /status"
+	res, err := n.run(ctx, step, line, true, win32)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := ParseResourceStatus(res.Stdout)
+	if err != nil {
+		return nil, n.parseError(step, line, res.Stdout, err)
 	}
 	return rs, nil
 }
@@ -150,12 +160,17 @@ func (r *ClusterResource) applyProps(props map[string]Property) error {
 
 // ResourceProps runs `cluster res R /prop`, keyed by property name.
 func (n *Node) ResourceProps(ctx context.Context, resource string) (map[string]Property, error) {
+	return n.resourceTable(ctx, resource, "/prop", "read the properties of resource "+resource)
+}
+
+// resourceTable runs `cluster res R <opt>` (/prop, /priv) and reads its
+// property table, keyed by property name.
+func (n *Node) resourceTable(ctx context.Context, resource, opt, step string) (map[string]Property, error) {
 	q, err := Quote(resource)
 	if err != nil {
 		return nil, fmt.Errorf("resource name: %w", err)
 	}
-	step := "read the properties of resource " + resource
-	line := "cluster res " + q + " /prop"
+	line := "cluster res " + q + " " + opt
 	res, err := n.run(ctx, step, line, true, win32)
 	if err != nil {
 		return nil, err

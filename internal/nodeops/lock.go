@@ -141,11 +141,11 @@ func (n *Node) lock(ctx context.Context, sysRoot, phase string, maxAge time.Dura
 					return nil, err
 				}
 			}
-			out, err := n.run(ctx, "read who holds the node's lock", "if exist "+q[1]+" type "+q[1], true, win32)
+			out, err := n.readFile(ctx, "read who holds the node's lock", file)
 			if err != nil {
 				return nil, err
 			}
-			holder, named = ParseLockHolder(out.Stdout)
+			holder, named = ParseLockHolder(out)
 		}
 		if named && !holder.stale(time.Now(), maxAge, processAlive) {
 			return nil, &StepError{Node: n.R.Node(), Step: step, Err: ErrLocked, Meaning: fmt.Sprintf(

@@ -521,7 +521,7 @@ func (r *opRun) setup(ctx context.Context, step, maintenance string) error {
 	}
 	dir := r.sysRoot + `\TEMP`
 	file := dir + `\` + name
-	if err := n.writeFile(ctx, step, dir, file, lines); err != nil {
+	if err := n.writeFile(ctx, stepWords[step], dir, file, lines); err != nil {
 		return err
 	}
 	q, err := quoteAll("setup_path", r.spec.SetupPath, "unattend file", "/u:"+file)
@@ -544,38 +544,6 @@ func (r *opRun) servicePack(ctx context.Context, step string) error {
 		return fmt.Errorf("service_pack_path: %w", err)
 	}
 	_, err = r.n.run(ctx, stepWords[step], q+" -u -z -n -q", false, win32)
-	return err
-}
-
-// writeFile writes lines into file with echo (creating dir if missing), the
-// only way to write a file over a cmd shell. The lines are fixed text and
-// component names checked against KnownComponents, never free input; a
-// blank before each redirection keeps a trailing digit from being read as
-// a handle number (`ON1>`).
-func (n *Node) writeFile(ctx context.Context, step, dir, file string, lines []string) error {
-	q, err := quoteAll("folder", dir, "file", file)
-	if err != nil {
-		return err
-	}
-	for _, l := range lines {
-		if strings.ContainsAny(l, "%!&|<>^\r\n") {
-			return fmt.Errorf("%s: %s: line %q cannot be written with echo", n.R.Node(), step, l)
-		}
-	}
-	if _, err := n.run(ctx, stepWords[step]+": create "+dir, "if not exist "+q[0]+" mkdir "+q[0], false, win32); err != nil {
-		return err
-	}
-	var b strings.Builder
-	for i, l := range lines {
-		redir := " >> "
-		if i == 0 {
-			redir = " > "
-		} else {
-			b.WriteString(" && ")
-		}
-		b.WriteString("echo " + l + redir + q[1])
-	}
-	_, err = n.run(ctx, stepWords[step]+": write "+file, b.String(), false, win32)
 	return err
 }
 
@@ -657,7 +625,7 @@ func (r *opRun) writeRecord(ctx context.Context) error {
 			lines = append(lines, k+"="+v)
 		}
 	}
-	return r.n.writeFile(ctx, stepRecord, r.sysRoot, r.sysRoot+`\`+recordFile, lines)
+	return r.n.writeFile(ctx, stepWords[stepRecord], r.sysRoot, r.sysRoot+`\`+recordFile, lines)
 }
 
 // ReadInstallRecord reads the record of the last finished install; nil when
@@ -667,15 +635,11 @@ func (n *Node) ReadInstallRecord(ctx context.Context) (InstallRecord, error) {
 	if err != nil {
 		return nil, err
 	}
-	q, err := Quote(sysRoot + `\` + recordFile)
+	out, err := n.readFile(ctx, "read the install record", sysRoot+`\`+recordFile)
 	if err != nil {
 		return nil, err
 	}
-	res, err := n.run(ctx, "read the install record", "if exist "+q+" type "+q, true, win32)
-	if err != nil {
-		return nil, err
-	}
-	return ParseInstallRecord(res.Stdout), nil
+	return ParseInstallRecord(out), nil
 }
 
 // ParseInstallRecord reads the record's name=value lines (echo leaves a

@@ -107,15 +107,11 @@ func (n *Node) Journal(ctx context.Context, p Phase) (JournalState, error) {
 	if err != nil {
 		return JournalState{}, err
 	}
-	q, err := Quote(path)
-	if err != nil {
-		return JournalState{}, fmt.Errorf("journal: %w", err)
-	}
-	res, err := n.run(ctx, "read the "+p.Words+" journal", "if exist "+q+" type "+q, true, win32)
+	out, err := n.readFile(ctx, "read the "+p.Words+" journal", path)
 	if err != nil {
 		return JournalState{}, err
 	}
-	hash, step := ParseJournal(res.Stdout)
+	hash, step := ParseJournal(out)
 	return JournalState{Unfinished: step != "" && step != stepDone, Step: step, hash: hash}, nil
 }
 

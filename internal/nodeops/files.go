@@ -1,0 +1,66 @@
+package nodeops
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Files on a node, over a cmd shell: read with `type`, written with `echo`.
+// The journals, records and locks of the phases live in %SystemRoot%.
+
+// readFile is the text of the file at path, "" when there is none. It only
+// reads.
+func (n *Node) readFile(ctx context.Context, step, path string) (string, error) {
+	q, err := Quote(path)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", step, err)
+	}
+	res, err := n.run(ctx, step, "if exist "+q+" type "+q, true, win32)
+	if err != nil {
+		return "", err
+	}
+	return res.Stdout, nil
+}
+
+// writeFile writes lines into file with echo (creating dir if missing), the
+// only way to write a file over a cmd shell. The lines are fixed text, names
+// checked against known sets, or cluster names Quote accepts, never free
+// input; a blank before each redirection keeps a trailing digit from being
+// read as a handle number (`ON1>`). step words the write in errors.
+func (n *Node) writeFile(ctx context.Context, step, dir, file string, lines []string) error {
+	q, err := quoteAll("folder", dir, "file", file)
+	if err != nil {
+		return err
+	}
+	for _, l := range lines {
+		if strings.ContainsAny(l, "%!&|<>^\r\n") {
+			return fmt.Errorf("%s: %s: line %q cannot be written with echo", n.R.Node(), step, l)
+		}
+	}
+	if _, err := n.run(ctx, step+": create "+dir, "if not exist "+q[0]+" mkdir "+q[0], false, win32); err != nil {
+		return err
+	}
+	var b strings.Builder
+	for i, l := range lines {
+		redir := " >> "
+		if i == 0 {
+			redir = " > "
+		} else {
+			b.WriteString(" && ")
+		}
+		b.WriteString("echo " + l + redir + q[1])
+	}
+	_, err = n.run(ctx, step+": write "+file, b.String(), false, win32)
+	return err
+}
+
+// deleteFile deletes the file at path; a file that is not there is no error.
+func (n *Node) deleteFile(ctx context.Context, step, path string) error {
+	q, err := Quote(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", step, err)
+	}
+	_, err = n.run(ctx, step, "if exist "+q+" del /q "+q, false, win32)
+	return err
+}

@@ -1,0 +1,901 @@
+package nodeops
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The KB's "Reclustering IIS 4.0" up to "Configuring IIS after
+// Installation": test whether MSDTC comes online on the rebuilt node (the
+// group moved there with "Affect the group" off), and when it does not,
+// reinstall it clustered on both nodes, by the manual method (msdtc -remove
+// on both, -install on the working node, -join on the rebuilt one) or with
+// dtcsetup.exe.
+
+// A node's MSDTC as its registry shows it (the lab's FORMATS.md, "MSDTC").
+const (
+	DTCAbsent     = "absent"
+	DTCStandalone = "standalone"
+	DTCClustered  = "clustered"
+)
+
+// The MSDTC phase's methods and reinstall policies, as mscs_msdtc_clustered
+// names them.
+const (
+	DTCMethodManual     = "manual"
+	DTCMethodDTCSetup   = "dtcsetup"
+	ReinstallWhenNeeded = "when_needed"
+	ReinstallAlways     = "always"
+)
+
+const (
+	msdtcKey        = `HKLM\SOFTWARE\Microsoft\MSDTC`
+	msdtcClusterKey = msdtcKey + `\Cluster`
+	// dtcResourceType is the MSDTC resource's type (TOOLS-PHASES.md 1.4).
+	dtcResourceType = "Distributed Transaction Coordinator"
+	iisResourceType = "IIS Server Instance"
+)
+
+// msdtcCodes: msdtc.exe exits -1 on failure (Windows reports 0xffffffff);
+// what it prints is unconfirmed, so the state is read back after it.
+var msdtcCodes = Codes{OwnOnly: true, Meanings: map[int]string{
+	-1:         "msdtc.exe failed (exit code 0xffffffff); its output says why",
+	0xffffffff: "msdtc.exe failed (exit code 0xffffffff); its output says why",
+}}
+
+// dtcsetupCodes: dtcsetup's codes are unconfirmed; any non-zero one fails.
+var dtcsetupCodes = Codes{OwnOnly: true}
+
+// DTCState is one node's MSDTC.
+type DTCState struct {
+	Mode          string // DTCAbsent, DTCStandalone or DTCClustered
+	LogPath       string
+	VirtualServer string // clustered: the Network Name it was installed for
+}
+
+// MSDTCState reads the node's MSDTC from its registry. It only reads.
+func (n *Node) MSDTCState(ctx context.Context) (DTCState, error) {
+	k, found, err := n.regQuery(ctx, "read the MSDTC registration", msdtcKey, "")
+	if err != nil || !found {
+		return DTCState{Mode: DTCAbsent}, err
+	}
+	st := DTCState{Mode: DTCStandalone, LogPath: k.Value("LogPath")}
+	ck, clustered, err := n.regQuery(ctx, "read the clustered MSDTC's settings", msdtcClusterKey, "")
+	if err != nil {
+		return st, err
+	}
+	if clustered {
+		st.Mode, st.VirtualServer = DTCClustered, ck.Value("VirtualServerName")
+		if lp := ck.Value("LogPath"); lp != "" {
+			st.LogPath = lp
+		}
+	}
+	return st, nil
+}
+
+// MSDTCSpec is mscs_msdtc_clustered's configuration.
+type MSDTCSpec struct {
+	Node        string // the rebuilt node
+	WorkingNode string
+	Group       string // "": the group holding the MSDTC resource, else the one of NetworkName
+	NetworkName string // the -v name; "": the group's Network Name resource's name
+	LogPath     string // "": MSDTCLog on the group's disk
+	Method      string // DTCMethodManual (default) or DTCMethodDTCSetup
+	// DTCSetupPaths is dtcsetup.exe's path on each node (dtcsetup method).
+	DTCSetupPaths map[string]string
+	Reinstall     string // ReinstallWhenNeeded (default) or ReinstallAlways
+	// TestTimeout bounds the wait for MSDTC to come online after a move; 0: 3 min.
+	TestTimeout time.Duration
+	LockMaxAge  time.Duration
+}
+
+// SpecError is a setting that does not fit the cluster: the plan fails on
+// Attr, and nothing is run.
+type SpecError struct {
+	Attr, Detail string
+}
+
+func (e *SpecError) Error() string { return e.Attr + ": " + e.Detail }
+
+// MSDTCFacts are what the phase reads, read-only, before anything: the
+// group, its Network Name and disk, the MSDTC resource, the IIS instances
+// whose "Affect the group" the moves turn off, and both nodes' MSDTC.
+type MSDTCFacts struct {
+	Group, Owner string
+	// NetworkNameResource is the group's Network Name resource; NetworkName
+	// its Name (the virtual server), -install's -v.
+	NetworkNameResource, NetworkName string
+	DiskResource                     string
+	LogPath                          string
+	LogExists                        bool
+	Resource, ResourceState          string // the MSDTC resource; "" when there is none
+	Instances                        []string
+	RestartActions                   map[string]int
+	States                           map[string]DTCState // by node as configured
+	NodeStates                       map[string]string   // Up, Down, ... by node
+}
+
+// Moved is the resources whose "Affect the group" the moves turn off: the
+// MSDTC resource (when there is one) and the IIS Server Instances.
+func (f MSDTCFacts) Moved() []string {
+	var rs []string
+	if f.Resource != "" {
+		rs = append(rs, f.Resource)
+	}
+	return append(rs, f.Instances...)
+}
+
+var diskDriveRe = regexp.MustCompile(`(?i)\b([a-z]):`)
+
+// ReadMSDTCFacts reads what the phase needs and checks spec against it: a
+// setting that does not fit is a *SpecError naming the attribute. It only
+// reads.
+func (c *Cluster) ReadMSDTCFacts(ctx context.Context, spec MSDTCSpec) (MSDTCFacts, error) {
+	f := MSDTCFacts{RestartActions: map[string]int{}, States: map[string]DTCState{}, NodeStates: map[string]string{}}
+	v, err := c.Read(ctx, "")
+	if err != nil {
+		return f, err
+	}
+	via := c.Node(v.Via)
+	for _, n := range v.Nodes {
+		f.NodeStates[strings.ToUpper(n.Name)] = n.State
+	}
+	// The group: named, else the one holding MSDTC, else the Network Name's.
+	names := map[string]string{} // Network Name resource -> its Name
+	for _, r := range v.Resources {
+		if r.Type == "Network Name" {
+			priv, err := via.ResourcePrivateProps(ctx, r.Name)
+			if err != nil {
+				return f, err
+			}
+			names[r.Name] = priv["Name"].Value
+		}
+	}
+	f.Group = spec.Group
+	if f.Group == "" {
+		for _, r := range v.Resources {
+			if r.Type == dtcResourceType {
+				f.Group = r.Group
+			}
+		}
+	}
+	if f.Group == "" && spec.NetworkName != "" {
+		for res, name := range names {
+			if strings.EqualFold(name, spec.NetworkName) || strings.EqualFold(res, spec.NetworkName) {
+				f.Group = groupOfResource(v.Resources, res)
+			}
+		}
+	}
+	var group *ClusterGroup
+	for i := range v.Groups {
+		if strings.EqualFold(v.Groups[i].Name, f.Group) {
+			group = &v.Groups[i]
+		}
+	}
+	if group == nil {
+		if spec.Group != "" {
+			return f, &SpecError{"group", fmt.Sprintf("the cluster has no group %q (it has %s).", spec.Group, groupNames(v.Groups))}
+		}
+		return f, &SpecError{"group", "no group holds a Distributed Transaction Coordinator resource, and network_name names none: set group (or network_name) to the group MSDTC belongs in."}
+	}
+	f.Group, f.Owner = group.Name, group.OwnerNode
+	var disks []string
+	for _, r := range v.Resources {
+		if !strings.EqualFold(r.Group, f.Group) {
+			continue
+		}
+		switch r.Type {
+		case dtcResourceType:
+			f.Resource, f.ResourceState = r.Name, r.State
+			f.RestartActions[r.Name] = r.RestartAction
+		case iisResourceType:
+			f.Instances = append(f.Instances, r.Name)
+			f.RestartActions[r.Name] = r.RestartAction
+		case "Network Name":
+			if spec.NetworkName == "" || strings.EqualFold(names[r.Name], spec.NetworkName) || strings.EqualFold(r.Name, spec.NetworkName) {
+				f.NetworkNameResource, f.NetworkName = r.Name, names[r.Name]
+			}
+		case "Physical Disk":
+			disks = append(disks, r.Name)
+		}
+	}
+	if f.NetworkNameResource == "" {
+		if spec.NetworkName != "" {
+			return f, &SpecError{"network_name", fmt.Sprintf("%q is not a Network Name resource of group %s (nor the name one of them answers to).", spec.NetworkName, f.Group)}
+		}
+		return f, &SpecError{"group", fmt.Sprintf("group %s has no Network Name resource: msdtc -install needs the group's virtual server name.", f.Group)}
+	}
+	// The log folder's drive must be a disk of the group: MSCS 1.0 names
+	// disk resources after their drive ("Disk S:"), which is how the drive
+	// is told (FORMATS.md).
+	f.LogPath = spec.LogPath
+	for _, d := range disks {
+		m := diskDriveRe.FindStringSubmatch(d)
+		if m == nil {
+			continue
+		}
+		drive := strings.ToUpper(m[1]) + ":"
+		if f.LogPath == "" {
+			f.LogPath = drive + `\MSDTCLog`
+		}
+		if strings.EqualFold(f.LogPath[:2], drive) {
+			f.DiskResource = d
+		}
+	}
+	if f.DiskResource == "" {
+		if spec.LogPath == "" {
+			return f, &SpecError{"log_path", fmt.Sprintf("group %s has no Physical Disk resource named after its drive (e.g. \"Disk S:\"): set log_path to a folder on the group's shared disk.", f.Group)}
+		}
+		return f, &SpecError{"log_path", fmt.Sprintf("%s is not on a disk of group %s (its disks: %s): the MSDTC log must be on the group's shared disk.", spec.LogPath, f.Group, strings.Join(disks, ", "))}
+	}
+	owner := c.Node(f.Owner)
+	if owner != nil {
+		if f.LogExists, err = owner.FileExists(ctx, f.LogPath); err != nil {
+			return f, err
+		}
+	}
+	for _, name := range []string{spec.Node, spec.WorkingNode} {
+		n := c.Node(name)
+		if n == nil {
+			return f, fmt.Errorf("%s is not a configured node", name)
+		}
+		if f.States[name], err = n.MSDTCState(ctx); err != nil {
+			return f, err
+		}
+	}
+	return f, nil
+}
+
+func groupOfResource(rs []ClusterResource, name string) string {
+	for _, r := range rs {
+		if strings.EqualFold(r.Name, name) {
+			return r.Group
+		}
+	}
+	return ""
+}
+
+func groupNames(gs []ClusterGroup) string {
+	names := make([]string, len(gs))
+	for i, g := range gs {
+		names[i] = g.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// ResourcePrivateProps runs `cluster res R /priv`, keyed by property name.
+func (n *Node) ResourcePrivateProps(ctx context.Context, resource string) (map[string]Property, error) {
+	return n.resourceTable(ctx, resource, "/priv", "read the private properties of resource "+resource)
+}
+
+// DTCPlan is the phase's steps in words, each naming its node, as the plan
+// lists them. Steps that depend on the test's outcome say so.
+func PlanMSDTC(f MSDTCFacts, spec MSDTCSpec) []string {
+	rebuilt, working := spec.Node, spec.WorkingNode
+	moved := strings.Join(f.Moved(), ", ")
+	steps := []string{fmt.Sprintf("%s: set RestartAction 1 (\"Affect the group\" off) on %s while the group moves", working, moved)}
+	if !strings.EqualFold(f.Owner, working) {
+		steps = append(steps, fmt.Sprintf("%s: move group %s to %s", working, f.Group, working))
+	}
+	steps = append(steps,
+		fmt.Sprintf("%s: move group %s to %s and see whether MSDTC comes online there (the KB's test)", working, f.Group, rebuilt),
+		fmt.Sprintf("%s: move group %s back to %s", working, f.Group, working))
+	cond := "if MSDTC did not come online on " + rebuilt + ": "
+	if spec.Reinstall == ReinstallAlways || f.States[rebuilt].Mode != DTCClustered || f.States[working].Mode != DTCClustered || f.Resource == "" {
+		cond = ""
+	}
+	vs := f.NetworkName
+	var re []string
+	if spec.Method == DTCMethodDTCSetup {
+		re = []string{
+			fmt.Sprintf("%s: take %s offline (transactions in flight are lost)", working, f.Resource),
+			fmt.Sprintf("%s: run %s", working, spec.DTCSetupPaths[working]),
+			fmt.Sprintf("%s: run %s", rebuilt, spec.DTCSetupPaths[rebuilt]),
+		}
+	} else {
+		if f.Resource != "" {
+			re = append(re, fmt.Sprintf("%s: take %s offline and delete it from group %s (transactions in flight are lost)", working, f.Resource, f.Group))
+		}
+		re = append(re,
+			fmt.Sprintf("%s: msdtc -remove", working),
+			fmt.Sprintf("%s: msdtc -remove", rebuilt))
+		if !f.LogExists {
+			re = append(re, fmt.Sprintf("%s: create the log folder %s on the shared disk", working, f.LogPath))
+		}
+		re = append(re,
+			fmt.Sprintf("%s: msdtc -install -d %%windir%%\\system32 -l %s -v %s", working, f.LogPath, vs),
+			fmt.Sprintf("%s: msdtc -join", rebuilt))
+	}
+	re = append(re,
+		fmt.Sprintf("%s: set RestartAction 1 on MSDTC and bring it online", working),
+		fmt.Sprintf("%s: move group %s to %s, check MSDTC online there, move it back to %s", working, f.Group, rebuilt, working))
+	for _, s := range re {
+		steps = append(steps, cond+s)
+	}
+	steps = append(steps, fmt.Sprintf("%s: restore RestartAction on %s to the values they had", working, moved))
+	if !strings.EqualFold(f.Owner, working) {
+		steps = append(steps, fmt.Sprintf("%s: move group %s back to %s, its owner before", working, f.Group, f.Owner))
+	}
+	return steps
+}
+
+// phaseSpec is what the MSDTC journal is written for.
+func (s MSDTCSpec) phaseSpec() string {
+	return strings.ToUpper(s.Node+"|"+s.WorkingNode) + "|" + strings.ToLower(s.Method+"|"+s.Reinstall)
+}
+
+var msdtcPhase = Phase{Name: "msdtc", Words: "MSDTC"}
+
+// MSDTCResult is what the phase did.
+type MSDTCResult struct {
+	Reinstalled bool     // MSDTC was removed and installed again
+	OnlineOn    []string // the nodes MSDTC was seen online on
+	Resource    string   // the MSDTC resource's name
+	Group       string
+}
+
+// dtcRun is one run of the phase.
+type dtcRun struct {
+	c                 *Cluster
+	spec              MSDTCSpec
+	rebuilt, working  *Node
+	facts             MSDTCFacts
+	held              dtcHold
+	progress          Progress
+	result            MSDTCResult
+	recordOnRebuilt   string
+	restoreAfterError bool
+}
+
+// dtcHold is what the run changed for the moves and puts back at the end,
+// kept on the rebuilt node (%SystemRoot%\mscs-msdtc.ini) until it is put
+// back, so that a run killed halfway is restored by the next one.
+type dtcHold struct {
+	owner   string         // the group's owner before the run
+	restart map[string]int // each moved resource's RestartAction before
+}
+
+// ReclusterMSDTC runs the phase: everything read-only first (ReadMSDTCFacts,
+// both nodes Up, the media), then under the rebuilt node's lock and journal:
+// "Affect the group" off on the moved resources (their former values
+// recorded), the KB's test, the reinstall when the test fails (or always),
+// the check on both nodes, and the former values and owner restored, also
+// after a failure (best effort; a killed run is restored by the next).
+func (c *Cluster) ReclusterMSDTC(ctx context.Context, spec MSDTCSpec, progress Progress) (MSDTCResult, error) {
+	if progress == nil {
+		progress = func(string) {}
+	}
+	r := &dtcRun{c: c, spec: spec, rebuilt: c.Node(spec.Node), working: c.Node(spec.WorkingNode), progress: progress}
+	if r.rebuilt == nil || r.working == nil {
+		return MSDTCResult{}, fmt.Errorf("the MSDTC phase needs both %s and %s configured", spec.Node, spec.WorkingNode)
+	}
+	sysRoot, err := r.rebuilt.systemRoot(ctx)
+	if err != nil {
+		return MSDTCResult{}, err
+	}
+	r.recordOnRebuilt = sysRoot + `\mscs-msdtc.ini`
+	p := Phase{Name: msdtcPhase.Name, Words: msdtcPhase.Words, Spec: spec.phaseSpec(), LockMaxAge: spec.LockMaxAge,
+		Progress: progress, Check: r.check, Prepare: r.hold}
+	steps := []Step{{Name: "test", Words: "the KB's test: MSDTC online on " + spec.Node, Run: r.test}}
+	if spec.Method == DTCMethodDTCSetup {
+		steps = append(steps,
+			Step{Name: "stop", Words: "take MSDTC offline", Run: r.stopResource},
+			Step{Name: "dtcsetup-working", Words: "run dtcsetup on " + spec.WorkingNode, Run: r.dtcsetup(r.working)},
+			Step{Name: "dtcsetup-rebuilt", Words: "run dtcsetup on " + spec.Node, Run: r.dtcsetup(r.rebuilt)})
+	} else {
+		steps = append(steps,
+			Step{Name: "delete", Words: "delete the MSDTC resource", Run: r.deleteResource},
+			Step{Name: "remove-working", Words: "msdtc -remove on " + spec.WorkingNode, Run: r.remove(r.working)},
+			Step{Name: "remove-rebuilt", Words: "msdtc -remove on " + spec.Node, Run: r.remove(r.rebuilt)},
+			Step{Name: "log", Words: "create the MSDTC log folder", Run: r.logFolder},
+			Step{Name: "install", Words: "msdtc -install on " + spec.WorkingNode, Run: r.install},
+			Step{Name: "join", Words: "msdtc -join on " + spec.Node, Run: r.join})
+	}
+	steps = append(steps,
+		Step{Name: "online", Words: "bring MSDTC online", Run: r.online},
+		Step{Name: "verify", Words: "MSDTC online on " + spec.Node + " and back", Run: r.verify},
+		Step{Name: stepDone, Words: "restore \"Affect the group\" and the group's owner", Run: r.finish})
+	p.Steps = steps
+	err = r.rebuilt.RunPhase(ctx, p)
+	if err != nil && r.restoreAfterError {
+		// Rule 6 holds after a failure too: put back what the run changed.
+		if rerr := r.restore(context.WithoutCancel(ctx)); rerr != nil {
+			err = fmt.Errorf("%w; and restoring RestartAction failed (the next apply restores it): %v", err, rerr)
+		}
+	}
+	r.result.Group = r.facts.Group
+	return r.result, err
+}
+
+// check is the phase's read-only first step.
+func (r *dtcRun) check(ctx context.Context, _ bool) (bool, error) {
+	f, err := r.c.ReadMSDTCFacts(ctx, r.spec)
+	if err != nil {
+		return false, err
+	}
+	r.facts = f
+	for _, n := range []string{r.spec.Node, r.spec.WorkingNode} {
+		if st := f.NodeStates[strings.ToUpper(n)]; !strings.EqualFold(st, "Up") {
+			return false, &StepError{Node: n, Step: "check that both nodes are Up", Meaning: fmt.Sprintf(
+				"%s is %s in the cluster: the MSDTC phase moves groups between both nodes; nothing was changed", n, orWord(st, "not a member"))}
+		}
+	}
+	if r.spec.Method == DTCMethodDTCSetup {
+		for _, n := range []*Node{r.working, r.rebuilt} {
+			path := r.spec.DTCSetupPaths[n.R.Node()]
+			found, err := n.FileExists(ctx, path)
+			if err != nil {
+				return false, err
+			}
+			if !found {
+				return false, &StepError{Node: n.R.Node(), Step: "check the installation media", Err: ErrMediaMissing,
+					Meaning: fmt.Sprintf("dtcsetup_path %s does not exist on the node; nothing was changed", path)}
+			}
+		}
+	}
+	return false, nil
+}
+
+func orWord(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// hold runs on every run before the steps: the former RestartAction values
+// and owner (from the record a killed run left, else read now) recorded on
+// the rebuilt node, then RestartAction 1 on each moved resource.
+func (r *dtcRun) hold(ctx context.Context, _ string) error {
+	rec, err := r.rebuilt.readFile(ctx, "read the MSDTC phase's record", r.recordOnRebuilt)
+	if err != nil {
+		return err
+	}
+	if held, ok := parseDTCHold(rec); ok {
+		r.held = held
+	} else {
+		r.held = dtcHold{owner: r.facts.Owner, restart: map[string]int{}}
+		for name, v := range r.facts.RestartActions {
+			r.held.restart[name] = v
+		}
+		if err := r.rebuilt.writeFile(ctx, "record RestartAction before the moves", r.recordOnRebuilt[:strings.LastIndex(r.recordOnRebuilt, `\`)],
+			r.recordOnRebuilt, r.held.lines()); err != nil {
+			return err
+		}
+	}
+	r.restoreAfterError = true
+	r.progress("\"Affect the group\" off on " + strings.Join(r.facts.Moved(), ", "))
+	return r.setRestart(ctx, func(string) int { return RestartNoFailover })
+}
+
+// setRestart sets RestartAction on each moved resource that exists now.
+func (r *dtcRun) setRestart(ctx context.Context, value func(resource string) int) error {
+	owner := r.working // cluster.exe answers there for the whole cluster
+	for _, name := range r.currentMoved(ctx, owner) {
+		props, err := owner.ResourceProps(ctx, name)
+		if err != nil {
+			return err
+		}
+		want := value(name)
+		if cur, _ := props["RestartAction"].Int(); cur == want {
+			continue
+		}
+		if err := owner.ResourceSetProp(ctx, name, "RestartAction", strconv.Itoa(want)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// currentMoved is the moved resources that exist now (MSDTC may be deleted).
+func (r *dtcRun) currentMoved(ctx context.Context, owner *Node) []string {
+	var names []string
+	for _, name := range r.facts.Moved() {
+		if _, err := owner.ResourceProps(ctx, name); err == nil {
+			names = append(names, name)
+		}
+	}
+	if r.facts.Resource == "" {
+		if name, _ := r.dtcResource(ctx); name != "" {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// restore puts RestartAction back on every moved resource that exists, the
+// group back on its former owner, and deletes the record.
+func (r *dtcRun) restore(ctx context.Context) error {
+	if r.held.restart == nil {
+		return nil
+	}
+	dtcName, _ := r.dtcResource(ctx)
+	err := r.setRestart(ctx, func(name string) int {
+		if v, ok := r.held.restart[name]; ok {
+			return v
+		}
+		if v, ok := r.held.restart[r.facts.Resource]; ok && strings.EqualFold(name, dtcName) {
+			return v // the reinstalled MSDTC resource gets the old one's value
+		}
+		return RestartWithFailover
+	})
+	if err != nil {
+		return err
+	}
+	if r.held.owner != "" {
+		if err := r.c.moveAndWait(ctx, r.facts.Group, r.held.owner); err != nil {
+			return err
+		}
+	}
+	return r.rebuilt.deleteFile(ctx, "delete the MSDTC phase's record", r.recordOnRebuilt)
+}
+
+func (h dtcHold) lines() []string {
+	lines := []string{"[MSDTC]", "owner=" + h.owner}
+	names := make([]string, 0, len(h.restart))
+	for name := range h.restart {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		lines = append(lines, fmt.Sprintf("restart=%d %s", h.restart[name], name))
+	}
+	return lines
+}
+
+func parseDTCHold(out string) (dtcHold, bool) {
+	h := dtcHold{restart: map[string]int{}}
+	found := false
+	for _, l := range splitLines(out) {
+		l = strings.TrimSpace(l)
+		switch {
+		case strings.EqualFold(l, "[MSDTC]"):
+			found = true
+		case strings.HasPrefix(l, "owner="):
+			h.owner = strings.TrimPrefix(l, "owner=")
+		case strings.HasPrefix(l, "restart="):
+			v, name, ok := strings.Cut(strings.TrimPrefix(l, "restart="), " ")
+			if n, err := strconv.Atoi(v); ok && err == nil {
+				h.restart[strings.TrimSpace(name)] = n
+			}
+		}
+	}
+	return h, found
+}
+
+// dtcResource is the MSDTC resource's name and state now ("" when none).
+func (r *dtcRun) dtcResource(ctx context.Context) (string, string) {
+	rs, err := r.working.clusterResourceStatus(ctx)
+	if err != nil {
+		return "", ""
+	}
+	for _, res := range rs {
+		if !strings.EqualFold(res.Group, r.facts.Group) {
+			continue
+		}
+		props, err := r.working.ResourceProps(ctx, res.Name)
+		if err == nil && props["Type"].Value == dtcResourceType {
+			return res.Name, res.State
+		}
+	}
+	return "", ""
+}
+
+// test is the KB's test: the group moved to the rebuilt node, MSDTC online
+// there or not, the group moved back to the working node. When it comes
+// online and no reinstall is asked for, the reinstall steps are skipped.
+func (r *dtcRun) test(ctx context.Context) (Next, error) {
+	if !strings.EqualFold(r.facts.Owner, r.spec.WorkingNode) {
+		if err := r.c.moveAndWait(ctx, r.facts.Group, r.spec.WorkingNode); err != nil {
+			return Continue, err
+		}
+	}
+	r.progress(fmt.Sprintf("move group %s to %s and see whether MSDTC comes online", r.facts.Group, r.spec.Node))
+	online, err := r.moveAndSee(ctx, r.spec.Node)
+	if err != nil {
+		return Continue, err
+	}
+	if err := r.c.moveAndWait(ctx, r.facts.Group, r.spec.WorkingNode); err != nil {
+		return Continue, err
+	}
+	if online && r.spec.Reinstall != ReinstallAlways {
+		return SkipThrough("verify"), nil
+	}
+	r.result.Reinstalled = true
+	return Continue, nil
+}
+
+// moveAndSee moves the group to node and reports whether MSDTC came online
+// there (it fails, or the test's time runs out: no).
+func (r *dtcRun) moveAndSee(ctx context.Context, node string) (bool, error) {
+	if err := r.c.Node(node).GroupMove(ctx, r.facts.Group, node); err != nil {
+		return false, err
+	}
+	timeout := r.spec.TestTimeout
+	if timeout <= 0 {
+		timeout = 3 * time.Minute
+	}
+	tctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	online := false
+	_, err := r.c.waitFor(tctx, "wait for MSDTC on "+node, func() (bool, string, error) {
+		name, state := r.dtcResource(ctx)
+		g, err := r.working.groupOf(ctx, r.facts.Group)
+		if err != nil {
+			return false, "", err
+		}
+		switch {
+		case name == "":
+			return true, "no MSDTC resource", nil
+		case !strings.EqualFold(g.OwnerNode, node):
+			return true, "group on " + g.OwnerNode, nil // failed back: not online there
+		case strings.EqualFold(state, "Online"):
+			online = true
+			return true, "Online", nil
+		case strings.EqualFold(state, "Failed"):
+			return true, "Failed", nil
+		}
+		return false, state, nil
+	})
+	if err != nil && ctx.Err() != nil {
+		return false, err
+	}
+	if online {
+		r.result.OnlineOn = appendNode(r.result.OnlineOn, node)
+	}
+	return online, nil
+}
+
+func appendNode(list []string, node string) []string {
+	for _, n := range list {
+		if strings.EqualFold(n, node) {
+			return list
+		}
+	}
+	return append(list, node)
+}
+
+// moveAndWait moves group to node (run there) and waits until the cluster
+// lists it owned by node and settled (not pending); the IIS instances may
+// fail there before the metabase sync.
+func (c *Cluster) moveAndWait(ctx context.Context, group, node string) error {
+	n := c.Node(node)
+	g, err := n.groupOf(ctx, group)
+	if err != nil {
+		return err
+	}
+	if strings.EqualFold(g.OwnerNode, node) {
+		return nil
+	}
+	if err := n.GroupMove(ctx, group, node); err != nil {
+		return err
+	}
+	step := fmt.Sprintf("wait until group %s is on %s", group, node)
+	seen, err := c.waitFor(ctx, step, func() (bool, string, error) {
+		g, err := n.groupOf(ctx, group)
+		if err != nil {
+			return false, "", err
+		}
+		return strings.EqualFold(g.OwnerNode, node) && !strings.Contains(strings.ToLower(g.State), "pending"),
+			fmt.Sprintf("%s on %s", g.State, g.OwnerNode), nil
+	})
+	if err != nil {
+		return &StepError{Node: node, Step: step, Meaning: "last seen: " + seen, Err: err}
+	}
+	return nil
+}
+
+// stopResource takes the MSDTC resource offline (dtcsetup method).
+func (r *dtcRun) stopResource(ctx context.Context) (Next, error) {
+	name, state := r.dtcResource(ctx)
+	if name == "" || !strings.EqualFold(state, "Online") {
+		return Continue, nil
+	}
+	r.progress("take " + name + " offline")
+	return Continue, r.working.resourceCommand(ctx, name, "/offline", "take resource "+name+" offline")
+}
+
+// dtcsetup runs dtcsetup.exe on n; its state is read back after.
+func (r *dtcRun) dtcsetup(n *Node) func(ctx context.Context) (Next, error) {
+	return func(ctx context.Context) (Next, error) {
+		path := r.spec.DTCSetupPaths[n.R.Node()]
+		q, err := Quote(path)
+		if err != nil {
+			return Continue, err
+		}
+		r.progress("run dtcsetup on " + n.R.Node())
+		if _, err := n.run(ctx, "run dtcsetup", q, false, dtcsetupCodes); err != nil {
+			return Continue, err
+		}
+		return Continue, r.expectMode(ctx, n, DTCClustered, "run dtcsetup")
+	}
+}
+
+// expectMode reads n's MSDTC back: the tools' output proves nothing.
+func (r *dtcRun) expectMode(ctx context.Context, n *Node, want, step string) error {
+	st, err := n.MSDTCState(ctx)
+	if err != nil {
+		return err
+	}
+	if st.Mode != want {
+		return &StepError{Node: n.R.Node(), Step: step, Meaning: fmt.Sprintf("MSDTC is %s on the node afterwards, not %s", st.Mode, want)}
+	}
+	return nil
+}
+
+// deleteResource takes the MSDTC resource offline and deletes it (the
+// KB's first step, before either -remove).
+func (r *dtcRun) deleteResource(ctx context.Context) (Next, error) {
+	name, state := r.dtcResource(ctx)
+	if name == "" {
+		return Continue, nil
+	}
+	r.progress("delete resource " + name)
+	if !strings.EqualFold(state, "Offline") {
+		if err := r.working.resourceCommand(ctx, name, "/offline", "take resource "+name+" offline"); err != nil {
+			return Continue, err
+		}
+	}
+	return Continue, r.working.resourceCommand(ctx, name, "/delete", "delete resource "+name)
+}
+
+// remove runs msdtc -remove on n unless its MSDTC is gone already.
+func (r *dtcRun) remove(n *Node) func(ctx context.Context) (Next, error) {
+	return func(ctx context.Context) (Next, error) {
+		st, err := n.MSDTCState(ctx)
+		if err != nil || st.Mode == DTCAbsent {
+			return Continue, err
+		}
+		r.progress("msdtc -remove on " + n.R.Node())
+		if _, err := n.run(ctx, "msdtc -remove", "msdtc -remove", false, msdtcCodes); err != nil {
+			return Continue, err
+		}
+		return Continue, r.expectMode(ctx, n, DTCAbsent, "msdtc -remove")
+	}
+}
+
+// logFolder creates the log folder on the shared disk, through the node
+// that holds it (the working node, which owns the group now).
+func (r *dtcRun) logFolder(ctx context.Context) (Next, error) {
+	found, err := r.working.FileExists(ctx, r.facts.LogPath)
+	if err != nil || found {
+		return Continue, err
+	}
+	q, err := Quote(r.facts.LogPath)
+	if err != nil {
+		return Continue, err
+	}
+	r.progress("create " + r.facts.LogPath)
+	_, err = r.working.run(ctx, "create the MSDTC log folder", "mkdir "+q, false, win32)
+	return Continue, err
+}
+
+// install runs msdtc -install on the working node, which owns the group.
+func (r *dtcRun) install(ctx context.Context) (Next, error) {
+	if name, _ := r.dtcResource(ctx); name != "" {
+		st, err := r.working.MSDTCState(ctx)
+		if err != nil || st.Mode == DTCClustered {
+			return Continue, err // installed before a failure
+		}
+	}
+	g, err := r.working.groupOf(ctx, r.facts.Group)
+	if err != nil {
+		return Continue, err
+	}
+	if !strings.EqualFold(g.OwnerNode, r.spec.WorkingNode) {
+		return Continue, &StepError{Node: r.spec.WorkingNode, Step: "msdtc -install", Meaning: fmt.Sprintf(
+			"group %s is on %s, not on the working node: msdtc -install runs on the node that owns the group (safety rule 5); nothing was run", r.facts.Group, g.OwnerNode)}
+	}
+	q, err := quoteAll("log folder", r.facts.LogPath, "virtual server", r.facts.NetworkName)
+	if err != nil {
+		return Continue, err
+	}
+	r.progress("msdtc -install on " + r.spec.WorkingNode)
+	line := `msdtc -install -d %windir%\system32 -l ` + q[0] + " -v " + q[1]
+	if _, err := r.working.run(ctx, "msdtc -install", line, false, msdtcCodes); err != nil {
+		return Continue, err
+	}
+	return Continue, r.expectMode(ctx, r.working, DTCClustered, "msdtc -install")
+}
+
+// join runs msdtc -join on the rebuilt node.
+func (r *dtcRun) join(ctx context.Context) (Next, error) {
+	st, err := r.rebuilt.MSDTCState(ctx)
+	if err != nil || st.Mode == DTCClustered {
+		return Continue, err
+	}
+	r.progress("msdtc -join on " + r.spec.Node)
+	if _, err := r.rebuilt.run(ctx, "msdtc -join", "msdtc -join", false, msdtcCodes); err != nil {
+		return Continue, err
+	}
+	return Continue, r.expectMode(ctx, r.rebuilt, DTCClustered, "msdtc -join")
+}
+
+// online sets RestartAction 1 on the (new) MSDTC resource and brings it
+// online on the working node.
+func (r *dtcRun) online(ctx context.Context) (Next, error) {
+	name, state := r.dtcResource(ctx)
+	if name == "" {
+		return Continue, &StepError{Node: r.spec.WorkingNode, Step: "bring MSDTC online", Meaning: "the cluster has no MSDTC resource in group " + r.facts.Group}
+	}
+	r.result.Resource = name
+	if err := r.setRestart(ctx, func(string) int { return RestartNoFailover }); err != nil {
+		return Continue, err
+	}
+	if !strings.EqualFold(state, "Online") {
+		r.progress("bring " + name + " online")
+		if err := r.working.resourceCommand(ctx, name, "/online", "bring resource "+name+" online"); err != nil {
+			return Continue, err
+		}
+	}
+	if _, state = r.dtcResource(ctx); !strings.EqualFold(state, "Online") {
+		return Continue, &StepError{Node: r.spec.WorkingNode, Step: "bring MSDTC online", Meaning: name + " is " + state + " on " + r.spec.WorkingNode}
+	}
+	r.result.OnlineOn = appendNode(r.result.OnlineOn, r.spec.WorkingNode)
+	return Continue, nil
+}
+
+// verify moves the group to the rebuilt node, where MSDTC must come online,
+// and back to the working node.
+func (r *dtcRun) verify(ctx context.Context) (Next, error) {
+	r.progress("move group " + r.facts.Group + " to " + r.spec.Node + " and check MSDTC online there")
+	online, err := r.moveAndSee(ctx, r.spec.Node)
+	if err != nil {
+		return Continue, err
+	}
+	if !online {
+		return Continue, &StepError{Node: r.spec.Node, Step: "MSDTC online on " + r.spec.Node, Meaning: fmt.Sprintf(
+			"the MSDTC resource did not come online on %s after the move (check the event logs of both nodes, as the KB says)", r.spec.Node)}
+	}
+	if err := r.c.moveAndWait(ctx, r.facts.Group, r.spec.WorkingNode); err != nil {
+		return Continue, err
+	}
+	if _, state := r.dtcResource(ctx); strings.EqualFold(state, "Online") {
+		r.result.OnlineOn = appendNode(r.result.OnlineOn, r.spec.WorkingNode)
+	}
+	return Continue, nil
+}
+
+// finish restores what hold changed and checks the end state: the MSDTC
+// resource online on the group's owner and MSDTC clustered on both nodes.
+func (r *dtcRun) finish(ctx context.Context) (Next, error) {
+	r.progress("restore \"Affect the group\" on " + strings.Join(r.facts.Moved(), ", "))
+	if err := r.restore(ctx); err != nil {
+		return Continue, err
+	}
+	r.restoreAfterError = false
+	name, state := r.dtcResource(ctx)
+	r.result.Resource = name
+	var problems []string
+	if !strings.EqualFold(state, "Online") {
+		problems = append(problems, fmt.Sprintf("the MSDTC resource is %q", orWord(state, "missing")))
+	}
+	for _, n := range []*Node{r.working, r.rebuilt} {
+		st, err := n.MSDTCState(ctx)
+		if err != nil {
+			return Continue, err
+		}
+		if st.Mode != DTCClustered {
+			problems = append(problems, fmt.Sprintf("MSDTC is %s on %s", st.Mode, n.R.Node()))
+		}
+	}
+	if len(problems) > 0 {
+		return Continue, &StepError{Node: r.spec.Node, Step: "verify MSDTC", Meaning: strings.Join(problems, "; ")}
+	}
+	return Continue, nil
+}
+
+// resourceCommand runs `cluster res R <opt>` (offline, online, delete).
+func (n *Node) resourceCommand(ctx context.Context, resource, opt, step string) error {
+	q, err := Quote(resource)
+	if err != nil {
+		return err
+	}
+	_, err = n.run(ctx, step, "cluster res "+q+" "+opt, false, win32)
+	return err
+}

@@ -1,0 +1,179 @@
+package nodeops
+
+import (
+	"context"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/world"
+)
+
+func labCluster(t *testing.T, l *lab.Lab) *Cluster {
+	t.Helper()
+	return &Cluster{Nodes: []*Node{fastNode(t, l, "NODE1"), fastNode(t, l, "NODE2")}, Poll: 20 * time.Millisecond}
+}
+
+func dtcSpec() MSDTCSpec {
+	return MSDTCSpec{Node: "NODE2", WorkingNode: "NODE1", Method: DTCMethodManual, Reinstall: ReinstallWhenNeeded,
+		TestTimeout: 5 * time.Second, DTCSetupPaths: map[string]string{"NODE1": `C:\TEMP\DTC\dtcsetup.exe`, "NODE2": `C:\TEMP\DTC\dtcsetup.exe`}}
+}
+
+// msdtcSteps reduces a command log to the MSDTC phase's changes.
+func msdtcSteps(cmds []world.CommandRecord) []string {
+	var steps []string
+	for _, c := range cmds {
+		prog, args := strings.ToLower(c.Program), strings.ToLower(c.Args)
+		switch {
+		case prog == "msdtc":
+			steps = append(steps, c.Node+": msdtc "+strings.Fields(args)[0])
+		case strings.HasSuffix(prog, "dtcsetup.exe"):
+			steps = append(steps, c.Node+": dtcsetup")
+		case prog == "cluster" && (strings.Contains(args, "/move") || strings.Contains(args, "/delete") || strings.Contains(args, "/online")):
+			f := strings.Fields(args)
+			steps = append(steps, c.Node+": cluster "+f[len(f)-1])
+		}
+	}
+	return steps
+}
+
+func restartActions(t *testing.T, ctx context.Context, n *Node) map[string]int {
+	t.Helper()
+	rs, err := n.ClusterResources(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, r := range rs {
+		if r.Type == dtcResourceType || r.Type == iisResourceType {
+			got[r.Name] = r.RestartAction
+		}
+	}
+	return got
+}
+
+// A standalone MSDTC on NODE2: the test fails, the manual method reinstalls
+// MSDTC on both nodes in the KB's order, and every RestartAction ends as it
+// was (one of them 0 before), the group back on NODE1.
+func TestReclusterMSDTC_Manual(t *testing.T) {
+	l := startScenario(t, "msdtc-standalone")
+	c := labCluster(t, l)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := c.Nodes[0].ResourceSetProp(ctx, "FTP Server", "RestartAction", "0"); err != nil {
+		t.Fatal(err)
+	}
+	before := restartActions(t, ctx, c.Nodes[0])
+	res, err := c.ReclusterMSDTC(ctx, dtcSpec(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Reinstalled || res.Resource != "MSDTC" || !reflect.DeepEqual(res.OnlineOn, []string{"NODE1", "NODE2"}) {
+		t.Errorf("result %+v", res)
+	}
+	want := []string{"NODE2: cluster /move:node2", "NODE1: cluster /move:node1", "NODE1: cluster /delete",
+		"NODE1: msdtc -remove", "NODE2: msdtc -remove", "NODE1: msdtc -install", "NODE2: msdtc -join", "NODE1: cluster /online",
+		"NODE2: cluster /move:node2", "NODE1: cluster /move:node1"}
+	got := msdtcSteps(l.World().Commands(""))
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("steps:\n got %v\nwant %v", got, want)
+	}
+	order := strings.Join(got, ", ")
+	for _, pair := range [][2]string{{"/delete", "NODE1: msdtc -remove"}, {"NODE1: msdtc -remove", "NODE2: msdtc -remove"},
+		{"NODE2: msdtc -remove", "NODE1: msdtc -install"}, {"NODE1: msdtc -install", "NODE2: msdtc -join"}} {
+		if i, j := strings.Index(order, pair[0]), strings.Index(order, pair[1]); i < 0 || j < 0 || i > j {
+			t.Errorf("%q must come before %q: %s", pair[0], pair[1], order)
+		}
+	}
+	if after := restartActions(t, ctx, c.Nodes[0]); !reflect.DeepEqual(after, before) {
+		t.Errorf("RestartAction after: %v, before: %v", after, before)
+	}
+	for _, n := range c.Nodes {
+		if st, err := n.MSDTCState(ctx); err != nil || st.Mode != DTCClustered || st.LogPath != `S:\MSDTCLog` {
+			t.Errorf("%s: %+v %v", n.R.Node(), st, err)
+		}
+	}
+	if g, _ := c.Nodes[0].groupOf(ctx, "Web Group"); g.OwnerNode != "NODE1" {
+		t.Errorf("Web Group ends on %s", g.OwnerNode)
+	}
+	if inc := l.World().Incidents(); len(inc) != 0 {
+		t.Errorf("incidents: %+v", inc)
+	}
+	// Again: the test passes, nothing is reinstalled.
+	mark := len(l.World().Commands(""))
+	res, err = c.ReclusterMSDTC(ctx, dtcSpec(), nil)
+	if err != nil || res.Reinstalled {
+		t.Fatalf("second run: %+v, %v", res, err)
+	}
+	for _, s := range msdtcSteps(l.World().Commands("")[mark:]) {
+		if strings.Contains(s, "msdtc") {
+			t.Errorf("second run ran %s", s)
+		}
+	}
+}
+
+// corrupted-iis keeps MSDTC clustered: the test passes, only moves.
+func TestReclusterMSDTC_TestPasses(t *testing.T) {
+	l := startScenario(t, "corrupted-iis")
+	c := labCluster(t, l)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := c.ReclusterMSDTC(ctx, dtcSpec(), nil)
+	if err != nil || res.Reinstalled || !reflect.DeepEqual(res.OnlineOn, []string{"NODE2"}) {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	if got := msdtcSteps(l.World().Commands("")); !reflect.DeepEqual(got, []string{"NODE2: cluster /move:node2", "NODE1: cluster /move:node1"}) {
+		t.Errorf("steps %v", got)
+	}
+	if inc := l.World().Incidents(); len(inc) != 0 {
+		t.Errorf("incidents: %+v", inc)
+	}
+}
+
+// The dtcsetup method; and a failure halfway (msdtc -join exits -1 in the
+// manual method) restores RestartAction at once, and the next run completes.
+func TestReclusterMSDTC_DTCSetupAndResume(t *testing.T) {
+	l := startScenario(t, "msdtc-standalone")
+	c := labCluster(t, l)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	spec := dtcSpec()
+	spec.Method = DTCMethodDTCSetup
+	if res, err := c.ReclusterMSDTC(ctx, spec, nil); err != nil || !res.Reinstalled {
+		t.Fatalf("dtcsetup: %+v, %v", res, err)
+	}
+	got := strings.Join(msdtcSteps(l.World().Commands("")), ", ")
+	if !strings.Contains(got, "NODE1: dtcsetup, NODE2: dtcsetup") {
+		t.Errorf("dtcsetup order: %s", got)
+	}
+
+	l2 := startScenario(t, "msdtc-standalone")
+	c2 := labCluster(t, l2)
+	before := restartActions(t, ctx, c2.Nodes[0])
+	if err := l2.Control().AddFault(world.Fault{Node: "NODE2", Kind: "exit", Match: "msdtc -join", ExitCode: -1, Count: 1,
+		Stderr: "MSDTC: the cluster could not be reached.\r\n"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c2.ReclusterMSDTC(ctx, dtcSpec(), nil)
+	if err == nil || !strings.Contains(err.Error(), "msdtc -join") || !strings.Contains(err.Error(), "0xffffffff") {
+		t.Fatalf("got %v, want the -join failure", err)
+	}
+	if after := restartActions(t, ctx, c2.Nodes[0]); !reflect.DeepEqual(after, before) {
+		t.Errorf("RestartAction after the failure: %v, before: %v", after, before)
+	}
+	res, err := c2.ReclusterMSDTC(ctx, dtcSpec(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := c2.Nodes[1].MSDTCState(ctx); st.Mode != DTCClustered {
+		t.Errorf("NODE2 after the resumed run: %+v (%+v)", st, res)
+	}
+	if after := restartActions(t, ctx, c2.Nodes[0]); !reflect.DeepEqual(after, before) {
+		t.Errorf("RestartAction after the resumed run: %v, before: %v", after, before)
+	}
+	if inc := l2.World().Incidents(); len(inc) != 0 {
+		t.Errorf("incidents: %+v", inc)
+	}
+}
