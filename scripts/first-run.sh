@@ -5,7 +5,7 @@
 # terraform init, plan, apply. HOME is a temporary folder, so the install lands
 # in its ~/.terraform.d/plugins and no CLI configuration of yours is read.
 # Fails unless the apply recovers the node with zero safety incidents, a
-# second plan is empty, and so is the plan after importing both resources of
+# second plan is empty, and so is the plan after importing every resource of
 # examples/recovery into a fresh state.
 set -euo pipefail
 
@@ -52,10 +52,11 @@ step "6. terraform apply"
 step "terraform plan again: nothing left to do"
 "$TERRAFORM" plan -input=false -detailed-exitcode
 
-step "Beyond the README: import both resources into a fresh state; the plan changes nothing"
-"$TERRAFORM" state rm mscs_optionpack_install.rebuilt mscs_cluster_node_service.rebuilt
+step "Beyond the README: import every resource into a fresh state; the plan changes nothing"
+"$TERRAFORM" state rm mscs_optionpack_install.rebuilt mscs_cluster_node_service.rebuilt mscs_msdtc_clustered.rebuilt
 "$TERRAFORM" import -input=false mscs_optionpack_install.rebuilt NODE2
 "$TERRAFORM" import -input=false mscs_cluster_node_service.rebuilt NODE2/ClusSvc
+"$TERRAFORM" import -input=false mscs_msdtc_clustered.rebuilt NODE2
 "$TERRAFORM" plan -input=false -detailed-exitcode
 
 step "What the lab saw"

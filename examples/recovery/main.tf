@@ -10,10 +10,12 @@
 #      installation is there (corrupted IIS), setup, reboot, service pack,
 #      reboot;
 #   3. re-enable clustering on the rebuilt node: cluster service running and
-#      automatic, node Up; redone whenever the install is redone.
+#      automatic, node Up; redone whenever the install is redone;
+#   4. recluster MSDTC: the KB's test on the rebuilt node (the group moved
+#      there with "Affect the group" off, and back), and when MSDTC does not
+#      come online there, its reinstall clustered on both nodes.
 #
 # Later phases slot in after, in the KB's order:
-#   - mscs_msdtc_clustered reclusters MSDTC;
 #   - mscs_iis_metabase_sync runs IISSYNC from the working node only;
 #   - mscs_iis_cluster_accounts grants the IUSR/IWAM domain accounts;
 #   - mscs_failover_test moves the IIS groups over and back.
@@ -80,6 +82,18 @@ resource "mscs_cluster_node_service" "rebuilt" {
   }
 }
 
+# Step 4 ("Reclustering IIS 4.0"): both nodes must be Up, so it runs after
+# step 3, and again whenever the install is redone.
+resource "mscs_msdtc_clustered" "rebuilt" {
+  node         = var.rebuilt_node
+  working_node = var.working_node
+
+  depends_on = [mscs_cluster_node_service.rebuilt]
+  lifecycle {
+    replace_triggered_by = [mscs_optionpack_install.rebuilt.id]
+  }
+}
+
 output "cluster_nodes" {
   description = "Each node's state in the cluster before this apply."
   value       = { for n in data.mscs_cluster.before.nodes : n.name => n.state }
@@ -102,6 +116,14 @@ output "working_node_install" {
 output "rebuilt_node_components" {
   description = "The Option Pack components installed on the rebuilt node after apply."
   value       = mscs_optionpack_install.rebuilt.installed_components
+}
+
+output "msdtc" {
+  description = "Whether MSDTC was reinstalled, and the nodes it was seen online on."
+  value = {
+    reinstalled = mscs_msdtc_clustered.rebuilt.reinstalled
+    online_on   = mscs_msdtc_clustered.rebuilt.online_on
+  }
 }
 
 output "rebuilt_node_state" {

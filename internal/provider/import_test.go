@@ -32,6 +32,11 @@ import {
   to = mscs_cluster_node_service.rebuilt
   id = "NODE2/ClusSvc"
 }
+
+import {
+  to = mscs_msdtc_clustered.rebuilt
+  id = "NODE2"
+}
 `
 	withImports, _ := recoveryExample(t, l, map[string]string{"imports.tf": imports})
 	var mark int
@@ -45,6 +50,7 @@ import {
 				PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(installAddr, plancheck.ResourceActionNoop),
 					plancheck.ExpectResourceAction("mscs_cluster_node_service.rebuilt", plancheck.ResourceActionNoop),
+					plancheck.ExpectResourceAction("mscs_msdtc_clustered.rebuilt", plancheck.ResourceActionNoop),
 				},
 				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 			},

@@ -266,7 +266,7 @@ func (p *mscsProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 }
 
 func (p *mscsProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{NewClusterNodeServiceResource, NewOptionpackInstallResource}
+	return []func() resource.Resource{NewClusterNodeServiceResource, NewOptionpackInstallResource, NewMSDTCClusteredResource}
 }
 
 func (p *mscsProvider) DataSources(context.Context) []func() datasource.DataSource {

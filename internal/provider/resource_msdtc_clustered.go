@@ -1,0 +1,498 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/nodeops"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/provider/validators"
+)
+
+var (
+	_ resource.ResourceWithConfigure      = (*msdtcClusteredResource)(nil)
+	_ resource.ResourceWithImportState    = (*msdtcClusteredResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*msdtcClusteredResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*msdtcClusteredResource)(nil)
+)
+
+const (
+	defaultMSDTCTimeout     = 30 * time.Minute
+	defaultMSDTCReadTimeout = 5 * time.Minute
+)
+
+// logFolderRe is a folder on a local drive, not the drive's root.
+var logFolderRe = regexp.MustCompile(`(?i)^[a-z]:\\([^\\/:*?"<>|]+\\)*[^\\/:*?"<>|]+$`)
+
+// NewMSDTCClusteredResource is the KB Q241573 phase that reclusters MSDTC:
+// the KB's test on the rebuilt node, and when MSDTC does not come online
+// there, its reinstall clustered on both nodes.
+func NewMSDTCClusteredResource() resource.Resource { return &msdtcClusteredResource{} }
+
+type msdtcClusteredResource struct{ phaseResource }
+
+type msdtcClusteredModel struct {
+	ID             types.String   `tfsdk:"id"`
+	Node           types.String   `tfsdk:"node"`
+	WorkingNode    types.String   `tfsdk:"working_node"`
+	Group          types.String   `tfsdk:"group"`
+	NetworkName    types.String   `tfsdk:"network_name"`
+	LogPath        types.String   `tfsdk:"log_path"`
+	Method         types.String   `tfsdk:"method"`
+	DTCSetupPath   types.String   `tfsdk:"dtcsetup_path"`
+	Reinstall      types.String   `tfsdk:"reinstall"`
+	Reinstalled    types.Bool     `tfsdk:"reinstalled"`
+	OnlineOn       types.List     `tfsdk:"online_on"`
+	ResourceName   types.String   `tfsdk:"resource_name"`
+	ClusteredNodes types.List     `tfsdk:"clustered_nodes"`
+	Steps          types.List     `tfsdk:"steps"`
+	Timeouts       timeouts.Value `tfsdk:"timeouts"`
+}
+
+func (r *msdtcClusteredResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_msdtc_clustered"
+}
+
+func (r *msdtcClusteredResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	fromCluster := func(desc string) schema.StringAttribute {
+		return schema.StringAttribute{
+			MarkdownDescription: desc,
+			Optional:            true,
+			Computed:            true,
+			Validators:          []validator.String{validators.SafeArg()},
+			PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown(), stringplanmodifier.RequiresReplace()},
+		}
+	}
+	logPath := fromCluster("The clustered MSDTC's log folder on the group's shared disk, e.g. `S:\\MSDTCLog` " +
+		"(`msdtc -install`'s `-l`). Default: `MSDTCLog` on the group's Physical Disk (named after its drive, " +
+		"`Disk S:`). A folder whose drive is not a disk of the group is a plan-time error; a missing folder is " +
+		"created before `msdtc -install`.")
+	logPath.Validators = append(logPath.Validators, stringvalidator.RegexMatches(logFolderRe,
+		"must be a folder on a local drive of the node, e.g. S:\\MSDTCLog"))
+	// Computed: the plan shows which node it is when the provider's two
+	// nodes decide it, and an import reads it back the same way.
+	workingNode := workingNodeAttribute("The node that kept serving: it owns the group during the phase and runs " +
+		"`msdtc -install`.")
+	workingNode.Computed = true
+	workingNode.PlanModifiers = []planmodifier.String{stringplanmodifier.UseStateForUnknown(), stringplanmodifier.RequiresReplace()}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "MSDTC clustered on both nodes, as KB Q241573's \"Reclustering IIS 4.0\" leaves it: " +
+			"with \"Affect the group\" off on the group's MSDTC and IIS Server Instance resources, the group is " +
+			"moved to the rebuilt node to see whether MSDTC comes online there (the KB's test) and back; when it " +
+			"does not, MSDTC is removed and reinstalled clustered on both nodes (the manual method, or " +
+			"dtcsetup.exe), brought online and checked on the rebuilt node too. Every RestartAction is restored " +
+			"to its value before, and the group ends on the node that owned it. Read checks that the MSDTC " +
+			"resource is online and both nodes' MSDTC is clustered; a node whose MSDTC is not (rebuilt again) " +
+			"plans a replacement. Destroy forgets: MSDTC is never torn down.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "The rebuilt node's name as the provider's `nodes` spells it; also the import ID.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"node": nodeAttribute("NetBIOS name of the rebuilt node, where MSDTC is tested and joins (`msdtc " +
+				"-join`). Both nodes must be Up in the cluster."),
+			"working_node": workingNode,
+			"group": fromCluster("The group holding MSDTC. Default: the group that has the `Distributed " +
+				"Transaction Coordinator` resource, else the one whose Network Name is `network_name`."),
+			"network_name": fromCluster("The group's virtual server name, `msdtc -install`'s `-v`: the Network " +
+				"Name resource's name, or the name it answers to. Default: the group's Network Name."),
+			"log_path": logPath,
+			"method": schema.StringAttribute{
+				MarkdownDescription: "How MSDTC is reinstalled when the test fails: `manual` (default; always " +
+					"possible, required on SP3 without SQL 7.0 / 6.5 SP5a): delete the MSDTC resource, `msdtc " +
+					"-remove` on the working then the rebuilt node, `msdtc -install` on the working node, `msdtc " +
+					"-join` on the rebuilt one; `dtcsetup` (SP4 and later, or SQL 7.0 / 6.5 SP5a): MSDTC taken " +
+					"offline, `dtcsetup_path` run on the working node, then on the rebuilt one.",
+				Optional:   true,
+				Computed:   true,
+				Default:    stringdefault.StaticString(nodeops.DTCMethodManual),
+				Validators: []validator.String{stringvalidator.OneOf(nodeops.DTCMethodManual, nodeops.DTCMethodDTCSetup)},
+			},
+			"dtcsetup_path": schema.StringAttribute{
+				MarkdownDescription: "Path of dtcsetup.exe on both nodes (the KB copies it into a temporary " +
+					"folder on each), for `method = \"dtcsetup\"`, e.g. `C:\\TEMP\\DTC\\dtcsetup.exe`; checked on both " +
+					"nodes before anything changes.",
+				Optional:   true,
+				Validators: []validator.String{validators.ExePath(), validators.SafeArg()},
+			},
+			"reinstall": schema.StringAttribute{
+				MarkdownDescription: "`when_needed` (default): reinstall only when MSDTC does not come online on " +
+					"the rebuilt node in the KB's test. `always`: reinstall whatever the test shows.",
+				Optional:   true,
+				Computed:   true,
+				Default:    stringdefault.StaticString(nodeops.ReinstallWhenNeeded),
+				Validators: []validator.String{stringvalidator.OneOf(nodeops.ReinstallWhenNeeded, nodeops.ReinstallAlways)},
+			},
+			"reinstalled": schema.BoolAttribute{
+				MarkdownDescription: "Whether the last apply removed and reinstalled MSDTC.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
+			},
+			"online_on": schema.ListAttribute{
+				MarkdownDescription: "The nodes the last apply saw the MSDTC resource online on.",
+				Computed:            true,
+				ElementType:         types.StringType,
+				PlanModifiers:       []planmodifier.List{listplanmodifier.UseStateForUnknown()},
+			},
+			"resource_name": schema.StringAttribute{
+				MarkdownDescription: "The MSDTC resource's name, e.g. `MSDTC`.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"clustered_nodes": schema.ListAttribute{
+				MarkdownDescription: "The nodes (of `node` and `working_node`) whose MSDTC is clustered, as read " +
+					"from their registry. One missing plans a replacement.",
+				Computed:      true,
+				ElementType:   types.StringType,
+				PlanModifiers: []planmodifier.List{listplanmodifier.UseStateForUnknown()},
+			},
+			"steps": stepsAttribute(),
+			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{
+				Create: true, Read: true,
+				CreateDescription: "The whole phase (default `30m`).",
+				ReadDescription:   "Reading the cluster and both nodes (default `5m`).",
+			}),
+		},
+	}
+}
+
+func (r *msdtcClusteredResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	resp.Diagnostics.Append(validateTimeouts(ctx, req.Config)...)
+	var m msdtcClusteredModel
+	if resp.Diagnostics.Append(req.Config.Get(ctx, &m)...); !resp.Diagnostics.HasError() {
+		resp.Diagnostics.Append(validateMSDTC(&m)...)
+	}
+}
+
+// validateMSDTC is the phase's plan rules that need no node.
+func validateMSDTC(m *msdtcClusteredModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	if !m.WorkingNode.IsNull() && !m.WorkingNode.IsUnknown() && !m.Node.IsUnknown() &&
+		strings.EqualFold(m.WorkingNode.ValueString(), m.Node.ValueString()) {
+		diags.AddAttributeError(path.Root("working_node"), "Working node is the rebuilt node",
+			fmt.Sprintf("working_node and node are both %q: MSDTC is installed on the node that kept serving and "+
+				"joined from the rebuilt one.", m.Node.ValueString()))
+	}
+	if m.Method.ValueString() == nodeops.DTCMethodDTCSetup && m.DTCSetupPath.IsNull() {
+		diags.AddAttributeError(path.Root("dtcsetup_path"), "Missing dtcsetup.exe",
+			"method = \"dtcsetup\" runs dtcsetup.exe on both nodes: set dtcsetup_path to where it lies on them, "+
+				"e.g. \"C:\\\\TEMP\\\\DTC\\\\dtcsetup.exe\".")
+	}
+	return diags
+}
+
+// msdtcSpec is the model's phase, the working node resolved.
+func (r *msdtcClusteredResource) msdtcSpec(m *msdtcClusteredModel) (nodeops.MSDTCSpec, diag.Diagnostics) {
+	node := r.cluster.configured(m.Node.ValueString())
+	configured := m.WorkingNode
+	if configured.IsUnknown() {
+		configured = types.StringNull() // computed, not set: the default
+	}
+	working, diags := r.cluster.workingNode(configured, node, "recluster MSDTC with",
+		fmt.Sprintf("MSDTC is installed on the working node and joined from %s (%s)", node, safetyRulesDoc))
+	spec := nodeops.MSDTCSpec{Node: node, WorkingNode: working, Group: m.Group.ValueString(),
+		NetworkName: m.NetworkName.ValueString(), LogPath: m.LogPath.ValueString(), Method: m.Method.ValueString(),
+		Reinstall: m.Reinstall.ValueString()}
+	if p := m.DTCSetupPath.ValueString(); p != "" {
+		spec.DTCSetupPaths = map[string]string{node: p, working: p}
+	}
+	return spec, diags
+}
+
+// factsDiags turns a read of the phase's facts that failed into diagnostics:
+// a setting that does not fit the cluster names its attribute.
+func (r *msdtcClusteredResource) factsDiags(summary, node string, err error) diag.Diagnostics {
+	var se *nodeops.SpecError
+	if errors.As(err, &se) {
+		return diag.Diagnostics{diag.NewAttributeErrorDiagnostic(path.Root(se.Attr), "MSDTC "+se.Attr+" does not fit the cluster",
+			se.Detail+" Nothing was run on any node.")}
+	}
+	return diag.Diagnostics{r.cluster.stepDiag(summary, node, err)}
+}
+
+// ModifyPlan checks, read-only, the nodes the plan names, and for a create
+// everything the phase would otherwise find out after its first move: both
+// nodes Up, the group, its Network Name and disk, the log folder's drive.
+// It lists the steps and warns of the moves and of a reinstall.
+func (r *msdtcClusteredResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if r.cluster == nil || req.Plan.Raw.IsNull() {
+		return
+	}
+	var plan msdtcClusteredModel
+	if resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...); resp.Diagnostics.HasError() || plan.Node.IsUnknown() {
+		return
+	}
+	ctx = r.cluster.logContext(ctx, "node", plan.Node.ValueString())
+	ctx, cancel, _, diags := r.cluster.begin(ctx, plan.Timeouts, "read", defaultMSDTCReadTimeout, plan.Node.ValueString())
+	defer cancel()
+	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(r.cluster.checkNodes(ctx, planNode{path.Root("node"), plan.Node},
+		planNode{path.Root("working_node"), plan.WorkingNode})...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !req.State.Raw.IsNull() {
+		r.planDrift(ctx, req, resp)
+		return
+	}
+	if plan.Method.IsUnknown() || plan.Reinstall.IsUnknown() || configUnknown(ctx, req, "working_node", "group", "network_name", "log_path") {
+		return // checked at apply, when the values are known
+	}
+	spec, d := r.msdtcSpec(&plan)
+	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
+		return
+	}
+	facts, err := r.cluster.ops().ReadMSDTCFacts(ctx, spec)
+	if err != nil {
+		var se *nodeops.SpecError
+		if errors.As(err, &se) {
+			resp.Diagnostics.Append(r.factsDiags("", spec.Node, err)...)
+			return
+		}
+		tflog.Debug(ctx, "cannot read the cluster at plan time; apply checks again", map[string]any{"error": err.Error()})
+		return
+	}
+	for _, n := range []struct {
+		attr string
+		name string
+	}{{"node", spec.Node}, {"working_node", spec.WorkingNode}} {
+		if st := facts.NodeStates[strings.ToUpper(n.name)]; !strings.EqualFold(st, "Up") {
+			resp.Diagnostics.AddAttributeError(path.Root(n.attr), "Node not Up in the cluster",
+				fmt.Sprintf("%s is %q in the cluster: the MSDTC phase moves group %s between both nodes, so both must "+
+					"be Up (start its cluster service with mscs_cluster_node_service first). Nothing was run on any node.",
+					n.name, st, facts.Group))
+		}
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	for attr, v := range map[string]string{"working_node": spec.WorkingNode, "group": facts.Group, "network_name": facts.NetworkName, "log_path": facts.LogPath} {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(attr), v)...)
+	}
+	resp.Diagnostics.AddWarning(fmt.Sprintf("Group %s moves to %s and back", facts.Group, spec.Node),
+		fmt.Sprintf("With \"Affect the group\" off (RestartAction 1) on %s, group %s is moved to %s and back to %s, "+
+			"taking its resources offline while it moves; each RestartAction is restored afterwards.",
+			strings.Join(facts.Moved(), ", "), facts.Group, spec.Node, spec.WorkingNode))
+	if facts.States[spec.Node].Mode != nodeops.DTCClustered || plan.Reinstall.ValueString() == nodeops.ReinstallAlways {
+		resp.Diagnostics.AddWarning("MSDTC is removed and reinstalled on both nodes",
+			fmt.Sprintf("%s's MSDTC is %s, so it cannot come online there: MSDTC is removed from %s and %s and "+
+				"reinstalled clustered (%s method). Transactions in flight are lost.",
+				spec.Node, facts.States[spec.Node].Mode, spec.WorkingNode, spec.Node, plan.Method.ValueString()))
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("steps"), nodeops.PlanMSDTC(facts, spec))...)
+}
+
+// planDrift plans a replacement when a node's MSDTC is no longer clustered.
+func (r *msdtcClusteredResource) planDrift(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	var state msdtcClusteredModel
+	if resp.Diagnostics.Append(req.State.Get(ctx, &state)...); resp.Diagnostics.HasError() {
+		return
+	}
+	clustered, known := listStrings(ctx, state.ClusteredNodes)
+	want := []string{state.Node.ValueString(), r.cluster.otherNode(state.Node.ValueString())}
+	if !state.WorkingNode.IsNull() {
+		want[1] = state.WorkingNode.ValueString()
+	}
+	if !known || len(clustered) >= len(want) {
+		return
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("clustered_nodes"), sortedNames(want))...)
+	resp.RequiresReplace = append(resp.RequiresReplace, path.Root("clustered_nodes"))
+	resp.Diagnostics.AddAttributeWarning(path.Root("clustered_nodes"), "MSDTC is no longer clustered on every node",
+		fmt.Sprintf("MSDTC is clustered only on %v: the phase runs again (the KB's test, and the reinstall it shows is needed).", clustered))
+}
+
+// configUnknown reports whether any of attrs is unknown in the configuration
+// (set from a value known only at apply).
+func configUnknown(ctx context.Context, req resource.ModifyPlanRequest, attrs ...string) bool {
+	for _, a := range attrs {
+		var v types.String
+		if d := req.Config.GetAttribute(ctx, path.Root(a), &v); !d.HasError() && v.IsUnknown() {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedNames(v []string) []string {
+	out := append([]string(nil), v...)
+	sort.Strings(out)
+	return out
+}
+
+// listStrings reads a known list of strings.
+func listStrings(ctx context.Context, l types.List) ([]string, bool) {
+	if l.IsNull() || l.IsUnknown() {
+		return nil, false
+	}
+	var out []string
+	return out, !l.ElementsAs(ctx, &out, false).HasError()
+}
+
+func (r *msdtcClusteredResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan msdtcClusteredModel
+	if resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...); resp.Diagnostics.HasError() {
+		return
+	}
+	node := plan.Node.ValueString()
+	ctx, cancel, _, diags := r.cluster.begin(ctx, plan.Timeouts, "create", defaultMSDTCTimeout, node)
+	defer cancel()
+	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
+		return
+	}
+	spec, d := r.msdtcSpec(&plan)
+	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, _ := plan.Timeouts.Create(ctx, defaultMSDTCTimeout)
+	spec.LockMaxAge = timeout
+	if plan.Steps.IsUnknown() {
+		facts, err := r.cluster.ops().ReadMSDTCFacts(ctx, spec)
+		if err != nil {
+			resp.Diagnostics.Append(r.factsDiags("Cannot read MSDTC's cluster", node, err)...)
+			return
+		}
+		plan.Steps = stringList(nodeops.PlanMSDTC(facts, spec))
+	}
+	progress := func(step string) { tflog.Info(ctx, "MSDTC step", map[string]any{"step": step}) }
+	res, err := r.cluster.ops().ReclusterMSDTC(ctx, spec, progress)
+	if err != nil {
+		resp.Diagnostics.Append(r.factsDiags("Cannot recluster MSDTC on node "+node, node, err)...)
+		resp.Diagnostics.AddWarning("The next apply resumes the phase",
+			fmt.Sprintf("The steps done so far are recorded on %s, and the RestartAction values before the run in "+
+				"%%SystemRoot%%\\mscs-msdtc.ini there until they are restored; the next apply checks each step and goes on "+
+				"from the one that failed.", node))
+		return
+	}
+	plan.Reinstalled = types.BoolValue(res.Reinstalled)
+	plan.OnlineOn = stringList(res.OnlineOn)
+	resp.Diagnostics.Append(r.readInto(ctx, &plan, spec)...)
+	if !resp.Diagnostics.HasError() {
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	}
+}
+
+// readInto fills the computed values from the cluster and both nodes; gone
+// is true when the phase's end state does not hold (no MSDTC resource in the
+// group, or not online).
+func (r *msdtcClusteredResource) readInto(ctx context.Context, m *msdtcClusteredModel, spec nodeops.MSDTCSpec) diag.Diagnostics {
+	facts, err := r.cluster.ops().ReadMSDTCFacts(ctx, spec)
+	if err != nil {
+		return r.factsDiags("Cannot read MSDTC's cluster", spec.Node, err)
+	}
+	var clustered []string
+	for _, n := range []string{spec.Node, spec.WorkingNode} {
+		if facts.States[n].Mode == nodeops.DTCClustered {
+			clustered = append(clustered, n)
+		}
+	}
+	m.ID, m.WorkingNode = types.StringValue(spec.Node), types.StringValue(spec.WorkingNode)
+	m.Group, m.NetworkName, m.LogPath = types.StringValue(facts.Group), types.StringValue(facts.NetworkName), types.StringValue(facts.LogPath)
+	m.ResourceName = types.StringValue(facts.Resource)
+	m.ClusteredNodes = stringList(sortedNames(clustered))
+	return nil
+}
+
+func (r *msdtcClusteredResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var m msdtcClusteredModel
+	if resp.Diagnostics.Append(req.State.Get(ctx, &m)...); resp.Diagnostics.HasError() {
+		return
+	}
+	node := m.Node.ValueString()
+	ctx, cancel, _, diags := r.cluster.begin(ctx, m.Timeouts, "read", defaultMSDTCReadTimeout, node)
+	defer cancel()
+	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
+		return
+	}
+	spec, d := r.msdtcSpec(&m)
+	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
+		return
+	}
+	facts, err := r.cluster.ops().ReadMSDTCFacts(ctx, spec)
+	var se *nodeops.SpecError
+	switch {
+	case errors.As(err, &se):
+		tflog.Warn(ctx, "MSDTC's group is gone; removing from state", map[string]any{"why": se.Error()})
+		resp.State.RemoveResource(ctx)
+		return
+	case err != nil:
+		resp.Diagnostics.Append(r.cluster.stepDiag("Cannot read MSDTC's cluster", node, err))
+		return
+	case facts.Resource == "" || !strings.EqualFold(facts.ResourceState, "Online"):
+		// The phase's end state is gone: MSDTC deleted, or not online.
+		tflog.Warn(ctx, "the MSDTC resource is not online in its group; removing from state",
+			map[string]any{"resource": facts.Resource, "state": facts.ResourceState})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	resp.Diagnostics.Append(r.readInto(ctx, &m, spec)...)
+	if m.Method.IsNull() {
+		m.Method = types.StringValue(nodeops.DTCMethodManual) // imported: the defaults
+	}
+	if m.Reinstall.IsNull() {
+		m.Reinstall = types.StringValue(nodeops.ReinstallWhenNeeded)
+	}
+	if m.Reinstalled.IsNull() {
+		m.Reinstalled = types.BoolValue(false)
+	}
+	if m.OnlineOn.IsNull() {
+		m.OnlineOn = stringList(nil)
+	}
+	if m.Steps.IsNull() {
+		m.Steps = stringList(nil)
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// Update changes nothing on the nodes: every setting that does replaces.
+func (r *msdtcClusteredResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state msdtcClusteredModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	plan.ID, plan.Reinstalled, plan.OnlineOn, plan.ResourceName, plan.ClusteredNodes = state.ID, state.Reinstalled, state.OnlineOn, state.ResourceName, state.ClusteredNodes
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// Delete forgets: MSDTC is never torn down because a resource left the
+// configuration.
+func (r *msdtcClusteredResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var m msdtcClusteredModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
+	tflog.Info(r.cluster.logContext(ctx, "node", m.Node.ValueString()), "forgetting MSDTC; the cluster is left untouched", map[string]any{"step": "delete"})
+}
+
+// ImportState takes the rebuilt node's name; Read fills the rest from the
+// cluster.
+func (r *msdtcClusteredResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	attrs := []string{"node"}
+	parts, diags := importID(ctx, r, r.cluster, req.ID, "NODE", "NODE2", attrs...)
+	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(setImported(ctx, &resp.State, req.ID, attrs, parts)...)
+}
