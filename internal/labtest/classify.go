@@ -35,6 +35,26 @@ func KBSteps(cmds []world.CommandRecord) []string {
 	return steps
 }
 
+// MSDTCSteps reduces a command log to the MSDTC phase's changes, in order,
+// each naming its node: "NODE1: msdtc -install", "NODE2: dtcsetup",
+// "NODE1: delete MSDTC" (a cluster resource deleted).
+func MSDTCSteps(cmds []world.CommandRecord) []string {
+	var steps []string
+	for _, c := range cmds {
+		prog, args := strings.ToLower(c.Program), strings.ToLower(c.Args)
+		switch {
+		case prog == "msdtc":
+			steps = append(steps, c.Node+": msdtc "+strings.Fields(args + " ?")[0])
+		case strings.HasSuffix(prog, "dtcsetup.exe"):
+			steps = append(steps, c.Node+": dtcsetup")
+		case prog == "cluster" && strings.HasSuffix(args, "/delete"):
+			f := strings.Fields(c.Args)
+			steps = append(steps, c.Node+": delete "+strings.Join(f[1:len(f)-1], " "))
+		}
+	}
+	return steps
+}
+
 // OnNode is the records of cmds that ran on node.
 func OnNode(cmds []world.CommandRecord, node string) []world.CommandRecord {
 	var mine []world.CommandRecord

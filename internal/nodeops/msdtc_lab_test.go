@@ -177,3 +177,34 @@ func TestReclusterMSDTC_DTCSetupAndResume(t *testing.T) {
 		t.Errorf("incidents: %+v", inc)
 	}
 }
+
+// A run killed with "Affect the group" off leaves its record on the rebuilt
+// node: the next run takes the former values from it, not the 1s it finds,
+// and restores them.
+func TestReclusterMSDTC_RestoresAKilledRunsValues(t *testing.T) {
+	l := startScenario(t, "corrupted-iis")
+	c := labCluster(t, l)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	before := restartActions(t, ctx, c.Nodes[0])
+	// What a killed run leaves: its record, and RestartAction 1 everywhere.
+	rec := dtcHold{owner: "NODE1", restart: map[string]int{}}
+	for name, v := range before {
+		rec.restart[name] = v
+		if err := c.Nodes[0].ResourceSetProp(ctx, name, "RestartAction", "1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Nodes[1].writeFile(ctx, "a killed run's record", `C:\WINNT`, `C:\WINNT\mscs-msdtc.ini`, rec.lines()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ReclusterMSDTC(ctx, dtcSpec(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if after := restartActions(t, ctx, c.Nodes[0]); !reflect.DeepEqual(after, before) {
+		t.Errorf("RestartAction after: %v, want the recorded %v", after, before)
+	}
+	if found, err := c.Nodes[1].FileExists(ctx, `C:\WINNT\mscs-msdtc.ini`); err != nil || found {
+		t.Errorf("the record is left behind: %v %v", found, err)
+	}
+}

@@ -219,6 +219,16 @@ func (r *msdtcClusteredResource) msdtcSpec(m *msdtcClusteredModel) (nodeops.MSDT
 	return spec, diags
 }
 
+// begin is cluster.begin for the model's node, with the phase's spec.
+func (r *msdtcClusteredResource) begin(ctx context.Context, m *msdtcClusteredModel, which string, def time.Duration) (context.Context, context.CancelFunc, nodeops.MSDTCSpec, diag.Diagnostics) {
+	ctx, cancel, _, diags := r.cluster.begin(ctx, m.Timeouts, which, def, m.Node.ValueString())
+	if diags.HasError() {
+		return ctx, cancel, nodeops.MSDTCSpec{}, diags
+	}
+	spec, d := r.msdtcSpec(m)
+	return ctx, cancel, spec, append(diags, d...)
+}
+
 // factsDiags turns a read of the phase's facts that failed into diagnostics:
 // a setting that does not fit the cluster names its attribute.
 func (r *msdtcClusteredResource) factsDiags(summary, node string, err error) diag.Diagnostics {
@@ -357,13 +367,9 @@ func (r *msdtcClusteredResource) Create(ctx context.Context, req resource.Create
 		return
 	}
 	node := plan.Node.ValueString()
-	ctx, cancel, _, diags := r.cluster.begin(ctx, plan.Timeouts, "create", defaultMSDTCTimeout, node)
+	ctx, cancel, spec, diags := r.begin(ctx, &plan, "create", defaultMSDTCTimeout)
 	defer cancel()
 	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
-		return
-	}
-	spec, d := r.msdtcSpec(&plan)
-	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
 		return
 	}
 	timeout, _ := plan.Timeouts.Create(ctx, defaultMSDTCTimeout)
@@ -421,13 +427,9 @@ func (r *msdtcClusteredResource) Read(ctx context.Context, req resource.ReadRequ
 		return
 	}
 	node := m.Node.ValueString()
-	ctx, cancel, _, diags := r.cluster.begin(ctx, m.Timeouts, "read", defaultMSDTCReadTimeout, node)
+	ctx, cancel, spec, diags := r.begin(ctx, &m, "read", defaultMSDTCReadTimeout)
 	defer cancel()
 	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
-		return
-	}
-	spec, d := r.msdtcSpec(&m)
-	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
 		return
 	}
 	facts, err := r.cluster.ops().ReadMSDTCFacts(ctx, spec)

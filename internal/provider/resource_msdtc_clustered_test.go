@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/world"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/labtest"
 )
 
 const msdtcAddr = "mscs_msdtc_clustered.test"
@@ -92,18 +93,7 @@ func (l *testLab) msdtcOrder(from *int, want ...string) statecheck.StateCheck {
 		if err != nil {
 			return err
 		}
-		var got []string
-		for _, c := range cmds {
-			prog, args := strings.ToLower(c.Program), strings.ToLower(c.Args)
-			switch {
-			case prog == "msdtc":
-				got = append(got, c.Node+": msdtc "+strings.Fields(args)[0])
-			case strings.HasSuffix(prog, "dtcsetup.exe"):
-				got = append(got, c.Node+": dtcsetup")
-			case prog == "cluster" && strings.HasSuffix(args, "/delete"):
-				got = append(got, c.Node+": delete "+strings.Fields(c.Args)[1])
-			}
-		}
+		got := labtest.MSDTCSteps(cmds)
 		if !reflect.DeepEqual(got, want) && (len(got) > 0 || len(want) > 0) {
 			return fmt.Errorf("MSDTC steps %v\nwant %v", got, want)
 		}

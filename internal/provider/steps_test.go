@@ -7,8 +7,10 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
 // capturedSteps keeps the steps each resource's plan listed.
@@ -60,6 +62,10 @@ func stepKB(step string) string {
 // on both scenarios, its planned steps against the lab's command log.
 func TestAccSteps_planListsWhatApplyRuns(t *testing.T) {
 	t.Parallel()
+	// MSDTC: standalone on the rebuilt node, reinstalled on both nodes in the
+	// KB's order; clustered through the corrupted IIS's reinstall, so the
+	// test passes and nothing is reinstalled.
+	msdtc := map[string][]string{"rebuilt-node": manualOrder, "corrupted-iis": nil}
 	for _, scenario := range []string{"rebuilt-node", "corrupted-iis"} {
 		t.Run(scenario, func(t *testing.T) {
 			l := newScenarioLab(t, scenario)
@@ -99,6 +105,10 @@ func TestAccSteps_planListsWhatApplyRuns(t *testing.T) {
 							}
 							return nil
 						}),
+						l.expectMSDTC(),
+						l.msdtcOrder(&from, msdtc[scenario]...),
+						statecheck.ExpectKnownValue("mscs_msdtc_clustered.rebuilt", tfjsonpath.New("reinstalled"),
+							knownvalue.Bool(msdtc[scenario] != nil)),
 						l.ExpectNoIncidents(),
 					},
 				}},
