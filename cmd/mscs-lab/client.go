@@ -19,7 +19,7 @@ var clientWhat = map[string]string{
 	"tfvars": "Prints examples/recovery's variables for a running lab as terraform.tfvars.json: the nodes' HTTPS\n" +
 		"endpoints, the administrator and the CA file; not the password (see mscs-lab password).",
 	"password": "Prints the running lab's administrator password, for MSCS_PASSWORD.",
-	"report":   "Prints the commands each node of a running lab ran, with their exit codes, and the safety-rule\nincidents it recorded, ending with \"Incidents (safety rule violations): N\".",
+	"report":   "Prints the commands each node of a running lab ran, with their exit codes, each node's and group's\nstate at the end, and the safety-rule incidents it recorded, ending with \"Incidents (safety rule\nviolations): N\".",
 }
 
 // readyFlags parses the --ready-file flag that every client command takes.
@@ -93,10 +93,24 @@ func report(args []string, stdout, stderr io.Writer) error {
 		}
 		tw.Flush()
 	}
-	incidents, err := ctl.Incidents()
+	state, err := ctl.State()
 	if err != nil {
 		return err
 	}
+	fmt.Fprintln(stdout, "State at the end:")
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	for _, n := range state.Nodes {
+		op := "no Option Pack"
+		if n.OptionPack.Installed {
+			op = fmt.Sprintf("Option Pack %s (%d components)", n.OptionPack.Method, len(n.OptionPack.Components))
+		}
+		fmt.Fprintf(tw, "  %s	cluster %s	%s	%s	MSDTC %s\n", n.Name, n.ClusterState, n.CSDVersion, op, n.MSDTC)
+	}
+	for _, g := range state.Cluster.Groups {
+		fmt.Fprintf(tw, "  %s	on %s	%s\n", g.Name, g.Owner, g.State)
+	}
+	tw.Flush()
+	incidents := state.Incidents
 	fmt.Fprintf(stdout, "Incidents (safety rule violations): %d\n", len(incidents))
 	for _, i := range incidents {
 		fmt.Fprintf(stdout, "  %s rule %d: %s; %s\n", i.Node, i.Rule, i.What, i.Damage)

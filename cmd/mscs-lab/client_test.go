@@ -61,7 +61,7 @@ func TestClientCommands(t *testing.T) {
 	if err := run(context.Background(), []string{"report", "--ready-file", ready}, &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Commands run on NODE1: 0", "Commands run on NODE2: 1", "sc query ClusSvc", "exit 0", "Incidents (safety rule violations): 0"} {
+	for _, want := range []string{"Commands run on NODE1: 0", "Commands run on NODE2: 1", "sc query ClusSvc", "exit 0", "State at the end:", "MSDTC clustered", "Web Group", "Incidents (safety rule violations): 0"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
