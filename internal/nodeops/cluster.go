@@ -56,31 +56,27 @@ func (p Property) Int() (int, error) {
 
 // ClusterNodes runs `cluster node /status`.
 func (n *Node) ClusterNodes(ctx context.Context) ([]ClusterNode, error) {
-	line := "cluster node /status"
-	res, err := n.run(ctx, "list the cluster nodes", line, true, win32)
-	if err != nil {
-		return nil, err
-	}
-	nodes, err := ParseNodeStatus(res.Stdout)
-	if err != nil {
-		return nil, n.parseError("list the cluster nodes", line, res.Stdout, err)
-	}
-	return nodes, nil
+	return listing(ctx, n, "list the cluster nodes", "cluster node /status", ParseNodeStatus)
 }
 
 // groupStatus runs `cluster group /status`: the groups, owners and states.
 func (n *Node) groupStatus(ctx context.Context) ([]ClusterGroup, error) {
-	step := "list the cluster groups"
-	line := "cluster group /status"
+	return listing(ctx, n, "list the cluster groups", "cluster group /status", ParseGroupStatus)
+}
+
+// listing runs a read-only cluster.exe listing and parses its output; a
+// listing the parser can't read is an error that shows the output.
+func listing[T any](ctx context.Context, n *Node, step, line string, parse func(string) (T, error)) (T, error) {
+	var zero T
 	res, err := n.run(ctx, step, line, true, win32)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
-	groups, err := ParseGroupStatus(res.Stdout)
+	v, err := parse(res.Stdout)
 	if err != nil {
-		return nil, n.parseError(step, line, res.Stdout, err)
+		return zero, n.parseError(step, line, res.Stdout, err)
 	}
-	return groups, nil
+	return v, nil
 }
 
 // ClusterGroups runs `cluster group /status`, then `/listowners` per group.
@@ -127,17 +123,7 @@ func (n *Node) ClusterResources(ctx context.Context) ([]ClusterResource, error) 
 // clusterResourceStatus runs `cluster res /status`: names, groups, owners
 // and states only.
 func (n *Node) clusterResourceStatus(ctx context.Context) ([]ClusterResource, error) {
-	step := "list the cluster resources"
-	line := "cluster res /status"
-	res, err := n.run(ctx, step, line, true, win32)
-	if err != nil {
-		return nil, err
-	}
-	rs, err := ParseResourceStatus(res.Stdout)
-	if err != nil {
-		return nil, n.parseError(step, line, res.Stdout, err)
-	}
-	return rs, nil
+	return listing(ctx, n, "list the cluster resources", "cluster res /status", ParseResourceStatus)
 }
 
 func (r *ClusterResource) applyProps(props map[string]Property) error {
@@ -170,14 +156,9 @@ func (n *Node) resourceTable(ctx context.Context, resource, opt, step string) (m
 	if err != nil {
 		return nil, fmt.Errorf("resource name: %w", err)
 	}
-	line := "cluster res " + q + " " + opt
-	res, err := n.run(ctx, step, line, true, win32)
+	props, err := listing(ctx, n, step, "cluster res "+q+" "+opt, ParseProps)
 	if err != nil {
 		return nil, err
-	}
-	props, err := ParseProps(res.Stdout)
-	if err != nil {
-		return nil, n.parseError(step, line, res.Stdout, err)
 	}
 	byName := make(map[string]Property, len(props))
 	for _, p := range props {

@@ -259,19 +259,28 @@ func leadingCode(v string) (int, bool) {
 	return n, err == nil
 }
 
-// ParseSCQuery reads `sc query NAME`: SERVICE_NAME and STATE.
-func ParseSCQuery(out string) (ServiceStatus, error) {
+// scCoded reads sc's output: the SERVICE_NAME and the leading code of key
+// (STATE, START_TYPE), after sc's own failure line if any.
+func scCoded(out, key string) (name string, code int, f map[string]string, err error) {
 	if err := scFailure(out); err != nil {
-		return ServiceStatus{}, err
+		return "", 0, nil, err
 	}
-	f := scFields(out)
+	f = scFields(out)
 	name, ok := f["SERVICE_NAME"]
 	if !ok {
-		return ServiceStatus{}, errors.New("no SERVICE_NAME line")
+		return "", 0, nil, errors.New("no SERVICE_NAME line")
 	}
-	code, ok := leadingCode(f["STATE"])
-	if !ok {
-		return ServiceStatus{}, errors.New("no STATE line")
+	if code, ok = leadingCode(f[key]); !ok {
+		return "", 0, nil, fmt.Errorf("no %s line", key)
+	}
+	return name, code, f, nil
+}
+
+// ParseSCQuery reads `sc query NAME`: SERVICE_NAME and STATE.
+func ParseSCQuery(out string) (ServiceStatus, error) {
+	name, code, f, err := scCoded(out, "STATE")
+	if err != nil {
+		return ServiceStatus{}, err
 	}
 	state, ok := stateByCode[code]
 	if !ok {
@@ -283,17 +292,9 @@ func ParseSCQuery(out string) (ServiceStatus, error) {
 
 // ParseSCQC reads `sc qc NAME`: SERVICE_NAME, START_TYPE and DISPLAY_NAME.
 func ParseSCQC(out string) (ServiceStatus, error) {
-	if err := scFailure(out); err != nil {
+	name, code, f, err := scCoded(out, "START_TYPE")
+	if err != nil {
 		return ServiceStatus{}, err
-	}
-	f := scFields(out)
-	name, ok := f["SERVICE_NAME"]
-	if !ok {
-		return ServiceStatus{}, errors.New("no SERVICE_NAME line")
-	}
-	code, ok := leadingCode(f["START_TYPE"])
-	if !ok {
-		return ServiceStatus{}, errors.New("no START_TYPE line")
 	}
 	st, ok := startTypeByCode[code]
 	if !ok {
