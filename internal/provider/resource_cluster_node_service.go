@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -228,25 +229,25 @@ func (r *clusterNodeServiceResource) warnAboutStateChange(ctx context.Context, p
 }
 
 func (r *clusterNodeServiceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan clusterNodeServiceModel
-	if resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...); resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(r.converge(ctx, "create", &plan)...)
-	if !resp.Diagnostics.HasError() {
-		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-	}
+	resp.Diagnostics.Append(r.apply(ctx, req.Plan, &resp.State, "create")...)
 }
 
 func (r *clusterNodeServiceResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	resp.Diagnostics.Append(r.apply(ctx, req.Plan, &resp.State, "update")...)
+}
+
+// apply converges the node to the plan (operation which of the timeouts
+// block) and saves the result: create and update are the same phase.
+func (r *clusterNodeServiceResource) apply(ctx context.Context, p tfsdk.Plan, state *tfsdk.State, which string) diag.Diagnostics {
 	var plan clusterNodeServiceModel
-	if resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...); resp.Diagnostics.HasError() {
-		return
+	diags := p.Get(ctx, &plan)
+	if diags.HasError() {
+		return diags
 	}
-	resp.Diagnostics.Append(r.converge(ctx, "update", &plan)...)
-	if !resp.Diagnostics.HasError() {
-		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	if diags.Append(r.converge(ctx, which, &plan)...); diags.HasError() {
+		return diags
 	}
+	return append(diags, state.Set(ctx, &plan)...)
 }
 
 // converge runs nodeops' ConvergeService for the plan (operation which of
