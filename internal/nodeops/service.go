@@ -76,33 +76,29 @@ func (n *Node) QueryService(ctx context.Context, name string) (ServiceStatus, er
 		return ServiceStatus{}, fmt.Errorf("service name: %w", err)
 	}
 	step := "query " + serviceWords(name)
-	notFound := okCodes(1060)
-
-	line := "sc query " + q
-	res, err := n.run(ctx, step, line, true, notFound)
-	if err != nil {
-		return ServiceStatus{}, err
+	// 1060, or a parse that says so: the service is not installed (or was
+	// deleted between the two queries).
+	query := func(line string, parse func(string) (ServiceStatus, error)) (ServiceStatus, bool, error) {
+		res, err := n.run(ctx, step, line, true, okCodes(1060))
+		if err != nil {
+			return ServiceStatus{}, false, err
+		}
+		st, err := parse(res.Stdout + res.Stderr)
+		if errors.Is(err, ErrServiceNotFound) {
+			return ServiceStatus{}, false, nil
+		}
+		if err != nil {
+			return ServiceStatus{}, false, n.parseError(step, line, res.Stdout, err)
+		}
+		return st, true, nil
 	}
-	st, err := ParseSCQuery(res.Stdout + res.Stderr)
-	if errors.Is(err, ErrServiceNotFound) {
-		return ServiceStatus{Name: name}, nil
+	st, found, err := query("sc query "+q, ParseSCQuery)
+	if err != nil || !found {
+		return ServiceStatus{Name: name}, err
 	}
-	if err != nil {
-		return ServiceStatus{}, n.parseError(step, line, res.Stdout, err)
-	}
-
-	line = "sc qc " + q
-	res, err = n.run(ctx, step, line, true, notFound)
-	if err != nil {
-		return ServiceStatus{}, err
-	}
-	cfg, err := ParseSCQC(res.Stdout + res.Stderr)
-	if errors.Is(err, ErrServiceNotFound) {
-		// Deleted between the two queries.
-		return ServiceStatus{Name: name}, nil
-	}
-	if err != nil {
-		return ServiceStatus{}, n.parseError(step, line, res.Stdout, err)
+	cfg, found, err := query("sc qc "+q, ParseSCQC)
+	if err != nil || !found {
+		return ServiceStatus{Name: name}, err
 	}
 	st.DisplayName = cfg.DisplayName
 	st.StartType = cfg.StartType
