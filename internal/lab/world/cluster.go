@@ -196,6 +196,7 @@ func newCluster(w *World, spec ClusterSpec) (*cluster, error) {
 	c.seedClusterDTC(spec)
 	for _, n := range w.nodes {
 		w.setMSDTC(n, n.dtc.mode)
+		w.seedMetabase(n, n.mbSeed)
 	}
 	for _, n := range w.nodes {
 		c.members[n.name] = w.clusterMember(n)
@@ -419,7 +420,8 @@ func (w *World) canRun(r *resource, n *node) bool {
 		if s == nil || s.broken || s.startType == startDisabled {
 			return false
 		}
-		if r.typ == typeIIS && (!n.optionPack.Installed || n.optionPack.Corrupt || n.iisMismatch || w.cluster.iisResourcesCorrupt) {
+		if r.typ == typeIIS && (!n.optionPack.Installed || n.optionPack.Corrupt || n.iisMismatch || w.cluster.iisResourcesCorrupt ||
+			!w.iisInstanceServes(r, n)) {
 			return false
 		}
 		if r.typ == typeMSDTC && !w.dtcCanRun(r, n) {

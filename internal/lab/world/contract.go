@@ -52,7 +52,10 @@ type Fault struct {
 	// Kind: "refuse" (endpoint refuses connections), "http500", "delay", "drop"
 	// (see wsman.HTTPFault), "exit" (make the Nth command matching Match exit
 	// with ExitCode and print Stderr), "slow_reboot" (the next reboot of the node
-	// takes RebootSeconds emulated seconds).
+	// takes RebootSeconds emulated seconds), "metabase_in_use" (the node's
+	// metabase is in use: IISSYNC to it ends with status 3), "bad_replication_share"
+	// (the node's MTS replication share is invalid: IISSYNC from it ends with
+	// 2148598794). The last two last until cleared.
 	Kind          string  `json:"kind"`
 	Count         int     `json:"count,omitempty"`          // how many requests/commands it hits; 0 = every one until cleared
 	DelayMS       int     `json:"delay_ms,omitempty"`       // for "delay"

@@ -38,6 +38,8 @@ var mediaTools = map[string]toolFunc{
 	"sp6i386":  runServicePack,
 	"msdtc":    runMSDTC, // installed with MTS (msdtc.go)
 	"dtcsetup": runDTCSetup,
+	"iissync":  runIISSync, // installed with IIS (metabase.go)
+	"cscript":  runCScript, // installed with WSH
 }
 
 // builtins are cmd.exe internal commands the world answers for when the

@@ -38,6 +38,7 @@ func (w *World) newNode(id int, spec NodeSpec) (*node, error) {
 		reg: newRegistry(), fs: winfs.New(), optionPack: spec.OptionPack,
 	}
 	w.seedMSDTC(n, spec)
+	n.mbSeed = spec.Metabase
 	n.reg.setString(currentVersionKey, "CurrentVersion", n.osVersion)
 	n.reg.setString(currentVersionKey, "CurrentBuildNumber", n.build)
 	n.reg.setString(currentVersionKey, "CurrentType", "Uniprocessor Free")

@@ -379,6 +379,11 @@ func (w *World) installOptionPack(n *node, spec OptionPackSpec, mismatch bool) {
 	n.optionPack = OptionPackSpec{Installed: true, Method: installMethod(components), Components: componentSet(components), Corrupt: spec.Corrupt}
 	n.iisMismatch = mismatch
 	n.optionPackRegistry()
+	if !n.mb.installed {
+		// A fresh install's metabase; AddRemove keeps the one there.
+		n.mb = defaultMetabase(n.name)
+	}
+	w.installIISFiles(n)
 	for _, dir := range []string{`C:\WINNT\System32\inetsrv`, `C:\InetPub\wwwroot`, `C:\InetPub\ftproot`} {
 		_ = n.fs.Mkdir(dir) // an existing folder is kept
 	}
@@ -395,6 +400,9 @@ func (w *World) removeOptionPack(n *node) {
 	n.optionPack = OptionPackSpec{}
 	n.iisMismatch = false
 	n.optionPackRegistry()
+	// The metabase and the MTS packages go with IIS and MTS.
+	n.mb = metabase{}
+	n.reg.deleteTree(mtsPackagesKey)
 	_ = n.fs.RemoveAll(`C:\WINNT\System32\inetsrv`) // content of InetPub stays, as with the real setup
 }
 

@@ -195,6 +195,14 @@ func TestKBOrderOnRebuiltNodeInstallsWithoutIncidents(t *testing.T) {
 	if r := run(t, w, "NODE1", "cluster node NODE2"); !strings.HasSuffix(r.out, "NODE2                2 Up\r\n") {
 		t.Errorf("NODE2 not Up:\n%s", r.out)
 	}
+	// "Do not expect any WEB or FTP Instances to come online yet": the
+	// fresh metabase has none of the cluster's sites until IISSYNC.
+	for _, res := range []string{"Web Server", "FTP Server"} {
+		if canRunOn(w, res, "NODE2") {
+			t.Errorf("%s can run on NODE2 before the metabase sync", res)
+		}
+	}
+	syncMetabase(t, w, "NODE1", "NODE2")
 	for _, res := range []string{"Web Server", "FTP Server"} {
 		if !canRunOn(w, res, "NODE2") {
 			t.Errorf("%s can't run on NODE2 after the recovery", res)
@@ -399,8 +407,12 @@ func TestRemoveAllOnCorruptedIIS(t *testing.T) {
 	if r := run(t, w, "NODE2", "net start ClusSvc"); r.code != 0 {
 		t.Fatalf("net start ClusSvc: %+v", r)
 	}
+	if canRunOn(w, "Web Server", "NODE2") {
+		t.Error("Web Server can run on the reinstalled NODE2 before the metabase sync")
+	}
+	syncMetabase(t, w, "NODE1", "NODE2")
 	if !canRunOn(w, "Web Server", "NODE2") {
-		t.Error("Web Server can't run on the reinstalled NODE2")
+		t.Error("Web Server can't run on the reinstalled NODE2 after the metabase sync")
 	}
 	if !canRunOn(w, "MSDTC", "NODE2") {
 		t.Error("MSDTC did not stay clustered on NODE2 through the reinstall")

@@ -52,8 +52,12 @@ type NodeSpec struct {
 	// MSDTC is "clustered" (installed for the cluster: the MSDTC resource can
 	// run here), "standalone" (the default: what Option Pack setup installs
 	// with the cluster service stopped) or "absent" (not registered).
-	MSDTC string     `json:"msdtc,omitempty"`
-	Files []FileSpec `json:"files,omitempty"`
+	MSDTC string `json:"msdtc,omitempty"`
+	// Metabase is what an installed Option Pack's metabase holds: "cluster"
+	// (default: the cluster's sites, rooted on the shared disk, and its
+	// application packages) or "default" (a fresh install's).
+	Metabase string     `json:"metabase,omitempty"`
+	Files    []FileSpec `json:"files,omitempty"`
 	// OptionPackSetup is where the Option Pack's setup.exe lies on the node,
 	// e.g. C:\NTOPTPAK\EN\X86\WINNT.SRV\setup.exe (the CD's folder copied
 	// to the disk); empty: no Option Pack media on the node.
@@ -244,6 +248,9 @@ func (sc *Scenario) Validate() error {
 		nodes[strings.ToUpper(n.Name)] = true
 		if n.Status != "" && n.Status != "up" && n.Status != "down" {
 			return fmt.Errorf("%s (%s): status %q: want up or down", where, n.Name, n.Status)
+		}
+		if n.Metabase != "" && n.Metabase != metabaseCluster && n.Metabase != metabaseDefault {
+			return fmt.Errorf("%s (%s): metabase %q: want cluster or default", where, n.Name, n.Metabase)
 		}
 		if n.MSDTC != "" && n.MSDTC != dtcClustered && n.MSDTC != dtcStandalone && n.MSDTC != dtcAbsent {
 			return fmt.Errorf("%s (%s): msdtc %q: want clustered, standalone or absent", where, n.Name, n.MSDTC)

@@ -33,6 +33,7 @@ type NodeSnapshot struct {
 	CSDVersion   string    `json:"csd_version"`
 	OptionPackSnapshot
 	MSDTCSnapshot
+	Metabase         MetabaseSnapshot       `json:"metabase"`
 	ShutdownPending  bool                   `json:"shutdown_pending"`
 	StaleSystemFiles bool                   `json:"stale_system_files"`
 	Services         []ServiceSnapshot      `json:"services"`
@@ -129,7 +130,7 @@ func (w *World) State() Snapshot {
 	for _, n := range w.nodes {
 		out.Nodes = append(out.Nodes, NodeSnapshot{Name: n.name, Status: n.status, Reachable: w.reachableLocked(n),
 			ClusterState: w.nodeClusterState(n), BootTime: n.bootTime, OSVersion: n.osVersion, Build: n.build,
-			CSDVersion: n.csd, OptionPackSnapshot: n.optionPackSnapshot(), MSDTCSnapshot: n.msdtcSnapshot(w.cluster),
+			CSDVersion: n.csd, OptionPackSnapshot: n.optionPackSnapshot(), MSDTCSnapshot: n.msdtcSnapshot(w.cluster), Metabase: n.metabaseSnapshot(),
 			ShutdownPending: n.shutdownPending, StaleSystemFiles: n.staleSystemFiles,
 			Services: n.servicesSnapshot(), Registry: n.reg.snapshot(), Drives: n.fs.Drives()})
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/cmdshell"
@@ -14,9 +15,12 @@ const (
 	regNotFound      = "ERROR: The system was unable to find the specified registry key or value."
 	regNetworkPath   = "ERROR: The network path was not found."
 	regInvalidSyntax = "ERROR: Invalid syntax.\r\nType \"REG QUERY /?\" for usage."
+	regAddSyntax     = "ERROR: Invalid syntax.\r\nType \"REG ADD /?\" for usage."
 )
 
-// runReg is reg.exe's query verb: `reg query KEY [/v NAME | /ve] [/s]`, KEY
+// runReg is reg.exe's query and add verbs (Windows XP's syntax, as the
+// Resource Kit's reg.exe is emulated): `reg query KEY [/v NAME | /ve] [/s]`,
+// `reg add KEY [/v NAME | /ve] [/t REG_SZ|REG_DWORD] [/d DATA] [/f]`, KEY
 // optionally on another node (`\\NODE2\HKLM\...`).
 func runReg(ctx context.Context, h *host, p *cmdshell.Proc) int {
 	var out bytes.Buffer
@@ -31,7 +35,7 @@ func runReg(ctx context.Context, h *host, p *cmdshell.Proc) int {
 }
 
 func regLocked(h *host, args []string, out io.Writer) (int, string) {
-	if len(args) < 2 || !strings.EqualFold(args[0], "query") {
+	if len(args) < 2 || !strings.EqualFold(args[0], "query") && !strings.EqualFold(args[0], "add") {
 		return 1, regInvalidSyntax
 	}
 	n, keyArg := h.n, args[1]
@@ -41,6 +45,9 @@ func regLocked(h *host, args []string, out io.Writer) (int, string) {
 		if n == nil || !h.w.reachableLocked(n) {
 			return 1, regNetworkPath
 		}
+	}
+	if strings.EqualFold(args[0], "add") {
+		return regAdd(n, keyArg, args[2:], out)
 	}
 	var value *string
 	recurse := false
@@ -110,4 +117,62 @@ func regValueRow(out io.Writer, v *regValue) {
 		name = "(Default)"
 	}
 	fmt.Fprintf(out, "    %s    %s    %s\r\n", name, v.Type, v.text())
+}
+
+// regAdd is `reg add`: the key created, and the value set when named. An
+// existing value is only overwritten with /f: reg asks otherwise, and a
+// remote shell has no one to answer (FORMATS.md).
+func regAdd(n *node, keyArg string, args []string, out io.Writer) (int, string) {
+	var name *string
+	typ, data, force := regSZ, "", false
+	for i := 0; i < len(args); i++ {
+		switch strings.ToLower(args[i]) {
+		case "/v", "/t", "/d":
+			if i+1 >= len(args) {
+				return 1, regAddSyntax
+			}
+			switch strings.ToLower(args[i]) {
+			case "/v":
+				name = &args[i+1]
+			case "/t":
+				typ = strings.ToUpper(args[i+1])
+			case "/d":
+				data = args[i+1]
+			}
+			i++
+		case "/ve":
+			empty := ""
+			name = &empty
+		case "/f":
+			force = true
+		default:
+			return 1, regAddSyntax
+		}
+	}
+	path, err := parseRegKey(keyArg)
+	if err != nil || typ != regSZ && typ != regDWORD {
+		return 1, regAddSyntax
+	}
+	if name == nil {
+		n.reg.ensureKey(path)
+		io.WriteString(out, "The operation completed successfully.\r\n")
+		return 0, ""
+	}
+	if k, ok := n.reg.key(path); ok && !force {
+		if _, exists := k.value(*name); exists {
+			fmt.Fprintf(out, "Value %s exists, overwrite(Yes/No)? ", *name)
+			return 1, "The operation was canceled by the user."
+		}
+	}
+	v := &regValue{Name: *name, Type: typ, Str: data}
+	if typ == regDWORD {
+		num, err := strconv.ParseUint(data, 0, 32)
+		if err != nil {
+			return 1, regAddSyntax
+		}
+		v = &regValue{Name: *name, Type: regDWORD, DWord: uint32(num)}
+	}
+	n.reg.set(path, v)
+	io.WriteString(out, "The operation completed successfully.\r\n")
+	return 0, ""
 }
