@@ -256,3 +256,26 @@ func TestParseTables_NoHeader(t *testing.T) {
 		t.Error("prop: no error")
 	}
 }
+
+// adsutil's ENUM_ALL as the IIS-era script prints it, with a banner before
+// and an EXPANDSZ value: tolerant of both.
+func TestParseAdsutilEnum(t *testing.T) {
+	out := "Microsoft (R) Windows Scripting Host Version 1.0 for Windows\r\n\r\n" +
+		"AnonymousUserName               : (STRING) \"LAB\\IUSR_CLUSTER\"\r\n\r\n" +
+		"[/w3svc/1]\r\nServerComment                   : (STRING) \"Web: Server\"\r\n" +
+		"ServerBindings                  : (LIST) (2 Items)\r\n  \"10.0.0.20:80:\"\r\n  \":8080:\"\r\n\r\n" +
+		"[/w3svc/1/root]\r\nPath                            : (EXPANDSZ) \"%SystemDrive%\\InetPub\\wwwroot\"\r\n"
+	got := ParseAdsutilEnum(out)
+	if v := got["/w3svc"]["AnonymousUserName"]; len(v) != 1 || v[0] != `LAB\IUSR_CLUSTER` {
+		t.Errorf("/w3svc: %v", got["/w3svc"])
+	}
+	if v := got["/w3svc/1"]["ServerBindings"]; len(v) != 2 || v[1] != ":8080:" {
+		t.Errorf("bindings: %v", v)
+	}
+	if v := got["/w3svc/1"]["ServerComment"]; len(v) != 1 || v[0] != "Web: Server" {
+		t.Errorf("comment: %v", v)
+	}
+	if v := got["/w3svc/1/root"]["Path"]; len(v) != 1 || v[0] != `%SystemDrive%\InetPub\wwwroot` {
+		t.Errorf("root: %v", v)
+	}
+}

@@ -1,0 +1,506 @@
+package nodeops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The KB's "Configuring IIS after Installation", first two items: MTS
+// replication configured (on both nodes, each naming the other), then
+// IISSYNC run on the working node only, from its inetsrv folder, towards
+// the rebuilt node; verified by comparing both nodes' metabase and MTS
+// packages, never by IISSYNC's own line.
+
+const (
+	adsutilScript  = `%SystemRoot%\system32\inetsrv\adminsamples\adsutil.vbs`
+	mtsPackagesKey = `HKLM\SOFTWARE\Microsoft\Transaction Server\Packages`
+	mtsLocalKey    = `HKLM\SOFTWARE\Microsoft\Transaction Server\LocalComputer`
+)
+
+// iissyncStatus words IISSYNC's status codes (KB Q224801).
+var iissyncStatus = map[uint32]string{
+	3:          "the metabase on the target is inaccessible (corrupt, or in use: close the Internet Service Manager there and try again)",
+	1060:       "the DCOM default protocols differ between the nodes",
+	1722:       "the RPC server is unavailable: the target name is wrong, the target is not a cluster node, or it has no IIS",
+	1726:       "the remote procedure call failed",
+	2147500037: "MTS replication is not configured on the source: set its replication share (the target's application packages may have been deleted, Q235698)",
+	2148007941: "the administrator is not logged on at the target",
+	2148598792: "a communications problem, possibly an IP address conflict",
+	2148598794: "the MTS replication share is invalid on the source: set it to a share of the target, e.g. C$",
+	2148599041: "insufficient rights on the target",
+	2148598801: "a component's CLSID is missing or corrupt (Q243342)",
+	2148598808: "the CLSIDs or IIDs do not match the DLLs",
+	2148598800: "invalid users in an application file",
+	2148598785: "errors accessing objects",
+	2148598797: "an error copying a file",
+	2148598828: "the server catalog version is not supported",
+}
+
+// IISSyncMeaning words an IISSYNC status code.
+func IISSyncMeaning(status uint32) string {
+	if m, ok := iissyncStatus[status]; ok {
+		return m
+	}
+	return "a status this provider does not know"
+}
+
+// iissyncCodes: IISSYNC's exit code is its status (Q224801), decoded by the
+// phase itself from the printed status line where there is one.
+var iissyncCodes = Codes{OwnOnly: true}
+
+// IISInstance is one W3SVC or MSFTPSVC server instance, as adsutil shows it.
+type IISInstance struct {
+	Path          string // W3SVC/1
+	ServerComment string
+	Bindings      []string
+	Root          string
+	AnonymousUser string // as the instance resolves it (its own, else the service's)
+}
+
+// IISConfig is a node's IIS configuration: its metabase's instances and
+// users, and its MTS packages and replication settings.
+type IISConfig struct {
+	Installed        bool // adsutil answers
+	Instances        []IISInstance
+	WAMUser          string
+	Packages         map[string]string // GUID -> name
+	ReplicationShare string
+	RemoteServerName string
+}
+
+// Instance is the config's instance at path (W3SVC/1), or nil.
+func (c IISConfig) Instance(path string) *IISInstance {
+	for i := range c.Instances {
+		if strings.EqualFold(c.Instances[i].Path, path) {
+			return &c.Instances[i]
+		}
+	}
+	return nil
+}
+
+// ReadIISConfig reads the node's metabase (adsutil.vbs ENUM_ALL of W3SVC and
+// MSFTPSVC through cscript) and MTS catalog (the registry). It only reads.
+func (n *Node) ReadIISConfig(ctx context.Context) (IISConfig, error) {
+	cfg := IISConfig{Packages: map[string]string{}}
+	for _, svc := range []string{"W3SVC", "MSFTPSVC"} {
+		line := `cscript //nologo "` + adsutilScript + `" enum_all ` + svc
+		res, err := n.run(ctx, "read the metabase ("+svc+")", line, true, Codes{OK: []int{1}})
+		if err != nil {
+			return cfg, err
+		}
+		if res.ExitCode != 0 {
+			// No adsutil (no IIS or no WSH), or no such service: nothing to read.
+			continue
+		}
+		cfg.Installed = true
+		nodes := ParseAdsutilEnum(res.Stdout)
+		base := "/" + strings.ToLower(svc)
+		serviceAnon := first(nodes[base]["AnonymousUserName"])
+		if svc == "W3SVC" {
+			cfg.WAMUser = first(nodes[base]["WAMUserName"])
+		}
+		for path, props := range nodes {
+			m := instancePathRe.FindStringSubmatch(path)
+			if m == nil || !strings.EqualFold(m[1], svc) {
+				continue
+			}
+			in := IISInstance{Path: strings.ToUpper(m[1]) + "/" + m[2], ServerComment: first(props["ServerComment"]),
+				Bindings: props["ServerBindings"], Root: first(nodes[path+"/root"]["Path"]), AnonymousUser: first(props["AnonymousUserName"])}
+			if in.AnonymousUser == "" {
+				in.AnonymousUser = serviceAnon
+			}
+			cfg.Instances = append(cfg.Instances, in)
+		}
+	}
+	sort.Slice(cfg.Instances, func(i, j int) bool { return cfg.Instances[i].Path < cfg.Instances[j].Path })
+	if err := n.readMTS(ctx, &cfg); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+var instancePathRe = regexp.MustCompile(`(?i)^/(w3svc|msftpsvc)/(\d+)$`)
+
+func first(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
+}
+
+// readMTS reads the MTS packages and the LocalComputer settings.
+func (n *Node) readMTS(ctx context.Context, cfg *IISConfig) error {
+	res, err := n.run(ctx, "read the MTS packages", "reg query "+quoteKey(mtsPackagesKey)+" /s", true, okCodes(1))
+	if err != nil {
+		return err
+	}
+	if keys, err := ParseRegQuery(res.Stdout + res.Stderr); err == nil {
+		for _, k := range keys {
+			if i := strings.LastIndex(k.Path, `\`); i >= 0 && strings.HasPrefix(k.Path[i+1:], "{") {
+				cfg.Packages[strings.ToUpper(k.Path[i+1:])] = k.Value("Name")
+			}
+		}
+	}
+	k, found, err := n.regQuery(ctx, "read the MTS replication settings", mtsLocalKey, "")
+	if err != nil || !found {
+		return err
+	}
+	cfg.ReplicationShare, cfg.RemoteServerName = k.Value("ReplicationShare"), k.Value("RemoteServerName")
+	return nil
+}
+
+func quoteKey(key string) string { return `"` + key + `"` }
+
+// ParseAdsutilEnum reads adsutil.vbs's ENUM / ENUM_ALL output: each node's
+// properties by node path (lower-case, e.g. /w3svc/1/root), each property's
+// values (one for a STRING, the items of a LIST). The lines before the first
+// `[path]` belong to the node enumerated, whose path is taken from the first
+// child's parent. Tolerant: unknown lines are skipped.
+func ParseAdsutilEnum(out string) map[string]map[string][]string {
+	nodes := map[string]map[string][]string{}
+	cur := map[string][]string{}
+	top := cur
+	curPath := ""
+	var listName string
+	for _, raw := range splitLines(out) {
+		l := strings.TrimRight(raw, " ")
+		t := strings.TrimSpace(l)
+		switch {
+		case strings.HasPrefix(t, "[/") && strings.HasSuffix(t, "]"):
+			if curPath == "" {
+				// The enumerated node is the first child's parent.
+				p := strings.ToLower(t[1 : len(t)-1])
+				nodes[p[:strings.LastIndex(p, "/")]] = top
+			}
+			curPath = strings.ToLower(t[1 : len(t)-1])
+			cur = map[string][]string{}
+			nodes[curPath] = cur
+			listName = ""
+		case listName != "" && strings.HasPrefix(t, `"`) && strings.HasSuffix(t, `"`) && len(t) >= 2:
+			cur[listName] = append(cur[listName], t[1:len(t)-1])
+		default:
+			name, rest, ok := strings.Cut(l, ":")
+			name = strings.TrimSpace(name)
+			if !ok || name == "" || strings.ContainsAny(name, " \t") {
+				listName = ""
+				continue
+			}
+			rest = strings.TrimSpace(rest)
+			switch {
+			case strings.HasPrefix(rest, "(LIST)"):
+				listName = name
+				cur[name] = []string{}
+			case strings.HasPrefix(rest, "(STRING)") || strings.HasPrefix(rest, "(EXPANDSZ)"):
+				v := strings.TrimSpace(rest[strings.Index(rest, ")")+1:])
+				cur[name] = []string{strings.Trim(v, `"`)}
+				listName = ""
+			case strings.HasPrefix(rest, "("):
+				cur[name] = []string{strings.TrimSpace(rest[strings.Index(rest, ")")+1:])}
+				listName = ""
+			}
+		}
+	}
+	if curPath == "" && len(top) > 0 {
+		nodes[""] = top
+	}
+	return nodes
+}
+
+// MetabaseDiff lists how target's IIS configuration differs from source's
+// in what IISSYNC copies: the instances (comment, bindings, root, anonymous
+// user), the WAM user and the MTS packages. Empty: in sync.
+func MetabaseDiff(source, target IISConfig) []string {
+	var diffs []string
+	for _, s := range source.Instances {
+		t := target.Instance(s.Path)
+		switch {
+		case t == nil:
+			diffs = append(diffs, s.Path+": missing")
+		case !strings.EqualFold(t.Root, s.Root):
+			diffs = append(diffs, fmt.Sprintf("%s: root %s, want %s", s.Path, t.Root, s.Root))
+		case strings.Join(t.Bindings, ",") != strings.Join(s.Bindings, ","):
+			diffs = append(diffs, fmt.Sprintf("%s: bindings %s, want %s", s.Path, strings.Join(t.Bindings, ","), strings.Join(s.Bindings, ",")))
+		case t.ServerComment != s.ServerComment:
+			diffs = append(diffs, fmt.Sprintf("%s: ServerComment %q, want %q", s.Path, t.ServerComment, s.ServerComment))
+		case !strings.EqualFold(t.AnonymousUser, s.AnonymousUser):
+			diffs = append(diffs, fmt.Sprintf("%s: anonymous user %s, want %s", s.Path, t.AnonymousUser, s.AnonymousUser))
+		}
+	}
+	for _, t := range target.Instances {
+		if source.Instance(t.Path) == nil {
+			diffs = append(diffs, t.Path+": not on the source")
+		}
+	}
+	if !strings.EqualFold(source.WAMUser, target.WAMUser) {
+		diffs = append(diffs, fmt.Sprintf("WAMUserName %s, want %s", target.WAMUser, source.WAMUser))
+	}
+	for guid, name := range source.Packages {
+		if _, ok := target.Packages[guid]; !ok {
+			diffs = append(diffs, fmt.Sprintf("MTS package %s %s: missing", name, guid))
+		}
+	}
+	for guid, name := range target.Packages {
+		if _, ok := source.Packages[guid]; !ok {
+			diffs = append(diffs, fmt.Sprintf("MTS package %s %s: not on the source", name, guid))
+		}
+	}
+	sort.Strings(diffs)
+	return diffs
+}
+
+// MetabaseSyncSpec is mscs_iis_metabase_sync's configuration.
+type MetabaseSyncSpec struct {
+	Source, Target   string // the working node, the rebuilt node
+	ReplicationShare string // default C$
+	// RemoteServerNames is each node's Remote Server Name (default: the
+	// other node's name, as Q191138 has it).
+	RemoteServerNames map[string]string
+	LockMaxAge        time.Duration
+}
+
+// SyncFacts are what the phase reads, read-only, before anything.
+type SyncFacts struct {
+	Source, Target IISConfig
+	// Needed are the instances the cluster's IIS Server Instance resources
+	// run (W3SVC/1), which the source must have.
+	Needed []string
+}
+
+// ReadSyncFacts reads both nodes' IIS configuration and the instances the
+// cluster needs, and refuses (a *SpecError) what would break safety rule 2:
+// a source without IIS or without the cluster's sites, in particular one
+// whose sites only the target has (IISSYNC the wrong way round).
+func (c *Cluster) ReadSyncFacts(ctx context.Context, spec MetabaseSyncSpec) (SyncFacts, error) {
+	var f SyncFacts
+	src, tgt := c.Node(spec.Source), c.Node(spec.Target)
+	if src == nil || tgt == nil {
+		return f, fmt.Errorf("the metabase sync needs %s and %s configured", spec.Source, spec.Target)
+	}
+	var err error
+	if f.Source, err = src.ReadIISConfig(ctx); err != nil {
+		return f, err
+	}
+	if f.Target, err = tgt.ReadIISConfig(ctx); err != nil {
+		return f, err
+	}
+	v, err := c.Read(ctx, "")
+	if err != nil {
+		return f, err
+	}
+	via := c.Node(v.Via)
+	var shared []string // the cluster disks' drives, from their names ("Disk S:")
+	for _, r := range v.Resources {
+		if m := diskDriveRe.FindStringSubmatch(r.Name); r.Type == "Physical Disk" && m != nil {
+			shared = append(shared, strings.ToUpper(m[1])+":")
+		}
+	}
+	for _, r := range v.Resources {
+		if r.Type != iisResourceType {
+			continue
+		}
+		priv, err := via.ResourcePrivateProps(ctx, r.Name)
+		if err != nil {
+			return f, err
+		}
+		svc := strings.ToUpper(priv["ServiceName"].Value)
+		if svc == "" {
+			svc = "W3SVC"
+		}
+		id := priv["InstanceId"].Value
+		if _, err := strconv.Atoi(id); err != nil {
+			id = "1"
+		}
+		f.Needed = appendNode(f.Needed, svc+"/"+id)
+	}
+	sort.Strings(f.Needed)
+	switch {
+	case !f.Source.Installed:
+		return f, &SpecError{"source_node", fmt.Sprintf("%s has no IIS metabase adsutil.vbs can read: IISSYNC runs on the working node, which has IIS installed and working.", spec.Source)}
+	case !f.Target.Installed:
+		return f, &SpecError{"target_node", fmt.Sprintf("%s has no IIS metabase adsutil.vbs can read: install the Option Pack there first (mscs_optionpack_install).", spec.Target)}
+	}
+	// A site the cluster runs is an instance rooted on a shared disk: a fresh
+	// install's Default Web Site (W3SVC/1 on C:) is not one.
+	serves := func(c IISConfig, p string) bool {
+		in := c.Instance(p)
+		if in == nil || len(in.Root) < 2 {
+			return false
+		}
+		for _, d := range shared {
+			if strings.EqualFold(in.Root[:2], d) {
+				return true
+			}
+		}
+		return false
+	}
+	var lacks, targetHas []string
+	for _, p := range f.Needed {
+		if !serves(f.Source, p) {
+			lacks = append(lacks, p)
+			if serves(f.Target, p) {
+				targetHas = append(targetHas, p)
+			}
+		}
+	}
+	if len(targetHas) > 0 {
+		return f, &SpecError{"source_node", fmt.Sprintf("%s lacks %s, which %s has: this would copy %s's metabase over %s's (safety rule 2: "+
+			"IISSYNC runs on the working node only). Swap source_node and target_node.", spec.Source, strings.Join(targetHas, ", "),
+			spec.Target, spec.Source, spec.Target)}
+	}
+	if len(lacks) > 0 {
+		return f, &SpecError{"source_node", fmt.Sprintf("%s's metabase lacks %s rooted on a shared disk, which the cluster's IIS Server Instance resources run: it cannot be the template.", spec.Source, strings.Join(lacks, ", "))}
+	}
+	return f, nil
+}
+
+// PlanSync is the phase's steps in words, each naming its node.
+func PlanSync(f SyncFacts, spec MetabaseSyncSpec) []string {
+	share := spec.ReplicationShare
+	steps := []string{
+		fmt.Sprintf("%s: set MTS ReplicationShare %s and RemoteServerName %s", spec.Source, share, spec.RemoteServerNames[spec.Source]),
+		fmt.Sprintf("%s: set MTS ReplicationShare %s and RemoteServerName %s", spec.Target, share, spec.RemoteServerNames[spec.Target]),
+		fmt.Sprintf("%s: iissync %s from %%windir%%\\system32\\inetsrv (copies %s and %d MTS package(s) to %s)",
+			spec.Source, spec.Target, strings.Join(instancePaths(f.Source), ", "), len(f.Source.Packages), spec.Target),
+		fmt.Sprintf("%s: compare %s's metabase and MTS packages with %s's", spec.Source, spec.Target, spec.Source),
+	}
+	return steps
+}
+
+func instancePaths(c IISConfig) []string {
+	var out []string
+	for _, in := range c.Instances {
+		out = append(out, in.Path)
+	}
+	return out
+}
+
+// SyncResult is what the phase did.
+type SyncResult struct {
+	Status  uint32   // IISSYNC's status code
+	Matched []string // the instances and packages that match after the sync
+}
+
+// SyncError is an IISSYNC that ended with a nonzero status.
+type SyncError struct {
+	Node, Target string
+	Status       uint32
+}
+
+func (e *SyncError) Error() string {
+	return fmt.Sprintf("%s: iissync %s ended with status %d (0x%08X): %s", e.Node, e.Target, e.Status, e.Status, IISSyncMeaning(e.Status))
+}
+
+var statusLineRe = regexp.MustCompile(`(?i)status(?: code)?\s*[:=]?\s*(\d+)`)
+
+// SyncMetabase runs the phase under the source's lock and journal: the MTS
+// replication settings on both nodes (read back), IISSYNC on the source,
+// and the comparison of the target with the source.
+func (c *Cluster) SyncMetabase(ctx context.Context, spec MetabaseSyncSpec, progress Progress) (SyncResult, error) {
+	var res SyncResult
+	src, tgt := c.Node(spec.Source), c.Node(spec.Target)
+	if src == nil || tgt == nil {
+		return res, fmt.Errorf("the metabase sync needs %s and %s configured", spec.Source, spec.Target)
+	}
+	p := Phase{Name: "iissync", Words: "IISSYNC", Spec: strings.ToUpper(spec.Source + ">" + spec.Target), Progress: progress,
+		LockMaxAge: spec.LockMaxAge,
+		Check: func(ctx context.Context, _ bool) (bool, error) {
+			_, err := c.ReadSyncFacts(ctx, spec)
+			return false, err
+		}}
+	p.Steps = []Step{
+		{Name: "replication", Words: "configure MTS replication", Run: func(ctx context.Context) (Next, error) {
+			for _, n := range []*Node{src, tgt} {
+				if err := n.SetMTSReplication(ctx, spec.ReplicationShare, spec.RemoteServerNames[n.R.Node()]); err != nil {
+					return Continue, err
+				}
+			}
+			return Continue, nil
+		}},
+		{Name: "sync", Words: "iissync", Run: func(ctx context.Context) (Next, error) {
+			q, err := Quote(spec.Target)
+			if err != nil {
+				return Continue, err
+			}
+			if progress != nil {
+				progress("iissync " + spec.Target + " on " + spec.Source)
+			}
+			line := `cd /d %windir%\system32\inetsrv && iissync ` + q
+			out, err := src.run(ctx, "iissync", line, false, iissyncCodes)
+			var se *StepError
+			if err != nil && !errors.As(err, &se) {
+				return Continue, err // the transport failed: nothing to decode
+			}
+			res.Status = uint32(out.ExitCode)
+			if m := statusLineRe.FindAllStringSubmatch(out.Stdout, -1); len(m) > 0 {
+				if v, perr := strconv.ParseUint(m[len(m)-1][1], 10, 32); perr == nil {
+					res.Status = uint32(v)
+				}
+			}
+			if res.Status != 0 {
+				return Continue, &StepError{Node: spec.Source, Step: "iissync " + spec.Target, Command: line,
+					ExitCode: int(int32(res.Status)), Meaning: IISSyncMeaning(res.Status), Output: strings.TrimSpace(out.Stdout + "\n" + out.Stderr),
+					Err: &SyncError{Node: spec.Source, Target: spec.Target, Status: res.Status}}
+			}
+			return Continue, nil
+		}},
+		{Name: stepDone, Words: "compare the metabases", Run: func(ctx context.Context) (Next, error) {
+			s, err := src.ReadIISConfig(ctx)
+			if err != nil {
+				return Continue, err
+			}
+			t, err := tgt.ReadIISConfig(ctx)
+			if err != nil {
+				return Continue, err
+			}
+			if d := MetabaseDiff(s, t); len(d) > 0 {
+				return Continue, &StepError{Node: spec.Target, Step: "compare the metabases", Meaning: "after IISSYNC " + spec.Target +
+					" still differs from " + spec.Source + ": " + strings.Join(d, "; ")}
+			}
+			res.Matched = Matched(s)
+			return Continue, nil
+		}},
+	}
+	err := src.RunPhase(ctx, p)
+	return res, err
+}
+
+// Matched names what a synced pair agrees on: the instances and packages.
+func Matched(c IISConfig) []string {
+	out := instancePaths(c)
+	var pk []string
+	for guid, name := range c.Packages {
+		pk = append(pk, "MTS "+name+" "+guid)
+	}
+	sort.Strings(pk)
+	return append(out, pk...)
+}
+
+// SetMTSReplication sets the node's MTS replication share and remote server
+// name (reg add, forced) and reads them back.
+func (n *Node) SetMTSReplication(ctx context.Context, share, remote string) error {
+	for name, v := range map[string]string{"ReplicationShare": share, "RemoteServerName": remote} {
+		q, err := Quote(v)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		line := "reg add " + quoteKey(mtsLocalKey) + " /v " + name + " /t REG_SZ /d " + q + " /f"
+		if _, err := n.run(ctx, "set MTS "+name, line, false, win32); err != nil {
+			return err
+		}
+	}
+	k, _, err := n.regQuery(ctx, "read the MTS replication settings back", mtsLocalKey, "")
+	if err != nil {
+		return err
+	}
+	if got := k.Value("ReplicationShare"); !strings.EqualFold(got, share) || !strings.EqualFold(k.Value("RemoteServerName"), remote) {
+		return &StepError{Node: n.R.Node(), Step: "configure MTS replication", Meaning: fmt.Sprintf(
+			"the registry shows ReplicationShare %q, RemoteServerName %q after setting %q, %q", got, k.Value("RemoteServerName"), share, remote)}
+	}
+	return nil
+}

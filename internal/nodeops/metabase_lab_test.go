@@ -1,0 +1,101 @@
+package nodeops
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/world"
+)
+
+func syncSpec() MetabaseSyncSpec {
+	return MetabaseSyncSpec{Source: "NODE1", Target: "NODE2", ReplicationShare: "C$",
+		RemoteServerNames: map[string]string{"NODE1": "NODE2", "NODE2": "NODE1"}}
+}
+
+// ReadIISConfig against the lab's adsutil.vbs and registry.
+func TestReadIISConfig(t *testing.T) {
+	l := startScenario(t, "healthy")
+	c := labCluster(t, l)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cfg, err := c.Nodes[0].ReadIISConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []IISInstance{
+		{Path: "MSFTPSVC/1", ServerComment: "FTP Server", Bindings: []string{"10.0.0.20:21:"}, Root: `S:\InetPub\ftproot`, AnonymousUser: `LAB\IUSR_CLUSTER`},
+		{Path: "W3SVC/1", ServerComment: "Web Server", Bindings: []string{"10.0.0.20:80:"}, Root: `S:\InetPub\wwwroot`, AnonymousUser: `LAB\IUSR_CLUSTER`},
+	}
+	if !cfg.Installed || !reflect.DeepEqual(cfg.Instances, want) || cfg.WAMUser != `LAB\IWAM_CLUSTER` || len(cfg.Packages) != 5 {
+		t.Errorf("config %+v", cfg)
+	}
+}
+
+// The corrupted node reinstalled has a fresh metabase: the sync configures
+// replication on both nodes, runs IISSYNC on NODE1 only, and the target
+// then matches; the Web Group's IIS instances come online on NODE2.
+func TestSyncMetabase(t *testing.T) {
+	l := startScenario(t, "rebuilt-node")
+	c := labCluster(t, l)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	spec := specLikeNode1(t, ctx, c.Nodes[0])
+	if err := c.Nodes[1].InstallOptionPack(ctx, spec, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ConvergeService(ctx, "NODE2", ServiceSpec{Name: ClusterService, State: StateRunning, StartType: StartAutomatic}); err != nil {
+		t.Fatal(err)
+	}
+	// The KB's order: MSDTC reclustered before the metabase sync.
+	if _, err := c.ReclusterMSDTC(ctx, dtcSpec(), nil); err != nil {
+		t.Fatal(err)
+	}
+	// The wrong way round is refused before anything runs.
+	rev := syncSpec()
+	rev.Source, rev.Target = "NODE2", "NODE1"
+	mark := len(l.World().Commands(""))
+	var se *SpecError
+	if _, err := c.SyncMetabase(ctx, rev, nil); !errors.As(err, &se) || se.Attr != "source_node" || !strings.Contains(se.Detail, "would copy NODE2's metabase over NODE1's") {
+		t.Fatalf("reversed: %v", err)
+	}
+	for _, cmd := range l.World().Commands("")[mark:] {
+		if strings.EqualFold(cmd.Program, "iissync") || strings.EqualFold(cmd.Program, "reg") && strings.HasPrefix(strings.ToLower(cmd.Args), "add") {
+			t.Errorf("a refused sync ran %s %s", cmd.Program, cmd.Args)
+		}
+	}
+	// A decoded failure, then the sync completes once the fault is cleared.
+	if err := l.Control().AddFault(world.Fault{Node: "NODE2", Kind: "metabase_in_use"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.SyncMetabase(ctx, syncSpec(), nil)
+	var syncErr *SyncError
+	if !errors.As(err, &syncErr) || syncErr.Status != 3 || !strings.Contains(err.Error(), "inaccessible") {
+		t.Fatalf("in use: %v", err)
+	}
+	if err := l.Control().ClearFaults(); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.SyncMetabase(ctx, syncSpec(), nil)
+	if err != nil || res.Status != 0 || len(res.Matched) < 3 {
+		t.Fatalf("sync: %+v, %v", res, err)
+	}
+	var syncs []string
+	for _, cmd := range l.World().Commands("") {
+		if strings.EqualFold(cmd.Program, "iissync") {
+			syncs = append(syncs, cmd.Node)
+		}
+	}
+	if !reflect.DeepEqual(syncs, []string{"NODE1", "NODE1"}) {
+		t.Errorf("IISSYNC ran on %v; only on NODE1", syncs)
+	}
+	if err := c.MoveGroup(ctx, "Web Group", "NODE2"); err != nil {
+		t.Fatalf("the Web Group on NODE2 after the sync: %v", err)
+	}
+	if inc := l.World().Incidents(); len(inc) != 0 {
+		t.Errorf("incidents: %+v", inc)
+	}
+}
