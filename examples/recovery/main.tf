@@ -13,10 +13,11 @@
 #      automatic, node Up; redone whenever the install is redone;
 #   4. recluster MSDTC: the KB's test on the rebuilt node (the group moved
 #      there with "Affect the group" off, and back), and when MSDTC does not
-#      come online there, its reinstall clustered on both nodes.
+#      come online there, its reinstall clustered on both nodes;
+#   5. sync the IIS metabase and the MTS packages: MTS replication set on
+#      both nodes, IISSYNC run on the working node only.
 #
 # Later phases slot in after, in the KB's order:
-#   - mscs_iis_metabase_sync runs IISSYNC from the working node only;
 #   - mscs_iis_cluster_accounts grants the IUSR/IWAM domain accounts;
 #   - mscs_failover_test moves the IIS groups over and back.
 
@@ -94,6 +95,19 @@ resource "mscs_msdtc_clustered" "rebuilt" {
   }
 }
 
+# Step 5 ("Configuring IIS after Installation", first two items): IISSYNC from
+# the working node to the rebuilt node, never the other way round; again
+# whenever the install or MSDTC is redone.
+resource "mscs_iis_metabase_sync" "rebuilt" {
+  source_node = var.working_node
+  target_node = var.rebuilt_node
+
+  depends_on = [mscs_msdtc_clustered.rebuilt]
+  lifecycle {
+    replace_triggered_by = [mscs_optionpack_install.rebuilt.id, mscs_msdtc_clustered.rebuilt.id]
+  }
+}
+
 output "cluster_nodes" {
   description = "Each node's state in the cluster before this apply."
   value       = { for n in data.mscs_cluster.before.nodes : n.name => n.state }
@@ -124,6 +138,11 @@ output "msdtc" {
     reinstalled = mscs_msdtc_clustered.rebuilt.reinstalled
     online_on   = mscs_msdtc_clustered.rebuilt.online_on
   }
+}
+
+output "metabase_synced" {
+  description = "The server instances and MTS packages both nodes agree on after IISSYNC."
+  value       = mscs_iis_metabase_sync.rebuilt.matched
 }
 
 output "rebuilt_node_state" {

@@ -68,7 +68,7 @@ func OnNode(cmds []world.CommandRecord, node string) []world.CommandRecord {
 
 // IsReadOnly reports whether a command only reads: sc query / qc, reg
 // query, hostname, type, ver, net statistics, `if exist PATH echo found`,
-// and cluster.exe listings.
+// adsutil.vbs's ENUM, ENUM_ALL and GET, and cluster.exe listings.
 func IsReadOnly(c world.CommandRecord) bool {
 	prog := strings.TrimSuffix(strings.ToLower(c.Program), ".exe")
 	args := strings.Fields(strings.ToLower(c.Args))
@@ -85,6 +85,15 @@ func IsReadOnly(c world.CommandRecord) bool {
 		return len(args) > 0 && args[0] == "statistics"
 	case "sc":
 		return len(args) > 0 && (args[0] == "query" || args[0] == "qc")
+	case "cscript":
+		// adsutil.vbs's reading verbs.
+		for i, a := range args {
+			if strings.HasSuffix(strings.Trim(a, `"`), "adsutil.vbs") && i+1 < len(args) {
+				v := args[i+1]
+				return v == "enum" || v == "enum_all" || v == "get"
+			}
+		}
+		return false
 	case "cluster":
 		for _, a := range args {
 			if strings.Contains(a, "=") || strings.HasPrefix(a, "/move") || strings.HasPrefix(a, "/online") ||

@@ -90,7 +90,8 @@ func (n *Node) ReadIISConfig(ctx context.Context) (IISConfig, error) {
 	cfg := IISConfig{Packages: map[string]string{}}
 	for _, svc := range []string{"W3SVC", "MSFTPSVC"} {
 		line := `cscript //nologo "` + adsutilScript + `" enum_all ` + svc
-		res, err := n.run(ctx, "read the metabase ("+svc+")", line, true, Codes{OK: []int{1}})
+		// 1: no adsutil.vbs or no such service; 9009: no cscript (no WSH).
+		res, err := n.run(ctx, "read the metabase ("+svc+")", line, true, okCodes(1, 9009))
 		if err != nil {
 			return cfg, err
 		}
@@ -322,8 +323,6 @@ func (c *Cluster) ReadSyncFacts(ctx context.Context, spec MetabaseSyncSpec) (Syn
 	switch {
 	case !f.Source.Installed:
 		return f, &SpecError{"source_node", fmt.Sprintf("%s has no IIS metabase adsutil.vbs can read: IISSYNC runs on the working node, which has IIS installed and working.", spec.Source)}
-	case !f.Target.Installed:
-		return f, &SpecError{"target_node", fmt.Sprintf("%s has no IIS metabase adsutil.vbs can read: install the Option Pack there first (mscs_optionpack_install).", spec.Target)}
 	}
 	// A site the cluster runs is an instance rooted on a shared disk: a fresh
 	// install's Default Web Site (W3SVC/1 on C:) is not one.
@@ -410,7 +409,11 @@ func (c *Cluster) SyncMetabase(ctx context.Context, spec MetabaseSyncSpec, progr
 	p := Phase{Name: "iissync", Words: "IISSYNC", Spec: strings.ToUpper(spec.Source + ">" + spec.Target), Progress: progress,
 		LockMaxAge: spec.LockMaxAge,
 		Check: func(ctx context.Context, _ bool) (bool, error) {
-			_, err := c.ReadSyncFacts(ctx, spec)
+			f, err := c.ReadSyncFacts(ctx, spec)
+			if err == nil && !f.Target.Installed {
+				// A plan may be made before the install; the sync needs it done.
+				err = &SpecError{"target_node", fmt.Sprintf("%s has no IIS metabase adsutil.vbs can read: install the Option Pack there first (mscs_optionpack_install).", spec.Target)}
+			}
 			return false, err
 		}}
 	p.Steps = []Step{
@@ -443,9 +446,12 @@ func (c *Cluster) SyncMetabase(ctx context.Context, spec MetabaseSyncSpec, progr
 				}
 			}
 			if res.Status != 0 {
+				// The status, not the exit code, words it (Q224801's
+				// codes are DWORDs, which an int exit code shows negative).
 				return Continue, &StepError{Node: spec.Source, Step: "iissync " + spec.Target, Command: line,
-					ExitCode: int(int32(res.Status)), Meaning: IISSyncMeaning(res.Status), Output: strings.TrimSpace(out.Stdout + "\n" + out.Stderr),
-					Err: &SyncError{Node: spec.Source, Target: spec.Target, Status: res.Status}}
+					Meaning: fmt.Sprintf("IISSYNC ended with status %d (0x%08X): %s", res.Status, res.Status, IISSyncMeaning(res.Status)),
+					Output: strings.TrimSpace(out.Stdout + "\n" + out.Stderr),
+					Err:    &SyncError{Node: spec.Source, Target: spec.Target, Status: res.Status}}
 			}
 			return Continue, nil
 		}},

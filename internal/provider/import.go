@@ -45,8 +45,8 @@ func validateImport(ctx context.Context, r resource.Resource, c *cluster, id str
 		return diags
 	}
 	for _, p := range parts {
-		if p.attr == "node" && !c.Has(p.value) {
-			diags.Append(c.unknownNode(path.Root("node"), p.value))
+		if (p.attr == "node" || strings.HasSuffix(p.attr, "_node")) && !c.Has(p.value) {
+			diags.Append(c.unknownNode(path.Root(p.attr), p.value))
 		}
 	}
 	return diags

@@ -266,7 +266,8 @@ func (p *mscsProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 }
 
 func (p *mscsProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{NewClusterNodeServiceResource, NewOptionpackInstallResource, NewMSDTCClusteredResource}
+	return []func() resource.Resource{NewClusterNodeServiceResource, NewOptionpackInstallResource, NewMSDTCClusteredResource,
+		NewMetabaseSyncResource}
 }
 
 func (p *mscsProvider) DataSources(context.Context) []func() datasource.DataSource {

@@ -107,6 +107,8 @@ func TestAccSteps_planListsWhatApplyRuns(t *testing.T) {
 						}),
 						l.expectMSDTC(),
 						l.msdtcOrder(&from, msdtc[scenario]...),
+						l.iissyncRuns(&from),
+						l.expectSynced(t, false),
 						statecheck.ExpectKnownValue("mscs_msdtc_clustered.rebuilt", tfjsonpath.New("reinstalled"),
 							knownvalue.Bool(msdtc[scenario] != nil)),
 						l.ExpectNoIncidents(),

@@ -9,7 +9,7 @@ import (
 
 func TestBuiltinScenariosLoadAndBuild(t *testing.T) {
 	names := BuiltinScenarios()
-	if strings.Join(names, ",") != "corrupted-iis,healthy,msdtc-standalone,rebuilt-node" {
+	if strings.Join(names, ",") != "corrupted-iis,healthy,metabase-fresh,msdtc-standalone,rebuilt-node" {
 		t.Fatalf("built-ins: %v", names)
 	}
 	for _, name := range names {
@@ -106,7 +106,7 @@ func TestLoadScenarioErrors(t *testing.T) {
 			t.Errorf("%s:\n got %v\nwant …%s…", c.content, err, c.want)
 		}
 	}
-	if _, err := LoadScenario("no-such-scenario"); err == nil || !strings.Contains(err.Error(), "not a built-in scenario (corrupted-iis, healthy, msdtc-standalone, rebuilt-node)") {
+	if _, err := LoadScenario("no-such-scenario"); err == nil || !strings.Contains(err.Error(), "not a built-in scenario (corrupted-iis, healthy, metabase-fresh, msdtc-standalone, rebuilt-node)") {
 		t.Errorf("unknown name: %v", err)
 	}
 	if _, err := LoadScenario("/no/such/file.json"); err == nil || !strings.Contains(err.Error(), "no such file") {

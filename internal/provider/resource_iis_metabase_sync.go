@@ -1,0 +1,333 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/nodeops"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/provider/validators"
+)
+
+var (
+	_ resource.ResourceWithConfigure      = (*metabaseSyncResource)(nil)
+	_ resource.ResourceWithImportState    = (*metabaseSyncResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*metabaseSyncResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*metabaseSyncResource)(nil)
+)
+
+const (
+	defaultSyncTimeout     = 20 * time.Minute
+	defaultSyncReadTimeout = 5 * time.Minute
+)
+
+// shareNameRe is a share name as MTS's Replication Share takes it (C$,
+// ADMIN$, MTSRepl): no path, no blanks.
+var shareNameRe = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,79}\$?$`)
+
+// NewMetabaseSyncResource is the KB Q241573 phase that syncs the IIS
+// metabase and the MTS packages from the working node to the rebuilt one.
+func NewMetabaseSyncResource() resource.Resource { return &metabaseSyncResource{} }
+
+type metabaseSyncResource struct{ phaseResource }
+
+type metabaseSyncModel struct {
+	ID               types.String   `tfsdk:"id"`
+	SourceNode       types.String   `tfsdk:"source_node"`
+	TargetNode       types.String   `tfsdk:"target_node"`
+	ReplicationShare types.String   `tfsdk:"replication_share"`
+	RemoteServerName types.String   `tfsdk:"remote_server_name"`
+	Status           types.Int64    `tfsdk:"status"`
+	Matched          types.List     `tfsdk:"matched"`
+	Differences      types.List     `tfsdk:"differences"`
+	Steps            types.List     `tfsdk:"steps"`
+	Timeouts         timeouts.Value `tfsdk:"timeouts"`
+}
+
+func (r *metabaseSyncResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_iis_metabase_sync"
+}
+
+func (r *metabaseSyncResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "The IIS metabase and the MTS packages of the rebuilt node synced from the working node, " +
+			"as KB Q241573's \"Configuring IIS after Installation\" does: MTS replication configured on both nodes " +
+			"(each naming the other), then `IISSYNC <target_node>` run on `source_node` only, from its " +
+			"`%windir%\\system32\\inetsrv`; then the target's metabase and packages are compared with the source's. " +
+			"IISSYNC the wrong way round copies the fresh node's empty metabase over the working one: the plan " +
+			"refuses a `source_node` that lacks the cluster's sites. Read compares the two nodes again: a difference " +
+			"is drift, which the next apply syncs again. Destroy forgets.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "`SOURCE/TARGET`, e.g. `NODE1/NODE2`; also the import ID.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"source_node": nodeAttribute("The working node, whose metabase and MTS packages are copied and on which " +
+				"IISSYNC runs (never the rebuilt node: safety rule 2)."),
+			"target_node": nodeAttribute("The rebuilt node, whose metabase and MTS packages are replaced by the " +
+				"source's."),
+			"replication_share": schema.StringAttribute{
+				MarkdownDescription: "MTS's Replication Share, set on both nodes: the share through which the " +
+					"target reaches the source's MTS packages, a share name (not a path), e.g. `C$` (default, as the " +
+					"KB uses).",
+				Optional: true,
+				Computed: true,
+				Default:  stringdefault.StaticString("C$"),
+				Validators: []validator.String{stringvalidator.RegexMatches(shareNameRe,
+					"must be a share name such as C$ or MTSRepl: letters, digits, _ . - and an optional trailing $"), validators.SafeArg()},
+			},
+			"remote_server_name": schema.StringAttribute{
+				MarkdownDescription: "MTS's Remote Server Name, set on both nodes. Default: on each node the " +
+					"other node's NetBIOS name, as KB Q191138 has it (MTS's own documentation suggests the virtual " +
+					"server's name: set it here to use one name on both).",
+				Optional:   true,
+				Validators: []validator.String{validators.NodeName(), validators.SafeArg()},
+			},
+			"status": schema.Int64Attribute{
+				MarkdownDescription: "IISSYNC's status code of the last sync (0: success; KB Q224801 lists the others).",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+			},
+			"matched": schema.ListAttribute{
+				MarkdownDescription: "What the two nodes agree on after the last sync: the server instances " +
+					"(`W3SVC/1`, `MSFTPSVC/1`) and the MTS packages.",
+				Computed:      true,
+				ElementType:   types.StringType,
+				PlanModifiers: []planmodifier.List{listplanmodifier.UseStateForUnknown()},
+			},
+			"differences": schema.ListAttribute{
+				MarkdownDescription: "How the target's metabase and packages differ from the source's, as read " +
+					"(instances, bindings, roots, accounts, packages). Not empty: drift, which the plan shows and " +
+					"apply repairs by syncing again.",
+				Computed:    true,
+				ElementType: types.StringType,
+			},
+			"steps": stepsAttribute(),
+			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true,
+				CreateDescription: "The whole sync (default `20m`)."}),
+		},
+	}
+}
+
+func (r *metabaseSyncResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	resp.Diagnostics.Append(validateTimeouts(ctx, req.Config)...)
+	var m metabaseSyncModel
+	if resp.Diagnostics.Append(req.Config.Get(ctx, &m)...); resp.Diagnostics.HasError() {
+		return
+	}
+	if !m.SourceNode.IsUnknown() && !m.TargetNode.IsUnknown() && strings.EqualFold(m.SourceNode.ValueString(), m.TargetNode.ValueString()) {
+		resp.Diagnostics.AddAttributeError(path.Root("target_node"), "IISSYNC to itself",
+			fmt.Sprintf("source_node and target_node are both %q: IISSYNC copies the working node's metabase to the "+
+				"rebuilt node.", m.SourceNode.ValueString()))
+	}
+}
+
+// syncSpec is the model's phase.
+func (r *metabaseSyncResource) syncSpec(m *metabaseSyncModel) nodeops.MetabaseSyncSpec {
+	src, tgt := r.cluster.configured(m.SourceNode.ValueString()), r.cluster.configured(m.TargetNode.ValueString())
+	names := map[string]string{src: tgt, tgt: src}
+	if v := m.RemoteServerName.ValueString(); v != "" {
+		names = map[string]string{src: v, tgt: v}
+	}
+	return nodeops.MetabaseSyncSpec{Source: src, Target: tgt, ReplicationShare: m.ReplicationShare.ValueString(), RemoteServerNames: names}
+}
+
+// specDiags is an error from the phase as diagnostics: a setting that does
+// not fit the nodes names its attribute.
+func (r *metabaseSyncResource) specDiags(summary, node string, err error) diag.Diagnostics {
+	var se *nodeops.SpecError
+	if errors.As(err, &se) {
+		return diag.Diagnostics{diag.NewAttributeErrorDiagnostic(path.Root(se.Attr), "The metabase sync would go wrong",
+			se.Detail+" Nothing was run on any node.")}
+	}
+	return diag.Diagnostics{r.cluster.stepDiag(summary, node, err)}
+}
+
+// ModifyPlan checks the nodes, the direction (read-only) and lists the
+// steps; for an existing sync, a target that differs plans the sync again.
+func (r *metabaseSyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if r.cluster == nil || req.Plan.Raw.IsNull() {
+		return
+	}
+	var plan metabaseSyncModel
+	if resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...); resp.Diagnostics.HasError() || plan.SourceNode.IsUnknown() || plan.TargetNode.IsUnknown() {
+		return
+	}
+	ctx, cancel, _, diags := r.cluster.begin(ctx, plan.Timeouts, "read", defaultSyncReadTimeout, plan.TargetNode.ValueString(), "source", plan.SourceNode.ValueString())
+	defer cancel()
+	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(r.cluster.checkNodes(ctx, planNode{path.Root("source_node"), plan.SourceNode},
+		planNode{path.Root("target_node"), plan.TargetNode})...)
+	if resp.Diagnostics.HasError() || plan.ReplicationShare.IsUnknown() || plan.RemoteServerName.IsUnknown() {
+		return
+	}
+	if !req.State.Raw.IsNull() {
+		var state metabaseSyncModel
+		if resp.Diagnostics.Append(req.State.Get(ctx, &state)...); resp.Diagnostics.HasError() {
+			return
+		}
+		differs, _ := listStrings(ctx, state.Differences)
+		if len(differs) == 0 && plan.ReplicationShare.Equal(state.ReplicationShare) && plan.RemoteServerName.Equal(state.RemoteServerName) {
+			return // in sync: nothing to do
+		}
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("differences"), []string{})...)
+		if len(differs) > 0 {
+			resp.Diagnostics.AddWarning(fmt.Sprintf("%s's metabase differs from %s's", plan.TargetNode.ValueString(), plan.SourceNode.ValueString()),
+				"Apply runs IISSYNC again from "+plan.SourceNode.ValueString()+". What differs:\n- "+strings.Join(differs, "\n- "))
+		}
+	}
+	spec := r.syncSpec(&plan)
+	facts, err := r.cluster.ops().ReadSyncFacts(ctx, spec)
+	if err != nil {
+		var se *nodeops.SpecError
+		if errors.As(err, &se) {
+			resp.Diagnostics.Append(r.specDiags("", spec.Source, err)...)
+			return
+		}
+		tflog.Debug(ctx, "cannot read the metabases at plan time; apply checks again", map[string]any{"error": err.Error()})
+		return
+	}
+	if req.State.Raw.IsNull() {
+		resp.Diagnostics.AddWarning(fmt.Sprintf("IISSYNC copies %s's metabase over %s's", spec.Source, spec.Target),
+			fmt.Sprintf("%s's IIS configuration (%d server instance(s)) and its %d MTS package(s) replace %s's.",
+				spec.Source, len(facts.Source.Instances), len(facts.Source.Packages), spec.Target))
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("steps"), nodeops.PlanSync(facts, spec))...)
+}
+
+func (r *metabaseSyncResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	resp.Diagnostics.Append(r.sync(ctx, req.Plan, &resp.State, "create")...)
+}
+
+func (r *metabaseSyncResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	resp.Diagnostics.Append(r.sync(ctx, req.Plan, &resp.State, "update")...)
+}
+
+// sync runs the phase for the plan and saves the result.
+func (r *metabaseSyncResource) sync(ctx context.Context, p tfsdk.Plan, state *tfsdk.State, which string) diag.Diagnostics {
+	var m metabaseSyncModel
+	diags := p.Get(ctx, &m)
+	if diags.HasError() {
+		return diags
+	}
+	ctx, cancel, _, d := r.cluster.begin(ctx, m.Timeouts, which, defaultSyncTimeout, m.TargetNode.ValueString(), "source", m.SourceNode.ValueString())
+	defer cancel()
+	if diags.Append(d...); diags.HasError() {
+		return diags
+	}
+	spec := r.syncSpec(&m)
+	if m.Steps.IsUnknown() {
+		facts, err := r.cluster.ops().ReadSyncFacts(ctx, spec)
+		if err != nil {
+			return append(diags, r.specDiags("Cannot read the metabases", spec.Source, err)...)
+		}
+		m.Steps = stringList(nodeops.PlanSync(facts, spec))
+	}
+	progress := func(step string) { tflog.Info(ctx, "metabase sync step", map[string]any{"step": step}) }
+	res, err := r.cluster.ops().SyncMetabase(ctx, spec, progress)
+	if err != nil {
+		diags.Append(r.specDiags("Cannot sync the metabase of "+spec.Target, spec.Source, err)...)
+		var se *nodeops.SyncError
+		if errors.As(err, &se) {
+			diags.AddWarning("Fix the cause, then apply again",
+				fmt.Sprintf("IISSYNC status %d: %s. The next apply configures MTS replication again and reruns IISSYNC from %s.",
+					se.Status, nodeops.IISSyncMeaning(se.Status), spec.Source))
+		}
+		return diags
+	}
+	m.ID = types.StringValue(spec.Source + "/" + spec.Target)
+	m.Status = types.Int64Value(int64(res.Status))
+	m.Matched = stringList(res.Matched)
+	m.Differences = stringList(nil)
+	return append(diags, state.Set(ctx, &m)...)
+}
+
+func (r *metabaseSyncResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var m metabaseSyncModel
+	if resp.Diagnostics.Append(req.State.Get(ctx, &m)...); resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel, src, diags := r.cluster.begin(ctx, m.Timeouts, "read", defaultSyncReadTimeout, m.SourceNode.ValueString())
+	defer cancel()
+	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
+		return
+	}
+	tgt, d := r.cluster.lookup(path.Root("target_node"), m.TargetNode.ValueString())
+	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
+		return
+	}
+	spec := r.syncSpec(&m)
+	s, err := src.ReadIISConfig(ctx)
+	if err != nil {
+		resp.Diagnostics.Append(r.cluster.stepDiag("Cannot read the metabase of "+spec.Source, spec.Source, err))
+		return
+	}
+	t, err := tgt.ReadIISConfig(ctx)
+	if err != nil {
+		resp.Diagnostics.Append(r.cluster.stepDiag("Cannot read the metabase of "+spec.Target, spec.Target, err))
+		return
+	}
+	if !t.Installed {
+		// The target lost IIS (rebuilt again): the sync is gone with it.
+		tflog.Warn(ctx, "the target has no metabase; removing from state", map[string]any{"target": spec.Target})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	m.ID = types.StringValue(spec.Source + "/" + spec.Target)
+	m.Differences = stringList(nodeops.MetabaseDiff(s, t))
+	if m.ReplicationShare.IsNull() {
+		m.ReplicationShare = types.StringValue(orDefault(s.ReplicationShare, "C$")) // imported
+	}
+	if m.Status.IsNull() {
+		m.Status = types.Int64Value(0)
+		m.Matched = stringList(nodeops.Matched(s))
+		m.Steps = stringList(nil)
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// Delete forgets: the nodes' metabases stay as they are.
+func (r *metabaseSyncResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var m metabaseSyncModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
+	tflog.Info(r.cluster.logContext(ctx, "node", m.TargetNode.ValueString()), "forgetting the metabase sync; the nodes are left untouched", map[string]any{"step": "delete"})
+}
+
+// ImportState takes SOURCE/TARGET; Read compares the two nodes.
+func (r *metabaseSyncResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	attrs := []string{"source_node", "target_node"}
+	parts, diags := importID(ctx, r, r.cluster, req.ID, "SOURCE/TARGET", "NODE1/NODE2", attrs...)
+	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(setImported(ctx, &resp.State, req.ID, attrs, parts)...)
+}
