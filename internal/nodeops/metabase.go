@@ -450,8 +450,8 @@ func (c *Cluster) SyncMetabase(ctx context.Context, spec MetabaseSyncSpec, progr
 				// codes are DWORDs, which an int exit code shows negative).
 				return Continue, &StepError{Node: spec.Source, Step: "iissync " + spec.Target, Command: line,
 					Meaning: fmt.Sprintf("IISSYNC ended with status %d (0x%08X): %s", res.Status, res.Status, IISSyncMeaning(res.Status)),
-					Output: strings.TrimSpace(out.Stdout + "\n" + out.Stderr),
-					Err:    &SyncError{Node: spec.Source, Target: spec.Target, Status: res.Status}}
+					Output:  strings.TrimSpace(out.Stdout + "\n" + out.Stderr),
+					Err:     &SyncError{Node: spec.Source, Target: spec.Target, Status: res.Status}}
 			}
 			return Continue, nil
 		}},
