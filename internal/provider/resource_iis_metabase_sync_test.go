@@ -184,7 +184,7 @@ func TestAccMetabaseSync_decodedFailures(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			fixed.ConfigStateChecks = []statecheck.StateCheck{l.expectSynced(t, true)}
+			fixed.ConfigStateChecks = []statecheck.StateCheck{l.expectSynced(t, true), l.ExpectNoIncidents()}
 			resource.Test(t, resource.TestCase{Steps: []resource.TestStep{failing, fixed}})
 		})
 	}

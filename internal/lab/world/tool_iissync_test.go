@@ -30,6 +30,14 @@ func TestIISSyncFromTheWorkingNode(t *testing.T) {
 	if m := metabaseOf(w2, "NODE2"); len(m.Instances) != 0 {
 		t.Fatalf("rebuilt NODE2 before the install has a metabase: %+v", m)
 	}
+	// IISSYNC to a node without IIS: 1722, nothing copied, a rule 2 incident.
+	expect(t, run(t, w2, "NODE1", `reg add `+mtsLocal+` /v ReplicationShare /t REG_SZ /d C$ /f`), "The operation completed successfully.\r\n", 0)
+	if r := run(t, w2, "NODE1", `C:\WINNT\System32\inetsrv\iissync NODE2`); r.code != 1722 || !strings.Contains(r.out, "Status: 1722") {
+		t.Errorf("to a node without IIS: %+v", r)
+	}
+	if inc := w2.Incidents(); len(inc) != 1 || inc[0].Rule != 2 || !strings.Contains(inc[0].What, "has no IIS") {
+		t.Errorf("incidents %+v", inc)
+	}
 	if m := metabaseOf(w2, "NODE1"); len(m.Instances) != 2 || m.Instances[1].Path != "W3SVC/1" || m.Instances[1].Root != `S:\InetPub\wwwroot` ||
 		m.Instances[1].AnonymousUserName != `LAB\IUSR_CLUSTER` || m.Packages[webAppsPackage] != "Web Applications" {
 		t.Fatalf("NODE1's metabase: %+v", m)
