@@ -55,7 +55,8 @@ type Fault struct {
 	// takes RebootSeconds emulated seconds), "metabase_in_use" (the node's
 	// metabase is in use: IISSYNC to it ends with status 3), "bad_replication_share"
 	// (the node's MTS replication share is invalid: IISSYNC from it ends with
-	// 2148598794). The last two last until cleared.
+	// 2148598794), "dcomperm_noop" (dcomperm set/remove on the node report
+	// success and change nothing). The last three last until cleared.
 	Kind          string  `json:"kind"`
 	Count         int     `json:"count,omitempty"`          // how many requests/commands it hits; 0 = every one until cleared
 	DelayMS       int     `json:"delay_ms,omitempty"`       // for "delay"

@@ -13,7 +13,7 @@ type faultState struct {
 }
 
 var faultKinds = map[string]bool{"refuse": true, "http500": true, "delay": true, "drop": true, "exit": true, "slow_reboot": true,
-	"metabase_in_use": true, "bad_replication_share": true}
+	"metabase_in_use": true, "bad_replication_share": true, "dcomperm_noop": true}
 
 // AddFault injects a fault. A "refuse" fault lasts until ClearFaults (its Count
 // does not apply: it is a state of the endpoint, not of a request). A
@@ -26,7 +26,7 @@ func (w *World) AddFault(f Fault) error {
 		return fmt.Errorf("fault: unknown node %q", f.Node)
 	}
 	if !faultKinds[f.Kind] {
-		return fmt.Errorf("fault: unknown kind %q (want refuse, http500, delay, drop, exit, slow_reboot, metabase_in_use or bad_replication_share)", f.Kind)
+		return fmt.Errorf("fault: unknown kind %q (want refuse, http500, delay, drop, exit, slow_reboot, metabase_in_use, bad_replication_share or dcomperm_noop)", f.Kind)
 	}
 	if f.Count < 0 || f.Nth < 0 || f.DelayMS < 0 {
 		return fmt.Errorf("fault: count, nth and delay_ms must not be negative")

@@ -25,6 +25,9 @@ var toolFiles = []struct {
 	{`C:\WINNT\system32\hostname.exe`, runHostname},
 	{`C:\WINNT\cluster\cluster.exe`, runCluster},
 	{`C:\WINNT\system32\shutdown.exe`, runShutdown}, // NT Resource Kit
+	{`C:\WINNT\system32\ntrights.exe`, runNtrights}, // Resource Kit Supplement 3
+	{`C:\WINNT\system32\showpriv.exe`, runShowpriv}, // Resource Kit
+	{`C:\WINNT\system32\dcomperm.exe`, runDcomperm}, // Platform SDK sample, built
 }
 
 // mediaTools run from files a scenario places on a node (the Option Pack

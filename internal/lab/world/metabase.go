@@ -129,9 +129,11 @@ func (w *World) seedMetabase(n *node, seed string) {
 		return
 	}
 	w.installIISFiles(n)
+	n.installIISAccounts()
 	if orDefault(seed, metabaseCluster) == metabaseCluster && w.cluster.name != "" {
 		n.mb = w.clusterMetabase()
 		n.reg.setString(mtsPackagesKey+`\`+webAppsPackage, "Name", "Web Applications")
+		w.grantClusterAccounts(n)
 		return
 	}
 	n.mb = defaultMetabase(n.name)

@@ -39,6 +39,7 @@ func (w *World) newNode(id int, spec NodeSpec) (*node, error) {
 	}
 	w.seedMSDTC(n, spec)
 	n.mbSeed = spec.Metabase
+	n.seedAccounts()
 	n.reg.setString(currentVersionKey, "CurrentVersion", n.osVersion)
 	n.reg.setString(currentVersionKey, "CurrentBuildNumber", n.build)
 	n.reg.setString(currentVersionKey, "CurrentType", "Uniprocessor Free")

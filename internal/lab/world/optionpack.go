@@ -384,6 +384,7 @@ func (w *World) installOptionPack(n *node, spec OptionPackSpec, mismatch bool) {
 		n.mb = defaultMetabase(n.name)
 	}
 	w.installIISFiles(n)
+	n.installIISAccounts()
 	for _, dir := range []string{`C:\WINNT\System32\inetsrv`, `C:\InetPub\wwwroot`, `C:\InetPub\ftproot`} {
 		_ = n.fs.Mkdir(dir) // an existing folder is kept
 	}

@@ -34,6 +34,7 @@ type NodeSnapshot struct {
 	OptionPackSnapshot
 	MSDTCSnapshot
 	Metabase         MetabaseSnapshot       `json:"metabase"`
+	Accounts         AccountsSnapshot       `json:"accounts"`
 	ShutdownPending  bool                   `json:"shutdown_pending"`
 	StaleSystemFiles bool                   `json:"stale_system_files"`
 	Services         []ServiceSnapshot      `json:"services"`
@@ -130,7 +131,7 @@ func (w *World) State() Snapshot {
 	for _, n := range w.nodes {
 		out.Nodes = append(out.Nodes, NodeSnapshot{Name: n.name, Status: n.status, Reachable: w.reachableLocked(n),
 			ClusterState: w.nodeClusterState(n), BootTime: n.bootTime, OSVersion: n.osVersion, Build: n.build,
-			CSDVersion: n.csd, OptionPackSnapshot: n.optionPackSnapshot(), MSDTCSnapshot: n.msdtcSnapshot(w.cluster), Metabase: n.metabaseSnapshot(),
+			CSDVersion: n.csd, OptionPackSnapshot: n.optionPackSnapshot(), MSDTCSnapshot: n.msdtcSnapshot(w.cluster), Metabase: n.metabaseSnapshot(), Accounts: n.accountsSnapshot(),
 			ShutdownPending: n.shutdownPending, StaleSystemFiles: n.staleSystemFiles,
 			Services: n.servicesSnapshot(), Registry: n.reg.snapshot(), Drives: n.fs.Drives()})
 	}

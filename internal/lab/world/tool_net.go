@@ -49,6 +49,8 @@ func runNet(ctx context.Context, h *host, p *cmdshell.Proc) int {
 		return netHelpmsg(p)
 	case "STATISTICS", "STATS":
 		return netStatistics(h, p)
+	case "LOCALGROUP":
+		return netLocalgroup(h, p)
 	}
 	netSyntax(p.Stdout)
 	return 1

@@ -83,11 +83,12 @@ type node struct {
 	reg        *registry
 	fs         *winfs.FS
 	optionPack OptionPackSpec
-	dtc        msdtcState // msdtc.go
-	mb         metabase   // metabase.go
-	mbSeed     string     // the scenario's metabase: cluster or default
-	slowReboot float64    // emulated seconds of the next reboot, from a slow_reboot fault
-	bootTime   time.Time  // emulated instant of the last boot (net statistics' "Statistics since")
+	dtc        msdtcState    // msdtc.go
+	mb         metabase      // metabase.go
+	acct       accountsState // accounts.go
+	mbSeed     string        // the scenario's metabase: cluster or default
+	slowReboot float64       // emulated seconds of the next reboot, from a slow_reboot fault
+	bootTime   time.Time     // emulated instant of the last boot (net statistics' "Statistics since")
 
 	// Changes waiting for the next boot (see optionpack.go).
 	pendingOP    *pendingOptionPack
