@@ -68,7 +68,8 @@ func OnNode(cmds []world.CommandRecord, node string) []world.CommandRecord {
 
 // IsReadOnly reports whether a command only reads: sc query / qc, reg
 // query, hostname, type, ver, net statistics, `if exist PATH echo found`,
-// adsutil.vbs's ENUM, ENUM_ALL and GET, and cluster.exe listings.
+// adsutil.vbs's ENUM, ENUM_ALL and GET, net localgroup listings, showpriv,
+// dcomperm's lists, and cluster.exe listings.
 func IsReadOnly(c world.CommandRecord) bool {
 	prog := strings.TrimSuffix(strings.ToLower(c.Program), ".exe")
 	args := strings.Fields(strings.ToLower(c.Args))
@@ -82,7 +83,14 @@ func IsReadOnly(c world.CommandRecord) bool {
 		// provider (journal and lock lines are echoed into files).
 		return c.Args == "found"
 	case "net":
+		if len(args) > 0 && args[0] == "localgroup" {
+			return !strings.Contains(c.Args, "/add") && !strings.Contains(strings.ToLower(c.Args), "/del")
+		}
 		return len(args) > 0 && args[0] == "statistics"
+	case "showpriv":
+		return true
+	case "dcomperm":
+		return len(args) == 2 && args[1] == "list"
 	case "sc":
 		return len(args) > 0 && (args[0] == "query" || args[0] == "qc")
 	case "cscript":

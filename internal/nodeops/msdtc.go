@@ -422,7 +422,7 @@ func (r *dtcRun) check(ctx context.Context, _ bool) (bool, error) {
 	for _, n := range []string{r.spec.Node, r.spec.WorkingNode} {
 		if st := f.NodeStates[strings.ToUpper(n)]; !strings.EqualFold(st, "Up") {
 			return false, &StepError{Node: n, Step: "check that both nodes are Up", Meaning: fmt.Sprintf(
-				"%s is %s in the cluster: the MSDTC phase moves groups between both nodes; nothing was changed", n, orWord(st, "not a member"))}
+				"%s is %s in the cluster: the MSDTC phase moves groups between both nodes; nothing was changed", n, orDefault(st, "not a member"))}
 		}
 	}
 	if r.spec.Method == DTCMethodDTCSetup {
@@ -441,12 +441,6 @@ func (r *dtcRun) check(ctx context.Context, _ bool) (bool, error) {
 	return false, nil
 }
 
-func orWord(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
 
 // hold runs on every run before the steps: the former RestartAction values
 // and owner (from the record a killed run left, else read now) recorded on
@@ -873,7 +867,7 @@ func (r *dtcRun) finish(ctx context.Context) (Next, error) {
 	r.result.Resource = name
 	var problems []string
 	if !strings.EqualFold(state, "Online") {
-		problems = append(problems, fmt.Sprintf("the MSDTC resource is %q", orWord(state, "missing")))
+		problems = append(problems, fmt.Sprintf("the MSDTC resource is %q", orDefault(state, "missing")))
 	}
 	for _, n := range []*Node{r.working, r.rebuilt} {
 		st, err := n.MSDTCState(ctx)

@@ -1,0 +1,374 @@
+package nodeops
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// The KB's last configuration item: the cluster's IUSR and IWAM domain
+// accounts on the rebuilt node get "Log on locally" and "Access this
+// computer from network", membership of Guests (and IWAM of the MTS
+// impersonators group), and DCOM's default access and launch permission.
+// Each grant is read first (showpriv, net localgroup, dcomperm list), only
+// the missing ones are added, and the result is read back: dcomperm always
+// exits 0 and ntrights' output is unconfirmed.
+
+// The two rights the KB grants (case-sensitive, as ntrights takes them).
+const (
+	RightLogOnLocally = "SeInteractiveLogonRight"
+	RightNetworkLogon = "SeNetworkLogonRight"
+)
+
+// ImpersonatorsGroups are the MTS impersonators group's names: Option Pack
+// setup's, and the one some nodes have (KB Q241573).
+var ImpersonatorsGroups = []string{"MTS Trusted Impersonators", "MTS Impersonators"}
+
+// Grant is one grant of an account on a node.
+type Grant struct {
+	Account string
+	Kind    string // "right", "group", "dcom-access", "dcom-launch"
+	What    string // the right or group name; "" for DCOM
+}
+
+func (g Grant) String() string {
+	switch g.Kind {
+	case "right":
+		return g.What
+	case "group":
+		return "member of " + g.What
+	case "dcom-access":
+		return "DCOM default access"
+	}
+	return "DCOM default launch"
+}
+
+// Grants are the KB's grants for iusr and iwam, with impersonators the
+// MTS impersonators group's name on the node.
+func Grants(iusr, iwam, impersonators string) []Grant {
+	var gs []Grant
+	for _, a := range []string{iusr, iwam} {
+		gs = append(gs, Grant{a, "right", RightLogOnLocally}, Grant{a, "right", RightNetworkLogon}, Grant{a, "group", "Guests"},
+			Grant{a, "dcom-access", ""}, Grant{a, "dcom-launch", ""})
+	}
+	return append(gs, Grant{iwam, "group", impersonators})
+}
+
+// Held are the grants a node has, as read.
+type Held struct {
+	Rights        map[string][]string // right -> accounts
+	Groups        map[string][]string // group -> members
+	DCOMAccess    []string
+	DCOMLaunch    []string
+	Impersonators string // the impersonators group that exists, "" for none
+}
+
+// Has reports whether g is held.
+func (h Held) Has(g Grant) bool {
+	switch g.Kind {
+	case "right":
+		return containsAccount(h.Rights[g.What], g.Account)
+	case "group":
+		return containsAccount(h.Groups[g.What], g.Account)
+	case "dcom-access":
+		return containsAccount(h.DCOMAccess, g.Account)
+	}
+	return containsAccount(h.DCOMLaunch, g.Account)
+}
+
+// containsAccount compares DOMAIN\name without case; a bare listed name
+// matches any domain (local accounts list bare).
+func containsAccount(list []string, acct string) bool {
+	for _, a := range list {
+		if strings.EqualFold(a, acct) {
+			return true
+		}
+	}
+	return false
+}
+
+// ReadHeld reads the node's grants for the accounts the KB names: the two
+// rights (showpriv), the local groups' members (net localgroup) and the
+// DCOM default lists (dcomperm list, the only dcomperm command it sends
+// unasked: any other argument would hang on its usage screen). It only reads.
+func (n *Node) ReadHeld(ctx context.Context, groups ...string) (Held, error) {
+	h := Held{Rights: map[string][]string{}, Groups: map[string][]string{}}
+	for _, right := range []string{RightLogOnLocally, RightNetworkLogon} {
+		res, err := n.run(ctx, "list the accounts with "+right, "showpriv "+right, true, win32)
+		if err != nil {
+			return h, err
+		}
+		h.Rights[right] = ParseShowpriv(res.Stdout)
+	}
+	res, err := n.run(ctx, "list the local groups", "net localgroup", true, win32)
+	if err != nil {
+		return h, err
+	}
+	existing := ParseLocalgroups(res.Stdout)
+	for _, g := range ImpersonatorsGroups {
+		if containsAccount(existing, g) {
+			h.Impersonators = g
+			break
+		}
+	}
+	for _, g := range append([]string{"Guests", h.Impersonators}, groups...) {
+		if g == "" || !containsAccount(existing, g) {
+			continue
+		}
+		q, err := Quote(g)
+		if err != nil {
+			return h, err
+		}
+		res, err := n.run(ctx, "list the members of "+g, "net localgroup "+q, true, win32)
+		if err != nil {
+			return h, err
+		}
+		h.Groups[g] = ParseLocalgroupMembers(res.Stdout)
+	}
+	for _, l := range []struct {
+		opt  string
+		dest *[]string
+	}{{"-da", &h.DCOMAccess}, {"-dl", &h.DCOMLaunch}} {
+		res, err := n.run(ctx, "list DCOM's default permissions", "dcomperm "+l.opt+" list", true, win32)
+		if err != nil {
+			return h, err
+		}
+		*l.dest = ParseDcompermList(res.Stdout)
+	}
+	return h, nil
+}
+
+var (
+	indentedRe   = regexp.MustCompile(`^\s+(\S.*?)\s*$`)
+	permittedRe  = regexp.MustCompile(`(?i)^\s*(?:Access|Launch) permitted to (.+?)\.?\s*$`)
+	aliasLineRe  = regexp.MustCompile(`^\*(.+?)\s*$`)
+	ruleLineRe   = regexp.MustCompile(`^-{10,}\s*$`)
+	completedMsg = "The command completed successfully."
+)
+
+// ParseShowpriv reads showpriv's account lines (indented under its header).
+func ParseShowpriv(out string) []string {
+	var accts []string
+	for _, l := range splitLines(out) {
+		if m := indentedRe.FindStringSubmatch(l); m != nil {
+			accts = append(accts, m[1])
+		}
+	}
+	return accts
+}
+
+// ParseLocalgroups reads `net localgroup`'s `*Group` lines.
+func ParseLocalgroups(out string) []string {
+	var gs []string
+	for _, l := range splitLines(out) {
+		if m := aliasLineRe.FindStringSubmatch(strings.TrimSpace(l)); m != nil {
+			gs = append(gs, m[1])
+		}
+	}
+	return gs
+}
+
+// ParseLocalgroupMembers reads `net localgroup G`: the lines between the
+// dashes rule and the completion line (members may sit several to a line,
+// in columns, on older systems: split on runs of blanks).
+func ParseLocalgroupMembers(out string) []string {
+	var members []string
+	inList := false
+	for _, l := range splitLines(out) {
+		t := strings.TrimSpace(l)
+		switch {
+		case ruleLineRe.MatchString(t):
+			inList = true
+		case !inList || t == "":
+		case strings.HasPrefix(t, completedMsg):
+			inList = false
+		default:
+			for _, m := range regexp.MustCompile(`\s{2,}`).Split(t, -1) {
+				if m != "" {
+					members = append(members, m)
+				}
+			}
+		}
+	}
+	return members
+}
+
+// ParseDcompermList reads dcomperm's list: the principals permitted.
+func ParseDcompermList(out string) []string {
+	var ps []string
+	for _, l := range splitLines(out) {
+		if m := permittedRe.FindStringSubmatch(l); m != nil {
+			ps = append(ps, m[1])
+		}
+	}
+	return ps
+}
+
+// AccountsSpec is mscs_iis_cluster_accounts' configuration.
+type AccountsSpec struct {
+	Node          string
+	IUSR, IWAM    string // DOMAIN\name
+	Impersonators string // "": the group that exists on the node
+}
+
+// Missing are the grants spec asks for that held lacks, in order.
+func Missing(held Held, spec AccountsSpec) []Grant {
+	group := spec.Impersonators
+	if group == "" {
+		group = held.Impersonators
+	}
+	var out []Grant
+	for _, g := range Grants(spec.IUSR, spec.IWAM, group) {
+		if !held.Has(g) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// grantCommand is the command line that adds g.
+func grantCommand(g Grant) (string, error) {
+	q, err := quoteAll("account", g.Account, "name", orDefault(g.What, "x"))
+	if err != nil {
+		return "", err
+	}
+	switch g.Kind {
+	case "right":
+		return "ntrights +r " + g.What + " -u " + q[0], nil
+	case "group":
+		return "net localgroup " + q[1] + " " + q[0] + " /add", nil
+	case "dcom-access":
+		return "dcomperm -da set " + q[0] + " permit", nil
+	}
+	return "dcomperm -dl set " + q[0] + " permit", nil
+}
+
+// revokeCommand is the command line that removes g; "" when the tools
+// cannot (the 1996 dcomperm's -dl remove falls into its usage screen).
+func revokeCommand(g Grant) (string, error) {
+	q, err := quoteAll("account", g.Account, "name", orDefault(g.What, "x"))
+	if err != nil {
+		return "", err
+	}
+	switch g.Kind {
+	case "right":
+		return "ntrights -r " + g.What + " -u " + q[0], nil
+	case "group":
+		return "net localgroup " + q[1] + " " + q[0] + " /delete", nil
+	case "dcom-access":
+		return "dcomperm -da remove " + q[0], nil
+	}
+	return "", nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// PlanAccounts is the phase's steps in words.
+func PlanAccounts(node string, missing []Grant) []string {
+	steps := []string{}
+	for _, g := range missing {
+		line, _ := grantCommand(g)
+		steps = append(steps, fmt.Sprintf("%s: %s (%s: %s)", node, line, g.Account, g))
+	}
+	return append(steps, node+": list every grant again and compare")
+}
+
+// GrantAccounts adds the missing grants, each read just before (so a grant
+// made in the meantime is not sent again), and verifies by listing. It
+// returns what the node holds afterwards.
+func (n *Node) GrantAccounts(ctx context.Context, spec AccountsSpec, progress Progress) (Held, error) {
+	held, err := n.ReadHeld(ctx, spec.Impersonators)
+	if err != nil {
+		return held, err
+	}
+	missing := Missing(held, spec)
+	if spec.Impersonators == "" && held.Impersonators == "" {
+		return held, &StepError{Node: n.R.Node(), Step: "find the MTS impersonators group", Meaning: fmt.Sprintf(
+			"none of %s exists on the node (is MTS installed?); set impersonators_group", strings.Join(ImpersonatorsGroups, ", "))}
+	}
+	for _, g := range missing {
+		line, err := grantCommand(g)
+		if err != nil {
+			return held, err
+		}
+		if progress != nil {
+			progress(line)
+		}
+		// net localgroup's 1378 "already a member" is the grant held.
+		if _, err := n.run(ctx, "grant "+g.Account+" "+g.String(), line, false, okCodes(1378)); err != nil {
+			return held, err
+		}
+	}
+	if held, err = n.ReadHeld(ctx, spec.Impersonators); err != nil {
+		return held, err
+	}
+	if still := Missing(held, spec); len(still) > 0 {
+		var words []string
+		for _, g := range still {
+			words = append(words, g.Account+": "+g.String())
+		}
+		return held, &StepError{Node: n.R.Node(), Step: "verify the grants", Meaning: "listed again, the node still lacks " +
+			strings.Join(words, "; ") + " (dcomperm exits 0 whatever happened: its change did not take)"}
+	}
+	return held, nil
+}
+
+// RevokeAccounts removes spec's grants of the two accounts (never the local
+// defaults or other accounts). The DCOM launch permission stays: the 1996
+// dcomperm cannot remove from the launch list; it is returned as kept.
+func (n *Node) RevokeAccounts(ctx context.Context, spec AccountsSpec, progress Progress) ([]Grant, error) {
+	held, err := n.ReadHeld(ctx, spec.Impersonators)
+	if err != nil {
+		return nil, err
+	}
+	group := orDefault(spec.Impersonators, held.Impersonators)
+	var kept []Grant
+	for _, g := range Grants(spec.IUSR, spec.IWAM, group) {
+		if !held.Has(g) {
+			continue
+		}
+		line, err := revokeCommand(g)
+		if err != nil {
+			return kept, err
+		}
+		if line == "" {
+			kept = append(kept, g)
+			continue
+		}
+		if progress != nil {
+			progress(line)
+		}
+		if _, err := n.run(ctx, "revoke "+g.Account+" "+g.String(), line, false, okCodes(1377)); err != nil {
+			return kept, err
+		}
+	}
+	return kept, nil
+}
+
+// SortedGrantWords is held's grants of acct in words, sorted.
+func SortedGrantWords(held Held, acct, impersonators string) []string {
+	var out []string
+	for _, g := range Grants(acct, acct, orDefault(impersonators, held.Impersonators)) {
+		if held.Has(g) && !containsString(out, g.String()) {
+			out = append(out, g.String())
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

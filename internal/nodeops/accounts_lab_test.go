@@ -1,0 +1,88 @@
+package nodeops
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/world"
+)
+
+func accountsSpec() AccountsSpec {
+	return AccountsSpec{Node: "NODE2", IUSR: `LAB\IUSR_CLUSTER`, IWAM: `LAB\IWAM_CLUSTER`}
+}
+
+// The working node holds every grant; the fresh NODE2 none: GrantAccounts
+// adds exactly the missing ones and verifies by listing; a dcomperm that
+// changes nothing is caught; revoking leaves the local defaults.
+func TestGrantAccounts(t *testing.T) {
+	l := startScenario(t, "metabase-fresh")
+	c := labCluster(t, l)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	n1, n2 := c.Nodes[0], c.Nodes[1]
+	held, err := n1.ReadHeld(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := Missing(held, accountsSpec()); len(m) != 0 || held.Impersonators != "MTS Trusted Impersonators" {
+		t.Fatalf("NODE1 lacks %v (impersonators %q)", m, held.Impersonators)
+	}
+	if held, err = n2.ReadHeld(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if m := Missing(held, accountsSpec()); len(m) != 11 {
+		t.Fatalf("NODE2 lacks %d grants, want all 11: %v", len(m), m)
+	}
+	// One grant made out of band: it is not sent again.
+	if _, err := n2.R.Run(ctx, `net localgroup Guests LAB\IUSR_CLUSTER /add`, false); err != nil {
+		t.Fatal(err)
+	}
+	mark := len(l.World().Commands("NODE2"))
+	// A dcomperm that "succeeds" without a change is caught by the verify.
+	if err := l.Control().AddFault(world.Fault{Node: "NODE2", Kind: "dcomperm_noop"}); err != nil {
+		t.Fatal(err)
+	}
+	var se *StepError
+	if _, err := n2.GrantAccounts(ctx, accountsSpec(), nil); !errors.As(err, &se) || se.Step != "verify the grants" || !strings.Contains(se.Meaning, "DCOM default access") {
+		t.Fatalf("got %v; want the verify to catch dcomperm's no-op", err)
+	}
+	if err := l.Control().ClearFaults(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n2.GrantAccounts(ctx, accountsSpec(), nil); err != nil {
+		t.Fatal(err)
+	}
+	guestsAdds := 0
+	for _, cmd := range l.World().Commands("NODE2")[mark:] {
+		if strings.EqualFold(cmd.Program, "net") && strings.Contains(cmd.Args, "Guests") && strings.Contains(cmd.Args, "IUSR_CLUSTER") && strings.Contains(cmd.Args, "/add") {
+			guestsAdds++
+		}
+		if strings.EqualFold(cmd.Program, "dcomperm") && !strings.Contains(cmd.Args, "list") && !strings.Contains(cmd.Args, " set ") {
+			t.Errorf("dcomperm called with %q", cmd.Args)
+		}
+	}
+	if guestsAdds != 0 {
+		t.Errorf("the grant made out of band was sent again %d time(s)", guestsAdds)
+	}
+	s := l.World().State().Node("NODE2").Accounts
+	for _, acct := range []string{`LAB\IUSR_CLUSTER`, `LAB\IWAM_CLUSTER`} {
+		if !containsAccount(s.Rights[RightLogOnLocally], acct) || !containsAccount(s.DCOMLaunch, acct) {
+			t.Errorf("NODE2 in the lab lacks grants of %s: %+v", acct, s)
+		}
+	}
+	kept, err := n2.RevokeAccounts(ctx, accountsSpec(), nil)
+	if err != nil || len(kept) != 2 {
+		t.Fatalf("revoke: kept %v, %v; want the two DCOM launch entries kept", kept, err)
+	}
+	s = l.World().State().Node("NODE2").Accounts
+	if containsAccount(s.Groups["Guests"], `LAB\IUSR_CLUSTER`) || !containsAccount(s.Groups["Guests"], "IUSR_NODE2") ||
+		containsAccount(s.Rights[RightNetworkLogon], `LAB\IWAM_CLUSTER`) || !containsAccount(s.Rights[RightNetworkLogon], "IUSR_NODE2") {
+		t.Errorf("after revoking: %+v", s)
+	}
+	if inc := l.World().Incidents(); len(inc) != 0 {
+		t.Errorf("incidents: %+v", inc)
+	}
+}
