@@ -441,7 +441,6 @@ func (r *dtcRun) check(ctx context.Context, _ bool) (bool, error) {
 	return false, nil
 }
 
-
 // hold runs on every run before the steps: the former RestartAction values
 // and owner (from the record a killed run left, else read now) recorded on
 // the rebuilt node, then RestartAction 1 on each moved resource.
