@@ -54,11 +54,12 @@ step "terraform plan again: nothing left to do"
 
 step "Beyond the README: import every resource into a fresh state; the plan changes nothing"
 "$TERRAFORM" state rm mscs_optionpack_install.rebuilt mscs_cluster_node_service.rebuilt mscs_msdtc_clustered.rebuilt \
-  mscs_iis_metabase_sync.rebuilt
+  mscs_iis_metabase_sync.rebuilt mscs_iis_cluster_accounts.rebuilt
 "$TERRAFORM" import -input=false mscs_optionpack_install.rebuilt NODE2
 "$TERRAFORM" import -input=false mscs_cluster_node_service.rebuilt NODE2/ClusSvc
 "$TERRAFORM" import -input=false mscs_msdtc_clustered.rebuilt NODE2
 "$TERRAFORM" import -input=false mscs_iis_metabase_sync.rebuilt NODE1/NODE2
+"$TERRAFORM" import -input=false mscs_iis_cluster_accounts.rebuilt NODE2
 "$TERRAFORM" plan -input=false -detailed-exitcode
 
 step "What the lab saw"

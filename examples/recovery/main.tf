@@ -15,10 +15,10 @@
 #      there with "Affect the group" off, and back), and when MSDTC does not
 #      come online there, its reinstall clustered on both nodes;
 #   5. sync the IIS metabase and the MTS packages: MTS replication set on
-#      both nodes, IISSYNC run on the working node only.
+#      both nodes, IISSYNC run on the working node only;
+#   6. the IUSR and IWAM domain accounts' grants on the rebuilt node.
 #
 # Later phases slot in after, in the KB's order:
-#   - mscs_iis_cluster_accounts grants the IUSR/IWAM domain accounts;
 #   - mscs_failover_test moves the IIS groups over and back.
 
 terraform {
@@ -108,6 +108,19 @@ resource "mscs_iis_metabase_sync" "rebuilt" {
   }
 }
 
+# Step 6 ("Configuring IIS after Installation", last item): the accounts the
+# working node's metabase names (IUSR_CLUSTER, IWAM_CLUSTER) get their rights,
+# groups and DCOM permissions on the rebuilt node; only what is missing.
+resource "mscs_iis_cluster_accounts" "rebuilt" {
+  node         = var.rebuilt_node
+  working_node = var.working_node
+
+  depends_on = [mscs_iis_metabase_sync.rebuilt]
+  lifecycle {
+    replace_triggered_by = [mscs_optionpack_install.rebuilt.id]
+  }
+}
+
 output "cluster_nodes" {
   description = "Each node's state in the cluster before this apply."
   value       = { for n in data.mscs_cluster.before.nodes : n.name => n.state }
@@ -143,6 +156,11 @@ output "msdtc" {
 output "metabase_synced" {
   description = "The server instances and MTS packages both nodes agree on after IISSYNC."
   value       = mscs_iis_metabase_sync.rebuilt.matched
+}
+
+output "account_grants" {
+  description = "The grants of the IUSR and IWAM accounts on the rebuilt node."
+  value       = mscs_iis_cluster_accounts.rebuilt.grants
 }
 
 output "rebuilt_node_state" {

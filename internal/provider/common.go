@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -224,4 +225,15 @@ func allowOutageAttribute(more string) schema.BoolAttribute {
 		Computed:            true,
 		Default:             booldefault.StaticBool(false),
 	}
+}
+
+// configUnknownAttrs reports whether any of attrs is unknown in config.
+func configUnknownAttrs(ctx context.Context, config tfsdk.Config, attrs ...string) bool {
+	for _, a := range attrs {
+		var v types.String
+		if d := config.GetAttribute(ctx, path.Root(a), &v); !d.HasError() && v.IsUnknown() {
+			return true
+		}
+	}
+	return false
 }

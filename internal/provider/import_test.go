@@ -42,6 +42,11 @@ import {
   to = mscs_iis_metabase_sync.rebuilt
   id = "NODE1/NODE2"
 }
+
+import {
+  to = mscs_iis_cluster_accounts.rebuilt
+  id = "NODE2"
+}
 `
 	withImports, _ := recoveryExample(t, l, map[string]string{"imports.tf": imports})
 	var mark int
@@ -57,6 +62,7 @@ import {
 					plancheck.ExpectResourceAction("mscs_cluster_node_service.rebuilt", plancheck.ResourceActionNoop),
 					plancheck.ExpectResourceAction("mscs_msdtc_clustered.rebuilt", plancheck.ResourceActionNoop),
 					plancheck.ExpectResourceAction("mscs_iis_metabase_sync.rebuilt", plancheck.ResourceActionNoop),
+					plancheck.ExpectResourceAction("mscs_iis_cluster_accounts.rebuilt", plancheck.ResourceActionNoop),
 				},
 				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 			},

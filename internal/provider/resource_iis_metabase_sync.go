@@ -193,6 +193,8 @@ func (r *metabaseSyncResource) ModifyPlan(ctx context.Context, req resource.Modi
 			return // in sync: nothing to do
 		}
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("differences"), []string{})...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("status"), types.Int64Unknown())...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("matched"), types.ListUnknown(types.StringType))...)
 		if len(differs) > 0 {
 			resp.Diagnostics.AddWarning(fmt.Sprintf("%s's metabase differs from %s's", plan.TargetNode.ValueString(), plan.SourceNode.ValueString()),
 				"Apply runs IISSYNC again from "+plan.SourceNode.ValueString()+". What differs:\n- "+strings.Join(differs, "\n- "))

@@ -267,7 +267,7 @@ func (r *msdtcClusteredResource) ModifyPlan(ctx context.Context, req resource.Mo
 		r.planDrift(ctx, req, resp)
 		return
 	}
-	if plan.Method.IsUnknown() || plan.Reinstall.IsUnknown() || configUnknown(ctx, req, "working_node", "group", "network_name", "log_path") {
+	if plan.Method.IsUnknown() || plan.Reinstall.IsUnknown() || configUnknownAttrs(ctx, req.Config, "working_node", "group", "network_name", "log_path") {
 		return // checked at apply, when the values are known
 	}
 	spec, d := r.msdtcSpec(&plan)
@@ -332,18 +332,6 @@ func (r *msdtcClusteredResource) planDrift(ctx context.Context, req resource.Mod
 	resp.RequiresReplace = append(resp.RequiresReplace, path.Root("clustered_nodes"))
 	resp.Diagnostics.AddAttributeWarning(path.Root("clustered_nodes"), "MSDTC is no longer clustered on every node",
 		fmt.Sprintf("MSDTC is clustered only on %v: the phase runs again (the KB's test, and the reinstall it shows is needed).", clustered))
-}
-
-// configUnknown reports whether any of attrs is unknown in the configuration
-// (set from a value known only at apply).
-func configUnknown(ctx context.Context, req resource.ModifyPlanRequest, attrs ...string) bool {
-	for _, a := range attrs {
-		var v types.String
-		if d := req.Config.GetAttribute(ctx, path.Root(a), &v); !d.HasError() && v.IsUnknown() {
-			return true
-		}
-	}
-	return false
 }
 
 func sortedNames(v []string) []string {

@@ -109,6 +109,7 @@ func TestAccSteps_planListsWhatApplyRuns(t *testing.T) {
 						l.msdtcOrder(&from, msdtc[scenario]...),
 						l.iissyncRuns(&from),
 						l.expectSynced(t, false),
+						l.expectGrants(),
 						statecheck.ExpectKnownValue("mscs_msdtc_clustered.rebuilt", tfjsonpath.New("reinstalled"),
 							knownvalue.Bool(msdtc[scenario] != nil)),
 						l.ExpectNoIncidents(),

@@ -1,0 +1,416 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/nodeops"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/provider/validators"
+)
+
+var (
+	_ resource.ResourceWithConfigure      = (*clusterAccountsResource)(nil)
+	_ resource.ResourceWithImportState    = (*clusterAccountsResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*clusterAccountsResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*clusterAccountsResource)(nil)
+)
+
+const (
+	defaultAccountsTimeout     = 10 * time.Minute
+	defaultAccountsReadTimeout = 5 * time.Minute
+)
+
+var (
+	// domainAccountRe is DOMAIN\name: a NetBIOS domain and an NT account name
+	// (at most 20 characters, none of " / \ [ ] : ; | = , + * ? < >).
+	domainAccountRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}\\[^"/\\\[\]:;|=,+*?<>%&^!]{1,20}$`)
+	// localGroupRe is a local group's name without cmd.exe metacharacters.
+	localGroupRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 _.-]{0,255}$`)
+)
+
+// NewClusterAccountsResource is the KB Q241573 phase that gives the
+// cluster's IUSR and IWAM domain accounts their grants on the rebuilt node.
+func NewClusterAccountsResource() resource.Resource { return &clusterAccountsResource{} }
+
+type clusterAccountsResource struct{ phaseResource }
+
+type clusterAccountsModel struct {
+	ID                 types.String   `tfsdk:"id"`
+	Node               types.String   `tfsdk:"node"`
+	WorkingNode        types.String   `tfsdk:"working_node"`
+	IUSRAccount        types.String   `tfsdk:"iusr_account"`
+	IWAMAccount        types.String   `tfsdk:"iwam_account"`
+	ImpersonatorsGroup types.String   `tfsdk:"impersonators_group"`
+	RevokeOnDestroy    types.Bool     `tfsdk:"revoke_on_destroy"`
+	Grants             types.Map      `tfsdk:"grants"`
+	Missing            types.List     `tfsdk:"missing"`
+	Steps              types.List     `tfsdk:"steps"`
+	Timeouts           timeouts.Value `tfsdk:"timeouts"`
+}
+
+func (r *clusterAccountsResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_iis_cluster_accounts"
+}
+
+func (r *clusterAccountsResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	account := func(desc string) schema.StringAttribute {
+		return schema.StringAttribute{
+			MarkdownDescription: desc,
+			Optional:            true,
+			Computed:            true,
+			Validators: []validator.String{stringvalidator.RegexMatches(domainAccountRe,
+				`must be DOMAIN\name: a NetBIOS domain and an NT account name of at most 20 characters`), validators.SafeArg()},
+			PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+		}
+	}
+	working := workingNodeAttribute("The node that kept serving: its metabase names the accounts when " +
+		"`iusr_account` / `iwam_account` are not set, and it should hold the same grants.")
+	working.Computed = true
+	working.PlanModifiers = []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "The cluster's IUSR and IWAM domain accounts with their grants on the rebuilt node, " +
+			"KB Q241573's last configuration item: \"Log on locally\" (`SeInteractiveLogonRight`) and \"Access " +
+			"this computer from network\" (`SeNetworkLogonRight`) for both, both in the local Guests group, the " +
+			"IWAM account in MTS Trusted Impersonators (or MTS Impersonators), and both in DCOM's default access " +
+			"and default launch permissions. Each grant is read first (`showpriv`, `net localgroup`, `dcomperm " +
+			"list`); only the missing ones are added (`ntrights +r`, `net localgroup ... /add`, `dcomperm set " +
+			"... permit`), and everything is listed again: `dcomperm` exits 0 whatever happens. A grant removed " +
+			"later is drift (`missing`), which the next apply adds back. Destroy forgets, unless `revoke_on_destroy`.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "The node's name as the provider's `nodes` spells it; also the import ID.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"node":         nodeAttribute("The rebuilt node, where the grants are added."),
+			"working_node": working,
+			"iusr_account": account("The anonymous web account, `DOMAIN\\name`, e.g. `LAB\\IUSR_CLUSTER`. Default: the " +
+				"working node's W3SVC `AnonymousUserName`, read from its metabase at plan time."),
+			"iwam_account": account("The out-of-process applications' account, `DOMAIN\\name`, e.g. " +
+				"`LAB\\IWAM_CLUSTER`. Default: the working node's W3SVC `WAMUserName`."),
+			"impersonators_group": schema.StringAttribute{
+				MarkdownDescription: "The MTS impersonators group the IWAM account joins. Default: whichever of " +
+					"\"MTS Trusted Impersonators\" and \"MTS Impersonators\" exists on the node.",
+				Optional: true,
+				Computed: true,
+				Validators: []validator.String{stringvalidator.RegexMatches(localGroupRe,
+					"must be a local group name: letters, digits, blanks, _ . -"), validators.SafeArg()},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"revoke_on_destroy": schema.BoolAttribute{
+				MarkdownDescription: "What destroy does. `false` (default): forgets the grants. `true`: revokes the " +
+					"two accounts' rights, group memberships and DCOM default access (never the local IUSR_/IWAM_ " +
+					"defaults or other accounts); the DCOM default launch entries stay, since the 1996 dcomperm " +
+					"cannot remove from the launch list (destroy warns).",
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+			},
+			"grants": schema.MapAttribute{
+				MarkdownDescription: "The grants found on the node after the last apply or read, per account.",
+				Computed:            true,
+				ElementType:         types.ListType{ElemType: types.StringType},
+			},
+			"missing": schema.ListAttribute{
+				MarkdownDescription: "The grants the node lacks, as read (`ACCOUNT: grant`). Not empty: drift, which " +
+					"the plan shows and apply adds back.",
+				Computed:    true,
+				ElementType: types.StringType,
+			},
+			"steps":    stepsAttribute(),
+			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+func (r *clusterAccountsResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	resp.Diagnostics.Append(validateTimeouts(ctx, req.Config)...)
+	var m clusterAccountsModel
+	if resp.Diagnostics.Append(req.Config.Get(ctx, &m)...); resp.Diagnostics.HasError() {
+		return
+	}
+	if !m.WorkingNode.IsNull() && !m.WorkingNode.IsUnknown() && !m.Node.IsUnknown() && strings.EqualFold(m.WorkingNode.ValueString(), m.Node.ValueString()) {
+		resp.Diagnostics.AddAttributeError(path.Root("working_node"), "Working node is the rebuilt node",
+			fmt.Sprintf("working_node and node are both %q: the accounts are copied from the node that kept serving.", m.Node.ValueString()))
+	}
+	if !m.IUSRAccount.IsNull() && !m.IUSRAccount.IsUnknown() && strings.EqualFold(m.IUSRAccount.ValueString(), m.IWAMAccount.ValueString()) {
+		resp.Diagnostics.AddAttributeError(path.Root("iwam_account"), "One account for both",
+			"iusr_account and iwam_account are the same account: the KB's IUSR and IWAM are two accounts.")
+	}
+}
+
+// spec is the model's phase, the accounts resolved (from the working node's
+// metabase where not set).
+func (r *clusterAccountsResource) spec(ctx context.Context, m *clusterAccountsModel) (nodeops.AccountsSpec, string, diag.Diagnostics) {
+	node := r.cluster.configured(m.Node.ValueString())
+	configured := m.WorkingNode
+	if configured.IsUnknown() {
+		configured = types.StringNull()
+	}
+	working, diags := r.cluster.workingNode(configured, node, "copy the accounts from",
+		"The IUSR and IWAM accounts are the working node's")
+	if diags.HasError() {
+		return nodeops.AccountsSpec{}, "", diags
+	}
+	spec := nodeops.AccountsSpec{Node: node, IUSR: m.IUSRAccount.ValueString(), IWAM: m.IWAMAccount.ValueString()}
+	if !m.ImpersonatorsGroup.IsUnknown() {
+		spec.Impersonators = m.ImpersonatorsGroup.ValueString()
+	}
+	if spec.IUSR == "" || spec.IWAM == "" {
+		wn, _ := r.cluster.Node(working)
+		cfg, err := wn.ReadIISConfig(ctx)
+		if err != nil {
+			return spec, working, diag.Diagnostics{r.cluster.stepDiag("Cannot read the working node's accounts", working, err)}
+		}
+		anon := ""
+		if in := cfg.Instance("W3SVC/1"); in != nil {
+			anon = in.AnonymousUser
+		}
+		if spec.IUSR == "" {
+			spec.IUSR = anon
+		}
+		if spec.IWAM == "" {
+			spec.IWAM = cfg.WAMUser
+		}
+		for attr, v := range map[string]string{"iusr_account": spec.IUSR, "iwam_account": spec.IWAM} {
+			if !domainAccountRe.MatchString(v) {
+				diags.AddAttributeError(path.Root(attr), "No domain account to grant",
+					fmt.Sprintf("%s's metabase names %q, not a DOMAIN\\name account: on a cluster the IUSR and IWAM accounts are "+
+						"domain accounts (KB Q241573). Set %s.", working, v, attr))
+			}
+		}
+	}
+	return spec, working, diags
+}
+
+// ModifyPlan checks the nodes, resolves the accounts and lists the grants
+// the apply adds (a drift of an existing resource plans them again), and
+// warns when the working node itself lacks one.
+func (r *clusterAccountsResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if r.cluster == nil {
+		return
+	}
+	if req.Plan.Raw.IsNull() {
+		r.warnAboutRevoke(ctx, req, resp)
+		return
+	}
+	var plan clusterAccountsModel
+	if resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...); resp.Diagnostics.HasError() || plan.Node.IsUnknown() {
+		return
+	}
+	ctx, cancel, n, diags := r.cluster.begin(ctx, plan.Timeouts, "read", defaultAccountsReadTimeout, plan.Node.ValueString())
+	defer cancel()
+	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(r.cluster.checkNodes(ctx, planNode{path.Root("node"), plan.Node}, planNode{path.Root("working_node"), plan.WorkingNode})...)
+	if resp.Diagnostics.HasError() || configUnknownAttrs(ctx, req.Config, "working_node", "iusr_account", "iwam_account", "impersonators_group") {
+		return
+	}
+	if !req.State.Raw.IsNull() {
+		var state clusterAccountsModel
+		if resp.Diagnostics.Append(req.State.Get(ctx, &state)...); resp.Diagnostics.HasError() {
+			return
+		}
+		missing, _ := listStrings(ctx, state.Missing)
+		if len(missing) == 0 {
+			return
+		}
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("missing"), []string{})...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("grants"), types.MapUnknown(types.ListType{ElemType: types.StringType}))...)
+		resp.Diagnostics.AddWarning("Grants missing on "+plan.Node.ValueString(),
+			"Apply adds them back:\n- "+strings.Join(missing, "\n- "))
+	}
+	spec, working, d := r.spec(ctx, &plan)
+	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
+		return
+	}
+	for attr, v := range map[string]string{"working_node": working, "iusr_account": spec.IUSR, "iwam_account": spec.IWAM} {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(attr), v)...)
+	}
+	held, err := n.ReadHeld(ctx, spec.Impersonators)
+	if err != nil {
+		tflog.Debug(ctx, "cannot read the node's grants at plan time; apply reads them again", map[string]any{"error": err.Error()})
+		return
+	}
+	if spec.Impersonators == "" {
+		// None yet (the Option Pack is installed later in the same apply):
+		// setup creates MTS Trusted Impersonators.
+		spec.Impersonators = orDefault(held.Impersonators, nodeops.ImpersonatorsGroups[0])
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("impersonators_group"), spec.Impersonators)...)
+	}
+	if wn, ok := r.cluster.Node(working); ok {
+		if wheld, err := wn.ReadHeld(ctx, spec.Impersonators); err == nil {
+			wspec := spec
+			wspec.Node = working
+			if gaps := nodeops.Missing(wheld, wspec); len(gaps) > 0 {
+				resp.Diagnostics.AddWarning("The working node lacks grants too",
+					fmt.Sprintf("%s, the template, lacks %s: the template itself is incomplete.", working, grantWords(gaps)))
+			}
+		}
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("steps"), nodeops.PlanAccounts(spec.Node, nodeops.Missing(held, spec)))...)
+}
+
+func grantWords(gs []nodeops.Grant) string {
+	words := make([]string, len(gs))
+	for i, g := range gs {
+		words[i] = g.Account + ": " + g.String()
+	}
+	return strings.Join(words, "; ")
+}
+
+// warnAboutRevoke: a destroy with revoke_on_destroy removes grants.
+func (r *clusterAccountsResource) warnAboutRevoke(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	var state clusterAccountsModel
+	if resp.Diagnostics.Append(req.State.Get(ctx, &state)...); resp.Diagnostics.HasError() || !state.RevokeOnDestroy.ValueBool() {
+		return
+	}
+	resp.Diagnostics.AddWarning("Destroy revokes the accounts' grants on "+state.Node.ValueString(),
+		fmt.Sprintf("revoke_on_destroy is true: %s and %s lose their rights, group memberships and DCOM default access on %s; "+
+			"their DCOM default launch entries stay (the 1996 dcomperm cannot remove them).",
+			state.IUSRAccount.ValueString(), state.IWAMAccount.ValueString(), state.Node.ValueString()))
+}
+
+func (r *clusterAccountsResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	resp.Diagnostics.Append(r.grant(ctx, req.Plan, &resp.State, "create")...)
+}
+
+func (r *clusterAccountsResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	resp.Diagnostics.Append(r.grant(ctx, req.Plan, &resp.State, "update")...)
+}
+
+// grant adds the missing grants and saves what the node holds.
+func (r *clusterAccountsResource) grant(ctx context.Context, p tfsdk.Plan, state *tfsdk.State, which string) diag.Diagnostics {
+	var m clusterAccountsModel
+	diags := p.Get(ctx, &m)
+	if diags.HasError() {
+		return diags
+	}
+	ctx, cancel, n, d := r.cluster.begin(ctx, m.Timeouts, which, defaultAccountsTimeout, m.Node.ValueString())
+	defer cancel()
+	if diags.Append(d...); diags.HasError() {
+		return diags
+	}
+	spec, working, d := r.spec(ctx, &m)
+	if diags.Append(d...); diags.HasError() {
+		return diags
+	}
+	if m.Steps.IsUnknown() {
+		held, err := n.ReadHeld(ctx, spec.Impersonators)
+		if err != nil {
+			return append(diags, r.cluster.stepDiag("Cannot read the grants on "+spec.Node, spec.Node, err))
+		}
+		m.Steps = stringList(nodeops.PlanAccounts(spec.Node, nodeops.Missing(held, spec)))
+	}
+	progress := func(step string) { tflog.Info(ctx, "accounts step", map[string]any{"step": step}) }
+	held, err := n.GrantAccounts(ctx, spec, progress)
+	if err != nil {
+		return append(diags, r.cluster.stepDiag("Cannot grant the accounts on "+spec.Node, spec.Node, err))
+	}
+	r.fill(ctx, &m, spec, working, held)
+	return append(diags, state.Set(ctx, &m)...)
+}
+
+// fill sets the computed values from what the node holds.
+func (r *clusterAccountsResource) fill(ctx context.Context, m *clusterAccountsModel, spec nodeops.AccountsSpec, working string, held nodeops.Held) {
+	m.ID, m.WorkingNode = types.StringValue(spec.Node), types.StringValue(working)
+	m.IUSRAccount, m.IWAMAccount = types.StringValue(spec.IUSR), types.StringValue(spec.IWAM)
+	if m.ImpersonatorsGroup.IsNull() || m.ImpersonatorsGroup.IsUnknown() {
+		m.ImpersonatorsGroup = types.StringValue(held.Impersonators)
+	}
+	grants := map[string][]string{}
+	for _, a := range []string{spec.IUSR, spec.IWAM} {
+		grants[a] = nodeops.SortedGrantWords(held, a, m.ImpersonatorsGroup.ValueString())
+	}
+	m.Grants, _ = types.MapValueFrom(ctx, types.ListType{ElemType: types.StringType}, grants)
+	var missing []string
+	for _, g := range nodeops.Missing(held, spec) {
+		missing = append(missing, g.Account+": "+g.String())
+	}
+	m.Missing = stringList(missing)
+}
+
+func (r *clusterAccountsResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var m clusterAccountsModel
+	if resp.Diagnostics.Append(req.State.Get(ctx, &m)...); resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel, n, diags := r.cluster.begin(ctx, m.Timeouts, "read", defaultAccountsReadTimeout, m.Node.ValueString())
+	defer cancel()
+	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
+		return
+	}
+	spec, working, d := r.spec(ctx, &m)
+	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
+		return
+	}
+	held, err := n.ReadHeld(ctx, spec.Impersonators)
+	if err != nil {
+		resp.Diagnostics.Append(r.cluster.stepDiag("Cannot read the grants on "+spec.Node, spec.Node, err))
+		return
+	}
+	r.fill(ctx, &m, spec, working, held)
+	if m.RevokeOnDestroy.IsNull() {
+		m.RevokeOnDestroy = types.BoolValue(false) // imported
+	}
+	if m.Steps.IsNull() {
+		m.Steps = stringList(nil)
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// Delete forgets the grants, or with revoke_on_destroy revokes them.
+func (r *clusterAccountsResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var m clusterAccountsModel
+	if resp.Diagnostics.Append(req.State.Get(ctx, &m)...); resp.Diagnostics.HasError() {
+		return
+	}
+	if !m.RevokeOnDestroy.ValueBool() {
+		tflog.Info(r.cluster.logContext(ctx, "node", m.Node.ValueString()), "forgetting the grants; the node is left untouched", map[string]any{"step": "delete"})
+		return
+	}
+	ctx, cancel, n, diags := r.cluster.begin(ctx, m.Timeouts, "delete", defaultAccountsTimeout, m.Node.ValueString())
+	defer cancel()
+	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
+		return
+	}
+	spec := nodeops.AccountsSpec{Node: m.Node.ValueString(), IUSR: m.IUSRAccount.ValueString(), IWAM: m.IWAMAccount.ValueString(),
+		Impersonators: m.ImpersonatorsGroup.ValueString()}
+	kept, err := n.RevokeAccounts(ctx, spec, func(step string) { tflog.Info(ctx, "revoke step", map[string]any{"step": step}) })
+	if err != nil {
+		resp.Diagnostics.Append(r.cluster.stepDiag("Cannot revoke the accounts on "+spec.Node, spec.Node, err))
+		return
+	}
+	if len(kept) > 0 {
+		resp.Diagnostics.AddWarning("Some grants stay on "+spec.Node,
+			"The 1996 dcomperm cannot remove from DCOM's default launch list; these stay: "+grantWords(kept)+".")
+	}
+}
+
+// ImportState takes the node's name; Read resolves the accounts.
+func (r *clusterAccountsResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	attrs := []string{"node"}
+	parts, diags := importID(ctx, r, r.cluster, req.ID, "NODE", "NODE2", attrs...)
+	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(setImported(ctx, &resp.State, req.ID, attrs, parts)...)
+}
