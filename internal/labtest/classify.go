@@ -83,7 +83,7 @@ func IsReadOnly(c world.CommandRecord) bool {
 		// provider (journal and lock lines are echoed into files).
 		return c.Args == "found"
 	case "net":
-		if len(args) > 0 && args[0] == "localgroup" {
+		if len(args) > 0 && (args[0] == "localgroup" || args[0] == "user") {
 			return !strings.Contains(c.Args, "/add") && !strings.Contains(strings.ToLower(c.Args), "/del")
 		}
 		return len(args) > 0 && args[0] == "statistics"

@@ -372,3 +372,40 @@ func containsString(list []string, s string) bool {
 	}
 	return false
 }
+
+var domainLineRe = regexp.MustCompile(`(?i)domain controller for domain (\S+?)\.?\s*$`)
+
+// DomainAccountExists asks the node's domain controller whether account
+// (DOMAIN\name) exists: `net user NAME /domain`, read-only. known is false
+// when the answer does not settle it: the node's domain is another than the
+// account's (a trusted domain), or the output says neither.
+func (n *Node) DomainAccountExists(ctx context.Context, account string) (exists, known bool, err error) {
+	dom, name, ok := strings.Cut(account, `\`)
+	if !ok {
+		return false, false, nil
+	}
+	q, err := Quote(name)
+	if err != nil {
+		return false, false, err
+	}
+	res, err := n.run(ctx, "look up "+account+" in the domain", "net user "+q+" /domain", true, okCodes(2))
+	if err != nil {
+		return false, false, err
+	}
+	asked := ""
+	for _, l := range splitLines(res.Stdout) {
+		if m := domainLineRe.FindStringSubmatch(strings.TrimSpace(l)); m != nil {
+			asked = m[1]
+		}
+	}
+	if asked != "" && !strings.EqualFold(asked, dom) {
+		return false, false, nil
+	}
+	switch {
+	case res.ExitCode == 0:
+		return true, true, nil
+	case strings.Contains(res.Stdout+res.Stderr, "2221") || strings.Contains(res.Stdout+res.Stderr, "could not be found"):
+		return false, true, nil
+	}
+	return false, false, nil
+}

@@ -245,6 +245,17 @@ func (r *clusterAccountsResource) ModifyPlan(ctx context.Context, req resource.M
 	for attr, v := range map[string]string{"working_node": working, "iusr_account": spec.IUSR, "iwam_account": spec.IWAM} {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(attr), v)...)
 	}
+	for _, a := range []struct{ attr, account string }{{"iusr_account", spec.IUSR}, {"iwam_account", spec.IWAM}} {
+		exists, known, err := n.DomainAccountExists(ctx, a.account)
+		if err == nil && known && !exists {
+			resp.Diagnostics.AddAttributeError(path.Root(a.attr), "No such domain account",
+				fmt.Sprintf("%s does not exist in its domain (net user /domain on %s: the user name could not be found). "+
+					"Nothing was run on any node.", a.account, spec.Node))
+		}
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	held, err := n.ReadHeld(ctx, spec.Impersonators)
 	if err != nil {
 		tflog.Debug(ctx, "cannot read the node's grants at plan time; apply reads them again", map[string]any{"error": err.Error()})

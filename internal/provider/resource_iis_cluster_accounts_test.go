@@ -168,8 +168,8 @@ func TestAccClusterAccounts_revokeOnDestroy(t *testing.T) {
 	})
 }
 
-// Hostile or malformed names fail the plan on their attribute; nothing but
-// reads reaches a node.
+// Hostile or malformed names, and an account the domain does not have, fail
+// the plan on their attribute; nothing but reads reaches a node.
 func TestAccClusterAccounts_refusedPlans(t *testing.T) {
 	t.Parallel()
 	l := inProcessLab(t, "metabase-fresh")
@@ -183,6 +183,7 @@ func TestAccClusterAccounts_refusedPlans(t *testing.T) {
 		{map[string]config.Variable{"iwam_account": config.StringVariable(`LAB\IWAM & del x`)}, `(?s)iwam_account`},
 		{map[string]config.Variable{"impersonators_group": config.StringVariable(`MTS | x`)}, `(?s)impersonators_group.*must be a local group name`},
 		{map[string]config.Variable{"iusr_account": config.StringVariable(`LAB\IWAM_CLUSTER`), "iwam_account": config.StringVariable(`LAB\IWAM_CLUSTER`)}, `(?s)One account for both`},
+		{map[string]config.Variable{"iusr_account": config.StringVariable(`LAB\NOBODY`)}, `(?s)No such domain account.*iusr_account.*LAB\\NOBODY does not exist`},
 	} {
 		s := l.accountsStep(c.vars)
 		s.ExpectError = wrapped(c.want)
@@ -190,7 +191,7 @@ func TestAccClusterAccounts_refusedPlans(t *testing.T) {
 	}
 	steps[0].PreConfig = l.Mark(t, &mark)
 	resource.Test(t, resource.TestCase{Steps: steps})
-	if err := l.NoCommandsSince(&mark)(); err != nil {
+	if err := l.OnlyQueriesSince(&mark)(); err != nil {
 		t.Error(err)
 	}
 }

@@ -269,3 +269,47 @@ func netLocalgroup(h *host, p *cmdshell.Proc) int {
 	io.WriteString(p.Stdout, "The command completed successfully.\r\n\r\n")
 	return 0
 }
+
+// netUserNotFound is NET's 2221: "The user name could not be found.".
+const netUserNotFound = 2221
+
+// netUser is `net user NAME /domain`: the domain account's details from the
+// domain controller, or NET 2221. Without /domain the node's own accounts
+// are asked, which the lab has only as the scenario's local ones.
+func netUser(h *host, p *cmdshell.Proc) int {
+	w, n := h.w, h.n
+	w.lock()
+	defer w.unlock()
+	var name string
+	domain := false
+	for _, a := range p.Args[1:] {
+		switch {
+		case strings.EqualFold(a, "/domain"):
+			domain = true
+		case strings.HasPrefix(a, "/") || name != "":
+			netSyntax(p.Stdout)
+			return 1
+		default:
+			name = a
+		}
+	}
+	if name == "" {
+		netSyntax(p.Stdout)
+		return 1
+	}
+	found := ""
+	for _, a := range w.sc.Accounts {
+		if strings.EqualFold(a.User, name) && (domain && a.Node == "" || !domain && strings.EqualFold(a.Node, n.name)) {
+			found = a.User
+		}
+	}
+	if domain {
+		fmt.Fprintf(p.Stdout, "The request will be processed at a domain controller for domain %s.\r\n\r\n", w.sc.Domain)
+	}
+	if found == "" {
+		return netError(p.Stderr, "The user name could not be found.", netUserNotFound)
+	}
+	fmt.Fprintf(p.Stdout, "User name                    %s\r\nFull Name\r\nComment\r\nAccount active               Yes\r\n"+
+		"\r\nThe command completed successfully.\r\n\r\n", found)
+	return 0
+}

@@ -124,3 +124,16 @@ func TestDcomperm(t *testing.T) {
 		t.Error("a dcomperm_noop fault still changed the launch list")
 	}
 }
+
+// net user NAME /domain: the domain controller's answer.
+func TestNetUserDomain(t *testing.T) {
+	w, _ := newTestWorld(t, "metabase-fresh")
+	r := run(t, w, "NODE2", "net user IUSR_CLUSTER /domain")
+	if r.code != 0 || !strings.HasPrefix(r.out, "The request will be processed at a domain controller for domain LAB.\r\n\r\nUser name                    IUSR_CLUSTER\r\n") {
+		t.Errorf("existing: %+v", r)
+	}
+	r = run(t, w, "NODE2", "net user NOBODY /domain")
+	if r.code != 2 || !strings.Contains(r.err, "The user name could not be found.") || !strings.Contains(r.err, "NET HELPMSG 2221") {
+		t.Errorf("missing: %+v", r)
+	}
+}

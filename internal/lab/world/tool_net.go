@@ -51,6 +51,8 @@ func runNet(ctx context.Context, h *host, p *cmdshell.Proc) int {
 		return netStatistics(h, p)
 	case "LOCALGROUP":
 		return netLocalgroup(h, p)
+	case "USER":
+		return netUser(h, p)
 	}
 	netSyntax(p.Stdout)
 	return 1
