@@ -40,6 +40,7 @@ func startControl(w *world.World, addr string) (*controlServer, error) {
 	mux.HandleFunc("DELETE /faults", c.clearFaults)
 	mux.HandleFunc("POST /nodes/{name}/reboot", c.nodeAction(c.world.Reboot, http.StatusAccepted))
 	mux.HandleFunc("POST /nodes/{name}/corrupt-iis", c.nodeAction(c.world.CorruptIIS, http.StatusNoContent))
+	mux.HandleFunc("POST /sites/{address}/fault", c.siteFault)
 	c.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = c.srv.Serve(ln) }()
 	return c, nil
@@ -152,6 +153,22 @@ func (c *controlServer) nodeAction(act func(node string) error, ok int) http.Han
 	}
 }
 
+// siteFault is POST /sites/{address}/fault {"mode": "stop" | "500" | ""}.
+func (c *controlServer) siteFault(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Mode string `json:"mode"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	if err := c.world.SetSiteFault(r.PathValue("address"), body.Mode); err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // nodeName resolves a node name case-insensitively, as Windows names are.
 func (c *controlServer) nodeName(name string) (string, bool) {
 	for _, n := range c.world.NodeNames() {
@@ -239,6 +256,12 @@ func (c Control) ClearFaults() error {
 // Reboot reboots a node as `shutdown /r` on it would.
 func (c Control) Reboot(node string) error {
 	return c.do(http.MethodPost, "/nodes/"+url.PathEscape(node)+"/reboot", nil, nil)
+}
+
+// SiteFault makes the web site at address stop answering ("stop") or answer
+// 500 ("500"); "" clears it.
+func (c Control) SiteFault(address, mode string) error {
+	return c.do(http.MethodPost, "/sites/"+url.PathEscape(address)+"/fault", map[string]string{"mode": mode}, nil)
 }
 
 // CorruptIIS damages a node's Option Pack install out of band (its IIS

@@ -46,7 +46,8 @@ type Options struct {
 	TimeScale float64
 	// PortBase 0 gives every listener a random free port on 127.0.0.1;
 	// otherwise node i (scenario order, from 0) listens on PortBase+2i (HTTP)
-	// and PortBase+2i+1 (HTTPS), and the control API on PortBase+2n for n nodes.
+	// and PortBase+2i+1 (HTTPS), the control API on PortBase+2n for n nodes,
+	// and the web sites on PortBase+2n+1 and up.
 	PortBase int
 	// Dir receives the CA certificate (ca.pem) and the ready file (lab.json).
 	// Empty means a fresh temporary folder, removed by Close.
@@ -69,6 +70,9 @@ type ReadyInfo struct {
 	Username   string         `json:"username"`
 	Password   string         `json:"password"`
 	ControlURL string         `json:"control_url"`
+	// Sites maps each virtual server address to the URL its web site
+	// answers on (http://127.0.0.1:port).
+	Sites map[string]string `json:"sites,omitempty"`
 }
 
 // ReadReadyFile loads a ready file written by a lab.
@@ -100,6 +104,7 @@ type Lab struct {
 	username, password string
 
 	control *controlServer
+	sites   []*siteServer
 
 	// resync asks the syncer to re-read every node's reachability.
 	resync   chan struct{}
@@ -148,6 +153,9 @@ func Start(ctx context.Context, opts Options) (_ *Lab, err error) {
 		return nil, err
 	}
 	if l.control, err = startControl(w, l.addr(2*len(l.nodes))); err != nil {
+		return nil, err
+	}
+	if err := l.startSites(); err != nil {
 		return nil, err
 	}
 	if err := l.WriteReadyFile(l.ReadyFile()); err != nil {
@@ -344,6 +352,7 @@ func (l *Lab) Ready() ReadyInfo {
 		Username:   l.username,
 		Password:   l.password,
 		ControlURL: l.control.url,
+		Sites:      l.Sites(),
 	}
 }
 
@@ -388,6 +397,7 @@ func (l *Lab) Close() {
 		if l.control != nil {
 			l.control.close()
 		}
+		l.closeSites()
 		if l.syncDone != nil {
 			// resync stays open: callbacks may still arrive from commands
 			// in flight, and find it full or unread, never closed.

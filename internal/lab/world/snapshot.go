@@ -19,6 +19,8 @@ type Snapshot struct {
 	Commands  []CommandRecord `json:"commands"`
 	Incidents []Incident      `json:"incidents"`
 	Faults    []Fault         `json:"faults"`
+	// WebRequests are the requests the sites answered, in order.
+	WebRequests []WebRequest `json:"web_requests"`
 }
 
 // NodeSnapshot is one node.
@@ -124,7 +126,8 @@ func (w *World) State() Snapshot {
 	w.lock()
 	defer w.unlock()
 	out := Snapshot{Scenario: w.sc.Name, Domain: w.sc.Domain, Cluster: w.cluster.snapshot(),
-		Commands: append([]CommandRecord{}, w.commands...), Incidents: append([]Incident{}, w.incidents...)}
+		Commands: append([]CommandRecord{}, w.commands...), Incidents: append([]Incident{}, w.incidents...),
+		WebRequests: append([]WebRequest{}, w.webLog...)}
 	for _, f := range w.faults {
 		out.Faults = append(out.Faults, f.Fault)
 	}

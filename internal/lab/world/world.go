@@ -41,8 +41,11 @@ type World struct {
 	tools     map[string]toolFunc
 	commands  []CommandRecord
 	incidents []Incident
-	seq       int
-	faults    []*faultState
+	// The web sites (web.go): faults by address, and the request log.
+	siteFaults map[string]string
+	webLog     []WebRequest
+	seq        int
+	faults     []*faultState
 
 	events    []*event
 	eventSeq  int
