@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"sort"
 	"text/tabwriter"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab"
@@ -55,12 +56,17 @@ func tfvars(args []string, stdout, stderr io.Writer) error {
 	for _, n := range info.Nodes {
 		nodes[n.Name] = n.HTTPS
 	}
+	urls := []string{}
+	for _, addr := range sortedAddresses(info.Sites) {
+		urls = append(urls, info.Sites[addr]+"/")
+	}
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(map[string]any{
 		"nodes":        nodes,
 		"username":     info.Username,
 		"ca_cert_file": info.CAFile,
+		"web_urls":     urls,
 	})
 }
 
@@ -110,10 +116,25 @@ func report(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(tw, "  %s	on %s	%s\n", g.Name, g.Owner, g.State)
 	}
 	tw.Flush()
+	if len(state.WebRequests) > 0 {
+		fmt.Fprintf(stdout, "Web requests answered: %d\n", len(state.WebRequests))
+		for _, r := range state.WebRequests {
+			fmt.Fprintf(stdout, "  http://%s%s answered %d by %s\n", r.Address, r.Path, r.Status, r.Node)
+		}
+	}
 	incidents := state.Incidents
 	fmt.Fprintf(stdout, "Incidents (safety rule violations): %d\n", len(incidents))
 	for _, i := range incidents {
 		fmt.Fprintf(stdout, "  %s rule %d: %s; %s\n", i.Node, i.Rule, i.What, i.Damage)
 	}
 	return nil
+}
+
+func sortedAddresses(sites map[string]string) []string {
+	out := make([]string, 0, len(sites))
+	for a := range sites {
+		out = append(out, a)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -16,10 +16,9 @@
 #      come online there, its reinstall clustered on both nodes;
 #   5. sync the IIS metabase and the MTS packages: MTS replication set on
 #      both nodes, IISSYNC run on the working node only;
-#   6. the IUSR and IWAM domain accounts' grants on the rebuilt node.
-#
-# Later phases slot in after, in the KB's order:
-#   - mscs_failover_test moves the IIS groups over and back.
+#   6. the IUSR and IWAM domain accounts' grants on the rebuilt node;
+#   7. the failover test: the IIS groups moved to the rebuilt node, the web
+#      sites checked there, the groups moved back, "Affect the group" on.
 
 terraform {
   required_providers {
@@ -121,6 +120,22 @@ resource "mscs_iis_cluster_accounts" "rebuilt" {
   }
 }
 
+# Step 7 (the KB's end): move the IIS groups to the rebuilt node, test the web
+# sites, move them to their preferred owners, "Affect the group" back on.
+# Again whenever an earlier phase is redone.
+resource "mscs_failover_test" "rebuilt" {
+  node        = var.rebuilt_node
+  http_checks = [for u in var.web_urls : { url = u }]
+
+  depends_on = [mscs_iis_cluster_accounts.rebuilt]
+  triggers = {
+    install  = mscs_optionpack_install.rebuilt.id
+    msdtc    = mscs_msdtc_clustered.rebuilt.id
+    metabase = mscs_iis_metabase_sync.rebuilt.id
+    accounts = mscs_iis_cluster_accounts.rebuilt.id
+  }
+}
+
 output "cluster_nodes" {
   description = "Each node's state in the cluster before this apply."
   value       = { for n in data.mscs_cluster.before.nodes : n.name => n.state }
@@ -161,6 +176,14 @@ output "metabase_synced" {
 output "account_grants" {
   description = "The grants of the IUSR and IWAM accounts on the rebuilt node."
   value       = mscs_iis_cluster_accounts.rebuilt.grants
+}
+
+output "failover_test" {
+  description = "Where each IIS group was seen online, and each web check's result."
+  value = {
+    seen_online = mscs_failover_test.rebuilt.seen_online
+    web_checks  = mscs_failover_test.rebuilt.check_results
+  }
 }
 
 output "rebuilt_node_state" {

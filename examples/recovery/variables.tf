@@ -63,3 +63,9 @@ variable "install_timeout" {
   type        = string
   default     = "90m"
 }
+
+variable "web_urls" {
+  description = "URLs of the cluster's web sites, checked from this machine while the IIS groups run on the rebuilt node (the failover test), e.g. [\"http://webvs/\"]. Empty: the groups are moved and seen online, without HTTP checks."
+  type        = list(string)
+  default     = []
+}

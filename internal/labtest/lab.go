@@ -30,6 +30,9 @@ type Lab struct {
 	CAFile   string
 	CAPEM    []byte
 	Control  *lab.Control // nil: a real lab without control API
+	// Sites maps each virtual server address to its web site's URL
+	// (in-process lab only).
+	Sites map[string]string
 }
 
 // Start is the lab of a test: the real lab MSCS_LAB_NODES names, or an
@@ -66,6 +69,7 @@ func Of(l *lab.Lab) *Lab {
 	}
 	c := l.Control()
 	tl.Control = &c
+	tl.Sites = l.Sites()
 	return tl
 }
 

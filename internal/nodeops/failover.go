@@ -137,6 +137,10 @@ func PlanFailover(f FailoverFacts, spec FailoverSpec, checks []string) []string 
 	} else {
 		steps = append(steps, "set RestartAction back to its value before the test on "+strings.Join(all, ", "))
 	}
+	// cluster.exe runs on the rebuilt node, which names every step.
+	for i := range steps {
+		steps[i] = spec.Node + ": " + steps[i]
+	}
 	return steps
 }
 

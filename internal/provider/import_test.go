@@ -47,6 +47,11 @@ import {
   to = mscs_iis_cluster_accounts.rebuilt
   id = "NODE2"
 }
+
+import {
+  to = mscs_failover_test.rebuilt
+  id = "NODE2"
+}
 `
 	withImports, _ := recoveryExample(t, l, map[string]string{"imports.tf": imports})
 	var mark int
@@ -63,6 +68,9 @@ import {
 					plancheck.ExpectResourceAction("mscs_msdtc_clustered.rebuilt", plancheck.ResourceActionNoop),
 					plancheck.ExpectResourceAction("mscs_iis_metabase_sync.rebuilt", plancheck.ResourceActionNoop),
 					plancheck.ExpectResourceAction("mscs_iis_cluster_accounts.rebuilt", plancheck.ResourceActionNoop),
+					// The checks and triggers are configuration only: an
+					// in-place update that runs nothing.
+					plancheck.ExpectResourceAction("mscs_failover_test.rebuilt", plancheck.ResourceActionUpdate),
 				},
 				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 			},

@@ -267,7 +267,7 @@ func (p *mscsProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 
 func (p *mscsProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{NewClusterNodeServiceResource, NewOptionpackInstallResource, NewMSDTCClusteredResource,
-		NewMetabaseSyncResource, NewClusterAccountsResource}
+		NewMetabaseSyncResource, NewClusterAccountsResource, NewFailoverTestResource}
 }
 
 func (p *mscsProvider) DataSources(context.Context) []func() datasource.DataSource {

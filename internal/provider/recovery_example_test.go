@@ -44,7 +44,13 @@ func recoveryExample(t *testing.T, l *testLab, extra map[string]string) (func(co
 			t.Fatal(err)
 		}
 	}
-	return config.StaticDirectory(dir), l.variables()
+	vars := l.variables()
+	var urls []config.Variable
+	for _, u := range l.Sites {
+		urls = append(urls, config.StringVariable(u+"/"))
+	}
+	vars["web_urls"] = config.ListVariable(urls...)
+	return config.StaticDirectory(dir), vars
 }
 
 // variables point a configuration of testdata/ or examples/ at the lab: its

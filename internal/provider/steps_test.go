@@ -110,6 +110,7 @@ func TestAccSteps_planListsWhatApplyRuns(t *testing.T) {
 						l.iissyncRuns(&from),
 						l.expectSynced(t, false),
 						l.expectGrants(),
+						l.expectAfterFailover(),
 						statecheck.ExpectKnownValue("mscs_msdtc_clustered.rebuilt", tfjsonpath.New("reinstalled"),
 							knownvalue.Bool(msdtc[scenario] != nil)),
 						l.ExpectNoIncidents(),

@@ -1,0 +1,471 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/nodeops"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/provider/validators"
+)
+
+var (
+	_ resource.ResourceWithConfigure      = (*failoverTestResource)(nil)
+	_ resource.ResourceWithImportState    = (*failoverTestResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*failoverTestResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*failoverTestResource)(nil)
+)
+
+const (
+	defaultFailoverTimeout     = 30 * time.Minute
+	defaultFailoverReadTimeout = 5 * time.Minute
+	httpCheckTimeout           = 30 * time.Second
+)
+
+// NewFailoverTestResource is the KB Q241573 phase that ends the recovery:
+// the groups moved to the rebuilt node, the web sites checked there, the
+// groups moved to their final owners, "Affect the group" back on.
+func NewFailoverTestResource() resource.Resource { return &failoverTestResource{} }
+
+type failoverTestResource struct{ phaseResource }
+
+type failoverTestModel struct {
+	ID                    types.String   `tfsdk:"id"`
+	Node                  types.String   `tfsdk:"node"`
+	Groups                types.List     `tfsdk:"groups"`
+	FinalOwner            types.Map      `tfsdk:"final_owner"`
+	HTTPChecks            types.List     `tfsdk:"http_checks"`
+	RestoreAffectTheGroup types.Bool     `tfsdk:"restore_affect_the_group"`
+	Triggers              types.Map      `tfsdk:"triggers"`
+	SeenOnline            types.Map      `tfsdk:"seen_online"`
+	CheckResults          types.List     `tfsdk:"check_results"`
+	Differences           types.List     `tfsdk:"differences"`
+	Steps                 types.List     `tfsdk:"steps"`
+	Timeouts              timeouts.Value `tfsdk:"timeouts"`
+}
+
+type httpCheck struct {
+	URL            types.String `tfsdk:"url"`
+	ExpectedStatus types.Int64  `tfsdk:"expected_status"`
+	ExpectedBody   types.String `tfsdk:"expected_body"`
+}
+
+func (r *failoverTestResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_failover_test"
+}
+
+func (r *failoverTestResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	strList := types.ListType{ElemType: types.StringType}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "KB Q241573's last step: with \"Affect the group\" off, every IIS group is moved to the " +
+			"rebuilt node and seen online there, the web sites are checked from the machine running Terraform, the " +
+			"groups are moved to their final owners, and \"Affect the group\" is turned back on. Read checks that " +
+			"the groups are online on their final owners with RestartAction as the test left it; a difference is " +
+			"drift, which the next apply tests again. Destroy forgets.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "The rebuilt node's name; also the import ID.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"node": nodeAttribute("The rebuilt node the groups are moved to for the test."),
+			"groups": schema.ListAttribute{
+				MarkdownDescription: "The groups to test. Default: every group holding an `IIS Server Instance` or " +
+					"MSDTC resource.",
+				Optional:      true,
+				Computed:      true,
+				ElementType:   types.StringType,
+				Validators:    []validator.List{listvalidator.ValueStringsAre(validators.SafeArg())},
+				PlanModifiers: []planmodifier.List{listplanmodifier.UseStateForUnknown()},
+			},
+			"final_owner": schema.MapAttribute{
+				MarkdownDescription: "Where each group ends, by group name. Default: each group's first preferred owner.",
+				Optional:            true,
+				Computed:            true,
+				ElementType:         types.StringType,
+				Validators:          []validator.Map{mapvalidator.ValueStringsAre(validators.NodeName())},
+				PlanModifiers:       []planmodifier.Map{mapplanmodifier.UseStateForUnknown()},
+			},
+			"http_checks": schema.ListNestedAttribute{
+				MarkdownDescription: "Requests made from the machine running Terraform while the groups run on `node`.",
+				Optional:            true,
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"url": schema.StringAttribute{
+						MarkdownDescription: "An `http://` or `https://` URL without credentials, e.g. the virtual server's site.",
+						Required:            true,
+					},
+					"expected_status": schema.Int64Attribute{
+						MarkdownDescription: "The HTTP status the site must answer. Default 200.",
+						Optional:            true,
+						Computed:            true,
+						Default:             int64default.StaticInt64(200),
+					},
+					"expected_body": schema.StringAttribute{
+						MarkdownDescription: "A substring the answer's body must contain.",
+						Optional:            true,
+					},
+				}},
+			},
+			"restore_affect_the_group": schema.BoolAttribute{
+				MarkdownDescription: "`true` (default): RestartAction 2 (\"Affect the group\" on) on the groups' IIS " +
+					"and MSDTC resources at the end, the KB's final step. `false`: each resource's value before the test.",
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(true),
+			},
+			"triggers": schema.MapAttribute{
+				MarkdownDescription: "Arbitrary values; any change runs the test again (e.g. the id of an earlier phase).",
+				Optional:            true,
+				ElementType:         types.StringType,
+				// An imported test has no triggers: setting them then is an
+				// update, not a replacement that would run the test again.
+				PlanModifiers: []planmodifier.Map{mapplanmodifier.RequiresReplaceIf(
+					func(_ context.Context, req planmodifier.MapRequest, resp *mapplanmodifier.RequiresReplaceIfFuncResponse) {
+						resp.RequiresReplace = !req.StateValue.IsNull()
+					}, "A change of triggers runs the test again.", "A change of triggers runs the test again.")},
+			},
+			"seen_online": schema.MapAttribute{
+				MarkdownDescription: "Per group, the nodes the last test saw it online on.",
+				Computed:            true,
+				ElementType:         strList,
+			},
+			"check_results": schema.ListAttribute{
+				MarkdownDescription: "Each HTTP check's result, e.g. `http://10.0.0.20/: 200 (served while the groups ran on NODE2)`.",
+				Computed:            true,
+				ElementType:         types.StringType,
+			},
+			"differences": schema.ListAttribute{
+				MarkdownDescription: "What differs from what the test left, as read (a group elsewhere, a RestartAction " +
+					"changed). Not empty: drift, which the plan shows and apply tests again.",
+				Computed:    true,
+				ElementType: types.StringType,
+			},
+			"steps":    stepsAttribute(),
+			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true}),
+		},
+	}
+}
+
+func (r *failoverTestResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	resp.Diagnostics.Append(validateTimeouts(ctx, req.Config)...)
+	var m failoverTestModel
+	if resp.Diagnostics.Append(req.Config.Get(ctx, &m)...); resp.Diagnostics.HasError() {
+		return
+	}
+	checks := httpChecks(ctx, &m)
+	for i, c := range checks {
+		if c.URL.IsUnknown() || c.URL.IsNull() {
+			continue
+		}
+		p := path.Root("http_checks").AtListIndex(i).AtName("url")
+		u, err := url.Parse(c.URL.ValueString())
+		switch {
+		case err != nil || u.Host == "":
+			resp.Diagnostics.AddAttributeError(p, "Invalid URL", fmt.Sprintf("%q is not an absolute URL.", c.URL.ValueString()))
+		case u.Scheme != "http" && u.Scheme != "https":
+			resp.Diagnostics.AddAttributeError(p, "Invalid URL", fmt.Sprintf("%q: the scheme must be http or https.", u.Redacted()))
+		case u.User != nil:
+			resp.Diagnostics.AddAttributeError(p, "Credentials in a URL",
+				fmt.Sprintf("%s holds credentials: the checks are anonymous requests, as the KB's web test is, and a URL "+
+					"with a password would land in the state and the logs.", u.Redacted()))
+		}
+	}
+}
+
+// spec is the model's test with its HTTP checks.
+func (r *failoverTestResource) spec(ctx context.Context, m *failoverTestModel, results *[]string) nodeops.FailoverSpec {
+	spec := nodeops.FailoverSpec{Node: r.cluster.configured(m.Node.ValueString()), RestoreAffect: m.RestoreAffectTheGroup.ValueBool(),
+		FinalOwner: map[string]string{}}
+	if !m.Groups.IsUnknown() {
+		spec.Groups, _ = listStrings(ctx, m.Groups)
+	}
+	if !m.FinalOwner.IsNull() && !m.FinalOwner.IsUnknown() {
+		_ = m.FinalOwner.ElementsAs(ctx, &spec.FinalOwner, false)
+	}
+	checks := httpChecks(ctx, m)
+	spec.Check = func(ctx context.Context) error {
+		var errs []error
+		for _, c := range checks {
+			line, err := runHTTPCheck(ctx, c)
+			*results = append(*results, line+" (while the groups ran on "+spec.Node+")")
+			if err != nil {
+				errs = append(errs, err)
+			}
+		}
+		return errors.Join(errs...)
+	}
+	return spec
+}
+
+// runHTTPCheck makes one anonymous GET and compares the answer.
+func runHTTPCheck(ctx context.Context, c httpCheck) (string, error) {
+	u := c.URL.ValueString()
+	want := c.ExpectedStatus.ValueInt64()
+	if c.ExpectedStatus.IsNull() || c.ExpectedStatus.IsUnknown() {
+		want = 200
+	}
+	ctx, cancel := context.WithTimeout(ctx, httpCheckTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return u + ": " + err.Error(), err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return u + ": no answer", fmt.Errorf("%s did not answer: %w", u, err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	line := fmt.Sprintf("%s: %d", u, resp.StatusCode)
+	switch {
+	case int64(resp.StatusCode) != want:
+		return line, fmt.Errorf("%s answered %d, want %d", u, resp.StatusCode, want)
+	case c.ExpectedBody.ValueString() != "" && !strings.Contains(string(body), c.ExpectedBody.ValueString()):
+		return line, fmt.Errorf("%s answered %d without %q in its body", u, resp.StatusCode, c.ExpectedBody.ValueString())
+	}
+	return line, nil
+}
+
+// httpChecks are the model's checks; none while they are unknown.
+func httpChecks(ctx context.Context, m *failoverTestModel) []httpCheck {
+	if m.HTTPChecks.IsNull() || m.HTTPChecks.IsUnknown() {
+		return nil
+	}
+	var out []httpCheck
+	if m.HTTPChecks.ElementsAs(ctx, &out, false).HasError() {
+		return nil
+	}
+	return out
+}
+
+func checkWords(ctx context.Context, m *failoverTestModel) []string {
+	var out []string
+	checks := httpChecks(ctx, m)
+	for _, c := range checks {
+		want := c.ExpectedStatus.ValueInt64()
+		if c.ExpectedStatus.IsNull() || c.ExpectedStatus.IsUnknown() {
+			want = 200
+		}
+		out = append(out, fmt.Sprintf("GET %s answers %d", c.URL.ValueString(), want))
+	}
+	return out
+}
+
+func (r *failoverTestResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if r.cluster == nil || req.Plan.Raw.IsNull() {
+		return
+	}
+	var plan failoverTestModel
+	if resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...); resp.Diagnostics.HasError() || plan.Node.IsUnknown() {
+		return
+	}
+	ctx, cancel, _, diags := r.cluster.begin(ctx, plan.Timeouts, "read", defaultFailoverReadTimeout, plan.Node.ValueString())
+	defer cancel()
+	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
+		return
+	}
+	if resp.Diagnostics.Append(r.cluster.checkNodes(ctx, planNode{path.Root("node"), plan.Node})...); resp.Diagnostics.HasError() {
+		return
+	}
+	if !req.State.Raw.IsNull() {
+		var state failoverTestModel
+		if resp.Diagnostics.Append(req.State.Get(ctx, &state)...); resp.Diagnostics.HasError() {
+			return
+		}
+		differs, _ := listStrings(ctx, state.Differences)
+		if len(differs) == 0 {
+			return
+		}
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("differences"), []string{})...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("seen_online"), types.MapUnknown(types.ListType{ElemType: types.StringType}))...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("check_results"), types.ListUnknown(types.StringType))...)
+		resp.Diagnostics.AddWarning("The cluster differs from what the failover test left",
+			"Apply runs the test again:\n- "+strings.Join(differs, "\n- "))
+	}
+	var results []string
+	spec := r.spec(ctx, &plan, &results)
+	f, err := r.cluster.ops().ReadFailoverFacts(ctx, spec)
+	if err != nil {
+		var se *nodeops.SpecError
+		if errors.As(err, &se) {
+			resp.Diagnostics.AddAttributeError(path.Root(se.Attr), "The failover test does not fit the cluster", se.Detail+" Nothing was run on any node.")
+			return
+		}
+		tflog.Debug(ctx, "cannot read the groups at plan time; apply reads them again", map[string]any{"error": err.Error()})
+		return
+	}
+	var groups []string
+	finals := map[string]string{}
+	for _, g := range f.Groups {
+		groups = append(groups, g.Name)
+		finals[g.Name] = g.Final
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("groups"), groups)...)
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("final_owner"), finals)...)
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("steps"), nodeops.PlanFailover(f, spec, checkWords(ctx, &plan)))...)
+}
+
+func (r *failoverTestResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	resp.Diagnostics.Append(r.run(ctx, req.Plan, &resp.State, "create")...)
+}
+
+// Update runs the test again when the cluster drifted from what it left
+// (differences); a change of the checks or of restore_affect_the_group alone
+// applies to the next test and runs nothing (triggers replace instead).
+func (r *failoverTestResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state failoverTestModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if differs, _ := listStrings(ctx, state.Differences); len(differs) > 0 {
+		resp.Diagnostics.Append(r.run(ctx, req.Plan, &resp.State, "update")...)
+		return
+	}
+	plan.ID, plan.Groups, plan.FinalOwner, plan.SeenOnline, plan.CheckResults, plan.Differences, plan.Steps =
+		state.ID, state.Groups, state.FinalOwner, state.SeenOnline, state.CheckResults, state.Differences, state.Steps
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// run runs the test and saves what it saw.
+func (r *failoverTestResource) run(ctx context.Context, p tfsdk.Plan, state *tfsdk.State, which string) diag.Diagnostics {
+	var m failoverTestModel
+	diags := p.Get(ctx, &m)
+	if diags.HasError() {
+		return diags
+	}
+	ctx, cancel, _, d := r.cluster.begin(ctx, m.Timeouts, which, defaultFailoverTimeout, m.Node.ValueString())
+	defer cancel()
+	if diags.Append(d...); diags.HasError() {
+		return diags
+	}
+	var results []string
+	spec := r.spec(ctx, &m, &results)
+	f, err := r.cluster.ops().ReadFailoverFacts(ctx, spec)
+	if err != nil {
+		return append(diags, r.cluster.stepDiag("Cannot read the groups of the failover test", spec.Node, err))
+	}
+	if m.Steps.IsUnknown() {
+		m.Steps = stringList(nodeops.PlanFailover(f, spec, checkWords(ctx, &m)))
+	}
+	progress := func(step string) { tflog.Info(ctx, "failover test step", map[string]any{"step": step}) }
+	res, err := r.cluster.ops().FailoverTest(ctx, spec, progress)
+	if err != nil {
+		return append(diags, r.cluster.stepDiag("The failover test failed on "+spec.Node, spec.Node, err))
+	}
+	var groups []string
+	finals := map[string]string{}
+	for _, g := range f.Groups {
+		groups = append(groups, g.Name)
+		finals[g.Name] = g.Final
+	}
+	m.ID = types.StringValue(spec.Node)
+	m.Groups = stringList(groups)
+	m.FinalOwner, _ = types.MapValueFrom(ctx, types.StringType, finals)
+	m.SeenOnline, _ = types.MapValueFrom(ctx, types.ListType{ElemType: types.StringType}, res.SeenOnline)
+	m.CheckResults = stringList(results)
+	m.Differences = stringList(nil)
+	return append(diags, state.Set(ctx, &m)...)
+}
+
+// Read checks that every group of the test is online on its final owner
+// with RestartAction as the test left it.
+func (r *failoverTestResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var m failoverTestModel
+	if resp.Diagnostics.Append(req.State.Get(ctx, &m)...); resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel, _, diags := r.cluster.begin(ctx, m.Timeouts, "read", defaultFailoverReadTimeout, m.Node.ValueString())
+	defer cancel()
+	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
+		return
+	}
+	var results []string
+	spec := r.spec(ctx, &m, &results)
+	f, err := r.cluster.ops().ReadFailoverFacts(ctx, spec)
+	var se *nodeops.SpecError
+	switch {
+	case errors.As(err, &se):
+		tflog.Warn(ctx, "a group of the test is gone; removing from state", map[string]any{"why": se.Error()})
+		resp.State.RemoveResource(ctx)
+		return
+	case err != nil:
+		// A Failed resource is drift too: the test's end state does not hold.
+		var ste *nodeops.StepError
+		if !errors.As(err, &ste) {
+			resp.Diagnostics.Append(r.cluster.stepDiag("Cannot read the groups of the failover test", spec.Node, err))
+			return
+		}
+		m.Differences = stringList([]string{ste.Meaning})
+		resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+		return
+	}
+	var differs []string
+	groups := []string{}
+	finals := map[string]string{}
+	for _, g := range f.Groups {
+		groups = append(groups, g.Name)
+		finals[g.Name] = g.Final
+		if !strings.EqualFold(g.Owner, g.Final) || !strings.EqualFold(g.State, "Online") {
+			differs = append(differs, fmt.Sprintf("group %s is %s on %s, not on %s", g.Name, g.State, g.Owner, g.Final))
+		}
+		for res, v := range g.RestartActions {
+			if m.RestoreAffectTheGroup.ValueBool() && v != nodeops.RestartWithFailover {
+				differs = append(differs, fmt.Sprintf("%s has RestartAction %d, not 2 (\"Affect the group\" off)", res, v))
+			}
+		}
+	}
+	m.ID = types.StringValue(spec.Node)
+	m.Groups = stringList(groups)
+	m.FinalOwner, _ = types.MapValueFrom(ctx, types.StringType, finals)
+	m.Differences = stringList(differs)
+	if m.SeenOnline.IsNull() {
+		m.SeenOnline = types.MapValueMust(types.ListType{ElemType: types.StringType}, map[string]attr.Value{})
+		m.CheckResults = stringList(nil)
+		m.Steps = stringList(nil)
+		m.RestoreAffectTheGroup = types.BoolValue(true)
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// Delete forgets: nothing is undone after a test.
+func (r *failoverTestResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var m failoverTestModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
+	tflog.Info(r.cluster.logContext(ctx, "node", m.Node.ValueString()), "forgetting the failover test", map[string]any{"step": "delete"})
+}
+
+// ImportState takes the rebuilt node's name.
+func (r *failoverTestResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	attrs := []string{"node"}
+	parts, diags := importID(ctx, r, r.cluster, req.ID, "NODE", "NODE2", attrs...)
+	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(setImported(ctx, &resp.State, req.ID, attrs, parts)...)
+}

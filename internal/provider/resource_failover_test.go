@@ -1,0 +1,144 @@
+package provider
+
+import (
+	"fmt"
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/config"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+)
+
+const failoverAddr = "mscs_failover_test.test"
+
+// failoverStep is a step of testdata/failover with the lab's variables,
+// the Web Group's site URL, and vars.
+func (l *testLab) failoverStep(vars map[string]config.Variable) resource.TestStep {
+	v := l.variables()
+	v["site_url"] = config.StringVariable(l.Sites["10.0.0.20"] + "/")
+	for k, val := range vars {
+		v[k] = val
+	}
+	return resource.TestStep{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		ConfigDirectory:          config.StaticDirectory("testdata/failover"),
+		ConfigVariables:          v,
+	}
+}
+
+// expectAfterFailover checks the lab: the site was served by NODE2 during
+// the test, the Web Group is back online on NODE1, "Affect the group" on.
+func (l *testLab) expectAfterFailover() statecheck.StateCheck {
+	return l.Check("the site served from NODE2, the group back on NODE1", func() error {
+		s, err := l.Snapshot()
+		if err != nil {
+			return err
+		}
+		served := false
+		for _, r := range s.WebRequests {
+			served = served || r.Node == "NODE2" && r.Status == 200
+		}
+		if !served {
+			return fmt.Errorf("no request answered 200 by NODE2: %+v", s.WebRequests)
+		}
+		if g := s.Cluster.Group("Web Group"); g.Owner != "NODE1" || g.State != "Online" {
+			return fmt.Errorf("the Web Group is %s on %s", g.State, g.Owner)
+		}
+		for _, r := range s.Cluster.Resources {
+			if (r.Type == "IIS Server Instance" || r.Type == "Distributed Transaction Coordinator") && r.Properties["RestartAction"] != "2" {
+				return fmt.Errorf("%s has RestartAction %s", r.Name, r.Properties["RestartAction"])
+			}
+		}
+		return nil
+	})
+}
+
+// The test on a recovered cluster: the Web Group to NODE2, the site checked
+// there, back to its preferred owner, "Affect the group" on; an empty plan
+// after; import.
+func TestAccFailoverTest_recovered(t *testing.T) {
+	t.Parallel()
+	l := inProcessLab(t, "healthy")
+	l.Run(t, "NODE1", `cluster res "Web Server" /prop RestartAction=1`)
+	step := l.failoverStep(nil)
+	step.ConfigPlanChecks = resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}}
+	step.ConfigStateChecks = []statecheck.StateCheck{
+		statecheck.ExpectKnownValue(failoverAddr, tfjsonpath.New("groups"), knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("Web Group")})),
+		statecheck.ExpectKnownValue(failoverAddr, tfjsonpath.New("seen_online").AtMapKey("Web Group"), knownvalue.ListExact([]knownvalue.Check{
+			knownvalue.StringExact("NODE1"), knownvalue.StringExact("NODE2")})),
+		statecheck.ExpectKnownValue(failoverAddr, tfjsonpath.New("check_results").AtSliceIndex(0), knownvalue.StringRegexp(regexp.MustCompile(`: 200 \(while the groups ran on NODE2\)$`))),
+		l.expectAfterFailover(),
+		l.ExpectNoIncidents(),
+	}
+	imported := l.failoverStep(nil)
+	imported.ResourceName = failoverAddr
+	imported.ImportState = true
+	imported.ImportStateId = "NODE2"
+	imported.ImportStateVerify = true
+	imported.ImportStateVerifyIgnore = []string{"seen_online", "check_results", "steps", "timeouts", "http_checks"}
+	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{step, imported}})
+}
+
+// A site answering 500 fails the test naming the URL; the group ends online
+// on NODE1 with "Affect the group" on. Moving the group out of band after a
+// test is drift that the next apply tests again.
+func TestAccFailoverTest_failureAndDrift(t *testing.T) {
+	t.Parallel()
+	l := inProcessLab(t, "healthy")
+	failing := l.failoverStep(nil)
+	failing.PreConfig = func() {
+		if err := l.Control.SiteFault("10.0.0.20", "500"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	failing.ExpectError = wrapped(`(?s)failover test failed on NODE2.*answered 500, want 200`)
+	ok := l.failoverStep(nil)
+	ok.PreConfig = func() {
+		if err := l.Control.SiteFault("10.0.0.20", ""); err != nil {
+			t.Fatal(err)
+		}
+		s, err := l.Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g := s.Cluster.Group("Web Group"); g.Owner != "NODE1" || g.State != "Online" {
+			t.Errorf("after the failed test the Web Group is %s on %s", g.State, g.Owner)
+		}
+	}
+	drifted := l.failoverStep(nil)
+	drifted.PreConfig = func() { l.Run(t, "NODE1", `cluster group "Web Group" /move:NODE2`) }
+	drifted.ConfigPlanChecks = resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+		plancheck.ExpectResourceAction(failoverAddr, plancheck.ResourceActionUpdate)}}
+	drifted.ConfigStateChecks = []statecheck.StateCheck{l.expectAfterFailover(), l.ExpectNoIncidents()}
+	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{failing, ok, drifted}})
+}
+
+// Bad URLs and unknown groups fail the plan on their attribute; nothing but
+// reads reaches a node.
+func TestAccFailoverTest_refusedPlans(t *testing.T) {
+	t.Parallel()
+	l := inProcessLab(t, "healthy")
+	var mark int
+	var steps []resource.TestStep
+	for _, c := range []struct {
+		vars map[string]config.Variable
+		want string
+	}{
+		{map[string]config.Variable{"site_url": config.StringVariable("http://user:secret@10.0.0.20/")}, `(?s)Credentials in a URL`},
+		{map[string]config.Variable{"site_url": config.StringVariable("ftp://10.0.0.20/")}, `(?s)scheme must be http or https`},
+		{map[string]config.Variable{"groups": config.ListVariable(config.StringVariable("No Group"))}, `(?s)groups.*no group "No Group"`},
+	} {
+		s := l.failoverStep(c.vars)
+		s.ExpectError = wrapped(c.want)
+		steps = append(steps, s)
+	}
+	steps[0].PreConfig = l.Mark(t, &mark)
+	resource.Test(t, resource.TestCase{Steps: steps})
+	if err := l.OnlyQueriesSince(&mark)(); err != nil {
+		t.Error(err)
+	}
+}
