@@ -65,6 +65,15 @@ resource "mscs_optionpack_install" "rebuilt" {
   }
 }
 
+# Terraform's replace_triggered_by fires when what it names is updated or
+# replaced, never when it is created, and a node rebuilt again plans the
+# install as a create (the Option Pack is gone from it). The install's id is
+# unknown in any plan that installs, so this record of it is replaced then,
+# and the phases after the install name it to run again.
+resource "terraform_data" "install" {
+  triggers_replace = mscs_optionpack_install.rebuilt.id
+}
+
 # Step 3 ("Re-enable clustering"): start the cluster service on the rebuilt
 # node and set it back to automatic; apply waits until the node is Up. It
 # runs after the install, and again whenever the install is redone.
@@ -76,9 +85,9 @@ resource "mscs_cluster_node_service" "rebuilt" {
 
   depends_on = [mscs_optionpack_install.rebuilt]
   lifecycle {
-    # .id: again when the install is redone, not when a setting that only
-    # steers later runs (a timeout, a path) changes in place.
-    replace_triggered_by = [mscs_optionpack_install.rebuilt.id]
+    # Not the install itself: a setting of it changed in place (a timeout, a
+    # path) steers later runs only and redoes nothing.
+    replace_triggered_by = [terraform_data.install]
   }
 }
 
@@ -90,7 +99,7 @@ resource "mscs_msdtc_clustered" "rebuilt" {
 
   depends_on = [mscs_cluster_node_service.rebuilt]
   lifecycle {
-    replace_triggered_by = [mscs_optionpack_install.rebuilt.id]
+    replace_triggered_by = [terraform_data.install]
   }
 }
 
@@ -103,7 +112,7 @@ resource "mscs_iis_metabase_sync" "rebuilt" {
 
   depends_on = [mscs_msdtc_clustered.rebuilt]
   lifecycle {
-    replace_triggered_by = [mscs_optionpack_install.rebuilt.id, mscs_msdtc_clustered.rebuilt.id]
+    replace_triggered_by = [terraform_data.install, mscs_msdtc_clustered.rebuilt]
   }
 }
 
@@ -116,7 +125,7 @@ resource "mscs_iis_cluster_accounts" "rebuilt" {
 
   depends_on = [mscs_iis_metabase_sync.rebuilt]
   lifecycle {
-    replace_triggered_by = [mscs_optionpack_install.rebuilt.id]
+    replace_triggered_by = [terraform_data.install]
   }
 }
 

@@ -41,6 +41,7 @@ func startControl(w *world.World, addr string) (*controlServer, error) {
 	mux.HandleFunc("POST /nodes/{name}/reboot", c.nodeAction(c.world.Reboot, http.StatusAccepted))
 	mux.HandleFunc("POST /nodes/{name}/corrupt-iis", c.nodeAction(c.world.CorruptIIS, http.StatusNoContent))
 	mux.HandleFunc("POST /sites/{address}/fault", c.siteFault)
+	mux.HandleFunc("POST /nodes/{name}/rebuild", c.nodeAction(c.world.RebuildNode, http.StatusNoContent))
 	c.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = c.srv.Serve(ln) }()
 	return c, nil
@@ -256,6 +257,12 @@ func (c Control) ClearFaults() error {
 // Reboot reboots a node as `shutdown /r` on it would.
 func (c Control) Reboot(node string) error {
 	return c.do(http.MethodPost, "/nodes/"+url.PathEscape(node)+"/reboot", nil, nil)
+}
+
+// RebuildNode reinstalls a node from scratch (a fresh NT install, rejoined),
+// as POST /nodes/{name}/rebuild does; the node must own no group.
+func (c Control) RebuildNode(node string) error {
+	return c.do(http.MethodPost, "/nodes/"+url.PathEscape(node)+"/rebuild", nil, nil)
 }
 
 // SiteFault makes the web site at address stop answering ("stop") or answer

@@ -22,7 +22,8 @@ func (c capturedSteps) planSteps() plancheck.PlanCheck { return c }
 
 func (c capturedSteps) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
 	for _, rc := range req.Plan.ResourceChanges {
-		if rc.Mode != "managed" || rc.Change.Actions.NoOp() {
+		// terraform_data is Terraform's own, with no steps to list.
+		if rc.Mode != "managed" || rc.Change.Actions.NoOp() || rc.Type == "terraform_data" {
 			continue
 		}
 		after, _ := rc.Change.After.(map[string]any)

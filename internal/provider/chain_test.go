@@ -1,0 +1,54 @@
+package provider
+
+import (
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+)
+
+// After a completed recovery NODE2 is rebuilt again (the lab reinstalls it
+// from scratch): one plan of examples/recovery shows every phase again, and
+// one apply recovers it, with the site answering from NODE2 during the
+// failover test and the group back on NODE1 after.
+func TestAccRecovery_rebuiltAgain(t *testing.T) {
+	t.Parallel()
+	l := inProcessLab(t, "rebuilt-node")
+	example, vars := recoveryExample(t, l, nil)
+	step := func() resource.TestStep {
+		return resource.TestStep{ProtoV6ProviderFactories: testAccProtoV6ProviderFactories, ConfigDirectory: example, ConfigVariables: vars}
+	}
+	first := step()
+	first.ConfigStateChecks = []statecheck.StateCheck{l.expectAfterFailover(), l.ExpectNoIncidents()}
+	again := step()
+	var from int
+	again.PreConfig = func() {
+		if err := l.Control.RebuildNode("NODE2"); err != nil {
+			t.Fatal(err)
+		}
+		from = l.CommandCount(t)
+	}
+	again.ConfigPlanChecks = resource.ConfigPlanChecks{
+		PreApply: []plancheck.PlanCheck{
+			plancheck.ExpectResourceAction(installAddr, plancheck.ResourceActionCreate),
+			plancheck.ExpectResourceAction("mscs_cluster_node_service.rebuilt", plancheck.ResourceActionReplace),
+			plancheck.ExpectResourceAction("mscs_msdtc_clustered.rebuilt", plancheck.ResourceActionReplace),
+			plancheck.ExpectResourceAction("mscs_iis_metabase_sync.rebuilt", plancheck.ResourceActionCreate),
+			plancheck.ExpectResourceAction("mscs_iis_cluster_accounts.rebuilt", plancheck.ResourceActionReplace),
+			plancheck.ExpectResourceAction("mscs_failover_test.rebuilt", plancheck.ResourceActionReplace),
+		},
+		PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+	}
+	again.ConfigStateChecks = []statecheck.StateCheck{
+		l.ExpectKBSteps("NODE2", &from, "stop ClusSvc", "setup", "reboot", "SP", "reboot", "start ClusSvc"),
+		l.msdtcOrder(&from, manualOrder...),
+		l.iissyncRuns(&from),
+		l.expectMSDTC(),
+		l.expectSynced(t, false),
+		l.expectGrants(),
+		l.expectAfterFailover(),
+		l.ExpectNoIncidents(),
+	}
+	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{first, again}})
+}
