@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-log/tfsdklog"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/provider"
 )
@@ -28,7 +29,10 @@ func main() {
 	})
 	// Serve returns when Terraform stops the provider: delete the shells left
 	// open on the nodes before the process goes.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// Outside a request, tflog needs a logger of its own: JSON on stderr,
+	// which Terraform shows under TF_LOG like the requests' logs.
+	ctx := tfsdklog.NewRootProviderLogger(context.Background(), tfsdklog.WithLogName("mscs"))
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	provider.Shutdown(ctx)
 	cancel()
 	if err != nil {

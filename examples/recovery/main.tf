@@ -1,7 +1,7 @@
 # KB Q241573 as Terraform: bring a rebuilt node of an MSCS cluster that runs IIS
 # back into service without disturbing the working node.
 #
-# The chain so far:
+# The chain, in the KB's order:
 #   1. read the cluster through the working node (who owns what, RestartAction)
 #      and the working node itself (service pack, Option Pack method and
 #      components);

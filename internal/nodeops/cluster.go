@@ -101,23 +101,89 @@ func (n *Node) ClusterGroups(ctx context.Context) ([]ClusterGroup, error) {
 	return groups, nil
 }
 
-// ClusterResources runs `cluster res /status`, then `/prop` per resource for
-// its type and restart policy.
+// ClusterResources runs `cluster res /status`, then `cluster res /prop` once
+// for every resource's type and restart policy.
 func (n *Node) ClusterResources(ctx context.Context) ([]ClusterResource, error) {
 	rs, err := n.clusterResourceStatus(ctx)
 	if err != nil {
 		return nil, err
 	}
+	names := make([]string, len(rs))
+	for i, r := range rs {
+		names[i] = r.Name
+	}
+	all, err := n.AllResourceProps(ctx, names)
+	if err != nil {
+		return nil, err
+	}
 	for i := range rs {
-		props, err := n.ResourceProps(ctx, rs[i].Name)
-		if err != nil {
-			return nil, err
+		props, ok := all[strings.ToLower(rs[i].Name)]
+		if !ok {
+			return nil, fmt.Errorf("%s: `cluster res /prop` lists no properties of resource %s", n.R.Node(), rs[i].Name)
 		}
 		if err := rs[i].applyProps(props); err != nil {
 			return nil, fmt.Errorf("%s: resource %s: %w", n.R.Node(), rs[i].Name, err)
 		}
 	}
 	return rs, nil
+}
+
+// AllResourceProps runs `cluster res /prop`, which lists the common
+// properties of every resource in one table: one command instead of one per
+// resource. names are the resources the caller knows of (from `cluster res
+// /status`): they tell the Resource column from the Name column in a row a
+// long resource name pushed wider. The result is keyed by lower-cased
+// resource name, then property name.
+func (n *Node) AllResourceProps(ctx context.Context, names []string) (map[string]map[string]Property, error) {
+	return listing(ctx, n, "read the properties of every resource", "cluster res /prop", func(out string) (map[string]map[string]Property, error) {
+		return ParseAllProps(out, names)
+	})
+}
+
+// ParseAllProps reads `cluster res /prop` (every resource; columns T,
+// Resource, Name, Value); each row must start with one of names (the
+// longest that fits, case-insensitively).
+func ParseAllProps(out string, names []string) (map[string]map[string]Property, error) {
+	t, err := parseTable(out)
+	if err != nil {
+		return nil, err
+	}
+	if len(t.starts) < 4 {
+		return nil, fmt.Errorf("property listing has %d columns, want 4", len(t.starts))
+	}
+	all := map[string]map[string]Property{}
+	for _, row := range t.rows {
+		if len(row) <= t.starts[1] {
+			return nil, fmt.Errorf("property row %q is too short", row)
+		}
+		rest, owner := row[t.starts[1]:], ""
+		for _, name := range names {
+			if len(name) > len(owner) && len(rest) >= len(name) && strings.EqualFold(rest[:len(name)], name) &&
+				(len(rest) == len(name) || rest[len(name)] == ' ') {
+				owner = name
+			}
+		}
+		if owner == "" {
+			return nil, fmt.Errorf("property row %q names no resource the cluster listed", row)
+		}
+		after := strings.TrimLeft(rest[len(owner):], " ")
+		// The property name starts in its column, or one blank after a
+		// resource name too long for its own: anything else is a name the
+		// caller did not list.
+		if at := len(row) - len(after); at != max(t.starts[2], t.starts[1]+len(owner)+1) {
+			return nil, fmt.Errorf("property row %q names no resource the cluster listed", row)
+		}
+		prop, value, _ := strings.Cut(after, " ")
+		if !propNameRe.MatchString(prop) {
+			return nil, fmt.Errorf("property row %q: no property name after the resource", row)
+		}
+		key := strings.ToLower(owner)
+		if all[key] == nil {
+			all[key] = map[string]Property{}
+		}
+		all[key][prop] = Property{ReadOnly: strings.TrimSpace(row[:min(2, len(row))]) == "R", Name: prop, Value: strings.TrimSpace(value)}
+	}
+	return all, nil
 }
 
 // clusterResourceStatus runs `cluster res /status`: names, groups, owners

@@ -21,15 +21,9 @@ import (
 type Cluster struct {
 	// Nodes are the configured nodes, in the order they are asked.
 	Nodes []*Node
-	// Poll is the interval of the cluster's waits; 0 means 2 s.
+	// Poll is the longest interval between two checks of the cluster's
+	// waits (see backoff); 0 means 2 s.
 	Poll time.Duration
-}
-
-func (c *Cluster) poll() time.Duration {
-	if c.Poll > 0 {
-		return c.Poll
-	}
-	return defaultPoll
 }
 
 // Node is the configured node named name (case-insensitively), or nil.
@@ -123,7 +117,7 @@ func (c *Cluster) NodeState(ctx context.Context, node string, selfMayRun bool) (
 	return "", fmt.Errorf("node %s is not a member of the cluster as node %s lists it", node, via.R.Node())
 }
 
-// WaitForJoin polls NodeState at the cluster's Poll interval until the
+// WaitForJoin polls NodeState (see waitFor) until the
 // cluster lists node as Up or Paused (an administrator's pause is settled
 // too), and returns that state; when ctx ends first, the error says what was
 // seen last.
@@ -143,11 +137,12 @@ func (c *Cluster) WaitForJoin(ctx context.Context, node string) (string, error) 
 	return state, nil
 }
 
-// waitFor polls check at the cluster's interval until it is done; an error
+// waitFor polls check, backing off to the cluster's Poll, until it is done; an error
 // from check is what was seen, not the end of the wait (a node that does not
 // answer yet). When ctx ends first it returns ctx's error and what was seen
 // last.
 func (c *Cluster) waitFor(ctx context.Context, step string, check func() (done bool, seen string, err error)) (string, error) {
+	b := newBackoff(c.Poll)
 	for {
 		done, seen, err := check()
 		if err == nil && done {
@@ -157,7 +152,7 @@ func (c *Cluster) waitFor(ctx context.Context, step string, check func() (done b
 			seen = err.Error()
 		}
 		tflog.Debug(ctx, "waiting on the cluster", map[string]any{"step": step, "seen": seen})
-		if err := sleepCtx(ctx, c.poll()); err != nil {
+		if err := b.wait(ctx); err != nil {
 			return seen, err
 		}
 	}

@@ -113,7 +113,7 @@ func TestAgainstLab(t *testing.T) {
 	if err := n2.SetStartType(ctx, "ClusSvc", StartManual); err != nil {
 		t.Fatal(err)
 	}
-	st, err = n2.WaitForState(ctx, "ClusSvc", StateStopped, 10*time.Millisecond)
+	st, err = n2.WaitForState(ctx, "ClusSvc", StateStopped)
 	if err != nil || st.StartType != StartManual {
 		t.Fatalf("after stop: %+v, %v", st, err)
 	}
@@ -130,7 +130,7 @@ func TestAgainstLab(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := n2.WaitForState(ctx, "ClusSvc", StateRunning, 10*time.Millisecond); err != nil {
+	if _, err := n2.WaitForState(ctx, "ClusSvc", StateRunning); err != nil {
 		t.Fatal(err)
 	}
 	if inc := l.World().Incidents(); len(inc) != 0 {

@@ -135,9 +135,10 @@ func (n *Node) lock(ctx context.Context, sysRoot, phase string, maxAge time.Dura
 		named := false
 		// The holder writes owner.txt right after its mkdir: a lock without
 		// one is given a moment before it counts as a dead run's.
+		b := newBackoff(n.poll() / 2)
 		for try := 0; try < 4 && !named; try++ {
 			if try > 0 {
-				if err := sleepCtx(ctx, n.poll()/2); err != nil {
+				if err := b.wait(ctx); err != nil {
 					return nil, err
 				}
 			}
@@ -167,16 +168,4 @@ func (n *Node) lock(ctx context.Context, sysRoot, phase string, maxAge time.Dura
 		defer cancel()
 		_, _ = n.run(rctx, "release the node's lock", "rmdir /s /q "+q[0], false, win32)
 	}, nil
-}
-
-// sleepCtx waits d, or less when ctx ends first.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

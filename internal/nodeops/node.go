@@ -12,8 +12,9 @@ import (
 // Node runs typed operations on one node through its Runner.
 type Node struct {
 	R winrm.Runner
-	// Poll is the interval of the waits of reboots and the Option Pack
-	// install (service stopped, node back); 0 means 2 s.
+	// Poll is the longest interval between two checks of the node's waits
+	// (a service reaching a state, the node back from a reboot; see
+	// backoff); 0 means 2 s.
 	Poll time.Duration
 
 	// sysRoot caches the node's SystemRoot (see systemRoot).

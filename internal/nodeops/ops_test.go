@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/winrm"
 )
@@ -166,7 +165,7 @@ func TestWaitForState_Reaches(t *testing.T) {
 		"sc query ClusSvc": {scQuery("3  STOP_PENDING"), scQuery("3  STOP_PENDING"), scQuery("1  STOPPED")},
 		"sc qc ClusSvc":    ok(scQCClusSvc),
 	}}
-	st, err := (&Node{R: f}).WaitForState(context.Background(), "ClusSvc", StateStopped, time.Millisecond)
+	st, err := (&Node{R: f}).WaitForState(context.Background(), "ClusSvc", StateStopped)
 	if err != nil || st.State != StateStopped {
 		t.Fatalf("got %+v, %v", st, err)
 	}
@@ -189,7 +188,7 @@ func TestWaitForState_DeadlineSaysLastState(t *testing.T) {
 			}
 		}
 	}}
-	_, err := (&Node{R: f}).WaitForState(ctx, "ClusSvc", StateStopped, time.Hour)
+	_, err := (&Node{R: f}).WaitForState(ctx, "ClusSvc", StateStopped)
 	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "last seen StopPending") || !strings.Contains(err.Error(), "NODE2") {
 		t.Errorf("got %v", err)
 	}
@@ -215,17 +214,17 @@ func TestClusterGroups(t *testing.T) {
 }
 
 func TestClusterResources(t *testing.T) {
-	prop := func(r, typ string, action int) string {
-		return fmt.Sprintf("Listing properties for '%s':\r\n\r\n"+
-			"T  Resource             Name                           Value\r\n"+
-			"-- -------------------- ------------------------------ -----------------------\r\n"+
-			"   %-20s %-30s %s\r\n   %-20s %-30s %d (0x%x)\r\n   %-20s %-30s 3 (0x3)\r\n   %-20s %-30s 900000 (0xdbba0)\r\n",
-			r, r, "Type", typ, r, "RestartAction", action, action, r, "RestartThreshold", r, "RestartPeriod")
+	rows := func(r, typ string, action int) string {
+		return fmt.Sprintf("   %-20s %-30s %s\r\n   %-20s %-30s %d (0x%x)\r\n   %-20s %-30s 3 (0x3)\r\n   %-20s %-30s 900000 (0xdbba0)\r\n",
+			r, "Type", typ, r, "RestartAction", action, action, r, "RestartThreshold", r, "RestartPeriod")
 	}
+	// One `cluster res /prop` for every resource, not one per resource.
 	f := &fakeRunner{node: "NODE1", answers: map[string][]winrm.Result{
-		"cluster res /status":          ok(kbResourceStatus + "  Web Site             Web Group            NODE1           Online\r\n"),
-		"cluster res MSDTC /prop":      ok(prop("MSDTC", "Distributed Transaction Coordinator", 1)),
-		`cluster res "Web Site" /prop`: ok(prop("Web Site", "IIS Server Instance", 2)),
+		"cluster res /status": ok(kbResourceStatus + "  Web Site             Web Group            NODE1           Online\r\n"),
+		"cluster res /prop": ok("Listing properties for all resources:\r\n\r\n" +
+			"T  Resource             Name                           Value\r\n" +
+			"-- -------------------- ------------------------------ -----------------------\r\n" +
+			rows("MSDTC", "Distributed Transaction Coordinator", 1) + rows("Web Site", "IIS Server Instance", 2)),
 	}}
 	got, err := (&Node{R: f}).ClusterResources(context.Background())
 	if err != nil {

@@ -485,7 +485,7 @@ func (r *opRun) clusSvcStopped(ctx context.Context) error {
 	}
 	wctx, cancel := context.WithTimeout(ctx, stopTimeout)
 	defer cancel()
-	if _, err := n.WaitForState(wctx, "ClusSvc", StateStopped, n.poll()); err != nil {
+	if _, err := n.WaitForState(wctx, "ClusSvc", StateStopped); err != nil {
 		return fmt.Errorf("%s: %s: %w; Option Pack setup was not run (KB Q241573: do not proceed until the cluster service is STOPPED)", n.R.Node(), step, err)
 	}
 	return nil

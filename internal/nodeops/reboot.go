@@ -12,7 +12,6 @@ import (
 
 // Defaults of the waits when Node leaves them zero.
 const (
-	defaultPoll          = 2 * time.Second
 	defaultRebootTimeout = 20 * time.Minute
 	// probeTimeout bounds one "is it back?" command during a reboot wait: a
 	// node that is powering up may accept the connection and answer nothing.
@@ -62,10 +61,10 @@ func (n *Node) reboot(ctx context.Context, step string, timeout time.Duration) e
 
 // waitRebooted polls until the boot time differs from before.
 func (n *Node) waitRebooted(ctx context.Context, step string, before BootTime, timeout time.Duration) error {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
+	deadline := time.Now().Add(timeout)
 	sawDown := false
 	last := "still up since " + before.Raw
+	b := newBackoff(n.Poll)
 	for {
 		probeCtx, cancel := context.WithTimeout(winrm.WithoutRetries(ctx), probeTimeout)
 		bt, err := n.BootTime(probeCtx)
@@ -94,15 +93,14 @@ func (n *Node) waitRebooted(ctx context.Context, step string, before BootTime, t
 			// Transport errors are what a rebooting node gives.
 			sawDown, last = true, "not answering: "+transportDetail(err)
 		}
-		t := time.NewTimer(n.poll())
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		wctx, cancel := context.WithDeadline(ctx, deadline)
+		err = b.wait(wctx)
+		cancel()
+		switch {
+		case ctx.Err() != nil:
 			return fmt.Errorf("%s: %s: abandoned while waiting for the node to come back (last seen: %s): %w", n.R.Node(), step, last, ctx.Err())
-		case <-deadline.C:
-			t.Stop()
+		case err != nil:
 			return fmt.Errorf("%s: %s: the node did not come back rebooted within %s (last seen: %s); run again once it answers, the next run picks up from here", n.R.Node(), step, timeout, last)
-		case <-t.C:
 		}
 	}
 }

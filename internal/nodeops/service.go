@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // ErrServiceNotFound is sc's 1060: no service of that name is installed.
@@ -166,12 +165,10 @@ func notFoundAware(err error) error {
 	return err
 }
 
-// WaitForState polls QueryService every poll (0: the node's Poll) until the
-// service is in want or ctx ends; the error then says the state last seen.
-func (n *Node) WaitForState(ctx context.Context, name string, want ServiceState, poll time.Duration) (ServiceStatus, error) {
-	if poll <= 0 {
-		poll = n.poll()
-	}
+// WaitForState polls QueryService, backing off to the node's Poll, until
+// the service is in want or ctx ends; the error then says the state last seen.
+func (n *Node) WaitForState(ctx context.Context, name string, want ServiceState) (ServiceStatus, error) {
+	b := newBackoff(n.Poll)
 	var last ServiceStatus
 	var lastErr error
 	q, err := Quote(name)
@@ -191,10 +188,7 @@ func (n *Node) WaitForState(ctx context.Context, name string, want ServiceState,
 		default:
 			last, lastErr = st, nil
 		}
-		t := time.NewTimer(poll)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if err := b.wait(ctx); err != nil {
 			seen := "never seen"
 			if last.State != "" {
 				seen = "last seen " + string(last.State)
@@ -203,7 +197,6 @@ func (n *Node) WaitForState(ctx context.Context, name string, want ServiceState,
 				seen += "; last query failed: " + lastErr.Error()
 			}
 			return last, fmt.Errorf("%s: %s did not become %s (%s): %w", n.R.Node(), serviceWords(name), want, seen, ctx.Err())
-		case <-t.C:
 		}
 	}
 }

@@ -101,7 +101,7 @@ func (c *Cluster) ConvergeService(ctx context.Context, node string, spec Service
 				return "", err
 			}
 		}
-		if _, err := n.WaitForState(ctx, spec.Name, spec.State, 0); err != nil {
+		if _, err := n.WaitForState(ctx, spec.Name, spec.State); err != nil {
 			return "", err
 		}
 	}

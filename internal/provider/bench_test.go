@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
@@ -21,20 +22,144 @@ import (
 )
 
 // BenchmarkPlanRecovery runs `terraform plan` of examples/recovery against an
-// in-process lab (after one apply, so plan refreshes the resource and reads
-// the data source), with the provider served in this process so its WinRM
-// counters can be read. Reported per plan: wall time (ns/op), HTTP requests,
-// shells opened and commands run, with shell reuse on and off.
+// in-process lab (after one apply, so plan refreshes every resource and reads
+// the data sources), with the provider served in this process so its WinRM
+// counters can be read. Reported per plan: wall time (ns/op), WS-Management
+// messages, HTTP requests, shells opened and commands run, with shell reuse
+// on and off.
 //
 //	go test -run '^$' -bench PlanRecovery ./internal/provider/
 func BenchmarkPlanRecovery(b *testing.B) {
 	for _, reuse := range []bool{true, false} {
-		b.Run(fmt.Sprintf("reuse_shell=%t", reuse), func(b *testing.B) { benchPlanRecovery(b, reuse) })
+		b.Run(fmt.Sprintf("reuse_shell=%t", reuse), func(b *testing.B) {
+			ctx := context.Background()
+			p := serveProvider(b)
+			l := startBenchLab(b, "rebuilt-node")
+			tf := p.workdir(b, l, true, map[string]any{"reuse_shell": reuse})
+			if err := tf.Apply(ctx, p.attach); err != nil {
+				b.Fatal(err)
+			}
+			before := p.stats()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				changes, err := tf.Plan(ctx, p.attach)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if changes {
+					b.Fatal("plan after apply has changes")
+				}
+			}
+			b.StopTimer()
+			reportTransport(b, p.stats(), before, b.N)
+			expectNoIncidents(b, l)
+		})
 	}
 }
 
-func benchPlanRecovery(b *testing.B, reuse bool) {
+// BenchmarkRecoveryApply is `terraform apply` of examples/recovery against a
+// fresh in-process lab of each scenario, over HTTPS and over plain HTTP
+// (sealed NTLM). ns/op is the apply's wall time; beside it the lab's own
+// waits (Snapshot.LabWaits: reboots, services starting and stopping), the
+// wall time of a no-op apply right after, and the ratio of the apply to
+// their sum, which shows what the provider adds; and per apply the
+// WS-Management messages, HTTP requests (and per message), 401s, shells
+// and commands.
+//
+//	go test -run '^$' -bench RecoveryApply -benchtime 3x ./internal/provider/
+func BenchmarkRecoveryApply(b *testing.B) {
+	for _, scenario := range []string{"rebuilt-node", "corrupted-iis"} {
+		for _, https := range []bool{true, false} {
+			name := scenario + "/https"
+			if !https {
+				name = scenario + "/http-sealed"
+			}
+			b.Run(name, func(b *testing.B) { benchRecoveryApply(b, scenario, https) })
+		}
+	}
+}
+
+func benchRecoveryApply(b *testing.B, scenario string, https bool) {
 	ctx := context.Background()
+	p := serveProvider(b)
+	var labWaits, noop time.Duration
+	var transport winrm.Stats
+	b.StopTimer()
+	for i := 0; i < b.N; i++ {
+		l := startBenchLab(b, scenario)
+		tf := p.workdir(b, l, https, nil)
+		before := p.stats()
+		b.StartTimer()
+		if err := tf.Apply(ctx, p.attach); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		transport = transport.Add(diffStats(p.stats(), before))
+		snap, err := l.Control().State()
+		if err != nil {
+			b.Fatal(err)
+		}
+		labWaits += snap.LabWaits
+		expectNoIncidents(b, l)
+		start := time.Now()
+		if err := tf.Apply(ctx, p.attach); err != nil {
+			b.Fatal(err)
+		}
+		noop += time.Since(start)
+		l.Close()
+	}
+	n := float64(b.N)
+	b.ReportMetric(labWaits.Seconds()/n, "lab-waits-s/op")
+	b.ReportMetric(noop.Seconds()/n, "noop-apply-s/op")
+	// b.Elapsed counts only the timed applies.
+	b.ReportMetric(b.Elapsed().Seconds()/(labWaits+noop).Seconds(), "x-(lab-waits+noop)")
+	reportTransport(b, transport, winrm.Stats{}, b.N)
+}
+
+func reportTransport(b *testing.B, after, before winrm.Stats, ops int) {
+	d := diffStats(after, before)
+	n := float64(ops)
+	b.ReportMetric(float64(d.Messages)/n, "messages/op")
+	b.ReportMetric(float64(d.HTTPRequests)/n, "http-requests/op")
+	if d.Messages > 0 {
+		b.ReportMetric(float64(d.HTTPRequests)/float64(d.Messages), "http-requests/message")
+	}
+	b.ReportMetric(float64(d.Unauthorized)/n, "http-401/op")
+	b.ReportMetric(float64(d.ShellsOpened)/n, "shells/op")
+	b.ReportMetric(float64(d.Commands)/n, "commands/op")
+}
+
+func diffStats(a, b winrm.Stats) winrm.Stats {
+	return a.Add(winrm.Stats{Messages: -b.Messages, HTTPRequests: -b.HTTPRequests, Unauthorized: -b.Unauthorized,
+		BytesSent: -b.BytesSent, BytesReceived: -b.BytesReceived, ShellsOpened: -b.ShellsOpened,
+		Commands: -b.Commands, Retries: -b.Retries})
+}
+
+func startBenchLab(b *testing.B, scenario string) *lab.Lab {
+	l, err := lab.Start(context.Background(), lab.Options{Scenario: scenario})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(l.Close)
+	return l
+}
+
+func expectNoIncidents(b *testing.B, l *lab.Lab) {
+	if inc, err := l.Control().Incidents(); err != nil || len(inc) > 0 {
+		b.Fatalf("lab incidents: %v %v", inc, err)
+	}
+}
+
+// servedProvider is the provider served in the benchmark's process, which
+// Terraform attaches to, keeping every cluster it configures for the counters.
+type servedProvider struct {
+	attach   *tfexec.ReattachOption
+	tfPath   string
+	mu       sync.Mutex
+	clusters []*cluster
+}
+
+func serveProvider(b *testing.B) *servedProvider {
 	tfPath := os.Getenv("TF_ACC_TERRAFORM_PATH")
 	if tfPath == "" {
 		var err error
@@ -42,36 +167,13 @@ func benchPlanRecovery(b *testing.B, reuse bool) {
 			b.Fatalf("terraform not found on PATH nor in TF_ACC_TERRAFORM_PATH: %v", err)
 		}
 	}
-	l, err := lab.Start(ctx, lab.Options{Scenario: "rebuilt-node"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	b.Setenv(envUsername, l.Username())
-	b.Setenv(envPassword, l.Password())
-
-	// The provider, served in this process; every cluster it configures is kept.
-	var mu sync.Mutex
-	var clusters []*cluster
+	sp := &servedProvider{tfPath: tfPath}
 	p := &mscsProvider{version: "bench", getenv: os.Getenv, onConfigure: func(c *cluster) {
-		mu.Lock()
-		clusters = append(clusters, c)
-		mu.Unlock()
+		sp.mu.Lock()
+		sp.clusters = append(sp.clusters, c)
+		sp.mu.Unlock()
 	}}
-	stats := func() winrm.Stats {
-		mu.Lock()
-		defer mu.Unlock()
-		var s winrm.Stats
-		for _, c := range clusters {
-			cs := c.Stats()
-			s.HTTPRequests += cs.HTTPRequests
-			s.ShellsOpened += cs.ShellsOpened
-			s.Commands += cs.Commands
-		}
-		return s
-	}
-	serveCtx, stop := context.WithCancel(ctx)
-	defer stop()
+	serveCtx, stop := context.WithCancel(context.Background())
 	reattach := make(chan *plugin.ReattachConfig, 1)
 	closed := make(chan struct{})
 	go func() {
@@ -83,62 +185,69 @@ func benchPlanRecovery(b *testing.B, reuse bool) {
 		}
 	}()
 	rc := <-reattach
-	defer func() { stop(); <-closed }()
+	b.Cleanup(func() { stop(); <-closed })
+	sp.attach = tfexec.Reattach(tfexec.ReattachInfo{"registry.terraform.io/mscs-ops/mscs": tfexec.ReattachConfig{
+		Protocol: string(rc.Protocol), ProtocolVersion: rc.ProtocolVersion, Pid: rc.Pid, Test: rc.Test,
+		Addr: tfexec.ReattachConfigAddr{Network: rc.Addr.Network(), String: rc.Addr.String()},
+	}})
+	return sp
+}
 
+func (sp *servedProvider) stats() winrm.Stats {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	var s winrm.Stats
+	for _, c := range sp.clusters {
+		s = s.Add(c.Stats())
+	}
+	return s
+}
+
+// workdir is examples/recovery, initialised, with variables pointing it at
+// l over HTTPS or plain HTTP.
+func (sp *servedProvider) workdir(b *testing.B, l *lab.Lab, https bool, extra map[string]any) *tfexec.Terraform {
 	dir := b.TempDir()
-	for _, f := range []string{"main.tf", "variables.tf"} {
-		data, err := os.ReadFile(filepath.Join("..", "..", "examples", "recovery", f))
+	files, err := filepath.Glob(filepath.Join("..", "..", "examples", "recovery", "*.tf"))
+	if err != nil || len(files) == 0 {
+		b.Fatalf("examples/recovery: %v", err)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, f), data, 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), data, 0o600); err != nil {
 			b.Fatal(err)
 		}
 	}
 	nodes := map[string]string{}
 	for _, n := range l.Nodes() {
 		nodes[n.Name] = n.HTTPS
+		if !https {
+			nodes[n.Name] = n.HTTP
+		}
 	}
-	vars, _ := json.Marshal(map[string]any{"nodes": nodes, "ca_cert_file": l.CAFile(), "reuse_shell": reuse})
-	if err := os.WriteFile(filepath.Join(dir, "terraform.tfvars.json"), vars, 0o600); err != nil {
+	var urls []string
+	for _, u := range l.Sites() {
+		urls = append(urls, u+"/")
+	}
+	vars := map[string]any{"nodes": nodes, "ca_cert_file": l.CAFile(), "username": l.Username(),
+		"password": l.Password(), "web_urls": urls}
+	for k, v := range extra {
+		vars[k] = v
+	}
+	data, _ := json.Marshal(vars)
+	if err := os.WriteFile(filepath.Join(dir, "terraform.tfvars.json"), data, 0o600); err != nil {
 		b.Fatal(err)
 	}
-
-	tf, err := tfexec.NewTerraform(dir, tfPath)
+	tf, err := tfexec.NewTerraform(dir, sp.tfPath)
 	if err != nil {
 		b.Fatal(err)
 	}
-	attach := tfexec.Reattach(tfexec.ReattachInfo{"registry.terraform.io/mscs-ops/mscs": tfexec.ReattachConfig{
-		Protocol: string(rc.Protocol), ProtocolVersion: rc.ProtocolVersion, Pid: rc.Pid, Test: rc.Test,
-		Addr: tfexec.ReattachConfigAddr{Network: rc.Addr.Network(), String: rc.Addr.String()},
-	}})
-	if err := tf.Init(ctx, attach); err != nil {
+	if err := tf.Init(context.Background(), sp.attach); err != nil {
 		b.Fatal(err)
 	}
-	if err := tf.Apply(ctx, attach); err != nil {
-		b.Fatal(err)
-	}
-
-	before := stats()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		changes, err := tf.Plan(ctx, attach)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if changes {
-			b.Fatal("plan after apply has changes")
-		}
-	}
-	b.StopTimer()
-	after := stats()
-	n := float64(b.N)
-	b.ReportMetric(float64(after.HTTPRequests-before.HTTPRequests)/n, "http-requests/op")
-	b.ReportMetric(float64(after.ShellsOpened-before.ShellsOpened)/n, "shells/op")
-	b.ReportMetric(float64(after.Commands-before.Commands)/n, "commands/op")
-	if inc, err := l.Control().Incidents(); err != nil || len(inc) > 0 {
-		b.Fatalf("lab incidents: %v %v", inc, err)
-	}
+	return tf
 }
 
 // benchT lets a benchmark be the provider's logging sink, which then follows

@@ -22,7 +22,7 @@ type cluster struct {
 	names   []string // as configured, sorted
 	clients map[string]*winrm.Client
 	secrets []string
-	poll    time.Duration // nodeops.Node.Poll; 0 = its default
+	poll    time.Duration // poll_interval_max: nodeops.Node.Poll; 0 = its default
 	// clusterName is the provider's cluster_name: every node must be a
 	// member of it. "" = the nodes must agree with each other.
 	clusterName string
@@ -100,11 +100,7 @@ func (c *cluster) ops() *nodeops.Cluster {
 func (c *cluster) Stats() winrm.Stats {
 	var s winrm.Stats
 	for _, client := range c.clients {
-		cs := client.Stats()
-		s.HTTPRequests += cs.HTTPRequests
-		s.ShellsOpened += cs.ShellsOpened
-		s.Commands += cs.Commands
-		s.Retries += cs.Retries
+		s = s.Add(client.Stats())
 	}
 	return s
 }
@@ -223,8 +219,9 @@ func track(c *cluster) {
 }
 
 // Shutdown closes the WinRM clients of every cluster configured in this
-// process, deleting their idle shells on the nodes. main calls it when
-// Terraform has told the provider to stop.
+// process, deleting their idle shells on the nodes, and logs each node's
+// transport counters at DEBUG. main calls it when Terraform has told the
+// provider to stop.
 func Shutdown(ctx context.Context) {
 	live.Lock()
 	clusters := live.clusters
@@ -239,6 +236,11 @@ func Shutdown(ctx context.Context) {
 				if err := client.Close(ctx); err != nil {
 					tflog.Debug(ctx, "closing a node's WinRM client", map[string]any{"node": client.Node(), "error": err.Error()})
 				}
+				s := client.Stats()
+				tflog.Debug(ctx, "WinRM transport counters", map[string]any{"node": client.Node(), "endpoint": client.Endpoint(),
+					"messages": s.Messages, "http_requests": s.HTTPRequests, "http_401": s.Unauthorized,
+					"bytes_sent": s.BytesSent, "bytes_received": s.BytesReceived, "shells_opened": s.ShellsOpened,
+					"commands": s.Commands, "retries": s.Retries})
 			}()
 		}
 	}

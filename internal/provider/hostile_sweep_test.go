@@ -108,7 +108,7 @@ func TestAccHostileInputSweep(t *testing.T) {
 		t.Skip("counts what reaches a node through the lab's command log")
 	}
 	ctx := context.Background()
-	srv, err := providerserver.NewProtocol6WithError(&mscsProvider{version: "test", getenv: os.Getenv, poll: labPoll()})()
+	srv, err := providerserver.NewProtocol6WithError(&mscsProvider{version: "test", getenv: os.Getenv})()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,10 +51,6 @@ type mscsProvider struct {
 	// onConfigure, when set, sees every cluster Configure builds: the
 	// benchmark reads the transport counters through it.
 	onConfigure func(*cluster)
-	// poll, when set, is how often waits on a node poll (nodeops.Node.Poll):
-	// tests against the lab, whose reboots take half a second, poll faster
-	// than the 2 s that suit a real node.
-	poll time.Duration
 }
 
 // providerModel is the provider block. Connection settings at the top level
@@ -73,6 +69,7 @@ type providerModel struct {
 	OperationTimeout types.String `tfsdk:"operation_timeout"`
 	MaxShellsPerNode types.Int64  `tfsdk:"max_shells_per_node"`
 	ReuseShell       types.Bool   `tfsdk:"reuse_shell"`
+	PollIntervalMax  types.String `tfsdk:"poll_interval_max"`
 }
 
 // nodeModel is one entry of nodes: where the node is and what it overrides.
@@ -216,9 +213,17 @@ func (p *mscsProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 	}
 	attrs["reuse_shell"] = schema.BoolAttribute{
 		MarkdownDescription: "Keep a node's remote shell open and run every command in it, instead of opening and " +
-			"deleting a shell per command. Default `true`: it saves the two requests that create and delete a " +
-			"shell for every command (`make bench` measures the difference).",
+			"deleting a shell per command. Default `true`: it saves two of a command's five WS-Management messages " +
+			"(the shell's Create and Delete; `make bench` measures the difference).",
 		Optional: true,
+	}
+	attrs["poll_interval_max"] = schema.StringAttribute{
+		MarkdownDescription: "The longest pause between two checks of a wait (a service reaching its state, a " +
+			"node back from a reboot or joining the cluster, a group coming online). A wait checks at once, then " +
+			"after 50ms, doubling the pause up to this ceiling, so it ends soon after what it awaits; each check is " +
+			"one command. Default `2s`; raise it on a slow link to send fewer commands during long waits.",
+		Optional:   true,
+		Validators: []validator.String{validators.Duration()},
 	}
 
 	resp.Schema = schema.Schema{
@@ -255,7 +260,9 @@ func (p *mscsProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 		resp.Diagnostics.AddError("Cannot set up the WinRM clients", err.Error())
 		return
 	}
-	c.poll = p.poll
+	if d, err := time.ParseDuration(m.PollIntervalMax.ValueString()); err == nil && d > 0 {
+		c.poll = d
+	}
 	ctx = c.mask(ctx)
 	tflog.Debug(ctx, "configured MSCS provider", map[string]any{"nodes": c.Names()})
 	if p.onConfigure != nil {

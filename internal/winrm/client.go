@@ -42,28 +42,27 @@ type Client struct {
 	free   []*lane // lanes not in use, the most recently used last
 	all    []*lane
 	closed bool
-	// sealMu serialises sealed messages across lanes: masterzen's Encryption
-	// runs its NTLM handshake and the sealed message on http.DefaultTransport,
-	// whose connections every lane shares.
-	sealMu sync.Mutex
 	// bg tracks command goroutines that outlive a cancelled Run (they signal
 	// the command and delete its shell), so Close can wait for them.
 	bg sync.WaitGroup
 
-	httpRequests atomic.Int64
-	shellsOpened atomic.Int64
-	commands     atomic.Int64
-	retries      atomic.Int64
+	messages      atomic.Int64
+	httpRequests  atomic.Int64
+	unauthorized  atomic.Int64
+	bytesSent     atomic.Int64
+	bytesReceived atomic.Int64
+	shellsOpened  atomic.Int64
+	commands      atomic.Int64
+	retries       atomic.Int64
 }
 
 var _ Runner = (*Client)(nil)
 
-// lane is one concurrency slot: a masterzen client with connections of its
-// own, used by one command at a time. NTLM authenticates a TCP connection
-// through a handshake of three requests, which masterzen sends as separate
-// round trips through its connection pool; two commands sharing a pool could
-// split one handshake across two connections, and Windows (HTTP.sys) answers
-// such an AUTHENTICATE with 401.
+// lane is one concurrency slot: a masterzen client with a transport and a
+// connection of its own (laneTransport), used by one command at a time. NTLM
+// authenticates a TCP connection: two commands sharing one could interleave
+// a handshake with another's messages, and Windows (HTTP.sys) answers such
+// an AUTHENTICATE with 401.
 type lane struct {
 	wc   *winrm.Client
 	idle *winrm.Shell // kept open between commands when ReuseShell
@@ -153,21 +152,10 @@ func scheme(https bool) string {
 	return "http"
 }
 
-// transporter picks masterzen/winrm's transport for the auth and scheme, and
-// wraps it to count requests and to surface faults.
+// transporter is a new lane's transport (masterzen/winrm asks for one per
+// library client).
 func (c *Client) transporter() winrm.Transporter {
-	var inner winrm.Transporter
-	switch {
-	case c.cfg.Auth == "basic":
-		inner = winrm.NewClientWithDial(nil) // the library's default transport
-	case c.cfg.HTTPS:
-		inner = &winrm.ClientNTLM{}
-	default:
-		// NTLM over plain HTTP: messages are sealed, which a Windows server
-		// with AllowUnencrypted=false requires.
-		return &sealedTransport{count: &c.httpRequests, mu: &c.sealMu}
-	}
-	return &countingTransport{inner: inner, count: &c.httpRequests}
+	return &laneTransport{c: c, url: c.endpoint}
 }
 
 // Node is the NetBIOS name the client talks to.
@@ -179,10 +167,14 @@ func (c *Client) Endpoint() string { return c.endpoint }
 // Stats returns the counters so far.
 func (c *Client) Stats() Stats {
 	return Stats{
-		HTTPRequests: c.httpRequests.Load(),
-		ShellsOpened: c.shellsOpened.Load(),
-		Commands:     c.commands.Load(),
-		Retries:      c.retries.Load(),
+		Messages:      c.messages.Load(),
+		HTTPRequests:  c.httpRequests.Load(),
+		Unauthorized:  c.unauthorized.Load(),
+		BytesSent:     c.bytesSent.Load(),
+		BytesReceived: c.bytesReceived.Load(),
+		ShellsOpened:  c.shellsOpened.Load(),
+		Commands:      c.commands.Load(),
+		Retries:       c.retries.Load(),
 	}
 }
 

@@ -269,14 +269,14 @@ func TestShellReuse(t *testing.T) {
 		if !reuse {
 			wantRequests = 5 * n
 		}
-		if st.HTTPRequests != int64(wantRequests) {
-			t.Errorf("reuse=%v: %d requests, want %d", reuse, st.HTTPRequests, wantRequests)
+		if st.Messages != int64(wantRequests) || st.HTTPRequests != st.Messages {
+			t.Errorf("reuse=%v: %d messages in %d requests, want %d", reuse, st.Messages, st.HTTPRequests, wantRequests)
 		}
-		before := st.HTTPRequests
+		before := st.Messages
 		if err := c.Close(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		deletes := c.Stats().HTTPRequests - before
+		deletes := c.Stats().Messages - before
 		if reuse && deletes != 1 || !reuse && deletes != 0 {
 			t.Errorf("reuse=%v: Close sent %d requests", reuse, deletes)
 		}
@@ -304,6 +304,33 @@ func TestReopenWhenServerForgotTheShell(t *testing.T) {
 	}
 	if st := c.Stats(); st.ShellsOpened != 2 {
 		t.Errorf("stats %+v, want 2 shells", st)
+	}
+}
+
+// A server that forgot a sealed connection's security context (restarted:
+// its 401 says the message was not processed) gets a new handshake and the
+// message again, mutating or not; the sequence numbers start afresh.
+func TestSealedContextRenewedAfterServerForgotIt(t *testing.T) {
+	l := newLab(t)
+	c := l.client(t, l.config(false, func(c *Config) { c.Auth = "ntlm"; c.MaxConcurrent = 1; c.ReuseShell = false }))
+	ctx := context.Background()
+	for i := range 3 {
+		if res, err := c.Run(ctx, fmt.Sprintf("echo %d", i), true); err != nil || res.Stdout != fmt.Sprintf("%d\r\n", i) {
+			t.Fatalf("command %d: %+v, %v", i, res, err)
+		}
+	}
+	before := c.Stats()
+	if before.HTTPRequests != before.Messages+2 || before.Unauthorized != 1 {
+		t.Fatalf("one handshake for three commands: %+v", before)
+	}
+	l.srv.restart()
+	if res, err := c.Run(ctx, "fail 3", false); err != nil || res.ExitCode != 3 || l.exec.ran("fail 3") != 1 {
+		t.Fatalf("after the restart: %+v, %v; ran %d times", res, err, l.exec.ran("fail 3"))
+	}
+	after := c.Stats()
+	// The refused message, then a new handshake (401 + 200), then the message again.
+	if got := after.HTTPRequests - before.HTTPRequests - (after.Messages - before.Messages); got != 3 || after.Unauthorized-before.Unauthorized != 2 {
+		t.Errorf("renewal cost %d extra requests and %d 401s, want 3 and 2", got, after.Unauthorized-before.Unauthorized)
 	}
 }
 
@@ -738,8 +765,18 @@ func TestConcurrentCommandsAuthenticate(t *testing.T) {
 			if n > 0 {
 				t.Errorf("%d of %d commands failed", n, 8*15)
 			}
-			if st := c.Stats(); st.ShellsOpened > int64(cfg.MaxConcurrent) {
+			st := c.Stats()
+			if st.ShellsOpened > int64(cfg.MaxConcurrent) {
 				t.Errorf("opened %d shells for %d lanes", st.ShellsOpened, cfg.MaxConcurrent)
+			}
+			// One request per message, plus NTLM's two per lane's connection
+			// (NEGOTIATE answered 401, AUTHENTICATE): never a handshake per message.
+			handshakes := int64(0)
+			if cfg.Auth == "ntlm" {
+				handshakes = int64(cfg.MaxConcurrent)
+			}
+			if st.HTTPRequests > st.Messages+2*handshakes || st.Unauthorized > handshakes {
+				t.Errorf("%d messages took %d requests (%d answered 401) on %d lanes", st.Messages, st.HTTPRequests, st.Unauthorized, cfg.MaxConcurrent)
 			}
 		})
 	}

@@ -1,6 +1,8 @@
-// Package winrm is the provider's transport to a node: masterzen/winrm behind a
-// small Runner interface, with shell reuse, a bound on concurrent commands per
-// node, retries of read-only commands, and counters.
+// Package winrm is the provider's transport to a node: masterzen/winrm's
+// WS-Management shell messages over lanes of their own (one connection and,
+// with NTLM, one security context each), behind a small Runner interface,
+// with shell reuse, a bound on concurrent commands per node, retries of
+// read-only commands, and counters.
 package winrm
 
 import (
@@ -47,10 +49,22 @@ type Config struct {
 	retryBackoff time.Duration
 }
 
-// Stats are counters for benchmarks and tests.
+// Stats are a node's transport counters, for the debug log, benchmarks and tests.
 type Stats struct {
-	HTTPRequests int64
-	ShellsOpened int64
-	Commands     int64
-	Retries      int64
+	Messages      int64 // WS-Management messages (Create, Command, Receive, Signal, Delete)
+	HTTPRequests  int64 // HTTP requests, NTLM's handshakes included
+	Unauthorized  int64 // 401 answers among them
+	BytesSent     int64 // request bodies
+	BytesReceived int64 // response bodies
+	ShellsOpened  int64
+	Commands      int64
+	Retries       int64
+}
+
+// Add is s and o counted together.
+func (s Stats) Add(o Stats) Stats {
+	return Stats{Messages: s.Messages + o.Messages, HTTPRequests: s.HTTPRequests + o.HTTPRequests,
+		Unauthorized: s.Unauthorized + o.Unauthorized, BytesSent: s.BytesSent + o.BytesSent,
+		BytesReceived: s.BytesReceived + o.BytesReceived, ShellsOpened: s.ShellsOpened + o.ShellsOpened,
+		Commands: s.Commands + o.Commands, Retries: s.Retries + o.Retries}
 }

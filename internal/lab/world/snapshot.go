@@ -21,6 +21,11 @@ type Snapshot struct {
 	Faults    []Fault         `json:"faults"`
 	// WebRequests are the requests the sites answered, in order.
 	WebRequests []WebRequest `json:"web_requests"`
+	// LabWaits is how long, in lab time, at least one of the lab's own
+	// state changes (a reboot, a service starting or stopping, a shutdown
+	// counting down) was under way: the least a client that awaits each of
+	// them must wait, which a benchmark subtracts to show its overhead.
+	LabWaits time.Duration `json:"lab_waits_ns"`
 }
 
 // NodeSnapshot is one node.
@@ -127,7 +132,7 @@ func (w *World) State() Snapshot {
 	defer w.unlock()
 	out := Snapshot{Scenario: w.sc.Name, Domain: w.sc.Domain, Cluster: w.cluster.snapshot(),
 		Commands: append([]CommandRecord{}, w.commands...), Incidents: append([]Incident{}, w.incidents...),
-		WebRequests: append([]WebRequest{}, w.webLog...)}
+		WebRequests: append([]WebRequest{}, w.webLog...), LabWaits: w.busy}
 	for _, f := range w.faults {
 		out.Faults = append(out.Faults, f.Fault)
 	}

@@ -111,8 +111,8 @@ func TestDcomperm(t *testing.T) {
 		t.Error("-da remove left the entry")
 	}
 	for _, line := range []string{`dcomperm -dl remove LAB\IUSR_CLUSTER`, "dcomperm", "dcomperm -da bogus"} {
-		r, took := runFor(t, w, "NODE2", line, 100*time.Millisecond)
-		if r.code != 0 || !strings.Contains(r.out, "Syntax: dcomperm") || !strings.HasSuffix(r.out, "Press any key to continue. . .") || took < 100*time.Millisecond {
+		r, took := runFor(t, w, "NODE2", line, 500*time.Millisecond)
+		if r.code != 0 || !strings.Contains(r.out, "Syntax: dcomperm") || !strings.HasSuffix(r.out, "Press any key to continue. . .") || took < 500*time.Millisecond {
 			t.Errorf("%s: %+v after %v; want the usage screen waiting for a key", line, r, took)
 		}
 	}

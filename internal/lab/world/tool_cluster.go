@@ -338,6 +338,17 @@ func (c *clusterCmd) resourceRow(r *resource) {
 func (c *clusterCmd) resource() int {
 	w := c.w
 	if c.name == "" {
+		if c.isOpt("properties", "prop") && len(c.rest) == 0 {
+			// Every resource's common properties in one table (the
+			// Resource column tells them apart), as KB Q244584's
+			// `cluster res /prop:name | find ...` relies on.
+			io.WriteString(c.out, "Listing properties for all resources:\r\n\r\n")
+			c.propHeader("Resource")
+			for _, r := range w.cluster.resources {
+				c.propRows(r.name, r.commonProps())
+			}
+			return 0
+		}
 		if c.opt != "" && !c.isOpt("status", "stat", "sta") {
 			return c.badOption()
 		}
@@ -485,8 +496,17 @@ func (c *clusterCmd) props(name, column string, listed, settable props) int {
 		return c.setProps(settable)
 	}
 	fmt.Fprintf(c.out, "Listing properties for '%s':\r\n\r\n", name)
+	c.propHeader(column)
+	c.propRows(name, listed)
+	return 0
+}
+
+func (c *clusterCmd) propHeader(column string) {
 	fmt.Fprintf(c.out, "T  %-20s %-30s %s\r\n", column, "Name", "Value")
 	io.WriteString(c.out, "-- -------------------- ------------------------------ -----------------------\r\n")
+}
+
+func (c *clusterCmd) propRows(name string, listed props) {
 	for _, p := range listed {
 		t, v := "", p.str
 		if p.readOnly {
@@ -497,7 +517,6 @@ func (c *clusterCmd) props(name, column string, listed, settable props) int {
 		}
 		fmt.Fprintf(c.out, "%-2s %-20s %-30s %s\r\n", t, name, p.name, v)
 	}
-	return 0
 }
 
 // setProps applies K=V pairs, all or none: an unknown or read-only name, or

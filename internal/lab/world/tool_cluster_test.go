@@ -235,3 +235,24 @@ func TestClusterResourceOnlineOfflineFail(t *testing.T) {
 		t.Errorf("failing an offline resource: %+v", r)
 	}
 }
+
+// `cluster res /prop` with no resource lists every resource's common
+// properties in one table; the Resource column names each row's resource.
+func TestClusterResourcePropertiesOfAll(t *testing.T) {
+	w, _ := newTestWorld(t, "healthy")
+	r := run(t, w, "NODE1", "cluster res /prop")
+	if r.code != 0 || !strings.HasPrefix(r.out, "Listing properties for all resources:\r\n\r\nT  Resource             Name") {
+		t.Fatalf("%+v", r)
+	}
+	one := run(t, w, "NODE1", `cluster res "MSDTC" /prop`).out
+	_, rows, _ := strings.Cut(one, "-----------------------\r\n")
+	if !strings.Contains(r.out, rows) {
+		t.Errorf("MSDTC's rows are not in the listing of all:\n%s", r.out)
+	}
+	if got := strings.Count(r.out, " RestartAction "); got != len(w.State().Cluster.Resources) {
+		t.Errorf("%d RestartAction rows for %d resources", got, len(w.State().Cluster.Resources))
+	}
+	if r := run(t, w, "NODE1", "cluster res /prop RestartAction=1"); r.code == 0 {
+		t.Errorf("setting a property of every resource at once: %+v", r)
+	}
+}

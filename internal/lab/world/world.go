@@ -50,6 +50,11 @@ type World struct {
 	events    []*event
 	eventSeq  int
 	eventTime time.Time // due time of the event running now, zero otherwise
+	// busy is how long at least one event was pending (the union of their
+	// intervals), and busyUntil where that union ends so far: see
+	// Snapshot.LabWaits.
+	busy      time.Duration
+	busyUntil time.Time
 	timer     *time.Timer
 	armedFor  time.Time
 	closed    bool
@@ -209,7 +214,16 @@ func (w *World) scaled(d time.Duration) time.Duration {
 // after schedules fn (run under the lock) once emulated duration d has passed.
 func (w *World) after(d time.Duration, fn func()) {
 	w.eventSeq++
-	w.events = append(w.events, &event{due: w.eventNow().Add(w.scaled(d)), seq: w.eventSeq, fn: fn})
+	start := w.eventNow()
+	due := start.Add(w.scaled(d))
+	w.events = append(w.events, &event{due: due, seq: w.eventSeq, fn: fn})
+	if due.After(w.busyUntil) {
+		if start.Before(w.busyUntil) {
+			start = w.busyUntil
+		}
+		w.busy += due.Sub(start)
+		w.busyUntil = due
+	}
 }
 
 // armTimer points the one real timer at the earliest pending event, so that

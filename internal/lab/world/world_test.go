@@ -382,3 +382,23 @@ func TestStateIsJSONFriendly(t *testing.T) {
 }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// LabWaits counts the time some state change was under way once, however
+// many ran at once: a reboot, then two services stopping together.
+func TestLabWaitsIsTheUnionOfPendingChanges(t *testing.T) {
+	w, clock := newTestWorld(t, "healthy")
+	if got := w.State().LabWaits; got != 0 {
+		t.Fatalf("a fresh world waited %v", got)
+	}
+	if err := w.Reboot("NODE1"); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(emulated(100))
+	run(t, w, "NODE2", "sc stop W3SVC")
+	clock.Advance(emulated(1))
+	run(t, w, "NODE2", "sc stop MSFTPSVC")
+	clock.Advance(emulated(10))
+	if got, want := w.State().LabWaits, emulated(90)+emulated(3); got != want {
+		t.Errorf("after a reboot of 90 s and two stops of 2 s one second apart: %v, want %v", got, want)
+	}
+}
