@@ -563,16 +563,12 @@ func parseDTCHold(out string) (dtcHold, bool) {
 
 // dtcResource is the MSDTC resource's name and state now ("" when none).
 func (r *dtcRun) dtcResource(ctx context.Context) (string, string) {
-	rs, err := r.working.clusterResourceStatus(ctx)
+	rs, err := r.working.ClusterResources(ctx)
 	if err != nil {
 		return "", ""
 	}
 	for _, res := range rs {
-		if !strings.EqualFold(res.Group, r.facts.Group) {
-			continue
-		}
-		props, err := r.working.ResourceProps(ctx, res.Name)
-		if err == nil && props["Type"].Value == dtcResourceType {
+		if strings.EqualFold(res.Group, r.facts.Group) && res.Type == dtcResourceType {
 			return res.Name, res.State
 		}
 	}
@@ -616,17 +612,28 @@ func (r *dtcRun) moveAndSee(ctx context.Context, node string) (bool, error) {
 	tctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	online := false
+	// The resource's name once; then each check is one `cluster res
+	// /status`, whose row gives its state and owner.
+	name, _ := r.dtcResource(ctx)
 	_, err := r.c.waitFor(tctx, "wait for MSDTC on "+node, func() (bool, string, error) {
-		name, state := r.dtcResource(ctx)
-		g, err := r.working.groupOf(ctx, r.facts.Group)
+		if name == "" {
+			return true, "no MSDTC resource", nil
+		}
+		rs, err := r.working.clusterResourceStatus(ctx)
 		if err != nil {
 			return false, "", err
 		}
+		state, owner := "", ""
+		for _, res := range rs {
+			if strings.EqualFold(res.Name, name) {
+				state, owner = res.State, res.OwnerNode
+			}
+		}
 		switch {
-		case name == "":
+		case state == "":
 			return true, "no MSDTC resource", nil
-		case !strings.EqualFold(g.OwnerNode, node):
-			return true, "group on " + g.OwnerNode, nil // failed back: not online there
+		case !strings.EqualFold(owner, node):
+			return true, "group on " + owner, nil // failed back: not online there
 		case strings.EqualFold(state, "Online"):
 			online = true
 			return true, "Online", nil

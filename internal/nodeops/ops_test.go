@@ -32,15 +32,42 @@ func (f *fakeRunner) Run(ctx context.Context, line string, readOnly bool) (winrm
 	if err := f.errs[line]; err != nil {
 		return winrm.Result{}, err
 	}
+	if _, ok := f.answers[line]; !ok && strings.Contains(line, " && ") {
+		return andLine(line, func(part string) (winrm.Result, error) { return f.answer(part), nil })
+	}
+	return f.answer(line), nil
+}
+
+// andLine answers `A && B ...` as cmd runs it: each part as if run alone,
+// the next only after a success; the output of all, the exit code of the
+// last run.
+func andLine(line string, run func(part string) (winrm.Result, error)) (winrm.Result, error) {
+	var r winrm.Result
+	for _, part := range strings.Split(line, " && ") {
+		pr, err := run(part)
+		if err != nil {
+			return winrm.Result{}, err
+		}
+		r.Stdout, r.Stderr, r.ExitCode = r.Stdout+pr.Stdout, r.Stderr+pr.Stderr, pr.ExitCode
+		if pr.ExitCode != 0 {
+			break
+		}
+	}
+	return r, nil
+}
+
+// answer is the next answer to line, or cmd's "not recognized" for a line
+// the test did not expect.
+func (f *fakeRunner) answer(line string) winrm.Result {
 	as, ok := f.answers[line]
 	if !ok {
-		return winrm.Result{Stderr: fmt.Sprintf("'%s' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n", line), ExitCode: 9009}, nil
+		return winrm.Result{Stderr: fmt.Sprintf("'%s' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n", line), ExitCode: 9009}
 	}
 	r := as[0]
 	if len(as) > 1 {
 		f.answers[line] = as[1:]
 	}
-	return r, nil
+	return r
 }
 
 func ok(out string) []winrm.Result { return []winrm.Result{{Stdout: out}} }
@@ -62,8 +89,27 @@ func TestQueryService(t *testing.T) {
 	if st != want {
 		t.Errorf("got %+v, want %+v", st, want)
 	}
-	if !reflect.DeepEqual(f.readOnly, []bool{true, true}) {
-		t.Errorf("queries not marked read-only: %v", f.readOnly)
+	// One command line for both, read-only.
+	if !reflect.DeepEqual(f.lines, []string{"sc query ClusSvc && sc qc ClusSvc"}) || !reflect.DeepEqual(f.readOnly, []bool{true}) {
+		t.Errorf("ran %q, read-only %v", f.lines, f.readOnly)
+	}
+}
+
+// sc qc failing after sc query succeeded: the failure is sc qc's, and the
+// status is not half-read.
+func TestQueryService_ConfigFails(t *testing.T) {
+	f := &fakeRunner{node: "NODE2", answers: map[string][]winrm.Result{
+		"sc query ClusSvc": ok(kbSCQueryRunning),
+		"sc qc ClusSvc":    {{Stdout: "[SC] OpenService FAILED 5:\r\n\r\nAccess is denied.\r\n\r\n", ExitCode: 5}},
+	}}
+	_, err := (&Node{R: f}).QueryService(context.Background(), "ClusSvc")
+	var se *StepError
+	if !errors.As(err, &se) || se.ExitCode != 5 {
+		t.Errorf("got %v", err)
+	}
+	query, qc := splitSCQueryQC(kbSCQueryRunning + scQCClusSvc)
+	if query != kbSCQueryRunning || qc != scQCClusSvc {
+		t.Errorf("split at the wrong place:\n%q\n%q", query, qc)
 	}
 }
 
@@ -169,8 +215,13 @@ func TestWaitForState_Reaches(t *testing.T) {
 	if err != nil || st.State != StateStopped {
 		t.Fatalf("got %+v, %v", st, err)
 	}
-	if n := strings.Count(strings.Join(f.lines, "\n"), "sc query"); n != 3 {
-		t.Errorf("polled %d times, want 3", n)
+	// One command per check; the configuration once, at the end.
+	joined := strings.Join(f.lines, "\n")
+	if n, qc := strings.Count(joined, "sc query"), strings.Count(joined, "sc qc"); n != 3 || qc != 1 {
+		t.Errorf("polled %d times with %d sc qc, want 3 and 1: %v", n, qc, f.lines)
+	}
+	if st.StartType == "" {
+		t.Errorf("no startup type: %+v", st)
 	}
 }
 
@@ -182,8 +233,8 @@ func TestWaitForState_DeadlineSaysLastState(t *testing.T) {
 		"sc query ClusSvc": {scQuery("3  STOP_PENDING")},
 		"sc qc ClusSvc":    ok(scQCClusSvc),
 	}, onRun: func(line string) {
-		if strings.HasPrefix(line, "sc qc") {
-			if polls++; polls == 1 {
+		if strings.HasPrefix(line, "sc query") {
+			if polls++; polls == 2 {
 				cancel()
 			}
 		}

@@ -69,39 +69,102 @@ func serviceWords(name string) string {
 
 // QueryService runs `sc query` and `sc qc`. A service that is not installed is
 // not an error: it comes back with Exists false, so a Read can drop it.
+//
+// Both run in one command line, `sc query NAME && sc qc NAME`: sc qc runs
+// only when sc query succeeded, so a failure's exit code belongs to the
+// part whose output is missing its table, and the output splits where sc
+// qc's begins (splitSCQueryQC).
 func (n *Node) QueryService(ctx context.Context, name string) (ServiceStatus, error) {
 	q, err := Quote(name)
 	if err != nil {
 		return ServiceStatus{}, fmt.Errorf("service name: %w", err)
 	}
 	step := "query " + serviceWords(name)
-	// 1060, or a parse that says so: the service is not installed (or was
-	// deleted between the two queries).
-	query := func(line string, parse func(string) (ServiceStatus, error)) (ServiceStatus, bool, error) {
-		res, err := n.run(ctx, step, line, true, okCodes(1060))
-		if err != nil {
-			return ServiceStatus{}, false, err
-		}
-		st, err := parse(res.Stdout + res.Stderr)
-		if errors.Is(err, ErrServiceNotFound) {
-			return ServiceStatus{}, false, nil
-		}
-		if err != nil {
-			return ServiceStatus{}, false, n.parseError(step, line, res.Stdout, err)
-		}
-		return st, true, nil
-	}
-	st, found, err := query("sc query "+q, ParseSCQuery)
-	if err != nil || !found {
+	line := "sc query " + q + " && sc qc " + q
+	res, err := n.run(ctx, step, line, true, okCodes(1060))
+	if err != nil {
 		return ServiceStatus{Name: name}, err
 	}
-	cfg, found, err := query("sc qc "+q, ParseSCQC)
+	queryOut, qcOut := splitSCQueryQC(res.Stdout + res.Stderr)
+	st, err := ParseSCQuery(queryOut)
+	if errors.Is(err, ErrServiceNotFound) {
+		return ServiceStatus{Name: name}, nil
+	}
+	if err != nil {
+		return ServiceStatus{Name: name}, n.parseError(step, line, res.Stdout+res.Stderr, err)
+	}
+	cfg, err := ParseSCQC(qcOut)
+	if errors.Is(err, ErrServiceNotFound) { // deleted between the two
+		return ServiceStatus{Name: name}, nil
+	}
+	if err != nil {
+		return ServiceStatus{Name: name}, n.parseError(step, line, res.Stdout+res.Stderr, err)
+	}
+	st.DisplayName, st.StartType = cfg.DisplayName, cfg.StartType
+	return st, nil
+}
+
+// splitSCQueryQC splits the output of `sc query NAME && sc qc NAME` where
+// sc qc's begins: the first `[SC]` line, or second SERVICE_NAME line, after
+// sc query's SERVICE_NAME line. When sc query failed there is none, and
+// everything is sc query's.
+func splitSCQueryQC(out string) (query, qc string) {
+	first := strings.Index(out, "SERVICE_NAME")
+	if first < 0 {
+		return out, ""
+	}
+	rest := out[first+len("SERVICE_NAME"):]
+	cut := -1
+	for _, marker := range []string{"\n[SC]", "SERVICE_NAME"} {
+		if k := strings.Index(rest, marker); k >= 0 && (cut < 0 || k < cut) {
+			cut = k
+		}
+	}
+	if cut < 0 {
+		return out, ""
+	}
+	at := first + len("SERVICE_NAME") + cut
+	if out[at] == '\n' {
+		at++
+	} else if k := strings.LastIndexByte(out[:at], '\n'); k >= 0 {
+		at = k + 1 // the start of the second SERVICE_NAME line
+	}
+	return out[:at], out[at:]
+}
+
+// withConfig adds `sc qc NAME`'s startup type and display name to st.
+func (n *Node) withConfig(ctx context.Context, name string, st ServiceStatus) (ServiceStatus, error) {
+	cfg, found, err := n.scQuery(ctx, name, "qc", ParseSCQC)
 	if err != nil || !found {
 		return ServiceStatus{Name: name}, err
 	}
 	st.DisplayName = cfg.DisplayName
 	st.StartType = cfg.StartType
 	return st, nil
+}
+
+// scQuery runs `sc VERB NAME` (query, qc) and parses it; found is false
+// for 1060, or a parse that says so: the service is not installed (or was
+// deleted between two queries).
+func (n *Node) scQuery(ctx context.Context, name, verb string, parse func(string) (ServiceStatus, error)) (st ServiceStatus, found bool, err error) {
+	q, err := Quote(name)
+	if err != nil {
+		return ServiceStatus{}, false, fmt.Errorf("service name: %w", err)
+	}
+	step := "query " + serviceWords(name)
+	line := "sc " + verb + " " + q
+	res, err := n.run(ctx, step, line, true, okCodes(1060))
+	if err != nil {
+		return ServiceStatus{}, false, err
+	}
+	st, err = parse(res.Stdout + res.Stderr)
+	if errors.Is(err, ErrServiceNotFound) {
+		return ServiceStatus{}, false, nil
+	}
+	if err != nil {
+		return ServiceStatus{}, false, n.parseError(step, line, res.Stdout, err)
+	}
+	return st, true, nil
 }
 
 func (n *Node) parseError(step, line, out string, err error) error {
@@ -165,8 +228,9 @@ func notFoundAware(err error) error {
 	return err
 }
 
-// WaitForState polls QueryService, backing off to the node's Poll, until
-// the service is in want or ctx ends; the error then says the state last seen.
+// WaitForState polls `sc query` (one command per check), backing off to the
+// node's Poll, until the service is in want or ctx ends, then reads its
+// configuration once (`sc qc`); the error says the state last seen.
 func (n *Node) WaitForState(ctx context.Context, name string, want ServiceState) (ServiceStatus, error) {
 	b := newBackoff(n.Poll)
 	var last ServiceStatus
@@ -176,15 +240,15 @@ func (n *Node) WaitForState(ctx context.Context, name string, want ServiceState)
 		return last, fmt.Errorf("service name: %w", err)
 	}
 	for {
-		st, err := n.QueryService(ctx, name)
+		st, found, err := n.scQuery(ctx, name, "query", ParseSCQuery)
 		switch {
 		case err != nil:
 			lastErr = err
-		case !st.Exists:
-			return st, &StepError{Node: n.R.Node(), Step: fmt.Sprintf("wait for %s to be %s", serviceWords(name), want),
+		case !found:
+			return ServiceStatus{Name: name}, &StepError{Node: n.R.Node(), Step: fmt.Sprintf("wait for %s to be %s", serviceWords(name), want),
 				Command: "sc query " + q, ExitCode: 1060, Meaning: win32Meanings[1060], Err: ErrServiceNotFound}
 		case st.State == want:
-			return st, nil
+			return n.withConfig(ctx, name, st)
 		default:
 			last, lastErr = st, nil
 		}
