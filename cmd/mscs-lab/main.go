@@ -98,6 +98,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.Float64Var(&opts.TimeScale, "time-scale", 0, "multiplier of emulated durations such as reboots (0: the scenario's own)")
 	fs.IntVar(&opts.PortBase, "port-base", 0, "node i listens on port-base+2i (HTTP) and port-base+2i+1 (HTTPS), the control API after them (0: random ports)")
 	fs.StringVar(&opts.Dir, "dir", "", "folder for the CA certificate (default: a temporary folder removed on exit)")
+	fs.DurationVar(&opts.Latency, "latency", 0, "delay every WS-Management answer this long, as a slow link would (e.g. 10ms)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: mscs-lab serve [flags]\n\nStarts a lab cluster from a scenario: its nodes' WinRM endpoints (HTTP and HTTPS)\n"+
 			"and the control API on loopback, until SIGINT or SIGTERM. It logs where everything is; with\n"+

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/world"
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/wsman"
@@ -49,6 +50,9 @@ type Options struct {
 	// and PortBase+2i+1 (HTTPS), the control API on PortBase+2n for n nodes,
 	// and the web sites on PortBase+2n+1 and up.
 	PortBase int
+	// Latency delays every WS-Management answer of every node (an emulated
+	// network round trip).
+	Latency time.Duration
 	// Dir receives the CA certificate (ca.pem) and the ready file (lab.json).
 	// Empty means a fresh temporary folder, removed by Close.
 	Dir string
@@ -228,6 +232,7 @@ func (l *Lab) startNodes() error {
 			Accounts:         nodeAccounts{world: l.world, node: node},
 			Faults:           nodeFaults{world: l.world, node: node},
 			AllowUnencrypted: l.opts.AllowUnencrypted,
+			Latency:          l.opts.Latency,
 		})
 		l.handlers = append(l.handlers, h)
 		httpAddr := l.addr(2 * i)

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // ClusterNode is one row of `cluster node /status`.
@@ -79,24 +80,40 @@ func listing[T any](ctx context.Context, n *Node, step, line string, parse func(
 	return v, nil
 }
 
-// ClusterGroups runs `cluster group /status`, then `/listowners` per group.
+// ClusterGroups runs `cluster group /status`, then `/listowners` per group
+// (cluster.exe lists one group's owners at a time). Those reads go out
+// together: the node's Runner bounds how many run at once (its lanes), so a
+// cluster of many groups costs a fraction of a round trip each.
 func (n *Node) ClusterGroups(ctx context.Context) ([]ClusterGroup, error) {
 	groups, err := n.groupStatus(ctx)
 	if err != nil {
 		return nil, err
 	}
+	errs := make([]error, len(groups))
+	var wg sync.WaitGroup
 	for i := range groups {
 		q, err := Quote(groups[i].Name)
 		if err != nil {
 			return nil, fmt.Errorf("%s: group %q: %w", n.R.Node(), groups[i].Name, err)
 		}
-		line := "cluster group " + q + " /listowners"
-		step := fmt.Sprintf("list the preferred owners of group %s", groups[i].Name)
-		res, err := n.run(ctx, step, line, true, win32)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			line := "cluster group " + q + " /listowners"
+			step := fmt.Sprintf("list the preferred owners of group %s", groups[i].Name)
+			res, err := n.run(ctx, step, line, true, win32)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			groups[i].PreferredOwners = ParseListOwners(res.Stdout)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
-			return nil, err
+			return nil, err // the first group's in the listing's order
 		}
-		groups[i].PreferredOwners = ParseListOwners(res.Stdout)
 	}
 	return groups, nil
 }

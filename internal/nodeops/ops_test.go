@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/winrm"
@@ -13,6 +14,7 @@ import (
 
 // fakeRunner answers command lines with canned tool output and records them.
 type fakeRunner struct {
+	mu       sync.Mutex // a Runner is used concurrently (the listowners of many groups)
 	node     string
 	answers  map[string][]winrm.Result // successive answers per line; the last repeats
 	errs     map[string]error
@@ -24,6 +26,8 @@ type fakeRunner struct {
 func (f *fakeRunner) Node() string { return f.node }
 
 func (f *fakeRunner) Run(ctx context.Context, line string, readOnly bool) (winrm.Result, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.lines = append(f.lines, line)
 	f.readOnly = append(f.readOnly, readOnly)
 	if f.onRun != nil {

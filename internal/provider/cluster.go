@@ -229,20 +229,28 @@ func Shutdown(ctx context.Context) {
 	live.Unlock()
 	var wg sync.WaitGroup
 	for _, c := range clusters {
-		for _, client := range c.clients {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if err := client.Close(ctx); err != nil {
-					tflog.Debug(ctx, "closing a node's WinRM client", map[string]any{"node": client.Node(), "error": err.Error()})
-				}
-				s := client.Stats()
-				tflog.Debug(ctx, "WinRM transport counters", map[string]any{"node": client.Node(), "endpoint": client.Endpoint(),
-					"messages": s.Messages, "http_requests": s.HTTPRequests, "http_401": s.Unauthorized,
-					"bytes_sent": s.BytesSent, "bytes_received": s.BytesReceived, "shells_opened": s.ShellsOpened,
-					"commands": s.Commands, "retries": s.Retries})
-			}()
-		}
+		wg.Add(1)
+		go func() { defer wg.Done(); c.close(ctx) }()
+	}
+	wg.Wait()
+}
+
+// close closes c's WinRM clients (see Shutdown) and logs their counters.
+func (c *cluster) close(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, client := range c.clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := client.Close(ctx); err != nil {
+				tflog.Debug(ctx, "closing a node's WinRM client", map[string]any{"node": client.Node(), "error": err.Error()})
+			}
+			s := client.Stats()
+			tflog.Debug(ctx, "WinRM transport counters", map[string]any{"node": client.Node(), "endpoint": client.Endpoint(),
+				"messages": s.Messages, "http_requests": s.HTTPRequests, "http_401": s.Unauthorized,
+				"bytes_sent": s.BytesSent, "bytes_received": s.BytesReceived, "shells_opened": s.ShellsOpened,
+				"commands": s.Commands, "retries": s.Retries})
+		}()
 	}
 	wg.Wait()
 }

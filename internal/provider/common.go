@@ -46,6 +46,29 @@ func (p *phaseResource) Configure(_ context.Context, req resource.ConfigureReque
 	p.cluster = configuredCluster(req.ProviderData, "Resource", &resp.Diagnostics)
 }
 
+// importAs is an ImportState whose ID is attrs joined by "/" (format and
+// example show it in errors, e.g. "NODE/service", "NODE2/ClusSvc"): checked as
+// importID does, then set with the ID itself as id.
+func (p *phaseResource) importAs(ctx context.Context, r resource.Resource, req resource.ImportStateRequest, resp *resource.ImportStateResponse, format, example string, attrs ...string) {
+	parts, diags := importID(ctx, r, p.cluster, req.ID, format, example, attrs...)
+	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(setImported(ctx, &resp.State, req.ID, attrs, parts)...)
+}
+
+// forget is the Delete of a phase whose destroy leaves the nodes as they
+// are: it only logs what is forgotten, naming the node of the state's
+// attribute nodeAttr.
+func (p *phaseResource) forget(ctx context.Context, state tfsdk.State, nodeAttr, what string) {
+	var node types.String
+	_ = state.GetAttribute(ctx, path.Root(nodeAttr), &node)
+	if p.cluster != nil {
+		ctx = p.cluster.logContext(ctx, "node", node.ValueString())
+	}
+	tflog.Info(ctx, what, map[string]any{"step": "delete"})
+}
+
 // phaseDataSource is embedded by every data source: the configured cluster.
 type phaseDataSource struct{ cluster *cluster }
 

@@ -319,17 +319,9 @@ func (r *clusterNodeServiceResource) Read(ctx context.Context, req resource.Read
 // Delete forgets the service: a production node is never torn down because a
 // resource left the configuration.
 func (r *clusterNodeServiceResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var m clusterNodeServiceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	tflog.Info(r.cluster.logContext(ctx, "node", m.Node.ValueString(), "service", m.ServiceName.ValueString()),
-		"forgetting the service; the node is left untouched", map[string]any{"step": "delete"})
+	r.forget(ctx, req.State, "node", "forgetting the service; the node is left untouched")
 }
 
 func (r *clusterNodeServiceResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	attrs := []string{"node", "service_name"}
-	parts, diags := importID(ctx, r, r.cluster, req.ID, "NODE/service", "NODE2/ClusSvc", attrs...)
-	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(setImported(ctx, &resp.State, req.ID, attrs, parts)...)
+	r.importAs(ctx, r, req, resp, "NODE/service", "NODE2/ClusSvc", "node", "service_name")
 }

@@ -455,17 +455,10 @@ func (r *failoverTestResource) Read(ctx context.Context, req resource.ReadReques
 
 // Delete forgets: nothing is undone after a test.
 func (r *failoverTestResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var m failoverTestModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	tflog.Info(r.cluster.logContext(ctx, "node", m.Node.ValueString()), "forgetting the failover test", map[string]any{"step": "delete"})
+	r.forget(ctx, req.State, "node", "forgetting the failover test")
 }
 
 // ImportState takes the rebuilt node's name.
 func (r *failoverTestResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	attrs := []string{"node"}
-	parts, diags := importID(ctx, r, r.cluster, req.ID, "NODE", "NODE2", attrs...)
-	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(setImported(ctx, &resp.State, req.ID, attrs, parts)...)
+	r.importAs(ctx, r, req, resp, "NODE", "NODE2", "node")
 }

@@ -395,7 +395,7 @@ func (r *clusterAccountsResource) Delete(ctx context.Context, req resource.Delet
 		return
 	}
 	if !m.RevokeOnDestroy.ValueBool() {
-		tflog.Info(r.cluster.logContext(ctx, "node", m.Node.ValueString()), "forgetting the grants; the node is left untouched", map[string]any{"step": "delete"})
+		r.forget(ctx, req.State, "node", "forgetting the grants; the node is left untouched")
 		return
 	}
 	ctx, cancel, n, diags := r.cluster.begin(ctx, m.Timeouts, "delete", defaultAccountsTimeout, m.Node.ValueString())
@@ -418,10 +418,5 @@ func (r *clusterAccountsResource) Delete(ctx context.Context, req resource.Delet
 
 // ImportState takes the node's name; Read resolves the accounts.
 func (r *clusterAccountsResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	attrs := []string{"node"}
-	parts, diags := importID(ctx, r, r.cluster, req.ID, "NODE", "NODE2", attrs...)
-	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(setImported(ctx, &resp.State, req.ID, attrs, parts)...)
+	r.importAs(ctx, r, req, resp, "NODE", "NODE2", "node")
 }

@@ -319,17 +319,10 @@ func orDefault(s, def string) string {
 
 // Delete forgets: the nodes' metabases stay as they are.
 func (r *metabaseSyncResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var m metabaseSyncModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	tflog.Info(r.cluster.logContext(ctx, "node", m.TargetNode.ValueString()), "forgetting the metabase sync; the nodes are left untouched", map[string]any{"step": "delete"})
+	r.forget(ctx, req.State, "target_node", "forgetting the metabase sync; the nodes are left untouched")
 }
 
 // ImportState takes SOURCE/TARGET; Read compares the two nodes.
 func (r *metabaseSyncResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	attrs := []string{"source_node", "target_node"}
-	parts, diags := importID(ctx, r, r.cluster, req.ID, "SOURCE/TARGET", "NODE1/NODE2", attrs...)
-	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(setImported(ctx, &resp.State, req.ID, attrs, parts)...)
+	r.importAs(ctx, r, req, resp, "SOURCE/TARGET", "NODE1/NODE2", "source_node", "target_node")
 }

@@ -471,18 +471,11 @@ func (r *msdtcClusteredResource) Update(ctx context.Context, req resource.Update
 // Delete forgets: MSDTC is never torn down because a resource left the
 // configuration.
 func (r *msdtcClusteredResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var m msdtcClusteredModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	tflog.Info(r.cluster.logContext(ctx, "node", m.Node.ValueString()), "forgetting MSDTC; the cluster is left untouched", map[string]any{"step": "delete"})
+	r.forget(ctx, req.State, "node", "forgetting MSDTC; the cluster is left untouched")
 }
 
 // ImportState takes the rebuilt node's name; Read fills the rest from the
 // cluster.
 func (r *msdtcClusteredResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	attrs := []string{"node"}
-	parts, diags := importID(ctx, r, r.cluster, req.ID, "NODE", "NODE2", attrs...)
-	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(setImported(ctx, &resp.State, req.ID, attrs, parts)...)
+	r.importAs(ctx, r, req, resp, "NODE", "NODE2", "node")
 }

@@ -213,8 +213,21 @@ func (c *Client) Run(ctx context.Context, line string, readOnly bool) (Result, e
 	} else {
 		fields["exit_code"] = res.ExitCode
 	}
-	tflog.Debug(ctx, "command", fields)
+	debug(ctx, "command", fields)
 	return res, err
+}
+
+// logMu serialises the client's log entries: terraform-plugin-log's masking
+// writes to maps shared by every logger derived from one context, so two
+// commands of one request logging at once (the listowners of many groups
+// go out together) race there, and Go stops the process on a concurrent map
+// write (hashicorp/terraform-plugin-log#246).
+var logMu sync.Mutex
+
+func debug(ctx context.Context, msg string, fields map[string]any) {
+	logMu.Lock()
+	defer logMu.Unlock()
+	tflog.Debug(ctx, msg, fields)
 }
 
 // scrub hides the connection password in text bound for an error; masking
@@ -251,7 +264,7 @@ func (c *Client) run(ctx context.Context, line string, readOnly bool) (Result, e
 			return Result{}, te
 		}
 		c.retries.Add(1)
-		tflog.Debug(ctx, "retrying command", map[string]any{"node": c.cfg.Node, "command": line, "attempt": attempt + 1, "error": te.Error()})
+		debug(ctx, "retrying command", map[string]any{"node": c.cfg.Node, "command": line, "attempt": attempt + 1, "error": te.Error()})
 		if reopen {
 			continue
 		}

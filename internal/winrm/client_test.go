@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 	"github.com/hashicorp/terraform-plugin-log/tflogtest"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/wsman"
@@ -633,6 +634,38 @@ func TestDebugLogShowsCommandsButNoPassword(t *testing.T) {
 	}
 	if entries[1]["command"] != "echo ***" {
 		t.Errorf("masked command: %v", entries[1]["command"])
+	}
+}
+
+// Commands of one request running at once log under one masked context:
+// terraform-plugin-log's masking writes to maps that context shares, which
+// two log entries at once would race on (and the Go runtime stops a process
+// on a concurrent map write); the client serialises its entries.
+func TestConcurrentCommandsLogUnderOneMaskedContext(t *testing.T) {
+	l := newLab(t)
+	c := l.client(t, l.config(true, func(c *Config) { c.MaxConcurrent = 4 }))
+	var buf bytes.Buffer
+	// A field on the context, as the provider's requests carry (the resource).
+	ctx := tflog.SetField(MaskSecrets(tflogtest.RootLogger(context.Background(), &buf), testPassword), "resource", "mscs_cluster")
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 10 {
+				if _, err := c.Run(ctx, fmt.Sprintf("echo %d-%d %s", g, i, testPassword), true); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if strings.Contains(buf.String(), testPassword) {
+		t.Error("password logged")
+	}
+	entries, err := tflogtest.MultilineJSONDecode(&buf)
+	if err != nil || len(entries) != 80 {
+		t.Fatalf("%d entries, %v", len(entries), err)
 	}
 }
 

@@ -71,4 +71,7 @@ type Config struct {
 	MaxShellsPerUser int           // default 30 (Windows' default)
 	IdleTimeout      time.Duration // idle shells expire after it; default 15 min
 	MaxEnvelopeSize  int           // bytes; default 153600 (MaxEnvelopeSizekb 150)
+	// Latency delays every answer, as a network round trip to a remote
+	// node would (benchmarks of slow links); 0 answers at once.
+	Latency time.Duration
 }

@@ -83,6 +83,9 @@ func (h *Handler) janitor() {
 func (h *Handler) ConnClosed(remoteAddr string) { h.conns.forget(remoteAddr) }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.cfg.Latency > 0 {
+		time.Sleep(h.cfg.Latency)
+	}
 	if r.URL.Path != "/wsman" {
 		http.NotFound(w, r)
 		return
