@@ -31,21 +31,20 @@ type Identity struct {
 // registry. It only reads, and works whether or not the cluster service runs.
 func (n *Node) Identity(ctx context.Context) (Identity, error) {
 	var id Identity
-	k, found, err := n.regQuery(ctx, "read the computer name", computerNameKey, "ComputerName")
+	// Both places of the cluster name at once: the cluster service's
+	// parameters first, the cluster hive where they lack it.
+	a, err := n.regQueries(ctx, "read the computer name and the cluster name", regQ{computerNameKey, "ComputerName"},
+		regQ{clusSvcParametersKey, "ClusterName"}, regQ{clusterHiveKey, "ClusterName"})
 	if err != nil {
 		return id, err
 	}
-	if !found || strings.TrimSpace(k.Value("ComputerName")) == "" {
+	if !a[0].found || strings.TrimSpace(a[0].key.Value("ComputerName")) == "" {
 		return id, fmt.Errorf("%s: read the computer name: %s has no ComputerName value", n.R.Node(), computerNameKey)
 	}
-	id.ComputerName = strings.TrimSpace(k.Value("ComputerName"))
-	for _, key := range []string{clusSvcParametersKey, clusterHiveKey} {
-		k, found, err := n.regQuery(ctx, "read the cluster name", key, "ClusterName")
-		if err != nil {
-			return id, err
-		}
-		if found {
-			id.ClusterName = strings.TrimSpace(k.Value("ClusterName"))
+	id.ComputerName = strings.TrimSpace(a[0].key.Value("ComputerName"))
+	for _, c := range a[1:] {
+		if c.found {
+			id.ClusterName = strings.TrimSpace(c.key.Value("ClusterName"))
 			break
 		}
 	}

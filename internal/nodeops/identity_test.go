@@ -2,8 +2,11 @@ package nodeops
 
 import (
 	"context"
+	"errors"
 	"testing"
 
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/world"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/labtest"
 	"github.com/mscs-ops/terraform-provider-mscs/internal/winrm"
 )
 
@@ -55,5 +58,38 @@ func TestIdentity_NoComputerName(t *testing.T) {
 	}}
 	if id, err := (&Node{R: f}).Identity(context.Background()); err == nil {
 		t.Fatalf("Identity = %+v without a computer name", id)
+	}
+}
+
+// Several reg queries in one command line: one round trip, each part read
+// on its own; a part that failed otherwise than "not found" is an error
+// naming that part's query, not the whole line's.
+func TestRegQueriesOneLine(t *testing.T) {
+	f := &fakeRunner{node: "NODE2", answers: map[string][]winrm.Result{
+		`reg query HKLM\A /v X`: ok("\r\nHKEY_LOCAL_MACHINE\\A\r\n    X    REG_SZ    one\r\n\r\n"),
+		`reg query HKLM\B`:      {{Stderr: regNotFound, ExitCode: 1}},
+		`reg query HKLM\C /v Y`: ok("\r\nHKEY_LOCAL_MACHINE\\C\r\n    Y    REG_DWORD    0x1\r\n\r\n"),
+		`reg query HKLM\D`:      {{Stderr: "\r\nERROR: Access is denied.\r\n", ExitCode: 1}},
+	}}
+	n := &Node{R: f}
+	a, err := n.regQueries(context.Background(), "read", regQ{`HKLM\A`, "X"}, regQ{`HKLM\B`, ""}, regQ{`HKLM\C`, "Y"})
+	if err != nil || !a[0].found || a[0].key.Value("X") != "one" || a[1].found || !a[2].found || a[2].key.Value("Y") != "0x1" {
+		t.Fatalf("%+v, %v", a, err)
+	}
+	if len(f.lines) != 1 || !f.readOnly[0] {
+		t.Errorf("ran %q", f.lines)
+	}
+	_, err = n.regQueries(context.Background(), "read", regQ{`HKLM\A`, "X"}, regQ{`HKLM\D`, ""})
+	var se *StepError
+	if !errors.As(err, &se) || se.Command != `reg query HKLM\D` || se.ExitCode != 1 {
+		t.Errorf("access denied: %v", err)
+	}
+}
+
+// The lab tests' classifier counts the echoed line between batched reg
+// queries as a read, as it is.
+func TestRegPartEndIsARead(t *testing.T) {
+	if !labtest.IsReadOnly(world.CommandRecord{Program: "echo", Args: regPartEnd + " "}) {
+		t.Error("labtest.IsReadOnly does not know regPartEnd")
 	}
 }

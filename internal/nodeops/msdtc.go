@@ -60,16 +60,13 @@ type DTCState struct {
 
 // MSDTCState reads the node's MSDTC from its registry. It only reads.
 func (n *Node) MSDTCState(ctx context.Context) (DTCState, error) {
-	k, found, err := n.regQuery(ctx, "read the MSDTC registration", msdtcKey, "")
-	if err != nil || !found {
+	a, err := n.regQueries(ctx, "read the MSDTC registration and its cluster settings", regQ{msdtcKey, ""}, regQ{msdtcClusterKey, ""})
+	if err != nil || !a[0].found {
 		return DTCState{Mode: DTCAbsent}, err
 	}
+	k, ck := a[0].key, a[1].key
 	st := DTCState{Mode: DTCStandalone, LogPath: k.Value("LogPath")}
-	ck, clustered, err := n.regQuery(ctx, "read the clustered MSDTC's settings", msdtcClusterKey, "")
-	if err != nil {
-		return st, err
-	}
-	if clustered {
+	if a[1].found {
 		st.Mode, st.VirtualServer = DTCClustered, ck.Value("VirtualServerName")
 		if lp := ck.Value("LogPath"); lp != "" {
 			st.LogPath = lp

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/winrm"
 )
 
 // Registry keys the node's state is read from (TOOLS.md, FORMATS.md).
@@ -282,15 +284,13 @@ func ServicePackLevel(csd string) string {
 // PendingFileRenameOperations (a reboot is pending).
 func (n *Node) OptionPackState(ctx context.Context) (OptionPack, error) {
 	var op OptionPack
-	_, found, err := n.regQuery(ctx, "read the Option Pack state", inetStpKey, "MajorVersion")
+	a, err := n.regQueries(ctx, "read the Option Pack state, its components and a pending reboot",
+		regQ{inetStpKey, "MajorVersion"}, regQ{subcomponentsKey, ""}, regQ{sessionManagerKey, "PendingFileRenameOperations"})
 	if err != nil {
 		return op, err
 	}
-	op.Installed = found
-	k, found, err := n.regQuery(ctx, "read the installed Option Pack components", subcomponentsKey, "")
-	if err != nil {
-		return op, err
-	}
+	op.Installed = a[0].found
+	k, found := a[1].key, a[1].found
 	op.Removed = found && !op.Installed
 	if found && op.Installed {
 		var on []string
@@ -302,8 +302,8 @@ func (n *Node) OptionPackState(ctx context.Context) (OptionPack, error) {
 		op.Components = normalizeComponents(on)
 	}
 	op.Method = methodOf(op.Components)
-	_, op.PendingReboot, err = n.regQuery(ctx, "look for a pending reboot", sessionManagerKey, "PendingFileRenameOperations")
-	return op, err
+	op.PendingReboot = a[2].found
+	return op, nil
 }
 
 // --- reg.exe ---
@@ -314,41 +314,125 @@ var errRegNotFound = errors.New("the registry key or value does not exist")
 // regQuery runs `reg query KEY [/v NAME]`. A missing key or value is not an
 // error: found is false.
 func (n *Node) regQuery(ctx context.Context, step, key, value string) (RegKey, bool, error) {
-	q, err := Quote(key)
-	if err != nil {
-		return RegKey{}, false, fmt.Errorf("registry key: %w", err)
-	}
-	line := "reg query " + q
-	if value != "" {
-		qv, err := Quote(value)
-		if err != nil {
-			return RegKey{}, false, fmt.Errorf("registry value name: %w", err)
-		}
-		line += " /v " + qv
-	}
-	res, err := n.run(ctx, step, line, true, okCodes(1))
+	a, err := n.regQueries(ctx, step, regQ{key, value})
 	if err != nil {
 		return RegKey{}, false, err
 	}
+	return a[0].key, a[0].found, nil
+}
+
+// regQ is one `reg query KEY [/v VALUE]`.
+type regQ struct{ key, value string }
+
+type regAnswer struct {
+	key   RegKey
+	found bool
+}
+
+// regPartEnd is echoed after each part of a batched reg query line.
+const regPartEnd = "--- end of reg query ---"
+
+func (q regQ) line() (string, error) {
+	k, err := Quote(q.key)
+	if err != nil {
+		return "", fmt.Errorf("registry key: %w", err)
+	}
+	line := "reg query " + k
+	if q.value != "" {
+		v, err := Quote(q.value)
+		if err != nil {
+			return "", fmt.Errorf("registry value name: %w", err)
+		}
+		line += " /v " + v
+	}
+	return line, nil
+}
+
+// regQueries runs every query of qs in one command line (one round trip
+// instead of one per key):
+//
+//	reg query A 2>&1 & echo --- end of reg query --- & reg query B 2>&1
+//
+// Each part's output, its errors merged in order, ends at the echoed line,
+// so the parts split reliably; a part that printed reg's `ERROR:` line
+// failed as that reg query alone would have, with exit code 1 (reg.exe's
+// only failure code), which is how its answer is read.
+func (n *Node) regQueries(ctx context.Context, step string, qs ...regQ) ([]regAnswer, error) {
+	lines := make([]string, len(qs))
+	for i, q := range qs {
+		l, err := q.line()
+		if err != nil {
+			return nil, err
+		}
+		lines[i] = l
+	}
+	if len(qs) == 1 {
+		res, err := n.run(ctx, step, lines[0], true, okCodes(1))
+		if err != nil {
+			return nil, err
+		}
+		a, err := n.regAnswer(step, lines[0], qs[0], res)
+		return []regAnswer{a}, err
+	}
+	line := strings.Join(lines, " 2>&1 & echo "+regPartEnd+" & ") + " 2>&1"
+	res, err := n.run(ctx, step, line, true, okCodes(1))
+	if err != nil {
+		return nil, err
+	}
+	parts := splitAtLines(res.Stdout, regPartEnd)
+	if len(parts) != len(qs) {
+		return nil, n.parseError(step, line, res.Stdout, fmt.Errorf("%d parts for %d queries", len(parts), len(qs)))
+	}
+	answers := make([]regAnswer, len(qs))
+	for i, part := range parts {
+		r := winrm.Result{Stdout: part}
+		if strings.Contains(part, "ERROR:") {
+			r.ExitCode = 1
+		}
+		if answers[i], err = n.regAnswer(step, lines[i], qs[i], r); err != nil {
+			return nil, err
+		}
+	}
+	return answers, nil
+}
+
+// splitAtLines cuts out at every line that is marker (cmd's echo keeps the
+// blank before a following &, so the line is compared trimmed).
+func splitAtLines(out, marker string) []string {
+	var parts []string
+	var cur strings.Builder
+	for _, line := range strings.SplitAfter(out, "\n") {
+		if strings.TrimSpace(line) == marker {
+			parts = append(parts, cur.String())
+			cur.Reset()
+			continue
+		}
+		cur.WriteString(line)
+	}
+	return append(parts, cur.String())
+}
+
+// regAnswer reads one reg query's output.
+func (n *Node) regAnswer(step, line string, q regQ, res winrm.Result) (regAnswer, error) {
 	keys, err := ParseRegQuery(res.Stdout + res.Stderr)
 	if errors.Is(err, errRegNotFound) {
-		return RegKey{}, false, nil
+		return regAnswer{}, nil
 	}
 	if err != nil || len(keys) == 0 {
 		if err == nil {
 			err = errors.New("no key in the output")
 		}
 		if res.ExitCode != 0 {
-			return RegKey{}, false, n.stepError(step, line, res, win32)
+			return regAnswer{}, n.stepError(step, line, res, win32)
 		}
-		return RegKey{}, false, n.parseError(step, line, res.Stdout, err)
+		return regAnswer{}, n.parseError(step, line, res.Stdout, err)
 	}
-	if value != "" {
-		if _, ok := keys[0].Lookup(value); !ok {
-			return keys[0], false, nil
+	if q.value != "" {
+		if _, ok := keys[0].Lookup(q.value); !ok {
+			return regAnswer{key: keys[0]}, nil
 		}
 	}
-	return keys[0], true, nil
+	return regAnswer{key: keys[0], found: true}, nil
 }
 
 // RegValue is one value row of reg query.

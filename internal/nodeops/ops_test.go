@@ -36,10 +36,45 @@ func (f *fakeRunner) Run(ctx context.Context, line string, readOnly bool) (winrm
 	if err := f.errs[line]; err != nil {
 		return winrm.Result{}, err
 	}
-	if _, ok := f.answers[line]; !ok && strings.Contains(line, " && ") {
-		return andLine(line, func(part string) (winrm.Result, error) { return f.answer(part), nil })
+	if _, ok := f.answers[line]; !ok && isCompound(line) {
+		return compoundLine(line, func(part string) (winrm.Result, error) { return f.answer(part), nil })
 	}
 	return f.answer(line), nil
+}
+
+// isCompound tells a line of several commands (&&, or & with echo between
+// parts) from one command.
+func isCompound(line string) bool {
+	return strings.Contains(line, " && ") || strings.Contains(line, " & echo ")
+}
+
+// compoundLine answers a line of commands joined by & (with 2>&1 and echo
+// between them) or by &&, as cmd runs it, each command through run.
+func compoundLine(line string, run func(part string) (winrm.Result, error)) (winrm.Result, error) {
+	if !strings.Contains(line, " & ") {
+		return andLine(line, run)
+	}
+	var r winrm.Result
+	for _, part := range strings.Split(line, " & ") {
+		if text, ok := strings.CutPrefix(part, "echo "); ok {
+			r.Stdout += text + "\r\n"
+			r.ExitCode = 0
+			continue
+		}
+		cmd, merged := strings.CutSuffix(part, " 2>&1")
+		pr, err := run(cmd)
+		if err != nil {
+			return winrm.Result{}, err
+		}
+		r.Stdout += pr.Stdout
+		if merged {
+			r.Stdout += pr.Stderr
+		} else {
+			r.Stderr += pr.Stderr
+		}
+		r.ExitCode = pr.ExitCode
+	}
+	return r, nil
 }
 
 // andLine answers `A && B ...` as cmd runs it: each part as if run alone,

@@ -44,8 +44,8 @@ type fakeNT struct {
 func (f *fakeNT) Node() string { return "NODE2" }
 
 func (f *fakeNT) Run(ctx context.Context, line string, readOnly bool) (winrm.Result, error) {
-	if strings.HasPrefix(line, "sc query ") && strings.Contains(line, " && ") {
-		return andLine(line, func(part string) (winrm.Result, error) { return f.Run(ctx, part, readOnly) })
+	if isCompound(line) && (strings.HasPrefix(line, "sc query ") || strings.HasPrefix(line, "reg query ")) {
+		return compoundLine(line, func(part string) (winrm.Result, error) { return f.Run(ctx, part, readOnly) })
 	}
 	ok := func(out string) (winrm.Result, error) { return winrm.Result{Stdout: out}, nil }
 	notFound := winrm.Result{Stderr: "ERROR: The system was unable to find the specified registry key or value.\r\n", ExitCode: 1}

@@ -326,7 +326,8 @@ func TestReceiveHonoursMaxEnvelopeSize(t *testing.T) {
 }
 
 func TestIdleShellsExpire(t *testing.T) {
-	l := newLab(t, func(c *Config) { c.IdleTimeout = 20 * time.Millisecond })
+	// Long enough for the command to arrive first under the race detector.
+	l := newLab(t, func(c *Config) { c.IdleTimeout = 300 * time.Millisecond })
 	shellID := l.createShell(t)
 	commandID := l.command(t, shellID, "wait")
 	// The janitor expires the shell and cancels its command; poll for it
