@@ -198,14 +198,12 @@ func (n *Node) Info(ctx context.Context) (NodeInfo, error) {
 		return info, err
 	}
 	info.Name = strings.TrimSpace(res.Stdout)
-	os, err := n.osVersion(ctx)
+	os, op, err := n.versionAndOptionPack(ctx)
 	if err != nil {
 		return info, err
 	}
 	info.OSVersion, info.Build, info.CSDVersion, info.ServicePack = os.version, os.build, os.csd, os.servicePack
-	if info.OptionPack, err = n.OptionPackState(ctx); err != nil {
-		return info, err
-	}
+	info.OptionPack = op
 	for _, name := range InfoServices {
 		st, err := n.QueryService(ctx, name)
 		if err != nil {
@@ -227,13 +225,29 @@ type Template struct {
 // Template reads the node's Option Pack and service pack level. It only reads.
 func (n *Node) Template(ctx context.Context) (Template, error) {
 	var t Template
-	osv, err := n.osVersion(ctx)
+	osv, op, err := n.versionAndOptionPack(ctx)
 	if err != nil {
 		return t, err
 	}
-	t.ServicePack, t.CSDVersion = osv.servicePack, osv.csd
-	t.OptionPack, err = n.OptionPackState(ctx)
-	return t, err
+	t.ServicePack, t.CSDVersion, t.OptionPack = osv.servicePack, osv.csd, op
+	return t, nil
+}
+
+// The registry reads of osVersion and OptionPackState, which
+// versionAndOptionPack runs in one command line.
+var (
+	osVersionQueries  = []regQ{{currentVersionKey, ""}, {sp6aHotfixKey, "Installed"}}
+	optionPackQueries = []regQ{{inetStpKey, "MajorVersion"}, {subcomponentsKey, ""}, {sessionManagerKey, "PendingFileRenameOperations"}}
+)
+
+// versionAndOptionPack is osVersion and OptionPackState in one round trip.
+func (n *Node) versionAndOptionPack(ctx context.Context) (osVersion, OptionPack, error) {
+	a, err := n.regQueries(ctx, "read the Windows version and the Option Pack state", append(append([]regQ{}, osVersionQueries...), optionPackQueries...)...)
+	if err != nil {
+		return osVersion{}, OptionPack{}, err
+	}
+	v, err := n.osVersionOf(a[:len(osVersionQueries)])
+	return v, optionPackOf(a[len(osVersionQueries):]), err
 }
 
 type osVersion struct {
@@ -241,12 +255,18 @@ type osVersion struct {
 	systemRoot                       string
 }
 
-// osVersion reads CurrentVersion (and, on SP6, the SP6a hotfix key).
+// osVersion reads CurrentVersion and the SP6a hotfix key (which counts on
+// SP6 only).
 func (n *Node) osVersion(ctx context.Context) (osVersion, error) {
-	k, found, err := n.regQuery(ctx, "read the Windows version", currentVersionKey, "")
+	a, err := n.regQueries(ctx, "read the Windows version", osVersionQueries...)
 	if err != nil {
 		return osVersion{}, err
 	}
+	return n.osVersionOf(a)
+}
+
+func (n *Node) osVersionOf(a []regAnswer) (osVersion, error) {
+	k, found := a[0].key, a[0].found
 	if !found {
 		return osVersion{}, fmt.Errorf("%s: read the Windows version: the registry key %s does not exist", n.R.Node(), currentVersionKey)
 	}
@@ -256,14 +276,8 @@ func (n *Node) osVersion(ctx context.Context) (osVersion, error) {
 	}
 	n.sysRoot = v.systemRoot // constant: later journal and record reads need no second query
 	v.servicePack = ServicePackLevel(v.csd)
-	if v.servicePack == "6" {
-		hf, found, err := n.regQuery(ctx, "look for the SP6a hotfix", sp6aHotfixKey, "Installed")
-		if err != nil {
-			return osVersion{}, err
-		}
-		if found && regDWORD(hf.Value("Installed")) == 1 {
-			v.servicePack = "6a"
-		}
+	if v.servicePack == "6" && a[1].found && regDWORD(a[1].key.Value("Installed")) == 1 {
+		v.servicePack = "6a"
 	}
 	return v, nil
 }
@@ -283,12 +297,15 @@ func ServicePackLevel(csd string) string {
 // MajorVersion (installed), OC Manager Subcomponents (components) and
 // PendingFileRenameOperations (a reboot is pending).
 func (n *Node) OptionPackState(ctx context.Context) (OptionPack, error) {
-	var op OptionPack
-	a, err := n.regQueries(ctx, "read the Option Pack state, its components and a pending reboot",
-		regQ{inetStpKey, "MajorVersion"}, regQ{subcomponentsKey, ""}, regQ{sessionManagerKey, "PendingFileRenameOperations"})
+	a, err := n.regQueries(ctx, "read the Option Pack state, its components and a pending reboot", optionPackQueries...)
 	if err != nil {
-		return op, err
+		return OptionPack{}, err
 	}
+	return optionPackOf(a), nil
+}
+
+func optionPackOf(a []regAnswer) OptionPack {
+	var op OptionPack
 	op.Installed = a[0].found
 	k, found := a[1].key, a[1].found
 	op.Removed = found && !op.Installed
@@ -303,7 +320,7 @@ func (n *Node) OptionPackState(ctx context.Context) (OptionPack, error) {
 	}
 	op.Method = methodOf(op.Components)
 	op.PendingReboot = a[2].found
-	return op, nil
+	return op
 }
 
 // --- reg.exe ---

@@ -552,11 +552,7 @@ func (r *opRun) servicePack(ctx context.Context, step string) error {
 // reboot pending and the declared service pack level.
 func (r *opRun) verify(ctx context.Context) error {
 	n := r.n
-	op, err := n.OptionPackState(ctx)
-	if err != nil {
-		return err
-	}
-	osv, err := n.osVersion(ctx)
+	osv, op, err := n.versionAndOptionPack(ctx)
 	if err != nil {
 		return err
 	}

@@ -60,6 +60,8 @@ func (f *fakeNT) Run(ctx context.Context, line string, readOnly bool) (winrm.Res
 			out += "    CSDVersion    REG_SZ    " + f.csd + "\r\n"
 		}
 		return ok(out + "    SystemRoot    REG_SZ    C:\\WINNT\r\n\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Hotfix\r\n")
+	case strings.HasPrefix(line, `reg query "HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Hotfix\`):
+		return notFound, nil // no SP6a hotfix on an SP4 node
 	case line == `reg query HKLM\SOFTWARE\Microsoft\InetStp /v MajorVersion`:
 		if !f.installed {
 			return notFound, nil
