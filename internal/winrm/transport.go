@@ -58,8 +58,11 @@ func (t *laneTransport) Transport(ep *winrm.Endpoint) error {
 	}
 	t.hc = &http.Client{
 		Transport: &countingRoundTripper{c: t.c, inner: &http.Transport{
-			// No proxy: a proxy may pool connections, which breaks
-			// NTLM's connection-bound authentication.
+			// HTTP(S)_PROXY and NO_PROXY as before (masterzen/winrm's
+			// transports honoured them). Through a proxy, HTTPS is a tunnel
+			// per connection, which NTLM survives; plain HTTP through a
+			// pooling proxy may not be, so NO_PROXY should name the nodes.
+			Proxy:                 http.ProxyFromEnvironment,
 			DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 			TLSClientConfig:       tlsConfig,
 			TLSHandshakeTimeout:   30 * time.Second,
