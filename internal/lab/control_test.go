@@ -293,3 +293,70 @@ func TestRebootComesBack(t *testing.T) {
 	}
 	wantContains(t, "sc query after the reboot", mustRun(t, c, "sc query ClusSvc"), "RUNNING")
 }
+
+// A reboot drops the node's WinRM shells, as Windows does: a command in a
+// shell opened before it fails (the shell-not-found fault, TestDropShells in
+// wsman). A network fault
+// that only makes the node unreachable keeps them.
+func TestRebootDropsShells(t *testing.T) {
+	l := startLab(t, Options{})
+	ctl := l.Control()
+	c := newClient(t, l, "NODE2", httpsNTLM, l.Password())
+	openShell := func() *winrm.Shell {
+		sh, err := c.CreateShell()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sh
+	}
+	runIn := func(sh *winrm.Shell) error {
+		cmd, err := sh.ExecuteWithContext(t.Context(), "hostname")
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, cmd.Stdout)
+		cmd.Wait()
+		return cmd.Error()
+	}
+	waitReachable := func() {
+		for i := 0; !l.world.Reachable("NODE2"); i++ {
+			if i > 1000 {
+				t.Fatal("NODE2 never came back")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+
+	kept := openShell()
+	if err := ctl.AddFault(world.Fault{Node: "NODE2", Kind: "refuse"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ctl.ClearFaults(); err != nil {
+		t.Fatal(err)
+	}
+	waitReachable()
+	if err := runIn(kept); err != nil {
+		t.Fatalf("a shell did not survive a network fault: %v", err)
+	}
+
+	dropped := openShell()
+	if err := ctl.Reboot("NODE2"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; l.world.Up("NODE2"); i++ { // the reboot starts
+		if i > 1000 {
+			t.Fatal("NODE2 never went down")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	waitReachable()
+	if n := l.handlerOf["NODE2"].OpenShells(); n != 0 {
+		t.Fatalf("NODE2 holds %d shells after its reboot", n)
+	}
+	if err := runIn(dropped); err == nil {
+		t.Fatal("a command ran in a shell from before the reboot")
+	}
+	if err := runIn(openShell()); err != nil {
+		t.Fatalf("a new shell after the reboot: %v", err)
+	}
+}

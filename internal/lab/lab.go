@@ -53,6 +53,12 @@ type Options struct {
 	// Latency delays every WS-Management answer of every node (an emulated
 	// network round trip).
 	Latency time.Duration
+	// ShellIdleTimeout is when a node drops a shell that saw no request
+	// (Windows' IdleTimeout; 0: 15 minutes); with IdleDropEmpty400 a request
+	// naming such a shell gets an empty HTTP 400, as Windows has been seen
+	// to answer, instead of the shell-not-found fault.
+	ShellIdleTimeout time.Duration
+	IdleDropEmpty400 bool
 	// Dir receives the CA certificate (ca.pem) and the ready file (lab.json).
 	// Empty means a fresh temporary folder, removed by Close.
 	Dir string
@@ -103,6 +109,7 @@ type Lab struct {
 
 	nodes     []NodeEndpoint
 	handlers  []*wsman.Handler
+	handlerOf map[string]*wsman.Handler  // by node name as the world spells it
 	endpoints map[string]*wsman.Endpoint // by node name as the world spells it
 
 	username, password string
@@ -135,7 +142,7 @@ func Start(ctx context.Context, opts Options) (_ *Lab, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("lab: scenario %q: %w", opts.Scenario, err)
 	}
-	l := &Lab{opts: opts, world: w, endpoints: map[string]*wsman.Endpoint{}}
+	l := &Lab{opts: opts, world: w, endpoints: map[string]*wsman.Endpoint{}, handlerOf: map[string]*wsman.Handler{}}
 	// Either the scenario or the caller can relax WinRM's default.
 	l.opts.AllowUnencrypted = opts.AllowUnencrypted || sc.AllowUnencrypted
 	defer func() {
@@ -233,8 +240,11 @@ func (l *Lab) startNodes() error {
 			Faults:           nodeFaults{world: l.world, node: node},
 			AllowUnencrypted: l.opts.AllowUnencrypted,
 			Latency:          l.opts.Latency,
+			IdleTimeout:      l.opts.ShellIdleTimeout,
+			IdleDropEmpty400: l.opts.IdleDropEmpty400,
 		})
 		l.handlers = append(l.handlers, h)
+		l.handlerOf[node] = h
 		httpAddr := l.addr(2 * i)
 		if l.opts.HTTPSOnly {
 			httpAddr = ""
@@ -264,6 +274,11 @@ func (l *Lab) startNodes() error {
 func (l *Lab) reachabilityChanged(node string, reachable bool) {
 	if ep := l.endpoints[node]; ep != nil {
 		l.setReachable(node, ep, reachable)
+	}
+	// A node going down (a reboot, not a network fault) loses its WinRM
+	// service's shells, as Windows does.
+	if h := l.handlerOf[node]; h != nil && !reachable && !l.world.Up(node) {
+		h.DropShells()
 	}
 	select {
 	case l.resync <- struct{}{}:

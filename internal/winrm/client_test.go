@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 	"github.com/hashicorp/terraform-plugin-log/tflogtest"
@@ -166,6 +167,12 @@ type lab struct {
 
 func newLab(t testing.TB) *lab {
 	t.Helper()
+	return newLabWith(t, nil)
+}
+
+// newLabWith is newLab with the server's configuration adjusted.
+func newLabWith(t testing.TB, mutate func(*wsman.Config)) *lab {
+	t.Helper()
 	ca, err := wsman.NewCA("Lab CA")
 	if err != nil {
 		t.Fatal(err)
@@ -176,6 +183,9 @@ func newLab(t testing.TB) *lab {
 	}
 	l := &lab{exec: newExecutor(), faults: &faultQueue{}, caPEM: ca.PEM()}
 	cfg := wsman.Config{NodeName: "NODE1", Domain: "LAB", Executor: l.exec, Accounts: accounts{}, Faults: l.faults}
+	if mutate != nil {
+		mutate(&cfg)
+	}
 	l.srv = &restartable{h: wsman.NewHandler(cfg), cfg: cfg}
 	l.ep, err = wsman.Listen(l.srv, "127.0.0.1:0", "127.0.0.1:0", tlsConf)
 	if err != nil {
@@ -332,6 +342,37 @@ func TestSealedContextRenewedAfterServerForgotIt(t *testing.T) {
 	// The refused message, then a new handshake (401 + 200), then the message again.
 	if got := after.HTTPRequests - before.HTTPRequests - (after.Messages - before.Messages); got != 3 || after.Unauthorized-before.Unauthorized != 2 {
 		t.Errorf("renewal cost %d extra requests and %d 401s, want 3 and 2", got, after.Unauthorized-before.Unauthorized)
+	}
+}
+
+// A shell the node dropped while idle, answered with an empty HTTP 400 as
+// Windows has been seen to: the next command, mutating or not, never
+// started, so it goes on a new shell and runs exactly once.
+func TestIdleShellDroppedWithEmpty400(t *testing.T) {
+	l := newLabWith(t, func(c *wsman.Config) { c.IdleTimeout = 200 * time.Millisecond; c.IdleDropEmpty400 = true })
+	for name, https := range map[string]bool{"https": true, "sealed http": false} {
+		t.Run(name, func(t *testing.T) {
+			code := map[bool]int{true: 41, false: 42}[https]
+			c := l.client(t, l.config(https, func(c *Config) { c.Auth = "ntlm"; c.MaxConcurrent = 1 }))
+			ctx := context.Background()
+			if _, err := c.Run(ctx, "echo one", true); err != nil {
+				t.Fatal(err)
+			}
+			line := fmt.Sprintf("fail %d", code)
+			for i := 0; l.srv.current().OpenShells() > 0; i++ {
+				if i > 500 {
+					t.Fatal("the idle shell never expired")
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			res, err := c.Run(ctx, line, false)
+			if err != nil || res.ExitCode != code || l.exec.ran(line) != 1 {
+				t.Fatalf("after the idle drop: %+v, %v; ran %d times", res, err, l.exec.ran(line))
+			}
+			if st := c.Stats(); st.ShellsOpened != 2 {
+				t.Errorf("shells opened: %d, want 2", st.ShellsOpened)
+			}
+		})
 	}
 }
 

@@ -134,6 +134,12 @@ func (c *Client) classify(err error) *Error {
 	case statusCode == "401":
 		e.Kind = KindAuth
 		e.Detail = fmt.Sprintf("authentication failed (401) for user %s on %s: check username, password and auth (%s)", c.cfg.Username, at, c.cfg.Auth)
+	case statusCode == "400" && emptyAnswer(msg):
+		// Windows has been seen to answer a request naming a shell it
+		// dropped idle with an empty 400 (pywinrm#377): the request was not
+		// processed, and the shell is gone.
+		e.Kind = KindShellGone
+		e.Detail = fmt.Sprintf("%s: the remote shell is gone: the node answered an empty HTTP 400 (a shell it dropped while idle)", at)
 	case errors.As(err, &hostname):
 		e.Kind = KindTLS
 		e.Detail = fmt.Sprintf("TLS verification failed for %s: %v; set tls_server_name to a name the certificate holds", at, &hostname)
@@ -173,6 +179,13 @@ func (c *Client) classify(err error) *Error {
 	}
 	e.Detail, e.Fault = c.scrub(e.Detail), c.scrub(e.Fault)
 	return e
+}
+
+// emptyAnswer reports whether an HTTP error (`http response error: 400 -
+// BODY`) came with no body.
+func emptyAnswer(msg string) bool {
+	_, body, ok := strings.Cut(msg, " - ")
+	return ok && strings.TrimSpace(body) == ""
 }
 
 func isDNSError(err error) bool {

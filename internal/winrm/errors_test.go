@@ -35,3 +35,16 @@ func TestClassifyFaults(t *testing.T) {
 		t.Errorf("got %s", e.Error())
 	}
 }
+
+// An empty HTTP 400 is a shell the node dropped while idle (pywinrm#377):
+// shell gone, so a command that never started may go again on a new shell;
+// a 400 with a body is not.
+func TestClassifyEmptyBadRequest(t *testing.T) {
+	c := &Client{cfg: Config{Node: "NODE2"}, endpoint: "http://n2:5985/wsman"}
+	if e := c.classify(errors.New("http response error: 400 - ")); e.Kind != KindShellGone {
+		t.Errorf("empty 400: kind %v (%s)", e.Kind, e)
+	}
+	if e := c.classify(errors.New("http response error: 400 - <html>Bad Request</html>")); e.Kind == KindShellGone {
+		t.Errorf("a 400 with a body taken for a dropped shell: %s", e)
+	}
+}

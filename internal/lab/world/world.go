@@ -308,6 +308,15 @@ func (w *World) Password(node, user, domain string) (string, bool) {
 	return "", false
 }
 
+// Up reports whether node is running (not rebooting, not powered off),
+// whether or not a network fault makes it unreachable.
+func (w *World) Up(node string) bool {
+	w.lock()
+	defer w.unlock()
+	n := w.node(node)
+	return n != nil && n.status == nodeUp
+}
+
 // Reachable reports whether node's endpoint should accept connections.
 func (w *World) Reachable(node string) bool {
 	w.lock()

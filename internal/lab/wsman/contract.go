@@ -70,7 +70,11 @@ type Config struct {
 	AllowUnencrypted bool
 	MaxShellsPerUser int           // default 30 (Windows' default)
 	IdleTimeout      time.Duration // idle shells expire after it; default 15 min
-	MaxEnvelopeSize  int           // bytes; default 153600 (MaxEnvelopeSizekb 150)
+	// IdleDropEmpty400 answers a request naming a shell that expired idle
+	// with an empty HTTP 400, as Windows has been seen to (pywinrm#377),
+	// instead of the shell-not-found fault.
+	IdleDropEmpty400 bool
+	MaxEnvelopeSize  int // bytes; default 153600 (MaxEnvelopeSizekb 150)
 	// Latency delays every answer, as a network round trip to a remote
 	// node would (benchmarks of slow links); 0 answers at once.
 	Latency time.Duration

@@ -49,6 +49,7 @@ func NewHandler(cfg Config) *Handler {
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &Handler{cfg: cfg, ctx: ctx, cancel: cancel, done: make(chan struct{})}
 	h.shells.m = map[string]*shell{}
+	h.shells.idleDropped = map[string]bool{}
 	go h.janitor()
 	return h
 }
@@ -118,7 +119,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.write(w, auth, status, answer)
 }
 
+// errEmptyBadRequest is dispatch's answer for an idle-dropped shell with
+// Config.IdleDropEmpty400: an HTTP 400 with no body (so nothing sealed).
+var errEmptyBadRequest = &soapFault{}
+
 func (h *Handler) write(w http.ResponseWriter, auth *authResult, status int, answer []byte) {
+	if status == http.StatusBadRequest && answer == nil {
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(status)
+		return
+	}
 	if auth.seal != nil {
 		auth.conn.mu.Lock()
 		answer = auth.seal.wrapEncrypted(answer)
@@ -183,6 +193,9 @@ func (h *Handler) serveSOAP(r *http.Request, auth *authResult) (int, []byte) {
 		return faultStatus, faultInvalidBody().envelope("", h.cfg.NodeName)
 	}
 	body, err := h.dispatch(r.Context(), &req, auth.user)
+	if err == errEmptyBadRequest {
+		return http.StatusBadRequest, nil
+	}
 	if err != nil {
 		return faultStatus, err.envelope(req.Header.MessageID, h.cfg.NodeName)
 	}
@@ -228,6 +241,9 @@ func (h *Handler) dispatch(ctx context.Context, req *request, user string) ([]by
 	}
 	s, f := h.lookup(req)
 	if f != nil {
+		if h.cfg.IdleDropEmpty400 && h.droppedIdle(req.selector("ShellId")) {
+			return nil, errEmptyBadRequest
+		}
 		return nil, f
 	}
 	switch action {

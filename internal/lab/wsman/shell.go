@@ -114,6 +114,9 @@ func (s *stdinBuffer) Read(p []byte) (int, error) {
 type shells struct {
 	mu sync.Mutex
 	m  map[string]*shell
+	// idleDropped are the IDs of shells that expired idle (kept only with
+	// Config.IdleDropEmpty400).
+	idleDropped map[string]bool
 }
 
 func (h *Handler) createShell(req *request, user string) (*shell, *soapFault) {
@@ -176,6 +179,35 @@ func (h *Handler) deleteShell(s *shell) {
 	s.cancel()
 }
 
+// DropShells deletes every shell and cancels its commands, as the WinRM
+// service does when the machine restarts: later requests naming one get the
+// shell-not-found fault.
+func (h *Handler) DropShells() {
+	h.shells.mu.Lock()
+	all := make([]*shell, 0, len(h.shells.m))
+	for _, s := range h.shells.m {
+		all = append(all, s)
+	}
+	h.shells.mu.Unlock()
+	for _, s := range all {
+		h.deleteShell(s)
+	}
+}
+
+// OpenShells is how many shells the node holds now.
+func (h *Handler) OpenShells() int {
+	h.shells.mu.Lock()
+	defer h.shells.mu.Unlock()
+	return len(h.shells.m)
+}
+
+// droppedIdle reports whether id named a shell that expired idle.
+func (h *Handler) droppedIdle(id string) bool {
+	h.shells.mu.Lock()
+	defer h.shells.mu.Unlock()
+	return h.shells.idleDropped[strings.ToUpper(id)]
+}
+
 // expireIdle deletes shells that saw no request for IdleTimeout.
 func (h *Handler) expireIdle(now time.Time) {
 	h.shells.mu.Lock()
@@ -183,6 +215,9 @@ func (h *Handler) expireIdle(now time.Time) {
 	for _, s := range h.shells.m {
 		if now.Sub(s.lastUsed) >= h.cfg.IdleTimeout {
 			idle = append(idle, s)
+			if h.cfg.IdleDropEmpty400 {
+				h.shells.idleDropped[s.id] = true
+			}
 		}
 	}
 	h.shells.mu.Unlock()

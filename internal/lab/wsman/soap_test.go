@@ -348,6 +348,48 @@ func TestIdleShellsExpire(t *testing.T) {
 	wsmanFault(t, status, answer, "2150858843", "w:InvalidSelectors")
 }
 
+// A restart of the WinRM service (the node rebooted) drops every shell and
+// cancels its commands: a later request naming one gets the shell-not-found
+// fault, as on Windows.
+func TestDropShells(t *testing.T) {
+	l := newLab(t, nil)
+	shellID := l.createShell(t)
+	commandID := l.command(t, shellID, "wait")
+	l.h.DropShells()
+	status, answer := l.receive(t, shellID, commandID, "PT1S")
+	wsmanFault(t, status, answer, "2150858843", "w:InvalidSelectors")
+	if got := l.createShell(t); got == shellID {
+		t.Error("a new shell reused the dropped ID")
+	}
+}
+
+// With IdleDropEmpty400, a request naming a shell dropped while idle gets an
+// empty HTTP 400, as Windows has been seen to answer (pywinrm#377); an
+// unknown shell still gets the fault.
+func TestIdleDropEmpty400(t *testing.T) {
+	l := newLab(t, func(c *Config) { c.IdleTimeout = 300 * time.Millisecond; c.IdleDropEmpty400 = true })
+	shellID := l.createShell(t)
+	for i := 0; ; i++ {
+		l.h.shells.mu.Lock()
+		n := len(l.h.shells.m)
+		l.h.shells.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		if i > 500 {
+			t.Fatal("idle shell never expired")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	status, answer := l.post(t, pywinrmEnvelope(l.ep.HTTPSURL(), actionCommand, shellID, "PT20S", "",
+		`<rsp:CommandLine><rsp:Command>echo x</rsp:Command></rsp:CommandLine>`))
+	if status != http.StatusBadRequest || answer != "" {
+		t.Fatalf("command on an idle-dropped shell: %d %q", status, answer)
+	}
+	status, answer = l.receive(t, "1A2B3C4D-0000-0000-0000-000000000000", "X", "PT1S")
+	wsmanFault(t, status, answer, "2150858843", "w:InvalidSelectors")
+}
+
 func TestCloseCancelsCommands(t *testing.T) {
 	l := newLab(t, nil)
 	shellID := l.createShell(t)
