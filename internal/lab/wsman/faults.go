@@ -55,6 +55,13 @@ func faultResourceNotFound() *soapFault {
 	return &soapFault{"s:Sender", "w:DestinationUnreachable", m, 2150858752, m}
 }
 
+// faultSchemaValidation is Windows' answer to a value of the wrong type,
+// such as an IdleTimeOut that is not an xs:duration.
+func faultSchemaValidation() *soapFault {
+	m := "The SOAP XML in the message does not match the corresponding XML schema definition. Change the XML and retry. "
+	return &soapFault{"s:Sender", "w:SchemaValidationError", m, 2150858817, m}
+}
+
 func faultInvalidBody() *soapFault {
 	m := "The WS-Management service cannot process the request because the request packet does not have a valid SOAP body. "
 	return &soapFault{"s:Sender", "w:InvalidBody", m, 2150858791, m}

@@ -104,6 +104,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "", http.StatusBadRequest)
 		return
 	}
+	// Identify may be asked without credentials (WSMANIDENTIFY:
+	// unauthenticated), as `winrm id -auth:none` and Test-WSMan do.
+	if strings.EqualFold(r.Header.Get("WSMANIDENTIFY"), "unauthenticated") && isIdentify(body) {
+		h.write(w, &authResult{}, http.StatusOK, identifyResponse(false))
+		return
+	}
 	auth := h.authenticate(w, r, body)
 	if auth == nil {
 		return
@@ -192,6 +198,9 @@ func (h *Handler) serveSOAP(r *http.Request, auth *authResult) (int, []byte) {
 	if err := xml.Unmarshal(auth.body, &req); err != nil {
 		return faultStatus, faultInvalidBody().envelope("", h.cfg.NodeName)
 	}
+	if req.Body.Identify != nil {
+		return http.StatusOK, identifyResponse(true)
+	}
 	body, err := h.dispatch(r.Context(), &req, auth.user)
 	if err == errEmptyBadRequest {
 		return http.StatusBadRequest, nil
@@ -229,7 +238,7 @@ func (h *Handler) dispatch(ctx context.Context, req *request, user string) ([]by
 			`</w:Selector></w:SelectorSet></a:ReferenceParameters></x:ResourceCreated>` +
 			`<rsp:Shell><rsp:ShellId>` + s.id + `</rsp:ShellId><rsp:ResourceUri>` + resourceCmd + `</rsp:ResourceUri>` +
 			`<rsp:Owner>` + escape(user) + `</rsp:Owner><rsp:ClientIP>` + "127.0.0.1" + `</rsp:ClientIP>` +
-			`<rsp:IdleTimeOut>PT` + strconv.FormatFloat(h.cfg.IdleTimeout.Seconds(), 'f', 3, 64) + `S</rsp:IdleTimeOut>` +
+			`<rsp:IdleTimeOut>PT` + strconv.FormatFloat(s.idleTimeout.Seconds(), 'f', 3, 64) + `S</rsp:IdleTimeOut>` +
 			`<rsp:InputStreams>stdin</rsp:InputStreams><rsp:OutputStreams>stdout stderr</rsp:OutputStreams>` +
 			`<rsp:ShellRunTime>P0DT0H0M0S</rsp:ShellRunTime><rsp:ShellInactivity>P0DT0H0M0S</rsp:ShellInactivity></rsp:Shell>`
 		return envelope(actionCreate+"Response", relates, body), nil
@@ -291,7 +300,8 @@ func (h *Handler) dispatch(ctx context.Context, req *request, user string) ([]by
 			if err != nil {
 				return nil, faultInvalidBody()
 			}
-			c.stdin.write(data, st.End == "true" || st.End == "1")
+			// xs:boolean, whose case Windows ignores: pypsrp sends End="True".
+			c.stdin.write(data, strings.EqualFold(st.End, "true") || st.End == "1")
 		}
 		return envelope(actionSend+"Response", relates, `<rsp:SendResponse></rsp:SendResponse>`), nil
 	default: // actionSignal
@@ -303,7 +313,8 @@ func (h *Handler) dispatch(ctx context.Context, req *request, user string) ([]by
 		if f != nil {
 			return nil, f
 		}
-		switch strings.TrimSpace(sig.Code) {
+		// Windows compares the code without case: pypsrp sends .../signal/Terminate.
+		switch strings.ToLower(strings.TrimSpace(sig.Code)) {
 		case signalTerminate:
 			c.cancel()
 			h.shells.mu.Lock()

@@ -16,6 +16,7 @@ import (
 type shell struct {
 	id, user, owner  string // owner is the quota key: the bare account name
 	workingDirectory string
+	idleTimeout      time.Duration // the requested IdleTimeOut, else the server's
 	env              map[string]string
 	ctx              context.Context
 	cancel           context.CancelFunc
@@ -133,8 +134,18 @@ func (h *Handler) createShell(req *request, user string) (*shell, *soapFault) {
 	if n >= h.cfg.MaxShellsPerUser {
 		return nil, faultShellQuota(h.cfg.MaxShellsPerUser)
 	}
+	idle := h.cfg.IdleTimeout
+	if b := req.Body.Shell; b != nil && strings.TrimSpace(b.IdleTimeOut) != "" {
+		// Windows keeps the IdleTimeOut asked for (and echoes it, PT60S
+		// as PT60.000S); one that is not an xs:duration is refused.
+		d, ok := parseDuration(b.IdleTimeOut)
+		if !ok || d <= 0 {
+			return nil, faultSchemaValidation()
+		}
+		idle = d
+	}
 	ctx, cancel := context.WithCancel(h.ctx)
-	s := &shell{id: newID(), user: user, owner: owner, ctx: ctx, cancel: cancel,
+	s := &shell{id: newID(), user: user, owner: owner, ctx: ctx, cancel: cancel, idleTimeout: idle,
 		lastUsed: time.Now(), commands: map[string]*shellCommand{}}
 	if b := req.Body.Shell; b != nil {
 		s.workingDirectory = strings.TrimSpace(b.WorkingDirectory)
@@ -213,7 +224,7 @@ func (h *Handler) expireIdle(now time.Time) {
 	h.shells.mu.Lock()
 	var idle []*shell
 	for _, s := range h.shells.m {
-		if now.Sub(s.lastUsed) >= h.cfg.IdleTimeout {
+		if now.Sub(s.lastUsed) >= s.idleTimeout {
 			idle = append(idle, s)
 			if h.cfg.IdleDropEmpty400 {
 				h.shells.idleDropped[s.id] = true

@@ -51,8 +51,10 @@ type request struct {
 		Selectors        []nameText `xml:"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd SelectorSet>Selector"`
 	} `xml:"http://www.w3.org/2003/05/soap-envelope Header"`
 	Body struct {
-		Shell *struct {
+		Identify *struct{} `xml:"http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd Identify"`
+		Shell    *struct {
 			WorkingDirectory string     `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell WorkingDirectory"`
+			IdleTimeOut      string     `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell IdleTimeOut"`
 			Variables        []nameText `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell Environment>Variable"`
 		} `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell Shell"`
 		CommandLine *struct {
@@ -141,6 +143,32 @@ func escape(s string) string {
 }
 
 // envelope builds a response as the Windows WinRM service writes it.
+const nsIdentity = "http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd"
+
+// identifyResponse answers WS-Management's Identify (`winrm id`,
+// Test-WSMan) as WinRM 2.0 on Windows Server 2003 R2 SP2 does, the oldest
+// Windows that speaks WinRM to an NT 4.0 cluster's operators: the product
+// version with the OS only to an authenticated client, zeros otherwise
+// (FORMATS.md, WS-Management).
+func identifyResponse(authenticated bool) []byte {
+	version := "OS: 0.0.0 SP: 0.0 Stack: 2.0"
+	if authenticated {
+		version = "OS: 5.2.3790 SP: 2.0 Stack: 2.0"
+	}
+	return []byte(`<s:Envelope xml:lang="en-US" xmlns:s="` + nsSOAP + `"><s:Header/><s:Body>` +
+		`<wsmid:IdentifyResponse xmlns:wsmid="` + nsIdentity + `">` +
+		`<wsmid:ProtocolVersion>` + nsWSMan + `</wsmid:ProtocolVersion>` +
+		`<wsmid:ProductVendor>Microsoft Corporation</wsmid:ProductVendor>` +
+		`<wsmid:ProductVersion>` + version + `</wsmid:ProductVersion>` +
+		`</wsmid:IdentifyResponse></s:Body></s:Envelope>`)
+}
+
+// isIdentify reports whether body is an Identify request.
+func isIdentify(body []byte) bool {
+	var req request
+	return xml.Unmarshal(body, &req) == nil && req.Body.Identify != nil
+}
+
 func envelope(action, relatesTo, body string) []byte {
 	var b strings.Builder
 	b.WriteString(`<s:Envelope xml:lang="en-US" xmlns:s="` + nsSOAP + `" xmlns:a="` + nsAddressing +

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/xml"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -226,11 +227,19 @@ func TestReceiveTimedOutFault(t *testing.T) {
 	}
 }
 
+// Stdin in two parts, the last one ending the stream; pypsrp writes the
+// xs:boolean End="True", which Windows takes as pywinrm's End="true".
 func TestSendStdin(t *testing.T) {
+	for _, end := range []string{` End="true"`, ` End="True"`} {
+		t.Run(end, func(t *testing.T) { sendStdin(t, end) })
+	}
+}
+
+func sendStdin(t *testing.T, end string) {
 	l := newLab(t, nil)
 	shellID := l.createShell(t)
 	commandID := l.command(t, shellID, "cat")
-	for _, part := range []struct{ data, end string }{{"one ", ""}, {"two", ` End="true"`}} {
+	for _, part := range []struct{ data, end string }{{"one ", ""}, {"two", end}} {
 		status, answer := l.post(t, pywinrmEnvelope(l.ep.HTTPSURL(), actionSend, shellID, "PT20S", "",
 			`<rsp:Send><rsp:Stream Name="stdin" CommandId="`+commandID+`"`+part.end+`>`+base64.StdEncoding.EncodeToString([]byte(part.data))+`</rsp:Stream></rsp:Send>`))
 		if status != http.StatusOK {
@@ -252,6 +261,70 @@ func TestSendStdin(t *testing.T) {
 	}
 	if out.String() != "one two" {
 		t.Fatalf("stdin echoed %q", out.String())
+	}
+}
+
+// Signal terminate with pypsrp's spelling of the code ends the command and
+// forgets it, as pywinrm's does.
+func TestSignalCodeCase(t *testing.T) {
+	l := newLab(t, nil)
+	shellID := l.createShell(t)
+	commandID := l.command(t, shellID, "wait")
+	status, answer := l.post(t, pywinrmEnvelope(l.ep.HTTPSURL(), actionSignal, shellID, "PT20S", "",
+		`<rsp:Signal CommandId="`+commandID+`"><rsp:Code>http://schemas.microsoft.com/wbem/wsman/1/windows/shell/signal/Terminate</rsp:Code></rsp:Signal>`))
+	if status != http.StatusOK {
+		t.Fatalf("signal: %d %s", status, answer)
+	}
+	// Terminated and forgotten: the command is no longer known.
+	status, answer = l.receive(t, shellID, commandID, "PT1S")
+	wsmanFault(t, status, answer, "2150858843", "w:InvalidSelectors")
+}
+
+// The IdleTimeOut a client asks for is kept and echoed as Windows writes
+// it (PT60S comes back PT60.000S); one that is not a duration is refused.
+func TestCreateIdleTimeOut(t *testing.T) {
+	l := newLab(t, nil)
+	create := func(idle string) (int, string) {
+		return l.post(t, pywinrmEnvelope(l.ep.HTTPSURL(), actionCreate, "", "PT20S", "",
+			`<rsp:Shell><rsp:InputStreams>stdin</rsp:InputStreams><rsp:IdleTimeOut>`+idle+`</rsp:IdleTimeOut></rsp:Shell>`))
+	}
+	status, answer := create("PT60S")
+	if status != http.StatusOK || parseNode(t, answer).find(t, nsShell, "IdleTimeOut").Text != "PT60.000S" {
+		t.Fatalf("create with PT60S: %d %s", status, answer)
+	}
+	status, answer = create("sixty")
+	wsmanFault(t, status, answer, "2150858817", "w:SchemaValidationError")
+}
+
+// Identify, as `winrm id` and Test-WSMan send it: with credentials the
+// product version names the OS; without (WSMANIDENTIFY: unauthenticated)
+// it is zeros, and only Identify goes without credentials.
+func TestIdentify(t *testing.T) {
+	l := newLab(t, nil)
+	const identify = `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:wsmid="` + nsIdentity + `"><s:Header/><s:Body><wsmid:Identify/></s:Body></s:Envelope>`
+	status, answer := l.post(t, identify)
+	if status != http.StatusOK || parseNode(t, answer).find(t, nsIdentity, "ProductVersion").Text != "OS: 5.2.3790 SP: 2.0 Stack: 2.0" ||
+		parseNode(t, answer).find(t, nsIdentity, "ProtocolVersion").Text != nsWSMan {
+		t.Fatalf("authenticated Identify: %d %s", status, answer)
+	}
+	anonymous := func(body string) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, l.ep.HTTPSURL(), strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/soap+xml;charset=UTF-8")
+		req.Header.Set("WSMANIDENTIFY", "unauthenticated")
+		resp, err := l.httpsClient().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = resp.Body.Close() }()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	status, answer = anonymous(identify)
+	if status != http.StatusOK || parseNode(t, answer).find(t, nsIdentity, "ProductVersion").Text != "OS: 0.0.0 SP: 0.0 Stack: 2.0" {
+		t.Fatalf("unauthenticated Identify: %d %s", status, answer)
+	}
+	if status, _ := anonymous(pywinrmEnvelope(l.ep.HTTPSURL(), actionCreate, "", "PT20S", "", `<rsp:Shell/>`)); status != http.StatusUnauthorized {
+		t.Errorf("a Create without credentials: %d", status)
 	}
 }
 
