@@ -59,6 +59,9 @@ type Options struct {
 	// to answer, instead of the shell-not-found fault.
 	ShellIdleTimeout time.Duration
 	IdleDropEmpty400 bool
+	// MaxOperationsPerShell overrides the scenario's (see
+	// world.Scenario.MaxOperationsPerShell) when not 0.
+	MaxOperationsPerShell int
 	// Dir receives the CA certificate (ca.pem) and the ready file (lab.json).
 	// Empty means a fresh temporary folder, removed by Close.
 	Dir string
@@ -145,6 +148,9 @@ func Start(ctx context.Context, opts Options) (_ *Lab, err error) {
 	l := &Lab{opts: opts, world: w, endpoints: map[string]*wsman.Endpoint{}, handlerOf: map[string]*wsman.Handler{}}
 	// Either the scenario or the caller can relax WinRM's default.
 	l.opts.AllowUnencrypted = opts.AllowUnencrypted || sc.AllowUnencrypted
+	if l.opts.MaxOperationsPerShell == 0 {
+		l.opts.MaxOperationsPerShell = sc.MaxOperationsPerShell
+	}
 	defer func() {
 		if err != nil {
 			l.Close()
@@ -233,15 +239,16 @@ func (l *Lab) startNodes() error {
 			return fmt.Errorf("lab: %s: TLS: %w", node, err)
 		}
 		h := wsman.NewHandler(wsman.Config{
-			NodeName:         node,
-			Domain:           l.world.Domain(),
-			Executor:         nodeExecutor{world: l.world, node: node},
-			Accounts:         nodeAccounts{world: l.world, node: node},
-			Faults:           nodeFaults{world: l.world, node: node},
-			AllowUnencrypted: l.opts.AllowUnencrypted,
-			Latency:          l.opts.Latency,
-			IdleTimeout:      l.opts.ShellIdleTimeout,
-			IdleDropEmpty400: l.opts.IdleDropEmpty400,
+			NodeName:              node,
+			Domain:                l.world.Domain(),
+			Executor:              nodeExecutor{world: l.world, node: node},
+			Accounts:              nodeAccounts{world: l.world, node: node},
+			Faults:                nodeFaults{world: l.world, node: node},
+			AllowUnencrypted:      l.opts.AllowUnencrypted,
+			Latency:               l.opts.Latency,
+			IdleTimeout:           l.opts.ShellIdleTimeout,
+			IdleDropEmpty400:      l.opts.IdleDropEmpty400,
+			MaxOperationsPerShell: l.opts.MaxOperationsPerShell,
 		})
 		l.handlers = append(l.handlers, h)
 		l.handlerOf[node] = h

@@ -1,11 +1,15 @@
 package provider
 
 import (
+	"context"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/labtest"
 )
 
 // After a completed recovery NODE2 is rebuilt again (the lab reinstalls it
@@ -51,4 +55,34 @@ func TestAccRecovery_rebuiltAgain(t *testing.T) {
 		l.ExpectNoIncidents(),
 	}
 	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{first, again}})
+}
+
+// Nodes that allow a WinRM shell only 15 commands, as Windows Server 2008 R2
+// does: the whole recovery completes, the KB's steps each run once in order,
+// and nothing breaks a safety rule. The client learns the quota from the
+// first refusal (a command refused is never run) and rotates its shells.
+func TestAccRecovery_operationsQuota(t *testing.T) {
+	t.Parallel()
+	ll, err := lab.Start(context.Background(), lab.Options{Scenario: "rebuilt-node", MaxOperationsPerShell: 15})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ll.Close)
+	l := &testLab{labtest.Of(ll)}
+	example, vars := recoveryExample(t, l, nil)
+	from := 0
+	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		ConfigDirectory:          example,
+		ConfigVariables:          vars,
+		ConfigPlanChecks:         resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+		ConfigStateChecks: []statecheck.StateCheck{
+			l.ExpectKBSteps("NODE2", &from, "stop ClusSvc", "setup", "reboot", "SP", "reboot", "start ClusSvc"),
+			l.msdtcOrder(&from, manualOrder...),
+			l.iissyncRuns(&from),
+			l.expectGrants(),
+			l.expectAfterFailover(),
+			l.ExpectNoIncidents(),
+		},
+	}}})
 }

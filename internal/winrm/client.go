@@ -54,6 +54,9 @@ type Client struct {
 	shellsOpened  atomic.Int64
 	commands      atomic.Int64
 	retries       atomic.Int64
+	// opsLimit is the operations quota a node was seen to enforce (0: not
+	// seen); shells are rotated before it.
+	opsLimit atomic.Int64
 }
 
 var _ Runner = (*Client)(nil)
@@ -66,6 +69,7 @@ var _ Runner = (*Client)(nil)
 type lane struct {
 	wc   *winrm.Client
 	idle *winrm.Shell // kept open between commands when ReuseShell
+	uses int          // commands started in the lane's current shell
 }
 
 // New checks cfg and prepares a client; it does not connect (the first
@@ -255,7 +259,7 @@ func (c *Client) run(ctx context.Context, line string, readOnly bool) (Result, e
 		}
 		// A shell that was gone before the server accepted the command never
 		// ran it, so any command may go again on a fresh shell.
-		reopen := te.Kind == KindShellGone && !sent
+		reopen := (te.Kind == KindShellGone || te.Kind == KindShellSpent) && !sent
 		retry := readOnly && te.retryable() && !noRetries(ctx)
 		if !reopen && !retry || attempt >= readTries {
 			if sent && !readOnly && te.Kind != KindAuth && te.Kind != KindTLS {
@@ -382,7 +386,41 @@ func (c *Client) attempt(ctx context.Context, l *lane, line string) (outcome, *w
 		return outcome{err: err}, sh, true
 	}
 	o, healthy := c.execute(ctx, sh, line)
+	var te *Error
+	switch {
+	case o.sent:
+		l.uses++
+	case errors.As(o.err, &te) && te.Kind == KindShellSpent:
+		// The node's quota, learnt: later shells are rotated before it.
+		c.learnOperationsLimit(l.uses)
+	}
 	return o, sh, healthy
+}
+
+// rotateAfter is how many commands a shell runs before the client replaces
+// it: below Windows' default operations quota (1,500), or below the quota a
+// node was seen to enforce (15 on 2008 R2).
+const rotateAfter = 1000
+
+// learnOperationsLimit records that a shell was refused after n commands.
+func (c *Client) learnOperationsLimit(n int) {
+	if n <= 0 {
+		return
+	}
+	for {
+		cur := c.opsLimit.Load()
+		if cur != 0 && cur <= int64(n) || c.opsLimit.CompareAndSwap(cur, int64(n)) {
+			return
+		}
+	}
+}
+
+// operationsLimit is how many commands a shell may run before rotation.
+func (c *Client) operationsLimit() int {
+	if n := c.opsLimit.Load(); n > 0 && n < rotateAfter {
+		return int(n)
+	}
+	return rotateAfter
 }
 
 // shell hands out lane l's idle shell or opens one.
@@ -391,9 +429,15 @@ func (c *Client) shell(l *lane) (*winrm.Shell, error) {
 	sh := l.idle
 	l.idle = nil
 	c.mu.Unlock()
-	if sh != nil {
+	if sh != nil && l.uses < c.operationsLimit() {
 		return sh, nil
 	}
+	if sh != nil {
+		// Spent, or about to be: a new shell takes over before the node
+		// refuses a command.
+		_ = c.deleteShell(sh)
+	}
+	l.uses = 0
 	sh, err := l.wc.CreateShell()
 	if err != nil {
 		return nil, c.classify(err)
@@ -428,7 +472,7 @@ func (c *Client) execute(ctx context.Context, sh *winrm.Shell, line string) (out
 	cmd, err := sh.ExecuteWithContext(context.Background(), line)
 	if err != nil {
 		te := c.classify(err)
-		return outcome{err: te, sent: te.Kind != KindShellGone}, false
+		return outcome{err: te, sent: te.Kind != KindShellGone && te.Kind != KindShellSpent}, false
 	}
 	var stdout, stderr bytes.Buffer
 	var copies sync.WaitGroup

@@ -376,6 +376,31 @@ func TestIdleShellDroppedWithEmpty400(t *testing.T) {
 	}
 }
 
+// A node that allows a shell only so many commands (Windows' operations
+// quota: 15 on 2008 R2; a text shell's Terminate does not give them back):
+// the refused command never ran, so it goes on a new shell, and the client
+// then rotates its shells before the quota. Every command runs exactly once.
+func TestShellOperationsQuota(t *testing.T) {
+	l := newLabWith(t, func(c *wsman.Config) { c.MaxOperationsPerShell = 5 })
+	c := l.client(t, l.config(true, func(c *Config) { c.Auth = "ntlm"; c.MaxConcurrent = 1 }))
+	ctx := context.Background()
+	for i := range 13 {
+		line := fmt.Sprintf("fail %d", 100+i)
+		res, err := c.Run(ctx, line, i%2 == 0)
+		if err != nil || res.ExitCode != 100+i || l.exec.ran(line) != 1 {
+			t.Fatalf("command %d: %+v, %v; ran %d times", i, res, err, l.exec.ran(line))
+		}
+	}
+	// 5 in the first shell, refused on the 6th (the quota learnt), then
+	// shells of 5 rotated before the node refuses again.
+	if st := c.Stats(); st.ShellsOpened != 3 || st.Retries != 1 {
+		t.Errorf("shells opened %d (want 3), reopened after a refusal %d times (want 1)", st.ShellsOpened, st.Retries)
+	}
+	if n := l.srv.current().OpenShells(); n != 1 {
+		t.Errorf("the node holds %d shells: the spent ones were not deleted", n)
+	}
+}
+
 func TestReadOnlyRetriedAfterTransportFault(t *testing.T) {
 	for _, kind := range []string{"drop", "http500"} {
 		for _, stage := range []string{"create", "receive", "sealed receive"} {

@@ -31,6 +31,9 @@ const (
 	KindFault
 	// KindShellGone: the server no longer knows the shell (expired, deleted, restarted).
 	KindShellGone
+	// KindShellSpent: the shell has run as many commands as the server
+	// allows (its operations quota); the command was refused, not run.
+	KindShellSpent
 	// KindConfig: the connection settings are unusable; nothing was sent.
 	KindConfig
 )
@@ -58,7 +61,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // the failure must be one a later attempt can plausibly get past.
 func (e *Error) retryable() bool {
 	switch e.Kind {
-	case KindTransport, KindUnreachable, KindShellGone:
+	case KindTransport, KindUnreachable, KindShellGone, KindShellSpent:
 		return true
 	case KindFault:
 		// wsman:InternalError is the server's "try again"; other faults
@@ -98,6 +101,14 @@ func stripTags(s string) string { return tagRe.ReplaceAllString(s, "") }
 // they were successes, so the client has to look.
 func isFaultBody(body string) bool {
 	return strings.Contains(body, "/wsman/fault<") || strings.Contains(body, ":Fault>") || strings.Contains(body, "<Fault>")
+}
+
+// shellSpent recognises Windows' refusal of an operation beyond
+// MaxConcurrentOperationsPerUser (WSManFault code 2150859174), which a text
+// shell reaches after that many commands: Terminate does not give them back
+// ([MS-WSMV] note 118).
+func shellSpent(text string) bool {
+	return strings.Contains(text, "2150859174") || strings.Contains(text, "concurrent operations")
 }
 
 // shellGone recognises Windows' "shell was not found" fault (WSManFault code
@@ -151,10 +162,14 @@ func (c *Client) classify(err error) *Error {
 		e.Detail = fmt.Sprintf("TLS handshake with %s failed: the endpoint does not speak HTTPS (check https and port)", at)
 	case isFaultBody(msg) || statusCode == "500":
 		e.Fault = faultText(msg)
-		if shellGone(msg) {
+		switch {
+		case shellGone(msg):
 			e.Kind = KindShellGone
 			e.Detail = fmt.Sprintf("%s: the remote shell is gone: %s", at, e.Fault)
-		} else {
+		case shellSpent(msg):
+			e.Kind = KindShellSpent
+			e.Detail = fmt.Sprintf("%s: the remote shell has run as many commands as the node allows: %s", at, e.Fault)
+		default:
 			e.Kind = KindFault
 			if e.Fault == "" {
 				e.Fault = "no fault text"

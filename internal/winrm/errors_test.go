@@ -48,3 +48,12 @@ func TestClassifyEmptyBadRequest(t *testing.T) {
 		t.Errorf("a 400 with a body taken for a dropped shell: %s", e)
 	}
 }
+
+// Windows' operations quota fault: the shell is spent, the command refused.
+func TestClassifyOperationsQuota(t *testing.T) {
+	c := &Client{cfg: Config{Node: "NODE2"}, endpoint: "https://n2:5986/wsman"}
+	body := `<s:Envelope><s:Body><s:Fault><s:Code><s:Value>s:Receiver</s:Value><s:Subcode><s:Value>w:QuotaLimit</s:Value></s:Subcode></s:Code><s:Reason><s:Text xml:lang="en-US">The WS-Management service cannot process the request. This user is allowed a maximum number of 15 concurrent operations, which has been exceeded. Close existing operations for this user, or raise the quota for this user. </s:Text></s:Reason><s:Detail><f:WSManFault xmlns:f="http://schemas.microsoft.com/wbem/wsman/1/wsmanfault" Code="2150859174" Machine="node2"/></s:Detail></s:Fault></s:Body></s:Envelope>`
+	if e := c.classify(errors.New("http response error: 500 - " + body)); e.Kind != KindShellSpent || !e.retryable() {
+		t.Errorf("kind %v: %s", e.Kind, e)
+	}
+}

@@ -27,6 +27,10 @@ type Scenario struct {
 	TimeScale float64 `json:"time_scale,omitempty"`
 	// AllowUnencrypted mirrors WinRM's AllowUnencrypted on every node.
 	AllowUnencrypted bool `json:"allow_unencrypted,omitempty"`
+	// MaxOperationsPerShell is how many commands one WinRM shell may run
+	// (Windows' MaxConcurrentOperationsPerUser: 1,500 by default, 15 on
+	// 2008 R2); 0 means 1,500.
+	MaxOperationsPerShell int `json:"max_operations_per_shell,omitempty"`
 }
 
 // Account is a domain account (Node empty) or a local account of Node.
@@ -298,8 +302,8 @@ func (sc *Scenario) Validate() error {
 			return fmt.Errorf("accounts[%d] (%s): unknown node %q", i, a.User, a.Node)
 		}
 	}
-	if sc.RebootSeconds < 0 || sc.TimeScale < 0 {
-		return errors.New("reboot_seconds and time_scale must not be negative")
+	if sc.RebootSeconds < 0 || sc.TimeScale < 0 || sc.MaxOperationsPerShell < 0 {
+		return errors.New("reboot_seconds, time_scale and max_operations_per_shell must not be negative")
 	}
 	return sc.validateCluster(nodes)
 }

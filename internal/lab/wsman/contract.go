@@ -70,6 +70,13 @@ type Config struct {
 	AllowUnencrypted bool
 	MaxShellsPerUser int           // default 30 (Windows' default)
 	IdleTimeout      time.Duration // idle shells expire after it; default 15 min
+	// MaxOperationsPerShell is how many commands one shell may run:
+	// Windows counts each as an operation of the user
+	// (MaxConcurrentOperationsPerUser: 1,500 by default, 15 on 2008 R2) and
+	// a text shell's Terminate does not give it back ([MS-WSMV] note 118),
+	// so the command after the last is refused (fault 2150859174) until the
+	// shell is deleted. 0 means 1,500.
+	MaxOperationsPerShell int
 	// IdleDropEmpty400 answers a request naming a shell that expired idle
 	// with an empty HTTP 400, as Windows has been seen to (pywinrm#377),
 	// instead of the shell-not-found fault.

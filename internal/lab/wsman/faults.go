@@ -62,6 +62,14 @@ func faultSchemaValidation() *soapFault {
 	return &soapFault{"s:Sender", "w:SchemaValidationError", m, 2150858817, m}
 }
 
+// faultOperationsQuota is Windows' refusal of a command beyond
+// MaxConcurrentOperationsPerUser (FORMATS.md: the text is unconfirmed).
+func faultOperationsQuota(limit int) *soapFault {
+	m := "The WS-Management service cannot process the request. This user is allowed a maximum number of " + strconv.Itoa(limit) +
+		" concurrent operations, which has been exceeded. Close existing operations for this user, or raise the quota for this user. "
+	return &soapFault{"s:Receiver", "w:QuotaLimit", m, 2150859174, m}
+}
+
 func faultInvalidBody() *soapFault {
 	m := "The WS-Management service cannot process the request because the request packet does not have a valid SOAP body. "
 	return &soapFault{"s:Sender", "w:InvalidBody", m, 2150858791, m}

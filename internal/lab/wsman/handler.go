@@ -27,9 +27,11 @@ type Handler struct {
 const (
 	defaultMaxShellsPerUser = 30
 	defaultIdleTimeout      = 15 * time.Minute
-	defaultMaxEnvelopeSize  = 150 * 1024
-	defaultOperationTimeout = 60 * time.Second
-	minEnvelopeSize         = 8192
+	// defaultMaxOperationsPerShell is Windows' MaxConcurrentOperationsPerUser.
+	defaultMaxOperationsPerShell = 1500
+	defaultMaxEnvelopeSize       = 150 * 1024
+	defaultOperationTimeout      = 60 * time.Second
+	minEnvelopeSize              = 8192
 	// envelopeOverhead is room left in a Receive answer for everything
 	// around the base64 stream data.
 	envelopeOverhead = 2048
@@ -39,6 +41,9 @@ const (
 func NewHandler(cfg Config) *Handler {
 	if cfg.MaxShellsPerUser <= 0 {
 		cfg.MaxShellsPerUser = defaultMaxShellsPerUser
+	}
+	if cfg.MaxOperationsPerShell <= 0 {
+		cfg.MaxOperationsPerShell = defaultMaxOperationsPerShell
 	}
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = defaultIdleTimeout
@@ -265,6 +270,9 @@ func (h *Handler) dispatch(ctx context.Context, req *request, user string) ([]by
 			return nil, faultInvalidBody()
 		}
 		line := strings.Join(append([]string{strings.TrimSpace(cl.Command)}, cl.Arguments...), " ")
+		if !h.takeOperation(s) {
+			return nil, faultOperationsQuota(h.cfg.MaxOperationsPerShell)
+		}
 		c := h.startCommand(s, line)
 		return envelope(actionCommand+"Response", relates,
 			`<rsp:CommandResponse><rsp:CommandId>`+c.id+`</rsp:CommandId></rsp:CommandResponse>`), nil

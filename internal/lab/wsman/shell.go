@@ -21,6 +21,7 @@ type shell struct {
 	ctx              context.Context
 	cancel           context.CancelFunc
 	lastUsed         time.Time                // guarded by shells.mu
+	operations       int                      // commands started; guarded by shells.mu
 	commands         map[string]*shellCommand // guarded by shells.mu
 }
 
@@ -203,6 +204,18 @@ func (h *Handler) DropShells() {
 	for _, s := range all {
 		h.deleteShell(s)
 	}
+}
+
+// takeOperation counts a command against the shell's operations quota;
+// false when the quota is spent (the command is refused, never started).
+func (h *Handler) takeOperation(s *shell) bool {
+	h.shells.mu.Lock()
+	defer h.shells.mu.Unlock()
+	if s.operations >= h.cfg.MaxOperationsPerShell {
+		return false
+	}
+	s.operations++
+	return true
 }
 
 // OpenShells is how many shells the node holds now.

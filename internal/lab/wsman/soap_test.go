@@ -505,3 +505,17 @@ func TestParseDuration(t *testing.T) {
 	}
 	_ = fmt.Sprint()
 }
+
+// A shell runs at most MaxOperationsPerShell commands: the next is refused
+// with Windows' quota fault and never starts; a new shell runs it.
+func TestOperationsQuota(t *testing.T) {
+	l := newLab(t, func(c *Config) { c.MaxOperationsPerShell = 2 })
+	shellID := l.createShell(t)
+	for range 2 {
+		l.command(t, shellID, "echo x")
+	}
+	status, answer := l.post(t, pywinrmEnvelope(l.ep.HTTPSURL(), actionCommand, shellID, "PT20S", "",
+		`<rsp:CommandLine><rsp:Command>echo x</rsp:Command></rsp:CommandLine>`))
+	wsmanFault(t, status, answer, "2150859174", "w:QuotaLimit")
+	l.command(t, l.createShell(t), "echo x")
+}
