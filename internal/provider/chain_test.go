@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -63,7 +64,23 @@ func TestAccRecovery_rebuiltAgain(t *testing.T) {
 // first refusal (a command refused is never run) and rotates its shells.
 func TestAccRecovery_operationsQuota(t *testing.T) {
 	t.Parallel()
-	ll, err := lab.Start(context.Background(), lab.Options{Scenario: "rebuilt-node", MaxOperationsPerShell: 15})
+	recoverUnder(t, lab.Options{Scenario: "rebuilt-node", MaxOperationsPerShell: 15})
+}
+
+// Nodes that drop a shell idle for 200 ms and answer a request naming it
+// with an empty HTTP 400, as Windows has been seen to: the client's idle
+// lanes lose their shells throughout the recovery, which completes all the
+// same, each KB step once.
+func TestAccRecovery_idleShellsDropped(t *testing.T) {
+	t.Parallel()
+	recoverUnder(t, lab.Options{Scenario: "rebuilt-node", ShellIdleTimeout: 200 * time.Millisecond, IdleDropEmpty400: true})
+}
+
+// recoverUnder applies examples/recovery against a lab started with opts
+// and checks the whole KB ran once, in order, with no incident.
+func recoverUnder(t *testing.T, opts lab.Options) {
+	t.Helper()
+	ll, err := lab.Start(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,10 +2,10 @@ package provider
 
 import (
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/wsman"
 	"github.com/mscs-ops/terraform-provider-mscs/internal/labtest"
 )
 
@@ -76,14 +76,14 @@ func (l *testLab) providerBlock(extra string, endpoints map[string]string, crede
 	return b.String()
 }
 
-// closedPortEndpoint returns an HTTPS endpoint on loopback where nothing listens.
+// closedPortEndpoint returns an HTTPS endpoint on loopback where nothing
+// listens, held for the test so that no parallel test's server takes it.
 func closedPortEndpoint(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	h, err := wsman.HoldPort("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	return "https://" + addr + "/wsman"
+	t.Cleanup(func() { _ = h.Close() })
+	return "https://" + h.Addr() + "/wsman"
 }

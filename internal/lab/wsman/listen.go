@@ -21,6 +21,7 @@ type Endpoint struct {
 	httpsAddr string
 	servers   []*http.Server
 	listeners []net.Listener
+	holds     []*PortHold // the ports kept while unreachable
 	reachable bool
 	closed    bool
 }
@@ -58,9 +59,9 @@ func (e *Endpoint) url(scheme, addr string) string {
 	return scheme + "://" + addr + "/wsman"
 }
 
-// SetReachable(false) closes the listeners and every open connection, so
-// clients get "connection refused"; SetReachable(true) listens again on the
-// same ports.
+// SetReachable(false) closes the listeners and every open connection and
+// holds the ports, so clients get "connection refused" and no other server
+// takes them meanwhile; SetReachable(true) listens again on the same ports.
 func (e *Endpoint) SetReachable(reachable bool) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -74,6 +75,7 @@ func (e *Endpoint) SetReachable(reachable bool) error {
 		e.stop()
 		return nil
 	}
+	e.release()
 	var lns []net.Listener
 	listen := func(addr *string) error {
 		if *addr == "" {
@@ -148,13 +150,33 @@ func (e *Endpoint) stop() {
 	}
 	e.servers, e.listeners = nil, nil
 	e.reachable = false
+	if e.closed {
+		return
+	}
+	for _, addr := range []string{e.httpAddr, e.httpsAddr} {
+		if addr == "" {
+			continue
+		}
+		// A port that cannot be held is only unguarded, still refused.
+		if h, err := HoldPort(addr); err == nil {
+			e.holds = append(e.holds, h)
+		}
+	}
+}
+
+func (e *Endpoint) release() {
+	for _, h := range e.holds {
+		_ = h.Close()
+	}
+	e.holds = nil
 }
 
 // Close stops serving for good.
 func (e *Endpoint) Close() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.stop()
 	e.closed = true
+	e.stop()
+	e.release()
 	return nil
 }
