@@ -94,6 +94,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	readyFile := fs.String("ready-file", "", "write the lab's endpoints, CA file, credentials and control URL to this JSON file once it is ready (removed on exit)")
 	fs.BoolVar(&opts.HTTPSOnly, "https-only", false, "start no plain HTTP listeners")
 	fs.BoolVar(&opts.AllowUnencrypted, "allow-unencrypted", false, "accept Basic auth and unsealed messages over plain HTTP (WinRM's AllowUnencrypted)")
+	fs.BoolVar(&opts.DisableBasic, "disable-basic", false, "turn Basic authentication off, as Windows' default (Auth/Basic=false) has it")
 	fs.Int64Var(&opts.Seed, "seed", 0, "seed of the world's randomness")
 	fs.Float64Var(&opts.TimeScale, "time-scale", 0, "multiplier of emulated durations such as reboots (0: the scenario's own)")
 	fs.IntVar(&opts.PortBase, "port-base", 0, "node i listens on port-base+2i (HTTP) and port-base+2i+1 (HTTPS), the control API after them (0: random ports)")

@@ -41,7 +41,11 @@ type Options struct {
 	// Windows default) plain HTTP only accepts NTLM-sealed messages, so Basic
 	// over HTTP is refused.
 	AllowUnencrypted bool
-	Seed             int64
+	// DisableBasic turns Basic authentication off on every node, as a
+	// Windows service's default (Auth/Basic=false) has it: the 401 offers
+	// only Negotiate and Kerberos.
+	DisableBasic bool
+	Seed         int64
 	// TimeScale multiplies emulated durations (see world.Options.TimeScale);
 	// 0 keeps the scenario's own scale.
 	TimeScale float64
@@ -148,6 +152,7 @@ func Start(ctx context.Context, opts Options) (_ *Lab, err error) {
 	l := &Lab{opts: opts, world: w, endpoints: map[string]*wsman.Endpoint{}, handlerOf: map[string]*wsman.Handler{}}
 	// Either the scenario or the caller can relax WinRM's default.
 	l.opts.AllowUnencrypted = opts.AllowUnencrypted || sc.AllowUnencrypted
+	l.opts.DisableBasic = opts.DisableBasic || sc.DisableBasic
 	if l.opts.MaxOperationsPerShell == 0 {
 		l.opts.MaxOperationsPerShell = sc.MaxOperationsPerShell
 	}
@@ -245,6 +250,7 @@ func (l *Lab) startNodes() error {
 			Accounts:              nodeAccounts{world: l.world, node: node},
 			Faults:                nodeFaults{world: l.world, node: node},
 			AllowUnencrypted:      l.opts.AllowUnencrypted,
+			DisableBasic:          l.opts.DisableBasic,
 			Latency:               l.opts.Latency,
 			IdleTimeout:           l.opts.ShellIdleTimeout,
 			IdleDropEmpty400:      l.opts.IdleDropEmpty400,

@@ -502,6 +502,27 @@ func TestAuthenticationFailure(t *testing.T) {
 	}
 }
 
+// A node as Windows is set up by default (Basic off, a 401 offering only
+// Negotiate and Kerberos): NTLM works over HTTPS and sealed over HTTP, and
+// Basic fails with an error that says Basic may be off.
+func TestWindowsDefaultAuth(t *testing.T) {
+	l := newLabWith(t, func(c *wsman.Config) { c.DisableBasic = true })
+	for name, cfg := range map[string]Config{
+		"ntlm https":       l.config(true, func(c *Config) { c.Auth = "ntlm" }),
+		"ntlm sealed http": l.config(false, func(c *Config) { c.Auth = "ntlm" }),
+	} {
+		c := l.client(t, cfg)
+		if res, err := c.Run(context.Background(), "echo x", true); err != nil || res.Stdout != "x\r\n" {
+			t.Fatalf("%s: %+v %v", name, res, err)
+		}
+	}
+	c := l.client(t, l.config(true, nil))
+	_, err := c.Run(context.Background(), "echo x", true)
+	if !isKind(err, KindAuth) || !strings.Contains(err.Error(), "Basic must be enabled on the node") {
+		t.Fatalf("basic against a node without it: %v", err)
+	}
+}
+
 func TestUnreachable(t *testing.T) {
 	l := newLab(t)
 	c := l.client(t, l.config(true, nil))

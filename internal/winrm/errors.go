@@ -145,6 +145,11 @@ func (c *Client) classify(err error) *Error {
 	case statusCode == "401":
 		e.Kind = KindAuth
 		e.Detail = fmt.Sprintf("authentication failed (401) for user %s on %s: check username, password and auth (%s)", c.cfg.Username, at, c.cfg.Auth)
+		if c.cfg.Auth == "basic" {
+			// Windows turns Basic off by default and answers it with the
+			// same bare 401 as a wrong password.
+			e.Detail += `; Basic must be enabled on the node (winrm set winrm/config/service/auth @{Basic="true"}), or use auth = "ntlm"`
+		}
 	case statusCode == "400" && emptyAnswer(msg):
 		// Windows has been seen to answer a request naming a shell it
 		// dropped idle with an empty 400 (pywinrm#377): the request was not

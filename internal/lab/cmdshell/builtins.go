@@ -39,6 +39,8 @@ func (sh *shell) builtin(n *cmdNode, st streams) int {
 		return sh.del(args, st)
 	case "copy":
 		return sh.setLevel(sh.copyCmd(args, st))
+	case "dir":
+		return sh.setLevel(sh.dir(args, st))
 	}
 	panic("cmdshell: internal command without implementation: " + n.internal)
 }
@@ -463,6 +465,11 @@ func (sh *shell) cmd(ctx context.Context, tail string, st streams) int {
 		if err != nil {
 			break
 		}
+	}
+	if ctx.Err() != nil {
+		// Interrupted (ctrl_c, terminate) while reading its stdin: cmd.exe
+		// ends with STATUS_CONTROL_C_EXIT, not its last errorlevel.
+		return ExitCtrlC
 	}
 	return child.errorlevel
 }

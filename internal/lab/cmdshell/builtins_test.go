@@ -3,6 +3,7 @@ package cmdshell
 import (
 	"bytes"
 	"context"
+	"io"
 	"strings"
 	"testing"
 )
@@ -41,6 +42,39 @@ func TestRunSet(t *testing.T) {
 		{name: "missing name", env: env, line: `set =x`, code: 1, err: "The syntax of the command is incorrect.\r\n", ran: []Record{rec("set", "=x", 1, "=x")}},
 		{name: "set /a is not emulated", env: env, line: `set /a 1+1`, code: 1, err: "The syntax of the command is incorrect.\r\n", ran: []Record{rec("set", "/a 1+1", 1, "/a", "1+1")}},
 	})
+}
+
+// blockingStdin gives its lines, then blocks until the run is interrupted,
+// as a WinRM command's stdin does while the client sends nothing.
+type blockingStdin struct {
+	ctx   context.Context
+	lines string
+}
+
+func (b *blockingStdin) Read(p []byte) (int, error) {
+	if b.lines != "" {
+		n := copy(p, b.lines)
+		b.lines = b.lines[n:]
+		return n, nil
+	}
+	<-b.ctx.Done()
+	return 0, io.EOF
+}
+
+// cmd reading its stdin and interrupted (ctrl_c) ends with
+// STATUS_CONTROL_C_EXIT, whatever its last command's errorlevel.
+func TestRunCmdInterruptedOnStdin(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	h := NewSimpleHost(nil, testPrograms())
+	ran := make(chan struct{})
+	h.SetProgram("ready", func(context.Context, *Proc) int { close(ran); return 0 })
+	done := make(chan int)
+	go func() { done <- Run(ctx, h, `cmd`, &blockingStdin{ctx: ctx, lines: "ready\r\n"}, nil, nil) }()
+	<-ran
+	cancel()
+	if code := <-done; code != ExitCtrlC {
+		t.Fatalf("code = %d, want %d", code, ExitCtrlC)
+	}
 }
 
 func TestRunFolders(t *testing.T) {

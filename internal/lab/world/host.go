@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/cmdshell"
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/winfs"
@@ -147,6 +148,9 @@ func (h *host) Environ() []string {
 func (h *host) Dir() string       { return h.dir }
 func (h *host) SetDir(dir string) { h.dir = dir }
 func (h *host) FS() cmdshell.FS   { return h.n.fs }
+
+// Now is the world's emulated time, for `dir`'s dates.
+func (h *host) Now() time.Time { return h.w.now() }
 
 // CommandDone appends the command to the node's log.
 func (h *host) CommandDone(name, line string, exitCode int) {

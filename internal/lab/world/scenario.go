@@ -27,6 +27,9 @@ type Scenario struct {
 	TimeScale float64 `json:"time_scale,omitempty"`
 	// AllowUnencrypted mirrors WinRM's AllowUnencrypted on every node.
 	AllowUnencrypted bool `json:"allow_unencrypted,omitempty"`
+	// DisableBasic turns Basic authentication off on every node (Windows'
+	// default for the WinRM service).
+	DisableBasic bool `json:"disable_basic,omitempty"`
 	// MaxOperationsPerShell is how many commands one WinRM shell may run
 	// (Windows' MaxConcurrentOperationsPerUser: 1,500 by default, 15 on
 	// 2008 R2); 0 means 1,500.

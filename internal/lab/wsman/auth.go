@@ -16,7 +16,11 @@ type connState struct {
 	acceptor *ntlmServer
 	user     string       // set once an AUTHENTICATE verified
 	seal     *sealSession // set when sealing was negotiated
-	lastUsed time.Time
+	// mechTypes is the client's SPNEGO mechanism list while it
+	// authenticates with SPNEGO-wrapped NTLM (nil for raw NTLM): the
+	// answers are wrapped too, and the mechListMIC is computed over it.
+	mechTypes []byte
+	lastUsed  time.Time
 }
 
 // conns tracks NTLM state per remote address (one per TCP connection).
@@ -65,11 +69,15 @@ type authResult struct {
 	conn *connState
 }
 
-// challenge answers 401 with the schemes a Windows WinRM service offers.
-func challenge(w http.ResponseWriter) {
+// challenge answers 401 with the schemes a Windows WinRM service offers:
+// Negotiate and Kerberos, and Basic only where it is enabled; never a bare
+// NTLM (a client sends NTLM inside Negotiate, raw or SPNEGO-wrapped).
+func (h *Handler) challenge(w http.ResponseWriter) {
 	w.Header().Add("WWW-Authenticate", "Negotiate")
-	w.Header().Add("WWW-Authenticate", "NTLM")
-	w.Header().Add("WWW-Authenticate", `Basic realm="WSMAN"`)
+	w.Header().Add("WWW-Authenticate", "Kerberos")
+	if !h.cfg.DisableBasic {
+		w.Header().Add("WWW-Authenticate", `Basic realm="WSMAN"`)
+	}
 	w.Header().Set("Content-Length", "0")
 	w.WriteHeader(http.StatusUnauthorized)
 }
@@ -98,7 +106,7 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, body []by
 	token = strings.TrimSpace(token)
 	switch strings.ToLower(scheme) {
 	case "basic":
-		if !clearAllowed {
+		if !clearAllowed || h.cfg.DisableBasic {
 			denied(w)
 			return nil
 		}
@@ -112,6 +120,7 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, body []by
 		}
 		return &authResult{user: user, body: body}
 	case "negotiate", "ntlm":
+		// A bare NTLM scheme is not offered but still understood.
 		return h.authenticateNTLM(w, r, scheme, token, body, clearAllowed)
 	case "":
 		st := h.conns.get(r.RemoteAddr)
@@ -119,12 +128,12 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, body []by
 		user := st.user
 		st.mu.Unlock()
 		if user == "" {
-			challenge(w)
+			h.challenge(w)
 			return nil
 		}
 		return h.connBody(w, r, st, user, body, clearAllowed)
 	default:
-		challenge(w)
+		h.challenge(w)
 		return nil
 	}
 }
@@ -166,6 +175,48 @@ func (h *Handler) authenticateNTLM(w http.ResponseWriter, r *http.Request, schem
 	st := h.conns.get(r.RemoteAddr)
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	// answer sets the WWW-Authenticate of the answer: the NTLM token, in
+	// SPNEGO when the client wrapped its own.
+	var sp *spnegoToken
+	answer := func(state int, ntlm, mic []byte) {
+		tok := ntlm
+		if sp != nil {
+			tok = negTokenResp(state, state == negAcceptIncomplete, ntlm, mic)
+		}
+		if tok != nil {
+			w.Header().Set("WWW-Authenticate", scheme+" "+base64.StdEncoding.EncodeToString(tok))
+		}
+	}
+	if isSPNEGO(raw) {
+		if sp, err = parseSPNEGO(raw); err != nil {
+			denied(w)
+			return nil
+		}
+		switch {
+		case sp.mechTypes != nil && !sp.offersNTLM:
+			// Kerberos only: the lab has no KDC.
+			st.mechTypes, st.acceptor = nil, nil
+			answer(negReject, nil, nil)
+			denied(w)
+			return nil
+		case sp.mechTypes != nil:
+			st.user, st.seal, st.acceptor = "", nil, nil
+			st.mechTypes = sp.mechTypes
+			if !sp.ntlmFirst || sp.token == nil {
+				// The client's optimistic token is for a mechanism it
+				// prefers (Kerberos): choose NTLM and wait for its NEGOTIATE.
+				answer(negAcceptIncomplete, nil, nil)
+				denied(w)
+				return nil
+			}
+		case st.mechTypes == nil:
+			denied(w)
+			return nil
+		}
+		raw = sp.token
+	} else {
+		st.mechTypes = nil
+	}
 	switch ntlmMessageType(raw) {
 	case 1:
 		// A new NEGOTIATE restarts authentication on this connection.
@@ -176,7 +227,7 @@ func (h *Handler) authenticateNTLM(w http.ResponseWriter, r *http.Request, schem
 			denied(w)
 			return nil
 		}
-		w.Header().Set("WWW-Authenticate", scheme+" "+base64.StdEncoding.EncodeToString(msg))
+		answer(negAcceptIncomplete, msg, nil)
 		w.Header().Set("Content-Length", "0")
 		w.WriteHeader(http.StatusUnauthorized)
 		return nil
@@ -191,16 +242,30 @@ func (h *Handler) authenticateNTLM(w http.ResponseWriter, r *http.Request, schem
 			denied(w)
 			return nil
 		}
+		var seal *sealSession
+		if res.Flags&flagSeal != 0 {
+			seal, _ = newServerSeal(res.Flags, res.ExportedSessionKey)
+		}
+		var ownMIC []byte
+		if sp != nil && sp.mic != nil {
+			mic := seal
+			if mic == nil {
+				if mic, err = newServerSession(res.Flags, res.ExportedSessionKey); err != nil {
+					denied(w)
+					return nil
+				}
+			}
+			if ownMIC, err = mic.checkMechListMIC(st.mechTypes, sp.mic); err != nil {
+				denied(w)
+				return nil
+			}
+		}
 		st.user = res.User
 		if res.Domain != "" {
 			st.user = res.Domain + `\` + res.User
 		}
-		st.seal = nil
-		if res.Flags&flagSeal != 0 {
-			if seal, err := newServerSeal(res.Flags, res.ExportedSessionKey); err == nil {
-				st.seal = seal
-			}
-		}
+		st.seal = seal
+		answer(negAcceptCompleted, nil, ownMIC)
 		if len(body) == 0 {
 			// The empty POST that sealing clients authenticate with.
 			w.Header().Set("Content-Length", "0")
@@ -239,7 +304,7 @@ func (h *Handler) connBody(w http.ResponseWriter, r *http.Request, st *connState
 		if len(body) == 0 {
 			// The empty POST a sealing client starts each exchange with:
 			// authenticate again.
-			challenge(w)
+			h.challenge(w)
 			return nil
 		}
 		refuseClear(w)

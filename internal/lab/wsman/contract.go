@@ -68,6 +68,10 @@ type Config struct {
 	// AllowUnencrypted mirrors WinRM's AllowUnencrypted: when false (the
 	// Windows default), plain HTTP only accepts NTLM-sealed messages.
 	AllowUnencrypted bool
+	// DisableBasic turns Basic authentication off, as a Windows service's
+	// Auth/Basic=false does (its default): Basic is no longer offered in a
+	// 401, and a Basic request is refused with a bare 401.
+	DisableBasic     bool
 	MaxShellsPerUser int           // default 30 (Windows' default)
 	IdleTimeout      time.Duration // idle shells expire after it; default 15 min
 	// MaxOperationsPerShell is how many commands one shell may run:

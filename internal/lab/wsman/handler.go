@@ -198,7 +198,7 @@ func messageID(body []byte) string {
 func (h *Handler) serveSOAP(r *http.Request, auth *authResult) (int, []byte) {
 	var req request
 	if len(auth.body) > h.cfg.MaxEnvelopeSize {
-		return faultStatus, faultEncodingLimit("the request is larger than MaxEnvelopeSize.").envelope(messageID(auth.body), h.cfg.NodeName)
+		return faultStatus, faultEncodingLimit("the request is larger than MaxEnvelopeSize.", "ServiceEnvelopeLimit").envelope(messageID(auth.body), h.cfg.NodeName)
 	}
 	if err := xml.Unmarshal(auth.body, &req); err != nil {
 		return faultStatus, faultInvalidBody().envelope("", h.cfg.NodeName)
@@ -221,7 +221,7 @@ func (h *Handler) dispatch(ctx context.Context, req *request, user string) ([]by
 	if v := strings.TrimSpace(req.Header.MaxEnvelopeSize); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < minEnvelopeSize {
-			return nil, faultEncodingLimit("the MaxEnvelopeSize of the request is below 8192.")
+			return nil, faultEncodingLimit("the MaxEnvelopeSize of the request is below 8192.", "MinimumEnvelopeLimit")
 		}
 		maxEnvelope = min(maxEnvelope, n)
 	}
@@ -243,6 +243,7 @@ func (h *Handler) dispatch(ctx context.Context, req *request, user string) ([]by
 			`</w:Selector></w:SelectorSet></a:ReferenceParameters></x:ResourceCreated>` +
 			`<rsp:Shell><rsp:ShellId>` + s.id + `</rsp:ShellId><rsp:ResourceUri>` + resourceCmd + `</rsp:ResourceUri>` +
 			`<rsp:Owner>` + escape(user) + `</rsp:Owner><rsp:ClientIP>` + "127.0.0.1" + `</rsp:ClientIP>` +
+			workingDirectoryElement(s.workingDirectory) +
 			`<rsp:IdleTimeOut>PT` + strconv.FormatFloat(s.idleTimeout.Seconds(), 'f', 3, 64) + `S</rsp:IdleTimeOut>` +
 			`<rsp:InputStreams>stdin</rsp:InputStreams><rsp:OutputStreams>stdout stderr</rsp:OutputStreams>` +
 			`<rsp:ShellRunTime>P0DT0H0M0S</rsp:ShellRunTime><rsp:ShellInactivity>P0DT0H0M0S</rsp:ShellInactivity></rsp:Shell>`
@@ -335,4 +336,14 @@ func (h *Handler) dispatch(ctx context.Context, req *request, user string) ([]by
 		}
 		return envelope(actionSignal+"Response", relates, `<rsp:SignalResponse></rsp:SignalResponse>`), nil
 	}
+}
+
+// workingDirectoryElement echoes the WorkingDirectory a Create asked for, as
+// Windows does (where it stands among the Shell's elements is unconfirmed:
+// FORMATS.md).
+func workingDirectoryElement(dir string) string {
+	if dir == "" {
+		return ""
+	}
+	return "<rsp:WorkingDirectory>" + escape(dir) + "</rsp:WorkingDirectory>"
 }

@@ -123,7 +123,13 @@ func TestSealRoundTripWithClientLibrary(t *testing.T) {
 
 // authenticateMessage builds a minimal AUTHENTICATE with the given responses.
 func authenticateMessage(flags uint32, user, domain string, nt []byte) []byte {
-	payload := [][]byte{nil, nt, utf16le(domain), utf16le(user), nil, nil}
+	return authenticateMessageKey(flags, user, domain, nt, nil)
+}
+
+// authenticateMessageKey is authenticateMessage with an encrypted random
+// session key (KEY_EXCH).
+func authenticateMessageKey(flags uint32, user, domain string, nt, encKey []byte) []byte {
+	payload := [][]byte{nil, nt, utf16le(domain), utf16le(user), nil, encKey}
 	msg := make([]byte, 88)
 	copy(msg, ntlmSignature)
 	binary.LittleEndian.PutUint32(msg[8:], 3)

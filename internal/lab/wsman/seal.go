@@ -17,6 +17,7 @@ import (
 type sealSession struct {
 	flags                 uint32
 	outSignKey, inSignKey []byte
+	outSealKey, inSealKey []byte
 	outSeal, inSeal       *rc4.Cipher
 	outSeq, inSeq         uint32
 }
@@ -35,6 +36,12 @@ func newServerSeal(flags uint32, exportedSessionKey []byte) (*sealSession, error
 	if flags&flagExtendedSecure == 0 || flags&flagSeal == 0 {
 		return nil, errors.New("ntlm: sealing needs extended session security")
 	}
+	return newServerSession(flags, exportedSessionKey)
+}
+
+// newServerSession derives the keys whatever the flags say of sealing: the
+// SPNEGO mechListMIC is signed with them even where messages are not sealed.
+func newServerSession(flags uint32, exportedSessionKey []byte) (*sealSession, error) {
 	sealKey := func(magic []byte) []byte {
 		k := exportedSessionKey
 		switch {
@@ -46,21 +53,51 @@ func newServerSeal(flags uint32, exportedSessionKey []byte) (*sealSession, error
 		}
 		return md5Sum(k, magic)
 	}
-	out, err := rc4.NewCipher(sealKey(serverSealingMagic))
-	if err != nil {
-		return nil, err
-	}
-	in, err := rc4.NewCipher(sealKey(clientSealingMagic))
-	if err != nil {
-		return nil, err
-	}
-	return &sealSession{
+	s := &sealSession{
 		flags:      flags,
 		outSignKey: md5Sum(exportedSessionKey, serverSigningMagic),
 		inSignKey:  md5Sum(exportedSessionKey, clientSigningMagic),
-		outSeal:    out,
-		inSeal:     in,
-	}, nil
+		outSealKey: sealKey(serverSealingMagic),
+		inSealKey:  sealKey(clientSealingMagic),
+	}
+	if err := s.resetHandles(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// resetHandles starts both RC4 handles afresh from their keys; sequence
+// numbers go on.
+func (s *sealSession) resetHandles() error {
+	out, err := rc4.NewCipher(s.outSealKey)
+	if err != nil {
+		return err
+	}
+	in, err := rc4.NewCipher(s.inSealKey)
+	if err != nil {
+		return err
+	}
+	s.outSeal, s.inSeal = out, in
+	return nil
+}
+
+// checkMechListMIC verifies a client's SPNEGO mechListMIC over mechTypes and
+// returns the server's own. [MS-SPNG] 3.3.5.1: the RC4 handles are the same
+// for the mechListMIC and for the first message sealed after it, so they
+// are reset; the sequence numbers are not (the first sealed message of each
+// side carries 1), as Samba's and pyspnego's NTLM do.
+func (s *sealSession) checkMechListMIC(mechTypes, mic []byte) ([]byte, error) {
+	want := s.signature(s.inSignKey, s.inSeal, s.inSeq, mechTypes)
+	if !hmac.Equal(mic, want) {
+		return nil, errSeal
+	}
+	s.inSeq++
+	own := s.signature(s.outSignKey, s.outSeal, s.outSeq, mechTypes)
+	s.outSeq++
+	if err := s.resetHandles(); err != nil {
+		return nil, err
+	}
+	return own, nil
 }
 
 func md5Sum(parts ...[]byte) []byte {

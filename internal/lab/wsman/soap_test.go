@@ -163,6 +163,16 @@ func TestPywinrmEnvelopes(t *testing.T) {
 
 // wsmanFault checks an answer is a SOAP fault with the given WSManFault code
 // and subcode, read as pywinrm reads it (WSManFault/@Code).
+// faultDetail checks the fault's w:FaultDetail, which comes before the
+// WSManFault as in Windows' answers.
+func faultDetail(t *testing.T, answer, name string) {
+	t.Helper()
+	want := "<w:FaultDetail>http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/" + name + "</w:FaultDetail><f:WSManFault"
+	if !strings.Contains(answer, want) {
+		t.Fatalf("want %s in %s", want, answer)
+	}
+}
+
 func wsmanFault(t *testing.T, status int, answer, code, subcode string) {
 	t.Helper()
 	if status != http.StatusInternalServerError {
@@ -292,8 +302,18 @@ func TestCreateIdleTimeOut(t *testing.T) {
 	if status != http.StatusOK || parseNode(t, answer).find(t, nsShell, "IdleTimeOut").Text != "PT60.000S" {
 		t.Fatalf("create with PT60S: %d %s", status, answer)
 	}
+	if strings.Contains(answer, "WorkingDirectory") {
+		t.Fatalf("WorkingDirectory echoed though not asked for: %s", answer)
+	}
 	status, answer = create("sixty")
 	wsmanFault(t, status, answer, "2150858817", "w:SchemaValidationError")
+
+	// The WorkingDirectory asked for comes back (pywinrm sends one).
+	status, answer = l.post(t, pywinrmEnvelope(l.ep.HTTPSURL(), actionCreate, "", "PT20S", "",
+		`<rsp:Shell><rsp:WorkingDirectory>C:\WINNT\system32</rsp:WorkingDirectory><rsp:InputStreams>stdin</rsp:InputStreams></rsp:Shell>`))
+	if status != http.StatusOK || parseNode(t, answer).find(t, nsShell, "WorkingDirectory").Text != `C:\WINNT\system32` {
+		t.Fatalf("create with a WorkingDirectory: %d %s", status, answer)
+	}
 }
 
 // Identify, as `winrm id` and Test-WSMan send it: with credentials the
@@ -335,6 +355,7 @@ func TestSOAPFaults(t *testing.T) {
 
 	status, answer := l.post(t, pywinrmEnvelope(to, actionCommand, "0000-NOPE", "PT20S", "", `<rsp:CommandLine><rsp:Command>echo</rsp:Command></rsp:CommandLine>`))
 	wsmanFault(t, status, answer, "2150858843", "w:InvalidSelectors")
+	faultDetail(t, answer, "UnexpectedSelectors")
 	if !strings.Contains(answer, "ShellId 0000-NOPE failed because the shell was not found") {
 		t.Fatalf("shell not found text: %s", answer)
 	}
@@ -346,7 +367,8 @@ func TestSOAPFaults(t *testing.T) {
 
 	other := strings.Replace(pywinrmEnvelope(to, actionCreate, "", "PT20S", "", ""), "/windows/shell/cmd<", "/windows/shell/powershell<", 1)
 	status, answer = l.post(t, other)
-	wsmanFault(t, status, answer, "2150858752", "w:DestinationUnreachable")
+	wsmanFault(t, status, answer, "2150858811", "w:DestinationUnreachable")
+	faultDetail(t, answer, "InvalidResourceURI")
 
 	status, answer = l.post(t, "<env:Envelope xmlns:env='"+nsSOAP+"'><env:Body>")
 	wsmanFault(t, status, answer, "2150858791", "w:InvalidBody")
@@ -356,6 +378,7 @@ func TestSOAPFaults(t *testing.T) {
 	big := pywinrmEnvelope(to, actionCommand, shellID, "PT20S", "", `<rsp:CommandLine><rsp:Command>echo `+strings.Repeat("A", 17000)+`</rsp:Command></rsp:CommandLine>`)
 	status, answer = l.post(t, big)
 	wsmanFault(t, status, answer, "2150859025", "w:EncodingLimit")
+	faultDetail(t, answer, "ServiceEnvelopeLimit")
 	small := strings.Replace(pywinrmEnvelope(to, actionCreate, "", "PT20S", "", ""), ">153600<", ">4096<", 1)
 	status, answer = l.post(t, small)
 	wsmanFault(t, status, answer, "2150859025", "w:EncodingLimit")
