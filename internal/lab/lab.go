@@ -45,7 +45,10 @@ type Options struct {
 	// Windows service's default (Auth/Basic=false) has it: the 401 offers
 	// only Negotiate and Kerberos.
 	DisableBasic bool
-	Seed         int64
+	// ToolLayout overrides the scenario's tool_layout: "nt4" or "2003"
+	// (FORMATS.md); "" keeps the scenario's.
+	ToolLayout string
+	Seed       int64
 	// TimeScale multiplies emulated durations (see world.Options.TimeScale);
 	// 0 keeps the scenario's own scale.
 	TimeScale float64
@@ -145,7 +148,7 @@ func Start(ctx context.Context, opts Options) (_ *Lab, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("lab: scenario %q: %w", opts.Scenario, err)
 	}
-	w, err := world.New(sc, world.Options{TimeScale: opts.TimeScale, Seed: opts.Seed})
+	w, err := world.New(sc, world.Options{TimeScale: opts.TimeScale, Seed: opts.Seed, ToolLayout: opts.ToolLayout})
 	if err != nil {
 		return nil, fmt.Errorf("lab: scenario %q: %w", opts.Scenario, err)
 	}

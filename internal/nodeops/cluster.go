@@ -513,7 +513,15 @@ func propFixed(t table, row string) (Property, bool) {
 	if !ok || f[2] == "" || strings.ContainsAny(f[2], " \t") {
 		return Property{}, false
 	}
-	return Property{ReadOnly: f[0] == "R", Name: f[2], Value: f[3]}, true
+	return Property{ReadOnly: readOnlyFlag(f[0]), Name: f[2], Value: f[3]}, true
+}
+
+// readOnlyFlag reads the T column: NT 4.0's cluster.exe prints `R` for a
+// read-only property; 2000 and 2003's print the value's type first (`D`,
+// `S`, `M`, `B`, ...) and then `R` or a blank (cluster.mc's
+// MSG_PROPERTY_FORMAT_CHAR and MSG_READONLY_PROPERTY).
+func readOnlyFlag(flag string) bool {
+	return flag == "R" || len(flag) == 2 && flag[1] == 'R'
 }
 
 // propByName handles a row pushed wider by a long object name: the title
@@ -533,7 +541,7 @@ func propByName(t table, row, object string) (Property, bool) {
 	if name == "" {
 		return Property{}, false
 	}
-	return Property{ReadOnly: flag == "R", Name: name, Value: strings.TrimSpace(value)}, true
+	return Property{ReadOnly: readOnlyFlag(flag), Name: name, Value: strings.TrimSpace(value)}, true
 }
 
 // ParseListOwners reads `cluster group G /listowners`: the node names listed

@@ -488,17 +488,25 @@ var regRowRe = regexp.MustCompile(`^[ \t]+(.*?)[ \t]+(REG_[A-Z_]+)(?:[ \t]+(.*?)
 // own (not indented), followed by its indented value rows. The subkey names
 // listed after a key's values come back as keys without values; the key
 // asked for is the first. reg's not-found error gives errRegNotFound.
+//
+// Both generations of reg.exe that a WinRM-speaking Windows has are read:
+// Vista and later (four-blank separators, `(Default)`), and reg.exe 3.0 of
+// XP and 2003, which starts with `! REG.EXE VERSION 3.0`, separates with
+// tabs, names the default value `<NO NAME>` (read as `(Default)`) and ends
+// a REG_MULTI_SZ with `\0\0` (dropped). Its errors begin `Error:`.
 func ParseRegQuery(out string) ([]RegKey, error) {
 	if strings.Contains(out, "unable to find the specified registry key or value") {
 		return nil, errRegNotFound
 	}
-	if strings.Contains(out, "ERROR:") {
-		return nil, fmt.Errorf("reg failed: %s", firstLines(out, 2))
+	for _, l := range splitLines(out) {
+		if t := strings.TrimSpace(l); len(t) >= 6 && strings.EqualFold(t[:6], "ERROR:") {
+			return nil, fmt.Errorf("reg failed: %s", firstLines(out, 2))
+		}
 	}
 	var keys []RegKey
 	for _, l := range splitLines(out) {
 		switch {
-		case strings.TrimSpace(l) == "":
+		case strings.TrimSpace(l) == "", strings.HasPrefix(l, "! REG.EXE"):
 		case l[0] != ' ' && l[0] != '\t':
 			keys = append(keys, RegKey{Path: strings.TrimSpace(l)})
 		case len(keys) > 0:
@@ -507,7 +515,14 @@ func ParseRegQuery(out string) ([]RegKey, error) {
 				return nil, fmt.Errorf("value row %q: no REG_ type in it", strings.TrimSpace(l))
 			}
 			k := &keys[len(keys)-1]
-			k.Values = append(k.Values, RegValue{Name: m[1], Type: m[2], Data: m[3]})
+			name, data := m[1], m[3]
+			if name == "<NO NAME>" {
+				name = "(Default)"
+			}
+			if m[2] == "REG_MULTI_SZ" {
+				data = strings.TrimSuffix(data, `\0\0`)
+			}
+			k.Values = append(k.Values, RegValue{Name: name, Type: m[2], Data: data})
 		default:
 			return nil, fmt.Errorf("value row %q before any key", strings.TrimSpace(l))
 		}

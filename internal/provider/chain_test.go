@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -10,7 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab"
-	"github.com/mscs-ops/terraform-provider-mscs/internal/labtest"
 )
 
 // After a completed recovery NODE2 is rebuilt again (the lab reinstalls it
@@ -80,12 +78,7 @@ func TestAccRecovery_idleShellsDropped(t *testing.T) {
 // and checks the whole KB ran once, in order, with no incident.
 func recoverUnder(t *testing.T, opts lab.Options) {
 	t.Helper()
-	ll, err := lab.Start(context.Background(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ll.Close)
-	l := &testLab{labtest.Of(ll)}
+	l := inProcessLabWith(t, opts)
 	example, vars := recoveryExample(t, l, nil)
 	from := 0
 	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{{

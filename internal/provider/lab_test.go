@@ -1,10 +1,12 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab"
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/wsman"
 	"github.com/mscs-ops/terraform-provider-mscs/internal/labtest"
 )
@@ -31,6 +33,18 @@ func newScenarioLab(t *testing.T, scenario string) *testLab {
 func inProcessLab(t *testing.T, scenario string) *testLab {
 	t.Helper()
 	return &testLab{labtest.InProcess(t, scenario)}
+}
+
+// inProcessLabWith starts an in-process lab with options of the test's own
+// (a tool layout, WinRM's quirks), closed when the test ends.
+func inProcessLabWith(t *testing.T, opts lab.Options) *testLab {
+	t.Helper()
+	l, err := lab.Start(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(l.Close)
+	return &testLab{labtest.Of(l)}
 }
 
 // useEnvCredentials hands the credentials to the provider the way an

@@ -11,6 +11,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/world"
 )
 
 // capturedSteps keeps the steps each resource's plan listed.
@@ -60,16 +63,31 @@ func stepKB(step string) string {
 }
 
 // The plan lists, per node and in order, what apply runs: the recovery chain
-// on both scenarios, its planned steps against the lab's command log.
+// on both scenarios, its planned steps against the lab's command log; and
+// again with the nodes printing the tools' output as Windows XP and 2003 do
+// (sc.exe's and reg.exe 3.0's layouts, cluster.exe's typed properties).
 func TestAccSteps_planListsWhatApplyRuns(t *testing.T) {
 	t.Parallel()
 	// MSDTC: standalone on the rebuilt node, reinstalled on both nodes in the
 	// KB's order; clustered through the corrupted IIS's reinstall, so the
 	// test passes and nothing is reinstalled.
 	msdtc := map[string][]string{"rebuilt-node": manualOrder, "corrupted-iis": nil}
-	for _, scenario := range []string{"rebuilt-node", "corrupted-iis"} {
-		t.Run(scenario, func(t *testing.T) {
-			l := newScenarioLab(t, scenario)
+	for _, run := range []struct{ scenario, layout string }{
+		{"rebuilt-node", ""}, {"corrupted-iis", ""}, {"rebuilt-node", world.Layout2003}, {"corrupted-iis", world.Layout2003},
+	} {
+		scenario := run.scenario
+		name := scenario
+		if run.layout != "" {
+			name += "/layout-" + run.layout
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var l *testLab
+			if run.layout == "" {
+				l = newScenarioLab(t, scenario)
+			} else {
+				l = inProcessLabWith(t, lab.Options{Scenario: scenario, ToolLayout: run.layout})
+			}
 			planned := capturedSteps{}
 			var from int
 			example, vars := recoveryExample(t, l, nil)

@@ -22,7 +22,17 @@ type Options struct {
 	Seed      int64
 	// Now is the clock; nil means time.Now. Tests inject their own.
 	Now func() time.Time
+	// ToolLayout overrides the scenario's tool_layout when not empty.
+	ToolLayout string
 }
+
+// The generations of tool output (Scenario.ToolLayout).
+const (
+	LayoutNT4  = "nt4"
+	Layout2003 = "2003"
+)
+
+func validToolLayout(s string) bool { return s == "" || s == LayoutNT4 || s == Layout2003 }
 
 // CommandRecord is one entry of a node's command log.
 type CommandRecord struct {

@@ -149,8 +149,8 @@ func (h *host) Dir() string       { return h.dir }
 func (h *host) SetDir(dir string) { h.dir = dir }
 func (h *host) FS() cmdshell.FS   { return h.n.fs }
 
-// Now is the world's emulated time, for `dir`'s dates.
-func (h *host) Now() time.Time { return h.w.now() }
+// Now is the emulated clock (what the tools print as dates), for `dir`.
+func (h *host) Now() time.Time { return h.w.emulatedAt(h.w.now()) }
 
 // CommandDone appends the command to the node's log.
 func (h *host) CommandDone(name, line string, exitCode int) {

@@ -34,6 +34,11 @@ type Scenario struct {
 	// (Windows' MaxConcurrentOperationsPerUser: 1,500 by default, 15 on
 	// 2008 R2); 0 means 1,500.
 	MaxOperationsPerShell int `json:"max_operations_per_shell,omitempty"`
+	// ToolLayout is the generation of tool output the nodes print: "nt4"
+	// (the default: the layouts TOOLS.md gives, which Windows Vista and
+	// later print too) or "2003" (what Windows XP and Server 2003's sc.exe
+	// and reg.exe 3.0 print; FORMATS.md).
+	ToolLayout string `json:"tool_layout,omitempty"`
 }
 
 // Account is a domain account (Node empty) or a local account of Node.
@@ -307,6 +312,9 @@ func (sc *Scenario) Validate() error {
 	}
 	if sc.RebootSeconds < 0 || sc.TimeScale < 0 || sc.MaxOperationsPerShell < 0 {
 		return errors.New("reboot_seconds, time_scale and max_operations_per_shell must not be negative")
+	}
+	if !validToolLayout(sc.ToolLayout) {
+		return fmt.Errorf("tool_layout %q: want %q or %q", sc.ToolLayout, LayoutNT4, Layout2003)
 	}
 	return sc.validateCluster(nodes)
 }

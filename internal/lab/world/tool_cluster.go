@@ -506,6 +506,10 @@ func (c *clusterCmd) propHeader(column string) {
 	io.WriteString(c.out, "-- -------------------- ------------------------------ -----------------------\r\n")
 }
 
+// propRows prints the properties. The T column is NT 4.0's `R` for a
+// read-only property; in the 2003 layout it is the value's type (`D` for a
+// DWORD, `S` for a string) followed by `R` or a blank, as the cluster.exe of
+// Windows 2000 and 2003 writes it (FORMATS.md).
 func (c *clusterCmd) propRows(name string, listed props) {
 	for _, p := range listed {
 		t, v := "", p.str
@@ -514,6 +518,13 @@ func (c *clusterCmd) propRows(name string, listed props) {
 		}
 		if p.dword {
 			v = fmt.Sprintf("%d (0x%x)", p.num, p.num)
+		}
+		if c.w.layout2003 {
+			kind := "S"
+			if p.dword {
+				kind = "D"
+			}
+			t = kind + t
 		}
 		fmt.Fprintf(c.out, "%-2s %-20s %-30s %s\r\n", t, name, p.name, v)
 	}

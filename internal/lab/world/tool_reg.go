@@ -79,44 +79,66 @@ func regLocked(h *host, args []string, out io.Writer) (int, string) {
 	if !ok {
 		return 1, regNotFound
 	}
+	xp := h.w.layout2003
 	if value != nil {
 		v, ok := k.value(*value)
 		if !ok {
 			return 1, regNotFound
 		}
+		regHeader(out, xp)
 		fmt.Fprintf(out, "\r\n%s\r\n", k.path)
-		regValueRow(out, v)
+		regValueRow(out, v, xp)
 		io.WriteString(out, "\r\n")
 		return 0, ""
 	}
-	regKeyBlock(out, n.reg, k, recurse)
+	regHeader(out, xp)
+	regKeyBlock(out, n.reg, k, recurse, xp)
 	return 0, ""
+}
+
+// regHeader is the first line reg.exe 3.0 (XP, 2003) prints after a blank
+// one; later versions print none.
+func regHeader(out io.Writer, xp bool) {
+	if xp {
+		io.WriteString(out, "\r\n! REG.EXE VERSION 3.0\r\n")
+	}
 }
 
 // regKeyBlock prints a key: a blank line, its full name, its values, a blank
 // line, then its subkeys (their full names, or whole blocks with /s).
-func regKeyBlock(out io.Writer, r *registry, k *regKey, recurse bool) {
+func regKeyBlock(out io.Writer, r *registry, k *regKey, recurse, xp bool) {
 	fmt.Fprintf(out, "\r\n%s\r\n", k.path)
 	for _, v := range k.values {
-		regValueRow(out, v)
+		regValueRow(out, v, xp)
 	}
 	io.WriteString(out, "\r\n")
 	for _, sub := range r.subkeys(k.path) {
 		if recurse {
 			sk, _ := r.key(sub)
-			regKeyBlock(out, r, sk, true)
+			regKeyBlock(out, r, sk, true, xp)
 		} else {
 			fmt.Fprintf(out, "%s\r\n", sub)
 		}
 	}
 }
 
-func regValueRow(out io.Writer, v *regValue) {
-	name := v.Name
-	if name == "" {
+// regValueRow prints a value: indented four blanks, then name, type and
+// data four blanks apart. reg.exe 3.0 separates them with tabs, names the
+// default value <NO NAME> and ends a REG_MULTI_SZ with \0\0.
+func regValueRow(out io.Writer, v *regValue, xp bool) {
+	name, sep, data := v.Name, "    ", v.text()
+	if xp {
+		sep = "\t"
+		if name == "" {
+			name = "<NO NAME>"
+		}
+		if v.Type == regMultiSZ {
+			data += `\0\0`
+		}
+	} else if name == "" {
 		name = "(Default)"
 	}
-	fmt.Fprintf(out, "    %s    %s    %s\r\n", name, v.Type, v.text())
+	fmt.Fprintf(out, "    %s%s%s%s%s\r\n", name, sep, v.Type, sep, data)
 }
 
 // regAdd is `reg add`: the key created, and the value set when named. An

@@ -42,7 +42,7 @@ func scLocked(h *host, args []string, out io.Writer) int {
 		all := len(args) == 3 && strings.EqualFold(args[2], "all")
 		for _, key := range n.svcOrder {
 			if s := n.services[key]; all || s.state != svcStopped {
-				scStatusBlock(out, n, s)
+				scStatusBlock(out, n, s, w.layout2003)
 			}
 		}
 		return 0
@@ -64,22 +64,21 @@ func scLocked(h *host, args []string, out io.Writer) int {
 	}
 	switch cmd {
 	case "query":
-		scStatusBlock(out, n, s)
+		scStatusBlock(out, n, s, w.layout2003)
 	case "qc":
-		io.WriteString(out, "[SC] QueryServiceConfig SUCCESS\r\n\r\n")
-		scConfigBlock(out, n, s)
+		scConfigBlock(out, n, s, w.layout2003)
 	case "start":
 		if code := w.startServiceLocked(n, s); code != 0 {
 			scFailed(out, "StartService", code)
 			return code
 		}
-		scStatusBlock(out, n, s)
+		scStatusBlock(out, n, s, w.layout2003)
 	case "stop":
 		if code := w.stopServiceLocked(n, s); code != 0 {
 			scFailed(out, "ControlService", code)
 			return code
 		}
-		scStatusBlock(out, n, s)
+		scStatusBlock(out, n, s, w.layout2003)
 	case "config":
 		return scConfig(out, n, s, args[2:])
 	}
@@ -147,6 +146,8 @@ func serviceType(n *node, s *service) string {
 	return "10  WIN32_OWN_PROCESS"
 }
 
+// controlsAccepted is the flags line under STATE, in the layout of TOOLS.md
+// (Vista and later: a blank after each comma).
 var controlsAccepted = map[int]string{
 	svcStopped:      "(NOT_STOPPABLE, NOT_PAUSABLE, IGNORES_SHUTDOWN)",
 	svcStartPending: "(NOT_STOPPABLE, NOT_PAUSABLE, IGNORES_SHUTDOWN)",
@@ -154,45 +155,59 @@ var controlsAccepted = map[int]string{
 	svcRunning:      "(STOPPABLE, NOT_PAUSABLE, ACCEPTS_SHUTDOWN)",
 }
 
-// scStatusBlock prints a service's status as `sc query` does.
-func scStatusBlock(out io.Writer, n *node, s *service) {
+// scStatusBlock prints a service's status as `sc query` does. xp is the
+// layout of XP and 2003's sc.exe (FORMATS.md): a blank after the type and
+// the state names, no blank after the flags' commas, and a tab before the
+// exit codes' hex form.
+func scStatusBlock(out io.Writer, n *node, s *service, xp bool) {
 	checkpoint, hint := "0x0", "0x0"
 	if s.state == svcStartPending || s.state == svcStopPending {
 		checkpoint, hint = "0x1", fmt.Sprintf("0x%x", serviceTransition.Milliseconds())
 	}
+	after, flags, codeSep := "", controlsAccepted[s.state], "  "
+	if xp {
+		after, flags, codeSep = " ", strings.ReplaceAll(flags, ", ", ","), "\t"
+	}
 	fmt.Fprintf(out, "\r\nSERVICE_NAME: %s\r\n", s.name)
-	fmt.Fprintf(out, "        %-19s: %s\r\n", "TYPE", serviceType(n, s))
-	fmt.Fprintf(out, "        %-19s: %d  %s\r\n", "STATE", s.state, stateNames[s.state])
-	fmt.Fprintf(out, "                                %s\r\n", controlsAccepted[s.state])
-	fmt.Fprintf(out, "        %-19s: %d  (0x%x)\r\n", "WIN32_EXIT_CODE", s.exitCode, s.exitCode)
-	fmt.Fprintf(out, "        %-19s: %d  (0x%x)\r\n", "SERVICE_EXIT_CODE", 0, 0)
+	fmt.Fprintf(out, "        %-19s: %s%s\r\n", "TYPE", serviceType(n, s), after)
+	fmt.Fprintf(out, "        %-19s: %d  %s%s\r\n", "STATE", s.state, stateNames[s.state], after)
+	fmt.Fprintf(out, "                                %s\r\n", flags)
+	fmt.Fprintf(out, "        %-19s: %d%s(0x%x)\r\n", "WIN32_EXIT_CODE", s.exitCode, codeSep, s.exitCode)
+	fmt.Fprintf(out, "        %-19s: %d%s(0x%x)\r\n", "SERVICE_EXIT_CODE", 0, codeSep, 0)
 	fmt.Fprintf(out, "        %-19s: %s\r\n", "CHECKPOINT", checkpoint)
 	fmt.Fprintf(out, "        %-19s: %s\r\n\r\n", "WAIT_HINT", hint)
 }
 
 var startTypeNames = map[int]string{startAuto: "AUTO_START", startDemand: "DEMAND_START", startDisabled: "DISABLED"}
 
-// scConfigBlock prints a service's configuration as `sc qc` does.
-func scConfigBlock(out io.Writer, n *node, s *service) {
+// scConfigBlock prints a service's configuration as `sc qc` does. In the xp
+// layout the header names GetServiceConfig, the type has a blank after it,
+// the string and number rows two, and no blank line ends the block.
+func scConfigBlock(out io.Writer, n *node, s *service, xp bool) {
+	header, typeAfter, valueAfter, end := "[SC] QueryServiceConfig SUCCESS", "", "", "\r\n"
+	if xp {
+		header, typeAfter, valueAfter, end = "[SC] GetServiceConfig SUCCESS", " ", "  ", ""
+	}
 	row := func(k, v string) { fmt.Fprintf(out, "        %-19s: %s\r\n", k, v) }
-	fmt.Fprintf(out, "SERVICE_NAME: %s\r\n", s.name)
-	row("TYPE", serviceType(n, s))
+	value := func(k, v string) { row(k, v+valueAfter) }
+	fmt.Fprintf(out, "%s\r\n\r\nSERVICE_NAME: %s\r\n", header, s.name)
+	row("TYPE", serviceType(n, s)+typeAfter)
 	row("START_TYPE", fmt.Sprintf("%d   %s", s.startType, startTypeNames[s.startType]))
 	row("ERROR_CONTROL", "1   NORMAL")
-	row("BINARY_PATH_NAME", s.binPath)
-	row("LOAD_ORDER_GROUP", "")
-	row("TAG", "0")
-	row("DISPLAY_NAME", s.display)
+	value("BINARY_PATH_NAME", s.binPath)
+	value("LOAD_ORDER_GROUP", "")
+	value("TAG", "0")
+	value("DISPLAY_NAME", s.display)
 	if len(s.deps) == 0 {
-		row("DEPENDENCIES", "")
+		value("DEPENDENCIES", "")
 	}
 	for i, d := range s.deps {
 		if i == 0 {
-			row("DEPENDENCIES", d)
+			value("DEPENDENCIES", d)
 		} else {
-			row("", d)
+			value("", d)
 		}
 	}
-	row("SERVICE_START_NAME", s.startName)
-	io.WriteString(out, "\r\n")
+	value("SERVICE_START_NAME", s.startName)
+	io.WriteString(out, end)
 }

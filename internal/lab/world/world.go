@@ -35,12 +35,14 @@ type World struct {
 	// tools print as dates) agrees with the lab's clock there and runs
 	// 1/scale times faster, so a reboot of 90 emulated seconds moves a
 	// node's boot time by 90 s however fast the lab runs it.
-	start     time.Time
-	nodes     []*node
-	cluster   *cluster
-	tools     map[string]toolFunc
-	commands  []CommandRecord
-	incidents []Incident
+	start time.Time
+	// layout2003 prints sc and reg output as Windows XP and 2003 do.
+	layout2003 bool
+	nodes      []*node
+	cluster    *cluster
+	tools      map[string]toolFunc
+	commands   []CommandRecord
+	incidents  []Incident
 	// The web sites (web.go): faults by address, and the request log.
 	siteFaults map[string]string
 	webLog     []WebRequest
@@ -129,6 +131,10 @@ func New(sc *Scenario, opts Options) (*World, error) {
 	if w.scale == 0 {
 		w.scale = 0.001
 	}
+	if !validToolLayout(opts.ToolLayout) {
+		return nil, fmt.Errorf("tool layout %q: want %q or %q", opts.ToolLayout, LayoutNT4, Layout2003)
+	}
+	w.layout2003 = opts.ToolLayout == Layout2003 || opts.ToolLayout == "" && sc.ToolLayout == Layout2003
 	w.registerTools()
 	w.start = w.now()
 	for i, spec := range sc.Nodes {

@@ -1,0 +1,86 @@
+package world
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// newLayoutWorld is newTestWorld printing the tools' 2003 layout.
+func newLayoutWorld(t *testing.T, scenario string) *World {
+	t.Helper()
+	sc, err := LoadScenario(scenario)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &fakeClock{t: time.Date(1999, 10, 1, 9, 0, 0, 0, time.UTC)}
+	w, err := New(sc, Options{TimeScale: testScale, Now: clock.Now, ToolLayout: Layout2003})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Close)
+	return w
+}
+
+// The 2003 layout, typed from the format strings of XP and 2003's sc.exe
+// (`%lx  WIN32_OWN_PROCESS `, `%d\t(0x%lx)`, rows ending in two blanks),
+// reg.exe 3.0 (its version line, tabs, <NO NAME>) and 2003's cluster.exe
+// (the value's type in the T column): not produced by the formatter.
+func TestToolLayout2003(t *testing.T) {
+	w := newLayoutWorld(t, "healthy")
+	expect(t, run(t, w, "NODE1", "sc query ClusSvc"), "\r\n"+
+		"SERVICE_NAME: ClusSvc\r\n"+
+		"        TYPE               : 10  WIN32_OWN_PROCESS \r\n"+
+		"        STATE              : 4  RUNNING \r\n"+
+		"                                (STOPPABLE,NOT_PAUSABLE,ACCEPTS_SHUTDOWN)\r\n"+
+		"        WIN32_EXIT_CODE    : 0\t(0x0)\r\n"+
+		"        SERVICE_EXIT_CODE  : 0\t(0x0)\r\n"+
+		"        CHECKPOINT         : 0x0\r\n"+
+		"        WAIT_HINT          : 0x0\r\n"+
+		"\r\n", 0)
+	qc := run(t, w, "NODE1", "sc qc ClusSvc")
+	for _, line := range []string{
+		"[SC] GetServiceConfig SUCCESS\r\n\r\nSERVICE_NAME: ClusSvc\r\n",
+		"        TYPE               : 10  WIN32_OWN_PROCESS \r\n",
+		"        START_TYPE         : 2   AUTO_START\r\n",
+		"        LOAD_ORDER_GROUP   :   \r\n",
+		"        TAG                : 0  \r\n",
+		"        DISPLAY_NAME       : Cluster Server  \r\n",
+	} {
+		if !strings.Contains(qc.out, line) {
+			t.Errorf("sc qc: no %q in\n%s", line, qc.out)
+		}
+	}
+	if !strings.HasSuffix(qc.out, "  \r\n") || strings.HasSuffix(qc.out, "\r\n\r\n") {
+		t.Errorf("sc qc ends with its last row, no blank line: %q", qc.out[len(qc.out)-30:])
+	}
+	expect(t, run(t, w, "NODE1", `reg query "HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion" /v CurrentBuildNumber`),
+		"\r\n! REG.EXE VERSION 3.0\r\n\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\r\n"+
+			"    CurrentBuildNumber\tREG_SZ\t1381\r\n\r\n", 0)
+	props := run(t, w, "NODE1", `cluster res "MSDTC" /prop`)
+	for _, line := range []string{
+		"SR MSDTC                Name                           MSDTC\r\n",
+		"S  MSDTC                Description                    \r\n",
+		"DR MSDTC                PersistentState                1 (0x1)\r\n",
+		"D  MSDTC                RestartAction                  2 (0x2)\r\n",
+	} {
+		if !strings.Contains(props.out, line) {
+			t.Errorf("cluster res /prop: no %q in\n%s", line, props.out)
+		}
+	}
+}
+
+func TestToolLayoutValidated(t *testing.T) {
+	sc, err := LoadScenario("healthy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.ToolLayout = "xp"
+	if err := sc.Validate(); err == nil || !strings.Contains(err.Error(), "tool_layout") {
+		t.Fatalf("tool_layout xp: %v", err)
+	}
+	sc.ToolLayout = ""
+	if _, err := New(sc, Options{ToolLayout: "vista"}); err == nil {
+		t.Fatal("ToolLayout vista accepted")
+	}
+}
