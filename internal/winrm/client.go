@@ -262,7 +262,12 @@ func (c *Client) run(ctx context.Context, line string, readOnly bool) (Result, e
 		reopen := (te.Kind == KindShellGone || te.Kind == KindShellSpent) && !sent
 		retry := readOnly && te.retryable() && !noRetries(ctx)
 		if !reopen && !retry || attempt >= readTries {
-			if sent && !readOnly && te.Kind != KindAuth && te.Kind != KindTLS {
+			if te.Kind == KindAuth {
+				e := *te
+				e.Detail += c.identifyHint(ctx)
+				return Result{}, &e
+			}
+			if sent && !readOnly && te.Kind != KindTLS {
 				return Result{}, fmt.Errorf("%w; `%s` may or may not have run, and was not retried because it changes the node", te, c.scrub(line))
 			}
 			return Result{}, te

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -492,6 +493,10 @@ func TestAuthenticationFailure(t *testing.T) {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("got  %v\nwant %s", err, want)
 			}
+			// The unauthenticated Identify says WinRM is there.
+			if !strings.Contains(err.Error(), "the endpoint is a WinRM service (it answers WS-Management Identify, OS: 0.0.0 SP: 0.0 Stack: 2.0)") {
+				t.Errorf("no Identify hint: %v", err)
+			}
 			if strings.Contains(err.Error(), "wrong-horse") {
 				t.Errorf("password in error: %v", err)
 			}
@@ -520,6 +525,42 @@ func TestWindowsDefaultAuth(t *testing.T) {
 	_, err := c.Run(context.Background(), "echo x", true)
 	if !isKind(err, KindAuth) || !strings.Contains(err.Error(), "Basic must be enabled on the node") {
 		t.Fatalf("basic against a node without it: %v", err)
+	}
+}
+
+// A 401 from something that is not WinRM (a web server asking every
+// request for Windows credentials, or one without /wsman): the error says
+// the endpoint does not look like a WinRM listener, and the probe carried
+// no credentials.
+func TestAuthenticationFailureNotWinRM(t *testing.T) {
+	for name, identify := range map[string]int{"401 to everything": http.StatusUnauthorized, "404 to Identify": http.StatusNotFound} {
+		t.Run(name, func(t *testing.T) {
+			var probes atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Header.Get("WSMANIDENTIFY") == "unauthenticated" {
+					probes.Add(1)
+					if r.Header.Get("Authorization") != "" {
+						t.Errorf("the Identify probe sent credentials")
+					}
+					w.WriteHeader(identify)
+					return
+				}
+				w.Header().Set("WWW-Authenticate", "Negotiate")
+				w.WriteHeader(http.StatusUnauthorized)
+			}))
+			defer srv.Close()
+			u, _ := url.Parse(srv.URL)
+			port, _ := strconv.Atoi(u.Port())
+			c := (&lab{}).client(t, Config{Node: "NODE1", Host: u.Hostname(), Port: port, Auth: "ntlm", Username: testUser, Password: testPassword})
+			_, err := c.Run(context.Background(), "echo x", true)
+			want := "this is not its WinRM listener"
+			if identify == http.StatusNotFound {
+				want = "answers WS-Management Identify with HTTP 404 and no IdentifyResponse"
+			}
+			if !isKind(err, KindAuth) || !strings.Contains(err.Error(), want) || probes.Load() != 1 {
+				t.Fatalf("got %v (%d probes), want an authentication error saying %q", err, probes.Load(), want)
+			}
+		})
 	}
 }
 
