@@ -39,33 +39,32 @@ func TestToolLayout2003(t *testing.T) {
 		"        WAIT_HINT          : 0x0\r\n"+
 		"\r\n", 0)
 	qc := run(t, w, "NODE1", "sc qc ClusSvc")
-	for _, line := range []string{
+	expectLines(t, "sc qc", qc.out,
 		"[SC] GetServiceConfig SUCCESS\r\n\r\nSERVICE_NAME: ClusSvc\r\n",
 		"        TYPE               : 10  WIN32_OWN_PROCESS \r\n",
 		"        START_TYPE         : 2   AUTO_START\r\n",
 		"        LOAD_ORDER_GROUP   :   \r\n",
 		"        TAG                : 0  \r\n",
-		"        DISPLAY_NAME       : Cluster Server  \r\n",
-	} {
-		if !strings.Contains(qc.out, line) {
-			t.Errorf("sc qc: no %q in\n%s", line, qc.out)
-		}
-	}
+		"        DISPLAY_NAME       : Cluster Server  \r\n")
 	if !strings.HasSuffix(qc.out, "  \r\n") || strings.HasSuffix(qc.out, "\r\n\r\n") {
 		t.Errorf("sc qc ends with its last row, no blank line: %q", qc.out[len(qc.out)-30:])
 	}
 	expect(t, run(t, w, "NODE1", `reg query "HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion" /v CurrentBuildNumber`),
 		"\r\n! REG.EXE VERSION 3.0\r\n\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\r\n"+
 			"    CurrentBuildNumber\tREG_SZ\t1381\r\n\r\n", 0)
-	props := run(t, w, "NODE1", `cluster res "MSDTC" /prop`)
-	for _, line := range []string{
+	expectLines(t, "cluster res /prop", run(t, w, "NODE1", `cluster res "MSDTC" /prop`).out,
 		"SR MSDTC                Name                           MSDTC\r\n",
 		"S  MSDTC                Description                    \r\n",
 		"DR MSDTC                PersistentState                1 (0x1)\r\n",
-		"D  MSDTC                RestartAction                  2 (0x2)\r\n",
-	} {
-		if !strings.Contains(props.out, line) {
-			t.Errorf("cluster res /prop: no %q in\n%s", line, props.out)
+		"D  MSDTC                RestartAction                  2 (0x2)\r\n")
+}
+
+// expectLines checks that out holds each of lines.
+func expectLines(t *testing.T, what, out string, lines ...string) {
+	t.Helper()
+	for _, line := range lines {
+		if !strings.Contains(out, line) {
+			t.Errorf("%s: no %q in\n%s", what, line, out)
 		}
 	}
 }

@@ -159,19 +159,29 @@ var errFraming = errors.New("malformed multipart/encrypted body")
 
 // unwrapEncrypted parses a multipart/encrypted body and unseals it.
 func (s *sealSession) unwrapEncrypted(body []byte) ([]byte, error) {
+	sig, sealed, err := splitEncrypted(body)
+	if err != nil {
+		return nil, err
+	}
+	return s.Unseal(sealed, sig)
+}
+
+// splitEncrypted reads a multipart/encrypted body's signature and sealed
+// message.
+func splitEncrypted(body []byte) (sig, sealed []byte, err error) {
 	boundaryLine := []byte(encryptedBoundary + "\r\n")
 	if !bytes.HasPrefix(body, boundaryLine) {
-		return nil, errFraming
+		return nil, nil, errFraming
 	}
 	rest := body[len(boundaryLine):]
 	i := bytes.Index(rest, boundaryLine)
 	if i < 0 {
-		return nil, errFraming
+		return nil, nil, errFraming
 	}
 	header, rest := rest[:i], rest[i+len(boundaryLine):]
 	j := bytes.Index(header, []byte("Length="))
 	if j < 0 {
-		return nil, errFraming
+		return nil, nil, errFraming
 	}
 	lengthText := bytes.TrimSpace(header[j+len("Length="):])
 	if k := bytes.IndexAny(lengthText, ";\r\n"); k >= 0 {
@@ -179,33 +189,37 @@ func (s *sealSession) unwrapEncrypted(body []byte) ([]byte, error) {
 	}
 	length, err := strconv.Atoi(string(lengthText))
 	if err != nil || length < 0 {
-		return nil, errFraming
+		return nil, nil, errFraming
 	}
 	// The part header line may be written with or without a leading tab.
 	if k := bytes.Index(rest, []byte("application/octet-stream\r\n")); k >= 0 && k < 40 {
 		rest = rest[k+len("application/octet-stream\r\n"):]
 	} else {
-		return nil, errFraming
+		return nil, nil, errFraming
 	}
 	if len(rest) < 4 {
-		return nil, errFraming
+		return nil, nil, errFraming
 	}
 	sigLen := int(binary.LittleEndian.Uint32(rest))
 	if sigLen != 16 || len(rest) < 4+sigLen+length {
-		return nil, errFraming
+		return nil, nil, errFraming
 	}
-	sig := rest[4 : 4+sigLen]
-	sealed := rest[4+sigLen : 4+sigLen+length]
-	return s.Unseal(sealed, sig)
+	return rest[4 : 4+sigLen], rest[4+sigLen : 4+sigLen+length], nil
 }
 
 // wrapEncrypted seals msg into a multipart/encrypted body.
 func (s *sealSession) wrapEncrypted(msg []byte) []byte {
 	sealed, sig := s.Seal(msg)
+	return frameEncrypted(sig, sealed)
+}
+
+// frameEncrypted frames a signature and a sealed message (as long as the
+// plain one: RC4 keeps lengths) as Windows does.
+func frameEncrypted(sig, sealed []byte) []byte {
 	var b bytes.Buffer
 	b.WriteString(encryptedBoundary + "\r\n")
 	b.WriteString("\tContent-Type: " + encryptedProtocol + "\r\n")
-	fmt.Fprintf(&b, "\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=%d\r\n", len(msg))
+	fmt.Fprintf(&b, "\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=%d\r\n", len(sealed))
 	b.WriteString(encryptedBoundary + "\r\n")
 	b.WriteString(octetStreamHeader)
 	b.Write(binary.LittleEndian.AppendUint32(nil, uint32(len(sig))))

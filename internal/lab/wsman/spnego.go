@@ -65,19 +65,22 @@ func parseSPNEGO(raw []byte) (*spnegoToken, error) {
 			return nil, errSPNEGO
 		}
 		t := &spnegoToken{}
-		if v, ok := fields[2]; ok {
-			if _, err := asn1.Unmarshal(v, &t.token); err != nil {
-				return nil, errSPNEGO
-			}
-		}
-		if v, ok := fields[3]; ok {
-			if _, err := asn1.Unmarshal(v, &t.mic); err != nil {
-				return nil, errSPNEGO
-			}
-		}
-		return t, nil
+		return t, t.readTokenAndMIC(fields)
 	}
 	return nil, errSPNEGO
+}
+
+// readTokenAndMIC reads the OCTET STRINGs both token forms carry: the
+// mechanism's token at [2] and the mechListMIC at [3].
+func (t *spnegoToken) readTokenAndMIC(fields map[int][]byte) error {
+	for tag, dst := range map[int]*[]byte{2: &t.token, 3: &t.mic} {
+		if v, ok := fields[tag]; ok {
+			if _, err := asn1.Unmarshal(v, dst); err != nil {
+				return errSPNEGO
+			}
+		}
+	}
+	return nil
 }
 
 func parseNegTokenInit(seq []byte) (*spnegoToken, error) {
@@ -95,17 +98,7 @@ func parseNegTokenInit(seq []byte) (*spnegoToken, error) {
 			t.offersNTLM, t.ntlmFirst = true, i == 0
 		}
 	}
-	if v, ok := fields[2]; ok {
-		if _, err := asn1.Unmarshal(v, &t.token); err != nil {
-			return nil, errSPNEGO
-		}
-	}
-	if v, ok := fields[3]; ok {
-		if _, err := asn1.Unmarshal(v, &t.mic); err != nil {
-			return nil, errSPNEGO
-		}
-	}
-	return t, nil
+	return t, t.readTokenAndMIC(fields)
 }
 
 // taggedFields splits a SEQUENCE of explicitly tagged fields ([n] value)

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -166,15 +165,15 @@ func TestSPNEGOWrappedNTLM(t *testing.T) {
 		t.Fatalf("NegTokenResp answered %s with %x, want 200 and accept-completed", resp.Status, tok)
 	}
 	sealed, sig, _ := nc.SecuritySession().Wrap([]byte(identifyEnvelope))
-	resp, _, answer := negotiate(t, c, l.ep.HTTPURL(), nil, encryptedMediaType, frameForTest(sig, sealed, len(identifyEnvelope)))
+	resp, _, answer := negotiate(t, c, l.ep.HTTPURL(), nil, encryptedMediaType, frameEncrypted(sig, sealed))
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("sealed Identify: %s", resp.Status)
 	}
-	s, err := parseEncrypted(answer)
+	sig, sealed, err = splitEncrypted(answer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain, err := nc.SecuritySession().Unwrap(s.sealed, s.sig)
+	plain, err := nc.SecuritySession().Unwrap(sealed, sig)
 	if err != nil || !strings.Contains(string(plain), "IdentifyResponse") {
 		t.Fatalf("sealed answer: %q %v", plain, err)
 	}
@@ -187,35 +186,6 @@ func mustOID(t *testing.T, oid asn1.ObjectIdentifier) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-// encryptedPart is a multipart/encrypted body's signature and sealed bytes.
-type encryptedPart struct{ sig, sealed []byte }
-
-func parseEncrypted(body []byte) (encryptedPart, error) {
-	i := bytes.Index(body, []byte("application/octet-stream\r\n"))
-	if i < 0 || len(body) < i+30 {
-		return encryptedPart{}, errFraming
-	}
-	rest := body[i+len("application/octet-stream\r\n"):]
-	n := int(binary.LittleEndian.Uint32(rest))
-	end := bytes.LastIndex(rest, []byte(encryptedBoundary+"--"))
-	if n != 16 || end < 4+n {
-		return encryptedPart{}, errFraming
-	}
-	return encryptedPart{sig: rest[4 : 4+n], sealed: rest[4+n : end]}, nil
-}
-
-func frameForTest(sig, sealed []byte, length int) []byte {
-	var b bytes.Buffer
-	b.WriteString(encryptedBoundary + "\r\n\tContent-Type: " + encryptedProtocol + "\r\n")
-	b.WriteString("\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=" + strconv.Itoa(length) + "\r\n")
-	b.WriteString(encryptedBoundary + "\r\n" + octetStreamHeader)
-	b.Write(binary.LittleEndian.AppendUint32(nil, uint32(len(sig))))
-	b.Write(sig)
-	b.Write(sealed)
-	b.WriteString(encryptedBoundary + "--\r\n")
-	return b.Bytes()
 }
 
 const (
