@@ -68,8 +68,9 @@ var _ Runner = (*Client)(nil)
 // an AUTHENTICATE with 401.
 type lane struct {
 	wc   *winrm.Client
-	idle *winrm.Shell // kept open between commands when ReuseShell
-	uses int          // commands started in the lane's current shell
+	lt   *laneTransport // wc's transport
+	idle *winrm.Shell   // kept open between commands when ReuseShell
+	uses int            // commands started in the lane's current shell
 }
 
 // New checks cfg and prepares a client; it does not connect (the first
@@ -127,26 +128,28 @@ func New(cfg Config) (*Client, error) {
 
 	c := &Client{cfg: cfg, endpoint: endpoint, ep: ep, sem: make(chan struct{}, cfg.MaxConcurrent)}
 	c.params = winrm.NewParameters(fmt.Sprintf("PT%dS", int(cfg.OperationTimeout.Seconds()+0.5)), "en-US", 153600)
-	c.params.TransportDecorator = c.transporter
 	for range cfg.MaxConcurrent {
-		wc, err := c.newLibraryClient()
+		wc, lt, err := c.newLibraryClient()
 		if err != nil {
 			return nil, err
 		}
-		c.all = append(c.all, &lane{wc: wc})
+		c.all = append(c.all, &lane{wc: wc, lt: lt})
 	}
 	c.free = append(c.free, c.all...)
 	return c, nil
 }
 
 // newLibraryClient is a masterzen client with a transport (and so a
-// connection pool) of its own.
-func (c *Client) newLibraryClient() (*winrm.Client, error) {
-	wc, err := winrm.NewClientWithParameters(c.ep, c.cfg.Username, c.cfg.Password, c.params)
+// connection pool) of its own, returned with it.
+func (c *Client) newLibraryClient() (*winrm.Client, *laneTransport, error) {
+	lt := &laneTransport{c: c, url: c.endpoint}
+	params := *c.params
+	params.TransportDecorator = func() winrm.Transporter { return lt }
+	wc, err := winrm.NewClientWithParameters(c.ep, c.cfg.Username, c.cfg.Password, &params)
 	if err != nil {
-		return nil, fmt.Errorf("%s (%s): %w", c.cfg.Node, c.endpoint, err)
+		return nil, nil, fmt.Errorf("%s (%s): %w", c.cfg.Node, c.endpoint, err)
 	}
-	return wc, nil
+	return wc, lt, nil
 }
 
 func scheme(https bool) string {
@@ -154,12 +157,6 @@ func scheme(https bool) string {
 		return "https"
 	}
 	return "http"
-}
-
-// transporter is a new lane's transport (masterzen/winrm asks for one per
-// library client).
-func (c *Client) transporter() winrm.Transporter {
-	return &laneTransport{c: c, url: c.endpoint}
 }
 
 // Node is the NetBIOS name the client talks to.
@@ -352,8 +349,8 @@ func (c *Client) runOnce(ctx context.Context, line string) (Result, bool, error)
 			// fail too, so answer (and free the lane for a retry) first. The
 			// lane gets a fresh library client, so the old one's connections
 			// serve only that delete, never the lane's next command.
-			if wc, err := c.newLibraryClient(); err == nil {
-				l.wc = wc
+			if wc, lt, err := c.newLibraryClient(); err == nil {
+				l.wc, l.lt = wc, lt
 			}
 			c.release(l)
 			done <- o
@@ -390,7 +387,7 @@ func (c *Client) attempt(ctx context.Context, l *lane, line string) (outcome, *w
 		// Cancelled while the shell was being opened: the command never went out.
 		return outcome{err: err}, sh, true
 	}
-	o, healthy := c.execute(ctx, sh, line)
+	o, healthy := c.execute(ctx, l.lt, sh, line)
 	var te *Error
 	switch {
 	case o.sent:
@@ -470,8 +467,9 @@ func (c *Client) deleteShell(sh *winrm.Shell) error {
 	return nil
 }
 
-// execute runs line in sh and reports whether sh may be reused.
-func (c *Client) execute(ctx context.Context, sh *winrm.Shell, line string) (outcome, bool) {
+// execute runs line in sh (over lane transport lt) and reports whether sh
+// may be reused.
+func (c *Client) execute(ctx context.Context, lt *laneTransport, sh *winrm.Shell, line string) (outcome, bool) {
 	// The library's own ctx handling and ours would both Close the command,
 	// racing on its cancel channel; ours alone does it.
 	cmd, err := sh.ExecuteWithContext(context.Background(), line)
@@ -490,7 +488,10 @@ func (c *Client) execute(ctx context.Context, sh *winrm.Shell, line string) (out
 	select {
 	case <-finished:
 	case <-ctx.Done():
-		// Signal terminate, then let the library's receive loop wind down.
+		// Cut the Receive waiting for output (it holds the lane's
+		// connection for up to the OperationTimeout), signal terminate at
+		// once, then let the library's receive loop wind down.
+		lt.abortReceives()
 		_ = cmd.Close()
 		<-finished
 		return outcome{err: ctx.Err(), sent: true}, false

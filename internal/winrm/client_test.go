@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -136,6 +137,8 @@ type restartable struct {
 	mu  sync.Mutex
 	h   *wsman.Handler
 	cfg wsman.Config
+	// seen, when set, is shown each request's body (HTTPS: in clear).
+	seen func(body []byte)
 }
 
 func (r *restartable) current() *wsman.Handler {
@@ -145,6 +148,14 @@ func (r *restartable) current() *wsman.Handler {
 }
 
 func (r *restartable) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	r.mu.Lock()
+	seen := r.seen
+	r.mu.Unlock()
+	if seen != nil {
+		body, _ := io.ReadAll(req.Body)
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		seen(body)
+	}
 	r.current().ServeHTTP(w, req)
 }
 
@@ -646,7 +657,20 @@ func TestNewRefusesUnsafeConfig(t *testing.T) {
 
 func TestCancelStopsWaitingAndSignals(t *testing.T) {
 	l := newLab(t)
-	c := l.client(t, l.config(true, nil))
+	// The Receive waiting for the command's output would hold the lane's
+	// connection for two minutes: the cancel must not wait behind it.
+	c := l.client(t, l.config(true, func(c *Config) { c.OperationTimeout = 2 * time.Minute }))
+	receiving := make(chan struct{}, 1)
+	l.srv.mu.Lock()
+	l.srv.seen = func(body []byte) {
+		if bytes.Contains(body, []byte("/windows/shell/Receive<")) {
+			select {
+			case receiving <- struct{}{}:
+			default:
+			}
+		}
+	}
+	l.srv.mu.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() {
@@ -654,13 +678,20 @@ func TestCancelStopsWaitingAndSignals(t *testing.T) {
 		errc <- err
 	}()
 	<-l.exec.started
+	<-receiving
 	cancel()
 	if err := <-errc; !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "NODE1") {
 		t.Fatalf("got %v", err)
 	}
-	// The remote command is told to stop, not left running.
-	if got := <-l.exec.stopped; got != "wait forever" {
-		t.Fatal(got)
+	// The remote command is told to stop, not left running, and not only
+	// when the Receive in flight gives up.
+	select {
+	case got := <-l.exec.stopped:
+		if got != "wait forever" {
+			t.Fatal(got)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the command was not signalled: the Signal is waiting behind the Receive in flight")
 	}
 	if c.Stats().Retries != 0 {
 		t.Error("cancelled command retried")

@@ -2,6 +2,7 @@ package winrm
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
@@ -45,6 +46,40 @@ type laneTransport struct {
 	// ntlm is the connection's security context, nil before the handshake
 	// and after any failure.
 	ntlm *ntlmssp.Client
+	// reqCtx is the context of the message being posted (set under mu):
+	// receives for a Receive, else none.
+	reqCtx context.Context
+
+	// A Receive waits at the node up to the OperationTimeout for output
+	// while it holds the lane's connection, so a cancelled command's Signal
+	// would wait behind it. abortReceives cuts the Receive in flight and
+	// refuses later ones.
+	recvMu     sync.Mutex
+	receives   context.Context
+	stopRecvFn context.CancelFunc
+}
+
+// receiveAction marks a Receive request: its Action header's value.
+const receiveAction = "/windows/shell/Receive<"
+
+// abortReceives cuts the transport's Receive in flight, if any, and makes
+// every later one fail at once; other messages (Signal, Delete) still go.
+// The lane's transport is replaced after a cancelled command.
+func (t *laneTransport) abortReceives() {
+	t.recvMu.Lock()
+	defer t.recvMu.Unlock()
+	if t.stopRecvFn != nil {
+		t.stopRecvFn()
+	}
+}
+
+func (t *laneTransport) receiveContext() context.Context {
+	t.recvMu.Lock()
+	defer t.recvMu.Unlock()
+	if t.receives == nil {
+		t.receives, t.stopRecvFn = context.WithCancel(context.Background())
+	}
+	return t.receives
 }
 
 func (t *laneTransport) Transport(ep *winrm.Endpoint) error {
@@ -81,6 +116,13 @@ func (t *laneTransport) Post(_ *winrm.Client, m *soap.SoapMessage) (string, erro
 	defer t.mu.Unlock()
 	t.c.messages.Add(1)
 	body := []byte(m.String())
+	t.reqCtx = nil
+	if bytes.Contains(body, []byte(receiveAction)) {
+		t.reqCtx = t.receiveContext()
+		if err := t.reqCtx.Err(); err != nil {
+			return "", fmt.Errorf("receive abandoned: %w", err)
+		}
+	}
 	if t.c.cfg.Auth == "basic" {
 		req, err := t.request(body, soapContentType)
 		if err != nil {
@@ -268,7 +310,12 @@ func parseSealed(body []byte) (sig, sealed []byte, err error) {
 }
 
 func (t *laneTransport) request(body []byte, contentType string) (*http.Request, error) {
-	req, err := http.NewRequest(http.MethodPost, t.url, bytes.NewReader(body))
+	ctx := t.reqCtx
+	if ctx == nil || body == nil {
+		// The handshake's empty POSTs are never cut short.
+		ctx = context.Background()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
