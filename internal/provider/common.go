@@ -42,6 +42,17 @@ import (
 // phaseResource is embedded by every resource: the configured cluster.
 type phaseResource struct{ cluster *cluster }
 
+// phaseResourceInterfaces is what every phase resource implements (each
+// file asserts it): the cluster from Configure, import by node, a plan of
+// read-only checks, and the configuration's own rules checked without a
+// node.
+type phaseResourceInterfaces interface {
+	resource.ResourceWithConfigure
+	resource.ResourceWithImportState
+	resource.ResourceWithModifyPlan
+	resource.ResourceWithValidateConfig
+}
+
 func (p *phaseResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	p.cluster = configuredCluster(req.ProviderData, "Resource", &resp.Diagnostics)
 }

@@ -25,12 +25,7 @@ import (
 	"github.com/mscs-ops/terraform-provider-mscs/internal/provider/validators"
 )
 
-var (
-	_ resource.ResourceWithConfigure      = (*clusterNodeServiceResource)(nil)
-	_ resource.ResourceWithImportState    = (*clusterNodeServiceResource)(nil)
-	_ resource.ResourceWithModifyPlan     = (*clusterNodeServiceResource)(nil)
-	_ resource.ResourceWithValidateConfig = (*clusterNodeServiceResource)(nil)
-)
+var _ phaseResourceInterfaces = (*clusterNodeServiceResource)(nil)
 
 const (
 	defaultServiceTimeout = 10 * time.Minute

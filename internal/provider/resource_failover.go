@@ -33,12 +33,7 @@ import (
 	"github.com/mscs-ops/terraform-provider-mscs/internal/provider/validators"
 )
 
-var (
-	_ resource.ResourceWithConfigure      = (*failoverTestResource)(nil)
-	_ resource.ResourceWithImportState    = (*failoverTestResource)(nil)
-	_ resource.ResourceWithModifyPlan     = (*failoverTestResource)(nil)
-	_ resource.ResourceWithValidateConfig = (*failoverTestResource)(nil)
-)
+var _ phaseResourceInterfaces = (*failoverTestResource)(nil)
 
 const (
 	defaultFailoverTimeout     = 30 * time.Minute

@@ -25,12 +25,7 @@ import (
 	"github.com/mscs-ops/terraform-provider-mscs/internal/provider/validators"
 )
 
-var (
-	_ resource.ResourceWithConfigure      = (*clusterAccountsResource)(nil)
-	_ resource.ResourceWithImportState    = (*clusterAccountsResource)(nil)
-	_ resource.ResourceWithModifyPlan     = (*clusterAccountsResource)(nil)
-	_ resource.ResourceWithValidateConfig = (*clusterAccountsResource)(nil)
-)
+var _ phaseResourceInterfaces = (*clusterAccountsResource)(nil)
 
 const (
 	defaultAccountsTimeout     = 10 * time.Minute

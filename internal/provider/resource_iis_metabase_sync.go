@@ -28,12 +28,7 @@ import (
 	"github.com/mscs-ops/terraform-provider-mscs/internal/provider/validators"
 )
 
-var (
-	_ resource.ResourceWithConfigure      = (*metabaseSyncResource)(nil)
-	_ resource.ResourceWithImportState    = (*metabaseSyncResource)(nil)
-	_ resource.ResourceWithModifyPlan     = (*metabaseSyncResource)(nil)
-	_ resource.ResourceWithValidateConfig = (*metabaseSyncResource)(nil)
-)
+var _ phaseResourceInterfaces = (*metabaseSyncResource)(nil)
 
 const (
 	defaultSyncTimeout     = 20 * time.Minute

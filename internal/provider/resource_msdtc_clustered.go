@@ -28,12 +28,7 @@ import (
 	"github.com/mscs-ops/terraform-provider-mscs/internal/provider/validators"
 )
 
-var (
-	_ resource.ResourceWithConfigure      = (*msdtcClusteredResource)(nil)
-	_ resource.ResourceWithImportState    = (*msdtcClusteredResource)(nil)
-	_ resource.ResourceWithModifyPlan     = (*msdtcClusteredResource)(nil)
-	_ resource.ResourceWithValidateConfig = (*msdtcClusteredResource)(nil)
-)
+var _ phaseResourceInterfaces = (*msdtcClusteredResource)(nil)
 
 const (
 	defaultMSDTCTimeout     = 30 * time.Minute

@@ -30,12 +30,7 @@ import (
 	"github.com/mscs-ops/terraform-provider-mscs/internal/provider/validators"
 )
 
-var (
-	_ resource.ResourceWithConfigure      = (*optionpackInstallResource)(nil)
-	_ resource.ResourceWithImportState    = (*optionpackInstallResource)(nil)
-	_ resource.ResourceWithModifyPlan     = (*optionpackInstallResource)(nil)
-	_ resource.ResourceWithValidateConfig = (*optionpackInstallResource)(nil)
-)
+var _ phaseResourceInterfaces = (*optionpackInstallResource)(nil)
 
 const (
 	defaultInstallTimeout     = 90 * time.Minute
