@@ -170,7 +170,7 @@ func (p *mscsProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 		Validators: []validator.String{validators.Host()},
 	}
 	nodeAttrs["port"] = schema.Int64Attribute{
-		MarkdownDescription: "Port of the node's WinRM service, with `host`. Default 5986 with HTTPS, 5985 without.",
+		MarkdownDescription: "Port of the node's WinRM service, with `host`. Default 5986 with HTTPS, 5985 without (WinRM 2.0 and later). WinRM 1.1, as Windows Server 2003 R2 ships it, listens on 443 and 80 unless configured otherwise: set the port, or use `endpoint`.",
 		Optional:            true,
 		Validators:          []validator.Int64{int64validator.Between(1, 65535)},
 	}
