@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab"
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/wsman"
 	"github.com/mscs-ops/terraform-provider-mscs/internal/labtest"
@@ -45,6 +47,18 @@ func inProcessLabWith(t *testing.T, opts lab.Options) *testLab {
 	}
 	t.Cleanup(l.Close)
 	return &testLab{labtest.Of(l)}
+}
+
+// importVerified is step (the resource's configuration) as an import of
+// addr by id, checked against the state the step before left, but for the
+// attributes an import cannot know.
+func importVerified(step resource.TestStep, addr, id string, ignore ...string) resource.TestStep {
+	step.ResourceName = addr
+	step.ImportState = true
+	step.ImportStateId = id
+	step.ImportStateVerify = true
+	step.ImportStateVerifyIgnore = ignore
+	return step
 }
 
 // useEnvCredentials hands the credentials to the provider the way an

@@ -74,12 +74,7 @@ func TestAccFailoverTest_recovered(t *testing.T) {
 		l.expectAfterFailover(),
 		l.ExpectNoIncidents(),
 	}
-	imported := l.failoverStep(nil)
-	imported.ResourceName = failoverAddr
-	imported.ImportState = true
-	imported.ImportStateId = "NODE2"
-	imported.ImportStateVerify = true
-	imported.ImportStateVerifyIgnore = []string{"seen_online", "check_results", "steps", "timeouts", "http_checks"}
+	imported := importVerified(l.failoverStep(nil), failoverAddr, "NODE2", "seen_online", "check_results", "steps", "timeouts", "http_checks")
 	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{step, imported}})
 }
 

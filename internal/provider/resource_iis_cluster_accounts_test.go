@@ -107,12 +107,7 @@ func TestAccClusterAccounts_grants(t *testing.T) {
 		}),
 		l.ExpectNoIncidents(),
 	}
-	imported := l.accountsStep(nil)
-	imported.ResourceName = accountsAddr
-	imported.ImportState = true
-	imported.ImportStateId = "NODE2"
-	imported.ImportStateVerify = true
-	imported.ImportStateVerifyIgnore = []string{"steps", "timeouts"}
+	imported := importVerified(l.accountsStep(nil), accountsAddr, "NODE2", "steps", "timeouts")
 	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{step, imported}})
 }
 

@@ -118,12 +118,7 @@ func TestAccMetabaseSync_freshTarget(t *testing.T) {
 		l.expectSynced(t, true),
 		l.ExpectNoIncidents(),
 	}
-	imported := l.syncStep(nil)
-	imported.ResourceName = syncAddr
-	imported.ImportState = true
-	imported.ImportStateId = "NODE1/NODE2"
-	imported.ImportStateVerify = true
-	imported.ImportStateVerifyIgnore = []string{"status", "matched", "steps", "timeouts", "differences"}
+	imported := importVerified(l.syncStep(nil), syncAddr, "NODE1/NODE2", "status", "matched", "steps", "timeouts", "differences")
 	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{step, imported}})
 }
 

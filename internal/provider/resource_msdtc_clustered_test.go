@@ -137,12 +137,7 @@ func TestAccMSDTCClustered_standaloneNode(t *testing.T) {
 		l.expectRestartActions(&before),
 		l.ExpectNoIncidents(),
 	}
-	imported := l.msdtcStep(nil)
-	imported.ResourceName = msdtcAddr
-	imported.ImportState = true
-	imported.ImportStateId = "NODE2"
-	imported.ImportStateVerify = true
-	imported.ImportStateVerifyIgnore = []string{"reinstalled", "online_on", "steps", "timeouts", "working_node"}
+	imported := importVerified(l.msdtcStep(nil), msdtcAddr, "NODE2", "reinstalled", "online_on", "steps", "timeouts", "working_node")
 	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{step, imported}})
 }
 
