@@ -29,6 +29,7 @@ func (c *Client) identifyHint(ctx context.Context) string {
 	if err := t.Transport(c.ep); err != nil {
 		return ""
 	}
+	defer t.hc.CloseIdleConnections()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader([]byte(identifyEnvelope)))
 	if err != nil {
 		return ""

@@ -46,9 +46,6 @@ type laneTransport struct {
 	// ntlm is the connection's security context, nil before the handshake
 	// and after any failure.
 	ntlm *ntlmssp.Client
-	// reqCtx is the context of the message being posted (set under mu):
-	// receives for a Receive, else none.
-	reqCtx context.Context
 
 	// A Receive waits at the node up to the OperationTimeout for output
 	// while it holds the lane's connection, so a cancelled command's Signal
@@ -63,16 +60,15 @@ type laneTransport struct {
 const receiveAction = "/windows/shell/Receive<"
 
 // abortReceives cuts the transport's Receive in flight, if any, and makes
-// every later one fail at once; other messages (Signal, Delete) still go.
-// The lane's transport is replaced after a cancelled command.
+// every later one fail at once, also one not sent yet when the command was
+// cancelled; other messages (Signal, Delete) still go. The lane's transport
+// is replaced after a cancelled command.
 func (t *laneTransport) abortReceives() {
-	t.recvMu.Lock()
-	defer t.recvMu.Unlock()
-	if t.stopRecvFn != nil {
-		t.stopRecvFn()
-	}
+	t.receiveContext()
+	t.stopRecvFn()
 }
 
+// receiveContext is the context of the transport's Receive requests.
 func (t *laneTransport) receiveContext() context.Context {
 	t.recvMu.Lock()
 	defer t.recvMu.Unlock()
@@ -116,15 +112,16 @@ func (t *laneTransport) Post(_ *winrm.Client, m *soap.SoapMessage) (string, erro
 	defer t.mu.Unlock()
 	t.c.messages.Add(1)
 	body := []byte(m.String())
-	t.reqCtx = nil
+	// Only a Receive can be cut short (abortReceives); the rest always go.
+	ctx := context.Background()
 	if bytes.Contains(body, []byte(receiveAction)) {
-		t.reqCtx = t.receiveContext()
-		if err := t.reqCtx.Err(); err != nil {
+		ctx = t.receiveContext()
+		if err := ctx.Err(); err != nil {
 			return "", fmt.Errorf("receive abandoned: %w", err)
 		}
 	}
 	if t.c.cfg.Auth == "basic" {
-		req, err := t.request(body, soapContentType)
+		req, err := t.request(ctx, body, soapContentType)
 		if err != nil {
 			return "", err
 		}
@@ -138,7 +135,7 @@ func (t *laneTransport) Post(_ *winrm.Client, m *soap.SoapMessage) (string, erro
 				return "", err
 			}
 		}
-		resp, err := t.sendNTLM(body)
+		resp, err := t.sendNTLM(ctx, body)
 		if err != nil {
 			t.ntlm = nil
 			return "", err
@@ -172,7 +169,7 @@ func (t *laneTransport) handshake() error {
 		if err != nil {
 			return fmt.Errorf("http response error: 401 - NTLM: %w", err)
 		}
-		req, err := t.request(nil, soapContentType)
+		req, err := t.request(context.Background(), nil, soapContentType)
 		if err != nil {
 			return err
 		}
@@ -218,7 +215,7 @@ func negotiateToken(h http.Header) []byte {
 
 // sendNTLM sends body on the authenticated connection: sealed over plain
 // HTTP, as it is over HTTPS.
-func (t *laneTransport) sendNTLM(body []byte) (*http.Response, error) {
+func (t *laneTransport) sendNTLM(ctx context.Context, body []byte) (*http.Response, error) {
 	ct := soapContentType
 	if !t.c.cfg.HTTPS {
 		sealed, sig, err := t.ntlm.SecuritySession().Wrap(body)
@@ -227,7 +224,7 @@ func (t *laneTransport) sendNTLM(body []byte) (*http.Response, error) {
 		}
 		body, ct = frameSealed(sig, sealed), sealedContentType
 	}
-	req, err := t.request(body, ct)
+	req, err := t.request(ctx, body, ct)
 	if err != nil {
 		return nil, err
 	}
@@ -309,12 +306,7 @@ func parseSealed(body []byte) (sig, sealed []byte, err error) {
 	return data[4 : 4+n], data[4+n : 4+n+length], nil
 }
 
-func (t *laneTransport) request(body []byte, contentType string) (*http.Request, error) {
-	ctx := t.reqCtx
-	if ctx == nil || body == nil {
-		// The handshake's empty POSTs are never cut short.
-		ctx = context.Background()
-	}
+func (t *laneTransport) request(ctx context.Context, body []byte, contentType string) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
