@@ -68,7 +68,7 @@ func OnNode(cmds []world.CommandRecord, node string) []world.CommandRecord {
 
 // IsReadOnly reports whether a command only reads: sc query / qc, reg
 // query, hostname, type, ver, net statistics, `if exist PATH echo found`,
-// the echoed line between batched reg queries,
+// the echoed line between the parts of a batch of reads,
 // adsutil.vbs's ENUM, ENUM_ALL and GET, net localgroup listings, showpriv,
 // dcomperm's lists, and cluster.exe listings.
 func IsReadOnly(c world.CommandRecord) bool {
@@ -81,10 +81,10 @@ func IsReadOnly(c world.CommandRecord) bool {
 		return true
 	case "echo":
 		// `if exist PATH echo found`: a look for a file, printed to the
-		// provider, as is the line that ends each part of a batched reg
-		// query (nodeops' regPartEnd; a test there keeps the two alike).
+		// provider, as is the line that ends each part of a batch of reads
+		// (nodeops' partEnd; a test there keeps the two alike).
 		// Journal and lock lines are echoed into files.
-		return c.Args == "found" || strings.TrimSpace(c.Args) == "--- end of reg query ---"
+		return c.Args == "found" || strings.TrimSpace(c.Args) == "--- end of part ---"
 	case "net":
 		if len(args) > 0 && (args[0] == "localgroup" || args[0] == "user") {
 			return !strings.Contains(c.Args, "/add") && !strings.Contains(strings.ToLower(c.Args), "/del")

@@ -65,13 +65,24 @@ type Held struct {
 	Impersonators string // the impersonators group that exists, "" for none
 }
 
+// members are group's members as read; group names compare without case,
+// as Windows compares them.
+func (h Held) members(group string) []string {
+	for g, m := range h.Groups {
+		if strings.EqualFold(g, group) {
+			return m
+		}
+	}
+	return nil
+}
+
 // Has reports whether g is held.
 func (h Held) Has(g Grant) bool {
 	switch g.Kind {
 	case "right":
 		return containsAccount(h.Rights[g.What], g.Account)
 	case "group":
-		return containsAccount(h.Groups[g.What], g.Account)
+		return containsAccount(h.members(g.What), g.Account)
 	case "dcom-access":
 		return containsAccount(h.DCOMAccess, g.Account)
 	}
@@ -92,50 +103,65 @@ func containsAccount(list []string, acct string) bool {
 // ReadHeld reads the node's grants for the accounts the KB names: the two
 // rights (showpriv), the local groups' members (net localgroup) and the
 // DCOM default lists (dcomperm list, the only dcomperm command it sends
-// unasked: any other argument would hang on its usage screen). It only reads.
+// unasked: any other argument would hang on its usage screen). It only
+// reads, all in one command line (a batch, see readBatch): the members of
+// every group it may need are listed along, and a group the node lacks
+// (net's 1376) is left out by the list of groups.
 func (n *Node) ReadHeld(ctx context.Context, groups ...string) (Held, error) {
+	const step = "read the grants: rights, local groups and DCOM permissions"
 	h := Held{Rights: map[string][]string{}, Groups: map[string][]string{}}
-	for _, right := range []string{RightLogOnLocally, RightNetworkLogon} {
-		res, err := n.run(ctx, "list the accounts with "+right, "showpriv "+right, true, win32)
-		if err != nil {
-			return h, err
-		}
-		h.Rights[right] = ParseShowpriv(res.Stdout)
+	rights := []string{RightLogOnLocally, RightNetworkLogon}
+	var lines []string
+	for _, right := range rights {
+		lines = append(lines, "showpriv "+right)
 	}
-	res, err := n.run(ctx, "list the local groups", "net localgroup", true, win32)
-	if err != nil {
-		return h, err
-	}
-	existing := ParseLocalgroups(res.Stdout)
-	for _, g := range ImpersonatorsGroups {
-		if containsAccount(existing, g) {
-			h.Impersonators = g
-			break
-		}
-	}
-	for _, g := range append([]string{"Guests", h.Impersonators}, groups...) {
-		if g == "" || !containsAccount(existing, g) {
+	lines = append(lines, "dcomperm -da list", "dcomperm -dl list", "net localgroup")
+	var candidates []string
+	for _, g := range append(append([]string{"Guests"}, ImpersonatorsGroups...), groups...) {
+		if g == "" || containsAccount(candidates, g) {
 			continue
 		}
 		q, err := Quote(g)
 		if err != nil {
 			return h, err
 		}
-		res, err := n.run(ctx, "list the members of "+g, "net localgroup "+q, true, win32)
-		if err != nil {
+		candidates = append(candidates, g)
+		lines = append(lines, "net localgroup "+q)
+	}
+	results, err := n.readBatch(ctx, step, lines...)
+	if err != nil {
+		return h, err
+	}
+	fixed := len(rights) + 3
+	for i, res := range results[:fixed] {
+		if err := n.checkPart(step, lines[i], res, win32); err != nil {
+			return h, err
+		}
+	}
+	for i, right := range rights {
+		h.Rights[right] = ParseShowpriv(results[i].Stdout)
+	}
+	h.DCOMAccess = ParseDcompermList(results[len(rights)].Stdout)
+	h.DCOMLaunch = ParseDcompermList(results[len(rights)+1].Stdout)
+	existing := ParseLocalgroups(results[len(rights)+2].Stdout)
+	for _, g := range ImpersonatorsGroups {
+		if containsAccount(existing, g) {
+			h.Impersonators = g
+			break
+		}
+	}
+	for i, g := range candidates {
+		if !containsAccount(existing, g) {
+			continue
+		}
+		if containsAccount(ImpersonatorsGroups, g) && !strings.EqualFold(g, h.Impersonators) && !containsAccount(groups, g) {
+			continue // the other name of the impersonators' group
+		}
+		res := results[fixed+i]
+		if err := n.checkPart(step, lines[fixed+i], res, win32); err != nil {
 			return h, err
 		}
 		h.Groups[g] = ParseLocalgroupMembers(res.Stdout)
-	}
-	for _, l := range []struct {
-		opt  string
-		dest *[]string
-	}{{"-da", &h.DCOMAccess}, {"-dl", &h.DCOMLaunch}} {
-		res, err := n.run(ctx, "list DCOM's default permissions", "dcomperm "+l.opt+" list", true, win32)
-		if err != nil {
-			return h, err
-		}
-		*l.dest = ParseDcompermList(res.Stdout)
 	}
 	return h, nil
 }

@@ -7,7 +7,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/winrm"
 )
 
 // ClusterNode is one row of `cluster node /status`.
@@ -57,20 +58,29 @@ func (p Property) Int() (int, error) {
 
 // ClusterNodes runs `cluster node /status`.
 func (n *Node) ClusterNodes(ctx context.Context) ([]ClusterNode, error) {
-	return listing(ctx, n, "list the cluster nodes", "cluster node /status", ParseNodeStatus)
+	return listing(ctx, n, "list the cluster nodes", nodeStatusLine, ParseNodeStatus)
 }
 
 // groupStatus runs `cluster group /status`: the groups, owners and states.
 func (n *Node) groupStatus(ctx context.Context) ([]ClusterGroup, error) {
-	return listing(ctx, n, "list the cluster groups", "cluster group /status", ParseGroupStatus)
+	return listing(ctx, n, "list the cluster groups", groupStatusLine, ParseGroupStatus)
 }
 
 // listing runs a read-only cluster.exe listing and parses its output; a
 // listing the parser can't read is an error that shows the output.
 func listing[T any](ctx context.Context, n *Node, step, line string, parse func(string) (T, error)) (T, error) {
-	var zero T
-	res, err := n.run(ctx, step, line, true, win32)
+	results, err := n.readBatch(ctx, step, line)
 	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return listed(n, step, line, results[0], parse)
+}
+
+// listed reads the result of the listing line, run alone or in a batch.
+func listed[T any](n *Node, step, line string, res winrm.Result, parse func(string) (T, error)) (T, error) {
+	var zero T
+	if err := n.checkPart(step, line, res, win32); err != nil {
 		return zero, err
 	}
 	v, err := parse(res.Stdout)
@@ -80,81 +90,128 @@ func listing[T any](ctx context.Context, n *Node, step, line string, parse func(
 	return v, nil
 }
 
-// ClusterGroups runs `cluster group /status`, then `/listowners` per group
-// (cluster.exe lists one group's owners at a time). Those reads go out
-// together: the node's Runner bounds how many run at once (its lanes), so a
-// cluster of many groups costs a fraction of a round trip each.
+// The listings of the nodes and the groups, as clusterStatus and Read run them.
+const (
+	nodeStatusLine  = "cluster node /status"
+	groupStatusLine = "cluster group /status"
+)
+
+// clusterStatus lists the cluster's nodes and groups in one command line
+// (a batch, see readBatch). nodesErr is the node listing's failure, which
+// tells that this node cannot speak for the cluster; err any other.
+func (n *Node) clusterStatus(ctx context.Context) (nodes []ClusterNode, groups []ClusterGroup, nodesErr, err error) {
+	const step = "list the cluster nodes and groups"
+	results, err := n.readBatch(ctx, step, nodeStatusLine, groupStatusLine)
+	if err != nil {
+		return nil, nil, err, nil
+	}
+	if nodes, err = listed(n, "list the cluster nodes", nodeStatusLine, results[0], ParseNodeStatus); err != nil {
+		return nil, nil, err, nil
+	}
+	groups, err = listed(n, "list the cluster groups", groupStatusLine, results[1], ParseGroupStatus)
+	return nodes, groups, nil, err
+}
+
+// ClusterGroups runs `cluster group /status`, then `/listowners` of every
+// group (cluster.exe lists one group's owners at a time) in a batch.
 func (n *Node) ClusterGroups(ctx context.Context) ([]ClusterGroup, error) {
 	groups, err := n.groupStatus(ctx)
 	if err != nil {
 		return nil, err
 	}
-	errs := make([]error, len(groups))
-	var wg sync.WaitGroup
-	for i := range groups {
-		q, err := Quote(groups[i].Name)
-		if err != nil {
-			return nil, fmt.Errorf("%s: group %q: %w", n.R.Node(), groups[i].Name, err)
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			line := "cluster group " + q + " /listowners"
-			step := fmt.Sprintf("list the preferred owners of group %s", groups[i].Name)
-			res, err := n.run(ctx, step, line, true, win32)
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			groups[i].PreferredOwners = ParseListOwners(res.Stdout)
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err // the first group's in the listing's order
-		}
-	}
-	return groups, nil
+	return groups, n.listOwners(ctx, groups)
 }
 
-// ClusterResources runs `cluster res /status`, then `cluster res /prop` once
-// for every resource's type and restart policy.
+// listOwners fills in the preferred owners of groups with their
+// `cluster group G /listowners`, all in a batch (see readBatch).
+func (n *Node) listOwners(ctx context.Context, groups []ClusterGroup) error {
+	if len(groups) == 0 {
+		return nil
+	}
+	lines := make([]string, len(groups))
+	for i, g := range groups {
+		q, err := Quote(g.Name)
+		if err != nil {
+			return fmt.Errorf("%s: group %q: %w", n.R.Node(), g.Name, err)
+		}
+		lines[i] = "cluster group " + q + " /listowners"
+	}
+	results, err := n.readBatch(ctx, "list the preferred owners of the groups", lines...)
+	if err != nil {
+		return err
+	}
+	for i, res := range results {
+		step := fmt.Sprintf("list the preferred owners of group %s", groups[i].Name)
+		if err := n.checkPart(step, lines[i], res, win32); err != nil {
+			return err
+		}
+		groups[i].PreferredOwners = ParseListOwners(res.Stdout)
+	}
+	return nil
+}
+
+// ClusterResources runs `cluster res /status` and `cluster res /prop` (every
+// resource's type and restart policy) in one command line (a batch).
 func (n *Node) ClusterResources(ctx context.Context) ([]ClusterResource, error) {
-	rs, err := n.clusterResourceStatus(ctx)
+	results, err := n.readBatch(ctx, "list the cluster resources and their properties", resStatusLine, allPropsLine)
 	if err != nil {
 		return nil, err
 	}
+	rs, err := listed(n, "list the cluster resources", resStatusLine, results[0], ParseResourceStatus)
+	if err != nil {
+		return nil, err
+	}
+	return rs, applyAllProps(n, rs, results[1])
+}
+
+const (
+	resStatusLine = "cluster res /status"
+	allPropsLine  = "cluster res /prop"
+)
+
+// applyAllProps reads `cluster res /prop`'s result into rs, which `cluster
+// res /status` listed: that one listing holds the common properties of
+// every resource, and the names tell the Resource column from the Name
+// column in a row a long resource name pushed wider.
+func applyAllProps(n *Node, rs []ClusterResource, res winrm.Result) error {
 	names := make([]string, len(rs))
 	for i, r := range rs {
 		names[i] = r.Name
 	}
-	all, err := n.AllResourceProps(ctx, names)
+	all, err := listed(n, "read the properties of every resource", allPropsLine, res, func(out string) (map[string]map[string]Property, error) {
+		return ParseAllProps(out, names)
+	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for i := range rs {
 		props, ok := all[strings.ToLower(rs[i].Name)]
 		if !ok {
-			return nil, fmt.Errorf("%s: `cluster res /prop` lists no properties of resource %s", n.R.Node(), rs[i].Name)
+			return fmt.Errorf("%s: `cluster res /prop` lists no properties of resource %s", n.R.Node(), rs[i].Name)
 		}
 		if err := rs[i].applyProps(props); err != nil {
-			return nil, fmt.Errorf("%s: resource %s: %w", n.R.Node(), rs[i].Name, err)
+			return fmt.Errorf("%s: resource %s: %w", n.R.Node(), rs[i].Name, err)
 		}
 	}
-	return rs, nil
+	return nil
 }
 
-// AllResourceProps runs `cluster res /prop`, which lists the common
-// properties of every resource in one table: one command instead of one per
-// resource. names are the resources the caller knows of (from `cluster res
-// /status`): they tell the Resource column from the Name column in a row a
-// long resource name pushed wider. The result is keyed by lower-cased
-// resource name, then property name.
-func (n *Node) AllResourceProps(ctx context.Context, names []string) (map[string]map[string]Property, error) {
-	return listing(ctx, n, "read the properties of every resource", "cluster res /prop", func(out string) (map[string]map[string]Property, error) {
-		return ParseAllProps(out, names)
-	})
+// clusterListings runs the listings of Cluster.Read in one command line:
+// the nodes, the groups, the resources and every resource's properties.
+// nodesErr is the node listing's failure, err the first of the others'.
+func (n *Node) clusterListings(ctx context.Context) (nodes []ClusterNode, groups []ClusterGroup, rs []ClusterResource, props winrm.Result, nodesErr, err error) {
+	results, err := n.readBatch(ctx, "list the cluster", nodeStatusLine, groupStatusLine, resStatusLine, allPropsLine)
+	if err != nil {
+		return nil, nil, nil, props, err, nil
+	}
+	if nodes, err = listed(n, "list the cluster nodes", nodeStatusLine, results[0], ParseNodeStatus); err != nil {
+		return nil, nil, nil, props, err, nil
+	}
+	if groups, err = listed(n, "list the cluster groups", groupStatusLine, results[1], ParseGroupStatus); err != nil {
+		return nodes, nil, nil, props, nil, err
+	}
+	rs, err = listed(n, "list the cluster resources", resStatusLine, results[2], ParseResourceStatus)
+	return nodes, groups, rs, results[3], nil, err
 }
 
 // ParseAllProps reads `cluster res /prop` (every resource; columns T,
@@ -206,7 +263,7 @@ func ParseAllProps(out string, names []string) (map[string]map[string]Property, 
 // clusterResourceStatus runs `cluster res /status`: names, groups, owners
 // and states only.
 func (n *Node) clusterResourceStatus(ctx context.Context) ([]ClusterResource, error) {
-	return listing(ctx, n, "list the cluster resources", "cluster res /status", ParseResourceStatus)
+	return listing(ctx, n, "list the cluster resources", resStatusLine, ParseResourceStatus)
 }
 
 func (r *ClusterResource) applyProps(props map[string]Property) error {
@@ -235,19 +292,57 @@ func (n *Node) ResourceProps(ctx context.Context, resource string) (map[string]P
 // resourceTable runs `cluster res R <opt>` (/prop, /priv) and reads its
 // property table, keyed by property name.
 func (n *Node) resourceTable(ctx context.Context, resource, opt, step string) (map[string]Property, error) {
-	q, err := Quote(resource)
-	if err != nil {
-		return nil, fmt.Errorf("resource name: %w", err)
-	}
-	props, err := listing(ctx, n, step, "cluster res "+q+" "+opt, ParseProps)
+	tables, err := n.resourceTables(ctx, []string{resource}, opt, step)
 	if err != nil {
 		return nil, err
 	}
-	byName := make(map[string]Property, len(props))
-	for _, p := range props {
-		byName[p.Name] = p
+	return tables[0], nil
+}
+
+// resourceTables is resourceTable of each of resources, in one command line
+// (a batch, see readBatch).
+func (n *Node) resourceTables(ctx context.Context, resources []string, opt, step string) ([]map[string]Property, error) {
+	tables, errs, err := n.resourceTablesEach(ctx, resources, opt, step)
+	if err != nil {
+		return nil, err
 	}
-	return byName, nil
+	for _, err := range errs {
+		if err != nil {
+			return nil, err // the first in the resources' order
+		}
+	}
+	return tables, nil
+}
+
+// resourceTablesEach is resourceTables with each resource's failure of its
+// own (a resource that no longer exists, 5007); err is the batch's.
+func (n *Node) resourceTablesEach(ctx context.Context, resources []string, opt, step string) ([]map[string]Property, []error, error) {
+	lines := make([]string, len(resources))
+	for i, r := range resources {
+		q, err := Quote(r)
+		if err != nil {
+			return nil, nil, fmt.Errorf("resource name: %w", err)
+		}
+		lines[i] = "cluster res " + q + " " + opt
+	}
+	results, err := n.readBatch(ctx, step, lines...)
+	if err != nil {
+		return nil, nil, err
+	}
+	tables := make([]map[string]Property, len(resources))
+	errs := make([]error, len(resources))
+	for i, res := range results {
+		props, err := listed(n, step, lines[i], res, ParseProps)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		tables[i] = make(map[string]Property, len(props))
+		for _, p := range props {
+			tables[i][p.Name] = p
+		}
+	}
+	return tables, errs, nil
 }
 
 // GroupMove runs `cluster group G /move:NODE`, which waits (20 s by default)

@@ -177,12 +177,8 @@ type StopImpact struct {
 func (c *Cluster) StopImpact(ctx context.Context, node string, selfFirst bool) (StopImpact, error) {
 	var imp StopImpact
 	_, err := Through(ctx, c.order(node, selfFirst), func(n *Node) error {
-		nodes, err := n.ClusterNodes(ctx)
-		if err != nil {
-			return err
-		}
-		groups, err := n.groupStatus(ctx)
-		if err != nil {
+		nodes, groups, nodesErr, err := n.clusterStatus(ctx)
+		if err = errors.Join(nodesErr, err); err != nil {
 			return err
 		}
 		imp = stopImpact(node, nodes, groups)
@@ -258,27 +254,31 @@ func (c *Cluster) Read(ctx context.Context, via string) (View, error) {
 		order = []*Node{c.Node(via)}
 	}
 	var v View
+	var readErr error // a failure after the node listing: not the next node's to answer
 	n, err := Through(ctx, order, func(n *Node) error {
-		nodes, err := n.ClusterNodes(ctx)
-		if err != nil {
-			return err
+		nodes, groups, rs, props, nodesErr, err := n.clusterListings(ctx)
+		if nodesErr != nil {
+			return nodesErr
 		}
 		if !listedUp(nodes, n.R.Node()) {
 			return ErrNotUp
 		}
-		v.Nodes = nodes
+		v.Nodes, v.Groups, v.Resources, readErr = nodes, groups, rs, err
+		if err == nil {
+			readErr = n.listOwners(ctx, v.Groups)
+		}
+		if readErr == nil {
+			readErr = applyAllProps(n, v.Resources, props)
+		}
 		return nil
 	})
 	if err != nil {
 		return View{}, err
 	}
+	if readErr != nil {
+		return View{}, readErr
+	}
 	v.Via = n.R.Node()
-	if v.Groups, err = n.ClusterGroups(ctx); err != nil {
-		return View{}, err
-	}
-	if v.Resources, err = n.ClusterResources(ctx); err != nil {
-		return View{}, err
-	}
 	return v, nil
 }
 
@@ -358,12 +358,12 @@ func (c *Cluster) WithRestartAction(ctx context.Context, node string, resources 
 		return fmt.Errorf("set RestartAction: %s is not a configured node", node)
 	}
 	before := make([]int, len(resources))
+	tables, err := n.resourceTables(ctx, resources, "/prop", "read the properties of resources "+strings.Join(resources, ", "))
+	if err != nil {
+		return err
+	}
 	for i, r := range resources {
-		props, err := n.ResourceProps(ctx, r)
-		if err != nil {
-			return err
-		}
-		if before[i], err = props["RestartAction"].Int(); err != nil {
+		if before[i], err = tables[i]["RestartAction"].Int(); err != nil {
 			return fmt.Errorf("%s: resource %s: %w", node, r, err)
 		}
 	}

@@ -12,19 +12,29 @@ import (
 // readFile is the text of the file at path, "" when there is none. It only
 // reads.
 func (n *Node) readFile(ctx context.Context, step, path string) (string, error) {
-	q, err := Quote(path)
+	line, err := readFileLine(path)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", step, err)
 	}
-	res, err := n.run(ctx, step, "if exist "+q+" type "+q, true, win32)
+	res, err := n.run(ctx, step, line, true, win32)
 	if err != nil {
 		return "", err
 	}
 	return res.Stdout, nil
 }
 
+// readFileLine is the command line that prints the file at path, and
+// nothing when there is none.
+func readFileLine(path string) (string, error) {
+	q, err := Quote(path)
+	if err != nil {
+		return "", err
+	}
+	return "if exist " + q + " type " + q, nil
+}
+
 // writeFile writes lines into file with echo (creating dir if missing), the
-// only way to write a file over a cmd shell. The lines are fixed text, names
+// only way to write a file over a cmd shell, in one command line. The lines are fixed text, names
 // checked against known sets, or cluster names Quote accepts, never free
 // input; a blank before each redirection keeps a trailing digit from being
 // read as a handle number (`ON1>`). step words the write in errors.
@@ -38,10 +48,10 @@ func (n *Node) writeFile(ctx context.Context, step, dir, file string, lines []st
 			return fmt.Errorf("%s: %s: line %q cannot be written with echo", n.R.Node(), step, l)
 		}
 	}
-	if _, err := n.run(ctx, step+": create "+dir, "if not exist "+q[0]+" mkdir "+q[0], false, win32); err != nil {
-		return err
-	}
+	// The folder first, in the same command line: the parentheses end the
+	// if's body, and a folder that can't be made fails the write after it.
 	var b strings.Builder
+	b.WriteString("(if not exist " + q[0] + " mkdir " + q[0] + ") & ")
 	for i, l := range lines {
 		redir := " >> "
 		if i == 0 {

@@ -25,24 +25,36 @@ type Identity struct {
 	// ClusterName is the cluster the machine was joined to; "" when it has
 	// none (not a cluster node, or cluster software not configured).
 	ClusterName string
+	// SystemRoot is the machine's Windows folder, read along ("" when the
+	// registry did not say): where the phases keep journals, locks, records.
+	SystemRoot string
 }
+
+// UseIdentity keeps what an identity read of this node's machine says that
+// later operations need (its SystemRoot), so they do not read it again.
+func (n *Node) UseIdentity(id Identity) { n.learnSystemRoot(id.SystemRoot) }
 
 // Identity reads the machine's computer name and cluster name from its
 // registry. It only reads, and works whether or not the cluster service runs.
 func (n *Node) Identity(ctx context.Context) (Identity, error) {
 	var id Identity
 	// Both places of the cluster name at once: the cluster service's
-	// parameters first, the cluster hive where they lack it.
+	// parameters first, the cluster hive where they lack it. SystemRoot
+	// comes along for the phases' journals, locks and records.
 	a, err := n.regQueries(ctx, "read the computer name and the cluster name", regQ{computerNameKey, "ComputerName"},
-		regQ{clusSvcParametersKey, "ClusterName"}, regQ{clusterHiveKey, "ClusterName"})
+		regQ{clusSvcParametersKey, "ClusterName"}, regQ{clusterHiveKey, "ClusterName"}, regQ{currentVersionKey, "SystemRoot"})
 	if err != nil {
 		return id, err
+	}
+	if a[3].found {
+		id.SystemRoot = strings.TrimSpace(a[3].key.Value("SystemRoot"))
+		n.UseIdentity(id)
 	}
 	if !a[0].found || strings.TrimSpace(a[0].key.Value("ComputerName")) == "" {
 		return id, fmt.Errorf("%s: read the computer name: %s has no ComputerName value", n.R.Node(), computerNameKey)
 	}
 	id.ComputerName = strings.TrimSpace(a[0].key.Value("ComputerName"))
-	for _, c := range a[1:] {
+	for _, c := range a[1:3] {
 		if c.found {
 			id.ClusterName = strings.TrimSpace(c.key.Value("ClusterName"))
 			break

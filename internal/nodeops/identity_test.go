@@ -19,6 +19,8 @@ func identityRunner(cluSvc, hive winrm.Result) *fakeRunner {
 				"    ComputerName    REG_SZ    NODE2\r\n\r\n"),
 		`reg query HKLM\SYSTEM\CurrentControlSet\Services\ClusSvc\Parameters /v ClusterName`: {cluSvc},
 		`reg query HKLM\Cluster /v ClusterName`:                                              {hive},
+		`reg query "HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion" /v SystemRoot`: ok(
+			"\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\r\n    SystemRoot    REG_SZ    C:\\WINNT\r\n\r\n"),
 	}}
 }
 
@@ -30,18 +32,23 @@ func TestIdentity(t *testing.T) {
 	}{
 		// XP/2003 reg.exe: four blanks between the columns.
 		"service parameters": {winrm.Result{Stdout: "\r\nHKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\ClusSvc\\Parameters\r\n" +
-			"    ClusterName    REG_SZ    CLUSTER1\r\n\r\n"}, notFound, Identity{"NODE2", "CLUSTER1"}},
+			"    ClusterName    REG_SZ    CLUSTER1\r\n\r\n"}, notFound, Identity{"NODE2", "CLUSTER1", `C:\WINNT`}},
 		// The NT Resource Kit's reg.exe separates with tabs; the cluster hive
 		// of a later Windows holds the name when the service key does not.
 		"cluster hive, tabs": {notFound, winrm.Result{Stdout: "\r\nHKEY_LOCAL_MACHINE\\Cluster\r\n\tClusterName\tREG_SZ\tcluster1 \r\n"},
-			Identity{"NODE2", "cluster1"}},
-		"no cluster": {notFound, notFound, Identity{"NODE2", ""}},
+			Identity{"NODE2", "cluster1", `C:\WINNT`}},
+		"no cluster": {notFound, notFound, Identity{"NODE2", "", `C:\WINNT`}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := identityRunner(tc.cluSvc, tc.hive)
-			id, err := (&Node{R: f}).Identity(context.Background())
+			n := &Node{R: f}
+			id, err := n.Identity(context.Background())
 			if err != nil || id != tc.want {
 				t.Fatalf("Identity = %+v, %v; want %+v", id, err, tc.want)
+			}
+			// The journals' folder comes with it: no query of its own later.
+			if root, err := n.systemRoot(context.Background()); err != nil || root != `C:\WINNT` || len(f.lines) != 1 {
+				t.Errorf("systemRoot = %q, %v after %v", root, err, f.lines)
 			}
 			for i, ro := range f.readOnly {
 				if !ro {
@@ -86,10 +93,10 @@ func TestRegQueriesOneLine(t *testing.T) {
 	}
 }
 
-// The lab tests' classifier counts the echoed line between batched reg
-// queries as a read, as it is.
-func TestRegPartEndIsARead(t *testing.T) {
-	if !labtest.IsReadOnly(world.CommandRecord{Program: "echo", Args: regPartEnd + " "}) {
-		t.Error("labtest.IsReadOnly does not know regPartEnd")
+// The lab tests' classifier counts the echoed line between the parts of a
+// batch as a read, as it is.
+func TestPartEndIsARead(t *testing.T) {
+	if !labtest.IsReadOnly(world.CommandRecord{Program: "echo", Args: partEnd + " "}) {
+		t.Error("labtest.IsReadOnly does not know partEnd, the line between the parts of a batch")
 	}
 }

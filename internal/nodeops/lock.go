@@ -126,41 +126,51 @@ func (n *Node) lock(ctx context.Context, sysRoot, phase string, maxAge time.Dura
 		return nil, err
 	}
 	step := "lock the node for this run"
-	res, err := n.run(ctx, step, "mkdir "+q[0], false, okCodes(1))
+	owner := newLockOwner()
+	heldLocks.Store(owner, true)
+	ownerLine := func() string {
+		return fmt.Sprintf("echo owner=%s time=%s > %s", owner, time.Now().UTC().Format(time.RFC3339), q[1])
+	}
+	// The folder and owner.txt in one command line: the echo runs only
+	// when mkdir made the folder. A failure of either comes back as 1.
+	res, err := n.run(ctx, step, "mkdir "+q[0]+" && "+ownerLine(), false, okCodes(1))
 	if err != nil {
+		heldLocks.Delete(owner)
 		return nil, err
 	}
 	if res.ExitCode != 0 {
 		var holder LockHolder
 		named := false
 		// The holder writes owner.txt right after its mkdir: a lock without
-		// one is given a moment before it counts as a dead run's.
+		// one is given a moment before it counts as a dead run's (which is
+		// also what a run whose own echo failed finds).
 		b := newBackoff(n.poll() / 2)
 		for try := 0; try < 4 && !named; try++ {
 			if try > 0 {
 				if err := b.wait(ctx); err != nil {
+					heldLocks.Delete(owner)
 					return nil, err
 				}
 			}
 			out, err := n.readFile(ctx, "read who holds the node's lock", file)
 			if err != nil {
+				heldLocks.Delete(owner)
 				return nil, err
 			}
 			holder, named = ParseLockHolder(out)
 		}
 		if named && !holder.stale(time.Now(), maxAge, processAlive) {
+			heldLocks.Delete(owner)
 			return nil, &StepError{Node: n.R.Node(), Step: step, Err: ErrLocked, Meaning: fmt.Sprintf(
 				"another run is working on the node: %s holds its lock since %s (%s). Wait for it to end; if that "+
 					"run is gone, remove the folder %s on the node, or wait until the lock is %s old",
 				holder.Owner, holder.Since.Format(time.RFC3339), dir, dir, maxAge)}
 		}
-	}
-	owner := newLockOwner()
-	heldLocks.Store(owner, true)
-	line := fmt.Sprintf("echo owner=%s time=%s > %s", owner, time.Now().UTC().Format(time.RFC3339), q[1])
-	if _, err := n.run(ctx, step+": write "+file, line, false, win32); err != nil {
-		heldLocks.Delete(owner)
-		return nil, err
+		// Stale: taken over.
+		if _, err := n.run(ctx, step+": write "+file, ownerLine(), false, win32); err != nil {
+			heldLocks.Delete(owner)
+			return nil, err
+		}
 	}
 	return func() {
 		defer heldLocks.Delete(owner)

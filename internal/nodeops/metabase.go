@@ -135,24 +135,36 @@ func first(v []string) string {
 	return v[0]
 }
 
-// readMTS reads the MTS packages and the LocalComputer settings.
+// readMTS reads the MTS packages and the LocalComputer settings, in one
+// command line (a batch, see readBatch).
 func (n *Node) readMTS(ctx context.Context, cfg *IISConfig) error {
-	res, err := n.run(ctx, "read the MTS packages", "reg query "+quoteKey(mtsPackagesKey)+" /s", true, okCodes(1))
+	const step = "read the MTS packages and replication settings"
+	local := regQ{mtsLocalKey, ""}
+	localLine, err := local.line()
 	if err != nil {
 		return err
 	}
-	if keys, err := ParseRegQuery(res.Stdout + res.Stderr); err == nil {
+	packagesLine := "reg query " + quoteKey(mtsPackagesKey) + " /s"
+	results, err := n.readBatch(ctx, step, packagesLine, localLine)
+	if err != nil {
+		return err
+	}
+	// No packages key (reg's 1) is no packages.
+	if err := n.checkPart(step, packagesLine, results[0], okCodes(1)); err != nil {
+		return err
+	}
+	if keys, err := ParseRegQuery(results[0].Stdout + results[0].Stderr); err == nil {
 		for _, k := range keys {
 			if i := strings.LastIndex(k.Path, `\`); i >= 0 && strings.HasPrefix(k.Path[i+1:], "{") {
 				cfg.Packages[strings.ToUpper(k.Path[i+1:])] = k.Value("Name")
 			}
 		}
 	}
-	k, found, err := n.regQuery(ctx, "read the MTS replication settings", mtsLocalKey, "")
-	if err != nil || !found {
+	a, err := n.regAnswer(step, localLine, local, results[1])
+	if err != nil || !a.found {
 		return err
 	}
-	cfg.ReplicationShare, cfg.RemoteServerName = k.Value("ReplicationShare"), k.Value("RemoteServerName")
+	cfg.ReplicationShare, cfg.RemoteServerName = a.key.Value("ReplicationShare"), a.key.Value("RemoteServerName")
 	return nil
 }
 
@@ -301,14 +313,17 @@ func (c *Cluster) ReadSyncFacts(ctx context.Context, spec MetabaseSyncSpec) (Syn
 			shared = append(shared, strings.ToUpper(m[1])+":")
 		}
 	}
+	var iisNames []string
 	for _, r := range v.Resources {
-		if r.Type != iisResourceType {
-			continue
+		if r.Type == iisResourceType {
+			iisNames = append(iisNames, r.Name)
 		}
-		priv, err := via.ResourcePrivateProps(ctx, r.Name)
-		if err != nil {
-			return f, err
-		}
+	}
+	privs, err := via.resourceTables(ctx, iisNames, "/priv", "read the private properties of the IIS resources")
+	if err != nil {
+		return f, err
+	}
+	for _, priv := range privs {
 		svc := strings.ToUpper(priv["ServiceName"].Value)
 		if svc == "" {
 			svc = "W3SVC"

@@ -144,14 +144,18 @@ func (c *Cluster) ReadMSDTCFacts(ctx context.Context, spec MSDTCSpec) (MSDTCFact
 	}
 	// The group: named, else the one holding MSDTC, else the Network Name's.
 	names := map[string]string{} // Network Name resource -> its Name
+	var netNames []string
 	for _, r := range v.Resources {
 		if r.Type == "Network Name" {
-			priv, err := via.ResourcePrivateProps(ctx, r.Name)
-			if err != nil {
-				return f, err
-			}
-			names[r.Name] = priv["Name"].Value
+			netNames = append(netNames, r.Name)
 		}
+	}
+	privs, err := via.resourceTables(ctx, netNames, "/priv", "read the private properties of the Network Name resources")
+	if err != nil {
+		return f, err
+	}
+	for i, name := range netNames {
+		names[name] = privs[i]["Name"].Value
 	}
 	f.Group = spec.Group
 	if f.Group == "" {
@@ -263,11 +267,6 @@ func groupNames(gs []ClusterGroup) string {
 		names[i] = g.Name
 	}
 	return strings.Join(names, ", ")
-}
-
-// ResourcePrivateProps runs `cluster res R /priv`, keyed by property name.
-func (n *Node) ResourcePrivateProps(ctx context.Context, resource string) (map[string]Property, error) {
-	return n.resourceTable(ctx, resource, "/priv", "read the private properties of resource "+resource)
 }
 
 // DTCPlan is the phase's steps in words, each naming its node, as the plan
@@ -466,13 +465,13 @@ func (r *dtcRun) hold(ctx context.Context, _ string) error {
 // setRestart sets RestartAction on each moved resource that exists now.
 func (r *dtcRun) setRestart(ctx context.Context, value func(resource string) int) error {
 	owner := r.working // cluster.exe answers there for the whole cluster
-	for _, name := range r.currentMoved(ctx, owner) {
-		props, err := owner.ResourceProps(ctx, name)
-		if err != nil {
-			return err
-		}
+	names, props, err := r.currentMoved(ctx, owner)
+	if err != nil {
+		return err
+	}
+	for i, name := range names {
 		want := value(name)
-		if cur, _ := props["RestartAction"].Int(); cur == want {
+		if cur, _ := props[i]["RestartAction"].Int(); cur == want {
 			continue
 		}
 		if err := owner.ResourceSetProp(ctx, name, "RestartAction", strconv.Itoa(want)); err != nil {
@@ -482,20 +481,36 @@ func (r *dtcRun) setRestart(ctx context.Context, value func(resource string) int
 	return nil
 }
 
-// currentMoved is the moved resources that exist now (MSDTC may be deleted).
-func (r *dtcRun) currentMoved(ctx context.Context, owner *Node) []string {
-	var names []string
-	for _, name := range r.facts.Moved() {
-		if _, err := owner.ResourceProps(ctx, name); err == nil {
-			names = append(names, name)
-		}
-	}
+// currentMoved is the moved resources that exist now (MSDTC may be
+// deleted), with their properties, read in one command line. A moved
+// resource whose properties can't be read is taken as gone; the MSDTC
+// resource found now, or a read that fails as a whole, is an error.
+func (r *dtcRun) currentMoved(ctx context.Context, owner *Node) ([]string, []map[string]Property, error) {
+	candidates := r.facts.Moved()
+	found := ""
 	if r.facts.Resource == "" {
-		if name, _ := r.dtcResource(ctx); name != "" {
-			names = append(names, name)
+		if found, _ = r.dtcResource(ctx); found != "" {
+			candidates = append(candidates, found)
 		}
 	}
-	return names
+	if len(candidates) == 0 {
+		return nil, nil, nil
+	}
+	tables, errs, err := owner.resourceTablesEach(ctx, candidates, "/prop", "read the properties of the moved resources")
+	if err != nil {
+		return nil, nil, err
+	}
+	var names []string
+	var props []map[string]Property
+	for i, name := range candidates {
+		switch {
+		case errs[i] == nil:
+			names, props = append(names, name), append(props, tables[i])
+		case found != "" && i == len(candidates)-1:
+			return nil, nil, errs[i]
+		}
+	}
+	return names, props, nil
 }
 
 // restore puts RestartAction back on every moved resource that exists, the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/winrm"
@@ -17,8 +18,29 @@ type Node struct {
 	// backoff); 0 means 2 s.
 	Poll time.Duration
 
-	// sysRoot caches the node's SystemRoot (see systemRoot).
-	sysRoot string
+	// sysRoot caches the node's SystemRoot (see systemRoot); Terraform
+	// plans resources concurrently, so it is read and set under sysRootMu.
+	sysRootMu sync.Mutex
+	sysRoot   string
+}
+
+// knownSystemRoot is the node's SystemRoot when a read has given it, or "".
+func (n *Node) knownSystemRoot() string {
+	n.sysRootMu.Lock()
+	defer n.sysRootMu.Unlock()
+	return n.sysRoot
+}
+
+// learnSystemRoot keeps the node's SystemRoot as a registry read gave it:
+// it does not change, so later journal, lock and record paths need no
+// query of their own.
+func (n *Node) learnSystemRoot(root string) {
+	if root == "" {
+		return
+	}
+	n.sysRootMu.Lock()
+	defer n.sysRootMu.Unlock()
+	n.sysRoot = root
 }
 
 // StepError is a command that ran but failed. Its text is meant to be read in

@@ -189,29 +189,65 @@ func IISProblems(op OptionPack, services []ServiceStatus) []string {
 // InfoServices are the services NodeInfo reports.
 var InfoServices = []string{"ClusSvc", "MSDTC", "IISADMIN", "W3SVC", "MSFTPSVC"}
 
-// Info reads the node's OS and service pack level, its Option Pack state
-// and the services of InfoServices. It only reads.
+// Info reads the node's name (`hostname`), OS and service pack level, its
+// Option Pack state and the services of InfoServices, all in one command
+// line. It only reads.
 func (n *Node) Info(ctx context.Context) (NodeInfo, error) {
 	var info NodeInfo
-	res, err := n.run(ctx, "read the computer name", "hostname", true, win32)
+	r, err := n.readNode(ctx, "read the node's name, version, Option Pack and services", []string{"hostname"}, InfoServices)
 	if err != nil {
 		return info, err
 	}
-	info.Name = strings.TrimSpace(res.Stdout)
-	os, op, err := n.versionAndOptionPack(ctx)
-	if err != nil {
-		return info, err
-	}
-	info.OSVersion, info.Build, info.CSDVersion, info.ServicePack = os.version, os.build, os.csd, os.servicePack
-	info.OptionPack = op
-	for _, name := range InfoServices {
-		st, err := n.QueryService(ctx, name)
-		if err != nil {
-			return info, err
-		}
-		info.Services = append(info.Services, st)
-	}
+	info.Name = strings.TrimSpace(r.own[0].Stdout)
+	info.OSVersion, info.Build, info.CSDVersion, info.ServicePack = r.os.version, r.os.build, r.os.csd, r.os.servicePack
+	info.OptionPack, info.Services = r.op, r.services
 	return info, nil
+}
+
+// nodeRead is what readNode read.
+type nodeRead struct {
+	own      []winrm.Result // the results of the caller's own lines
+	os       osVersion
+	op       OptionPack
+	services []ServiceStatus
+}
+
+// readNode reads, in one command line (a batch, see readBatch), the
+// caller's own read-only lines, the Windows version, the Option Pack state
+// and services. The own lines' results come back unchecked, except that a
+// read that failed fails; it only reads.
+func (n *Node) readNode(ctx context.Context, step string, own, services []string) (nodeRead, error) {
+	var r nodeRead
+	qs := append(append([]regQ{}, osVersionQueries...), optionPackQueries...)
+	regs, err := regLines(qs)
+	if err != nil {
+		return r, err
+	}
+	svcs, err := serviceLines(services)
+	if err != nil {
+		return r, err
+	}
+	lines := append(append(append([]string{}, own...), regs...), svcs...)
+	results, err := n.readBatch(ctx, step, lines...)
+	if err != nil {
+		return r, err
+	}
+	r.own, results = results[:len(own)], results[len(own):]
+	for i, res := range r.own {
+		if err := n.checkPart(step, own[i], res, win32); err != nil {
+			return r, err
+		}
+	}
+	a, err := n.regAnswers(step, regs, qs, results[:len(regs)])
+	if err != nil {
+		return r, err
+	}
+	if r.os, err = n.osVersionOf(a[:len(osVersionQueries)]); err != nil {
+		return r, err
+	}
+	r.op = optionPackOf(a[len(osVersionQueries):])
+	r.services, err = n.serviceStatuses(step, services, svcs, results[len(regs):])
+	return r, err
 }
 
 // Template is what a working node gives the rebuilt node to copy (safety
@@ -242,12 +278,8 @@ var (
 
 // versionAndOptionPack is osVersion and OptionPackState in one round trip.
 func (n *Node) versionAndOptionPack(ctx context.Context) (osVersion, OptionPack, error) {
-	a, err := n.regQueries(ctx, "read the Windows version and the Option Pack state", append(append([]regQ{}, osVersionQueries...), optionPackQueries...)...)
-	if err != nil {
-		return osVersion{}, OptionPack{}, err
-	}
-	v, err := n.osVersionOf(a[:len(osVersionQueries)])
-	return v, optionPackOf(a[len(osVersionQueries):]), err
+	r, err := n.readNode(ctx, "read the Windows version and the Option Pack state", nil, nil)
+	return r.os, r.op, err
 }
 
 type osVersion struct {
@@ -274,7 +306,7 @@ func (n *Node) osVersionOf(a []regAnswer) (osVersion, error) {
 		version: k.Value("CurrentVersion"), build: k.Value("CurrentBuildNumber"),
 		csd: k.Value("CSDVersion"), systemRoot: k.Value("SystemRoot"),
 	}
-	n.sysRoot = v.systemRoot // constant: later journal and record reads need no second query
+	n.learnSystemRoot(v.systemRoot)
 	v.servicePack = ServicePackLevel(v.csd)
 	if v.servicePack == "6" && a[1].found && regDWORD(a[1].key.Value("Installed")) == 1 {
 		v.servicePack = "6a"
@@ -346,9 +378,6 @@ type regAnswer struct {
 	found bool
 }
 
-// regPartEnd is echoed after each part of a batched reg query line.
-const regPartEnd = "--- end of reg query ---"
-
 func (q regQ) line() (string, error) {
 	k, err := Quote(q.key)
 	if err != nil {
@@ -365,16 +394,8 @@ func (q regQ) line() (string, error) {
 	return line, nil
 }
 
-// regQueries runs every query of qs in one command line (one round trip
-// instead of one per key):
-//
-//	reg query A 2>&1 & echo --- end of reg query --- & reg query B 2>&1
-//
-// Each part's output, its errors merged in order, ends at the echoed line,
-// so the parts split reliably; a part that printed reg's `ERROR:` line
-// failed as that reg query alone would have, with exit code 1 (reg.exe's
-// only failure code), which is how its answer is read.
-func (n *Node) regQueries(ctx context.Context, step string, qs ...regQ) ([]regAnswer, error) {
+// regLines are the command lines of qs.
+func regLines(qs []regQ) ([]string, error) {
 	lines := make([]string, len(qs))
 	for i, q := range qs {
 		l, err := q.line()
@@ -383,50 +404,34 @@ func (n *Node) regQueries(ctx context.Context, step string, qs ...regQ) ([]regAn
 		}
 		lines[i] = l
 	}
-	if len(qs) == 1 {
-		res, err := n.run(ctx, step, lines[0], true, okCodes(1))
-		if err != nil {
-			return nil, err
-		}
-		a, err := n.regAnswer(step, lines[0], qs[0], res)
-		return []regAnswer{a}, err
-	}
-	line := strings.Join(lines, " 2>&1 & echo "+regPartEnd+" & ") + " 2>&1"
-	res, err := n.run(ctx, step, line, true, okCodes(1))
+	return lines, nil
+}
+
+// regQueries runs every query of qs in one command line (a batch, see
+// readBatch). A part that printed reg's `ERROR:` line failed as that reg
+// query alone would have, with exit code 1, which is how its answer is read.
+func (n *Node) regQueries(ctx context.Context, step string, qs ...regQ) ([]regAnswer, error) {
+	lines, err := regLines(qs)
 	if err != nil {
 		return nil, err
 	}
-	parts := splitAtLines(res.Stdout, regPartEnd)
-	if len(parts) != len(qs) {
-		return nil, n.parseError(step, line, res.Stdout, fmt.Errorf("%d parts for %d queries", len(parts), len(qs)))
+	results, err := n.readBatch(ctx, step, lines...)
+	if err != nil {
+		return nil, err
 	}
+	return n.regAnswers(step, lines, qs, results)
+}
+
+// regAnswers reads the results of the reg queries qs (command lines lines).
+func (n *Node) regAnswers(step string, lines []string, qs []regQ, results []winrm.Result) ([]regAnswer, error) {
 	answers := make([]regAnswer, len(qs))
-	for i, part := range parts {
-		r := winrm.Result{Stdout: part}
-		if strings.Contains(part, "ERROR:") {
-			r.ExitCode = 1
-		}
-		if answers[i], err = n.regAnswer(step, lines[i], qs[i], r); err != nil {
+	for i := range qs {
+		var err error
+		if answers[i], err = n.regAnswer(step, lines[i], qs[i], results[i]); err != nil {
 			return nil, err
 		}
 	}
 	return answers, nil
-}
-
-// splitAtLines cuts out at every line that is marker (cmd's echo keeps the
-// blank before a following &, so the line is compared trimmed).
-func splitAtLines(out, marker string) []string {
-	var parts []string
-	var cur strings.Builder
-	for _, line := range strings.SplitAfter(out, "\n") {
-		if strings.TrimSpace(line) == marker {
-			parts = append(parts, cur.String())
-			cur.Reset()
-			continue
-		}
-		cur.WriteString(line)
-	}
-	return append(parts, cur.String())
 }
 
 // regAnswer reads one reg query's output.

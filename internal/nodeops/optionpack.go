@@ -219,6 +219,31 @@ type opRun struct {
 	// resumedFromStart: the run resumes a journal that recorded no step:
 	// the interrupted run may have removed the Option Pack already.
 	resumedFromStart bool
+	// state is the run's last read of the Option Pack state, under the
+	// lock; setup, the service pack and reboots forget it (see optionPackState).
+	state *OptionPack
+}
+
+// optionPackState is the node's Option Pack state for a step's check: the
+// run's last read while the run has changed nothing since but journal
+// lines (a step that finds nothing to do goes on to the next check at
+// once), and a new read after each change.
+func (r *opRun) optionPackState(ctx context.Context) (OptionPack, error) {
+	if r.state != nil {
+		return *r.state, nil
+	}
+	op, err := r.n.OptionPackState(ctx)
+	if err != nil {
+		return op, err
+	}
+	r.state = &op
+	return op, nil
+}
+
+// reboot restarts the node as step, after which the state is read anew.
+func (r *opRun) reboot(ctx context.Context, step string) error {
+	r.state = nil
+	return r.n.reboot(ctx, step, r.spec.RebootTimeout)
 }
 
 // sequence runs the KB's Option Pack steps as a Phase (phase.go).
@@ -262,25 +287,24 @@ func (r *opRun) prepare(ctx context.Context, resumedAfter string) error {
 		return err
 	}
 	r.resumedFromStart = resumedAfter == stepStart
-	op, err := r.n.OptionPackState(ctx)
+	op, err := r.optionPackState(ctx)
 	if err != nil {
 		return err
 	}
 	if op.PendingReboot {
 		const step = "reboot: a change waits for a restart"
 		r.progress(step)
-		return r.n.reboot(ctx, step, r.spec.RebootTimeout)
+		return r.reboot(ctx, step)
 	}
 	return nil
 }
 
 // stepFunc is the check-then-act of one step of the sequence.
 func (r *opRun) stepFunc(step string) func(ctx context.Context) (Next, error) {
-	n := r.n
 	switch step {
 	case stepRemoveAll:
 		return func(ctx context.Context) (Next, error) {
-			op, err := n.OptionPackState(ctx)
+			op, err := r.optionPackState(ctx)
 			if err != nil {
 				return Continue, err
 			}
@@ -302,7 +326,7 @@ func (r *opRun) stepFunc(step string) func(ctx context.Context) (Next, error) {
 		}
 	case stepRemoveAllReboot, stepRemoveAllSPReboot, stepSetupReboot, stepSPReboot:
 		return func(ctx context.Context) (Next, error) {
-			op, err := n.OptionPackState(ctx)
+			op, err := r.optionPackState(ctx)
 			if err != nil {
 				return Continue, err
 			}
@@ -311,7 +335,7 @@ func (r *opRun) stepFunc(step string) func(ctx context.Context) (Next, error) {
 			// step before changed nothing.
 			if op.PendingReboot {
 				r.progress(stepWords[step])
-				return Continue, n.reboot(ctx, stepWords[step], r.spec.RebootTimeout)
+				return Continue, r.reboot(ctx, stepWords[step])
 			}
 			return Continue, nil
 		}
@@ -325,7 +349,7 @@ func (r *opRun) stepFunc(step string) func(ctx context.Context) (Next, error) {
 		}
 	case stepSetup:
 		return func(ctx context.Context) (Next, error) {
-			op, err := n.OptionPackState(ctx)
+			op, err := r.optionPackState(ctx)
 			if err != nil {
 				return Continue, err
 			}
@@ -360,12 +384,12 @@ func (r *opRun) checkMedia(ctx context.Context) error {
 	if r.spec.reapplySP() {
 		paths, names = append(paths, r.spec.ServicePackPath), append(names, "service_pack_path")
 	}
+	found, err := r.n.FilesExist(ctx, paths...)
+	if err != nil {
+		return err
+	}
 	for i, p := range paths {
-		found, err := r.n.FileExists(ctx, p)
-		if err != nil {
-			return err
-		}
-		if !found {
+		if !found[i] {
 			return &StepError{Node: r.n.R.Node(), Step: "check the installation media", Err: ErrMediaMissing,
 				Meaning: fmt.Sprintf("%s %s does not exist on the node; nothing was changed", names[i], p)}
 		}
@@ -378,15 +402,36 @@ var ErrMediaMissing = errors.New("installation media missing on the node")
 
 // FileExists reports whether path names a file or folder on the node. It only reads.
 func (n *Node) FileExists(ctx context.Context, path string) (bool, error) {
-	q, err := Quote(path)
+	found, err := n.FilesExist(ctx, path)
 	if err != nil {
 		return false, err
 	}
-	res, err := n.run(ctx, "look for "+path, "if exist "+q+" echo found", true, win32)
-	if err != nil {
-		return false, err
+	return found[0], nil
+}
+
+// FilesExist is FileExists of each of paths, in one command line (a batch,
+// see readBatch). It only reads.
+func (n *Node) FilesExist(ctx context.Context, paths ...string) ([]bool, error) {
+	lines := make([]string, len(paths))
+	for i, p := range paths {
+		q, err := Quote(p)
+		if err != nil {
+			return nil, err
+		}
+		lines[i] = "if exist " + q + " echo found"
 	}
-	return strings.TrimSpace(res.Stdout) == "found", nil
+	results, err := n.readBatch(ctx, "look for "+strings.Join(paths, ", "), lines...)
+	if err != nil {
+		return nil, err
+	}
+	found := make([]bool, len(paths))
+	for i, res := range results {
+		if err := n.checkPart("look for "+paths[i], lines[i], res, win32); err != nil {
+			return nil, err
+		}
+		found[i] = strings.TrimSpace(res.Stdout) == "found"
+	}
+	return found, nil
 }
 
 // ErrInstallUnfinished is a refused start of the cluster service on a node
@@ -398,18 +443,15 @@ var ErrInstallUnfinished = errors.New("the Option Pack install on the node is un
 // after it maybe not: safety rule 4) and no change waiting for a reboot.
 func (n *Node) ReadyToJoin(ctx context.Context) error {
 	const step = "check that the Option Pack install is finished"
-	journal, err := n.OptionPackJournal(ctx)
+	r, journal, err := n.readNodeAndJournal(ctx, step, optionPackPhase, nil)
 	if err != nil {
 		return err
 	}
+	op := r.op
 	if journal.Unfinished {
 		return &StepError{Node: n.R.Node(), Step: step, Err: ErrInstallUnfinished, Meaning: fmt.Sprintf(
 			"an Option Pack run stopped after its step %q: starting the cluster service before the install and the "+
 				"service pack re-apply finish breaks safety rule 4. Apply mscs_optionpack_install first: it resumes the run", journal.Step)}
-	}
-	op, err := n.OptionPackState(ctx)
-	if err != nil {
-		return err
 	}
 	if op.PendingReboot {
 		return &StepError{Node: n.R.Node(), Step: step, Err: ErrInstallUnfinished, Meaning: "a change of setup or a " +
@@ -428,8 +470,8 @@ func (n *Node) OptionPackJournal(ctx context.Context) (JournalState, error) {
 // systemRoot is the node's SystemRoot (where the journal, the record and the
 // lock live), read once per Node: it does not change.
 func (n *Node) systemRoot(ctx context.Context) (string, error) {
-	if n.sysRoot != "" {
-		return n.sysRoot, nil
+	if root := n.knownSystemRoot(); root != "" {
+		return root, nil
 	}
 	osv, err := n.osVersion(ctx)
 	if err != nil {
@@ -438,8 +480,7 @@ func (n *Node) systemRoot(ctx context.Context) (string, error) {
 	if osv.systemRoot == "" {
 		return "", fmt.Errorf("%s: the registry names no SystemRoot (%s)", n.R.Node(), currentVersionKey)
 	}
-	n.sysRoot = osv.systemRoot
-	return n.sysRoot, nil
+	return osv.systemRoot, nil
 }
 
 func indexOf(list []string, s string) int {
@@ -473,19 +514,20 @@ func (r *opRun) clusSvcStopped(ctx context.Context) error {
 		}
 	}
 	r.progress(step)
+	var startType StartType
 	if st.StartType != StartManual {
-		if err := n.SetStartType(ctx, "ClusSvc", StartManual); err != nil {
-			return err
-		}
+		startType = StartManual
 	}
+	verb := ""
 	if st.State != StateStopped {
-		if err := n.StopService(ctx, "ClusSvc"); err != nil {
-			return err
-		}
+		verb = "stop"
+	}
+	if err := n.ConfigureService(ctx, ClusterService, startType, verb); err != nil {
+		return err
 	}
 	wctx, cancel := context.WithTimeout(ctx, stopTimeout)
 	defer cancel()
-	if _, err := n.WaitForState(wctx, "ClusSvc", StateStopped); err != nil {
+	if _, err := n.waitForState(wctx, ClusterService, StateStopped, verb != ""); err != nil {
 		return fmt.Errorf("%s: %s: %w; Option Pack setup was not run (KB Q241573: do not proceed until the cluster service is STOPPED)", n.R.Node(), step, err)
 	}
 	return nil
@@ -495,6 +537,7 @@ func (r *opRun) clusSvcStopped(ctx context.Context) error {
 // after confirming the cluster service STOPPED. maintenance is "RemoveAll"
 // for the KB's Remove All, "" for a fresh install of the spec.
 func (r *opRun) setup(ctx context.Context, step, maintenance string) error {
+	r.state = nil
 	n := r.n
 	if err := r.clusSvcStopped(ctx); err != nil {
 		return err
@@ -539,6 +582,7 @@ func (r *opRun) setup(ctx context.Context, step, maintenance string) error {
 
 // servicePack runs the service pack's update.exe unattended, without its own reboot.
 func (r *opRun) servicePack(ctx context.Context, step string) error {
+	r.state = nil
 	q, err := Quote(r.spec.ServicePackPath)
 	if err != nil {
 		return fmt.Errorf("service_pack_path: %w", err)
@@ -552,10 +596,12 @@ func (r *opRun) servicePack(ctx context.Context, step string) error {
 // reboot pending and the declared service pack level.
 func (r *opRun) verify(ctx context.Context) error {
 	n := r.n
-	osv, op, err := n.versionAndOptionPack(ctx)
+	// The IIS services that the components run are among these three.
+	read, err := n.readNode(ctx, stepWords[stepDone], nil, iisServicesOf([]string{"iis_www", "iis_ftp"}))
 	if err != nil {
 		return err
 	}
+	osv, op := read.os, read.op
 	var problems []string
 	if r.goal == "remove" {
 		if op.Installed {
@@ -569,15 +615,7 @@ func (r *opRun) verify(ctx context.Context) error {
 		case !SameComponents(op.Components, want):
 			problems = append(problems, fmt.Sprintf("the installed components differ from the declared ones (%s)", ComponentDiff(op.Components, want)))
 		default:
-			var services []ServiceStatus
-			for _, name := range iisServicesOf(op.Components) {
-				st, err := n.QueryService(ctx, name)
-				if err != nil {
-					return err
-				}
-				services = append(services, st)
-			}
-			problems = append(problems, IISProblems(op, services)...)
+			problems = append(problems, IISProblems(op, read.services)...)
 		}
 	}
 	if op.PendingReboot {

@@ -20,17 +20,12 @@ type InstallFacts struct {
 // ReadInstallFacts reads the facts PlanInstall needs. It only reads.
 func (n *Node) ReadInstallFacts(ctx context.Context, spec InstallSpec) (InstallFacts, error) {
 	var f InstallFacts
-	var err error
-	if f.ClusterService, err = n.QueryService(ctx, "ClusSvc"); err != nil {
-		return f, err
-	}
-	if f.OptionPack, err = n.OptionPackState(ctx); err != nil {
-		return f, err
-	}
-	journal, err := n.OptionPackJournal(ctx)
+	r, journal, err := n.readNodeAndJournal(ctx, "read the cluster service, the Option Pack state and its journal",
+		optionPackPhase, []string{ClusterService})
 	if err != nil {
 		return f, err
 	}
+	f.ClusterService, f.OptionPack = r.services[0], r.op
 	if journal.Resumes(spec.phaseSpec("install")) {
 		f.JournalStep = journal.Step
 	}

@@ -44,7 +44,11 @@ type fakeNT struct {
 func (f *fakeNT) Node() string { return "NODE2" }
 
 func (f *fakeNT) Run(ctx context.Context, line string, readOnly bool) (winrm.Result, error) {
-	if isCompound(line) && (strings.HasPrefix(line, "sc query ") || strings.HasPrefix(line, "reg query ")) {
+	if i := strings.Index(line, ") & "); strings.HasPrefix(line, "(if not exist ") && i > 0 {
+		line = line[i+len(") & "):] // writeFile's folder, which the fake always has
+	}
+	if isCompound(line) && (readOnly || strings.HasPrefix(line, "mkdir ") || strings.HasPrefix(line, "sc config ")) {
+		// a batch of reads, sc query && sc qc, the lock, sc config && sc stop
 		return compoundLine(line, func(part string) (winrm.Result, error) { return f.Run(ctx, part, readOnly) })
 	}
 	ok := func(out string) (winrm.Result, error) { return winrm.Result{Stdout: out}, nil }
@@ -152,8 +156,6 @@ func (f *fakeNT) Run(ctx context.Context, line string, readOnly bool) (winrm.Res
 			f.journal = ""
 		}
 		f.journal += strings.TrimPrefix(text, "echo ") + " \r\n"
-		return ok("")
-	case line == `if not exist C:\WINNT\TEMP mkdir C:\WINNT\TEMP`, line == `if not exist C:\WINNT mkdir C:\WINNT`:
 		return ok("")
 	case strings.HasPrefix(line, "echo [Install] > C:\\WINNT\\mscs-optionpack.ini"):
 		f.record = line

@@ -111,8 +111,36 @@ func (n *Node) Journal(ctx context.Context, p Phase) (JournalState, error) {
 	if err != nil {
 		return JournalState{}, err
 	}
+	return journalState(out), nil
+}
+
+// journalState reads a journal's text.
+func journalState(out string) JournalState {
 	hash, step := ParseJournal(out)
-	return JournalState{Unfinished: step != "" && step != stepDone, Step: step, hash: hash}, nil
+	return JournalState{Unfinished: step != "" && step != stepDone, Step: step, hash: hash}
+}
+
+// readNodeAndJournal is readNode with the journal of phase p read in the same
+// command line where the node's SystemRoot is known already (the identity
+// check reads it), and after it otherwise. It only reads.
+func (n *Node) readNodeAndJournal(ctx context.Context, step string, p Phase, services []string) (nodeRead, JournalState, error) {
+	var own []string
+	if root := n.knownSystemRoot(); root != "" {
+		line, err := readFileLine(journalFile(root, p.Name))
+		if err != nil {
+			return nodeRead{}, JournalState{}, err
+		}
+		own = append(own, line)
+	}
+	r, err := n.readNode(ctx, step, own, services)
+	if err != nil {
+		return r, JournalState{}, err
+	}
+	if len(own) > 0 {
+		return r, journalState(r.own[0].Stdout), nil
+	}
+	j, err := n.Journal(ctx, p) // SystemRoot is known now
+	return r, j, err
 }
 
 func (n *Node) journalPath(ctx context.Context, phase string) (string, error) {
@@ -120,8 +148,11 @@ func (n *Node) journalPath(ctx context.Context, phase string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return sysRoot + `\mscs-` + phase + `.log`, nil
+	return journalFile(sysRoot, phase), nil
 }
+
+// journalFile is the journal of phase in the folder sysRoot.
+func journalFile(sysRoot, phase string) string { return sysRoot + `\mscs-` + phase + `.log` }
 
 var journalRe = regexp.MustCompile(`step=(\S+)\s+spec=(\S+)`)
 

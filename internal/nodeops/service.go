@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/winrm"
 )
 
 // ErrServiceNotFound is sc's 1060: no service of that name is installed.
@@ -75,30 +77,82 @@ func serviceWords(name string) string {
 // part whose output is missing its table, and the output splits where sc
 // qc's begins (splitSCQueryQC).
 func (n *Node) QueryService(ctx context.Context, name string) (ServiceStatus, error) {
-	q, err := Quote(name)
-	if err != nil {
-		return ServiceStatus{}, fmt.Errorf("service name: %w", err)
-	}
-	step := "query " + serviceWords(name)
-	line := "sc query " + q + " && sc qc " + q
-	res, err := n.run(ctx, step, line, true, okCodes(1060))
+	sts, err := n.QueryServices(ctx, name)
 	if err != nil {
 		return ServiceStatus{Name: name}, err
 	}
-	queryOut, qcOut := splitSCQueryQC(res.Stdout + res.Stderr)
+	return sts[0], nil
+}
+
+// QueryServices is QueryService of each of names, all in one command line
+// (a batch, see readBatch).
+func (n *Node) QueryServices(ctx context.Context, names ...string) ([]ServiceStatus, error) {
+	lines, err := serviceLines(names)
+	if err != nil {
+		return nil, err
+	}
+	step := servicesStep(names)
+	results, err := n.readBatch(ctx, step, lines...)
+	if err != nil {
+		return nil, err
+	}
+	return n.serviceStatuses(step, names, lines, results)
+}
+
+// servicesStep words a query of names in errors.
+func servicesStep(names []string) string {
+	if len(names) == 1 {
+		return "query " + serviceWords(names[0])
+	}
+	return "query the services " + strings.Join(names, ", ")
+}
+
+// serviceLines are the `sc query NAME && sc qc NAME` lines of names.
+func serviceLines(names []string) ([]string, error) {
+	lines := make([]string, len(names))
+	for i, name := range names {
+		q, err := Quote(name)
+		if err != nil {
+			return nil, fmt.Errorf("service name: %w", err)
+		}
+		lines[i] = "sc query " + q + " && sc qc " + q
+	}
+	return lines, nil
+}
+
+// serviceStatuses reads the results of serviceLines(names).
+func (n *Node) serviceStatuses(step string, names, lines []string, results []winrm.Result) ([]ServiceStatus, error) {
+	sts := make([]ServiceStatus, len(names))
+	for i, res := range results {
+		st, err := n.serviceStatus(step, names[i], lines[i], res)
+		if err != nil {
+			return nil, err
+		}
+		sts[i] = st
+	}
+	return sts, nil
+}
+
+// serviceStatus reads the result of `sc query NAME && sc qc NAME`.
+func (n *Node) serviceStatus(step, name, line string, res winrm.Result) (ServiceStatus, error) {
+	if err := n.checkPart(step, line, res, okCodes(1060)); err != nil {
+		return ServiceStatus{Name: name}, err
+	}
+	out := res.Stdout + res.Stderr
+	queryOut, qcOut := splitSCQueryQC(out)
 	st, err := ParseSCQuery(queryOut)
 	if errors.Is(err, ErrServiceNotFound) {
 		return ServiceStatus{Name: name}, nil
 	}
 	if err != nil {
-		return ServiceStatus{Name: name}, n.parseError(step, line, res.Stdout+res.Stderr, err)
+		return ServiceStatus{Name: name}, n.parseError(step, line, out, err)
 	}
 	cfg, err := ParseSCQC(qcOut)
 	if errors.Is(err, ErrServiceNotFound) { // deleted between the two
 		return ServiceStatus{Name: name}, nil
 	}
 	if err != nil {
-		return ServiceStatus{Name: name}, n.parseError(step, line, res.Stdout+res.Stderr, err)
+		return ServiceStatus{Name: name}, n.parseError(step, line, out, err)
 	}
 	st.DisplayName, st.StartType = cfg.DisplayName, cfg.StartType
 	return st, nil
@@ -132,91 +186,93 @@ func splitSCQueryQC(out string) (query, qc string) {
 	return out[:at], out[at:]
 }
 
-// withConfig adds `sc qc NAME`'s startup type and display name to st.
-func (n *Node) withConfig(ctx context.Context, name string, st ServiceStatus) (ServiceStatus, error) {
-	cfg, found, err := n.scQuery(ctx, name, "qc", ParseSCQC)
-	if err != nil || !found {
-		return ServiceStatus{Name: name}, err
-	}
-	st.DisplayName = cfg.DisplayName
-	st.StartType = cfg.StartType
-	return st, nil
-}
-
-// scQuery runs `sc VERB NAME` (query, qc) and parses it; found is false
-// for 1060, or a parse that says so: the service is not installed (or was
-// deleted between two queries).
-func (n *Node) scQuery(ctx context.Context, name, verb string, parse func(string) (ServiceStatus, error)) (st ServiceStatus, found bool, err error) {
-	q, err := Quote(name)
-	if err != nil {
-		return ServiceStatus{}, false, fmt.Errorf("service name: %w", err)
-	}
-	step := "query " + serviceWords(name)
-	line := "sc " + verb + " " + q
-	res, err := n.run(ctx, step, line, true, okCodes(1060))
-	if err != nil {
-		return ServiceStatus{}, false, err
-	}
-	st, err = parse(res.Stdout + res.Stderr)
-	if errors.Is(err, ErrServiceNotFound) {
-		return ServiceStatus{}, false, nil
-	}
-	if err != nil {
-		return ServiceStatus{}, false, n.parseError(step, line, res.Stdout, err)
-	}
-	return st, true, nil
-}
-
 func (n *Node) parseError(step, line, out string, err error) error {
 	return fmt.Errorf("%s: %s: cannot read the output of `%s`: %w (output: %s)", n.R.Node(), step, line, err, firstLines(out, 4))
 }
 
 // SetStartType runs `sc config NAME start= auto|demand|disabled`.
 func (n *Node) SetStartType(ctx context.Context, name string, t StartType) error {
-	arg, ok := scStartArg[t]
-	if !ok {
-		return fmt.Errorf("startup type %q cannot be set (use %s, %s or %s)", t, StartAutomatic, StartManual, StartDisabled)
-	}
-	q, err := Quote(name)
-	if err != nil {
-		return fmt.Errorf("service name: %w", err)
-	}
-	line := "sc config " + q + " start= " + arg
-	_, err = n.run(ctx, fmt.Sprintf("set the startup type of %s to %s", serviceWords(name), strings.ToLower(string(t))), line, false, win32)
-	return notFoundAware(err)
+	return n.ConfigureService(ctx, name, t, "")
 }
 
 // StartService runs `sc start NAME`; a service already running (1056) or
 // already starting is success. sc returns once the start is requested:
 // WaitForState waits for Running.
 func (n *Node) StartService(ctx context.Context, name string) error {
-	return n.control(ctx, "start", name, 1056, StateStartPending, StateRunning)
+	return n.ConfigureService(ctx, name, "", "start")
 }
 
 // StopService runs `sc stop NAME`; a service not started (1062) or already
 // stopping is success. sc returns once the stop is requested: WaitForState
 // waits for Stopped.
 func (n *Node) StopService(ctx context.Context, name string) error {
-	return n.control(ctx, "stop", name, 1062, StateStopPending, StateStopped)
+	return n.ConfigureService(ctx, name, "", "stop")
 }
 
-func (n *Node) control(ctx context.Context, verb, name string, already int, pending, done ServiceState) error {
+// scControls are the controls ConfigureService sends: the code sc exits
+// with when the service is already there (success too), and the states of
+// a service on its way or arrived.
+var scControls = map[string]struct {
+	already       int
+	pending, done ServiceState
+}{
+	"start": {1056, StateStartPending, StateRunning},
+	"stop":  {1062, StateStopPending, StateStopped},
+}
+
+// ConfigureService sets name's startup type to t (unless t is "") and then
+// sends it the control verb ("start", "stop"; "" for none), as
+// StartService and StopService do, in one command line:
+//
+//	sc config NAME start= demand && sc stop NAME
+//
+// The startup type goes first (a service being started must not be
+// disabled; the KB sets the cluster service to manual with stopping it).
+// sc stops at the first failure, and the output tells which failed: sc
+// config prints `[SC] ChangeServiceConfig SUCCESS` when it succeeded.
+func (n *Node) ConfigureService(ctx context.Context, name string, t StartType, verb string) error {
 	q, err := Quote(name)
 	if err != nil {
 		return fmt.Errorf("service name: %w", err)
 	}
-	line := "sc " + verb + " " + q
-	_, err = n.run(ctx, verb+" "+serviceWords(name), line, false, okCodes(already))
-	var se *StepError
-	if errors.As(err, &se) && se.ExitCode == 1061 {
+	var lines, steps []string
+	var cfgLine, cfgStep string
+	if t != "" {
+		arg, ok := scStartArg[t]
+		if !ok {
+			return fmt.Errorf("startup type %q cannot be set (use %s, %s or %s)", t, StartAutomatic, StartManual, StartDisabled)
+		}
+		cfgLine = "sc config " + q + " start= " + arg
+		cfgStep = fmt.Sprintf("set the startup type of %s to %s", serviceWords(name), strings.ToLower(string(t)))
+		lines, steps = append(lines, cfgLine), append(steps, cfgStep)
+	}
+	c, control := scControls[verb]
+	line, step := "sc "+verb+" "+q, verb+" "+serviceWords(name)
+	if control {
+		lines, steps = append(lines, line), append(steps, step)
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	res, err := n.R.Run(ctx, strings.Join(lines, " && "), false)
+	if err != nil {
+		return fmt.Errorf("%s: %s: %w", n.R.Node(), strings.Join(steps, ", then "), err)
+	}
+	if cfgLine != "" && res.ExitCode != 0 && (!control || !strings.Contains(res.Stdout+res.Stderr, "ChangeServiceConfig SUCCESS")) {
+		return notFoundAware(n.stepError(cfgStep, cfgLine, res, win32))
+	}
+	if !control || okCodes(c.already).accepts(res.ExitCode) {
+		return nil
+	}
+	if res.ExitCode == 1061 {
 		// 1061 (cannot accept control messages) is what a service in a
 		// pending state answers. If it is already on its way, the request
 		// is fulfilled; otherwise the 1061 stands.
-		if st, qerr := n.QueryService(ctx, name); qerr == nil && (st.State == pending || st.State == done) {
+		if st, qerr := n.QueryService(ctx, name); qerr == nil && (st.State == c.pending || st.State == c.done) {
 			return nil
 		}
 	}
-	return notFoundAware(err)
+	return notFoundAware(n.stepError(step, line, res, win32))
 }
 
 // notFoundAware marks sc's 1060 so callers can errors.Is(err, ErrServiceNotFound).
@@ -228,27 +284,39 @@ func notFoundAware(err error) error {
 	return err
 }
 
-// WaitForState polls `sc query` (one command per check), backing off to the
-// node's Poll, until the service is in want or ctx ends, then reads its
-// configuration once (`sc qc`); the error says the state last seen.
+// WaitForState polls the service (`sc query NAME && sc qc NAME`, one
+// command per check, so the state it ends on comes with the configuration),
+// backing off to the node's Poll, until the service is in want or ctx ends;
+// the error says the state last seen.
 func (n *Node) WaitForState(ctx context.Context, name string, want ServiceState) (ServiceStatus, error) {
+	return n.waitForState(ctx, name, want, false)
+}
+
+// waitForState is WaitForState; controlled tells that the service was just
+// sent a start or stop, which no service completes at once (sc returns as
+// soon as the control is accepted): the first check comes after the first
+// interval rather than straight away, where it would only find the
+// service pending.
+func (n *Node) waitForState(ctx context.Context, name string, want ServiceState, controlled bool) (ServiceStatus, error) {
 	b := newBackoff(n.Poll)
 	var last ServiceStatus
 	var lastErr error
-	q, err := Quote(name)
-	if err != nil {
-		return last, fmt.Errorf("service name: %w", err)
+	if controlled {
+		if err := b.wait(ctx); err != nil {
+			return last, fmt.Errorf("%s: %s did not become %s (never seen): %w", n.R.Node(), serviceWords(name), want, ctx.Err())
+		}
 	}
 	for {
-		st, found, err := n.scQuery(ctx, name, "query", ParseSCQuery)
+		st, err := n.QueryService(ctx, name)
 		switch {
 		case err != nil:
 			lastErr = err
-		case !found:
+		case !st.Exists:
+			lines, _ := serviceLines([]string{name})
 			return ServiceStatus{Name: name}, &StepError{Node: n.R.Node(), Step: fmt.Sprintf("wait for %s to be %s", serviceWords(name), want),
-				Command: "sc query " + q, ExitCode: 1060, Meaning: win32Meanings[1060], Err: ErrServiceNotFound}
+				Command: lines[0], ExitCode: 1060, Meaning: win32Meanings[1060], Err: ErrServiceNotFound}
 		case st.State == want:
-			return n.withConfig(ctx, name, st)
+			return st, nil
 		default:
 			last, lastErr = st, nil
 		}

@@ -86,22 +86,19 @@ func (c *Cluster) ConvergeService(ctx context.Context, node string, spec Service
 			return "", check
 		}
 	}
+	var startType StartType
 	if current.StartType != spec.StartType {
-		if err := n.SetStartType(ctx, spec.Name, spec.StartType); err != nil {
-			return "", err
-		}
+		startType = spec.StartType
+	}
+	verb := ""
+	if changeState {
+		verb = map[ServiceState]string{StateRunning: "start", StateStopped: "stop"}[spec.State]
+	}
+	if err := n.ConfigureService(ctx, spec.Name, startType, verb); err != nil {
+		return "", err
 	}
 	if changeState || current.State != Settled(current.State) {
-		if changeState {
-			op := n.StartService
-			if spec.State == StateStopped {
-				op = n.StopService
-			}
-			if err := op(ctx, spec.Name); err != nil {
-				return "", err
-			}
-		}
-		if _, err := n.WaitForState(ctx, spec.Name, spec.State); err != nil {
+		if _, err := n.waitForState(ctx, spec.Name, spec.State, verb != ""); err != nil {
 			return "", err
 		}
 	}

@@ -6,7 +6,8 @@ import (
 )
 
 // The waits (a service reaching a state, a node back from a reboot, a node
-// joining, a group online) check at once, then every firstPoll during their
+// joining, a group online) check at once (a service just sent a start or
+// stop: after firstPoll, see waitForState), then every firstPoll during their
 // first quickPhase (most awaited changes end within it: a service start, a
 // move, a reboot in the lab), then at intervals growing by half up to their
 // ceiling (Node.Poll, Cluster.Poll; defaultPoll when zero). A wait ends

@@ -27,10 +27,14 @@ type cluster struct {
 	// member of it. "" = the nodes must agree with each other.
 	clusterName string
 	ids         identities
+	// nodes are the operations on each node (Node), made once so that what
+	// a node's reads learn (its SystemRoot) serves every later request.
+	nodesMu sync.Mutex
+	nodes   map[string]*nodeops.Node
 }
 
 func newCluster(configs []winrm.Config, clusterName string) (*cluster, error) {
-	c := &cluster{clients: map[string]*winrm.Client{}, clusterName: clusterName, ids: identities{
+	c := &cluster{clients: map[string]*winrm.Client{}, nodes: map[string]*nodeops.Node{}, clusterName: clusterName, ids: identities{
 		perNode: map[string]*sync.Mutex{}, known: map[string]nodeops.Identity{}, verified: map[string]bool{}}}
 	for _, cfg := range configs {
 		client, err := winrm.New(cfg)
@@ -82,7 +86,14 @@ func (c *cluster) Node(node string) (*nodeops.Node, bool) {
 	if !ok {
 		return nil, false
 	}
-	return &nodeops.Node{R: guardedRunner{c: c, key: key, Client: client}, Poll: c.poll}, true
+	c.nodesMu.Lock()
+	defer c.nodesMu.Unlock()
+	n := c.nodes[key]
+	if n == nil {
+		n = &nodeops.Node{R: guardedRunner{c: c, key: key, Client: client}, Poll: c.poll}
+		c.nodes[key] = n
+	}
+	return n, true
 }
 
 // ops is the cluster-level operations over every configured node (each

@@ -62,7 +62,8 @@ func (d *clusterDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "The cluster as `cluster.exe` lists it: nodes, groups and resources with their owners " +
 			"and states. Read-only: it runs `cluster node /status`, `cluster group /status`, " +
-			"`cluster group /listowners`, `cluster resource /status` and `cluster resource /prop` on one node " +
+			"`cluster group /listowners`, `cluster resource /status` and `cluster resource /prop` (in two command lines: " +
+			"the listings, then the owners of every group) on one node " +
 			"whose cluster service is up, trying the configured nodes in turn unless `node` names one.",
 		Attributes: map[string]schema.Attribute{
 			"node": schema.StringAttribute{

@@ -54,7 +54,7 @@ func (d *nodeDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, r
 		MarkdownDescription: "One cluster node as its registry and service manager show it: Windows NT version and " +
 			"service pack, whether the Option Pack (IIS 4.0) is installed, with which method and components, " +
 			"whether a reboot is pending, and the services KB Q241573 works with. Read-only: it runs `hostname`, " +
-			"`reg query` and `sc query` / `sc qc`. Read the working node with it and copy `install_method`, " +
+			"`reg query` and `sc query` / `sc qc`, all in one command line. Read the working node with it and copy `install_method`, " +
 			"`components` and `service_pack` into `mscs_optionpack_install` for the rebuilt node.",
 		Attributes: map[string]schema.Attribute{
 			"node": schema.StringAttribute{

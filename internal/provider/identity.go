@@ -85,6 +85,9 @@ func (c *cluster) identify(ctx context.Context, key string) (nodeops.Identity, e
 	if err != nil {
 		return id, err
 	}
+	if n, ok := c.Node(key); ok {
+		n.UseIdentity(id)
+	}
 	ids.mu.Lock()
 	ids.known[key] = id
 	ids.mu.Unlock()

@@ -317,10 +317,14 @@ func TestAccClusterNodeService_logsWithoutSecrets(t *testing.T) {
 	if strings.Contains(logs, l.Password) {
 		t.Fatalf("the password appears in the provider's log %s", logFile)
 	}
-	for _, want := range []string{`node=NODE2`, `exit_code=0`, `command="sc stop ClusSvc"`} {
+	for _, want := range []string{`node=NODE2`, `exit_code=0`} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("the provider's log has no %s", want)
 		}
+	}
+	// The stop goes in one command line with the startup type before it.
+	if !regexp.MustCompile(`command="(sc config ClusSvc start= demand && )?sc stop ClusSvc"`).MatchString(logs) {
+		t.Errorf("the provider's log has no command that stops ClusSvc")
 	}
 }
 

@@ -368,6 +368,7 @@ func installSteps(node string, facts nodeops.InstallFacts, spec nodeops.InstallS
 func (r *optionpackInstallResource) checkMedia(ctx context.Context, n *nodeops.Node, plan *optionpackInstallModel) diag.Diagnostics {
 	var diags diag.Diagnostics
 	node := plan.Node.ValueString()
+	var attrs, paths []string
 	for _, a := range []struct {
 		attr  string
 		value types.String
@@ -375,15 +376,21 @@ func (r *optionpackInstallResource) checkMedia(ctx context.Context, n *nodeops.N
 		if a.value.IsNull() || a.value.IsUnknown() || (a.attr == "service_pack_path" && !nodeops.ReappliesServicePack(plan.ServicePack.ValueString())) {
 			continue
 		}
-		found, err := n.FileExists(ctx, a.value.ValueString())
-		if err != nil {
-			diags.Append(r.cluster.stepDiag("Cannot look for "+a.attr+" on node "+node, node, err))
-			continue
-		}
-		if !found {
-			diags.AddAttributeError(path.Root(a.attr), "Installer not found on the node",
+		attrs, paths = append(attrs, a.attr), append(paths, a.value.ValueString())
+	}
+	if len(paths) == 0 {
+		return nil
+	}
+	found, err := n.FilesExist(ctx, paths...)
+	if err != nil {
+		diags.Append(r.cluster.stepDiag("Cannot look for "+strings.Join(attrs, " and ")+" on node "+node, node, err))
+		return diags
+	}
+	for i, attr := range attrs {
+		if !found[i] {
+			diags.AddAttributeError(path.Root(attr), "Installer not found on the node",
 				fmt.Sprintf("%s = %q does not exist on %s. Apply would stop the cluster service before needing it; "+
-					"copy the media to the node or fix the path. Nothing was changed on any node.", a.attr, a.value.ValueString(), node))
+					"copy the media to the node or fix the path. Nothing was changed on any node.", attr, paths[i], node))
 		}
 	}
 	return diags
