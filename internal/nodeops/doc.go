@@ -39,6 +39,12 @@
 //     journal per phase and node; Check runs read-only before the first
 //     change, Prepare on every run, and a step says what comes next
 //     (Continue, SkipThrough, Again) instead of moving an index.
+//   - Reads that a step needs together go out as one command line
+//     (readBatch, batch.go): each command costs three WS-Management
+//     messages, so a check reads the node once. Each part comes back as the
+//     Result it would have had alone (its exit code read from its tool's
+//     own failure line) and is checked with checkPart as run checks a
+//     command.
 //   - run takes the tool's own exit-code meanings (Codes): Win32 for most,
 //     the tool's table where its codes mean something else (IISSYNC,
 //     msdtc), and a tool that always exits 0 is judged by reading back.
