@@ -152,8 +152,12 @@ func TestReadBatch_AgainstLab(t *testing.T) {
 	if strings.Join(last, "|") != "cluster node /status|echo "+partEnd+"|cluster group /status" {
 		t.Errorf("the lab logged %q for the listing batch", last)
 	}
-	found, err := n2.FilesExist(ctx, `C:\WINNT\system32`, `C:\No Such Folder`)
-	if err != nil || !found[0] || found[1] {
+	// A quoted ")" or "&" does not end a part's parentheses or the part.
+	if _, err := n2.R.Run(ctx, `mkdir "C:\a (b) & c"`, false); err != nil {
+		t.Fatal(err)
+	}
+	found, err := n2.FilesExist(ctx, `C:\a (b) & c`, `C:\No Such (Folder)`, `C:\WINNT\system32`)
+	if err != nil || !found[0] || found[1] || !found[2] {
 		t.Fatalf("FilesExist = %v, %v", found, err)
 	}
 }
