@@ -49,7 +49,7 @@ func batchLine(parts []string) string {
 // maxBatchLine bounds a batch's command line: cmd.exe takes 2,047
 // characters on NT 4.0 and 8,191 from Windows XP and 2003 on. Parts beyond
 // it go in further command lines, which run at once (the node's Runner
-// bounds how many run together, see winrm.Config.Lanes).
+// bounds how many run together, winrm.Config.MaxConcurrent).
 const maxBatchLine = 2000
 
 // readBatch runs the read-only command lines parts in as few command lines
