@@ -421,13 +421,10 @@ func TestReceiveHonoursMaxEnvelopeSize(t *testing.T) {
 	}
 }
 
-func TestIdleShellsExpire(t *testing.T) {
-	// Long enough for the command to arrive first under the race detector.
-	l := newLab(t, func(c *Config) { c.IdleTimeout = 300 * time.Millisecond })
-	shellID := l.createShell(t)
-	commandID := l.command(t, shellID, "wait")
-	// The janitor expires the shell and cancels its command; poll for it
-	// rather than assuming a time.
+// waitShellsExpired waits until the janitor has expired every shell: it polls
+// rather than assuming a time.
+func (l *lab) waitShellsExpired(t *testing.T) {
+	t.Helper()
 	for i := 0; ; i++ {
 		l.h.shells.mu.Lock()
 		n := len(l.h.shells.m)
@@ -440,6 +437,15 @@ func TestIdleShellsExpire(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+func TestIdleShellsExpire(t *testing.T) {
+	// Long enough for the command to arrive first under the race detector.
+	l := newLab(t, func(c *Config) { c.IdleTimeout = 300 * time.Millisecond })
+	shellID := l.createShell(t)
+	commandID := l.command(t, shellID, "wait")
+	// The janitor expires the shell and cancels its command.
+	l.waitShellsExpired(t)
 	status, answer := l.receive(t, shellID, commandID, "PT1S")
 	wsmanFault(t, status, answer, "2150858843", "w:InvalidSelectors")
 }
@@ -465,18 +471,7 @@ func TestDropShells(t *testing.T) {
 func TestIdleDropEmpty400(t *testing.T) {
 	l := newLab(t, func(c *Config) { c.IdleTimeout = 300 * time.Millisecond; c.IdleDropEmpty400 = true })
 	shellID := l.createShell(t)
-	for i := 0; ; i++ {
-		l.h.shells.mu.Lock()
-		n := len(l.h.shells.m)
-		l.h.shells.mu.Unlock()
-		if n == 0 {
-			break
-		}
-		if i > 500 {
-			t.Fatal("idle shell never expired")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	l.waitShellsExpired(t)
 	status, answer := l.post(t, pywinrmEnvelope(l.ep.HTTPSURL(), actionCommand, shellID, "PT20S", "",
 		`<rsp:CommandLine><rsp:Command>echo x</rsp:Command></rsp:CommandLine>`))
 	if status != http.StatusBadRequest || answer != "" {
