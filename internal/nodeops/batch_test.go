@@ -136,7 +136,7 @@ func TestReadBatch_AgainstLab(t *testing.T) {
 	if _, err := n2.WaitForState(ctx, ClusterService, StateStopped); err != nil {
 		t.Fatal(err)
 	}
-	_, _, nodesErr, err := n2.clusterStatus(ctx)
+	_, _, _, nodesErr, err := n2.clusterStatus(ctx, "list the cluster nodes and groups")
 	var se *StepError
 	if err != nil || !errors.As(nodesErr, &se) || se.ExitCode != 1722 || se.Command != "cluster node /status" {
 		t.Fatalf("clusterStatus: %v, %v", nodesErr, err)

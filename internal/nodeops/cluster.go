@@ -90,26 +90,26 @@ func listed[T any](n *Node, step, line string, res winrm.Result, parse func(stri
 	return v, nil
 }
 
-// The listings of the nodes and the groups, as clusterStatus and Read run them.
+// The listings of the nodes and the groups, as clusterStatus runs them.
 const (
 	nodeStatusLine  = "cluster node /status"
 	groupStatusLine = "cluster group /status"
 )
 
-// clusterStatus lists the cluster's nodes and groups in one command line
-// (a batch, see readBatch). nodesErr is the node listing's failure, which
-// tells that this node cannot speak for the cluster; err any other.
-func (n *Node) clusterStatus(ctx context.Context) (nodes []ClusterNode, groups []ClusterGroup, nodesErr, err error) {
-	const step = "list the cluster nodes and groups"
-	results, err := n.readBatch(ctx, step, nodeStatusLine, groupStatusLine)
+// clusterStatus lists the cluster's nodes and groups, and runs the
+// listings more after them, in one command line (a batch, see readBatch);
+// more's results come back unread. nodesErr is the node listing's failure,
+// which tells that this node cannot speak for the cluster; err any other.
+func (n *Node) clusterStatus(ctx context.Context, step string, more ...string) (nodes []ClusterNode, groups []ClusterGroup, moreResults []winrm.Result, nodesErr, err error) {
+	results, err := n.readBatch(ctx, step, append([]string{nodeStatusLine, groupStatusLine}, more...)...)
 	if err != nil {
-		return nil, nil, err, nil
+		return nil, nil, nil, err, nil
 	}
 	if nodes, err = listed(n, "list the cluster nodes", nodeStatusLine, results[0], ParseNodeStatus); err != nil {
-		return nil, nil, err, nil
+		return nil, nil, nil, err, nil
 	}
 	groups, err = listed(n, "list the cluster groups", groupStatusLine, results[1], ParseGroupStatus)
-	return nodes, groups, nil, err
+	return nodes, groups, results[2:], nil, err
 }
 
 // ClusterGroups runs `cluster group /status`, then `/listowners` of every
@@ -153,10 +153,19 @@ func (n *Node) listOwners(ctx context.Context, groups []ClusterGroup) error {
 // ClusterResources runs `cluster res /status` and `cluster res /prop` (every
 // resource's type and restart policy) in one command line (a batch).
 func (n *Node) ClusterResources(ctx context.Context) ([]ClusterResource, error) {
-	results, err := n.readBatch(ctx, "list the cluster resources and their properties", resStatusLine, allPropsLine)
+	results, err := n.readBatch(ctx, "list the cluster resources and their properties", resourceLines...)
 	if err != nil {
 		return nil, err
 	}
+	return resourcesOf(n, results)
+}
+
+// resourceLines are the listings ClusterResources runs: the resources, then
+// every resource's common properties.
+var resourceLines = []string{resStatusLine, allPropsLine}
+
+// resourcesOf reads the results of resourceLines.
+func resourcesOf(n *Node, results []winrm.Result) ([]ClusterResource, error) {
 	rs, err := listed(n, "list the cluster resources", resStatusLine, results[0], ParseResourceStatus)
 	if err != nil {
 		return nil, err
@@ -194,24 +203,6 @@ func applyAllProps(n *Node, rs []ClusterResource, res winrm.Result) error {
 		}
 	}
 	return nil
-}
-
-// clusterListings runs the listings of Cluster.Read in one command line:
-// the nodes, the groups, the resources and every resource's properties.
-// nodesErr is the node listing's failure, err the first of the others'.
-func (n *Node) clusterListings(ctx context.Context) (nodes []ClusterNode, groups []ClusterGroup, rs []ClusterResource, props winrm.Result, nodesErr, err error) {
-	results, err := n.readBatch(ctx, "list the cluster", nodeStatusLine, groupStatusLine, resStatusLine, allPropsLine)
-	if err != nil {
-		return nil, nil, nil, props, err, nil
-	}
-	if nodes, err = listed(n, "list the cluster nodes", nodeStatusLine, results[0], ParseNodeStatus); err != nil {
-		return nil, nil, nil, props, err, nil
-	}
-	if groups, err = listed(n, "list the cluster groups", groupStatusLine, results[1], ParseGroupStatus); err != nil {
-		return nodes, nil, nil, props, nil, err
-	}
-	rs, err = listed(n, "list the cluster resources", resStatusLine, results[2], ParseResourceStatus)
-	return nodes, groups, rs, results[3], nil, err
 }
 
 // ParseAllProps reads `cluster res /prop` (every resource; columns T,

@@ -177,7 +177,7 @@ type StopImpact struct {
 func (c *Cluster) StopImpact(ctx context.Context, node string, selfFirst bool) (StopImpact, error) {
 	var imp StopImpact
 	_, err := Through(ctx, c.order(node, selfFirst), func(n *Node) error {
-		nodes, groups, nodesErr, err := n.clusterStatus(ctx)
+		nodes, groups, _, nodesErr, err := n.clusterStatus(ctx, "list the cluster nodes and groups")
 		if err = errors.Join(nodesErr, err); err != nil {
 			return err
 		}
@@ -256,19 +256,19 @@ func (c *Cluster) Read(ctx context.Context, via string) (View, error) {
 	var v View
 	var readErr error // a failure after the node listing: not the next node's to answer
 	n, err := Through(ctx, order, func(n *Node) error {
-		nodes, groups, rs, props, nodesErr, err := n.clusterListings(ctx)
+		nodes, groups, more, nodesErr, err := n.clusterStatus(ctx, "list the cluster", resourceLines...)
 		if nodesErr != nil {
 			return nodesErr
 		}
 		if !listedUp(nodes, n.R.Node()) {
 			return ErrNotUp
 		}
-		v.Nodes, v.Groups, v.Resources, readErr = nodes, groups, rs, err
-		if err == nil {
-			readErr = n.listOwners(ctx, v.Groups)
+		v.Nodes, v.Groups, readErr = nodes, groups, err
+		if readErr == nil {
+			v.Resources, readErr = resourcesOf(n, more)
 		}
 		if readErr == nil {
-			readErr = applyAllProps(n, v.Resources, props)
+			readErr = n.listOwners(ctx, v.Groups)
 		}
 		return nil
 	})

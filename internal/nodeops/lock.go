@@ -128,6 +128,11 @@ func (n *Node) lock(ctx context.Context, sysRoot, phase string, maxAge time.Dura
 	step := "lock the node for this run"
 	owner := newLockOwner()
 	heldLocks.Store(owner, true)
+	defer func() {
+		if err != nil {
+			heldLocks.Delete(owner) // not taken: no run of this process holds it
+		}
+	}()
 	ownerLine := func() string {
 		return fmt.Sprintf("echo owner=%s time=%s > %s", owner, time.Now().UTC().Format(time.RFC3339), q[1])
 	}
@@ -135,7 +140,6 @@ func (n *Node) lock(ctx context.Context, sysRoot, phase string, maxAge time.Dura
 	// when mkdir made the folder. A failure of either comes back as 1.
 	res, err := n.run(ctx, step, "mkdir "+q[0]+" && "+ownerLine(), false, okCodes(1))
 	if err != nil {
-		heldLocks.Delete(owner)
 		return nil, err
 	}
 	if res.ExitCode != 0 {
@@ -148,19 +152,16 @@ func (n *Node) lock(ctx context.Context, sysRoot, phase string, maxAge time.Dura
 		for try := 0; try < 4 && !named; try++ {
 			if try > 0 {
 				if err := b.wait(ctx); err != nil {
-					heldLocks.Delete(owner)
 					return nil, err
 				}
 			}
 			out, err := n.readFile(ctx, "read who holds the node's lock", file)
 			if err != nil {
-				heldLocks.Delete(owner)
 				return nil, err
 			}
 			holder, named = ParseLockHolder(out)
 		}
 		if named && !holder.stale(time.Now(), maxAge, processAlive) {
-			heldLocks.Delete(owner)
 			return nil, &StepError{Node: n.R.Node(), Step: step, Err: ErrLocked, Meaning: fmt.Sprintf(
 				"another run is working on the node: %s holds its lock since %s (%s). Wait for it to end; if that "+
 					"run is gone, remove the folder %s on the node, or wait until the lock is %s old",
@@ -168,7 +169,6 @@ func (n *Node) lock(ctx context.Context, sysRoot, phase string, maxAge time.Dura
 		}
 		// Stale: taken over.
 		if _, err := n.run(ctx, step+": write "+file, ownerLine(), false, win32); err != nil {
-			heldLocks.Delete(owner)
 			return nil, err
 		}
 	}

@@ -214,8 +214,8 @@ type nodeRead struct {
 
 // readNode reads, in one command line (a batch, see readBatch), the
 // caller's own read-only lines, the Windows version, the Option Pack state
-// and services. The own lines' results come back unchecked, except that a
-// read that failed fails; it only reads.
+// and services. The own lines' results are checked as run checks a command
+// (Win32 exit codes) and come back for the caller to read. It only reads.
 func (n *Node) readNode(ctx context.Context, step string, own, services []string) (nodeRead, error) {
 	var r nodeRead
 	qs := append(append([]regQ{}, osVersionQueries...), optionPackQueries...)

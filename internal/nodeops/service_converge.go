@@ -91,8 +91,11 @@ func (c *Cluster) ConvergeService(ctx context.Context, node string, spec Service
 		startType = spec.StartType
 	}
 	verb := ""
-	if changeState {
-		verb = map[ServiceState]string{StateRunning: "start", StateStopped: "stop"}[spec.State]
+	switch {
+	case changeState && spec.State == StateStopped:
+		verb = "stop"
+	case changeState:
+		verb = "start"
 	}
 	if err := n.ConfigureService(ctx, spec.Name, startType, verb); err != nil {
 		return "", err
