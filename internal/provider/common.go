@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -11,36 +12,38 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/nodeops"
-	"github.com/mscs-ops/terraform-provider-mscs/internal/provider/validators"
 )
 
 // The plumbing every resource and data source shares. A phase resource
-// embeds phaseResource (Configure), and each CRUD method is: read the plan
-// or state, begin (timeout, masked logs, the node looked up), one nodeops
-// call, map the result back. ModifyPlan starts with cluster.checkNodes (the
-// nodes named are configured and are the machines meant), then the phase's
-// own read-only checks (cluster.planStop for a stop of the cluster service,
-// cluster.workingNode for the template node). Plan rules that need no node
-// are pure functions of the model called from ValidateConfig.
+// embeds phaseResource (Metadata from its type name, Configure), and each
+// CRUD method is: read the plan or state, begin (timeout, masked logs, the
+// node looked up), one nodeops call, map the result back; a phase whose
+// update runs it again has applyPlan do Create and Update. ModifyPlan starts
+// with planStart (the plan decoded, the read timeout, cluster.checkNodes:
+// the nodes named are configured and are the machines meant), then the
+// phase's own read-only checks (cluster.planStop for a stop of the cluster
+// service, cluster.workingNode for the template node); a read of the
+// phase's facts that fails there goes to planReadFailed. Plan rules that
+// need no node are pure functions of the model, run by validateModel from
+// ValidateConfig. Errors from nodeops become diagnostics in phaseDiags
+// (a setting that does not fit the cluster, on its attribute) or stepDiag.
 //
 // Read tells "the phase's end state is gone from the node" (remove the
 // resource from state: the plan shows it again) from "can't tell right
 // now" (an error: a node that does not answer is never taken for a node
 // that lost its install).
 
-// phaseResource is embedded by every resource: the configured cluster.
-type phaseResource struct{ cluster *cluster }
+// phaseResource is embedded by every resource: its type name after the
+// provider's ("_optionpack_install"), and the configured cluster.
+type phaseResource struct {
+	typeName string
+	cluster  *cluster
+}
 
 // phaseResourceInterfaces is what every phase resource implements (each
 // file asserts it): the cluster from Configure, import by node, a plan of
@@ -51,6 +54,10 @@ type phaseResourceInterfaces interface {
 	resource.ResourceWithImportState
 	resource.ResourceWithModifyPlan
 	resource.ResourceWithValidateConfig
+}
+
+func (p *phaseResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + p.typeName
 }
 
 func (p *phaseResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
@@ -80,11 +87,122 @@ func (p *phaseResource) forget(ctx context.Context, state tfsdk.State, nodeAttr,
 	tflog.Info(ctx, what, map[string]any{"step": "delete"})
 }
 
-// phaseDataSource is embedded by every data source: the configured cluster.
-type phaseDataSource struct{ cluster *cluster }
+// phaseDataSource is embedded by every data source: its type name after
+// the provider's ("_node"), and the configured cluster.
+type phaseDataSource struct {
+	typeName string
+	cluster  *cluster
+}
+
+func (p *phaseDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + p.typeName
+}
 
 func (p *phaseDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
 	p.cluster = configuredCluster(req.ProviderData, "Data Source", &resp.Diagnostics)
+}
+
+// planStart is the read-only first step of every phase's ModifyPlan (a
+// destroy's warnings come before it): the plan decoded into m (the phase's
+// *model), a context bounded by the timeouts block's read value (def when
+// unset) whose logs name the node, and the nodes the plan names checked by
+// cluster.checkNodes (configured, and the machines meant). nodeAttrs are
+// the attributes naming them; the first own are the phase's own nodes,
+// without which nothing can be checked, the rest (working_node) are checked
+// when known. It returns the first node; ok is false when ModifyPlan has
+// nothing more to do: a destroy, a provider not configured yet, an own node
+// unknown, or an error in diags. cancel is never nil.
+func (p *phaseResource) planStart(ctx context.Context, req resource.ModifyPlanRequest, diags *diag.Diagnostics, def time.Duration, m any, own int, nodeAttrs ...string) (context.Context, context.CancelFunc, *nodeops.Node, bool) {
+	cancel := context.CancelFunc(func() {})
+	if p.cluster == nil || req.Plan.Raw.IsNull() {
+		return ctx, cancel, nil, false
+	}
+	if diags.Append(req.Plan.Get(ctx, m)...); diags.HasError() {
+		return ctx, cancel, nil, false
+	}
+	nodes := make([]planNode, len(nodeAttrs))
+	for i, a := range nodeAttrs {
+		nodes[i].attr = path.Root(a)
+		if diags.Append(req.Plan.GetAttribute(ctx, nodes[i].attr, &nodes[i].name)...); diags.HasError() ||
+			(i < own && nodes[i].name.IsUnknown()) {
+			return ctx, cancel, nil, false
+		}
+	}
+	ctx = p.cluster.logContext(ctx, "node", nodes[0].name.ValueString())
+	var t timeouts.Value
+	diags.Append(req.Plan.GetAttribute(ctx, path.Root("timeouts"), &t)...)
+	timeout, d := t.Read(ctx, def)
+	if diags.Append(d...); diags.HasError() {
+		return ctx, cancel, nil, false
+	}
+	ctx, cancel = context.WithTimeout(ctx, timeout)
+	if diags.Append(p.cluster.checkNodes(ctx, nodes...)...); diags.HasError() {
+		return ctx, cancel, nil, false
+	}
+	n, _ := p.cluster.Node(nodes[0].name.ValueString())
+	return ctx, cancel, n, true
+}
+
+// phaseDiags is a phase's error as diagnostics: a setting that does not fit
+// the cluster (nodeops.SpecError) is an error on its attribute, summarised
+// by misfit; any other error is stepDiag's (summary, node).
+func (c *cluster) phaseDiags(misfit, summary, node string, err error) diag.Diagnostics {
+	var se *nodeops.SpecError
+	if errors.As(err, &se) {
+		return diag.Diagnostics{diag.NewAttributeErrorDiagnostic(path.Root(se.Attr), misfit,
+			se.Detail+" Nothing was run on any node.")}
+	}
+	return diag.Diagnostics{c.stepDiag(summary, node, err)}
+}
+
+// planReadFailed is a ModifyPlan's read of the phase's facts that failed: a
+// setting that does not fit the cluster fails the plan (phaseDiags); any
+// other error is only logged, since apply reads the facts again.
+func (c *cluster) planReadFailed(ctx context.Context, diags *diag.Diagnostics, misfit string, err error) {
+	var se *nodeops.SpecError
+	if errors.As(err, &se) {
+		diags.Append(c.phaseDiags(misfit, "", "", err)...)
+		return
+	}
+	tflog.Debug(ctx, "cannot read the phase's facts at plan time; apply reads them again", map[string]any{"error": err.Error()})
+}
+
+// applyPlan is the Create or Update of a phase that runs whenever either
+// does: the plan decoded into M, run (which names the timeouts block's
+// operation: "create", "update") filling in what it did, and the model
+// saved unless run failed. A failed run leaves the state as it was, and the
+// node where the next apply resumes.
+func applyPlan[M any](ctx context.Context, plan tfsdk.Plan, state *tfsdk.State, diags *diag.Diagnostics, which string, run func(context.Context, *M, string) diag.Diagnostics) {
+	var m M
+	if diags.Append(plan.Get(ctx, &m)...); diags.HasError() {
+		return
+	}
+	if diags.Append(run(ctx, &m, which)...); !diags.HasError() {
+		diags.Append(state.Set(ctx, &m)...)
+	}
+}
+
+// validateModel is a phase's ValidateConfig: the timeouts block, then the
+// configuration decoded into M and checked by rules, the phase's plan rules
+// that need no node.
+func validateModel[M any](ctx context.Context, config tfsdk.Config, diags *diag.Diagnostics, rules func(context.Context, *M) diag.Diagnostics) {
+	diags.Append(validateTimeouts(ctx, config)...)
+	var m M
+	if diags.Append(config.Get(ctx, &m)...); !diags.HasError() {
+		diags.Append(rules(ctx, &m)...)
+	}
+}
+
+// distinctNodes is the plan rule of a phase that works on two nodes: a and
+// b must not name one node (without case, as Windows compares names). The
+// error is on a's attribute; why says what each node is for.
+func distinctNodes(a, b planNode, summary, why string) diag.Diagnostics {
+	if a.name.IsNull() || a.name.IsUnknown() || b.name.IsNull() || b.name.IsUnknown() ||
+		!strings.EqualFold(a.name.ValueString(), b.name.ValueString()) {
+		return nil
+	}
+	return diag.Diagnostics{diag.NewAttributeErrorDiagnostic(a.attr, summary,
+		fmt.Sprintf("%s and %s are both %q: %s", a.attr, b.attr, a.name.ValueString(), why))}
 }
 
 // Reported when Terraform calls a resource before the provider could be
@@ -198,67 +316,6 @@ func (c *cluster) otherNode(node string) string {
 		}
 	}
 	return ""
-}
-
-// nodeValidators check an attribute naming a node at plan time.
-func nodeValidators() []validator.String {
-	return []validator.String{validators.NodeName(), validators.SafeArg()}
-}
-
-// nodeAttribute is the `node` attribute of a phase resource: the node the
-// phase converges; changing it replaces the resource.
-func nodeAttribute(desc string) schema.StringAttribute {
-	return schema.StringAttribute{
-		MarkdownDescription: desc + " Must be a key of the provider's `nodes`.",
-		Required:            true,
-		Validators:          nodeValidators(),
-		PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-	}
-}
-
-// workingNodeAttribute is the `working_node` attribute of a phase resource.
-func workingNodeAttribute(desc string) schema.StringAttribute {
-	return schema.StringAttribute{
-		MarkdownDescription: desc + " A key of the provider's `nodes`; default: the other node when the provider " +
-			"has exactly two.",
-		Optional:   true,
-		Validators: nodeValidators(),
-	}
-}
-
-// stepsDescription describes the steps attribute alike in every resource:
-// the one way the provider lists in the plan what apply will do.
-const stepsDescription = "What apply runs, in order, one step per line, each naming its node, as the plan lists them: " +
-	"review them in `terraform plan`. They are decided, read-only, from the nodes' state when the plan is made; a " +
-	"step whose end the node is already at when apply gets there is skipped. After apply: the steps the last apply " +
-	"ran. Imported: empty."
-
-// allowOutageDescription describes allow_cluster_outage alike in every
-// resource that may stop a node's cluster service.
-const allowOutageDescription = "Accept that stopping this node's cluster service takes the cluster's groups " +
-	"offline when no other node is Up to take them. Default `false`: such a plan is refused at plan time (where " +
-	"the cluster can be read), and apply checks again right before the stop."
-
-// stepsAttribute is the computed `steps` of every phase resource: what
-// apply runs, as the plan lists it.
-func stepsAttribute() schema.ListAttribute {
-	return schema.ListAttribute{
-		MarkdownDescription: stepsDescription,
-		Computed:            true,
-		ElementType:         types.StringType,
-		PlanModifiers:       []planmodifier.List{listplanmodifier.UseStateForUnknown()},
-	}
-}
-
-// allowOutageAttribute is `allow_cluster_outage` of a phase resource that
-// may stop a node's cluster service; more says what it means there.
-func allowOutageAttribute(more string) schema.BoolAttribute {
-	return schema.BoolAttribute{
-		MarkdownDescription: allowOutageDescription + " " + more,
-		Optional:            true,
-		Computed:            true,
-		Default:             booldefault.StaticBool(false),
-	}
 }
 
 // configUnknownAttrs reports whether any of attrs is unknown in config.

@@ -19,7 +19,9 @@ var _ datasource.DataSourceWithConfigure = (*clusterDataSource)(nil)
 
 // NewClusterDataSource reads the cluster as cluster.exe lists it: nodes,
 // groups and resources with their owners and states.
-func NewClusterDataSource() datasource.DataSource { return &clusterDataSource{} }
+func NewClusterDataSource() datasource.DataSource {
+	return &clusterDataSource{phaseDataSource{typeName: "_cluster"}}
+}
 
 type clusterDataSource struct{ phaseDataSource }
 
@@ -51,10 +53,6 @@ type clusterResourceModel struct {
 	OwnerNode     types.String `tfsdk:"owner_node"`
 	State         types.String `tfsdk:"state"`
 	RestartAction types.Int64  `tfsdk:"restart_action"`
-}
-
-func (d *clusterDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_cluster"
 }
 
 func (d *clusterDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {

@@ -18,7 +18,9 @@ var _ datasource.DataSourceWithConfigure = (*nodeDataSource)(nil)
 // Option Pack's method and components, and the services the KB touches, so a
 // configuration can copy the working node's installation instead of
 // retyping it.
-func NewNodeDataSource() datasource.DataSource { return &nodeDataSource{} }
+func NewNodeDataSource() datasource.DataSource {
+	return &nodeDataSource{phaseDataSource{typeName: "_node"}}
+}
 
 type nodeDataSource struct{ phaseDataSource }
 
@@ -42,10 +44,6 @@ type nodeServiceModel struct {
 	State       types.String `tfsdk:"state"`
 	StartupType types.String `tfsdk:"startup_type"`
 	Exists      types.Bool   `tfsdk:"exists"`
-}
-
-func (d *nodeDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_node"
 }
 
 func (d *nodeDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {

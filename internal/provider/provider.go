@@ -3,15 +3,16 @@
 // done by internal/nodeops over internal/winrm.
 //
 // A new phase resource embeds phaseResource and uses the shared pieces of
-// common.go: begin (timeout, masked logs, the node looked up), the schema
-// builders (nodeAttribute, workingNodeAttribute, stepsAttribute,
-// allowOutageAttribute), cluster.workingNode for the working node, importID
-// and setImported for import, and in ModifyPlan first cluster.checkNodes
-// (identity.go: the machine at each endpoint is the node meant), then
-// cluster.planStop where it stops a cluster service. Its plan rules that
-// need no node are a pure validate function of the model; each CRUD method
-// is one nodeops call; errors go through cluster.stepDiag, which hides
-// passwords. Its acceptance tests use internal/labtest and keep their
+// common.go: begin (timeout, masked logs, the node looked up), applyPlan
+// for a Create and Update that both run the phase, cluster.workingNode for
+// the working node, importAs for import, and in ModifyPlan first planStart
+// (cluster.checkNodes, identity.go: the machine at each endpoint is the
+// node meant), then cluster.planStop where it stops a cluster service. Its
+// schema is built from attributes.go (nodeAttribute, workingNodeAttribute,
+// stepsAttribute, allowOutageAttribute, the kept* computed values, the
+// optional* settings). Its plan rules that need no node are a pure function
+// of the model run by validateModel; each CRUD method is one nodeops call;
+// errors go through cluster.phaseDiags or stepDiag, which hide passwords. Its acceptance tests use internal/labtest and keep their
 // configurations in testdata/<TestName>/.
 package provider
 

@@ -13,10 +13,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
-	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -45,7 +43,9 @@ var (
 // NewClusterNodeServiceResource is the KB's "re-enable clustering" phase: a
 // service on a cluster node (the cluster service by default) held at a
 // declared state and startup type.
-func NewClusterNodeServiceResource() resource.Resource { return &clusterNodeServiceResource{} }
+func NewClusterNodeServiceResource() resource.Resource {
+	return &clusterNodeServiceResource{phaseResource{typeName: "_cluster_node_service"}}
+}
 
 type clusterNodeServiceResource struct{ phaseResource }
 
@@ -61,11 +61,17 @@ type clusterNodeServiceModel struct {
 	Timeouts         timeouts.Value `tfsdk:"timeouts"`
 }
 
-func (r *clusterNodeServiceResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_cluster_node_service"
-}
-
 func (r *clusterNodeServiceResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	serviceName := optionalString("Service name (not display name) as `sc` knows it: letters, digits, `_`, `$`, "+
+		"`.`, `-` and blanks between them. Default `ClusSvc`, the cluster service (\"Cluster Server\" on NT 4.0).",
+		nodeops.ClusterService,
+		stringvalidator.LengthBetween(1, 256),
+		// Windows refuses / and \ in service names; a leading - or /
+		// would make sc read the name as a switch.
+		stringvalidator.RegexMatches(serviceNameRe, "must be a Windows service name: letters, digits, _ $ . - and "+
+			"blanks between them, starting with a letter, digit, _ or $"),
+		validators.SafeArg())
+	serviceName.PlanModifiers = []planmodifier.String{stringplanmodifier.RequiresReplace()}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A Windows service on a cluster node, by default the cluster service (`ClusSvc`), held " +
 			"at a state and startup type. This is the KB Q241573 phase that re-enables clustering on a rebuilt " +
@@ -76,31 +82,11 @@ func (r *clusterNodeServiceResource) Schema(ctx context.Context, _ resource.Sche
 			"state, startup type and cluster state are read from the node; `allow_cluster_outage` and `timeouts` " +
 			"take their defaults (set them in the configuration if yours differ).",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				MarkdownDescription: "`NODE/service`, e.g. `NODE2/ClusSvc`, the node as the provider's `nodes` spells it " +
-					"(`node` matches it without case, as Windows does); also the import ID.",
-				Computed:      true,
-				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
+			"id": keptString("`NODE/service`, e.g. `NODE2/ClusSvc`, the node as the provider's `nodes` spells it " +
+				"(`node` matches it without case, as Windows does); also the import ID."),
 			"node": nodeAttribute("NetBIOS name of the node whose service this is. Changing it forgets the old " +
 				"node's service (untouched) and manages the new one."),
-			"service_name": schema.StringAttribute{
-				MarkdownDescription: "Service name (not display name) as `sc` knows it: letters, digits, `_`, `$`, " +
-					"`.`, `-` and blanks between them. Default `ClusSvc`, the cluster service (\"Cluster Server\" on NT 4.0).",
-				Optional: true,
-				Computed: true,
-				Default:  stringdefault.StaticString(nodeops.ClusterService),
-				Validators: []validator.String{
-					stringvalidator.LengthBetween(1, 256),
-					// Windows refuses / and \ in service names; a leading - or /
-					// would make sc read the name as a switch.
-					stringvalidator.RegexMatches(serviceNameRe,
-						"must be a Windows service name: letters, digits, _ $ . - and blanks between them, "+
-							"starting with a letter, digit, _ or $"),
-					validators.SafeArg(),
-				},
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
-			},
+			"service_name": serviceName,
 			"state": schema.StringAttribute{
 				MarkdownDescription: "Whether the service runs: `running` (started with `sc start`) or `stopped` " +
 					"(stopped with `sc stop`; stopping `ClusSvc` takes the node out of the cluster and moves the " +
@@ -131,15 +117,11 @@ func (r *clusterNodeServiceResource) Schema(ctx context.Context, _ resource.Sche
 }
 
 func (r *clusterNodeServiceResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	resp.Diagnostics.Append(validateTimeouts(ctx, req.Config)...)
-	var m clusterNodeServiceModel
-	if resp.Diagnostics.Append(req.Config.Get(ctx, &m)...); !resp.Diagnostics.HasError() {
-		resp.Diagnostics.Append(validateService(&m)...)
-	}
+	validateModel(ctx, req.Config, &resp.Diagnostics, validateService)
 }
 
 // validateService is the service's plan rules that need no node.
-func validateService(m *clusterNodeServiceModel) diag.Diagnostics {
+func validateService(_ context.Context, m *clusterNodeServiceModel) diag.Diagnostics {
 	var diags diag.Diagnostics
 	if m.State.ValueString() == "running" && m.StartupType.ValueString() == "disabled" {
 		diags.AddAttributeError(path.Root("startup_type"), "A disabled service cannot run",
@@ -152,18 +134,13 @@ func validateService(m *clusterNodeServiceModel) diag.Diagnostics {
 // ModifyPlan runs after the provider's Configure, so it can check the node
 // against the provider's nodes before any command is sent.
 func (r *clusterNodeServiceResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() || r.cluster == nil {
-		return
-	}
 	var plan clusterNodeServiceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() || plan.Node.IsUnknown() || plan.Node.IsNull() {
+	ctx, cancel, _, ok := r.planStart(ctx, req, &resp.Diagnostics, defaultReadTimeout, &plan, 1, "node")
+	defer cancel()
+	if !ok {
 		return
 	}
-	ctx = r.cluster.logContext(ctx, "node", plan.Node.ValueString(), "service", plan.ServiceName.ValueString())
-	if resp.Diagnostics.Append(r.cluster.checkNodes(ctx, planNode{path.Root("node"), plan.Node})...); resp.Diagnostics.HasError() {
-		return
-	}
+	ctx = r.cluster.logContext(ctx, "service", plan.ServiceName.ValueString())
 	if plan.State.IsUnknown() || plan.StartupType.IsUnknown() || plan.ServiceName.IsUnknown() {
 		return // the steps are listed at apply, when the values are known
 	}
@@ -224,30 +201,16 @@ func (r *clusterNodeServiceResource) warnAboutStateChange(ctx context.Context, p
 }
 
 func (r *clusterNodeServiceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	resp.Diagnostics.Append(r.apply(ctx, req.Plan, &resp.State, "create")...)
+	applyPlan(ctx, req.Plan, &resp.State, &resp.Diagnostics, "create", r.converge)
 }
 
 func (r *clusterNodeServiceResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	resp.Diagnostics.Append(r.apply(ctx, req.Plan, &resp.State, "update")...)
+	applyPlan(ctx, req.Plan, &resp.State, &resp.Diagnostics, "update", r.converge)
 }
 
-// apply converges the node to the plan (operation which of the timeouts
-// block) and saves the result: create and update are the same phase.
-func (r *clusterNodeServiceResource) apply(ctx context.Context, p tfsdk.Plan, state *tfsdk.State, which string) diag.Diagnostics {
-	var plan clusterNodeServiceModel
-	diags := p.Get(ctx, &plan)
-	if diags.HasError() {
-		return diags
-	}
-	if diags.Append(r.converge(ctx, which, &plan)...); diags.HasError() {
-		return diags
-	}
-	return append(diags, state.Set(ctx, &plan)...)
-}
-
-// converge runs nodeops' ConvergeService for the plan (operation which of
-// the timeouts block) and fills the computed values.
-func (r *clusterNodeServiceResource) converge(ctx context.Context, which string, m *clusterNodeServiceModel) diag.Diagnostics {
+// converge converges the node to the plan (operation which of the timeouts
+// block) and fills in what it found: create and update are the same phase.
+func (r *clusterNodeServiceResource) converge(ctx context.Context, m *clusterNodeServiceModel, which string) diag.Diagnostics {
 	nodeName, svc := m.Node.ValueString(), m.ServiceName.ValueString()
 	ctx, cancel, _, diags := r.cluster.begin(ctx, m.Timeouts, which, defaultServiceTimeout, nodeName, "service", svc)
 	defer cancel()

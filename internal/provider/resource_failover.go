@@ -18,14 +18,11 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
-	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -44,7 +41,9 @@ const (
 // NewFailoverTestResource is the KB Q241573 phase that ends the recovery:
 // the groups moved to the rebuilt node, the web sites checked there, the
 // groups moved to their final owners, "Affect the group" back on.
-func NewFailoverTestResource() resource.Resource { return &failoverTestResource{} }
+func NewFailoverTestResource() resource.Resource {
+	return &failoverTestResource{phaseResource{typeName: "_failover_test"}}
+}
 
 type failoverTestResource struct{ phaseResource }
 
@@ -69,10 +68,6 @@ type httpCheck struct {
 	ExpectedBody   types.String `tfsdk:"expected_body"`
 }
 
-func (r *failoverTestResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_failover_test"
-}
-
 func (r *failoverTestResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	strList := types.ListType{ElemType: types.StringType}
 	resp.Schema = schema.Schema{
@@ -82,11 +77,7 @@ func (r *failoverTestResource) Schema(ctx context.Context, _ resource.SchemaRequ
 			"the groups are online on their final owners with RestartAction as the test left it; a difference is " +
 			"drift, which the next apply tests again. Destroy forgets.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				MarkdownDescription: "The rebuilt node's name; also the import ID.",
-				Computed:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
+			"id":   keptString("The rebuilt node's name; also the import ID."),
 			"node": nodeAttribute("The rebuilt node the groups are moved to for the test."),
 			"groups": schema.ListAttribute{
 				MarkdownDescription: "The groups to test. Default: every group holding an `IIS Server Instance` or " +
@@ -125,13 +116,9 @@ func (r *failoverTestResource) Schema(ctx context.Context, _ resource.SchemaRequ
 					},
 				}},
 			},
-			"restore_affect_the_group": schema.BoolAttribute{
-				MarkdownDescription: "`true` (default): RestartAction 2 (\"Affect the group\" on) on the groups' IIS " +
-					"and MSDTC resources at the end, the KB's final step. `false`: each resource's value before the test.",
-				Optional: true,
-				Computed: true,
-				Default:  booldefault.StaticBool(true),
-			},
+			"restore_affect_the_group": optionalBool("`true` (default): RestartAction 2 (\"Affect the group\" on) "+
+				"on the groups' IIS and MSDTC resources at the end, the KB's final step. `false`: each resource's "+
+				"value before the test.", true),
 			"triggers": schema.MapAttribute{
 				MarkdownDescription: "Arbitrary values; any change runs the test again (e.g. the id of an earlier phase).",
 				Optional:            true,
@@ -148,17 +135,10 @@ func (r *failoverTestResource) Schema(ctx context.Context, _ resource.SchemaRequ
 				Computed:            true,
 				ElementType:         strList,
 			},
-			"check_results": schema.ListAttribute{
-				MarkdownDescription: "Each HTTP check's result, e.g. `http://10.0.0.20/: 200 (served while the groups ran on NODE2)`.",
-				Computed:            true,
-				ElementType:         types.StringType,
-			},
-			"differences": schema.ListAttribute{
-				MarkdownDescription: "What differs from what the test left, as read (a group elsewhere, a RestartAction " +
-					"changed). Not empty: drift, which the plan shows and apply tests again.",
-				Computed:    true,
-				ElementType: types.StringType,
-			},
+			"check_results": readStringList("Each HTTP check's result, e.g. `http://10.0.0.20/: 200 (served while " +
+				"the groups ran on NODE2)`."),
+			"differences": readStringList("What differs from what the test left, as read (a group elsewhere, a " +
+				"RestartAction changed). Not empty: drift, which the plan shows and apply tests again."),
 			"steps":    stepsAttribute(),
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true}),
 		},
@@ -166,13 +146,14 @@ func (r *failoverTestResource) Schema(ctx context.Context, _ resource.SchemaRequ
 }
 
 func (r *failoverTestResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	resp.Diagnostics.Append(validateTimeouts(ctx, req.Config)...)
-	var m failoverTestModel
-	if resp.Diagnostics.Append(req.Config.Get(ctx, &m)...); resp.Diagnostics.HasError() {
-		return
-	}
-	checks := httpChecks(ctx, &m)
-	for i, c := range checks {
+	validateModel(ctx, req.Config, &resp.Diagnostics, validateChecks)
+}
+
+// validateChecks refuses an HTTP check's URL that is not an anonymous
+// http(s) URL.
+func validateChecks(ctx context.Context, m *failoverTestModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	for i, c := range httpChecks(ctx, m) {
 		if c.URL.IsUnknown() || c.URL.IsNull() {
 			continue
 		}
@@ -180,15 +161,16 @@ func (r *failoverTestResource) ValidateConfig(ctx context.Context, req resource.
 		u, err := url.Parse(c.URL.ValueString())
 		switch {
 		case err != nil || u.Host == "":
-			resp.Diagnostics.AddAttributeError(p, "Invalid URL", fmt.Sprintf("%q is not an absolute URL.", c.URL.ValueString()))
+			diags.AddAttributeError(p, "Invalid URL", fmt.Sprintf("%q is not an absolute URL.", c.URL.ValueString()))
 		case u.Scheme != "http" && u.Scheme != "https":
-			resp.Diagnostics.AddAttributeError(p, "Invalid URL", fmt.Sprintf("%q: the scheme must be http or https.", u.Redacted()))
+			diags.AddAttributeError(p, "Invalid URL", fmt.Sprintf("%q: the scheme must be http or https.", u.Redacted()))
 		case u.User != nil:
-			resp.Diagnostics.AddAttributeError(p, "Credentials in a URL",
+			diags.AddAttributeError(p, "Credentials in a URL",
 				fmt.Sprintf("%s holds credentials: the checks are anonymous requests, as the KB's web test is, and a URL "+
 					"with a password would land in the state and the logs.", u.Redacted()))
 		}
 	}
+	return diags
 }
 
 // spec is the model's test with its HTTP checks.
@@ -271,19 +253,10 @@ func checkWords(ctx context.Context, m *failoverTestModel) []string {
 }
 
 func (r *failoverTestResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if r.cluster == nil || req.Plan.Raw.IsNull() {
-		return
-	}
 	var plan failoverTestModel
-	if resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...); resp.Diagnostics.HasError() || plan.Node.IsUnknown() {
-		return
-	}
-	ctx, cancel, _, diags := r.cluster.begin(ctx, plan.Timeouts, "read", defaultFailoverReadTimeout, plan.Node.ValueString())
+	ctx, cancel, _, ok := r.planStart(ctx, req, &resp.Diagnostics, defaultFailoverReadTimeout, &plan, 1, "node")
 	defer cancel()
-	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
-		return
-	}
-	if resp.Diagnostics.Append(r.cluster.checkNodes(ctx, planNode{path.Root("node"), plan.Node})...); resp.Diagnostics.HasError() {
+	if !ok {
 		return
 	}
 	if !req.State.Raw.IsNull() {
@@ -305,12 +278,7 @@ func (r *failoverTestResource) ModifyPlan(ctx context.Context, req resource.Modi
 	spec := r.spec(ctx, &plan, &results)
 	f, err := r.cluster.ops().ReadFailoverFacts(ctx, spec)
 	if err != nil {
-		var se *nodeops.SpecError
-		if errors.As(err, &se) {
-			resp.Diagnostics.AddAttributeError(path.Root(se.Attr), "The failover test does not fit the cluster", se.Detail+" Nothing was run on any node.")
-			return
-		}
-		tflog.Debug(ctx, "cannot read the groups at plan time; apply reads them again", map[string]any{"error": err.Error()})
+		r.cluster.planReadFailed(ctx, &resp.Diagnostics, "The failover test does not fit the cluster", err)
 		return
 	}
 	var groups []string
@@ -325,7 +293,7 @@ func (r *failoverTestResource) ModifyPlan(ctx context.Context, req resource.Modi
 }
 
 func (r *failoverTestResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	resp.Diagnostics.Append(r.run(ctx, req.Plan, &resp.State, "create")...)
+	applyPlan(ctx, req.Plan, &resp.State, &resp.Diagnostics, "create", r.run)
 }
 
 // Update runs the test again when the cluster drifted from what it left
@@ -339,7 +307,7 @@ func (r *failoverTestResource) Update(ctx context.Context, req resource.UpdateRe
 		return
 	}
 	if differs, _ := listStrings(ctx, state.Differences); len(differs) > 0 {
-		resp.Diagnostics.Append(r.run(ctx, req.Plan, &resp.State, "update")...)
+		applyPlan(ctx, req.Plan, &resp.State, &resp.Diagnostics, "update", r.run)
 		return
 	}
 	plan.ID, plan.Groups, plan.FinalOwner, plan.SeenOnline, plan.CheckResults, plan.Differences, plan.Steps =
@@ -348,25 +316,20 @@ func (r *failoverTestResource) Update(ctx context.Context, req resource.UpdateRe
 }
 
 // run runs the test and saves what it saw.
-func (r *failoverTestResource) run(ctx context.Context, p tfsdk.Plan, state *tfsdk.State, which string) diag.Diagnostics {
-	var m failoverTestModel
-	diags := p.Get(ctx, &m)
+func (r *failoverTestResource) run(ctx context.Context, m *failoverTestModel, which string) diag.Diagnostics {
+	ctx, cancel, _, diags := r.cluster.begin(ctx, m.Timeouts, which, defaultFailoverTimeout, m.Node.ValueString())
+	defer cancel()
 	if diags.HasError() {
 		return diags
 	}
-	ctx, cancel, _, d := r.cluster.begin(ctx, m.Timeouts, which, defaultFailoverTimeout, m.Node.ValueString())
-	defer cancel()
-	if diags.Append(d...); diags.HasError() {
-		return diags
-	}
 	var results []string
-	spec := r.spec(ctx, &m, &results)
+	spec := r.spec(ctx, m, &results)
 	f, err := r.cluster.ops().ReadFailoverFacts(ctx, spec)
 	if err != nil {
 		return append(diags, r.cluster.stepDiag("Cannot read the groups of the failover test", spec.Node, err))
 	}
 	if m.Steps.IsUnknown() {
-		m.Steps = stringList(nodeops.PlanFailover(f, spec, checkWords(ctx, &m)))
+		m.Steps = stringList(nodeops.PlanFailover(f, spec, checkWords(ctx, m)))
 	}
 	progress := func(step string) { tflog.Info(ctx, "failover test step", map[string]any{"step": step}) }
 	res, err := r.cluster.ops().FailoverTest(ctx, spec, progress)
@@ -385,7 +348,7 @@ func (r *failoverTestResource) run(ctx context.Context, p tfsdk.Plan, state *tfs
 	m.SeenOnline, _ = types.MapValueFrom(ctx, types.ListType{ElemType: types.StringType}, res.SeenOnline)
 	m.CheckResults = stringList(results)
 	m.Differences = stringList(nil)
-	return append(diags, state.Set(ctx, &m)...)
+	return diags
 }
 
 // Read checks that every group of the test is online on its final owner

@@ -13,11 +13,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
-	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -42,7 +39,9 @@ var (
 
 // NewClusterAccountsResource is the KB Q241573 phase that gives the
 // cluster's IUSR and IWAM domain accounts their grants on the rebuilt node.
-func NewClusterAccountsResource() resource.Resource { return &clusterAccountsResource{} }
+func NewClusterAccountsResource() resource.Resource {
+	return &clusterAccountsResource{phaseResource{typeName: "_iis_cluster_accounts"}}
+}
 
 type clusterAccountsResource struct{ phaseResource }
 
@@ -60,20 +59,10 @@ type clusterAccountsModel struct {
 	Timeouts           timeouts.Value `tfsdk:"timeouts"`
 }
 
-func (r *clusterAccountsResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_iis_cluster_accounts"
-}
-
 func (r *clusterAccountsResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	account := func(desc string) schema.StringAttribute {
-		return schema.StringAttribute{
-			MarkdownDescription: desc,
-			Optional:            true,
-			Computed:            true,
-			Validators: []validator.String{stringvalidator.RegexMatches(domainAccountRe,
-				`must be DOMAIN\name: a NetBIOS domain and an NT account name of at most 20 characters`), validators.SafeArg()},
-			PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-		}
+		return optionalKeptString(desc, stringvalidator.RegexMatches(domainAccountRe,
+			`must be DOMAIN\name: a NetBIOS domain and an NT account name of at most 20 characters`), validators.SafeArg())
 	}
 	working := workingNodeAttribute("The node that kept serving: its metabase names the accounts when " +
 		"`iusr_account` / `iwam_account` are not set, and it should hold the same grants.")
@@ -89,46 +78,28 @@ func (r *clusterAccountsResource) Schema(ctx context.Context, _ resource.SchemaR
 			"... permit`), and everything is listed again: `dcomperm` exits 0 whatever happens. A grant removed " +
 			"later is drift (`missing`), which the next apply adds back. Destroy forgets, unless `revoke_on_destroy`.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				MarkdownDescription: "The node's name as the provider's `nodes` spells it; also the import ID.",
-				Computed:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
+			"id":           keptString("The node's name as the provider's `nodes` spells it; also the import ID."),
 			"node":         nodeAttribute("The rebuilt node, where the grants are added."),
 			"working_node": working,
 			"iusr_account": account("The anonymous web account, `DOMAIN\\name`, e.g. `LAB\\IUSR_CLUSTER`. Default: the " +
 				"working node's W3SVC `AnonymousUserName`, read from its metabase at plan time."),
 			"iwam_account": account("The out-of-process applications' account, `DOMAIN\\name`, e.g. " +
 				"`LAB\\IWAM_CLUSTER`. Default: the working node's W3SVC `WAMUserName`."),
-			"impersonators_group": schema.StringAttribute{
-				MarkdownDescription: "The MTS impersonators group the IWAM account joins. Default: whichever of " +
-					"\"MTS Trusted Impersonators\" and \"MTS Impersonators\" exists on the node.",
-				Optional: true,
-				Computed: true,
-				Validators: []validator.String{stringvalidator.RegexMatches(localGroupRe,
-					"must be a local group name: letters, digits, blanks, _ . -"), validators.SafeArg()},
-				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"revoke_on_destroy": schema.BoolAttribute{
-				MarkdownDescription: "What destroy does. `false` (default): forgets the grants. `true`: revokes the " +
-					"two accounts' rights, group memberships and DCOM default access (never the local IUSR_/IWAM_ " +
-					"defaults or other accounts); the DCOM default launch entries stay, since the 1996 dcomperm " +
-					"cannot remove from the launch list (destroy warns).",
-				Optional: true,
-				Computed: true,
-				Default:  booldefault.StaticBool(false),
-			},
+			"impersonators_group": optionalKeptString("The MTS impersonators group the IWAM account joins. "+
+				"Default: whichever of \"MTS Trusted Impersonators\" and \"MTS Impersonators\" exists on the node.",
+				stringvalidator.RegexMatches(localGroupRe, "must be a local group name: letters, digits, blanks, _ . -"),
+				validators.SafeArg()),
+			"revoke_on_destroy": optionalBool("What destroy does. `false` (default): forgets the grants. `true`: "+
+				"revokes the two accounts' rights, group memberships and DCOM default access (never the local "+
+				"IUSR_/IWAM_ defaults or other accounts); the DCOM default launch entries stay, since the 1996 "+
+				"dcomperm cannot remove from the launch list (destroy warns).", false),
 			"grants": schema.MapAttribute{
 				MarkdownDescription: "The grants found on the node after the last apply or read, per account.",
 				Computed:            true,
 				ElementType:         types.ListType{ElemType: types.StringType},
 			},
-			"missing": schema.ListAttribute{
-				MarkdownDescription: "The grants the node lacks, as read (`ACCOUNT: grant`). Not empty: drift, which " +
-					"the plan shows and apply adds back.",
-				Computed:    true,
-				ElementType: types.StringType,
-			},
+			"missing": readStringList("The grants the node lacks, as read (`ACCOUNT: grant`). Not empty: drift, " +
+				"which the plan shows and apply adds back."),
 			"steps":    stepsAttribute(),
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
 		},
@@ -136,19 +107,18 @@ func (r *clusterAccountsResource) Schema(ctx context.Context, _ resource.SchemaR
 }
 
 func (r *clusterAccountsResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	resp.Diagnostics.Append(validateTimeouts(ctx, req.Config)...)
-	var m clusterAccountsModel
-	if resp.Diagnostics.Append(req.Config.Get(ctx, &m)...); resp.Diagnostics.HasError() {
-		return
-	}
-	if !m.WorkingNode.IsNull() && !m.WorkingNode.IsUnknown() && !m.Node.IsUnknown() && strings.EqualFold(m.WorkingNode.ValueString(), m.Node.ValueString()) {
-		resp.Diagnostics.AddAttributeError(path.Root("working_node"), "Working node is the rebuilt node",
-			fmt.Sprintf("working_node and node are both %q: the accounts are copied from the node that kept serving.", m.Node.ValueString()))
-	}
+	validateModel(ctx, req.Config, &resp.Diagnostics, validateAccounts)
+}
+
+// validateAccounts is the phase's plan rules that need no node.
+func validateAccounts(_ context.Context, m *clusterAccountsModel) diag.Diagnostics {
+	diags := distinctNodes(planNode{path.Root("working_node"), m.WorkingNode}, planNode{path.Root("node"), m.Node},
+		"Working node is the rebuilt node", "the accounts are copied from the node that kept serving.")
 	if !m.IUSRAccount.IsNull() && !m.IUSRAccount.IsUnknown() && strings.EqualFold(m.IUSRAccount.ValueString(), m.IWAMAccount.ValueString()) {
-		resp.Diagnostics.AddAttributeError(path.Root("iwam_account"), "One account for both",
+		diags.AddAttributeError(path.Root("iwam_account"), "One account for both",
 			"iusr_account and iwam_account are the same account: the KB's IUSR and IWAM are two accounts.")
 	}
+	return diags
 }
 
 // spec is the model's phase, the accounts resolved (from the working node's
@@ -207,16 +177,9 @@ func (r *clusterAccountsResource) ModifyPlan(ctx context.Context, req resource.M
 		return
 	}
 	var plan clusterAccountsModel
-	if resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...); resp.Diagnostics.HasError() || plan.Node.IsUnknown() {
-		return
-	}
-	ctx, cancel, n, diags := r.cluster.begin(ctx, plan.Timeouts, "read", defaultAccountsReadTimeout, plan.Node.ValueString())
+	ctx, cancel, n, ok := r.planStart(ctx, req, &resp.Diagnostics, defaultAccountsReadTimeout, &plan, 1, "node", "working_node")
 	defer cancel()
-	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(r.cluster.checkNodes(ctx, planNode{path.Root("node"), plan.Node}, planNode{path.Root("working_node"), plan.WorkingNode})...)
-	if resp.Diagnostics.HasError() || configUnknownAttrs(ctx, req.Config, "working_node", "iusr_account", "iwam_account", "impersonators_group") {
+	if !ok || configUnknownAttrs(ctx, req.Config, "working_node", "iusr_account", "iwam_account", "impersonators_group") {
 		return
 	}
 	if !req.State.Raw.IsNull() {
@@ -296,26 +259,21 @@ func (r *clusterAccountsResource) warnAboutRevoke(ctx context.Context, req resou
 }
 
 func (r *clusterAccountsResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	resp.Diagnostics.Append(r.grant(ctx, req.Plan, &resp.State, "create")...)
+	applyPlan(ctx, req.Plan, &resp.State, &resp.Diagnostics, "create", r.grant)
 }
 
 func (r *clusterAccountsResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	resp.Diagnostics.Append(r.grant(ctx, req.Plan, &resp.State, "update")...)
+	applyPlan(ctx, req.Plan, &resp.State, &resp.Diagnostics, "update", r.grant)
 }
 
 // grant adds the missing grants and saves what the node holds.
-func (r *clusterAccountsResource) grant(ctx context.Context, p tfsdk.Plan, state *tfsdk.State, which string) diag.Diagnostics {
-	var m clusterAccountsModel
-	diags := p.Get(ctx, &m)
+func (r *clusterAccountsResource) grant(ctx context.Context, m *clusterAccountsModel, which string) diag.Diagnostics {
+	ctx, cancel, n, diags := r.cluster.begin(ctx, m.Timeouts, which, defaultAccountsTimeout, m.Node.ValueString())
+	defer cancel()
 	if diags.HasError() {
 		return diags
 	}
-	ctx, cancel, n, d := r.cluster.begin(ctx, m.Timeouts, which, defaultAccountsTimeout, m.Node.ValueString())
-	defer cancel()
-	if diags.Append(d...); diags.HasError() {
-		return diags
-	}
-	spec, working, d := r.spec(ctx, &m)
+	spec, working, d := r.spec(ctx, m)
 	if diags.Append(d...); diags.HasError() {
 		return diags
 	}
@@ -331,8 +289,8 @@ func (r *clusterAccountsResource) grant(ctx context.Context, p tfsdk.Plan, state
 	if err != nil {
 		return append(diags, r.cluster.stepDiag("Cannot grant the accounts on "+spec.Node, spec.Node, err))
 	}
-	r.fill(ctx, &m, spec, working, held)
-	return append(diags, state.Set(ctx, &m)...)
+	r.fill(ctx, m, spec, working, held)
+	return diags
 }
 
 // fill sets the computed values from what the node holds.

@@ -14,13 +14,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
-	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -41,7 +34,9 @@ var shareNameRe = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,79}\$?$`)
 
 // NewMetabaseSyncResource is the KB Q241573 phase that syncs the IIS
 // metabase and the MTS packages from the working node to the rebuilt one.
-func NewMetabaseSyncResource() resource.Resource { return &metabaseSyncResource{} }
+func NewMetabaseSyncResource() resource.Resource {
+	return &metabaseSyncResource{phaseResource{typeName: "_iis_metabase_sync"}}
+}
 
 type metabaseSyncResource struct{ phaseResource }
 
@@ -58,10 +53,6 @@ type metabaseSyncModel struct {
 	Timeouts         timeouts.Value `tfsdk:"timeouts"`
 }
 
-func (r *metabaseSyncResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_iis_metabase_sync"
-}
-
 func (r *metabaseSyncResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "The IIS metabase and the MTS packages of the rebuilt node synced from the working node, " +
@@ -72,51 +63,24 @@ func (r *metabaseSyncResource) Schema(ctx context.Context, _ resource.SchemaRequ
 			"refuses a `source_node` that lacks the cluster's sites. Read compares the two nodes again: a difference " +
 			"is drift, which the next apply syncs again. Destroy forgets.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				MarkdownDescription: "`SOURCE/TARGET`, e.g. `NODE1/NODE2`; also the import ID.",
-				Computed:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
+			"id": keptString("`SOURCE/TARGET`, e.g. `NODE1/NODE2`; also the import ID."),
 			"source_node": nodeAttribute("The working node, whose metabase and MTS packages are copied and on which " +
 				"IISSYNC runs (never the rebuilt node: safety rule 2)."),
 			"target_node": nodeAttribute("The rebuilt node, whose metabase and MTS packages are replaced by the " +
 				"source's."),
-			"replication_share": schema.StringAttribute{
-				MarkdownDescription: "MTS's Replication Share, set on both nodes: the share through which the " +
-					"target reaches the source's MTS packages, a share name (not a path), e.g. `C$` (default, as the " +
-					"KB uses).",
-				Optional: true,
-				Computed: true,
-				Default:  stringdefault.StaticString("C$"),
-				Validators: []validator.String{stringvalidator.RegexMatches(shareNameRe,
-					"must be a share name such as C$ or MTSRepl: letters, digits, _ . - and an optional trailing $"), validators.SafeArg()},
-			},
-			"remote_server_name": schema.StringAttribute{
-				MarkdownDescription: "MTS's Remote Server Name, set on both nodes. Default: on each node the " +
-					"other node's NetBIOS name, as KB Q191138 has it (MTS's own documentation suggests the virtual " +
-					"server's name: set it here to use one name on both).",
-				Optional:   true,
-				Validators: []validator.String{validators.NodeName(), validators.SafeArg()},
-			},
-			"status": schema.Int64Attribute{
-				MarkdownDescription: "IISSYNC's status code of the last sync (0: success; KB Q224801 lists the others).",
-				Computed:            true,
-				PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
-			},
-			"matched": schema.ListAttribute{
-				MarkdownDescription: "What the two nodes agree on after the last sync: the server instances " +
-					"(`W3SVC/1`, `MSFTPSVC/1`) and the MTS packages.",
-				Computed:      true,
-				ElementType:   types.StringType,
-				PlanModifiers: []planmodifier.List{listplanmodifier.UseStateForUnknown()},
-			},
-			"differences": schema.ListAttribute{
-				MarkdownDescription: "How the target's metabase and packages differ from the source's, as read " +
-					"(instances, bindings, roots, accounts, packages). Not empty: drift, which the plan shows and " +
-					"apply repairs by syncing again.",
-				Computed:    true,
-				ElementType: types.StringType,
-			},
+			"replication_share": optionalString("MTS's Replication Share, set on both nodes: the share through "+
+				"which the target reaches the source's MTS packages, a share name (not a path), e.g. `C$` (default, "+
+				"as the KB uses).", "C$", stringvalidator.RegexMatches(shareNameRe, "must be a share name such as "+
+				"C$ or MTSRepl: letters, digits, _ . - and an optional trailing $"), validators.SafeArg()),
+			"remote_server_name": optionalString("MTS's Remote Server Name, set on both nodes. Default: on each "+
+				"node the other node's NetBIOS name, as KB Q191138 has it (MTS's own documentation suggests the "+
+				"virtual server's name: set it here to use one name on both).", "", nodeValidators()...),
+			"status": keptInt64("IISSYNC's status code of the last sync (0: success; KB Q224801 lists the others)."),
+			"matched": keptStringList("What the two nodes agree on after the last sync: the server instances " +
+				"(`W3SVC/1`, `MSFTPSVC/1`) and the MTS packages."),
+			"differences": readStringList("How the target's metabase and packages differ from the source's, as " +
+				"read (instances, bindings, roots, accounts, packages). Not empty: drift, which the plan shows and " +
+				"apply repairs by syncing again."),
 			"steps": stepsAttribute(),
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true,
 				CreateDescription: "The whole sync (default `20m`)."}),
@@ -125,16 +89,10 @@ func (r *metabaseSyncResource) Schema(ctx context.Context, _ resource.SchemaRequ
 }
 
 func (r *metabaseSyncResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	resp.Diagnostics.Append(validateTimeouts(ctx, req.Config)...)
-	var m metabaseSyncModel
-	if resp.Diagnostics.Append(req.Config.Get(ctx, &m)...); resp.Diagnostics.HasError() {
-		return
-	}
-	if !m.SourceNode.IsUnknown() && !m.TargetNode.IsUnknown() && strings.EqualFold(m.SourceNode.ValueString(), m.TargetNode.ValueString()) {
-		resp.Diagnostics.AddAttributeError(path.Root("target_node"), "IISSYNC to itself",
-			fmt.Sprintf("source_node and target_node are both %q: IISSYNC copies the working node's metabase to the "+
-				"rebuilt node.", m.SourceNode.ValueString()))
-	}
+	validateModel(ctx, req.Config, &resp.Diagnostics, func(_ context.Context, m *metabaseSyncModel) diag.Diagnostics {
+		return distinctNodes(planNode{path.Root("target_node"), m.TargetNode}, planNode{path.Root("source_node"), m.SourceNode},
+			"IISSYNC to itself", "IISSYNC copies the working node's metabase to the rebuilt node.")
+	})
 }
 
 // syncSpec is the model's phase.
@@ -147,35 +105,16 @@ func (r *metabaseSyncResource) syncSpec(m *metabaseSyncModel) nodeops.MetabaseSy
 	return nodeops.MetabaseSyncSpec{Source: src, Target: tgt, ReplicationShare: m.ReplicationShare.ValueString(), RemoteServerNames: names}
 }
 
-// specDiags is an error from the phase as diagnostics: a setting that does
-// not fit the nodes names its attribute.
-func (r *metabaseSyncResource) specDiags(summary, node string, err error) diag.Diagnostics {
-	var se *nodeops.SpecError
-	if errors.As(err, &se) {
-		return diag.Diagnostics{diag.NewAttributeErrorDiagnostic(path.Root(se.Attr), "The metabase sync would go wrong",
-			se.Detail+" Nothing was run on any node.")}
-	}
-	return diag.Diagnostics{r.cluster.stepDiag(summary, node, err)}
-}
+// syncMisfit sums up a setting that does not fit the nodes.
+const syncMisfit = "The metabase sync would go wrong"
 
 // ModifyPlan checks the nodes, the direction (read-only) and lists the
 // steps; for an existing sync, a target that differs plans the sync again.
 func (r *metabaseSyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if r.cluster == nil || req.Plan.Raw.IsNull() {
-		return
-	}
 	var plan metabaseSyncModel
-	if resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...); resp.Diagnostics.HasError() || plan.SourceNode.IsUnknown() || plan.TargetNode.IsUnknown() {
-		return
-	}
-	ctx, cancel, _, diags := r.cluster.begin(ctx, plan.Timeouts, "read", defaultSyncReadTimeout, plan.TargetNode.ValueString(), "source", plan.SourceNode.ValueString())
+	ctx, cancel, _, ok := r.planStart(ctx, req, &resp.Diagnostics, defaultSyncReadTimeout, &plan, 2, "target_node", "source_node")
 	defer cancel()
-	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(r.cluster.checkNodes(ctx, planNode{path.Root("source_node"), plan.SourceNode},
-		planNode{path.Root("target_node"), plan.TargetNode})...)
-	if resp.Diagnostics.HasError() || plan.ReplicationShare.IsUnknown() || plan.RemoteServerName.IsUnknown() {
+	if !ok || plan.ReplicationShare.IsUnknown() || plan.RemoteServerName.IsUnknown() {
 		return
 	}
 	if !req.State.Raw.IsNull() {
@@ -198,12 +137,7 @@ func (r *metabaseSyncResource) ModifyPlan(ctx context.Context, req resource.Modi
 	spec := r.syncSpec(&plan)
 	facts, err := r.cluster.ops().ReadSyncFacts(ctx, spec)
 	if err != nil {
-		var se *nodeops.SpecError
-		if errors.As(err, &se) {
-			resp.Diagnostics.Append(r.specDiags("", spec.Source, err)...)
-			return
-		}
-		tflog.Debug(ctx, "cannot read the metabases at plan time; apply checks again", map[string]any{"error": err.Error()})
+		r.cluster.planReadFailed(ctx, &resp.Diagnostics, syncMisfit, err)
 		return
 	}
 	if req.State.Raw.IsNull() {
@@ -215,37 +149,32 @@ func (r *metabaseSyncResource) ModifyPlan(ctx context.Context, req resource.Modi
 }
 
 func (r *metabaseSyncResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	resp.Diagnostics.Append(r.sync(ctx, req.Plan, &resp.State, "create")...)
+	applyPlan(ctx, req.Plan, &resp.State, &resp.Diagnostics, "create", r.sync)
 }
 
 func (r *metabaseSyncResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	resp.Diagnostics.Append(r.sync(ctx, req.Plan, &resp.State, "update")...)
+	applyPlan(ctx, req.Plan, &resp.State, &resp.Diagnostics, "update", r.sync)
 }
 
 // sync runs the phase for the plan and saves the result.
-func (r *metabaseSyncResource) sync(ctx context.Context, p tfsdk.Plan, state *tfsdk.State, which string) diag.Diagnostics {
-	var m metabaseSyncModel
-	diags := p.Get(ctx, &m)
+func (r *metabaseSyncResource) sync(ctx context.Context, m *metabaseSyncModel, which string) diag.Diagnostics {
+	ctx, cancel, _, diags := r.cluster.begin(ctx, m.Timeouts, which, defaultSyncTimeout, m.TargetNode.ValueString(), "source", m.SourceNode.ValueString())
+	defer cancel()
 	if diags.HasError() {
 		return diags
 	}
-	ctx, cancel, _, d := r.cluster.begin(ctx, m.Timeouts, which, defaultSyncTimeout, m.TargetNode.ValueString(), "source", m.SourceNode.ValueString())
-	defer cancel()
-	if diags.Append(d...); diags.HasError() {
-		return diags
-	}
-	spec := r.syncSpec(&m)
+	spec := r.syncSpec(m)
 	if m.Steps.IsUnknown() {
 		facts, err := r.cluster.ops().ReadSyncFacts(ctx, spec)
 		if err != nil {
-			return append(diags, r.specDiags("Cannot read the metabases", spec.Source, err)...)
+			return append(diags, r.cluster.phaseDiags(syncMisfit, "Cannot read the metabases", spec.Source, err)...)
 		}
 		m.Steps = stringList(nodeops.PlanSync(facts, spec))
 	}
 	progress := func(step string) { tflog.Info(ctx, "metabase sync step", map[string]any{"step": step}) }
 	res, err := r.cluster.ops().SyncMetabase(ctx, spec, progress)
 	if err != nil {
-		diags.Append(r.specDiags("Cannot sync the metabase of "+spec.Target, spec.Source, err)...)
+		diags.Append(r.cluster.phaseDiags(syncMisfit, "Cannot sync the metabase of "+spec.Target, spec.Source, err)...)
 		var se *nodeops.SyncError
 		if errors.As(err, &se) {
 			diags.AddWarning("Fix the cause, then apply again",
@@ -258,7 +187,7 @@ func (r *metabaseSyncResource) sync(ctx context.Context, p tfsdk.Plan, state *tf
 	m.Status = types.Int64Value(int64(res.Status))
 	m.Matched = stringList(res.Matched)
 	m.Differences = stringList(nil)
-	return append(diags, state.Set(ctx, &m)...)
+	return diags
 }
 
 func (r *metabaseSyncResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {

@@ -15,12 +15,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -41,7 +37,9 @@ var logFolderRe = regexp.MustCompile(`(?i)^[a-z]:\\([^\\/:*?"<>|]+\\)*[^\\/:*?"<
 // NewMSDTCClusteredResource is the KB Q241573 phase that reclusters MSDTC:
 // the KB's test on the rebuilt node, and when MSDTC does not come online
 // there, its reinstall clustered on both nodes.
-func NewMSDTCClusteredResource() resource.Resource { return &msdtcClusteredResource{} }
+func NewMSDTCClusteredResource() resource.Resource {
+	return &msdtcClusteredResource{phaseResource{typeName: "_msdtc_clustered"}}
+}
 
 type msdtcClusteredResource struct{ phaseResource }
 
@@ -63,19 +61,11 @@ type msdtcClusteredModel struct {
 	Timeouts       timeouts.Value `tfsdk:"timeouts"`
 }
 
-func (r *msdtcClusteredResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_msdtc_clustered"
-}
-
 func (r *msdtcClusteredResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	fromCluster := func(desc string) schema.StringAttribute {
-		return schema.StringAttribute{
-			MarkdownDescription: desc,
-			Optional:            true,
-			Computed:            true,
-			Validators:          []validator.String{validators.SafeArg()},
-			PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown(), stringplanmodifier.RequiresReplace()},
-		}
+		a := optionalKeptString(desc, validators.SafeArg())
+		a.PlanModifiers = append(a.PlanModifiers, stringplanmodifier.RequiresReplace())
+		return a
 	}
 	logPath := fromCluster("The clustered MSDTC's log folder on the group's shared disk, e.g. `S:\\MSDTCLog` " +
 		"(`msdtc -install`'s `-l`). Default: `MSDTCLog` on the group's Physical Disk (named after its drive, " +
@@ -99,11 +89,7 @@ func (r *msdtcClusteredResource) Schema(ctx context.Context, _ resource.SchemaRe
 			"resource is online and both nodes' MSDTC is clustered; a node whose MSDTC is not (rebuilt again) " +
 			"plans a replacement. Destroy forgets: MSDTC is never torn down.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				MarkdownDescription: "The rebuilt node's name as the provider's `nodes` spells it; also the import ID.",
-				Computed:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
+			"id": keptString("The rebuilt node's name as the provider's `nodes` spells it; also the import ID."),
 			"node": nodeAttribute("NetBIOS name of the rebuilt node, where MSDTC is tested and joins (`msdtc " +
 				"-join`). Both nodes must be Up in the cluster."),
 			"working_node": workingNode,
@@ -112,55 +98,23 @@ func (r *msdtcClusteredResource) Schema(ctx context.Context, _ resource.SchemaRe
 			"network_name": fromCluster("The group's virtual server name, `msdtc -install`'s `-v`: the Network " +
 				"Name resource's name, or the name it answers to. Default: the group's Network Name."),
 			"log_path": logPath,
-			"method": schema.StringAttribute{
-				MarkdownDescription: "How MSDTC is reinstalled when the test fails: `manual` (default; always " +
-					"possible, required on SP3 without SQL 7.0 / 6.5 SP5a): delete the MSDTC resource, `msdtc " +
-					"-remove` on the working then the rebuilt node, `msdtc -install` on the working node, `msdtc " +
-					"-join` on the rebuilt one; `dtcsetup` (SP4 and later, or SQL 7.0 / 6.5 SP5a): MSDTC taken " +
-					"offline, `dtcsetup_path` run on the working node, then on the rebuilt one.",
-				Optional:   true,
-				Computed:   true,
-				Default:    stringdefault.StaticString(nodeops.DTCMethodManual),
-				Validators: []validator.String{stringvalidator.OneOf(nodeops.DTCMethodManual, nodeops.DTCMethodDTCSetup)},
-			},
-			"dtcsetup_path": schema.StringAttribute{
-				MarkdownDescription: "Path of dtcsetup.exe on both nodes (the KB copies it into a temporary " +
-					"folder on each), for `method = \"dtcsetup\"`, e.g. `C:\\TEMP\\DTC\\dtcsetup.exe`; checked on both " +
-					"nodes before anything changes.",
-				Optional:   true,
-				Validators: []validator.String{validators.ExePath(), validators.SafeArg()},
-			},
-			"reinstall": schema.StringAttribute{
-				MarkdownDescription: "`when_needed` (default): reinstall only when MSDTC does not come online on " +
-					"the rebuilt node in the KB's test. `always`: reinstall whatever the test shows.",
-				Optional:   true,
-				Computed:   true,
-				Default:    stringdefault.StaticString(nodeops.ReinstallWhenNeeded),
-				Validators: []validator.String{stringvalidator.OneOf(nodeops.ReinstallWhenNeeded, nodeops.ReinstallAlways)},
-			},
-			"reinstalled": schema.BoolAttribute{
-				MarkdownDescription: "Whether the last apply removed and reinstalled MSDTC.",
-				Computed:            true,
-				PlanModifiers:       []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
-			},
-			"online_on": schema.ListAttribute{
-				MarkdownDescription: "The nodes the last apply saw the MSDTC resource online on.",
-				Computed:            true,
-				ElementType:         types.StringType,
-				PlanModifiers:       []planmodifier.List{listplanmodifier.UseStateForUnknown()},
-			},
-			"resource_name": schema.StringAttribute{
-				MarkdownDescription: "The MSDTC resource's name, e.g. `MSDTC`.",
-				Computed:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"clustered_nodes": schema.ListAttribute{
-				MarkdownDescription: "The nodes (of `node` and `working_node`) whose MSDTC is clustered, as read " +
-					"from their registry. One missing plans a replacement.",
-				Computed:      true,
-				ElementType:   types.StringType,
-				PlanModifiers: []planmodifier.List{listplanmodifier.UseStateForUnknown()},
-			},
+			"method": optionalString("How MSDTC is reinstalled when the test fails: `manual` (default; always "+
+				"possible, required on SP3 without SQL 7.0 / 6.5 SP5a): delete the MSDTC resource, `msdtc "+
+				"-remove` on the working then the rebuilt node, `msdtc -install` on the working node, `msdtc "+
+				"-join` on the rebuilt one; `dtcsetup` (SP4 and later, or SQL 7.0 / 6.5 SP5a): MSDTC taken "+
+				"offline, `dtcsetup_path` run on the working node, then on the rebuilt one.",
+				nodeops.DTCMethodManual, stringvalidator.OneOf(nodeops.DTCMethodManual, nodeops.DTCMethodDTCSetup)),
+			"dtcsetup_path": optionalString("Path of dtcsetup.exe on both nodes (the KB copies it into a temporary "+
+				"folder on each), for `method = \"dtcsetup\"`, e.g. `C:\\TEMP\\DTC\\dtcsetup.exe`; checked on both "+
+				"nodes before anything changes.", "", validators.ExePath(), validators.SafeArg()),
+			"reinstall": optionalString("`when_needed` (default): reinstall only when MSDTC does not come online on "+
+				"the rebuilt node in the KB's test. `always`: reinstall whatever the test shows.",
+				nodeops.ReinstallWhenNeeded, stringvalidator.OneOf(nodeops.ReinstallWhenNeeded, nodeops.ReinstallAlways)),
+			"reinstalled":   keptBool("Whether the last apply removed and reinstalled MSDTC."),
+			"online_on":     keptStringList("The nodes the last apply saw the MSDTC resource online on."),
+			"resource_name": keptString("The MSDTC resource's name, e.g. `MSDTC`."),
+			"clustered_nodes": keptStringList("The nodes (of `node` and `working_node`) whose MSDTC is clustered, as " +
+				"read from their registry. One missing plans a replacement."),
 			"steps": stepsAttribute(),
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{
 				Create: true, Read: true,
@@ -172,22 +126,13 @@ func (r *msdtcClusteredResource) Schema(ctx context.Context, _ resource.SchemaRe
 }
 
 func (r *msdtcClusteredResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	resp.Diagnostics.Append(validateTimeouts(ctx, req.Config)...)
-	var m msdtcClusteredModel
-	if resp.Diagnostics.Append(req.Config.Get(ctx, &m)...); !resp.Diagnostics.HasError() {
-		resp.Diagnostics.Append(validateMSDTC(&m)...)
-	}
+	validateModel(ctx, req.Config, &resp.Diagnostics, validateMSDTC)
 }
 
 // validateMSDTC is the phase's plan rules that need no node.
-func validateMSDTC(m *msdtcClusteredModel) diag.Diagnostics {
-	var diags diag.Diagnostics
-	if !m.WorkingNode.IsNull() && !m.WorkingNode.IsUnknown() && !m.Node.IsUnknown() &&
-		strings.EqualFold(m.WorkingNode.ValueString(), m.Node.ValueString()) {
-		diags.AddAttributeError(path.Root("working_node"), "Working node is the rebuilt node",
-			fmt.Sprintf("working_node and node are both %q: MSDTC is installed on the node that kept serving and "+
-				"joined from the rebuilt one.", m.Node.ValueString()))
-	}
+func validateMSDTC(_ context.Context, m *msdtcClusteredModel) diag.Diagnostics {
+	diags := distinctNodes(planNode{path.Root("working_node"), m.WorkingNode}, planNode{path.Root("node"), m.Node},
+		"Working node is the rebuilt node", "MSDTC is installed on the node that kept serving and joined from the rebuilt one.")
 	if m.Method.ValueString() == nodeops.DTCMethodDTCSetup && m.DTCSetupPath.IsNull() {
 		diags.AddAttributeError(path.Root("dtcsetup_path"), "Missing dtcsetup.exe",
 			"method = \"dtcsetup\" runs dtcsetup.exe on both nodes: set dtcsetup_path to where it lies on them, "+
@@ -224,38 +169,18 @@ func (r *msdtcClusteredResource) begin(ctx context.Context, m *msdtcClusteredMod
 	return ctx, cancel, spec, append(diags, d...)
 }
 
-// factsDiags turns a read of the phase's facts that failed into diagnostics:
-// a setting that does not fit the cluster names its attribute.
-func (r *msdtcClusteredResource) factsDiags(summary, node string, err error) diag.Diagnostics {
-	var se *nodeops.SpecError
-	if errors.As(err, &se) {
-		return diag.Diagnostics{diag.NewAttributeErrorDiagnostic(path.Root(se.Attr), "MSDTC "+se.Attr+" does not fit the cluster",
-			se.Detail+" Nothing was run on any node.")}
-	}
-	return diag.Diagnostics{r.cluster.stepDiag(summary, node, err)}
-}
+// msdtcMisfit sums up a setting that does not fit the cluster.
+const msdtcMisfit = "The MSDTC phase does not fit the cluster"
 
 // ModifyPlan checks, read-only, the nodes the plan names, and for a create
 // everything the phase would otherwise find out after its first move: both
 // nodes Up, the group, its Network Name and disk, the log folder's drive.
 // It lists the steps and warns of the moves and of a reinstall.
 func (r *msdtcClusteredResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if r.cluster == nil || req.Plan.Raw.IsNull() {
-		return
-	}
 	var plan msdtcClusteredModel
-	if resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...); resp.Diagnostics.HasError() || plan.Node.IsUnknown() {
-		return
-	}
-	ctx = r.cluster.logContext(ctx, "node", plan.Node.ValueString())
-	ctx, cancel, _, diags := r.cluster.begin(ctx, plan.Timeouts, "read", defaultMSDTCReadTimeout, plan.Node.ValueString())
+	ctx, cancel, _, ok := r.planStart(ctx, req, &resp.Diagnostics, defaultMSDTCReadTimeout, &plan, 1, "node", "working_node")
 	defer cancel()
-	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(r.cluster.checkNodes(ctx, planNode{path.Root("node"), plan.Node},
-		planNode{path.Root("working_node"), plan.WorkingNode})...)
-	if resp.Diagnostics.HasError() {
+	if !ok {
 		return
 	}
 	if !req.State.Raw.IsNull() {
@@ -271,12 +196,7 @@ func (r *msdtcClusteredResource) ModifyPlan(ctx context.Context, req resource.Mo
 	}
 	facts, err := r.cluster.ops().ReadMSDTCFacts(ctx, spec)
 	if err != nil {
-		var se *nodeops.SpecError
-		if errors.As(err, &se) {
-			resp.Diagnostics.Append(r.factsDiags("", spec.Node, err)...)
-			return
-		}
-		tflog.Debug(ctx, "cannot read the cluster at plan time; apply checks again", map[string]any{"error": err.Error()})
+		r.cluster.planReadFailed(ctx, &resp.Diagnostics, msdtcMisfit, err)
 		return
 	}
 	for _, n := range []struct {
@@ -360,7 +280,7 @@ func (r *msdtcClusteredResource) Create(ctx context.Context, req resource.Create
 	if plan.Steps.IsUnknown() {
 		facts, err := r.cluster.ops().ReadMSDTCFacts(ctx, spec)
 		if err != nil {
-			resp.Diagnostics.Append(r.factsDiags("Cannot read MSDTC's cluster", node, err)...)
+			resp.Diagnostics.Append(r.cluster.phaseDiags(msdtcMisfit, "Cannot read MSDTC's cluster", node, err)...)
 			return
 		}
 		plan.Steps = stringList(nodeops.PlanMSDTC(facts, spec))
@@ -368,7 +288,7 @@ func (r *msdtcClusteredResource) Create(ctx context.Context, req resource.Create
 	progress := func(step string) { tflog.Info(ctx, "MSDTC step", map[string]any{"step": step}) }
 	res, err := r.cluster.ops().ReclusterMSDTC(ctx, spec, progress)
 	if err != nil {
-		resp.Diagnostics.Append(r.factsDiags("Cannot recluster MSDTC on node "+node, node, err)...)
+		resp.Diagnostics.Append(r.cluster.phaseDiags(msdtcMisfit, "Cannot recluster MSDTC on node "+node, node, err)...)
 		resp.Diagnostics.AddWarning("The next apply resumes the phase",
 			fmt.Sprintf("The steps done so far are recorded on %s, and the RestartAction values before the run in "+
 				"%%SystemRoot%%\\mscs-msdtc.ini there until they are restored; the next apply checks each step and goes on "+
@@ -389,7 +309,7 @@ func (r *msdtcClusteredResource) Create(ctx context.Context, req resource.Create
 func (r *msdtcClusteredResource) readInto(ctx context.Context, m *msdtcClusteredModel, spec nodeops.MSDTCSpec) diag.Diagnostics {
 	facts, err := r.cluster.ops().ReadMSDTCFacts(ctx, spec)
 	if err != nil {
-		return r.factsDiags("Cannot read MSDTC's cluster", spec.Node, err)
+		return r.cluster.phaseDiags(msdtcMisfit, "Cannot read MSDTC's cluster", spec.Node, err)
 	}
 	var clustered []string
 	for _, n := range []string{spec.Node, spec.WorkingNode} {

@@ -16,10 +16,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -49,7 +47,9 @@ var (
 // NewOptionpackInstallResource is the KB Q241573 phase that reinstalls the
 // Windows NT 4.0 Option Pack (IIS 4.0) on one node exactly as the working
 // node has it.
-func NewOptionpackInstallResource() resource.Resource { return &optionpackInstallResource{} }
+func NewOptionpackInstallResource() resource.Resource {
+	return &optionpackInstallResource{phaseResource{typeName: "_optionpack_install"}}
+}
 
 type optionpackInstallResource struct{ phaseResource }
 
@@ -69,10 +69,6 @@ type optionpackInstallModel struct {
 	CSDVersion          types.String   `tfsdk:"csd_version"`
 	Steps               types.List     `tfsdk:"steps"`
 	Timeouts            timeouts.Value `tfsdk:"timeouts"`
-}
-
-func (r *optionpackInstallResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_optionpack_install"
 }
 
 // methodComponents is nodeops.MethodComponents in the shape DefaultSetFrom takes.
@@ -102,12 +98,8 @@ func (r *optionpackInstallResource) Schema(ctx context.Context, _ resource.Schem
 			"Option Pack is gone from the node (a rebuilt node plans a create) and shows changed components as " +
 			"drift. Destroy forgets the installation unless `uninstall_on_destroy` is set.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				MarkdownDescription: "The node's name as the provider's `nodes` spells it (`node` matches it without " +
-					"case, as Windows does); also the import ID.",
-				Computed:      true,
-				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
+			"id": keptString("The node's name as the provider's `nodes` spells it (`node` matches it without " +
+				"case, as Windows does); also the import ID."),
 			"node": nodeAttribute("NetBIOS name of the node to install on (the rebuilt or corrupted node). " +
 				"Changing it installs on the new node and forgets the old one."),
 			"install_method": schema.StringAttribute{
@@ -148,63 +140,34 @@ func (r *optionpackInstallResource) Schema(ctx context.Context, _ resource.Schem
 				Validators:    []validator.String{stringvalidator.OneOf(nodeops.ServicePackLevels...)},
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
-			"setup_path": schema.StringAttribute{
-				MarkdownDescription: "Path of the Option Pack's server `setup.exe` on the node (the CD's " +
-					"`NTOPTPAK\\EN\\X86\\WINNT.SRV` folder, copied to a local drive). Default `" + defaultSetupPath +
-					"`. Setup runs unattended from an unattend file the provider writes on the node, told not to " +
-					"restart (`/R:N`): the provider reboots the node itself and waits for it. Changing it only " +
-					"affects later installs and removals.",
-				Optional:   true,
-				Computed:   true,
-				Default:    stringdefault.StaticString(defaultSetupPath),
-				Validators: []validator.String{validators.ExePath(), validators.SafeArg()},
-			},
-			"service_pack_path": schema.StringAttribute{
-				MarkdownDescription: "Path on the node of the service pack's installer for `service_pack`: an " +
-					"extracted `update.exe` (e.g. `C:\\SP4\\I386\\UPDATE\\update.exe`) or the self-extracting " +
-					"`sp6i386.exe`; it runs as `-u -z -n -q` (unattended, no restart, no uninstall folder, quiet). " +
-					"Required when `service_pack` is 4 or later, since the KB re-applies it; the package's level " +
-					"must be `service_pack`. Changing it only affects later installs and removals.",
-				Optional:   true,
-				Validators: []validator.String{validators.ExePath(), validators.SafeArg()},
-			},
+			"setup_path": optionalString("Path of the Option Pack's server `setup.exe` on the node (the CD's "+
+				"`NTOPTPAK\\EN\\X86\\WINNT.SRV` folder, copied to a local drive). Default `"+defaultSetupPath+
+				"`. Setup runs unattended from an unattend file the provider writes on the node, told not to "+
+				"restart (`/R:N`): the provider reboots the node itself and waits for it. Changing it only "+
+				"affects later installs and removals.", defaultSetupPath, validators.ExePath(), validators.SafeArg()),
+			"service_pack_path": optionalString("Path on the node of the service pack's installer for "+
+				"`service_pack`: an extracted `update.exe` (e.g. `C:\\SP4\\I386\\UPDATE\\update.exe`) or the "+
+				"self-extracting `sp6i386.exe`; it runs as `-u -z -n -q` (unattended, no restart, no uninstall "+
+				"folder, quiet). Required when `service_pack` is 4 or later, since the KB re-applies it; the "+
+				"package's level must be `service_pack`. Changing it only affects later installs and removals.",
+				"", validators.ExePath(), validators.SafeArg()),
 			"working_node": workingNodeAttribute("The node whose installation is the template. When a plan " +
 				"creates or replaces the installation, the provider reads this node's Option Pack (read-only) and " +
 				"refuses a plan whose `install_method` or `components` differ from it (safety rule 3: the KB's " +
 				"\"exact same installation method\"). The method is derived from the installed set (exactly the " +
 				"minimal set reads as `minimal`, exactly the typical set as `typical`, anything else as `custom`)."),
-			"uninstall_on_destroy": schema.BoolAttribute{
-				MarkdownDescription: "What destroy does. `false` (default): it forgets the installation and " +
-					"leaves the node as it is. `true`: it removes the Option Pack as the KB does (cluster service " +
-					"stopped and set to manual, Remove All, reboot, service pack re-applied, reboot).",
-				Optional: true,
-				Computed: true,
-				Default:  booldefault.StaticBool(false),
-			},
+			"uninstall_on_destroy": optionalBool("What destroy does. `false` (default): it forgets the "+
+				"installation and leaves the node as it is. `true`: it removes the Option Pack as the KB does "+
+				"(cluster service stopped and set to manual, Remove All, reboot, service pack re-applied, reboot).", false),
 			"allow_cluster_outage": allowOutageAttribute("The plan then names the groups that go offline and for " +
 				"how many reboots."),
-			"reboot_timeout": schema.StringAttribute{
-				MarkdownDescription: "How long one reboot of the node may take, from `shutdown` until the node " +
-					"answers again with a new boot time, e.g. `20m` (default). A reboot that overruns it fails the " +
-					"apply at that step; the next apply resumes there.",
-				Optional:   true,
-				Computed:   true,
-				Default:    stringdefault.StaticString(defaultRebootTimeout),
-				Validators: []validator.String{validators.Duration()},
-			},
-			"installed_components": schema.SetAttribute{
-				MarkdownDescription: "The components installed on the node, as its registry lists them " +
-					"(OC Manager Subcomponents).",
-				Computed:      true,
-				ElementType:   types.StringType,
-				PlanModifiers: []planmodifier.Set{setplanmodifier.UseStateForUnknown()},
-			},
-			"csd_version": schema.StringAttribute{
-				MarkdownDescription: "The node's CSDVersion after the install, e.g. `Service Pack 4`.",
-				Computed:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"steps": stepsAttribute(),
+			"reboot_timeout": optionalString("How long one reboot of the node may take, from `shutdown` until "+
+				"the node answers again with a new boot time, e.g. `20m` (default). A reboot that overruns it fails "+
+				"the apply at that step; the next apply resumes there.", defaultRebootTimeout, validators.Duration()),
+			"installed_components": keptStringSet("The components installed on the node, as its registry lists " +
+				"them (OC Manager Subcomponents)."),
+			"csd_version": keptString("The node's CSDVersion after the install, e.g. `Service Pack 4`."),
+			"steps":       stepsAttribute(),
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{
 				Create: true, Read: true, Delete: true,
 				CreateDescription: "The whole install (default `90m`: it reboots the node two to four times).",
@@ -216,11 +179,7 @@ func (r *optionpackInstallResource) Schema(ctx context.Context, _ resource.Schem
 }
 
 func (r *optionpackInstallResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	resp.Diagnostics.Append(validateTimeouts(ctx, req.Config)...)
-	var m optionpackInstallModel
-	if resp.Diagnostics.Append(req.Config.Get(ctx, &m)...); !resp.Diagnostics.HasError() {
-		resp.Diagnostics.Append(validateInstall(ctx, &m)...)
-	}
+	validateModel(ctx, req.Config, &resp.Diagnostics, validateInstall)
 }
 
 // validateInstall is the install's plan rules that need no node.
@@ -277,24 +236,12 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 		return
 	}
 	var plan optionpackInstallModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() || plan.Node.IsUnknown() {
+	ctx, cancel, _, ok := r.planStart(ctx, req, &resp.Diagnostics, defaultInstallReadTimeout, &plan, 1, "node", "working_node")
+	defer cancel()
+	if !ok {
 		return
 	}
 	node := plan.Node.ValueString()
-	ctx = r.cluster.logContext(ctx, "node", node)
-	timeout, diags := plan.Timeouts.Read(ctx, defaultInstallReadTimeout)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	resp.Diagnostics.Append(r.cluster.checkNodes(ctx, planNode{path.Root("node"), plan.Node},
-		planNode{path.Root("working_node"), plan.WorkingNode})...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
 	// Terraform plans a replacement a second time as a create (no prior
 	// state); checking there only keeps the warnings from showing twice.
 	if !req.State.Raw.IsNull() {

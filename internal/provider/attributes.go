@@ -1,0 +1,131 @@
+package provider
+
+import (
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/provider/validators"
+)
+
+// The attribute builders of the phase resources' schemas: the attributes
+// every phase has (node, working_node, steps, allow_cluster_outage), and the
+// few kinds the phases' own attributes come in. A resource adjusts what a
+// builder returns (a plan modifier more, Computed) where it differs.
+
+// nodeValidators check an attribute naming a node at plan time.
+func nodeValidators() []validator.String {
+	return []validator.String{validators.NodeName(), validators.SafeArg()}
+}
+
+// nodeAttribute is the `node` attribute of a phase resource: the node the
+// phase converges; changing it replaces the resource.
+func nodeAttribute(desc string) schema.StringAttribute {
+	return schema.StringAttribute{
+		MarkdownDescription: desc + " Must be a key of the provider's `nodes`.",
+		Required:            true,
+		Validators:          nodeValidators(),
+		PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+	}
+}
+
+// workingNodeAttribute is the `working_node` attribute of a phase resource.
+func workingNodeAttribute(desc string) schema.StringAttribute {
+	return schema.StringAttribute{
+		MarkdownDescription: desc + " A key of the provider's `nodes`; default: the other node when the provider " +
+			"has exactly two.",
+		Optional:   true,
+		Validators: nodeValidators(),
+	}
+}
+
+// stepsDescription describes the steps attribute alike in every resource:
+// the one way the provider lists in the plan what apply will do.
+const stepsDescription = "What apply runs, in order, one step per line, each naming its node, as the plan lists them: " +
+	"review them in `terraform plan`. They are decided, read-only, from the nodes' state when the plan is made; a " +
+	"step whose end the node is already at when apply gets there is skipped. After apply: the steps the last apply " +
+	"ran. Imported: empty."
+
+// allowOutageDescription describes allow_cluster_outage alike in every
+// resource that may stop a node's cluster service.
+const allowOutageDescription = "Accept that stopping this node's cluster service takes the cluster's groups " +
+	"offline when no other node is Up to take them. Default `false`: such a plan is refused at plan time (where " +
+	"the cluster can be read), and apply checks again right before the stop."
+
+// stepsAttribute is the computed `steps` of every phase resource: what
+// apply runs, as the plan lists it.
+func stepsAttribute() schema.ListAttribute { return keptStringList(stepsDescription) }
+
+// allowOutageAttribute is `allow_cluster_outage` of a phase resource that
+// may stop a node's cluster service; more says what it means there.
+func allowOutageAttribute(more string) schema.BoolAttribute {
+	return optionalBool(allowOutageDescription+" "+more, false)
+}
+
+// The kept attributes are computed values that only an apply or a read
+// changes: the plan keeps the state's value (UseStateForUnknown), unless
+// ModifyPlan sets one it knows better. An `id` is one.
+
+func keptString(desc string) schema.StringAttribute {
+	return schema.StringAttribute{MarkdownDescription: desc, Computed: true,
+		PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}}
+}
+
+func keptBool(desc string) schema.BoolAttribute {
+	return schema.BoolAttribute{MarkdownDescription: desc, Computed: true,
+		PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()}}
+}
+
+func keptInt64(desc string) schema.Int64Attribute {
+	return schema.Int64Attribute{MarkdownDescription: desc, Computed: true,
+		PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()}}
+}
+
+func keptStringList(desc string) schema.ListAttribute {
+	return schema.ListAttribute{MarkdownDescription: desc, Computed: true, ElementType: types.StringType,
+		PlanModifiers: []planmodifier.List{listplanmodifier.UseStateForUnknown()}}
+}
+
+func keptStringSet(desc string) schema.SetAttribute {
+	return schema.SetAttribute{MarkdownDescription: desc, Computed: true, ElementType: types.StringType,
+		PlanModifiers: []planmodifier.Set{setplanmodifier.UseStateForUnknown()}}
+}
+
+// optionalKeptString is a setting whose default is read from the cluster
+// (by ModifyPlan, or by apply when the plan could not): unset, the plan
+// keeps the value read before.
+func optionalKeptString(desc string, v ...validator.String) schema.StringAttribute {
+	a := keptString(desc)
+	a.Optional, a.Validators = true, v
+	return a
+}
+
+// readStringList is a computed list that every read and apply reads anew:
+// its plan is unknown unless ModifyPlan sets it, so a difference shows.
+func readStringList(desc string) schema.ListAttribute {
+	return schema.ListAttribute{MarkdownDescription: desc, Computed: true, ElementType: types.StringType}
+}
+
+// optionalBool is a setting that is def when not set.
+func optionalBool(desc string, def bool) schema.BoolAttribute {
+	return schema.BoolAttribute{MarkdownDescription: desc, Optional: true, Computed: true,
+		Default: booldefault.StaticBool(def)}
+}
+
+// optionalString is a string setting checked by v: def when not set, or
+// null when def is "" (no default).
+func optionalString(desc, def string, v ...validator.String) schema.StringAttribute {
+	a := schema.StringAttribute{MarkdownDescription: desc, Optional: true, Validators: v}
+	if def != "" {
+		a.Computed, a.Default = true, stringdefault.StaticString(def)
+	}
+	return a
+}
