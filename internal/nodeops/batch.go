@@ -55,8 +55,12 @@ const maxBatchLine = 2000
 // readBatch runs the read-only command lines parts in as few command lines
 // as maxBatchLine allows and returns each part's Result: its output with
 // its errors merged (Stderr empty), and its exit code. A part alone in its
-// command line runs as it is and comes back as it ran.
+// command line runs as it is and comes back as it ran. No parts send
+// nothing.
 func (n *Node) readBatch(ctx context.Context, step string, parts ...string) ([]winrm.Result, error) {
+	if len(parts) == 0 {
+		return nil, nil
+	}
 	chunks := chunkParts(parts)
 	if len(chunks) == 1 {
 		return n.readChunk(ctx, step, parts)

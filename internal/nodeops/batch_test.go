@@ -161,3 +161,21 @@ func TestReadBatch_AgainstLab(t *testing.T) {
 		t.Fatalf("FilesExist = %v, %v", found, err)
 	}
 }
+
+// Nothing to read sends nothing: a cluster without Network Name or IIS
+// resources asks for no /priv table.
+func TestReadBatch_NoParts(t *testing.T) {
+	f := &fakeRunner{node: "NODE1", answers: map[string][]winrm.Result{}}
+	n := &Node{R: f}
+	results, err := n.readBatch(context.Background(), "read", []string{}...)
+	if err != nil || len(results) != 0 {
+		t.Errorf("readBatch() = %v, %v", results, err)
+	}
+	tables, err := n.resourceTables(context.Background(), nil, "/priv", "read the private properties")
+	if err != nil || len(tables) != 0 {
+		t.Errorf("resourceTables(none) = %v, %v", tables, err)
+	}
+	if len(f.lines) != 0 {
+		t.Errorf("ran %q", f.lines)
+	}
+}

@@ -125,9 +125,6 @@ func (n *Node) ClusterGroups(ctx context.Context) ([]ClusterGroup, error) {
 // listOwners fills in the preferred owners of groups with their
 // `cluster group G /listowners`, all in a batch (see readBatch).
 func (n *Node) listOwners(ctx context.Context, groups []ClusterGroup) error {
-	if len(groups) == 0 {
-		return nil
-	}
 	lines := make([]string, len(groups))
 	for i, g := range groups {
 		q, err := Quote(g.Name)

@@ -493,9 +493,6 @@ func (r *dtcRun) currentMoved(ctx context.Context, owner *Node) ([]string, []map
 			candidates = append(candidates, found)
 		}
 	}
-	if len(candidates) == 0 {
-		return nil, nil, nil
-	}
 	tables, errs, err := owner.resourceTablesEach(ctx, candidates, "/prop", "read the properties of the moved resources")
 	if err != nil {
 		return nil, nil, err
