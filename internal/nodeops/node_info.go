@@ -503,10 +503,8 @@ func ParseRegQuery(out string) ([]RegKey, error) {
 	if strings.Contains(out, "unable to find the specified registry key or value") {
 		return nil, errRegNotFound
 	}
-	for _, l := range splitLines(out) {
-		if t := strings.TrimSpace(l); len(t) >= 6 && strings.EqualFold(t[:6], "ERROR:") {
-			return nil, fmt.Errorf("reg failed: %s", firstLines(out, 2))
-		}
+	if regErrorLineRe.MatchString(out) {
+		return nil, fmt.Errorf("reg failed: %s", firstLines(out, 2))
 	}
 	var keys []RegKey
 	for _, l := range splitLines(out) {
