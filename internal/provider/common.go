@@ -149,19 +149,24 @@ func (p *phaseResource) planStart(ctx context.Context, req resource.ModifyPlanRe
 func (c *cluster) phaseDiags(misfit, summary, node string, err error) diag.Diagnostics {
 	var se *nodeops.SpecError
 	if errors.As(err, &se) {
-		return diag.Diagnostics{diag.NewAttributeErrorDiagnostic(path.Root(se.Attr), misfit,
-			se.Detail+" Nothing was run on any node.")}
+		return diag.Diagnostics{misfitDiag(misfit, se)}
 	}
 	return diag.Diagnostics{c.stepDiag(summary, node, err)}
 }
 
+// misfitDiag is the error, on its attribute, of a setting that does not
+// fit the cluster, summarised by misfit.
+func misfitDiag(misfit string, se *nodeops.SpecError) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root(se.Attr), misfit, se.Detail+" Nothing was run on any node.")
+}
+
 // planReadFailed is a ModifyPlan's read of the phase's facts that failed: a
-// setting that does not fit the cluster fails the plan (phaseDiags); any
+// setting that does not fit the cluster fails the plan (misfitDiag); any
 // other error is only logged, since apply reads the facts again.
-func (c *cluster) planReadFailed(ctx context.Context, diags *diag.Diagnostics, misfit string, err error) {
+func planReadFailed(ctx context.Context, diags *diag.Diagnostics, misfit string, err error) {
 	var se *nodeops.SpecError
 	if errors.As(err, &se) {
-		diags.Append(c.phaseDiags(misfit, "", "", err)...)
+		diags.Append(misfitDiag(misfit, se))
 		return
 	}
 	tflog.Debug(ctx, "cannot read the phase's facts at plan time; apply reads them again", map[string]any{"error": err.Error()})

@@ -57,7 +57,7 @@ func TestPhaseDiags(t *testing.T) {
 		t.Errorf("other error: %v", diags)
 	}
 	var planDiags = c.phaseDiags("misfit", "", "", misfit)
-	c.planReadFailed(context.Background(), &planDiags, "misfit", other)
+	planReadFailed(context.Background(), &planDiags, "misfit", other)
 	if len(planDiags) != 1 {
 		t.Errorf("a read that failed at plan time added %v", planDiags[1:])
 	}

@@ -12,8 +12,9 @@
 // stepsAttribute, allowOutageAttribute, the kept* computed values, the
 // optional* settings). Its plan rules that need no node are a pure function
 // of the model run by validateModel; each CRUD method is one nodeops call;
-// errors go through cluster.phaseDiags or stepDiag, which hide passwords. Its acceptance tests use internal/labtest and keep their
-// configurations in testdata/<TestName>/.
+// errors go through cluster.phaseDiags or stepDiag, which hide passwords.
+// Its acceptance tests use internal/labtest and keep their configurations
+// in testdata/<TestName>/.
 package provider
 
 import (

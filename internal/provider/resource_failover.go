@@ -278,7 +278,7 @@ func (r *failoverTestResource) ModifyPlan(ctx context.Context, req resource.Modi
 	spec := r.spec(ctx, &plan, &results)
 	f, err := r.cluster.ops().ReadFailoverFacts(ctx, spec)
 	if err != nil {
-		r.cluster.planReadFailed(ctx, &resp.Diagnostics, "The failover test does not fit the cluster", err)
+		planReadFailed(ctx, &resp.Diagnostics, "The failover test does not fit the cluster", err)
 		return
 	}
 	var groups []string

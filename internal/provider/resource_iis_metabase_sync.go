@@ -114,6 +114,7 @@ func (r *metabaseSyncResource) ModifyPlan(ctx context.Context, req resource.Modi
 	var plan metabaseSyncModel
 	ctx, cancel, _, ok := r.planStart(ctx, req, &resp.Diagnostics, defaultSyncReadTimeout, &plan, 2, "target_node", "source_node")
 	defer cancel()
+	ctx = r.cluster.logContext(ctx, "source", plan.SourceNode.ValueString())
 	if !ok || plan.ReplicationShare.IsUnknown() || plan.RemoteServerName.IsUnknown() {
 		return
 	}
@@ -137,7 +138,7 @@ func (r *metabaseSyncResource) ModifyPlan(ctx context.Context, req resource.Modi
 	spec := r.syncSpec(&plan)
 	facts, err := r.cluster.ops().ReadSyncFacts(ctx, spec)
 	if err != nil {
-		r.cluster.planReadFailed(ctx, &resp.Diagnostics, syncMisfit, err)
+		planReadFailed(ctx, &resp.Diagnostics, syncMisfit, err)
 		return
 	}
 	if req.State.Raw.IsNull() {

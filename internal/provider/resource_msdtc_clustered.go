@@ -196,7 +196,7 @@ func (r *msdtcClusteredResource) ModifyPlan(ctx context.Context, req resource.Mo
 	}
 	facts, err := r.cluster.ops().ReadMSDTCFacts(ctx, spec)
 	if err != nil {
-		r.cluster.planReadFailed(ctx, &resp.Diagnostics, msdtcMisfit, err)
+		planReadFailed(ctx, &resp.Diagnostics, msdtcMisfit, err)
 		return
 	}
 	for _, n := range []struct {
