@@ -20,29 +20,62 @@ import (
 )
 
 // The plumbing every resource and data source shares. A phase resource
-// embeds phaseResource (Metadata from its type name, Configure), and each
-// CRUD method is: read the plan or state, begin (timeout, masked logs, the
-// node looked up), one nodeops call, map the result back; a phase whose
-// update runs it again has applyPlan do Create and Update. ModifyPlan starts
-// with planStart (the plan decoded, the read timeout, cluster.checkNodes:
-// the nodes named are configured and are the machines meant), then the
-// phase's own read-only checks (cluster.planStop for a stop of the cluster
-// service, cluster.workingNode for the template node); a read of the
-// phase's facts that fails there goes to planReadFailed. Plan rules that
-// need no node are pure functions of the model, run by validateModel from
-// ValidateConfig. Errors from nodeops become diagnostics in phaseDiags
-// (a setting that does not fit the cluster, on its attribute) or stepDiag.
+// embeds phaseResource (Metadata from its type name, Configure, its default
+// timeouts) and its model embeds phaseModel; each CRUD method is: read the
+// plan or state, begin (timeout, masked logs, the node looked up), one
+// nodeops call, map the result back. A phase whose update runs it again has
+// applyPlan do Create and Update; readPhase does every Read. ModifyPlan
+// starts with planStart (the plan decoded, the read timeout,
+// cluster.checkNodes: the nodes named are configured and are the machines
+// meant), then the phase's own read-only checks (cluster.planStop for a
+// stop of the cluster service, cluster.workingNode for the template node);
+// a read of the phase's facts that fails there goes to planReadFailed. Plan
+// rules that need no node are pure functions of the model, run by
+// validateModel from ValidateConfig. Errors from nodeops become diagnostics
+// in phaseDiags (a setting that does not fit the cluster, on its
+// attribute) or stepDiag.
 //
 // Read tells "the phase's end state is gone from the node" (remove the
 // resource from state: the plan shows it again) from "can't tell right
 // now" (an error: a node that does not answer is never taken for a node
-// that lost its install).
+// that lost its install); readPhase holds that rule.
 
 // phaseResource is embedded by every resource: its type name after the
-// provider's ("_optionpack_install"), and the configured cluster.
+// provider's ("_optionpack_install"), the attribute naming the node it
+// converges, its default timeouts, and the configured cluster.
 type phaseResource struct {
 	typeName string
+	nodeAttr string // "" is "node"; the metabase sync's is "target_node"
+	timeouts phaseTimeouts
 	cluster  *cluster
+}
+
+// phaseModel is embedded by every phase resource's model: the attributes
+// every phase has, which the plumbing reaches through phase().
+type phaseModel struct {
+	ID       types.String   `tfsdk:"id"`
+	Steps    types.List     `tfsdk:"steps"`
+	Timeouts timeouts.Value `tfsdk:"timeouts"`
+}
+
+func (m *phaseModel) phase() *phaseModel { return m }
+
+// phased is a phase resource's model, which embeds phaseModel.
+type phased interface{ phase() *phaseModel }
+
+// phasedPtr is *M for a phase resource's model M, for the generic steps
+// that decode a model and then reach its phaseModel.
+type phasedPtr[M any] interface {
+	*M
+	phased
+}
+
+// nodePath is the attribute naming the node the phase converges.
+func (p *phaseResource) nodePath() path.Path {
+	if p.nodeAttr == "" {
+		return path.Root("node")
+	}
+	return path.Root(p.nodeAttr)
 }
 
 // phaseResourceInterfaces is what every phase resource implements (each
@@ -76,11 +109,10 @@ func (p *phaseResource) importAs(ctx context.Context, r resource.Resource, req r
 }
 
 // forget is the Delete of a phase whose destroy leaves the nodes as they
-// are: it only logs what is forgotten, naming the node of the state's
-// attribute nodeAttr.
-func (p *phaseResource) forget(ctx context.Context, state tfsdk.State, nodeAttr, what string) {
+// are: it only logs what is forgotten, naming the phase's node.
+func (p *phaseResource) forget(ctx context.Context, state tfsdk.State, what string) {
 	var node types.String
-	_ = state.GetAttribute(ctx, path.Root(nodeAttr), &node)
+	_ = state.GetAttribute(ctx, p.nodePath(), &node)
 	if p.cluster != nil {
 		ctx = p.cluster.logContext(ctx, "node", node.ValueString())
 	}
@@ -104,15 +136,16 @@ func (p *phaseDataSource) Configure(_ context.Context, req datasource.ConfigureR
 
 // planStart is the read-only first step of every phase's ModifyPlan (a
 // destroy's warnings come before it): the plan decoded into m (the phase's
-// *model), a context bounded by the timeouts block's read value (def when
-// unset) whose logs name the node, and the nodes the plan names checked by
-// cluster.checkNodes (configured, and the machines meant). nodeAttrs are
-// the attributes naming them; the first own are the phase's own nodes,
-// without which nothing can be checked, the rest (working_node) are checked
-// when known. It returns the first node; ok is false when ModifyPlan has
-// nothing more to do: a destroy, a provider not configured yet, an own node
-// unknown, or an error in diags. cancel is never nil.
-func (p *phaseResource) planStart(ctx context.Context, req resource.ModifyPlanRequest, diags *diag.Diagnostics, def time.Duration, m any, own int, nodeAttrs ...string) (context.Context, context.CancelFunc, *nodeops.Node, bool) {
+// *model), a context bounded by the read timeout (the phase's default when
+// the timeouts block leaves it unset) whose logs name the node, and the
+// nodes the plan names checked by cluster.checkNodes (configured, and the
+// machines meant). nodeAttrs are the attributes naming them; the first own
+// are the phase's own nodes, without which nothing can be checked, the rest
+// (working_node) are checked when known. It returns the first node; ok is
+// false when ModifyPlan has nothing more to do: a destroy, a provider not
+// configured yet, an own node unknown, or an error in diags. cancel is
+// never nil.
+func (p *phaseResource) planStart(ctx context.Context, req resource.ModifyPlanRequest, diags *diag.Diagnostics, m phased, own int, nodeAttrs ...string) (context.Context, context.CancelFunc, *nodeops.Node, bool) {
 	cancel := context.CancelFunc(func() {})
 	if p.cluster == nil || req.Plan.Raw.IsNull() {
 		return ctx, cancel, nil, false
@@ -129,9 +162,7 @@ func (p *phaseResource) planStart(ctx context.Context, req resource.ModifyPlanRe
 		}
 	}
 	ctx = p.cluster.logContext(ctx, "node", nodes[0].name.ValueString())
-	var t timeouts.Value
-	diags.Append(req.Plan.GetAttribute(ctx, path.Root("timeouts"), &t)...)
-	timeout, d := t.Read(ctx, def)
+	timeout, d := m.phase().Timeouts.Read(ctx, p.timeouts.read)
 	if diags.Append(d...); diags.HasError() {
 		return ctx, cancel, nil, false
 	}
@@ -210,6 +241,12 @@ func distinctNodes(a, b planNode, summary, why string) diag.Diagnostics {
 		fmt.Sprintf("%s and %s are both %q: %s", a.attr, b.attr, a.name.ValueString(), why))}
 }
 
+// notWorkingNode is the plan rule of a phase with a working_node: it names
+// another node than node, the one the phase rebuilds (distinctNodes).
+func notWorkingNode(working, node types.String, summary, why string) diag.Diagnostics {
+	return distinctNodes(planNode{path.Root("working_node"), working}, planNode{path.Root("node"), node}, summary, why)
+}
+
 // Reported when Terraform calls a resource before the provider could be
 // configured (its configuration was not known yet).
 const (
@@ -231,24 +268,61 @@ func (c *cluster) logContext(ctx context.Context, fields ...string) context.Cont
 	return ctx
 }
 
-// begin starts one operation on node: a context bounded by the timeouts
-// block's value for operation which ("create", "read", "update", "delete";
-// def when unset, none when def is 0) whose logs hide every password and
-// name the node and fields, and the node looked up (attribute "node"). The
-// returned cancel is never nil; on error the node is nil.
-func (c *cluster) begin(ctx context.Context, t timeouts.Value, which string, def time.Duration, node string, fields ...string) (context.Context, context.CancelFunc, *nodeops.Node, diag.Diagnostics) {
-	ctx = c.logContext(ctx, append([]string{"node", node}, fields...)...)
+// begin starts one operation of the phase on node: a context bounded by
+// the timeouts block's value for operation which ("create", "read",
+// "update", "delete"; the phase's default when unset) whose logs hide
+// every password and name the node and fields, and the node looked up
+// (an error on the phase's node attribute). The returned cancel is never
+// nil; on error the node is nil.
+func (p *phaseResource) begin(ctx context.Context, m *phaseModel, which string, node string, fields ...string) (context.Context, context.CancelFunc, *nodeops.Node, diag.Diagnostics) {
+	ctx = p.cluster.logContext(ctx, append([]string{"node", node}, fields...)...)
 	cancel := context.CancelFunc(func() {})
-	timeout, diags := operationTimeout(ctx, t, which, def)
+	timeout, diags := operationTimeout(ctx, m.Timeouts, which, p.timeouts.of(which))
 	if diags.HasError() {
 		return ctx, cancel, nil, diags
 	}
 	if timeout > 0 {
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 	}
-	n, d := c.lookup(path.Root("node"), node)
+	n, d := p.cluster.lookup(p.nodePath(), node)
 	diags.Append(d...)
 	return ctx, cancel, n, diags
+}
+
+// readPhase is a phase's Read: the state decoded into M, the operation
+// "read" begun on the phase's node (as begin does), then read fills in what
+// the nodes show now and the state is saved. read tells the two ways a node
+// can disappoint: gone, a reason, when the phase's end state no longer
+// holds on the node (the resource leaves the state, so the plan shows the
+// phase again), or an error when it cannot tell right now (the state stays
+// as it was: a node that does not answer is never taken for one that lost
+// the phase). An imported resource (no steps yet) gets an empty steps list.
+func readPhase[M any, P phasedPtr[M]](ctx context.Context, p *phaseResource, state *tfsdk.State, diags *diag.Diagnostics, read func(context.Context, P, *nodeops.Node) (gone string, diags diag.Diagnostics)) {
+	var m M
+	var node types.String
+	diags.Append(state.Get(ctx, &m)...)
+	if diags.Append(state.GetAttribute(ctx, p.nodePath(), &node)...); diags.HasError() {
+		return
+	}
+	pm := P(&m).phase()
+	ctx, cancel, n, d := p.begin(ctx, pm, "read", node.ValueString())
+	defer cancel()
+	if diags.Append(d...); diags.HasError() {
+		return
+	}
+	gone, d := read(ctx, &m, n)
+	if diags.Append(d...); diags.HasError() {
+		return
+	}
+	if gone != "" {
+		tflog.Warn(ctx, "the phase's end state is gone from the node; removing it from state", map[string]any{"why": gone})
+		state.RemoveResource(ctx)
+		return
+	}
+	if pm.Steps.IsNull() {
+		pm.Steps = stringList(nil)
+	}
+	diags.Append(state.Set(ctx, &m)...)
 }
 
 // operationTimeout is the timeouts block's value for operation which.

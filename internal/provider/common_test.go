@@ -5,11 +5,19 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/nodeops"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/winrm"
 )
 
 // Two node attributes naming one node fail on the first one, whatever the
@@ -60,5 +68,118 @@ func TestPhaseDiags(t *testing.T) {
 	planReadFailed(context.Background(), &planDiags, "misfit", other)
 	if len(planDiags) != 1 {
 		t.Errorf("a read that failed at plan time added %v", planDiags[1:])
+	}
+}
+
+// readTestModel is a phase model whose node attribute is target_node, as
+// the metabase sync's is.
+type readTestModel struct {
+	phaseModel
+	Target types.String `tfsdk:"target_node"`
+	Value  types.String `tfsdk:"value"`
+}
+
+// readPhase saves what read filled in (an imported resource's steps as an
+// empty list), removes the resource when read says the phase is gone, keeps
+// the state as it was on an error, and names the phase's own node attribute
+// for an unknown node without calling read.
+func TestReadPhase(t *testing.T) {
+	ctx := context.Background()
+	sch := schema.Schema{Attributes: map[string]schema.Attribute{
+		"id":          schema.StringAttribute{Computed: true},
+		"target_node": schema.StringAttribute{Required: true},
+		"value":       schema.StringAttribute{Computed: true},
+		"steps":       schema.ListAttribute{Computed: true, ElementType: types.StringType},
+		"timeouts":    timeouts.Attributes(ctx, timeouts.Opts{Read: true}),
+	}}
+	c, err := newCluster([]winrm.Config{{Node: "NODE2", Host: "127.0.0.1", Port: 1, Username: "LAB\\op", Password: "x"}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &phaseResource{nodeAttr: "target_node", timeouts: phaseTimeouts{read: time.Minute}, cluster: c}
+	stateOf := func(target string) tfsdk.State {
+		st := tfsdk.State{Schema: sch, Raw: tftypes.NewValue(sch.Type().TerraformType(ctx), nil)}
+		m := readTestModel{Target: types.StringValue(target), Value: types.StringValue("before")}
+		m.ID, m.Steps = types.StringValue("x"), types.ListNull(types.StringType)
+		m.Timeouts = timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{"read": types.StringType})}
+		if d := st.Set(ctx, &m); d.HasError() {
+			t.Fatal(d)
+		}
+		return st
+	}
+	for _, c := range []struct {
+		name, target, gone string
+		fail               bool
+		wantCalled         bool
+		want               string // value after; "" = removed
+	}{
+		{name: "read", target: "node2", wantCalled: true, want: "after"},
+		{name: "gone", target: "NODE2", gone: "the target has no metabase", wantCalled: true},
+		{name: "cannot tell", target: "NODE2", fail: true, wantCalled: true, want: "before"},
+		{name: "unknown node", target: "NODE9", wantCalled: false, want: "before"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st := stateOf(c.target)
+			var diags diag.Diagnostics
+			called := false
+			readPhase(ctx, p, &st, &diags, func(ctx context.Context, m *readTestModel, n *nodeops.Node) (string, diag.Diagnostics) {
+				called = true
+				if _, ok := ctx.Deadline(); !ok || n == nil {
+					t.Errorf("read began without the read timeout (%v) or the node (%v)", ok, n)
+				}
+				m.Value = types.StringValue("after")
+				if c.fail {
+					return "", diag.Diagnostics{diag.NewErrorDiagnostic("Cannot read", "no answer")}
+				}
+				return c.gone, nil
+			})
+			if called != c.wantCalled {
+				t.Fatalf("read called %v, want %v", called, c.wantCalled)
+			}
+			if c.target == "NODE9" && (len(diags) != 1 || !diags[0].(diag.DiagnosticWithPath).Path().Equal(path.Root("target_node"))) {
+				t.Fatalf("diagnostics %v, want one on target_node", diags)
+			}
+			if c.want == "" {
+				if !st.Raw.IsNull() {
+					t.Fatalf("a gone phase stays in the state: %v", st.Raw)
+				}
+				return
+			}
+			var got readTestModel
+			if d := st.Get(ctx, &got); d.HasError() {
+				t.Fatal(d)
+			}
+			if got.Value.ValueString() != c.want {
+				t.Errorf("value %q, want %q", got.Value.ValueString(), c.want)
+			}
+			if saved := c.want == "after"; got.Steps.IsNull() == saved {
+				t.Errorf("steps %v: an imported resource's steps are an empty list once read, untouched otherwise", got.Steps)
+			}
+		})
+	}
+}
+
+// The timeouts block states each default as the block's own syntax takes it.
+func TestPhaseTimeouts(t *testing.T) {
+	pt := phaseTimeouts{apply: 90 * time.Minute, read: 5 * time.Minute, applyWhat: "The whole install", readWhat: "Reading"}
+	for which, want := range map[string]time.Duration{"create": 90 * time.Minute, "update": 0, "read": 5 * time.Minute, "delete": 0} {
+		if got := pt.of(which); got != want {
+			t.Errorf("%s: %v, want %v", which, got, want)
+		}
+	}
+	for d, want := range map[time.Duration]string{90 * time.Minute: "1h30m", time.Hour: "1h", 20 * time.Minute: "20m", 30 * time.Second: "30s"} {
+		if got := timeoutDescription("X", d); got != "X (default `"+want+"`)." {
+			t.Errorf("%v: %q", d, got)
+		}
+	}
+	block, ok := pt.attribute(context.Background()).(schema.SingleNestedAttribute)
+	if !ok {
+		t.Fatalf("timeouts block %T", pt.attribute(context.Background()))
+	}
+	if len(block.Attributes) != 2 || block.Attributes["create"] == nil || block.Attributes["read"] == nil {
+		t.Fatalf("operations %v, want create and read", block.Attributes)
+	}
+	if got := block.Attributes["create"].GetDescription(); got != "The whole install (default `1h30m`)." {
+		t.Errorf("create: %q", got)
 	}
 }

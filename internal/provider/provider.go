@@ -2,10 +2,14 @@
 // configuration, one file per resource and data source. The work on a node is
 // done by internal/nodeops over internal/winrm.
 //
-// A new phase resource embeds phaseResource and uses the shared pieces of
-// common.go: begin (timeout, masked logs, the node looked up), applyPlan
-// for a Create and Update that both run the phase, cluster.workingNode for
-// the working node, importAs for import, and in ModifyPlan first planStart
+// A new phase resource embeds phaseResource (its type name, node
+// attribute and phaseTimeouts, the defaults its timeouts block states) and
+// its model embeds phaseModel (id, steps, timeouts). It uses the shared
+// pieces of common.go: begin (timeout, masked logs, the node looked up),
+// applyPlan for a Create and Update that both run the phase, readPhase for
+// Read (the phase's end state gone, or an error when the node cannot tell),
+// cluster.workingNode for the working node, importAs for import, forget
+// for a Delete that leaves the node, and in ModifyPlan first planStart
 // (cluster.checkNodes, identity.go: the machine at each endpoint is the
 // node meant), then cluster.planStop where it stops a cluster service. Its
 // schema is built from attributes.go (nodeAttribute, workingNodeAttribute,

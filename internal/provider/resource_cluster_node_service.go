@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -25,10 +24,10 @@ import (
 
 var _ phaseResourceInterfaces = (*clusterNodeServiceResource)(nil)
 
-const (
-	defaultServiceTimeout = 10 * time.Minute
-	defaultReadTimeout    = 2 * time.Minute
-)
+// serviceTimeouts: a start waits for the node to join the cluster, a stop
+// for its groups to move.
+var serviceTimeouts = phaseTimeouts{apply: 10 * time.Minute, read: 2 * time.Minute, update: true,
+	applyWhat: "Converging the service and waiting for its state and the node's", readWhat: "Reading the service and the node's cluster state"}
 
 var (
 	// serviceNameRe: what service names are made of in practice (W3SVC,
@@ -44,21 +43,19 @@ var (
 // service on a cluster node (the cluster service by default) held at a
 // declared state and startup type.
 func NewClusterNodeServiceResource() resource.Resource {
-	return &clusterNodeServiceResource{phaseResource{typeName: "_cluster_node_service"}}
+	return &clusterNodeServiceResource{phaseResource{typeName: "_cluster_node_service", timeouts: serviceTimeouts}}
 }
 
 type clusterNodeServiceResource struct{ phaseResource }
 
 type clusterNodeServiceModel struct {
-	ID               types.String   `tfsdk:"id"`
-	Node             types.String   `tfsdk:"node"`
-	ServiceName      types.String   `tfsdk:"service_name"`
-	State            types.String   `tfsdk:"state"`
-	StartupType      types.String   `tfsdk:"startup_type"`
-	ClusterNodeState types.String   `tfsdk:"cluster_node_state"`
-	AllowOutage      types.Bool     `tfsdk:"allow_cluster_outage"`
-	Steps            types.List     `tfsdk:"steps"`
-	Timeouts         timeouts.Value `tfsdk:"timeouts"`
+	phaseModel
+	Node             types.String `tfsdk:"node"`
+	ServiceName      types.String `tfsdk:"service_name"`
+	State            types.String `tfsdk:"state"`
+	StartupType      types.String `tfsdk:"startup_type"`
+	ClusterNodeState types.String `tfsdk:"cluster_node_state"`
+	AllowOutage      types.Bool   `tfsdk:"allow_cluster_outage"`
 }
 
 func (r *clusterNodeServiceResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -111,7 +108,7 @@ func (r *clusterNodeServiceResource) Schema(ctx context.Context, _ resource.Sche
 			},
 			"allow_cluster_outage": allowOutageAttribute("Only matters for `state = \"stopped\"` of the cluster service."),
 			"steps":                stepsAttribute(),
-			"timeouts":             timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true}),
+			"timeouts":             serviceTimeouts.attribute(ctx),
 		},
 	}
 }
@@ -135,7 +132,7 @@ func validateService(_ context.Context, m *clusterNodeServiceModel) diag.Diagnos
 // against the provider's nodes before any command is sent.
 func (r *clusterNodeServiceResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	var plan clusterNodeServiceModel
-	ctx, cancel, _, ok := r.planStart(ctx, req, &resp.Diagnostics, defaultReadTimeout, &plan, 1, "node")
+	ctx, cancel, _, ok := r.planStart(ctx, req, &resp.Diagnostics, &plan, 1, "node")
 	defer cancel()
 	if !ok {
 		return
@@ -212,7 +209,7 @@ func (r *clusterNodeServiceResource) Update(ctx context.Context, req resource.Up
 // block) and fills in what it found: create and update are the same phase.
 func (r *clusterNodeServiceResource) converge(ctx context.Context, m *clusterNodeServiceModel, which string) diag.Diagnostics {
 	nodeName, svc := m.Node.ValueString(), m.ServiceName.ValueString()
-	ctx, cancel, _, diags := r.cluster.begin(ctx, m.Timeouts, which, defaultServiceTimeout, nodeName, "service", svc)
+	ctx, cancel, _, diags := r.begin(ctx, &m.phaseModel, which, nodeName, "service", svc)
 	defer cancel()
 	if diags.HasError() {
 		return diags
@@ -232,52 +229,40 @@ func (r *clusterNodeServiceResource) converge(ctx context.Context, m *clusterNod
 }
 
 func (r *clusterNodeServiceResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var m clusterNodeServiceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
+	readPhase(ctx, &r.phaseResource, &resp.State, &resp.Diagnostics, r.read)
+}
+
+// read reads the service's state and the node's; the service is gone when
+// the node (rebuilt without it) has no such service.
+func (r *clusterNodeServiceResource) read(ctx context.Context, m *clusterNodeServiceModel, n *nodeops.Node) (string, diag.Diagnostics) {
 	nodeName, svc := m.Node.ValueString(), m.ServiceName.ValueString()
-	ctx, cancel, n, diags := r.cluster.begin(ctx, m.Timeouts, "read", defaultReadTimeout, nodeName, "service", svc)
-	defer cancel()
-	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
-		return
-	}
+	ctx = r.cluster.logContext(ctx, "service", svc)
 	summary := fmt.Sprintf("Cannot read service %s on node %s", svc, nodeName)
 	status, err := n.QueryService(ctx, svc)
 	if err != nil {
-		resp.Diagnostics.Append(r.cluster.stepDiag(summary, nodeName, err))
-		return
+		return "", diag.Diagnostics{r.cluster.stepDiag(summary, nodeName, err)}
 	}
 	if !status.Exists {
-		// The service is gone (the node was rebuilt without it): let the plan
-		// show that it has to be created again.
-		tflog.Warn(ctx, "service does not exist on the node; removing from state", map[string]any{"step": "query service"})
-		resp.State.RemoveResource(ctx)
-		return
+		return "service " + svc + " does not exist on the node", nil
 	}
 	m.State = types.StringValue(stateName(status.State))
 	m.StartupType = types.StringValue(startTypeName(status.StartType))
 	state, err := r.cluster.ops().NodeState(ctx, nodeName, m.State.ValueString() == "running" || !nodeops.IsClusterService(svc))
 	if err != nil {
-		resp.Diagnostics.Append(r.cluster.stepDiag(summary, nodeName, err))
-		return
+		return "", diag.Diagnostics{r.cluster.stepDiag(summary, nodeName, err)}
 	}
 	m.ClusterNodeState = types.StringValue(state)
 	m.ID = types.StringValue(r.cluster.configured(nodeName) + "/" + svc)
 	if m.AllowOutage.IsNull() {
 		m.AllowOutage = types.BoolValue(false) // imported: the default
 	}
-	if m.Steps.IsNull() {
-		m.Steps = stringList(nil) // imported: no apply ran
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	return "", nil
 }
 
 // Delete forgets the service: a production node is never torn down because a
 // resource left the configuration.
 func (r *clusterNodeServiceResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	r.forget(ctx, req.State, "node", "forgetting the service; the node is left untouched")
+	r.forget(ctx, req.State, "forgetting the service; the node is left untouched")
 }
 
 func (r *clusterNodeServiceResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -32,34 +31,33 @@ import (
 
 var _ phaseResourceInterfaces = (*failoverTestResource)(nil)
 
-const (
-	defaultFailoverTimeout     = 30 * time.Minute
-	defaultFailoverReadTimeout = 5 * time.Minute
-	httpCheckTimeout           = 30 * time.Second
-)
+// httpCheckTimeout bounds one HTTP check.
+const httpCheckTimeout = 30 * time.Second
+
+// failoverTimeouts: every group moves twice and waits to come online.
+var failoverTimeouts = phaseTimeouts{apply: 30 * time.Minute, read: 5 * time.Minute, update: true,
+	applyWhat: "The whole test", readWhat: "Reading the groups and their resources"}
 
 // NewFailoverTestResource is the KB Q241573 phase that ends the recovery:
 // the groups moved to the rebuilt node, the web sites checked there, the
 // groups moved to their final owners, "Affect the group" back on.
 func NewFailoverTestResource() resource.Resource {
-	return &failoverTestResource{phaseResource{typeName: "_failover_test"}}
+	return &failoverTestResource{phaseResource{typeName: "_failover_test", timeouts: failoverTimeouts}}
 }
 
 type failoverTestResource struct{ phaseResource }
 
 type failoverTestModel struct {
-	ID                    types.String   `tfsdk:"id"`
-	Node                  types.String   `tfsdk:"node"`
-	Groups                types.List     `tfsdk:"groups"`
-	FinalOwner            types.Map      `tfsdk:"final_owner"`
-	HTTPChecks            types.List     `tfsdk:"http_checks"`
-	RestoreAffectTheGroup types.Bool     `tfsdk:"restore_affect_the_group"`
-	Triggers              types.Map      `tfsdk:"triggers"`
-	SeenOnline            types.Map      `tfsdk:"seen_online"`
-	CheckResults          types.List     `tfsdk:"check_results"`
-	Differences           types.List     `tfsdk:"differences"`
-	Steps                 types.List     `tfsdk:"steps"`
-	Timeouts              timeouts.Value `tfsdk:"timeouts"`
+	phaseModel
+	Node                  types.String `tfsdk:"node"`
+	Groups                types.List   `tfsdk:"groups"`
+	FinalOwner            types.Map    `tfsdk:"final_owner"`
+	HTTPChecks            types.List   `tfsdk:"http_checks"`
+	RestoreAffectTheGroup types.Bool   `tfsdk:"restore_affect_the_group"`
+	Triggers              types.Map    `tfsdk:"triggers"`
+	SeenOnline            types.Map    `tfsdk:"seen_online"`
+	CheckResults          types.List   `tfsdk:"check_results"`
+	Differences           types.List   `tfsdk:"differences"`
 }
 
 type httpCheck struct {
@@ -140,7 +138,7 @@ func (r *failoverTestResource) Schema(ctx context.Context, _ resource.SchemaRequ
 			"differences": readStringList("What differs from what the test left, as read (a group elsewhere, a " +
 				"RestartAction changed). Not empty: drift, which the plan shows and apply tests again."),
 			"steps":    stepsAttribute(),
-			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true}),
+			"timeouts": failoverTimeouts.attribute(ctx),
 		},
 	}
 }
@@ -254,7 +252,7 @@ func checkWords(ctx context.Context, m *failoverTestModel) []string {
 
 func (r *failoverTestResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	var plan failoverTestModel
-	ctx, cancel, _, ok := r.planStart(ctx, req, &resp.Diagnostics, defaultFailoverReadTimeout, &plan, 1, "node")
+	ctx, cancel, _, ok := r.planStart(ctx, req, &resp.Diagnostics, &plan, 1, "node")
 	defer cancel()
 	if !ok {
 		return
@@ -317,7 +315,7 @@ func (r *failoverTestResource) Update(ctx context.Context, req resource.UpdateRe
 
 // run runs the test and saves what it saw.
 func (r *failoverTestResource) run(ctx context.Context, m *failoverTestModel, which string) diag.Diagnostics {
-	ctx, cancel, _, diags := r.cluster.begin(ctx, m.Timeouts, which, defaultFailoverTimeout, m.Node.ValueString())
+	ctx, cancel, _, diags := r.begin(ctx, &m.phaseModel, which, m.Node.ValueString())
 	defer cancel()
 	if diags.HasError() {
 		return diags
@@ -354,34 +352,27 @@ func (r *failoverTestResource) run(ctx context.Context, m *failoverTestModel, wh
 // Read checks that every group of the test is online on its final owner
 // with RestartAction as the test left it.
 func (r *failoverTestResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var m failoverTestModel
-	if resp.Diagnostics.Append(req.State.Get(ctx, &m)...); resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel, _, diags := r.cluster.begin(ctx, m.Timeouts, "read", defaultFailoverReadTimeout, m.Node.ValueString())
-	defer cancel()
-	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
-		return
-	}
+	readPhase(ctx, &r.phaseResource, &resp.State, &resp.Diagnostics, r.read)
+}
+
+// read lists what differs from what the test left; the test is gone when a
+// group of it is.
+func (r *failoverTestResource) read(ctx context.Context, m *failoverTestModel, _ *nodeops.Node) (string, diag.Diagnostics) {
 	var results []string
-	spec := r.spec(ctx, &m, &results)
+	spec := r.spec(ctx, m, &results)
 	f, err := r.cluster.ops().ReadFailoverFacts(ctx, spec)
 	var se *nodeops.SpecError
 	switch {
 	case errors.As(err, &se):
-		tflog.Warn(ctx, "a group of the test is gone; removing from state", map[string]any{"why": se.Error()})
-		resp.State.RemoveResource(ctx)
-		return
+		return "a group of the test is gone: " + se.Error(), nil
 	case err != nil:
 		// A Failed resource is drift too: the test's end state does not hold.
 		var ste *nodeops.StepError
 		if !errors.As(err, &ste) {
-			resp.Diagnostics.Append(r.cluster.stepDiag("Cannot read the groups of the failover test", spec.Node, err))
-			return
+			return "", diag.Diagnostics{r.cluster.stepDiag("Cannot read the groups of the failover test", spec.Node, err)}
 		}
 		m.Differences = stringList([]string{ste.Meaning})
-		resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
-		return
+		return "", nil
 	}
 	var differs []string
 	groups := []string{}
@@ -405,15 +396,14 @@ func (r *failoverTestResource) Read(ctx context.Context, req resource.ReadReques
 	if m.SeenOnline.IsNull() {
 		m.SeenOnline = types.MapValueMust(types.ListType{ElemType: types.StringType}, map[string]attr.Value{})
 		m.CheckResults = stringList(nil)
-		m.Steps = stringList(nil)
 		m.RestoreAffectTheGroup = types.BoolValue(true)
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	return "", nil
 }
 
 // Delete forgets: nothing is undone after a test.
 func (r *failoverTestResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	r.forget(ctx, req.State, "node", "forgetting the failover test")
+	r.forget(ctx, req.State, "forgetting the failover test")
 }
 
 // ImportState takes the rebuilt node's name.

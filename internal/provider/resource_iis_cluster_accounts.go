@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -24,10 +23,10 @@ import (
 
 var _ phaseResourceInterfaces = (*clusterAccountsResource)(nil)
 
-const (
-	defaultAccountsTimeout     = 10 * time.Minute
-	defaultAccountsReadTimeout = 5 * time.Minute
-)
+// accountsTimeouts: net, ntrights and dcomperm per missing grant.
+var accountsTimeouts = phaseTimeouts{apply: 10 * time.Minute, read: 5 * time.Minute, delete: 10 * time.Minute, update: true,
+	applyWhat: "Granting what is missing", readWhat: "Reading the grants the node holds",
+	deleteWhat: "Revoking the grants with `revoke_on_destroy`"}
 
 var (
 	// domainAccountRe is DOMAIN\name: a NetBIOS domain and an NT account name
@@ -40,23 +39,21 @@ var (
 // NewClusterAccountsResource is the KB Q241573 phase that gives the
 // cluster's IUSR and IWAM domain accounts their grants on the rebuilt node.
 func NewClusterAccountsResource() resource.Resource {
-	return &clusterAccountsResource{phaseResource{typeName: "_iis_cluster_accounts"}}
+	return &clusterAccountsResource{phaseResource{typeName: "_iis_cluster_accounts", timeouts: accountsTimeouts}}
 }
 
 type clusterAccountsResource struct{ phaseResource }
 
 type clusterAccountsModel struct {
-	ID                 types.String   `tfsdk:"id"`
-	Node               types.String   `tfsdk:"node"`
-	WorkingNode        types.String   `tfsdk:"working_node"`
-	IUSRAccount        types.String   `tfsdk:"iusr_account"`
-	IWAMAccount        types.String   `tfsdk:"iwam_account"`
-	ImpersonatorsGroup types.String   `tfsdk:"impersonators_group"`
-	RevokeOnDestroy    types.Bool     `tfsdk:"revoke_on_destroy"`
-	Grants             types.Map      `tfsdk:"grants"`
-	Missing            types.List     `tfsdk:"missing"`
-	Steps              types.List     `tfsdk:"steps"`
-	Timeouts           timeouts.Value `tfsdk:"timeouts"`
+	phaseModel
+	Node               types.String `tfsdk:"node"`
+	WorkingNode        types.String `tfsdk:"working_node"`
+	IUSRAccount        types.String `tfsdk:"iusr_account"`
+	IWAMAccount        types.String `tfsdk:"iwam_account"`
+	ImpersonatorsGroup types.String `tfsdk:"impersonators_group"`
+	RevokeOnDestroy    types.Bool   `tfsdk:"revoke_on_destroy"`
+	Grants             types.Map    `tfsdk:"grants"`
+	Missing            types.List   `tfsdk:"missing"`
 }
 
 func (r *clusterAccountsResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -101,7 +98,7 @@ func (r *clusterAccountsResource) Schema(ctx context.Context, _ resource.SchemaR
 			"missing": readStringList("The grants the node lacks, as read (`ACCOUNT: grant`). Not empty: drift, " +
 				"which the plan shows and apply adds back."),
 			"steps":    stepsAttribute(),
-			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+			"timeouts": accountsTimeouts.attribute(ctx),
 		},
 	}
 }
@@ -112,8 +109,7 @@ func (r *clusterAccountsResource) ValidateConfig(ctx context.Context, req resour
 
 // validateAccounts is the phase's plan rules that need no node.
 func validateAccounts(_ context.Context, m *clusterAccountsModel) diag.Diagnostics {
-	diags := distinctNodes(planNode{path.Root("working_node"), m.WorkingNode}, planNode{path.Root("node"), m.Node},
-		"Working node is the rebuilt node", "the accounts are copied from the node that kept serving.")
+	diags := notWorkingNode(m.WorkingNode, m.Node, "Working node is the rebuilt node", "the accounts are copied from the node that kept serving.")
 	if !m.IUSRAccount.IsNull() && !m.IUSRAccount.IsUnknown() && strings.EqualFold(m.IUSRAccount.ValueString(), m.IWAMAccount.ValueString()) {
 		diags.AddAttributeError(path.Root("iwam_account"), "One account for both",
 			"iusr_account and iwam_account are the same account: the KB's IUSR and IWAM are two accounts.")
@@ -177,7 +173,7 @@ func (r *clusterAccountsResource) ModifyPlan(ctx context.Context, req resource.M
 		return
 	}
 	var plan clusterAccountsModel
-	ctx, cancel, n, ok := r.planStart(ctx, req, &resp.Diagnostics, defaultAccountsReadTimeout, &plan, 1, "node", "working_node")
+	ctx, cancel, n, ok := r.planStart(ctx, req, &resp.Diagnostics, &plan, 1, "node", "working_node")
 	defer cancel()
 	if !ok || configUnknownAttrs(ctx, req.Config, "working_node", "iusr_account", "iwam_account", "impersonators_group") {
 		return
@@ -268,7 +264,7 @@ func (r *clusterAccountsResource) Update(ctx context.Context, req resource.Updat
 
 // grant adds the missing grants and saves what the node holds.
 func (r *clusterAccountsResource) grant(ctx context.Context, m *clusterAccountsModel, which string) diag.Diagnostics {
-	ctx, cancel, n, diags := r.cluster.begin(ctx, m.Timeouts, which, defaultAccountsTimeout, m.Node.ValueString())
+	ctx, cancel, n, diags := r.begin(ctx, &m.phaseModel, which, m.Node.ValueString())
 	defer cancel()
 	if diags.HasError() {
 		return diags
@@ -313,32 +309,25 @@ func (r *clusterAccountsResource) fill(ctx context.Context, m *clusterAccountsMo
 }
 
 func (r *clusterAccountsResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var m clusterAccountsModel
-	if resp.Diagnostics.Append(req.State.Get(ctx, &m)...); resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel, n, diags := r.cluster.begin(ctx, m.Timeouts, "read", defaultAccountsReadTimeout, m.Node.ValueString())
-	defer cancel()
-	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
-		return
-	}
-	spec, working, d := r.spec(ctx, &m)
-	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
-		return
+	readPhase(ctx, &r.phaseResource, &resp.State, &resp.Diagnostics, r.read)
+}
+
+// read reads the grants the node holds. The phase is never gone: a grant
+// missing is drift (missing), which the next apply adds back.
+func (r *clusterAccountsResource) read(ctx context.Context, m *clusterAccountsModel, n *nodeops.Node) (string, diag.Diagnostics) {
+	spec, working, diags := r.spec(ctx, m)
+	if diags.HasError() {
+		return "", diags
 	}
 	held, err := n.ReadHeld(ctx, spec.Impersonators)
 	if err != nil {
-		resp.Diagnostics.Append(r.cluster.stepDiag("Cannot read the grants on "+spec.Node, spec.Node, err))
-		return
+		return "", append(diags, r.cluster.stepDiag("Cannot read the grants on "+spec.Node, spec.Node, err))
 	}
-	r.fill(ctx, &m, spec, working, held)
+	r.fill(ctx, m, spec, working, held)
 	if m.RevokeOnDestroy.IsNull() {
 		m.RevokeOnDestroy = types.BoolValue(false) // imported
 	}
-	if m.Steps.IsNull() {
-		m.Steps = stringList(nil)
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	return "", diags
 }
 
 // Delete forgets the grants, or with revoke_on_destroy revokes them.
@@ -348,10 +337,10 @@ func (r *clusterAccountsResource) Delete(ctx context.Context, req resource.Delet
 		return
 	}
 	if !m.RevokeOnDestroy.ValueBool() {
-		r.forget(ctx, req.State, "node", "forgetting the grants; the node is left untouched")
+		r.forget(ctx, req.State, "forgetting the grants; the node is left untouched")
 		return
 	}
-	ctx, cancel, n, diags := r.cluster.begin(ctx, m.Timeouts, "delete", defaultAccountsTimeout, m.Node.ValueString())
+	ctx, cancel, n, diags := r.begin(ctx, &m.phaseModel, "delete", m.Node.ValueString())
 	defer cancel()
 	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
 		return

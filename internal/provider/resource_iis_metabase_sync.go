@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -23,10 +22,9 @@ import (
 
 var _ phaseResourceInterfaces = (*metabaseSyncResource)(nil)
 
-const (
-	defaultSyncTimeout     = 20 * time.Minute
-	defaultSyncReadTimeout = 5 * time.Minute
-)
+// syncTimeouts: IISSYNC copies the whole metabase and the MTS packages.
+var syncTimeouts = phaseTimeouts{apply: 20 * time.Minute, read: 5 * time.Minute, update: true,
+	applyWhat: "The whole sync", readWhat: "Reading both nodes' metabases and packages"}
 
 // shareNameRe is a share name as MTS's Replication Share takes it (C$,
 // ADMIN$, MTSRepl): no path, no blanks.
@@ -35,22 +33,21 @@ var shareNameRe = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,79}\$?$`)
 // NewMetabaseSyncResource is the KB Q241573 phase that syncs the IIS
 // metabase and the MTS packages from the working node to the rebuilt one.
 func NewMetabaseSyncResource() resource.Resource {
-	return &metabaseSyncResource{phaseResource{typeName: "_iis_metabase_sync"}}
+	return &metabaseSyncResource{phaseResource{typeName: "_iis_metabase_sync", nodeAttr: "target_node",
+		timeouts: syncTimeouts}}
 }
 
 type metabaseSyncResource struct{ phaseResource }
 
 type metabaseSyncModel struct {
-	ID               types.String   `tfsdk:"id"`
-	SourceNode       types.String   `tfsdk:"source_node"`
-	TargetNode       types.String   `tfsdk:"target_node"`
-	ReplicationShare types.String   `tfsdk:"replication_share"`
-	RemoteServerName types.String   `tfsdk:"remote_server_name"`
-	Status           types.Int64    `tfsdk:"status"`
-	Matched          types.List     `tfsdk:"matched"`
-	Differences      types.List     `tfsdk:"differences"`
-	Steps            types.List     `tfsdk:"steps"`
-	Timeouts         timeouts.Value `tfsdk:"timeouts"`
+	phaseModel
+	SourceNode       types.String `tfsdk:"source_node"`
+	TargetNode       types.String `tfsdk:"target_node"`
+	ReplicationShare types.String `tfsdk:"replication_share"`
+	RemoteServerName types.String `tfsdk:"remote_server_name"`
+	Status           types.Int64  `tfsdk:"status"`
+	Matched          types.List   `tfsdk:"matched"`
+	Differences      types.List   `tfsdk:"differences"`
 }
 
 func (r *metabaseSyncResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -81,9 +78,8 @@ func (r *metabaseSyncResource) Schema(ctx context.Context, _ resource.SchemaRequ
 			"differences": readStringList("How the target's metabase and packages differ from the source's, as " +
 				"read (instances, bindings, roots, accounts, packages). Not empty: drift, which the plan shows and " +
 				"apply repairs by syncing again."),
-			"steps": stepsAttribute(),
-			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true,
-				CreateDescription: "The whole sync (default `20m`)."}),
+			"steps":    stepsAttribute(),
+			"timeouts": syncTimeouts.attribute(ctx),
 		},
 	}
 }
@@ -112,7 +108,7 @@ const syncMisfit = "The metabase sync would go wrong"
 // steps; for an existing sync, a target that differs plans the sync again.
 func (r *metabaseSyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	var plan metabaseSyncModel
-	ctx, cancel, _, ok := r.planStart(ctx, req, &resp.Diagnostics, defaultSyncReadTimeout, &plan, 2, "target_node", "source_node")
+	ctx, cancel, _, ok := r.planStart(ctx, req, &resp.Diagnostics, &plan, 2, "target_node", "source_node")
 	defer cancel()
 	ctx = r.cluster.logContext(ctx, "source", plan.SourceNode.ValueString())
 	if !ok || plan.ReplicationShare.IsUnknown() || plan.RemoteServerName.IsUnknown() {
@@ -159,7 +155,7 @@ func (r *metabaseSyncResource) Update(ctx context.Context, req resource.UpdateRe
 
 // sync runs the phase for the plan and saves the result.
 func (r *metabaseSyncResource) sync(ctx context.Context, m *metabaseSyncModel, which string) diag.Diagnostics {
-	ctx, cancel, _, diags := r.cluster.begin(ctx, m.Timeouts, which, defaultSyncTimeout, m.TargetNode.ValueString(), "source", m.SourceNode.ValueString())
+	ctx, cancel, _, diags := r.begin(ctx, &m.phaseModel, which, m.TargetNode.ValueString(), "source", m.SourceNode.ValueString())
 	defer cancel()
 	if diags.HasError() {
 		return diags
@@ -192,35 +188,28 @@ func (r *metabaseSyncResource) sync(ctx context.Context, m *metabaseSyncModel, w
 }
 
 func (r *metabaseSyncResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var m metabaseSyncModel
-	if resp.Diagnostics.Append(req.State.Get(ctx, &m)...); resp.Diagnostics.HasError() {
-		return
+	readPhase(ctx, &r.phaseResource, &resp.State, &resp.Diagnostics, r.read)
+}
+
+// read compares the target's metabase and packages with the source's; the
+// sync is gone when the target lost IIS (rebuilt again).
+func (r *metabaseSyncResource) read(ctx context.Context, m *metabaseSyncModel, tgt *nodeops.Node) (string, diag.Diagnostics) {
+	ctx = r.cluster.logContext(ctx, "source", m.SourceNode.ValueString())
+	src, diags := r.cluster.lookup(path.Root("source_node"), m.SourceNode.ValueString())
+	if diags.HasError() {
+		return "", diags
 	}
-	ctx, cancel, src, diags := r.cluster.begin(ctx, m.Timeouts, "read", defaultSyncReadTimeout, m.SourceNode.ValueString())
-	defer cancel()
-	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
-		return
-	}
-	tgt, d := r.cluster.lookup(path.Root("target_node"), m.TargetNode.ValueString())
-	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
-		return
-	}
-	spec := r.syncSpec(&m)
+	spec := r.syncSpec(m)
 	s, err := src.ReadIISConfig(ctx)
 	if err != nil {
-		resp.Diagnostics.Append(r.cluster.stepDiag("Cannot read the metabase of "+spec.Source, spec.Source, err))
-		return
+		return "", diag.Diagnostics{r.cluster.stepDiag("Cannot read the metabase of "+spec.Source, spec.Source, err)}
 	}
 	t, err := tgt.ReadIISConfig(ctx)
 	if err != nil {
-		resp.Diagnostics.Append(r.cluster.stepDiag("Cannot read the metabase of "+spec.Target, spec.Target, err))
-		return
+		return "", diag.Diagnostics{r.cluster.stepDiag("Cannot read the metabase of "+spec.Target, spec.Target, err)}
 	}
 	if !t.Installed {
-		// The target lost IIS (rebuilt again): the sync is gone with it.
-		tflog.Warn(ctx, "the target has no metabase; removing from state", map[string]any{"target": spec.Target})
-		resp.State.RemoveResource(ctx)
-		return
+		return "the target " + spec.Target + " has no metabase", nil
 	}
 	m.ID = types.StringValue(spec.Source + "/" + spec.Target)
 	m.Differences = stringList(nodeops.MetabaseDiff(s, t))
@@ -230,9 +219,8 @@ func (r *metabaseSyncResource) Read(ctx context.Context, req resource.ReadReques
 	if m.Status.IsNull() {
 		m.Status = types.Int64Value(0)
 		m.Matched = stringList(nodeops.Matched(s))
-		m.Steps = stringList(nil)
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	return "", nil
 }
 
 func orDefault(s, def string) string {
@@ -244,7 +232,7 @@ func orDefault(s, def string) string {
 
 // Delete forgets: the nodes' metabases stay as they are.
 func (r *metabaseSyncResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	r.forget(ctx, req.State, "target_node", "forgetting the metabase sync; the nodes are left untouched")
+	r.forget(ctx, req.State, "forgetting the metabase sync; the nodes are left untouched")
 }
 
 // ImportState takes SOURCE/TARGET; Read compares the two nodes.

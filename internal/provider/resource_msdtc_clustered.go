@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -26,10 +25,10 @@ import (
 
 var _ phaseResourceInterfaces = (*msdtcClusteredResource)(nil)
 
-const (
-	defaultMSDTCTimeout     = 30 * time.Minute
-	defaultMSDTCReadTimeout = 5 * time.Minute
-)
+// msdtcTimeouts: a reinstall reboots nothing, but moves the group twice and
+// waits for MSDTC online on both nodes.
+var msdtcTimeouts = phaseTimeouts{apply: 30 * time.Minute, read: 5 * time.Minute,
+	applyWhat: "The whole phase", readWhat: "Reading the cluster and both nodes"}
 
 // logFolderRe is a folder on a local drive, not the drive's root.
 var logFolderRe = regexp.MustCompile(`(?i)^[a-z]:\\([^\\/:*?"<>|]+\\)*[^\\/:*?"<>|]+$`)
@@ -38,27 +37,25 @@ var logFolderRe = regexp.MustCompile(`(?i)^[a-z]:\\([^\\/:*?"<>|]+\\)*[^\\/:*?"<
 // the KB's test on the rebuilt node, and when MSDTC does not come online
 // there, its reinstall clustered on both nodes.
 func NewMSDTCClusteredResource() resource.Resource {
-	return &msdtcClusteredResource{phaseResource{typeName: "_msdtc_clustered"}}
+	return &msdtcClusteredResource{phaseResource{typeName: "_msdtc_clustered", timeouts: msdtcTimeouts}}
 }
 
 type msdtcClusteredResource struct{ phaseResource }
 
 type msdtcClusteredModel struct {
-	ID             types.String   `tfsdk:"id"`
-	Node           types.String   `tfsdk:"node"`
-	WorkingNode    types.String   `tfsdk:"working_node"`
-	Group          types.String   `tfsdk:"group"`
-	NetworkName    types.String   `tfsdk:"network_name"`
-	LogPath        types.String   `tfsdk:"log_path"`
-	Method         types.String   `tfsdk:"method"`
-	DTCSetupPath   types.String   `tfsdk:"dtcsetup_path"`
-	Reinstall      types.String   `tfsdk:"reinstall"`
-	Reinstalled    types.Bool     `tfsdk:"reinstalled"`
-	OnlineOn       types.List     `tfsdk:"online_on"`
-	ResourceName   types.String   `tfsdk:"resource_name"`
-	ClusteredNodes types.List     `tfsdk:"clustered_nodes"`
-	Steps          types.List     `tfsdk:"steps"`
-	Timeouts       timeouts.Value `tfsdk:"timeouts"`
+	phaseModel
+	Node           types.String `tfsdk:"node"`
+	WorkingNode    types.String `tfsdk:"working_node"`
+	Group          types.String `tfsdk:"group"`
+	NetworkName    types.String `tfsdk:"network_name"`
+	LogPath        types.String `tfsdk:"log_path"`
+	Method         types.String `tfsdk:"method"`
+	DTCSetupPath   types.String `tfsdk:"dtcsetup_path"`
+	Reinstall      types.String `tfsdk:"reinstall"`
+	Reinstalled    types.Bool   `tfsdk:"reinstalled"`
+	OnlineOn       types.List   `tfsdk:"online_on"`
+	ResourceName   types.String `tfsdk:"resource_name"`
+	ClusteredNodes types.List   `tfsdk:"clustered_nodes"`
 }
 
 func (r *msdtcClusteredResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -115,12 +112,8 @@ func (r *msdtcClusteredResource) Schema(ctx context.Context, _ resource.SchemaRe
 			"resource_name": keptString("The MSDTC resource's name, e.g. `MSDTC`."),
 			"clustered_nodes": keptStringList("The nodes (of `node` and `working_node`) whose MSDTC is clustered, as " +
 				"read from their registry. One missing plans a replacement."),
-			"steps": stepsAttribute(),
-			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{
-				Create: true, Read: true,
-				CreateDescription: "The whole phase (default `30m`).",
-				ReadDescription:   "Reading the cluster and both nodes (default `5m`).",
-			}),
+			"steps":    stepsAttribute(),
+			"timeouts": msdtcTimeouts.attribute(ctx),
 		},
 	}
 }
@@ -131,8 +124,7 @@ func (r *msdtcClusteredResource) ValidateConfig(ctx context.Context, req resourc
 
 // validateMSDTC is the phase's plan rules that need no node.
 func validateMSDTC(_ context.Context, m *msdtcClusteredModel) diag.Diagnostics {
-	diags := distinctNodes(planNode{path.Root("working_node"), m.WorkingNode}, planNode{path.Root("node"), m.Node},
-		"Working node is the rebuilt node", "MSDTC is installed on the node that kept serving and joined from the rebuilt one.")
+	diags := notWorkingNode(m.WorkingNode, m.Node, "Working node is the rebuilt node", "MSDTC is installed on the node that kept serving and joined from the rebuilt one.")
 	if m.Method.ValueString() == nodeops.DTCMethodDTCSetup && m.DTCSetupPath.IsNull() {
 		diags.AddAttributeError(path.Root("dtcsetup_path"), "Missing dtcsetup.exe",
 			"method = \"dtcsetup\" runs dtcsetup.exe on both nodes: set dtcsetup_path to where it lies on them, "+
@@ -159,16 +151,6 @@ func (r *msdtcClusteredResource) msdtcSpec(m *msdtcClusteredModel) (nodeops.MSDT
 	return spec, diags
 }
 
-// begin is cluster.begin for the model's node, with the phase's spec.
-func (r *msdtcClusteredResource) begin(ctx context.Context, m *msdtcClusteredModel, which string, def time.Duration) (context.Context, context.CancelFunc, nodeops.MSDTCSpec, diag.Diagnostics) {
-	ctx, cancel, _, diags := r.cluster.begin(ctx, m.Timeouts, which, def, m.Node.ValueString())
-	if diags.HasError() {
-		return ctx, cancel, nodeops.MSDTCSpec{}, diags
-	}
-	spec, d := r.msdtcSpec(m)
-	return ctx, cancel, spec, append(diags, d...)
-}
-
 // msdtcMisfit sums up a setting that does not fit the cluster.
 const msdtcMisfit = "The MSDTC phase does not fit the cluster"
 
@@ -178,7 +160,7 @@ const msdtcMisfit = "The MSDTC phase does not fit the cluster"
 // It lists the steps and warns of the moves and of a reinstall.
 func (r *msdtcClusteredResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	var plan msdtcClusteredModel
-	ctx, cancel, _, ok := r.planStart(ctx, req, &resp.Diagnostics, defaultMSDTCReadTimeout, &plan, 1, "node", "working_node")
+	ctx, cancel, _, ok := r.planStart(ctx, req, &resp.Diagnostics, &plan, 1, "node", "working_node")
 	defer cancel()
 	if !ok {
 		return
@@ -270,13 +252,16 @@ func (r *msdtcClusteredResource) Create(ctx context.Context, req resource.Create
 		return
 	}
 	node := plan.Node.ValueString()
-	ctx, cancel, spec, diags := r.begin(ctx, &plan, "create", defaultMSDTCTimeout)
+	ctx, cancel, _, diags := r.begin(ctx, &plan.phaseModel, "create", node)
 	defer cancel()
 	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, _ := plan.Timeouts.Create(ctx, defaultMSDTCTimeout)
-	spec.LockMaxAge = timeout
+	spec, diags := r.msdtcSpec(&plan)
+	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
+		return
+	}
+	spec.LockMaxAge, _ = plan.Timeouts.Create(ctx, msdtcTimeouts.apply)
 	if plan.Steps.IsUnknown() {
 		facts, err := r.cluster.ops().ReadMSDTCFacts(ctx, spec)
 		if err != nil {
@@ -325,34 +310,28 @@ func (r *msdtcClusteredResource) readInto(ctx context.Context, m *msdtcClustered
 }
 
 func (r *msdtcClusteredResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var m msdtcClusteredModel
-	if resp.Diagnostics.Append(req.State.Get(ctx, &m)...); resp.Diagnostics.HasError() {
-		return
-	}
-	node := m.Node.ValueString()
-	ctx, cancel, spec, diags := r.begin(ctx, &m, "read", defaultMSDTCReadTimeout)
-	defer cancel()
-	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
-		return
+	readPhase(ctx, &r.phaseResource, &resp.State, &resp.Diagnostics, r.read)
+}
+
+// read reads MSDTC's cluster and both nodes; the phase is gone when its
+// group is, or MSDTC is not online in it (deleted, or not brought online).
+func (r *msdtcClusteredResource) read(ctx context.Context, m *msdtcClusteredModel, _ *nodeops.Node) (string, diag.Diagnostics) {
+	spec, diags := r.msdtcSpec(m)
+	if diags.HasError() {
+		return "", diags
 	}
 	facts, err := r.cluster.ops().ReadMSDTCFacts(ctx, spec)
 	var se *nodeops.SpecError
 	switch {
 	case errors.As(err, &se):
-		tflog.Warn(ctx, "MSDTC's group is gone; removing from state", map[string]any{"why": se.Error()})
-		resp.State.RemoveResource(ctx)
-		return
+		return "MSDTC's group is gone: " + se.Error(), diags
 	case err != nil:
-		resp.Diagnostics.Append(r.cluster.stepDiag("Cannot read MSDTC's cluster", node, err))
-		return
+		return "", append(diags, r.cluster.stepDiag("Cannot read MSDTC's cluster", spec.Node, err))
 	case facts.Resource == "" || !strings.EqualFold(facts.ResourceState, "Online"):
-		// The phase's end state is gone: MSDTC deleted, or not online.
-		tflog.Warn(ctx, "the MSDTC resource is not online in its group; removing from state",
-			map[string]any{"resource": facts.Resource, "state": facts.ResourceState})
-		resp.State.RemoveResource(ctx)
-		return
+		return fmt.Sprintf("the MSDTC resource is not online in its group (resource %q, state %q)",
+			facts.Resource, facts.ResourceState), diags
 	}
-	resp.Diagnostics.Append(r.readInto(ctx, &m, spec)...)
+	diags.Append(r.readInto(ctx, m, spec)...)
 	if m.Method.IsNull() {
 		m.Method = types.StringValue(nodeops.DTCMethodManual) // imported: the defaults
 	}
@@ -365,10 +344,7 @@ func (r *msdtcClusteredResource) Read(ctx context.Context, req resource.ReadRequ
 	if m.OnlineOn.IsNull() {
 		m.OnlineOn = stringList(nil)
 	}
-	if m.Steps.IsNull() {
-		m.Steps = stringList(nil)
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	return "", diags
 }
 
 // Update changes nothing on the nodes: every setting that does replaces.
@@ -386,7 +362,7 @@ func (r *msdtcClusteredResource) Update(ctx context.Context, req resource.Update
 // Delete forgets: MSDTC is never torn down because a resource left the
 // configuration.
 func (r *msdtcClusteredResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	r.forget(ctx, req.State, "node", "forgetting MSDTC; the cluster is left untouched")
+	r.forget(ctx, req.State, "forgetting MSDTC; the cluster is left untouched")
 }
 
 // ImportState takes the rebuilt node's name; Read fills the rest from the

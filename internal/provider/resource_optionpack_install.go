@@ -30,11 +30,13 @@ import (
 
 var _ phaseResourceInterfaces = (*optionpackInstallResource)(nil)
 
+// installTimeouts: an install reboots the node two to four times.
+var installTimeouts = phaseTimeouts{apply: 90 * time.Minute, read: 5 * time.Minute, delete: 60 * time.Minute,
+	applyWhat: "The whole install, which reboots the node two to four times", readWhat: "Reading the node's state",
+	deleteWhat: "Remove All with `uninstall_on_destroy`"}
+
 const (
-	defaultInstallTimeout     = 90 * time.Minute
-	defaultUninstallTimeout   = 60 * time.Minute
-	defaultInstallReadTimeout = 5 * time.Minute
-	defaultRebootTimeout      = "20m"
+	defaultRebootTimeout = "20m"
 	// defaultSetupPath is where the Option Pack CD keeps the server setup
 	// (\NTOPTPAK\EN\X86\WINNT.SRV), copied to the node's C: drive.
 	defaultSetupPath = `C:\NTOPTPAK\EN\X86\WINNT.SRV\setup.exe`
@@ -48,27 +50,25 @@ var (
 // Windows NT 4.0 Option Pack (IIS 4.0) on one node exactly as the working
 // node has it.
 func NewOptionpackInstallResource() resource.Resource {
-	return &optionpackInstallResource{phaseResource{typeName: "_optionpack_install"}}
+	return &optionpackInstallResource{phaseResource{typeName: "_optionpack_install", timeouts: installTimeouts}}
 }
 
 type optionpackInstallResource struct{ phaseResource }
 
 type optionpackInstallModel struct {
-	ID                  types.String   `tfsdk:"id"`
-	Node                types.String   `tfsdk:"node"`
-	InstallMethod       types.String   `tfsdk:"install_method"`
-	Components          types.Set      `tfsdk:"components"`
-	ServicePack         types.String   `tfsdk:"service_pack"`
-	SetupPath           types.String   `tfsdk:"setup_path"`
-	ServicePackPath     types.String   `tfsdk:"service_pack_path"`
-	WorkingNode         types.String   `tfsdk:"working_node"`
-	UninstallOnDestroy  types.Bool     `tfsdk:"uninstall_on_destroy"`
-	AllowOutage         types.Bool     `tfsdk:"allow_cluster_outage"`
-	RebootTimeout       types.String   `tfsdk:"reboot_timeout"`
-	InstalledComponents types.Set      `tfsdk:"installed_components"`
-	CSDVersion          types.String   `tfsdk:"csd_version"`
-	Steps               types.List     `tfsdk:"steps"`
-	Timeouts            timeouts.Value `tfsdk:"timeouts"`
+	phaseModel
+	Node                types.String `tfsdk:"node"`
+	InstallMethod       types.String `tfsdk:"install_method"`
+	Components          types.Set    `tfsdk:"components"`
+	ServicePack         types.String `tfsdk:"service_pack"`
+	SetupPath           types.String `tfsdk:"setup_path"`
+	ServicePackPath     types.String `tfsdk:"service_pack_path"`
+	WorkingNode         types.String `tfsdk:"working_node"`
+	UninstallOnDestroy  types.Bool   `tfsdk:"uninstall_on_destroy"`
+	AllowOutage         types.Bool   `tfsdk:"allow_cluster_outage"`
+	RebootTimeout       types.String `tfsdk:"reboot_timeout"`
+	InstalledComponents types.Set    `tfsdk:"installed_components"`
+	CSDVersion          types.String `tfsdk:"csd_version"`
 }
 
 // methodComponents is nodeops.MethodComponents in the shape DefaultSetFrom takes.
@@ -168,12 +168,7 @@ func (r *optionpackInstallResource) Schema(ctx context.Context, _ resource.Schem
 				"them (OC Manager Subcomponents)."),
 			"csd_version": keptString("The node's CSDVersion after the install, e.g. `Service Pack 4`."),
 			"steps":       stepsAttribute(),
-			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{
-				Create: true, Read: true, Delete: true,
-				CreateDescription: "The whole install (default `90m`: it reboots the node two to four times).",
-				DeleteDescription: "Remove All with `uninstall_on_destroy` (default `60m`).",
-				ReadDescription:   "Reading the node's state (default `5m`).",
-			}),
+			"timeouts":    installTimeouts.attribute(ctx),
 		},
 	}
 }
@@ -209,13 +204,8 @@ func validateInstall(ctx context.Context, m *optionpackInstallModel) diag.Diagno
 				"needs its installer on the node: set service_pack_path, e.g. \"C:\\\\SP4\\\\I386\\\\UPDATE\\\\update.exe\".",
 				m.ServicePack.ValueString()))
 	}
-	if !m.WorkingNode.IsNull() && !m.WorkingNode.IsUnknown() && !m.Node.IsUnknown() &&
-		strings.EqualFold(m.WorkingNode.ValueString(), m.Node.ValueString()) {
-		diags.AddAttributeError(path.Root("working_node"), "Working node is the node being installed",
-			fmt.Sprintf("working_node and node are both %q: the template must be the other node, the one that "+
-				"kept serving.", m.Node.ValueString()))
-	}
-	return diags
+	return append(diags, notWorkingNode(m.WorkingNode, m.Node, "Working node is the node being installed",
+		"the template must be the other node, the one that kept serving.")...)
 }
 
 // ModifyPlan runs after the provider's Configure. It checks, read-only, the
@@ -236,7 +226,7 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 		return
 	}
 	var plan optionpackInstallModel
-	ctx, cancel, _, ok := r.planStart(ctx, req, &resp.Diagnostics, defaultInstallReadTimeout, &plan, 1, "node", "working_node")
+	ctx, cancel, _, ok := r.planStart(ctx, req, &resp.Diagnostics, &plan, 1, "node", "working_node")
 	defer cancel()
 	if !ok {
 		return
@@ -462,12 +452,12 @@ func (r *optionpackInstallResource) Create(ctx context.Context, req resource.Cre
 		return
 	}
 	nodeName := plan.Node.ValueString()
-	ctx, cancel, n, diags := r.cluster.begin(ctx, plan.Timeouts, "create", defaultInstallTimeout, nodeName)
+	ctx, cancel, n, diags := r.begin(ctx, &plan.phaseModel, "create", nodeName)
 	defer cancel()
 	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, _ := plan.Timeouts.Create(ctx, defaultInstallTimeout)
+	timeout, _ := plan.Timeouts.Create(ctx, installTimeouts.apply)
 	// The plan may have been made with values only known now (copied from a
 	// data source read at apply): never run setup unchecked.
 	resp.Diagnostics.Append(r.checkWorkingNode(ctx, &plan)...)
@@ -621,43 +611,34 @@ func (r *optionpackInstallResource) readInstalled(ctx context.Context, n *nodeop
 }
 
 func (r *optionpackInstallResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var m optionpackInstallModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
+	readPhase(ctx, &r.phaseResource, &resp.State, &resp.Diagnostics, r.read)
+}
+
+// read reads what the node has installed. The install is gone (installGone)
+// from a rebuilt node, one uninstalled or corrupted out of band, or one
+// whose run did not finish: the plan shows that the install has to be done
+// (or finished) again.
+func (r *optionpackInstallResource) read(ctx context.Context, m *optionpackInstallModel, n *nodeops.Node) (string, diag.Diagnostics) {
 	nodeName := m.Node.ValueString()
-	ctx, cancel, n, diags := r.cluster.begin(ctx, m.Timeouts, "read", defaultInstallReadTimeout, nodeName)
-	defer cancel()
-	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
-		return
-	}
 	info, err := n.Info(ctx)
 	if err != nil {
-		resp.Diagnostics.Append(r.cluster.stepDiag("Cannot read the Option Pack on node "+nodeName, nodeName, err))
-		return
+		return "", diag.Diagnostics{r.cluster.stepDiag("Cannot read the Option Pack on node "+nodeName, nodeName, err)}
 	}
 	if gone := r.installGone(ctx, n, info); gone != "" {
-		// A rebuilt node, one uninstalled or corrupted out of band, or a run
-		// that did not finish: let the plan show that the install has to be
-		// done (or finished) again.
-		tflog.Warn(ctx, "the install's end state does not hold; removing from state", map[string]any{"step": "read", "why": gone})
-		resp.State.RemoveResource(ctx)
-		return
+		return gone, nil
 	}
 	// An imported resource has only its id and node (no install method):
 	// what the install recorded on the node fills the settings no registry
 	// value holds, and the rest get their defaults. A managed one keeps its
 	// configuration's settings as they are.
 	imported := m.InstallMethod.IsNull()
-	resp.Diagnostics.Append(fill(ctx, &m, r.cluster.configured(nodeName), info)...)
+	diags := fill(ctx, m, r.cluster.configured(nodeName), info)
 	if imported {
 		rec, err := n.ReadInstallRecord(ctx)
 		if err != nil {
-			resp.Diagnostics.Append(r.cluster.stepDiag("Cannot read the install record on node "+nodeName, nodeName, err))
-			return
+			return "", append(diags, r.cluster.stepDiag("Cannot read the install record on node "+nodeName, nodeName, err))
 		}
-		fillFromRecord(&m, rec)
+		fillFromRecord(m, rec)
 	}
 	if m.SetupPath.IsNull() {
 		m.SetupPath = types.StringValue(defaultSetupPath)
@@ -671,10 +652,7 @@ func (r *optionpackInstallResource) Read(ctx context.Context, req resource.ReadR
 	if m.AllowOutage.IsNull() {
 		m.AllowOutage = types.BoolValue(false)
 	}
-	if m.Steps.IsNull() {
-		m.Steps = stringList(nil)
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	return "", diags
 }
 
 // Update changes only what affects later operations (paths, reboot timeout,
@@ -702,15 +680,15 @@ func (r *optionpackInstallResource) Delete(ctx context.Context, req resource.Del
 	}
 	nodeName := m.Node.ValueString()
 	if !m.UninstallOnDestroy.ValueBool() {
-		tflog.Info(r.cluster.logContext(ctx, "node", nodeName), "forgetting the Option Pack install; the node is left untouched", map[string]any{"step": "delete"})
+		r.forget(ctx, req.State, "forgetting the Option Pack install; the node is left untouched")
 		return
 	}
-	ctx, cancel, n, diags := r.cluster.begin(ctx, m.Timeouts, "delete", defaultUninstallTimeout, nodeName)
+	ctx, cancel, n, diags := r.begin(ctx, &m.phaseModel, "delete", nodeName)
 	defer cancel()
 	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, _ := m.Timeouts.Delete(ctx, defaultUninstallTimeout)
+	timeout, _ := m.Timeouts.Delete(ctx, installTimeouts.delete)
 	if m.SetupPath.IsNull() {
 		m.SetupPath = types.StringValue(defaultSetupPath)
 	}

@@ -480,7 +480,8 @@ func TestOptionpackInstallPlan_refusesAnotherInstallThanNode1(t *testing.T) {
 // nothing.
 func TestOptionpackInstallPlan_destroyWarnsOfUninstall(t *testing.T) {
 	ctx := context.Background()
-	r := &optionpackInstallResource{phaseResource{typeName: "_optionpack_install", cluster: &cluster{}}}
+	r := NewOptionpackInstallResource().(*optionpackInstallResource)
+	r.cluster = &cluster{}
 	var sch fwresource.SchemaResponse
 	r.Schema(ctx, fwresource.SchemaRequest{}, &sch)
 	typ, ok := sch.Schema.Type().TerraformType(ctx).(tftypes.Object)
@@ -533,7 +534,8 @@ func (l *testLab) installCluster(t *testing.T) *cluster {
 func planInstall(t *testing.T, l *testLab, components []string) diag.Diagnostics {
 	t.Helper()
 	ctx := context.Background()
-	r := &optionpackInstallResource{phaseResource{typeName: "_optionpack_install", cluster: l.installCluster(t)}}
+	r := NewOptionpackInstallResource().(*optionpackInstallResource)
+	r.cluster = l.installCluster(t)
 	var sch fwresource.SchemaResponse
 	r.Schema(ctx, fwresource.SchemaRequest{}, &sch)
 	typ, ok := sch.Schema.Type().TerraformType(ctx).(tftypes.Object)

@@ -3,10 +3,13 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
@@ -28,4 +31,57 @@ func validateTimeouts(ctx context.Context, config tfsdk.Config) diag.Diagnostics
 		}
 	}
 	return diags
+}
+
+// phaseTimeouts are a phase's default timeouts, the one place each is set:
+// the timeouts block's descriptions state them, and begin and planStart use
+// them where the block leaves one unset. The block has create and read;
+// update when update runs the phase again (under apply's default); delete
+// when destroy runs something on a node (delete > 0).
+type phaseTimeouts struct {
+	apply, read, delete time.Duration
+	update              bool
+	// What each bounds, for the block's descriptions ("The whole sync").
+	applyWhat, readWhat, deleteWhat string
+}
+
+// of is the default for operation which; 0 (none) for one the block lacks.
+func (t phaseTimeouts) of(which string) time.Duration {
+	switch which {
+	case "create":
+		return t.apply
+	case "update":
+		if t.update {
+			return t.apply
+		}
+	case "read":
+		return t.read
+	case "delete":
+		return t.delete
+	}
+	return 0
+}
+
+// attribute is the phase's timeouts block.
+func (t phaseTimeouts) attribute(ctx context.Context) schema.Attribute {
+	return timeouts.Attributes(ctx, timeouts.Opts{
+		Create: true, Read: true, Update: t.update, Delete: t.delete > 0,
+		CreateDescription: timeoutDescription(t.applyWhat, t.apply),
+		UpdateDescription: timeoutDescription(t.applyWhat+", when an update runs it again", t.apply),
+		ReadDescription:   timeoutDescription(t.readWhat+", at refresh and for the plan's read-only checks", t.read),
+		DeleteDescription: timeoutDescription(t.deleteWhat, t.delete),
+	})
+}
+
+// timeoutDescription is what a timeout bounds and its default, in the
+// block's duration syntax: "The whole sync (default `20m`)."
+func timeoutDescription(what string, d time.Duration) string {
+	s := d.String() // "1h30m0s": the zero units after the last one go
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return fmt.Sprintf("%s (default `%s`).", what, s)
 }
