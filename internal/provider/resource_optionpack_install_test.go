@@ -480,8 +480,7 @@ func TestOptionpackInstallPlan_refusesAnotherInstallThanNode1(t *testing.T) {
 // nothing.
 func TestOptionpackInstallPlan_destroyWarnsOfUninstall(t *testing.T) {
 	ctx := context.Background()
-	r := NewOptionpackInstallResource().(*optionpackInstallResource)
-	r.cluster = &cluster{}
+	r := installResource(t, &cluster{})
 	var sch fwresource.SchemaResponse
 	r.Schema(ctx, fwresource.SchemaRequest{}, &sch)
 	typ, ok := sch.Schema.Type().TerraformType(ctx).(tftypes.Object)
@@ -534,8 +533,7 @@ func (l *testLab) installCluster(t *testing.T) *cluster {
 func planInstall(t *testing.T, l *testLab, components []string) diag.Diagnostics {
 	t.Helper()
 	ctx := context.Background()
-	r := NewOptionpackInstallResource().(*optionpackInstallResource)
-	r.cluster = l.installCluster(t)
+	r := installResource(t, l.installCluster(t))
 	var sch fwresource.SchemaResponse
 	r.Schema(ctx, fwresource.SchemaRequest{}, &sch)
 	typ, ok := sch.Schema.Type().TerraformType(ctx).(tftypes.Object)
@@ -570,4 +568,16 @@ func planInstall(t *testing.T, l *testLab, components []string) diag.Diagnostics
 	resp := fwresource.ModifyPlanResponse{Plan: plan}
 	r.ModifyPlan(ctx, req, &resp)
 	return resp.Diagnostics
+}
+
+// installResource is the install resource as the provider builds it,
+// configured with c.
+func installResource(t *testing.T, c *cluster) *optionpackInstallResource {
+	t.Helper()
+	r, ok := NewOptionpackInstallResource().(*optionpackInstallResource)
+	if !ok {
+		t.Fatalf("NewOptionpackInstallResource is a %T", NewOptionpackInstallResource())
+	}
+	r.cluster = c
+	return r
 }

@@ -74,7 +74,7 @@ func (t phaseTimeouts) attribute(ctx context.Context) schema.Attribute {
 }
 
 // timeoutDescription is what a timeout bounds and its default, in the
-// block's duration syntax: "The whole sync (default `20m`)."
+// block's duration syntax, e.g. "The whole sync (default `20m`).".
 func timeoutDescription(what string, d time.Duration) string {
 	s := d.String() // "1h30m0s": the zero units after the last one go
 	if strings.HasSuffix(s, "m0s") {
