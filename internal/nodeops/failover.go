@@ -204,16 +204,25 @@ func (c *Cluster) FailoverTest(ctx context.Context, spec FailoverSpec, progress 
 		}
 		return res, errors.Join(err, restore(rctx))
 	}
+	// moveAll moves every group to its node of to, one after the other,
+	// and records where each was seen online.
+	moveAll := func(to func(FailoverGroup) string) error {
+		for _, g := range f.Groups {
+			node := to(g)
+			progress("move group " + g.Name + " to " + node)
+			if err := c.moveAndSettle(ctx, g.Name, node, spec.MoveTimeout); err != nil {
+				return err
+			}
+			res.SeenOnline[g.Name] = appendNode(res.SeenOnline[g.Name], node)
+		}
+		return nil
+	}
 	progress("\"Affect the group\" off")
 	if err := setAll(ctx, func(FailoverGroup, string) int { return RestartNoFailover }); err != nil {
 		return fail(err)
 	}
-	for _, g := range f.Groups {
-		progress("move group " + g.Name + " to " + spec.Node)
-		if err := c.moveAndSettle(ctx, g.Name, spec.Node, spec.MoveTimeout); err != nil {
-			return fail(err)
-		}
-		res.SeenOnline[g.Name] = appendNode(res.SeenOnline[g.Name], spec.Node)
+	if err := moveAll(func(FailoverGroup) string { return spec.Node }); err != nil {
+		return fail(err)
 	}
 	if spec.Check != nil {
 		progress("check the web sites on " + spec.Node)
@@ -221,12 +230,8 @@ func (c *Cluster) FailoverTest(ctx context.Context, spec FailoverSpec, progress 
 			return fail(err)
 		}
 	}
-	for _, g := range f.Groups {
-		progress("move group " + g.Name + " to " + g.Final)
-		if err := c.moveAndSettle(ctx, g.Name, g.Final, spec.MoveTimeout); err != nil {
-			return fail(err)
-		}
-		res.SeenOnline[g.Name] = appendNode(res.SeenOnline[g.Name], g.Final)
+	if err := moveAll(func(g FailoverGroup) string { return g.Final }); err != nil {
+		return fail(err)
 	}
 	progress("restore \"Affect the group\"")
 	if err := restore(ctx); err != nil {

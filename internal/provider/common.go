@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -239,6 +240,21 @@ func distinctNodes(a, b planNode, summary, why string) diag.Diagnostics {
 	}
 	return diag.Diagnostics{diag.NewAttributeErrorDiagnostic(a.attr, summary,
 		fmt.Sprintf("%s and %s are both %q: %s", a.attr, b.attr, a.name.ValueString(), why))}
+}
+
+// planRepair is the plan of a phase whose read lists drift in its
+// attribute driftAttr (differences, missing): apply repairs it, so the
+// plan clears that list, leaves the values apply reads again (rereads, by
+// attribute) unknown, and with drift warns with summary, what apply does
+// (remedy) and the drift, a line each.
+func planRepair(ctx context.Context, resp *resource.ModifyPlanResponse, drift []string, driftAttr string, rereads map[string]attr.Value, summary, remedy string) {
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(driftAttr), []string{})...)
+	for a, v := range rereads {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(a), v)...)
+	}
+	if len(drift) > 0 {
+		resp.Diagnostics.AddWarning(summary, remedy+"\n- "+strings.Join(drift, "\n- "))
+	}
 }
 
 // notWorkingNode is the plan rule of a phase with a working_node: it names

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -190,5 +191,39 @@ func TestPhaseTimeouts(t *testing.T) {
 	}
 	if got := block.Attributes["create"].GetDescription(); got != "The whole install (default `1h30m`)." {
 		t.Errorf("create: %q", got)
+	}
+}
+
+// A phase's plan over drift clears the drift list, leaves what apply reads
+// again unknown, and warns with the drift only when there is some.
+func TestPlanRepair(t *testing.T) {
+	ctx := context.Background()
+	sch := schema.Schema{Attributes: map[string]schema.Attribute{
+		"differences": schema.ListAttribute{Computed: true, ElementType: types.StringType},
+		"status":      schema.Int64Attribute{Computed: true},
+	}}
+	for _, drift := range [][]string{{"W3SVC/1 differs", "package IIS Utilities missing"}, nil} {
+		resp := resource.ModifyPlanResponse{Plan: tfsdk.Plan{Schema: sch, Raw: tftypes.NewValue(sch.Type().TerraformType(ctx), map[string]tftypes.Value{
+			"differences": tftypes.NewValue(tftypes.List{ElementType: tftypes.String}, []tftypes.Value{tftypes.NewValue(tftypes.String, "old")}),
+			"status":      tftypes.NewValue(tftypes.Number, 0),
+		})}}
+		planRepair(ctx, &resp, drift, "differences", map[string]attr.Value{"status": types.Int64Unknown()}, "Drift", "Apply repairs it:")
+		var differences types.List
+		var status types.Int64
+		resp.Diagnostics.Append(resp.Plan.GetAttribute(ctx, path.Root("differences"), &differences)...)
+		resp.Diagnostics.Append(resp.Plan.GetAttribute(ctx, path.Root("status"), &status)...)
+		if resp.Diagnostics.HasError() {
+			t.Fatal(resp.Diagnostics)
+		}
+		if len(differences.Elements()) != 0 || !status.IsUnknown() {
+			t.Errorf("drift %v: differences %v, status %v; want [] and unknown", drift, differences, status)
+		}
+		warnings := resp.Diagnostics.Warnings()
+		switch {
+		case drift == nil && len(warnings) != 0:
+			t.Errorf("no drift, warnings %v", warnings)
+		case drift != nil && (len(warnings) != 1 || warnings[0].Detail() != "Apply repairs it:\n- W3SVC/1 differs\n- package IIS Utilities missing"):
+			t.Errorf("warnings %v", warnings)
+		}
 	}
 }

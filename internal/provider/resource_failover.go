@@ -266,11 +266,10 @@ func (r *failoverTestResource) ModifyPlan(ctx context.Context, req resource.Modi
 		if len(differs) == 0 {
 			return
 		}
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("differences"), []string{})...)
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("seen_online"), types.MapUnknown(types.ListType{ElemType: types.StringType}))...)
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("check_results"), types.ListUnknown(types.StringType))...)
-		resp.Diagnostics.AddWarning("The cluster differs from what the failover test left",
-			"Apply runs the test again:\n- "+strings.Join(differs, "\n- "))
+		planRepair(ctx, resp, differs, "differences", map[string]attr.Value{
+			"seen_online":   types.MapUnknown(types.ListType{ElemType: types.StringType}),
+			"check_results": types.ListUnknown(types.StringType),
+		}, "The cluster differs from what the failover test left", "Apply runs the test again:")
 	}
 	var results []string
 	spec := r.spec(ctx, &plan, &results)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -187,10 +188,8 @@ func (r *clusterAccountsResource) ModifyPlan(ctx context.Context, req resource.M
 		if len(missing) == 0 {
 			return
 		}
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("missing"), []string{})...)
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("grants"), types.MapUnknown(types.ListType{ElemType: types.StringType}))...)
-		resp.Diagnostics.AddWarning("Grants missing on "+plan.Node.ValueString(),
-			"Apply adds them back:\n- "+strings.Join(missing, "\n- "))
+		planRepair(ctx, resp, missing, "missing", map[string]attr.Value{"grants": types.MapUnknown(types.ListType{ElemType: types.StringType})},
+			"Grants missing on "+plan.Node.ValueString(), "Apply adds them back:")
 	}
 	spec, working, d := r.spec(ctx, &plan)
 	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -123,13 +123,11 @@ func (r *metabaseSyncResource) ModifyPlan(ctx context.Context, req resource.Modi
 		if len(differs) == 0 && plan.ReplicationShare.Equal(state.ReplicationShare) && plan.RemoteServerName.Equal(state.RemoteServerName) {
 			return // in sync: nothing to do
 		}
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("differences"), []string{})...)
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("status"), types.Int64Unknown())...)
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("matched"), types.ListUnknown(types.StringType))...)
-		if len(differs) > 0 {
-			resp.Diagnostics.AddWarning(fmt.Sprintf("%s's metabase differs from %s's", plan.TargetNode.ValueString(), plan.SourceNode.ValueString()),
-				"Apply runs IISSYNC again from "+plan.SourceNode.ValueString()+". What differs:\n- "+strings.Join(differs, "\n- "))
-		}
+		// A changed share or server name syncs again too, without drift.
+		planRepair(ctx, resp, differs, "differences", map[string]attr.Value{
+			"status": types.Int64Unknown(), "matched": types.ListUnknown(types.StringType),
+		}, fmt.Sprintf("%s's metabase differs from %s's", plan.TargetNode.ValueString(), plan.SourceNode.ValueString()),
+			"Apply runs IISSYNC again from "+plan.SourceNode.ValueString()+". What differs:")
 	}
 	spec := r.syncSpec(&plan)
 	facts, err := r.cluster.ops().ReadSyncFacts(ctx, spec)
