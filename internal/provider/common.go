@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -422,4 +423,14 @@ func configUnknownAttrs(ctx context.Context, config tfsdk.Config, attrs ...strin
 		}
 	}
 	return false
+}
+
+// phaseSchema is a phase resource's schema: its description, its own
+// attributes, and those of phaseModel: id (idDesc says what it holds),
+// steps, and the timeouts block stating the phase's defaults.
+func (p *phaseResource) phaseSchema(ctx context.Context, desc, idDesc string, attrs map[string]schema.Attribute) schema.Schema {
+	attrs["id"] = keptString(idDesc)
+	attrs["steps"] = stepsAttribute()
+	attrs["timeouts"] = p.timeouts.attribute(ctx)
+	return schema.Schema{MarkdownDescription: desc, Attributes: attrs}
 }

@@ -69,18 +69,17 @@ func (r *clusterNodeServiceResource) Schema(ctx context.Context, _ resource.Sche
 			"blanks between them, starting with a letter, digit, _ or $"),
 		validators.SafeArg())
 	serviceName.PlanModifiers = []planmodifier.String{stringplanmodifier.RequiresReplace()}
-	resp.Schema = schema.Schema{
-		MarkdownDescription: "A Windows service on a cluster node, by default the cluster service (`ClusSvc`), held " +
-			"at a state and startup type. This is the KB Q241573 phase that re-enables clustering on a rebuilt " +
-			"node: start the cluster service and set it back to automatic, so the node rejoins the cluster (Up). " +
-			"Create and update run `sc config`, `sc start` / `sc stop` on the node and wait until the service " +
-			"has reached the state (and, for the cluster service, until the node is Up); read compares the node with the configuration, so a service changed out of band shows in " +
-			"the plan. Destroy only forgets the resource: the node is left as it is. Import by `NODE/service`: the " +
-			"state, startup type and cluster state are read from the node; `allow_cluster_outage` and `timeouts` " +
-			"take their defaults (set them in the configuration if yours differ).",
-		Attributes: map[string]schema.Attribute{
-			"id": keptString("`NODE/service`, e.g. `NODE2/ClusSvc`, the node as the provider's `nodes` spells it " +
-				"(`node` matches it without case, as Windows does); also the import ID."),
+	resp.Schema = r.phaseSchema(ctx, "A Windows service on a cluster node, by default the cluster service (`ClusSvc`), held "+
+		"at a state and startup type. This is the KB Q241573 phase that re-enables clustering on a rebuilt "+
+		"node: start the cluster service and set it back to automatic, so the node rejoins the cluster (Up). "+
+		"Create and update run `sc config`, `sc start` / `sc stop` on the node and wait until the service "+
+		"has reached the state (and, for the cluster service, until the node is Up); read compares the node with the configuration, so a service changed out of band shows in "+
+		"the plan. Destroy only forgets the resource: the node is left as it is. Import by `NODE/service`: the "+
+		"state, startup type and cluster state are read from the node; `allow_cluster_outage` and `timeouts` "+
+		"take their defaults (set them in the configuration if yours differ).",
+		"`NODE/service`, e.g. `NODE2/ClusSvc`, the node as the provider's `nodes` spells it "+
+			"(`node` matches it without case, as Windows does); also the import ID.",
+		map[string]schema.Attribute{
 			"node": nodeAttribute("NetBIOS name of the node whose service this is. Changing it forgets the old " +
 				"node's service (untouched) and manages the new one."),
 			"service_name": serviceName,
@@ -107,10 +106,7 @@ func (r *clusterNodeServiceResource) Schema(ctx context.Context, _ resource.Sche
 					path.Root("node"), path.Root("service_name"), path.Root("state"))},
 			},
 			"allow_cluster_outage": allowOutageAttribute("Only matters for `state = \"stopped\"` of the cluster service."),
-			"steps":                stepsAttribute(),
-			"timeouts":             serviceTimeouts.attribute(ctx),
-		},
-	}
+		})
 }
 
 func (r *clusterNodeServiceResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {

@@ -68,14 +68,13 @@ type httpCheck struct {
 
 func (r *failoverTestResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	strList := types.ListType{ElemType: types.StringType}
-	resp.Schema = schema.Schema{
-		MarkdownDescription: "KB Q241573's last step: with \"Affect the group\" off, every IIS group is moved to the " +
-			"rebuilt node and seen online there, the web sites are checked from the machine running Terraform, the " +
-			"groups are moved to their final owners, and \"Affect the group\" is turned back on. Read checks that " +
-			"the groups are online on their final owners with RestartAction as the test left it; a difference is " +
-			"drift, which the next apply tests again. Destroy forgets.",
-		Attributes: map[string]schema.Attribute{
-			"id":   keptString("The rebuilt node's name; also the import ID."),
+	resp.Schema = r.phaseSchema(ctx, "KB Q241573's last step: with \"Affect the group\" off, every IIS group is moved to the "+
+		"rebuilt node and seen online there, the web sites are checked from the machine running Terraform, the "+
+		"groups are moved to their final owners, and \"Affect the group\" is turned back on. Read checks that "+
+		"the groups are online on their final owners with RestartAction as the test left it; a difference is "+
+		"drift, which the next apply tests again. Destroy forgets.",
+		"The rebuilt node's name; also the import ID.",
+		map[string]schema.Attribute{
 			"node": nodeAttribute("The rebuilt node the groups are moved to for the test."),
 			"groups": schema.ListAttribute{
 				MarkdownDescription: "The groups to test. Default: every group holding an `IIS Server Instance` or " +
@@ -137,10 +136,7 @@ func (r *failoverTestResource) Schema(ctx context.Context, _ resource.SchemaRequ
 				"the groups ran on NODE2)`."),
 			"differences": readStringList("What differs from what the test left, as read (a group elsewhere, a " +
 				"RestartAction changed). Not empty: drift, which the plan shows and apply tests again."),
-			"steps":    stepsAttribute(),
-			"timeouts": failoverTimeouts.attribute(ctx),
-		},
-	}
+		})
 }
 
 func (r *failoverTestResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {

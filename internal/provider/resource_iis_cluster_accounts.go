@@ -66,17 +66,16 @@ func (r *clusterAccountsResource) Schema(ctx context.Context, _ resource.SchemaR
 		"`iusr_account` / `iwam_account` are not set, and it should hold the same grants.")
 	working.Computed = true
 	working.PlanModifiers = []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
-	resp.Schema = schema.Schema{
-		MarkdownDescription: "The cluster's IUSR and IWAM domain accounts with their grants on the rebuilt node, " +
-			"KB Q241573's last configuration item: \"Log on locally\" (`SeInteractiveLogonRight`) and \"Access " +
-			"this computer from network\" (`SeNetworkLogonRight`) for both, both in the local Guests group, the " +
-			"IWAM account in MTS Trusted Impersonators (or MTS Impersonators), and both in DCOM's default access " +
-			"and default launch permissions. Each grant is read first (`showpriv`, `net localgroup`, `dcomperm " +
-			"list`); only the missing ones are added (`ntrights +r`, `net localgroup ... /add`, `dcomperm set " +
-			"... permit`), and everything is listed again: `dcomperm` exits 0 whatever happens. A grant removed " +
-			"later is drift (`missing`), which the next apply adds back. Destroy forgets, unless `revoke_on_destroy`.",
-		Attributes: map[string]schema.Attribute{
-			"id":           keptString("The node's name as the provider's `nodes` spells it; also the import ID."),
+	resp.Schema = r.phaseSchema(ctx, "The cluster's IUSR and IWAM domain accounts with their grants on the rebuilt node, "+
+		"KB Q241573's last configuration item: \"Log on locally\" (`SeInteractiveLogonRight`) and \"Access "+
+		"this computer from network\" (`SeNetworkLogonRight`) for both, both in the local Guests group, the "+
+		"IWAM account in MTS Trusted Impersonators (or MTS Impersonators), and both in DCOM's default access "+
+		"and default launch permissions. Each grant is read first (`showpriv`, `net localgroup`, `dcomperm "+
+		"list`); only the missing ones are added (`ntrights +r`, `net localgroup ... /add`, `dcomperm set "+
+		"... permit`), and everything is listed again: `dcomperm` exits 0 whatever happens. A grant removed "+
+		"later is drift (`missing`), which the next apply adds back. Destroy forgets, unless `revoke_on_destroy`.",
+		"The node's name as the provider's `nodes` spells it; also the import ID.",
+		map[string]schema.Attribute{
 			"node":         nodeAttribute("The rebuilt node, where the grants are added."),
 			"working_node": working,
 			"iusr_account": account("The anonymous web account, `DOMAIN\\name`, e.g. `LAB\\IUSR_CLUSTER`. Default: the " +
@@ -98,10 +97,7 @@ func (r *clusterAccountsResource) Schema(ctx context.Context, _ resource.SchemaR
 			},
 			"missing": readStringList("The grants the node lacks, as read (`ACCOUNT: grant`). Not empty: drift, " +
 				"which the plan shows and apply adds back."),
-			"steps":    stepsAttribute(),
-			"timeouts": accountsTimeouts.attribute(ctx),
-		},
-	}
+		})
 }
 
 func (r *clusterAccountsResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {

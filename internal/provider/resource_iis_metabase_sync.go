@@ -51,16 +51,15 @@ type metabaseSyncModel struct {
 }
 
 func (r *metabaseSyncResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	resp.Schema = schema.Schema{
-		MarkdownDescription: "The IIS metabase and the MTS packages of the rebuilt node synced from the working node, " +
-			"as KB Q241573's \"Configuring IIS after Installation\" does: MTS replication configured on both nodes " +
-			"(each naming the other), then `IISSYNC <target_node>` run on `source_node` only, from its " +
-			"`%windir%\\system32\\inetsrv`; then the target's metabase and packages are compared with the source's. " +
-			"IISSYNC the wrong way round copies the fresh node's empty metabase over the working one: the plan " +
-			"refuses a `source_node` that lacks the cluster's sites. Read compares the two nodes again: a difference " +
-			"is drift, which the next apply syncs again. Destroy forgets.",
-		Attributes: map[string]schema.Attribute{
-			"id": keptString("`SOURCE/TARGET`, e.g. `NODE1/NODE2`; also the import ID."),
+	resp.Schema = r.phaseSchema(ctx, "The IIS metabase and the MTS packages of the rebuilt node synced from the working node, "+
+		"as KB Q241573's \"Configuring IIS after Installation\" does: MTS replication configured on both nodes "+
+		"(each naming the other), then `IISSYNC <target_node>` run on `source_node` only, from its "+
+		"`%windir%\\system32\\inetsrv`; then the target's metabase and packages are compared with the source's. "+
+		"IISSYNC the wrong way round copies the fresh node's empty metabase over the working one: the plan "+
+		"refuses a `source_node` that lacks the cluster's sites. Read compares the two nodes again: a difference "+
+		"is drift, which the next apply syncs again. Destroy forgets.",
+		"`SOURCE/TARGET`, e.g. `NODE1/NODE2`; also the import ID.",
+		map[string]schema.Attribute{
 			"source_node": nodeAttribute("The working node, whose metabase and MTS packages are copied and on which " +
 				"IISSYNC runs (never the rebuilt node: safety rule 2)."),
 			"target_node": nodeAttribute("The rebuilt node, whose metabase and MTS packages are replaced by the " +
@@ -78,10 +77,7 @@ func (r *metabaseSyncResource) Schema(ctx context.Context, _ resource.SchemaRequ
 			"differences": readStringList("How the target's metabase and packages differ from the source's, as " +
 				"read (instances, bindings, roots, accounts, packages). Not empty: drift, which the plan shows and " +
 				"apply repairs by syncing again."),
-			"steps":    stepsAttribute(),
-			"timeouts": syncTimeouts.attribute(ctx),
-		},
-	}
+		})
 }
 
 func (r *metabaseSyncResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {

@@ -76,17 +76,16 @@ func (r *msdtcClusteredResource) Schema(ctx context.Context, _ resource.SchemaRe
 		"`msdtc -install`.")
 	workingNode.Computed = true
 	workingNode.PlanModifiers = []planmodifier.String{stringplanmodifier.UseStateForUnknown(), stringplanmodifier.RequiresReplace()}
-	resp.Schema = schema.Schema{
-		MarkdownDescription: "MSDTC clustered on both nodes, as KB Q241573's \"Reclustering IIS 4.0\" leaves it: " +
-			"with \"Affect the group\" off on the group's MSDTC and IIS Server Instance resources, the group is " +
-			"moved to the rebuilt node to see whether MSDTC comes online there (the KB's test) and back; when it " +
-			"does not, MSDTC is removed and reinstalled clustered on both nodes (the manual method, or " +
-			"dtcsetup.exe), brought online and checked on the rebuilt node too. Every RestartAction is restored " +
-			"to its value before, and the group ends on the node that owned it. Read checks that the MSDTC " +
-			"resource is online and both nodes' MSDTC is clustered; a node whose MSDTC is not (rebuilt again) " +
-			"plans a replacement. Destroy forgets: MSDTC is never torn down.",
-		Attributes: map[string]schema.Attribute{
-			"id": keptString("The rebuilt node's name as the provider's `nodes` spells it; also the import ID."),
+	resp.Schema = r.phaseSchema(ctx, "MSDTC clustered on both nodes, as KB Q241573's \"Reclustering IIS 4.0\" leaves it: "+
+		"with \"Affect the group\" off on the group's MSDTC and IIS Server Instance resources, the group is "+
+		"moved to the rebuilt node to see whether MSDTC comes online there (the KB's test) and back; when it "+
+		"does not, MSDTC is removed and reinstalled clustered on both nodes (the manual method, or "+
+		"dtcsetup.exe), brought online and checked on the rebuilt node too. Every RestartAction is restored "+
+		"to its value before, and the group ends on the node that owned it. Read checks that the MSDTC "+
+		"resource is online and both nodes' MSDTC is clustered; a node whose MSDTC is not (rebuilt again) "+
+		"plans a replacement. Destroy forgets: MSDTC is never torn down.",
+		"The rebuilt node's name as the provider's `nodes` spells it; also the import ID.",
+		map[string]schema.Attribute{
 			"node": nodeAttribute("NetBIOS name of the rebuilt node, where MSDTC is tested and joins (`msdtc " +
 				"-join`). Both nodes must be Up in the cluster."),
 			"working_node": workingNode,
@@ -112,10 +111,7 @@ func (r *msdtcClusteredResource) Schema(ctx context.Context, _ resource.SchemaRe
 			"resource_name": keptString("The MSDTC resource's name, e.g. `MSDTC`."),
 			"clustered_nodes": keptStringList("The nodes (of `node` and `working_node`) whose MSDTC is clustered, as " +
 				"read from their registry. One missing plans a replacement."),
-			"steps":    stepsAttribute(),
-			"timeouts": msdtcTimeouts.attribute(ctx),
-		},
-	}
+		})
 }
 
 func (r *msdtcClusteredResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {

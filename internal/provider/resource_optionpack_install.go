@@ -90,16 +90,15 @@ func (r *optionpackInstallResource) Schema(ctx context.Context, _ resource.Schem
 	typical, _ := nodeops.MethodComponents(nodeops.MethodTypical)
 	componentNames := make([]validator.String, 0, 1)
 	componentNames = append(componentNames, stringvalidator.OneOf(nodeops.KnownComponents...))
-	resp.Schema = schema.Schema{
-		MarkdownDescription: "The Windows NT 4.0 Option Pack (IIS 4.0, MTS) installed on one cluster node with the " +
-			"same install method and components as the working node, as KB Q241573 reinstalls it: cluster service " +
-			"stopped and set to manual, any installation present removed (Remove All, reboot, service pack), " +
-			"setup, reboot, service pack re-applied, reboot. Read removes the resource from state when the " +
-			"Option Pack is gone from the node (a rebuilt node plans a create) and shows changed components as " +
-			"drift. Destroy forgets the installation unless `uninstall_on_destroy` is set.",
-		Attributes: map[string]schema.Attribute{
-			"id": keptString("The node's name as the provider's `nodes` spells it (`node` matches it without " +
-				"case, as Windows does); also the import ID."),
+	resp.Schema = r.phaseSchema(ctx, "The Windows NT 4.0 Option Pack (IIS 4.0, MTS) installed on one cluster node with the "+
+		"same install method and components as the working node, as KB Q241573 reinstalls it: cluster service "+
+		"stopped and set to manual, any installation present removed (Remove All, reboot, service pack), "+
+		"setup, reboot, service pack re-applied, reboot. Read removes the resource from state when the "+
+		"Option Pack is gone from the node (a rebuilt node plans a create) and shows changed components as "+
+		"drift. Destroy forgets the installation unless `uninstall_on_destroy` is set.",
+		"The node's name as the provider's `nodes` spells it (`node` matches it without "+
+			"case, as Windows does); also the import ID.",
+		map[string]schema.Attribute{
 			"node": nodeAttribute("NetBIOS name of the node to install on (the rebuilt or corrupted node). " +
 				"Changing it installs on the new node and forgets the old one."),
 			"install_method": schema.StringAttribute{
@@ -167,10 +166,7 @@ func (r *optionpackInstallResource) Schema(ctx context.Context, _ resource.Schem
 			"installed_components": keptStringSet("The components installed on the node, as its registry lists " +
 				"them (OC Manager Subcomponents)."),
 			"csd_version": keptString("The node's CSDVersion after the install, e.g. `Service Pack 4`."),
-			"steps":       stepsAttribute(),
-			"timeouts":    installTimeouts.attribute(ctx),
-		},
-	}
+		})
 }
 
 func (r *optionpackInstallResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
