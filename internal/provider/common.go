@@ -164,7 +164,7 @@ func (p *phaseResource) planStart(ctx context.Context, req resource.ModifyPlanRe
 		}
 	}
 	ctx = p.cluster.logContext(ctx, "node", nodes[0].name.ValueString())
-	timeout, d := m.phase().Timeouts.Read(ctx, p.timeouts.read)
+	timeout, d := p.operationTimeout(ctx, m.phase(), "read")
 	if diags.Append(d...); diags.HasError() {
 		return ctx, cancel, nil, false
 	}
@@ -294,7 +294,7 @@ func (c *cluster) logContext(ctx context.Context, fields ...string) context.Cont
 func (p *phaseResource) begin(ctx context.Context, m *phaseModel, which string, node string, fields ...string) (context.Context, context.CancelFunc, *nodeops.Node, diag.Diagnostics) {
 	ctx = p.cluster.logContext(ctx, append([]string{"node", node}, fields...)...)
 	cancel := context.CancelFunc(func() {})
-	timeout, diags := operationTimeout(ctx, m.Timeouts, which, p.timeouts.of(which))
+	timeout, diags := p.operationTimeout(ctx, m, which)
 	if diags.HasError() {
 		return ctx, cancel, nil, diags
 	}
@@ -342,8 +342,11 @@ func readPhase[M any, P phasedPtr[M]](ctx context.Context, p *phaseResource, sta
 	diags.Append(state.Set(ctx, &m)...)
 }
 
-// operationTimeout is the timeouts block's value for operation which.
-func operationTimeout(ctx context.Context, t timeouts.Value, which string, def time.Duration) (time.Duration, diag.Diagnostics) {
+// operationTimeout is the timeouts block's value for operation which, the
+// phase's default where the block leaves it unset: what begin and planStart
+// bound an operation by, and what a phase's node lock may age to.
+func (p *phaseResource) operationTimeout(ctx context.Context, m *phaseModel, which string) (time.Duration, diag.Diagnostics) {
+	t, def := m.Timeouts, p.timeouts.of(which)
 	switch which {
 	case "create":
 		return t.Create(ctx, def)

@@ -257,7 +257,7 @@ func (r *msdtcClusteredResource) Create(ctx context.Context, req resource.Create
 	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
 		return
 	}
-	spec.LockMaxAge, _ = plan.Timeouts.Create(ctx, msdtcTimeouts.apply)
+	spec.LockMaxAge, _ = r.operationTimeout(ctx, &plan.phaseModel, "create")
 	if plan.Steps.IsUnknown() {
 		facts, err := r.cluster.ops().ReadMSDTCFacts(ctx, spec)
 		if err != nil {

@@ -453,7 +453,7 @@ func (r *optionpackInstallResource) Create(ctx context.Context, req resource.Cre
 	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, _ := plan.Timeouts.Create(ctx, installTimeouts.apply)
+	timeout, _ := r.operationTimeout(ctx, &plan.phaseModel, "create")
 	// The plan may have been made with values only known now (copied from a
 	// data source read at apply): never run setup unchecked.
 	resp.Diagnostics.Append(r.checkWorkingNode(ctx, &plan)...)
@@ -684,7 +684,7 @@ func (r *optionpackInstallResource) Delete(ctx context.Context, req resource.Del
 	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, _ := m.Timeouts.Delete(ctx, installTimeouts.delete)
+	timeout, _ := r.operationTimeout(ctx, &m.phaseModel, "delete")
 	if m.SetupPath.IsNull() {
 		m.SetupPath = types.StringValue(defaultSetupPath)
 	}
