@@ -254,39 +254,30 @@ func Missing(held Held, spec AccountsSpec) []Grant {
 	return out
 }
 
-// grantCommand is the command line that adds g.
-func grantCommand(g Grant) (string, error) {
+// grantCommand is the command line that adds g, or with add false removes
+// it; "" when the tools cannot remove it (the 1996 dcomperm's -dl remove
+// falls into its usage screen).
+func grantCommand(g Grant, add bool) (string, error) {
 	q, err := quoteAll("account", g.Account, "name", orDefault(g.What, "x"))
 	if err != nil {
 		return "", err
 	}
+	account, name := q[0], q[1]
+	var lines [2]string // adding, removing
 	switch g.Kind {
 	case "right":
-		return "ntrights +r " + g.What + " -u " + q[0], nil
+		lines = [2]string{"ntrights +r " + g.What + " -u " + account, "ntrights -r " + g.What + " -u " + account}
 	case "group":
-		return "net localgroup " + q[1] + " " + q[0] + " /add", nil
+		lines = [2]string{"net localgroup " + name + " " + account + " /add", "net localgroup " + name + " " + account + " /delete"}
 	case "dcom-access":
-		return "dcomperm -da set " + q[0] + " permit", nil
+		lines = [2]string{"dcomperm -da set " + account + " permit", "dcomperm -da remove " + account}
+	default:
+		lines = [2]string{"dcomperm -dl set " + account + " permit", ""}
 	}
-	return "dcomperm -dl set " + q[0] + " permit", nil
-}
-
-// revokeCommand is the command line that removes g; "" when the tools
-// cannot (the 1996 dcomperm's -dl remove falls into its usage screen).
-func revokeCommand(g Grant) (string, error) {
-	q, err := quoteAll("account", g.Account, "name", orDefault(g.What, "x"))
-	if err != nil {
-		return "", err
+	if add {
+		return lines[0], nil
 	}
-	switch g.Kind {
-	case "right":
-		return "ntrights -r " + g.What + " -u " + q[0], nil
-	case "group":
-		return "net localgroup " + q[1] + " " + q[0] + " /delete", nil
-	case "dcom-access":
-		return "dcomperm -da remove " + q[0], nil
-	}
-	return "", nil
+	return lines[1], nil
 }
 
 func orDefault(s, def string) string {
@@ -300,7 +291,7 @@ func orDefault(s, def string) string {
 func PlanAccounts(node string, missing []Grant) []string {
 	steps := []string{}
 	for _, g := range missing {
-		line, _ := grantCommand(g)
+		line, _ := grantCommand(g, true)
 		steps = append(steps, fmt.Sprintf("%s: %s (%s: %s)", node, line, g.Account, g))
 	}
 	return append(steps, node+": list every grant again and compare")
@@ -320,7 +311,7 @@ func (n *Node) GrantAccounts(ctx context.Context, spec AccountsSpec, progress Pr
 			"none of %s exists on the node (is MTS installed?); set impersonators_group", strings.Join(ImpersonatorsGroups, ", "))}
 	}
 	for _, g := range missing {
-		line, err := grantCommand(g)
+		line, err := grantCommand(g, true)
 		if err != nil {
 			return held, err
 		}
@@ -360,7 +351,7 @@ func (n *Node) RevokeAccounts(ctx context.Context, spec AccountsSpec, progress P
 		if !held.Has(g) {
 			continue
 		}
-		line, err := revokeCommand(g)
+		line, err := grantCommand(g, false)
 		if err != nil {
 			return kept, err
 		}

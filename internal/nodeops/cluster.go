@@ -206,12 +206,9 @@ func applyAllProps(n *Node, rs []ClusterResource, res winrm.Result) error {
 // Resource, Name, Value); each row must start with one of names (the
 // longest that fits, case-insensitively).
 func ParseAllProps(out string, names []string) (map[string]map[string]Property, error) {
-	t, err := parseTable(out)
+	t, err := parseColumns(out, "property listing", 4)
 	if err != nil {
 		return nil, err
-	}
-	if len(t.starts) < 4 {
-		return nil, fmt.Errorf("property listing has %d columns, want 4", len(t.starts))
 	}
 	all := map[string]map[string]Property{}
 	for _, row := range t.rows {
@@ -374,6 +371,15 @@ type table struct {
 
 var errNoTable = errors.New("no column header (a line of dashes) in the output")
 
+// parseColumns is parseTable of a listing that has at least want columns.
+func parseColumns(out, listing string, want int) (table, error) {
+	t, err := parseTable(out)
+	if err == nil && len(t.starts) < want {
+		err = fmt.Errorf("%s has %d columns, want %d", listing, len(t.starts), want)
+	}
+	return t, err
+}
+
 func parseTable(out string) (table, error) {
 	lines := splitLines(out)
 	var t table
@@ -492,12 +498,9 @@ func ParseNodeStatus(out string) ([]ClusterNode, error) {
 
 // ParseGroupStatus reads `cluster group /status` (rows `%-20s %-15s %s`).
 func ParseGroupStatus(out string) ([]ClusterGroup, error) {
-	t, err := parseTable(out)
+	t, err := parseColumns(out, "group listing", 3)
 	if err != nil {
 		return nil, err
-	}
-	if len(t.starts) < 3 {
-		return nil, fmt.Errorf("group listing has %d columns, want 3", len(t.starts))
 	}
 	var groups []ClusterGroup
 	for _, row := range t.rows {
@@ -522,12 +525,9 @@ func lineUp(node, state string) bool {
 
 // ParseResourceStatus reads `cluster res /status` (rows `%-20s %-20s %-15s %s`).
 func ParseResourceStatus(out string) ([]ClusterResource, error) {
-	t, err := parseTable(out)
+	t, err := parseColumns(out, "resource listing", 4)
 	if err != nil {
 		return nil, err
-	}
-	if len(t.starts) < 4 {
-		return nil, fmt.Errorf("resource listing has %d columns, want 4", len(t.starts))
 	}
 	var rs []ClusterResource
 	for _, row := range t.rows {
@@ -567,12 +567,9 @@ var propTitleRe = regexp.MustCompile(`^Listing properties for '(.*)':$`)
 
 // ParseProps reads `cluster res R /prop` (columns T, Resource, Name, Value).
 func ParseProps(out string) ([]Property, error) {
-	t, err := parseTable(out)
+	t, err := parseColumns(out, "property listing", 4)
 	if err != nil {
 		return nil, err
-	}
-	if len(t.starts) < 4 {
-		return nil, fmt.Errorf("property listing has %d columns, want 4", len(t.starts))
 	}
 	var object string
 	if m := propTitleRe.FindStringSubmatch(t.title); m != nil {

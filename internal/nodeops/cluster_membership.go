@@ -297,6 +297,19 @@ func listedUp(nodes []ClusterNode, node string) bool {
 // Online there: cluster.exe's own wait ends after 20 s whatever the state.
 // A group already Online on node is left alone.
 func (c *Cluster) MoveGroup(ctx context.Context, group, node string) error {
+	return c.moveGroup(ctx, group, node, true)
+}
+
+// moveAndWait moves group to node (run there) and waits until the cluster
+// lists it owned by node and settled (not pending); the IIS instances may
+// fail there before the metabase sync. A group node owns is left alone.
+func (c *Cluster) moveAndWait(ctx context.Context, group, node string) error {
+	return c.moveGroup(ctx, group, node, false)
+}
+
+// moveGroup is MoveGroup (online: wait for Online, also when node owns
+// the group already) and moveAndWait (any settled state).
+func (c *Cluster) moveGroup(ctx context.Context, group, node string, online bool) error {
 	n := c.Node(node)
 	if n == nil {
 		return fmt.Errorf("move group %s: %s is not a configured node", group, node)
@@ -305,19 +318,28 @@ func (c *Cluster) MoveGroup(ctx context.Context, group, node string) error {
 	if err != nil {
 		return err
 	}
-	if !strings.EqualFold(g.OwnerNode, node) {
+	switch {
+	case !strings.EqualFold(g.OwnerNode, node):
 		if err := n.GroupMove(ctx, group, node); err != nil {
 			return err
 		}
+	case !online:
+		return nil
 	}
-	step := fmt.Sprintf("wait until group %s is online on %s", group, node)
+	step := fmt.Sprintf("wait until group %s is on %s", group, node)
+	if online {
+		step = fmt.Sprintf("wait until group %s is online on %s", group, node)
+	}
 	seen, err := c.waitFor(ctx, step, func() (bool, string, error) {
 		g, err := n.groupOf(ctx, group)
 		if err != nil {
 			return false, "", err
 		}
-		return strings.EqualFold(g.OwnerNode, node) && strings.EqualFold(g.State, "Online"),
-			fmt.Sprintf("%s on %s", g.State, g.OwnerNode), nil
+		settled := !strings.Contains(strings.ToLower(g.State), "pending")
+		if online {
+			settled = strings.EqualFold(g.State, "Online")
+		}
+		return strings.EqualFold(g.OwnerNode, node) && settled, fmt.Sprintf("%s on %s", g.State, g.OwnerNode), nil
 	})
 	if err != nil {
 		return &StepError{Node: node, Step: step, Meaning: "last seen: " + seen, Err: err}

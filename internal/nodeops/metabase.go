@@ -43,12 +43,7 @@ var iissyncStatus = map[uint32]string{
 }
 
 // IISSyncMeaning words an IISSYNC status code.
-func IISSyncMeaning(status uint32) string {
-	if m, ok := iissyncStatus[status]; ok {
-		return m
-	}
-	return "a status this provider does not know"
-}
+func IISSyncMeaning(status uint32) string { return worded(iissyncStatus, status, "a status") }
 
 // iissyncCodes: IISSYNC's exit code is its status (Q224801), decoded by the
 // phase itself from the printed status line where there is one.

@@ -669,36 +669,6 @@ func appendNode(list []string, node string) []string {
 	return append(list, node)
 }
 
-// moveAndWait moves group to node (run there) and waits until the cluster
-// lists it owned by node and settled (not pending); the IIS instances may
-// fail there before the metabase sync.
-func (c *Cluster) moveAndWait(ctx context.Context, group, node string) error {
-	n := c.Node(node)
-	g, err := n.groupOf(ctx, group)
-	if err != nil {
-		return err
-	}
-	if strings.EqualFold(g.OwnerNode, node) {
-		return nil
-	}
-	if err := n.GroupMove(ctx, group, node); err != nil {
-		return err
-	}
-	step := fmt.Sprintf("wait until group %s is on %s", group, node)
-	seen, err := c.waitFor(ctx, step, func() (bool, string, error) {
-		g, err := n.groupOf(ctx, group)
-		if err != nil {
-			return false, "", err
-		}
-		return strings.EqualFold(g.OwnerNode, node) && !strings.Contains(strings.ToLower(g.State), "pending"),
-			fmt.Sprintf("%s on %s", g.State, g.OwnerNode), nil
-	})
-	if err != nil {
-		return &StepError{Node: node, Step: step, Meaning: "last seen: " + seen, Err: err}
-	}
-	return nil
-}
-
 // stopResource takes the MSDTC resource offline (dtcsetup method).
 func (r *dtcRun) stopResource(ctx context.Context) (Next, error) {
 	name, state := r.dtcResource(ctx)

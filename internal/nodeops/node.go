@@ -122,11 +122,15 @@ var win32Meanings = map[int]string{
 }
 
 // win32Meaning words a Win32 code, or says it is unknown here.
-func win32Meaning(code int) string {
-	if m, ok := win32Meanings[code]; ok {
+func win32Meaning(code int) string { return worded(win32Meanings, code, "an error") }
+
+// worded is code's wording in table, or "<what> this provider does not
+// know": an operator reads the number beside it.
+func worded[K comparable](table map[K]string, code K, what string) string {
+	if m, ok := table[code]; ok {
 		return m
 	}
-	return "an error this provider does not know"
+	return what + " this provider does not know"
 }
 
 // Codes is what one tool's exit codes mean, for run. Most of the KB's
