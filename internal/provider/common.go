@@ -243,12 +243,34 @@ func distinctNodes(a, b planNode, summary, why string) diag.Diagnostics {
 		fmt.Sprintf("%s and %s are both %q: %s", a.attr, b.attr, a.name.ValueString(), why))}
 }
 
-// planRepair is the plan of a phase whose read lists drift in its
-// attribute driftAttr (differences, missing): apply repairs it, so the
-// plan clears that list, leaves the values apply reads again (rereads, by
-// attribute) unknown, and with drift warns with summary, what apply does
-// (remedy) and the drift, a line each.
-func planRepair(ctx context.Context, resp *resource.ModifyPlanResponse, drift []string, driftAttr string, rereads map[string]attr.Value, summary, remedy string) {
+// planRepair is the plan of an existing phase whose Read lists drift in
+// its attribute driftAttr (differences, missing), or whose settings the
+// configuration changed (changed, the attributes it names): apply runs the
+// phase again, so the plan clears the drift list, leaves the values apply
+// reads again (rereads, by attribute) unknown, and with drift warns with
+// summary, what apply does (remedy) and the drift, a line each. It reports
+// whether the plan is done: no drift and nothing changed (nothing to plan),
+// or the state unreadable. A create plans on (false).
+func planRepair(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse, driftAttr string, changed []string,
+	rereads map[string]attr.Value, summary, remedy string) (done bool) {
+	if req.State.Raw.IsNull() {
+		return false
+	}
+	var list types.List
+	if resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root(driftAttr), &list)...); resp.Diagnostics.HasError() {
+		return true
+	}
+	drift, _ := listStrings(ctx, list)
+	again := len(drift) > 0
+	for _, a := range changed {
+		var was, is attr.Value
+		resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root(a), &was)...)
+		resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root(a), &is)...)
+		again = again || resp.Diagnostics.HasError() || !is.Equal(was)
+	}
+	if !again || resp.Diagnostics.HasError() {
+		return true
+	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(driftAttr), []string{})...)
 	for a, v := range rereads {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(a), v)...)
@@ -256,6 +278,7 @@ func planRepair(ctx context.Context, resp *resource.ModifyPlanResponse, drift []
 	if len(drift) > 0 {
 		resp.Diagnostics.AddWarning(summary, remedy+"\n- "+strings.Join(drift, "\n- "))
 	}
+	return resp.Diagnostics.HasError()
 }
 
 // notWorkingNode is the plan rule of a phase with a working_node: it names

@@ -194,36 +194,65 @@ func TestPhaseTimeouts(t *testing.T) {
 	}
 }
 
-// A phase's plan over drift clears the drift list, leaves what apply reads
-// again unknown, and warns with the drift only when there is some.
+// A phase's plan over drift (or a changed setting) clears the drift list,
+// leaves what apply reads again unknown, and warns with the drift only when
+// there is some; with neither, the plan is done; a create plans on.
 func TestPlanRepair(t *testing.T) {
 	ctx := context.Background()
 	sch := schema.Schema{Attributes: map[string]schema.Attribute{
 		"differences": schema.ListAttribute{Computed: true, ElementType: types.StringType},
+		"share":       schema.StringAttribute{Optional: true},
 		"status":      schema.Int64Attribute{Computed: true},
 	}}
-	for _, drift := range [][]string{{"W3SVC/1 differs", "package IIS Utilities missing"}, nil} {
-		resp := resource.ModifyPlanResponse{Plan: tfsdk.Plan{Schema: sch, Raw: tftypes.NewValue(sch.Type().TerraformType(ctx), map[string]tftypes.Value{
-			"differences": tftypes.NewValue(tftypes.List{ElementType: tftypes.String}, []tftypes.Value{tftypes.NewValue(tftypes.String, "old")}),
+	value := func(share string, drift ...string) tftypes.Value {
+		list := []tftypes.Value{}
+		for _, d := range drift {
+			list = append(list, tftypes.NewValue(tftypes.String, d))
+		}
+		return tftypes.NewValue(sch.Type().TerraformType(ctx), map[string]tftypes.Value{
+			"differences": tftypes.NewValue(tftypes.List{ElementType: tftypes.String}, list),
+			"share":       tftypes.NewValue(tftypes.String, share),
 			"status":      tftypes.NewValue(tftypes.Number, 0),
-		})}}
-		planRepair(ctx, &resp, drift, "differences", map[string]attr.Value{"status": types.Int64Unknown()}, "Drift", "Apply repairs it:")
+		})
+	}
+	drift := []string{"W3SVC/1 differs", "package IIS Utilities missing"}
+	for _, c := range []struct {
+		name          string
+		state         tftypes.Value
+		planShare     string
+		done, repairs bool
+		warning       string
+	}{
+		{"create", tftypes.NewValue(sch.Type().TerraformType(ctx), nil), "C$", false, false, ""},
+		{"drift", value("C$", drift...), "C$", false, true, "Apply repairs it:\n- W3SVC/1 differs\n- package IIS Utilities missing"},
+		{"in sync", value("C$"), "C$", true, false, ""},
+		{"changed share", value("C$"), "D$", false, true, ""},
+	} {
+		req := resource.ModifyPlanRequest{
+			State: tfsdk.State{Schema: sch, Raw: c.state},
+			Plan:  tfsdk.Plan{Schema: sch, Raw: value(c.planShare, "old")},
+		}
+		resp := resource.ModifyPlanResponse{Plan: req.Plan}
+		done := planRepair(ctx, req, &resp, "differences", []string{"share"}, map[string]attr.Value{"status": types.Int64Unknown()}, "Drift", "Apply repairs it:")
 		var differences types.List
 		var status types.Int64
 		resp.Diagnostics.Append(resp.Plan.GetAttribute(ctx, path.Root("differences"), &differences)...)
 		resp.Diagnostics.Append(resp.Plan.GetAttribute(ctx, path.Root("status"), &status)...)
 		if resp.Diagnostics.HasError() {
-			t.Fatal(resp.Diagnostics)
+			t.Fatal(c.name, resp.Diagnostics)
 		}
-		if len(differences.Elements()) != 0 || !status.IsUnknown() {
-			t.Errorf("drift %v: differences %v, status %v; want [] and unknown", drift, differences, status)
+		if done != c.done {
+			t.Errorf("%s: done %v, want %v", c.name, done, c.done)
 		}
-		warnings := resp.Diagnostics.Warnings()
-		switch {
-		case drift == nil && len(warnings) != 0:
-			t.Errorf("no drift, warnings %v", warnings)
-		case drift != nil && (len(warnings) != 1 || warnings[0].Detail() != "Apply repairs it:\n- W3SVC/1 differs\n- package IIS Utilities missing"):
-			t.Errorf("warnings %v", warnings)
+		if repaired := len(differences.Elements()) == 0 && status.IsUnknown(); repaired != c.repairs {
+			t.Errorf("%s: differences %v, status %v; repair planned %v, want %v", c.name, differences, status, repaired, c.repairs)
+		}
+		var warnings []string
+		for _, w := range resp.Diagnostics.Warnings() {
+			warnings = append(warnings, w.Detail())
+		}
+		if want := c.warning; (want == "" && len(warnings) != 0) || (want != "" && (len(warnings) != 1 || warnings[0] != want)) {
+			t.Errorf("%s: warnings %q, want %q", c.name, warnings, want)
 		}
 	}
 }

@@ -253,19 +253,11 @@ func (r *failoverTestResource) ModifyPlan(ctx context.Context, req resource.Modi
 	if !ok {
 		return
 	}
-	if !req.State.Raw.IsNull() {
-		var state failoverTestModel
-		if resp.Diagnostics.Append(req.State.Get(ctx, &state)...); resp.Diagnostics.HasError() {
-			return
-		}
-		differs, _ := listStrings(ctx, state.Differences)
-		if len(differs) == 0 {
-			return
-		}
-		planRepair(ctx, resp, differs, "differences", map[string]attr.Value{
-			"seen_online":   types.MapUnknown(types.ListType{ElemType: types.StringType}),
-			"check_results": types.ListUnknown(types.StringType),
-		}, "The cluster differs from what the failover test left", "Apply runs the test again:")
+	if planRepair(ctx, req, resp, "differences", nil, map[string]attr.Value{
+		"seen_online":   types.MapUnknown(types.ListType{ElemType: types.StringType}),
+		"check_results": types.ListUnknown(types.StringType),
+	}, "The cluster differs from what the failover test left", "Apply runs the test again:") {
+		return
 	}
 	var results []string
 	spec := r.spec(ctx, &plan, &results)

@@ -175,17 +175,9 @@ func (r *clusterAccountsResource) ModifyPlan(ctx context.Context, req resource.M
 	if !ok || configUnknownAttrs(ctx, req.Config, "working_node", "iusr_account", "iwam_account", "impersonators_group") {
 		return
 	}
-	if !req.State.Raw.IsNull() {
-		var state clusterAccountsModel
-		if resp.Diagnostics.Append(req.State.Get(ctx, &state)...); resp.Diagnostics.HasError() {
-			return
-		}
-		missing, _ := listStrings(ctx, state.Missing)
-		if len(missing) == 0 {
-			return
-		}
-		planRepair(ctx, resp, missing, "missing", map[string]attr.Value{"grants": types.MapUnknown(types.ListType{ElemType: types.StringType})},
-			"Grants missing on "+plan.Node.ValueString(), "Apply adds them back:")
+	if planRepair(ctx, req, resp, "missing", nil, map[string]attr.Value{"grants": types.MapUnknown(types.ListType{ElemType: types.StringType})},
+		"Grants missing on "+plan.Node.ValueString(), "Apply adds them back:") {
+		return
 	}
 	spec, working, d := r.spec(ctx, &plan)
 	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {

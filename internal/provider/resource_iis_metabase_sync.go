@@ -110,20 +110,12 @@ func (r *metabaseSyncResource) ModifyPlan(ctx context.Context, req resource.Modi
 	if !ok || plan.ReplicationShare.IsUnknown() || plan.RemoteServerName.IsUnknown() {
 		return
 	}
-	if !req.State.Raw.IsNull() {
-		var state metabaseSyncModel
-		if resp.Diagnostics.Append(req.State.Get(ctx, &state)...); resp.Diagnostics.HasError() {
-			return
-		}
-		differs, _ := listStrings(ctx, state.Differences)
-		if len(differs) == 0 && plan.ReplicationShare.Equal(state.ReplicationShare) && plan.RemoteServerName.Equal(state.RemoteServerName) {
-			return // in sync: nothing to do
-		}
-		// A changed share or server name syncs again too, without drift.
-		planRepair(ctx, resp, differs, "differences", map[string]attr.Value{
-			"status": types.Int64Unknown(), "matched": types.ListUnknown(types.StringType),
-		}, fmt.Sprintf("%s's metabase differs from %s's", plan.TargetNode.ValueString(), plan.SourceNode.ValueString()),
-			"Apply runs IISSYNC again from "+plan.SourceNode.ValueString()+". What differs:")
+	// A changed share or server name syncs again too, without drift.
+	if planRepair(ctx, req, resp, "differences", []string{"replication_share", "remote_server_name"}, map[string]attr.Value{
+		"status": types.Int64Unknown(), "matched": types.ListUnknown(types.StringType),
+	}, fmt.Sprintf("%s's metabase differs from %s's", plan.TargetNode.ValueString(), plan.SourceNode.ValueString()),
+		"Apply runs IISSYNC again from "+plan.SourceNode.ValueString()+". What differs:") {
+		return // in sync: nothing to do
 	}
 	spec := r.syncSpec(&plan)
 	facts, err := r.cluster.ops().ReadSyncFacts(ctx, spec)
