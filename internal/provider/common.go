@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -50,14 +49,6 @@ type phaseResource struct {
 	nodeAttr string // "" is "node"; the metabase sync's is "target_node"
 	timeouts phaseTimeouts
 	cluster  *cluster
-}
-
-// phaseModel is embedded by every phase resource's model: the attributes
-// every phase has, which the plumbing reaches through phase().
-type phaseModel struct {
-	ID       types.String   `tfsdk:"id"`
-	Steps    types.List     `tfsdk:"steps"`
-	Timeouts timeouts.Value `tfsdk:"timeouts"`
 }
 
 func (m *phaseModel) phase() *phaseModel { return m }

@@ -25,36 +25,6 @@ func NewClusterDataSource() datasource.DataSource {
 
 type clusterDataSource struct{ phaseDataSource }
 
-type clusterDataSourceModel struct {
-	Node        types.String           `tfsdk:"node"`
-	ReadThrough types.String           `tfsdk:"read_through"`
-	Nodes       []clusterNodeModel     `tfsdk:"nodes"`
-	Groups      []clusterGroupModel    `tfsdk:"groups"`
-	Resources   []clusterResourceModel `tfsdk:"resources"`
-}
-
-type clusterNodeModel struct {
-	Name  types.String `tfsdk:"name"`
-	ID    types.Int64  `tfsdk:"id"`
-	State types.String `tfsdk:"state"`
-}
-
-type clusterGroupModel struct {
-	Name            types.String `tfsdk:"name"`
-	OwnerNode       types.String `tfsdk:"owner_node"`
-	State           types.String `tfsdk:"state"`
-	PreferredOwners types.List   `tfsdk:"preferred_owners"`
-}
-
-type clusterResourceModel struct {
-	Name          types.String `tfsdk:"name"`
-	Group         types.String `tfsdk:"group"`
-	Type          types.String `tfsdk:"type"`
-	OwnerNode     types.String `tfsdk:"owner_node"`
-	State         types.String `tfsdk:"state"`
-	RestartAction types.Int64  `tfsdk:"restart_action"`
-}
-
 func (d *clusterDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	str := computedString
 	resp.Schema = schema.Schema{

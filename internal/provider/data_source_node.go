@@ -24,28 +24,6 @@ func NewNodeDataSource() datasource.DataSource {
 
 type nodeDataSource struct{ phaseDataSource }
 
-type nodeDataSourceModel struct {
-	Node                types.String       `tfsdk:"node"`
-	ComputerName        types.String       `tfsdk:"computer_name"`
-	OSVersion           types.String       `tfsdk:"os_version"`
-	Build               types.String       `tfsdk:"build"`
-	CSDVersion          types.String       `tfsdk:"csd_version"`
-	ServicePack         types.String       `tfsdk:"service_pack"`
-	OptionPackInstalled types.Bool         `tfsdk:"option_pack_installed"`
-	InstallMethod       types.String       `tfsdk:"install_method"`
-	Components          types.Set          `tfsdk:"components"`
-	PendingReboot       types.Bool         `tfsdk:"pending_reboot"`
-	Services            []nodeServiceModel `tfsdk:"services"`
-}
-
-type nodeServiceModel struct {
-	Name        types.String `tfsdk:"name"`
-	DisplayName types.String `tfsdk:"display_name"`
-	State       types.String `tfsdk:"state"`
-	StartupType types.String `tfsdk:"startup_type"`
-	Exists      types.Bool   `tfsdk:"exists"`
-}
-
 func (d *nodeDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	str := computedString
 	resp.Schema = schema.Schema{

@@ -1,10 +1,11 @@
 // Package provider is the Terraform glue of the MSCS provider: the provider
-// configuration, one file per resource and data source. The work on a node is
-// done by internal/nodeops over internal/winrm.
+// configuration, one file per resource and data source, and their models
+// (the tfsdk structs) together in models.go, as terraform-provider-tls keeps
+// them. The work on a node is done by internal/nodeops over internal/winrm.
 //
 // A new phase resource embeds phaseResource (its type name, node
 // attribute and phaseTimeouts, the defaults its timeouts block states) and
-// its model embeds phaseModel (id, steps, timeouts). It uses the shared
+// its model, in models.go, embeds phaseModel (id, steps, timeouts). It uses the shared
 // pieces of common.go: begin (timeout, masked logs, the node looked up),
 // applyPlan for a Create and Update that both run the phase, readPhase for
 // Read (the phase's end state gone, or an error when the node cannot tell),
@@ -35,7 +36,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/provider/validators"
@@ -57,41 +57,6 @@ type mscsProvider struct {
 	// onConfigure, when set, sees every cluster Configure builds: the
 	// benchmark reads the transport counters through it.
 	onConfigure func(*cluster)
-}
-
-// providerModel is the provider block. Connection settings at the top level
-// apply to every node unless the node's own block overrides them.
-type providerModel struct {
-	Nodes            types.Map    `tfsdk:"nodes"`
-	ClusterName      types.String `tfsdk:"cluster_name"`
-	Username         types.String `tfsdk:"username"`
-	Password         types.String `tfsdk:"password"`
-	Auth             types.String `tfsdk:"auth"`
-	HTTPS            types.Bool   `tfsdk:"https"`
-	Insecure         types.Bool   `tfsdk:"insecure"`
-	CACert           types.String `tfsdk:"ca_cert"`
-	TLSServerName    types.String `tfsdk:"tls_server_name"`
-	AllowUnencrypted types.Bool   `tfsdk:"allow_unencrypted"`
-	OperationTimeout types.String `tfsdk:"operation_timeout"`
-	MaxShellsPerNode types.Int64  `tfsdk:"max_shells_per_node"`
-	ReuseShell       types.Bool   `tfsdk:"reuse_shell"`
-	PollIntervalMax  types.String `tfsdk:"poll_interval_max"`
-}
-
-// nodeModel is one entry of nodes: where the node is and what it overrides.
-type nodeModel struct {
-	Endpoint         types.String `tfsdk:"endpoint"`
-	Host             types.String `tfsdk:"host"`
-	Port             types.Int64  `tfsdk:"port"`
-	HTTPS            types.Bool   `tfsdk:"https"`
-	Username         types.String `tfsdk:"username"`
-	Password         types.String `tfsdk:"password"`
-	Auth             types.String `tfsdk:"auth"`
-	Insecure         types.Bool   `tfsdk:"insecure"`
-	CACert           types.String `tfsdk:"ca_cert"`
-	TLSServerName    types.String `tfsdk:"tls_server_name"`
-	AllowUnencrypted types.Bool   `tfsdk:"allow_unencrypted"`
-	OperationTimeout types.String `tfsdk:"operation_timeout"`
 }
 
 func (p *mscsProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {

@@ -48,16 +48,6 @@ func NewClusterNodeServiceResource() resource.Resource {
 
 type clusterNodeServiceResource struct{ phaseResource }
 
-type clusterNodeServiceModel struct {
-	phaseModel
-	Node             types.String `tfsdk:"node"`
-	ServiceName      types.String `tfsdk:"service_name"`
-	State            types.String `tfsdk:"state"`
-	StartupType      types.String `tfsdk:"startup_type"`
-	ClusterNodeState types.String `tfsdk:"cluster_node_state"`
-	AllowOutage      types.Bool   `tfsdk:"allow_cluster_outage"`
-}
-
 func (r *clusterNodeServiceResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	serviceName := optionalString("Service name (not display name) as `sc` knows it: letters, digits, `_`, `$`, "+
 		"`.`, `-` and blanks between them. Default `ClusSvc`, the cluster service (\"Cluster Server\" on NT 4.0).",

@@ -31,8 +31,8 @@ import (
 
 var _ phaseResourceInterfaces = (*failoverTestResource)(nil)
 
-// httpCheckTimeout bounds one HTTP check.
-const httpCheckTimeout = 30 * time.Second
+// httpCheckModelTimeout bounds one HTTP check.
+const httpCheckModelTimeout = 30 * time.Second
 
 // failoverTimeouts: every group moves twice and waits to come online.
 var failoverTimeouts = phaseTimeouts{apply: 30 * time.Minute, read: 5 * time.Minute, update: true,
@@ -46,25 +46,6 @@ func NewFailoverTestResource() resource.Resource {
 }
 
 type failoverTestResource struct{ phaseResource }
-
-type failoverTestModel struct {
-	phaseModel
-	Node                  types.String `tfsdk:"node"`
-	Groups                types.List   `tfsdk:"groups"`
-	FinalOwner            types.Map    `tfsdk:"final_owner"`
-	HTTPChecks            types.List   `tfsdk:"http_checks"`
-	RestoreAffectTheGroup types.Bool   `tfsdk:"restore_affect_the_group"`
-	Triggers              types.Map    `tfsdk:"triggers"`
-	SeenOnline            types.Map    `tfsdk:"seen_online"`
-	CheckResults          types.List   `tfsdk:"check_results"`
-	Differences           types.List   `tfsdk:"differences"`
-}
-
-type httpCheck struct {
-	URL            types.String `tfsdk:"url"`
-	ExpectedStatus types.Int64  `tfsdk:"expected_status"`
-	ExpectedBody   types.String `tfsdk:"expected_body"`
-}
 
 func (r *failoverTestResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	strList := types.ListType{ElemType: types.StringType}
@@ -147,7 +128,7 @@ func (r *failoverTestResource) ValidateConfig(ctx context.Context, req resource.
 // http(s) URL.
 func validateChecks(ctx context.Context, m *failoverTestModel) diag.Diagnostics {
 	var diags diag.Diagnostics
-	for i, c := range httpChecks(ctx, m) {
+	for i, c := range httpCheckModels(ctx, m) {
 		if c.URL.IsUnknown() || c.URL.IsNull() {
 			continue
 		}
@@ -177,7 +158,7 @@ func (r *failoverTestResource) spec(ctx context.Context, m *failoverTestModel, r
 	if !m.FinalOwner.IsNull() && !m.FinalOwner.IsUnknown() {
 		_ = m.FinalOwner.ElementsAs(ctx, &spec.FinalOwner, false)
 	}
-	checks := httpChecks(ctx, m)
+	checks := httpCheckModels(ctx, m)
 	spec.Check = func(ctx context.Context) error {
 		var errs []error
 		for _, c := range checks {
@@ -193,13 +174,13 @@ func (r *failoverTestResource) spec(ctx context.Context, m *failoverTestModel, r
 }
 
 // runHTTPCheck makes one anonymous GET and compares the answer.
-func runHTTPCheck(ctx context.Context, c httpCheck) (string, error) {
+func runHTTPCheck(ctx context.Context, c httpCheckModel) (string, error) {
 	u := c.URL.ValueString()
 	want := c.ExpectedStatus.ValueInt64()
 	if c.ExpectedStatus.IsNull() || c.ExpectedStatus.IsUnknown() {
 		want = 200
 	}
-	ctx, cancel := context.WithTimeout(ctx, httpCheckTimeout)
+	ctx, cancel := context.WithTimeout(ctx, httpCheckModelTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
@@ -221,12 +202,12 @@ func runHTTPCheck(ctx context.Context, c httpCheck) (string, error) {
 	return line, nil
 }
 
-// httpChecks are the model's checks; none while they are unknown.
-func httpChecks(ctx context.Context, m *failoverTestModel) []httpCheck {
+// httpCheckModels are the model's checks; none while they are unknown.
+func httpCheckModels(ctx context.Context, m *failoverTestModel) []httpCheckModel {
 	if m.HTTPChecks.IsNull() || m.HTTPChecks.IsUnknown() {
 		return nil
 	}
-	var out []httpCheck
+	var out []httpCheckModel
 	if m.HTTPChecks.ElementsAs(ctx, &out, false).HasError() {
 		return nil
 	}
@@ -235,7 +216,7 @@ func httpChecks(ctx context.Context, m *failoverTestModel) []httpCheck {
 
 func checkWords(ctx context.Context, m *failoverTestModel) []string {
 	var out []string
-	checks := httpChecks(ctx, m)
+	checks := httpCheckModels(ctx, m)
 	for _, c := range checks {
 		want := c.ExpectedStatus.ValueInt64()
 		if c.ExpectedStatus.IsNull() || c.ExpectedStatus.IsUnknown() {

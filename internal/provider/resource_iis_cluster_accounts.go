@@ -45,18 +45,6 @@ func NewClusterAccountsResource() resource.Resource {
 
 type clusterAccountsResource struct{ phaseResource }
 
-type clusterAccountsModel struct {
-	phaseModel
-	Node               types.String `tfsdk:"node"`
-	WorkingNode        types.String `tfsdk:"working_node"`
-	IUSRAccount        types.String `tfsdk:"iusr_account"`
-	IWAMAccount        types.String `tfsdk:"iwam_account"`
-	ImpersonatorsGroup types.String `tfsdk:"impersonators_group"`
-	RevokeOnDestroy    types.Bool   `tfsdk:"revoke_on_destroy"`
-	Grants             types.Map    `tfsdk:"grants"`
-	Missing            types.List   `tfsdk:"missing"`
-}
-
 func (r *clusterAccountsResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	account := func(desc string) schema.StringAttribute {
 		return optionalKeptString(desc, stringvalidator.RegexMatches(domainAccountRe,

@@ -39,17 +39,6 @@ func NewMetabaseSyncResource() resource.Resource {
 
 type metabaseSyncResource struct{ phaseResource }
 
-type metabaseSyncModel struct {
-	phaseModel
-	SourceNode       types.String `tfsdk:"source_node"`
-	TargetNode       types.String `tfsdk:"target_node"`
-	ReplicationShare types.String `tfsdk:"replication_share"`
-	RemoteServerName types.String `tfsdk:"remote_server_name"`
-	Status           types.Int64  `tfsdk:"status"`
-	Matched          types.List   `tfsdk:"matched"`
-	Differences      types.List   `tfsdk:"differences"`
-}
-
 func (r *metabaseSyncResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = r.phaseSchema(ctx, "The IIS metabase and the MTS packages of the rebuilt node synced from the working node, "+
 		"as KB Q241573's \"Configuring IIS after Installation\" does: MTS replication configured on both nodes "+

@@ -42,22 +42,6 @@ func NewMSDTCClusteredResource() resource.Resource {
 
 type msdtcClusteredResource struct{ phaseResource }
 
-type msdtcClusteredModel struct {
-	phaseModel
-	Node           types.String `tfsdk:"node"`
-	WorkingNode    types.String `tfsdk:"working_node"`
-	Group          types.String `tfsdk:"group"`
-	NetworkName    types.String `tfsdk:"network_name"`
-	LogPath        types.String `tfsdk:"log_path"`
-	Method         types.String `tfsdk:"method"`
-	DTCSetupPath   types.String `tfsdk:"dtcsetup_path"`
-	Reinstall      types.String `tfsdk:"reinstall"`
-	Reinstalled    types.Bool   `tfsdk:"reinstalled"`
-	OnlineOn       types.List   `tfsdk:"online_on"`
-	ResourceName   types.String `tfsdk:"resource_name"`
-	ClusteredNodes types.List   `tfsdk:"clustered_nodes"`
-}
-
 func (r *msdtcClusteredResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	fromCluster := func(desc string) schema.StringAttribute {
 		a := optionalKeptString(desc, validators.SafeArg())

@@ -55,22 +55,6 @@ func NewOptionpackInstallResource() resource.Resource {
 
 type optionpackInstallResource struct{ phaseResource }
 
-type optionpackInstallModel struct {
-	phaseModel
-	Node                types.String `tfsdk:"node"`
-	InstallMethod       types.String `tfsdk:"install_method"`
-	Components          types.Set    `tfsdk:"components"`
-	ServicePack         types.String `tfsdk:"service_pack"`
-	SetupPath           types.String `tfsdk:"setup_path"`
-	ServicePackPath     types.String `tfsdk:"service_pack_path"`
-	WorkingNode         types.String `tfsdk:"working_node"`
-	UninstallOnDestroy  types.Bool   `tfsdk:"uninstall_on_destroy"`
-	AllowOutage         types.Bool   `tfsdk:"allow_cluster_outage"`
-	RebootTimeout       types.String `tfsdk:"reboot_timeout"`
-	InstalledComponents types.Set    `tfsdk:"installed_components"`
-	CSDVersion          types.String `tfsdk:"csd_version"`
-}
-
 // methodComponents is nodeops.MethodComponents in the shape DefaultSetFrom takes.
 func methodComponents(method string) ([]string, bool) {
 	c, err := nodeops.MethodComponents(method)
