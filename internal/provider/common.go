@@ -22,14 +22,17 @@ import (
 
 // The plumbing every resource and data source shares. A phase resource
 // embeds phaseResource (Metadata from its type name, Configure, its default
-// timeouts) and its model embeds phaseModel; each CRUD method is: read the
-// plan or state, begin (timeout, masked logs, the node looked up), one
-// nodeops call, map the result back. A phase whose update runs it again has
-// applyPlan do Create and Update; readPhase does every Read. ModifyPlan
-// starts with planStart (the plan decoded, the read timeout,
-// cluster.checkNodes: the nodes named are configured and are the machines
-// meant), then the phase's own read-only checks (cluster.planStop for a
-// stop of the cluster service, cluster.workingNode for the template node);
+// timeouts, its destroy warning) and its model embeds phaseModel; each CRUD
+// method is: read the plan or state, begin (timeout, masked logs, the node
+// looked up), one nodeops call, map the result back. A phase whose update
+// runs it again has applyPlan do Create and Update; one whose changed
+// settings touch no node has updateSettings do Update; readPhase does every
+// Read. ModifyPlan starts with planStart (a destroy's warning; the plan
+// decoded, the read timeout, cluster.checkNodes: the nodes named are
+// configured and are the machines meant), then planRepair over the drift
+// the last Read found, then the phase's own read-only checks
+// (cluster.planStop for a stop of the cluster service, cluster.workingNode
+// for the template node);
 // a read of the phase's facts that fails there goes to planReadFailed. Plan
 // rules that need no node are pure functions of the model, run by
 // validateModel from ValidateConfig. Errors from nodeops become diagnostics
@@ -43,12 +46,16 @@ import (
 
 // phaseResource is embedded by every resource: its type name after the
 // provider's ("_optionpack_install"), the attribute naming the node it
-// converges, its default timeouts, and the configured cluster.
+// converges, its default timeouts, what a plan to destroy it warns of, and
+// the configured cluster.
 type phaseResource struct {
 	typeName string
 	nodeAttr string // "" is "node"; the metabase sync's is "target_node"
 	timeouts phaseTimeouts
-	cluster  *cluster
+	// destroyWarning adds, from the state, the warning of a destroy that
+	// changes the node (nil: every destroy of the phase only forgets).
+	destroyWarning func(ctx context.Context, state tfsdk.State, diags *diag.Diagnostics)
+	cluster        *cluster
 }
 
 func (m *phaseModel) phase() *phaseModel { return m }
@@ -127,8 +134,8 @@ func (p *phaseDataSource) Configure(_ context.Context, req datasource.ConfigureR
 	p.cluster = configuredCluster(req.ProviderData, "Data Source", &resp.Diagnostics)
 }
 
-// planStart is the read-only first step of every phase's ModifyPlan (a
-// destroy's warnings come before it): the plan decoded into m (the phase's
+// planStart is the read-only first step of every phase's ModifyPlan (of a
+// destroy, the only one: its destroyWarning): the plan decoded into m (the phase's
 // *model), a context bounded by the read timeout (the phase's default when
 // the timeouts block leaves it unset) whose logs name the node, and the
 // nodes the plan names checked by cluster.checkNodes (configured, and the
@@ -140,7 +147,13 @@ func (p *phaseDataSource) Configure(_ context.Context, req datasource.ConfigureR
 // never nil.
 func (p *phaseResource) planStart(ctx context.Context, req resource.ModifyPlanRequest, diags *diag.Diagnostics, m phased, own int, nodeAttrs ...string) (context.Context, context.CancelFunc, *nodeops.Node, bool) {
 	cancel := context.CancelFunc(func() {})
-	if p.cluster == nil || req.Plan.Raw.IsNull() {
+	if p.cluster == nil {
+		return ctx, cancel, nil, false
+	}
+	if req.Plan.Raw.IsNull() {
+		if p.destroyWarning != nil {
+			p.destroyWarning(ctx, req.State, diags)
+		}
 		return ctx, cancel, nil, false
 	}
 	if diags.Append(req.Plan.Get(ctx, m)...); diags.HasError() {
@@ -209,6 +222,27 @@ func applyPlan[M any](ctx context.Context, plan tfsdk.Plan, state *tfsdk.State, 
 	if diags.Append(run(ctx, &m, which)...); !diags.HasError() {
 		diags.Append(state.Set(ctx, &m)...)
 	}
+}
+
+// updateSettings is the Update of a phase whose changed settings touch no
+// node: the plan saved with what the last apply and Read found (the
+// computed attributes), which keep copies over from the prior state. When
+// keep says the phase must run again instead (its Read found drift), run
+// runs it with the plan, and a failed run leaves the state as it was.
+func updateSettings[M any](ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse,
+	keep func(plan, state *M) (again bool), run func(context.Context, *M, string) diag.Diagnostics) {
+	var plan, state M
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if keep(&plan, &state) {
+		if resp.Diagnostics.Append(run(ctx, &plan, "update")...); resp.Diagnostics.HasError() {
+			return
+		}
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
 // validateModel is a phase's ValidateConfig: the timeouts block, then the

@@ -256,3 +256,66 @@ func TestPlanRepair(t *testing.T) {
 		}
 	}
 }
+
+// A plan to destroy a phase runs nothing on a node and warns only where the
+// destroy changes the node: the Option Pack with uninstall_on_destroy, the
+// accounts with revoke_on_destroy; every other phase's destroy forgets.
+func TestDestroyWarnings(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		resource func() resource.Resource
+		flag     string // the attribute that makes destroy change the node
+		summary  string
+	}{
+		{NewOptionpackInstallResource, "uninstall_on_destroy", "Destroy removes the Option Pack from NODE2"},
+		{NewClusterAccountsResource, "revoke_on_destroy", "Destroy revokes the accounts' grants on NODE2"},
+		{NewMSDTCClusteredResource, "", ""},
+		{NewClusterNodeServiceResource, "", ""},
+		{NewFailoverTestResource, "", ""},
+		{NewMetabaseSyncResource, "", ""},
+	} {
+		for _, set := range []bool{true, false} {
+			r, ok := c.resource().(interface {
+				resource.ResourceWithConfigure
+				resource.ResourceWithModifyPlan
+			})
+			if !ok {
+				t.Fatalf("%T has no ModifyPlan", c.resource())
+			}
+			var cresp resource.ConfigureResponse
+			r.Configure(ctx, resource.ConfigureRequest{ProviderData: &cluster{}}, &cresp)
+			var sch resource.SchemaResponse
+			r.Schema(ctx, resource.SchemaRequest{}, &sch)
+			typ, ok := sch.Schema.Type().TerraformType(ctx).(tftypes.Object)
+			if !ok || cresp.Diagnostics.HasError() {
+				t.Fatalf("%T: schema type %v, configure %v", r, sch.Schema.Type(), cresp.Diagnostics)
+			}
+			values := map[string]tftypes.Value{}
+			for name, at := range typ.AttributeTypes {
+				values[name] = tftypes.NewValue(at, nil)
+			}
+			for _, a := range []string{"node", "target_node"} {
+				if _, ok := values[a]; ok {
+					values[a] = tftypes.NewValue(tftypes.String, "NODE2")
+				}
+			}
+			if c.flag != "" {
+				values[c.flag] = tftypes.NewValue(tftypes.Bool, set)
+			}
+			req := resource.ModifyPlanRequest{
+				Plan:  tfsdk.Plan{Schema: sch.Schema, Raw: tftypes.NewValue(typ, nil)},
+				State: tfsdk.State{Schema: sch.Schema, Raw: tftypes.NewValue(typ, values)},
+			}
+			resp := resource.ModifyPlanResponse{Plan: req.Plan}
+			r.ModifyPlan(ctx, req, &resp)
+			var got []string
+			for _, w := range resp.Diagnostics.Warnings() {
+				got = append(got, w.Summary())
+			}
+			want := c.flag != "" && set
+			if resp.Diagnostics.HasError() || (want && (len(got) != 1 || got[0] != c.summary)) || (!want && len(got) != 0) {
+				t.Errorf("%T, %s = %t: %v", r, c.flag, set, resp.Diagnostics)
+			}
+		}
+	}
+}

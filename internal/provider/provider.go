@@ -4,22 +4,25 @@
 // them. The work on a node is done by internal/nodeops over internal/winrm.
 //
 // A new phase resource embeds phaseResource (its type name, node
-// attribute and phaseTimeouts, the defaults its timeouts block states) and
-// its model, in models.go, embeds phaseModel (id, steps, timeouts). It uses the shared
+// attribute, phaseTimeouts, the defaults its timeouts block states, and
+// the destroyWarning of a destroy that changes the node); its model, in
+// models.go, embeds phaseModel (id, steps, timeouts). It uses the shared
 // pieces of common.go: begin (timeout, masked logs, the node looked up),
-// applyPlan for a Create and Update that both run the phase, readPhase for
-// Read (the phase's end state gone, or an error when the node cannot tell),
-// cluster.workingNode for the working node, importAs for import, forget
-// for a Delete that leaves the node, and in ModifyPlan first planStart
-// (cluster.checkNodes, identity.go: the machine at each endpoint is the
-// node meant), then cluster.planStop where it stops a cluster service. Its
-// schema is built from attributes.go (nodeAttribute, workingNodeAttribute,
-// stepsAttribute, allowOutageAttribute, the kept* computed values, the
-// optional* settings). Its plan rules that need no node are a pure function
-// of the model run by validateModel; each CRUD method is one nodeops call;
-// errors go through cluster.phaseDiags or stepDiag, which hide passwords.
-// Its acceptance tests use internal/labtest and keep their configurations
-// in testdata/<TestName>/.
+// applyPlan for a Create and Update that both run the phase,
+// updateSettings for an Update that runs nothing unless Read found drift,
+// readPhase for Read (the phase's end state gone, or an error when the
+// node cannot tell), cluster.workingNode for the working node, importAs
+// for import, forget for a Delete that leaves the node, and in ModifyPlan
+// first planStart (cluster.checkNodes, identity.go: the machine at each
+// endpoint is the node meant), then planRepair over drift and
+// cluster.planStop where it stops a cluster service. Its schema is built
+// from attributes.go (nodeAttribute, workingNodeAttribute, stepsAttribute,
+// allowOutageAttribute, the kept* computed values, the optional* settings).
+// Its plan rules that need no node are a pure function of the model run by
+// validateModel; each CRUD method is one nodeops call; errors go through
+// cluster.phaseDiags or stepDiag, which hide passwords. Its acceptance
+// tests use internal/labtest and keep their configurations in
+// testdata/<TestName>/.
 package provider
 
 import (

@@ -266,19 +266,14 @@ func (r *failoverTestResource) Create(ctx context.Context, req resource.CreateRe
 // (differences); a change of the checks or of restore_affect_the_group alone
 // applies to the next test and runs nothing (triggers replace instead).
 func (r *failoverTestResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan, state failoverTestModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if differs, _ := listStrings(ctx, state.Differences); len(differs) > 0 {
-		applyPlan(ctx, req.Plan, &resp.State, &resp.Diagnostics, "update", r.run)
-		return
-	}
-	plan.ID, plan.Groups, plan.FinalOwner, plan.SeenOnline, plan.CheckResults, plan.Differences, plan.Steps =
-		state.ID, state.Groups, state.FinalOwner, state.SeenOnline, state.CheckResults, state.Differences, state.Steps
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	updateSettings(ctx, req, resp, func(plan, state *failoverTestModel) bool {
+		if differs, _ := listStrings(ctx, state.Differences); len(differs) > 0 {
+			return true
+		}
+		plan.ID, plan.Groups, plan.FinalOwner, plan.SeenOnline, plan.CheckResults, plan.Differences, plan.Steps =
+			state.ID, state.Groups, state.FinalOwner, state.SeenOnline, state.CheckResults, state.Differences, state.Steps
+		return false
+	}, r.run)
 }
 
 // run runs the test and saves what it saw.

@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -40,7 +41,7 @@ var (
 // NewClusterAccountsResource is the KB Q241573 phase that gives the
 // cluster's IUSR and IWAM domain accounts their grants on the rebuilt node.
 func NewClusterAccountsResource() resource.Resource {
-	return &clusterAccountsResource{phaseResource{typeName: "_iis_cluster_accounts", timeouts: accountsTimeouts}}
+	return &clusterAccountsResource{phaseResource{typeName: "_iis_cluster_accounts", timeouts: accountsTimeouts, destroyWarning: warnAboutRevoke}}
 }
 
 type clusterAccountsResource struct{ phaseResource }
@@ -150,13 +151,6 @@ func (r *clusterAccountsResource) spec(ctx context.Context, m *clusterAccountsMo
 // the apply adds (a drift of an existing resource plans them again), and
 // warns when the working node itself lacks one.
 func (r *clusterAccountsResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if r.cluster == nil {
-		return
-	}
-	if req.Plan.Raw.IsNull() {
-		r.warnAboutRevoke(ctx, req, resp)
-		return
-	}
 	var plan clusterAccountsModel
 	ctx, cancel, n, ok := r.planStart(ctx, req, &resp.Diagnostics, &plan, 1, "node", "working_node")
 	defer cancel()
@@ -218,12 +212,12 @@ func grantWords(gs []nodeops.Grant) string {
 }
 
 // warnAboutRevoke: a destroy with revoke_on_destroy removes grants.
-func (r *clusterAccountsResource) warnAboutRevoke(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+func warnAboutRevoke(ctx context.Context, prior tfsdk.State, diags *diag.Diagnostics) {
 	var state clusterAccountsModel
-	if resp.Diagnostics.Append(req.State.Get(ctx, &state)...); resp.Diagnostics.HasError() || !state.RevokeOnDestroy.ValueBool() {
+	if diags.Append(prior.Get(ctx, &state)...); diags.HasError() || !state.RevokeOnDestroy.ValueBool() {
 		return
 	}
-	resp.Diagnostics.AddWarning("Destroy revokes the accounts' grants on "+state.Node.ValueString(),
+	diags.AddWarning("Destroy revokes the accounts' grants on "+state.Node.ValueString(),
 		fmt.Sprintf("revoke_on_destroy is true: %s and %s lose their rights, group memberships and DCOM default access on %s; "+
 			"their DCOM default launch entries stay (the 1996 dcomperm cannot remove them).",
 			state.IUSRAccount.ValueString(), state.IWAMAccount.ValueString(), state.Node.ValueString()))

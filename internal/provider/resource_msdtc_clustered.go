@@ -329,14 +329,10 @@ func (r *msdtcClusteredResource) read(ctx context.Context, m *msdtcClusteredMode
 
 // Update changes nothing on the nodes: every setting that does replaces.
 func (r *msdtcClusteredResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan, state msdtcClusteredModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	plan.ID, plan.Reinstalled, plan.OnlineOn, plan.ResourceName, plan.ClusteredNodes = state.ID, state.Reinstalled, state.OnlineOn, state.ResourceName, state.ClusteredNodes
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	updateSettings(ctx, req, resp, func(plan, state *msdtcClusteredModel) bool {
+		plan.ID, plan.Reinstalled, plan.OnlineOn, plan.ResourceName, plan.ClusteredNodes = state.ID, state.Reinstalled, state.OnlineOn, state.ResourceName, state.ClusteredNodes
+		return false
+	}, nil)
 }
 
 // Delete forgets: MSDTC is never torn down because a resource left the

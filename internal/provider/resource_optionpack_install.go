@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -50,7 +51,7 @@ var (
 // Windows NT 4.0 Option Pack (IIS 4.0) on one node exactly as the working
 // node has it.
 func NewOptionpackInstallResource() resource.Resource {
-	return &optionpackInstallResource{phaseResource{typeName: "_optionpack_install", timeouts: installTimeouts}}
+	return &optionpackInstallResource{phaseResource{typeName: "_optionpack_install", timeouts: installTimeouts, destroyWarning: warnAboutUninstall}}
 }
 
 type optionpackInstallResource struct{ phaseResource }
@@ -198,13 +199,6 @@ func validateInstall(ctx context.Context, m *optionpackInstallModel) diag.Diagno
 // groups that fail over or go offline, or the resume of an unfinished run. A
 // destroy that uninstalls says so.
 func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if r.cluster == nil {
-		return
-	}
-	if req.Plan.Raw.IsNull() {
-		r.warnAboutUninstall(ctx, req, resp)
-		return
-	}
 	var plan optionpackInstallModel
 	ctx, cancel, _, ok := r.planStart(ctx, req, &resp.Diagnostics, &plan, 1, "node", "working_node")
 	defer cancel()
@@ -332,14 +326,13 @@ func (r *optionpackInstallResource) checkClusterService(ctx context.Context, pla
 }
 
 // warnAboutUninstall: a destroy with uninstall_on_destroy removes IIS.
-func (r *optionpackInstallResource) warnAboutUninstall(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+func warnAboutUninstall(ctx context.Context, prior tfsdk.State, diags *diag.Diagnostics) {
 	var state optionpackInstallModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() || !state.UninstallOnDestroy.ValueBool() {
+	if diags.Append(prior.Get(ctx, &state)...); diags.HasError() || !state.UninstallOnDestroy.ValueBool() {
 		return
 	}
 	node := state.Node.ValueString()
-	resp.Diagnostics.AddWarning(fmt.Sprintf("Destroy removes the Option Pack from %s", node),
+	diags.AddWarning(fmt.Sprintf("Destroy removes the Option Pack from %s", node),
 		fmt.Sprintf("uninstall_on_destroy is true: destroy stops the cluster service on %s and sets it to manual, "+
 			"which takes the node out of the cluster (its groups fail over), runs setup's Remove All, reboots, "+
 			"re-applies the service pack and reboots again. IIS is gone from %s afterwards.", node, node))
@@ -639,14 +632,10 @@ func (r *optionpackInstallResource) read(ctx context.Context, m *optionpackInsta
 // destroy behaviour, working node): everything that touches the node
 // requires replacement.
 func (r *optionpackInstallResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan, state optionpackInstallModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	plan.ID, plan.InstalledComponents, plan.CSDVersion = state.ID, state.InstalledComponents, state.CSDVersion
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	updateSettings(ctx, req, resp, func(plan, state *optionpackInstallModel) bool {
+		plan.ID, plan.InstalledComponents, plan.CSDVersion = state.ID, state.InstalledComponents, state.CSDVersion
+		return false
+	}, nil)
 }
 
 // Delete forgets the installation unless uninstall_on_destroy asks for the
