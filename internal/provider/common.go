@@ -35,7 +35,7 @@ import (
 // for the template node);
 // a read of the phase's facts that fails there goes to planReadFailed. Plan
 // rules that need no node are pure functions of the model, run by
-// validateModel from ValidateConfig. Errors from nodeops become diagnostics
+// phaseResource.ValidateConfig (rulesOf). Errors from nodeops become diagnostics
 // in phaseDiags (a setting that does not fit the cluster, on its
 // attribute) or stepDiag.
 //
@@ -52,6 +52,9 @@ type phaseResource struct {
 	typeName string
 	nodeAttr string // "" is "node"; the metabase sync's is "target_node"
 	timeouts phaseTimeouts
+	// rules checks the configuration without a node (rulesOf the phase's
+	// own rules), after the timeouts block.
+	rules func(ctx context.Context, config tfsdk.Config, diags *diag.Diagnostics)
 	// destroyWarning adds, from the state, the warning of a destroy that
 	// changes the node (nil: every destroy of the phase only forgets).
 	destroyWarning func(ctx context.Context, state tfsdk.State, diags *diag.Diagnostics)
@@ -87,6 +90,15 @@ type phaseResourceInterfaces interface {
 	resource.ResourceWithImportState
 	resource.ResourceWithModifyPlan
 	resource.ResourceWithValidateConfig
+}
+
+// ValidateConfig is every phase's: the timeouts block, then the phase's
+// rules, none of which needs a node.
+func (p *phaseResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	resp.Diagnostics.Append(validateTimeouts(ctx, req.Config)...)
+	if p.rules != nil {
+		p.rules(ctx, req.Config, &resp.Diagnostics)
+	}
 }
 
 func (p *phaseResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -245,14 +257,14 @@ func updateSettings[M any](ctx context.Context, req resource.UpdateRequest, resp
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
-// validateModel is a phase's ValidateConfig: the timeouts block, then the
-// configuration decoded into M and checked by rules, the phase's plan rules
-// that need no node.
-func validateModel[M any](ctx context.Context, config tfsdk.Config, diags *diag.Diagnostics, rules func(context.Context, *M) diag.Diagnostics) {
-	diags.Append(validateTimeouts(ctx, config)...)
-	var m M
-	if diags.Append(config.Get(ctx, &m)...); !diags.HasError() {
-		diags.Append(rules(ctx, &m)...)
+// rulesOf is a phase's plan rules that need no node (rules, over its model
+// M) as phaseResource.rules: the configuration decoded into M and checked.
+func rulesOf[M any](rules func(context.Context, *M) diag.Diagnostics) func(context.Context, tfsdk.Config, *diag.Diagnostics) {
+	return func(ctx context.Context, config tfsdk.Config, diags *diag.Diagnostics) {
+		var m M
+		if diags.Append(config.Get(ctx, &m)...); !diags.HasError() {
+			diags.Append(rules(ctx, &m)...)
+		}
 	}
 }
 

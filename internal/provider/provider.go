@@ -18,8 +18,9 @@
 // cluster.planStop where it stops a cluster service. Its schema is built
 // from attributes.go (nodeAttribute, workingNodeAttribute, stepsAttribute,
 // allowOutageAttribute, the kept* computed values, the optional* settings).
-// Its plan rules that need no node are a pure function of the model run by
-// validateModel; each CRUD method is one nodeops call; errors go through
+// Its plan rules that need no node are a pure function of the model, given
+// to phaseResource as rulesOf(...) and run by its ValidateConfig after the
+// timeouts block; each CRUD method is one nodeops call; errors go through
 // cluster.phaseDiags or stepDiag, which hide passwords. Its acceptance
 // tests use internal/labtest and keep their configurations in
 // testdata/<TestName>/.

@@ -43,7 +43,8 @@ var (
 // service on a cluster node (the cluster service by default) held at a
 // declared state and startup type.
 func NewClusterNodeServiceResource() resource.Resource {
-	return &clusterNodeServiceResource{phaseResource{typeName: "_cluster_node_service", timeouts: serviceTimeouts}}
+	return &clusterNodeServiceResource{phaseResource{typeName: "_cluster_node_service", timeouts: serviceTimeouts,
+		rules: rulesOf(validateService)}}
 }
 
 type clusterNodeServiceResource struct{ phaseResource }
@@ -97,10 +98,6 @@ func (r *clusterNodeServiceResource) Schema(ctx context.Context, _ resource.Sche
 			},
 			"allow_cluster_outage": allowOutageAttribute("Only matters for `state = \"stopped\"` of the cluster service."),
 		})
-}
-
-func (r *clusterNodeServiceResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	validateModel(ctx, req.Config, &resp.Diagnostics, validateService)
 }
 
 // validateService is the service's plan rules that need no node.

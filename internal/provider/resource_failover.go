@@ -42,7 +42,8 @@ var failoverTimeouts = phaseTimeouts{apply: 30 * time.Minute, read: 5 * time.Min
 // the groups moved to the rebuilt node, the web sites checked there, the
 // groups moved to their final owners, "Affect the group" back on.
 func NewFailoverTestResource() resource.Resource {
-	return &failoverTestResource{phaseResource{typeName: "_failover_test", timeouts: failoverTimeouts}}
+	return &failoverTestResource{phaseResource{typeName: "_failover_test", timeouts: failoverTimeouts,
+		rules: rulesOf(validateChecks)}}
 }
 
 type failoverTestResource struct{ phaseResource }
@@ -118,10 +119,6 @@ func (r *failoverTestResource) Schema(ctx context.Context, _ resource.SchemaRequ
 			"differences": readStringList("What differs from what the test left, as read (a group elsewhere, a " +
 				"RestartAction changed). Not empty: drift, which the plan shows and apply tests again."),
 		})
-}
-
-func (r *failoverTestResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	validateModel(ctx, req.Config, &resp.Diagnostics, validateChecks)
 }
 
 // validateChecks refuses an HTTP check's URL that is not an anonymous

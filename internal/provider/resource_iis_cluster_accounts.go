@@ -41,7 +41,8 @@ var (
 // NewClusterAccountsResource is the KB Q241573 phase that gives the
 // cluster's IUSR and IWAM domain accounts their grants on the rebuilt node.
 func NewClusterAccountsResource() resource.Resource {
-	return &clusterAccountsResource{phaseResource{typeName: "_iis_cluster_accounts", timeouts: accountsTimeouts, destroyWarning: warnAboutRevoke}}
+	return &clusterAccountsResource{phaseResource{typeName: "_iis_cluster_accounts", timeouts: accountsTimeouts,
+		rules: rulesOf(validateAccounts), destroyWarning: warnAboutRevoke}}
 }
 
 type clusterAccountsResource struct{ phaseResource }
@@ -87,10 +88,6 @@ func (r *clusterAccountsResource) Schema(ctx context.Context, _ resource.SchemaR
 			"missing": readStringList("The grants the node lacks, as read (`ACCOUNT: grant`). Not empty: drift, " +
 				"which the plan shows and apply adds back."),
 		})
-}
-
-func (r *clusterAccountsResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	validateModel(ctx, req.Config, &resp.Diagnostics, validateAccounts)
 }
 
 // validateAccounts is the phase's plan rules that need no node.

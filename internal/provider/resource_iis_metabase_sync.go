@@ -34,7 +34,7 @@ var shareNameRe = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,79}\$?$`)
 // metabase and the MTS packages from the working node to the rebuilt one.
 func NewMetabaseSyncResource() resource.Resource {
 	return &metabaseSyncResource{phaseResource{typeName: "_iis_metabase_sync", nodeAttr: "target_node",
-		timeouts: syncTimeouts}}
+		timeouts: syncTimeouts, rules: rulesOf(validateSync)}}
 }
 
 type metabaseSyncResource struct{ phaseResource }
@@ -69,11 +69,10 @@ func (r *metabaseSyncResource) Schema(ctx context.Context, _ resource.SchemaRequ
 		})
 }
 
-func (r *metabaseSyncResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	validateModel(ctx, req.Config, &resp.Diagnostics, func(_ context.Context, m *metabaseSyncModel) diag.Diagnostics {
-		return distinctNodes(planNode{path.Root("target_node"), m.TargetNode}, planNode{path.Root("source_node"), m.SourceNode},
-			"IISSYNC to itself", "IISSYNC copies the working node's metabase to the rebuilt node.")
-	})
+// validateSync is the sync's plan rule that needs no node.
+func validateSync(_ context.Context, m *metabaseSyncModel) diag.Diagnostics {
+	return distinctNodes(planNode{path.Root("target_node"), m.TargetNode}, planNode{path.Root("source_node"), m.SourceNode},
+		"IISSYNC to itself", "IISSYNC copies the working node's metabase to the rebuilt node.")
 }
 
 // syncSpec is the model's phase.

@@ -37,7 +37,8 @@ var logFolderRe = regexp.MustCompile(`(?i)^[a-z]:\\([^\\/:*?"<>|]+\\)*[^\\/:*?"<
 // the KB's test on the rebuilt node, and when MSDTC does not come online
 // there, its reinstall clustered on both nodes.
 func NewMSDTCClusteredResource() resource.Resource {
-	return &msdtcClusteredResource{phaseResource{typeName: "_msdtc_clustered", timeouts: msdtcTimeouts}}
+	return &msdtcClusteredResource{phaseResource{typeName: "_msdtc_clustered", timeouts: msdtcTimeouts,
+		rules: rulesOf(validateMSDTC)}}
 }
 
 type msdtcClusteredResource struct{ phaseResource }
@@ -96,10 +97,6 @@ func (r *msdtcClusteredResource) Schema(ctx context.Context, _ resource.SchemaRe
 			"clustered_nodes": keptStringList("The nodes (of `node` and `working_node`) whose MSDTC is clustered, as " +
 				"read from their registry. One missing plans a replacement."),
 		})
-}
-
-func (r *msdtcClusteredResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	validateModel(ctx, req.Config, &resp.Diagnostics, validateMSDTC)
 }
 
 // validateMSDTC is the phase's plan rules that need no node.

@@ -51,7 +51,8 @@ var (
 // Windows NT 4.0 Option Pack (IIS 4.0) on one node exactly as the working
 // node has it.
 func NewOptionpackInstallResource() resource.Resource {
-	return &optionpackInstallResource{phaseResource{typeName: "_optionpack_install", timeouts: installTimeouts, destroyWarning: warnAboutUninstall}}
+	return &optionpackInstallResource{phaseResource{typeName: "_optionpack_install", timeouts: installTimeouts,
+		rules: rulesOf(validateInstall), destroyWarning: warnAboutUninstall}}
 }
 
 type optionpackInstallResource struct{ phaseResource }
@@ -152,10 +153,6 @@ func (r *optionpackInstallResource) Schema(ctx context.Context, _ resource.Schem
 				"them (OC Manager Subcomponents)."),
 			"csd_version": keptString("The node's CSDVersion after the install, e.g. `Service Pack 4`."),
 		})
-}
-
-func (r *optionpackInstallResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	validateModel(ctx, req.Config, &resp.Diagnostics, validateInstall)
 }
 
 // validateInstall is the install's plan rules that need no node.
