@@ -257,6 +257,22 @@ func TestParseTables_NoHeader(t *testing.T) {
 	}
 }
 
+// A listing with fewer columns than its rows need is refused by name, not
+// read into the wrong fields.
+func TestParseTables_TooFewColumns(t *testing.T) {
+	out := "Listing status for all available resource groups:\r\n\r\nGroup                Node\r\n" +
+		"-------------------- ---------------\r\nCluster Group        NODE1\r\n"
+	if _, err := ParseGroupStatus(out); err == nil || err.Error() != "group listing has 2 columns, want 3" {
+		t.Errorf("group: %v", err)
+	}
+	if _, err := ParseResourceStatus(out); err == nil || err.Error() != "resource listing has 2 columns, want 4" {
+		t.Errorf("resource: %v", err)
+	}
+	if _, err := ParseProps(out); err == nil || err.Error() != "property listing has 2 columns, want 4" {
+		t.Errorf("prop: %v", err)
+	}
+}
+
 // adsutil's ENUM_ALL as the IIS-era script prints it, with a banner before
 // and an EXPANDSZ value: tolerant of both.
 func TestParseAdsutilEnum(t *testing.T) {
