@@ -15,31 +15,43 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/nodeops"
 )
 
-// SafeArg rejects a value that nodeops.Quote could not put into a cmd.exe
-// command line safely (safety rule 7: bad input never reaches a node).
-func SafeArg() validator.String { return safeArg{} }
-
-type safeArg struct{}
-
-func (safeArg) Description(context.Context) string {
-	return "value must be safe to quote on a cmd.exe command line"
+// stringCheck is every validator here: its description, and check, which
+// says what is wrong with a known value as the error's detail (naming the
+// attribute's path), or "" when nothing is. Null and unknown values pass:
+// they are checked again once known.
+type stringCheck struct {
+	desc, summary string
+	check         func(p path.Path, s, desc string) string
 }
-func (v safeArg) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
 
-func (safeArg) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+func (c stringCheck) Description(context.Context) string         { return c.desc }
+func (c stringCheck) MarkdownDescription(context.Context) string { return c.desc }
+
+func (c stringCheck) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
-	if err := nodeops.ValidateArg(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Value cannot be passed to a node safely",
-			fmt.Sprintf("%s %q cannot be quoted safely for cmd.exe on the node, so the provider will not send it: %s.",
-				req.Path, req.ConfigValue.ValueString(), err))
+	if detail := c.check(req.Path, req.ConfigValue.ValueString(), c.desc); detail != "" {
+		resp.Diagnostics.AddAttributeError(req.Path, c.summary, detail)
 	}
+}
+
+// SafeArg rejects a value that nodeops.Quote could not put into a cmd.exe
+// command line safely (safety rule 7: bad input never reaches a node).
+func SafeArg() validator.String {
+	return stringCheck{"value must be safe to quote on a cmd.exe command line", "Value cannot be passed to a node safely",
+		func(p path.Path, s, _ string) string {
+			if err := nodeops.ValidateArg(s); err != nil {
+				return fmt.Sprintf("%s %q cannot be quoted safely for cmd.exe on the node, so the provider will not send it: %s.", p, s, err)
+			}
+			return ""
+		}}
 }
 
 // netbiosName is what NT 4.0 accepts as a computer name and what cluster.exe
@@ -51,65 +63,38 @@ var netbiosName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$`)
 func IsNodeName(s string) bool { return netbiosName.MatchString(s) }
 
 // NodeName checks a cluster node's NetBIOS name.
-func NodeName() validator.String { return nodeName{} }
-
-type nodeName struct{}
-
-func (nodeName) Description(context.Context) string {
-	return "a NetBIOS computer name: 1 to 15 letters, digits, '-', '_' or '.', starting with a letter or digit"
-}
-func (v nodeName) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-
-func (v nodeName) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if s := req.ConfigValue.ValueString(); !netbiosName.MatchString(s) {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid node name",
-			fmt.Sprintf("%s %q is not a valid node name: expected %s.", req.Path, s, v.Description(ctx)))
-	}
+func NodeName() validator.String {
+	return stringCheck{"a NetBIOS computer name: 1 to 15 letters, digits, '-', '_' or '.', starting with a letter or digit",
+		"Invalid node name", func(p path.Path, s, desc string) string {
+			if !netbiosName.MatchString(s) {
+				return fmt.Sprintf("%s %q is not a valid node name: expected %s.", p, s, desc)
+			}
+			return ""
+		}}
 }
 
 // Endpoint checks a WinRM endpoint URL: http or https, a host, an optional
 // port, and the path /wsman (the only one a WinRM listener serves).
-func Endpoint() validator.String { return endpoint{} }
-
-type endpoint struct{}
-
-func (endpoint) Description(context.Context) string {
-	return "a WinRM endpoint URL such as https://node2.example.com:5986/wsman"
-}
-func (v endpoint) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-
-func (endpoint) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if _, err := ParseEndpoint(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Malformed WinRM endpoint",
-			fmt.Sprintf("%s %q: %s.", req.Path, req.ConfigValue.ValueString(), err))
-	}
+func Endpoint() validator.String {
+	return stringCheck{"a WinRM endpoint URL such as https://node2.example.com:5986/wsman", "Malformed WinRM endpoint",
+		func(p path.Path, s, _ string) string {
+			if _, err := ParseEndpoint(s); err != nil {
+				return fmt.Sprintf("%s %q: %s.", p, s, err)
+			}
+			return ""
+		}}
 }
 
 // Host checks the host of a node's WinRM service: a DNS host name or an IP
 // address literal, as the transport will dial it.
-func Host() validator.String { return hostValidator{} }
-
-type hostValidator struct{}
-
-func (hostValidator) Description(context.Context) string {
-	return "a host name (letters, digits, '-' and '_' in dot-separated labels) or an IPv4 or IPv6 address, without brackets or port"
-}
-func (v hostValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-
-func (v hostValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if err := CheckHost(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid host",
-			fmt.Sprintf("%s %q: %s; expected %s.", req.Path, req.ConfigValue.ValueString(), err, v.Description(ctx)))
-	}
+func Host() validator.String {
+	return stringCheck{"a host name (letters, digits, '-' and '_' in dot-separated labels) or an IPv4 or IPv6 address, " +
+		"without brackets or port", "Invalid host", func(p path.Path, s, desc string) string {
+		if err := CheckHost(s); err != nil {
+			return fmt.Sprintf("%s %q: %s; expected %s.", p, s, err, desc)
+		}
+		return ""
+	}}
 }
 
 var hostLabel = regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$`)
@@ -180,22 +165,14 @@ func ParseEndpoint(s string) (ParsedEndpoint, error) {
 
 // PEMCertificates checks that a value holds at least one PEM certificate and
 // nothing that fails to parse as one.
-func PEMCertificates() validator.String { return pemCerts{} }
-
-type pemCerts struct{}
-
-func (pemCerts) Description(context.Context) string {
-	return "one or more PEM-encoded X.509 certificates"
-}
-func (v pemCerts) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-
-func (pemCerts) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if err := CheckPEM([]byte(req.ConfigValue.ValueString())); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid CA certificate", fmt.Sprintf("%s: %s.", req.Path, err))
-	}
+func PEMCertificates() validator.String {
+	return stringCheck{"one or more PEM-encoded X.509 certificates", "Invalid CA certificate",
+		func(p path.Path, s, _ string) string {
+			if err := CheckPEM([]byte(s)); err != nil {
+				return fmt.Sprintf("%s: %s.", p, err)
+			}
+			return ""
+		}}
 }
 
 // CheckPEM reports whether b holds at least one PEM certificate and only those.
@@ -222,24 +199,13 @@ func CheckPEM(b []byte) error {
 }
 
 // Duration checks a positive Go duration such as "60s" or "2m".
-func Duration() validator.String { return duration{} }
-
-type duration struct{}
-
-func (duration) Description(context.Context) string {
-	return `a positive duration such as "60s" or "2m"`
-}
-func (v duration) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-
-func (v duration) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	d, err := time.ParseDuration(req.ConfigValue.ValueString())
-	if err != nil || d <= 0 {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid duration",
-			fmt.Sprintf("%s %q: expected %s.", req.Path, req.ConfigValue.ValueString(), v.Description(ctx)))
-	}
+func Duration() validator.String {
+	return stringCheck{`a positive duration such as "60s" or "2m"`, "Invalid duration", func(p path.Path, s, desc string) string {
+		if d, err := time.ParseDuration(s); err != nil || d <= 0 {
+			return fmt.Sprintf("%s %q: expected %s.", p, s, desc)
+		}
+		return ""
+	}}
 }
 
 // exePath is a program's absolute path on a local drive of the node, e.g.
@@ -249,21 +215,12 @@ func (v duration) ValidateString(ctx context.Context, req validator.StringReques
 var exePath = regexp.MustCompile(`(?i)^[a-z]:\\([^\\/:*?"<>|]+\\)*[^\\/:*?"<>|]+\.exe$`)
 
 // ExePath checks a program's absolute path on a local drive of the node.
-func ExePath() validator.String { return exePathValidator{} }
-
-type exePathValidator struct{}
-
-func (exePathValidator) Description(context.Context) string {
-	return `an absolute path of a .exe on a local drive of the node, e.g. C:\SP4\I386\UPDATE\update.exe`
-}
-func (v exePathValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-
-func (v exePathValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if !exePath.MatchString(req.ConfigValue.ValueString()) {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid program path",
-			fmt.Sprintf("%s %q is not %s.", req.Path, req.ConfigValue.ValueString(), v.Description(ctx)))
-	}
+func ExePath() validator.String {
+	return stringCheck{`an absolute path of a .exe on a local drive of the node, e.g. C:\SP4\I386\UPDATE\update.exe`,
+		"Invalid program path", func(p path.Path, s, desc string) string {
+			if !exePath.MatchString(s) {
+				return fmt.Sprintf("%s %q is not %s.", p, s, desc)
+			}
+			return ""
+		}}
 }
