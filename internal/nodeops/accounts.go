@@ -169,32 +169,17 @@ func (n *Node) ReadHeld(ctx context.Context, groups ...string) (Held, error) {
 var (
 	indentedRe   = regexp.MustCompile(`^\s+(\S.*?)\s*$`)
 	permittedRe  = regexp.MustCompile(`(?i)^\s*(?:Access|Launch) permitted to (.+?)\.?\s*$`)
-	aliasLineRe  = regexp.MustCompile(`^\*(.+?)\s*$`)
+	aliasLineRe  = regexp.MustCompile(`^\s*\*(.+?)\s*$`)
 	ruleLineRe   = regexp.MustCompile(`^-{10,}\s*$`)
+	columnGapRe  = regexp.MustCompile(`\s{2,}`)
 	completedMsg = "The command completed successfully."
 )
 
 // ParseShowpriv reads showpriv's account lines (indented under its header).
-func ParseShowpriv(out string) []string {
-	var accts []string
-	for _, l := range splitLines(out) {
-		if m := indentedRe.FindStringSubmatch(l); m != nil {
-			accts = append(accts, m[1])
-		}
-	}
-	return accts
-}
+func ParseShowpriv(out string) []string { return lineMatches(out, indentedRe) }
 
 // ParseLocalgroups reads `net localgroup`'s `*Group` lines.
-func ParseLocalgroups(out string) []string {
-	var gs []string
-	for _, l := range splitLines(out) {
-		if m := aliasLineRe.FindStringSubmatch(strings.TrimSpace(l)); m != nil {
-			gs = append(gs, m[1])
-		}
-	}
-	return gs
-}
+func ParseLocalgroups(out string) []string { return lineMatches(out, aliasLineRe) }
 
 // ParseLocalgroupMembers reads `net localgroup G`: the lines between the
 // dashes rule and the completion line (members may sit several to a line,
@@ -211,7 +196,7 @@ func ParseLocalgroupMembers(out string) []string {
 		case strings.HasPrefix(t, completedMsg):
 			inList = false
 		default:
-			for _, m := range regexp.MustCompile(`\s{2,}`).Split(t, -1) {
+			for _, m := range columnGapRe.Split(t, -1) {
 				if m != "" {
 					members = append(members, m)
 				}
@@ -222,15 +207,7 @@ func ParseLocalgroupMembers(out string) []string {
 }
 
 // ParseDcompermList reads dcomperm's list: the principals permitted.
-func ParseDcompermList(out string) []string {
-	var ps []string
-	for _, l := range splitLines(out) {
-		if m := permittedRe.FindStringSubmatch(l); m != nil {
-			ps = append(ps, m[1])
-		}
-	}
-	return ps
-}
+func ParseDcompermList(out string) []string { return lineMatches(out, permittedRe) }
 
 // AccountsSpec is mscs_iis_cluster_accounts' configuration.
 type AccountsSpec struct {
@@ -410,10 +387,8 @@ func (n *Node) DomainAccountExists(ctx context.Context, account string) (exists,
 		return false, false, err
 	}
 	asked := ""
-	for _, l := range splitLines(res.Stdout) {
-		if m := domainLineRe.FindStringSubmatch(strings.TrimSpace(l)); m != nil {
-			asked = m[1]
-		}
+	if found := lineMatches(res.Stdout, domainLineRe); len(found) > 0 {
+		asked = found[len(found)-1]
 	}
 	if asked != "" && !strings.EqualFold(asked, dom) {
 		return false, false, nil

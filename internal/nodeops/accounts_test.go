@@ -1,6 +1,10 @@
 package nodeops
 
-import "testing"
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
 
 // Each grant has one command line that adds it and, but for the DCOM
 // launch entry the 1996 dcomperm cannot remove, one that removes it.
@@ -44,5 +48,37 @@ func TestWorded(t *testing.T) {
 	}
 	if got := win32Meaning(1722); got != win32Meanings[1722] || got == iissyncStatus[1722] {
 		t.Errorf("Win32 1722: %q", got)
+	}
+}
+
+// The accounts' listings as FORMATS.md has them (CRLF, as the tools print):
+// each parser keeps what its lines name and nothing of the text around them.
+func TestParseAccountListings(t *testing.T) {
+	crlf := func(lines ...string) string { return strings.Join(lines, "\r\n") + "\r\n" }
+	for _, c := range []struct {
+		name string
+		got  []string
+		want []string
+	}{
+		{"showpriv", ParseShowpriv(crlf("2 account(s) with the SeInteractiveLogonRight user right:",
+			`    LAB\IUSR_CLUSTER`, `    BUILTIN\Administrators  `)), []string{`LAB\IUSR_CLUSTER`, `BUILTIN\Administrators`}},
+		{"showpriv none", ParseShowpriv(crlf("0 account(s) with the SeNetworkLogonRight user right:")), nil},
+		{"net localgroup", ParseLocalgroups(crlf(`Aliases for \\NODE2`, "", strings.Repeat("-", 79),
+			"*Administrators", "*MTS Trusted Impersonators", "The command completed successfully.")),
+			[]string{"Administrators", "MTS Trusted Impersonators"}},
+		{"net localgroup G", ParseLocalgroupMembers(crlf("Alias name     Guests", "Comment        Guests can log on", "",
+			"Members", "", strings.Repeat("-", 79), `LAB\IUSR_CLUSTER`, "Guest", "The command completed successfully.")),
+			[]string{`LAB\IUSR_CLUSTER`, "Guest"}},
+		{"net localgroup G in columns", ParseLocalgroupMembers(crlf("Members", "", strings.Repeat("-", 79),
+			`LAB\IUSR_CLUSTER         LAB\IWAM_CLUSTER`, "The command completed successfully.")),
+			[]string{`LAB\IUSR_CLUSTER`, `LAB\IWAM_CLUSTER`}},
+		{"dcomperm list", ParseDcompermList(crlf("Default access permission list:", "",
+			`Access permitted to NT AUTHORITY\SYSTEM.`, `Access denied to LAB\Guest.`, `Access permitted to LAB\IWAM_CLUSTER.`)),
+			[]string{`NT AUTHORITY\SYSTEM`, `LAB\IWAM_CLUSTER`}},
+		{"dcomperm defaults", ParseDcompermList(crlf("Default launch permission list:", "", "<Using Default Permissions>")), nil},
+	} {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s: %q, want %q", c.name, c.got, c.want)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package nodeops
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -93,6 +94,17 @@ func splitLines(s string) []string {
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	s = strings.ReplaceAll(s, "\r", "\n")
 	return strings.Split(s, "\n")
+}
+
+// lineMatches is re's first group on each line of tool output it matches.
+func lineMatches(out string, re *regexp.Regexp) []string {
+	var found []string
+	for _, l := range splitLines(out) {
+		if m := re.FindStringSubmatch(l); m != nil {
+			found = append(found, m[1])
+		}
+	}
+	return found
 }
 
 // win32Meanings holds the codes the KB's tools exit with, as Windows words them.
