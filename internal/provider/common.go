@@ -32,12 +32,11 @@ import (
 // configured and are the machines meant), then planRepair over the drift
 // the last Read found, then the phase's own read-only checks
 // (cluster.planStop for a stop of the cluster service, cluster.workingNode
-// for the template node);
-// a read of the phase's facts that fails there goes to planReadFailed. Plan
-// rules that need no node are pure functions of the model, run by
-// phaseResource.ValidateConfig (rulesOf). Errors from nodeops become diagnostics
-// in phaseDiags (a setting that does not fit the cluster, on its
-// attribute) or stepDiag.
+// for the template node); a read of the phase's facts that fails there goes
+// to planReadFailed. Plan rules that need no node are pure functions of the
+// model, run by phaseResource.ValidateConfig (rulesOf). Errors from nodeops
+// become diagnostics in phaseDiags (a setting that does not fit the
+// cluster, on its attribute) or stepDiag.
 //
 // Read tells "the phase's end state is gone from the node" (remove the
 // resource from state: the plan shows it again) from "can't tell right
@@ -147,8 +146,8 @@ func (p *phaseDataSource) Configure(_ context.Context, req datasource.ConfigureR
 }
 
 // planStart is the read-only first step of every phase's ModifyPlan (of a
-// destroy, the only one: its destroyWarning): the plan decoded into m (the phase's
-// *model), a context bounded by the read timeout (the phase's default when
+// destroy, the only one: its destroyWarning): the plan decoded into m (the
+// phase's *model), a context bounded by the read timeout (the phase's default when
 // the timeouts block leaves it unset) whose logs name the node, and the
 // nodes the plan names checked by cluster.checkNodes (configured, and the
 // machines meant). nodeAttrs are the attributes naming them; the first own
