@@ -147,14 +147,14 @@ func (p *phaseDataSource) Configure(_ context.Context, req datasource.ConfigureR
 
 // planStart is the read-only first step of every phase's ModifyPlan (of a
 // destroy, the only one: its destroyWarning): the plan decoded into m (the
-// phase's *model), a context bounded by the read timeout (the phase's default when
-// the timeouts block leaves it unset) whose logs name the node, and the
-// nodes the plan names checked by cluster.checkNodes (configured, and the
-// machines meant). nodeAttrs are the attributes naming them; the first own
-// are the phase's own nodes, without which nothing can be checked, the rest
-// (working_node) are checked when known. It returns the first node; ok is
-// false when ModifyPlan has nothing more to do: a destroy, a provider not
-// configured yet, an own node unknown, or an error in diags. cancel is
+// phase's *model), a context bounded by the read timeout (the phase's
+// default when the timeouts block leaves it unset) whose logs name the node,
+// and the nodes the plan names checked by cluster.checkNodes (configured,
+// and the machines meant). nodeAttrs are the attributes naming them; the
+// first own are the phase's own nodes, without which nothing can be checked,
+// the rest (working_node) are checked when known. It returns the first node;
+// ok is false when ModifyPlan has nothing more to do: a destroy, a provider
+// not configured yet, an own node unknown, or an error in diags. cancel is
 // never nil.
 func (p *phaseResource) planStart(ctx context.Context, req resource.ModifyPlanRequest, diags *diag.Diagnostics, m phased, own int, nodeAttrs ...string) (context.Context, context.CancelFunc, *nodeops.Node, bool) {
 	cancel := context.CancelFunc(func() {})
