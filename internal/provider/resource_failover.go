@@ -31,8 +31,8 @@ import (
 
 var _ phaseResourceInterfaces = (*failoverTestResource)(nil)
 
-// httpCheckModelTimeout bounds one HTTP check.
-const httpCheckModelTimeout = 30 * time.Second
+// httpCheckTimeout bounds one HTTP check.
+const httpCheckTimeout = 30 * time.Second
 
 // failoverTimeouts: every group moves twice and waits to come online.
 var failoverTimeouts = phaseTimeouts{apply: 30 * time.Minute, read: 5 * time.Minute, update: true,
@@ -125,7 +125,7 @@ func (r *failoverTestResource) Schema(ctx context.Context, _ resource.SchemaRequ
 // http(s) URL.
 func validateChecks(ctx context.Context, m *failoverTestModel) diag.Diagnostics {
 	var diags diag.Diagnostics
-	for i, c := range httpCheckModels(ctx, m) {
+	for i, c := range httpChecks(ctx, m) {
 		if c.URL.IsUnknown() || c.URL.IsNull() {
 			continue
 		}
@@ -155,7 +155,7 @@ func (r *failoverTestResource) spec(ctx context.Context, m *failoverTestModel, r
 	if !m.FinalOwner.IsNull() && !m.FinalOwner.IsUnknown() {
 		_ = m.FinalOwner.ElementsAs(ctx, &spec.FinalOwner, false)
 	}
-	checks := httpCheckModels(ctx, m)
+	checks := httpChecks(ctx, m)
 	spec.Check = func(ctx context.Context) error {
 		var errs []error
 		for _, c := range checks {
@@ -177,7 +177,7 @@ func runHTTPCheck(ctx context.Context, c httpCheckModel) (string, error) {
 	if c.ExpectedStatus.IsNull() || c.ExpectedStatus.IsUnknown() {
 		want = 200
 	}
-	ctx, cancel := context.WithTimeout(ctx, httpCheckModelTimeout)
+	ctx, cancel := context.WithTimeout(ctx, httpCheckTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
@@ -199,8 +199,8 @@ func runHTTPCheck(ctx context.Context, c httpCheckModel) (string, error) {
 	return line, nil
 }
 
-// httpCheckModels are the model's checks; none while they are unknown.
-func httpCheckModels(ctx context.Context, m *failoverTestModel) []httpCheckModel {
+// httpChecks are the model's checks; none while they are unknown.
+func httpChecks(ctx context.Context, m *failoverTestModel) []httpCheckModel {
 	if m.HTTPChecks.IsNull() || m.HTTPChecks.IsUnknown() {
 		return nil
 	}
@@ -213,7 +213,7 @@ func httpCheckModels(ctx context.Context, m *failoverTestModel) []httpCheckModel
 
 func checkWords(ctx context.Context, m *failoverTestModel) []string {
 	var out []string
-	checks := httpCheckModels(ctx, m)
+	checks := httpChecks(ctx, m)
 	for _, c := range checks {
 		want := c.ExpectedStatus.ValueInt64()
 		if c.ExpectedStatus.IsNull() || c.ExpectedStatus.IsUnknown() {
