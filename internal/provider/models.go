@@ -53,7 +53,8 @@ type phaseModel struct {
 	Timeouts timeouts.Value `tfsdk:"timeouts"`
 }
 
-// clusterNodeServiceModel is mscs_cluster_node_service: the cluster service on one node.
+// clusterNodeServiceModel is mscs_cluster_node_service: a service on one
+// node, by default the cluster service.
 type clusterNodeServiceModel struct {
 	phaseModel
 	Node             types.String `tfsdk:"node"`
@@ -64,7 +65,8 @@ type clusterNodeServiceModel struct {
 	AllowOutage      types.Bool   `tfsdk:"allow_cluster_outage"`
 }
 
-// optionpackInstallModel is mscs_optionpack_install: the Option Pack and service pack on the rebuilt node.
+// optionpackInstallModel is mscs_optionpack_install: the Option Pack and
+// the service pack on the rebuilt node.
 type optionpackInstallModel struct {
 	phaseModel
 	Node                types.String `tfsdk:"node"`
@@ -144,7 +146,8 @@ type httpCheckModel struct {
 	ExpectedBody   types.String `tfsdk:"expected_body"`
 }
 
-// clusterDataSourceModel is data source mscs_cluster: the cluster as one node's cluster.exe lists it.
+// clusterDataSourceModel is data source mscs_cluster: the cluster as one
+// node's cluster.exe lists it.
 type clusterDataSourceModel struct {
 	Node        types.String           `tfsdk:"node"`
 	ReadThrough types.String           `tfsdk:"read_through"`
@@ -178,7 +181,8 @@ type clusterResourceModel struct {
 	RestartAction types.Int64  `tfsdk:"restart_action"`
 }
 
-// nodeDataSourceModel is data source mscs_node: what one node has installed and runs.
+// nodeDataSourceModel is data source mscs_node: what one node has
+// installed and runs.
 type nodeDataSourceModel struct {
 	Node                types.String       `tfsdk:"node"`
 	ComputerName        types.String       `tfsdk:"computer_name"`
