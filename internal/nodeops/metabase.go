@@ -148,12 +148,15 @@ func (n *Node) readMTS(ctx context.Context, cfg *IISConfig) error {
 	if err := n.checkPart(step, packagesLine, results[0], okCodes(1)); err != nil {
 		return err
 	}
-	if keys, err := ParseRegQuery(results[0].Stdout + results[0].Stderr); err == nil {
-		for _, k := range keys {
-			if i := strings.LastIndex(k.Path, `\`); i >= 0 && strings.HasPrefix(k.Path[i+1:], "{") {
-				cfg.Packages[strings.ToUpper(k.Path[i+1:])] = k.Value("Name")
-			}
-		}
+	// The packages decide what IISSYNC deletes on the target (SyncLosses):
+	// output that does not read is an error, never "no packages".
+	keys, err := ParseRegQuery(results[0].Stdout + results[0].Stderr)
+	switch {
+	case errors.Is(err, errRegNotFound):
+	case err != nil:
+		return n.parseError(step, packagesLine, results[0].Stdout, err)
+	default:
+		cfg.Packages = mtsPackages(keys)
 	}
 	a, err := n.regAnswer(step, localLine, local, results[1])
 	if err != nil || !a.found {
@@ -161,6 +164,39 @@ func (n *Node) readMTS(ctx context.Context, cfg *IISConfig) error {
 	}
 	cfg.ReplicationShare, cfg.RemoteServerName = a.key.Value("ReplicationShare"), a.key.Value("RemoteServerName")
 	return nil
+}
+
+// mtsPackages are the packages among reg query /s's keys under the
+// Packages key: its direct subkeys (Packages\{GUID}, value Name), by GUID.
+// A package's own subkeys (its components, also named by GUID) are not
+// packages.
+func mtsPackages(keys []RegKey) map[string]string {
+	out := map[string]string{}
+	for _, k := range keys {
+		parent, sub, ok := cutLast(k.Path, `\`)
+		if !ok || !strings.HasPrefix(sub, "{") || !strings.EqualFold(lastSegments(parent, 3), `Microsoft\Transaction Server\Packages`) {
+			continue
+		}
+		out[strings.ToUpper(sub)] = k.Value("Name")
+	}
+	return out
+}
+
+// cutLast cuts s around the last sep.
+func cutLast(s, sep string) (before, after string, found bool) {
+	if i := strings.LastIndex(s, sep); i >= 0 {
+		return s[:i], s[i+len(sep):], true
+	}
+	return s, "", false
+}
+
+// lastSegments is the last n backslash-separated segments of a key path.
+func lastSegments(key string, n int) string {
+	parts := strings.Split(key, `\`)
+	if len(parts) > n {
+		parts = parts[len(parts)-n:]
+	}
+	return strings.Join(parts, `\`)
 }
 
 func quoteKey(key string) string { return `"` + key + `"` }
@@ -262,10 +298,119 @@ func MetabaseDiff(source, target IISConfig) []string {
 	return diffs
 }
 
+// SyncLoss is what IISSYNC deletes on the target because the source lacks
+// it: IISSYNC replaces the target's metabase and its whole MTS catalog with
+// the source's, so a server instance (by path) or an MTS package (by GUID)
+// only the target has is gone afterwards.
+type SyncLoss struct {
+	Instance      string // a server instance's path (W3SVC/2), else ""
+	Comment       string // the instance's ServerComment
+	Package, GUID string // an MTS package's name and GUID
+}
+
+// Name is the loss as accept_loss names it: the instance's path, the
+// package's name (its GUID when it has none).
+func (l SyncLoss) Name() string {
+	switch {
+	case l.Instance != "":
+		return l.Instance
+	case l.Package != "":
+		return l.Package
+	}
+	return l.GUID
+}
+
+func (l SyncLoss) String() string {
+	if l.Instance != "" {
+		return fmt.Sprintf("server instance %s (%q)", l.Instance, l.Comment)
+	}
+	return fmt.Sprintf("MTS package %q %s", l.Package, l.GUID)
+}
+
+// AcceptedBy reports whether one of names accepts the loss: an instance by
+// its path, a package by its name or its GUID (with or without braces),
+// without case, as Windows compares them.
+func (l SyncLoss) AcceptedBy(names []string) bool {
+	for _, n := range names {
+		n = strings.TrimSpace(n)
+		switch {
+		case l.Instance != "":
+			if strings.EqualFold(n, l.Instance) {
+				return true
+			}
+		case strings.EqualFold(n, l.Package) && l.Package != "",
+			strings.EqualFold(strings.Trim(n, "{}"), strings.Trim(l.GUID, "{}")):
+			return true
+		}
+	}
+	return false
+}
+
+// SyncLosses are the server instances and MTS packages target has and
+// source lacks, which IISSYNC from source deletes on target: instances by
+// path, then packages by name, each in order.
+func SyncLosses(source, target IISConfig) []SyncLoss {
+	var out []SyncLoss
+	for _, t := range target.Instances {
+		if source.Instance(t.Path) == nil {
+			out = append(out, SyncLoss{Instance: t.Path, Comment: t.ServerComment})
+		}
+	}
+	var pk []SyncLoss
+	for guid, name := range target.Packages {
+		if _, ok := source.Packages[guid]; !ok {
+			pk = append(pk, SyncLoss{Package: name, GUID: guid})
+		}
+	}
+	sort.Slice(pk, func(i, j int) bool {
+		if !strings.EqualFold(pk[i].Package, pk[j].Package) {
+			return strings.ToLower(pk[i].Package) < strings.ToLower(pk[j].Package)
+		}
+		return pk[i].GUID < pk[j].GUID
+	})
+	return append(out, pk...)
+}
+
+// Unaccepted are the losses none of accept names.
+func Unaccepted(losses []SyncLoss, accept []string) []SyncLoss {
+	var out []SyncLoss
+	for _, l := range losses {
+		if !l.AcceptedBy(accept) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// lossWords lists losses in words, separated by "; ".
+func lossWords(losses []SyncLoss) string {
+	w := make([]string, len(losses))
+	for i, l := range losses {
+		w[i] = l.String()
+	}
+	return strings.Join(w, "; ")
+}
+
+// acceptLossHCL is the accept_loss setting that accepts every one of
+// losses, as the configuration would say it.
+func acceptLossHCL(losses []SyncLoss) string {
+	var names []string
+	for _, l := range losses {
+		if q := strconv.Quote(l.Name()); !containsString(names, q) {
+			names = append(names, q)
+		}
+	}
+	return "accept_loss = [" + strings.Join(names, ", ") + "]"
+}
+
 // MetabaseSyncSpec is mscs_iis_metabase_sync's configuration.
 type MetabaseSyncSpec struct {
 	Source, Target   string // the working node, the rebuilt node
 	ReplicationShare string // default C$
+	// AcceptLoss names the instances and packages only the target has that
+	// the operator lets IISSYNC delete (SyncLoss.AcceptedBy); any other
+	// loss is refused before anything runs.
+	AcceptLoss []string
 	// RemoteServerNames is each node's Remote Server Name (default: the
 	// other node's name, as Q191138 has it).
 	RemoteServerNames map[string]string
@@ -278,6 +423,9 @@ type SyncFacts struct {
 	// Needed are the instances the cluster's IIS Server Instance resources
 	// run (W3SVC/1), which the source must have.
 	Needed []string
+	// Losses are what IISSYNC deletes on the target, every one accepted by
+	// the spec's AcceptLoss (ReadSyncFacts refuses the others).
+	Losses []SyncLoss
 }
 
 // ReadSyncFacts reads both nodes' IIS configuration and the instances the
@@ -365,17 +513,28 @@ func (c *Cluster) ReadSyncFacts(ctx context.Context, spec MetabaseSyncSpec) (Syn
 	if len(lacks) > 0 {
 		return f, &SpecError{"source_node", fmt.Sprintf("%s's metabase lacks %s rooted on a shared disk, which the cluster's IIS Server Instance resources run: it cannot be the template.", spec.Source, strings.Join(lacks, ", "))}
 	}
+	f.Losses = SyncLosses(f.Source, f.Target)
+	if un := Unaccepted(f.Losses, spec.AcceptLoss); len(un) > 0 {
+		return f, &SpecError{"accept_loss", fmt.Sprintf("IISSYNC replaces %s's metabase and MTS packages with %s's, so %s would lose what "+
+			"only it has: %s. To keep it, create it on %s first (a site with the Internet Service Manager; a package "+
+			"exported with MTS Explorer and installed there). To let it go, say so in the configuration: %s.",
+			spec.Target, spec.Source, spec.Target, lossWords(un), spec.Source, acceptLossHCL(f.Losses))}
+	}
 	return f, nil
 }
 
 // PlanSync is the phase's steps in words, each naming its node.
 func PlanSync(f SyncFacts, spec MetabaseSyncSpec) []string {
 	share := spec.ReplicationShare
+	lost := ""
+	if len(f.Losses) > 0 {
+		lost = fmt.Sprintf("; deletes there, as accept_loss accepts: %s", lossWords(f.Losses))
+	}
 	steps := []string{
 		fmt.Sprintf("%s: set MTS ReplicationShare %s and RemoteServerName %s", spec.Source, share, spec.RemoteServerNames[spec.Source]),
 		fmt.Sprintf("%s: set MTS ReplicationShare %s and RemoteServerName %s", spec.Target, share, spec.RemoteServerNames[spec.Target]),
-		fmt.Sprintf("%s: iissync %s from %%windir%%\\system32\\inetsrv (copies %s and %d MTS package(s) to %s)",
-			spec.Source, spec.Target, strings.Join(instancePaths(f.Source), ", "), len(f.Source.Packages), spec.Target),
+		fmt.Sprintf("%s: iissync %s from %%windir%%\\system32\\inetsrv (copies %s and %d MTS package(s) to %s%s)",
+			spec.Source, spec.Target, strings.Join(instancePaths(f.Source), ", "), len(f.Source.Packages), spec.Target, lost),
 		fmt.Sprintf("%s: compare %s's metabase and MTS packages with %s's", spec.Source, spec.Target, spec.Source),
 	}
 	return steps

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/world"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/labtest"
 )
 
 func syncSpec() MetabaseSyncSpec {
@@ -94,6 +95,52 @@ func TestSyncMetabase(t *testing.T) {
 	}
 	if err := c.MoveGroup(ctx, "Web Group", "NODE2"); err != nil {
 		t.Fatalf("the Web Group on NODE2 after the sync: %v", err)
+	}
+	if inc := l.World().Incidents(); len(inc) != 0 {
+		t.Errorf("incidents: %+v", inc)
+	}
+}
+
+// A package only the target has (Payroll, added on NODE2 after the facts
+// were read, as between a plan and its apply) is refused by the phase's own
+// read-only check before anything changes; accepted, IISSYNC runs and
+// Payroll is gone from NODE2.
+func TestSyncMetabase_lossRefusedBeforeAnyChange(t *testing.T) {
+	l := startScenario(t, "metabase-fresh")
+	c := labCluster(t, l)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	f, err := c.ReadSyncFacts(ctx, syncSpec())
+	if err != nil || len(f.Losses) != 0 {
+		t.Fatalf("facts before: %+v, %v", f.Losses, err)
+	}
+	add := `reg add "HKLM\SOFTWARE\Microsoft\Transaction Server\Packages\` + payrollGUID + `" /v Name /t REG_SZ /d Payroll /f`
+	if res, err := c.Nodes[1].R.Run(ctx, add, false); err != nil || res.ExitCode != 0 {
+		t.Fatalf("%s: %+v %v", add, res, err)
+	}
+	mark := len(l.World().Commands(""))
+	_, err = c.SyncMetabase(ctx, syncSpec(), nil)
+	var se *SpecError
+	if !errors.As(err, &se) || se.Attr != "accept_loss" || !strings.Contains(se.Detail, `MTS package "Payroll" `+payrollGUID) ||
+		!strings.Contains(se.Detail, `accept_loss = ["Payroll"]`) {
+		t.Fatalf("unaccepted loss: %v", err)
+	}
+	for _, cmd := range l.World().Commands("")[mark:] {
+		if !labtest.IsReadOnly(cmd) {
+			t.Errorf("a refused sync ran %s %s on %s (lock and journal included)", cmd.Program, cmd.Args, cmd.Node)
+		}
+	}
+	spec := syncSpec()
+	spec.AcceptLoss = []string{"payroll"}
+	if f, err = c.ReadSyncFacts(ctx, spec); err != nil || len(f.Losses) != 1 ||
+		!strings.Contains(PlanSync(f, spec)[2], `deletes there, as accept_loss accepts: MTS package "Payroll"`) {
+		t.Fatalf("accepted facts: %+v, %v", f.Losses, err)
+	}
+	if _, err := c.SyncMetabase(ctx, spec, nil); err != nil {
+		t.Fatalf("accepted: %v", err)
+	}
+	if name, ok := l.World().State().Node("NODE2").Metabase.Packages[payrollGUID]; ok {
+		t.Errorf("NODE2 still has %s after the sync", name)
 	}
 	if inc := l.World().Incidents(); len(inc) != 0 {
 		t.Errorf("incidents: %+v", inc)
