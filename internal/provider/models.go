@@ -107,6 +107,7 @@ type metabaseSyncModel struct {
 	TargetNode       types.String `tfsdk:"target_node"`
 	ReplicationShare types.String `tfsdk:"replication_share"`
 	RemoteServerName types.String `tfsdk:"remote_server_name"`
+	AcceptLoss       types.Set    `tfsdk:"accept_loss"`
 	Status           types.Int64  `tfsdk:"status"`
 	Matched          types.List   `tfsdk:"matched"`
 	Differences      types.List   `tfsdk:"differences"`

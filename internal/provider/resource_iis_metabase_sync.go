@@ -5,14 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -25,6 +28,10 @@ var _ phaseResourceInterfaces = (*metabaseSyncResource)(nil)
 // syncTimeouts: IISSYNC copies the whole metabase and the MTS packages.
 var syncTimeouts = phaseTimeouts{apply: 20 * time.Minute, read: 5 * time.Minute, update: true,
 	applyWhat: "The whole sync", readWhat: "Reading both nodes' metabases and packages"}
+
+// lossNameRe is an entry of accept_loss: a name that is not blank and
+// neither starts nor ends with a blank (which no plan would list).
+var lossNameRe = regexp.MustCompile(`^\S(.*\S)?$`)
 
 // shareNameRe is a share name as MTS's Replication Share takes it (C$,
 // ADMIN$, MTSRepl): no path, no blanks.
@@ -60,6 +67,24 @@ func (r *metabaseSyncResource) Schema(ctx context.Context, _ resource.SchemaRequ
 			"remote_server_name": optionalString("MTS's Remote Server Name, set on both nodes. Default: on each "+
 				"node the other node's NetBIOS name, as KB Q191138 has it (MTS's own documentation suggests the "+
 				"virtual server's name: set it here to use one name on both).", "", nodeValidators()...),
+			"accept_loss": schema.SetAttribute{
+				MarkdownDescription: "The server instances and MTS packages that only `target_node` has and that " +
+					"IISSYNC may delete there. IISSYNC replaces the target's whole metabase and MTS catalog with the " +
+					"source's, so an instance (by path, e.g. `W3SVC/2`) or a package (by GUID) that `source_node` " +
+					"lacks is lost. The plan reads both nodes and names every such loss in `steps` and in a warning; " +
+					"it refuses any loss not listed here, and apply reads both nodes again right before its first " +
+					"change and refuses a loss that appeared since the plan. Name an instance by its path (`W3SVC/2`), " +
+					"a package by its name (`Payroll`) or its GUID, as the plan's error lists them; case does not " +
+					"matter. Name exactly what may go: a loss that appears later is refused again. A name the target " +
+					"does not have accepts nothing. Default: none; changing it alone runs nothing.",
+				Optional:    true,
+				ElementType: types.StringType,
+				Validators: []validator.Set{
+					setvalidator.NoNullValues(),
+					setvalidator.ValueStringsAre(stringvalidator.RegexMatches(lossNameRe,
+						"must be a server instance's path (W3SVC/2) or an MTS package's name or GUID, not blank")),
+				},
+			},
 			"status": keptInt64("IISSYNC's status code of the last sync (0: success; KB Q224801 lists the others)."),
 			"matched": keptStringList("What the two nodes agree on after the last sync: the server instances " +
 				"(`W3SVC/1`, `MSFTPSVC/1`) and the MTS packages."),
@@ -75,14 +100,17 @@ func validateSync(_ context.Context, m *metabaseSyncModel) diag.Diagnostics {
 		"IISSYNC to itself", "IISSYNC copies the working node's metabase to the rebuilt node.")
 }
 
-// syncSpec is the model's phase.
-func (r *metabaseSyncResource) syncSpec(m *metabaseSyncModel) nodeops.MetabaseSyncSpec {
+// syncSpec is the model's phase (accept_loss known: ModifyPlan plans on
+// only then).
+func (r *metabaseSyncResource) syncSpec(ctx context.Context, m *metabaseSyncModel) nodeops.MetabaseSyncSpec {
 	src, tgt := r.cluster.configured(m.SourceNode.ValueString()), r.cluster.configured(m.TargetNode.ValueString())
 	names := map[string]string{src: tgt, tgt: src}
 	if v := m.RemoteServerName.ValueString(); v != "" {
 		names = map[string]string{src: v, tgt: v}
 	}
-	return nodeops.MetabaseSyncSpec{Source: src, Target: tgt, ReplicationShare: m.ReplicationShare.ValueString(), RemoteServerNames: names}
+	accept, _ := setStrings(ctx, m.AcceptLoss)
+	return nodeops.MetabaseSyncSpec{Source: src, Target: tgt, ReplicationShare: m.ReplicationShare.ValueString(), RemoteServerNames: names,
+		AcceptLoss: accept}
 }
 
 // syncMisfit sums up a setting that does not fit the nodes.
@@ -95,7 +123,7 @@ func (r *metabaseSyncResource) ModifyPlan(ctx context.Context, req resource.Modi
 	ctx, cancel, _, ok := r.planStart(ctx, req, &resp.Diagnostics, &plan, 2, "target_node", "source_node")
 	defer cancel()
 	ctx = r.cluster.logContext(ctx, "source", plan.SourceNode.ValueString())
-	if !ok || plan.ReplicationShare.IsUnknown() || plan.RemoteServerName.IsUnknown() {
+	if _, known := setStrings(ctx, plan.AcceptLoss); !ok || plan.ReplicationShare.IsUnknown() || plan.RemoteServerName.IsUnknown() || !known {
 		return
 	}
 	// A changed share or server name syncs again too, without drift.
@@ -105,16 +133,25 @@ func (r *metabaseSyncResource) ModifyPlan(ctx context.Context, req resource.Modi
 		"Apply runs IISSYNC again from "+plan.SourceNode.ValueString()+". What differs:") {
 		return // in sync: nothing to do
 	}
-	spec := r.syncSpec(&plan)
+	spec := r.syncSpec(ctx, &plan)
 	facts, err := r.cluster.ops().ReadSyncFacts(ctx, spec)
 	if err != nil {
 		planReadFailed(ctx, &resp.Diagnostics, syncMisfit, err)
 		return
 	}
-	if req.State.Raw.IsNull() {
+	// What the target loses is named on every plan that syncs, accepted
+	// (ReadSyncFacts refused the rest).
+	lost := ""
+	if len(facts.Losses) > 0 {
+		lost = fmt.Sprintf("\n\n%s loses what only it has, as accept_loss accepts:\n- %s", spec.Target, lossLines(facts.Losses))
+	}
+	switch {
+	case req.State.Raw.IsNull():
 		resp.Diagnostics.AddWarning(fmt.Sprintf("IISSYNC copies %s's metabase over %s's", spec.Source, spec.Target),
-			fmt.Sprintf("%s's IIS configuration (%d server instance(s)) and its %d MTS package(s) replace %s's.",
-				spec.Source, len(facts.Source.Instances), len(facts.Source.Packages), spec.Target))
+			fmt.Sprintf("%s's IIS configuration (%d server instance(s)) and its %d MTS package(s) replace %s's.%s",
+				spec.Source, len(facts.Source.Instances), len(facts.Source.Packages), spec.Target, lost))
+	case lost != "":
+		resp.Diagnostics.AddWarning(fmt.Sprintf("IISSYNC deletes on %s what %s lacks", spec.Target, spec.Source), strings.TrimSpace(lost))
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("steps"), nodeops.PlanSync(facts, spec))...)
 }
@@ -123,8 +160,27 @@ func (r *metabaseSyncResource) Create(ctx context.Context, req resource.CreateRe
 	applyPlan(ctx, req.Plan, &resp.State, &resp.Diagnostics, "create", r.sync)
 }
 
+// Update syncs again when the target drifted from the source (differences)
+// or the MTS replication settings changed; a change of accept_loss alone
+// applies to the next sync and runs nothing.
 func (r *metabaseSyncResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	applyPlan(ctx, req.Plan, &resp.State, &resp.Diagnostics, "update", r.sync)
+	updateSettings(ctx, req, resp, func(plan, state *metabaseSyncModel) bool {
+		if differs, _ := listStrings(ctx, state.Differences); len(differs) > 0 ||
+			!plan.ReplicationShare.Equal(state.ReplicationShare) || !plan.RemoteServerName.Equal(state.RemoteServerName) {
+			return true
+		}
+		plan.ID, plan.Status, plan.Matched, plan.Differences, plan.Steps = state.ID, state.Status, state.Matched, state.Differences, state.Steps
+		return false
+	}, r.sync)
+}
+
+// lossLines is each loss on a line of its own (after the first "- ").
+func lossLines(losses []nodeops.SyncLoss) string {
+	w := make([]string, len(losses))
+	for i, l := range losses {
+		w[i] = l.String()
+	}
+	return strings.Join(w, "\n- ")
 }
 
 // sync runs the phase for the plan and saves the result.
@@ -134,7 +190,7 @@ func (r *metabaseSyncResource) sync(ctx context.Context, m *metabaseSyncModel, w
 	if diags.HasError() {
 		return diags
 	}
-	spec := r.syncSpec(m)
+	spec := r.syncSpec(ctx, m)
 	if m.Steps.IsUnknown() {
 		facts, err := r.cluster.ops().ReadSyncFacts(ctx, spec)
 		if err != nil {
@@ -173,7 +229,7 @@ func (r *metabaseSyncResource) read(ctx context.Context, m *metabaseSyncModel, t
 	if diags.HasError() {
 		return "", diags
 	}
-	spec := r.syncSpec(m)
+	spec := r.syncSpec(ctx, m)
 	s, err := src.ReadIISConfig(ctx)
 	if err != nil {
 		return "", diag.Diagnostics{r.cluster.stepDiag("Cannot read the metabase of "+spec.Source, spec.Source, err)}

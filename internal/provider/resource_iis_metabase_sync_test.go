@@ -1,8 +1,12 @@
 package provider
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -123,7 +127,8 @@ func TestAccMetabaseSync_freshTarget(t *testing.T) {
 }
 
 // The wrong way round is refused at plan time, only reads reaching a node;
-// so are hostile share and server names, and a sync to itself.
+// so are hostile share and server names, a sync to itself, and a blank
+// name in accept_loss.
 func TestAccMetabaseSync_refusedPlans(t *testing.T) {
 	t.Parallel()
 	l := inProcessLab(t, "metabase-fresh")
@@ -140,6 +145,11 @@ func TestAccMetabaseSync_refusedPlans(t *testing.T) {
 	} {
 		s := l.syncStep(c.vars)
 		s.ExpectError = wrapped(c.want)
+		steps = append(steps, s)
+	}
+	for _, blank := range []string{"", " Payroll"} {
+		s := acceptLoss(l.syncStep(nil), blank)
+		s.ExpectError = wrapped(`accept_loss.* must be a server instance's path \(W3SVC/2\) or an MTS package's name or GUID, not blank`)
 		steps = append(steps, s)
 	}
 	steps[0].PreConfig = l.Mark(t, &mark)
@@ -213,4 +223,145 @@ func TestAccMetabaseSync_drift(t *testing.T) {
 		l.ExpectNoIncidents(),
 	}
 	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{l.syncStep(nil), drifted}})
+}
+
+// payrollGUID is the MTS package only NODE2 has in the loss tests, added as
+// a package's install leaves it in the MTS catalog (FORMATS.md).
+const payrollGUID = "{7E0C21B4-1D2F-4C55-9A61-2B7D3F40A001}"
+
+// addPackage adds the MTS package name (GUID guid) to node's catalog with
+// reg add, as the lab's registry holds MTS packages.
+func (l *testLab) addPackage(t *testing.T, node, guid, name string) {
+	t.Helper()
+	line := `reg add "HKLM\SOFTWARE\Microsoft\Transaction Server\Packages\` + guid + `" /v Name /t REG_SZ /d ` + name + ` /f`
+	if res := l.Run(t, node, line); res.ExitCode != 0 {
+		t.Fatalf("%s on %s: %+v", line, node, res)
+	}
+}
+
+// acceptLoss is step with accept_loss set to names.
+func acceptLoss(step resource.TestStep, names ...string) resource.TestStep {
+	var v []config.Variable
+	for _, n := range names {
+		v = append(v, config.StringVariable(n))
+	}
+	step.ConfigVariables["accept_loss"] = config.SetVariable(v...)
+	return step
+}
+
+// noIISSync checks that no IISSYNC ran since *from.
+func (l *testLab) noIISSync(from *int) error {
+	cmds, err := l.CommandsSince(*from)
+	if err != nil {
+		return err
+	}
+	for _, c := range cmds {
+		if strings.EqualFold(c.Program, "iissync") {
+			return fmt.Errorf("iissync ran on %s: %s", c.Node, c.Args)
+		}
+	}
+	return nil
+}
+
+// NODE2 has an MTS package NODE1 lacks (Payroll), which IISSYNC would
+// delete: the plan refuses, naming Payroll and accept_loss, with only reads
+// reaching the nodes. Accepted, the plan's steps and warning name the loss,
+// IISSYNC runs once from NODE1, NODE2 then matches NODE1 (Payroll gone), and
+// no incident; accept_loss dropped afterwards runs nothing. (Not parallel:
+// the warnings are read from TF_LOG.)
+func TestAccMetabaseSync_targetLosesPackage(t *testing.T) {
+	l := inProcessLab(t, "metabase-fresh")
+	logFile := filepath.Join(t.TempDir(), "terraform.log")
+	t.Setenv("TF_LOG", "WARN")
+	t.Setenv("TF_LOG_PATH", logFile)
+	l.addPackage(t, "NODE2", payrollGUID, "Payroll")
+	var mark, from int
+	refused := l.syncStep(nil)
+	refused.PreConfig = l.Mark(t, &mark)
+	refused.PlanOnly = true // refused by the plan, not by apply's own check
+	refused.ExpectError = wrapped(`accept_loss.* NODE2 would lose what only it has: MTS package "Payroll" ` + regexp.QuoteMeta(payrollGUID) +
+		`.* accept_loss = \["Payroll"\]\. Nothing was run on any node`)
+	accepted := acceptLoss(l.syncStep(nil), "Payroll")
+	accepted.PreConfig = func() {
+		if err := l.OnlyQueriesSince(&mark)(); err != nil {
+			t.Fatalf("the refused plan: %v", err)
+		}
+		l.Mark(t, &from)()
+	}
+	accepted.ConfigPlanChecks = resource.ConfigPlanChecks{
+		PreApply: []plancheck.PlanCheck{plancheck.ExpectKnownValue(syncAddr, tfjsonpath.New("steps").AtSliceIndex(2),
+			knownvalue.StringRegexp(regexp.MustCompile(`^NODE1: iissync NODE2 .*; deletes there, as accept_loss accepts: MTS package "Payroll" `+
+				regexp.QuoteMeta(payrollGUID)+`\)$`)))},
+		PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+	}
+	accepted.ConfigStateChecks = []statecheck.StateCheck{
+		l.iissyncRuns(&from),
+		l.expectSynced(t, false),
+		l.ExpectNoIncidents(),
+	}
+	// accept_loss dropped once the loss is done: an update that runs nothing.
+	var after int
+	dropped := l.syncStep(nil)
+	dropped.PreConfig = l.Mark(t, &after)
+	dropped.ConfigPlanChecks = resource.ConfigPlanChecks{
+		PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(syncAddr, plancheck.ResourceActionUpdate)},
+		PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+	}
+	dropped.ConfigStateChecks = []statecheck.StateCheck{
+		l.ExpectOnlyQueriesSince("dropping accept_loss", &after),
+		statecheck.ExpectKnownValue(syncAddr, tfjsonpath.New("status"), knownvalue.Int64Exact(0)),
+		statecheck.ExpectKnownValue(syncAddr, tfjsonpath.New("differences"), knownvalue.ListExact([]knownvalue.Check{})),
+	}
+	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{refused, accepted, dropped}})
+	data, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "NODE2 loses what only it has, as accept_loss accepts:"; !strings.Contains(string(data), want) ||
+		!strings.Contains(string(data), payrollGUID) {
+		t.Errorf("the plan's warnings lack %q naming Payroll %s", want, payrollGUID)
+	}
+}
+
+// worldChange is a plan check that changes the lab between a plan and its
+// apply (Terraform applies the saved plan after the PreApply checks).
+type worldChange func()
+
+func (w worldChange) CheckPlan(context.Context, plancheck.CheckPlanRequest, *plancheck.CheckPlanResponse) {
+	w()
+}
+
+// A loss that appears after the plan (Payroll added on NODE2 between the
+// plan and its apply) is refused at apply before the phase's first change:
+// no lock, no journal, no replication setting, no IISSYNC. (Terraform's
+// final plan at apply reads the nodes again and refuses first; the phase's
+// own check, which would refuse next, is TestSyncMetabase_lossRefused-
+// BeforeAnyChange in nodeops.) The next apply, which accepts it, syncs; no
+// incident.
+func TestAccMetabaseSync_lossAfterPlanRefusedAtApply(t *testing.T) {
+	t.Parallel()
+	l := inProcessLab(t, "metabase-fresh")
+	var mark, from int
+	late := l.syncStep(nil)
+	late.ConfigPlanChecks = resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{worldChange(func() {
+		l.addPackage(t, "NODE2", payrollGUID, "Payroll")
+		l.Mark(t, &mark)()
+	})}}
+	late.ExpectError = wrapped(`accept_loss.* NODE2 would lose what only it has: MTS package "Payroll" ` + regexp.QuoteMeta(payrollGUID) +
+		`.* Nothing was run on any node`)
+	accepted := acceptLoss(l.syncStep(nil), "Payroll")
+	accepted.PreConfig = func() {
+		if err := l.OnlyQueriesSince(&mark)(); err != nil {
+			t.Fatalf("the refused apply: %v", err)
+		}
+		if err := l.noIISSync(&mark); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.NoIncidents(); err != nil {
+			t.Fatal(err)
+		}
+		l.Mark(t, &from)()
+	}
+	accepted.ConfigStateChecks = []statecheck.StateCheck{l.iissyncRuns(&from), l.expectSynced(t, false), l.ExpectNoIncidents()}
+	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{late, accepted}})
 }

@@ -27,6 +27,10 @@ variable "remote_server_name" {
   type    = string
   default = null
 }
+variable "accept_loss" {
+  type    = set(string)
+  default = null
+}
 
 provider "mscs" {
   nodes    = { for name, url in var.nodes : name => { endpoint = url } }
@@ -40,4 +44,5 @@ resource "mscs_iis_metabase_sync" "test" {
   target_node        = var.target_node
   replication_share  = var.replication_share
   remote_server_name = var.remote_server_name
+  accept_loss        = var.accept_loss
 }
