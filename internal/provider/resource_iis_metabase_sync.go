@@ -52,7 +52,9 @@ func (r *metabaseSyncResource) Schema(ctx context.Context, _ resource.SchemaRequ
 		"(each naming the other), then `IISSYNC <target_node>` run on `source_node` only, from its "+
 		"`%windir%\\system32\\inetsrv`; then the target's metabase and packages are compared with the source's. "+
 		"IISSYNC the wrong way round copies the fresh node's empty metabase over the working one: the plan "+
-		"refuses a `source_node` that lacks the cluster's sites. Read compares the two nodes again: a difference "+
+		"refuses a `source_node` that lacks the cluster's sites. IISSYNC also deletes on the target every server "+
+		"instance and MTS package the source lacks: the plan names each and refuses any that `accept_loss` does not "+
+		"list. Read compares the two nodes again: a difference "+
 		"is drift, which the next apply syncs again. Destroy forgets.",
 		"`SOURCE/TARGET`, e.g. `NODE1/NODE2`; also the import ID.",
 		map[string]schema.Attribute{

@@ -6,6 +6,10 @@ resource "mscs_iis_metabase_sync" "node2" {
   target_node = "NODE2"
 
   replication_share = "C$"
+
+  # IISSYNC deletes on the target every site and MTS package the source
+  # lacks; the plan names each and refuses it unless listed here, e.g.
+  # accept_loss = ["Payroll"]
 }
 
 output "synced" {
