@@ -431,7 +431,9 @@ type SyncFacts struct {
 // ReadSyncFacts reads both nodes' IIS configuration and the instances the
 // cluster needs, and refuses (a *SpecError) what would break safety rule 2:
 // a source without IIS or without the cluster's sites, in particular one
-// whose sites only the target has (IISSYNC the wrong way round).
+// whose sites only the target has (IISSYNC the wrong way round); and any
+// loss (SyncLosses) the spec's AcceptLoss does not name. The plan and the
+// phase's own check before its first change both call it.
 func (c *Cluster) ReadSyncFacts(ctx context.Context, spec MetabaseSyncSpec) (SyncFacts, error) {
 	var f SyncFacts
 	src, tgt := c.Node(spec.Source), c.Node(spec.Target)
