@@ -116,6 +116,10 @@ func (r *metabaseSyncResource) ModifyPlan(ctx context.Context, req resource.Modi
 			fmt.Sprintf("%s's IIS configuration (%d server instance(s)) and its %d MTS package(s) replace %s's.",
 				spec.Source, len(facts.Source.Instances), len(facts.Source.Packages), spec.Target))
 	}
+	if triggersPending(ctx, req.Config) {
+		deferChecks(&resp.Diagnostics, spec.Target, "both nodes' metabases and MTS settings")
+		return
+	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("steps"), nodeops.PlanSync(facts, spec))...)
 }
 
@@ -123,8 +127,17 @@ func (r *metabaseSyncResource) Create(ctx context.Context, req resource.CreateRe
 	applyPlan(ctx, req.Plan, &resp.State, &resp.Diagnostics, "create", r.sync)
 }
 
+// Update syncs again when the plan does (drift, or a changed share or
+// server name); triggers set on an imported sync only change the state.
 func (r *metabaseSyncResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	applyPlan(ctx, req.Plan, &resp.State, &resp.Diagnostics, "update", r.sync)
+	updateSettings(ctx, req, resp, func(plan, state *metabaseSyncModel) bool {
+		differs, _ := listStrings(ctx, state.Differences)
+		if len(differs) > 0 || !plan.ReplicationShare.Equal(state.ReplicationShare) || !plan.RemoteServerName.Equal(state.RemoteServerName) {
+			return true
+		}
+		plan.ID, plan.Status, plan.Matched, plan.Differences, plan.Steps = state.ID, state.Status, state.Matched, state.Differences, state.Steps
+		return false
+	}, r.sync)
 }
 
 // sync runs the phase for the plan and saves the result.
