@@ -134,7 +134,13 @@ func (r *clusterNodeServiceResource) ModifyPlan(ctx context.Context, req resourc
 	node := plan.Node.ValueString()
 	if triggersPending(ctx, req.Config) && nodeops.IsClusterService(plan.ServiceName.ValueString()) {
 		// An earlier phase of this apply changes the node or the cluster
-		// first (the install stops this very service).
+		// first (the install stops this very service). A start's steps do
+		// not depend on them; a stop's name what it moves, which is read
+		// at apply.
+		if plan.State.ValueString() == "running" {
+			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("steps"), nodeops.ServiceSteps(node, serviceSpec(&plan), ""))...)
+			return
+		}
 		deferChecks(&resp.Diagnostics, node, "the cluster service's state and the other nodes' (a stop that leaves no "+
 			"other node Up is refused unless allow_cluster_outage)")
 		return
