@@ -54,8 +54,9 @@ func workingNodeAttribute(desc string) schema.StringAttribute {
 // the one way the provider lists in the plan what apply will do.
 const stepsDescription = "What apply runs, in order, one step per line, each naming its node, as the plan lists them: " +
 	"review them in `terraform plan`. They are decided, read-only, from the nodes' state when the plan is made; a " +
-	"step whose end the node is already at when apply gets there is skipped. After apply: the steps the last apply " +
-	"ran. Imported: empty."
+	"step whose end the node is already at when apply gets there is skipped. Unknown in a plan whose `triggers` are " +
+	"not known yet: an earlier phase of the same apply runs first, and the apply lists the steps when it plans this " +
+	"phase again, after that one. After apply: the steps the last apply ran. Imported: empty."
 
 // triggersDescription describes triggers alike in every phase: the input
 // that ties a phase to the phases before it in the same apply.

@@ -500,7 +500,7 @@ func configUnknownAttrs(ctx context.Context, config tfsdk.Config, attrs ...strin
 // nodes as they are, and refuses at plan time.
 func triggersPending(ctx context.Context, config tfsdk.Config) bool {
 	var m types.Map
-	if config.GetAttribute(ctx, path.Root("triggers"), &m).HasError() {
+	if config.Schema == nil || config.GetAttribute(ctx, path.Root("triggers"), &m).HasError() {
 		return false
 	}
 	if m.IsUnknown() {

@@ -50,7 +50,9 @@ type failoverTestResource struct{ phaseResource }
 
 func (r *failoverTestResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	strList := types.ListType{ElemType: types.StringType}
-	resp.Schema = r.phaseSchema(ctx, "KB Q241573's last step: with \"Affect the group\" off, every IIS group is moved to the "+
+	resp.Schema = r.phaseSchema(ctx, "KB Q241573's last step: first, read-only, both nodes Up and the rebuilt node able to "+
+		"run the groups (the Option Pack as the node serving them has it, its IIS services not dead: refused otherwise, "+
+		"nothing moved); then with \"Affect the group\" off, every IIS group is moved to the "+
 		"rebuilt node and seen online there, the web sites are checked from the machine running Terraform, the "+
 		"groups are moved to their final owners, and \"Affect the group\" is turned back on. Read checks that "+
 		"the groups are online on their final owners with RestartAction as the test left it; a difference is "+

@@ -72,7 +72,8 @@ func (r *msdtcClusteredResource) Schema(ctx context.Context, _ resource.SchemaRe
 		"The rebuilt node's name as the provider's `nodes` spells it; also the import ID.",
 		map[string]schema.Attribute{
 			"node": nodeAttribute("NetBIOS name of the rebuilt node, where MSDTC is tested and joins (`msdtc " +
-				"-join`). Both nodes must be Up in the cluster."),
+				"-join`). Both nodes must answer and be Up in the cluster: the plan refuses a node Down or not answering, " +
+				"or, with `triggers` not known yet, leaves that check to the apply."),
 			"working_node": workingNode,
 			"group": fromCluster("The group holding MSDTC. Default: the group that has the `Distributed " +
 				"Transaction Coordinator` resource, else the one whose Network Name is `network_name`."),
