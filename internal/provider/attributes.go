@@ -60,13 +60,14 @@ const stepsDescription = "What apply runs, in order, one step per line, each nam
 
 // triggersDescription describes triggers alike in every phase: the input
 // that ties a phase to the phases before it in the same apply.
-const triggersDescription = "Values that tie this phase to the phases before it, e.g. the ids of the earlier phases' " +
-	"resources (`{ install = terraform_data.install.id }`). A change runs the phase again (a replacement; setting " +
-	"them on an imported resource only records them). While one of them is unknown in the plan, an earlier phase " +
-	"of the same apply runs first and changes what this one depends on (node Up, the cluster service running, IIS " +
-	"installed, MSDTC clustered): the plan does not judge the nodes as they are now, but moves those checks to apply, " +
-	"still before the phase's first change, and `steps` begins with them. With every value known (or none set) the " +
-	"plan refuses what the nodes show now."
+const triggersDescription = "Values that tie this phase to the phases before it, e.g. their ids " +
+	"(`{ install = mscs_optionpack_install.rebuilt.id }`). A change runs the phase again (a replacement; setting them " +
+	"on an imported resource only records them). While one of them is unknown in the plan, an earlier phase of the " +
+	"same apply runs first and changes what this one depends on (node Up, the cluster service running, IIS " +
+	"installed, MSDTC clustered): the plan does not judge the nodes as they are now but warns that it leaves those " +
+	"checks, and `steps`, to the apply, which plans the phase again once the earlier phases are done and checks " +
+	"then, before the phase's first change. With every value known (or none set) the plan refuses what the nodes " +
+	"show now."
 
 // allowOutageDescription describes allow_cluster_outage alike in every
 // resource that may stop a node's cluster service.

@@ -33,7 +33,10 @@ import (
 // the last Read found, then the phase's own read-only checks
 // (cluster.planStop for a stop of the cluster service, cluster.workingNode
 // for the template node); a read of the phase's facts that fails there goes
-// to planReadFailed. Plan rules that need no node are pure functions of the
+// to planReadFailed. A phase whose triggers are pending (triggersPending:
+// an earlier phase of the same apply runs first) leaves the checks of what
+// that phase changes, and its steps, to the apply's own plan of it
+// (deferChecks). Plan rules that need no node are pure functions of the
 // model, run by phaseResource.ValidateConfig (rulesOf). Errors from nodeops
 // become diagnostics in phaseDiags (a setting that does not fit the
 // cluster, on its attribute) or stepDiag.
