@@ -115,8 +115,9 @@ func (noResourceChanges) CheckPlan(_ context.Context, req plancheck.CheckPlanReq
 // naming it; nothing but reads reaches a node. Tied to an earlier resource
 // of the same apply (its id unknown in the plan), the same node Down plans
 // (steps unknown: they are listed at apply), and apply refuses it when it
-// plans the phase again with that resource done, before any change; once
-// the node is Up again the apply completes.
+// plans the phase again with that resource done, before any change; so is
+// a node that does not answer; once the node is Up again the apply
+// completes.
 func TestAccMSDTCClustered_nodeDownOrUnreachable(t *testing.T) {
 	t.Parallel()
 	l := inProcessLab(t, "msdtc-standalone")
@@ -155,8 +156,20 @@ func TestAccMSDTCClustered_nodeDownOrUnreachable(t *testing.T) {
 		plancheck.ExpectUnknownValue(msdtcAddr, tfjsonpath.New("steps")),
 	}}
 	tied.ExpectError = wrapped(`(?s)Node not Up in the cluster.*NODE2 is "Down" in the cluster.*Nothing was run on any node`)
+	// The same, tied again (the earlier resource replaced) with NODE2 not
+	// answering at all: the plan leaves it to the apply, whose plan refuses.
+	tiedOff := l.msdtcStep(map[string]string{"tied": "true"})
+	tiedOff.Taint = []string{"terraform_data.earlier[0]"}
+	tiedOff.PreConfig = func() { l.AddFault(t, world.Fault{Node: "NODE2", Kind: "refuse"}) }
+	tiedOff.ConfigPlanChecks = resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+		plancheck.ExpectUnknownValue(msdtcAddr, tfjsonpath.New("steps")),
+	}}
+	tiedOff.ExpectError = wrapped(`(?s)Node NODE2 does not answer.*NODE2 unreachable at .*Nothing was run on any node`)
 	resumed := l.msdtcStep(map[string]string{"tied": "true"})
 	resumed.PreConfig = func() {
+		if err := l.Control.ClearFaults(); err != nil {
+			t.Fatal(err)
+		}
 		if err := l.noChangeSince(mark); err != nil {
 			t.Errorf("the apply refused at its check changed the cluster: %v", err)
 		}
@@ -167,7 +180,7 @@ func TestAccMSDTCClustered_nodeDownOrUnreachable(t *testing.T) {
 		l.waitUp(t, "NODE2")
 	}
 	resumed.ConfigStateChecks = []statecheck.StateCheck{l.expectMSDTC(), l.expectRestartActions(&before), l.ExpectNoIncidents()}
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{off, down, tied, resumed}})
+	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{off, down, tied, tiedOff, resumed}})
 }
 
 // stopClusSvc stops node's cluster service out of band and waits until the
