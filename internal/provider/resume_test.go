@@ -20,33 +20,43 @@ import (
 // nodes at apply (before its first change), not as the plan finds them;
 // one whose inputs are all known still refuses at plan time.
 
-// examples/recovery fails at a changing command of the install (the
-// service pack after setup: the rebuilt node's cluster service is stopped
-// and it is Down) or of the cluster service's start (the node has not
-// rejoined); the fault is cleared and the same configuration applied
-// again: the plan no longer refuses the MSDTC phase for a node Down, and
-// the apply finishes the recovery with no incident and an empty plan after.
+// examples/recovery fails at a changing command of each phase: in the
+// install (setup; the service pack after it), where the rebuilt node's
+// cluster service is stopped and it is Down; the cluster service's start
+// (the node has not rejoined); msdtc -join; IISSYNC; a grant. The fault is
+// cleared and the same configuration applied again: no plan refuses a
+// phase for a node Down that an earlier phase of the apply brings Up, and
+// the apply finishes the recovery with no incident; the plan after changes
+// no resource.
 func TestAccRecovery_resumesAfterFailure(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
 		name  string
 		fault world.Fault
 		want  string
+		down  bool // NODE2 is not Up in the cluster after the failure
 	}{
+		{"Option Pack setup", world.Fault{Node: "NODE2", Kind: "exit", Match: "setup.exe", ExitCode: 1603, Count: 1, Stderr: "Setup failed.\r\n"},
+			`Cannot install the Option Pack on node NODE2`, true},
 		{"service pack after setup", world.Fault{Node: "NODE2", Kind: "exit", Match: "update.exe", ExitCode: 1, Count: 1},
-			`step "re-apply the service pack after Option Pack setup"`},
+			`step "re-apply the service pack after Option Pack setup"`, true},
 		{"start of the cluster service", world.Fault{Node: "NODE2", Kind: "exit", Match: "start ClusSvc", ExitCode: 1053, Count: 1,
 			Stderr: "[SC] StartService FAILED 1053:\r\n\r\nThe service did not respond to the start or control request in a timely fashion.\r\n"},
-			`Cannot converge service ClusSvc on node NODE2`},
+			`Cannot converge service ClusSvc on node NODE2`, true},
+		{"msdtc -join", world.Fault{Node: "NODE2", Kind: "exit", Match: "msdtc -join", ExitCode: -1, Count: 1,
+			Stderr: "MSDTC: the cluster could not be reached.\r\n"}, `step "msdtc -join"`, false},
+		{"IISSYNC", world.Fault{Node: "NODE2", Kind: "metabase_in_use"}, `Cannot sync the metabase of NODE2`, false},
+		{"a grant", world.Fault{Node: "NODE2", Kind: "exit", Match: "ntrights +r", ExitCode: 5, Count: 1, Stderr: "Access is denied.\r\n"},
+			`Cannot grant the accounts on NODE2`, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			resumeRecovery(t, c.fault, c.want)
+			resumeRecovery(t, c.fault, c.want, c.down)
 		})
 	}
 }
 
-func resumeRecovery(t *testing.T, fault world.Fault, want string) {
+func resumeRecovery(t *testing.T, fault world.Fault, want string, down bool) {
 	l := inProcessLab(t, "rebuilt-node")
 	example, vars := recoveryExample(t, l, nil)
 	step := func() resource.TestStep {
@@ -60,22 +70,22 @@ func resumeRecovery(t *testing.T, fault world.Fault, want string) {
 		if err := l.Control.ClearFaults(); err != nil {
 			t.Fatal(err)
 		}
-		if st, err := l.ClusterState("NODE2"); err != nil || st == "Up" {
-			t.Fatalf("after the failure NODE2 is %q in the cluster (%v); the test needs it not Up", st, err)
+		if st, err := l.ClusterState("NODE2"); err != nil || down == (st == "Up") {
+			t.Fatalf("after the failure NODE2 is %q in the cluster (%v); the test expects it Down: %v", st, err, down)
 		}
 	}
-	resumed.ConfigPlanChecks = resource.ConfigPlanChecks{
+	if down {
 		// The phases after the failed one judge the nodes at apply, after
 		// the phases before them: their steps are listed then.
-		PreApply: []plancheck.PlanCheck{
+		resumed.ConfigPlanChecks = resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 			plancheck.ExpectUnknownValue("mscs_msdtc_clustered.rebuilt", tfjsonpath.New("steps")),
 			plancheck.ExpectUnknownValue("mscs_failover_test.rebuilt", tfjsonpath.New("steps")),
-		},
+		}}
 	}
 	// The output cluster_nodes is the cluster as it was before the apply
-	// (NODE2 Down): only it differs after; the next plan changes nothing
-	// else, and after its apply the plan is empty.
-	resumed.ExpectNonEmptyPlan = true
+	// (NODE2 Down when down): only it differs after; the next plan changes
+	// nothing else, and after its apply the plan is empty.
+	resumed.ExpectNonEmptyPlan = down
 	settled := step()
 	settled.ConfigPlanChecks = resource.ConfigPlanChecks{
 		PreApply:             []plancheck.PlanCheck{noResourceChanges{}},
