@@ -252,8 +252,17 @@ func TestAccFailoverTest_refusesNodeThatCannotHost(t *testing.T) {
 		}
 		refusedHost(t, l, `on NODE2 W3SVC stopped with exit code 1067`)
 	})
+	t.Run("node Down", func(t *testing.T) {
+		t.Parallel()
+		l := inProcessLab(t, "healthy")
+		stopClusSvc(t, l, "NODE2")
+		refusedHost(t, l, `NODE2: check that both nodes are Up: NODE2 is Down in the cluster`)
+	})
 }
 
+// refusedHost runs testdata/failover, known and tied, against a lab whose
+// NODE2 cannot run the groups; lacks is the error's pattern, which names
+// the node and what it lacks.
 func refusedHost(t *testing.T, l *testLab, lacks string) {
 	var mark int
 	var before map[string]string
@@ -275,7 +284,7 @@ func refusedHost(t *testing.T, l *testLab, lacks string) {
 	atApply.ConfigPlanChecks = resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 		plancheck.ExpectUnknownValue(failoverAddr, tfjsonpath.New("steps")),
 	}}
-	atApply.ExpectError = wrapped(`(?s)The failover test cannot run on NODE2 now.*check that NODE2 can run the groups.*` + lacks + `.*nothing was moved`)
+	atApply.ExpectError = wrapped(`(?s)The failover test cannot run on NODE2 now.*` + lacks + `.*nothing was moved`)
 	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{atPlan, atApply}})
 	if err := l.OnlyQueriesSince(&mark)(); err != nil {
 		t.Errorf("the refused test changed a node: %v", err)
