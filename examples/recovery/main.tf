@@ -65,54 +65,56 @@ resource "mscs_optionpack_install" "rebuilt" {
   }
 }
 
-# Terraform's replace_triggered_by fires when what it names is updated or
-# replaced, never when it is created, and a node rebuilt again plans the
-# install as a create (the Option Pack is gone from it). The install's id is
-# unknown in any plan that installs, so this record of it is replaced then,
-# and the phases after the install name it to run again.
-resource "terraform_data" "install" {
-  triggers_replace = mscs_optionpack_install.rebuilt.id
-}
+# Each phase after the install names the ids of the phases before it in
+# `triggers`. Two things follow from that:
+#   - a phase runs again whenever an earlier one is redone: a node rebuilt
+#     again plans the install as a create (the Option Pack is gone from it),
+#     and a phase that is created or replaced has an id unknown in the plan,
+#     so every later phase's triggers change and it is replaced too;
+#   - a phase whose triggers are unknown in the plan knows that an earlier
+#     phase of the same apply runs first (the install stops the rebuilt
+#     node's cluster service, step 3 starts it again): it does not judge the
+#     nodes as they are now, but makes those checks at apply, before its
+#     first change, and its `steps` begin with them. So after a failure at
+#     any step, `terraform apply`, unchanged, finishes the recovery.
+# A setting of a phase changed in place (a timeout, a path) keeps its id
+# and redoes nothing.
 
 # Step 3 ("Re-enable clustering"): start the cluster service on the rebuilt
-# node and set it back to automatic; apply waits until the node is Up. It
-# runs after the install, and again whenever the install is redone.
+# node and set it back to automatic; apply waits until the node is Up.
 resource "mscs_cluster_node_service" "rebuilt" {
   node         = var.rebuilt_node
   service_name = "ClusSvc"
   state        = "running"
   startup_type = "automatic"
 
-  depends_on = [mscs_optionpack_install.rebuilt]
-  lifecycle {
-    # Not the install itself: a setting of it changed in place (a timeout, a
-    # path) steers later runs only and redoes nothing.
-    replace_triggered_by = [terraform_data.install]
+  triggers = {
+    install = mscs_optionpack_install.rebuilt.id
   }
 }
 
-# Step 4 ("Reclustering IIS 4.0"): both nodes must be Up, so it runs after
-# step 3, and again whenever the install is redone.
+# Step 4 ("Reclustering IIS 4.0"): both nodes must be Up, which step 3 makes
+# true; the plan checks it at apply when step 3 runs in the same apply.
 resource "mscs_msdtc_clustered" "rebuilt" {
   node         = var.rebuilt_node
   working_node = var.working_node
 
-  depends_on = [mscs_cluster_node_service.rebuilt]
-  lifecycle {
-    replace_triggered_by = [terraform_data.install]
+  triggers = {
+    install = mscs_optionpack_install.rebuilt.id
+    service = mscs_cluster_node_service.rebuilt.id
   }
 }
 
 # Step 5 ("Configuring IIS after Installation", first two items): IISSYNC from
-# the working node to the rebuilt node, never the other way round; again
-# whenever the install or MSDTC is redone.
+# the working node to the rebuilt node, never the other way round.
 resource "mscs_iis_metabase_sync" "rebuilt" {
   source_node = var.working_node
   target_node = var.rebuilt_node
 
-  depends_on = [mscs_msdtc_clustered.rebuilt]
-  lifecycle {
-    replace_triggered_by = [terraform_data.install, mscs_msdtc_clustered.rebuilt]
+  triggers = {
+    install = mscs_optionpack_install.rebuilt.id
+    service = mscs_cluster_node_service.rebuilt.id
+    msdtc   = mscs_msdtc_clustered.rebuilt.id
   }
 }
 
@@ -123,22 +125,25 @@ resource "mscs_iis_cluster_accounts" "rebuilt" {
   node         = var.rebuilt_node
   working_node = var.working_node
 
-  depends_on = [mscs_iis_metabase_sync.rebuilt]
-  lifecycle {
-    replace_triggered_by = [terraform_data.install]
+  triggers = {
+    install  = mscs_optionpack_install.rebuilt.id
+    service  = mscs_cluster_node_service.rebuilt.id
+    msdtc    = mscs_msdtc_clustered.rebuilt.id
+    metabase = mscs_iis_metabase_sync.rebuilt.id
   }
 }
 
 # Step 7 (the KB's end): move the IIS groups to the rebuilt node, test the web
 # sites, move them to their preferred owners, "Affect the group" back on.
-# Again whenever an earlier phase is redone.
+# Before anything moves it checks that the rebuilt node has the Option Pack as
+# the working node has it, with its IIS services healthy.
 resource "mscs_failover_test" "rebuilt" {
   node        = var.rebuilt_node
   http_checks = [for u in var.web_urls : { url = u }]
 
-  depends_on = [mscs_iis_cluster_accounts.rebuilt]
   triggers = {
     install  = mscs_optionpack_install.rebuilt.id
+    service  = mscs_cluster_node_service.rebuilt.id
     msdtc    = mscs_msdtc_clustered.rebuilt.id
     metabase = mscs_iis_metabase_sync.rebuilt.id
     accounts = mscs_iis_cluster_accounts.rebuilt.id

@@ -150,7 +150,8 @@ type FailoverResult struct {
 	SeenOnline map[string][]string
 }
 
-// FailoverTest runs the KB's failover test (see PlanFailover). A failure
+// FailoverTest runs the KB's failover test (see PlanFailover), after the
+// read-only checks of CheckFailoverHosts. A failure
 // names the group, resource or check, and leaves every group online on a
 // node that can run it (its final owner, else where it was) with
 // RestartAction restored.
@@ -163,11 +164,8 @@ func (c *Cluster) FailoverTest(ctx context.Context, spec FailoverSpec, progress 
 	if err != nil {
 		return res, err
 	}
-	for _, n := range c.Nodes {
-		if st := f.NodeStates[strings.ToUpper(n.R.Node())]; !strings.EqualFold(st, "Up") {
-			return res, &StepError{Node: n.R.Node(), Step: "check that both nodes are Up", Meaning: fmt.Sprintf(
-				"%s is %s in the cluster: the failover test moves groups between the nodes; nothing was moved", n.R.Node(), orDefault(st, "not a member"))}
-		}
+	if err := c.CheckFailoverHosts(ctx, spec, f); err != nil {
+		return res, err
 	}
 	via := c.Node(spec.Node)
 	if via == nil {

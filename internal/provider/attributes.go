@@ -1,11 +1,14 @@
 package provider
 
 import (
+	"context"
+
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
@@ -51,8 +54,20 @@ func workingNodeAttribute(desc string) schema.StringAttribute {
 // the one way the provider lists in the plan what apply will do.
 const stepsDescription = "What apply runs, in order, one step per line, each naming its node, as the plan lists them: " +
 	"review them in `terraform plan`. They are decided, read-only, from the nodes' state when the plan is made; a " +
-	"step whose end the node is already at when apply gets there is skipped. After apply: the steps the last apply " +
-	"ran. Imported: empty."
+	"step whose end the node is already at when apply gets there is skipped. Unknown in a plan whose `triggers` are " +
+	"not known yet: an earlier phase of the same apply runs first, and the apply lists the steps when it plans this " +
+	"phase again, after that one. After apply: the steps the last apply ran. Imported: empty."
+
+// triggersDescription describes triggers alike in every phase: the input
+// that ties a phase to the phases before it in the same apply.
+const triggersDescription = "Values that tie this phase to the phases before it, e.g. their ids " +
+	"(`{ install = mscs_optionpack_install.rebuilt.id }`). A change runs the phase again (a replacement; setting them " +
+	"on an imported resource only records them). While one of them is unknown in the plan, an earlier phase of the " +
+	"same apply runs first and changes what this one depends on (node Up, the cluster service running, IIS " +
+	"installed, MSDTC clustered): the plan does not judge the nodes as they are now but warns that it leaves those " +
+	"checks, and `steps`, to the apply, which plans the phase again once the earlier phases are done and checks " +
+	"then, before the phase's first change. With every value known (or none set) the plan refuses what the nodes " +
+	"show now."
 
 // allowOutageDescription describes allow_cluster_outage alike in every
 // resource that may stop a node's cluster service.
@@ -63,6 +78,22 @@ const allowOutageDescription = "Accept that stopping this node's cluster service
 // stepsAttribute is the computed `steps` of every phase resource: what
 // apply runs, as the plan lists it.
 func stepsAttribute() schema.ListAttribute { return keptStringList(stepsDescription) }
+
+// triggersAttribute is the `triggers` of every phase resource: a change
+// replaces the resource, so the phase runs again, except on one imported
+// (no triggers yet), where setting them is an in-place update that runs
+// nothing.
+func triggersAttribute() schema.MapAttribute {
+	return schema.MapAttribute{
+		MarkdownDescription: triggersDescription,
+		Optional:            true,
+		ElementType:         types.StringType,
+		PlanModifiers: []planmodifier.Map{mapplanmodifier.RequiresReplaceIf(
+			func(_ context.Context, req planmodifier.MapRequest, resp *mapplanmodifier.RequiresReplaceIfFuncResponse) {
+				resp.RequiresReplace = !req.StateValue.IsNull()
+			}, "A change of triggers runs the phase again.", "A change of triggers runs the phase again.")},
+	}
+}
 
 // allowOutageAttribute is `allow_cluster_outage` of a phase resource that
 // may stop a node's cluster service; more says what it means there.

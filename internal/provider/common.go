@@ -33,7 +33,10 @@ import (
 // the last Read found, then the phase's own read-only checks
 // (cluster.planStop for a stop of the cluster service, cluster.workingNode
 // for the template node); a read of the phase's facts that fails there goes
-// to planReadFailed. Plan rules that need no node are pure functions of the
+// to planReadFailed. A phase whose triggers are pending (triggersPending:
+// an earlier phase of the same apply runs first) leaves the checks of what
+// that phase changes, and its steps, to the apply's own plan of it
+// (deferChecks). Plan rules that need no node are pure functions of the
 // model, run by phaseResource.ValidateConfig (rulesOf). Errors from nodeops
 // become diagnostics in phaseDiags (a setting that does not fit the
 // cluster, on its attribute) or stepDiag.
@@ -487,12 +490,58 @@ func configUnknownAttrs(ctx context.Context, config tfsdk.Config, attrs ...strin
 	return false
 }
 
+// triggersPending reports whether the phase's triggers are not all known in
+// the plan: an earlier phase of the same apply runs first (its id unknown
+// until it has), so the checks of what that phase changes (node Up, the
+// cluster service running, IIS installed, MSDTC clustered) cannot be made
+// on the nodes as they are now. Terraform plans the phase again during the
+// apply, once that phase is done and the triggers are known: that plan
+// makes the checks and lists the steps, and nodeops makes them once more
+// before the first change. Until then the plan leaves steps unknown (a
+// list known now would change then, which Terraform refuses) and says so
+// (deferChecks). A plan whose triggers are all known (or unset) judges the
+// nodes as they are, and refuses at plan time.
+func triggersPending(ctx context.Context, config tfsdk.Config) bool {
+	var m types.Map
+	if config.Schema == nil || config.GetAttribute(ctx, path.Root("triggers"), &m).HasError() {
+		return false
+	}
+	if m.IsUnknown() {
+		return true
+	}
+	for _, e := range m.Elements() {
+		if e.IsUnknown() {
+			return true
+		}
+	}
+	return false
+}
+
+// deferChecks is the warning of a plan whose triggers are pending: node's
+// checks (what they are, in words) wait for the apply, and so do the steps.
+func deferChecks(diags *diag.Diagnostics, node, checks string) {
+	diags.AddWarning("Checked at apply: "+node,
+		fmt.Sprintf("This phase's triggers are not known yet: an earlier phase of this apply runs first and changes "+
+			"what it depends on. Apply checks, after that phase and before this one's first change: %s; a failed check "+
+			"stops it with nothing changed. Its steps are listed then.", checks))
+}
+
+// unreachableDiag is the plan-time error of a phase that needs node,
+// which does not answer (nothing listens at its endpoint: powered off,
+// or its WinRM service down); why says what the phase needs it for.
+func unreachableDiag(attr path.Path, node, why string, err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(attr, "Node "+node+" does not answer",
+		fmt.Sprintf("%s: %s. %s Power it on (or start its WinRM service) and plan again; when an earlier phase of "+
+			"this apply brings it back, tie this phase to it with triggers. Nothing was run on any node.", node, err, why))
+}
+
 // phaseSchema is a phase resource's schema: its description, its own
 // attributes, and those of phaseModel: id (idDesc says what it holds),
-// steps, and the timeouts block stating the phase's defaults.
+// steps, triggers, and the timeouts block stating the phase's defaults.
 func (p *phaseResource) phaseSchema(ctx context.Context, desc, idDesc string, attrs map[string]schema.Attribute) schema.Schema {
 	attrs["id"] = keptString(idDesc)
 	attrs["steps"] = stepsAttribute()
+	attrs["triggers"] = triggersAttribute()
 	attrs["timeouts"] = p.timeouts.attribute(ctx)
 	return schema.Schema{MarkdownDescription: desc, Attributes: attrs}
 }

@@ -91,6 +91,7 @@ func TestReadPhase(t *testing.T) {
 		"target_node": schema.StringAttribute{Required: true},
 		"value":       schema.StringAttribute{Computed: true},
 		"steps":       schema.ListAttribute{Computed: true, ElementType: types.StringType},
+		"triggers":    triggersAttribute(),
 		"timeouts":    timeouts.Attributes(ctx, timeouts.Opts{Read: true}),
 	}}
 	c, err := newCluster([]winrm.Config{{Node: "NODE2", Host: "127.0.0.1", Port: 1, Username: "LAB\\op", Password: "x"}}, "")
@@ -101,7 +102,7 @@ func TestReadPhase(t *testing.T) {
 	stateOf := func(target string) tfsdk.State {
 		st := tfsdk.State{Schema: sch, Raw: tftypes.NewValue(sch.Type().TerraformType(ctx), nil)}
 		m := readTestModel{Target: types.StringValue(target), Value: types.StringValue("before")}
-		m.ID, m.Steps = types.StringValue("x"), types.ListNull(types.StringType)
+		m.ID, m.Steps, m.Triggers = types.StringValue("x"), types.ListNull(types.StringType), types.MapNull(types.StringType)
 		m.Timeouts = timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{"read": types.StringType})}
 		if d := st.Set(ctx, &m); d.HasError() {
 			t.Fatal(d)

@@ -11,8 +11,8 @@ import (
 // After a recovery, importing every resource of the chain into a fresh state
 // plans no change: what the node cannot tell from its registry (the paths of
 // setup and the service pack, the working node) the install recorded on it,
-// so nothing diffs, and mscs_cluster_node_service's replace_triggered_by has
-// nothing to trigger on. The import itself only reads.
+// so nothing diffs but the triggers, which set on an imported phase only
+// record them (an update that runs nothing). The import itself only reads.
 func TestAccImport_recoveryPlansNoChange(t *testing.T) {
 	t.Parallel()
 	l := newScenarioLab(t, "rebuilt-node")
@@ -64,12 +64,13 @@ import {
 			ConfigPlanChecks: resource.ConfigPlanChecks{
 				PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(installAddr, plancheck.ResourceActionNoop),
-					plancheck.ExpectResourceAction("mscs_cluster_node_service.rebuilt", plancheck.ResourceActionNoop),
-					plancheck.ExpectResourceAction("mscs_msdtc_clustered.rebuilt", plancheck.ResourceActionNoop),
-					plancheck.ExpectResourceAction("mscs_iis_metabase_sync.rebuilt", plancheck.ResourceActionNoop),
-					plancheck.ExpectResourceAction("mscs_iis_cluster_accounts.rebuilt", plancheck.ResourceActionNoop),
-					// The checks and triggers are configuration only: an
-					// in-place update that runs nothing.
+					// The triggers (and the failover test's checks) are
+					// configuration only: an in-place update that runs
+					// nothing, not a replacement.
+					plancheck.ExpectResourceAction("mscs_cluster_node_service.rebuilt", plancheck.ResourceActionUpdate),
+					plancheck.ExpectResourceAction("mscs_msdtc_clustered.rebuilt", plancheck.ResourceActionUpdate),
+					plancheck.ExpectResourceAction("mscs_iis_metabase_sync.rebuilt", plancheck.ResourceActionUpdate),
+					plancheck.ExpectResourceAction("mscs_iis_cluster_accounts.rebuilt", plancheck.ResourceActionUpdate),
 					plancheck.ExpectResourceAction("mscs_failover_test.rebuilt", plancheck.ResourceActionUpdate),
 				},
 				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},

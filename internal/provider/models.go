@@ -50,6 +50,7 @@ type nodeModel struct {
 type phaseModel struct {
 	ID       types.String   `tfsdk:"id"`
 	Steps    types.List     `tfsdk:"steps"`
+	Triggers types.Map      `tfsdk:"triggers"`
 	Timeouts timeouts.Value `tfsdk:"timeouts"`
 }
 
@@ -134,7 +135,6 @@ type failoverTestModel struct {
 	FinalOwner            types.Map    `tfsdk:"final_owner"`
 	HTTPChecks            types.List   `tfsdk:"http_checks"`
 	RestoreAffectTheGroup types.Bool   `tfsdk:"restore_affect_the_group"`
-	Triggers              types.Map    `tfsdk:"triggers"`
 	SeenOnline            types.Map    `tfsdk:"seen_online"`
 	CheckResults          types.List   `tfsdk:"check_results"`
 	Differences           types.List   `tfsdk:"differences"`

@@ -131,11 +131,25 @@ func (r *clusterNodeServiceResource) ModifyPlan(ctx context.Context, req resourc
 			return // nothing to converge: the steps stay the last apply's
 		}
 	}
+	node := plan.Node.ValueString()
+	if triggersPending(ctx, req.Config) && nodeops.IsClusterService(plan.ServiceName.ValueString()) {
+		// An earlier phase of this apply changes the node or the cluster
+		// first (the install stops this very service). A start's steps do
+		// not depend on them; a stop's name what it moves, which is read
+		// at apply.
+		if plan.State.ValueString() == "running" {
+			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("steps"), nodeops.ServiceSteps(node, serviceSpec(&plan), ""))...)
+			return
+		}
+		deferChecks(&resp.Diagnostics, node, "the cluster service's state and the other nodes' (a stop that leaves no "+
+			"other node Up is refused unless allow_cluster_outage)")
+		return
+	}
 	diags, moves := r.warnAboutStateChange(ctx, &plan)
 	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
 		return
 	}
-	steps := nodeops.ServiceSteps(plan.Node.ValueString(), serviceSpec(&plan), moves)
+	steps := nodeops.ServiceSteps(node, serviceSpec(&plan), moves)
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("steps"), steps)...)
 }
 

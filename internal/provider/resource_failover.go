@@ -50,7 +50,9 @@ type failoverTestResource struct{ phaseResource }
 
 func (r *failoverTestResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	strList := types.ListType{ElemType: types.StringType}
-	resp.Schema = r.phaseSchema(ctx, "KB Q241573's last step: with \"Affect the group\" off, every IIS group is moved to the "+
+	resp.Schema = r.phaseSchema(ctx, "KB Q241573's last step: first, read-only, both nodes Up and the rebuilt node able to "+
+		"run the groups (the Option Pack as the node serving them has it, its IIS services not dead: refused otherwise, "+
+		"nothing moved); then with \"Affect the group\" off, every IIS group is moved to the "+
 		"rebuilt node and seen online there, the web sites are checked from the machine running Terraform, the "+
 		"groups are moved to their final owners, and \"Affect the group\" is turned back on. Read checks that "+
 		"the groups are online on their final owners with RestartAction as the test left it; a difference is "+
@@ -98,17 +100,6 @@ func (r *failoverTestResource) Schema(ctx context.Context, _ resource.SchemaRequ
 			"restore_affect_the_group": optionalBool("`true` (default): RestartAction 2 (\"Affect the group\" on) "+
 				"on the groups' IIS and MSDTC resources at the end, the KB's final step. `false`: each resource's "+
 				"value before the test.", true),
-			"triggers": schema.MapAttribute{
-				MarkdownDescription: "Arbitrary values; any change runs the test again (e.g. the id of an earlier phase).",
-				Optional:            true,
-				ElementType:         types.StringType,
-				// An imported test has no triggers: setting them then is an
-				// update, not a replacement that would run the test again.
-				PlanModifiers: []planmodifier.Map{mapplanmodifier.RequiresReplaceIf(
-					func(_ context.Context, req planmodifier.MapRequest, resp *mapplanmodifier.RequiresReplaceIfFuncResponse) {
-						resp.RequiresReplace = !req.StateValue.IsNull()
-					}, "A change of triggers runs the test again.", "A change of triggers runs the test again.")},
-			},
 			"seen_online": schema.MapAttribute{
 				MarkdownDescription: "Per group, the nodes the last test saw it online on.",
 				Computed:            true,
@@ -252,7 +243,36 @@ func (r *failoverTestResource) ModifyPlan(ctx context.Context, req resource.Modi
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("groups"), groups)...)
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("final_owner"), finals)...)
+	if triggersPending(ctx, req.Config) {
+		deferChecks(&resp.Diagnostics, spec.Node, fmt.Sprintf("that %s are Up in the cluster, and that %s has the "+
+			"Option Pack as the node serving the groups has it, with its IIS services healthy",
+			strings.Join(r.cluster.names, " and "), spec.Node))
+		return
+	}
+	if err := r.cluster.ops().CheckFailoverHosts(ctx, spec, f); err != nil {
+		r.refuse(ctx, &resp.Diagnostics, spec.Node, err)
+		return
+	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("steps"), nodeops.PlanFailover(f, spec, checkWords(ctx, &plan)))...)
+}
+
+// refuse is the plan of a failover test whose nodes cannot run it now (a
+// node not Up, or not answering; the rebuilt node without the working
+// node's Option Pack or with dead IIS services): an error naming the node
+// and what it lacks. A read that failed otherwise is only logged, since
+// apply makes the same checks before its first move.
+func (r *failoverTestResource) refuse(ctx context.Context, diags *diag.Diagnostics, node string, err error) {
+	var ste *nodeops.StepError
+	if down, ok := nodeops.Unreachable(err); ok {
+		diags.Append(unreachableDiag(path.Root("node"), down, "The failover test moves the groups to "+node+" and back.", err))
+		return
+	}
+	if errors.As(err, &ste) && ste.Command == "" {
+		diags.AddAttributeError(path.Root("node"), "The failover test cannot run on "+node+" now",
+			err.Error()+". Nothing was run on any node.")
+		return
+	}
+	planReadFailed(ctx, diags, "The failover test does not fit the cluster", err)
 }
 
 func (r *failoverTestResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {

@@ -197,6 +197,12 @@ func (r *clusterAccountsResource) ModifyPlan(ctx context.Context, req resource.M
 			}
 		}
 	}
+	if triggersPending(ctx, req.Config) {
+		// An earlier phase of this apply reinstalls the node's Option Pack
+		// first, which changes its groups.
+		deferChecks(&resp.Diagnostics, spec.Node, "the grants "+spec.Node+" holds (only those missing then are added)")
+		return
+	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("steps"), nodeops.PlanAccounts(spec.Node, nodeops.Missing(held, spec)))...)
 }
 

@@ -136,6 +136,12 @@ func (r *metabaseSyncResource) ModifyPlan(ctx context.Context, req resource.Modi
 		return // in sync: nothing to do
 	}
 	spec := r.syncSpec(ctx, &plan)
+	// An earlier phase of this apply may reinstall the target's IIS: what
+	// it has now (and would lose) is read by the apply's own check.
+	if triggersPending(ctx, req.Config) {
+		deferChecks(&resp.Diagnostics, spec.Target, "both nodes' metabases and MTS settings, and what the target would lose")
+		return
+	}
 	facts, err := r.cluster.ops().ReadSyncFacts(ctx, spec)
 	if err != nil {
 		planReadFailed(ctx, &resp.Diagnostics, syncMisfit, err)
@@ -164,7 +170,7 @@ func (r *metabaseSyncResource) Create(ctx context.Context, req resource.CreateRe
 
 // Update syncs again when the target drifted from the source (differences)
 // or the MTS replication settings changed; a change of accept_loss alone
-// applies to the next sync and runs nothing.
+// applies to the next sync and runs nothing, as do triggers set on an imported sync.
 func (r *metabaseSyncResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	updateSettings(ctx, req, resp, func(plan, state *metabaseSyncModel) bool {
 		if differs, _ := listStrings(ctx, state.Differences); len(differs) > 0 ||

@@ -72,7 +72,8 @@ func (r *msdtcClusteredResource) Schema(ctx context.Context, _ resource.SchemaRe
 		"The rebuilt node's name as the provider's `nodes` spells it; also the import ID.",
 		map[string]schema.Attribute{
 			"node": nodeAttribute("NetBIOS name of the rebuilt node, where MSDTC is tested and joins (`msdtc " +
-				"-join`). Both nodes must be Up in the cluster."),
+				"-join`). Both nodes must answer and be Up in the cluster: the plan refuses a node Down or not answering, " +
+				"or, with `triggers` not known yet, leaves that check to the apply."),
 			"working_node": workingNode,
 			"group": fromCluster("The group holding MSDTC. Default: the group that has the `Distributed " +
 				"Transaction Coordinator` resource, else the one whose Network Name is `network_name`."),
@@ -133,8 +134,11 @@ const msdtcMisfit = "The MSDTC phase does not fit the cluster"
 
 // ModifyPlan checks, read-only, the nodes the plan names, and for a create
 // everything the phase would otherwise find out after its first move: both
-// nodes Up, the group, its Network Name and disk, the log folder's drive.
-// It lists the steps and warns of the moves and of a reinstall.
+// nodes answering and Up, the group, its Network Name and disk, the log
+// folder's drive. It lists the steps and warns of the moves and of a
+// reinstall. Tied by triggers to an earlier phase of the same apply (their
+// values unknown), the nodes' states are checked at apply instead, before
+// the first change, and the steps say so.
 func (r *msdtcClusteredResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	var plan msdtcClusteredModel
 	ctx, cancel, _, ok := r.planStart(ctx, req, &resp.Diagnostics, &plan, 1, "node", "working_node")
@@ -153,20 +157,35 @@ func (r *msdtcClusteredResource) ModifyPlan(ctx context.Context, req resource.Mo
 	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
 		return
 	}
+	// Tied to an earlier phase of this apply (triggers unknown), the nodes
+	// are judged at apply, before the first change: that phase starts the
+	// rebuilt node's cluster service, or reinstalls it, first.
+	pending := triggersPending(ctx, req.Config)
 	facts, err := r.cluster.ops().ReadMSDTCFacts(ctx, spec)
+	if down, ok := nodeops.Unreachable(err); ok {
+		if !pending {
+			attr := path.Root("node")
+			if strings.EqualFold(down, spec.WorkingNode) {
+				attr = path.Root("working_node")
+			}
+			resp.Diagnostics.Append(unreachableDiag(attr, down, "The MSDTC phase moves MSDTC's group between both nodes "+
+				"and runs msdtc on both, so both must answer and be Up.", err))
+			return
+		}
+		deferChecks(&resp.Diagnostics, spec.Node, fmt.Sprintf("that %s and %s answer (%s does not now: %s) and are Up "+
+			"in the cluster, and both nodes' MSDTC", spec.WorkingNode, spec.Node, down, err))
+		return
+	}
 	if err != nil {
 		planReadFailed(ctx, &resp.Diagnostics, msdtcMisfit, err)
 		return
 	}
-	for _, n := range []struct {
-		attr string
-		name string
-	}{{"node", spec.Node}, {"working_node", spec.WorkingNode}} {
-		if st := facts.NodeStates[strings.ToUpper(n.name)]; !strings.EqualFold(st, "Up") {
+	for _, n := range []struct{ attr, name string }{{"node", spec.Node}, {"working_node", spec.WorkingNode}} {
+		if st := facts.NodeStates[strings.ToUpper(n.name)]; !pending && !strings.EqualFold(st, "Up") {
 			resp.Diagnostics.AddAttributeError(path.Root(n.attr), "Node not Up in the cluster",
 				fmt.Sprintf("%s is %q in the cluster: the MSDTC phase moves group %s between both nodes, so both must "+
-					"be Up (start its cluster service with mscs_cluster_node_service first). Nothing was run on any node.",
-					n.name, st, facts.Group))
+					"be Up (start its cluster service with mscs_cluster_node_service first, and tie this phase to it "+
+					"with triggers). Nothing was run on any node.", n.name, orDefault(st, "not a member"), facts.Group))
 		}
 	}
 	if resp.Diagnostics.HasError() {
@@ -179,11 +198,17 @@ func (r *msdtcClusteredResource) ModifyPlan(ctx context.Context, req resource.Mo
 		fmt.Sprintf("With \"Affect the group\" off (RestartAction 1) on %s, group %s is moved to %s and back to %s, "+
 			"taking its resources offline while it moves; each RestartAction is restored afterwards.",
 			strings.Join(facts.Moved(), ", "), facts.Group, spec.Node, spec.WorkingNode))
-	if facts.States[spec.Node].Mode != nodeops.DTCClustered || plan.Reinstall.ValueString() == nodeops.ReinstallAlways {
+	switch {
+	case plan.Reinstall.ValueString() == nodeops.ReinstallAlways || (!pending && facts.States[spec.Node].Mode != nodeops.DTCClustered):
 		resp.Diagnostics.AddWarning("MSDTC is removed and reinstalled on both nodes",
-			fmt.Sprintf("%s's MSDTC is %s, so it cannot come online there: MSDTC is removed from %s and %s and "+
-				"reinstalled clustered (%s method). Transactions in flight are lost.",
+			fmt.Sprintf("%s's MSDTC is %s, so it cannot come online there (or reinstall = \"always\"): MSDTC is removed "+
+				"from %s and %s and reinstalled clustered (%s method). Transactions in flight are lost.",
 				spec.Node, facts.States[spec.Node].Mode, spec.WorkingNode, spec.Node, plan.Method.ValueString()))
+	case pending:
+		deferChecks(&resp.Diagnostics, spec.Node, fmt.Sprintf("that %s and %s answer and are Up in the cluster, and both "+
+			"nodes' MSDTC (if MSDTC then does not come online on %s in the KB's test, it is removed and reinstalled on "+
+			"both nodes)", spec.WorkingNode, spec.Node, spec.Node))
+		return
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("steps"), nodeops.PlanMSDTC(facts, spec))...)
 }

@@ -223,9 +223,17 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 		resp.Diagnostics.Append(r.cluster.stepDiag("Cannot read the Option Pack on node "+node, node, err))
 		return
 	}
-	d, moves := r.checkClusterService(ctx, &plan, facts)
-	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
-		return
+	// Tied to an earlier phase of this apply (triggers unknown), whether
+	// another node is Up when the cluster service stops is read at apply,
+	// right before the stop (nodeops refuses it there), not now.
+	pending := triggersPending(ctx, req.Config)
+	moves := ""
+	if !pending {
+		var d diag.Diagnostics
+		d, moves = r.checkClusterService(ctx, &plan, facts)
+		if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
+			return
+		}
 	}
 	present := facts.OptionPack
 	switch {
@@ -242,6 +250,11 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 	}
 	if plan.InstallMethod.IsUnknown() || plan.Components.IsUnknown() || plan.ServicePack.IsUnknown() {
 		return // the steps are known at apply
+	}
+	if pending {
+		deferChecks(&resp.Diagnostics, node, "that stopping its cluster service leaves another node Up (refused "+
+			"unless allow_cluster_outage)")
+		return
 	}
 	steps := installSteps(node, facts, spec, moves)
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("steps"), steps)...)

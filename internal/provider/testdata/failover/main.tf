@@ -17,6 +17,19 @@ variable "groups" {
   default = null
 }
 
+# tied: the phase names an earlier resource of the same apply in triggers,
+# whose id is unknown in the first plan (as examples/recovery ties each
+# phase to the ones before it).
+variable "tied" {
+  type    = bool
+  default = false
+}
+
+resource "terraform_data" "earlier" {
+  count = var.tied ? 1 : 0
+  input = "an earlier phase"
+}
+
 provider "mscs" {
   nodes    = { for name, url in var.nodes : name => { endpoint = url } }
   username = var.username
@@ -25,6 +38,8 @@ provider "mscs" {
 }
 
 resource "mscs_failover_test" "test" {
+  triggers = var.tied ? { earlier = terraform_data.earlier[0].id } : null
+
   node   = "NODE2"
   groups = var.groups
 
