@@ -102,6 +102,9 @@ func chunkParts(parts []string) [][]string {
 
 // readChunk runs parts in one command line.
 func (n *Node) readChunk(ctx context.Context, step string, parts []string) ([]winrm.Result, error) {
+	if startsWithQuote(parts[0]) {
+		return nil, fmt.Errorf("%s: %s: the command line starts with a double quote, which cmd /c strips; it was not sent", n.R.Node(), step)
+	}
 	if len(parts) == 1 {
 		res, err := n.R.Run(ctx, parts[0], true)
 		if err != nil {

@@ -190,6 +190,11 @@ func (c Codes) meaning(code int) string {
 // run runs a command line and turns an exit code codes does not accept into
 // a StepError worded with codes' meanings.
 func (n *Node) run(ctx context.Context, step, line string, readOnly bool, codes Codes) (winrm.Result, error) {
+	if startsWithQuote(line) {
+		// A line of the provider's own making: cmd's /C rule would run
+		// something else than it names (programLine).
+		return winrm.Result{}, fmt.Errorf("%s: %s: the command line starts with a double quote, which cmd /c strips; it was not sent", n.R.Node(), step)
+	}
 	res, err := n.R.Run(ctx, line, readOnly)
 	if err != nil {
 		return res, fmt.Errorf("%s: %s: %w", n.R.Node(), step, err)
