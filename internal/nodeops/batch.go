@@ -125,7 +125,11 @@ func (n *Node) readChunk(ctx context.Context, step string, parts []string) ([]wi
 	for i, out := range outs {
 		results[i] = winrm.Result{Stdout: out, ExitCode: partExit(out)}
 	}
-	results[len(results)-1].ExitCode = res.ExitCode
+	// The last part's code is the line's, except for a program cmd cannot
+	// find: the line exits 1, and the part reads as the others do.
+	if last := &results[len(results)-1]; last.ExitCode != exitNotRecognized {
+		last.ExitCode = res.ExitCode
+	}
 	return results, nil
 }
 
@@ -167,7 +171,7 @@ func partExit(out string) int {
 	case regErrorLineRe.MatchString(out):
 		return 1
 	case notRecognizedRe.MatchString(out):
-		return 9009
+		return exitNotRecognized
 	}
 	return 0
 }

@@ -109,29 +109,34 @@ func lineMatches(out string, re *regexp.Regexp) []string {
 
 // win32Meanings holds the codes the KB's tools exit with, as Windows words them.
 var win32Meanings = map[int]string{
-	2:    "the system cannot find the file specified",
-	3:    "the system cannot find the path specified",
-	5:    "access is denied",
-	87:   "the parameter is incorrect",
-	1051: "a stop control has been sent to a service that other running services are dependent on",
-	1052: "the requested control is not valid for this service",
-	1053: "the service did not respond to the start or control request in a timely fashion",
-	1056: "an instance of the service is already running",
-	1058: "the service cannot be started because it is disabled",
-	1060: "the specified service does not exist as an installed service",
-	1061: "the service cannot accept control messages at this time",
-	1062: "the service has not been started",
-	1068: "the dependency service or group failed to start",
-	1069: "the service did not start due to a logon failure",
-	1067: "the process terminated unexpectedly",
-	1072: "the specified service has been marked for deletion",
-	1722: "the RPC server is unavailable (is the cluster service running on that node?)",
-	5007: "the cluster resource could not be found",
-	5013: "the cluster resource group could not be found",
-	5042: "the cluster node could not be found",
-	5050: "the cluster node is down",
-	9009: "the program is not installed on the node",
+	2:                 "the system cannot find the file specified",
+	3:                 "the system cannot find the path specified",
+	5:                 "access is denied",
+	87:                "the parameter is incorrect",
+	1051:              "a stop control has been sent to a service that other running services are dependent on",
+	1052:              "the requested control is not valid for this service",
+	1053:              "the service did not respond to the start or control request in a timely fashion",
+	1056:              "an instance of the service is already running",
+	1058:              "the service cannot be started because it is disabled",
+	1060:              "the specified service does not exist as an installed service",
+	1061:              "the service cannot accept control messages at this time",
+	1062:              "the service has not been started",
+	1068:              "the dependency service or group failed to start",
+	1069:              "the service did not start due to a logon failure",
+	1067:              "the process terminated unexpectedly",
+	1072:              "the specified service has been marked for deletion",
+	1722:              "the RPC server is unavailable (is the cluster service running on that node?)",
+	5007:              "the cluster resource could not be found",
+	5013:              "the cluster resource group could not be found",
+	5042:              "the cluster node could not be found",
+	5050:              "the cluster node is down",
+	exitNotRecognized: "the program is not installed on the node",
 }
+
+// exitNotRecognized is cmd's ERRORLEVEL after a program it cannot find. It
+// is never a line's exit code (that is 1): the provider reads cmd's "is not
+// recognized as an internal or external command" text (notRecognizedRe).
+const exitNotRecognized = 9009
 
 // win32Meaning words a Win32 code, or says it is unknown here.
 func win32Meaning(code int) string { return worded(win32Meanings, code, "an error") }
@@ -206,12 +211,18 @@ func (n *Node) run(ctx context.Context, step, line string, readOnly bool, codes 
 }
 
 func (n *Node) stepError(step, line string, res winrm.Result, codes Codes) *StepError {
+	meaning := codes.meaning(res.ExitCode)
+	if notRecognizedRe.MatchString(res.Stdout + "\n" + res.Stderr) {
+		// A line whose program cmd cannot find exits 1 (its ERRORLEVEL
+		// is 9009 inside the line only): cmd's text tells.
+		meaning = win32Meanings[exitNotRecognized]
+	}
 	return &StepError{
 		Node:     n.R.Node(),
 		Step:     step,
 		Command:  line,
 		ExitCode: res.ExitCode,
-		Meaning:  codes.meaning(res.ExitCode),
+		Meaning:  meaning,
 		Output:   strings.TrimSpace(res.Stdout + "\n" + res.Stderr),
 	}
 }
