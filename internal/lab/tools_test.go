@@ -132,8 +132,13 @@ func TestToolsNodeInfo(t *testing.T) {
 		t.Errorf("NODE1 sees NODE2's file: %+v", r)
 	}
 
+	// Over WinRM a missing program as the line's last command exits 1;
+	// inside the line ERRORLEVEL is 9009.
 	r := run(t, c, "frobnicate /now")
-	if r.code != 9009 || !strings.Contains(r.stderr, "'frobnicate' is not recognized as an internal or external command,") {
-		t.Errorf("unknown program = %+v, want 9009 and cmd's text", r)
+	if r.code != 1 || !strings.Contains(r.stderr, "'frobnicate' is not recognized as an internal or external command,") {
+		t.Errorf("unknown program = %+v, want 1 and cmd's text", r)
+	}
+	if r := run(t, c, "frobnicate /now & if errorlevel 9009 echo 9009"); r.code != 0 || r.stdout != "9009\r\n" {
+		t.Errorf("ERRORLEVEL after an unknown program: %+v, want 9009", r)
 	}
 }

@@ -2,6 +2,7 @@ package nodeops
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -295,9 +296,10 @@ func (n *Node) GrantAccounts(ctx context.Context, spec AccountsSpec, progress Pr
 		if progress != nil {
 			progress(line)
 		}
-		// net localgroup's 1378 "already a member" is the grant held.
-		if _, err := n.run(ctx, "grant "+g.Account+" "+g.String(), line, false, okCodes(1378)); err != nil {
-			return held, err
+		if _, err := n.run(ctx, "grant "+g.Account+" "+g.String(), line, false, win32); err != nil {
+			if err := n.judgeByListing(ctx, spec.Impersonators, g, true, err); err != nil {
+				return held, err
+			}
 		}
 	}
 	if held, err = n.ReadHeld(ctx, spec.Impersonators); err != nil {
@@ -339,11 +341,34 @@ func (n *Node) RevokeAccounts(ctx context.Context, spec AccountsSpec, progress P
 		if progress != nil {
 			progress(line)
 		}
-		if _, err := n.run(ctx, "revoke "+g.Account+" "+g.String(), line, false, okCodes(1377)); err != nil {
-			return kept, err
+		if _, err := n.run(ctx, "revoke "+g.Account+" "+g.String(), line, false, win32); err != nil {
+			if err := n.judgeByListing(ctx, spec.Impersonators, g, false, err); err != nil {
+				return kept, err
+			}
 		}
 	}
 	return kept, nil
+}
+
+// judgeByListing settles a grant or revoke whose command failed by listing
+// again: failed is its error when the node still does not hold (want true)
+// or still holds (want false) g. The exit codes cannot tell: net localgroup
+// exits 2 for a member already there (System error 1378) and for one that is
+// not (1377) as for any other failure, and the 1996 dcomperm's exit code
+// means nothing; a change made in the meantime by someone else is no failure.
+func (n *Node) judgeByListing(ctx context.Context, impersonators string, g Grant, want bool, failed error) error {
+	var se *StepError
+	if !errors.As(failed, &se) {
+		return failed // the command may not have run: nothing to judge
+	}
+	held, err := n.ReadHeld(ctx, impersonators)
+	if err != nil {
+		return err
+	}
+	if held.Has(g) != want {
+		return failed
+	}
+	return nil
 }
 
 // SortedGrantWords is held's grants of acct in words, sorted.

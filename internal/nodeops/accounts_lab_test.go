@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/world"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/winrm"
 )
 
 func accountsSpec() AccountsSpec {
@@ -84,5 +85,69 @@ func TestGrantAccounts(t *testing.T) {
 	}
 	if inc := l.World().Incidents(); len(inc) != 0 {
 		t.Errorf("incidents: %+v", inc)
+	}
+}
+
+// racingRunner makes another admin run the same change just before each
+// command line of the provider that holds match: the provider's own then
+// meets the change already made.
+type racingRunner struct {
+	inner interface {
+		Run(ctx context.Context, line string, readOnly bool) (winrm.Result, error)
+		Node() string
+	}
+	match string
+}
+
+func (r racingRunner) Node() string { return r.inner.Node() }
+
+func (r racingRunner) Run(ctx context.Context, line string, readOnly bool) (winrm.Result, error) {
+	if strings.Contains(line, r.match) {
+		if _, err := r.inner.Run(ctx, line, readOnly); err != nil {
+			return winrm.Result{}, err
+		}
+	}
+	return r.inner.Run(ctx, line, readOnly)
+}
+
+// net localgroup exits 2 for a member already there and for one that is
+// gone (System error 1378, 1377): the provider judges by listing again, so a
+// grant or revoke someone else made in the meantime is no failure, and a
+// real failure still is.
+func TestGrantAccounts_RaceJudgedByListing(t *testing.T) {
+	l := startScenario(t, "metabase-fresh")
+	c := labCluster(t, l)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	n2 := c.Nodes[1]
+	raced := &Node{R: racingRunner{inner: n2.R, match: "net localgroup Guests"}}
+	mark := len(l.World().Commands("NODE2"))
+	if _, err := raced.GrantAccounts(ctx, accountsSpec(), nil); err != nil {
+		t.Fatal(err)
+	}
+	exits := map[string][]int{}
+	for _, cmd := range l.World().Commands("NODE2")[mark:] {
+		if strings.EqualFold(cmd.Program, "net") && strings.HasPrefix(cmd.Args, "localgroup Guests") {
+			exits[cmd.Args] = append(exits[cmd.Args], cmd.ExitCode)
+		}
+	}
+	if got := exits[`localgroup Guests LAB\IUSR_CLUSTER /add`]; len(got) != 2 || got[0] != 0 || got[1] != 2 {
+		t.Errorf("the raced add exited %v, want 0 (the other admin's) then 2 (the provider's)", got)
+	}
+	if _, err := raced.RevokeAccounts(ctx, accountsSpec(), nil); err != nil {
+		t.Fatal(err)
+	}
+	s := l.World().State().Node("NODE2").Accounts
+	if containsAccount(s.Groups["Guests"], `LAB\IUSR_CLUSTER`) {
+		t.Errorf("after revoking: %+v", s.Groups["Guests"])
+	}
+	// A failure the listing confirms is still a failure.
+	if err := l.Control().AddFault(world.Fault{Node: "NODE2", Kind: "exit", Match: `localgroup Guests LAB\IUSR_CLUSTER /add`, ExitCode: 2,
+		Stderr: "System error 5 has occurred.\r\n\r\nAccess is denied.\r\n\r\n"}); err != nil {
+		t.Fatal(err)
+	}
+	var se *StepError
+	if _, err := n2.GrantAccounts(ctx, accountsSpec(), nil); !errors.As(err, &se) || !strings.Contains(se.Step, "grant") || se.ExitCode != 2 {
+		t.Errorf("a denied add: %v; want its StepError", err)
 	}
 }

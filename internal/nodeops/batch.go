@@ -102,6 +102,9 @@ func chunkParts(parts []string) [][]string {
 
 // readChunk runs parts in one command line.
 func (n *Node) readChunk(ctx context.Context, step string, parts []string) ([]winrm.Result, error) {
+	if startsWithQuote(parts[0]) {
+		return nil, fmt.Errorf("%s: %s: the command line starts with a double quote, which cmd /c strips; it was not sent", n.R.Node(), step)
+	}
 	if len(parts) == 1 {
 		res, err := n.R.Run(ctx, parts[0], true)
 		if err != nil {
@@ -122,7 +125,11 @@ func (n *Node) readChunk(ctx context.Context, step string, parts []string) ([]wi
 	for i, out := range outs {
 		results[i] = winrm.Result{Stdout: out, ExitCode: partExit(out)}
 	}
-	results[len(results)-1].ExitCode = res.ExitCode
+	// The last part's code is the line's, except for a program cmd cannot
+	// find: the line exits 1, and the part reads as the others do.
+	if last := &results[len(results)-1]; last.ExitCode != exitNotRecognized {
+		last.ExitCode = res.ExitCode
+	}
 	return results, nil
 }
 
@@ -164,7 +171,7 @@ func partExit(out string) int {
 	case regErrorLineRe.MatchString(out):
 		return 1
 	case notRecognizedRe.MatchString(out):
-		return 9009
+		return exitNotRecognized
 	}
 	return 0
 }

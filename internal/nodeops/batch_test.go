@@ -179,3 +179,25 @@ func TestReadBatch_NoParts(t *testing.T) {
 		t.Errorf("ran %q", f.lines)
 	}
 }
+
+// A missing program as the line's last command makes the line exit 1 (its
+// ERRORLEVEL, 9009, stays inside the line): the last part reads as the
+// others do, from cmd's text, and its failure says what it is.
+func TestReadBatch_LastPartNotRecognized(t *testing.T) {
+	parts := []string{"hostname", "frob /x"}
+	f := &fakeRunner{node: "NODE2", answers: map[string][]winrm.Result{batchLine(parts): {{Stdout: "NODE2\r\n" + partEnd + " \r\n" +
+		"'frob' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n", ExitCode: 1}}}}
+	results, err := (&Node{R: f}).readBatch(context.Background(), "read", parts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if results[0].ExitCode != 0 || results[1].ExitCode != 9009 {
+		t.Errorf("exit codes %d, %d; want 0, 9009", results[0].ExitCode, results[1].ExitCode)
+	}
+	// Alone, the line exits 1; the failure still names the missing program.
+	err = (&Node{R: f}).checkPart("run frob", "frob /x", winrm.Result{Stderr: "'frob' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n", ExitCode: 1}, win32)
+	var se *StepError
+	if !errors.As(err, &se) || se.ExitCode != 1 || se.Meaning != "the program is not installed on the node" {
+		t.Errorf("checkPart = %#v", err)
+	}
+}

@@ -3,7 +3,10 @@
 //
 // Every value that goes into a command line passes through Quote (quote.go),
 // the one quoting function; ValidateArg is what plan-time validators call so
-// that a value Quote would refuse never reaches a node. Each tool's parser sits
+// that a value Quote would refuse never reaches a node. A program named by a
+// quoted path runs through programLine, whose parentheses keep its quotes
+// under cmd's /C rule (a line that starts with a quote is never sent). Each
+// tool's parser sits
 // next to the operations that run the tool:
 //
 //   - service.go: sc query / qc / config / start / stop, WaitForState;

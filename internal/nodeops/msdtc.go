@@ -683,12 +683,12 @@ func (r *dtcRun) stopResource(ctx context.Context) (Next, error) {
 func (r *dtcRun) dtcsetup(n *Node) func(ctx context.Context) (Next, error) {
 	return func(ctx context.Context) (Next, error) {
 		path := r.spec.DTCSetupPaths[n.R.Node()]
-		q, err := Quote(path)
+		line, err := programLine(path)
 		if err != nil {
 			return Continue, err
 		}
 		r.progress("run dtcsetup on " + n.R.Node())
-		if _, err := n.run(ctx, "run dtcsetup", q, false, dtcsetupCodes); err != nil {
+		if _, err := n.run(ctx, "run dtcsetup", line, false, dtcsetupCodes); err != nil {
 			return Continue, err
 		}
 		return Continue, r.expectMode(ctx, n, DTCClustered, "run dtcsetup")

@@ -133,6 +133,11 @@ var win32Meanings = map[int]string{
 	9009: "the program is not installed on the node",
 }
 
+// exitNotRecognized is cmd's ERRORLEVEL after a program it cannot find. It
+// is never a line's exit code (that is 1): the provider reads cmd's "is not
+// recognized as an internal or external command" text (notRecognizedRe).
+const exitNotRecognized = 9009
+
 // win32Meaning words a Win32 code, or says it is unknown here.
 func win32Meaning(code int) string { return worded(win32Meanings, code, "an error") }
 
@@ -190,6 +195,11 @@ func (c Codes) meaning(code int) string {
 // run runs a command line and turns an exit code codes does not accept into
 // a StepError worded with codes' meanings.
 func (n *Node) run(ctx context.Context, step, line string, readOnly bool, codes Codes) (winrm.Result, error) {
+	if startsWithQuote(line) {
+		// A line of the provider's own making: cmd's /C rule would run
+		// something else than it names (programLine).
+		return winrm.Result{}, fmt.Errorf("%s: %s: the command line starts with a double quote, which cmd /c strips; it was not sent", n.R.Node(), step)
+	}
 	res, err := n.R.Run(ctx, line, readOnly)
 	if err != nil {
 		return res, fmt.Errorf("%s: %s: %w", n.R.Node(), step, err)
@@ -201,12 +211,18 @@ func (n *Node) run(ctx context.Context, step, line string, readOnly bool, codes 
 }
 
 func (n *Node) stepError(step, line string, res winrm.Result, codes Codes) *StepError {
+	meaning := codes.meaning(res.ExitCode)
+	if notRecognizedRe.MatchString(res.Stdout + "\n" + res.Stderr) {
+		// A line whose program cmd cannot find exits 1 (its ERRORLEVEL
+		// is 9009 inside the line only): cmd's text tells.
+		meaning = win32Meanings[exitNotRecognized]
+	}
 	return &StepError{
 		Node:     n.R.Node(),
 		Step:     step,
 		Command:  line,
 		ExitCode: res.ExitCode,
-		Meaning:  codes.meaning(res.ExitCode),
+		Meaning:  meaning,
 		Output:   strings.TrimSpace(res.Stdout + "\n" + res.Stderr),
 	}
 }

@@ -104,7 +104,7 @@ func andLine(line string, run func(part string) (winrm.Result, error)) (winrm.Re
 func (f *fakeRunner) answer(line string) winrm.Result {
 	as, ok := f.answers[line]
 	if !ok {
-		return winrm.Result{Stderr: fmt.Sprintf("'%s' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n", line), ExitCode: 9009}
+		return winrm.Result{Stderr: fmt.Sprintf("'%s' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n", line), ExitCode: 1}
 	}
 	r := as[0]
 	if len(as) > 1 {

@@ -567,12 +567,15 @@ func (r *opRun) setup(ctx context.Context, step, maintenance string) error {
 	if err := n.writeFile(ctx, stepWords[step], dir, file, lines); err != nil {
 		return err
 	}
-	q, err := quoteAll("setup_path", r.spec.SetupPath, "unattend file", "/u:"+file)
+	u, err := Quote("/u:" + file)
 	if err != nil {
-		return err
+		return fmt.Errorf("unattend file: %w", err)
 	}
 	// /R:N: the reboot is the next step's, so the wait can tell it happened.
-	line := q[0] + " " + q[1] + " /R:N"
+	line, err := programLine(r.spec.SetupPath, u, "/R:N")
+	if err != nil {
+		return fmt.Errorf("setup_path: %w", err)
+	}
 	// Remove All on a corrupt install reports errors on stderr and still
 	// succeeds (exit 0), errors the KB says can be ignored: only the exit
 	// code counts.
@@ -583,11 +586,11 @@ func (r *opRun) setup(ctx context.Context, step, maintenance string) error {
 // servicePack runs the service pack's update.exe unattended, without its own reboot.
 func (r *opRun) servicePack(ctx context.Context, step string) error {
 	r.state = nil
-	q, err := Quote(r.spec.ServicePackPath)
+	line, err := programLine(r.spec.ServicePackPath, "-u", "-z", "-n", "-q")
 	if err != nil {
 		return fmt.Errorf("service_pack_path: %w", err)
 	}
-	_, err = r.n.run(ctx, stepWords[step], q+" -u -z -n -q", false, win32)
+	_, err = r.n.run(ctx, stepWords[step], line, false, win32)
 	return err
 }
 

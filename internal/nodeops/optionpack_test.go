@@ -206,7 +206,7 @@ func (f *fakeNT) Run(ctx context.Context, line string, readOnly bool) (winrm.Res
 	case line == "net statistics workstation":
 		return ok(fmt.Sprintf("Workstation Statistics for \\\\NODE2\r\n\r\n\r\nStatistics since 10/1/1999 9:%02d:00 AM\r\n\r\n\r\n", f.boots))
 	}
-	return winrm.Result{Stderr: "'" + line + "' is not recognized as an internal or external command,\r\n", ExitCode: 9009}, nil
+	return winrm.Result{Stderr: "'" + line + "' is not recognized as an internal or external command,\r\n", ExitCode: 1}, nil
 }
 
 var node1Components = []string{"fp_extensions", "iis_common", "iis_doc_common", "iis_ftp", "iis_inetmgr", "iis_www", "mts_core", "mts_mmc", "wsh_core"}

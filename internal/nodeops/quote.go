@@ -138,3 +138,51 @@ func quoteAll(named ...string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// programLine is the command line that runs the program at path (a file on
+// the node) with args, each one a token of Quote or a fixed switch.
+//
+// Over WinRM the line runs as `cmd /c <line>`, and cmd.exe's /C rule (cmd /?)
+// looks at the line's quotes before anything else: they are kept only when
+// the line holds exactly two, around one existing program's name with a blank
+// in it and none of & < > ( ) @ ^ |; otherwise a line that starts with a quote
+// loses that quote and the line's last one. So `"C:\R&D\update.exe" -u`
+// would run C:\R and then D\update.exe, and `"D:\Option Pack (EN)\setup.exe"
+// "/u:C:\My Temp\u.txt"` would fail with 'D:\Option' is not recognized.
+//
+// A line that does not start with a quote keeps all its quotes under both
+// branches of the rule (and under /S, which strips only a leading quote),
+// so a quoted program goes in parentheses: `("C:\R&D\update.exe" -u)`. To
+// cmd's parser the parentheses only group: inside the quoted path & ( ) @ ^
+// are plain characters, the block runs the one program, and its exit code is
+// the program's. NT 4.0's cmd.exe has the same grouping (readBatch relies on
+// it too). An unquoted ) in an argument would end the block early, so args
+// may hold ) only inside quotes, which Quote's tokens do. Not `call "path"
+// args`: CALL expands % and halves ^ a second time. Not `cd . && "path"
+// args`: it works, but shows an odd step in plans and logs.
+func programLine(path string, args ...string) (string, error) {
+	q, err := Quote(path)
+	if err != nil {
+		return "", err
+	}
+	line := strings.Join(append([]string{q}, args...), " ")
+	if !strings.HasPrefix(q, `"`) {
+		return line, nil
+	}
+	inQuote := false
+	for _, c := range line {
+		switch {
+		case c == '"':
+			inQuote = !inQuote
+		case c == ')' && !inQuote:
+			return "", fmt.Errorf("an argument of %s holds ) outside quotes, which would end the parentheses that keep its path's quotes", path)
+		}
+	}
+	return "(" + line + ")", nil
+}
+
+// startsWithQuote reports a command line that cmd's /C rule would strip (see
+// programLine): every line the provider sends must start with something else.
+func startsWithQuote(line string) bool {
+	return strings.HasPrefix(strings.TrimLeft(line, " \t"), `"`)
+}

@@ -76,3 +76,31 @@ func TestQuote_ErrorHidesValue(t *testing.T) {
 		t.Errorf("error %v does not name the character", err)
 	}
 }
+
+func TestProgramLine(t *testing.T) {
+	for _, c := range []struct {
+		path string
+		args []string
+		want string
+	}{
+		{`C:\SP4\I386\UPDATE\update.exe`, []string{"-u", "-z"}, `C:\SP4\I386\UPDATE\update.exe -u -z`},
+		{`C:\R&D\update.exe`, []string{"-u", "-z", "-n", "-q"}, `("C:\R&D\update.exe" -u -z -n -q)`},
+		{`D:\Option Pack (EN)\setup.exe`, []string{`"/u:C:\My Temp\u (1).txt"`, "/R:N"}, `("D:\Option Pack (EN)\setup.exe" "/u:C:\My Temp\u (1).txt" /R:N)`},
+		{`C:\Program Files\dtc\dtcsetup.exe`, nil, `("C:\Program Files\dtc\dtcsetup.exe")`},
+	} {
+		got, err := programLine(c.path, c.args...)
+		if err != nil || got != c.want {
+			t.Errorf("programLine(%q, %q) = %q, %v; want %q", c.path, c.args, got, err, c.want)
+		}
+		if startsWithQuote(got) {
+			t.Errorf("%q starts with a quote", got)
+		}
+	}
+	// An unquoted ) would close the parentheses early.
+	if _, err := programLine(`C:\a b\x.exe`, "a)"); err == nil {
+		t.Error("an unquoted ) was accepted")
+	}
+	if _, err := programLine(`C:\a%b\x.exe`); err == nil {
+		t.Error("a % in the path was accepted")
+	}
+}

@@ -34,7 +34,7 @@ func (sh *shell) builtin(n *cmdNode, st streams) int {
 	case "mkdir", "md":
 		return sh.setLevel(sh.mkdir(args, st))
 	case "rmdir", "rd":
-		return sh.setLevel(sh.rmdir(args, st))
+		return sh.rmdir(args, st) // never sets ERRORLEVEL (see run.go)
 	case "del", "erase":
 		return sh.del(args, st)
 	case "copy":
@@ -261,6 +261,9 @@ func confirm(prompt string, st streams) bool {
 	return strings.HasPrefix(strings.ToLower(strings.TrimSpace(line)), "y")
 }
 
+// rmdir returns the Win32 code of its failure, as Windows' RD does: 2 for a
+// missing folder, 3 for a missing parent, 145 for a folder not empty, 267
+// for a file (wine's conformance tests, run.go).
 func (sh *shell) rmdir(args string, st streams) int {
 	names, switches := fields(args)
 	if len(names) == 0 {
@@ -273,13 +276,17 @@ func (sh *shell) rmdir(args string, st streams) int {
 		path := sh.abs(name)
 		isDir, err := fsys.Stat(path)
 		switch {
+		case err != nil && sh.parentMissing(path):
+			fmt.Fprint(st.err, "The system cannot find the path specified.\r\n")
+			code = 3
+			continue
 		case err != nil:
 			fmt.Fprint(st.err, "The system cannot find the file specified.\r\n")
-			code = 1
+			code = 2
 			continue
 		case !isDir:
 			fmt.Fprint(st.err, "The directory name is invalid.\r\n")
-			code = 1
+			code = 267
 			continue
 		}
 		if tree {
@@ -297,13 +304,30 @@ func (sh *shell) rmdir(args string, st streams) int {
 		switch {
 		case errors.Is(err, winfs.ErrNotEmpty):
 			fmt.Fprint(st.err, "The directory is not empty.\r\n")
-			code = 1
+			code = 145
+		case errors.Is(err, fs.ErrPermission):
+			fmt.Fprint(st.err, fsMessage(err, false)+"\r\n")
+			code = 5
 		case err != nil:
 			fmt.Fprint(st.err, fsMessage(err, false)+"\r\n")
 			code = 1
 		}
 	}
 	return code
+}
+
+// parentMissing reports whether the folder that would hold path is missing.
+func (sh *shell) parentMissing(path string) bool {
+	i := strings.LastIndexByte(strings.TrimRight(path, `\`), '\\')
+	if i < 0 {
+		return false
+	}
+	dir := path[:i]
+	if !strings.Contains(dir, `\`) {
+		dir += `\`
+	}
+	_, err := sh.host.FS().Stat(dir)
+	return err != nil
 }
 
 func hasSwitch(switches []string, s string) bool {
@@ -317,7 +341,8 @@ func hasSwitch(switches []string, s string) bool {
 
 // del removes files, by name, wildcard or folder (all its files, after a
 // question unless /Q). A name that matches nothing prints "Could Not Find" but,
-// as in cmd, is not a failure.
+// as in cmd, is not a failure; a name whose folder is missing is: del
+// returns 1 (wine's conformance tests, run.go), ERRORLEVEL unchanged.
 func (sh *shell) del(args string, st streams) int {
 	names, switches := fields(args)
 	if len(names) == 0 {
@@ -325,9 +350,15 @@ func (sh *shell) del(args string, st streams) int {
 	}
 	quiet := hasSwitch(switches, "/q")
 	fsys := sh.host.FS()
+	code := 0
 	for _, name := range names {
 		path := sh.abs(name)
 		dir, pattern := path, "*"
+		if _, err := fsys.Stat(path); err != nil && sh.parentMissing(path) {
+			fmt.Fprint(st.err, "The system cannot find the path specified.\r\n")
+			code = 1
+			continue
+		}
 		if isDir, err := fsys.Stat(path); err == nil && !isDir {
 			if err := fsys.Remove(path); err != nil {
 				fmt.Fprint(st.err, fsMessage(err, false)+"\r\n")
@@ -364,7 +395,7 @@ func (sh *shell) del(args string, st streams) int {
 			fmt.Fprintf(st.err, "Could Not Find %s\r\n", path)
 		}
 	}
-	return 0
+	return code
 }
 
 // matchWild matches a Windows wildcard (* and ?) case-insensitively; *.* also
@@ -440,19 +471,16 @@ func (sh *shell) copyCmd(args string, st streams) int {
 
 // cmd runs `cmd [/S] [/Q] [/D] ... /C line` (or /K) in a child process: it
 // inherits a copy of the environment and the current folder, starts with
-// %ERRORLEVEL% 0, expands the line again and returns its final errorlevel.
+// %ERRORLEVEL% 0, expands the line again and returns its exit code (with /C
+// the last command's return code, as Run).
 // Without /C or /K it reads command lines from stdin, as cmd does.
 func (sh *shell) cmd(ctx context.Context, tail string, st streams) int {
 	rest, stripS, mode := parseCmdSwitches(tail)
 	child := &shell{host: newChildHost(sh.host), echo: true}
 	if mode != 0 {
-		line := cmdQuotes(rest, stripS, func(name string) bool {
-			_, ok := sh.host.LookupProgram(name)
-			return ok
-		})
-		child.runLine(ctx, line, st)
+		code := child.slashC(ctx, rest, stripS, st)
 		if mode == 'c' {
-			return child.errorlevel
+			return code
 		}
 	}
 	// /K, or no command line: go on with the lines of stdin

@@ -19,8 +19,40 @@ import (
 // with Ctrl+C.
 const ExitCtrlC = -1073741510
 
-// ExitNotRecognized is %ERRORLEVEL% after an unknown command.
+// ExitNotRecognized is %ERRORLEVEL% after an unknown command. The command
+// itself returns 1 (what && and || see, and what `cmd /c` exits with when it
+// was the line's last command): see returnNotFound.
 const ExitNotRecognized = 9009
+
+// Windows' cmd keeps two numbers apart: the return code of each command,
+// which && and || test and which `cmd /c` exits with (the last command's),
+// and %ERRORLEVEL%, which most commands set to their return code but some
+// leave alone. Where they differ (wine's cmd conformance tests, whose
+// expected output is Windows', programs/cmd/tests/test_builtins.bat.exp):
+//
+//	a program cmd cannot find   returns 1, ERRORLEVEL 9009 (3 when its folder is missing)
+//	a redirection that fails    returns 1, ERRORLEVEL unchanged
+//	RD / RMDIR                  returns 2, 3, 145 or 267 on failure, ERRORLEVEL unchanged
+//	||                          sets ERRORLEVEL to the failed return code before its right side
+const (
+	returnNotFound   = 1
+	exitPathNotFound = 3
+)
+
+// The longest command line cmd.exe takes: 8,191 characters from Windows XP
+// and 2003 on, 2,047 on NT 4.0 and 2000 (Microsoft KB 830473, "Command
+// prompt (Cmd.exe) command-line string limitation"); the limit holds for the
+// line as received and after %VAR% expansion.
+const (
+	MaxLine    = 8191
+	MaxLineNT4 = 2047
+)
+
+// LineLimiter is an optional interface of a Host whose cmd.exe takes lines of
+// another length than MaxLine (NT 4.0's MaxLineNT4).
+type LineLimiter interface {
+	MaxLine() int
+}
 
 // EnvLister is an optional interface of a Host that can enumerate its
 // environment; `set` with no or a partial name lists variables through it.
@@ -35,12 +67,30 @@ type DirLister interface {
 	List(dir string) ([]winfs.Entry, error)
 }
 
-// Run interprets one command line as `cmd.exe /c line` does and returns the
-// final %ERRORLEVEL%. Output goes to stdout and stderr with CRLF line endings;
-// nil readers and writers stand for empty input and discarded output.
+// Run interprets one command line as `cmd.exe /c line` does, quote rule of
+// /C included (see slashC), and returns cmd's exit code: the return code of
+// the last command that ran, which is not always %ERRORLEVEL% (see above).
+// Output goes to stdout and stderr with CRLF line endings; nil readers and
+// writers stand for empty input and discarded output.
+//
+// A WinRM cmd shell runs each rsp:Command this way: the text-based command
+// shell of MS-WSMV hands the line to cmd.exe, and a line that starts with a
+// quoted program path with blanks gets cmd's /C treatment over WinRM
+// (FORMATS.md, "cmd /c at the top level", gives the evidence).
 func Run(ctx context.Context, host Host, line string, stdin io.Reader, stdout, stderr io.Writer) int {
 	sh := &shell{host: host, echo: true}
-	return sh.runLine(ctx, line, streams{in: orEmpty(stdin), out: orDiscard(stdout), err: orDiscard(stderr)})
+	return sh.slashC(ctx, line, false, streams{in: orEmpty(stdin), out: orDiscard(stdout), err: orDiscard(stderr)})
+}
+
+// slashC runs what follows cmd's /C switch: cmd's quote rule (cmdQuotes)
+// first, then the line. It is the one path for the top-level line and for a
+// nested `cmd /c`.
+func (sh *shell) slashC(ctx context.Context, rest string, stripS bool, st streams) int {
+	line := cmdQuotes(rest, stripS, func(name string) bool {
+		_, ok := sh.host.LookupProgram(name)
+		return ok
+	})
+	return sh.runLine(ctx, line, st)
 }
 
 func orEmpty(r io.Reader) io.Reader {
@@ -70,19 +120,31 @@ type shell struct {
 	exited     bool // EXIT ran: nothing more runs in this process
 }
 
-// runLine runs phase 1 and 2 over the line, then executes it.
+// runLine runs phase 1 and 2 over the line, then executes it, and returns
+// the last command's return code.
 func (sh *shell) runLine(ctx context.Context, line string, st streams) int {
-	expanded := expandPercent(line, sh.lookup)
+	limit := MaxLine
+	if l, ok := Underlying(sh.host).(LineLimiter); ok {
+		limit = l.MaxLine()
+	}
+	expanded := ""
+	if len(line) <= limit {
+		expanded = expandPercent(line, sh.lookup)
+	}
+	if len(line) > limit || len(expanded) > limit {
+		// Nothing of the line runs. The exit code is not documented; 1 is
+		// cmd's code for its own refusals (FORMATS.md: guess).
+		fmt.Fprint(st.err, "The command line is too long.\r\n")
+		return sh.setLevel(1)
+	}
 	tree, err := parse(expanded)
 	if err != nil {
 		var se *syntaxError
 		errors.As(err, &se)
 		fmt.Fprint(st.err, se.msg+"\r\n")
-		sh.errorlevel = se.code
-		return sh.errorlevel
+		return sh.setLevel(se.code)
 	}
-	sh.exec(ctx, tree, st)
-	return sh.errorlevel
+	return sh.exec(ctx, tree, st)
 }
 
 // lookup resolves a variable for expansion; the dynamic variables apply only
@@ -141,9 +203,13 @@ func (sh *shell) execOp(ctx context.Context, n *opNode, st streams) int {
 		}
 		return sh.exec(ctx, n.right, st)
 	case "||":
-		if code := sh.exec(ctx, n.left, st); code == 0 {
+		code := sh.exec(ctx, n.left, st)
+		if code == 0 || sh.exited {
 			return code
 		}
+		// `rd missing || echo %ERRORLEVEL%`-style lines see the failure:
+		// || makes the return code the ERRORLEVEL (see above).
+		sh.errorlevel = code
 		return sh.exec(ctx, n.right, st)
 	}
 	// "|": cmd runs each side in a child cmd.exe at the same time; here the
@@ -158,8 +224,8 @@ func (sh *shell) execOp(ctx context.Context, n *opNode, st streams) int {
 		return sh.setLevel(ExitCtrlC)
 	}
 	right := &shell{host: newChildHost(sh.host), echo: sh.echo, errorlevel: sh.errorlevel}
-	right.exec(ctx, n.right, streams{in: &buf, out: st.out, err: st.err})
-	return sh.setLevel(right.errorlevel)
+	code := right.exec(ctx, n.right, streams{in: &buf, out: st.out, err: st.err})
+	return sh.setLevel(code) // the right child's exit code
 }
 
 func (sh *shell) execIf(ctx context.Context, n *ifNode, st streams) int {
@@ -310,27 +376,46 @@ func (sh *shell) execCommand(ctx context.Context, n *cmdNode, st streams) int {
 		}
 		code = sh.builtin(n, sio)
 	} else {
-		code = sh.external(ctx, n, line, sio)
+		var found bool
+		code, found = sh.external(ctx, n, line, sio)
+		if !found {
+			// The log keeps what tells a missing program apart: its
+			// ERRORLEVEL (9009, or 3), not the return code 1.
+			sh.host.CommandDone(n.name, line, sh.errorlevel)
+			return code
+		}
 	}
 	sh.host.CommandDone(n.name, line, code)
 	return code
 }
 
-func (sh *shell) external(ctx context.Context, n *cmdNode, line string, st streams) int {
+// external runs a program; found is false when there is none of that name.
+func (sh *shell) external(ctx context.Context, n *cmdNode, line string, st streams) (code int, found bool) {
 	base := strings.ToLower(n.name[strings.LastIndexAny(n.name, `\/`)+1:])
 	switch {
 	case base == "cmd" || base == "cmd.exe":
-		return sh.setLevel(sh.cmd(ctx, n.tail, st))
+		return sh.setLevel(sh.cmd(ctx, n.tail, st)), true
 	case len(n.name) == 2 && n.name[1] == ':' && line == "":
-		return sh.setLevel(sh.changeDrive(n.name, st))
+		return sh.setLevel(sh.changeDrive(n.name, st)), true
 	}
 	prog, found := sh.host.LookupProgram(n.name)
 	if !found {
+		// A path whose folder is missing gets the file system's message
+		// and ERRORLEVEL 3; any other name cmd's "not recognized".
+		if i := strings.LastIndexAny(n.name, `\/`); i >= 0 {
+			dir := sh.abs(n.name[:i+1])
+			if _, err := sh.host.FS().Stat(dir); err != nil {
+				fmt.Fprint(st.err, "The system cannot find the path specified.\r\n")
+				sh.errorlevel = exitPathNotFound
+				return returnNotFound, false
+			}
+		}
 		fmt.Fprintf(st.err, "'%s' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n", n.typed)
-		return sh.setLevel(ExitNotRecognized)
+		sh.errorlevel = ExitNotRecognized
+		return returnNotFound, false
 	}
 	proc := &Proc{Name: n.name, Line: line, Args: SplitArgs(line), Stdin: st.in, Stdout: st.out, Stderr: st.err, Host: sh.host}
-	return sh.setLevel(prog(ctx, proc))
+	return sh.setLevel(prog(ctx, proc)), true
 }
 
 func (sh *shell) setLevel(code int) int {
@@ -366,7 +451,8 @@ func isNul(p string) bool {
 
 // redirect applies redirections in order (so `>f 2>&1` sends both to f and
 // `2>&1 >f` only stdout). It reports ok=false, with the message printed and the
-// exit code, when a file cannot be opened; the command then does not run.
+// return code 1, when a file cannot be opened; the command then does not run,
+// and ERRORLEVEL stays what it was (see above).
 func (sh *shell) redirect(rs []redirect, st streams) (streams, int, bool) {
 	if len(rs) == 0 {
 		return st, 0, true
@@ -378,7 +464,7 @@ func (sh *shell) redirect(rs []redirect, st streams) (streams, int, bool) {
 		case r.dupFd >= 0:
 			if fds[r.dupFd] == nil {
 				fmt.Fprint(st.err, "The handle could not be duplicated\r\nduring redirection of handle "+strconv.Itoa(r.fd)+".\r\n")
-				return st, sh.setLevel(1), false
+				return st, 1, false
 			}
 			fds[r.fd] = fds[r.dupFd]
 		case isNul(r.path):
@@ -391,14 +477,14 @@ func (sh *shell) redirect(rs []redirect, st streams) (streams, int, bool) {
 			data, err := fsys.ReadFile(sh.abs(r.path))
 			if err != nil {
 				fmt.Fprint(st.err, fsMessage(err, false)+"\r\n")
-				return st, sh.setLevel(1), false
+				return st, 1, false
 			}
 			fds[r.fd] = bytes.NewReader(data)
 		default:
 			path := sh.abs(r.path)
 			if err := fsys.WriteFile(path, nil, r.append); err != nil {
 				fmt.Fprint(st.err, fsMessage(err, true)+"\r\n")
-				return st, sh.setLevel(1), false
+				return st, 1, false
 			}
 			fds[r.fd] = &fileWriter{fs: fsys, path: path}
 		}

@@ -139,9 +139,9 @@ func TestRunQuoting(t *testing.T) {
 		{name: "quoted arg with blanks", line: `prog "a b" c`, out: "[a b]\r\n[c]\r\n", ran: []Record{rec("prog", `"a b" c`, 0, "a b", "c")}},
 		{name: "quotes hide &", line: `prog "a&b"`, out: "[a&b]\r\n", ran: []Record{rec("prog", `"a&b"`, 0, "a&b")}},
 		{name: "caret hides &", line: `prog a^&b`, out: "[a&b]\r\n", ran: []Record{rec("prog", `a&b`, 0, "a&b")}},
-		{name: "bare & separates", line: `prog a&b`, code: 9009, out: "[a]\r\n", err: "'b' " + notRecognized,
+		{name: "bare & separates", line: `prog a&b`, code: 1, out: "[a]\r\n", err: "'b' " + notRecognized,
 			ran: []Record{rec("prog", "a", 0, "a"), rec("b", "", 9009)}},
-		{name: "breakout attempt", line: `prog "a" & calc & ""`, out: "[a]\r\n", code: 9009, err: `'""' ` + notRecognized,
+		{name: "breakout attempt", line: `prog "a" & calc & ""`, out: "[a]\r\n", code: 1, err: `'""' ` + notRecognized,
 			ran: []Record{rec("prog", `"a" `, 0, "a"), rec("calc", ``, 0), rec("", "", 9009)}},
 		{name: "value with quote and & inside quotes", line: `prog a" & calc & "`, out: "[a & calc & ]\r\n",
 			ran: []Record{rec("prog", `a" & calc & "`, 0, "a & calc & ")}},
@@ -160,11 +160,13 @@ func TestRunQuoting(t *testing.T) {
 		{name: "leading delimiters and @", line: ` ,;@prog x`, out: "[x]\r\n", ran: []Record{rec("prog", "x", 0, "x")}},
 		{name: "slash ends the command name", line: `prog/x`, out: "[/x]\r\n", ran: []Record{rec("prog", "/x", 0, "/x")}},
 		{name: "name that starts like set", line: `setup /s`, ran: []Record{rec("setup", "/s", 0, "/s")}},
-		{name: "non-ASCII letter is not an internal name", line: "m\u212Adir C:\\x", code: 9009, err: "'m\u212Adir' " + notRecognized, ran: []Record{rec("m\u212Adir", `C:\x`, 9009, `C:\x`)}},
+		{name: "non-ASCII letter is not an internal name", line: "m\u212Adir C:\\x", code: 1, err: "'m\u212Adir' " + notRecognized, ran: []Record{rec("m\u212Adir", `C:\x`, 9009, `C:\x`)}},
 		{name: "escaped internal name", line: `ec^ho.hi`, out: "hi\r\n", ran: []Record{rec("echo", ".hi", 0, ".hi")}},
-		{name: "unknown program", line: `nosuch a b`, code: 9009, err: "'nosuch' " + notRecognized, ran: []Record{rec("nosuch", "a b", 9009, "a", "b")}},
-		{name: "unknown quoted program", line: `"no such" a`, code: 9009, err: "'\"no such\"' " + notRecognized, ran: []Record{rec("no such", "a", 9009, "a")}},
-		{name: "quoted internal name is not internal", line: `"echo" hi`, code: 9009, err: "'\"echo\"' " + notRecognized, ran: []Record{rec("echo", "hi", 9009, "hi")}},
+		{name: "unknown program", line: `nosuch a b`, code: 1, err: "'nosuch' " + notRecognized, ran: []Record{rec("nosuch", "a b", 9009, "a", "b")}},
+		// The parser's own view of a quoted name; @ keeps cmd's /C quote rule
+		// (TestRunSlashCQuoteRule) off the line.
+		{name: "unknown quoted program", line: `@"no such" a`, code: 1, err: "'\"no such\"' " + notRecognized, ran: []Record{rec("no such", "a", 9009, "a")}},
+		{name: "quoted internal name is not internal", line: `@"echo" hi`, code: 1, err: "'\"echo\"' " + notRecognized, ran: []Record{rec("echo", "hi", 9009, "hi")}},
 		{name: "empty line", line: ``},
 		{name: "only blanks", line: "  \t "},
 		{name: "line ends at a line feed", line: "prog a\r\ncalc", out: "[a]\r\n", ran: []Record{rec("prog", "a", 0, "a")}},
@@ -187,7 +189,7 @@ func TestRunExpansion(t *testing.T) {
 		{name: "value with & splits the line", env: env, line: `prog %AMP%`, out: "[x]\r\n",
 			ran: []Record{rec("prog", "x ", 0, "x"), rec("calc", "", 0)}},
 		{name: "value with & inside quotes stays", env: env, line: `prog "%AMP%"`, out: "[x & calc]\r\n", ran: []Record{rec("prog", `"x & calc"`, 0, "x & calc")}},
-		{name: "value with quotes breaks out of quotes", env: env, line: `prog "%QUOTE%"`, out: "[a]\r\n", code: 9009, err: `'""' ` + notRecognized,
+		{name: "value with quotes breaks out of quotes", env: env, line: `prog "%QUOTE%"`, out: "[a]\r\n", code: 1, err: `'""' ` + notRecognized,
 			ran: []Record{rec("prog", `"a" `, 0, "a"), rec("calc", "", 0), rec("", "", 9009)}},
 		{name: "quotes inside a value pair up", env: env, line: `prog "%QAMP%"`, out: "[x & calc & y]\r\n",
 			ran: []Record{rec("prog", `""x" & calc & "y""`, 0, "x & calc & y")}},
@@ -286,5 +288,91 @@ func BenchmarkRun(b *testing.B) {
 		if code := Run(context.Background(), h, line, nil, io.Discard, io.Discard); code != 0 {
 			b.Fatal(code)
 		}
+	}
+}
+
+// cmd's /C quote rule applies to the top-level line as to a nested `cmd /c`
+// (cmd /?): quotes stay only around exactly one quoted program name with a
+// blank and no special character in it; otherwise a line that starts with a
+// quote loses it and the line's last quote. A line that starts with `(` is
+// left alone, and the parentheses only group.
+func TestRunSlashCQuoteRule(t *testing.T) {
+	runCases(t, []runCase{
+		{name: "one quoted program with a blank is kept", line: `"C:\Program Files\prog.exe" a`, out: "[a]\r\n",
+			ran: []Record{rec(`C:\Program Files\prog.exe`, "a", 0, "a")}},
+		{name: "quoted program alone is kept", line: `"C:\Program Files\prog.exe"`,
+			ran: []Record{rec(`C:\Program Files\prog.exe`, "", 0)}},
+		{name: "& in the quoted path: old line runs C:\\R, then D\\prog.exe", line: `"C:\R&D\prog.exe" a`, code: 0,
+			out: "[a]\r\n", err: `'C:\R' ` + notRecognized,
+			ran: []Record{rec(`C:\R`, "", 9009), rec(`D\prog.exe`, "a", 0, "a")}},
+		{name: "& in the quoted path, in parentheses", line: `("C:\R&D\prog.exe" a)`, out: "[a]\r\n",
+			ran: []Record{rec(`C:\R&D\prog.exe`, "a", 0, "a")}},
+		{name: "( ) in the quoted path: old line", line: `"C:\Option Pack (EN)\setup.exe" /u:C:\u.txt /R:N`, code: 1,
+			err: `'C:\Option' ` + notRecognized, ran: []Record{rec(`C:\Option`, `Pack (EN)\setup.exe /u:C:\u.txt /R:N`, 9009, "Pack", `(EN)\setup.exe`, `/u:C:\u.txt`, "/R:N")}},
+		{name: "( ) in the quoted path, in parentheses", line: `("C:\Option Pack (EN)\setup.exe" /u:C:\u.txt /R:N)`,
+			ran: []Record{rec(`C:\Option Pack (EN)\setup.exe`, `/u:C:\u.txt /R:N`, 0, `/u:C:\u.txt`, "/R:N")}},
+		{name: "four quotes: first and last go", line: `"C:\Program Files\prog.exe" "a b"`, code: 1,
+			err: `'C:\Program' ` + notRecognized, ran: []Record{rec(`C:\Program`, `Files\prog.exe" "a b`, 9009, "Files\\prog.exe a", "b")}},
+		{name: "four quotes in parentheses", line: `("C:\Program Files\prog.exe" "a b")`, out: "[a b]\r\n",
+			ran: []Record{rec(`C:\Program Files\prog.exe`, `"a b"`, 0, "a b")}},
+		{name: "/S strips even one program", line: `cmd /s /c "C:\Program Files\prog.exe" a`, code: 1,
+			err: `'C:\Program' ` + notRecognized, ran: []Record{rec(`C:\Program`, `Files\prog.exe a`, 9009, `Files\prog.exe`, "a"), rec("cmd", `/s /c "C:\Program Files\prog.exe" a`, 1, "/s", "/c", `C:\Program Files\prog.exe`, "a")}},
+	})
+}
+
+// Windows keeps a command's return code (&&, ||, the line's exit code) apart
+// from %ERRORLEVEL% (FORMATS.md, "cmd exit codes").
+func TestRunReturnCodes(t *testing.T) {
+	runCases(t, []runCase{
+		{name: "missing program last: line exits 1", line: `nosuch`, code: 1, err: "'nosuch' " + notRecognized, ran: []Record{rec("nosuch", "", 9009)}},
+		{name: "missing program: ERRORLEVEL 9009 inside the line", line: `nosuch & if errorlevel 9009 prog e`, out: "[e]\r\n", err: "'nosuch' " + notRecognized,
+			ran: []Record{rec("nosuch", "", 9009), rec("prog", "e", 0, "e")}},
+		{name: "|| makes the return code the ERRORLEVEL", line: `nosuch || if not errorlevel 2 prog one`, out: "[one]\r\n", err: "'nosuch' " + notRecognized,
+			ran: []Record{rec("nosuch", "", 9009), rec("prog", "one", 0, "one")}},
+		{name: "program in a missing folder: ERRORLEVEL 3", line: `C:\nope\x.exe & if errorlevel 3 if not errorlevel 4 prog three`, out: "[three]\r\n",
+			err: "The system cannot find the path specified.\r\n", ran: []Record{rec(`C:\nope\x.exe`, "", 3), rec("prog", "three", 0, "three")}},
+		{name: "failed redirection returns 1", line: `prog a > C:\nope\f.txt`, code: 1, err: "The system cannot find the path specified.\r\n",
+			ran: []Record{rec("prog", "a ", 1, "a")}},
+		{name: "failed redirection leaves ERRORLEVEL", line: `fail 6 & prog a > C:\nope\f.txt & if errorlevel 6 prog kept`, out: "[kept]\r\n",
+			err: "fail:6 \r\nThe system cannot find the path specified.\r\n",
+			ran: []Record{rec("fail", "6 ", 6, "6"), rec("prog", "a  ", 1, "a"), rec("prog", "kept", 0, "kept")}},
+		{name: "failed redirection and &&", line: `prog a > C:\nope\f.txt && calc`, code: 1, err: "The system cannot find the path specified.\r\n",
+			ran: []Record{rec("prog", "a  ", 1, "a")}},
+	})
+}
+
+// limitedHost is a host whose cmd.exe takes NT 4.0's shorter lines.
+type limitedHost struct{ *SimpleHost }
+
+func (limitedHost) MaxLine() int { return MaxLineNT4 }
+
+func TestRunLineTooLong(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		host  Host
+		limit int
+	}{
+		{"2003", NewSimpleHost(nil, testPrograms()), MaxLine},
+		{"nt4", limitedHost{NewSimpleHost(nil, testPrograms())}, MaxLineNT4},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			fits := "prog " + strings.Repeat("a", c.limit-len("prog "))
+			var out, errOut bytes.Buffer
+			if code := Run(context.Background(), c.host, fits, nil, &out, &errOut); code != 0 || errOut.Len() != 0 {
+				t.Fatalf("a line of %d characters: exit %d, stderr %q", len(fits), code, errOut.String())
+			}
+			out.Reset()
+			code := Run(context.Background(), c.host, fits+"a", nil, &out, &errOut)
+			if code != 1 || errOut.String() != "The command line is too long.\r\n" || out.Len() != 0 {
+				t.Errorf("a line of %d characters: exit %d, stdout %q, stderr %q", len(fits)+1, code, out.String(), errOut.String())
+			}
+			// The limit holds after expansion too.
+			h := c.host
+			h.Setenv("LONG", strings.Repeat("b", c.limit))
+			errOut.Reset()
+			if code := Run(context.Background(), h, "prog %LONG%", nil, &out, &errOut); code != 1 || errOut.String() != "The command line is too long.\r\n" {
+				t.Errorf("expanded past the limit: exit %d, stderr %q", code, errOut.String())
+			}
+		})
 	}
 }

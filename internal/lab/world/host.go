@@ -145,6 +145,15 @@ func (h *host) Environ() []string {
 	return out
 }
 
+// MaxLine is the longest command line the node's cmd.exe takes: NT 4.0's
+// 2,047 characters, or 8,191 under the 2003 tool layout (cmdshell.LineLimiter).
+func (h *host) MaxLine() int {
+	if h.w.layout2003 {
+		return cmdshell.MaxLine
+	}
+	return cmdshell.MaxLineNT4
+}
+
 func (h *host) Dir() string       { return h.dir }
 func (h *host) SetDir(dir string) { h.dir = dir }
 func (h *host) FS() cmdshell.FS   { return h.n.fs }

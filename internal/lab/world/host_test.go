@@ -61,7 +61,7 @@ func TestLookupProgram(t *testing.T) {
 		t.Error("reg found after its file was deleted")
 	}
 	r := run(t, w, "NODE1", "reg query HKLM")
-	if r.code != cmdshell.ExitNotRecognized {
+	if r.code != 1 || !strings.Contains(r.err, "'reg' is not recognized") {
 		t.Errorf("deleted reg: %+v", r)
 	}
 }

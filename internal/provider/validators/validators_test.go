@@ -59,6 +59,11 @@ func TestValidators(t *testing.T) {
 		{"exe path", ExePath(), types.StringValue(`C:\NTOPTPAK\EN\X86\WINNT.SRV\setup.exe`), ""},
 		{"exe path any case", ExePath(), types.StringValue(`d:\sp6a\SP6I386.EXE`), ""},
 		{"exe path spaces", ExePath(), types.StringValue(`C:\Option Pack\setup.exe`), ""},
+		// cmd's special characters run as named: nodeops.programLine keeps the quotes.
+		{"exe path & and parentheses", ExePath(), types.StringValue(`D:\R&D\Option Pack (EN)\setup.exe`), ""},
+		{"exe path @ and ^", ExePath(), types.StringValue(`C:\SP4 @^\update.exe`), ""},
+		{"safe & and parentheses", SafeArg(), types.StringValue(`D:\R&D\Option Pack (EN)\setup.exe`), ""},
+		{"safe @ and ^", SafeArg(), types.StringValue(`C:\SP4 @^\update.exe`), ""},
 		{"exe path relative", ExePath(), types.StringValue(`SP4\update.exe`), "Invalid program path"},
 		{"exe path UNC", ExePath(), types.StringValue(`\\server\share\setup.exe`), "Invalid program path"},
 		{"exe path not exe", ExePath(), types.StringValue(`C:\SP4\update.bat`), "Invalid program path"},
