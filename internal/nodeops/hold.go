@@ -344,14 +344,15 @@ func (h *holder) restore(ctx context.Context, s restoreSpec) error {
 			names, now = append(names, name), append(now, c)
 		}
 	}
+	// The groups first: "Affect the group" stays off while they move.
 	var errs []error
-	if err := h.set(ctx, now, func(c string) int { return want(names[indexOf(now, c)]) }); err != nil {
-		errs = append(errs, err)
-	}
 	for _, g := range rec.Groups {
 		if err := s.move(ctx, g.Name, target(g)); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if err := h.set(ctx, now, func(c string) int { return want(names[indexOf(now, c)]) }); err != nil {
+		errs = append(errs, err)
 	}
 	// The read-back.
 	left := &LeftError{Words: h.words, Node: h.at.R.Node(), Path: h.path, Rec: rec}
