@@ -433,7 +433,15 @@ func (e *LeftError) Error() string {
 	msg := fmt.Sprintf("%s did not restore what it held: %s; the values before are kept in %s on %s, and the next apply restores them from it",
 		e.Words, strings.Join(parts, "; "), e.Path, e.Node)
 	if e.Err != nil {
-		msg += " (" + strings.ReplaceAll(e.Err.Error(), "\n", "; ") + ")"
+		// A failure met twice (the restore's read and its read-back) is
+		// said once.
+		var seen []string
+		for _, l := range strings.Split(e.Err.Error(), "\n") {
+			if l = strings.TrimSpace(l); l != "" && indexOf(seen, l) < 0 {
+				seen = append(seen, l)
+			}
+		}
+		msg += " (" + strings.Join(seen, "; ") + ")"
 	}
 	return msg
 }
