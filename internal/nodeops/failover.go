@@ -265,7 +265,9 @@ func (c *Cluster) FailoverTest(ctx context.Context, spec FailoverSpec, progress 
 	restore := func(ctx context.Context) error {
 		rs := restoreSpec{
 			target: func(g string) string { return finals[strings.ToLower(g)] },
-			move:   func(ctx context.Context, g, node string) error { return c.moveAndSettle(ctx, g, node, spec.MoveTimeout) },
+			move: func(ctx context.Context, g, node string) error {
+				return c.moveAndSettle(ctx, g, node, spec.MoveTimeout)
+			},
 		}
 		if spec.RestoreAffect {
 			rs.value = func(string) int { return RestartWithFailover }
