@@ -96,8 +96,10 @@ func (r *failoverTestResource) Schema(ctx context.Context, _ resource.SchemaRequ
 				}},
 			},
 			"restore_affect_the_group": optionalBool("`true` (default): RestartAction 2 (\"Affect the group\" on) "+
-				"on the groups' IIS and MSDTC resources at the end, the KB's final step. `false`: each resource's "+
-				"value before the test.", true),
+				"on the groups' IIS and MSDTC resources at the end, the KB's final step, also on one an administrator "+
+				"had at 1 (the plan names it). `false`: each resource's value before the test, as recorded on the "+
+				"working node before the first change (an administrator's 1 stays 1); a test interrupted halfway is "+
+				"restored from that record by the next apply.", true),
 			"triggers": schema.MapAttribute{
 				MarkdownDescription: "Arbitrary values; any change runs the test again (e.g. the id of an earlier phase).",
 				Optional:            true,
@@ -348,6 +350,10 @@ func (r *failoverTestResource) read(ctx context.Context, m *failoverTestModel, _
 				differs = append(differs, fmt.Sprintf("%s has RestartAction %d, not 2 (\"Affect the group\" off)", res, v))
 			}
 		}
+	}
+	if f.Held != nil {
+		differs = append(differs, fmt.Sprintf("an interrupted test left its record in %s on %s: RestartAction and owners "+
+			"are not restored yet", f.HeldPath, f.HeldNode))
 	}
 	m.ID = types.StringValue(spec.Node)
 	m.Groups = stringList(groups)
