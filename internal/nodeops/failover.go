@@ -61,6 +61,9 @@ type FailoverFacts struct {
 // final owners are cluster nodes, both nodes are Up, nothing is Failed.
 func (c *Cluster) ReadFailoverFacts(ctx context.Context, spec FailoverSpec) (FailoverFacts, error) {
 	f := FailoverFacts{NodeStates: map[string]string{}}
+	if err := c.readFailoverHold(ctx, spec, &f); err != nil {
+		return f, err
+	}
 	v, err := c.Read(ctx, "")
 	if err != nil {
 		return f, err
@@ -98,7 +101,10 @@ func (c *Cluster) ReadFailoverFacts(ctx context.Context, spec FailoverSpec) (Fai
 			if strings.EqualFold(r.Group, g.Name) && containsString(fg.Moved, r.Name) {
 				fg.RestartActions[r.Name] = r.RestartAction
 			}
-			if strings.EqualFold(r.Group, g.Name) && strings.EqualFold(r.State, "Failed") {
+			// A resource that failed while an interrupted test held the
+			// group is the restore's to mend (the group back on its final
+			// owner), not a refusal.
+			if strings.EqualFold(r.Group, g.Name) && strings.EqualFold(r.State, "Failed") && f.Held == nil {
 				return f, &StepError{Node: spec.Node, Step: "check the groups", Meaning: fmt.Sprintf(
 					"resource %s of group %s is Failed: bring it online before the failover test; nothing was moved", r.Name, g.Name)}
 			}
@@ -118,7 +124,7 @@ func (c *Cluster) ReadFailoverFacts(ctx context.Context, spec FailoverSpec) (Fai
 	if len(f.Groups) == 0 {
 		return f, &SpecError{"groups", "no group holds an IIS Server Instance or MSDTC resource: name the groups to test."}
 	}
-	return f, c.readFailoverHold(ctx, spec, &f)
+	return f, nil
 }
 
 // failoverWords names the test in its record's errors.
@@ -238,8 +244,12 @@ func (c *Cluster) FailoverTest(ctx context.Context, spec FailoverSpec, progress 
 	}
 	for _, n := range c.Nodes {
 		if st := f.NodeStates[strings.ToUpper(n.R.Node())]; !strings.EqualFold(st, "Up") {
-			return res, &StepError{Node: n.R.Node(), Step: "check that both nodes are Up", Meaning: fmt.Sprintf(
+			err := &StepError{Node: n.R.Node(), Step: "check that both nodes are Up", Meaning: fmt.Sprintf(
 				"%s is %s in the cluster: the failover test moves groups between the nodes; nothing was moved", n.R.Node(), orDefault(st, "not a member"))}
+			if f.Held != nil {
+				return res, fmt.Errorf("%w; %s", err, heldNote(failoverWords, f.HeldNode, f.HeldPath, f.Held))
+			}
+			return res, err
 		}
 	}
 	h, err := c.failoverHolder(ctx, spec)
@@ -340,9 +350,10 @@ func (c *Cluster) moveAndSettle(ctx context.Context, group, node string, timeout
 	tctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var failed string
+	var readErr error // the last check's, when it could not read the cluster
 	seen, err := c.waitFor(tctx, "wait for group "+group+" online on "+node, func() (bool, string, error) {
 		rs, err := n.clusterResourceStatus(ctx)
-		if err != nil {
+		if readErr = err; err != nil {
 			return false, "", err
 		}
 		var pending []string
@@ -364,6 +375,9 @@ func (c *Cluster) moveAndSettle(ctx context.Context, group, node string, timeout
 	case failed != "":
 		return &StepError{Node: node, Step: "move group " + group + " to " + node, Meaning: fmt.Sprintf(
 			"resource %s of group %s failed on %s", failed, group, node)}
+	case err != nil && readErr != nil && ctx.Err() == nil:
+		return &StepError{Node: node, Step: "move group " + group + " to " + node, Err: readErr, Meaning: fmt.Sprintf(
+			"the cluster could not be read when the wait ran out, so whether its resources came online is not known: %v", readErr)}
 	case err != nil:
 		return &StepError{Node: node, Step: "move group " + group + " to " + node, Meaning: "not every resource came online (last seen: " + seen + ")", Err: err}
 	}

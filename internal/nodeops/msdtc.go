@@ -326,7 +326,17 @@ func PlanMSDTC(f MSDTCFacts, spec MSDTCSpec) []string {
 		}
 		restored = fmt.Sprintf("the values an earlier run recorded in %s (%s)", f.HeldPath, f.Held.summary())
 	}
-	lines := []line{{"", fmt.Sprintf("%s: set RestartAction 1 (\"Affect the group\" off) on %s while the group moves", working, moved)}}
+	off := moved
+	if f.Held != nil && f.Held.DTC != nil && f.Resource == "" {
+		var now []string // the deleted MSDTC resource gets 1 when it is back
+		for _, r := range f.Held.resources() {
+			if !strings.EqualFold(r, f.Held.DTC.Resource) {
+				now = append(now, r)
+			}
+		}
+		off = strings.Join(now, ", ")
+	}
+	lines := []line{{"", fmt.Sprintf("%s: set RestartAction 1 (\"Affect the group\" off) on %s while the group moves", working, off)}}
 	if !strings.EqualFold(f.Owner, working) {
 		lines = append(lines, line{"test", fmt.Sprintf("%s: move group %s to %s", working, f.Group, working)})
 	}
@@ -903,10 +913,11 @@ func (r *dtcRun) verify(ctx context.Context) (Next, error) {
 // resource online on the group's owner and MSDTC clustered on both nodes.
 func (r *dtcRun) finish(ctx context.Context) (Next, error) {
 	r.progress("restore \"Affect the group\" on " + strings.Join(r.facts.Moved(), ", "))
-	if err := r.restore(ctx); err != nil {
+	err := r.restore(ctx)
+	r.restoreAfterError = false // tried: its error says what it left
+	if err != nil {
 		return Continue, err
 	}
-	r.restoreAfterError = false
 	name, state, err := r.dtcResource(ctx)
 	if err != nil {
 		return Continue, err
