@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -91,14 +90,7 @@ func (h Hold) lines() []string {
 }
 
 // resources are the recorded resources, sorted.
-func (h Hold) resources() []string {
-	names := make([]string, 0, len(h.Restart))
-	for name := range h.Restart {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	return names
-}
+func (h Hold) resources() []string { return sortedKeys(h.Restart) }
 
 // ParseHold reads a record's text. complete is false for no record ("")
 // and for one cut short before its last line; a line it does not know is

@@ -189,7 +189,8 @@ func TestReclusterMSDTC_ResumesAfterAKill(t *testing.T) {
 					t.Errorf("the resumed plan lists %q:\n%s", s, plan)
 				}
 			}
-			for _, s := range append(tc.want[:2:2], "restore RestartAction on FTP Server, MSDTC, Web Server to the values an earlier run recorded in "+record) {
+			for _, s := range append(tc.want[:2:2], "restore RestartAction on FTP Server, MSDTC, Web Server to the values an earlier run recorded in "+record,
+				"FTP Server stays 1, as found before the recovery") {
 				if !strings.Contains(plan, strings.TrimPrefix(strings.TrimPrefix(s, "NODE1: "), "NODE2: ")) {
 					t.Errorf("the resumed plan lacks %q:\n%s", s, plan)
 				}

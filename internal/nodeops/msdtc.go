@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 )
@@ -292,6 +293,15 @@ func (c *Cluster) readDTCResume(ctx context.Context, spec MSDTCSpec, f *MSDTCFac
 	return nil
 }
 
+func sortedKeys(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
 func groupOfResource(rs []ClusterResource, name string) string {
 	for _, r := range rs {
 		if strings.EqualFold(r.Name, name) {
@@ -375,6 +385,19 @@ func PlanMSDTC(f MSDTCFacts, spec MSDTCSpec) []string {
 		line{"verify", fmt.Sprintf("%s: move group %s to %s, check MSDTC online there, move it back to %s", working, f.Group, rebuilt, working)})
 	for _, l := range re {
 		lines = append(lines, line{l.step, cond + l.words})
+	}
+	before := f.RestartActions
+	if f.Held != nil {
+		before = f.Held.Restart
+	}
+	var kept []string // an administrator's choice, named (rule 6)
+	for _, r := range sortedKeys(before) {
+		if before[r] != RestartWithFailover {
+			kept = append(kept, fmt.Sprintf("%s stays %d", r, before[r]))
+		}
+	}
+	if len(kept) > 0 {
+		restored += ": " + strings.Join(kept, ", ") + ", as found before the recovery"
 	}
 	lines = append(lines, line{stepDone, fmt.Sprintf("%s: restore RestartAction on %s to %s", working, moved, restored)})
 	if !strings.EqualFold(owner, working) {
