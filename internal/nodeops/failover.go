@@ -247,7 +247,7 @@ func (c *Cluster) FailoverTest(ctx context.Context, spec FailoverSpec, progress 
 			err := &StepError{Node: n.R.Node(), Step: "check that both nodes are Up", Meaning: fmt.Sprintf(
 				"%s is %s in the cluster: the failover test moves groups between the nodes; nothing was moved", n.R.Node(), orDefault(st, "not a member"))}
 			if f.Held != nil {
-				return res, fmt.Errorf("%w; %s", err, heldNote(failoverWords, f.HeldNode, f.HeldPath, f.Held))
+				return res, fmt.Errorf("%w; %w", err, heldNote(failoverWords, f.HeldNode, f.HeldPath, f.Held))
 			}
 			return res, err
 		}

@@ -408,9 +408,16 @@ type LeftError struct {
 	Groups     []string // groups not back where they belong
 	Unread     bool     // what is left could not be read back
 	Err        error    // the failures of the restore, if any
+	// Earlier: the record is an earlier run's, which this run did not get
+	// to restore (it failed before its first change).
+	Earlier bool
 }
 
 func (e *LeftError) Error() string {
+	if e.Earlier {
+		return fmt.Sprintf("an earlier run of %s left its record in %s on %s (%s); the next apply restores from it",
+			e.Words, e.Path, e.Node, e.Rec.summary())
+	}
 	var parts []string
 	if len(e.Off) > 0 {
 		parts = append(parts, "\"Affect the group\" is not restored on "+strings.Join(e.Off, ", "))
@@ -454,9 +461,8 @@ func (h Hold) summary() string {
 	return s
 }
 
-// heldNote words an earlier run's record that this run did not get to
+// heldNote is an earlier run's record that this run did not get to
 // restore (it failed before its first change).
-func heldNote(words, node, path string, rec *Hold) string {
-	return fmt.Sprintf("an earlier run of %s left its record in %s on %s (%s); the next apply restores from it",
-		words, path, node, rec.summary())
+func heldNote(words, node, path string, rec *Hold) error {
+	return &LeftError{Words: words, Node: node, Path: path, Rec: *rec, Earlier: true}
 }

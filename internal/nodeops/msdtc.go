@@ -503,7 +503,7 @@ func (c *Cluster) ReclusterMSDTC(ctx context.Context, spec MSDTCSpec, progress P
 			err = fmt.Errorf("%w; and %w", err, rerr)
 		}
 	case err != nil && r.facts.Held != nil:
-		err = fmt.Errorf("%w; %s", err, heldNote(dtcWords, r.spec.WorkingNode, r.facts.HeldPath, r.facts.Held))
+		err = fmt.Errorf("%w; %w", err, heldNote(dtcWords, r.spec.WorkingNode, r.facts.HeldPath, r.facts.Held))
 	}
 	r.result.Group = r.facts.Group
 	return r.result, err

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -164,6 +165,12 @@ func stepDiag(summary string, node string, err error) diag.Diagnostic {
 		detail += "."
 		if out := strings.TrimSpace(se.Output); out != "" {
 			detail += "\n\nOutput:\n" + out
+		}
+		// What a failed phase left (rule 6's record) is part of the error,
+		// never dropped with the rest of the chain.
+		var left *nodeops.LeftError
+		if errors.As(err, &left) {
+			detail += "\n\n" + left.Error()
 		}
 		return diag.NewErrorDiagnostic(summary, detail)
 	}
