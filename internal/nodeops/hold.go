@@ -263,21 +263,22 @@ func (h *holder) restartNow(ctx context.Context, names []string) (values []int, 
 }
 
 // set sets RestartAction value(name) on each of names that exists and does
-// not have it.
+// not have it; one that fails does not keep the others from being set.
 func (h *holder) set(ctx context.Context, names []string, value func(string) int) error {
 	values, gone, err := h.restartNow(ctx, names)
 	if err != nil {
 		return err
 	}
+	var errs []error
 	for i, name := range names {
 		if gone[i] || values[i] == value(name) {
 			continue
 		}
 		if err := h.via.ResourceSetProp(ctx, name, "RestartAction", strconv.Itoa(value(name))); err != nil {
-			return err
+			errs = append(errs, err)
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // off turns "Affect the group" off (RestartAction 1) on each of names that
