@@ -149,12 +149,19 @@ func TestFailoverTest_KilledRunIsRestoredFromTheRecord(t *testing.T) {
 func TestReclusterMSDTC_ResumesAfterAKill(t *testing.T) {
 	for _, tc := range []struct {
 		name, at, resumeAfter string
+		resource              bool     // the kill left an MSDTC resource (-install made it)
 		want                  []string // the resumed run's changes
+		planned               []string // steps its plan lists
 	}{
-		{"after the resource delete", "msdtc -remove on NODE1", "delete", []string{"NODE1: msdtc -remove", "NODE2: msdtc -remove",
-			"NODE1: msdtc -install", "NODE2: msdtc -join", "NODE1: cluster /online", "NODE2: cluster /move:node2", "NODE1: cluster /move:node1"}},
-		{"after msdtc -remove on the working node", "msdtc -remove on NODE2", "remove-working", []string{"NODE2: msdtc -remove",
-			"NODE1: msdtc -install", "NODE2: msdtc -join", "NODE1: cluster /online", "NODE2: cluster /move:node2", "NODE1: cluster /move:node1"}},
+		{"after the resource delete", "msdtc -remove on NODE1", "delete", false, []string{"NODE1: msdtc -remove", "NODE2: msdtc -remove",
+			"NODE1: msdtc -install", "NODE2: msdtc -join", "NODE1: cluster /online", "NODE2: cluster /move:node2", "NODE1: cluster /move:node1"},
+			[]string{"NODE1: msdtc -remove", "NODE2: msdtc -remove", "NODE1: msdtc -install"}},
+		{"after msdtc -remove on the working node", "msdtc -remove on NODE2", "remove-working", false, []string{"NODE2: msdtc -remove",
+			"NODE1: msdtc -install", "NODE2: msdtc -join", "NODE1: cluster /online", "NODE2: cluster /move:node2", "NODE1: cluster /move:node1"},
+			[]string{"NODE2: msdtc -remove", "NODE1: msdtc -install"}},
+		{"after msdtc -install", "msdtc -join on NODE2", "install", true, []string{"NODE2: msdtc -join",
+			"NODE1: cluster /online", "NODE2: cluster /move:node2", "NODE1: cluster /move:node1"},
+			[]string{"NODE2: msdtc -join", "NODE1: set RestartAction 1 on MSDTC and bring it online"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := startScenario(t, "msdtc-standalone")
@@ -173,25 +180,29 @@ func TestReclusterMSDTC_ResumesAfterAKill(t *testing.T) {
 			if err := l.Control().ClearFaults(); err != nil {
 				t.Fatal(err)
 			}
-			if ra := restartActions(t, ctx, c.Nodes[0]); ra["MSDTC"] != 0 || ra["Web Server"] != 1 || ra["FTP Server"] != 1 {
-				t.Fatalf("the kill left %v, want no MSDTC resource and the instances at 1", ra)
+			if ra := restartActions(t, ctx, c.Nodes[0]); (ra["MSDTC"] != 0) != tc.resource || ra["Web Server"] != 1 || ra["FTP Server"] != 1 {
+				t.Fatalf("the kill left %v, want the instances at 1 (an MSDTC resource: %v)", ra, tc.resource)
 			}
 			// The plan reads the record and the journal: the group, and the
 			// steps the resumed run runs.
 			spec := dtcSpec()
 			f, err := c.ReadMSDTCFacts(ctx, spec)
-			if err != nil || f.Group != "Web Group" || f.Resource != "" || f.Held == nil || f.ResumeAfter != tc.resumeAfter {
+			if err != nil || f.Group != "Web Group" || (f.Resource != "") != tc.resource || f.Held == nil || f.ResumeAfter != tc.resumeAfter {
 				t.Fatalf("facts after the kill: group %q resource %q held %+v resume after %q: %v", f.Group, f.Resource, f.Held, f.ResumeAfter, err)
 			}
 			plan := strings.Join(PlanMSDTC(f, spec), "\n")
-			for _, s := range []string{"the KB's test", "delete it", "if MSDTC did not come online"} {
+			absent := []string{"the KB's test", "delete it", "if MSDTC did not come online"}
+			if tc.resource {
+				absent = append(absent, "msdtc -remove", "msdtc -install")
+			}
+			for _, s := range absent {
 				if strings.Contains(plan, s) {
 					t.Errorf("the resumed plan lists %q:\n%s", s, plan)
 				}
 			}
-			for _, s := range append(tc.want[:2:2], "restore RestartAction on FTP Server, MSDTC, Web Server to the values an earlier run recorded in "+record,
+			for _, s := range append(tc.planned, "NODE1: restore RestartAction on FTP Server, MSDTC, Web Server to the values an earlier run recorded in "+record,
 				"FTP Server stays 1, as found before the recovery") {
-				if !strings.Contains(plan, strings.TrimPrefix(strings.TrimPrefix(s, "NODE1: "), "NODE2: ")) {
+				if !strings.Contains(plan, s) {
 					t.Errorf("the resumed plan lacks %q:\n%s", s, plan)
 				}
 			}
