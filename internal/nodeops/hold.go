@@ -359,8 +359,10 @@ func (h *holder) restore(ctx context.Context, s restoreSpec) error {
 			switch {
 			case i < 0 || gone[i]:
 				left.Missing = append(left.Missing, name)
+			case values[i] != want(name) && want(name) == RestartWithFailover:
+				left.Off = append(left.Off, fmt.Sprintf("%s (RestartAction %d)", now[i], values[i]))
 			case values[i] != want(name):
-				left.Off = append(left.Off, fmt.Sprintf("%s (RestartAction %d, to be %d)", now[i], values[i], want(name)))
+				left.Wrong = append(left.Wrong, fmt.Sprintf("%s (%d, to be %d)", now[i], values[i], want(name)))
 			}
 		}
 	}
@@ -369,6 +371,7 @@ func (h *holder) restore(ctx context.Context, s restoreSpec) error {
 		left.Unread = true
 		errs = append(errs, err)
 	}
+	misplaced := 0
 	for _, g := range rec.Groups {
 		if err != nil {
 			break
@@ -379,14 +382,19 @@ func (h *holder) restore(ctx context.Context, s restoreSpec) error {
 				found = &groups[i]
 			}
 		}
+		// Every group is said, where it belongs or not.
 		switch {
 		case found == nil:
+			misplaced++
 			left.Groups = append(left.Groups, fmt.Sprintf("group %s is not in the cluster", g.Name))
 		case !strings.EqualFold(found.OwnerNode, target(g)) || (g.Online && !strings.EqualFold(found.State, "Online")):
+			misplaced++
 			left.Groups = append(left.Groups, fmt.Sprintf("group %s is %s on %s (to be Online on %s)", g.Name, found.State, found.OwnerNode, target(g)))
+		default:
+			left.Groups = append(left.Groups, fmt.Sprintf("group %s is %s on %s", g.Name, found.State, found.OwnerNode))
 		}
 	}
-	if len(errs) == 0 && len(left.Off)+len(left.Missing)+len(left.Groups) == 0 {
+	if len(errs) == 0 && len(left.Off)+len(left.Wrong)+len(left.Missing)+misplaced == 0 {
 		if err := h.at.deleteFile(ctx, "delete the record of "+h.words+" (restored and read back)", h.path); err != nil {
 			return fmt.Errorf("every RestartAction and owner is restored, but %w (the next run finds them restored and deletes it)", err)
 		}
@@ -404,9 +412,10 @@ type LeftError struct {
 	Words      string // the phase
 	Node, Path string // where the record is
 	Rec        Hold
-	Off        []string // resources whose RestartAction is not restored
+	Off        []string // resources where "Affect the group" is still off
+	Wrong      []string // other resources whose RestartAction is not restored
 	Missing    []string // recorded resources that do not exist now
-	Groups     []string // groups not back where they belong
+	Groups     []string // where each recorded group is
 	Unread     bool     // what is left could not be read back
 	Err        error    // the failures of the restore, if any
 	// Earlier: the record is an earlier run's, which this run did not get
@@ -421,7 +430,10 @@ func (e *LeftError) Error() string {
 	}
 	var parts []string
 	if len(e.Off) > 0 {
-		parts = append(parts, "\"Affect the group\" is not restored on "+strings.Join(e.Off, ", "))
+		parts = append(parts, "\"Affect the group\" is still off on "+strings.Join(e.Off, ", "))
+	}
+	if len(e.Wrong) > 0 {
+		parts = append(parts, "RestartAction is not restored on "+strings.Join(e.Wrong, ", "))
 	}
 	if len(e.Missing) > 0 {
 		parts = append(parts, "resource "+strings.Join(e.Missing, ", ")+" does not exist now")

@@ -82,9 +82,10 @@ func TestParseHold(t *testing.T) {
 // gone, every group elsewhere, where the record is, and each failure once.
 func TestLeftErrorWords(t *testing.T) {
 	e := &LeftError{Words: "the failover test", Node: "NODE1", Path: `C:\WINNT\mscs-failover.hold`,
-		Off: []string{"FTP Server (RestartAction 1, to be 2)"}, Missing: []string{"MSDTC"},
+		Off: []string{"FTP Server (RestartAction 1)"}, Wrong: []string{"Web Server (2, to be 1)"}, Missing: []string{"MSDTC"},
 		Groups: []string{"group Web Group is Online on NODE2 (to be Online on NODE1)"}}
-	want := `the failover test did not restore what it held: "Affect the group" is not restored on FTP Server (RestartAction 1, to be 2); ` +
+	want := `the failover test did not restore what it held: "Affect the group" is still off on FTP Server (RestartAction 1); ` +
+		`RestartAction is not restored on Web Server (2, to be 1); ` +
 		`resource MSDTC does not exist now; group Web Group is Online on NODE2 (to be Online on NODE1); the values before are kept in ` +
 		`C:\WINNT\mscs-failover.hold on NODE1, and the next apply restores them from it`
 	if got := e.Error(); got != want {

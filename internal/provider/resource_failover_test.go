@@ -130,8 +130,8 @@ func TestAccFailoverTest_failedRestoreSaysWhatItLeft(t *testing.T) {
 		l.AddFault(t, world.Fault{Node: "NODE2", Kind: "exit", Match: "/prop RestartAction=2", ExitCode: 5, Count: 1,
 			Stderr: "System error 5 has occurred.\r\n\r\nAccess is denied.\r\n"})
 	}
-	failing.ExpectError = wrapped(`answered 500, want 200.*"Affect the group" is not restored on FTP Server \(RestartAction 1, to be 2\).*` +
-		`mscs-failover.hold on NODE1, and the next apply restores them from it`)
+	failing.ExpectError = wrapped(`answered 500, want 200.*"Affect the group" is still off on FTP Server \(RestartAction 1\); ` +
+		`group Web Group is Online on NODE1; the values before are kept in C:\\WINNT\\mscs-failover.hold on NODE1, and the next apply restores them from it`)
 	ok := l.failoverStep(nil)
 	ok.PreConfig = func() {
 		if err := l.Control.SiteFault("10.0.0.20", ""); err != nil {
