@@ -128,7 +128,7 @@ func TestClusterAgainstLab(t *testing.T) {
 	// Rule 6's record: kept on NODE2 (as a working node would), "Affect
 	// the group" off while the group moves, and a restore whose move fails
 	// keeps the record and says what is left.
-	h, err := c.newHolder(ctx, "test", "the test", c.Nodes[1], c.Nodes[0])
+	h, err := newHolder(ctx, "test", "the test", c.Nodes[1], c.Nodes[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func TestClusterAgainstLab(t *testing.T) {
 		t.Errorf("the record must stay until a restore is read back: %v %v", found, err)
 	}
 	// The next run restores from the record, not from what it finds.
-	h2, err := c.newHolder(ctx, "test", "the test", c.Nodes[1], c.Nodes[0])
+	h2, err := newHolder(ctx, "test", "the test", c.Nodes[1], c.Nodes[0])
 	if err != nil {
 		t.Fatal(err)
 	}

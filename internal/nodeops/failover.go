@@ -146,7 +146,7 @@ func (c *Cluster) failoverHolder(ctx context.Context, spec FailoverSpec) (*holde
 	if at == nil {
 		return nil, fmt.Errorf("the failover test keeps its record on the working node, and %s has no other configured node", spec.Node)
 	}
-	return c.newHolder(ctx, "failover", failoverWords, at, via)
+	return newHolder(ctx, "failover", failoverWords, at, via)
 }
 
 // readFailoverHold reads the record an interrupted test left. It only reads.

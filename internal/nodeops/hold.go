@@ -173,7 +173,6 @@ func ParseHold(text string) (h Hold, complete bool, err error) {
 // holder is one run's side of rule 6: the record at the working node,
 // cluster.exe run on via.
 type holder struct {
-	c     *Cluster
 	words string // "the MSDTC phase", in errors
 	at    *Node  // the working node, which keeps the record
 	via   *Node  // where cluster.exe runs
@@ -184,12 +183,14 @@ type holder struct {
 // holdFile is the record of phase in the folder sysRoot.
 func holdFile(sysRoot, phase string) string { return sysRoot + `\mscs-` + phase + `.hold` }
 
-func (c *Cluster) newHolder(ctx context.Context, phase, words string, at, via *Node) (*holder, error) {
+// newHolder is phase's record (words name it in errors) on the working
+// node at, cluster.exe run on via.
+func newHolder(ctx context.Context, phase, words string, at, via *Node) (*holder, error) {
 	root, err := at.systemRoot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &holder{c: c, words: words, at: at, via: via, path: holdFile(root, phase)}, nil
+	return &holder{words: words, at: at, via: via, path: holdFile(root, phase)}, nil
 }
 
 // read is the record on the working node, nil when there is none (or one

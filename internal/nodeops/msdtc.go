@@ -275,7 +275,7 @@ func (c *Cluster) readDTCResume(ctx context.Context, spec MSDTCSpec, f *MSDTCFac
 	if working == nil || rebuilt == nil {
 		return fmt.Errorf("the MSDTC phase needs both %s and %s configured", spec.Node, spec.WorkingNode)
 	}
-	h, err := c.newHolder(ctx, msdtcPhase.Name, dtcWords, working, working)
+	h, err := newHolder(ctx, msdtcPhase.Name, dtcWords, working, working)
 	if err != nil {
 		return err
 	}
@@ -467,7 +467,7 @@ func (c *Cluster) ReclusterMSDTC(ctx context.Context, spec MSDTCSpec, progress P
 		return MSDTCResult{}, fmt.Errorf("the MSDTC phase needs both %s and %s configured", spec.Node, spec.WorkingNode)
 	}
 	var err error
-	if r.hold, err = c.newHolder(ctx, msdtcPhase.Name, dtcWords, r.working, r.working); err != nil {
+	if r.hold, err = newHolder(ctx, msdtcPhase.Name, dtcWords, r.working, r.working); err != nil {
 		return MSDTCResult{}, err
 	}
 	p := Phase{Name: msdtcPhase.Name, Words: msdtcPhase.Words, Spec: spec.phaseSpec(), LockMaxAge: spec.LockMaxAge,
