@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -16,8 +15,9 @@ import (
 // service runs, so every read goes through whichever node answers (Through);
 // the moves and property changes of the later phases go through the node
 // that owns what they change. It owns the waits on the cluster (a node
-// joining, a group coming online) at its Poll interval, and safety rule 6
-// ("Affect the group" off while moving, restored after) in WithRestartAction.
+// joining, a group coming online) at its Poll interval; safety rule 6
+// ("Affect the group" off while moving, restored after from a record) is
+// hold.go's.
 type Cluster struct {
 	// Nodes are the configured nodes, in the order they are asked.
 	Nodes []*Node
@@ -367,48 +367,3 @@ const (
 	RestartNoFailover   = 1 // restart; "Affect the group" unchecked
 	RestartWithFailover = 2 // restart and fail the group over; checked (the default)
 )
-
-// WithRestartAction runs f with the RestartAction of each of resources set
-// to value, through node, and then sets each back to the value it had before,
-// also when f fails (safety rule 6: "Affect the group" is off only while the
-// KB moves groups, and a failed move must not leave it off). The values
-// before are read first, read-only; a restore that fails is reported with
-// f's error.
-func (c *Cluster) WithRestartAction(ctx context.Context, node string, resources []string, value int, f func() error) (err error) {
-	n := c.Node(node)
-	if n == nil {
-		return fmt.Errorf("set RestartAction: %s is not a configured node", node)
-	}
-	before := make([]int, len(resources))
-	tables, err := n.resourceTables(ctx, resources, "/prop", "read the properties of resources "+strings.Join(resources, ", "))
-	if err != nil {
-		return err
-	}
-	for i, r := range resources {
-		if before[i], err = tables[i]["RestartAction"].Int(); err != nil {
-			return fmt.Errorf("%s: resource %s: %w", node, r, err)
-		}
-	}
-	var changed []int
-	defer func() {
-		// Restore even when ctx has ended: the cluster must not be left with
-		// failover off because the apply ran out of time.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		defer cancel()
-		for _, i := range changed {
-			if rerr := n.ResourceSetProp(rctx, resources[i], "RestartAction", strconv.Itoa(before[i])); rerr != nil {
-				err = errors.Join(err, rerr)
-			}
-		}
-	}()
-	for i, r := range resources {
-		if before[i] == value {
-			continue
-		}
-		if err := n.ResourceSetProp(ctx, r, "RestartAction", strconv.Itoa(value)); err != nil {
-			return err
-		}
-		changed = append(changed, i)
-	}
-	return f()
-}

@@ -90,8 +90,8 @@ func TestStopImpact(t *testing.T) {
 // TestClusterAgainstLab: the cluster-level operations the later phases
 // build on, over real WS-Management: a read through whichever node is Up,
 // a move that waits until the group is Online on the target, and
-// "Affect the group" held off during f and restored after it, also when f
-// fails.
+// "Affect the group" held off while it moves and restored from rule 6's
+// record (hold.go).
 func TestClusterAgainstLab(t *testing.T) {
 	l := startLab(t)
 	c := &Cluster{Nodes: []*Node{labNode(t, l, "NODE1"), labNode(t, l, "NODE2")}, Poll: 10 * time.Millisecond}
@@ -125,28 +125,59 @@ func TestClusterAgainstLab(t *testing.T) {
 	}
 	before["MSDTC"] = 1
 
-	var during map[string]int
-	err = c.WithRestartAction(ctx, "NODE1", instances, RestartNoFailover, func() error {
-		during = restartActions()
-		if err := c.MoveGroup(ctx, "Web Group", "NODE2"); err != nil {
-			return err
-		}
-		g, err := c.Nodes[0].groupOf(ctx, "Web Group")
-		if err != nil || g.OwnerNode != "NODE2" || g.State != "Online" {
-			t.Errorf("after MoveGroup: %+v, %v", g, err)
-		}
-		return c.MoveGroup(ctx, "Web Group", "NODE9")
-	})
-	if err == nil || !strings.Contains(err.Error(), "NODE9 is not a configured node") {
-		t.Errorf("WithRestartAction: %v; want f's error", err)
+	// Rule 6's record: kept on NODE2 (as a working node would), "Affect
+	// the group" off while the group moves, and a restore whose move fails
+	// keeps the record and says what is left.
+	h, err := newHolder(ctx, "test", "the test", c.Nodes[1], c.Nodes[0])
+	if err != nil {
+		t.Fatal(err)
 	}
-	for r, v := range during {
+	if err := h.keep(ctx, Hold{Phase: "test", Groups: []HeldGroup{{Name: "Web Group", Owner: "NODE1", Online: true}}, Restart: before}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.off(ctx, instances); err != nil {
+		t.Fatal(err)
+	}
+	for r, v := range restartActions() {
 		if v != RestartNoFailover {
-			t.Errorf("during f: %s RestartAction %d", r, v)
+			t.Errorf("while held: %s RestartAction %d", r, v)
 		}
+	}
+	if err := c.MoveGroup(ctx, "Web Group", "NODE2"); err != nil {
+		t.Fatal(err)
+	}
+	if g, err := c.Nodes[0].groupOf(ctx, "Web Group"); err != nil || g.OwnerNode != "NODE2" || g.State != "Online" {
+		t.Errorf("after MoveGroup: %+v, %v", g, err)
+	}
+	err = h.restore(ctx, restoreSpec{move: func(ctx context.Context, g, _ string) error { return c.MoveGroup(ctx, g, "NODE9") }})
+	var left *LeftError
+	if !errors.As(err, &left) || !strings.Contains(err.Error(), "NODE9 is not a configured node") ||
+		!strings.Contains(err.Error(), "group Web Group is Online on NODE2 (to be Online on NODE1)") ||
+		!strings.Contains(err.Error(), `C:\WINNT\mscs-test.hold on NODE2, and the next apply restores them from it`) {
+		t.Errorf("a restore whose move fails: %v", err)
+	}
+	if found, err := c.Nodes[1].FileExists(ctx, `C:\WINNT\mscs-test.hold`); err != nil || !found {
+		t.Errorf("the record must stay until a restore is read back: %v %v", found, err)
+	}
+	// The next run restores from the record, not from what it finds.
+	h2, err := newHolder(ctx, "test", "the test", c.Nodes[1], c.Nodes[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h2.keep(ctx, Hold{Phase: "test", Restart: restartActions()}); err != nil || !reflect.DeepEqual(h2.rec.Restart, before) {
+		t.Fatalf("the next run's record: %+v, %v; want the first's %v", h2.rec, err, before)
+	}
+	if err := h2.restore(ctx, restoreSpec{move: c.MoveGroup}); err != nil {
+		t.Fatal(err)
+	}
+	if found, err := c.Nodes[1].FileExists(ctx, `C:\WINNT\mscs-test.hold`); err != nil || found {
+		t.Errorf("the record is left behind: %v %v", found, err)
+	}
+	if g, err := c.Nodes[0].groupOf(ctx, "Web Group"); err != nil || g.OwnerNode != "NODE1" {
+		t.Errorf("after the restore: %+v, %v", g, err)
 	}
 	if got := restartActions(); !reflect.DeepEqual(got, before) {
-		t.Errorf("after a failed f: %v; want each restored to %v", got, before)
+		t.Errorf("after the restore: %v; want each restored to %v", got, before)
 	}
 	if inc := l.World().Incidents(); len(inc) != 0 {
 		t.Errorf("incidents: %+v", inc)

@@ -34,9 +34,11 @@
 //   - Cluster (cluster_membership.go): both nodes and a poll interval. It
 //     asks whichever node answers (Through, NodeState, StopImpact, Read),
 //     waits for a node to join (WaitForJoin) and for a group to come online
-//     where it was moved (MoveGroup), and runs a move with "Affect the
-//     group" off, restoring each resource's RestartAction after, also on
-//     failure (WithRestartAction: safety rule 6).
+//     where it was moved (MoveGroup).
+//   - Safety rule 6 (hold.go): a phase that moves groups records on the
+//     working node each resource's RestartAction and each group's owner
+//     before its first change, turns "Affect the group" off, and every
+//     later run restores from that record, deleted once read back.
 //   - Phase / RunPhase (phase.go): a phase that changes a node is a list of
 //     check-before-act steps, locked (lock.go) and resumable through a
 //     journal per phase and node; Check runs read-only before the first

@@ -2,10 +2,8 @@ package nodeops
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -17,14 +15,19 @@ import (
 // FailoverSpec is mscs_failover_test's configuration.
 type FailoverSpec struct {
 	Node string // the rebuilt node
+	// WorkingNode keeps the test's record of RestartAction and owners
+	// (rule 6); "": the first other configured node.
+	WorkingNode string
 	// Groups are the groups to test; none: every group holding an IIS
 	// Server Instance or MSDTC resource.
 	Groups []string
 	// FinalOwner is where each group ends; a group without one ends on its
 	// first preferred owner.
 	FinalOwner map[string]string
-	// RestoreAffect true sets RestartAction 2 ("Affect the group" on, the
-	// KB's last step) at the end; false puts back each resource's value.
+	// RestoreAffect true sets RestartAction 2 ("Affect the group" on) at
+	// the end, also on a resource that was at 1 before; false (the
+	// provider's default, rule 6) puts back each resource's value recorded
+	// before the test, which turns it on where the test turned it off.
 	RestoreAffect bool
 	// Check runs while every group is on Node (the HTTP checks); an error
 	// fails the test.
@@ -48,6 +51,10 @@ type FailoverGroup struct {
 type FailoverFacts struct {
 	Groups     []FailoverGroup
 	NodeStates map[string]string
+	// Held is the record an interrupted test left on the working node
+	// (the values and owners before it), nil when none; HeldPath where.
+	Held               *Hold
+	HeldPath, HeldNode string
 }
 
 // ReadFailoverFacts reads the groups of the test and checks, read-only,
@@ -55,6 +62,9 @@ type FailoverFacts struct {
 // final owners are cluster nodes, both nodes are Up, nothing is Failed.
 func (c *Cluster) ReadFailoverFacts(ctx context.Context, spec FailoverSpec) (FailoverFacts, error) {
 	f := FailoverFacts{NodeStates: map[string]string{}}
+	if err := c.readFailoverHold(ctx, spec, &f); err != nil {
+		return f, err
+	}
 	v, err := c.Read(ctx, "")
 	if err != nil {
 		return f, err
@@ -92,7 +102,10 @@ func (c *Cluster) ReadFailoverFacts(ctx context.Context, spec FailoverSpec) (Fai
 			if strings.EqualFold(r.Group, g.Name) && containsString(fg.Moved, r.Name) {
 				fg.RestartActions[r.Name] = r.RestartAction
 			}
-			if strings.EqualFold(r.Group, g.Name) && strings.EqualFold(r.State, "Failed") {
+			// A resource that failed while an interrupted test held the
+			// group is the restore's to mend (the group back on its final
+			// owner), not a refusal.
+			if strings.EqualFold(r.Group, g.Name) && strings.EqualFold(r.State, "Failed") && f.Held == nil {
 				return f, &StepError{Node: spec.Node, Step: "check the groups", Meaning: fmt.Sprintf(
 					"resource %s of group %s is Failed: bring it online before the failover test; nothing was moved", r.Name, g.Name)}
 			}
@@ -115,6 +128,54 @@ func (c *Cluster) ReadFailoverFacts(ctx context.Context, spec FailoverSpec) (Fai
 	return f, nil
 }
 
+// failoverWords names the test in its record's errors.
+const failoverWords = "the failover test"
+
+// failoverHolder is the test's side of rule 6: the record on the working
+// node, cluster.exe on the rebuilt one.
+func (c *Cluster) failoverHolder(ctx context.Context, spec FailoverSpec) (*holder, error) {
+	via := c.Node(spec.Node)
+	if via == nil {
+		return nil, fmt.Errorf("%s is not a configured node", spec.Node)
+	}
+	at := c.Node(spec.WorkingNode)
+	if spec.WorkingNode == "" {
+		if others := c.order(spec.Node, false); len(others) > 0 {
+			at = others[0]
+		}
+	}
+	if at == nil {
+		return nil, fmt.Errorf("the failover test keeps its record on the working node, and %s has no other configured node", spec.Node)
+	}
+	return newHolder(ctx, "failover", failoverWords, at, via)
+}
+
+// readFailoverHold reads the record an interrupted test left. It only reads.
+func (c *Cluster) readFailoverHold(ctx context.Context, spec FailoverSpec, f *FailoverFacts) error {
+	h, err := c.failoverHolder(ctx, spec)
+	if err != nil {
+		return err
+	}
+	f.Held, err = h.read(ctx)
+	f.HeldPath, f.HeldNode = h.path, h.at.R.Node()
+	return err
+}
+
+// before is each moved resource's RestartAction before the test: an
+// interrupted test's record, else as read.
+func (f FailoverFacts) before() map[string]int {
+	if f.Held != nil {
+		return f.Held.Restart
+	}
+	b := map[string]int{}
+	for _, g := range f.Groups {
+		for r, v := range g.RestartActions {
+			b[r] = v
+		}
+	}
+	return b
+}
+
 // PlanFailover is the test's steps in words, in order.
 func PlanFailover(f FailoverFacts, spec FailoverSpec, checks []string) []string {
 	var steps, all []string
@@ -132,10 +193,29 @@ func PlanFailover(f FailoverFacts, spec FailoverSpec, checks []string) []string 
 	for _, g := range f.Groups {
 		steps = append(steps, fmt.Sprintf("move group %s to %s and wait until every resource is online there", g.Name, g.Final))
 	}
-	if spec.RestoreAffect {
+	// The values before: an administrator's 1 (or 0) is named.
+	before := f.before()
+	var off []string
+	for _, r := range all {
+		if v, ok := before[r]; ok && v != RestartWithFailover {
+			off = append(off, fmt.Sprintf("%s (%d)", r, v))
+		}
+	}
+	from := ""
+	if f.Held != nil {
+		from = fmt.Sprintf(", as an interrupted test recorded them in %s on %s", f.HeldPath, f.HeldNode)
+	}
+	switch {
+	case spec.RestoreAffect && len(off) > 0:
+		steps = append(steps, fmt.Sprintf("set RestartAction 2 (\"Affect the group\" on) on %s; before the test%s, %s had it off, which this turns on (restore_affect_the_group = false keeps it)",
+			strings.Join(all, ", "), from, strings.Join(off, ", ")))
+	case spec.RestoreAffect:
 		steps = append(steps, "set RestartAction 2 (\"Affect the group\" on) on "+strings.Join(all, ", "))
-	} else {
-		steps = append(steps, "set RestartAction back to its value before the test on "+strings.Join(all, ", "))
+	case len(off) > 0:
+		steps = append(steps, fmt.Sprintf("set RestartAction back to its value before the test%s on %s; %s had \"Affect the group\" off before, and keep it",
+			from, strings.Join(all, ", "), strings.Join(off, ", ")))
+	default:
+		steps = append(steps, "set RestartAction back to its value before the test"+from+" on "+strings.Join(all, ", "))
 	}
 	// cluster.exe runs on the rebuilt node, which names every step.
 	for i := range steps {
@@ -165,42 +245,53 @@ func (c *Cluster) FailoverTest(ctx context.Context, spec FailoverSpec, progress 
 		return res, err
 	}
 	if err := c.CheckFailoverHosts(ctx, spec, f); err != nil {
+		if f.Held != nil {
+			return res, fmt.Errorf("%w; %w", err, heldNote(failoverWords, f.HeldNode, f.HeldPath, f.Held))
+		}
 		return res, err
 	}
-	via := c.Node(spec.Node)
-	if via == nil {
-		return res, fmt.Errorf("%s is not a configured node", spec.Node)
+	h, err := c.failoverHolder(ctx, spec)
+	if err != nil {
+		return res, err
 	}
-	setAll := func(ctx context.Context, value func(g FailoverGroup, r string) int) error {
-		var errs []error
-		for _, g := range f.Groups {
-			for _, r := range g.Moved {
-				if err := via.ResourceSetProp(ctx, r, "RestartAction", strconv.Itoa(value(g, r))); err != nil {
-					errs = append(errs, err)
-				}
-			}
+	// Rule 6: the values and owners as found, recorded before the first
+	// change; an interrupted test's record is kept as it is.
+	found := Hold{Phase: "failover", Restart: map[string]int{}}
+	var moved []string
+	finals := map[string]string{}
+	for _, g := range f.Groups {
+		found.Groups = append(found.Groups, HeldGroup{Name: g.Name, Owner: g.Owner, Online: strings.EqualFold(g.State, "Online")})
+		for r, v := range g.RestartActions {
+			found.Restart[r] = v
 		}
-		return errors.Join(errs...)
+		moved = append(moved, g.Moved...)
+		finals[strings.ToLower(g.Name)] = g.Final
+	}
+	if err := h.keep(ctx, found); err != nil {
+		return res, err
 	}
 	restore := func(ctx context.Context) error {
-		return setAll(ctx, func(g FailoverGroup, r string) int {
-			if spec.RestoreAffect {
-				return RestartWithFailover
-			}
-			return g.RestartActions[r]
-		})
+		rs := restoreSpec{
+			target: func(g string) string { return finals[strings.ToLower(g)] },
+			move: func(ctx context.Context, g, node string) error {
+				return c.moveAndSettle(ctx, g, node, spec.MoveTimeout)
+			},
+		}
+		if spec.RestoreAffect {
+			rs.value = func(string) int { return RestartWithFailover }
+		}
+		return h.restore(ctx, rs)
 	}
 	fail := func(err error) (FailoverResult, error) {
 		// Every group back where it can run, "Affect the group" as it
-		// should be, even after the deadline.
+		// should be, even after the deadline; what that leaves, if not all,
+		// is in the error.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
 		defer cancel()
-		for _, g := range f.Groups {
-			if merr := c.moveAndSettle(rctx, g.Name, g.Final, spec.MoveTimeout); merr != nil {
-				err = errors.Join(err, merr)
-			}
+		if rerr := restore(rctx); rerr != nil {
+			return res, fmt.Errorf("%w; and %w", err, rerr)
 		}
-		return res, errors.Join(err, restore(rctx))
+		return res, err
 	}
 	// moveAll moves every group to its node of to, one after the other,
 	// and records where each was seen online.
@@ -216,7 +307,7 @@ func (c *Cluster) FailoverTest(ctx context.Context, spec FailoverSpec, progress 
 		return nil
 	}
 	progress("\"Affect the group\" off")
-	if err := setAll(ctx, func(FailoverGroup, string) int { return RestartNoFailover }); err != nil {
+	if err := h.off(ctx, moved); err != nil {
 		return fail(err)
 	}
 	if err := moveAll(func(FailoverGroup) string { return spec.Node }); err != nil {
@@ -257,9 +348,10 @@ func (c *Cluster) moveAndSettle(ctx context.Context, group, node string, timeout
 	tctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var failed string
+	var readErr error // the last check's, when it could not read the cluster
 	seen, err := c.waitFor(tctx, "wait for group "+group+" online on "+node, func() (bool, string, error) {
 		rs, err := n.clusterResourceStatus(ctx)
-		if err != nil {
+		if readErr = err; err != nil {
 			return false, "", err
 		}
 		var pending []string
@@ -281,6 +373,9 @@ func (c *Cluster) moveAndSettle(ctx context.Context, group, node string, timeout
 	case failed != "":
 		return &StepError{Node: node, Step: "move group " + group + " to " + node, Meaning: fmt.Sprintf(
 			"resource %s of group %s failed on %s", failed, group, node)}
+	case err != nil && readErr != nil && ctx.Err() == nil:
+		return &StepError{Node: node, Step: "move group " + group + " to " + node, Err: readErr, Meaning: fmt.Sprintf(
+			"the cluster could not be read when the wait ran out, so whether its resources came online is not known: %v", readErr)}
 	case err != nil:
 		return &StepError{Node: node, Step: "move group " + group + " to " + node, Meaning: "not every resource came online (last seen: " + seen + ")", Err: err}
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -115,6 +114,15 @@ type MSDTCFacts struct {
 	RestartActions                   map[string]int
 	States                           map[string]DTCState // by node as configured
 	NodeStates                       map[string]string   // Up, Down, ... by node
+	GroupState                       string
+	// Held is the record an earlier run left on the working node (it
+	// failed or was killed before its restore was verified), nil when
+	// none: the group comes from it, and the run restores what it holds.
+	Held     *Hold
+	HeldPath string
+	// ResumeAfter is the last step of the rebuilt node's journal that a run
+	// of this spec resumes after ("start" when none), "" when it starts over.
+	ResumeAfter string
 }
 
 // Moved is the resources whose "Affect the group" the moves turn off: the
@@ -134,6 +142,9 @@ var diskDriveRe = regexp.MustCompile(`(?i)\b([a-z]):`)
 // reads.
 func (c *Cluster) ReadMSDTCFacts(ctx context.Context, spec MSDTCSpec) (MSDTCFacts, error) {
 	f := MSDTCFacts{RestartActions: map[string]int{}, States: map[string]DTCState{}, NodeStates: map[string]string{}}
+	if err := c.readDTCResume(ctx, spec, &f); err != nil {
+		return f, err
+	}
 	v, err := c.Read(ctx, "")
 	if err != nil {
 		return f, err
@@ -158,6 +169,11 @@ func (c *Cluster) ReadMSDTCFacts(ctx context.Context, spec MSDTCSpec) (MSDTCFact
 		names[name] = privs[i]["Name"].Value
 	}
 	f.Group = spec.Group
+	if f.Group == "" && f.Held != nil && f.Held.DTC != nil {
+		// A run that deleted the resource (or was killed in msdtc -remove
+		// or -install) left the group in its record.
+		f.Group = f.Held.DTC.Group
+	}
 	if f.Group == "" {
 		for _, r := range v.Resources {
 			if r.Type == dtcResourceType {
@@ -184,7 +200,7 @@ func (c *Cluster) ReadMSDTCFacts(ctx context.Context, spec MSDTCSpec) (MSDTCFact
 		}
 		return f, &SpecError{"group", "no group holds a Distributed Transaction Coordinator resource, and network_name names none: set group (or network_name) to the group MSDTC belongs in."}
 	}
-	f.Group, f.Owner = group.Name, group.OwnerNode
+	f.Group, f.Owner, f.GroupState = group.Name, group.OwnerNode, group.State
 	var disks []string
 	for _, r := range v.Resources {
 		if !strings.EqualFold(r.Group, f.Group) {
@@ -252,6 +268,40 @@ func (c *Cluster) ReadMSDTCFacts(ctx context.Context, spec MSDTCSpec) (MSDTCFact
 	return f, nil
 }
 
+// readDTCResume reads what an earlier run left: its record on the working
+// node and the rebuilt node's journal. It only reads.
+func (c *Cluster) readDTCResume(ctx context.Context, spec MSDTCSpec, f *MSDTCFacts) error {
+	working, rebuilt := c.Node(spec.WorkingNode), c.Node(spec.Node)
+	if working == nil || rebuilt == nil {
+		return fmt.Errorf("the MSDTC phase needs both %s and %s configured", spec.Node, spec.WorkingNode)
+	}
+	h, err := newHolder(ctx, msdtcPhase.Name, dtcWords, working, working)
+	if err != nil {
+		return err
+	}
+	if f.Held, err = h.read(ctx); err != nil {
+		return err
+	}
+	f.HeldPath = h.path
+	j, err := rebuilt.Journal(ctx, msdtcPhase)
+	if err != nil {
+		return err
+	}
+	if j.Resumes(spec.phaseSpec()) {
+		f.ResumeAfter = j.Step
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
 func groupOfResource(rs []ClusterResource, name string) string {
 	for _, r := range rs {
 		if strings.EqualFold(r.Name, name) {
@@ -269,53 +319,103 @@ func groupNames(gs []ClusterGroup) string {
 	return strings.Join(names, ", ")
 }
 
-// DTCPlan is the phase's steps in words, each naming its node, as the plan
-// lists them. Steps that depend on the test's outcome say so.
+// PlanMSDTC is the phase's steps in words, each naming its node, as the
+// plan lists them: on a resumed run (f.ResumeAfter) only the steps apply
+// will run, and, when an earlier run's record is there, the values and
+// owner it holds. Steps that depend on the test's outcome say so.
 func PlanMSDTC(f MSDTCFacts, spec MSDTCSpec) []string {
 	rebuilt, working := spec.Node, spec.WorkingNode
+	type line struct{ step, words string } // step: the journal's name of the step that runs it
 	moved := strings.Join(f.Moved(), ", ")
-	steps := []string{fmt.Sprintf("%s: set RestartAction 1 (\"Affect the group\" off) on %s while the group moves", working, moved)}
-	if !strings.EqualFold(f.Owner, working) {
-		steps = append(steps, fmt.Sprintf("%s: move group %s to %s", working, f.Group, working))
+	owner := f.Owner // where the group goes back to at the end
+	restored := "the values they had"
+	if f.Held != nil {
+		moved = strings.Join(f.Held.resources(), ", ")
+		if len(f.Held.Groups) > 0 {
+			owner = f.Held.Groups[0].Owner
+		}
+		restored = fmt.Sprintf("the values an earlier run recorded in %s (%s)", f.HeldPath, f.Held.summary())
 	}
-	steps = append(steps,
-		fmt.Sprintf("%s: move group %s to %s and see whether MSDTC comes online there (the KB's test)", working, f.Group, rebuilt),
-		fmt.Sprintf("%s: move group %s back to %s", working, f.Group, working))
+	off := moved
+	if f.Held != nil && f.Held.DTC != nil && f.Resource == "" {
+		var now []string // the deleted MSDTC resource gets 1 when it is back
+		for _, r := range f.Held.resources() {
+			if !strings.EqualFold(r, f.Held.DTC.Resource) {
+				now = append(now, r)
+			}
+		}
+		off = strings.Join(now, ", ")
+	}
+	lines := []line{{"", fmt.Sprintf("%s: set RestartAction 1 (\"Affect the group\" off) on %s while the group moves", working, off)}}
+	if !strings.EqualFold(f.Owner, working) {
+		lines = append(lines, line{"test", fmt.Sprintf("%s: move group %s to %s", working, f.Group, working)})
+	}
+	lines = append(lines,
+		line{"test", fmt.Sprintf("%s: move group %s to %s and see whether MSDTC comes online there (the KB's test)", working, f.Group, rebuilt)},
+		line{"test", fmt.Sprintf("%s: move group %s back to %s", working, f.Group, working)})
+	resumedPastTest := f.ResumeAfter != "" && f.ResumeAfter != stepStart
 	cond := "if MSDTC did not come online on " + rebuilt + ": "
-	if spec.Reinstall == ReinstallAlways || f.States[rebuilt].Mode != DTCClustered || f.States[working].Mode != DTCClustered || f.Resource == "" {
+	if spec.Reinstall == ReinstallAlways || f.States[rebuilt].Mode != DTCClustered || f.States[working].Mode != DTCClustered || f.Resource == "" || resumedPastTest {
 		cond = ""
 	}
 	vs := f.NetworkName
-	var re []string
+	var re []line
 	if spec.Method == DTCMethodDTCSetup {
-		re = []string{
-			fmt.Sprintf("%s: take %s offline (transactions in flight are lost)", working, f.Resource),
-			fmt.Sprintf("%s: run %s", working, spec.DTCSetupPaths[working]),
-			fmt.Sprintf("%s: run %s", rebuilt, spec.DTCSetupPaths[rebuilt]),
+		re = []line{
+			{"stop", fmt.Sprintf("%s: take %s offline (transactions in flight are lost)", working, f.Resource)},
+			{"dtcsetup-working", fmt.Sprintf("%s: run %s", working, spec.DTCSetupPaths[working])},
+			{"dtcsetup-rebuilt", fmt.Sprintf("%s: run %s", rebuilt, spec.DTCSetupPaths[rebuilt])},
 		}
 	} else {
 		if f.Resource != "" {
-			re = append(re, fmt.Sprintf("%s: take %s offline and delete it from group %s (transactions in flight are lost)", working, f.Resource, f.Group))
+			re = append(re, line{"delete", fmt.Sprintf("%s: take %s offline and delete it from group %s (transactions in flight are lost)", working, f.Resource, f.Group)})
 		}
 		re = append(re,
-			fmt.Sprintf("%s: msdtc -remove", working),
-			fmt.Sprintf("%s: msdtc -remove", rebuilt))
+			line{"remove-working", fmt.Sprintf("%s: msdtc -remove", working)},
+			line{"remove-rebuilt", fmt.Sprintf("%s: msdtc -remove", rebuilt)})
 		if !f.LogExists {
-			re = append(re, fmt.Sprintf("%s: create the log folder %s on the shared disk", working, f.LogPath))
+			re = append(re, line{"log", fmt.Sprintf("%s: create the log folder %s on the shared disk", working, f.LogPath)})
 		}
 		re = append(re,
-			fmt.Sprintf("%s: msdtc -install -d %%windir%%\\system32 -l %s -v %s", working, f.LogPath, vs),
-			fmt.Sprintf("%s: msdtc -join", rebuilt))
+			line{"install", fmt.Sprintf("%s: msdtc -install -d %%windir%%\\system32 -l %s -v %s", working, f.LogPath, vs)},
+			line{"join", fmt.Sprintf("%s: msdtc -join", rebuilt)})
 	}
 	re = append(re,
-		fmt.Sprintf("%s: set RestartAction 1 on MSDTC and bring it online", working),
-		fmt.Sprintf("%s: move group %s to %s, check MSDTC online there, move it back to %s", working, f.Group, rebuilt, working))
-	for _, s := range re {
-		steps = append(steps, cond+s)
+		line{"online", fmt.Sprintf("%s: set RestartAction 1 on MSDTC and bring it online", working)},
+		line{"verify", fmt.Sprintf("%s: move group %s to %s, check MSDTC online there, move it back to %s", working, f.Group, rebuilt, working)})
+	for _, l := range re {
+		lines = append(lines, line{l.step, cond + l.words})
 	}
-	steps = append(steps, fmt.Sprintf("%s: restore RestartAction on %s to the values they had", working, moved))
-	if !strings.EqualFold(f.Owner, working) {
-		steps = append(steps, fmt.Sprintf("%s: move group %s back to %s, its owner before", working, f.Group, f.Owner))
+	before := f.RestartActions
+	if f.Held != nil {
+		before = f.Held.Restart
+	}
+	var kept []string // an administrator's choice, named (rule 6)
+	for _, r := range sortedKeys(before) {
+		if before[r] != RestartWithFailover {
+			kept = append(kept, fmt.Sprintf("%s stays %d", r, before[r]))
+		}
+	}
+	if len(kept) > 0 {
+		restored += ": " + strings.Join(kept, ", ") + ", as found before the recovery"
+	}
+	lines = append(lines, line{stepDone, fmt.Sprintf("%s: restore RestartAction on %s to %s", working, moved, restored)})
+	if !strings.EqualFold(owner, working) {
+		lines = append(lines, line{stepDone, fmt.Sprintf("%s: move group %s back to %s, its owner before", working, f.Group, owner)})
+	}
+	// A resumed run runs the steps after its journal's last one (and the
+	// hold, which every run takes before its steps).
+	order := map[string]int{"": -1, "test": 0, "stop": 1, "dtcsetup-working": 2, "dtcsetup-rebuilt": 3, "delete": 1,
+		"remove-working": 2, "remove-rebuilt": 3, "log": 4, "install": 5, "join": 6, "online": 7, "verify": 8, stepDone: 9}
+	after := -1
+	if resumedPastTest {
+		after = order[f.ResumeAfter]
+	}
+	var steps []string
+	for _, l := range lines {
+		if l.step == "" || order[l.step] > after {
+			steps = append(steps, l.words)
+		}
 	}
 	return steps
 }
@@ -335,33 +435,29 @@ type MSDTCResult struct {
 	Group       string
 }
 
+// dtcWords names the phase in its record's errors.
+const dtcWords = "the MSDTC phase"
+
 // dtcRun is one run of the phase.
 type dtcRun struct {
 	c                 *Cluster
 	spec              MSDTCSpec
 	rebuilt, working  *Node
 	facts             MSDTCFacts
-	held              dtcHold
+	hold              *holder // rule 6's record, on the working node
 	progress          Progress
 	result            MSDTCResult
-	recordOnRebuilt   string
 	restoreAfterError bool
-}
-
-// dtcHold is what the run changed for the moves and puts back at the end,
-// kept on the rebuilt node (%SystemRoot%\mscs-msdtc.ini) until it is put
-// back, so that a run killed halfway is restored by the next one.
-type dtcHold struct {
-	owner   string         // the group's owner before the run
-	restart map[string]int // each moved resource's RestartAction before
 }
 
 // ReclusterMSDTC runs the phase: everything read-only first (ReadMSDTCFacts,
 // both nodes Up, the media), then under the rebuilt node's lock and journal:
-// "Affect the group" off on the moved resources (their former values
-// recorded), the KB's test, the reinstall when the test fails (or always),
-// the check on both nodes, and the former values and owner restored, also
-// after a failure (best effort; a killed run is restored by the next).
+// the record of RestartAction and the group's owner written on the working
+// node (or an earlier run's kept), "Affect the group" off on the moved
+// resources, the KB's test, the reinstall when the test fails (or always),
+// the check on both nodes, and the recorded values and owner restored, also
+// after a failure; a restore that does not complete says what it left, and
+// the next run restores from the record.
 func (c *Cluster) ReclusterMSDTC(ctx context.Context, spec MSDTCSpec, progress Progress) (MSDTCResult, error) {
 	if progress == nil {
 		progress = func(string) {}
@@ -370,13 +466,12 @@ func (c *Cluster) ReclusterMSDTC(ctx context.Context, spec MSDTCSpec, progress P
 	if r.rebuilt == nil || r.working == nil {
 		return MSDTCResult{}, fmt.Errorf("the MSDTC phase needs both %s and %s configured", spec.Node, spec.WorkingNode)
 	}
-	sysRoot, err := r.rebuilt.systemRoot(ctx)
-	if err != nil {
+	var err error
+	if r.hold, err = newHolder(ctx, msdtcPhase.Name, dtcWords, r.working, r.working); err != nil {
 		return MSDTCResult{}, err
 	}
-	r.recordOnRebuilt = sysRoot + `\mscs-msdtc.ini`
 	p := Phase{Name: msdtcPhase.Name, Words: msdtcPhase.Words, Spec: spec.phaseSpec(), LockMaxAge: spec.LockMaxAge,
-		Progress: progress, Check: r.check, Prepare: r.hold}
+		Progress: progress, Check: r.check, Prepare: r.holdAndOff}
 	steps := []Step{{Name: "test", Words: "the KB's test: MSDTC online on " + spec.Node, Run: r.test}}
 	if spec.Method == DTCMethodDTCSetup {
 		steps = append(steps,
@@ -398,11 +493,17 @@ func (c *Cluster) ReclusterMSDTC(ctx context.Context, spec MSDTCSpec, progress P
 		Step{Name: stepDone, Words: "restore \"Affect the group\" and the group's owner", Run: r.finish})
 	p.Steps = steps
 	err = r.rebuilt.RunPhase(ctx, p)
-	if err != nil && r.restoreAfterError {
-		// Rule 6 holds after a failure too: put back what the run changed.
-		if rerr := r.restore(context.WithoutCancel(ctx)); rerr != nil {
-			err = fmt.Errorf("%w; and restoring RestartAction failed (the next apply restores it): %v", err, rerr)
+	switch {
+	case err != nil && r.restoreAfterError:
+		// Rule 6 holds after a failure too: put back what the record
+		// holds, even when ctx has ended.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
+		defer cancel()
+		if rerr := r.restore(rctx); rerr != nil {
+			err = fmt.Errorf("%w; and %w", err, rerr)
 		}
+	case err != nil && r.facts.Held != nil:
+		err = fmt.Errorf("%w; %w", err, heldNote(dtcWords, r.spec.WorkingNode, r.facts.HeldPath, r.facts.Held))
 	}
 	r.result.Group = r.facts.Group
 	return r.result, err
@@ -437,151 +538,106 @@ func (r *dtcRun) check(ctx context.Context, _ bool) (bool, error) {
 	return false, nil
 }
 
-// hold runs on every run before the steps: the former RestartAction values
-// and owner (from the record a killed run left, else read now) recorded on
-// the rebuilt node, then RestartAction 1 on each moved resource.
-func (r *dtcRun) hold(ctx context.Context, _ string) error {
-	rec, err := r.rebuilt.readFile(ctx, "read the MSDTC phase's record", r.recordOnRebuilt)
-	if err != nil {
-		return err
+// holdAndOff runs on every run before the steps: the record of the moved
+// resources' RestartAction, the group's owner and what the reinstall needs
+// (an earlier run's record kept as it is), then RestartAction 1 on each
+// moved resource.
+func (r *dtcRun) holdAndOff(ctx context.Context, _ string) error {
+	f := r.facts
+	found := Hold{Phase: msdtcPhase.Name, Restart: map[string]int{},
+		Groups: []HeldGroup{{Name: f.Group, Owner: f.Owner, Online: strings.EqualFold(f.GroupState, "Online")}},
+		DTC: &HeldDTC{Group: f.Group, Resource: f.Resource, Depends: []string{f.NetworkNameResource, f.DiskResource},
+			NetworkName: f.NetworkName, NetworkNameResource: f.NetworkNameResource, Disk: f.DiskResource, LogPath: f.LogPath}}
+	for name, v := range f.RestartActions {
+		found.Restart[name] = v
 	}
-	if held, ok := parseDTCHold(rec); ok {
-		r.held = held
-	} else {
-		r.held = dtcHold{owner: r.facts.Owner, restart: map[string]int{}}
-		for name, v := range r.facts.RestartActions {
-			r.held.restart[name] = v
-		}
-		if err := r.rebuilt.writeFile(ctx, "record RestartAction before the moves", r.recordOnRebuilt[:strings.LastIndex(r.recordOnRebuilt, `\`)],
-			r.recordOnRebuilt, r.held.lines()); err != nil {
-			return err
-		}
+	if err := r.hold.keep(ctx, found); err != nil {
+		return err
 	}
 	r.restoreAfterError = true
-	r.progress("\"Affect the group\" off on " + strings.Join(r.facts.Moved(), ", "))
-	return r.setRestart(ctx, func(string) int { return RestartNoFailover })
-}
-
-// setRestart sets RestartAction on each moved resource that exists now.
-func (r *dtcRun) setRestart(ctx context.Context, value func(resource string) int) error {
-	owner := r.working // cluster.exe answers there for the whole cluster
-	names, props, err := r.currentMoved(ctx, owner)
+	moved, err := r.movedNow(ctx)
 	if err != nil {
 		return err
 	}
-	for i, name := range names {
-		want := value(name)
-		if cur, _ := props[i]["RestartAction"].Int(); cur == want {
-			continue
-		}
-		if err := owner.ResourceSetProp(ctx, name, "RestartAction", strconv.Itoa(want)); err != nil {
-			return err
-		}
-	}
-	return nil
+	r.progress("\"Affect the group\" off on " + strings.Join(moved, ", "))
+	return r.hold.off(ctx, moved)
 }
 
-// currentMoved is the moved resources that exist now (MSDTC may be
-// deleted), with their properties, read in one command line. A moved
-// resource whose properties can't be read is taken as gone; the MSDTC
-// resource found now, or a read that fails as a whole, is an error.
-func (r *dtcRun) currentMoved(ctx context.Context, owner *Node) ([]string, []map[string]Property, error) {
-	candidates := r.facts.Moved()
-	found := ""
-	if r.facts.Resource == "" {
-		if found, _ = r.dtcResource(ctx); found != "" {
-			candidates = append(candidates, found)
-		}
-	}
-	tables, errs, err := owner.resourceTablesEach(ctx, candidates, "/prop", "read the properties of the moved resources")
+// movedNow is the resources whose "Affect the group" the moves turn off,
+// as named now: the recorded ones, the recorded MSDTC resource under the
+// name of the one in the group now (reinstalled), or left out while there
+// is none.
+func (r *dtcRun) movedNow(ctx context.Context) ([]string, error) {
+	dtc, _, err := r.dtcResource(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var names []string
-	var props []map[string]Property
-	for i, name := range candidates {
-		switch {
-		case errs[i] == nil:
-			names, props = append(names, name), append(props, tables[i])
-		case found != "" && i == len(candidates)-1:
-			return nil, nil, errs[i]
+	for _, name := range r.hold.rec.resources() {
+		if c := r.currentName(name, dtc); c != "" && indexOf(names, c) < 0 {
+			names = append(names, c)
 		}
 	}
-	return names, props, nil
+	if dtc != "" && indexOf(names, dtc) < 0 {
+		names = append(names, dtc)
+	}
+	return names, nil
 }
 
-// restore puts RestartAction back on every moved resource that exists, the
-// group back on its former owner, and deletes the record.
+// currentName is a recorded resource's name now: the MSDTC resource's is
+// dtc, the one in the group now ("" when there is none).
+func (r *dtcRun) currentName(name, dtc string) string {
+	if d := r.hold.rec.DTC; d != nil && d.Resource != "" && strings.EqualFold(name, d.Resource) {
+		return dtc
+	}
+	return name
+}
+
+// restore puts back what the record holds: each RestartAction (the
+// reinstalled MSDTC resource gets the old one's; one that did not exist
+// before gets 2), the group on its recorded owner; read back, and the
+// record deleted when all of it holds.
 func (r *dtcRun) restore(ctx context.Context) error {
-	if r.held.restart == nil {
+	if r.hold.rec == nil {
 		return nil
 	}
-	dtcName, _ := r.dtcResource(ctx)
-	err := r.setRestart(ctx, func(name string) int {
-		if v, ok := r.held.restart[name]; ok {
-			return v
-		}
-		if v, ok := r.held.restart[r.facts.Resource]; ok && strings.EqualFold(name, dtcName) {
-			return v // the reinstalled MSDTC resource gets the old one's value
-		}
-		return RestartWithFailover
-	})
+	dtc, _, err := r.dtcResource(ctx)
 	if err != nil {
-		return err
+		// The read-back below reads each recorded resource itself.
+		dtc = ""
+		if d := r.hold.rec.DTC; d != nil {
+			dtc = d.Resource
+		}
 	}
-	if r.held.owner != "" {
-		if err := r.c.moveAndWait(ctx, r.facts.Group, r.held.owner); err != nil {
+	if d := r.hold.rec.DTC; dtc != "" && d != nil && d.Resource == "" {
+		if err := r.hold.set(ctx, []string{dtc}, func(string) int { return RestartWithFailover }); err != nil {
 			return err
 		}
 	}
-	return r.rebuilt.deleteFile(ctx, "delete the MSDTC phase's record", r.recordOnRebuilt)
-}
-
-func (h dtcHold) lines() []string {
-	lines := []string{"[MSDTC]", "owner=" + h.owner}
-	names := make([]string, 0, len(h.restart))
-	for name := range h.restart {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		lines = append(lines, fmt.Sprintf("restart=%d %s", h.restart[name], name))
-	}
-	return lines
-}
-
-func parseDTCHold(out string) (dtcHold, bool) {
-	h := dtcHold{restart: map[string]int{}}
-	found := false
-	for _, l := range splitLines(out) {
-		l = strings.TrimSpace(l)
-		switch {
-		case strings.EqualFold(l, "[MSDTC]"):
-			found = true
-		case strings.HasPrefix(l, "owner="):
-			h.owner = strings.TrimPrefix(l, "owner=")
-		case strings.HasPrefix(l, "restart="):
-			v, name, ok := strings.Cut(strings.TrimPrefix(l, "restart="), " ")
-			if n, err := strconv.Atoi(v); ok && err == nil {
-				h.restart[strings.TrimSpace(name)] = n
+	return r.hold.restore(ctx, restoreSpec{
+		current: func(name string) string {
+			if c := r.currentName(name, dtc); c != "" {
+				return c
 			}
-		}
-	}
-	return h, found
+			return name // read back as gone: the record stays
+		},
+		move: r.c.moveAndWait,
+	})
 }
 
-// dtcResource is the MSDTC resource's name and state now ("" when none).
-func (r *dtcRun) dtcResource(ctx context.Context) (string, string) {
+// dtcResource is the MSDTC resource of the group now, its name and state
+// ("" when the group has none); a read that fails is an error.
+func (r *dtcRun) dtcResource(ctx context.Context) (string, string, error) {
 	rs, err := r.working.ClusterResources(ctx)
 	if err != nil {
-		return "", ""
+		return "", "", err
 	}
 	for _, res := range rs {
 		if strings.EqualFold(res.Group, r.facts.Group) && res.Type == dtcResourceType {
-			return res.Name, res.State
+			return res.Name, res.State, nil
 		}
 	}
-	return "", ""
+	return "", "", nil
 }
 
 // test is the KB's test: the group moved to the rebuilt node, MSDTC online
@@ -623,13 +679,17 @@ func (r *dtcRun) moveAndSee(ctx context.Context, node string) (bool, error) {
 	online := false
 	// The resource's name once; then each check is one `cluster res
 	// /status`, whose row gives its state and owner.
-	name, _ := r.dtcResource(ctx)
-	_, err := r.c.waitFor(tctx, "wait for MSDTC on "+node, func() (bool, string, error) {
+	name, _, err := r.dtcResource(ctx)
+	if err != nil {
+		return false, err
+	}
+	var readErr error // the last check's, when it could not read the cluster
+	_, err = r.c.waitFor(tctx, "wait for MSDTC on "+node, func() (bool, string, error) {
 		if name == "" {
 			return true, "no MSDTC resource", nil
 		}
 		rs, err := r.working.clusterResourceStatus(ctx)
-		if err != nil {
+		if readErr = err; err != nil {
 			return false, "", err
 		}
 		state, owner := "", ""
@@ -651,8 +711,13 @@ func (r *dtcRun) moveAndSee(ctx context.Context, node string) (bool, error) {
 		}
 		return false, state, nil
 	})
-	if err != nil && ctx.Err() != nil {
+	switch {
+	case err != nil && ctx.Err() != nil:
 		return false, err
+	case err != nil && readErr != nil:
+		// Not knowing is not "not online": that would lead to the reinstall.
+		return false, &StepError{Node: r.spec.WorkingNode, Step: "wait for MSDTC on " + node, Err: readErr, Meaning: fmt.Sprintf(
+			"the cluster could not be read when the test's %s ran out, so whether MSDTC came online on %s is not known: %v", timeout, node, readErr)}
 	}
 	if online {
 		r.result.OnlineOn = appendNode(r.result.OnlineOn, node)
@@ -671,9 +736,9 @@ func appendNode(list []string, node string) []string {
 
 // stopResource takes the MSDTC resource offline (dtcsetup method).
 func (r *dtcRun) stopResource(ctx context.Context) (Next, error) {
-	name, state := r.dtcResource(ctx)
-	if name == "" || !strings.EqualFold(state, "Online") {
-		return Continue, nil
+	name, state, err := r.dtcResource(ctx)
+	if err != nil || name == "" || !strings.EqualFold(state, "Online") {
+		return Continue, err
 	}
 	r.progress("take " + name + " offline")
 	return Continue, r.working.resourceCommand(ctx, name, "/offline", "take resource "+name+" offline")
@@ -710,9 +775,9 @@ func (r *dtcRun) expectMode(ctx context.Context, n *Node, want, step string) err
 // deleteResource takes the MSDTC resource offline and deletes it (the
 // KB's first step, before either -remove).
 func (r *dtcRun) deleteResource(ctx context.Context) (Next, error) {
-	name, state := r.dtcResource(ctx)
-	if name == "" {
-		return Continue, nil
+	name, state, err := r.dtcResource(ctx)
+	if err != nil || name == "" {
+		return Continue, err
 	}
 	r.progress("delete resource " + name)
 	if !strings.EqualFold(state, "Offline") {
@@ -728,6 +793,15 @@ func (r *dtcRun) remove(n *Node) func(ctx context.Context) (Next, error) {
 	return func(ctx context.Context) (Next, error) {
 		st, err := n.MSDTCState(ctx)
 		if err != nil || st.Mode == DTCAbsent {
+			return Continue, err
+		}
+		// The KB deletes the resource first; a resource still there (put
+		// back by hand since) is not removed from under the cluster.
+		if name, _, err := r.dtcResource(ctx); err != nil || name != "" {
+			if err == nil {
+				err = &StepError{Node: n.R.Node(), Step: "msdtc -remove", Meaning: fmt.Sprintf(
+					"group %s has an MSDTC resource (%s) again: msdtc -remove runs only after it is deleted; nothing was run", r.facts.Group, name)}
+			}
 			return Continue, err
 		}
 		r.progress("msdtc -remove on " + n.R.Node())
@@ -756,7 +830,11 @@ func (r *dtcRun) logFolder(ctx context.Context) (Next, error) {
 
 // install runs msdtc -install on the working node, which owns the group.
 func (r *dtcRun) install(ctx context.Context) (Next, error) {
-	if name, _ := r.dtcResource(ctx); name != "" {
+	name, _, err := r.dtcResource(ctx)
+	if err != nil {
+		return Continue, err
+	}
+	if name != "" {
 		st, err := r.working.MSDTCState(ctx)
 		if err != nil || st.Mode == DTCClustered {
 			return Continue, err // installed before a failure
@@ -798,12 +876,19 @@ func (r *dtcRun) join(ctx context.Context) (Next, error) {
 // online sets RestartAction 1 on the (new) MSDTC resource and brings it
 // online on the working node.
 func (r *dtcRun) online(ctx context.Context) (Next, error) {
-	name, state := r.dtcResource(ctx)
+	name, state, err := r.dtcResource(ctx)
+	if err != nil {
+		return Continue, err
+	}
 	if name == "" {
 		return Continue, &StepError{Node: r.spec.WorkingNode, Step: "bring MSDTC online", Meaning: "the cluster has no MSDTC resource in group " + r.facts.Group}
 	}
 	r.result.Resource = name
-	if err := r.setRestart(ctx, func(string) int { return RestartNoFailover }); err != nil {
+	moved, err := r.movedNow(ctx)
+	if err != nil {
+		return Continue, err
+	}
+	if err := r.hold.off(ctx, moved); err != nil {
 		return Continue, err
 	}
 	if !strings.EqualFold(state, "Online") {
@@ -812,7 +897,10 @@ func (r *dtcRun) online(ctx context.Context) (Next, error) {
 			return Continue, err
 		}
 	}
-	if _, state = r.dtcResource(ctx); !strings.EqualFold(state, "Online") {
+	if _, state, err = r.dtcResource(ctx); err != nil {
+		return Continue, err
+	}
+	if !strings.EqualFold(state, "Online") {
 		return Continue, &StepError{Node: r.spec.WorkingNode, Step: "bring MSDTC online", Meaning: name + " is " + state + " on " + r.spec.WorkingNode}
 	}
 	r.result.OnlineOn = appendNode(r.result.OnlineOn, r.spec.WorkingNode)
@@ -834,7 +922,11 @@ func (r *dtcRun) verify(ctx context.Context) (Next, error) {
 	if err := r.c.moveAndWait(ctx, r.facts.Group, r.spec.WorkingNode); err != nil {
 		return Continue, err
 	}
-	if _, state := r.dtcResource(ctx); strings.EqualFold(state, "Online") {
+	_, state, err := r.dtcResource(ctx)
+	if err != nil {
+		return Continue, err
+	}
+	if strings.EqualFold(state, "Online") {
 		r.result.OnlineOn = appendNode(r.result.OnlineOn, r.spec.WorkingNode)
 	}
 	return Continue, nil
@@ -844,11 +936,15 @@ func (r *dtcRun) verify(ctx context.Context) (Next, error) {
 // resource online on the group's owner and MSDTC clustered on both nodes.
 func (r *dtcRun) finish(ctx context.Context) (Next, error) {
 	r.progress("restore \"Affect the group\" on " + strings.Join(r.facts.Moved(), ", "))
-	if err := r.restore(ctx); err != nil {
+	err := r.restore(ctx)
+	r.restoreAfterError = false // tried: its error says what it left
+	if err != nil {
 		return Continue, err
 	}
-	r.restoreAfterError = false
-	name, state := r.dtcResource(ctx)
+	name, state, err := r.dtcResource(ctx)
+	if err != nil {
+		return Continue, err
+	}
 	r.result.Resource = name
 	var problems []string
 	if !strings.EqualFold(state, "Online") {

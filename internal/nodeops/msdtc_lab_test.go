@@ -178,7 +178,7 @@ func TestReclusterMSDTC_DTCSetupAndResume(t *testing.T) {
 	}
 }
 
-// A run killed with "Affect the group" off leaves its record on the rebuilt
+// A run killed with "Affect the group" off leaves its record on the working
 // node: the next run takes the former values from it, not the 1s it finds,
 // and restores them.
 func TestReclusterMSDTC_RestoresAKilledRunsValues(t *testing.T) {
@@ -188,14 +188,15 @@ func TestReclusterMSDTC_RestoresAKilledRunsValues(t *testing.T) {
 	defer cancel()
 	before := restartActions(t, ctx, c.Nodes[0])
 	// What a killed run leaves: its record, and RestartAction 1 everywhere.
-	rec := dtcHold{owner: "NODE1", restart: map[string]int{}}
+	rec := Hold{Phase: "msdtc", Groups: []HeldGroup{{Name: "Web Group", Owner: "NODE1", Online: true}}, Restart: map[string]int{},
+		DTC: &HeldDTC{Group: "Web Group", Resource: "MSDTC"}}
 	for name, v := range before {
-		rec.restart[name] = v
+		rec.Restart[name] = v
 		if err := c.Nodes[0].ResourceSetProp(ctx, name, "RestartAction", "1"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := c.Nodes[1].writeFile(ctx, "a killed run's record", `C:\WINNT`, `C:\WINNT\mscs-msdtc.ini`, rec.lines()); err != nil {
+	if err := c.Nodes[0].writeFile(ctx, "a killed run's record", `C:\WINNT`, `C:\WINNT\mscs-msdtc.hold`, rec.lines()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.ReclusterMSDTC(ctx, dtcSpec(), nil); err != nil {
@@ -204,7 +205,7 @@ func TestReclusterMSDTC_RestoresAKilledRunsValues(t *testing.T) {
 	if after := restartActions(t, ctx, c.Nodes[0]); !reflect.DeepEqual(after, before) {
 		t.Errorf("RestartAction after: %v, want the recorded %v", after, before)
 	}
-	if found, err := c.Nodes[1].FileExists(ctx, `C:\WINNT\mscs-msdtc.ini`); err != nil || found {
+	if found, err := c.Nodes[0].FileExists(ctx, `C:\WINNT\mscs-msdtc.hold`); err != nil || found {
 		t.Errorf("the record is left behind: %v %v", found, err)
 	}
 }

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -147,7 +148,17 @@ func (c *cluster) scrub(s string) string {
 // with a cluster use its stepDiag, which also hides passwords.
 func stepDiag(summary string, node string, err error) diag.Diagnostic {
 	var se *nodeops.StepError
-	if asStepError(err, &se) {
+	// What a failed phase left (rule 6's record) is part of the error, never
+	// dropped with the rest of the chain; a StepError found only inside it
+	// (the restore's) is not the failure itself, which the whole text says.
+	var left *nodeops.LeftError
+	hasLeft := errors.As(err, &left)
+	found := asStepError(err, &se)
+	var inner *nodeops.StepError
+	if found && hasLeft && errors.As(left, &inner) && inner == se {
+		found = false
+	}
+	if found {
 		detail := fmt.Sprintf("Node %s, step %q: command %q", se.Node, se.Step, se.Command)
 		if se.Command == "" {
 			// A check of the node's state, not a command that failed.
@@ -164,6 +175,9 @@ func stepDiag(summary string, node string, err error) diag.Diagnostic {
 		detail += "."
 		if out := strings.TrimSpace(se.Output); out != "" {
 			detail += "\n\nOutput:\n" + out
+		}
+		if hasLeft {
+			detail += "\n\n" + left.Error()
 		}
 		return diag.NewErrorDiagnostic(summary, detail)
 	}

@@ -2,7 +2,9 @@ package provider
 
 import (
 	"fmt"
+	"reflect"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/config"
@@ -11,6 +13,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/world"
 )
 
 const failoverAddr = "mscs_failover_test.test"
@@ -110,6 +114,45 @@ func TestAccFailoverTest_failureAndDrift(t *testing.T) {
 		plancheck.ExpectResourceAction(failoverAddr, plancheck.ResourceActionUpdate)}}
 	drifted.ConfigStateChecks = []statecheck.StateCheck{l.expectAfterFailover(), l.ExpectNoIncidents()}
 	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{failing, ok, drifted}})
+}
+
+// A failed test whose restore fails too says what it left ("Affect the
+// group" still off on FTP Server, the record on NODE1); the next apply,
+// unchanged, restores it from the record and tests again.
+func TestAccFailoverTest_failedRestoreSaysWhatItLeft(t *testing.T) {
+	t.Parallel()
+	l := inProcessLab(t, "healthy")
+	failing := l.failoverStep(nil)
+	failing.PreConfig = func() {
+		if err := l.Control.SiteFault("10.0.0.20", "500"); err != nil {
+			t.Fatal(err)
+		}
+		l.AddFault(t, world.Fault{Node: "NODE2", Kind: "exit", Match: "/prop RestartAction=2", ExitCode: 5, Count: 1,
+			Stderr: "System error 5 has occurred.\r\n\r\nAccess is denied.\r\n"})
+	}
+	failing.ExpectError = wrapped(`answered 500, want 200.*"Affect the group" is still off on FTP Server \(RestartAction 1\); ` +
+		`group Web Group is Online on NODE1; the values before are kept in C:\\WINNT\\mscs-failover.hold on NODE1, and the next apply restores them from it`)
+	ok := l.failoverStep(nil)
+	ok.PreConfig = func() {
+		if err := l.Control.SiteFault("10.0.0.20", ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Control.ClearFaults(); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := l.restartActions(); err != nil || !reflect.DeepEqual(got, map[string]string{"FTP Server": "1", "MSDTC": "2", "Web Server": "2"}) {
+			t.Errorf("after the failed restore: %v, %v; want FTP Server at 1, the others restored", got, err)
+		}
+	}
+	ok.ConfigPlanChecks = resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}}
+	ok.ConfigStateChecks = []statecheck.StateCheck{l.expectAfterFailover(), l.ExpectNoIncidents(),
+		l.Check("the record deleted", func() error {
+			if out := l.Run(t, "NODE1", `if exist C:\WINNT\mscs-failover.hold echo left`).Stdout; strings.Contains(out, "left") {
+				return fmt.Errorf("the record is left behind")
+			}
+			return nil
+		})}
+	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{failing, ok}})
 }
 
 // Bad URLs and unknown groups fail the plan on their attribute; nothing but

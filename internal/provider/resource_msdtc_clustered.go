@@ -277,9 +277,9 @@ func (r *msdtcClusteredResource) Create(ctx context.Context, req resource.Create
 	if err != nil {
 		resp.Diagnostics.Append(r.cluster.phaseDiags(msdtcMisfit, "Cannot recluster MSDTC on node "+node, node, err)...)
 		resp.Diagnostics.AddWarning("The next apply resumes the phase",
-			fmt.Sprintf("The steps done so far are recorded on %s, and the RestartAction values before the run in "+
-				"%%SystemRoot%%\\mscs-msdtc.ini there until they are restored; the next apply checks each step and goes on "+
-				"from the one that failed.", node))
+			fmt.Sprintf("The steps done so far are recorded on %s, and the RestartAction values and the group's owner "+
+				"before the run in %%SystemRoot%%\\mscs-msdtc.hold on %s until their restore is read back; the next apply "+
+				"restores from that record, checks each step and goes on from the one that failed.", node, spec.WorkingNode))
 		return
 	}
 	plan.Reinstalled = types.BoolValue(res.Reinstalled)

@@ -227,6 +227,42 @@ func TestAccMSDTCClustered_failureThenResume(t *testing.T) {
 	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{failing, restored, resumed}})
 }
 
+// msdtc -remove fails on NODE1 after the MSDTC resource was deleted: the
+// error says what is left (the resource gone, the record on NODE1), and the
+// next apply, unchanged, takes the group from the record instead of refusing
+// ("no group holds a Distributed Transaction Coordinator resource"), plans
+// the steps left and completes the reinstall with every RestartAction as
+// before.
+func TestAccMSDTCClustered_resumesAfterTheResourceIsDeleted(t *testing.T) {
+	t.Parallel()
+	l := inProcessLab(t, "msdtc-standalone")
+	var before map[string]string
+	failing := l.msdtcStep(nil)
+	failing.PreConfig = func() {
+		var err error
+		if before, err = l.restartActions(); err != nil {
+			t.Fatal(err)
+		}
+		l.AddFault(t, world.Fault{Node: "NODE1", Kind: "exit", Match: "msdtc -remove", ExitCode: -1, Count: 1,
+			Stderr: "MSDTC: the cluster could not be reached.\r\n"})
+	}
+	failing.ExpectError = wrapped(`msdtc -remove.*resource MSDTC does not exist now.*mscs-msdtc.hold on NODE1, and the next apply restores them from it`)
+	var from int
+	resumed := l.msdtcStep(nil)
+	resumed.PreConfig = func() {
+		from = l.CommandCount(t)
+		got, err := l.restartActions()
+		if _, ok := got["MSDTC"]; err != nil || ok {
+			t.Errorf("after the failure: %v, %v; want no MSDTC resource", got, err)
+		}
+	}
+	resumed.ConfigPlanChecks = resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}}
+	resumed.ConfigStateChecks = []statecheck.StateCheck{l.expectMSDTC(), l.expectRestartActions(&before), l.ExpectNoIncidents(),
+		l.msdtcOrder(&from, "NODE1: msdtc -remove", "NODE2: msdtc -remove", "NODE1: msdtc -install", "NODE2: msdtc -join"),
+		statecheck.ExpectKnownValue(msdtcAddr, tfjsonpath.New("steps").AtSliceIndex(1), knownvalue.StringExact("NODE1: msdtc -remove"))}
+	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{failing, resumed}})
+}
+
 // NODE2's MSDTC removed out of band: drift, the plan replaces the resource,
 // and the apply reclusters it.
 func TestAccMSDTCClustered_drift(t *testing.T) {
