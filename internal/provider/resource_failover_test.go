@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -35,8 +36,10 @@ func (l *testLab) failoverStep(vars map[string]config.Variable) resource.TestSte
 }
 
 // expectAfterFailover checks the lab: the site was served by NODE2 during
-// the test, the Web Group is back online on NODE1, "Affect the group" on.
-func (l *testLab) expectAfterFailover() statecheck.StateCheck {
+// the test, the Web Group is back online on NODE1, "Affect the group" on
+// but on the resources an administrator had at 1 (keptAt1), which rule 6
+// keeps at 1.
+func (l *testLab) expectAfterFailover(keptAt1 ...string) statecheck.StateCheck {
 	return l.Check("the site served from NODE2, the group back on NODE1", func() error {
 		s, err := l.Snapshot()
 		if err != nil {
@@ -53,8 +56,15 @@ func (l *testLab) expectAfterFailover() statecheck.StateCheck {
 			return fmt.Errorf("the Web Group is %s on %s", g.State, g.Owner)
 		}
 		for _, r := range s.Cluster.Resources {
-			if (r.Type == "IIS Server Instance" || r.Type == "Distributed Transaction Coordinator") && r.Properties["RestartAction"] != "2" {
-				return fmt.Errorf("%s has RestartAction %s", r.Name, r.Properties["RestartAction"])
+			if r.Type != "IIS Server Instance" && r.Type != "Distributed Transaction Coordinator" {
+				continue
+			}
+			want := "2"
+			if slices.Contains(keptAt1, r.Name) {
+				want = "1"
+			}
+			if r.Properties["RestartAction"] != want {
+				return fmt.Errorf("%s has RestartAction %s, want %s", r.Name, r.Properties["RestartAction"], want)
 			}
 		}
 		return nil
@@ -62,7 +72,8 @@ func (l *testLab) expectAfterFailover() statecheck.StateCheck {
 }
 
 // The test on a recovered cluster: the Web Group to NODE2, the site checked
-// there, back to its preferred owner, "Affect the group" on; an empty plan
+// there, back to its preferred owner, "Affect the group" on where it was on
+// (Web Server, which an administrator had at 1, kept at 1); an empty plan
 // after; import.
 func TestAccFailoverTest_recovered(t *testing.T) {
 	t.Parallel()
@@ -75,7 +86,7 @@ func TestAccFailoverTest_recovered(t *testing.T) {
 		statecheck.ExpectKnownValue(failoverAddr, tfjsonpath.New("seen_online").AtMapKey("Web Group"), knownvalue.ListExact([]knownvalue.Check{
 			knownvalue.StringExact("NODE1"), knownvalue.StringExact("NODE2")})),
 		statecheck.ExpectKnownValue(failoverAddr, tfjsonpath.New("check_results").AtSliceIndex(0), knownvalue.StringRegexp(regexp.MustCompile(`: 200 \(while the groups ran on NODE2\)$`))),
-		l.expectAfterFailover(),
+		l.expectAfterFailover("Web Server"),
 		l.ExpectNoIncidents(),
 	}
 	imported := importVerified(l.failoverStep(nil), failoverAddr, "NODE2", "seen_online", "check_results", "steps", "timeouts", "http_checks")
