@@ -14,7 +14,8 @@
 //   - node_info.go: reg query (OS, service pack, Option Pack components),
 //     Info and OptionPackState for the mscs_node data source;
 //   - reboot.go: shutdown, and the wait for the node to come back rebooted
-//     (boot time from net statistics workstation);
+//     (boot time from net statistics workstation), which also judges a
+//     shutdown whose answer was lost;
 //   - identity.go: who answers at an endpoint (computer name and cluster
 //     name from the registry), for the provider's check that a machine is
 //     the node meant before its first command;
