@@ -189,8 +189,9 @@ func (n *Node) record(ctx context.Context, p Phase, step string, fresh bool) err
 const stepStart = "start"
 
 // RunPhase runs p on the node: Check (read-only), the lock, the journal
-// (resume or start over), Prepare, then each step not yet recorded.
-func (n *Node) RunPhase(ctx context.Context, p Phase) error {
+// (resume or start over), Prepare, then each step not yet recorded. A
+// failure that leaves the node's lock behind says so.
+func (n *Node) RunPhase(ctx context.Context, p Phase) (err error) {
 	if p.Progress == nil {
 		p.Progress = func(string) {}
 	}
@@ -216,7 +217,13 @@ func (n *Node) RunPhase(ctx context.Context, p Phase) error {
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer func() {
+		// A release that fails after a completed run leaves a lock the next
+		// run takes over as stale; only a failure is worth the words.
+		if rerr := release(); rerr != nil && err != nil {
+			err = fmt.Errorf("%w; %w", err, rerr)
+		}
+	}()
 
 	// Read again under the lock: a run that held it may have moved on.
 	if journal, err = n.Journal(ctx, p); err != nil {
