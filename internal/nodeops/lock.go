@@ -154,7 +154,7 @@ func (h LockHolder) stale(p lockProbe, maxAge time.Duration) (stale bool, ending
 		if !running {
 			return true, nil
 		}
-		if run := v.(*heldLock); run.ctx.Err() != nil {
+		if run, ok := v.(*heldLock); ok && run.ctx.Err() != nil {
 			return false, run.released
 		}
 		return false, nil

@@ -109,7 +109,7 @@ func TestRunFolders(t *testing.T) {
 		{name: "ren missing", files: tree, line: `ren C:\nope x`, code: 1, err: "The system cannot find the file specified.\r\n", ran: []Record{rec("ren", `C:\nope x`, 1, `C:\nope`, "x")}},
 		{name: "ren onto a name taken", files: tree, line: `ren C:\data\f.txt g.log`, code: 1, err: "A duplicate file name exists, or the file cannot be found.\r\n",
 			wantFiles: map[string]string{`C:\data\f.txt`: "F\r\n"}, ran: []Record{rec("ren", `C:\data\f.txt g.log`, 1, `C:\data\f.txt`, "g.log")}},
-		{name: "ren with a path in the new name", files: tree, line: `ren C:\data C:\other`, code: 1, err: "The syntax of the command is incorrect.\r\n", ran: []Record{rec("ren", `C:\data C:\other`, 1, `C:\data`, `C:\other`)}},
+		{name: "ren with a path in the new name", files: tree, line: `ren C:\data C:\elsewhere`, code: 1, err: "The syntax of the command is incorrect.\r\n", ran: []Record{rec("ren", `C:\data C:\elsewhere`, 1, `C:\data`, `C:\elsewhere`)}},
 		{name: "ren one name", files: tree, line: `ren C:\data`, code: 1, err: "The syntax of the command is incorrect.\r\n", ran: []Record{rec("ren", `C:\data`, 1, `C:\data`)}},
 		{name: "rd not empty", files: tree, line: `rmdir C:\data`, code: 1, err: "The directory is not empty.\r\n", ran: []Record{rec("rmdir", `C:\data`, 1, `C:\data`)}},
 		{name: "rd missing", line: `rd C:\nope`, code: 1, err: "The system cannot find the file specified.\r\n", ran: []Record{rec("rd", `C:\nope`, 1, `C:\nope`)}},
