@@ -250,7 +250,7 @@ func (n *Node) lock(ctx context.Context, sysRoot, phase string, maxAge time.Dura
 			}
 			cancel()
 			if ctx.Err() != nil {
-				return nil, ctx.Err()
+				return nil, fmt.Errorf("%s: %s: abandoned while another run of this process released the lock: %w", n.R.Node(), step, ctx.Err())
 			}
 			continue
 		}
@@ -278,9 +278,7 @@ func (n *Node) lock(ctx context.Context, sysRoot, phase string, maxAge time.Dura
 	}
 	var qAside string
 	if aside != "" {
-		if qAside, err = Quote(aside); err != nil {
-			qAside = ""
-		}
+		qAside, _ = Quote(aside) // quoted once already, as its parts
 	}
 	return func() error {
 		defer close(run.released)
