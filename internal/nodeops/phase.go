@@ -294,7 +294,8 @@ func (n *Node) RunPhase(ctx context.Context, p Phase) (err error) {
 
 // badNext is a step's Next naming a step the phase does not have where
 // the runner needs one (an earlier step for Again, this one or a later one
-// for SkipThrough): a bug of the phase, stopped before anything runs.
+// for SkipThrough): a bug of the phase; the run stops there, its journal
+// ending with the last step recorded, as after any failure.
 func (p Phase) badNext(step Step, call, target, where string) error {
 	names := make([]string, len(p.Steps))
 	for i, s := range p.Steps {
