@@ -211,7 +211,8 @@ func TestRebootWait_LostAnswer(t *testing.T) {
 		// The shutdown ran: the node goes down and comes back.
 		{"rebooted", time.Millisecond, []string{old, old, "shutting", "down", boot}, nil, "", 1},
 		{"rebooted, down window missed", time.Millisecond, []string{old, boot}, nil, "", 1},
-		// Within the grace the old boot time is no evidence: not sent again.
+		// Within the grace the old boot time is no evidence: not sent again
+		// (an hour's poll: the grace is 2 minutes, or half the timeout).
 		{"slow to go down", time.Hour, []string{old, old, old, old, "down", boot}, nil, "", 1},
 		// The shutdown never ran: after the grace, sent again, once.
 		{"never ran", time.Millisecond, []string{old}, []string{"down", boot}, "", 2},
@@ -225,7 +226,11 @@ func TestRebootWait_LostAnswer(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := &rebootingNode{script: c.script, resent: c.resent, lost: true}
-			err := (&Node{R: r, Poll: c.poll}).Reboot(context.Background(), time.Second)
+			timeout := time.Second
+			if c.poll == time.Hour {
+				timeout = time.Hour // the grace outlasts the script
+			}
+			err := (&Node{R: r, Poll: c.poll}).Reboot(context.Background(), timeout)
 			switch {
 			case c.want == "" && err != nil:
 				t.Fatal(err)

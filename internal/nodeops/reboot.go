@@ -43,8 +43,12 @@ const rebootLine = "shutdown /r /t 0"
 // still answer with its old boot time before the shutdown counts as never
 // run: Windows stops its services before the network goes, so a node that
 // took the shutdown answers for a while yet. 60 polls, at most 2 minutes
-// (the default poll gives 2 minutes; a test's short poll, a short grace).
-func (n *Node) rebootGrace() time.Duration { return min(60*n.poll(), 2*time.Minute) }
+// (the default poll gives 2 minutes; a test's short poll, a short grace),
+// and at most half the wait's timeout, so that a reboot sent again has
+// time to come back.
+func (n *Node) rebootGrace(timeout time.Duration) time.Duration {
+	return min(60*n.poll(), 2*time.Minute, timeout/2)
+}
 
 // reboot restarts the node as part of step and waits for it to come back.
 //
@@ -104,7 +108,7 @@ func (n *Node) waitRebooted(ctx context.Context, step string, before BootTime, t
 		switch {
 		case err == nil && bt.Raw != before.Raw:
 			return nil
-		case err == nil && unsure && !sawDown && time.Since(sentAt) >= n.rebootGrace():
+		case err == nil && unsure && !sawDown && time.Since(sentAt) >= n.rebootGrace(timeout):
 			// Never seen going down, still up since before, long after the
 			// shutdown whose answer was lost: it never ran. Sent again, once.
 			unsure = false
