@@ -159,7 +159,8 @@ var (
 // partExit is the exit code a part's text shows: the code of cluster.exe's
 // and net's "System error N has occurred" and of sc's "FAILED N:", reg's 1
 // for its "ERROR:" line (reg.exe's only failure code), cmd's 9009 for a
-// program it cannot find; 0 when the text shows no failure.
+// program it cannot find, net's 2 for its "NET HELPMSG N" hint; 0 when the
+// text shows no failure.
 func partExit(out string) int {
 	for _, re := range []*regexp.Regexp{systemErrorLineRe, scFailedLineRe} {
 		if m := re.FindStringSubmatch(out); m != nil {
@@ -172,6 +173,8 @@ func partExit(out string) int {
 		return 1
 	case notRecognizedRe.MatchString(out):
 		return exitNotRecognized
+	case netHelpmsgRe.MatchString(out):
+		return 2 // net.exe's exit code for any failure
 	}
 	return 0
 }

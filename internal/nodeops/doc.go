@@ -17,12 +17,14 @@
 //   - node_info.go: reg query (OS, service pack, Option Pack components),
 //     Info and OptionPackState for the mscs_node data source;
 //   - reboot.go: shutdown, and the wait for the node to come back rebooted
-//     (boot time from net statistics workstation);
+//     (boot time from net statistics workstation), which also judges a
+//     shutdown whose answer was lost;
 //   - identity.go: who answers at an endpoint (computer name and cluster
 //     name from the registry), for the provider's check that a machine is
 //     the node meant before its first command;
 //   - lock.go: a run's lock on a node (an atomic mkdir), so two applies never
-//     interleave, with stale locks taken over;
+//     interleave, with stale locks set aside (an atomic REN) and taken over
+//     by the one run whose mkdir succeeds;
 //   - optionpack.go: the KB's Option Pack sequence (media checked, node
 //     locked, the cluster service stopped and confirmed STOPPED (never on
 //     the only node Up unless allowed), Remove All, setup, service pack,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -193,7 +194,7 @@ func (c Codes) meaning(code int) string {
 }
 
 // run runs a command line and turns an exit code codes does not accept into
-// a StepError worded with codes' meanings.
+// a StepError worded with codes' meanings (net.exe's: see netFailure).
 func (n *Node) run(ctx context.Context, step, line string, readOnly bool, codes Codes) (winrm.Result, error) {
 	if startsWithQuote(line) {
 		// A line of the provider's own making: cmd's /C rule would run
@@ -207,15 +208,23 @@ func (n *Node) run(ctx context.Context, step, line string, readOnly bool, codes 
 	if codes.accepts(res.ExitCode) {
 		return res, nil
 	}
+	if f, ok := netFailure(line, res); ok && f.system && codes.accepts(f.code) {
+		return res, nil // net's own code is one the caller accepts (1378 already a member)
+	}
 	return res, n.stepError(step, line, res, codes)
 }
 
+// stepError is the StepError of a command that failed, run's and
+// checkPart's: the one place a failed command is worded.
 func (n *Node) stepError(step, line string, res winrm.Result, codes Codes) *StepError {
 	meaning := codes.meaning(res.ExitCode)
 	if notRecognizedRe.MatchString(res.Stdout + "\n" + res.Stderr) {
 		// A line whose program cmd cannot find exits 1 (its ERRORLEVEL
 		// is 9009 inside the line only): cmd's text tells.
 		meaning = win32Meanings[exitNotRecognized]
+	}
+	if f, ok := netFailure(line, res); ok {
+		meaning = f.meaning
 	}
 	return &StepError{
 		Node:     n.R.Node(),
@@ -225,4 +234,80 @@ func (n *Node) stepError(step, line string, res winrm.Result, codes Codes) *Step
 		Meaning:  meaning,
 		Output:   strings.TrimSpace(res.Stdout + "\n" + res.Stderr),
 	}
+}
+
+// net.exe's own failure lines (FORMATS.md, net.exe): `System error N has
+// occurred.` followed by the system's text of the Win32 code N, or a NET
+// message followed by `More help is available by typing NET HELPMSG N.`.
+// net exits 2 whatever failed, so its exit code alone says nothing (2 is
+// not Win32's "file not found" there). NT 4.0 prints both lines on stderr;
+// Windows 2003 prints the System error line on stdout and its text on
+// stderr, so both streams are read, stdout first.
+var (
+	netSystemErrorRe = regexp.MustCompile(`(?m)^System error (\d+) has occurred\.\r?$`)
+	netHelpmsgRe     = regexp.MustCompile(`(?m)^More help is available by typing NET HELPMSG (\d+)\.\r?$`)
+)
+
+// netFail is a failure net.exe named in its output.
+type netFail struct {
+	code    int  // the Win32 code (system) or the NET message number
+	system  bool // a System error line: code is a Win32 code
+	meaning string
+}
+
+// netFailure reads a net.exe command's own failure line; ok is false for
+// another program or output without one.
+func netFailure(line string, res winrm.Result) (f netFail, ok bool) {
+	prog, _, _ := strings.Cut(strings.TrimSpace(line), " ")
+	prog = strings.ToLower(prog[strings.LastIndex(prog, `\`)+1:])
+	if prog != "net" && prog != "net.exe" {
+		return f, false
+	}
+	out := res.Stdout + "\n" + res.Stderr
+	lines := splitLines(out)
+	// nextText is the first non-blank line after the one at index i.
+	nextText := func(after string) string {
+		for i, l := range lines {
+			if strings.TrimSpace(l) != after {
+				continue
+			}
+			for _, t := range lines[i+1:] {
+				if t = strings.TrimSpace(t); t != "" {
+					return t
+				}
+			}
+		}
+		return ""
+	}
+	if m := netSystemErrorRe.FindStringSubmatch(out); m != nil {
+		code, _ := strconv.Atoi(m[1])
+		text := win32Meanings[code]
+		if text == "" {
+			text = nextText(strings.TrimSpace(m[0]))
+		}
+		if text == "" {
+			text = "a Win32 error this provider does not know"
+		}
+		return netFail{code: code, system: true, meaning: fmt.Sprintf("System error %d: %s", code, text)}, true
+	}
+	if m := netHelpmsgRe.FindStringSubmatch(out); m != nil {
+		code, _ := strconv.Atoi(m[1])
+		// The NET message is the text before the hint.
+		var msg []string
+		for _, l := range lines {
+			l = strings.TrimSpace(l)
+			if l == strings.TrimSpace(m[0]) {
+				break
+			}
+			if l != "" {
+				msg = append(msg, l)
+			}
+		}
+		text := "a NET message this provider does not know"
+		if len(msg) > 0 {
+			text = msg[len(msg)-1]
+		}
+		return netFail{code: code, meaning: fmt.Sprintf("NET HELPMSG %d: %s", code, text)}, true
+	}
+	return f, false
 }

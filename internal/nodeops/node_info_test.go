@@ -3,6 +3,7 @@ package nodeops
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -122,6 +123,12 @@ func TestParseBootTime(t *testing.T) {
 type rebootingNode struct {
 	script []string
 	lines  []string
+	// lost: the answers to shutdown are lost on the wire (it may or may
+	// not have run); resent: the script the probes follow once a second
+	// shutdown came.
+	lost      bool
+	resent    []string
+	shutdowns int
 }
 
 func (r *rebootingNode) Node() string { return "NODE2" }
@@ -129,6 +136,14 @@ func (r *rebootingNode) Node() string { return "NODE2" }
 func (r *rebootingNode) Run(ctx context.Context, line string, readOnly bool) (winrm.Result, error) {
 	r.lines = append(r.lines, line)
 	if line == "shutdown /r /t 0" {
+		r.shutdowns++
+		if r.shutdowns == 2 && r.resent != nil {
+			r.script = r.resent
+		}
+		if r.lost {
+			return winrm.Result{}, fmt.Errorf("%w; `%s` %w, and was not retried because it changes the node",
+				&winrm.Error{Kind: winrm.KindTransport, Detail: "NODE2 (https://node2:5986/wsman): the connection dropped before the answer was complete"}, line, winrm.ErrOutcomeUnknown)
+		}
 		return winrm.Result{}, nil
 	}
 	a := r.script[0]
@@ -177,6 +192,72 @@ func TestRebootWait(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRebootWait_LostAnswer: the answer to shutdown is lost on the wire (a
+// node that reboots drops its connections). The boot time says whether the
+// reboot happened; shutdown goes again, once, only to a node never seen
+// going down that still runs since before after the grace.
+func TestRebootWait_LostAnswer(t *testing.T) {
+	const old, boot = "10/1/1999 9:00:00 AM", "10/1/1999 9:11:30 AM"
+	for _, c := range []struct {
+		name      string
+		poll      time.Duration // the grace is 60 polls
+		script    []string
+		resent    []string
+		want      string // "" = success, else a substring of the error
+		shutdowns int
+	}{
+		// The shutdown ran: the node goes down and comes back.
+		{"rebooted", time.Millisecond, []string{old, old, "shutting", "down", boot}, nil, "", 1},
+		{"rebooted, down window missed", time.Millisecond, []string{old, boot}, nil, "", 1},
+		// Within the grace the old boot time is no evidence: not sent again
+		// (an hour's poll: the grace is 2 minutes, or half the timeout).
+		{"slow to go down", time.Hour, []string{old, old, old, old, "down", boot}, nil, "", 1},
+		// The shutdown never ran: after the grace, sent again, once.
+		{"never ran", time.Millisecond, []string{old}, []string{"down", boot}, "", 2},
+		{"never ran, nor the second", time.Millisecond, []string{old}, []string{old},
+			"did not come back rebooted within 1s (last seen: still up since " + old + ", shutdown sent again (its answer lost too))", 2},
+		// Seen going down: never sent again, whatever it answers after.
+		{"shutting down, then back unrebooted", time.Millisecond, []string{old, "shutting", old}, nil,
+			"answering again but still up since " + old + " (not rebooted)", 1},
+		{"down, then back unrebooted", time.Millisecond, []string{old, "down", old}, nil,
+			"answering again but still up since " + old + " (not rebooted)", 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := &rebootingNode{script: c.script, resent: c.resent, lost: true}
+			timeout := time.Second
+			if c.poll == time.Hour {
+				timeout = time.Hour // the grace outlasts the script
+			}
+			err := (&Node{R: r, Poll: c.poll}).Reboot(context.Background(), timeout)
+			switch {
+			case c.want == "" && err != nil:
+				t.Fatal(err)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+				t.Fatalf("got  %v\nwant %s", err, c.want)
+			}
+			if r.shutdowns != c.shutdowns {
+				t.Errorf("shutdown sent %d times, want %d: %v", r.shutdowns, c.shutdowns, r.lines)
+			}
+		})
+	}
+	// A shutdown that exits with an error of its own still fails the step.
+	r := &rebootingNode{script: []string{"10/1/1999 9:00:00 AM"}}
+	n := &Node{R: &failingShutdown{r}, Poll: time.Millisecond}
+	if err := n.Reboot(context.Background(), time.Second); err == nil || !strings.Contains(err.Error(), "`shutdown /r /t 0` exited 5 (access is denied)") {
+		t.Errorf("shutdown exiting 5: %v", err)
+	}
+}
+
+// failingShutdown is a node whose shutdown.exe exits 5.
+type failingShutdown struct{ *rebootingNode }
+
+func (f *failingShutdown) Run(ctx context.Context, line string, readOnly bool) (winrm.Result, error) {
+	if line == "shutdown /r /t 0" {
+		return winrm.Result{Stderr: "NODE2: Access is denied.(5)\r\n", ExitCode: 5}, nil
+	}
+	return f.rebootingNode.Run(ctx, line, readOnly)
 }
 
 func TestInfo_SP6aAndNoOptionPack(t *testing.T) {

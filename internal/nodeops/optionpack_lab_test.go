@@ -11,6 +11,7 @@ import (
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab"
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/world"
 	"github.com/mscs-ops/terraform-provider-mscs/internal/labtest"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/winrm"
 )
 
 // labTimeScale makes a lab reboot (90 emulated seconds) take 0.72 s.
@@ -261,4 +262,61 @@ func TestInstallOptionPack_ConcurrentRunsDoNotInterleave(t *testing.T) {
 		t.Errorf("KB steps on NODE2: %v\nwant %v", got, want)
 	}
 	checkInstalledLikeNode1(t, ctx, l, n1, fastNode(t, l, "NODE2"))
+}
+
+// killAfter is a node's runner that ends the run's context right after a
+// command matching match has run: Terraform killed between a command and
+// its journal line.
+type killAfter struct {
+	winrm.Runner
+	match  string
+	cancel context.CancelFunc
+	killed bool
+}
+
+func (k *killAfter) Run(ctx context.Context, line string, readOnly bool) (winrm.Result, error) {
+	res, err := k.Runner.Run(ctx, line, readOnly)
+	if !k.killed && strings.Contains(strings.ToLower(line), k.match) {
+		k.killed = true
+		k.cancel()
+	}
+	return res, err
+}
+
+// Terraform killed right after setup.exe ran, before its journal line: the
+// next plan lists what the next apply runs (setup's install is pending; the
+// Option Pack found after the reboot is removed first), not a plain resume
+// at setup.
+func TestInstallOptionPack_PlanAfterKillAtSetup(t *testing.T) {
+	l := startScenario(t, "rebuilt-node")
+	n1, n2 := fastNode(t, l, "NODE1"), fastNode(t, l, "NODE2")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	spec := specLikeNode1(t, ctx, n1)
+	runCtx, kill := context.WithCancel(ctx)
+	k := &killAfter{Runner: n2.R, match: "setup.exe /u:", cancel: kill}
+	killed := &Node{R: k, Poll: n2.Poll}
+	if err := killed.InstallOptionPack(runCtx, spec, nil); !errors.Is(err, context.Canceled) || !k.killed {
+		t.Fatalf("the killed run: %v (killed %t)", err, k.killed)
+	}
+	if got, want := labtest.KBSteps(l.World().Commands("NODE2")), []string{"stop ClusSvc", "setup"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("KB steps of the killed run %v, want %v", got, want)
+	}
+	from := len(l.World().Commands("NODE2"))
+	facts, err := n2.ReadInstallFacts(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := PlanInstall(facts, spec)
+	if err := n2.InstallOptionPack(ctx, spec, nil); err != nil {
+		t.Fatal(err)
+	}
+	ran := labtest.KBSteps(l.World().Commands("NODE2")[from:])
+	if want := []string{"reboot", "RemoveAll", "reboot", "SP", "reboot", "setup", "reboot", "SP", "reboot"}; !reflect.DeepEqual(ran, want) {
+		t.Errorf("the next run ran %v, want %v", ran, want)
+	}
+	if !planRan(plan, ran) {
+		t.Errorf("the plan listed\n%q\nthe next run ran %v", plan, ran)
+	}
+	checkInstalledLikeNode1(t, ctx, l, n1, n2)
 }

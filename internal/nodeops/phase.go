@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -189,14 +190,21 @@ func (n *Node) record(ctx context.Context, p Phase, step string, fresh bool) err
 const stepStart = "start"
 
 // RunPhase runs p on the node: Check (read-only), the lock, the journal
-// (resume or start over), Prepare, then each step not yet recorded.
-func (n *Node) RunPhase(ctx context.Context, p Phase) error {
+// (resume or start over), Prepare, then each step not yet recorded. A
+// failure that leaves the node's lock behind says so.
+func (n *Node) RunPhase(ctx context.Context, p Phase) (err error) {
 	if p.Progress == nil {
 		p.Progress = func(string) {}
 	}
 	journal, err := n.Journal(ctx, p)
 	if err != nil {
 		return err
+	}
+	if journal.Resumes(p.Spec) {
+		// A journal this phase cannot resume fails before anything changes.
+		if _, err := n.resumeAt(ctx, p, journal.Step); err != nil {
+			return err
+		}
 	}
 	if p.Check != nil {
 		skip, err := p.Check(ctx, journal.Resumes(p.Spec))
@@ -216,13 +224,25 @@ func (n *Node) RunPhase(ctx context.Context, p Phase) error {
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer func() {
+		// A release that fails after a completed run leaves a lock the next
+		// run takes over as stale; only a failure is worth the words.
+		if rerr := release(); rerr != nil && err != nil {
+			err = fmt.Errorf("%w; %w", err, rerr)
+		}
+	}()
 
 	// Read again under the lock: a run that held it may have moved on.
 	if journal, err = n.Journal(ctx, p); err != nil {
 		return err
 	}
 	resumed := journal.Resumes(p.Spec)
+	first := 0
+	if resumed {
+		if first, err = n.resumeAt(ctx, p, journal.Step); err != nil {
+			return err
+		}
+	}
 	if p.Prepare != nil {
 		resumedAfter := ""
 		if resumed {
@@ -232,11 +252,10 @@ func (n *Node) RunPhase(ctx context.Context, p Phase) error {
 			return err
 		}
 	}
-	first := 0
-	if resumed {
-		first = p.index(journal.Step) + 1 // 0 for a journal that only says start
-	} else if err := n.record(ctx, p, stepStart, true); err != nil {
-		return err
+	if !resumed {
+		if err := n.record(ctx, p, stepStart, true); err != nil {
+			return err
+		}
 	}
 	wentBack := false
 	for i := first; i < len(p.Steps); i++ {
@@ -247,15 +266,23 @@ func (n *Node) RunPhase(ctx context.Context, p Phase) error {
 		}
 		switch {
 		case next.again != "":
+			to := p.index(next.again)
+			if to < 0 || to > i {
+				return p.badNext(step, "Again", next.again, "earlier")
+			}
 			if wentBack {
 				return &StepError{Node: n.R.Node(), Step: step.Words, Meaning: "the node changed under the run twice; " +
 					"stopping rather than repeating the steps from " + next.again + " again"}
 			}
 			wentBack = true
-			i = p.index(next.again) - 1
+			i = to - 1
 			continue
 		case next.through != "":
-			i = p.index(next.through)
+			to := p.index(next.through)
+			if to < i {
+				return p.badNext(step, "SkipThrough", next.through, "later")
+			}
+			i = to
 			step = p.Steps[i]
 		}
 		if err := n.record(ctx, p, step.Name, false); err != nil {
@@ -263,6 +290,40 @@ func (n *Node) RunPhase(ctx context.Context, p Phase) error {
 		}
 	}
 	return nil
+}
+
+// badNext is a step's Next naming a step the phase does not have where
+// the runner needs one (an earlier step for Again, this one or a later one
+// for SkipThrough): a bug of the phase; the run stops there, its journal
+// ending with the last step recorded, as after any failure.
+func (p Phase) badNext(step Step, call, target, where string) error {
+	names := make([]string, len(p.Steps))
+	for i, s := range p.Steps {
+		names[i] = s.Name
+	}
+	return fmt.Errorf("phase %s: step %s returned %s(%q), which names no %s step of the phase (%s): a bug of the provider",
+		p.Name, step.Name, call, target, where, strings.Join(names, ", "))
+}
+
+// resumeAt is the index of the step a run resumes at after the journal's
+// last step: 0 after "start". A step the phase does not have (a journal
+// written by another version, or edited) is an error naming the journal,
+// never a resume from the beginning.
+func (n *Node) resumeAt(ctx context.Context, p Phase, last string) (int, error) {
+	if last == stepStart {
+		return 0, nil
+	}
+	if i := p.index(last); i >= 0 {
+		return i + 1, nil
+	}
+	path, err := n.journalPath(ctx, p.Name)
+	if err != nil {
+		return 0, err
+	}
+	return 0, &StepError{Node: n.R.Node(), Step: "resume the " + p.Words + " run", Meaning: fmt.Sprintf(
+		"the journal %s ends with step %q, which is no step of this phase: it was written by another version of the "+
+			"provider or by hand. Check the node, then delete the journal to start the %s over",
+		path, last, p.Words)}
 }
 
 // index is the position of the step named name, -1 for none ("start").

@@ -35,6 +35,21 @@ func (n *Node) Reboot(ctx context.Context, timeout time.Duration) error {
 	return n.reboot(ctx, "reboot", timeout)
 }
 
+// rebootLine is the reboot, as every Windows version's shutdown.exe (and
+// the NT 4.0 Resource Kit's) takes it.
+const rebootLine = "shutdown /r /t 0"
+
+// rebootGrace is how long a node whose answer to shutdown was lost may
+// still answer with its old boot time before the shutdown counts as never
+// run: Windows stops its services before the network goes, so a node that
+// took the shutdown answers for a while yet. 60 polls, at most 2 minutes
+// (the default poll gives 2 minutes; a test's short poll, a short grace),
+// and at most half the wait's timeout, so that a reboot sent again has
+// time to come back.
+func (n *Node) rebootGrace(timeout time.Duration) time.Duration {
+	return min(60*n.poll(), 2*time.Minute, timeout/2)
+}
+
 // reboot restarts the node as part of step and waits for it to come back.
 //
 // It reads the boot time (`net statistics workstation`'s "Statistics since")
@@ -42,6 +57,13 @@ func (n *Node) Reboot(ctx context.Context, timeout time.Duration) error {
 // one, and a reboot whose down window fell between two polls shows a new
 // one, so neither fools the wait. Only when the boot time cannot be read
 // does "seen unreachable, then answering again" count as rebooted.
+//
+// A node that reboots drops its connections, so the answer to shutdown may
+// be lost (a slow link, a busy node): that is no failure, the boot time
+// tells. The wait sends the reboot again, once, only when the node was never
+// seen going down and still answers with the old boot time after
+// rebootGrace: then shutdown never ran. It never sends it to a node that is
+// down or shutting down.
 func (n *Node) reboot(ctx context.Context, step string, timeout time.Duration) error {
 	if timeout <= 0 {
 		timeout = defaultRebootTimeout
@@ -50,20 +72,33 @@ func (n *Node) reboot(ctx context.Context, step string, timeout time.Duration) e
 	if err != nil {
 		return err
 	}
-	line := "shutdown /r /t 0"
-	// 1115: a shutdown is already counting down; the node goes down anyway
-	// and the wait below tells whether it came back rebooted.
-	if _, err := n.run(ctx, step, line, false, okCodes(errShutdownInProgress)); err != nil {
+	sentAt := time.Now()
+	lost, err := n.sendReboot(ctx, step)
+	if err != nil {
 		return err
 	}
-	return n.waitRebooted(ctx, step, before, timeout)
+	return n.waitRebooted(ctx, step, before, timeout, lost, sentAt)
 }
 
-// waitRebooted polls until the boot time differs from before.
-func (n *Node) waitRebooted(ctx context.Context, step string, before BootTime, timeout time.Duration) error {
+// sendReboot sends the reboot; lost reports that its answer was lost after
+// the request went out, so that it may or may not have run. 1115: a
+// shutdown is already counting down; the node goes down anyway and the wait
+// tells whether it came back rebooted.
+func (n *Node) sendReboot(ctx context.Context, step string) (lost bool, err error) {
+	_, err = n.run(ctx, step, rebootLine, false, okCodes(errShutdownInProgress))
+	if err != nil && errors.Is(err, winrm.ErrOutcomeUnknown) && ctx.Err() == nil {
+		return true, nil
+	}
+	return false, err
+}
+
+// waitRebooted polls until the boot time differs from before. unsure says
+// the answer to the shutdown sent at sentAt was lost (see reboot).
+func (n *Node) waitRebooted(ctx context.Context, step string, before BootTime, timeout time.Duration, unsure bool, sentAt time.Time) error {
 	deadline := time.Now().Add(timeout)
 	sawDown := false
-	last := "still up since " + before.Raw
+	still := "still up since " + before.Raw
+	last := still
 	b := newBackoff(n.Poll)
 	for {
 		probeCtx, cancel := context.WithTimeout(winrm.WithoutRetries(ctx), probeTimeout)
@@ -73,8 +108,21 @@ func (n *Node) waitRebooted(ctx context.Context, step string, before BootTime, t
 		switch {
 		case err == nil && bt.Raw != before.Raw:
 			return nil
+		case err == nil && unsure && !sawDown && time.Since(sentAt) >= n.rebootGrace(timeout):
+			// Never seen going down, still up since before, long after the
+			// shutdown whose answer was lost: it never ran. Sent again, once.
+			unsure = false
+			lost, err := n.sendReboot(ctx, step+" (sent again: the node did not go down after the first shutdown, whose answer was lost)")
+			if err != nil {
+				return err
+			}
+			still += ", shutdown sent again"
+			if lost {
+				still += " (its answer lost too)"
+			}
+			last = still
 		case err == nil:
-			last = "still up since " + before.Raw
+			last = still
 			if sawDown {
 				last = "answering again but still up since " + before.Raw + " (not rebooted)"
 			}

@@ -78,7 +78,12 @@ func TestAccRecovery_idleShellsDropped(t *testing.T) {
 // and checks the whole KB ran once, in order, with no incident.
 func recoverUnder(t *testing.T, opts lab.Options) {
 	t.Helper()
-	l := inProcessLabWith(t, opts)
+	recoverIn(t, inProcessLabWith(t, opts))
+}
+
+// recoverIn is recoverUnder in a lab the test started (and faulted) itself.
+func recoverIn(t *testing.T, l *testLab) {
+	t.Helper()
 	example, vars := recoveryExample(t, l, nil)
 	from := 0
 	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{{

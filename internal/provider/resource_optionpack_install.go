@@ -560,22 +560,26 @@ func fillFromRecord(m *optionpackInstallModel, rec nodeops.InstallRecord) {
 // installGone says why the install's end state does not hold on the node
 // ("" when it does): no Option Pack, an unfinished run (its journal), or IIS
 // services that die (a corrupt install). Read then drops the resource, so
-// the plan shows the install again; import refuses it.
-func (r *optionpackInstallResource) installGone(ctx context.Context, n *nodeops.Node, info nodeops.NodeInfo) string {
+// the plan shows the install again; import refuses it. A journal that
+// cannot be read is an error: it may be an unfinished run's.
+func (r *optionpackInstallResource) installGone(ctx context.Context, n *nodeops.Node, info nodeops.NodeInfo) (string, error) {
 	if !info.OptionPack.Installed {
-		return "the Option Pack is not installed"
+		return "the Option Pack is not installed", nil
 	}
 	journal, err := n.OptionPackJournal(ctx)
-	if err == nil && journal.Unfinished {
-		return fmt.Sprintf("an install or removal did not finish (its journal stops after step %q)", journal.Step)
+	if err != nil {
+		return "", err
+	}
+	if journal.Unfinished {
+		return fmt.Sprintf("an install or removal did not finish (its journal stops after step %q)", journal.Step), nil
 	}
 	if info.OptionPack.PendingReboot {
-		return "a change of setup or a service pack waits for a reboot"
+		return "a change of setup or a service pack waits for a reboot", nil
 	}
 	if problems := nodeops.IISProblems(info.OptionPack, info.Services); len(problems) > 0 {
-		return "IIS is broken: " + strings.Join(problems, "; ")
+		return "IIS is broken: " + strings.Join(problems, "; "), nil
 	}
-	return ""
+	return "", nil
 }
 
 // readInstalled reads the node after an install, which nodeops verified: a
@@ -607,7 +611,11 @@ func (r *optionpackInstallResource) read(ctx context.Context, m *optionpackInsta
 	if err != nil {
 		return "", diag.Diagnostics{r.cluster.stepDiag("Cannot read the Option Pack on node "+nodeName, nodeName, err)}
 	}
-	if gone := r.installGone(ctx, n, info); gone != "" {
+	gone, err := r.installGone(ctx, n, info)
+	if err != nil {
+		return "", diag.Diagnostics{r.cluster.stepDiag("Cannot read the Option Pack journal on node "+nodeName, nodeName, err)}
+	}
+	if gone != "" {
 		return gone, nil
 	}
 	// An imported resource has only its id and node (no install method):
@@ -706,7 +714,12 @@ func (r *optionpackInstallResource) ImportState(ctx context.Context, req resourc
 			resp.Diagnostics.Append(r.cluster.stepDiag("Cannot read the Option Pack on node "+node, node, err))
 			return
 		}
-		if gone := r.installGone(ctx, n, info); gone != "" {
+		gone, err := r.installGone(ctx, n, info)
+		if err != nil {
+			resp.Diagnostics.Append(r.cluster.stepDiag("Cannot read the Option Pack journal on node "+node, node, err))
+			return
+		}
+		if gone != "" {
 			resp.Diagnostics.AddError("Nothing finished to import on node "+node,
 				fmt.Sprintf("The Option Pack install on %s cannot be imported: %s. Put mscs_optionpack_install in the "+
 					"configuration and run terraform apply: it resumes an unfinished run (or reinstalls) the KB's way.", node, gone))

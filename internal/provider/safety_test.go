@@ -301,6 +301,23 @@ func TestAccSafety_unfinishedInstall(t *testing.T) {
 				ExpectError: wrapped(`step "re-apply the service pack after Option Pack setup"`),
 			},
 			{
+				// A journal that cannot be read may be an unfinished run's:
+				// import fails, it does not take the install as finished.
+				PreConfig: func() {
+					l.AddFault(t, world.Fault{Node: "NODE2", Kind: "exit", Match: `type C:\WINNT\mscs-optionpack.log`, ExitCode: 5, Stderr: "Access is denied.\r\n"})
+				},
+				Config:        install,
+				ResourceName:  installAddr,
+				ImportState:   true,
+				ImportStateId: "NODE2",
+				ExpectError:   wrapped(`Cannot read the Option Pack journal on node NODE2.*read the install journal.*exited with code 5 \(access is denied\)`),
+			},
+			{
+				PreConfig: func() {
+					if err := l.Control.ClearFaults(); err != nil {
+						t.Fatal(err)
+					}
+				},
 				Config:        install,
 				ResourceName:  installAddr,
 				ImportState:   true,

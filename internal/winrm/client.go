@@ -265,7 +265,7 @@ func (c *Client) run(ctx context.Context, line string, readOnly bool) (Result, e
 				return Result{}, &e
 			}
 			if sent && !readOnly && te.Kind != KindTLS {
-				return Result{}, fmt.Errorf("%w; `%s` may or may not have run, and was not retried because it changes the node", te, c.scrub(line))
+				return Result{}, fmt.Errorf("%w; `%s` %w, and was not retried because it changes the node", te, c.scrub(line), ErrOutcomeUnknown)
 			}
 			return Result{}, te
 		}

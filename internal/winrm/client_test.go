@@ -467,7 +467,7 @@ func TestMutatingNeverRetried(t *testing.T) {
 			if _, err := c.Run(ctx, "fail 0 "+testPassword, false); err == nil || strings.Contains(err.Error(), testPassword) {
 				t.Errorf("password in %v", err)
 			}
-			if err == nil || !strings.Contains(err.Error(), "may or may not have run") || !strings.Contains(err.Error(), "NODE1") {
+			if err == nil || !strings.Contains(err.Error(), "may or may not have run") || !strings.Contains(err.Error(), "NODE1") || !errors.Is(err, ErrOutcomeUnknown) {
 				t.Fatalf("got %v", err)
 			}
 			if kind == "http500" && (!strings.Contains(err.Error(), "server fault from NODE1 ("+c.endpoint+"): The WS-Management service cannot process the request because an internal error occurred.") || strings.Contains(err.Error(), "uuid:")) {

@@ -38,6 +38,12 @@ const (
 	KindConfig
 )
 
+// ErrOutcomeUnknown marks the failure of a changing command whose request
+// went out but whose answer was lost (the connection dropped, the node went
+// away): it may or may not have run. A caller that can read whether it ran
+// (a reboot: the boot time) tells by reading, instead of failing.
+var ErrOutcomeUnknown = errors.New("may or may not have run")
+
 // Error is a transport failure worded for an operator: it names the node and
 // the endpoint, never the password.
 type Error struct {

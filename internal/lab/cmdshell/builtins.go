@@ -41,6 +41,8 @@ func (sh *shell) builtin(n *cmdNode, st streams) int {
 		return sh.setLevel(sh.copyCmd(args, st))
 	case "dir":
 		return sh.setLevel(sh.dir(args, st))
+	case "ren", "rename":
+		return sh.setLevel(sh.ren(args, st))
 	}
 	panic("cmdshell: internal command without implementation: " + n.internal)
 }
@@ -328,6 +330,28 @@ func (sh *shell) parentMissing(path string) bool {
 	}
 	_, err := sh.host.FS().Stat(dir)
 	return err != nil
+}
+
+// ren is REN (RENAME): `ren [drive:][path]name1 name2` gives a file or a
+// folder the name name2 in the same folder, in one step (MoveFile), so of
+// two RENs of one item only the first finds it. name2 takes no drive or
+// path. A name with wildcards is not emulated as a pattern (no tool of the
+// lab needs it): it names a file no one can create, so it is not found.
+func (sh *shell) ren(args string, st streams) int {
+	names, switches := fields(args)
+	if len(names) != 2 || len(switches) > 0 || strings.ContainsAny(names[1], `\:`) {
+		return syntaxIncorrect(st)
+	}
+	err := sh.host.FS().Rename(sh.abs(names[0]), names[1])
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, fs.ErrExist):
+		fmt.Fprint(st.err, "A duplicate file name exists, or the file cannot be found.\r\n")
+	default:
+		fmt.Fprint(st.err, fsMessage(err, false)+"\r\n")
+	}
+	return 1
 }
 
 func hasSwitch(switches []string, s string) bool {

@@ -76,4 +76,8 @@ type FS interface {
 	Remove(path string) error
 	// Stat reports whether path exists and is a folder.
 	Stat(path string) (isDir bool, err error)
+	// Rename gives a file or folder a new name in its folder, atomically
+	// (MoveFile): fs.ErrNotExist for a missing path, fs.ErrExist for a name
+	// another item has.
+	Rename(path, newName string) error
 }

@@ -181,7 +181,7 @@ var errSyntax = &syntaxError{msg: "The syntax of the command is incorrect.", cod
 
 // internalCommands are recognised by cmd before any program search.
 var internalCommands = []string{"echo", "type", "set", "cd", "chdir", "exit", "if", "rem",
-	"mkdir", "md", "rmdir", "rd", "del", "erase", "copy", "dir"}
+	"mkdir", "md", "rmdir", "rd", "del", "erase", "copy", "dir", "ren", "rename"}
 
 // isDelim reports cmd's token delimiters: <space> <tab> , ; = <VT> <FF> <0xFF>.
 func isDelim(c byte) bool {

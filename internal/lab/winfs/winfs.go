@@ -309,6 +309,37 @@ func (f *FS) remove(path string, all bool) error {
 	return nil
 }
 
+// Rename gives the file or folder at path the name newName in the same
+// folder, as MoveFile does within a folder: in one step, so two renames of
+// one item cannot both succeed. It fails with fs.ErrNotExist when path is
+// missing and fs.ErrExist when newName is taken by another item; a rename
+// that only changes case is allowed.
+func (f *FS) Rename(path, newName string) error {
+	v, parts, err := f.locate("rename", path)
+	if err != nil {
+		return err
+	}
+	if len(parts) == 0 || newName == "" || strings.ContainsAny(newName, `\/:`) {
+		return &fs.PathError{Op: "rename", Path: path, Err: ErrInvalidPath}
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	parent := v.walk(parts[:len(parts)-1])
+	key := strings.ToLower(parts[len(parts)-1])
+	if parent == nil || !parent.dir || parent.children[key] == nil {
+		return &fs.PathError{Op: "rename", Path: path, Err: fs.ErrNotExist}
+	}
+	newKey := strings.ToLower(newName)
+	if newKey != key && parent.children[newKey] != nil {
+		return &fs.PathError{Op: "rename", Path: path, Err: fs.ErrExist}
+	}
+	n := parent.children[key]
+	delete(parent.children, key)
+	n.name = newName
+	parent.children[newKey] = n
+	return nil
+}
+
 // Stat reports whether path exists and is a folder.
 func (f *FS) Stat(path string) (bool, error) {
 	v, parts, err := f.locate("stat", path)

@@ -181,3 +181,42 @@ func FuzzClean(f *testing.F) {
 		}
 	})
 }
+
+func TestRename(t *testing.T) {
+	f := New()
+	f.Mount("C", NewVolume("SYS"))
+	for _, p := range []string{`C:\WINNT\a.lock`, `C:\WINNT\taken`} {
+		if err := f.Mkdir(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.WriteFile(`C:\WINNT\a.lock\owner.txt`, []byte("x"), false); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Rename(`C:\WINNT\a.lock`, "taken"); !errors.Is(err, fs.ErrExist) {
+		t.Errorf("rename onto an existing name: %v", err)
+	}
+	if err := f.Rename(`C:\WINNT\a.lock`, "a.lock.Old"); err != nil {
+		t.Fatal(err)
+	}
+	// The folder moved with what it holds; its old name is free.
+	if data, err := f.ReadFile(`C:\WINNT\A.LOCK.OLD\owner.txt`); err != nil || string(data) != "x" {
+		t.Errorf("after rename: %q, %v", data, err)
+	}
+	if _, err := f.Stat(`C:\WINNT\a.lock`); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("old name after rename: %v", err)
+	}
+	// A second rename of the same name finds nothing.
+	if err := f.Rename(`C:\WINNT\a.lock`, "other"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("second rename: %v", err)
+	}
+	if err := f.Rename(`C:\WINNT\a.lock.old`, "A.LOCK.OLD"); err != nil {
+		t.Errorf("case-only rename: %v", err)
+	}
+	if es, _ := f.List(`C:\WINNT`); len(es) != 2 || es[0].Name != "A.LOCK.OLD" {
+		t.Errorf("listing: %+v", es)
+	}
+	if err := f.Rename(`C:\WINNT\taken`, `x\y`); !errors.Is(err, ErrInvalidPath) {
+		t.Errorf("new name with a path: %v", err)
+	}
+}

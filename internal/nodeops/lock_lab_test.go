@@ -1,0 +1,166 @@
+package nodeops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/world"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/labtest"
+)
+
+const (
+	testLockDir  = `C:\WINNT\mscs-test.lock`
+	testLockFile = testLockDir + `\owner.txt`
+)
+
+// lockFolders lists what the lock left in %SystemRoot% (the lock and any
+// stale lock set aside).
+func lockFolders(t *testing.T, l *lab.Lab) []string {
+	t.Helper()
+	res := labtest.Of(l).Run(t, "NODE2", `dir /b C:\WINNT`)
+	var found []string
+	for _, name := range splitLines(res.Stdout) {
+		if strings.HasPrefix(strings.ToLower(strings.TrimSpace(name)), "mscs-test.lock") {
+			found = append(found, strings.TrimSpace(name))
+		}
+	}
+	return found
+}
+
+// Two runs that both find the node's lock stale take it over at once: one
+// wins, the other is refused with ErrLocked, whatever the interleaving; the
+// winner's release leaves nothing behind. The stale locks: a dead run's
+// that names its owner, one that names none, and one of a process of this
+// machine that still runs but is no longer the process that took it (a
+// killed terraform's lingering provider), which is taken over at once.
+func TestLock_ConcurrentTakeovers(t *testing.T) {
+	l := startScenario(t, "healthy")
+	myHost, _, _ := strings.Cut(lockProcess, "/")
+	stales := map[string]string{
+		"old":      "echo owner=opsbox/4242/0a1b2c3d time=2026-01-01T00:00:00Z > " + testLockFile,
+		"unnamed":  "rem",
+		"orphaned": fmt.Sprintf("echo owner=%s/%d/0a1b2c3d time=%s proc=1.1 > %s", myHost, os.Getppid(), time.Now().UTC().Format(time.RFC3339), testLockFile),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	// Two runs, each with a client of its own, as two applies have.
+	runs := []*Node{fastNode(t, l, "NODE2"), fastNode(t, l, "NODE2")}
+	for name, write := range stales {
+		for round := range 3 {
+			labtest.Of(l).Run(t, "NODE2", "mkdir "+testLockDir+" && "+write)
+			type outcome struct {
+				release func() error
+				err     error
+			}
+			out := make(chan outcome, 2)
+			for _, n := range runs {
+				go func() {
+					release, err := n.lock(ctx, `C:\WINNT`, "test", 2*time.Hour)
+					out <- outcome{release, err}
+				}()
+			}
+			var won []func() error
+			for range 2 {
+				o := <-out
+				switch {
+				case o.err == nil:
+					won = append(won, o.release)
+				case !errors.Is(o.err, ErrLocked):
+					t.Errorf("%s, round %d: %v", name, round, o.err)
+				}
+			}
+			if len(won) != 1 {
+				t.Fatalf("%s, round %d: %d runs took the lock, want 1", name, round, len(won))
+			}
+			if err := won[0](); err != nil {
+				t.Fatal(err)
+			}
+			if left := lockFolders(t, l); len(left) != 0 {
+				t.Fatalf("%s, round %d: left %v", name, round, left)
+			}
+		}
+	}
+}
+
+// A run of this process whose context ended (its terraform was killed)
+// still holds the lock while it releases it: the next run waits for that,
+// then takes the lock, instead of being refused.
+func TestLock_EndingRunIsWaitedFor(t *testing.T) {
+	l := startScenario(t, "healthy")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	killed, kill := context.WithCancel(ctx)
+	first := fastNode(t, l, "NODE2")
+	release, err := first.lock(killed, `C:\WINNT`, "test", 2*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kill()
+	released := make(chan error, 1)
+	go func() {
+		// The killed run's last step returns, then it releases.
+		time.Sleep(200 * time.Millisecond)
+		released <- release()
+	}()
+	second := fastNode(t, l, "NODE2")
+	release2, err := second.lock(ctx, `C:\WINNT`, "test", 2*time.Hour)
+	if err != nil {
+		t.Fatalf("the run after a killed one: %v", err)
+	}
+	if err := <-released; err != nil {
+		t.Fatal(err)
+	}
+	if err := release2(); err != nil {
+		t.Fatal(err)
+	}
+	if left := lockFolders(t, l); len(left) != 0 {
+		t.Errorf("left %v", left)
+	}
+}
+
+// A release that fails leaves the lock behind, and the run's error says so;
+// a late release of a run whose lock was taken over removes nothing.
+func TestLock_ReleaseSaysWhatItLeaves(t *testing.T) {
+	l := startScenario(t, "healthy")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	n := fastNode(t, l, "NODE2")
+	if err := l.Control().AddFault(world.Fault{Node: "NODE2", Kind: "exit", Match: "rmdir /s /q " + testLockDir, ExitCode: 5, Stderr: "Access is denied.\r\n"}); err != nil {
+		t.Fatal(err)
+	}
+	err := n.RunPhase(ctx, Phase{Name: "test", Words: "test", Spec: "x", Steps: []Step{{Name: "fail", Words: "fail",
+		Run: func(context.Context) (Next, error) { return Continue, errors.New("NODE2: fail: it failed") }}}})
+	if err == nil || !strings.Contains(err.Error(), "NODE2: fail: it failed; the node's lock "+testLockDir+" remains (") ||
+		!strings.Contains(err.Error(), "the next run takes it over as stale") {
+		t.Fatalf("got %v", err)
+	}
+	if left := lockFolders(t, l); len(left) != 1 {
+		t.Fatalf("left %v, want the lock", left)
+	}
+	if err := l.Control().ClearFaults(); err != nil {
+		t.Fatal(err)
+	}
+	// The run ended: its lock is stale at once for the next run, whose
+	// takeover sets it aside; the late release of the first run (its mark
+	// is not in the new lock) leaves the new lock alone.
+	release, err := n.lock(ctx, `C:\WINNT`, "test", 2*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labtest.Of(l).Run(t, "NODE2", `if exist `+testLockDir+`\00000000.run rmdir /s /q `+testLockDir)
+	if left := lockFolders(t, l); len(left) != 2 {
+		t.Fatalf("left %v, want the new lock and the old one set aside", left)
+	}
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	if left := lockFolders(t, l); len(left) != 0 {
+		t.Errorf("left %v", left)
+	}
+}
