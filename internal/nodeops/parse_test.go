@@ -290,7 +290,10 @@ func TestParseAdsutilEnum(t *testing.T) {
 		"[/w3svc/1]\r\nServerComment                   : (STRING) \"Web: Server\"\r\n" +
 		"ServerBindings                  : (LIST) (2 Items)\r\n  \"10.0.0.20:80:\"\r\n  \":8080:\"\r\n\r\n" +
 		"[/w3svc/1/root]\r\nPath                            : (EXPANDSZ) \"%SystemDrive%\\InetPub\\wwwroot\"\r\n"
-	got := ParseAdsutilEnum(out)
+	got, err := ParseAdsutilEnum(out)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if v := got["/w3svc"]["AnonymousUserName"]; len(v) != 1 || v[0] != `LAB\IUSR_CLUSTER` {
 		t.Errorf("/w3svc: %v", got["/w3svc"])
 	}

@@ -83,3 +83,26 @@ func TestParseSC_FailureForms(t *testing.T) {
 		}
 	}
 }
+
+// adsutil.vbs output that is not its ENUM layout is an error, not a
+// metabase with nothing in it: the 1997 script's answer to ENUM_ALL (issue
+// 25), a missing script, an output without a property. A password line
+// never reaches the diagnostic.
+func TestParseAdsutilEnum_Unrecognised(t *testing.T) {
+	for name, out := range map[string]string{
+		"no ENUM_ALL":    "ENUM_ALL Command not yet supported\r\n",
+		"no script":      "Input Error: Can not find script file \"C:\\WINNT\\System32\\inetsrv\\adminsamples\\adsutil.vbs\".\r\n",
+		"not recognized": notRecognized("cscript"),
+		"empty":          "\r\n",
+		"paths only":     "[/w3svc/1]\r\n[/w3svc/2]\r\n",
+	} {
+		if nodes, err := ParseAdsutilEnum(out); err == nil {
+			t.Errorf("%s: %v, no error", name, nodes)
+		}
+	}
+	secret := "WAMUserPass                     : (STRING) \"s3cret\"\r\nThis line is not adsutil's\r\n"
+	_, err := ParseAdsutilEnum(secret)
+	if err == nil || strings.Contains(err.Error(), "s3cret") || strings.Contains(withoutPasswords(secret), "s3cret") {
+		t.Errorf("a password line reached the diagnostic: %v / %q", err, withoutPasswords(secret))
+	}
+}
