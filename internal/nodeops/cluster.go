@@ -373,7 +373,10 @@ type table struct {
 	title  string // the "Listing ..." line
 }
 
-var errNoTable = errors.New("no column header (a line of dashes) in the output")
+var (
+	errNoTable = errors.New("no column header (a line of dashes) in the output")
+	errNoTitle = errors.New("no `Listing ...` title over the table")
+)
 
 // parseColumns is parseTable of a listing that has at least want columns.
 func parseColumns(out, listing string, want int) (table, error) {
@@ -393,6 +396,11 @@ func parseTable(out string) (table, error) {
 		}
 		if !isDashes(l) {
 			continue
+		}
+		if t.title == "" {
+			// Every listing of cluster.exe's is titled `Listing ...`: a
+			// table without one is not a listing known here.
+			return t, errNoTitle
 		}
 		for j := 0; j < len(l); j++ {
 			if l[j] == '-' && (j == 0 || l[j-1] == ' ') {

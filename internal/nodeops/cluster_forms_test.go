@@ -87,7 +87,9 @@ func TestParseCluster_Unrecognised(t *testing.T) {
 			t.Errorf("/priv %s: %+v, no error", name, p)
 		}
 	}
-	for name, out := range map[string]string{"not recognized": notFound, "usage": usage} {
+	// A table without cluster.exe's `Listing ...` title is no listing known here.
+	untitled = "Node           Node ID Status\r\n-------------- ------- ---------------------\r\nNODE1                1 Up\r\n"
+	for name, out := range map[string]string{"not recognized": notFound, "usage": usage, "no title": untitled} {
 		if _, err := ParseNodeStatus(out); err == nil {
 			t.Errorf("node /status %s: no error", name)
 		}
