@@ -160,6 +160,9 @@ func (n *Node) readMTS(ctx context.Context, cfg *IISConfig) error {
 	case errors.Is(err, errRegNotFound):
 	case err != nil:
 		return n.parseError(step, packagesLine, results[0].Stdout, err)
+	case len(keys) == 0:
+		// reg prints the key it lists: an output without one is not reg's.
+		return n.parseError(step, packagesLine, results[0].Stdout, errors.New("no key in the output"))
 	default:
 		cfg.Packages = mtsPackages(keys)
 	}

@@ -106,3 +106,23 @@ func TestParseAdsutilEnum_Unrecognised(t *testing.T) {
 		t.Errorf("a password line reached the diagnostic: %v / %q", err, withoutPasswords(secret))
 	}
 }
+
+// An MTS package listing with no key in it (exit 0, nothing printed) is not
+// reg's: an error naming the command, never "no packages", which would let
+// IISSYNC's losses go unseen.
+func TestReadMTS_EmptyListing(t *testing.T) {
+	local := regQ{mtsLocalKey, ""}
+	localLine, err := local.line()
+	if err != nil {
+		t.Fatal(err)
+	}
+	packagesLine := "reg query " + quoteKey(mtsPackagesKey) + " /s"
+	f := &fakeRunner{node: "NODE2", answers: map[string][]winrm.Result{
+		packagesLine: {{Stdout: "\r\n"}},
+		localLine:    {{Stdout: "\r\n" + mtsLocalKey + "\r\n    ReplicationShare    REG_SZ    \r\n"}},
+	}}
+	cfg := IISConfig{Packages: map[string]string{}}
+	if err := (&Node{R: f}).readMTS(context.Background(), &cfg); err == nil || !strings.Contains(err.Error(), "`"+packagesLine+"`") {
+		t.Errorf("packages %v, %v; want an error naming the command", cfg.Packages, err)
+	}
+}
