@@ -142,7 +142,7 @@ var (
 	// (NT 4.0's net leaves out the hexadecimal).
 	systemErrorLineRe = regexp.MustCompile(`(?m)^System error (\d+) has occurred( \(0x[0-9A-Fa-f]+\))?\.\r?$`)
 	// sc: "[SC] OpenService FAILED 1060:" (NT 4.0's Resource Kit sc:
-	// "[SC]EnumQueryServicesStatus:OpenService failed 1060")
+	// "[SC]EnumQueryServicesStatus:OpenService failed 1060").
 	scFailedLineRe = scFailedRe
 	// reg: "ERROR: The system was unable to find the specified registry key or value."
 	regErrorLineRe = regexp.MustCompile(`(?mi)^\s*ERROR:`)
