@@ -94,7 +94,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	readyFile := fs.String("ready-file", "", "write the lab's endpoints, CA file, credentials and control URL to this JSON file once it is ready (removed on exit)")
 	fs.BoolVar(&opts.HTTPSOnly, "https-only", false, "start no plain HTTP listeners")
 	fs.BoolVar(&opts.AllowUnencrypted, "allow-unencrypted", false, "accept Basic auth and unsealed messages over plain HTTP (WinRM's AllowUnencrypted)")
-	fs.StringVar(&opts.ToolLayout, "tool-layout", "", `the tools' output: "nt4" (TOOLS.md's, as Vista and later print it) or "2003" (XP and Server 2003's sc and reg); default: the scenario's`)
+	fs.StringVar(&opts.ToolLayout, "tool-layout", "", `the tools' output: "nt4" (TOOLS.md's, as Vista and later print it, with NT 4.0's net localgroup columns) or "2003" (XP and Server 2003's sc, reg, cluster and net); default: the scenario's`)
 	fs.BoolVar(&opts.DisableBasic, "disable-basic", false, "turn Basic authentication off, as Windows' default (Auth/Basic=false) has it")
 	fs.Int64Var(&opts.Seed, "seed", 0, "seed of the world's randomness")
 	fs.Float64Var(&opts.TimeScale, "time-scale", 0, "multiplier of emulated durations such as reboots (0: the scenario's own)")

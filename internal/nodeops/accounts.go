@@ -139,12 +139,24 @@ func (n *Node) ReadHeld(ctx context.Context, groups ...string) (Held, error) {
 			return h, err
 		}
 	}
+	// Output a parser does not recognise is an error naming its command,
+	// never "no account holds it".
 	for i, right := range rights {
-		h.Rights[right] = ParseShowpriv(results[i].Stdout)
+		if h.Rights[right], err = ParseShowpriv(results[i].Stdout); err != nil {
+			return h, n.parseError(step, lines[i], results[i].Stdout, err)
+		}
 	}
-	h.DCOMAccess = ParseDcompermList(results[len(rights)].Stdout)
-	h.DCOMLaunch = ParseDcompermList(results[len(rights)+1].Stdout)
-	existing := ParseLocalgroups(results[len(rights)+2].Stdout)
+	for i, list := range []*[]string{&h.DCOMAccess, &h.DCOMLaunch} {
+		res := results[len(rights)+i]
+		if *list, err = ParseDcompermList(res.Stdout); err != nil {
+			return h, n.parseError(step, lines[len(rights)+i], res.Stdout, err)
+		}
+	}
+	groupsRes := results[len(rights)+2]
+	existing, columns, err := ParseLocalgroups(groupsRes.Stdout)
+	if err != nil {
+		return h, n.parseError(step, lines[len(rights)+2], groupsRes.Stdout, err)
+	}
 	for _, g := range ImpersonatorsGroups {
 		if containsAccount(existing, g) {
 			h.Impersonators = g
@@ -162,53 +174,14 @@ func (n *Node) ReadHeld(ctx context.Context, groups ...string) (Held, error) {
 		if err := n.checkPart(step, lines[fixed+i], res, win32); err != nil {
 			return h, err
 		}
-		h.Groups[g] = ParseLocalgroupMembers(res.Stdout)
+		// The group list's layout is the node's net.exe's: NT 4.0's lists
+		// members in the same columns.
+		if h.Groups[g], err = ParseLocalgroupMembers(res.Stdout, columns); err != nil {
+			return h, n.parseError(step, lines[fixed+i], res.Stdout, err)
+		}
 	}
 	return h, nil
 }
-
-var (
-	indentedRe   = regexp.MustCompile(`^\s+(\S.*?)\s*$`)
-	permittedRe  = regexp.MustCompile(`(?i)^\s*(?:Access|Launch) permitted to (.+?)\.?\s*$`)
-	aliasLineRe  = regexp.MustCompile(`^\s*\*(.+?)\s*$`)
-	ruleLineRe   = regexp.MustCompile(`^-{10,}\s*$`)
-	columnGapRe  = regexp.MustCompile(`\s{2,}`)
-	completedMsg = "The command completed successfully."
-)
-
-// ParseShowpriv reads showpriv's account lines (indented under its header).
-func ParseShowpriv(out string) []string { return lineMatches(out, indentedRe) }
-
-// ParseLocalgroups reads `net localgroup`'s `*Group` lines.
-func ParseLocalgroups(out string) []string { return lineMatches(out, aliasLineRe) }
-
-// ParseLocalgroupMembers reads `net localgroup G`: the lines between the
-// dashes rule and the completion line (members may sit several to a line,
-// in columns, on older systems: split on runs of blanks).
-func ParseLocalgroupMembers(out string) []string {
-	var members []string
-	inList := false
-	for _, l := range splitLines(out) {
-		t := strings.TrimSpace(l)
-		switch {
-		case ruleLineRe.MatchString(t):
-			inList = true
-		case !inList || t == "":
-		case strings.HasPrefix(t, completedMsg):
-			inList = false
-		default:
-			for _, m := range columnGapRe.Split(t, -1) {
-				if m != "" {
-					members = append(members, m)
-				}
-			}
-		}
-	}
-	return members
-}
-
-// ParseDcompermList reads dcomperm's list: the principals permitted.
-func ParseDcompermList(out string) []string { return lineMatches(out, permittedRe) }
 
 // AccountsSpec is mscs_iis_cluster_accounts' configuration.
 type AccountsSpec struct {

@@ -3,10 +3,12 @@ package nodeops
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab"
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/world"
 	"github.com/mscs-ops/terraform-provider-mscs/internal/winrm"
 )
@@ -149,5 +151,31 @@ func TestGrantAccounts_RaceJudgedByListing(t *testing.T) {
 	var se *StepError
 	if _, err := n2.GrantAccounts(ctx, accountsSpec(), nil); !errors.As(err, &se) || !strings.Contains(se.Step, "grant") || se.ExitCode != 2 {
 		t.Errorf("a denied add: %v; want its StepError", err)
+	}
+}
+
+// The grants read the same whether the node's net.exe lists in NT 4.0's
+// columns (the lab's nt4 layout) or one name a line (2003's).
+func TestReadHeld_ToolLayouts(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var got []Held
+	for _, layout := range []string{world.LayoutNT4, world.Layout2003} {
+		l, err := lab.Start(ctx, lab.Options{Scenario: "metabase-fresh", TimeScale: labTimeScale, ToolLayout: layout})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(l.Close)
+		held, err := labNode(t, l, "NODE1").ReadHeld(ctx)
+		if err != nil {
+			t.Fatalf("%s: %v", layout, err)
+		}
+		if m := Missing(held, accountsSpec()); len(m) != 0 || len(held.Groups["Guests"]) != 4 {
+			t.Errorf("%s: NODE1 lacks %v; Guests %q", layout, m, held.Groups["Guests"])
+		}
+		got = append(got, held)
+	}
+	if !reflect.DeepEqual(got[0], got[1]) {
+		t.Errorf("nt4 read %+v\n2003 read %+v", got[0], got[1])
 	}
 }

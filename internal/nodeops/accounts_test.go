@@ -55,27 +55,38 @@ func TestWorded(t *testing.T) {
 // each parser keeps what its lines name and nothing of the text around them.
 func TestParseAccountListings(t *testing.T) {
 	crlf := func(lines ...string) string { return strings.Join(lines, "\r\n") + "\r\n" }
+	must := func(v []string, err error) []string {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	groups := func(out string) ([]string, error) {
+		g, columns, err := ParseLocalgroups(out)
+		if columns {
+			t.Errorf("one group a line read as columns")
+		}
+		return g, err
+	}
 	for _, c := range []struct {
 		name string
 		got  []string
 		want []string
 	}{
-		{"showpriv", ParseShowpriv(crlf("2 account(s) with the SeInteractiveLogonRight user right:",
-			`    LAB\IUSR_CLUSTER`, `    BUILTIN\Administrators  `)), []string{`LAB\IUSR_CLUSTER`, `BUILTIN\Administrators`}},
-		{"showpriv none", ParseShowpriv(crlf("0 account(s) with the SeNetworkLogonRight user right:")), nil},
-		{"net localgroup", ParseLocalgroups(crlf(`Aliases for \\NODE2`, "", strings.Repeat("-", 79),
-			"*Administrators", "*MTS Trusted Impersonators", "The command completed successfully.")),
+		{"showpriv", must(ParseShowpriv(crlf("2 account(s) with the SeInteractiveLogonRight user right:",
+			`    LAB\IUSR_CLUSTER`, `    BUILTIN\Administrators  `))), []string{`LAB\IUSR_CLUSTER`, `BUILTIN\Administrators`}},
+		{"showpriv none", must(ParseShowpriv(crlf("0 account(s) with the SeNetworkLogonRight user right:"))), nil},
+		{"net localgroup", must(groups(crlf(`Aliases for \\NODE2`, "", strings.Repeat("-", 79),
+			"*Administrators", "*MTS Trusted Impersonators", "The command completed successfully.", ""))),
 			[]string{"Administrators", "MTS Trusted Impersonators"}},
-		{"net localgroup G", ParseLocalgroupMembers(crlf("Alias name     Guests", "Comment        Guests can log on", "",
-			"Members", "", strings.Repeat("-", 79), `LAB\IUSR_CLUSTER`, "Guest", "The command completed successfully.")),
-			[]string{`LAB\IUSR_CLUSTER`, "Guest"}},
-		{"net localgroup G in columns", ParseLocalgroupMembers(crlf("Members", "", strings.Repeat("-", 79),
-			`LAB\IUSR_CLUSTER         LAB\IWAM_CLUSTER`, "The command completed successfully.")),
-			[]string{`LAB\IUSR_CLUSTER`, `LAB\IWAM_CLUSTER`}},
-		{"dcomperm list", ParseDcompermList(crlf("Default access permission list:", "",
-			`Access permitted to NT AUTHORITY\SYSTEM.`, `Access denied to LAB\Guest.`, `Access permitted to LAB\IWAM_CLUSTER.`)),
+		{"net localgroup G", must(ParseLocalgroupMembers(crlf("Alias name     Guests", "Comment        Guests can log on", "",
+			"Members", "", strings.Repeat("-", 79), `LAB\IUSR_CLUSTER`, "Guest", `LAB\Domain Guests`, "The command completed successfully.", ""), false)),
+			[]string{`LAB\IUSR_CLUSTER`, "Guest", `LAB\Domain Guests`}},
+		{"dcomperm list", must(ParseDcompermList(crlf("Default access permission list:", "",
+			`Access permitted to NT AUTHORITY\SYSTEM.`, `Access denied to LAB\Guest.`, `Access permitted to LAB\IWAM_CLUSTER.`))),
 			[]string{`NT AUTHORITY\SYSTEM`, `LAB\IWAM_CLUSTER`}},
-		{"dcomperm defaults", ParseDcompermList(crlf("Default launch permission list:", "", "<Using Default Permissions>")), nil},
+		{"dcomperm defaults", must(ParseDcompermList(crlf("Default launch permission list:", "", "<Using Default Permissions>"))), nil},
 	} {
 		if !reflect.DeepEqual(c.got, c.want) {
 			t.Errorf("%s: %q, want %q", c.name, c.got, c.want)

@@ -148,8 +148,9 @@ var (
 	// cluster.exe and net: "System error 1722 has occurred (0x000006ba)."
 	// (NT 4.0's net leaves out the hexadecimal).
 	systemErrorLineRe = regexp.MustCompile(`(?m)^System error (\d+) has occurred( \(0x[0-9A-Fa-f]+\))?\.\r?$`)
-	// sc: "[SC] OpenService FAILED 1060:"
-	scFailedLineRe = regexp.MustCompile(`(?m)^\[SC\] \S+ FAILED (\d+):\r?$`)
+	// sc: "[SC] OpenService FAILED 1060:" (NT 4.0's Resource Kit sc:
+	// "[SC]EnumQueryServicesStatus:OpenService failed 1060").
+	scFailedLineRe = scFailedRe
 	// reg: "ERROR: The system was unable to find the specified registry key or value."
 	regErrorLineRe = regexp.MustCompile(`(?mi)^\s*ERROR:`)
 	// cmd: "'x' is not recognized as an internal or external command,"

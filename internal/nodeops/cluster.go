@@ -142,7 +142,11 @@ func (n *Node) listOwners(ctx context.Context, groups []ClusterGroup) error {
 		if err := n.checkPart(step, lines[i], res, win32); err != nil {
 			return err
 		}
-		groups[i].PreferredOwners = ParseListOwners(res.Stdout)
+		owners, err := ParseListOwners(res.Stdout)
+		if err != nil {
+			return n.parseError(step, lines[i], res.Stdout, err)
+		}
+		groups[i].PreferredOwners = owners
 	}
 	return nil
 }
@@ -240,7 +244,7 @@ func ParseAllProps(out string, names []string) (map[string]map[string]Property, 
 		if all[key] == nil {
 			all[key] = map[string]Property{}
 		}
-		all[key][prop] = Property{ReadOnly: strings.TrimSpace(row[:min(2, len(row))]) == "R", Name: prop, Value: strings.TrimSpace(value)}
+		all[key][prop] = Property{ReadOnly: readOnlyFlag(strings.TrimSpace(row[:min(2, len(row))])), Name: prop, Value: strings.TrimSpace(value)}
 	}
 	return all, nil
 }
@@ -369,7 +373,10 @@ type table struct {
 	title  string // the "Listing ..." line
 }
 
-var errNoTable = errors.New("no column header (a line of dashes) in the output")
+var (
+	errNoTable = errors.New("no column header (a line of dashes) in the output")
+	errNoTitle = errors.New("no `Listing ...` title over the table")
+)
 
 // parseColumns is parseTable of a listing that has at least want columns.
 func parseColumns(out, listing string, want int) (table, error) {
@@ -389,6 +396,11 @@ func parseTable(out string) (table, error) {
 		}
 		if !isDashes(l) {
 			continue
+		}
+		if t.title == "" {
+			// Every listing of cluster.exe's is titled `Listing ...`: a
+			// table without one is not a listing known here.
+			return t, errNoTitle
 		}
 		for j := 0; j < len(l); j++ {
 			if l[j] == '-' && (j == 0 || l[j-1] == ' ') {
@@ -415,6 +427,12 @@ func isDashes(l string) bool {
 func (t table) fixed(row string) ([]string, bool) {
 	fields := make([]string, len(t.starts))
 	for i, s := range t.starts {
+		if i > 0 && i == len(t.starts)-1 && s >= len(row) && len(row) > t.starts[i-1] {
+			// An empty last column: the row ends before it (its trailing
+			// blanks trimmed), as a property row with an empty value does
+			// (2003's Network Name has CreatingDC empty).
+			continue
+		}
 		if s > len(row) || (s > 0 && row[s-1] != ' ') {
 			return nil, false
 		}
@@ -563,9 +581,13 @@ func splitNames(head string, groupStart, shift int) (string, string, bool) {
 	return "", "", false
 }
 
-var propTitleRe = regexp.MustCompile(`^Listing properties for '(.*)':$`)
+// propTitleRe is the title of `cluster res R /prop` and of `/priv`, which
+// 2003's cluster.exe titles `Listing private properties for 'R':`.
+var propTitleRe = regexp.MustCompile(`^Listing (?:private )?properties for '(.*)':$`)
 
-// ParseProps reads `cluster res R /prop` (columns T, Resource, Name, Value).
+// ParseProps reads `cluster res R /prop` or `/priv` (columns T, Resource,
+// Name, Value). A row pushed wider by a resource name over 20 characters
+// is read with the name the title gives; an empty value is empty.
 func ParseProps(out string) ([]Property, error) {
 	t, err := parseColumns(out, "property listing", 4)
 	if err != nil {
@@ -624,23 +646,37 @@ func propByName(t table, row, object string) (Property, bool) {
 	return Property{ReadOnly: readOnlyFlag(flag), Name: name, Value: strings.TrimSpace(value)}, true
 }
 
-// ParseListOwners reads `cluster group G /listowners`: the node names listed
-// under the dashes line, in preference order. (The layout is unconfirmed for
-// NT 4.0; without a dashes line, every one-word line that is not the title
-// counts.)
-func ParseListOwners(out string) []string {
+// ownersTitleRe is the title of `cluster group G /listowners` (and of a
+// resource's, `Listing possible owners for resource 'R':`).
+var ownersTitleRe = regexp.MustCompile(`^Listing (?:preferred|possible) owners for (?:resource group|resource|group) '.*':$`)
+
+// ParseListOwners reads `cluster group G /listowners`: its title, then the
+// node names under the `Preferred Owner Nodes` header's dashes, in
+// preference order, with or without a blank line between (2003 leaves it
+// out after a resource's title). The layout is unconfirmed for NT 4.0:
+// without a header, the one-word lines after the title are the nodes.
+// Anything else is an error, never "no preferred owners".
+func ParseListOwners(out string) ([]string, error) {
 	var owners []string
-	if t, err := parseTable(out); err == nil {
-		for _, r := range t.rows {
-			owners = append(owners, strings.Fields(r)[0])
-		}
-		return owners
-	}
+	titled := false
 	for _, l := range splitLines(out) {
-		l = strings.TrimSpace(l)
-		if l != "" && !strings.ContainsAny(l, " \t:") {
-			owners = append(owners, l)
+		t := strings.TrimSpace(l)
+		switch {
+		case t == "":
+		case !titled:
+			if !ownersTitleRe.MatchString(t) {
+				return nil, fmt.Errorf("no `Listing preferred owners for ...` line first, but %q", t)
+			}
+			titled = true
+		case isDashes(t) || len(owners) == 0 && strings.HasSuffix(t, " Owner Nodes"):
+		case strings.ContainsAny(t, " \t"):
+			return nil, fmt.Errorf("line %q is no node name", t)
+		default:
+			owners = append(owners, t)
 		}
 	}
-	return owners
+	if !titled {
+		return nil, errors.New("no output")
+	}
+	return owners, nil
 }

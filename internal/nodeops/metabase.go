@@ -95,7 +95,12 @@ func (n *Node) ReadIISConfig(ctx context.Context) (IISConfig, error) {
 			continue
 		}
 		cfg.Installed = true
-		nodes := ParseAdsutilEnum(res.Stdout)
+		nodes, err := ParseAdsutilEnum(res.Stdout)
+		if err != nil {
+			// The excerpt leaves out password lines (WAMUserPass and
+			// AnonymousUserPass may print in clear).
+			return cfg, n.parseError("read the metabase ("+svc+")", line, withoutPasswords(res.Stdout), err)
+		}
 		base := "/" + strings.ToLower(svc)
 		serviceAnon := first(nodes[base]["AnonymousUserName"])
 		if svc == "W3SVC" {
@@ -155,6 +160,9 @@ func (n *Node) readMTS(ctx context.Context, cfg *IISConfig) error {
 	case errors.Is(err, errRegNotFound):
 	case err != nil:
 		return n.parseError(step, packagesLine, results[0].Stdout, err)
+	case len(keys) == 0:
+		// reg prints the key it lists: an output without one is not reg's.
+		return n.parseError(step, packagesLine, results[0].Stdout, errors.New("no key in the output"))
 	default:
 		cfg.Packages = mtsPackages(keys)
 	}
@@ -205,17 +213,24 @@ func quoteKey(key string) string { return `"` + key + `"` }
 // properties by node path (lower-case, e.g. /w3svc/1/root), each property's
 // values (one for a STRING, the items of a LIST). The lines before the first
 // `[path]` belong to the node enumerated, whose path is taken from the first
-// child's parent. Tolerant: unknown lines are skipped.
-func ParseAdsutilEnum(out string) map[string]map[string][]string {
+// child's parent. Besides blank lines and cscript's banner, a line that is
+// none of these (`ENUM_ALL Command not yet supported`, an error, a layout
+// not known here) is an error, and so is an output without a single
+// property: never a metabase with nothing in it. Errors name a line by its
+// number only, as a property line may hold a password.
+func ParseAdsutilEnum(out string) (map[string]map[string][]string, error) {
 	nodes := map[string]map[string][]string{}
 	cur := map[string][]string{}
 	top := cur
 	curPath := ""
 	var listName string
-	for _, raw := range splitLines(out) {
+	seen := false
+	for i, raw := range splitLines(out) {
 		l := strings.TrimRight(raw, " ")
 		t := strings.TrimSpace(l)
 		switch {
+		case t == "" || wshBannerRe.MatchString(t):
+			listName = ""
 		case strings.HasPrefix(t, "[/") && strings.HasSuffix(t, "]"):
 			if curPath == "" {
 				// The enumerated node is the first child's parent.
@@ -231,11 +246,11 @@ func ParseAdsutilEnum(out string) map[string]map[string][]string {
 		default:
 			name, rest, ok := strings.Cut(l, ":")
 			name = strings.TrimSpace(name)
-			if !ok || name == "" || strings.ContainsAny(name, " \t") {
-				listName = ""
-				continue
-			}
 			rest = strings.TrimSpace(rest)
+			if !ok || name == "" || strings.ContainsAny(name, " \t") || !strings.HasPrefix(rest, "(") {
+				return nil, fmt.Errorf("line %d is not a property, a list item or a [path] of adsutil's", i+1)
+			}
+			seen = true
 			switch {
 			case strings.HasPrefix(rest, "(LIST)"):
 				listName = name
@@ -250,10 +265,29 @@ func ParseAdsutilEnum(out string) map[string]map[string][]string {
 			}
 		}
 	}
+	if !seen {
+		return nil, errors.New("no property line")
+	}
 	if curPath == "" && len(top) > 0 {
 		nodes[""] = top
 	}
-	return nodes
+	return nodes, nil
+}
+
+// wshBannerRe is cscript's banner (without //nologo).
+var wshBannerRe = regexp.MustCompile(`^(Microsoft \(R\) Windows Script|Copyright \(C\) Microsoft Corporation)`)
+
+// withoutPasswords is adsutil's output with every line that names a
+// password left out, for a diagnostic.
+func withoutPasswords(out string) string {
+	var keep []string
+	for _, l := range splitLines(out) {
+		if strings.Contains(strings.ToLower(l), "pass") {
+			l = "(a line naming a password, not shown)"
+		}
+		keep = append(keep, l)
+	}
+	return strings.Join(keep, "\n")
 }
 
 // MetabaseDiff lists how target's IIS configuration differs from source's

@@ -489,6 +489,10 @@ func (k RegKey) Value(name string) string {
 // (the NT Resource Kit's reg.exe).
 var regRowRe = regexp.MustCompile(`^[ \t]+(.*?)[ \t]+(REG_[A-Z_]+)(?:[ \t]+(.*?))?[ \t]*$`)
 
+// regKeyLineRe is a key's name as reg prints it: its root key in full or
+// abbreviated, optionally after a machine's `\\NODE\`.
+var regKeyLineRe = regexp.MustCompile(`(?i)^(?:\\\\[^\\]+\\)?(?:HKEY_[A-Z_]+|HKLM|HKCU|HKCR|HKU|HKCC)(?:\\.*)?$`)
+
 // ParseRegQuery reads `reg query`: each key's full name on a line of its
 // own (not indented), followed by its indented value rows. The subkey names
 // listed after a key's values come back as keys without values; the key
@@ -511,6 +515,13 @@ func ParseRegQuery(out string) ([]RegKey, error) {
 		switch {
 		case strings.TrimSpace(l) == "", strings.HasPrefix(l, "! REG.EXE"):
 		case l[0] != ' ' && l[0] != '\t':
+			// Only a key's name stands unindented: any other line (cmd's
+			// "'reg' is not recognized", a layout not known here) is an
+			// error, never a key without values, which would read as every
+			// value absent.
+			if !regKeyLineRe.MatchString(strings.TrimSpace(l)) {
+				return nil, fmt.Errorf("line %q is neither a key's name nor an indented value row", strings.TrimSpace(l))
+			}
 			keys = append(keys, RegKey{Path: strings.TrimSpace(l)})
 		case len(keys) > 0:
 			m := regRowRe.FindStringSubmatch(l)

@@ -233,11 +233,20 @@ func TestParseListOwners(t *testing.T) {
 		"---------------------\r\n" +
 		"NODE2\r\n" +
 		"NODE1\r\n"
-	if got := ParseListOwners(out); !reflect.DeepEqual(got, []string{"NODE2", "NODE1"}) {
-		t.Errorf("got %v", got)
+	if got, err := ParseListOwners(out); err != nil || !reflect.DeepEqual(got, []string{"NODE2", "NODE1"}) {
+		t.Errorf("got %v, %v", got, err)
 	}
-	if got := ParseListOwners("NODE1\nNODE2\n"); !reflect.DeepEqual(got, []string{"NODE1", "NODE2"}) {
-		t.Errorf("bare list: got %v", got)
+	// Without the header (NT 4.0's layout is unconfirmed): the one-word
+	// lines after the title.
+	if got, err := ParseListOwners("Listing preferred owners for resource group 'G':\nNODE1\nNODE2\n"); err != nil || !reflect.DeepEqual(got, []string{"NODE1", "NODE2"}) {
+		t.Errorf("no header: got %v, %v", got, err)
+	}
+	// No title, a failure, a missing program: errors, not "no owners".
+	for _, bad := range []string{"NODE1\nNODE2\n", "System error 5013 has occurred (0x00001395).\r\nThe cluster group could not be found.\r\n",
+		"'cluster' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n", ""} {
+		if got, err := ParseListOwners(bad); err == nil {
+			t.Errorf("%q: %v, no error", bad, got)
+		}
 	}
 }
 
@@ -281,7 +290,10 @@ func TestParseAdsutilEnum(t *testing.T) {
 		"[/w3svc/1]\r\nServerComment                   : (STRING) \"Web: Server\"\r\n" +
 		"ServerBindings                  : (LIST) (2 Items)\r\n  \"10.0.0.20:80:\"\r\n  \":8080:\"\r\n\r\n" +
 		"[/w3svc/1/root]\r\nPath                            : (EXPANDSZ) \"%SystemDrive%\\InetPub\\wwwroot\"\r\n"
-	got := ParseAdsutilEnum(out)
+	got, err := ParseAdsutilEnum(out)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if v := got["/w3svc"]["AnonymousUserName"]; len(v) != 1 || v[0] != `LAB\IUSR_CLUSTER` {
 		t.Errorf("/w3svc: %v", got["/w3svc"])
 	}

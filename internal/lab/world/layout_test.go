@@ -83,3 +83,37 @@ func TestToolLayoutValidated(t *testing.T) {
 		t.Fatal("ToolLayout vista accepted")
 	}
 }
+
+// cluster.exe's and net.exe's 2003 forms, typed from what issue 25 quotes
+// (FORMATS.md, "Tool layouts"): /priv's title, the blank line ending each
+// option's output, a resource's /listowners without a blank after its
+// title, the error line on stdout and its text on stderr, -1 after the
+// syntax screen, the group offline and delete lines; net localgroup one
+// name a line.
+func TestToolLayout2003_ClusterAndNet(t *testing.T) {
+	w := newLayoutWorld(t, "healthy")
+	expect(t, run(t, w, "NODE1", `cluster res "WEBVS" /priv`), "Listing private properties for 'WEBVS':\r\n\r\n"+
+		"T  Resource             Name                           Value\r\n"+
+		"-- -------------------- ------------------------------ -----------------------\r\n"+
+		"S  WEBVS                CreatingDC                     \r\n"+
+		"S  WEBVS                Name                           WEBVS\r\n"+
+		"\r\n", 0)
+	expect(t, run(t, w, "NODE1", `cluster res "MSDTC" /listowners`), "Listing possible owners for resource 'MSDTC':\r\n"+
+		"Possible Owner Nodes\r\n--------------------\r\nNODE1\r\nNODE2\r\n\r\n", 0)
+	r := run(t, w, "NODE1", `cluster group "No Group" /status`)
+	if r.out != "System error 5013 has occurred (0x00001395).\r\n" || !strings.HasPrefix(r.err, "The cluster group could not be found.") || r.code != 5013 {
+		t.Errorf("error split between stdout and stderr: %+v", r)
+	}
+	if r := run(t, w, "NODE1", "cluster bogus"); r.code != -1 || !strings.Contains(r.out, "CLUSTER [[/CLUSTER:]cluster-name]") {
+		t.Errorf("syntax: %+v", r)
+	}
+	if r := run(t, w, "NODE1", `cluster group "Web Group" /offline`); !strings.HasPrefix(r.out, "Bringing resource group 'Web Group' offline...\r\n\r\n") ||
+		!strings.HasSuffix(r.out, "Offline\r\n\r\n") {
+		t.Errorf("group offline: %+v", r)
+	}
+	expect(t, run(t, w, "NODE1", `cluster res "FTP Server" /delete`), "Deleting resource 'FTP Server'\r\n\r\n", 0)
+	r = run(t, w, "NODE2", "net localgroup")
+	if !strings.Contains(r.out, "\r\n*Administrators\r\n*Backup Operators\r\n*Guests\r\n") {
+		t.Errorf("net localgroup one a line: %q", r.out)
+	}
+}

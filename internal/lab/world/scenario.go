@@ -36,8 +36,9 @@ type Scenario struct {
 	MaxOperationsPerShell int `json:"max_operations_per_shell,omitempty"`
 	// ToolLayout is the generation of tool output the nodes print: "nt4"
 	// (the default: the layouts TOOLS.md gives, which Windows Vista and
-	// later print too) or "2003" (what Windows XP and Server 2003's sc.exe
-	// and reg.exe 3.0 print; FORMATS.md).
+	// later print too, and NT 4.0's net localgroup columns) or "2003" (what
+	// Windows XP and Server 2003's sc.exe, reg.exe 3.0, cluster.exe and
+	// net.exe print; FORMATS.md).
 	ToolLayout string `json:"tool_layout,omitempty"`
 }
 

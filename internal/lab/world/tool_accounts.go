@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/cmdshell"
@@ -223,9 +224,13 @@ func netLocalgroup(h *host, p *cmdshell.Proc) int {
 	}
 	if len(names) == 0 {
 		fmt.Fprintf(p.Stdout, "\r\nAliases for \\\\%s\r\n\r\n%s\r\n", n.name, strings.Repeat("-", 79))
-		for _, g := range n.acct.groups {
-			fmt.Fprintf(p.Stdout, "*%s\r\n", g.name)
+		names := make([]string, len(n.acct.groups))
+		for i, g := range n.acct.groups {
+			names[i] = "*" + g.name
 		}
+		// net.exe lists the groups sorted.
+		sort.Slice(names, func(i, j int) bool { return strings.ToLower(names[i]) < strings.ToLower(names[j]) })
+		w.netNames(p.Stdout, names)
 		io.WriteString(p.Stdout, "The command completed successfully.\r\n\r\n")
 		return 0
 	}
@@ -241,9 +246,7 @@ func netLocalgroup(h *host, p *cmdshell.Proc) int {
 	}
 	if !add && !del {
 		fmt.Fprintf(p.Stdout, "Alias name     %s\r\nComment        %s\r\n\r\nMembers\r\n\r\n%s\r\n", g.name, g.comment, strings.Repeat("-", 79))
-		for _, m := range g.members {
-			fmt.Fprintf(p.Stdout, "%s\r\n", m)
-		}
+		w.netNames(p.Stdout, g.members)
 		io.WriteString(p.Stdout, "The command completed successfully.\r\n\r\n")
 		return 0
 	}
@@ -268,6 +271,23 @@ func netLocalgroup(h *host, p *cmdshell.Proc) int {
 	}
 	io.WriteString(p.Stdout, "The command completed successfully.\r\n\r\n")
 	return 0
+}
+
+// netNames prints the names of a net listing: one a line, as Windows 2000
+// and later print them (the 2003 layout), or as NT 4.0's net.exe does
+// (FORMATS.md): three a line, each padded to 25 characters, a longer one
+// running into the next.
+func (w *World) netNames(out io.Writer, names []string) {
+	for i, name := range names {
+		switch {
+		case w.layout2003:
+			fmt.Fprintf(out, "%s\r\n", name)
+		case i%3 == 2 || i == len(names)-1:
+			fmt.Fprintf(out, "%s\r\n", name)
+		default:
+			fmt.Fprintf(out, "%-25s", name)
+		}
+	}
 }
 
 // netUserNotFound is NET's 2221: "The user name could not be found.".

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -19,6 +20,10 @@ func runCluster(ctx context.Context, h *host, p *cmdshell.Proc) int {
 	var out, errOut bytes.Buffer
 	h.w.lock()
 	code := clusterLocked(h, p.Args, &out, &errOut)
+	if h.w.layout2003 && code == 0 && out.Len() > 0 {
+		// 2003's cluster.exe ends each option's output with a blank line.
+		out.WriteString("\r\n")
+	}
 	h.w.unlock()
 	p.Stdout.Write(out.Bytes())
 	p.Stderr.Write(errOut.Bytes())
@@ -128,9 +133,24 @@ func (c *clusterCmd) connect(local *node, name string) int {
 }
 
 // fail prints cluster.exe's error text and returns the code as exit status.
+// 2003's prints the `System error` line on stdout and the message on stderr.
 func (c *clusterCmd) fail(code int) int {
-	fmt.Fprintf(c.errOut, "System error %d has occurred (0x%08x).\r\n%s\r\n", code, code, win32Messages[code])
+	line := c.errOut
+	if c.w.layout2003 {
+		line = c.out
+	}
+	fmt.Fprintf(line, "System error %d has occurred (0x%08x).\r\n", code, code)
+	fmt.Fprintf(c.errOut, "%s\r\n", win32Messages[code])
 	return code
+}
+
+// syntaxExit is what cluster.exe exits with after its syntax screen: 87,
+// or -1 from 2003's.
+func (c *clusterCmd) syntaxExit() int {
+	if c.w.layout2003 {
+		return -1
+	}
+	return errInvalidParameter
 }
 
 func (c *clusterCmd) usage() int {
@@ -145,7 +165,7 @@ func (c *clusterCmd) usage() int {
 		"        | /OFFLINE | /PROPERTIES [propname=value ...] | /LISTOWNERS | /SETOWNERS:node-list]",
 		"  RES[OURCE] [resource-name] [/STATUS | /ONLINE [/WAIT] | /OFFLINE [/WAIT] | /FAIL",
 		"        | /PROPERTIES [propname=value ...] | /PRIVPROPERTIES | /LISTOWNERS]")
-	return errInvalidParameter
+	return c.syntaxExit()
 }
 
 // isOpt reports whether the option is one of names (cluster.exe accepts the
@@ -221,7 +241,11 @@ func (c *clusterCmd) group() int {
 	case c.isOpt("online", "on"):
 		return c.onlineGroup(g)
 	case c.isOpt("offline", "off"):
-		fmt.Fprintf(c.out, "Taking resource group '%s' offline...\r\n\r\n"+groupHeader, g.name)
+		verb := "Taking resource group '%s' offline...\r\n\r\n"
+		if w.layout2003 {
+			verb = "Bringing resource group '%s' offline...\r\n\r\n"
+		}
+		fmt.Fprintf(c.out, verb+groupHeader, g.name)
 		w.takeGroupOffline(g)
 		g.wantOnline = false
 		c.groupRow(g)
@@ -381,7 +405,11 @@ func (c *clusterCmd) resource() int {
 				return c.fail(errDependentResource)
 			}
 		}
-		fmt.Fprintf(c.out, "Deleting resource '%s'...\r\n", r.name)
+		if w.layout2003 {
+			fmt.Fprintf(c.out, "Deleting resource '%s'\r\n", r.name)
+		} else {
+			fmt.Fprintf(c.out, "Deleting resource '%s'...\r\n", r.name)
+		}
 		w.cluster.deleteResource(r)
 	case c.isOpt("online", "on"):
 		if !c.waitArgs() {
@@ -413,9 +441,20 @@ func (c *clusterCmd) resource() int {
 		if len(c.rest) > 0 {
 			return c.setProps(r.private)
 		}
-		return c.props(r.name, "Resource", r.private, r.private)
+		listed := r.private
+		if w.layout2003 && r.typ == typeNetworkName && props(r.private).get("CreatingDC") == nil {
+			// 2003's Network Name has CreatingDC, empty until Kerberos is on.
+			listed = append(append(props{}, listed...), &prop{name: "CreatingDC"})
+			sort.SliceStable(listed, func(i, j int) bool { return listed[i].name < listed[j].name })
+		}
+		return c.props(r.name, "Resource", listed, r.private)
 	case c.isOpt("listowners", "listown"):
-		fmt.Fprintf(c.out, "Listing possible owners for resource '%s':\r\n\r\nPossible Owner Nodes\r\n--------------------\r\n", r.name)
+		// 2003's leaves out the blank line after a resource's title.
+		blank := "\r\n"
+		if w.layout2003 {
+			blank = ""
+		}
+		fmt.Fprintf(c.out, "Listing possible owners for resource '%s':\r\n%sPossible Owner Nodes\r\n--------------------\r\n", r.name, blank)
 		for _, n := range r.possible {
 			fmt.Fprintf(c.out, "%s\r\n", n.name)
 		}
@@ -495,7 +534,11 @@ func (c *clusterCmd) props(name, column string, listed, settable props) int {
 	if len(c.rest) > 0 {
 		return c.setProps(settable)
 	}
-	fmt.Fprintf(c.out, "Listing properties for '%s':\r\n\r\n", name)
+	title := "Listing properties for '%s':\r\n\r\n"
+	if c.w.layout2003 && c.isOpt("privproperties", "priv") {
+		title = "Listing private properties for '%s':\r\n\r\n"
+	}
+	fmt.Fprintf(c.out, title, name)
 	c.propHeader(column)
 	c.propRows(name, listed)
 	return 0

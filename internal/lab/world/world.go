@@ -36,7 +36,8 @@ type World struct {
 	// 1/scale times faster, so a reboot of 90 emulated seconds moves a
 	// node's boot time by 90 s however fast the lab runs it.
 	start time.Time
-	// layout2003 prints sc and reg output as Windows XP and 2003 do.
+	// layout2003 prints sc, reg, cluster and net output as Windows XP and
+	// 2003 do; without it net localgroup lists in NT 4.0's columns.
 	layout2003 bool
 	nodes      []*node
 	cluster    *cluster
