@@ -143,11 +143,16 @@ func (r *clusterNodeServiceResource) ModifyPlan(ctx context.Context, req resourc
 		}
 		deferChecks(&resp.Diagnostics, node, "the cluster service's state and the other nodes' (a stop that leaves no "+
 			"other node Up is refused unless allow_cluster_outage)")
+		warnServiceStops(&resp.Diagnostics, node, plan.ServiceName.ValueString(), "")
 		return
 	}
 	diags, moves := r.warnAboutStateChange(ctx, &plan)
 	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
 		return
+	}
+	if plan.State.ValueString() == "stopped" && diags.WarningsCount() == 0 {
+		// A stop that moves groups was warned of by planStop, naming them.
+		warnServiceStops(&resp.Diagnostics, node, plan.ServiceName.ValueString(), moves)
 	}
 	steps := nodeops.ServiceSteps(node, serviceSpec(&plan), moves)
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("steps"), steps)...)
