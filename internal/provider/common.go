@@ -614,6 +614,6 @@ func warnGroupsMove(diags *diag.Diagnostics, node string, groups []nodeops.Failo
 	}
 	diags.AddWarning(fmt.Sprintf("The failover test moves group(s) %s to %s and back", strings.Join(names, ", "), node),
 		fmt.Sprintf("With \"Affect the group\" off (RestartAction 1) on their IIS and MSDTC resources, each group moves "+
-			"to %s, its resources offline while it moves, and then to its preferred owner:\n- %s",
+			"to %s, its resources offline while it moves, and then to where it ends (final_owner, else its first preferred owner):\n- %s",
 			node, strings.Join(lines, "\n- ")))
 }
