@@ -48,10 +48,18 @@ func TestAccPlanWarnings_failoverMovesGroups(t *testing.T) {
 }
 
 // Stopping the cluster service of a node that owns no group moves nothing,
-// and the plan still says that the service stops, naming node and service.
+// and the plan still says that the service stops, naming node and service;
+// stopping it on the node that owns the groups names the node and the
+// groups in the warning's summary.
 func TestAccPlanWarnings_serviceStops(t *testing.T) {
 	l := inProcessLab(t, "rebuilt-node")
 	l.useEnvCredentials(t)
-	logged := planWarnings(t, l, resource.TestStep{Config: l.providerConfigFromEnv("", nil) + serviceResource("NODE2", "stopped", "manual")})
-	expectLogged(t, logged, "NODE2: service ClusSvc stops", "Apply stops ClusSvc on NODE2 and waits until it is STOPPED.")
+	logged := planWarnings(t, l,
+		resource.TestStep{Config: l.providerConfigFromEnv("", nil) + serviceResource("NODE2", "stopped", "manual")},
+		resource.TestStep{Config: l.providerConfigFromEnv("", nil) + serviceResource("NODE1", "stopped", "manual")})
+	expectLogged(t, logged, "NODE2: service ClusSvc stops", "Apply stops ClusSvc on NODE2 and waits until it is STOPPED.",
+		"Stopping the cluster service of NODE1 moves groups Cluster Group, Web Group")
+	if strings.Contains(logged, "NODE1: service ClusSvc stops") {
+		t.Error("the stop that moves groups is warned of twice")
+	}
 }

@@ -191,7 +191,7 @@ func (r *clusterNodeServiceResource) warnAboutStateChange(ctx context.Context, p
 		if imp, err := r.cluster.ops().StopImpact(ctx, node, false); err == nil && len(imp.OthersUp) > 0 {
 			return nil, ""
 		}
-		diags.AddAttributeWarning(path.Root("state"), "The node forms the cluster alone",
+		diags.AddAttributeWarning(path.Root("state"), node+" forms the cluster alone",
 			fmt.Sprintf("No other configured node is Up in the cluster: starting the cluster service on %s makes it "+
 				"form the cluster by itself and bring every group online on it. On a rebuilt node that is usually "+
 				"not what you want: start the working node's cluster service first.", node))
