@@ -12,6 +12,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/world"
 )
 
 var (
@@ -107,5 +109,45 @@ func collectSteps(v any, into map[string]bool) {
 		if str, ok := s.(string); ok {
 			into[str] = true
 		}
+	}
+}
+
+// The chain as the index writes it out, with the provider configured for the
+// lab and its web check pointed at the lab's site, recovers NODE2 in every
+// built-in scenario (a rebuilt node, a corrupted IIS, a standalone MSDTC, a
+// fresh metabase, a healthy node), with no incident and an empty plan after:
+// a user who copies it from the docs alone gets a recovery.
+func TestAccDocs_chainRecoversEveryScenario(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(filepath.Join("..", "..", "docs", "index.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)<!-- applied to every built-in lab scenario by TestAccDocs_chainRecoversEveryScenario -->\n```terraform\n(.*?)\n```").FindSubmatch(data)
+	if m == nil {
+		t.Fatal("docs/index.md has no chain marked for this test")
+	}
+	const docsURL = "http://webvs.lab.example/"
+	chain := string(m[1])
+	if !strings.Contains(chain, docsURL) {
+		t.Fatalf("the chain's web check is not %s:\n%s", docsURL, chain)
+	}
+	for _, scenario := range world.BuiltinScenarios() {
+		t.Run(scenario, func(t *testing.T) {
+			l := inProcessLab(t, scenario)
+			config := l.providerConfig("", nil) + strings.Replace(chain, docsURL, l.Sites["10.0.0.20"]+"/", 1)
+			resource.Test(t, resource.TestCase{Steps: []resource.TestStep{{
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				Config:                   config,
+				ConfigPlanChecks:         resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					l.expectInstalledLikeNode1(),
+					l.expectMSDTC(),
+					l.expectGrants(),
+					l.expectAfterFailover(),
+					l.ExpectNoIncidents(),
+				},
+			}}})
+		})
 	}
 }
