@@ -1,6 +1,10 @@
 package provider
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/world"
 )
 
 // After a completed recovery NODE2 is rebuilt again (the lab reinstalls it
@@ -96,6 +101,48 @@ func recoverIn(t *testing.T, l *testLab) {
 			l.msdtcOrder(&from, manualOrder...),
 			l.iissyncRuns(&from),
 			l.expectGrants(),
+			l.expectAfterFailover(),
+			l.ExpectNoIncidents(),
+		},
+	}}})
+}
+
+// A cluster in another domain whose IIS runs as accounts of other names
+// (CORP\IUSR_WEBFARM, CORP\IWAM_WEBFARM): examples/recovery, unchanged,
+// recovers it, granting those accounts on the rebuilt node (the site answers
+// from NODE2 during the failover test, which it could not with the
+// accounts' grants missing), with an empty plan after.
+func TestAccRecovery_otherDomainAndIISAccounts(t *testing.T) {
+	t.Parallel()
+	sc, err := world.LoadScenario("rebuilt-node")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Name, sc.Domain = "rebuilt-node-corp", "CORP"
+	sc.IISAccounts = &world.IISAccountsSpec{Anonymous: "IUSR_WEBFARM", WAM: "IWAM_WEBFARM"}
+	for i, a := range sc.Accounts {
+		sc.Accounts[i].User = strings.NewReplacer("IUSR_CLUSTER", "IUSR_WEBFARM", "IWAM_CLUSTER", "IWAM_WEBFARM").Replace(a.User)
+	}
+	data, err := json.Marshal(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "corp.json")
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l := inProcessLabWith(t, lab.Options{Scenario: file})
+	if l.Username != `CORP\Administrator` {
+		t.Fatalf("the lab's user is %s", l.Username)
+	}
+	example, vars := recoveryExample(t, l, nil)
+	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		ConfigDirectory:          example,
+		ConfigVariables:          vars,
+		ConfigPlanChecks:         resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+		ConfigStateChecks: []statecheck.StateCheck{
+			l.expectGrantsTo(`CORP\IUSR_WEBFARM`, `CORP\IWAM_WEBFARM`),
 			l.expectAfterFailover(),
 			l.ExpectNoIncidents(),
 		},

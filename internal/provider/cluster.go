@@ -212,11 +212,11 @@ func (c *cluster) planStop(ctx context.Context, node string, attr path.Path, all
 			return nil, node + " owns no group"
 		}
 		others := strings.Join(imp.OthersUp, " or ")
-		diags.AddAttributeWarning(attr, "Stopping the cluster service moves groups",
+		diags.AddAttributeWarning(attr, fmt.Sprintf("Stopping the cluster service of %s moves groups %s", node, owned),
 			fmt.Sprintf("%s owns %s: stopping its cluster service fails them over to %s.", node, owned, others))
 		return diags, owned + " fail over to " + others
 	case allowed:
-		diags.AddAttributeWarning(attr, "Stopping the cluster service takes groups offline",
+		diags.AddAttributeWarning(attr, fmt.Sprintf("Stopping the cluster service of %s takes groups %s offline", node, owned),
 			fmt.Sprintf("%s is the only node Up and owns %s: stopping its cluster service takes them offline %s "+
 				"(allow_cluster_outage = true).", node, owned, howLong))
 		return diags, owned + " go offline: no other node is Up"

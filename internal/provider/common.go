@@ -545,3 +545,75 @@ func (p *phaseResource) phaseSchema(ctx context.Context, desc, idDesc string, at
 	attrs["timeouts"] = p.timeouts.attribute(ctx)
 	return schema.Schema{MarkdownDescription: desc, Attributes: attrs}
 }
+
+// The plan warns of every disruption a phase causes (the README's promise:
+// the plan "warns of what stops, moves or is removed"): a service that stops,
+// a node that reboots, a group that moves. Each warning's summary names the
+// node and the service or groups, so a reviewer reading only the summaries
+// sees them all; the wording lives here so that every phase says it alike.
+
+// warnInstallDisrupts is the install's warning: node's cluster service
+// stops (when it runs now, or may by the time an earlier phase is done) and
+// the node reboots, reboots times (-1 when the count is not known yet: at
+// least once, after setup). Nothing to say, nothing said.
+func warnInstallDisrupts(diags *diag.Diagnostics, node string, stops bool, reboots int) {
+	var times string
+	switch {
+	case reboots < 0:
+		times = "at least once (after setup)"
+	case reboots == 1:
+		times = "once"
+	case reboots > 1:
+		times = fmt.Sprintf("%d times", reboots)
+	}
+	switch {
+	case stops && times != "":
+		diags.AddWarning(fmt.Sprintf("%s: the cluster service (%s) stops and %s reboots %s", node, nodeops.ClusterService, node, times),
+			fmt.Sprintf("Apply stops the cluster service (%s) on %s and sets it to manual, so %s leaves the cluster "+
+				"until mscs_cluster_node_service starts it again, and reboots %s %s.", nodeops.ClusterService, node, node, node, times))
+	case stops:
+		warnServiceStops(diags, node, nodeops.ClusterService, node+" leaves the cluster until mscs_cluster_node_service starts it again")
+	case times != "":
+		diags.AddWarning(fmt.Sprintf("%s reboots %s", node, times),
+			fmt.Sprintf("Apply reboots %s %s; the node serves nothing until it is back.", node, times))
+	}
+}
+
+// countReboots is how many of steps (PlanInstall's words) reboot the node.
+func countReboots(steps []string) int {
+	n := 0
+	for _, s := range steps {
+		if strings.HasPrefix(s, "reboot") || strings.HasSuffix(s, "Remove All and reboot") {
+			n++
+		}
+	}
+	return n
+}
+
+// warnServiceStops is the warning of a phase that stops service on node;
+// moves says, in a few words, what the stop moves ("" when nothing).
+func warnServiceStops(diags *diag.Diagnostics, node, service, moves string) {
+	detail := fmt.Sprintf("Apply stops %s on %s and waits until it is STOPPED.", service, node)
+	if moves != "" {
+		detail += " " + moves + "."
+	}
+	diags.AddWarning(fmt.Sprintf("%s: service %s stops", node, service), detail)
+}
+
+// warnGroupsMove is the failover test's warning: each group moves from its
+// owner to node, and then to where it ends.
+func warnGroupsMove(diags *diag.Diagnostics, node string, groups []nodeops.FailoverGroup) {
+	if len(groups) == 0 {
+		return
+	}
+	var names, lines []string
+	for _, g := range groups {
+		names = append(names, g.Name)
+		lines = append(lines, fmt.Sprintf("%s: %s -> %s -> %s (resources: %s)", g.Name, g.Owner, node, g.Final,
+			strings.Join(g.Moved, ", ")))
+	}
+	diags.AddWarning(fmt.Sprintf("The failover test moves group(s) %s to %s and back", strings.Join(names, ", "), node),
+		fmt.Sprintf("With \"Affect the group\" off (RestartAction 1) on their IIS and MSDTC resources, each group moves "+
+			"to %s, its resources offline while it moves, and then to where it ends (final_owner, else its first preferred owner):\n- %s",
+			node, strings.Join(lines, "\n- ")))
+}

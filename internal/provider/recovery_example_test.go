@@ -1,11 +1,16 @@
 package provider
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/config"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 )
 
 // recoveryExample is examples/recovery itself, as an operator runs it, for
@@ -77,4 +82,45 @@ func mergeFiles(a, b map[string]string) map[string]string {
 		a[k] = v
 	}
 	return a
+}
+
+// examples/recovery's outputs hold after the recovery: a group that starts on
+// the rebuilt node (the Cluster Group on NODE2; the rebuilt node cannot run
+// the Web Group's IIS yet) ends on NODE1, where the install's stop of
+// NODE2's cluster service fails it over, and the plan after the apply is
+// empty all the same, outputs included (`terraform plan -detailed-exitcode`
+// exits 0). An output read from the cluster as it is at each plan would
+// change here (group_owners did, when it was read from mscs_cluster).
+func TestAccRecoveryExample_outputsStableWhereverGroupsEnd(t *testing.T) {
+	t.Parallel()
+	l := inProcessLab(t, "rebuilt-node")
+	example, vars := recoveryExample(t, l, nil)
+	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{{
+		PreConfig: func() {
+			l.Run(t, "NODE1", `cluster group "Cluster Group" /move:NODE2`)
+			if s, err := l.Snapshot(); err != nil || s.Cluster.Group("Cluster Group").Owner != "NODE2" {
+				t.Fatalf("the Cluster Group did not move to NODE2 before the recovery: %v", err)
+			}
+		},
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		ConfigDirectory:          example,
+		ConfigVariables:          vars,
+		ConfigPlanChecks:         resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+		ConfigStateChecks: []statecheck.StateCheck{
+			l.expectAfterFailover(),
+			l.Check("the Cluster Group ends on NODE1", func() error {
+				s, err := l.Snapshot()
+				if err != nil {
+					return err
+				}
+				if g := s.Cluster.Group("Cluster Group"); g.Owner != "NODE1" {
+					return fmt.Errorf("the Cluster Group is on %s", g.Owner)
+				}
+				return nil
+			}),
+			statecheck.ExpectKnownOutputValue("group_owners", knownvalue.MapExact(map[string]knownvalue.Check{
+				"Web Group": knownvalue.StringExact("NODE1")})),
+			l.ExpectNoIncidents(),
+		},
+	}}})
 }

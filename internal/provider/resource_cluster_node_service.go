@@ -143,11 +143,16 @@ func (r *clusterNodeServiceResource) ModifyPlan(ctx context.Context, req resourc
 		}
 		deferChecks(&resp.Diagnostics, node, "the cluster service's state and the other nodes' (a stop that leaves no "+
 			"other node Up is refused unless allow_cluster_outage)")
+		warnServiceStops(&resp.Diagnostics, node, plan.ServiceName.ValueString(), "")
 		return
 	}
 	diags, moves := r.warnAboutStateChange(ctx, &plan)
 	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
 		return
+	}
+	if plan.State.ValueString() == "stopped" && diags.WarningsCount() == 0 {
+		// A stop that moves groups was warned of by planStop, naming them.
+		warnServiceStops(&resp.Diagnostics, node, plan.ServiceName.ValueString(), moves)
 	}
 	steps := nodeops.ServiceSteps(node, serviceSpec(&plan), moves)
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("steps"), steps)...)
@@ -186,7 +191,7 @@ func (r *clusterNodeServiceResource) warnAboutStateChange(ctx context.Context, p
 		if imp, err := r.cluster.ops().StopImpact(ctx, node, false); err == nil && len(imp.OthersUp) > 0 {
 			return nil, ""
 		}
-		diags.AddAttributeWarning(path.Root("state"), "The node forms the cluster alone",
+		diags.AddAttributeWarning(path.Root("state"), node+" forms the cluster alone",
 			fmt.Sprintf("No other configured node is Up in the cluster: starting the cluster service on %s makes it "+
 				"form the cluster by itself and bring every group online on it. On a rebuilt node that is usually "+
 				"not what you want: start the working node's cluster service first.", node))

@@ -246,6 +246,7 @@ func (r *failoverTestResource) ModifyPlan(ctx context.Context, req resource.Modi
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("groups"), groups)...)
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("final_owner"), finals)...)
+	warnGroupsMove(&resp.Diagnostics, spec.Node, f.Groups)
 	if triggersPending(ctx, req.Config) {
 		deferChecks(&resp.Diagnostics, spec.Node, fmt.Sprintf("that %s are Up in the cluster, and that %s has the "+
 			"Option Pack as the node serving the groups has it, with its IIS services healthy",

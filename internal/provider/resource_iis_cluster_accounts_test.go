@@ -34,6 +34,12 @@ func (l *testLab) accountsStep(vars map[string]config.Variable) resource.TestSte
 // expectGrants checks the lab's world: NODE2 holds every grant of the
 // cluster's domain accounts, and still its local defaults.
 func (l *testLab) expectGrants() statecheck.StateCheck {
+	return l.expectGrantsTo(`LAB\IUSR_CLUSTER`, `LAB\IWAM_CLUSTER`)
+}
+
+// expectGrantsTo is expectGrants for the IIS accounts iusr and iwam
+// (DOMAIN\user).
+func (l *testLab) expectGrantsTo(iusr, iwam string) statecheck.StateCheck {
 	return l.Check("every grant on NODE2", func() error {
 		s, err := l.Snapshot()
 		if err != nil {
@@ -48,7 +54,7 @@ func (l *testLab) expectGrants() statecheck.StateCheck {
 			}
 			return false
 		}
-		for _, acct := range []string{`LAB\IUSR_CLUSTER`, `LAB\IWAM_CLUSTER`} {
+		for _, acct := range []string{iusr, iwam} {
 			for what, list := range map[string][]string{"Log on locally": a.Rights["SeInteractiveLogonRight"],
 				"network logon": a.Rights["SeNetworkLogonRight"], "Guests": a.Groups["Guests"], "DCOM access": a.DCOMAccess, "DCOM launch": a.DCOMLaunch} {
 				if !has(list, acct) {
@@ -56,7 +62,7 @@ func (l *testLab) expectGrants() statecheck.StateCheck {
 				}
 			}
 		}
-		if !has(a.Groups["MTS Trusted Impersonators"], `LAB\IWAM_CLUSTER`) || !has(a.Groups["Guests"], "IUSR_NODE2") {
+		if !has(a.Groups["MTS Trusted Impersonators"], iwam) || !has(a.Groups["Guests"], "IUSR_NODE2") {
 			return fmt.Errorf("NODE2's groups: %v", a.Groups)
 		}
 		return nil

@@ -248,7 +248,13 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 				"corrupted IIS. Its IIS services are unavailable until the apply completes.",
 				node, present.Method, strings.Join(present.Components, ", ")))
 	}
-	if plan.InstallMethod.IsUnknown() || plan.Components.IsUnknown() || plan.ServicePack.IsUnknown() {
+	known := !plan.InstallMethod.IsUnknown() && !plan.Components.IsUnknown() && !plan.ServicePack.IsUnknown()
+	reboots := -1
+	if known {
+		reboots = countReboots(nodeops.PlanInstall(facts, spec))
+	}
+	warnInstallDisrupts(&resp.Diagnostics, node, pending || (facts.ClusterService.Exists && facts.ClusterService.State != nodeops.StateStopped), reboots)
+	if !known {
 		return // the steps are known at apply
 	}
 	if pending {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -429,13 +430,19 @@ func TestAccOptionpackInstall_planTimeErrors(t *testing.T) {
 }
 
 // The plan of an install on a node with IIS present warns that Remove All
-// comes first; on a rebuilt node it does not. ModifyPlan is called directly
-// so the warning itself can be read.
+// comes first; on a rebuilt node it does not. Both warn that the cluster
+// service stops and how often the node reboots (twice more for the Remove
+// All's own reboots). ModifyPlan is called directly so the warnings
+// themselves can be read.
 func TestOptionpackInstallPlan_warnsOfRemoveAll(t *testing.T) {
 	for _, tc := range []struct {
 		scenario string
 		warn     bool
-	}{{"corrupted-iis", true}, {"rebuilt-node", false}} {
+		disrupts string
+	}{
+		{"corrupted-iis", true, "NODE2: the cluster service (ClusSvc) stops and NODE2 reboots 4 times"},
+		{"rebuilt-node", false, "NODE2: the cluster service (ClusSvc) stops and NODE2 reboots 2 times"},
+	} {
 		t.Run(tc.scenario, func(t *testing.T) {
 			l := newScenarioLab(t, tc.scenario)
 			if l.Control == nil && !tc.warn {
@@ -450,8 +457,14 @@ func TestOptionpackInstallPlan_warnsOfRemoveAll(t *testing.T) {
 				warnings = append(warnings, d.Summary())
 			}
 			want := "IIS present on NODE2 will be removed (Remove All) before reinstalling"
-			if got := len(warnings) == 1 && warnings[0] == want; got != tc.warn {
+			if got := slices.Contains(warnings, want); got != tc.warn {
 				t.Errorf("warnings %q; want the Remove All warning: %t", warnings, tc.warn)
+			}
+			if !slices.Contains(warnings, tc.disrupts) {
+				t.Errorf("warnings %q lack %q", warnings, tc.disrupts)
+			}
+			if n := len(warnings); n != map[bool]int{true: 2, false: 1}[tc.warn] {
+				t.Errorf("warnings %q: %d, want only these", warnings, n)
 			}
 		})
 	}

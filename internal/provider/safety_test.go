@@ -270,6 +270,8 @@ func TestAccSafety_onlyNodeUp(t *testing.T) {
 	for _, want := range []string{
 		"NODE2 is the only node Up and owns Cluster Group, Web Group: stopping its cluster service takes them offline for the whole install (2 reboots)",
 		"starting the cluster service on NODE2 makes it form the cluster by itself",
+		"Stopping the cluster service of NODE2 takes groups Cluster Group, Web Group offline",
+		"NODE2 forms the cluster alone",
 	} {
 		if !strings.Contains(logged, want) {
 			t.Errorf("the plan's warnings lack %q", want)

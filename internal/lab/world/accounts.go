@@ -54,8 +54,9 @@ func (a *accountsState) group(name string) *localGroup {
 	return nil
 }
 
-// seedAccounts gives a node its built-in local groups and rights.
-func (n *node) seedAccounts() {
+// seedAccounts gives a node its built-in local groups and rights; the
+// domain's Domain Admins are among its Administrators.
+func (n *node) seedAccounts(domain string) {
 	n.acct = accountsState{rights: map[string][]string{
 		rightInteractive: {"Administrators", "Backup Operators", "Server Operators", "Account Operators", "Print Operators"},
 		rightNetwork:     {"Everyone", "Administrators"},
@@ -69,7 +70,7 @@ func (n *node) seedAccounts() {
 	} {
 		n.acct.groups = append(n.acct.groups, &localGroup{name: g.name, comment: g.comment})
 	}
-	n.acct.group("Administrators").members = []string{"Administrator", "LAB\\Domain Admins"}
+	n.acct.group("Administrators").members = []string{"Administrator", domain + `\Domain Admins`}
 }
 
 // installIISAccounts is what Option Pack setup does for accounts: the local
@@ -94,15 +95,22 @@ func (n *node) installIISAccounts() {
 // grantClusterAccounts gives a node that served the cluster every grant of
 // the domain's IUSR and IWAM accounts.
 func (w *World) grantClusterAccounts(n *node) {
-	d := w.sc.Domain + `\`
-	for _, acct := range []string{d + clusterIUSR, d + clusterIWAM} {
+	iusr, iwam := w.clusterIISAccounts()
+	for _, acct := range []string{iusr, iwam} {
 		n.grantRight(rightInteractive, acct)
 		n.grantRight(rightNetwork, acct)
 		n.addMember("Guests", acct)
 		n.setDCOM(&n.acct.dcomAccess, acct, true)
 		n.setDCOM(&n.acct.dcomLaunch, acct, true)
 	}
-	n.addMember(groupImpersonators, d+clusterIWAM)
+	n.addMember(groupImpersonators, iwam)
+}
+
+// clusterIISAccounts are the scenario's IIS accounts as DOMAIN\user
+// (Validate made sure a scenario that uses them names them).
+func (w *World) clusterIISAccounts() (iusr, iwam string) {
+	d := w.sc.Domain + `\`
+	return d + w.sc.IISAccounts.Anonymous, d + w.sc.IISAccounts.WAM
 }
 
 func (n *node) grantRight(right, acct string) {

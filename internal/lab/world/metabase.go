@@ -24,8 +24,6 @@ const (
 	mtsKey          = `HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Transaction Server`
 	mtsPackagesKey  = mtsKey + `\Packages`
 	mtsLocalKey     = mtsKey + `\LocalComputer`
-	clusterIUSR     = "IUSR_CLUSTER"
-	clusterIWAM     = "IWAM_CLUSTER"
 	webAppsPackage  = "{6B3A2C10-5D1E-11D3-A1B2-00C04F8EDA11}"
 	inProcAppsGUID  = "{3D14228C-FBE1-11d0-995D-00C04FD919C1}"
 	metabaseCluster = "cluster"
@@ -93,8 +91,8 @@ func defaultMetabase(node string) metabase {
 // InstanceId), rooted on its group's disk, bound to the group's address, run
 // as the cluster's domain accounts.
 func (w *World) clusterMetabase() metabase {
-	d := w.sc.Domain + `\`
-	m := metabase{installed: true, w3AnonUser: d + clusterIUSR, wamUser: d + clusterIWAM, ftpAnonUser: d + clusterIUSR}
+	iusr, iwam := w.clusterIISAccounts()
+	m := metabase{installed: true, w3AnonUser: iusr, wamUser: iwam, ftpAnonUser: iusr}
 	for _, r := range w.cluster.resources {
 		if r.typ != typeIIS {
 			continue

@@ -39,7 +39,7 @@ func (w *World) newNode(id int, spec NodeSpec) (*node, error) {
 	}
 	w.seedMSDTC(n, spec)
 	n.mbSeed = spec.Metabase
-	n.seedAccounts()
+	n.seedAccounts(w.sc.Domain)
 	n.reg.setString(currentVersionKey, "CurrentVersion", n.osVersion)
 	n.reg.setString(currentVersionKey, "CurrentBuildNumber", n.build)
 	n.reg.setString(currentVersionKey, "CurrentType", "Uniprocessor Free")

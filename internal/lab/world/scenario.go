@@ -17,10 +17,15 @@ type Scenario struct {
 	Name        string `json:"name"`
 	Description string `json:"description,omitempty"`
 	// Domain is the NetBIOS domain every node belongs to, e.g. "LAB".
-	Domain   string      `json:"domain"`
-	Accounts []Account   `json:"accounts"`
-	Nodes    []NodeSpec  `json:"nodes"`
-	Cluster  ClusterSpec `json:"cluster"`
+	Domain   string    `json:"domain"`
+	Accounts []Account `json:"accounts"`
+	// IISAccounts name the domain accounts the cluster's IIS runs as; both
+	// must be among Accounts (domain accounts, with their passwords).
+	// Required when the cluster has an IIS Server Instance or a node has
+	// the Option Pack with the cluster's metabase.
+	IISAccounts *IISAccountsSpec `json:"iis_accounts,omitempty"`
+	Nodes       []NodeSpec       `json:"nodes"`
+	Cluster     ClusterSpec      `json:"cluster"`
 	// RebootSeconds is how long a reboot takes on hardware (emulated seconds).
 	RebootSeconds float64 `json:"reboot_seconds,omitempty"`
 	// TimeScale multiplies emulated durations; Options.TimeScale overrides it.
@@ -40,6 +45,15 @@ type Scenario struct {
 	// Windows XP and Server 2003's sc.exe, reg.exe 3.0, cluster.exe and
 	// net.exe print; FORMATS.md).
 	ToolLayout string `json:"tool_layout,omitempty"`
+}
+
+// IISAccountsSpec names the domain's IIS accounts (users of Accounts,
+// without the domain): the anonymous user of the cluster's web and FTP
+// sites, and the WAM user out-of-process applications run as. The KB calls
+// them IUSR_CLUSTER and IWAM_CLUSTER after the cluster they were made for.
+type IISAccountsSpec struct {
+	Anonymous string `json:"anonymous"`
+	WAM       string `json:"wam"`
 }
 
 // Account is a domain account (Node empty) or a local account of Node.
@@ -311,6 +325,12 @@ func (sc *Scenario) Validate() error {
 			return fmt.Errorf("accounts[%d] (%s): unknown node %q", i, a.User, a.Node)
 		}
 	}
+	if err := sc.validateIISAccounts(); err != nil {
+		return err
+	}
+	if err := sc.validateGroupNeeds(); err != nil {
+		return err
+	}
 	if sc.RebootSeconds < 0 || sc.TimeScale < 0 || sc.MaxOperationsPerShell < 0 {
 		return errors.New("reboot_seconds, time_scale and max_operations_per_shell must not be negative")
 	}
@@ -318,6 +338,69 @@ func (sc *Scenario) Validate() error {
 		return fmt.Errorf("tool_layout %q: want %q or %q", sc.ToolLayout, LayoutNT4, Layout2003)
 	}
 	return sc.validateCluster(nodes)
+}
+
+// validateIISAccounts refuses a scenario whose IIS would run as accounts it
+// does not have: its web sites would answer 401 with no error anywhere.
+func (sc *Scenario) validateIISAccounts() error {
+	var needs []string
+	for _, r := range sc.Cluster.Resources {
+		if r.Type == typeIIS {
+			needs = append(needs, fmt.Sprintf("%s %q", typeIIS, r.Name))
+		}
+	}
+	for _, n := range sc.Nodes {
+		if sc.Cluster.Name != "" && n.OptionPack.Installed && orDefault(n.Metabase, metabaseCluster) == metabaseCluster {
+			needs = append(needs, n.Name+"'s Option Pack with the cluster's metabase")
+		}
+	}
+	if len(needs) == 0 {
+		return nil
+	}
+	a := sc.IISAccounts
+	if a == nil || a.Anonymous == "" || a.WAM == "" {
+		return fmt.Errorf("iis_accounts.anonymous and iis_accounts.wam are required: %s run(s) as the domain's anonymous "+
+			"(IUSR) and WAM (IWAM) accounts; name them there and list them, with their passwords, in accounts",
+			strings.Join(needs, ", "))
+	}
+	for _, c := range []struct{ attr, user string }{{"anonymous", a.Anonymous}, {"wam", a.WAM}} {
+		found := false
+		for _, acct := range sc.Accounts {
+			found = found || acct.Node == "" && strings.EqualFold(acct.User, c.user)
+		}
+		if !found {
+			return fmt.Errorf("iis_accounts.%s %q is not among accounts as a domain account (no node): %s run(s) as it, and "+
+				"without it the web sites answer 401; list it with its password", c.attr, c.user, strings.Join(needs, ", "))
+		}
+	}
+	return nil
+}
+
+// validateGroupNeeds refuses a group whose resources need a sibling the
+// group lacks: an IIS Server Instance serves at its group's IP Address
+// (private Address), and the clustered MSDTC is reached by its group's
+// Network Name (private Name). Without them the lab would run, but no site
+// would answer and MSDTC would have no virtual server.
+func (sc *Scenario) validateGroupNeeds() error {
+	has := func(group, typ, prop string) bool {
+		for _, r := range sc.Cluster.Resources {
+			if r.Group == group && r.Type == typ && r.Private[prop] != "" {
+				return true
+			}
+		}
+		return false
+	}
+	for i, r := range sc.Cluster.Resources {
+		switch {
+		case r.Type == typeIIS && !has(r.Group, "IP Address", "Address"):
+			return fmt.Errorf("cluster.resources[%d] (%s): an %s needs an IP Address resource with private Address in "+
+				"its group %q (the address its site answers at)", i, r.Name, typeIIS, r.Group)
+		case r.Type == typeMSDTC && !has(r.Group, typeNetworkName, "Name"):
+			return fmt.Errorf("cluster.resources[%d] (%s): a %s needs a Network Name resource with private Name in "+
+				"its group %q (MSDTC's virtual server)", i, r.Name, typeMSDTC, r.Group)
+		}
+	}
+	return nil
 }
 
 func (sc *Scenario) validateCluster(nodes map[string]bool) error {

@@ -1,6 +1,8 @@
 package world
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,5 +113,102 @@ func TestLoadScenarioErrors(t *testing.T) {
 	}
 	if _, err := LoadScenario("/no/such/file.json"); err == nil || !strings.Contains(err.Error(), "no such file") {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+// renamedScenario is a built-in scenario with another domain and other IIS
+// account names, as a scenario file would have them.
+func renamedScenario(t *testing.T, name string) *Scenario {
+	t.Helper()
+	sc, err := LoadScenario(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Domain = "CORP"
+	sc.IISAccounts = &IISAccountsSpec{Anonymous: "IUSR_WEBFARM", WAM: "IWAM_WEBFARM"}
+	for i, a := range sc.Accounts {
+		sc.Accounts[i].User = strings.NewReplacer("IUSR_CLUSTER", "IUSR_WEBFARM", "IWAM_CLUSTER", "IWAM_WEBFARM").Replace(a.User)
+	}
+	if err := sc.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+// A scenario's domain and IIS account names are the ones the nodes use: the
+// Administrators group holds the domain's Domain Admins, the metabase runs
+// the sites as the scenario's accounts, which hold their grants, and the site
+// answers (a name the world made up would not resolve: 401).
+func TestScenarioOtherDomainAndIISAccounts(t *testing.T) {
+	w, err := New(renamedScenario(t, "healthy"), Options{TimeScale: testScale})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Close)
+	if r := run(t, w, "NODE1", "net localgroup Administrators"); !strings.Contains(r.out, "CORP\\Domain Admins") || strings.Contains(r.out, "LAB\\") {
+		t.Errorf("Administrators on a CORP node:\n%s", r.out)
+	}
+	for _, n := range []string{"NODE1", "NODE2"} {
+		if r := run(t, w, n, "net localgroup \"MTS Trusted Impersonators\""); !strings.Contains(r.out, "CORP\\IWAM_WEBFARM") {
+			t.Errorf("%s's MTS Trusted Impersonators:\n%s", n, r.out)
+		}
+	}
+	if mb := fmt.Sprintf("%+v", w.State().Node("NODE1").Metabase); !strings.Contains(mb, `CORP\IUSR_WEBFARM`) || strings.Contains(mb, "_CLUSTER") {
+		t.Errorf("NODE1's metabase: %s", mb)
+	}
+	addrs := w.WebAddresses()
+	if len(addrs) == 0 {
+		t.Fatal("no web site")
+	}
+	if resp := w.ServeWeb(addrs[0], "/"); resp.Status != 200 {
+		t.Errorf("the site at %s answers %d: %s", addrs[0], resp.Status, resp.Body)
+	}
+}
+
+// A scenario whose IIS would run as accounts it does not list is refused
+// at load, naming what is missing (it used to load, then serve 401s).
+func TestScenarioRefusesMissingIISAccounts(t *testing.T) {
+	sc, err := LoadScenario("healthy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name   string
+		change func(*Scenario)
+		want   string
+	}{
+		{"no iis_accounts", func(s *Scenario) { s.IISAccounts = nil },
+			`iis_accounts.anonymous and iis_accounts.wam are required: IIS Server Instance "Web Server"`},
+		{"IWAM not listed", func(s *Scenario) {
+			var kept []Account
+			for _, a := range s.Accounts {
+				if a.User != "IWAM_CLUSTER" {
+					kept = append(kept, a)
+				}
+			}
+			s.Accounts = kept
+		}, `iis_accounts.wam "IWAM_CLUSTER" is not among accounts as a domain account`},
+		{"site without address", func(s *Scenario) {
+			s.Cluster.Resources = append([]ResourceSpec(nil), s.Cluster.Resources...)
+			for i, r := range s.Cluster.Resources {
+				if r.Name == "Web IP Address" {
+					s.Cluster.Resources[i].Private = map[string]string{"SubnetMask": "255.255.255.0"}
+				}
+			}
+		}, `(Web Server): an IIS Server Instance needs an IP Address resource with private Address in its group "Web Group"`},
+		{"renamed but not listed", func(s *Scenario) { s.IISAccounts = &IISAccountsSpec{Anonymous: "IUSR_WEBFARM", WAM: "IWAM_CLUSTER"} },
+			`iis_accounts.anonymous "IUSR_WEBFARM" is not among accounts`},
+	} {
+		copied := *sc
+		copied.Accounts = append([]Account(nil), sc.Accounts...)
+		c.change(&copied)
+		data, err := json.Marshal(copied)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = LoadScenario(writeScenario(t, string(data)))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want …%s…", c.name, err, c.want)
+		}
 	}
 }
