@@ -60,32 +60,50 @@ func ParseShowpriv(out string) ([]string, error) {
 // to X.`, `Launch ...` from the later sample) or the sample's markers for
 // no list (`<Using Default Permissions>`) and a null one.
 func ParseDcompermList(out string) ([]string, error) {
+	lines, err := afterTitle(out, dcompermHeadRe, "Default access|launch permission list:")
+	if err != nil {
+		return nil, err
+	}
 	var permitted []string
+	for _, t := range lines {
+		if strings.EqualFold(t, "<Using Default Permissions>") || strings.EqualFold(t, "<Access is denied to everyone>") {
+			continue
+		}
+		m := dcompermEntryRe.FindStringSubmatch(t)
+		if m == nil {
+			return nil, fmt.Errorf("line %q is no permission entry", t)
+		}
+		if strings.EqualFold(m[1], "permitted") {
+			permitted = append(permitted, m[2])
+		}
+	}
+	return permitted, nil
+}
+
+// afterTitle is the lines of a tool's listing after its title line, each
+// trimmed, blank ones left out: the first line that is not blank must match
+// title (worded as want), and output without one is an error, never an
+// empty listing.
+func afterTitle(out string, title *regexp.Regexp, want string) ([]string, error) {
+	var lines []string
 	titled := false
 	for _, l := range splitLines(out) {
 		t := strings.TrimSpace(l)
 		switch {
 		case t == "":
 		case !titled:
-			if !dcompermHeadRe.MatchString(t) {
-				return nil, fmt.Errorf("no `Default access|launch permission list:` line first, but %q", t)
+			if !title.MatchString(t) {
+				return nil, fmt.Errorf("no `%s` line first, but %q", want, t)
 			}
 			titled = true
-		case strings.EqualFold(t, "<Using Default Permissions>"), strings.EqualFold(t, "<Access is denied to everyone>"):
 		default:
-			m := dcompermEntryRe.FindStringSubmatch(t)
-			if m == nil {
-				return nil, fmt.Errorf("line %q is no permission entry", t)
-			}
-			if strings.EqualFold(m[1], "permitted") {
-				permitted = append(permitted, m[2])
-			}
+			lines = append(lines, t)
 		}
 	}
 	if !titled {
 		return nil, errors.New("no output")
 	}
-	return permitted, nil
+	return lines, nil
 }
 
 // netListColumn is the width NT 4.0's net.exe pads each name of a list to,

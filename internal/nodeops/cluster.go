@@ -657,26 +657,19 @@ var ownersTitleRe = regexp.MustCompile(`^Listing (?:preferred|possible) owners f
 // without a header, the one-word lines after the title are the nodes.
 // Anything else is an error, never "no preferred owners".
 func ParseListOwners(out string) ([]string, error) {
+	lines, err := afterTitle(out, ownersTitleRe, "Listing preferred owners for ...")
+	if err != nil {
+		return nil, err
+	}
 	var owners []string
-	titled := false
-	for _, l := range splitLines(out) {
-		t := strings.TrimSpace(l)
+	for _, t := range lines {
 		switch {
-		case t == "":
-		case !titled:
-			if !ownersTitleRe.MatchString(t) {
-				return nil, fmt.Errorf("no `Listing preferred owners for ...` line first, but %q", t)
-			}
-			titled = true
 		case isDashes(t) || len(owners) == 0 && strings.HasSuffix(t, " Owner Nodes"):
 		case strings.ContainsAny(t, " \t"):
 			return nil, fmt.Errorf("line %q is no node name", t)
 		default:
 			owners = append(owners, t)
 		}
-	}
-	if !titled {
-		return nil, errors.New("no output")
 	}
 	return owners, nil
 }
