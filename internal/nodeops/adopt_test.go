@@ -147,3 +147,19 @@ func TestAdoptInstall_lab(t *testing.T) {
 		t.Errorf("corrupted-iis's NODE2 adopted: %v", cf.NotAdoptable(cspec))
 	}
 }
+
+// ServiceRan keeps the startup type's line when it changed and the state's
+// lines when that changed: none for a service already as declared.
+func TestServiceRan(t *testing.T) {
+	spec := ServiceSpec{Name: ClusterService, State: StateRunning, StartType: StartAutomatic}
+	planned := ServiceSteps("NODE2", spec, "")
+	if got := ServiceRan(planned, ServiceChange{}); len(got) != 0 {
+		t.Errorf("nothing changed, ran %q", got)
+	}
+	if got := ServiceRan(planned, ServiceChange{StartType: true}); !reflect.DeepEqual(got, planned[:1]) {
+		t.Errorf("the startup type changed, ran %q", got)
+	}
+	if got := ServiceRan(planned, ServiceChange{State: true}); !reflect.DeepEqual(got, planned[1:]) || !strings.Contains(got[len(got)-1], "Up") {
+		t.Errorf("started, ran %q of %q", got, planned)
+	}
+}

@@ -57,6 +57,8 @@ func TestAccOptionpackInstall_adoptsHealthyInstall(t *testing.T) {
 			statecheck.ExpectKnownValue(installAddr, tfjsonpath.New("adopted"), knownvalue.Bool(true)),
 			statecheck.ExpectKnownValue(installAddr, tfjsonpath.New("ran_steps"), knownvalue.ListSizeExact(0)),
 			statecheck.ExpectKnownValue(installAddr, tfjsonpath.New("reinstall"), knownvalue.StringExact("when_needed")),
+			// The cluster service already running and automatic: adopted too.
+			statecheck.ExpectKnownValue("mscs_cluster_node_service.rebuilt", tfjsonpath.New("ran_steps"), knownvalue.ListSizeExact(0)),
 			l.ExpectOnlyQueriesSince("the adopted install and the cluster service already running change nothing", &from),
 			l.ExpectService("NODE2", "ClusSvc", "RUNNING", "auto"),
 			l.ExpectNoIncidents(),
@@ -93,6 +95,12 @@ func TestAccOptionpackInstall_reinstallAlways(t *testing.T) {
 			statecheck.ExpectKnownValue(installAddr, tfjsonpath.New("adopted"), knownvalue.Bool(false)),
 			statecheck.ExpectKnownValue(installAddr, tfjsonpath.New("ran_steps"), stringsCheck{"Remove All ran", func(s []string) error {
 				if !strings.Contains(strings.Join(s, "\n"), "NODE2: Remove All of the Option Pack present") {
+					return fmt.Errorf("ran_steps %q", s)
+				}
+				return nil
+			}}),
+			statecheck.ExpectKnownValue("mscs_cluster_node_service.rebuilt", tfjsonpath.New("ran_steps"), stringsCheck{"the start ran", func(s []string) error {
+				if !strings.Contains(strings.Join(s, "\n"), "NODE2: start ClusSvc") {
 					return fmt.Errorf("ran_steps %q", s)
 				}
 				return nil
@@ -146,6 +154,8 @@ func TestAccRecovery_adoptsHealthyInstall(t *testing.T) {
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
 				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(installAddr, tfjsonpath.New("ran_steps"), knownvalue.ListSizeExact(0)),
+					statecheck.ExpectKnownValue("mscs_cluster_node_service.rebuilt", tfjsonpath.New("ran_steps"), knownvalue.ListSizeExact(0)),
 					// No stop or start of the cluster service, Remove All, setup,
 					// service pack or reboot on NODE2.
 					l.ExpectKBSteps("NODE2", &from),

@@ -64,7 +64,9 @@ const ranStepsDescription = "The steps the last apply ran, in the plan's words: 
 	"step (\"if ..., then: ...\") whose condition did not hold, and with the condition dropped from each that ran " +
 	"(for `mscs_msdtc_clustered`, the reinstall only when MSDTC did not come online in the KB's test; for " +
 	"`mscs_optionpack_install`, the Remove All of an install an interrupted run may have removed only when it was " +
-	"still there). Known after apply; empty when the apply adopted what the node had, and when imported."
+	"still there; for `mscs_cluster_node_service`, the startup type's and the state's steps only where they " +
+	"changed). Known after apply; empty when the apply adopted what the node had (an Option Pack already as the " +
+	"working node has it, a service already as declared), and when imported."
 
 // triggersDescription describes triggers alike in every phase: the input
 // that ties a phase to the phases before it in the same apply.
