@@ -239,8 +239,8 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 	// another node is Up when the cluster service stops is read at apply,
 	// right before the stop (nodeops refuses it there), not now.
 	pending := triggersPending(ctx, req.Config)
-	if !pending && !plan.InstallMethod.IsUnknown() && !plan.Components.IsUnknown() && !plan.ServicePack.IsUnknown() &&
-		!plan.Reinstall.IsUnknown() && nodeops.AdoptInstall(facts, spec) {
+	known := !plan.InstallMethod.IsUnknown() && !plan.Components.IsUnknown() && !plan.ServicePack.IsUnknown() && !plan.Reinstall.IsUnknown()
+	if !pending && known && nodeops.AdoptInstall(facts, spec) {
 		// Already as the working node has it, and healthy: nothing runs, so
 		// nothing stops or moves either.
 		resp.Diagnostics.AddWarning(fmt.Sprintf("Option Pack on %s adopted: nothing runs", node),
@@ -273,7 +273,10 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 				"resumes after that step.", node, facts.JournalStep, `%SystemRoot%\mscs-optionpack.log`))
 	case present.Installed:
 		why := "reinstall = \"always\""
-		if spec.Reinstall != nodeops.ReinstallAlways {
+		switch {
+		case !known || pending:
+			why = "unless apply, which knows the settings and the node then, adopts it as it is"
+		case spec.Reinstall != nodeops.ReinstallAlways:
 			why = "not adopted: " + strings.Join(facts.NotAdoptable(spec), "; ")
 		}
 		resp.Diagnostics.AddWarning(fmt.Sprintf("IIS present on %s will be removed (Remove All) before reinstalling", node),
@@ -497,10 +500,11 @@ func (r *optionpackInstallResource) Create(ctx context.Context, req resource.Cre
 		return
 	}
 	spec.LockMaxAge = timeout
-	if plan.Steps.IsUnknown() || plan.Adopted.IsUnknown() {
+	if plan.Steps.IsUnknown() {
 		// Values known only now (copied from a data source read at apply):
 		// the steps, and whether the install present is adopted, are
-		// decided now, as the plan would have.
+		// decided now, as the plan would have. (The plan decides both or
+		// neither.)
 		facts, err := n.ReadInstallFacts(ctx, spec)
 		if err != nil {
 			resp.Diagnostics.Append(r.cluster.stepDiag("Cannot read the Option Pack on node "+nodeName, nodeName, err))
@@ -510,9 +514,10 @@ func (r *optionpackInstallResource) Create(ctx context.Context, req resource.Cre
 			plan.Adopted = types.BoolValue(nodeops.AdoptInstall(facts, spec))
 			spec.Adopt = plan.Adopted.ValueBool()
 		}
-		if plan.Steps.IsUnknown() {
-			plan.Steps = stringList(installSteps(nodeName, facts, spec, ""))
-		}
+		plan.Steps = stringList(installSteps(nodeName, facts, spec, ""))
+	}
+	if plan.Adopted.IsUnknown() {
+		plan.Adopted = types.BoolValue(false) // steps known without it: the plan's reinstall
 	}
 	tflog.Info(ctx, "installing the Option Pack", map[string]any{"method": spec.Method, "components": spec.Components,
 		"service_pack": spec.ServicePack, "adopted": spec.Adopt})
