@@ -187,7 +187,9 @@ func (f InstallFacts) NotAdoptable(spec InstallSpec) []string {
 	why = append(why, IISProblems(op, f.IIS)...)
 	for _, name := range iisServicesOf(op.Components) {
 		for _, s := range f.IIS {
-			if strings.EqualFold(s.Name, name) && s.Exists && s.State != StateRunning && !(s.State == StateStopped && s.ExitCode != 0) {
+			// A service dead with an exit code is IISProblems' already.
+			died := s.State == StateStopped && s.ExitCode != 0
+			if strings.EqualFold(s.Name, name) && s.Exists && s.State != StateRunning && !died {
 				why = append(why, fmt.Sprintf("%s is %s, not running", name, s.State))
 			}
 		}
