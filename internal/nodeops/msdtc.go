@@ -354,7 +354,8 @@ func PlanMSDTC(f MSDTCFacts, spec MSDTCSpec) []string {
 		line{"test", fmt.Sprintf("%s: move group %s to %s and see whether MSDTC comes online there (the KB's test)", working, f.Group, rebuilt)},
 		line{"test", fmt.Sprintf("%s: move group %s back to %s", working, f.Group, working)})
 	resumedPastTest := f.ResumeAfter != "" && f.ResumeAfter != stepStart
-	cond := "if MSDTC did not come online on " + rebuilt + ": "
+	// The reinstall runs only if the test fails, unless it is certain now.
+	cond := "MSDTC did not come online on " + rebuilt + " in the KB's test"
 	if spec.Reinstall == ReinstallAlways || f.States[rebuilt].Mode != DTCClustered || f.States[working].Mode != DTCClustered || f.Resource == "" || resumedPastTest {
 		cond = ""
 	}
@@ -384,7 +385,10 @@ func PlanMSDTC(f MSDTCFacts, spec MSDTCSpec) []string {
 		line{"online", fmt.Sprintf("%s: set RestartAction 1 on MSDTC and bring it online", working)},
 		line{"verify", fmt.Sprintf("%s: move group %s to %s, check MSDTC online there, move it back to %s", working, f.Group, rebuilt, working)})
 	for _, l := range re {
-		lines = append(lines, line{l.step, cond + l.words})
+		if cond != "" {
+			l.words = Conditional(cond, l.words)
+		}
+		lines = append(lines, l)
 	}
 	before := f.RestartActions
 	if f.Held != nil {

@@ -27,6 +27,17 @@ type InstallSpec struct {
 	// LockMaxAge is the longest a run holds the node's lock (the caller's
 	// time limit); an older lock is stale. 0 means 2 h.
 	LockMaxAge time.Duration
+	// Reinstall is ReinstallWhenNeeded ("" too: an install identical to
+	// the working node's and healthy is adopted, see AdoptInstall) or
+	// ReinstallAlways (the KB's reinstall whatever the node has).
+	Reinstall string
+	// WorkingNode names the template node in the plan's words ("as NODE1
+	// has it"); the provider checks the template itself (safety rule 3).
+	WorkingNode string
+	// Adopt: the plan adopted the install present (AdoptInstall), so the
+	// run checks, read-only, that it still may and changes nothing; a node
+	// that changed since is an error, never a reinstall the plan did not show.
+	Adopt bool
 }
 
 // Progress is called as each step starts, with the step in words (for tflog).
@@ -268,6 +279,18 @@ func (n *Node) sequence(ctx context.Context, spec InstallSpec, progress Progress
 // and no removal to finish is done without touching the node; the media
 // must be on the node.
 func (r *opRun) check(ctx context.Context, unfinished bool) (bool, error) {
+	if r.goal == "install" && r.spec.Adopt {
+		f, err := r.n.ReadInstallFacts(ctx, r.spec)
+		if err != nil {
+			return false, err
+		}
+		if why := f.NotAdoptable(r.spec); len(why) > 0 {
+			return false, &StepError{Node: r.n.R.Node(), Step: "check the install the plan adopted", Meaning: "the plan " +
+				"adopted the Option Pack present, but now " + strings.Join(why, "; ") + ". Nothing was changed; plan " +
+				"again: the plan then shows the KB's reinstall"}
+		}
+		return true, nil // adopted: nothing runs
+	}
 	if r.goal == "remove" {
 		op, err := r.n.OptionPackState(ctx)
 		if err != nil {

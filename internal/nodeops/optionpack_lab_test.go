@@ -308,8 +308,13 @@ func TestInstallOptionPack_PlanAfterKillAtSetup(t *testing.T) {
 		t.Fatal(err)
 	}
 	plan := PlanInstall(facts, spec)
-	if err := n2.InstallOptionPack(ctx, spec, nil); err != nil {
+	removed := false // what the provider reads ran_steps from
+	if err := n2.InstallOptionPack(ctx, spec, func(s string) { removed = removed || RemovedAll(s) }); err != nil {
 		t.Fatal(err)
+	}
+	// The conditional Remove All ran: listed as run, without its condition.
+	if got := strings.Join(RanSteps(plan, removed), "\n"); !removed || strings.Contains(got, "if ") || !strings.Contains(got, "Remove All of it") {
+		t.Errorf("Remove All seen %t; ran steps\n%s", removed, got)
 	}
 	ran := labtest.KBSteps(l.World().Commands("NODE2")[from:])
 	if want := []string{"reboot", "RemoveAll", "reboot", "SP", "reboot", "setup", "reboot", "SP", "reboot"}; !reflect.DeepEqual(ran, want) {

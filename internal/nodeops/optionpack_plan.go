@@ -15,17 +15,24 @@ type InstallFacts struct {
 	// JournalStep is the last step of an unfinished run of the same spec
 	// ("start" when it recorded none yet), "" when the install starts over.
 	JournalStep string
+	// Unfinished: the journal holds an unfinished run, of any spec.
+	Unfinished bool
+	// IIS are the IIS services (IISADMIN, W3SVC, MSFTPSVC) as the node has
+	// them; ServicePack is its level ("4", "6a"; "" for none).
+	IIS         []ServiceStatus
+	ServicePack string
 }
 
 // ReadInstallFacts reads the facts PlanInstall needs. It only reads.
 func (n *Node) ReadInstallFacts(ctx context.Context, spec InstallSpec) (InstallFacts, error) {
 	var f InstallFacts
 	r, journal, err := n.readNodeAndJournal(ctx, "read the cluster service, the Option Pack state and its journal",
-		optionPackPhase, []string{ClusterService})
+		optionPackPhase, append([]string{ClusterService}, iisServiceNames...))
 	if err != nil {
 		return f, err
 	}
-	f.ClusterService, f.OptionPack = r.services[0], r.op
+	f.ClusterService, f.OptionPack, f.IIS, f.ServicePack = r.services[0], r.op, r.services[1:], r.os.servicePack
+	f.Unfinished = journal.Unfinished
 	if journal.Resumes(spec.phaseSpec("install")) {
 		f.JournalStep = journal.Step
 	}
@@ -41,6 +48,9 @@ func (n *Node) ReadInstallFacts(ctx context.Context, spec InstallSpec) (InstallF
 // command log. Where only the node after a pending reboot tells (a run
 // interrupted between a change and its journal line), the step says so.
 func PlanInstall(f InstallFacts, spec InstallSpec) []string {
+	if AdoptInstall(f, spec) {
+		return []string{"adopted: already installed as " + orDefault(spec.WorkingNode, "the working node") + " has it; nothing runs"}
+	}
 	var plan []string
 	add := func(s string) { plan = append(plan, s) }
 	sp := "re-apply service pack " + spec.ServicePack + " (" + spec.ServicePackPath + ")"
@@ -92,8 +102,8 @@ func PlanInstall(f InstallFacts, spec InstallSpec) []string {
 			}
 			switch {
 			case maybeRemoved:
-				add("if the Option Pack (" + what + ") is still present after that reboot (the interrupted run may " +
-					"have removed it): Remove All and reboot")
+				add(Conditional("the Option Pack ("+what+") is still present after that reboot (the interrupted run may "+
+					"have removed it)", "Remove All and reboot"))
 			case installed:
 				add("Remove All of the Option Pack present (" + what + ")")
 				installed, changed = false, true
@@ -117,8 +127,8 @@ func PlanInstall(f InstallFacts, spec InstallSpec) []string {
 				continue
 			}
 			if maybeSetUp {
-				add("if an Option Pack is present after that reboot (the interrupted run may have run setup before " +
-					"it could record it): " + removedBlock)
+				add(Conditional("an Option Pack is present after that reboot (the interrupted run may have run setup "+
+					"before it could record it)", removedBlock))
 			}
 			comps, _ := spec.WantComponents()
 			add(fmt.Sprintf("Option Pack setup, %s install (%s)", strings.ToLower(spec.Method), strings.Join(comps, ", ")))
@@ -128,4 +138,61 @@ func PlanInstall(f InstallFacts, spec InstallSpec) []string {
 		}
 	}
 	return plan
+}
+
+// RemovedAll reports whether progress words are the install's Remove All
+// starting: what makes the plan's conditional Remove All steps ran (RanSteps).
+func RemovedAll(progress string) bool { return progress == stepWords[stepRemoveAll] }
+
+// iisServiceNames are the services an Option Pack install may run, in the
+// order ReadInstallFacts reads them.
+var iisServiceNames = []string{"IISADMIN", "W3SVC", "MSFTPSVC"}
+
+// AdoptInstall reports whether a create adopts the Option Pack the node has
+// instead of running the KB's reinstall: spec.Reinstall is not "always" and
+// NotAdoptable finds nothing. The provider has checked that spec is the
+// working node's install (safety rule 3), so an install identical to spec is
+// identical to the working node's.
+func AdoptInstall(f InstallFacts, spec InstallSpec) bool {
+	return spec.Reinstall != ReinstallAlways && len(f.NotAdoptable(spec)) == 0
+}
+
+// NotAdoptable is why the install the node has is not one a create may
+// adopt, in words (none: it may): it must be installed with spec's method,
+// components and service pack level, with nothing pending (no reboot, no
+// unfinished run of any spec) and every IIS service of its components
+// running. A corrupted IIS (the KB's case for the reinstall) shows in its
+// services, which stop with an error and die on every start, so it is never
+// adopted; a service merely stopped is not taken for healthy either.
+func (f InstallFacts) NotAdoptable(spec InstallSpec) []string {
+	op := f.OptionPack
+	if !op.Installed {
+		return []string{"the Option Pack is not installed"}
+	}
+	var why []string
+	want, _ := spec.WantComponents()
+	if !strings.EqualFold(op.Method, spec.Method) || !SameComponents(op.Components, want) {
+		why = append(why, fmt.Sprintf("the Option Pack is installed %s (%s), not as declared (%s)",
+			op.Method, strings.Join(op.Components, ", "), ComponentDiff(op.Components, want)))
+	}
+	if sp := strings.ToLower(spec.ServicePack); sp != "" && f.ServicePack != sp {
+		why = append(why, fmt.Sprintf("the node is at service pack %q, declared %q", f.ServicePack, sp))
+	}
+	if op.PendingReboot {
+		why = append(why, "a reboot is pending")
+	}
+	if f.Unfinished {
+		why = append(why, "an earlier run of the install did not finish")
+	}
+	why = append(why, IISProblems(op, f.IIS)...)
+	for _, name := range iisServicesOf(op.Components) {
+		for _, s := range f.IIS {
+			// A service dead with an exit code is IISProblems' already.
+			died := s.State == StateStopped && s.ExitCode != 0
+			if strings.EqualFold(s.Name, name) && s.Exists && s.State != StateRunning && !died {
+				why = append(why, fmt.Sprintf("%s is %s, not running", name, s.State))
+			}
+		}
+	}
+	return why
 }

@@ -274,9 +274,14 @@ func TestInstallOptionPack_Decisions(t *testing.T) {
 			f.clusState, f.clusStart = "1  STOPPED", "3   DEMAND_START"
 			f.journal = "step=setup spec=" + hash + " \r\nstep=setup-reboot spec=" + hash + " \r\nstep=sp spec=" + hash + " \r\n"
 		}, nil},
-		{"journal: the same spec finished, installed and healthy: reinstalled", func(f *fakeNT) {
+		// Installed as declared and healthy: adopted, nothing runs (not even
+		// the cluster service's stop); reinstall = always reinstalls it.
+		{"journal: the same spec finished, installed and healthy: adopted", func(f *fakeNT) {
 			f.installed, f.components = true, node1Components
 			f.journal = "step=start spec=" + hash + " \r\nstep=sp-reboot spec=" + hash + " \r\nstep=done spec=" + hash + " \r\n"
+		}, nil},
+		{"installed and healthy, reinstall always: reinstalled", func(f *fakeNT) {
+			f.installed, f.components = true, node1Components
 		}, []string{"stop", "RemoveAll", "reboot", "SP", "reboot", "setup", "reboot", "SP", "reboot"}},
 		{"journal: started, Remove All ran but was not recorded: the SP still follows it", func(f *fakeNT) {
 			f.clusState, f.clusStart = "1  STOPPED", "3   DEMAND_START"
@@ -308,11 +313,16 @@ func TestInstallOptionPack_Decisions(t *testing.T) {
 			f := freshNT()
 			c.setup(f)
 			n := &Node{R: f, Poll: time.Millisecond}
+			spec := spec
+			if strings.Contains(c.name, "reinstall always") {
+				spec.Reinstall = ReinstallAlways
+			}
 			facts, err := n.ReadInstallFacts(context.Background(), spec)
 			if err != nil {
 				t.Fatal(err)
 			}
 			plan := PlanInstall(facts, spec)
+			spec.Adopt = AdoptInstall(facts, spec) // as the provider's plan decides
 			if err := n.InstallOptionPack(context.Background(), spec, nil); err != nil {
 				t.Fatal(err)
 			}
@@ -329,7 +339,11 @@ func TestInstallOptionPack_Decisions(t *testing.T) {
 			if !f.installed || !SameComponents(f.components, node1Components) || f.pending || f.csd != "Service Pack 4" {
 				t.Errorf("end state %+v", f)
 			}
-			if f.clusStart != "3   DEMAND_START" || f.clusState != "1  STOPPED" {
+			if spec.Adopt {
+				if f.clusStart != "2   AUTO_START" || f.clusState != "4  RUNNING" || len(plan) != 1 || !strings.HasPrefix(plan[0], "adopted: ") {
+					t.Errorf("adopted: cluster service %s %s, plan %q: nothing may change", f.clusState, f.clusStart, plan)
+				}
+			} else if f.clusStart != "3   DEMAND_START" || f.clusState != "1  STOPPED" {
 				t.Errorf("cluster service %s %s: must stay stopped and manual", f.clusState, f.clusStart)
 			}
 			if h, step := ParseJournal(f.journal); h != hash || step != stepDone {
@@ -351,13 +365,13 @@ func planRan(plan []string, ran []string) bool {
 }
 
 // planKBSteps reduces PlanInstall's steps to the fake's (and the lab's) KB
-// steps: stop, RemoveAll, setup, reboot, SP. A conditional step ("if ...:
-// a, b, c") counts as its steps when taken, as nothing otherwise.
+// steps: stop, RemoveAll, setup, reboot, SP. A conditional step ("if ...,
+// then: a, b, c") counts as its steps when taken, as nothing otherwise.
 func planKBSteps(plan []string, taken bool) []string {
 	var steps []string
 	for _, p := range plan {
 		if strings.HasPrefix(p, "if ") {
-			_, then, _ := strings.Cut(p, "): ")
+			_, then, _ := strings.Cut(p, thenWords)
 			if taken {
 				then = strings.ReplaceAll(then, " and ", ", ")
 				steps = append(steps, planKBSteps(strings.Split(then, ", "), false)...)

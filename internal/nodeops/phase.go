@@ -335,3 +335,36 @@ func (p Phase) index(name string) int {
 	}
 	return -1
 }
+
+// A plan step that runs only when something apply finds out first holds
+// (MSDTC's reinstall, when the KB's test fails; an install's Remove All of
+// an Option Pack an interrupted run may have removed already) is worded
+// Conditional: "if <condition>, then: <action>", after its node where the
+// phase names the node first. RanSteps turns a plan's steps into the ones
+// an apply ran.
+
+// thenWords ends a conditional step's condition.
+const thenWords = ", then: "
+
+// Conditional is a plan step that runs only if cond holds at apply.
+func Conditional(cond, action string) string { return "if " + cond + thenWords + action }
+
+// conditionalRe is a Conditional step, after an optional "NODE: ".
+var conditionalRe = regexp.MustCompile(`^((?:[^\s:]+: )?)if (.+?)` + regexp.QuoteMeta(thenWords) + `(.*)$`)
+
+// RanSteps is planned as an apply ran it: each conditional step without
+// its condition where it held (held), left out where it did not; every
+// other step as planned.
+func RanSteps(planned []string, held bool) []string {
+	ran := []string{}
+	for _, s := range planned {
+		if m := conditionalRe.FindStringSubmatch(s); m != nil {
+			if held {
+				ran = append(ran, m[1]+m[3])
+			}
+			continue
+		}
+		ran = append(ran, s)
+	}
+	return ran
+}

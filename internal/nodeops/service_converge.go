@@ -60,16 +60,40 @@ func ServiceSteps(node string, spec ServiceSpec, moves string) []string {
 // be disabled, and the KB sets the cluster service to manual together with
 // stopping it.
 func (c *Cluster) ConvergeService(ctx context.Context, node string, spec ServiceSpec) (string, error) {
+	state, _, err := c.ConvergeServiceChanges(ctx, node, spec)
+	return state, err
+}
+
+// ServiceChange is what ConvergeService changed: the startup type, the
+// state (a start or a stop). Neither: the service already was as declared.
+type ServiceChange struct{ StartType, State bool }
+
+// ServiceRan is the steps a convergence ran, of planned (ServiceSteps'
+// lines): the startup type's line when it changed, the state's lines when
+// that changed; none for a service already as declared, which the phase
+// adopts without a command that changes it.
+func ServiceRan(planned []string, ch ServiceChange) []string {
+	ran := []string{}
+	for i, s := range planned {
+		if (i == 0 && ch.StartType) || (i > 0 && ch.State) {
+			ran = append(ran, s)
+		}
+	}
+	return ran
+}
+
+// ConvergeServiceChanges is ConvergeService, which also says what it changed.
+func (c *Cluster) ConvergeServiceChanges(ctx context.Context, node string, spec ServiceSpec) (_ string, ch ServiceChange, _ error) {
 	n := c.Node(node)
 	if n == nil {
-		return "", fmt.Errorf("%s is not a configured node", node)
+		return "", ch, fmt.Errorf("%s is not a configured node", node)
 	}
 	current, err := n.QueryService(ctx, spec.Name)
 	if err != nil {
-		return "", err
+		return "", ch, err
 	}
 	if !current.Exists {
-		return "", &StepError{Node: n.R.Node(), Step: "query service", Err: ErrServiceNotFound, Meaning: fmt.Sprintf(
+		return "", ch, &StepError{Node: n.R.Node(), Step: "query service", Err: ErrServiceNotFound, Meaning: fmt.Sprintf(
 			"service %q is not installed on the node (sc query exited 1060). Check service_name, or install what "+
 				"provides it first", spec.Name)}
 	}
@@ -83,7 +107,7 @@ func (c *Cluster) ConvergeService(ctx context.Context, node string, spec Service
 			check = n.ReadyToJoin(ctx)
 		}
 		if check != nil {
-			return "", check
+			return "", ch, check
 		}
 	}
 	var startType StartType
@@ -97,18 +121,21 @@ func (c *Cluster) ConvergeService(ctx context.Context, node string, spec Service
 	case changeState:
 		verb = "start"
 	}
+	ch = ServiceChange{StartType: startType != "", State: verb != ""}
 	if err := n.ConfigureService(ctx, spec.Name, startType, verb); err != nil {
-		return "", err
+		return "", ch, err
 	}
 	if changeState || current.State != Settled(current.State) {
 		if _, err := n.waitForState(ctx, spec.Name, spec.State, verb != ""); err != nil {
-			return "", err
+			return "", ch, err
 		}
 	}
 	if IsClusterService(spec.Name) && spec.State == StateRunning {
-		return c.WaitForJoin(ctx, node)
+		state, err := c.WaitForJoin(ctx, node)
+		return state, ch, err
 	}
-	return c.NodeState(ctx, node, spec.State == StateRunning || !IsClusterService(spec.Name))
+	state, err := c.NodeState(ctx, node, spec.State == StateRunning || !IsClusterService(spec.Name))
+	return state, ch, err
 }
 
 // Settled is the state a service is in or heading for: a pending start

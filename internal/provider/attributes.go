@@ -56,7 +56,17 @@ const stepsDescription = "What apply runs, in order, one step per line, each nam
 	"review them in `terraform plan`. They are decided, read-only, from the nodes' state when the plan is made; a " +
 	"step whose end the node is already at when apply gets there is skipped. Unknown in a plan whose `triggers` are " +
 	"not known yet: an earlier phase of the same apply runs first, and the apply lists the steps when it plans this " +
-	"phase again, after that one. After apply: the steps the last apply ran. Imported: empty."
+	"phase again, after that one. After apply: the steps as the plan listed them (a step worded \"if ..., then: " +
+	"...\" runs only if its condition holds at apply); `ran_steps` says which ran. Imported: empty."
+
+// ranStepsDescription describes ran_steps alike in every resource.
+const ranStepsDescription = "The steps the last apply ran, in the plan's words: `steps` without each conditional " +
+	"step (\"if ..., then: ...\") whose condition did not hold, and with the condition dropped from each that ran " +
+	"(for `mscs_msdtc_clustered`, the reinstall only when MSDTC did not come online in the KB's test; for " +
+	"`mscs_optionpack_install`, the Remove All of an install an interrupted run may have removed only when it was " +
+	"still there; for `mscs_cluster_node_service`, the startup type's and the state's steps only where they " +
+	"changed). Known after apply; empty when the apply adopted what the node had (an Option Pack already as the " +
+	"working node has it, a service already as declared), and when imported."
 
 // triggersDescription describes triggers alike in every phase: the input
 // that ties a phase to the phases before it in the same apply.
@@ -78,6 +88,13 @@ const allowOutageDescription = "Accept that stopping this node's cluster service
 // stepsAttribute is the computed `steps` of every phase resource: what
 // apply runs, as the plan lists it.
 func stepsAttribute() schema.ListAttribute { return keptStringList(stepsDescription) }
+
+// ranStepsAttribute is the computed `ran_steps` of every phase resource:
+// what the last apply ran. Unknown in every plan that changes the resource
+// (no plan modifier): the run decides it.
+func ranStepsAttribute() schema.ListAttribute {
+	return schema.ListAttribute{MarkdownDescription: ranStepsDescription, Computed: true, ElementType: types.StringType}
+}
 
 // triggersAttribute is the `triggers` of every phase resource: a change
 // replaces the resource, so the phase runs again, except on one imported

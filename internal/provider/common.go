@@ -234,7 +234,22 @@ func applyPlan[M any](ctx context.Context, plan tfsdk.Plan, state *tfsdk.State, 
 		return
 	}
 	if diags.Append(run(ctx, &m, which)...); !diags.HasError() {
+		if p, ok := any(&m).(phased); ok {
+			p.phase().settleRan()
+		}
 		diags.Append(state.Set(ctx, &m)...)
+	}
+}
+
+// settleRan sets ran_steps after a run that did not set it: the phase has
+// no conditional step, so what ran is its steps.
+func (m *phaseModel) settleRan() {
+	if !m.RanSteps.IsUnknown() && !m.RanSteps.IsNull() {
+		return
+	}
+	m.RanSteps = m.Steps
+	if m.Steps.IsUnknown() || m.Steps.IsNull() {
+		m.RanSteps = stringList(nil)
 	}
 }
 
@@ -251,10 +266,17 @@ func updateSettings[M any](ctx context.Context, req resource.UpdateRequest, resp
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if keep(&plan, &state) {
+	ran := keep(&plan, &state)
+	if ran {
 		if resp.Diagnostics.Append(run(ctx, &plan, "update")...); resp.Diagnostics.HasError() {
 			return
 		}
+	}
+	if p, ok := any(&plan).(phased); ok {
+		if s, ok := any(&state).(phased); ok && !ran && p.phase().RanSteps.IsUnknown() {
+			p.phase().RanSteps = s.phase().RanSteps // nothing ran now: the last apply's
+		}
+		p.phase().settleRan()
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
@@ -401,6 +423,9 @@ func readPhase[M any, P phasedPtr[M]](ctx context.Context, p *phaseResource, sta
 	if pm.Steps.IsNull() {
 		pm.Steps = stringList(nil)
 	}
+	if pm.RanSteps.IsNull() {
+		pm.RanSteps = stringList(nil)
+	}
 	diags.Append(state.Set(ctx, &m)...)
 }
 
@@ -541,6 +566,7 @@ func unreachableDiag(attr path.Path, node, why string, err error) diag.Diagnosti
 func (p *phaseResource) phaseSchema(ctx context.Context, desc, idDesc string, attrs map[string]schema.Attribute) schema.Schema {
 	attrs["id"] = keptString(idDesc)
 	attrs["steps"] = stepsAttribute()
+	attrs["ran_steps"] = ranStepsAttribute()
 	attrs["triggers"] = triggersAttribute()
 	attrs["timeouts"] = p.timeouts.attribute(ctx)
 	return schema.Schema{MarkdownDescription: desc, Attributes: attrs}

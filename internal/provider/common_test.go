@@ -91,6 +91,7 @@ func TestReadPhase(t *testing.T) {
 		"target_node": schema.StringAttribute{Required: true},
 		"value":       schema.StringAttribute{Computed: true},
 		"steps":       schema.ListAttribute{Computed: true, ElementType: types.StringType},
+		"ran_steps":   schema.ListAttribute{Computed: true, ElementType: types.StringType},
 		"triggers":    triggersAttribute(),
 		"timeouts":    timeouts.Attributes(ctx, timeouts.Opts{Read: true}),
 	}}
@@ -103,6 +104,7 @@ func TestReadPhase(t *testing.T) {
 		st := tfsdk.State{Schema: sch, Raw: tftypes.NewValue(sch.Type().TerraformType(ctx), nil)}
 		m := readTestModel{Target: types.StringValue(target), Value: types.StringValue("before")}
 		m.ID, m.Steps, m.Triggers = types.StringValue("x"), types.ListNull(types.StringType), types.MapNull(types.StringType)
+		m.RanSteps = types.ListNull(types.StringType)
 		m.Timeouts = timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{"read": types.StringType})}
 		if d := st.Set(ctx, &m); d.HasError() {
 			t.Fatal(d)
@@ -156,6 +158,9 @@ func TestReadPhase(t *testing.T) {
 			}
 			if saved := c.want == "after"; got.Steps.IsNull() == saved {
 				t.Errorf("steps %v: an imported resource's steps are an empty list once read, untouched otherwise", got.Steps)
+			}
+			if saved := c.want == "after"; got.RanSteps.IsNull() == saved {
+				t.Errorf("ran_steps %v: an imported resource's are an empty list once read, untouched otherwise", got.RanSteps)
 			}
 		})
 	}

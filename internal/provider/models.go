@@ -50,6 +50,7 @@ type nodeModel struct {
 type phaseModel struct {
 	ID       types.String   `tfsdk:"id"`
 	Steps    types.List     `tfsdk:"steps"`
+	RanSteps types.List     `tfsdk:"ran_steps"`
 	Triggers types.Map      `tfsdk:"triggers"`
 	Timeouts timeouts.Value `tfsdk:"timeouts"`
 }
@@ -82,6 +83,8 @@ type optionpackInstallModel struct {
 	RebootTimeout       types.String `tfsdk:"reboot_timeout"`
 	InstalledComponents types.Set    `tfsdk:"installed_components"`
 	CSDVersion          types.String `tfsdk:"csd_version"`
+	Reinstall           types.String `tfsdk:"reinstall"`
+	Adopted             types.Bool   `tfsdk:"adopted"`
 }
 
 // msdtcClusteredModel is mscs_msdtc_clustered: MSDTC reclustered.

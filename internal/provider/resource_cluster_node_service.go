@@ -221,10 +221,13 @@ func (r *clusterNodeServiceResource) converge(ctx context.Context, m *clusterNod
 		m.Steps = stringList(nodeops.ServiceSteps(nodeName, spec, ""))
 	}
 	tflog.Info(ctx, "converging the service", map[string]any{"state": m.State.ValueString(), "startup_type": m.StartupType.ValueString()})
-	state, err := r.cluster.ops().ConvergeService(ctx, nodeName, spec)
+	state, changed, err := r.cluster.ops().ConvergeServiceChanges(ctx, nodeName, spec)
 	if err != nil {
 		return diag.Diagnostics{r.cluster.stepDiag(fmt.Sprintf("Cannot converge service %s on node %s", svc, nodeName), nodeName, err)}
 	}
+	// A service already as declared is adopted: nothing ran.
+	planned, _ := listStrings(ctx, m.Steps)
+	m.RanSteps = stringList(nodeops.ServiceRan(planned, changed))
 	m.ID = types.StringValue(r.cluster.configured(nodeName) + "/" + svc)
 	m.ClusterNodeState = types.StringValue(state)
 	return nil

@@ -110,7 +110,7 @@ func TestAccClusterNodeService_stopThenStart(t *testing.T) {
 				ImportStateId:     "NODE2/ClusSvc",
 				ImportStateVerify: true,
 				// The steps are those of the last apply: an import ran none.
-				ImportStateVerifyIgnore: []string{"steps"},
+				ImportStateVerifyIgnore: []string{"steps", "ran_steps"},
 			},
 			{
 				// Mark the log, so CheckDestroy can tell that destroy sent nothing.

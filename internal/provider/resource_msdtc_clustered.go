@@ -284,6 +284,10 @@ func (r *msdtcClusteredResource) Create(ctx context.Context, req resource.Create
 	}
 	plan.Reinstalled = types.BoolValue(res.Reinstalled)
 	plan.OnlineOn = stringList(res.OnlineOn)
+	// The reinstall's steps, conditional on the KB's test, ran only when it
+	// ran (or always did, unconditional).
+	planned, _ := listStrings(ctx, plan.Steps)
+	plan.RanSteps = stringList(nodeops.RanSteps(planned, res.Reinstalled))
 	resp.Diagnostics.Append(r.readInto(ctx, &plan, spec)...)
 	if !resp.Diagnostics.HasError() {
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -353,6 +357,7 @@ func (r *msdtcClusteredResource) read(ctx context.Context, m *msdtcClusteredMode
 func (r *msdtcClusteredResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	updateSettings(ctx, req, resp, func(plan, state *msdtcClusteredModel) bool {
 		plan.ID, plan.Reinstalled, plan.OnlineOn, plan.ResourceName, plan.ClusteredNodes = state.ID, state.Reinstalled, state.OnlineOn, state.ResourceName, state.ClusteredNodes
+		plan.RanSteps = state.RanSteps
 		return false
 	}, nil)
 }

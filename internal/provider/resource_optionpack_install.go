@@ -149,6 +149,16 @@ func (r *optionpackInstallResource) Schema(ctx context.Context, _ resource.Schem
 			"reboot_timeout": optionalString("How long one reboot of the node may take, from `shutdown` until "+
 				"the node answers again with a new boot time, e.g. `20m` (default). A reboot that overruns it fails "+
 				"the apply at that step; the next apply resumes there.", defaultRebootTimeout, validators.Duration()),
+			"reinstall": optionalString("When a create runs the KB's reinstall. `when_needed` (default): a node whose "+
+				"Option Pack is already installed as the working node has it (the same method, components and service "+
+				"pack), healthy (every IIS service of its components running, none dead as a corrupted IIS leaves them) "+
+				"and with nothing pending (no reboot, no unfinished run) is adopted: the plan says so, its `steps` say "+
+				"\"nothing runs\", and apply changes nothing on the node. Any other node gets the KB's reinstall. "+
+				"`always`: the KB's reinstall (Remove All, setup, service pack, reboots) whatever the node has. It decides "+
+				"a create only: to reinstall a managed install now, set `always` and run `terraform apply -replace` on "+
+				"this resource.", nodeops.ReinstallWhenNeeded, stringvalidator.OneOf(nodeops.ReinstallWhenNeeded, nodeops.ReinstallAlways)),
+			"adopted": keptBool("Whether the create adopted the install the node had (see `reinstall`): nothing ran on " +
+				"the node. Known in the plan when the plan could read the node."),
 			"installed_components": keptStringSet("The components installed on the node, as its registry lists " +
 				"them (OC Manager Subcomponents)."),
 			"csd_version": keptString("The node's CSDVersion after the install, e.g. `Service Pack 4`."),
@@ -193,8 +203,11 @@ func validateInstall(ctx context.Context, m *optionpackInstallModel) diag.Diagno
 // working node's template (safety rule 3), the installation media on the
 // node, and whether stopping its cluster service leaves another node Up. Its
 // warnings say what apply will do: Remove All of a present install, the
-// groups that fail over or go offline, or the resume of an unfinished run. A
-// destroy that uninstalls says so.
+// groups that fail over or go offline, or the resume of an unfinished run. An
+// install already as the template has it and healthy (nodeops.AdoptInstall)
+// is adopted instead: adopted is true, the steps say nothing runs, and
+// neither the media nor the cluster service are checked, since apply touches
+// neither. A destroy that uninstalls says so.
 func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	var plan optionpackInstallModel
 	ctx, cancel, _, ok := r.planStart(ctx, req, &resp.Diagnostics, &plan, 1, "node", "working_node")
@@ -213,7 +226,6 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 		return
 	}
 	n, _ := r.cluster.Node(node)
-	resp.Diagnostics.Append(r.checkMedia(ctx, n, &plan)...)
 	spec, d := r.installSpec(ctx, &plan)
 	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
 		return
@@ -227,6 +239,24 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 	// another node is Up when the cluster service stops is read at apply,
 	// right before the stop (nodeops refuses it there), not now.
 	pending := triggersPending(ctx, req.Config)
+	known := !plan.InstallMethod.IsUnknown() && !plan.Components.IsUnknown() && !plan.ServicePack.IsUnknown() && !plan.Reinstall.IsUnknown()
+	if !pending && known && nodeops.AdoptInstall(facts, spec) {
+		// Already as the working node has it, and healthy: nothing runs, so
+		// nothing stops or moves either.
+		resp.Diagnostics.AddWarning(fmt.Sprintf("Option Pack on %s adopted: nothing runs", node),
+			fmt.Sprintf("%s already has the Option Pack installed as %s has it (%s: %s, service pack %s), its IIS "+
+				"services running and nothing pending: the create adopts it and apply changes nothing on %s. To run "+
+				"the KB's reinstall anyway (Remove All, setup, service pack, reboots), set reinstall = \"always\".",
+				node, spec.WorkingNode, facts.OptionPack.Method, strings.Join(facts.OptionPack.Components, ", "),
+				facts.ServicePack, node))
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("adopted"), true)...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("steps"), installSteps(node, facts, spec, ""))...)
+		return
+	}
+	// The media are needed only by an install that runs.
+	if resp.Diagnostics.Append(r.checkMedia(ctx, n, &plan)...); resp.Diagnostics.HasError() {
+		return
+	}
 	moves := ""
 	if !pending {
 		var d diag.Diagnostics
@@ -242,11 +272,18 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 			fmt.Sprintf("A run on %s with the same settings stopped after its step %q (the journal %s): apply "+
 				"resumes after that step.", node, facts.JournalStep, `%SystemRoot%\mscs-optionpack.log`))
 	case present.Installed:
+		why := "reinstall = \"always\""
+		switch {
+		case !known || pending:
+			why = "unless apply, which knows the settings and the node then, adopts it as it is"
+		case spec.Reinstall != nodeops.ReinstallAlways:
+			why = "not adopted: " + strings.Join(facts.NotAdoptable(spec), "; ")
+		}
 		resp.Diagnostics.AddWarning(fmt.Sprintf("IIS present on %s will be removed (Remove All) before reinstalling", node),
-			fmt.Sprintf("%s has the Option Pack installed (%s: %s). Apply stops its cluster service, runs setup's "+
+			fmt.Sprintf("%s has the Option Pack installed (%s: %s; %s). Apply stops its cluster service, runs setup's "+
 				"Remove All, reboots and re-applies the service pack before installing again: the KB's steps for a "+
 				"corrupted IIS. Its IIS services are unavailable until the apply completes.",
-				node, present.Method, strings.Join(present.Components, ", ")))
+				node, present.Method, strings.Join(present.Components, ", "), why))
 	}
 	known := !plan.InstallMethod.IsUnknown() && !plan.Components.IsUnknown() && !plan.ServicePack.IsUnknown()
 	reboots := -1
@@ -264,6 +301,7 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 	}
 	steps := installSteps(node, facts, spec, moves)
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("steps"), steps)...)
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("adopted"), false)...)
 }
 
 // stringList is a known list of strings (empty for nil).
@@ -431,7 +469,20 @@ func (r *optionpackInstallResource) installSpec(ctx context.Context, m *optionpa
 		RebootTimeout:   reboot,
 		AllowOutage:     m.AllowOutage.ValueBool(),
 		Record:          installRecord(m),
+		Reinstall:       m.Reinstall.ValueString(),
+		WorkingNode:     r.templateNode(m),
+		Adopt:           m.Adopted.ValueBool(),
 	}, diags
+}
+
+// templateNode names the working node for the plan's words: the one
+// configured, else the other node of a two-node provider (checkWorkingNode
+// is what enforces it).
+func (r *optionpackInstallResource) templateNode(m *optionpackInstallModel) string {
+	if !m.WorkingNode.IsNull() && !m.WorkingNode.IsUnknown() {
+		return r.cluster.configured(m.WorkingNode.ValueString())
+	}
+	return r.cluster.otherNode(m.Node.ValueString())
 }
 
 func (r *optionpackInstallResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -457,21 +508,42 @@ func (r *optionpackInstallResource) Create(ctx context.Context, req resource.Cre
 	spec.LockMaxAge = timeout
 	if plan.Steps.IsUnknown() {
 		// Values known only now (copied from a data source read at apply):
-		// the steps are decided now, as the plan would have.
+		// the steps, and whether the install present is adopted, are
+		// decided now, as the plan would have. (The plan decides both or
+		// neither.)
 		facts, err := n.ReadInstallFacts(ctx, spec)
 		if err != nil {
 			resp.Diagnostics.Append(r.cluster.stepDiag("Cannot read the Option Pack on node "+nodeName, nodeName, err))
 			return
 		}
+		if plan.Adopted.IsUnknown() {
+			plan.Adopted = types.BoolValue(nodeops.AdoptInstall(facts, spec))
+			spec.Adopt = plan.Adopted.ValueBool()
+		}
 		plan.Steps = stringList(installSteps(nodeName, facts, spec, ""))
 	}
-	tflog.Info(ctx, "installing the Option Pack", map[string]any{"method": spec.Method, "components": spec.Components, "service_pack": spec.ServicePack})
-	if err := n.InstallOptionPack(ctx, spec, r.progress(ctx, nodeName)); err != nil {
+	if plan.Adopted.IsUnknown() {
+		plan.Adopted = types.BoolValue(false) // steps known without it: the plan's reinstall
+	}
+	tflog.Info(ctx, "installing the Option Pack", map[string]any{"method": spec.Method, "components": spec.Components,
+		"service_pack": spec.ServicePack, "adopted": spec.Adopt})
+	removedAll := false // the plan's conditional Remove All ran (nodeops.RanSteps)
+	progress := r.progress(ctx, nodeName)
+	watch := func(step string) {
+		removedAll = removedAll || nodeops.RemovedAll(step)
+		progress(step)
+	}
+	if err := n.InstallOptionPack(ctx, spec, watch); err != nil {
 		resp.Diagnostics.Append(r.cluster.stepDiag("Cannot install the Option Pack on node "+nodeName, nodeName, err))
 		resp.Diagnostics.AddWarning("The next apply resumes the install",
 			fmt.Sprintf("The steps done so far are recorded on %s; the next apply checks each of them and goes on "+
 				"from the one that failed.", nodeName))
 		return
+	}
+	planned, _ := listStrings(ctx, plan.Steps)
+	plan.RanSteps = stringList(nodeops.RanSteps(planned, removedAll))
+	if spec.Adopt {
+		plan.RanSteps = stringList(nil) // the plan's one line says nothing runs
 	}
 	resp.Diagnostics.Append(r.readInstalled(ctx, n, &plan)...)
 	if resp.Diagnostics.HasError() {
@@ -649,6 +721,12 @@ func (r *optionpackInstallResource) read(ctx context.Context, m *optionpackInsta
 	if m.AllowOutage.IsNull() {
 		m.AllowOutage = types.BoolValue(false)
 	}
+	if m.Reinstall.IsNull() {
+		m.Reinstall = types.StringValue(nodeops.ReinstallWhenNeeded)
+	}
+	if m.Adopted.IsNull() {
+		m.Adopted = types.BoolValue(false)
+	}
 	return "", diags
 }
 
@@ -657,7 +735,7 @@ func (r *optionpackInstallResource) read(ctx context.Context, m *optionpackInsta
 // requires replacement.
 func (r *optionpackInstallResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	updateSettings(ctx, req, resp, func(plan, state *optionpackInstallModel) bool {
-		plan.ID, plan.InstalledComponents, plan.CSDVersion = state.ID, state.InstalledComponents, state.CSDVersion
+		plan.ID, plan.InstalledComponents, plan.CSDVersion, plan.Adopted = state.ID, state.InstalledComponents, state.CSDVersion, state.Adopted
 		return false
 	}, nil)
 }

@@ -171,7 +171,7 @@ func TestAccOptionpackInstall_rebuiltNode(t *testing.T) {
 				ImportStateVerify: true,
 				// Where setup and the SP were is nowhere on the node. The
 				// steps are those of the last apply: an import ran none.
-				ImportStateVerifyIgnore: []string{"setup_path", "service_pack_path", "steps"},
+				ImportStateVerifyIgnore: []string{"setup_path", "service_pack_path", "steps", "ran_steps"},
 			},
 		},
 	})

@@ -344,9 +344,10 @@ func TestAccSafety_unfinishedInstall(t *testing.T) {
 	})
 }
 
-// Apply does what the plan showed: a replacement (-replace, here a taint)
-// and a node whose IIS was corrupted again both reinstall, the KB's way; a
-// finished journal makes neither a no-op.
+// Apply does what the plan showed: a replacement with reinstall = "always"
+// (-replace, here a taint; without it a healthy install is adopted, see
+// adopt_test.go) and a node whose IIS was corrupted again both reinstall,
+// the KB's way; a finished journal makes neither a no-op.
 func TestAccSafety_reinstallWhenPlanned(t *testing.T) {
 	t.Parallel()
 	l := newScenarioLab(t, "rebuilt-node")
@@ -362,7 +363,7 @@ func TestAccSafety_reinstallWhenPlanned(t *testing.T) {
 			{Config: config, ConfigStateChecks: []statecheck.StateCheck{l.expectInstalledLikeNode1()}},
 			{
 				PreConfig: l.Mark(t, &from),
-				Config:    config,
+				Config:    installConfig(l, "custom", node1Components, "  reinstall = \"always\"\n"),
 				Taint:     []string{installAddr},
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(installAddr, plancheck.ResourceActionDestroyBeforeCreate)},
