@@ -285,7 +285,6 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 				"corrupted IIS. Its IIS services are unavailable until the apply completes.",
 				node, present.Method, strings.Join(present.Components, ", "), why))
 	}
-	known := !plan.InstallMethod.IsUnknown() && !plan.Components.IsUnknown() && !plan.ServicePack.IsUnknown()
 	reboots := -1
 	if known {
 		reboots = countReboots(nodeops.PlanInstall(facts, spec))
