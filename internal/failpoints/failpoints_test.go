@@ -1,7 +1,6 @@
 package failpoints
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"sort"
@@ -220,7 +219,7 @@ func (h holdings) diff(now holdings) string {
 
 func startLab(t *testing.T, scenario string) *lab.Lab {
 	t.Helper()
-	l, err := lab.Start(context.Background(), lab.Options{Scenario: scenario})
+	l, err := lab.Start(t.Context(), lab.Options{Scenario: scenario})
 	if err != nil {
 		t.Fatalf("starting the lab: %v", err)
 	}

@@ -24,20 +24,26 @@ import (
 // dev_overrides block names, as `make demo` and `make first-run` run it.
 var (
 	buildOnce   sync.Once
-	providerDir string
+	providerDir string // made and removed by TestMain
 	buildErr    error
 )
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "mscs-failpoints-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	providerDir = dir
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
 
 func providerBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "mscs-failpoints-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		providerDir = dir
-		out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "terraform-provider-mscs"), "../..").CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", filepath.Join(providerDir, "terraform-provider-mscs"), "../..").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("building the provider: %v\n%s", err, out)
 		}
@@ -204,7 +210,7 @@ func (k *killer) kill() {
 // own so that k (when given) can kill it with its provider.
 func (w *workspace) run(k *killer, args ...string) tfRun {
 	w.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), processTimeout)
+	ctx, cancel := context.WithTimeout(w.t.Context(), processTimeout)
 	defer cancel()
 	cmd := exec.Command(w.tf, args...)
 	cmd.Dir, cmd.Env = w.dir, w.env
