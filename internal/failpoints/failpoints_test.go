@@ -14,14 +14,6 @@ import (
 	"github.com/mscs-ops/terraform-provider-mscs/internal/labtest"
 )
 
-// knownFailing are the points that do not recover today, each with why: the
-// integrator empties it as the fixes land. A point listed here that
-// recovers fails the test ("now recovers"), and so does an entry that names
-// no point of a full run, so that the table cannot rot. Keys are
-// point.key(): "SCENARIO KIND NODE: COMMAND", with "#N" for the Nth command
-// of that text.
-var knownFailing = map[string]string{}
-
 var scenarios = []string{"rebuilt-node", "corrupted-iis"}
 
 var kinds = []string{"exit", "lost", "kill"}
@@ -552,6 +544,22 @@ func summary(results []result, all bool) string {
 			mark = " [known]"
 		}
 		fmt.Fprintf(&b, "- %s%s\n    phase %s; %s\n    first error: %s\n", r.p.key(), mark, r.p.phase, r.why(), shorten(r.firstErr, 300))
+	}
+	var add, remove []string
+	for _, r := range results {
+		_, known := knownFailing[r.p.key()]
+		switch {
+		case !r.recovered() && !known:
+			add = append(add, fmt.Sprintf("\t%q: \"...\", // %s", r.p.key(), shorten(r.why(), 160)))
+		case r.recovered() && known:
+			remove = append(remove, fmt.Sprintf("\t%q,", r.p.key()))
+		}
+	}
+	if len(add) > 0 {
+		b.WriteString("\nNot recovered and not in knownFailing (fix, or add with the reason):\n" + strings.Join(add, "\n") + "\n")
+	}
+	if len(remove) > 0 {
+		b.WriteString("\nIn knownFailing and now recovered (remove):\n" + strings.Join(remove, "\n") + "\n")
 	}
 	return b.String()
 }
