@@ -242,8 +242,14 @@ func (w *workspace) run(k *killer, args ...string) tfRun {
 	}()
 	err = cmd.Wait()
 	close(done)
-	// Whatever the group still holds (a provider whose terraform died).
-	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	// Whatever the group still holds (a provider whose terraform died),
+	// until it is gone: the next run judges a lock left behind by whether
+	// its process still exists, and an operator's next run comes after the
+	// killed one has gone, not while its plugin is being reaped.
+	gone := time.Now().Add(30 * time.Second)
+	for syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) == nil && time.Now().Before(gone) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	r := tfRun{out: out.String()}
 	k.mu.Lock()
 	r.killed = k.killed
