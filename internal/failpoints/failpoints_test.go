@@ -318,7 +318,7 @@ func learn(t *testing.T, scenario string) []point {
 		// Exit: each command, but of the echo lines one line writes into
 		// a file (the unattend file, a record) only the first: the ones
 		// after it fail alike.
-		if !(sameLineBefore && isEcho(a[i-1]) && isEcho(c)) {
+		if !sameLineBefore || !isEcho(a[i-1]) || !isEcho(c) {
 			lastEx := lastOfPhase || sameLineAfter && isEcho(c) && isEcho(a[i+1]) && lastOfPhaseFrom(a, i)
 			add("exit", c, firstOfPhase, lastEx)
 		}

@@ -305,7 +305,11 @@ func TestLostFaultRunsTheCommandAndMarksTheLine(t *testing.T) {
 		h := w.Host("NODE2", `LAB\Administrator`, "", nil)
 		var out, errOut bytes.Buffer
 		code := cmdshell.Run(context.Background(), h, cmd, strings.NewReader(""), &out, &errOut)
-		return result{out.String(), errOut.String(), code}, h.(LostAnswerHost).AnswerLost()
+		l, ok := h.(LostAnswerHost)
+		if !ok {
+			t.Fatal("World.Host's host is no LostAnswerHost")
+		}
+		return result{out.String(), errOut.String(), code}, l.AnswerLost()
 	}
 	if r, lost := line(`mkdir C:\TEMP\a`); r.code != 0 || lost {
 		t.Fatalf("first matching line: %+v, lost %v", r, lost)
