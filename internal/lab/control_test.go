@@ -254,6 +254,29 @@ func TestFaultDropAndDelay(t *testing.T) {
 	}
 }
 
+// A lost answer: the command runs, the client's connection drops before
+// the answer carrying the end arrives; the next command is answered.
+func TestFaultLostAnswer(t *testing.T) {
+	l := startLab(t, Options{})
+	ctl := l.Control()
+	for _, mode := range []authMode{httpsNTLM, httpSealed} {
+		c := newClient(t, l, "NODE2", mode, l.Password())
+		dir := `C:\TEMP\` + mode.name
+		if err := ctl.AddFault(world.Fault{Node: "NODE2", Kind: "lost", Match: "mkdir " + dir, Count: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, _, err := c.RunCmdWithContext(t.Context(), "mkdir "+dir); err == nil {
+			t.Fatalf("%s: mkdir answered though its answer was lost", mode.name)
+		}
+		if out := mustRun(t, c, "if exist "+dir+" echo found"); out != "found\r\n" {
+			t.Errorf("%s: the command whose answer was lost did not run (%q)", mode.name, out)
+		}
+		if faults := worldState(t, l).Faults; faults != nil {
+			t.Errorf("%s: faults left after the lost answer: %v", mode.name, faults)
+		}
+	}
+}
+
 func TestFaultSlowReboot(t *testing.T) {
 	l := startLab(t, Options{}) // the default scale: a normal reboot is over in moments
 	ctl := l.Control()

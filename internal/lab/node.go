@@ -19,7 +19,12 @@ type nodeExecutor struct {
 
 func (e nodeExecutor) Run(ctx context.Context, cmd wsman.Command) int {
 	host := e.world.Host(e.node, cmd.User, cmd.WorkingDirectory, cmd.Env)
-	return cmdshell.Run(ctx, host, cmd.Line, cmd.Stdin, cmd.Stdout, cmd.Stderr)
+	code := cmdshell.Run(ctx, host, cmd.Line, cmd.Stdin, cmd.Stdout, cmd.Stderr)
+	// A "lost" fault hit a command of the line: its answer never arrives.
+	if l, ok := host.(world.LostAnswerHost); ok && l.AnswerLost() && cmd.LoseAnswer != nil {
+		cmd.LoseAnswer()
+	}
+	return code
 }
 
 // nodeAccounts verifies credentials against the node's domain and local accounts.
@@ -43,7 +48,7 @@ func (f nodeFaults) NextHTTPFault() *wsman.HTTPFault {
 }
 
 // httpFault translates a world fault into the HTTP fault wsman applies; kinds
-// that do not act on HTTP requests (refuse, exit, slow_reboot) give nil.
+// that do not act on HTTP requests (refuse, exit, lost, slow_reboot) give nil.
 func httpFault(f *world.Fault) *wsman.HTTPFault {
 	if f == nil {
 		return nil

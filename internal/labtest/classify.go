@@ -67,7 +67,7 @@ func OnNode(cmds []world.CommandRecord, node string) []world.CommandRecord {
 }
 
 // IsReadOnly reports whether a command only reads: sc query / qc, reg
-// query, hostname, type, ver, net statistics, `if exist PATH echo found`,
+// query, hostname, type, ver, cd, net statistics, `if exist PATH echo found`,
 // the echoed line between the parts of a batch of reads,
 // adsutil.vbs's ENUM, ENUM_ALL and GET, net localgroup listings, showpriv,
 // dcomperm's lists, and cluster.exe listings.
@@ -77,7 +77,8 @@ func IsReadOnly(c world.CommandRecord) bool {
 	switch prog {
 	case "reg":
 		return len(args) > 0 && args[0] == "query"
-	case "hostname", "type", "ver":
+	case "hostname", "type", "ver", "cd", "chdir":
+		// cd moves the shell, not the node.
 		return true
 	case "echo":
 		// `if exist PATH echo found`: a look for a file, printed to the

@@ -43,6 +43,10 @@ type CommandRecord struct {
 	Args     string    `json:"args"`    // argument tail
 	ExitCode int       `json:"exit_code"`
 	Time     time.Time `json:"time"`
+	// Run numbers the command lines the node's shells ran (from 1, across
+	// nodes): the simple commands of one line share it, and so share the
+	// one answer that carries their output back.
+	Run int `json:"run"`
 }
 
 // Incident is a violated safety rule (see DESIGN.md), recorded with the damage
@@ -61,7 +65,10 @@ type Fault struct {
 	Node string `json:"node"` // required
 	// Kind: "refuse" (endpoint refuses connections), "http500", "delay", "drop"
 	// (see wsman.HTTPFault), "exit" (make the Nth command matching Match exit
-	// with ExitCode and print Stderr), "slow_reboot" (the next reboot of the node
+	// with ExitCode and print Stderr), "lost" (the Nth command matching Match
+	// runs, then the answer carrying its command line's end is lost: the
+	// connection is closed before that answer is complete, as when the
+	// network fails after the command ran), "slow_reboot" (the next reboot of the node
 	// takes RebootSeconds emulated seconds), "metabase_in_use" (the node's
 	// metabase is in use: IISSYNC to it ends with status 3), "bad_replication_share"
 	// (the node's MTS replication share is invalid: IISSYNC from it ends with
@@ -70,8 +77,8 @@ type Fault struct {
 	Kind          string  `json:"kind"`
 	Count         int     `json:"count,omitempty"`          // how many requests/commands it hits; 0 = every one until cleared
 	DelayMS       int     `json:"delay_ms,omitempty"`       // for "delay"
-	Match         string  `json:"match,omitempty"`          // for "exit": case-insensitive substring of "program args"
-	Nth           int     `json:"nth,omitempty"`            // for "exit": 1 = the next matching command (default 1)
+	Match         string  `json:"match,omitempty"`          // for "exit" and "lost": case-insensitive substring of "program args"
+	Nth           int     `json:"nth,omitempty"`            // for "exit" and "lost": 1 = the next matching command (default 1)
 	ExitCode      int     `json:"exit_code,omitempty"`      // for "exit"
 	Stderr        string  `json:"stderr,omitempty"`         // for "exit"
 	RebootSeconds float64 `json:"reboot_seconds,omitempty"` // for "slow_reboot"
@@ -103,6 +110,9 @@ type API interface {
 	ClearFaults()
 	// Commands is node's command log ("" = every node), in order.
 	Commands(node string) []CommandRecord
+	// OnCommand registers f to be called with each command as it is logged,
+	// on the goroutine that ran it, before its command line goes on.
+	OnCommand(f func(CommandRecord))
 	Incidents() []Incident
 	// State is the whole world as JSON-friendly values (GET /state).
 	State() Snapshot

@@ -8,11 +8,11 @@ import (
 // faultState is an active fault with its counters.
 type faultState struct {
 	Fault
-	matched int // matching commands seen (exit faults)
+	matched int // matching commands seen (exit and lost faults)
 	hits    int // requests or commands it has hit
 }
 
-var faultKinds = map[string]bool{"refuse": true, "http500": true, "delay": true, "drop": true, "exit": true, "slow_reboot": true,
+var faultKinds = map[string]bool{"refuse": true, "http500": true, "delay": true, "drop": true, "exit": true, "lost": true, "slow_reboot": true,
 	"metabase_in_use": true, "bad_replication_share": true, "dcomperm_noop": true}
 
 // AddFault injects a fault. A "refuse" fault lasts until ClearFaults (its Count
@@ -26,7 +26,7 @@ func (w *World) AddFault(f Fault) error {
 		return fmt.Errorf("fault: unknown node %q", f.Node)
 	}
 	if !faultKinds[f.Kind] {
-		return fmt.Errorf("fault: unknown kind %q (want refuse, http500, delay, drop, exit, slow_reboot, metabase_in_use, bad_replication_share or dcomperm_noop)", f.Kind)
+		return fmt.Errorf("fault: unknown kind %q (want refuse, http500, delay, drop, exit, lost, slow_reboot, metabase_in_use, bad_replication_share or dcomperm_noop)", f.Kind)
 	}
 	if f.Count < 0 || f.Nth < 0 || f.DelayMS < 0 {
 		return fmt.Errorf("fault: count, nth and delay_ms must not be negative")
@@ -41,7 +41,7 @@ func (w *World) AddFault(f Fault) error {
 		if f.DelayMS == 0 {
 			return fmt.Errorf("fault: delay needs delay_ms > 0")
 		}
-	case "exit":
+	case "exit", "lost":
 		if f.Nth == 0 {
 			f.Nth = 1
 		}
@@ -76,10 +76,20 @@ func (w *World) NextHTTPFault(node string) *Fault {
 	return nil
 }
 
-// exitFault consumes the exit fault that hits this command, if any.
-func (w *World) exitFault(node, command string) *Fault {
+// commandFault consumes the faults that hit this command of h's line: it
+// returns the exit fault that replaces the command, if any, and marks the
+// line's answer lost for a lost fault (the command then runs).
+func (w *World) commandFault(h *host, command string) *Fault {
+	if f := w.matchFault("lost", h.n.name, command); f != nil {
+		h.answerLost = true
+	}
+	return w.matchFault("exit", h.n.name, command)
+}
+
+// matchFault consumes the fault of kind that hits this command, if any.
+func (w *World) matchFault(kind, node, command string) *Fault {
 	for _, f := range w.faults {
-		if f.Kind != "exit" || !strings.EqualFold(f.Node, node) || !strings.Contains(strings.ToLower(command), strings.ToLower(f.Match)) {
+		if f.Kind != kind || !strings.EqualFold(f.Node, node) || !strings.Contains(strings.ToLower(command), strings.ToLower(f.Match)) {
 			continue
 		}
 		f.matched++

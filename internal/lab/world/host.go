@@ -78,6 +78,9 @@ type host struct {
 	dir  string
 	exe  string            // full path of the running program (tools get a copy of the host)
 	env  map[string]envVar // by upper-case name
+	run  int               // CommandRecord.Run of this command line
+	// answerLost: a "lost" fault hit a command of this line (AnswerLost).
+	answerLost bool
 }
 
 type envVar struct{ name, value string }
@@ -88,8 +91,10 @@ type envVar struct{ name, value string }
 func (w *World) Host(nodeName, user, dir string, env map[string]string) cmdshell.Host {
 	w.lock()
 	n := w.node(nodeName)
+	w.runs++
+	run := w.runs
 	w.unlock()
-	h := &host{w: w, n: n, user: user, dir: dir, env: map[string]envVar{}}
+	h := &host{w: w, n: n, user: user, dir: dir, env: map[string]envVar{}, run: run}
 	if n == nil {
 		// An unknown node gets an empty machine that runs nothing.
 		h.n = &node{name: strings.ToUpper(nodeName), status: nodeDown, fs: winfs.New(), services: map[string]*service{}, reg: newRegistry()}
@@ -161,13 +166,30 @@ func (h *host) FS() cmdshell.FS   { return h.n.fs }
 // Now is the emulated clock (what the tools print as dates), for `dir`.
 func (h *host) Now() time.Time { return h.w.emulatedAt(h.w.now()) }
 
-// CommandDone appends the command to the node's log.
+// CommandDone appends the command to the node's log, then shows it to the
+// OnCommand observers (outside the lock, so they may call back in).
 func (h *host) CommandDone(name, line string, exitCode int) {
 	w := h.w
 	w.lock()
-	defer w.unlock()
 	w.seq++
-	w.commands = append(w.commands, CommandRecord{Seq: w.seq, Node: h.n.name, User: h.user, Program: name, Args: line, ExitCode: exitCode, Time: w.now()})
+	rec := CommandRecord{Seq: w.seq, Node: h.n.name, User: h.user, Program: name, Args: line, ExitCode: exitCode, Time: w.now(), Run: h.run}
+	w.commands = append(w.commands, rec)
+	fns := w.cmdFns
+	w.unlock()
+	for _, f := range fns {
+		f(rec)
+	}
+}
+
+// AnswerLost reports whether a "lost" fault hit a command of this command
+// line: the line runs to its end, and the endpoint then loses the answer
+// that carries its end (LostAnswerHost).
+func (h *host) AnswerLost() bool { return h.answerLost }
+
+// LostAnswerHost is the Host that World.Host returns, as the lab's endpoint
+// sees it after the command line ran.
+type LostAnswerHost interface {
+	AnswerLost() bool
 }
 
 // LookupProgram resolves a program as cmd.exe does: a name with a path must
@@ -216,13 +238,14 @@ func (h *host) LookupProgram(name string) (cmdshell.Program, bool) {
 }
 
 // wrap adds what happens before any program runs: a node that is not up
-// refuses it, and an injected exit fault replaces it.
+// refuses it, an injected exit fault replaces it, and a lost fault marks
+// its line's answer lost.
 func (h *host) wrap(run toolFunc, exe string) cmdshell.Program {
 	return func(ctx context.Context, p *cmdshell.Proc) int {
 		w := h.w
 		w.lock()
 		status := h.n.status
-		f := w.exitFault(h.n.name, strings.TrimSpace(p.Name+" "+p.Line))
+		f := w.commandFault(h, strings.TrimSpace(p.Name+" "+p.Line))
 		w.unlock()
 		if status != nodeUp {
 			fmt.Fprintf(p.Stderr, "%s\r\n", win32Messages[errShutdownInProgress])
@@ -244,7 +267,7 @@ func (h *host) wrap(run toolFunc, exe string) cmdshell.Program {
 func (h *host) InternalFault(name, line string) (string, int, bool) {
 	w := h.w
 	w.lock()
-	f := w.exitFault(h.n.name, strings.TrimSpace(name+" "+line))
+	f := w.commandFault(h, strings.TrimSpace(name+" "+line))
 	w.unlock()
 	if f == nil {
 		return "", 0, false

@@ -48,7 +48,9 @@ type World struct {
 	siteFaults map[string]string
 	webLog     []WebRequest
 	seq        int
+	runs       int // command lines started (CommandRecord.Run)
 	faults     []*faultState
+	cmdFns     []func(CommandRecord)
 
 	events    []*event
 	eventSeq  int
@@ -349,6 +351,13 @@ func (w *World) OnReachability(f func(node string, reachable bool)) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.reachFns = append(w.reachFns, f)
+}
+
+// OnCommand registers f to see each command as it is logged (API).
+func (w *World) OnCommand(f func(CommandRecord)) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.cmdFns = append(w.cmdFns, f)
 }
 
 // Commands is node's command log ("" = all nodes), in order.

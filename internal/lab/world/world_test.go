@@ -294,6 +294,63 @@ func TestExitFaultHitsInternalCommands(t *testing.T) {
 	}
 }
 
+// A lost fault lets the Nth matching command run and marks its line's
+// answer lost; other lines are untouched.
+func TestLostFaultRunsTheCommandAndMarksTheLine(t *testing.T) {
+	w, _ := newTestWorld(t, "healthy")
+	if err := w.AddFault(Fault{Node: "NODE2", Kind: "lost", Match: "mkdir c:\\temp\\", Nth: 2, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	line := func(cmd string) (result, bool) {
+		h := w.Host("NODE2", `LAB\Administrator`, "", nil)
+		var out, errOut bytes.Buffer
+		code := cmdshell.Run(context.Background(), h, cmd, strings.NewReader(""), &out, &errOut)
+		l, ok := h.(LostAnswerHost)
+		if !ok {
+			t.Fatal("World.Host's host is no LostAnswerHost")
+		}
+		return result{out.String(), errOut.String(), code}, l.AnswerLost()
+	}
+	if r, lost := line(`mkdir C:\TEMP\a`); r.code != 0 || lost {
+		t.Fatalf("first matching line: %+v, lost %v", r, lost)
+	}
+	if r, lost := line(`mkdir C:\TEMP\b & echo made`); r.code != 0 || !lost || r.out != "made\r\n" {
+		t.Fatalf("second matching line: %+v, lost %v; want it run to its end and lost", r, lost)
+	}
+	if r, lost := line(`mkdir C:\TEMP\c`); r.code != 0 || lost {
+		t.Fatalf("fault with count 1 hit again: %+v, lost %v", r, lost)
+	}
+	if r := run(t, w, "NODE2", `if exist C:\TEMP\b echo found`); r.out != "found\r\n" {
+		t.Errorf("the command whose answer was lost did not run: %+v", r)
+	}
+}
+
+// Each command line gets its own Run number, shared by its simple
+// commands, and OnCommand sees each command as it is logged.
+func TestCommandLogRunsAndObservers(t *testing.T) {
+	w, _ := newTestWorld(t, "healthy")
+	var seen []CommandRecord
+	w.OnCommand(func(c CommandRecord) {
+		// Called outside the lock: the world may be asked again.
+		_ = w.Commands(c.Node)
+		seen = append(seen, c)
+	})
+	run(t, w, "NODE2", "hostname & ver")
+	run(t, w, "NODE1", "hostname")
+	log := w.Commands("")
+	if len(log) != 3 || len(seen) != 3 {
+		t.Fatalf("log %+v, observed %+v; want 3 commands each", log, seen)
+	}
+	if log[0].Run != log[1].Run || log[2].Run == log[0].Run || log[0].Run == 0 {
+		t.Errorf("runs %d %d %d: want the first two alike, the third apart", log[0].Run, log[1].Run, log[2].Run)
+	}
+	for i := range log {
+		if seen[i] != log[i] {
+			t.Errorf("observed %+v, logged %+v", seen[i], log[i])
+		}
+	}
+}
+
 func TestHTTPFaultsAreConsumedPerCount(t *testing.T) {
 	w, _ := newTestWorld(t, "healthy")
 	if err := w.AddFault(Fault{Node: "node1", Kind: "http500", Count: 2}); err != nil {

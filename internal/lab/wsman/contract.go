@@ -32,6 +32,11 @@ type Command struct {
 	Env              map[string]string // from the shell's Environment, may be nil
 	Stdin            io.Reader         // rsp:Send data; EOF after End="true"
 	Stdout, Stderr   io.Writer
+	// LoseAnswer, called before Run returns, loses the answer that carries
+	// the command's end: the Receive that would bring it waits for the end,
+	// takes the output as if it were sent, and closes its connection before
+	// the answer is complete, as a network that fails after the command ran.
+	LoseAnswer func()
 }
 
 // Accounts verifies credentials.

@@ -127,12 +127,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	status, answer := h.serveSOAP(r, auth)
+	if status == statusLost {
+		dropConnection(w)
+		return
+	}
 	h.write(w, auth, status, answer)
 }
 
 // errEmptyBadRequest is dispatch's answer for an idle-dropped shell with
 // Config.IdleDropEmpty400: an HTTP 400 with no body (so nothing sealed).
 var errEmptyBadRequest = &soapFault{}
+
+// errLoseAnswer is dispatch's answer when the answer is to be lost
+// (Command.LoseAnswer): the connection is dropped instead.
+var errLoseAnswer = &soapFault{}
+
+// statusLost is serveSOAP's status for errLoseAnswer.
+const statusLost = -1
 
 func (h *Handler) write(w http.ResponseWriter, auth *authResult, status int, answer []byte) {
 	if status == http.StatusBadRequest && answer == nil {
@@ -170,20 +181,26 @@ func (h *Handler) injectFault(w http.ResponseWriter, r *http.Request, f *HTTPFau
 		h.write(w, auth, http.StatusInternalServerError, faultInternal().envelope(messageID(auth.body), h.cfg.NodeName))
 		return false
 	case "drop":
-		hj, ok := w.(http.Hijacker)
-		if !ok {
-			panic(http.ErrAbortHandler) // HTTP/2: abort the stream instead
-		}
-		conn, buf, err := hj.Hijack()
-		if err != nil {
-			panic(http.ErrAbortHandler)
-		}
-		_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/soap+xml;charset=UTF-8\r\nContent-Length: 4096\r\n\r\n<s:Envelope xml:lang=\"en-US\" ")
-		_ = buf.Flush()
-		_ = conn.Close()
+		dropConnection(w)
 		return false
 	}
 	return true
+}
+
+// dropConnection closes the request's connection partway through a
+// response, as a network failure does.
+func dropConnection(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler) // HTTP/2: abort the stream instead
+	}
+	conn, buf, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/soap+xml;charset=UTF-8\r\nContent-Length: 4096\r\n\r\n<s:Envelope xml:lang=\"en-US\" ")
+	_ = buf.Flush()
+	_ = conn.Close()
 }
 
 // messageID fishes the request's MessageID out for fault answers that are
@@ -209,6 +226,9 @@ func (h *Handler) serveSOAP(r *http.Request, auth *authResult) (int, []byte) {
 	body, err := h.dispatch(r.Context(), &req, auth.user)
 	if err == errEmptyBadRequest {
 		return http.StatusBadRequest, nil
+	}
+	if err == errLoseAnswer {
+		return statusLost, nil
 	}
 	if err != nil {
 		return faultStatus, err.envelope(req.Header.MessageID, h.cfg.NodeName)
@@ -291,9 +311,12 @@ func (h *Handler) dispatch(ctx context.Context, req *request, user string) ([]by
 		}
 		// base64 makes 3 bytes 4; leave room for the rest of the envelope.
 		maxData := max((maxEnvelope-envelopeOverhead)*3/4, 1024)
-		body, f := c.receive(ctx, timeout, maxData)
+		body, lost, f := c.receive(ctx, timeout, maxData)
 		if f != nil {
 			return nil, f
+		}
+		if lost {
+			return nil, errLoseAnswer
 		}
 		return envelope(actionReceive+"Response", relates, body), nil
 	case actionSend:

@@ -36,6 +36,9 @@ type shellCommand struct {
 	done           bool
 	exitCode       int
 	changed        chan struct{} // closed and replaced whenever output or state changes
+	// loseAnswer: the answer that carries the end is to be lost
+	// (Command.LoseAnswer); cleared once it is.
+	loseAnswer bool
 }
 
 func (c *shellCommand) notify() {
@@ -266,6 +269,11 @@ func (h *Handler) startCommand(s *shell, line string) *shellCommand {
 		User: s.user, ShellID: s.id, Line: line,
 		WorkingDirectory: s.workingDirectory, Env: env,
 		Stdin: c.stdin, Stdout: streamWriter{c: c}, Stderr: streamWriter{c: c, stderr: true},
+		LoseAnswer: func() {
+			c.mu.Lock()
+			c.loseAnswer = true
+			c.mu.Unlock()
+		},
 	}
 	go func() {
 		code := h.cfg.Executor.Run(ctx, cmd)
@@ -278,13 +286,14 @@ func (h *Handler) startCommand(s *shell, line string) *shellCommand {
 }
 
 // receive waits until the command has output or is done, or until the
-// operation timeout, and renders the rsp:ReceiveResponse body.
-func (c *shellCommand) receive(ctx context.Context, timeout time.Duration, maxData int) (string, *soapFault) {
+// operation timeout, and renders the rsp:ReceiveResponse body; lost says
+// the answer is to be lost (Command.LoseAnswer) rather than sent.
+func (c *shellCommand) receive(ctx context.Context, timeout time.Duration, maxData int) (body string, lost bool, f *soapFault) {
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	for {
 		c.mu.Lock()
-		if c.stdout.Len() > 0 || c.stderr.Len() > 0 || c.done {
+		if c.done || !c.loseAnswer && (c.stdout.Len() > 0 || c.stderr.Len() > 0) {
 			break
 		}
 		changed := c.changed
@@ -292,9 +301,9 @@ func (c *shellCommand) receive(ctx context.Context, timeout time.Duration, maxDa
 		select {
 		case <-changed:
 		case <-timer.C:
-			return "", faultTimedOut()
+			return "", false, faultTimedOut()
 		case <-ctx.Done():
-			return "", faultTimedOut()
+			return "", false, faultTimedOut()
 		}
 	}
 	defer c.mu.Unlock()
@@ -312,6 +321,8 @@ func (c *shellCommand) receive(ctx context.Context, timeout time.Duration, maxDa
 	stream("stdout", &c.stdout)
 	stream("stderr", &c.stderr)
 	if c.done && c.stdout.Len() == 0 && c.stderr.Len() == 0 {
+		// The answer that carries the end.
+		lost, c.loseAnswer = c.loseAnswer, false
 		b.WriteString(`<rsp:Stream Name="stdout" CommandId="` + c.id + `" End="true"></rsp:Stream>` +
 			`<rsp:Stream Name="stderr" CommandId="` + c.id + `" End="true"></rsp:Stream>` +
 			`<rsp:CommandState CommandId="` + c.id + `" State="` + stateDone + `"><rsp:ExitCode>` +
@@ -320,7 +331,7 @@ func (c *shellCommand) receive(ctx context.Context, timeout time.Duration, maxDa
 		b.WriteString(`<rsp:CommandState CommandId="` + c.id + `" State="` + stateRunning + `"></rsp:CommandState>`)
 	}
 	b.WriteString("</rsp:ReceiveResponse>")
-	return b.String(), nil
+	return b.String(), lost, nil
 }
 
 // exitCodeText is a process exit code as Windows reports it: the DWORD, so
