@@ -1,0 +1,171 @@
+package nodeops
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Tool is a program a phase runs on a node: a bare file name the phase
+// runs from the PATH (reg.exe) or a path it runs by name (setup.exe on the
+// Option Pack CD, adsutil.vbs), and where an administrator gets it.
+type Tool struct {
+	Name string // "reg.exe", or a full path
+	From string // e.g. "the Windows NT 4.0 Resource Kit"
+}
+
+// The tools the phases run, and where each comes from (TOOLS.md,
+// TOOLS-PHASES.md). cluster.exe is in %SystemRoot%\cluster, which MSCS
+// setup adds to the PATH; iissync.exe comes with IIS, so it is looked for
+// only where IIS is installed.
+var (
+	ToolCluster  = Tool{"cluster.exe", "MSCS (Windows NT 4.0 Enterprise Edition's cluster setup)"}
+	ToolReg      = Tool{"reg.exe", "the Windows NT 4.0 Resource Kit"}
+	ToolSC       = Tool{"sc.exe", "the Windows NT 4.0 Resource Kit"}
+	ToolNet      = Tool{"net.exe", "Windows NT itself"}
+	ToolShutdown = Tool{"shutdown.exe", "the Windows NT 4.0 Resource Kit"}
+	ToolNtrights = Tool{"ntrights.exe", "the Windows NT 4.0 Resource Kit Supplement 3"}
+	ToolShowpriv = Tool{"showpriv.exe", "the Windows NT 4.0 Resource Kit"}
+	ToolDcomperm = Tool{"dcomperm.exe", "the Platform SDK's DCOMPERM sample, built"}
+	ToolCScript  = Tool{"cscript.exe", "Windows Scripting Host (the Option Pack's WSH component)"}
+	ToolIISSync  = Tool{"iissync.exe", "IIS 4.0 (the Option Pack), in %SystemRoot%\\system32\\inetsrv"}
+	ToolMSDTC    = Tool{"msdtc.exe", "MTS 2.0 (the Option Pack)"}
+)
+
+// ToolAdsutil is adsutil.vbs where IIS 4.0 puts it.
+func ToolAdsutil(systemRoot string) Tool {
+	return Tool{strings.Replace(adsutilScript, `%SystemRoot%`, systemRoot, 1), "IIS 4.0 (the Option Pack's Administration samples)"}
+}
+
+// MissingToolsError is a node without some of the tools a phase runs.
+type MissingToolsError struct {
+	Node    string
+	Missing []Tool
+}
+
+func (e *MissingToolsError) Error() string {
+	var parts []string
+	for _, t := range e.Missing {
+		parts = append(parts, fmt.Sprintf("%s (from %s)", t.Name, t.From))
+	}
+	return fmt.Sprintf("%s does not have %s: install each there first; nothing was run", e.Node, strings.Join(parts, ", "))
+}
+
+var toolNameRe = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
+// MissingTools reads which of tools the node lacks; it only reads. NT 4.0
+// has no where.exe, and cmd's FOR with %~$PATH: is not used here: a bare
+// name is looked for, as cmd runs it, in each folder of the node's PATH
+// (read in the same batch as the paths given in full), the rest in a second
+// batch only when a name is not in the system folder. A nil error with an
+// empty result: all there; a read that fails is an error, never "missing".
+func (n *Node) MissingTools(ctx context.Context, tools []Tool) ([]Tool, error) {
+	const step = "look for the tools the phase runs"
+	// First batch: the PATH, each full path, each bare name in system32
+	// (not through the registry's SystemRoot: reg.exe may be what is
+	// missing; the name is letters, digits and '_.-', so the quotes around
+	// it and %SystemRoot% hold, which Quote refuses for a value).
+	parts := []string{"echo %SystemRoot%\\system32;%PATH%"}
+	for _, t := range tools {
+		var q string
+		if strings.Contains(t.Name, `\`) {
+			var err error
+			if q, err = Quote(t.Name); err != nil {
+				return nil, fmt.Errorf("%s: %w", t.Name, err)
+			}
+		} else {
+			if !toolNameRe.MatchString(t.Name) {
+				return nil, fmt.Errorf("tool name %q: only letters, digits, '_', '.' and '-'", t.Name)
+			}
+			q = `"%SystemRoot%\system32\` + t.Name + `"`
+		}
+		parts = append(parts, "if exist "+q+" echo found")
+	}
+	results, err := n.readBatch(ctx, step, parts...)
+	if err != nil {
+		return nil, err
+	}
+	for i, res := range results {
+		if err := n.checkPart(step, parts[i], res, win32); err != nil {
+			return nil, err
+		}
+	}
+	path := strings.TrimSpace(results[0].Stdout)
+	if path == "" || strings.Contains(path, "\n") {
+		return nil, n.parseError(step, parts[0], results[0].Stdout, fmt.Errorf("not one line of folders"))
+	}
+	folders := strings.Split(path, ";")
+	sys := strings.TrimSpace(folders[0])
+	var dirs []string
+	for _, d := range folders[1:] {
+		d = strings.TrimRight(strings.Trim(strings.TrimSpace(d), `"`), `\`)
+		if d != "" && !strings.EqualFold(d, sys) {
+			if _, err := Quote(d + `\x`); err == nil {
+				dirs = append(dirs, d)
+			}
+		}
+	}
+	gone := map[int]bool{} // by index in tools
+	var look []int         // bare names not in system32: along the PATH
+	inOrder := func() []Tool {
+		var missing []Tool
+		for i, t := range tools {
+			if gone[i] {
+				missing = append(missing, t)
+			}
+		}
+		return missing
+	}
+	for i, t := range tools {
+		found := strings.TrimSpace(results[i+1].Stdout)
+		switch {
+		case found == "found":
+		case found != "":
+			return nil, n.parseError(step, parts[i+1], results[i+1].Stdout, fmt.Errorf("want \"found\" or nothing"))
+		case strings.Contains(t.Name, `\`) || len(dirs) == 0:
+			gone[i] = true
+		default:
+			look = append(look, i)
+		}
+	}
+	if len(look) == 0 {
+		return inOrder(), nil
+	}
+	var lines []string
+	for _, ti := range look {
+		for _, d := range dirs {
+			q, err := Quote(d + `\` + tools[ti].Name)
+			if err != nil {
+				return nil, err
+			}
+			lines = append(lines, "if exist "+q+" echo found")
+		}
+	}
+	results, err = n.readBatch(ctx, step, lines...)
+	if err != nil {
+		return nil, err
+	}
+	for i, ti := range look {
+		found := false
+		for j := range dirs {
+			res := results[i*len(dirs)+j]
+			if err := n.checkPart(step, lines[i*len(dirs)+j], res, win32); err != nil {
+				return nil, err
+			}
+			found = found || strings.TrimSpace(res.Stdout) == "found"
+		}
+		gone[ti] = !found
+	}
+	return inOrder(), nil
+}
+
+// CheckTools is MissingTools as an error: a *MissingToolsError naming each
+// missing tool and where it comes from.
+func (n *Node) CheckTools(ctx context.Context, tools ...Tool) error {
+	missing, err := n.MissingTools(ctx, tools)
+	if err != nil || len(missing) == 0 {
+		return err
+	}
+	return &MissingToolsError{Node: n.R.Node(), Missing: missing}
+}

@@ -1,0 +1,50 @@
+package nodeops
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The tools a phase runs, read before anything runs: reg.exe and
+// showpriv.exe deleted from NODE2 are named with where an administrator
+// gets them; cluster.exe is found along the PATH (%SystemRoot%\cluster),
+// setup.exe at its configured path; and only reads were sent.
+func TestMissingTools(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	l := startScenario(t, "metabase-fresh")
+	n := labNode(t, l, "NODE2")
+	for _, f := range []string{`C:\WINNT\system32\reg.exe`, `C:\WINNT\system32\showpriv.exe`} {
+		if res, err := n.R.Run(ctx, "del "+f, false); err != nil || res.ExitCode != 0 {
+			t.Fatalf("del %s: %+v, %v", f, res, err)
+		}
+	}
+	before := len(l.World().Commands("NODE2"))
+	err := n.CheckTools(ctx, ToolCluster, ToolReg, ToolSC, ToolNet, ToolShowpriv, ToolNtrights,
+		Tool{`C:\NTOP\nothere.exe`, "the Option Pack CD"})
+	var me *MissingToolsError
+	if !errors.As(err, &me) {
+		t.Fatalf("got %v, want the missing tools", err)
+	}
+	var names []string
+	for _, m := range me.Missing {
+		names = append(names, m.Name)
+	}
+	if got := strings.Join(names, ", "); got != `reg.exe, showpriv.exe, C:\NTOP\nothere.exe` {
+		t.Errorf("missing: %s", got)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "showpriv.exe (from the Windows NT 4.0 Resource Kit)") || !strings.Contains(msg, "NODE2") {
+		t.Errorf("error: %v", err)
+	}
+	for _, c := range l.World().Commands("NODE2")[before:] {
+		if p := strings.ToLower(c.Program); p != "echo" && p != "if" && p != "reg" {
+			t.Errorf("not a read: %s %s", c.Program, c.Args)
+		}
+	}
+	if err := n.CheckTools(ctx, ToolCluster, ToolSC, ToolNet, ToolNtrights); err != nil {
+		t.Errorf("all there: %v", err)
+	}
+}
