@@ -33,6 +33,12 @@ var (
 	ToolMSDTC    = Tool{"msdtc.exe", "MTS 2.0 (the Option Pack)"}
 )
 
+// AccountsTools are what the accounts phase runs on its node: its reads
+// (showpriv, dcomperm, net) and its grants (ntrights, dcomperm, net), each
+// checked before the first change (ntrights runs only after a net.exe
+// change otherwise).
+var AccountsTools = []Tool{ToolNet, ToolNtrights, ToolShowpriv, ToolDcomperm}
+
 // ToolAdsutil is adsutil.vbs where IIS 4.0 puts it.
 func ToolAdsutil(systemRoot string) Tool {
 	return Tool{strings.Replace(adsutilScript, `%SystemRoot%`, systemRoot, 1), "IIS 4.0 (the Option Pack's Administration samples)"}
@@ -55,18 +61,18 @@ func (e *MissingToolsError) Error() string {
 var toolNameRe = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
 // MissingTools reads which of tools the node lacks; it only reads. NT 4.0
-// has no where.exe, and cmd's FOR with %~$PATH: is not used here: a bare
-// name is looked for, as cmd runs it, in each folder of the node's PATH
-// (read in the same batch as the paths given in full), the rest in a second
-// batch only when a name is not in the system folder. A nil error with an
+// has no where.exe (and FOR's %~$PATH: is not used): a bare name is looked
+// for, as cmd runs it, in %SystemRoot%\system32 and then in each folder of
+// the node's PATH (read in the same batch as the paths given in full), in
+// a second batch only when a name is not in the system folder. A nil error with an
 // empty result: all there; a read that fails is an error, never "missing".
 func (n *Node) MissingTools(ctx context.Context, tools []Tool) ([]Tool, error) {
 	const step = "look for the tools the phase runs"
-	// First batch: the PATH, each full path, each bare name in system32
-	// (not through the registry's SystemRoot: reg.exe may be what is
-	// missing; the name is letters, digits and '_.-', so the quotes around
+	// First batch: SystemRoot and PATH (cmd's set, not the registry:
+	// reg.exe may be what is missing), each full path, each bare name in
+	// system32 (the name is letters, digits and '_.-', so the quotes around
 	// it and %SystemRoot% hold, which Quote refuses for a value).
-	parts := []string{"echo %SystemRoot%\\system32;%PATH%"}
+	parts := []string{"set SystemRoot", "set PATH"}
 	for _, t := range tools {
 		var q string
 		if strings.Contains(t.Name, `\`) {
@@ -91,14 +97,17 @@ func (n *Node) MissingTools(ctx context.Context, tools []Tool) ([]Tool, error) {
 			return nil, err
 		}
 	}
-	path := strings.TrimSpace(results[0].Stdout)
-	if path == "" || strings.Contains(path, "\n") {
-		return nil, n.parseError(step, parts[0], results[0].Stdout, fmt.Errorf("not one line of folders"))
+	root, ok := envValue(results[0].Stdout, "SystemRoot")
+	if !ok {
+		return nil, n.parseError(step, parts[0], results[0].Stdout, fmt.Errorf("no SystemRoot= line"))
 	}
-	folders := strings.Split(path, ";")
-	sys := strings.TrimSpace(folders[0])
+	path, ok := envValue(results[1].Stdout, "PATH")
+	if !ok {
+		return nil, n.parseError(step, parts[1], results[1].Stdout, fmt.Errorf("no PATH= line"))
+	}
+	sys := root + `\system32`
 	var dirs []string
-	for _, d := range folders[1:] {
+	for _, d := range strings.Split(path, ";") {
 		d = strings.TrimRight(strings.Trim(strings.TrimSpace(d), `"`), `\`)
 		if d != "" && !strings.EqualFold(d, sys) {
 			if _, err := Quote(d + `\x`); err == nil {
@@ -118,11 +127,11 @@ func (n *Node) MissingTools(ctx context.Context, tools []Tool) ([]Tool, error) {
 		return missing
 	}
 	for i, t := range tools {
-		found := strings.TrimSpace(results[i+1].Stdout)
+		found := strings.TrimSpace(results[i+2].Stdout)
 		switch {
 		case found == "found":
 		case found != "":
-			return nil, n.parseError(step, parts[i+1], results[i+1].Stdout, fmt.Errorf("want \"found\" or nothing"))
+			return nil, n.parseError(step, parts[i+2], results[i+2].Stdout, fmt.Errorf("want \"found\" or nothing"))
 		case strings.Contains(t.Name, `\`) || len(dirs) == 0:
 			gone[i] = true
 		default:
@@ -158,6 +167,17 @@ func (n *Node) MissingTools(ctx context.Context, tools []Tool) ([]Tool, error) {
 		gone[ti] = !found
 	}
 	return inOrder(), nil
+}
+
+// envValue is name's value in the output of `set name` (which lists each
+// variable whose name starts with name: PATH and PATHEXT).
+func envValue(out, name string) (string, bool) {
+	for _, l := range splitLines(out) {
+		if k, v, ok := strings.Cut(strings.TrimSpace(l), "="); ok && strings.EqualFold(k, name) && v != "" {
+			return v, true
+		}
+	}
+	return "", false
 }
 
 // CheckTools is MissingTools as an error: a *MissingToolsError naming each
