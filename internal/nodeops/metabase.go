@@ -549,6 +549,9 @@ func (c *Cluster) ReadSyncFacts(ctx context.Context, spec MetabaseSyncSpec) (Syn
 	if src == nil || tgt == nil {
 		return f, fmt.Errorf("the metabase sync needs %s and %s configured", spec.Source, spec.Target)
 	}
+	if err := src.CheckTools(ctx, SyncTools...); err != nil {
+		return f, err
+	}
 	var err error
 	if f.Source, err = src.ReadIISConfig(ctx); err != nil {
 		return f, err

@@ -142,6 +142,9 @@ var diskDriveRe = regexp.MustCompile(`(?i)\b([a-z]):`)
 // reads.
 func (c *Cluster) ReadMSDTCFacts(ctx context.Context, spec MSDTCSpec) (MSDTCFacts, error) {
 	f := MSDTCFacts{RestartActions: map[string]int{}, States: map[string]DTCState{}, NodeStates: map[string]string{}}
+	if err := c.checkNodesTools(ctx, MSDTCTools(spec)); err != nil {
+		return f, err
+	}
 	if err := c.readDTCResume(ctx, spec, &f); err != nil {
 		return f, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -29,7 +30,8 @@ var (
 	ToolShowpriv = Tool{"showpriv.exe", "the Windows NT 4.0 Resource Kit"}
 	ToolDcomperm = Tool{"dcomperm.exe", "the Platform SDK's DCOMPERM sample, built"}
 	ToolCScript  = Tool{"cscript.exe", "Windows Scripting Host (the Option Pack's WSH component)"}
-	ToolIISSync  = Tool{"iissync.exe", "IIS 4.0 (the Option Pack), in %SystemRoot%\\system32\\inetsrv"}
+	ToolIISSync  = Tool{`%SystemRoot%\system32\inetsrv\iissync.exe`, "IIS 4.0 (the Option Pack)"}
+	ToolAdsutil  = Tool{adsutilScript, "IIS 4.0 (the Option Pack's administration samples)"}
 	ToolMSDTC    = Tool{"msdtc.exe", "MTS 2.0 (the Option Pack)"}
 )
 
@@ -39,9 +41,50 @@ var (
 // change otherwise).
 var AccountsTools = []Tool{ToolNet, ToolNtrights, ToolShowpriv, ToolDcomperm}
 
-// ToolAdsutil is adsutil.vbs where IIS 4.0 puts it.
-func ToolAdsutil(systemRoot string) Tool {
-	return Tool{strings.Replace(adsutilScript, `%SystemRoot%`, systemRoot, 1), "IIS 4.0 (the Option Pack's Administration samples)"}
+// SyncTools are what the metabase sync runs on its source (the working
+// node): IISSYNC, and adsutil.vbs through cscript to read the metabase;
+// reg and cluster to read MTS and the cluster. The target's IIS is read
+// too, but a target without adsutil has no IIS yet: the sync's own error.
+var SyncTools = []Tool{ToolIISSync, ToolCScript, ToolAdsutil, ToolReg, ToolCluster}
+
+// checkNodesTools checks each node's tools (nodes by name), one batch a
+// node, in the order given; the first node that lacks one is the error.
+func (c *Cluster) checkNodesTools(ctx context.Context, tools map[string][]Tool) error {
+	names := make([]string, 0, len(tools))
+	for name := range tools {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		n := c.Node(name)
+		if n == nil {
+			return fmt.Errorf("%s is not a configured node", name)
+		}
+		if err := n.CheckTools(ctx, tools[name]...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// MSDTCTools are what the MSDTC phase runs on the working node and the
+// rebuilt node: cluster.exe and reg.exe; msdtc.exe (the manual method) or
+// each node's dtcsetup.exe at its configured path.
+func MSDTCTools(spec MSDTCSpec) map[string][]Tool {
+	out := map[string][]Tool{}
+	for _, node := range []string{spec.WorkingNode, spec.Node} {
+		tools := []Tool{ToolCluster, ToolReg}
+		switch {
+		case spec.Method == DTCMethodDTCSetup && spec.DTCSetupPaths[node] == "":
+			// Not configured: the spec's own check names the attribute.
+		case spec.Method == DTCMethodDTCSetup:
+			tools = append(tools, Tool{spec.DTCSetupPaths[node], "the Windows NT 4.0 Option Pack's MSDTC files (dtcsetup.exe, KB Q241573), at dtcsetup_paths"})
+		default:
+			tools = append(tools, ToolMSDTC)
+		}
+		out[node] = tools
+	}
+	return out
 }
 
 // MissingToolsError is a node without some of the tools a phase runs.
@@ -58,7 +101,12 @@ func (e *MissingToolsError) Error() string {
 	return fmt.Sprintf("%s does not have %s: install each there first; nothing was run", e.Node, strings.Join(parts, ", "))
 }
 
-var toolNameRe = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+var (
+	toolNameRe = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+	// toolRootRe is a tool under %SystemRoot%: the folders and name are
+	// letters, digits and '_.-', so the quotes hold around the variable.
+	toolRootRe = regexp.MustCompile(`(?i)^%SystemRoot%(\\[A-Za-z0-9_.-]+)+$`)
+)
 
 // MissingTools reads which of tools the node lacks; it only reads. NT 4.0
 // has no where.exe (and FOR's %~$PATH: is not used): a bare name is looked
@@ -75,15 +123,17 @@ func (n *Node) MissingTools(ctx context.Context, tools []Tool) ([]Tool, error) {
 	parts := []string{"set SystemRoot", "set PATH"}
 	for _, t := range tools {
 		var q string
-		if strings.Contains(t.Name, `\`) {
+		switch {
+		case toolRootRe.MatchString(t.Name):
+			q = `"` + t.Name + `"`
+		case strings.Contains(t.Name, `\`):
 			var err error
 			if q, err = Quote(t.Name); err != nil {
 				return nil, fmt.Errorf("%s: %w", t.Name, err)
 			}
-		} else {
-			if !toolNameRe.MatchString(t.Name) {
-				return nil, fmt.Errorf("tool name %q: only letters, digits, '_', '.' and '-'", t.Name)
-			}
+		case !toolNameRe.MatchString(t.Name):
+			return nil, fmt.Errorf("tool name %q: only letters, digits, '_', '.' and '-'", t.Name)
+		default:
 			q = `"%SystemRoot%\system32\` + t.Name + `"`
 		}
 		parts = append(parts, "if exist "+q+" echo found")

@@ -216,8 +216,13 @@ func misfitDiag(misfit string, se *nodeops.SpecError) diag.Diagnostic {
 // other error is only logged, since apply reads the facts again.
 func planReadFailed(ctx context.Context, diags *diag.Diagnostics, misfit string, err error) {
 	var se *nodeops.SpecError
-	if errors.As(err, &se) {
+	var me *nodeops.MissingToolsError
+	switch {
+	case errors.As(err, &se):
 		diags.Append(misfitDiag(misfit, se))
+		return
+	case errors.As(err, &me):
+		diags.AddError("Tools missing on "+me.Node, me.Error())
 		return
 	}
 	tflog.Debug(ctx, "cannot read the phase's facts at plan time; apply reads them again", map[string]any{"error": err.Error()})
