@@ -54,3 +54,36 @@ func TestMissingTools(t *testing.T) {
 		t.Errorf("all there: %v", err)
 	}
 }
+
+// The metabase sync's and MSDTC's facts read their tools first: IISSYNC
+// deleted from the working node, msdtc.exe from the rebuilt one, each is
+// named, and nothing but reads was sent.
+func TestPhaseFacts_MissingTools(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	l := startScenario(t, "healthy")
+	c := labCluster(t, l)
+	for _, cmd := range []string{`del C:\WINNT\System32\inetsrv\iissync.exe`} {
+		if res, err := c.Nodes[0].R.Run(ctx, cmd, false); err != nil || res.ExitCode != 0 {
+			t.Fatalf("%s: %+v, %v", cmd, res, err)
+		}
+	}
+	if res, err := c.Nodes[1].R.Run(ctx, `del C:\WINNT\System32\msdtc.exe`, false); err != nil || res.ExitCode != 0 {
+		t.Fatalf("del msdtc.exe: %+v, %v", res, err)
+	}
+	before := len(l.World().Commands(""))
+	var me *MissingToolsError
+	_, err := c.ReadSyncFacts(ctx, syncSpec())
+	if !errors.As(err, &me) || me.Node != "NODE1" || len(me.Missing) != 1 || me.Missing[0] != ToolIISSync {
+		t.Errorf("sync: %v", err)
+	}
+	_, err = c.ReadMSDTCFacts(ctx, dtcSpec())
+	if !errors.As(err, &me) || me.Node != "NODE2" || len(me.Missing) != 1 || me.Missing[0] != ToolMSDTC {
+		t.Errorf("msdtc: %v", err)
+	}
+	for _, c := range l.World().Commands("")[before:] {
+		if !labtest.IsReadOnly(c) {
+			t.Errorf("not a read: %s %s", c.Program, c.Args)
+		}
+	}
+}
