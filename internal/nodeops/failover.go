@@ -62,6 +62,13 @@ type FailoverFacts struct {
 // final owners are cluster nodes, both nodes are Up, nothing is Failed.
 func (c *Cluster) ReadFailoverFacts(ctx context.Context, spec FailoverSpec) (FailoverFacts, error) {
 	f := FailoverFacts{NodeStates: map[string]string{}}
+	tools := map[string][]Tool{}
+	for _, n := range c.Nodes {
+		tools[n.R.Node()] = FailoverTools
+	}
+	if err := c.checkNodesTools(ctx, tools); err != nil {
+		return f, err
+	}
 	if err := c.readFailoverHold(ctx, spec, &f); err != nil {
 		return f, err
 	}

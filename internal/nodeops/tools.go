@@ -87,6 +87,16 @@ func MSDTCTools(spec MSDTCSpec) map[string][]Tool {
 	return out
 }
 
+// InstallTools are what the Option Pack phase runs on its node besides the
+// media (checked by path, checkMedia): sc for the cluster service, reg for
+// the Option Pack's state, net for the boot time, shutdown for the
+// reboots, which come only after the first change.
+var InstallTools = []Tool{ToolSC, ToolReg, ToolNet, ToolShutdown}
+
+// FailoverTools are what the failover test runs on each node: cluster.exe
+// (each move runs on the node the group moves to).
+var FailoverTools = []Tool{ToolCluster}
+
 // MissingToolsError is a node without some of the tools a phase runs.
 type MissingToolsError struct {
 	Node    string

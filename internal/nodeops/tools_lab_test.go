@@ -87,3 +87,28 @@ func TestPhaseFacts_MissingTools(t *testing.T) {
 		}
 	}
 }
+
+// The Option Pack phase's reboots come after its first change: a node
+// without shutdown.exe is refused before anything runs, naming it.
+func TestInstallOptionPack_MissingShutdown(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	l := startScenario(t, "rebuilt-node")
+	c := labCluster(t, l)
+	spec := specLikeNode1(t, ctx, c.Nodes[0])
+	if res, err := c.Nodes[1].R.Run(ctx, `del C:\WINNT\system32\shutdown.exe`, false); err != nil || res.ExitCode != 0 {
+		t.Fatalf("del shutdown.exe: %+v, %v", res, err)
+	}
+	before := len(l.World().Commands(""))
+	err := c.Nodes[1].InstallOptionPack(ctx, spec, nil)
+	var me *MissingToolsError
+	if !errors.As(err, &me) || me.Node != "NODE2" || len(me.Missing) != 1 || me.Missing[0] != ToolShutdown {
+		t.Fatalf("got %v, want shutdown.exe missing", err)
+	}
+	for _, c := range l.World().Commands("")[before:] {
+		// The run's lock is taken and released around its checks.
+		if !labtest.IsReadOnly(c) && !strings.Contains(c.Args, "mscs-optionpack.lock") && !strings.HasPrefix(strings.ToLower(c.Program), "mkdir") {
+			t.Errorf("not a read: %s %s", c.Program, c.Args)
+		}
+	}
+}

@@ -213,6 +213,9 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 		return
 	}
 	n, _ := r.cluster.Node(node)
+	if !triggersPending(ctx, req.Config) && !checkTools(ctx, &resp.Diagnostics, n, nodeops.InstallTools...) {
+		return
+	}
 	resp.Diagnostics.Append(r.checkMedia(ctx, n, &plan)...)
 	spec, d := r.installSpec(ctx, &plan)
 	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
