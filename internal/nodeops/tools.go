@@ -68,18 +68,17 @@ func (c *Cluster) checkNodesTools(ctx context.Context, tools map[string][]Tool) 
 }
 
 // MSDTCTools are what the MSDTC phase runs on the working node and the
-// rebuilt node: cluster.exe and reg.exe; msdtc.exe (the manual method) or
-// each node's dtcsetup.exe at its configured path.
+// rebuilt node: cluster.exe and reg.exe, and msdtc.exe for the manual
+// method (dtcsetup.exe, the other method's, is checked at its configured
+// path by the phase's media check, naming dtcsetup_path).
 func MSDTCTools(spec MSDTCSpec) map[string][]Tool {
 	out := map[string][]Tool{}
 	for _, node := range []string{spec.WorkingNode, spec.Node} {
+		if node == "" {
+			continue // the spec's own check names it
+		}
 		tools := []Tool{ToolCluster, ToolReg}
-		switch {
-		case spec.Method == DTCMethodDTCSetup && spec.DTCSetupPaths[node] == "":
-			// Not configured: the spec's own check names the attribute.
-		case spec.Method == DTCMethodDTCSetup:
-			tools = append(tools, Tool{spec.DTCSetupPaths[node], "the Windows NT 4.0 Option Pack's MSDTC files (dtcsetup.exe, KB Q241573), at dtcsetup_paths"})
-		default:
+		if spec.Method != DTCMethodDTCSetup {
 			tools = append(tools, ToolMSDTC)
 		}
 		out[node] = tools
