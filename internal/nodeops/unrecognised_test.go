@@ -102,9 +102,9 @@ func TestParseAdsutilEnum_Unrecognised(t *testing.T) {
 		}
 	}
 	// The old script prints the passwords in clear: never kept.
-	clear := "AnonymousUserName               : (STRING) \"LAB\\IUSR_CLUSTER\"\r\n" +
+	inClear := "AnonymousUserName               : (STRING) \"LAB\\IUSR_CLUSTER\"\r\n" +
 		"AnonymousUserPass               : (STRING) \"s3cret\"\r\nWAMUserPass                     : (STRING) \"s3cret\"\r\n"
-	if nodes, err := ParseAdsutilEnum(clear); err != nil || fmt.Sprint(nodes) != `map[:map[AnonymousUserName:[LAB\IUSR_CLUSTER]]]` {
+	if nodes, err := ParseAdsutilEnum(inClear); err != nil || fmt.Sprint(nodes) != `map[:map[AnonymousUserName:[LAB\IUSR_CLUSTER]]]` {
 		t.Errorf("passwords kept: %v, %v", nodes, err)
 	}
 	secret := "WAMUserPass                     : (STRING) \"s3cret\"\r\nThis line is not adsutil's\r\n"
