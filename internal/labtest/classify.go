@@ -68,7 +68,7 @@ func OnNode(cmds []world.CommandRecord, node string) []world.CommandRecord {
 
 // IsReadOnly reports whether a command only reads: sc query / qc, reg
 // query, hostname, type, ver, cd, net statistics, `if exist PATH echo found`,
-// the echoed line between the parts of a batch of reads,
+// the echoed line between the parts of a batch of reads, `set NAME`,
 // adsutil.vbs's ENUM, ENUM_ALL and GET, net localgroup listings, showpriv,
 // dcomperm's lists, and cluster.exe listings.
 func IsReadOnly(c world.CommandRecord) bool {
@@ -93,6 +93,9 @@ func IsReadOnly(c world.CommandRecord) bool {
 		return len(args) > 0 && args[0] == "statistics"
 	case "showpriv":
 		return true
+	case "set":
+		// `set NAME` lists variables; `set NAME=value` sets one.
+		return len(args) == 1 && !strings.Contains(c.Args, "=")
 	case "dcomperm":
 		return len(args) == 2 && args[1] == "list"
 	case "sc":

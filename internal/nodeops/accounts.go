@@ -252,6 +252,9 @@ func PlanAccounts(node string, missing []Grant) []string {
 // made in the meantime is not sent again), and verifies by listing. It
 // returns what the node holds afterwards.
 func (n *Node) GrantAccounts(ctx context.Context, spec AccountsSpec, progress Progress) (Held, error) {
+	if err := n.CheckTools(ctx, AccountsTools...); err != nil {
+		return Held{}, err
+	}
 	held, err := n.ReadHeld(ctx, spec.Impersonators)
 	if err != nil {
 		return held, err
@@ -293,6 +296,9 @@ func (n *Node) GrantAccounts(ctx context.Context, spec AccountsSpec, progress Pr
 // defaults or other accounts). The DCOM launch permission stays: the 1996
 // dcomperm cannot remove from the launch list; it is returned as kept.
 func (n *Node) RevokeAccounts(ctx context.Context, spec AccountsSpec, progress Progress) ([]Grant, error) {
+	if err := n.CheckTools(ctx, AccountsTools...); err != nil {
+		return nil, err
+	}
 	held, err := n.ReadHeld(ctx, spec.Impersonators)
 	if err != nil {
 		return nil, err

@@ -293,27 +293,47 @@ func listedUp(nodes []ClusterNode, node string) bool {
 }
 
 // MoveGroup moves group to node (`cluster group G /move:NODE`, run on node
-// itself, which must be Up) and waits until the cluster lists the group
-// Online there: cluster.exe's own wait ends after 20 s whatever the state.
-// A group already Online on node is left alone.
+// itself, which must be Up) and waits until each of the group's resources
+// reads Online there (see moveOnline). A group already Online on node is
+// left alone.
 func (c *Cluster) MoveGroup(ctx context.Context, group, node string) error {
-	return c.moveGroup(ctx, group, node, true)
+	return c.moveOnline(ctx, group, node, 0, true, "")
 }
 
-// moveAndWait moves group to node (run there) and waits until the cluster
-// lists it owned by node and settled (not pending); the IIS instances may
-// fail there before the metabase sync. A group node owns is left alone.
-func (c *Cluster) moveAndWait(ctx context.Context, group, node string) error {
-	return c.moveGroup(ctx, group, node, false)
+// moveAndWait moves group to node like MoveGroup, but leaves a group node
+// owns already alone, whatever its resources read, and does not judge the
+// resource named result, whose state is the caller's result, not the
+// move's: MSDTC's moves (the KB's test expects that MSDTC may not come
+// online; the phase reads its state itself) and its restore, whose
+// read-back judges the group.
+func (c *Cluster) moveAndWait(ctx context.Context, group, node, result string) error {
+	return c.moveOnline(ctx, group, node, 0, false, result)
 }
 
-// moveGroup is MoveGroup (online: wait for Online, also when node owns
-// the group already) and moveAndWait (any settled state).
-func (c *Cluster) moveGroup(ctx context.Context, group, node string, online bool) error {
+// defaultMoveTimeout bounds the wait for a moved group's resources.
+const defaultMoveTimeout = 3 * time.Minute
+
+// moveOnline moves group to node, unless each of its resources already
+// reads Online there, and polls `cluster res /status` until each one does,
+// for at most timeout (0: defaultMoveTimeout). Nothing else tells that a
+// move worked: cluster.exe's /move exits 0 when the group failed on node,
+// failed back to where it was, or was still pending at the end of its own
+// wait; the group's line alone says Online for a group whose resources are
+// still coming online; and NT 4.0 prints a pending resource as Online and a
+// failed one as Offline. So the move counts only when two readings a poll
+// apart agree that every resource is Online on node (one reading may be a
+// pending one that still fails); a resource read as Failed fails the move,
+// naming it; a group read on another node at the deadline failed back.
+//
+// A group node owns already is not moved; with owned, its resources are
+// still waited for, else it is left alone. The resource named result (""
+// none) is not judged.
+func (c *Cluster) moveOnline(ctx context.Context, group, node string, timeout time.Duration, owned bool, result string) error {
 	n := c.Node(node)
 	if n == nil {
 		return fmt.Errorf("move group %s: %s is not a configured node", group, node)
 	}
+	step := "move group " + group + " to " + node
 	g, err := n.groupOf(ctx, group)
 	if err != nil {
 		return err
@@ -323,28 +343,118 @@ func (c *Cluster) moveGroup(ctx context.Context, group, node string, online bool
 		if err := n.GroupMove(ctx, group, node); err != nil {
 			return err
 		}
-	case !online:
+	case !owned:
 		return nil
 	}
-	step := fmt.Sprintf("wait until group %s is on %s", group, node)
-	if online {
-		step = fmt.Sprintf("wait until group %s is online on %s", group, node)
+	// Each reading through the first node that can list the cluster, node
+	// first: one node's listing failing is not the end of a restore.
+	read := func() (groupReading, error) {
+		var r groupReading
+		_, err := Through(ctx, c.order(node, true), func(via *Node) error {
+			var err error
+			r, err = via.groupOnlineOn(ctx, group, node, result)
+			return err
+		})
+		return r, err
 	}
-	seen, err := c.waitFor(ctx, step, func() (bool, string, error) {
-		g, err := n.groupOf(ctx, group)
-		if err != nil {
+	if timeout <= 0 {
+		timeout = defaultMoveTimeout
+	}
+	tctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var failed, elsewhere string
+	var readErr error // the last check's, when it could not read the cluster
+	agreed := 0       // readings in a row with every resource Online on node
+	last, err := c.waitFor(tctx, "wait for group "+group+" online on "+node, func() (bool, string, error) {
+		s, err := read()
+		if readErr = err; err != nil {
+			agreed, elsewhere = 0, ""
 			return false, "", err
 		}
-		settled := !strings.Contains(strings.ToLower(g.State), "pending")
-		if online {
-			settled = strings.EqualFold(g.State, "Online")
+		elsewhere = s.elsewhere
+		if s.failed != "" {
+			failed = s.failed
+			return true, s.seen, nil
 		}
-		return strings.EqualFold(g.OwnerNode, node) && settled, fmt.Sprintf("%s on %s", g.State, g.OwnerNode), nil
+		if !s.online {
+			agreed = 0
+			return false, s.seen, nil
+		}
+		agreed++
+		return agreed >= 2, s.seen, nil
 	})
-	if err != nil {
-		return &StepError{Node: node, Step: step, Meaning: "last seen: " + seen, Err: err}
+	switch {
+	case failed != "":
+		return &StepError{Node: node, Step: step, Meaning: fmt.Sprintf(
+			"resource %s of group %s failed on %s (last seen: %s)", failed, group, node, last)}
+	case err != nil && readErr != nil && ctx.Err() == nil:
+		return &StepError{Node: node, Step: step, Err: readErr, Meaning: fmt.Sprintf(
+			"the cluster could not be read when the wait ran out, so whether the group's resources came online is not known: %v", readErr)}
+	case err != nil && elsewhere != "":
+		return &StepError{Node: node, Step: step, Err: err, Meaning: fmt.Sprintf(
+			"group %s is on %s, not %s: it failed there and failed back, or did not move (last seen: %s)", group, elsewhere, node, last)}
+	case err != nil:
+		return &StepError{Node: node, Step: step, Err: err, Meaning: fmt.Sprintf(
+			"not every resource of group %s came online on %s (last seen: %s)", group, node, last)}
 	}
 	return nil
+}
+
+// groupReading is one reading of a group's resources (groupOnlineOn).
+type groupReading struct {
+	online bool   // every resource of the group Online on the node
+	failed string // a resource of the group read as Failed on the node
+	// elsewhere is the node another owns the group, e.g. after it failed
+	// back.
+	elsewhere string
+	seen      string // what was read, e.g. "Web Server Offline on NODE1"
+}
+
+// groupOnlineOn reads, from one `cluster res /status` run on n, whether
+// each resource of group (but skip) reads Online on node. A group with no
+// resource is judged by its own line of `cluster group /status`.
+func (n *Node) groupOnlineOn(ctx context.Context, group, node, skip string) (groupReading, error) {
+	rs, err := n.clusterResourceStatus(ctx)
+	if err != nil {
+		return groupReading{}, err
+	}
+	var r groupReading
+	var seen []string
+	all := true
+	for _, res := range rs {
+		if !strings.EqualFold(res.Group, group) {
+			continue
+		}
+		seen = append(seen, res.Name+" "+res.State+" on "+res.OwnerNode)
+		on := strings.EqualFold(res.OwnerNode, node)
+		switch {
+		case skip != "" && strings.EqualFold(res.Name, skip):
+			if !on {
+				r.elsewhere, all = res.OwnerNode, false
+			}
+		case on && strings.EqualFold(res.State, "Failed"):
+			if r.failed == "" {
+				r.failed = res.Name
+			}
+			all = false
+		case !on:
+			r.elsewhere, all = res.OwnerNode, false
+		case !strings.EqualFold(res.State, "Online"):
+			all = false
+		}
+	}
+	if len(seen) == 0 {
+		g, err := n.groupOf(ctx, group)
+		if err != nil {
+			return groupReading{}, err
+		}
+		return groupReading{
+			online: strings.EqualFold(g.OwnerNode, node) && strings.EqualFold(g.State, "Online"),
+			seen:   fmt.Sprintf("group %s %s on %s, no resources", g.Name, g.State, g.OwnerNode),
+		}, nil
+	}
+	r.online, r.seen = all, strings.Join(seen, ", ")
+	return r, nil
 }
 
 // groupOf is one group's row of `cluster group /status`.

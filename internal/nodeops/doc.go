@@ -36,7 +36,12 @@
 //   - Cluster (cluster_membership.go): both nodes and a poll interval. It
 //     asks whichever node answers (Through, NodeState, StopImpact, Read),
 //     waits for a node to join (WaitForJoin) and for a group to come online
-//     where it was moved (MoveGroup).
+//     where it was moved (MoveGroup: each of its resources read Online
+//     there, twice, never cluster.exe's exit code or the group's line).
+//   - Tools (tools.go): each phase's programs, looked for on the node
+//     (MissingTools, CheckTools) in its facts or checks before its first
+//     change, and by the provider's plan; a missing one names where an
+//     administrator gets it.
 //   - Safety rule 6 (hold.go): a phase that moves groups records on the
 //     working node each resource's RestartAction and each group's owner
 //     before its first change, turns "Affect the group" off, and every

@@ -62,6 +62,13 @@ type FailoverFacts struct {
 // final owners are cluster nodes, both nodes are Up, nothing is Failed.
 func (c *Cluster) ReadFailoverFacts(ctx context.Context, spec FailoverSpec) (FailoverFacts, error) {
 	f := FailoverFacts{NodeStates: map[string]string{}}
+	tools := map[string][]Tool{}
+	for _, n := range c.Nodes {
+		tools[n.R.Node()] = FailoverTools
+	}
+	if err := c.checkNodesTools(ctx, tools); err != nil {
+		return f, err
+	}
 	if err := c.readFailoverHold(ctx, spec, &f); err != nil {
 		return f, err
 	}
@@ -332,52 +339,8 @@ func (c *Cluster) FailoverTest(ctx context.Context, spec FailoverSpec, progress 
 	return res, nil
 }
 
-// moveAndSettle moves group to node and waits until every resource of it
-// is Online there: a resource Failed there fails the move, naming it.
+// moveAndSettle moves group to node and waits, at most timeout, until
+// every resource of it is Online there (moveOnline).
 func (c *Cluster) moveAndSettle(ctx context.Context, group, node string, timeout time.Duration) error {
-	n := c.Node(node)
-	if n == nil {
-		return fmt.Errorf("move group %s: %s is not a configured node", group, node)
-	}
-	if err := c.moveAndWait(ctx, group, node); err != nil {
-		return err
-	}
-	if timeout <= 0 {
-		timeout = 3 * time.Minute
-	}
-	tctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	var failed string
-	var readErr error // the last check's, when it could not read the cluster
-	seen, err := c.waitFor(tctx, "wait for group "+group+" online on "+node, func() (bool, string, error) {
-		rs, err := n.clusterResourceStatus(ctx)
-		if readErr = err; err != nil {
-			return false, "", err
-		}
-		var pending []string
-		for _, r := range rs {
-			if !strings.EqualFold(r.Group, group) {
-				continue
-			}
-			switch {
-			case strings.EqualFold(r.State, "Failed"):
-				failed = r.Name
-				return true, r.Name + " Failed", nil
-			case !strings.EqualFold(r.State, "Online"):
-				pending = append(pending, r.Name+" "+r.State)
-			}
-		}
-		return len(pending) == 0, strings.Join(pending, ", "), nil
-	})
-	switch {
-	case failed != "":
-		return &StepError{Node: node, Step: "move group " + group + " to " + node, Meaning: fmt.Sprintf(
-			"resource %s of group %s failed on %s", failed, group, node)}
-	case err != nil && readErr != nil && ctx.Err() == nil:
-		return &StepError{Node: node, Step: "move group " + group + " to " + node, Err: readErr, Meaning: fmt.Sprintf(
-			"the cluster could not be read when the wait ran out, so whether its resources came online is not known: %v", readErr)}
-	case err != nil:
-		return &StepError{Node: node, Step: "move group " + group + " to " + node, Meaning: "not every resource came online (last seen: " + seen + ")", Err: err}
-	}
-	return nil
+	return c.moveOnline(ctx, group, node, timeout, true, "")
 }

@@ -79,51 +79,116 @@ func (c IISConfig) Instance(path string) *IISInstance {
 	return nil
 }
 
-// ReadIISConfig reads the node's metabase (adsutil.vbs ENUM_ALL of W3SVC and
-// MSFTPSVC through cscript) and MTS catalog (the registry). It only reads.
+// ReadIISConfig reads the node's metabase (adsutil.vbs through cscript) and
+// MTS catalog (the registry). It only reads.
+//
+// The metabase is read with ENUM, one path at a time: IIS 4.0's adsutil.vbs
+// (1997) has no ENUM_ALL (its history adds it on 5/8/98; before, it prints
+// `ENUM_ALL Command not yet supported` and exits 0). ENUM prints a path's
+// properties and its children as `[/W3SVC/1]` lines; the reads go level by
+// level, each level in one batch: W3SVC and MSFTPSVC, then each instance
+// and its ROOT (the paths read here: the instances' comment, bindings,
+// anonymous user and root folder, the services' anonymous and WAM users).
 func (n *Node) ReadIISConfig(ctx context.Context) (IISConfig, error) {
 	cfg := IISConfig{Packages: map[string]string{}}
-	for _, svc := range []string{"W3SVC", "MSFTPSVC"} {
-		line := `cscript //nologo "` + adsutilScript + `" enum_all ` + svc
-		// 1: no adsutil.vbs or no such service; 9009: no cscript (no WSH).
-		res, err := n.run(ctx, "read the metabase ("+svc+")", line, true, okCodes(1, 9009))
-		if err != nil {
-			return cfg, err
-		}
-		if res.ExitCode != 0 {
+	services := []string{"W3SVC", "MSFTPSVC"}
+	tops, err := n.adsEnum(ctx, services)
+	if err != nil {
+		return cfg, err
+	}
+	var paths []string // the instances and their roots
+	for i, svc := range services {
+		top := tops[i]
+		if top.absent {
 			// No adsutil (no IIS or no WSH), or no such service: nothing to read.
 			continue
 		}
 		cfg.Installed = true
-		nodes, err := ParseAdsutilEnum(res.Stdout)
-		if err != nil {
-			// The excerpt leaves out password lines (WAMUserPass and
-			// AnonymousUserPass may print in clear).
-			return cfg, n.parseError("read the metabase ("+svc+")", line, withoutPasswords(res.Stdout), err)
-		}
-		base := "/" + strings.ToLower(svc)
-		serviceAnon := first(nodes[base]["AnonymousUserName"])
 		if svc == "W3SVC" {
-			cfg.WAMUser = first(nodes[base]["WAMUserName"])
+			cfg.WAMUser = first(top.props["WAMUserName"])
 		}
-		for path, props := range nodes {
-			m := instancePathRe.FindStringSubmatch(path)
-			if m == nil || !strings.EqualFold(m[1], svc) {
-				continue
+		for _, c := range top.children {
+			if m := instancePathRe.FindStringSubmatch(c); m != nil && strings.EqualFold(m[1], svc) {
+				paths = append(paths, strings.ToUpper(m[1])+"/"+m[2], strings.ToUpper(m[1])+"/"+m[2]+"/ROOT")
 			}
-			in := IISInstance{Path: strings.ToUpper(m[1]) + "/" + m[2], ServerComment: first(props["ServerComment"]),
-				Bindings: props["ServerBindings"], Root: first(nodes[path+"/root"]["Path"]), AnonymousUser: first(props["AnonymousUserName"])}
-			if in.AnonymousUser == "" {
-				in.AnonymousUser = serviceAnon
-			}
-			cfg.Instances = append(cfg.Instances, in)
 		}
+	}
+	nodes, err := n.adsEnum(ctx, paths)
+	if err != nil {
+		return cfg, err
+	}
+	for i := 0; i < len(paths); i += 2 {
+		in, root := nodes[i], nodes[i+1]
+		if in.absent || root.absent {
+			// Listed by its service a moment ago: gone since is not "absent".
+			return cfg, &StepError{Node: n.R.Node(), Step: "read the metabase (" + paths[i] + ")", Meaning: "the path its service listed could not be found"}
+		}
+		svc, _, _ := strings.Cut(paths[i], "/")
+		item := IISInstance{Path: paths[i], ServerComment: first(in.props["ServerComment"]),
+			Bindings: in.props["ServerBindings"], Root: first(root.props["Path"]), AnonymousUser: first(in.props["AnonymousUserName"])}
+		if item.AnonymousUser == "" {
+			item.AnonymousUser = first(tops[indexOf(services, svc)].props["AnonymousUserName"])
+		}
+		cfg.Instances = append(cfg.Instances, item)
 	}
 	sort.Slice(cfg.Instances, func(i, j int) bool { return cfg.Instances[i].Path < cfg.Instances[j].Path })
 	if err := n.readMTS(ctx, &cfg); err != nil {
 		return cfg, err
 	}
 	return cfg, nil
+}
+
+// adsNode is one metabase path as adsutil.vbs's ENUM prints it.
+type adsNode struct {
+	absent   bool // adsutil (1: no script, no such path) or cscript (9009) missing
+	props    map[string][]string
+	children []string // lower-case paths, e.g. /w3svc/1
+}
+
+// adsEnum runs `adsutil.vbs ENUM path` for each path, in one batch, and
+// reads each: exit 1 (no script or no such path) and 9009 (no cscript: no
+// WSH) are absent; any other output that is not ENUM's is an error whose
+// excerpt leaves out password lines (the old script prints
+// AnonymousUserPass and WAMUserPass in clear).
+func (n *Node) adsEnum(ctx context.Context, paths []string) ([]adsNode, error) {
+	var lines []string
+	for _, p := range paths {
+		lines = append(lines, `cscript //nologo "`+adsutilScript+`" ENUM `+p)
+	}
+	results, err := n.readBatch(ctx, "read the metabase", lines...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]adsNode, len(paths))
+	for i, res := range results {
+		step := "read the metabase (" + paths[i] + ")"
+		// What an error quotes is scrubbed first.
+		shown := res
+		shown.Stdout, shown.Stderr = withoutPasswords(res.Stdout), withoutPasswords(res.Stderr)
+		if err := n.checkPart(step, lines[i], shown, okCodes(1, 9009)); err != nil {
+			return nil, err
+		}
+		if res.ExitCode != 0 {
+			out[i].absent = true
+			continue
+		}
+		nodes, err := ParseAdsutilEnum(res.Stdout)
+		if err != nil {
+			return nil, n.parseError(step, lines[i], shown.Stdout, err)
+		}
+		self := strings.ToLower("/" + paths[i])
+		out[i].props = nodes[self]
+		if p, ok := nodes[""]; ok {
+			out[i].props = p
+		}
+		for path := range nodes {
+			if path != "" && path != self {
+				out[i].children = append(out[i].children, path)
+			}
+		}
+		sort.Strings(out[i].children)
+	}
+	return out, nil
 }
 
 var instancePathRe = regexp.MustCompile(`(?i)^/(w3svc|msftpsvc)/(\d+)$`)
@@ -217,7 +282,9 @@ func quoteKey(key string) string { return `"` + key + `"` }
 // none of these (`ENUM_ALL Command not yet supported`, an error, a layout
 // not known here) is an error, and so is an output without a single
 // property: never a metabase with nothing in it. Errors name a line by its
-// number only, as a property line may hold a password.
+// number only, as a property line may hold a password; and a property whose
+// name names a password (AnonymousUserPass, WAMUserPass: the old script
+// prints them in clear) is read over, never kept.
 func ParseAdsutilEnum(out string) (map[string]map[string][]string, error) {
 	nodes := map[string]map[string][]string{}
 	cur := map[string][]string{}
@@ -242,7 +309,9 @@ func ParseAdsutilEnum(out string) (map[string]map[string][]string, error) {
 			nodes[curPath] = cur
 			listName = ""
 		case listName != "" && strings.HasPrefix(t, `"`) && strings.HasSuffix(t, `"`) && len(t) >= 2:
-			cur[listName] = append(cur[listName], t[1:len(t)-1])
+			if !namesPassword(listName) {
+				cur[listName] = append(cur[listName], t[1:len(t)-1])
+			}
 		default:
 			name, rest, ok := strings.Cut(l, ":")
 			name = strings.TrimSpace(name)
@@ -263,6 +332,9 @@ func ParseAdsutilEnum(out string) (map[string]map[string][]string, error) {
 				cur[name] = []string{strings.TrimSpace(rest[strings.Index(rest, ")")+1:])}
 				listName = ""
 			}
+			if namesPassword(name) {
+				delete(cur, name)
+			}
 		}
 	}
 	if !seen {
@@ -277,12 +349,15 @@ func ParseAdsutilEnum(out string) (map[string]map[string][]string, error) {
 // wshBannerRe is cscript's banner (without //nologo).
 var wshBannerRe = regexp.MustCompile(`^(Microsoft \(R\) Windows Script|Copyright \(C\) Microsoft Corporation)`)
 
+// namesPassword tells a property that holds a password.
+func namesPassword(name string) bool { return strings.Contains(strings.ToLower(name), "pass") }
+
 // withoutPasswords is adsutil's output with every line that names a
 // password left out, for a diagnostic.
 func withoutPasswords(out string) string {
 	var keep []string
 	for _, l := range splitLines(out) {
-		if strings.Contains(strings.ToLower(l), "pass") {
+		if namesPassword(l) {
 			l = "(a line naming a password, not shown)"
 		}
 		keep = append(keep, l)
@@ -473,6 +548,9 @@ func (c *Cluster) ReadSyncFacts(ctx context.Context, spec MetabaseSyncSpec) (Syn
 	src, tgt := c.Node(spec.Source), c.Node(spec.Target)
 	if src == nil || tgt == nil {
 		return f, fmt.Errorf("the metabase sync needs %s and %s configured", spec.Source, spec.Target)
+	}
+	if err := src.CheckTools(ctx, SyncTools...); err != nil {
+		return f, err
 	}
 	var err error
 	if f.Source, err = src.ReadIISConfig(ctx); err != nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab"
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/world"
 	"github.com/mscs-ops/terraform-provider-mscs/internal/labtest"
 )
@@ -17,22 +18,44 @@ func syncSpec() MetabaseSyncSpec {
 		RemoteServerNames: map[string]string{"NODE1": "NODE2", "NODE2": "NODE1"}}
 }
 
-// ReadIISConfig against the lab's adsutil.vbs and registry.
+// ReadIISConfig against the lab's adsutil.vbs and registry, under both
+// tool layouts: IIS 4.0's script (nt4) answers ENUM_ALL with "not yet
+// supported", so the metabase is read with ENUM, level by level, in three
+// command lines (the services; the instances and their roots; MTS).
 func TestReadIISConfig(t *testing.T) {
-	l := startScenario(t, "healthy")
-	c := labCluster(t, l)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cfg, err := c.Nodes[0].ReadIISConfig(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []IISInstance{
-		{Path: "MSFTPSVC/1", ServerComment: "FTP Server", Bindings: []string{"10.0.0.20:21:"}, Root: `S:\InetPub\ftproot`, AnonymousUser: `LAB\IUSR_CLUSTER`},
-		{Path: "W3SVC/1", ServerComment: "Web Server", Bindings: []string{"10.0.0.20:80:"}, Root: `S:\InetPub\wwwroot`, AnonymousUser: `LAB\IUSR_CLUSTER`},
-	}
-	if !cfg.Installed || !reflect.DeepEqual(cfg.Instances, want) || cfg.WAMUser != `LAB\IWAM_CLUSTER` || len(cfg.Packages) != 5 {
-		t.Errorf("config %+v", cfg)
+	for _, layout := range []string{world.LayoutNT4, world.Layout2003} {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		l, err := lab.Start(ctx, lab.Options{Scenario: "healthy", TimeScale: labTimeScale, ToolLayout: layout})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(l.Close)
+		c := labCluster(t, l)
+		cfg, err := c.Nodes[0].ReadIISConfig(ctx)
+		if err != nil {
+			t.Fatalf("%s: %v", layout, err)
+		}
+		want := []IISInstance{
+			{Path: "MSFTPSVC/1", ServerComment: "FTP Server", Bindings: []string{"10.0.0.20:21:"}, Root: `S:\InetPub\ftproot`, AnonymousUser: `LAB\IUSR_CLUSTER`},
+			{Path: "W3SVC/1", ServerComment: "Web Server", Bindings: []string{"10.0.0.20:80:"}, Root: `S:\InetPub\wwwroot`, AnonymousUser: `LAB\IUSR_CLUSTER`},
+		}
+		if !cfg.Installed || !reflect.DeepEqual(cfg.Instances, want) || cfg.WAMUser != `LAB\IWAM_CLUSTER` || len(cfg.Packages) != 5 {
+			t.Errorf("%s: config %+v", layout, cfg)
+		}
+		enums := 0
+		for _, cmd := range l.World().Commands("NODE1") {
+			args := strings.ToLower(cmd.Args)
+			switch {
+			case strings.Contains(args, "enum_all"):
+				t.Errorf("%s: ENUM_ALL sent: %s %s", layout, cmd.Program, cmd.Args)
+			case strings.Contains(args, " enum "):
+				enums++
+			}
+		}
+		if enums != 6 {
+			t.Errorf("%s: %d ENUMs; want W3SVC, MSFTPSVC, each instance and its root", layout, enums)
+		}
 	}
 }
 

@@ -142,6 +142,9 @@ var diskDriveRe = regexp.MustCompile(`(?i)\b([a-z]):`)
 // reads.
 func (c *Cluster) ReadMSDTCFacts(ctx context.Context, spec MSDTCSpec) (MSDTCFacts, error) {
 	f := MSDTCFacts{RestartActions: map[string]int{}, States: map[string]DTCState{}, NodeStates: map[string]string{}}
+	if err := c.checkNodesTools(ctx, MSDTCTools(spec)); err != nil {
+		return f, err
+	}
 	if err := c.readDTCResume(ctx, spec, &f); err != nil {
 		return f, err
 	}
@@ -625,7 +628,9 @@ func (r *dtcRun) restore(ctx context.Context) error {
 			}
 			return name // read back as gone: the record stays
 		},
-		move: r.c.moveAndWait,
+		move: func(ctx context.Context, group, node string) error {
+			return r.c.moveAndWait(ctx, group, node, dtc)
+		},
 	})
 }
 
@@ -649,7 +654,7 @@ func (r *dtcRun) dtcResource(ctx context.Context) (string, string, error) {
 // online and no reinstall is asked for, the reinstall steps are skipped.
 func (r *dtcRun) test(ctx context.Context) (Next, error) {
 	if !strings.EqualFold(r.facts.Owner, r.spec.WorkingNode) {
-		if err := r.c.moveAndWait(ctx, r.facts.Group, r.spec.WorkingNode); err != nil {
+		if err := r.moveBack(ctx); err != nil {
 			return Continue, err
 		}
 	}
@@ -658,7 +663,7 @@ func (r *dtcRun) test(ctx context.Context) (Next, error) {
 	if err != nil {
 		return Continue, err
 	}
-	if err := r.c.moveAndWait(ctx, r.facts.Group, r.spec.WorkingNode); err != nil {
+	if err := r.moveBack(ctx); err != nil {
 		return Continue, err
 	}
 	if online && r.spec.Reinstall != ReinstallAlways {
@@ -666,6 +671,18 @@ func (r *dtcRun) test(ctx context.Context) (Next, error) {
 	}
 	r.result.Reinstalled = true
 	return Continue, nil
+}
+
+// moveBack moves the group to the working node and waits until each of
+// its resources but MSDTC is Online there: MSDTC's state there is for the
+// phase to read (the test, before the reinstall, expects that it may
+// fail).
+func (r *dtcRun) moveBack(ctx context.Context) error {
+	dtc, _, err := r.dtcResource(ctx)
+	if err != nil {
+		return err
+	}
+	return r.c.moveAndWait(ctx, r.facts.Group, r.spec.WorkingNode, dtc)
 }
 
 // moveAndSee moves the group to node and reports whether MSDTC came online
@@ -923,7 +940,7 @@ func (r *dtcRun) verify(ctx context.Context) (Next, error) {
 		return Continue, &StepError{Node: r.spec.Node, Step: "MSDTC online on " + r.spec.Node, Meaning: fmt.Sprintf(
 			"the MSDTC resource did not come online on %s after the move (check the event logs of both nodes, as the KB says)", r.spec.Node)}
 	}
-	if err := r.c.moveAndWait(ctx, r.facts.Group, r.spec.WorkingNode); err != nil {
+	if err := r.moveBack(ctx); err != nil {
 		return Continue, err
 	}
 	_, state, err := r.dtcResource(ctx)

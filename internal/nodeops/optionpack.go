@@ -402,6 +402,9 @@ func (r *opRun) stepFunc(step string) func(ctx context.Context) (Next, error) {
 // installer when it is re-applied. A typo in a path fails here, before the
 // cluster service is stopped, not after Remove All and a reboot.
 func (r *opRun) checkMedia(ctx context.Context) error {
+	if err := r.n.CheckTools(ctx, InstallTools...); err != nil {
+		return err
+	}
 	paths := []string{r.spec.SetupPath}
 	names := []string{"setup_path"}
 	if r.spec.reapplySP() {

@@ -109,6 +109,13 @@ func (f *fakeNT) Run(ctx context.Context, line string, readOnly bool) (winrm.Res
 		return ok(strings.Replace(kbSCQueryRunning, "4  RUNNING", f.clusState, 1))
 	case line == "if exist "+journal+" type "+journal:
 		return ok(f.journal)
+	// The phase's tools (MissingTools), all on the node.
+	case line == "set SystemRoot":
+		return ok("SystemRoot=C:\\WINNT\r\n")
+	case line == "set PATH":
+		return ok("Path=C:\\WINNT\\system32;C:\\WINNT\r\nPATHEXT=.COM;.EXE;.BAT;.CMD\r\n")
+	case strings.HasPrefix(line, `if exist "%SystemRoot%\system32\`) && strings.HasSuffix(line, `.exe" echo found`):
+		return ok("found\r\n")
 	case line == `if exist C:\NTOPTPAK\EN\X86\WINNT.SRV\setup.exe echo found`, line == `if exist C:\SP4\I386\UPDATE\update.exe echo found`:
 		if f.noMedia {
 			return ok("")

@@ -3,6 +3,7 @@ package nodeops
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -99,6 +100,12 @@ func TestParseAdsutilEnum_Unrecognised(t *testing.T) {
 		if nodes, err := ParseAdsutilEnum(out); err == nil {
 			t.Errorf("%s: %v, no error", name, nodes)
 		}
+	}
+	// The old script prints the passwords in clear: never kept.
+	inClear := "AnonymousUserName               : (STRING) \"LAB\\IUSR_CLUSTER\"\r\n" +
+		"AnonymousUserPass               : (STRING) \"s3cret\"\r\nWAMUserPass                     : (STRING) \"s3cret\"\r\n"
+	if nodes, err := ParseAdsutilEnum(inClear); err != nil || fmt.Sprint(nodes) != `map[:map[AnonymousUserName:[LAB\IUSR_CLUSTER]]]` {
+		t.Errorf("passwords kept: %v, %v", nodes, err)
 	}
 	secret := "WAMUserPass                     : (STRING) \"s3cret\"\r\nThis line is not adsutil's\r\n"
 	_, err := ParseAdsutilEnum(secret)

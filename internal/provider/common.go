@@ -216,8 +216,13 @@ func misfitDiag(misfit string, se *nodeops.SpecError) diag.Diagnostic {
 // other error is only logged, since apply reads the facts again.
 func planReadFailed(ctx context.Context, diags *diag.Diagnostics, misfit string, err error) {
 	var se *nodeops.SpecError
-	if errors.As(err, &se) {
+	var me *nodeops.MissingToolsError
+	switch {
+	case errors.As(err, &se):
 		diags.Append(misfitDiag(misfit, se))
+		return
+	case errors.As(err, &me):
+		diags.AddError("Tools missing on "+me.Node, me.Error())
 		return
 	}
 	tflog.Debug(ctx, "cannot read the phase's facts at plan time; apply reads them again", map[string]any{"error": err.Error()})
@@ -540,6 +545,21 @@ func triggersPending(ctx context.Context, config tfsdk.Config) bool {
 		}
 	}
 	return false
+}
+
+// checkTools fails the plan when n lacks a tool its phase runs, naming each
+// and where an administrator gets it (one batch of reads; issue 25 item 9);
+// a read that fails is an error too. It tells whether the plan goes on.
+func checkTools(ctx context.Context, diags *diag.Diagnostics, n *nodeops.Node, tools ...nodeops.Tool) bool {
+	err := n.CheckTools(ctx, tools...)
+	var me *nodeops.MissingToolsError
+	switch {
+	case errors.As(err, &me):
+		diags.AddError("Tools missing on "+me.Node, me.Error())
+	case err != nil:
+		diags.AddError("Cannot look for the tools on "+n.R.Node(), err.Error()+". Nothing was run.")
+	}
+	return err == nil
 }
 
 // deferChecks is the warning of a plan whose triggers are pending: node's

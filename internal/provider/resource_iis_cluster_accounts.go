@@ -173,7 +173,7 @@ func (r *clusterAccountsResource) ModifyPlan(ctx context.Context, req resource.M
 					"Nothing was run on any node.", a.account, spec.Node))
 		}
 	}
-	if resp.Diagnostics.HasError() {
+	if resp.Diagnostics.HasError() || !triggersPending(ctx, req.Config) && !checkTools(ctx, &resp.Diagnostics, n, nodeops.AccountsTools...) {
 		return
 	}
 	held, err := n.ReadHeld(ctx, spec.Impersonators)

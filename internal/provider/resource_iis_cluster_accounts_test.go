@@ -196,3 +196,26 @@ func TestAccClusterAccounts_refusedPlans(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// A tool the phase runs missing on the node (ntrights.exe, which would run
+// only after net.exe's first grant) fails the plan naming it and where an
+// administrator gets it; nothing but reads reaches a node.
+func TestAccClusterAccounts_missingTool(t *testing.T) {
+	t.Parallel()
+	l := inProcessLab(t, "metabase-fresh")
+	var mark int
+	s := l.accountsStep(nil)
+	s.PreConfig = func() {
+		l.Run(t, "NODE2", `del C:\WINNT\system32\ntrights.exe`)
+		mark = l.CommandCount(t)
+	}
+	s.ExpectError = wrapped(`Tools missing on NODE2.*ntrights.exe \(from the Windows NT 4.0 Resource Kit Supplement 3\)`)
+	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{s}})
+	if err := l.OnlyQueriesSince(&mark)(); err != nil {
+		t.Error(err)
+	}
+	cmds, err := l.CommandsSince(mark)
+	if err != nil || len(cmds) == 0 {
+		t.Errorf("the plan read nothing: %v", err)
+	}
+}

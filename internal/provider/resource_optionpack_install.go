@@ -226,6 +226,9 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 		return
 	}
 	n, _ := r.cluster.Node(node)
+	if !triggersPending(ctx, req.Config) && !checkTools(ctx, &resp.Diagnostics, n, nodeops.InstallTools...) {
+		return
+	}
 	spec, d := r.installSpec(ctx, &plan)
 	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
 		return

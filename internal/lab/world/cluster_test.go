@@ -5,20 +5,20 @@ import (
 	"testing"
 )
 
-// resourceStates is `cluster res` reduced to "name@node=state" lines.
+// resourceStates is each resource's "node=state" in the model (the nt4
+// layout's listing prints Failed as Offline); via must be able to list it.
 func resourceStates(t *testing.T, w *World, via string) map[string]string {
 	t.Helper()
-	r := run(t, w, via, "cluster res")
-	if r.code != 0 {
+	if r := run(t, w, via, "cluster res"); r.code != 0 {
 		t.Fatalf("cluster res: %+v", r)
 	}
+	w.lock()
+	defer w.unlock()
 	states := map[string]string{}
-	for _, line := range strings.Split(r.out, "\r\n")[4:] {
-		if line == "" {
-			continue
+	for _, g := range w.cluster.groups {
+		for _, r := range g.resources {
+			states[r.name] = g.owner.name + "=" + r.state
 		}
-		// Columns are fixed: 20, 20, 15 characters plus separators.
-		states[strings.TrimSpace(line[:20])] = strings.TrimSpace(line[42:57]) + "=" + line[58:]
 	}
 	return states
 }
@@ -119,7 +119,7 @@ func TestMoveWithRestartAction1StaysAndFails(t *testing.T) {
 	}
 	// Bringing MSDTC online there fails again, and says so.
 	r := run(t, w, "NODE1", `cluster res "MSDTC" /online`)
-	if r.code != 5038 || !strings.HasSuffix(r.out, "MSDTC                Web Group            NODE2           Failed\r\n") ||
+	if r.code != 5038 || !strings.HasSuffix(r.out, "MSDTC                Web Group            NODE2           Offline\r\n") ||
 		r.err != "System error 5038 has occurred (0x000013ae).\r\nA clustered resource failed.\r\n" {
 		t.Errorf("online MSDTC on NODE2: %+v", r)
 	}
@@ -153,7 +153,7 @@ func TestRestartActionOnResourceFailure(t *testing.T) {
 		"MSDTC                Web Group            NODE1           Online\r\n", 0)
 	// 0: stays failed, the group partially online.
 	run(t, w, "NODE1", `cluster res "MSDTC" /prop RestartAction=0`)
-	if r := run(t, w, "NODE1", `cluster res "MSDTC" /fail`); !strings.HasSuffix(r.out, "NODE1           Failed\r\n") {
+	if r := run(t, w, "NODE1", `cluster res "MSDTC" /fail`); !strings.HasSuffix(r.out, "NODE1           Offline\r\n") || resourceStates(t, w, "NODE1")["MSDTC"] != "NODE1=Failed" {
 		t.Errorf("RestartAction 0:\n%s", r.out)
 	}
 	if got := groupLine(t, w, "NODE1", "Web Group"); got != "Web Group            NODE1           Partially Online" {
@@ -202,5 +202,30 @@ func TestMoveErrors(t *testing.T) {
 	}
 	if r := run(t, w, "NODE1", `cluster group "Web Group" /move`); r.code != 5005 {
 		t.Errorf("move with no other node: %+v", r)
+	}
+}
+
+// NT 4.0's cluster.exe prints a failed resource as Offline (issue 25); the
+// 2003 layout prints Failed.
+func TestFailedResourceRowByLayout(t *testing.T) {
+	for layout, want := range map[string]string{LayoutNT4: "Offline", Layout2003: "Failed"} {
+		sc, err := LoadScenario("healthy")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := New(sc, Options{TimeScale: testScale, ToolLayout: layout})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(w.Close)
+		run(t, w, "NODE1", `cluster res "MSDTC" /prop RestartAction=0`)
+		run(t, w, "NODE1", `cluster res "MSDTC" /fail`)
+		r := run(t, w, "NODE1", `cluster res "MSDTC"`)
+		if !strings.Contains(r.out, "MSDTC                Web Group            NODE1           "+want+"\r\n") {
+			t.Errorf("%s: %q, want the row %s", layout, r.out, want)
+		}
+		if got := resourceStates(t, w, "NODE1")["MSDTC"]; got != "NODE1=Failed" {
+			t.Errorf("%s: the model's MSDTC is %s", layout, got)
+		}
 	}
 }

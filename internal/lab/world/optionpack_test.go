@@ -122,12 +122,17 @@ func queryState(t *testing.T, w *World, node, svc string) string {
 	return r.out
 }
 
+// resourceStatus is res's state in the model: the nt4 layout's listing
+// prints Failed as Offline.
 func resourceStatus(t *testing.T, w *World, res string) string {
 	t.Helper()
-	r := run(t, w, "NODE1", `cluster res "`+res+`"`)
-	lines := strings.Split(strings.TrimRight(r.out, "\r\n"), "\r\n")
-	f := strings.Fields(lines[len(lines)-1])
-	return f[len(f)-1]
+	w.lock()
+	defer w.unlock()
+	r := w.cluster.resource(res)
+	if r == nil {
+		t.Fatalf("no resource %s", res)
+	}
+	return r.state
 }
 
 func canRunOn(w *World, res, node string) bool {

@@ -355,8 +355,15 @@ func (c *clusterCmd) onlineGroup(g *group) int {
 	return 0
 }
 
+// resourceRow is a resource's line of a listing. NT 4.0's cluster.exe
+// prints a failed resource as Offline (and a pending one as Online; the
+// lab's resources are never pending): issue 25's evidence, FORMATS.md.
 func (c *clusterCmd) resourceRow(r *resource) {
-	fmt.Fprintf(c.out, "%-20s %-20s %-15s %s\r\n", r.name, r.group.name, r.group.owner.name, r.state)
+	state := r.state
+	if !c.w.layout2003 && state == resFailed {
+		state = resOffline
+	}
+	fmt.Fprintf(c.out, "%-20s %-20s %-15s %s\r\n", r.name, r.group.name, r.group.owner.name, state)
 }
 
 func (c *clusterCmd) resource() int {

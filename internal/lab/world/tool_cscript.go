@@ -54,7 +54,7 @@ func runCScript(_ context.Context, h *host, p *cmdshell.Proc) int {
 	}
 	h.w.lock()
 	defer h.w.unlock()
-	code := runAdsutil(h.n, args[1:], p.Stdout)
+	code := runAdsutil(h.n, args[1:], p.Stdout, h.w.layout2003)
 	h.w.checkResources(h.n) // a root moved off the shared disk fails its instance
 	return code
 }
@@ -139,7 +139,11 @@ func adsLookup(m metabase, path string) *adsNode {
 }
 
 // runAdsutil is adsutil.vbs: GET, SET, ENUM, ENUM_ALL on n's metabase.
-func runAdsutil(n *node, args []string, out io.Writer) int {
+// IIS 4.0's script of 1997 (the nt4 layout; enumAll false) has no ENUM_ALL:
+// the script's history adds it on 5/8/98, and the code before prints
+// `ENUM_ALL Command not yet supported` and exits 0 (issue 25,
+// source-derived).
+func runAdsutil(n *node, args []string, out io.Writer, enumAll bool) int {
 	if len(args) < 2 {
 		io.WriteString(out, adsutilUsage)
 		return 1
@@ -149,6 +153,10 @@ func runAdsutil(n *node, args []string, out io.Writer) int {
 		fmt.Fprintf(out, "Error Trying To Get the Object: IIS://LocalHost/%s\r\nErrNumber: -2147024893 (0x80070003)\r\n"+
 			"The path requested could not be found.\r\n", strings.Trim(p, "/"))
 		return 1
+	}
+	if cmd == "enum_all" && !enumAll {
+		io.WriteString(out, "ENUM_ALL Command not yet supported\r\n")
+		return 0
 	}
 	switch cmd {
 	case "enum", "enum_all":

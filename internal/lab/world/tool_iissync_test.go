@@ -132,7 +132,11 @@ func TestAdsutil(t *testing.T) {
 	expect(t, run(t, w, "NODE1", ads+"get w3svc/1/ServerComment"), "ServerComment                   : (STRING) \"Web Server\"\r\n", 0)
 	expect(t, run(t, w, "NODE1", ads+"enum w3svc/1"), "ServerComment                   : (STRING) \"Web Server\"\r\n"+
 		"ServerBindings                  : (LIST) (1 Items)\r\n  \"10.0.0.20:80:\"\r\n[/w3svc/1/root]\r\n\r\n", 0)
+	// IIS 4.0's script (the nt4 layout) has no ENUM_ALL.
+	expect(t, run(t, w, "NODE1", ads+"enum_all w3svc"), "ENUM_ALL Command not yet supported\r\n", 0)
+	w.layout2003 = true
 	r := run(t, w, "NODE1", ads+"enum_all w3svc")
+	w.layout2003 = false
 	for _, want := range []string{"AnonymousUserName               : (STRING) \"LAB\\IUSR_CLUSTER\"", "[/w3svc/1]", "[/w3svc/1/root]",
 		"Path                            : (STRING) \"S:\\InetPub\\wwwroot\""} {
 		if !strings.Contains(r.out, want) {
