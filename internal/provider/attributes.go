@@ -115,7 +115,7 @@ func triggersAttribute() schema.MapAttribute {
 // allowOutageAttribute is `allow_cluster_outage` of a phase resource that
 // may stop a node's cluster service; more says what it means there.
 func allowOutageAttribute(more string) schema.BoolAttribute {
-	return optionalBool(allowOutageDescription+" "+more, false)
+	return optionalFlag(allowOutageDescription + " " + more)
 }
 
 // The kept attributes are computed values that only an apply or a read
@@ -162,10 +162,11 @@ func readStringList(desc string) schema.ListAttribute {
 	return schema.ListAttribute{MarkdownDescription: desc, Computed: true, ElementType: types.StringType}
 }
 
-// optionalBool is a setting that is def when not set.
-func optionalBool(desc string, def bool) schema.BoolAttribute {
+// optionalFlag is a setting that is false when not set: every opt-in of
+// the provider (a wider outage, a reinstall, a revoke) is off by default.
+func optionalFlag(desc string) schema.BoolAttribute {
 	return schema.BoolAttribute{MarkdownDescription: desc, Optional: true, Computed: true,
-		Default: booldefault.StaticBool(def)}
+		Default: booldefault.StaticBool(false)}
 }
 
 // optionalString is a string setting checked by v: def when not set, or

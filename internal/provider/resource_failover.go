@@ -97,12 +97,12 @@ func (r *failoverTestResource) Schema(ctx context.Context, _ resource.SchemaRequ
 					},
 				}},
 			},
-			"restore_affect_the_group": optionalBool("`false` (default): each resource ends with the RestartAction it had "+
-				"before the test, as recorded on the working node before the first change: \"Affect the group\" back on "+
-				"where the test turned it off (the KB's final step), and an administrator's 1 stays 1 (safety rule 6; the "+
-				"plan names such resources). `true`: RestartAction 2 (\"Affect the group\" on) on the groups' IIS and "+
-				"MSDTC resources at the end, also on one an administrator had at 1. Either way, a test interrupted "+
-				"halfway is restored from that record by the next apply.", false),
+			"restore_affect_the_group": optionalFlag("`false` (default): each resource ends with the RestartAction it had " +
+				"before the test, as recorded on the working node before the first change: \"Affect the group\" back on " +
+				"where the test turned it off (the KB's final step), and an administrator's 1 stays 1 (safety rule 6; the " +
+				"plan names such resources). `true`: RestartAction 2 (\"Affect the group\" on) on the groups' IIS and " +
+				"MSDTC resources at the end, also on one an administrator had at 1. Either way, a test interrupted " +
+				"halfway is restored from that record by the next apply."),
 			"seen_online": schema.MapAttribute{
 				MarkdownDescription: "Per group, the nodes the last test saw it online on.",
 				Computed:            true,

@@ -76,10 +76,10 @@ func (r *clusterAccountsResource) Schema(ctx context.Context, _ resource.SchemaR
 				"Default: whichever of \"MTS Trusted Impersonators\" and \"MTS Impersonators\" exists on the node.",
 				stringvalidator.RegexMatches(localGroupRe, "must be a local group name: letters, digits, blanks, _ . -"),
 				validators.SafeArg()),
-			"revoke_on_destroy": optionalBool("What destroy does. `false` (default): forgets the grants. `true`: "+
-				"revokes the two accounts' rights, group memberships and DCOM default access (never the local "+
-				"IUSR_/IWAM_ defaults or other accounts); the DCOM default launch entries stay, since the 1996 "+
-				"dcomperm cannot remove from the launch list (destroy warns).", false),
+			"revoke_on_destroy": optionalFlag("What destroy does. `false` (default): forgets the grants. `true`: " +
+				"revokes the two accounts' rights, group memberships and DCOM default access (never the local " +
+				"IUSR_/IWAM_ defaults or other accounts); the DCOM default launch entries stay, since the 1996 " +
+				"dcomperm cannot remove from the launch list (destroy warns)."),
 			"grants": schema.MapAttribute{
 				MarkdownDescription: "The grants found on the node after the last apply or read, per account.",
 				Computed:            true,

@@ -141,9 +141,9 @@ func (r *optionpackInstallResource) Schema(ctx context.Context, _ resource.Schem
 				"refuses a plan whose `install_method` or `components` differ from it (safety rule 3: the KB's " +
 				"\"exact same installation method\"). The method is derived from the installed set (exactly the " +
 				"minimal set reads as `minimal`, exactly the typical set as `typical`, anything else as `custom`)."),
-			"uninstall_on_destroy": optionalBool("What destroy does. `false` (default): it forgets the "+
-				"installation and leaves the node as it is. `true`: it removes the Option Pack as the KB does "+
-				"(cluster service stopped and set to manual, Remove All, reboot, service pack re-applied, reboot).", false),
+			"uninstall_on_destroy": optionalFlag("What destroy does. `false` (default): it forgets the " +
+				"installation and leaves the node as it is. `true`: it removes the Option Pack as the KB does " +
+				"(cluster service stopped and set to manual, Remove All, reboot, service pack re-applied, reboot)."),
 			"allow_cluster_outage": allowOutageAttribute("The plan then names the groups that go offline and for " +
 				"how many reboots."),
 			"reboot_timeout": optionalString("How long one reboot of the node may take, from `shutdown` until "+
