@@ -92,6 +92,11 @@ func MSDTCTools(spec MSDTCSpec) map[string][]Tool {
 // reboots, which come only after the first change.
 var InstallTools = []Tool{ToolSC, ToolReg, ToolNet, ToolShutdown}
 
+// ServiceTools are what mscs_cluster_node_service runs on its node: sc
+// (cluster.exe, for the node's state, is asked through whichever node
+// answers).
+var ServiceTools = []Tool{ToolSC}
+
 // FailoverTools are what the failover test runs on each node: cluster.exe
 // (each move runs on the node the group moves to).
 var FailoverTools = []Tool{ToolCluster}

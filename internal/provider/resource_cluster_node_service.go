@@ -132,6 +132,10 @@ func (r *clusterNodeServiceResource) ModifyPlan(ctx context.Context, req resourc
 		}
 	}
 	node := plan.Node.ValueString()
+	// No earlier phase installs sc: it is checked whatever the triggers.
+	if n, ok := r.cluster.Node(node); ok && !checkTools(ctx, &resp.Diagnostics, n, nodeops.ServiceTools...) {
+		return
+	}
 	if triggersPending(ctx, req.Config) && nodeops.IsClusterService(plan.ServiceName.ValueString()) {
 		// An earlier phase of this apply changes the node or the cluster
 		// first (the install stops this very service). A start's steps do

@@ -484,3 +484,28 @@ func TestAccClusterNodeService_nodeNameCase(t *testing.T) {
 		}},
 	})
 }
+
+// A node without sc.exe fails the plan naming it and where it comes from;
+// only reads reach the node.
+func TestAccClusterNodeService_missingTool(t *testing.T) {
+	t.Parallel()
+	l := inProcessLab(t, "healthy")
+	var mark int
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			PreConfig: func() {
+				l.Run(t, "NODE2", `del C:\WINNT\system32\sc.exe`)
+				mark = l.CommandCount(t)
+			},
+			Config:      l.providerConfig("", nil) + serviceResource("NODE2", "stopped", "manual"),
+			ExpectError: wrapped(`Tools missing on NODE2.*sc.exe \(from the Windows NT 4.0 Resource Kit\)`),
+		}},
+	})
+	if err := l.OnlyQueriesSince(&mark)(); err != nil {
+		t.Error(err)
+	}
+	if s, st, err := l.Service("NODE2", "ClusSvc"); err != nil || s != "RUNNING" || st != "auto" {
+		t.Errorf("ClusSvc on NODE2 is %s/%s (%v), want RUNNING/auto untouched", s, st, err)
+	}
+}
