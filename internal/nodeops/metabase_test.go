@@ -1,6 +1,7 @@
 package nodeops
 
 import (
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -92,5 +93,19 @@ func TestUnacceptedLosses(t *testing.T) {
 		if !reflect.DeepEqual(got, c.want) {
 			t.Errorf("accept %q: unaccepted %q, want %q", c.accept, got, c.want)
 		}
+	}
+}
+
+// What an error quotes of a tool's output never shows a password line,
+// whichever read failed (a batch whose parts do not split, too).
+func TestErrorExcerptsLeaveOutPasswords(t *testing.T) {
+	out := "[/W3SVC/1]\r\nAnonymousUserPass               : (STRING) \"s3cret!\"\r\nServerComment : (STRING) \"Web\"\r\n"
+	got := firstLines(out, 4)
+	if strings.Contains(got, "s3cret") || !strings.Contains(got, "ServerComment") {
+		t.Errorf("excerpt %q", got)
+	}
+	err := (&Node{R: &fakeRunner{node: "NODE2"}}).parseError("read the metabase", "cscript adsutil.vbs ENUM W3SVC/1", out, errors.New("2 parts of output for 3 commands"))
+	if strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("parse error %q", err)
 	}
 }

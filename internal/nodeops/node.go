@@ -77,9 +77,12 @@ func (e *StepError) Error() string {
 func (e *StepError) Unwrap() error { return e.Err }
 
 // firstLines joins the first n non-blank lines of s, for a one-line message.
+// It is what every error quotes of a tool's output, so a line naming a
+// password (IIS 4.0's adsutil.vbs prints AnonymousUserPass in clear) is
+// left out here, whichever read failed.
 func firstLines(s string, n int) string {
 	var keep []string
-	for _, l := range splitLines(s) {
+	for _, l := range splitLines(withoutPasswords(s)) {
 		if l = strings.TrimSpace(l); l != "" {
 			keep = append(keep, l)
 			if len(keep) == n {
