@@ -283,7 +283,7 @@ func (c *Cluster) FailoverTest(ctx context.Context, spec FailoverSpec, progress 
 		if restored == "" {
 			return err
 		}
-		return fmt.Errorf("%w (%s; nothing else was changed)", err, restored)
+		return &RestoredError{Err: err, Restored: restored}
 	}
 	f, err := c.ReadFailoverFacts(ctx, spec)
 	if err != nil {
@@ -378,6 +378,24 @@ func (c *Cluster) FailoverTest(ctx context.Context, spec FailoverSpec, progress 
 	}
 	return res, nil
 }
+
+// RestoredError is a failover test refused (Err) after it restored an
+// earlier run's record, which Restored says; nothing else was changed.
+type RestoredError struct {
+	Err      error
+	Restored string
+}
+
+func (e *RestoredError) Error() string {
+	return fmt.Sprintf("%v (%s)", e.Err, e.Note())
+}
+
+// Note is the restore in words, for a caller that words Err itself.
+func (e *RestoredError) Note() string {
+	return e.Restored + "; nothing else was changed"
+}
+
+func (e *RestoredError) Unwrap() error { return e.Err }
 
 // restoreEarlierFailover restores an earlier run's record, if any, and
 // reads it back (which deletes it): each resource's recorded RestartAction,
