@@ -171,16 +171,36 @@ func (c *Cluster) readFailoverHold(ctx context.Context, spec FailoverSpec, f *Fa
 // before is each moved resource's RestartAction before the test: an
 // interrupted test's record, else as read.
 func (f FailoverFacts) before() map[string]int {
-	if f.Held != nil {
-		return f.Held.Restart
-	}
 	b := map[string]int{}
 	for _, g := range f.Groups {
 		for r, v := range g.RestartActions {
 			b[r] = v
 		}
 	}
+	if f.Held != nil {
+		// The record is restored first; a resource it does not hold (added
+		// since) keeps what it reads now.
+		for r, v := range f.Held.Restart {
+			b[r] = v
+		}
+	}
 	return b
+}
+
+// ReadFailoverHold reads the record an earlier run left on the working node
+// (nil when none) and where it is; it needs only the working node.
+func (c *Cluster) ReadFailoverHold(ctx context.Context, spec FailoverSpec) (rec *Hold, path, node string, err error) {
+	var f FailoverFacts
+	err = c.readFailoverHold(ctx, spec, &f)
+	return f.Held, f.HeldPath, f.HeldNode, err
+}
+
+// PlanFailoverRestore is the first step when an earlier run left its
+// record: it is restored and read back, which deletes it, before anything
+// else (run on the working node, which keeps it).
+func PlanFailoverRestore(rec *Hold, path, node string) string {
+	return fmt.Sprintf("%s: restore from the record an earlier run left in %s (%s; each group back on its recorded owner), read it back and delete it",
+		node, path, rec.summary())
 }
 
 // PlanFailover is the test's steps in words, in order.
@@ -228,6 +248,9 @@ func PlanFailover(f FailoverFacts, spec FailoverSpec, checks []string) []string 
 	for i := range steps {
 		steps[i] = spec.Node + ": " + steps[i]
 	}
+	if f.Held != nil {
+		steps = append([]string{PlanFailoverRestore(f.Held, f.HeldPath, f.HeldNode)}, steps...)
+	}
 	return steps
 }
 
@@ -247,39 +270,50 @@ func (c *Cluster) FailoverTest(ctx context.Context, spec FailoverSpec, progress 
 	if progress == nil {
 		progress = func(string) {}
 	}
-	f, err := c.ReadFailoverFacts(ctx, spec)
+	// Rule 6: an earlier run's record is restored (and read back, which
+	// deletes it) before anything else, and before the checks of the
+	// rebuilt node, which a failed run may have left unable to host: the
+	// restore needs only the working node. The test then records afresh
+	// what it finds, so a resource added since is restored too.
+	restored, err := c.restoreEarlierFailover(ctx, spec)
 	if err != nil {
 		return res, err
 	}
-	if err := c.CheckFailoverHosts(ctx, spec, f); err != nil {
-		if f.Held != nil {
-			return res, fmt.Errorf("%w; %w", err, heldNote(failoverWords, f.HeldNode, f.HeldPath, f.Held))
+	refused := func(err error) error {
+		if restored == "" {
+			return err
 		}
-		return res, err
+		return &RestoredError{Err: err, Restored: restored}
+	}
+	f, err := c.ReadFailoverFacts(ctx, spec)
+	if err != nil {
+		return res, refused(err)
+	}
+	if err := c.CheckFailoverHosts(ctx, spec, f); err != nil {
+		return res, refused(err)
 	}
 	h, err := c.failoverHolder(ctx, spec)
 	if err != nil {
 		return res, err
 	}
-	// Rule 6: the values and owners as found, recorded before the first
-	// change; an interrupted test's record is kept as it is.
+	// The values and owners as found, recorded before the first change.
 	found := Hold{Phase: "failover", Restart: map[string]int{}}
 	var moved []string
-	finals := map[string]string{}
 	for _, g := range f.Groups {
 		found.Groups = append(found.Groups, HeldGroup{Name: g.Name, Owner: g.Owner, Online: strings.EqualFold(g.State, "Online")})
 		for r, v := range g.RestartActions {
 			found.Restart[r] = v
 		}
 		moved = append(moved, g.Moved...)
-		finals[strings.ToLower(g.Name)] = g.Final
 	}
 	if err := h.keep(ctx, found); err != nil {
 		return res, err
 	}
-	restore := func(ctx context.Context) error {
+	// restore ends each group on its node of target (nil: its recorded
+	// owner).
+	restore := func(ctx context.Context, target func(string) string) error {
 		rs := restoreSpec{
-			target: func(g string) string { return finals[strings.ToLower(g)] },
+			target: target,
 			move: func(ctx context.Context, g, node string) error {
 				return c.moveAndSettle(ctx, g, node, spec.MoveTimeout)
 			},
@@ -295,7 +329,9 @@ func (c *Cluster) FailoverTest(ctx context.Context, spec FailoverSpec, progress 
 		// is in the error.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
 		defer cancel()
-		if rerr := restore(rctx); rerr != nil {
+		// The groups go back to where they were recorded, not to their
+		// final owners: the failure may be the final owner's.
+		if rerr := restore(rctx, nil); rerr != nil {
 			return res, fmt.Errorf("%w; and %w", err, rerr)
 		}
 		return res, err
@@ -330,13 +366,62 @@ func (c *Cluster) FailoverTest(ctx context.Context, spec FailoverSpec, progress 
 		return fail(err)
 	}
 	progress("restore \"Affect the group\"")
-	if err := restore(ctx); err != nil {
+	finals := map[string]string{}
+	for _, g := range f.Groups {
+		finals[strings.ToLower(g.Name)] = g.Final
+	}
+	if err := restore(ctx, func(g string) string { return finals[strings.ToLower(g)] }); err != nil {
 		return res, err
 	}
 	for g := range res.SeenOnline {
 		sort.Strings(res.SeenOnline[g])
 	}
 	return res, nil
+}
+
+// RestoredError is a failover test refused (Err) after it restored an
+// earlier run's record, which Restored says; nothing else was changed.
+type RestoredError struct {
+	Err      error
+	Restored string
+}
+
+func (e *RestoredError) Error() string {
+	return fmt.Sprintf("%v (%s)", e.Err, e.Note())
+}
+
+// Note is the restore in words, for a caller that words Err itself.
+func (e *RestoredError) Note() string {
+	return e.Restored + "; nothing else was changed"
+}
+
+func (e *RestoredError) Unwrap() error { return e.Err }
+
+// restoreEarlierFailover restores an earlier run's record, if any, and
+// reads it back (which deletes it): each resource's recorded RestartAction,
+// each group back on its recorded owner. It needs only the working node,
+// which keeps the record and runs cluster.exe. restored says what was
+// restored ("" when there was no record); a restore not read back whole is
+// a *LeftError.
+func (c *Cluster) restoreEarlierFailover(ctx context.Context, spec FailoverSpec) (restored string, err error) {
+	h, err := c.failoverHolder(ctx, spec)
+	if err != nil {
+		return "", err
+	}
+	h.via = h.at
+	if err := c.checkNodesTools(ctx, map[string][]Tool{h.at.R.Node(): FailoverTools}); err != nil {
+		return "", err
+	}
+	if h.rec, err = h.read(ctx); err != nil || h.rec == nil {
+		return "", err
+	}
+	summary := h.rec.summary()
+	if err := h.restore(ctx, restoreSpec{move: func(ctx context.Context, g, node string) error {
+		return c.moveAndSettle(ctx, g, node, spec.MoveTimeout)
+	}}); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("the record an earlier run left in %s on %s was restored and read back (%s), and deleted", h.path, h.at.R.Node(), summary), nil
 }
 
 // moveAndSettle moves group to node and waits, at most timeout, until

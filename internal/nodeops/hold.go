@@ -341,7 +341,13 @@ func (h *holder) restore(ctx context.Context, s restoreSpec) error {
 	// The groups first: "Affect the group" stays off while they move.
 	var errs []error
 	for _, g := range rec.Groups {
-		if err := s.move(ctx, g.Name, target(g)); err != nil {
+		move := s.move
+		if !g.Online {
+			// A group recorded offline never comes online: only its
+			// owner is restored, and only its owner is waited for.
+			move = h.moveOwner
+		}
+		if err := move(ctx, g.Name, target(g)); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -390,7 +396,11 @@ func (h *holder) restore(ctx context.Context, s restoreSpec) error {
 			left.Groups = append(left.Groups, fmt.Sprintf("group %s is not in the cluster", g.Name))
 		case !strings.EqualFold(found.OwnerNode, target(g)) || (g.Online && !strings.EqualFold(found.State, "Online")):
 			misplaced++
-			left.Groups = append(left.Groups, fmt.Sprintf("group %s is %s on %s (to be Online on %s)", g.Name, found.State, found.OwnerNode, target(g)))
+			want := "on " + target(g)
+			if g.Online {
+				want = "Online " + want
+			}
+			left.Groups = append(left.Groups, fmt.Sprintf("group %s is %s on %s (to be %s)", g.Name, found.State, found.OwnerNode, want))
 		default:
 			left.Groups = append(left.Groups, fmt.Sprintf("group %s is %s on %s", g.Name, found.State, found.OwnerNode))
 		}
@@ -404,6 +414,30 @@ func (h *holder) restore(ctx context.Context, s restoreSpec) error {
 	}
 	left.Err = errors.Join(errs...)
 	return left
+}
+
+// moveOwner gives a group recorded offline back to node: moved only when
+// another node owns it, and read back by its owner alone (its resources
+// stay offline, as recorded).
+func (h *holder) moveOwner(ctx context.Context, group, node string) error {
+	g, err := h.via.groupOf(ctx, group)
+	if err != nil {
+		return err
+	}
+	if strings.EqualFold(g.OwnerNode, node) {
+		return nil
+	}
+	if err := h.via.GroupMove(ctx, group, node); err != nil {
+		return err
+	}
+	if g, err = h.via.groupOf(ctx, group); err != nil {
+		return err
+	}
+	if !strings.EqualFold(g.OwnerNode, node) {
+		return &StepError{Node: h.via.R.Node(), Step: "move group " + group + " to " + node,
+			Meaning: fmt.Sprintf("the group is still on %s after the move", g.OwnerNode)}
+	}
+	return nil
 }
 
 // LeftError is a restore of rule 6 that did not complete: what is left

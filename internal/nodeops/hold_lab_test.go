@@ -118,8 +118,8 @@ func TestFailoverTest_KilledRunIsRestoredFromTheRecord(t *testing.T) {
 	if f, err = c.ReadFailoverFacts(ctx, spec); err != nil {
 		t.Fatal(err)
 	}
-	if last := PlanFailover(f, spec, nil)[len(steps)-1]; !strings.Contains(last, "FTP Server (1) had it off, which this turns on") {
-		t.Errorf("plan with restore_affect_the_group: %q", last)
+	if steps := PlanFailover(f, spec, nil); !strings.Contains(steps[len(steps)-1], "FTP Server (1) had it off, which this turns on") {
+		t.Errorf("plan with restore_affect_the_group: %q", steps[len(steps)-1])
 	}
 	if _, err := c.FailoverTest(ctx, spec, cutAt(t, l, "move group Web Group to NODE1")); err == nil {
 		t.Fatal("the cut run succeeded")

@@ -179,6 +179,11 @@ func stepDiag(summary string, node string, err error) diag.Diagnostic {
 		if hasLeft {
 			detail += "\n\n" + left.Error()
 		}
+		// A refusal after an earlier run's record was restored says so.
+		var restored *nodeops.RestoredError
+		if errors.As(err, &restored) {
+			detail += "\n\nBefore that, " + restored.Note() + "."
+		}
 		return diag.NewErrorDiagnostic(summary, detail)
 	}
 	msg := err.Error()

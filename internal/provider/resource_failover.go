@@ -235,6 +235,9 @@ func (r *failoverTestResource) ModifyPlan(ctx context.Context, req resource.Modi
 	spec := r.spec(ctx, &plan, &results)
 	f, err := r.cluster.ops().ReadFailoverFacts(ctx, spec)
 	if err != nil {
+		if r.planRestoreOnly(ctx, resp, spec, err) {
+			return
+		}
 		planReadFailed(ctx, &resp.Diagnostics, "The failover test does not fit the cluster", err)
 		return
 	}
@@ -244,20 +247,59 @@ func (r *failoverTestResource) ModifyPlan(ctx context.Context, req resource.Modi
 		groups = append(groups, g.Name)
 		finals[g.Name] = g.Final
 	}
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("groups"), groups)...)
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("final_owner"), finals)...)
+	// With triggers still unknown, the groups and their final owners may
+	// read otherwise at apply: left unknown unless configured.
+	pending := triggersPending(ctx, req.Config)
+	var cfgGroups types.List
+	var cfgFinals types.Map
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("groups"), &cfgGroups)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("final_owner"), &cfgFinals)...)
+	if pending && cfgGroups.IsNull() {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("groups"), types.ListUnknown(types.StringType))...)
+	} else {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("groups"), groups)...)
+	}
+	if pending && cfgFinals.IsNull() {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("final_owner"), types.MapUnknown(types.StringType))...)
+	} else {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("final_owner"), finals)...)
+	}
 	warnGroupsMove(&resp.Diagnostics, spec.Node, f.Groups)
-	if triggersPending(ctx, req.Config) {
+	if pending {
 		deferChecks(&resp.Diagnostics, spec.Node, fmt.Sprintf("that %s are Up in the cluster, and that %s has the "+
 			"Option Pack as the node serving the groups has it, with its IIS services healthy",
 			strings.Join(r.cluster.names, " and "), spec.Node))
 		return
 	}
 	if err := r.cluster.ops().CheckFailoverHosts(ctx, spec, f); err != nil {
+		if r.planRestoreOnly(ctx, resp, spec, err) {
+			return
+		}
 		r.refuse(ctx, &resp.Diagnostics, spec.Node, err)
 		return
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("steps"), nodeops.PlanFailover(f, spec, checkWords(ctx, &plan)))...)
+}
+
+// planRestoreOnly is the plan of a test refused (err) while an earlier
+// run's record is on the working node: apply restores the record first,
+// which needs only the working node, and is then refused with err. The
+// plan shows that restore and warns of the refusal; false when there is no
+// record to restore (or err is bad input, refused at plan as ever).
+func (r *failoverTestResource) planRestoreOnly(ctx context.Context, resp *resource.ModifyPlanResponse, spec nodeops.FailoverSpec, err error) bool {
+	var se *nodeops.SpecError
+	if errors.As(err, &se) {
+		return false
+	}
+	rec, file, node, rerr := r.cluster.ops().ReadFailoverHold(ctx, spec)
+	if rerr != nil || rec == nil {
+		return false
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("steps"), []string{nodeops.PlanFailoverRestore(rec, file, node)})...)
+	resp.Diagnostics.AddAttributeWarning(path.Root("node"), "Apply restores an earlier run's record, then refuses the failover test",
+		fmt.Sprintf("An earlier run of the failover test left its record in %s on %s. Apply restores from it (only %s is needed) and deletes it once read back; "+
+			"it then refuses the test, and changes nothing else, because: %v.", file, node, node, err))
+	return true
 }
 
 // refuse is the plan of a failover test whose nodes cannot run it now (a
@@ -308,6 +350,14 @@ func (r *failoverTestResource) run(ctx context.Context, m *failoverTestModel, wh
 	spec := r.spec(ctx, m, &results)
 	f, err := r.cluster.ops().ReadFailoverFacts(ctx, spec)
 	if err != nil {
+		var se *nodeops.SpecError
+		if rec, _, _, rerr := r.cluster.ops().ReadFailoverHold(ctx, spec); !errors.As(err, &se) && rerr == nil && rec != nil {
+			// An earlier run's record is restored even so (as the plan
+			// showed); the test then refuses with what the read found.
+			if _, terr := r.cluster.ops().FailoverTest(ctx, spec, nil); terr != nil {
+				err = terr
+			}
+		}
 		return append(diags, r.cluster.stepDiag("Cannot read the groups of the failover test", spec.Node, err))
 	}
 	if m.Steps.IsUnknown() {

@@ -1,0 +1,152 @@
+package nodeops
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+const failoverRecord = `C:\WINNT\mscs-failover.hold`
+
+// An earlier run's record that lacks a resource added since (MSDTC, at 2):
+// the next run restores the record first, then records afresh, so MSDTC
+// ends at 2, not at the 1 the test sets, and the record is gone.
+func TestFailoverTest_RecordIsRestoredBeforeAFreshOne(t *testing.T) {
+	l := startScenario(t, "healthy")
+	c := labCluster(t, l)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	spec := FailoverSpec{Node: "NODE2", MoveTimeout: 10 * time.Second}
+	if _, err := c.FailoverTest(ctx, spec, cutAt(t, l, "move group Web Group to NODE2")); err == nil {
+		t.Fatal("the cut run succeeded")
+	}
+	if err := l.Control().ClearFaults(); err != nil {
+		t.Fatal(err)
+	}
+	// The earlier run knew Web Server and FTP Server only; MSDTC came since.
+	old := Hold{Phase: "failover", Groups: []HeldGroup{{Name: "Web Group", Owner: "NODE1", Online: true}},
+		Restart: map[string]int{"Web Server": 2, "FTP Server": 2}}
+	if err := c.Nodes[0].writeFile(ctx, "test record", `C:\WINNT`, failoverRecord, old.lines()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Nodes[0].ResourceSetProp(ctx, "MSDTC", "RestartAction", "2"); err != nil {
+		t.Fatal(err)
+	}
+	f, err := c.ReadFailoverFacts(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if steps := PlanFailover(f, spec, nil); !strings.HasPrefix(steps[0], "NODE1: restore from the record an earlier run left in "+failoverRecord) {
+		t.Errorf("the plan must restore the record first: %q", steps[0])
+	}
+	if _, err := c.FailoverTest(ctx, spec, nil); err != nil {
+		t.Fatal(err)
+	}
+	if after := restartActions(t, ctx, c.Nodes[0]); !reflect.DeepEqual(after, map[string]int{"MSDTC": 2, "Web Server": 2, "FTP Server": 2}) {
+		t.Errorf("RestartAction after: %v", after)
+	}
+	if recordExists(t, ctx, c.Nodes[0], failoverRecord) {
+		t.Error("the record is left behind")
+	}
+	if inc := l.World().Incidents(); len(inc) != 0 {
+		t.Errorf("incidents: %+v", inc)
+	}
+}
+
+// A record left by a killed run, then NODE2 unable to host (its IIS
+// corrupt): the next run still restores the record (on NODE1 alone) and
+// says so when it refuses the test.
+func TestFailoverTest_RecordIsRestoredWhenTheHostCheckFails(t *testing.T) {
+	l := startScenario(t, "healthy")
+	c := labCluster(t, l)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	spec := FailoverSpec{Node: "NODE2", MoveTimeout: 10 * time.Second}
+	if _, err := c.FailoverTest(ctx, spec, cutAt(t, l, "move group Web Group to NODE2")); err == nil {
+		t.Fatal("the cut run succeeded")
+	}
+	if err := l.Control().ClearFaults(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Control().CorruptIIS("NODE2"); err != nil {
+		t.Fatal(err)
+	}
+	f, err := c.ReadFailoverFacts(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CheckFailoverHosts(ctx, spec, f); err == nil {
+		t.Fatal("scenario: NODE2 passes the host checks")
+	}
+	_, err = c.FailoverTest(ctx, spec, nil)
+	if err == nil || !strings.Contains(err.Error(), "the record an earlier run left in "+failoverRecord+" on NODE1 was restored and read back") ||
+		!strings.Contains(err.Error(), "nothing else was changed") {
+		t.Fatalf("the refusal must say the record was restored: %v", err)
+	}
+	if after := restartActions(t, ctx, c.Nodes[0]); !reflect.DeepEqual(after, map[string]int{"MSDTC": 2, "Web Server": 2, "FTP Server": 2}) {
+		t.Errorf("RestartAction after: %v", after)
+	}
+	if recordExists(t, ctx, c.Nodes[0], failoverRecord) {
+		t.Error("the record is left behind")
+	}
+	if g, err := c.Nodes[0].groupOf(ctx, "Web Group"); err != nil || g.OwnerNode != "NODE1" || g.State != "Online" {
+		t.Errorf("Web Group after: %+v, %v", g, err)
+	}
+}
+
+// A test that fails with NODE2 as the final owner: the groups go back to
+// where they were recorded (NODE1), not to NODE2.
+func TestFailoverTest_FailureRestoresTheRecordedOwners(t *testing.T) {
+	l := startScenario(t, "healthy")
+	c := labCluster(t, l)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	spec := FailoverSpec{Node: "NODE2", MoveTimeout: 10 * time.Second, FinalOwner: map[string]string{"Web Group": "NODE2"},
+		Check: func(context.Context) error { return errors.New("GET http://web/ answers 500") }}
+	if _, err := c.FailoverTest(ctx, spec, nil); err == nil || !strings.Contains(err.Error(), "answers 500") {
+		t.Fatalf("the failed check must fail the test: %v", err)
+	}
+	if g, err := c.Nodes[0].groupOf(ctx, "Web Group"); err != nil || g.OwnerNode != "NODE1" || g.State != "Online" {
+		t.Errorf("Web Group after the failure: %+v, %v (want Online on NODE1, where it was)", g, err)
+	}
+	if after := restartActions(t, ctx, c.Nodes[0]); !reflect.DeepEqual(after, map[string]int{"MSDTC": 2, "Web Server": 2, "FTP Server": 2}) {
+		t.Errorf("RestartAction after: %v", after)
+	}
+}
+
+// A group recorded offline: the restore gives it back to its owner and
+// waits for that alone, not for Online.
+func TestFailoverTest_OfflineGroupIsRestoredToItsOwner(t *testing.T) {
+	l := startScenario(t, "healthy")
+	c := labCluster(t, l)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	n := c.Nodes[0]
+	if _, err := n.run(ctx, "take Web Group offline", `cluster group "Web Group" /offline`, false, win32); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.GroupMove(ctx, "Web Group", "NODE2"); err != nil {
+		t.Fatal(err)
+	}
+	if g, err := n.groupOf(ctx, "Web Group"); err != nil || g.OwnerNode != "NODE2" || g.State == "Online" {
+		t.Fatalf("scenario: %+v, %v", g, err)
+	}
+	rec := Hold{Phase: "failover", Groups: []HeldGroup{{Name: "Web Group", Owner: "NODE1"}},
+		Restart: map[string]int{"Web Server": 2, "FTP Server": 2, "MSDTC": 2}}
+	if err := n.writeFile(ctx, "test record", `C:\WINNT`, failoverRecord, rec.lines()); err != nil {
+		t.Fatal(err)
+	}
+	spec := FailoverSpec{Node: "NODE2", MoveTimeout: 10 * time.Second}
+	if _, err := c.restoreEarlierFailover(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	if g, err := n.groupOf(ctx, "Web Group"); err != nil || g.OwnerNode != "NODE1" || g.State == "Online" {
+		t.Errorf("Web Group after the restore: %+v, %v (want offline on NODE1)", g, err)
+	}
+	if recordExists(t, ctx, n, failoverRecord) {
+		t.Error("the record is left behind")
+	}
+}
