@@ -686,7 +686,9 @@ func (r *dtcRun) moveBack(ctx context.Context) error {
 }
 
 // moveAndSee moves the group to node and reports whether MSDTC came online
-// there (it fails, or the test's time runs out: no).
+// there (it fails, or the test's time runs out: no). Online counts only when
+// two readings in a row agree (onlineReadings): NT 4.0 prints a pending
+// resource as Online, and one that then fails would skip the reinstall.
 func (r *dtcRun) moveAndSee(ctx context.Context, node string) (bool, error) {
 	if err := r.c.Node(node).GroupMove(ctx, r.facts.Group, node); err != nil {
 		return false, err
@@ -705,12 +707,14 @@ func (r *dtcRun) moveAndSee(ctx context.Context, node string) (bool, error) {
 		return false, err
 	}
 	var readErr error // the last check's, when it could not read the cluster
+	var agreed onlineReadings
 	_, err = r.c.waitFor(tctx, "wait for MSDTC on "+node, func() (bool, string, error) {
 		if name == "" {
 			return true, "no MSDTC resource", nil
 		}
 		rs, err := r.working.clusterResourceStatus(ctx)
 		if readErr = err; err != nil {
+			agreed.saw(false)
 			return false, "", err
 		}
 		state, owner := "", ""
@@ -725,11 +729,15 @@ func (r *dtcRun) moveAndSee(ctx context.Context, node string) (bool, error) {
 		case !strings.EqualFold(owner, node):
 			return true, "group on " + owner, nil // failed back: not online there
 		case strings.EqualFold(state, "Online"):
-			online = true
-			return true, "Online", nil
+			if agreed.saw(true) {
+				online = true
+				return true, "Online", nil
+			}
+			return false, "Online (read once)", nil
 		case strings.EqualFold(state, "Failed"):
 			return true, "Failed", nil
 		}
+		agreed.saw(false)
 		return false, state, nil
 	})
 	switch {
