@@ -494,8 +494,15 @@ func (c *Cluster) ReclusterMSDTC(ctx context.Context, spec MSDTCSpec, progress P
 			Step{Name: "install", Words: "msdtc -install on " + spec.WorkingNode, Run: r.install},
 			Step{Name: "join", Words: "msdtc -join on " + spec.Node, Run: r.join})
 	}
+	// Each step after the test and before verify is the reinstall's (a test
+	// that passes skips through verify): whichever of them runs, in this run
+	// or in one resumed after a failure or a kill, past the test, the
+	// reinstall acts.
+	for i := 1; i < len(steps); i++ {
+		steps[i].Run = r.reinstalling(steps[i].Run)
+	}
 	steps = append(steps,
-		Step{Name: "online", Words: "bring MSDTC online", Run: r.online},
+		Step{Name: "online", Words: "bring MSDTC online", Run: r.reinstalling(r.online)},
 		Step{Name: "verify", Words: "MSDTC online on " + spec.Node + " and back", Run: r.verify},
 		Step{Name: stepDone, Words: "restore \"Affect the group\" and the group's owner", Run: r.finish})
 	p.Steps = steps
@@ -669,8 +676,16 @@ func (r *dtcRun) test(ctx context.Context) (Next, error) {
 	if online && r.spec.Reinstall != ReinstallAlways {
 		return SkipThrough("verify"), nil
 	}
-	r.result.Reinstalled = true
 	return Continue, nil
+}
+
+// reinstalling is a reinstall step's run that reports the reinstall in the
+// result (reinstalled) when it runs.
+func (r *dtcRun) reinstalling(run func(context.Context) (Next, error)) func(context.Context) (Next, error) {
+	return func(ctx context.Context) (Next, error) {
+		r.result.Reinstalled = true
+		return run(ctx)
+	}
 }
 
 // moveBack moves the group to the working node and waits until each of
