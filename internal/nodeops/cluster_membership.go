@@ -363,12 +363,13 @@ func (c *Cluster) moveOnline(ctx context.Context, group, node string, timeout ti
 	tctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var failed, elsewhere string
-	var readErr error // the last check's, when it could not read the cluster
-	agreed := 0       // readings in a row with every resource Online on node
+	var readErr error         // the last check's, when it could not read the cluster
+	var agreed onlineReadings // every resource Online on node
 	last, err := c.waitFor(tctx, "wait for group "+group+" online on "+node, func() (bool, string, error) {
 		s, err := read()
 		if readErr = err; err != nil {
-			agreed, elsewhere = 0, ""
+			agreed.saw(false)
+			elsewhere = ""
 			return false, "", err
 		}
 		elsewhere = s.elsewhere
@@ -376,12 +377,7 @@ func (c *Cluster) moveOnline(ctx context.Context, group, node string, timeout ti
 			failed = s.failed
 			return true, s.seen, nil
 		}
-		if !s.online {
-			agreed = 0
-			return false, s.seen, nil
-		}
-		agreed++
-		return agreed >= 2, s.seen, nil
+		return agreed.saw(s.online), s.seen, nil
 	})
 	switch {
 	case failed != "":
@@ -398,6 +394,23 @@ func (c *Cluster) moveOnline(ctx context.Context, group, node string, timeout ti
 			"not every resource of group %s came online on %s (last seen: %s)", group, node, last)}
 	}
 	return nil
+}
+
+// onlineReadings counts the readings in a row that read Online. NT 4.0
+// prints a pending resource as Online, and a pending one may still fail:
+// one reading proves nothing, two a poll apart that agree do (moveOnline,
+// and MSDTC's test).
+type onlineReadings int
+
+// saw adds one reading (a reading that is not Online, or none, starts the
+// count again) and says whether enough readings in a row agree.
+func (a *onlineReadings) saw(online bool) bool {
+	if !online {
+		*a = 0
+		return false
+	}
+	*a++
+	return *a >= 2
 }
 
 // groupReading is one reading of a group's resources (groupOnlineOn).

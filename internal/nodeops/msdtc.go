@@ -494,8 +494,15 @@ func (c *Cluster) ReclusterMSDTC(ctx context.Context, spec MSDTCSpec, progress P
 			Step{Name: "install", Words: "msdtc -install on " + spec.WorkingNode, Run: r.install},
 			Step{Name: "join", Words: "msdtc -join on " + spec.Node, Run: r.join})
 	}
+	// Each step after the test and before verify is the reinstall's (a test
+	// that passes skips through verify): whichever of them runs, in this run
+	// or in one resumed after a failure or a kill, past the test, the
+	// reinstall acts.
+	for i := 1; i < len(steps); i++ {
+		steps[i].Run = r.reinstalling(steps[i].Run)
+	}
 	steps = append(steps,
-		Step{Name: "online", Words: "bring MSDTC online", Run: r.online},
+		Step{Name: "online", Words: "bring MSDTC online", Run: r.reinstalling(r.online)},
 		Step{Name: "verify", Words: "MSDTC online on " + spec.Node + " and back", Run: r.verify},
 		Step{Name: stepDone, Words: "restore \"Affect the group\" and the group's owner", Run: r.finish})
 	p.Steps = steps
@@ -669,8 +676,16 @@ func (r *dtcRun) test(ctx context.Context) (Next, error) {
 	if online && r.spec.Reinstall != ReinstallAlways {
 		return SkipThrough("verify"), nil
 	}
-	r.result.Reinstalled = true
 	return Continue, nil
+}
+
+// reinstalling is a reinstall step's run that reports the reinstall in the
+// result (reinstalled) when it runs.
+func (r *dtcRun) reinstalling(run func(context.Context) (Next, error)) func(context.Context) (Next, error) {
+	return func(ctx context.Context) (Next, error) {
+		r.result.Reinstalled = true
+		return run(ctx)
+	}
 }
 
 // moveBack moves the group to the working node and waits until each of
@@ -686,7 +701,9 @@ func (r *dtcRun) moveBack(ctx context.Context) error {
 }
 
 // moveAndSee moves the group to node and reports whether MSDTC came online
-// there (it fails, or the test's time runs out: no).
+// there (it fails, or the test's time runs out: no). Online counts only when
+// two readings in a row agree (onlineReadings): NT 4.0 prints a pending
+// resource as Online, and one that then fails would skip the reinstall.
 func (r *dtcRun) moveAndSee(ctx context.Context, node string) (bool, error) {
 	if err := r.c.Node(node).GroupMove(ctx, r.facts.Group, node); err != nil {
 		return false, err
@@ -705,12 +722,14 @@ func (r *dtcRun) moveAndSee(ctx context.Context, node string) (bool, error) {
 		return false, err
 	}
 	var readErr error // the last check's, when it could not read the cluster
+	var agreed onlineReadings
 	_, err = r.c.waitFor(tctx, "wait for MSDTC on "+node, func() (bool, string, error) {
 		if name == "" {
 			return true, "no MSDTC resource", nil
 		}
 		rs, err := r.working.clusterResourceStatus(ctx)
 		if readErr = err; err != nil {
+			agreed.saw(false)
 			return false, "", err
 		}
 		state, owner := "", ""
@@ -725,11 +744,15 @@ func (r *dtcRun) moveAndSee(ctx context.Context, node string) (bool, error) {
 		case !strings.EqualFold(owner, node):
 			return true, "group on " + owner, nil // failed back: not online there
 		case strings.EqualFold(state, "Online"):
-			online = true
-			return true, "Online", nil
+			if agreed.saw(true) {
+				online = true
+				return true, "Online", nil
+			}
+			return false, "Online (read once)", nil
 		case strings.EqualFold(state, "Failed"):
 			return true, "Failed", nil
 		}
+		agreed.saw(false)
 		return false, state, nil
 	})
 	switch {

@@ -170,6 +170,13 @@ func TestReclusterMSDTC_DTCSetupAndResume(t *testing.T) {
 	if st, _ := c2.Nodes[1].MSDTCState(ctx); st.Mode != DTCClustered {
 		t.Errorf("NODE2 after the resumed run: %+v (%+v)", st, res)
 	}
+	// The resumed run starts at -join, after the test: it reinstalled.
+	if !res.Reinstalled {
+		t.Errorf("the resumed run reports no reinstall: %+v", res)
+	}
+	if got := msdtcSteps(l2.World().Commands("")); !strings.Contains(strings.Join(got, ", "), "NODE2: msdtc -join, NODE2: msdtc -join") {
+		t.Errorf("the resumed run did not run -join again after the failed one: %v", got)
+	}
 	if after := restartActions(t, ctx, c2.Nodes[0]); !reflect.DeepEqual(after, before) {
 		t.Errorf("RestartAction after the resumed run: %v, before: %v", after, before)
 	}

@@ -198,16 +198,27 @@ func (r *msdtcClusteredResource) ModifyPlan(ctx context.Context, req resource.Mo
 		fmt.Sprintf("With \"Affect the group\" off (RestartAction 1) on %s, group %s is moved to %s and back to %s, "+
 			"taking its resources offline while it moves; each RestartAction is restored afterwards.",
 			strings.Join(facts.Moved(), ", "), facts.Group, spec.Node, spec.WorkingNode))
-	switch {
-	case plan.Reinstall.ValueString() == nodeops.ReinstallAlways || (!pending && facts.States[spec.Node].Mode != nodeops.DTCClustered):
+	always := plan.Reinstall.ValueString() == nodeops.ReinstallAlways
+	if always || (!pending && facts.States[spec.Node].Mode != nodeops.DTCClustered) {
+		why := fmt.Sprintf("%s's MSDTC is %s, so it cannot come online there", spec.Node, facts.States[spec.Node].Mode)
+		if always {
+			why = "reinstall = \"always\""
+		}
 		resp.Diagnostics.AddWarning("MSDTC is removed and reinstalled on both nodes",
-			fmt.Sprintf("%s's MSDTC is %s, so it cannot come online there (or reinstall = \"always\"): MSDTC is removed "+
-				"from %s and %s and reinstalled clustered (%s method). Transactions in flight are lost.",
-				spec.Node, facts.States[spec.Node].Mode, spec.WorkingNode, spec.Node, plan.Method.ValueString()))
-	case pending:
+			fmt.Sprintf("%s: MSDTC is removed from %s and %s and reinstalled clustered (%s method). Transactions in "+
+				"flight are lost.", why, spec.WorkingNode, spec.Node, plan.Method.ValueString()))
+	}
+	if pending {
+		// The steps stay unknown, whatever reinstall is: they are planned
+		// from facts the earlier phases may change before this one runs,
+		// and a known value that then differs fails the apply ("inconsistent
+		// final plan").
+		then := fmt.Sprintf("if MSDTC then does not come online on %s in the KB's test, it is removed and reinstalled on both nodes", spec.Node)
+		if always {
+			then = "MSDTC is then removed and reinstalled on both nodes"
+		}
 		deferChecks(&resp.Diagnostics, spec.Node, fmt.Sprintf("that %s and %s answer and are Up in the cluster, and both "+
-			"nodes' MSDTC (if MSDTC then does not come online on %s in the KB's test, it is removed and reinstalled on "+
-			"both nodes)", spec.WorkingNode, spec.Node, spec.Node))
+			"nodes' MSDTC (%s)", spec.WorkingNode, spec.Node, then))
 		return
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("steps"), nodeops.PlanMSDTC(facts, spec))...)

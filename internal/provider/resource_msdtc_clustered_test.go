@@ -159,6 +159,29 @@ func TestAccMSDTCClustered_testPasses(t *testing.T) {
 	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{step}})
 }
 
+// Tied to an earlier phase (triggers unknown) with reinstall = "always":
+// the plan leaves steps unknown, since the earlier phases may change the
+// facts they are planned from before the apply; the apply reinstalls
+// MSDTC in the KB's order though its test would pass (corrupted-iis keeps
+// it clustered).
+func TestAccMSDTCClustered_tiedAlways(t *testing.T) {
+	t.Parallel()
+	l := inProcessLab(t, "corrupted-iis")
+	var from int
+	step := l.msdtcStep(map[string]string{"tied": "true", "reinstall": "always"})
+	step.PreConfig = l.Mark(t, &from)
+	step.ConfigPlanChecks = resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+		plancheck.ExpectUnknownValue(msdtcAddr, tfjsonpath.New("steps")),
+	}}
+	step.ConfigStateChecks = []statecheck.StateCheck{
+		statecheck.ExpectKnownValue(msdtcAddr, tfjsonpath.New("reinstalled"), knownvalue.Bool(true)),
+		l.expectMSDTC(),
+		l.msdtcOrder(&from, manualOrder...),
+		l.ExpectNoIncidents(),
+	}
+	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{step}})
+}
+
 // The dtcsetup method: MSDTC offline, dtcsetup on NODE1 (the owner), then
 // on NODE2; and a log folder missing from the shared disk in the manual
 // method is created before msdtc -install.
