@@ -363,8 +363,9 @@ func (c *Cluster) moveOnline(ctx context.Context, group, node string, timeout ti
 	tctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var failed, elsewhere string
-	var readErr error         // the last check's, when it could not read the cluster
-	var agreed onlineReadings // every resource Online on node
+	var readErr error          // the last check's, when it could not read the cluster
+	var agreed onlineReadings  // every resource Online on node
+	var offline onlineReadings // a resource Offline on node (NT 4.0's Failed)
 	last, err := c.waitFor(tctx, "wait for group "+group+" online on "+node, func() (bool, string, error) {
 		s, err := read()
 		if readErr = err; err != nil {
@@ -375,6 +376,10 @@ func (c *Cluster) moveOnline(ctx context.Context, group, node string, timeout ti
 		elsewhere = s.elsewhere
 		if s.failed != "" {
 			failed = s.failed
+			return true, s.seen, nil
+		}
+		if offline.saw(s.offline != "") {
+			failed = s.offline
 			return true, s.seen, nil
 		}
 		return agreed.saw(s.online), s.seen, nil
@@ -399,7 +404,9 @@ func (c *Cluster) moveOnline(ctx context.Context, group, node string, timeout ti
 // onlineReadings counts the readings in a row that read Online. NT 4.0
 // prints a pending resource as Online, and a pending one may still fail:
 // one reading proves nothing, two a poll apart that agree do (moveOnline,
-// and MSDTC's test).
+// and MSDTC's test). It counts the readings of NT 4.0's Failed (Offline
+// after the move returned) the same way, so such a wait ends then instead
+// of at its time limit.
 type onlineReadings int
 
 // saw adds one reading (a reading that is not Online, or none, starts the
@@ -417,6 +424,10 @@ func (a *onlineReadings) saw(online bool) bool {
 type groupReading struct {
 	online bool   // every resource of the group Online on the node
 	failed string // a resource of the group read as Failed on the node
+	// offline is a resource of the group read as Offline on the node: NT
+	// 4.0's Failed, once the move has returned (it prints a pending one
+	// as Online); judged by two readings in a row.
+	offline string
 	// elsewhere is the node another owns the group, e.g. after it failed
 	// back.
 	elsewhere string
@@ -453,6 +464,9 @@ func (n *Node) groupOnlineOn(ctx context.Context, group, node, skip string) (gro
 		case !on:
 			r.elsewhere, all = res.OwnerNode, false
 		case !strings.EqualFold(res.State, "Online"):
+			if strings.EqualFold(res.State, "Offline") && r.offline == "" {
+				r.offline = res.Name
+			}
 			all = false
 		}
 	}

@@ -722,7 +722,7 @@ func (r *dtcRun) moveAndSee(ctx context.Context, node string) (bool, error) {
 		return false, err
 	}
 	var readErr error // the last check's, when it could not read the cluster
-	var agreed onlineReadings
+	var agreed, offline onlineReadings
 	_, err = r.c.waitFor(tctx, "wait for MSDTC on "+node, func() (bool, string, error) {
 		if name == "" {
 			return true, "no MSDTC resource", nil
@@ -744,6 +744,7 @@ func (r *dtcRun) moveAndSee(ctx context.Context, node string) (bool, error) {
 		case !strings.EqualFold(owner, node):
 			return true, "group on " + owner, nil // failed back: not online there
 		case strings.EqualFold(state, "Online"):
+			offline.saw(false)
 			if agreed.saw(true) {
 				online = true
 				return true, "Online", nil
@@ -751,8 +752,17 @@ func (r *dtcRun) moveAndSee(ctx context.Context, node string) (bool, error) {
 			return false, "Online (read once)", nil
 		case strings.EqualFold(state, "Failed"):
 			return true, "Failed", nil
+		case strings.EqualFold(state, "Offline"):
+			// NT 4.0 prints Failed as Offline (a pending resource as
+			// Online): Offline twice in a row after the move is not online.
+			agreed.saw(false)
+			if offline.saw(true) {
+				return true, "Offline (read twice)", nil
+			}
+			return false, state, nil
 		}
 		agreed.saw(false)
+		offline.saw(false)
 		return false, state, nil
 	})
 	switch {
