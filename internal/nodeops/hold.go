@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -66,27 +67,78 @@ const (
 	holdEnd    = "end"
 )
 
-// lines is the record's text, one echo line each.
+// lines is the record's text, one echo line each. Names are written with
+// recordName, so a cluster name echo can't write as it is (R&D Web) is
+// still recorded.
 func (h Hold) lines() []string {
+	e := recordName
 	lines := []string{holdHeader, "phase=" + h.Phase}
 	for _, g := range h.Groups {
 		state := "offline"
 		if g.Online {
 			state = "online"
 		}
-		lines = append(lines, "group="+g.Owner+" "+state+" "+g.Name)
+		lines = append(lines, "group="+e(g.Owner)+" "+state+" "+e(g.Name))
 	}
 	for _, name := range h.resources() {
-		lines = append(lines, fmt.Sprintf("restart=%d %s", h.Restart[name], name))
+		lines = append(lines, fmt.Sprintf("restart=%d %s", h.Restart[name], e(name)))
 	}
 	if d := h.DTC; d != nil {
-		lines = append(lines, "dtc.group="+d.Group, "dtc.resource="+d.Resource)
+		lines = append(lines, "dtc.group="+e(d.Group), "dtc.resource="+e(d.Resource))
 		for _, dep := range d.Depends {
-			lines = append(lines, "dtc.depends="+dep)
+			lines = append(lines, "dtc.depends="+e(dep))
 		}
-		lines = append(lines, "dtc.network="+d.NetworkName+" "+d.NetworkNameResource, "dtc.disk="+d.Disk, "dtc.log="+d.LogPath)
+		lines = append(lines, "dtc.network="+e(d.NetworkName)+" "+e(d.NetworkNameResource), "dtc.disk="+e(d.Disk), "dtc.log="+e(d.LogPath))
 	}
 	return append(lines, holdEnd)
+}
+
+// recordEscape starts an escaped character in a record: ~ and two hex
+// digits. cmd.exe's echo can't write & | < > ^ as they are (they are its
+// operators; ^ escapes would need doubling once per parse), and a quote
+// would hide the redirection after it. Quote refuses % and ! in any name,
+// so no command of the phases carries them; they are escaped here all the
+// same, so the record never depends on that.
+const recordEscape = '~'
+
+// recordName is name as a record line carries it: printable ASCII with
+// every character echo can't write, and ~ itself, escaped as ~XX.
+func recordName(name string) string {
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c == recordEscape || c < 0x20 || c > 0x7e || strings.IndexByte(`%!&|<>^"`, c) >= 0 {
+			fmt.Fprintf(&b, "%c%02X", recordEscape, c)
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// parseRecordName undoes recordName. A ~ not followed by two hex digits is
+// an error: such a record was not written by recordName.
+func parseRecordName(s string) (string, error) {
+	if strings.IndexByte(s, recordEscape) < 0 {
+		return s, nil
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != recordEscape {
+			b.WriteByte(s[i])
+			continue
+		}
+		if i+2 >= len(s) {
+			return "", fmt.Errorf("%q: %c without two hex digits", s, recordEscape)
+		}
+		v, err := strconv.ParseUint(s[i+1:i+3], 16, 8)
+		if err != nil {
+			return "", fmt.Errorf("%q: %c without two hex digits", s, recordEscape)
+		}
+		b.WriteByte(byte(v))
+		i += 2
+	}
+	return b.String(), nil
 }
 
 // resources are the recorded resources, sorted.
@@ -128,6 +180,14 @@ func ParseHold(text string) (h Hold, complete bool, err error) {
 			return h.DTC
 		}
 		bad := func(want string) error { return fmt.Errorf("line %d: %q: want %s", i+1, l, want) }
+		var nameErr error
+		name := func(s string) string {
+			v, err := parseRecordName(s)
+			if err != nil && nameErr == nil {
+				nameErr = fmt.Errorf("line %d: %w", i+1, err)
+			}
+			return v
+		}
 		switch key {
 		case "phase":
 			h.Phase = val
@@ -136,29 +196,32 @@ func ParseHold(text string) (h Hold, complete bool, err error) {
 			if len(f) != 3 || f[0] == "" || strings.TrimSpace(f[2]) == "" || (f[1] != "online" && f[1] != "offline") {
 				return Hold{}, false, bad("group=<owner> online|offline <group>")
 			}
-			h.Groups = append(h.Groups, HeldGroup{Name: strings.TrimSpace(f[2]), Owner: f[0], Online: f[1] == "online"})
+			h.Groups = append(h.Groups, HeldGroup{Name: name(strings.TrimSpace(f[2])), Owner: name(f[0]), Online: f[1] == "online"})
 		case "restart":
-			v, name, ok := strings.Cut(val, " ")
+			v, res, ok := strings.Cut(val, " ")
 			n, err := strconv.Atoi(v)
-			if !ok || err != nil || n < 0 || n > 2 || strings.TrimSpace(name) == "" {
+			if !ok || err != nil || n < 0 || n > 2 || strings.TrimSpace(res) == "" {
 				return Hold{}, false, bad("restart=<0, 1 or 2> <resource>")
 			}
-			h.Restart[strings.TrimSpace(name)] = n
+			h.Restart[name(strings.TrimSpace(res))] = n
 		case "dtc.group":
-			dtc().Group = val
+			dtc().Group = name(val)
 		case "dtc.resource":
-			dtc().Resource = val
+			dtc().Resource = name(val)
 		case "dtc.depends":
-			dtc().Depends = append(dtc().Depends, val)
+			dtc().Depends = append(dtc().Depends, name(val))
 		case "dtc.network":
 			vs, res, _ := strings.Cut(val, " ")
-			dtc().NetworkName, dtc().NetworkNameResource = vs, strings.TrimSpace(res)
+			dtc().NetworkName, dtc().NetworkNameResource = name(vs), name(strings.TrimSpace(res))
 		case "dtc.disk":
-			dtc().Disk = val
+			dtc().Disk = name(val)
 		case "dtc.log":
-			dtc().LogPath = val
+			dtc().LogPath = name(val)
 		default:
 			return Hold{}, false, fmt.Errorf("line %d: %q: unknown key %s", i+1, l, key)
+		}
+		if nameErr != nil {
+			return Hold{}, false, nameErr
 		}
 	}
 	if complete && h.Phase == "" {
@@ -223,10 +286,21 @@ func (h *holder) keep(ctx context.Context, found Hold) error {
 		return nil
 	}
 	dir := h.path[:strings.LastIndex(h.path, `\`)]
-	if err := h.at.writeFile(ctx, "record RestartAction and the group owners before the moves", dir, h.path, found.lines()); err != nil {
+	const step = "record RestartAction and the group owners before the moves"
+	if err := h.at.writeFile(ctx, step, dir, h.path, found.lines()); err != nil {
 		return err
 	}
-	h.rec = &found
+	// Read back: the record is what a later run restores from, so it must
+	// say what was found, not what echo was asked to write.
+	back, err := h.read(ctx)
+	if err != nil {
+		return err
+	}
+	if back == nil || !reflect.DeepEqual(back.lines(), found.lines()) {
+		return &StepError{Node: h.at.R.Node(), Step: step, Meaning: fmt.Sprintf(
+			"%s does not read back as written; nothing was changed (delete the file and apply again)", h.path)}
+	}
+	h.rec = back
 	return nil
 }
 

@@ -303,3 +303,29 @@ func TestReclusterMSDTC_UnreadableClusterIsAnError(t *testing.T) {
 		t.Errorf("incidents: %+v", inc)
 	}
 }
+
+// The record is written with echo and read back with type on a node: names
+// with cmd.exe's operators in them come back as they were.
+func TestHolder_KeepsTrickyNamesOnANode(t *testing.T) {
+	l := startScenario(t, "healthy")
+	c := labCluster(t, l)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	h, err := newHolder(ctx, "failover", "the failover test", c.Nodes[0], c.Nodes[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := Hold{Phase: "failover", Groups: []HeldGroup{{Name: `R&D <Web> | "Sales" ^ 100%`, Owner: "NODE1", Online: true}},
+		Restart: map[string]int{`R&D Server`: 1, `~Odd~`: 2}}
+	if err := h.keep(ctx, found); err != nil {
+		t.Fatal(err)
+	}
+	again, err := newHolder(ctx, "failover", "the failover test", c.Nodes[0], c.Nodes[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := again.read(ctx)
+	if err != nil || rec == nil || !reflect.DeepEqual(*rec, found) {
+		t.Fatalf("read back %+v, %v; want %+v", rec, err, found)
+	}
+}

@@ -105,3 +105,35 @@ func TestLeftErrorWords(t *testing.T) {
 type joined struct{ s string }
 
 func (j *joined) Error() string { return j.s }
+
+// Names echo can't write as they are (cmd.exe's operators, a quote, the
+// escape itself) are recorded escaped and read back as they were.
+func TestHoldRecordNames(t *testing.T) {
+	tricky := []string{`R&D Web`, `A|B`, `<Web>`, `Caret^Group`, `~Tilde`, `Say "hi"`, `100% & 50!`}
+	h := Hold{Phase: "failover", Restart: map[string]int{}}
+	for i, name := range tricky {
+		h.Groups = append(h.Groups, HeldGroup{Name: name, Owner: "NODE1", Online: i%2 == 0})
+		h.Restart[name+" IIS"] = i % 3
+	}
+	h.DTC = &HeldDTC{Group: tricky[0], Resource: "MSDTC & co", Depends: tricky[1:3], NetworkName: "WEBVS", NetworkNameResource: "Web>Name",
+		Disk: "Disk S:", LogPath: `S:\MSDTC^Log`}
+	for _, l := range h.lines() {
+		if strings.ContainsAny(l, `%!&|<>^"`) {
+			t.Errorf("line %q cannot be written with echo", l)
+		}
+	}
+	got, complete, err := ParseHold(strings.Join(h.lines(), " \r\n") + " \r\n")
+	if err != nil || !complete || !reflect.DeepEqual(got, h) {
+		t.Fatalf("round trip: %+v (dtc %+v), %v, %v", got, got.DTC, complete, err)
+	}
+	for _, bad := range []string{"restart=1 Web~4", "restart=1 Web~ZZ Server", "group=NODE1 online R~2"} {
+		if _, _, err := ParseHold("[mscs hold]\r\nphase=failover\r\n" + bad + "\r\nend\r\n"); err == nil {
+			t.Errorf("ParseHold accepted %q", bad)
+		}
+	}
+	// A record written before names were escaped reads as it did.
+	old, _, err := ParseHold("[mscs hold]\r\nphase=failover\r\nrestart=1 Web Server (IIS)\r\nend\r\n")
+	if err != nil || old.Restart["Web Server (IIS)"] != 1 {
+		t.Errorf("old record: %+v, %v", old, err)
+	}
+}
