@@ -157,6 +157,10 @@ func (r *rebootingNode) Run(ctx context.Context, line string, readOnly bool) (wi
 		return winrm.Result{Stderr: "A system shutdown is in progress.\r\n", ExitCode: 1115}, nil
 	case "garbled":
 		return winrm.Result{Stdout: "?\r\n"}, nil
+	case "starting":
+		// net.exe early in a boot: NERR_WkstaNotStarted, a NET message
+		// (FORMATS.md, net.exe's errors).
+		return winrm.Result{Stderr: "The Workstation service has not been started.\r\n\r\nMore help is available by typing NET HELPMSG 2138.\r\n\r\n", ExitCode: 2}, nil
 	}
 	return winrm.Result{Stdout: "Workstation Statistics for \\\\NODE2\r\n\r\n\r\nStatistics since " + a + "\r\n"}, nil
 }
@@ -175,8 +179,12 @@ func TestRebootWait(t *testing.T) {
 		{"never goes down", []string{old}, "did not come back rebooted within 50ms (last seen: still up since " + old + ")"},
 		{"back without rebooting", []string{old, "down", old}, "last seen: answering again but still up since " + old + " (not rebooted)"},
 		{"stays down", []string{old, "down"}, "last seen: not answering: NODE2 unreachable at https://node2:5986/wsman (connection refused)"},
-		// No boot time to compare: down, then answering, is the evidence.
-		{"boot time unreadable after", []string{old, "down", "garbled"}, ""},
+		// Answering before its Workstation service started: not up yet; the
+		// new boot time, once readable, ends the wait.
+		{"workstation starting after", []string{old, "down", "starting", "starting", boot}, ""},
+		// No new boot time ever: not known to be rebooted, however it answers.
+		{"boot time unreadable after", []string{old, "down", "garbled"}, "last seen: answering again, boot time not readable yet: "},
+		{"workstation never starts", []string{old, "down", "starting"}, "The Workstation service has not been started"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := &rebootingNode{script: c.script}

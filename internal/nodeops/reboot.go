@@ -129,12 +129,14 @@ func (n *Node) waitRebooted(ctx context.Context, step string, before BootTime, t
 		case errors.As(err, &se) && se.ExitCode == errShutdownInProgress:
 			sawDown, last = true, "shutting down"
 		case errors.As(err, &se) || errors.Is(err, errUnreadableBootTime):
-			// The node answers but its boot time can't be read: coming back
-			// after being seen down is the best evidence there is.
-			if sawDown {
-				return nil
-			}
+			// The node answers but its boot time can't be read yet: early in
+			// a boot net.exe answers that the Workstation service has not
+			// started (NET 2138). Only a new boot time says the reboot is
+			// over and the node is up for the next step, so the wait goes on.
 			last = err.Error()
+			if sawDown {
+				last = "answering again, boot time not readable yet: " + err.Error()
+			}
 		case ctx.Err() != nil:
 			return fmt.Errorf("%s: %s: abandoned while waiting for the node to come back (last seen: %s): %w", n.R.Node(), step, last, ctx.Err())
 		default:
