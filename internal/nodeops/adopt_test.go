@@ -30,6 +30,14 @@ func TestAdoptInstall(t *testing.T) {
 	if why := healthyFacts().NotAdoptable(spec); len(why) > 0 || !AdoptInstall(healthyFacts(), spec) {
 		t.Fatalf("a healthy install as declared is not adopted: %v", why)
 	}
+	// With the cluster service stopped (its phase not run yet), this
+	// provider's own finished install of the same declaration is the
+	// evidence the service pack was re-applied.
+	stopped := healthyFacts()
+	stopped.ClusterService.State, stopped.Finished = StateStopped, true
+	if why := stopped.NotAdoptable(spec); len(why) > 0 {
+		t.Errorf("a finished install of this declaration, cluster service stopped, is not adopted: %v", why)
+	}
 	always := spec
 	always.Reinstall = ReinstallAlways
 	if AdoptInstall(healthyFacts(), always) {
@@ -57,6 +65,10 @@ func TestAdoptInstall(t *testing.T) {
 		{"other service pack", func(f *InstallFacts) { f.ServicePack = "3" }, `service pack "3", declared "4"`},
 		{"reboot pending", func(f *InstallFacts) { f.OptionPack.PendingReboot = true }, "a reboot is pending"},
 		{"unfinished run", func(f *InstallFacts) { f.Unfinished = true }, "did not finish"},
+		// Safety rule 4: a stopped cluster service and no finished install
+		// of this declaration: setup may have run without the SP after it.
+		{"service pack not known re-applied", func(f *InstallFacts) { f.ClusterService.State = StateStopped },
+			"nothing shows that service pack 4 was re-applied after the Option Pack's setup: the cluster service is stopped"},
 		{"not installed", func(f *InstallFacts) { f.OptionPack = OptionPack{Removed: true} }, "not installed"},
 	} {
 		f := healthyFacts()

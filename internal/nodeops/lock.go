@@ -40,8 +40,10 @@ var ErrLocked = errors.New("another run holds the node's lock")
 // Otherwise the run fails at once, saying who holds the lock and since when.
 //
 // A takeover sets the stale folder aside (REN, one step on the node: of two
-// RENs of one folder only the first finds it) under a name of the stale
-// owner's, which only one REN can take, and then takes the lock as any run
+// RENs of one folder only the first finds it, and it runs only while the
+// folder still holds the stale run's mark, so a live lock is never moved)
+// under a name of the stale owner's, which only one REN can take, and then
+// takes the lock as any run
 // does, with mkdir: of two runs that judged one lock stale, exactly one
 // mkdir succeeds and the other fails with ErrLocked. The winner removes the
 // folder set aside when it releases its own.
@@ -218,9 +220,8 @@ func (n *Node) lock(ctx context.Context, sysRoot, phase string, maxAge time.Dura
 	if id := processIdentity(os.Getpid()); id != "" {
 		ownerLine += " proc=" + id
 	}
-	// aside: a stale lock set aside, removed with this run's own; setAside:
-	// one this run's REN set aside.
-	var aside, setAside string
+	// aside: a stale lock set aside, removed with this run's own.
+	var aside string
 	for round := 0; ; round++ {
 		// The folder, owner.txt and the mark in one command line: the
 		// echoes run only when mkdir made the folder. A failure of any
@@ -255,24 +256,22 @@ func (n *Node) lock(ctx context.Context, sysRoot, phase string, maxAge time.Dura
 			continue
 		}
 		if !stale || round >= 3 {
-			if setAside != "" {
-				// Another run took the lock between this run's REN and its
-				// mkdir, knowing nothing of the folder set aside: removed here.
-				if q, qerr := Quote(setAside); qerr == nil {
-					_, _ = n.run(ctx, step+": remove the stale lock set aside", "rmdir /s /q "+q, false, win32)
+			if aside != "" {
+				// Another run took the lock after this run's REN, perhaps
+				// knowing nothing of the folder set aside: removed here (the
+				// winner of a takeover removes it too; either finds it gone).
+				if q, qerr := Quote(aside); qerr == nil {
+					_, _ = n.run(ctx, step+": remove the stale lock set aside", "if exist "+q+" rmdir /s /q "+q, false, win32)
 				}
 			}
 			return nil, n.lockedError(step, dir, holder, named, maxAge)
 		}
-		a, ours, err := n.setAside(ctx, step, sysRoot, name, holder, named, nonce)
+		a, err := n.setAside(ctx, step, sysRoot, name, holder, named, nonce)
 		if err != nil {
 			return nil, err
 		}
 		if a != "" {
 			aside = a
-		}
-		if ours {
-			setAside = a
 		}
 		// The next round's mkdir decides who takes it.
 	}
@@ -287,7 +286,7 @@ func (n *Node) lock(ctx context.Context, sysRoot, phase string, maxAge time.Dura
 		defer cancel()
 		if qAside != "" {
 			// Only the folder set aside: its loss is no lock left.
-			_, _ = n.run(rctx, "remove the stale lock set aside", "rmdir /s /q "+qAside, false, win32)
+			_, _ = n.run(rctx, "remove the stale lock set aside", "if exist "+qAside+" rmdir /s /q "+qAside, false, win32)
 		}
 		// Only while the lock is still this run's: a run that took it
 		// over (this run killed, its release late) holds a folder without
@@ -331,16 +330,21 @@ func (n *Node) lockedError(step, dir string, holder LockHolder, named bool, maxA
 		holder.Owner, holder.Since.Format(time.RFC3339), dir, dir, maxAge)}
 }
 
-// setAside renames the stale lock (name, in sysRoot) out of the way. aside
-// is the folder it is now in when the name is one every run that judged
-// the lock stale knows, for whoever takes the lock to remove at its
-// release; ours says this run's REN did it. The name is the stale owner's
-// (a hash of its owner.txt line), so of two runs that judged the same lock
-// stale only one REN takes it. A lock that names no owner goes under this
-// run's nonce and is removed at once. What was renamed is read back: a
-// lock that is not the one judged stale (another run took over and made a
-// new one between this run's read and its REN) goes back at once.
-func (n *Node) setAside(ctx context.Context, step, sysRoot, name string, holder LockHolder, named bool, nonce string) (aside string, ours bool, err error) {
+// setAside renames the stale lock (name, in sysRoot) out of the way and
+// returns the folder it is now in, for whoever takes the lock to remove at
+// its release (every run that judged the lock stale knows the name).
+//
+// The REN is conditional, in the same command line as the test, so it
+// never moves a live lock: every run's lock holds its own mark
+// (<nonce>.run), so the folder is the stale one judged only while that
+// mark is in it; a folder with no mark at all is a dead run's (or one whose
+// mark was never written). Without the condition a third run's new lock,
+// made between this run's read and its REN, would be set aside while it
+// works, and a fourth could take the lock beside it. The name is the stale
+// owner's (a hash of its owner.txt line), so of two runs that judged the
+// same lock stale only one REN takes it. A lock that names no owner goes
+// under this run's nonce and is removed at once.
+func (n *Node) setAside(ctx context.Context, step, sysRoot, name string, holder LockHolder, named bool, nonce string) (aside string, err error) {
 	suffix := "unnamed-" + nonce
 	if named {
 		sum := sha256.Sum256([]byte(holder.Owner + " " + holder.Since.Format(time.RFC3339)))
@@ -348,40 +352,29 @@ func (n *Node) setAside(ctx context.Context, step, sysRoot, name string, holder 
 	}
 	asideName := name + "." + suffix
 	dir, asideDir := sysRoot+`\`+name, sysRoot+`\`+asideName
-	q, err := quoteAll("lock folder", dir, "stale lock name", asideName, "stale lock", asideDir)
+	q, err := quoteAll("lock folder", dir, "stale lock name", asideName, "stale lock", asideDir, "lock marks", dir+`\*.run`)
 	if err != nil {
-		return "", false, err
+		return "", err
 	}
-	step += ": set the stale lock aside"
-	// 1: not found (another run set it aside first) or the name taken.
-	res, err := n.run(ctx, step, "ren "+q[0]+" "+q[1], false, okCodes(1))
-	if err != nil {
-		return "", false, err
-	}
-	if res.ExitCode != 0 {
-		if named {
-			return asideDir, false, nil // set aside by another run, or gone
+	ren := "ren " + q[0] + " " + q[1]
+	line := "if not exist " + q[3] + " " + ren
+	if parts := strings.SplitN(holder.Owner, "/", 3); named && len(parts) == 3 && parts[2] != "" {
+		qm, err := Quote(dir + `\` + parts[2] + ".run")
+		if err != nil {
+			return "", err
 		}
-		return "", false, nil
+		line = "if exist " + qm + " (" + ren + ") else " + line
 	}
-	out, err := n.readFile(ctx, step+": read what was set aside", asideDir+`\owner.txt`)
-	if err != nil {
-		return "", false, err
+	if !named {
+		// No other run knows this name: gone at once, in the same line.
+		line = "(" + line + ") & if exist " + q[2] + " rmdir /s /q " + q[2]
 	}
-	got, gotNamed := ParseLockHolder(out)
-	switch {
-	case named && gotNamed && got.Owner == holder.Owner && got.Since.Equal(holder.Since):
-		return asideDir, true, nil
-	case !named && !gotNamed:
-		// No other run knows this name: gone at once.
-		_, err := n.run(ctx, step+": remove it", "rmdir /s /q "+q[2], false, win32)
-		return "", false, err
+	// 1: not found (another run set it aside first) or the name taken.
+	if _, err := n.run(ctx, step+": set the stale lock aside", line, false, okCodes(1)); err != nil {
+		return "", err
 	}
-	// A live lock: put back (its owner's release finds it there).
-	qName, err := Quote(name)
-	if err != nil {
-		return "", false, err
+	if !named {
+		return "", nil
 	}
-	_, err = n.run(ctx, step+": put back a live lock set aside by mistake", "ren "+q[2]+" "+qName, false, win32)
-	return "", false, err
+	return asideDir, nil
 }

@@ -45,6 +45,7 @@ func TestLock_ConcurrentTakeovers(t *testing.T) {
 	stales := map[string]string{
 		"old":      "echo owner=opsbox/4242/0a1b2c3d time=2026-01-01T00:00:00Z > " + testLockFile,
 		"unnamed":  "rem",
+		"marked":   "echo owner=opsbox/4242/0a1b2c3d time=2026-01-01T00:00:00Z > " + testLockFile + " && echo x > " + testLockDir + `\0a1b2c3d.run`,
 		"orphaned": fmt.Sprintf("echo owner=%s/%d/0a1b2c3d time=%s proc=1.1 > %s", myHost, os.Getppid(), time.Now().UTC().Format(time.RFC3339), testLockFile),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -162,5 +163,37 @@ func TestLock_ReleaseSaysWhatItLeaves(t *testing.T) {
 	}
 	if left := lockFolders(t, l); len(left) != 0 {
 		t.Errorf("left %v", left)
+	}
+}
+
+// A run that judged a lock stale sets aside only that lock: when another
+// run's live lock has taken its place by the time of the REN (a third run
+// took over in between), it stays where it is, with its owner.
+func TestLock_SetAsideNeverMovesALiveLock(t *testing.T) {
+	l := startScenario(t, "healthy")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	n := fastNode(t, l, "NODE2")
+	stale := LockHolder{Owner: "opsbox/4242/0a1b2c3d", Since: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	const live = "owner=opsbox/5151/99887766 time=2026-12-07T06:00:00Z"
+	labtest.Of(l).Run(t, "NODE2", "mkdir "+testLockDir+" && echo "+live+" > "+testLockFile+" && echo "+live+" > "+testLockDir+`\99887766.run`)
+	aside, err := n.setAside(ctx, "take over", `C:\WINNT`, "mscs-test.lock", stale, true, "11223344")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := lockFolders(t, l); len(got) != 1 || got[0] != "mscs-test.lock" {
+		t.Fatalf("folders after the REN: %v, want the live lock only, in place", got)
+	}
+	if out := labtest.Of(l).Run(t, "NODE2", "type "+testLockFile).Stdout; !strings.Contains(out, "opsbox/5151/99887766") {
+		t.Errorf("the live lock's owner: %q", out)
+	}
+	// The stale lock itself, with its mark, is set aside under the name
+	// every run that judged it stale computes.
+	labtest.Of(l).Run(t, "NODE2", "rmdir /s /q "+testLockDir+" && mkdir "+testLockDir+" && echo owner=opsbox/4242/0a1b2c3d time=2026-01-01T00:00:00Z > "+testLockFile+" && echo x > "+testLockDir+`\0a1b2c3d.run`)
+	if again, err := n.setAside(ctx, "take over", `C:\WINNT`, "mscs-test.lock", stale, true, "11223344"); err != nil || again != aside {
+		t.Fatalf("setAside = %q, %v; want %q", again, err, aside)
+	}
+	if got := lockFolders(t, l); len(got) != 1 || !strings.EqualFold(`C:\WINNT\`+got[0], aside) {
+		t.Fatalf("folders after the REN: %v, want only %s", got, aside)
 	}
 }

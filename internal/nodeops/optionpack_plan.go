@@ -17,6 +17,9 @@ type InstallFacts struct {
 	JournalStep string
 	// Unfinished: the journal holds an unfinished run, of any spec.
 	Unfinished bool
+	// Finished: the journal's last run is one of the same spec that reached
+	// its verified end (the service pack re-applied after its setup).
+	Finished bool
 	// IIS are the IIS services (IISADMIN, W3SVC, MSFTPSVC) as the node has
 	// them; ServicePack is its level ("4", "6a"; "" for none).
 	IIS         []ServiceStatus
@@ -33,6 +36,7 @@ func (n *Node) ReadInstallFacts(ctx context.Context, spec InstallSpec) (InstallF
 	}
 	f.ClusterService, f.OptionPack, f.IIS, f.ServicePack = r.services[0], r.op, r.services[1:], r.os.servicePack
 	f.Unfinished = journal.Unfinished
+	f.Finished = !journal.Unfinished && journal.Step == stepDone && journal.hash == specHash(spec.phaseSpec("install"))
 	if journal.Resumes(spec.phaseSpec("install")) {
 		f.JournalStep = journal.Step
 	}
@@ -177,6 +181,16 @@ func (f InstallFacts) NotAdoptable(spec InstallSpec) []string {
 	}
 	if sp := strings.ToLower(spec.ServicePack); sp != "" && f.ServicePack != sp {
 		why = append(why, fmt.Sprintf("the node is at service pack %q, declared %q", f.ServicePack, sp))
+	}
+	if sp := strings.ToLower(spec.ServicePack); ReappliesServicePack(sp) && f.ServicePack == sp && !f.Finished && f.ClusterService.State != StateRunning {
+		// Safety rule 4. Setup leaves the service pack level in the
+		// registry as it was (CSDVersion) while it puts older system files
+		// back, so the level says nothing; the cluster service, which
+		// does not run on those files, does, and so does this provider's
+		// own finished install of the same spec.
+		why = append(why, fmt.Sprintf("nothing shows that service pack %s was re-applied after the Option Pack's setup: "+
+			"the cluster service is %s (it does not run on the system files setup leaves) and no finished install of this "+
+			"declaration is recorded on the node", sp, strings.ToLower(string(f.ClusterService.State))))
 	}
 	if op.PendingReboot {
 		why = append(why, "a reboot is pending")

@@ -140,15 +140,21 @@ func (f *fakeNT) Run(ctx context.Context, line string, readOnly bool) (winrm.Res
 			f.locked, f.lock, f.lockMark = false, "", ""
 		}
 		return ok("")
-	case strings.HasPrefix(line, `ren C:\WINNT\mscs-optionpack.lock mscs-optionpack.lock.`):
-		if !f.locked || f.aside != "" {
-			return winrm.Result{Stderr: "The system cannot find the file specified.\r\n", ExitCode: 1}, nil
+	case strings.Contains(line, `ren C:\WINNT\mscs-optionpack.lock mscs-optionpack.lock.`):
+		// The takeover's REN, run while the folder holds the stale run's
+		// mark (named first) or no mark at all.
+		mark, hasMark := "", strings.HasPrefix(line, `if exist C:\WINNT\mscs-optionpack.lock\`) && !strings.HasPrefix(line, `if exist C:\WINNT\mscs-optionpack.lock\*.run`)
+		if hasMark {
+			mark, _, _ = strings.Cut(strings.TrimPrefix(line, `if exist C:\WINNT\mscs-optionpack.lock\`), " ")
 		}
-		f.aside, f.locked, f.lock, f.lockMark = f.lock, false, "", ""
+		if f.locked && (f.lockMark == "" || f.lockMark == mark) {
+			if f.aside != "" {
+				return winrm.Result{Stderr: "A duplicate file name exists, or the file cannot be found.\r\n", ExitCode: 1}, nil
+			}
+			f.aside, f.locked, f.lock, f.lockMark = f.lock, false, "", ""
+		}
 		return ok("")
-	case strings.HasPrefix(line, `if exist C:\WINNT\mscs-optionpack.lock.`) && strings.HasSuffix(line, `\owner.txt`):
-		return ok(f.aside)
-	case strings.HasPrefix(line, `rmdir /s /q C:\WINNT\mscs-optionpack.lock.`):
+	case strings.HasPrefix(line, `if exist C:\WINNT\mscs-optionpack.lock.`) && strings.Contains(line, ` rmdir /s /q C:\WINNT\mscs-optionpack.lock.`):
 		f.aside = ""
 		return ok("")
 	case line == "cluster node /status":
