@@ -152,7 +152,9 @@ func (r *optionpackInstallResource) Schema(ctx context.Context, _ resource.Schem
 			"reinstall": optionalString("When a create runs the KB's reinstall. `when_needed` (default): a node whose "+
 				"Option Pack is already installed as the working node has it (the same method, components and service "+
 				"pack), healthy (every IIS service of its components running, none dead as a corrupted IIS leaves them) "+
-				"and with nothing pending (no reboot, no unfinished run) is adopted: the plan says so, its `steps` say "+
+				"with nothing pending (no reboot, no unfinished run) and, from service pack 4, shown to have the service pack "+
+				"re-applied after its setup (the cluster service running, or this provider's finished install of the same "+
+				"declaration) is adopted: the plan says so, its `steps` say "+
 				"\"nothing runs\", and apply changes nothing on the node. Any other node gets the KB's reinstall. "+
 				"`always`: the KB's reinstall (Remove All, setup, service pack, reboots) whatever the node has. It decides "+
 				"a create only: to reinstall a managed install now, set `always` and run `terraform apply -replace` on "+
