@@ -102,15 +102,7 @@ func TestFailoverTest_KilledRunIsRestoredFromTheRecord(t *testing.T) {
 	if _, err := c.FailoverTest(ctx, spec, nil); err != nil {
 		t.Fatal(err)
 	}
-	if after := restartActions(t, ctx, c.Nodes[0]); !reflect.DeepEqual(after, before) {
-		t.Errorf("RestartAction after the next run: %v, want the recorded %v", after, before)
-	}
-	if recordExists(t, ctx, c.Nodes[0], record) {
-		t.Error("the record is left behind after a verified restore")
-	}
-	if g, err := c.Nodes[0].groupOf(ctx, "Web Group"); err != nil || g.OwnerNode != "NODE1" || g.State != "Online" {
-		t.Errorf("Web Group after: %+v, %v", g, err)
-	}
+	checkRestored(t, ctx, l, c.Nodes[0], before, record, map[string]string{"Web Group": "NODE1"})
 
 	// restore_affect_the_group = true: 2 everywhere, also after a kill,
 	// and the plan says which resource it turns on.
@@ -130,15 +122,7 @@ func TestFailoverTest_KilledRunIsRestoredFromTheRecord(t *testing.T) {
 	if _, err := c.FailoverTest(ctx, spec, nil); err != nil {
 		t.Fatal(err)
 	}
-	if after := restartActions(t, ctx, c.Nodes[0]); !reflect.DeepEqual(after, map[string]int{"MSDTC": 2, "Web Server": 2, "FTP Server": 2}) {
-		t.Errorf("RestartAction with restore_affect_the_group: %v", after)
-	}
-	if recordExists(t, ctx, c.Nodes[0], record) {
-		t.Error("the record is left behind")
-	}
-	if inc := l.World().Incidents(); len(inc) != 0 {
-		t.Errorf("incidents: %+v", inc)
-	}
+	checkRestored(t, ctx, l, c.Nodes[0], map[string]int{"MSDTC": 2, "Web Server": 2, "FTP Server": 2}, record, nil)
 }
 
 // MSDTC killed after its resource was deleted, or after msdtc -remove on

@@ -45,15 +45,7 @@ func TestFailoverTest_RecordIsRestoredBeforeAFreshOne(t *testing.T) {
 	if _, err := c.FailoverTest(ctx, spec, nil); err != nil {
 		t.Fatal(err)
 	}
-	if after := restartActions(t, ctx, c.Nodes[0]); !reflect.DeepEqual(after, map[string]int{"MSDTC": 2, "Web Server": 2, "FTP Server": 2}) {
-		t.Errorf("RestartAction after: %v", after)
-	}
-	if recordExists(t, ctx, c.Nodes[0], failoverRecord) {
-		t.Error("the record is left behind")
-	}
-	if inc := l.World().Incidents(); len(inc) != 0 {
-		t.Errorf("incidents: %+v", inc)
-	}
+	checkRestored(t, ctx, l, c.Nodes[0], map[string]int{"MSDTC": 2, "Web Server": 2, "FTP Server": 2}, failoverRecord, nil)
 }
 
 // A record left by a killed run, then NODE2 unable to host (its IIS
@@ -86,15 +78,8 @@ func TestFailoverTest_RecordIsRestoredWhenTheHostCheckFails(t *testing.T) {
 		!strings.Contains(err.Error(), "nothing else was changed") {
 		t.Fatalf("the refusal must say the record was restored: %v", err)
 	}
-	if after := restartActions(t, ctx, c.Nodes[0]); !reflect.DeepEqual(after, map[string]int{"MSDTC": 2, "Web Server": 2, "FTP Server": 2}) {
-		t.Errorf("RestartAction after: %v", after)
-	}
-	if recordExists(t, ctx, c.Nodes[0], failoverRecord) {
-		t.Error("the record is left behind")
-	}
-	if g, err := c.Nodes[0].groupOf(ctx, "Web Group"); err != nil || g.OwnerNode != "NODE1" || g.State != "Online" {
-		t.Errorf("Web Group after: %+v, %v", g, err)
-	}
+	checkRestored(t, ctx, l, c.Nodes[0], map[string]int{"MSDTC": 2, "Web Server": 2, "FTP Server": 2}, failoverRecord,
+		map[string]string{"Web Group": "NODE1"})
 }
 
 // A test that fails with NODE2 as the final owner: the groups go back to

@@ -54,6 +54,27 @@ func restartActions(t *testing.T, ctx context.Context, n *Node) map[string]int {
 	return got
 }
 
+// checkRestored checks what a restore under safety rule 6 leaves: every
+// RestartAction as want, the record (when named) gone, each group of
+// online Online on its node, and no incident.
+func checkRestored(t *testing.T, ctx context.Context, l *lab.Lab, n *Node, want map[string]int, record string, online map[string]string) {
+	t.Helper()
+	for group, node := range online {
+		if g, err := n.groupOf(ctx, group); err != nil || g.OwnerNode != node || g.State != "Online" {
+			t.Errorf("%s after: %+v, %v; want Online on %s", group, g, err, node)
+		}
+	}
+	if after := restartActions(t, ctx, n); !reflect.DeepEqual(after, want) {
+		t.Errorf("RestartAction after: %v, want %v", after, want)
+	}
+	if record != "" && recordExists(t, ctx, n, record) {
+		t.Errorf("the record %s is left behind", record)
+	}
+	if inc := l.World().Incidents(); len(inc) != 0 {
+		t.Errorf("incidents: %+v", inc)
+	}
+}
+
 // A standalone MSDTC on NODE2: the test fails, the manual method reinstalls
 // MSDTC on both nodes in the KB's order, and every RestartAction ends as it
 // was (one of them 0 before), the group back on NODE1.
@@ -177,12 +198,7 @@ func TestReclusterMSDTC_DTCSetupAndResume(t *testing.T) {
 	if got := msdtcSteps(l2.World().Commands("")); !strings.Contains(strings.Join(got, ", "), "NODE2: msdtc -join, NODE2: msdtc -join") {
 		t.Errorf("the resumed run did not run -join again after the failed one: %v", got)
 	}
-	if after := restartActions(t, ctx, c2.Nodes[0]); !reflect.DeepEqual(after, before) {
-		t.Errorf("RestartAction after the resumed run: %v, before: %v", after, before)
-	}
-	if inc := l2.World().Incidents(); len(inc) != 0 {
-		t.Errorf("incidents: %+v", inc)
-	}
+	checkRestored(t, ctx, l2, c2.Nodes[0], before, "", nil)
 }
 
 // A run killed with "Affect the group" off leaves its record on the working

@@ -220,21 +220,29 @@ func TestAccMSDTCClustered_dtcsetupAndMissingLog(t *testing.T) {
 	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{step2}})
 }
 
+// msdtcFailingStep is the MSDTC step whose command match fails once on
+// node (exit -1, as msdtc.exe does when it can't reach the cluster), after
+// noting every RestartAction into before.
+func (l *testLab) msdtcFailingStep(t *testing.T, before *map[string]string, node, match string) resource.TestStep {
+	step := l.msdtcStep(nil)
+	step.PreConfig = func() {
+		var err error
+		if *before, err = l.restartActions(); err != nil {
+			t.Fatal(err)
+		}
+		l.AddFault(t, world.Fault{Node: node, Kind: "exit", Match: match, ExitCode: -1, Count: 1,
+			Stderr: "MSDTC: the cluster could not be reached.\r\n"})
+	}
+	return step
+}
+
 // msdtc -join fails halfway: the apply fails naming it, every RestartAction
 // is back at once, and the next apply completes from there.
 func TestAccMSDTCClustered_failureThenResume(t *testing.T) {
 	t.Parallel()
 	l := inProcessLab(t, "msdtc-standalone")
 	var before map[string]string
-	failing := l.msdtcStep(nil)
-	failing.PreConfig = func() {
-		var err error
-		if before, err = l.restartActions(); err != nil {
-			t.Fatal(err)
-		}
-		l.AddFault(t, world.Fault{Node: "NODE2", Kind: "exit", Match: "msdtc -join", ExitCode: -1, Count: 1,
-			Stderr: "MSDTC: the cluster could not be reached.\r\n"})
-	}
+	failing := l.msdtcFailingStep(t, &before, "NODE2", "msdtc -join")
 	failing.ExpectError = wrapped(`(?s)Node NODE2, step "msdtc -join".*0xffffffff`)
 	restored := l.msdtcStep(nil)
 	restored.PlanOnly = true
@@ -260,15 +268,7 @@ func TestAccMSDTCClustered_resumesAfterTheResourceIsDeleted(t *testing.T) {
 	t.Parallel()
 	l := inProcessLab(t, "msdtc-standalone")
 	var before map[string]string
-	failing := l.msdtcStep(nil)
-	failing.PreConfig = func() {
-		var err error
-		if before, err = l.restartActions(); err != nil {
-			t.Fatal(err)
-		}
-		l.AddFault(t, world.Fault{Node: "NODE1", Kind: "exit", Match: "msdtc -remove", ExitCode: -1, Count: 1,
-			Stderr: "MSDTC: the cluster could not be reached.\r\n"})
-	}
+	failing := l.msdtcFailingStep(t, &before, "NODE1", "msdtc -remove")
 	failing.ExpectError = wrapped(`msdtc -remove.*resource MSDTC does not exist now.*mscs-msdtc.hold on NODE1, and the next apply restores them from it`)
 	var from int
 	resumed := l.msdtcStep(nil)
