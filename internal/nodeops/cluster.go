@@ -11,6 +11,16 @@ import (
 	"github.com/mscs-ops/terraform-provider-mscs/internal/winrm"
 )
 
+// Resource types the phases look for among a group's resources
+// (TOOLS-PHASES.md 1.4).
+const (
+	dtcResourceType = "Distributed Transaction Coordinator"
+	iisResourceType = "IIS Server Instance"
+)
+
+// diskDriveRe is a drive letter in a path or a Physical Disk resource's name.
+var diskDriveRe = regexp.MustCompile(`(?i)\b([a-z]):`)
+
 // ClusterNode is one row of `cluster node /status`.
 type ClusterNode struct {
 	Name  string

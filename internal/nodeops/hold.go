@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -90,7 +92,7 @@ func (h Hold) lines() []string {
 }
 
 // resources are the recorded resources, sorted.
-func (h Hold) resources() []string { return sortedKeys(h.Restart) }
+func (h Hold) resources() []string { return slices.Sorted(maps.Keys(h.Restart)) }
 
 // ParseHold reads a record's text. complete is false for no record ("")
 // and for one cut short before its last line; a line it does not know is
@@ -351,7 +353,7 @@ func (h *holder) restore(ctx context.Context, s restoreSpec) error {
 			errs = append(errs, err)
 		}
 	}
-	if err := h.set(ctx, now, func(c string) int { return want(names[indexOf(now, c)]) }); err != nil {
+	if err := h.set(ctx, now, func(c string) int { return want(names[slices.Index(now, c)]) }); err != nil {
 		errs = append(errs, err)
 	}
 	// The read-back.
@@ -362,7 +364,7 @@ func (h *holder) restore(ctx context.Context, s restoreSpec) error {
 		errs = append(errs, err)
 	} else {
 		for _, name := range rec.resources() {
-			i := indexOf(names, name)
+			i := slices.Index(names, name)
 			switch {
 			case i < 0 || gone[i]:
 				left.Missing = append(left.Missing, name)
@@ -484,7 +486,7 @@ func (e *LeftError) Error() string {
 		// said once.
 		var seen []string
 		for _, l := range strings.Split(e.Err.Error(), "\n") {
-			if l = strings.TrimSpace(l); l != "" && indexOf(seen, l) < 0 {
+			if l = strings.TrimSpace(l); l != "" && !slices.Contains(seen, l) {
 				seen = append(seen, l)
 			}
 		}

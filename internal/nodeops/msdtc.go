@@ -1,10 +1,11 @@
 package nodeops
 
 import (
+	"cmp"
 	"context"
 	"fmt"
-	"regexp"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -35,9 +36,6 @@ const (
 const (
 	msdtcKey        = `HKLM\SOFTWARE\Microsoft\MSDTC`
 	msdtcClusterKey = msdtcKey + `\Cluster`
-	// dtcResourceType is the MSDTC resource's type (TOOLS-PHASES.md 1.4).
-	dtcResourceType = "Distributed Transaction Coordinator"
-	iisResourceType = "IIS Server Instance"
 )
 
 // msdtcCodes: msdtc.exe exits -1 on failure (Windows reports 0xffffffff);
@@ -90,13 +88,24 @@ type MSDTCSpec struct {
 	LockMaxAge  time.Duration
 }
 
-// SpecError is a setting that does not fit the cluster: the plan fails on
-// Attr, and nothing is run.
-type SpecError struct {
-	Attr, Detail string
+// MSDTCTools are what the MSDTC phase runs on the working node and the
+// rebuilt node: cluster.exe and reg.exe, and msdtc.exe for the manual
+// method (dtcsetup.exe, the other method's, is checked at its configured
+// path by the phase's media check, naming dtcsetup_path).
+func MSDTCTools(spec MSDTCSpec) map[string][]Tool {
+	out := map[string][]Tool{}
+	for _, node := range []string{spec.WorkingNode, spec.Node} {
+		if node == "" {
+			continue // the spec's own check names it
+		}
+		tools := []Tool{ToolCluster, ToolReg}
+		if spec.Method != DTCMethodDTCSetup {
+			tools = append(tools, ToolMSDTC)
+		}
+		out[node] = tools
+	}
+	return out
 }
-
-func (e *SpecError) Error() string { return e.Attr + ": " + e.Detail }
 
 // MSDTCFacts are what the phase reads, read-only, before anything: the
 // group, its Network Name and disk, the MSDTC resource, the IIS instances
@@ -134,8 +143,6 @@ func (f MSDTCFacts) Moved() []string {
 	}
 	return append(rs, f.Instances...)
 }
-
-var diskDriveRe = regexp.MustCompile(`(?i)\b([a-z]):`)
 
 // ReadMSDTCFacts reads what the phase needs and checks spec against it: a
 // setting that does not fit is a *SpecError naming the attribute. It only
@@ -296,15 +303,6 @@ func (c *Cluster) readDTCResume(ctx context.Context, spec MSDTCSpec, f *MSDTCFac
 	return nil
 }
 
-func sortedKeys(m map[string]int) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 func groupOfResource(rs []ClusterResource, name string) string {
 	for _, r := range rs {
 		if strings.EqualFold(r.Name, name) {
@@ -398,7 +396,7 @@ func PlanMSDTC(f MSDTCFacts, spec MSDTCSpec) []string {
 		before = f.Held.Restart
 	}
 	var kept []string // an administrator's choice, named (rule 6)
-	for _, r := range sortedKeys(before) {
+	for _, r := range slices.Sorted(maps.Keys(before)) {
 		if before[r] != RestartWithFailover {
 			kept = append(kept, fmt.Sprintf("%s stays %d", r, before[r]))
 		}
@@ -533,7 +531,7 @@ func (r *dtcRun) check(ctx context.Context, _ bool) (bool, error) {
 	for _, n := range []string{r.spec.Node, r.spec.WorkingNode} {
 		if st := f.NodeStates[strings.ToUpper(n)]; !strings.EqualFold(st, "Up") {
 			return false, &StepError{Node: n, Step: "check that both nodes are Up", Meaning: fmt.Sprintf(
-				"%s is %s in the cluster: the MSDTC phase moves groups between both nodes; nothing was changed", n, orDefault(st, "not a member"))}
+				"%s is %s in the cluster: the MSDTC phase moves groups between both nodes; nothing was changed", n, cmp.Or(st, "not a member"))}
 		}
 	}
 	if r.spec.Method == DTCMethodDTCSetup {
@@ -588,11 +586,11 @@ func (r *dtcRun) movedNow(ctx context.Context) ([]string, error) {
 	}
 	var names []string
 	for _, name := range r.hold.rec.resources() {
-		if c := r.currentName(name, dtc); c != "" && indexOf(names, c) < 0 {
+		if c := r.currentName(name, dtc); c != "" && !slices.Contains(names, c) {
 			names = append(names, c)
 		}
 	}
-	if dtc != "" && indexOf(names, dtc) < 0 {
+	if dtc != "" && !slices.Contains(names, dtc) {
 		names = append(names, dtc)
 	}
 	return names, nil
@@ -774,18 +772,9 @@ func (r *dtcRun) moveAndSee(ctx context.Context, node string) (bool, error) {
 			"the cluster could not be read when the test's %s ran out, so whether MSDTC came online on %s is not known: %v", timeout, node, readErr)}
 	}
 	if online {
-		r.result.OnlineOn = appendNode(r.result.OnlineOn, node)
+		r.result.OnlineOn = appendFold(r.result.OnlineOn, node)
 	}
 	return online, nil
-}
-
-func appendNode(list []string, node string) []string {
-	for _, n := range list {
-		if strings.EqualFold(n, node) {
-			return list
-		}
-	}
-	return append(list, node)
 }
 
 // stopResource takes the MSDTC resource offline (dtcsetup method).
@@ -957,7 +946,7 @@ func (r *dtcRun) online(ctx context.Context) (Next, error) {
 	if !strings.EqualFold(state, "Online") {
 		return Continue, &StepError{Node: r.spec.WorkingNode, Step: "bring MSDTC online", Meaning: name + " is " + state + " on " + r.spec.WorkingNode}
 	}
-	r.result.OnlineOn = appendNode(r.result.OnlineOn, r.spec.WorkingNode)
+	r.result.OnlineOn = appendFold(r.result.OnlineOn, r.spec.WorkingNode)
 	return Continue, nil
 }
 
@@ -981,7 +970,7 @@ func (r *dtcRun) verify(ctx context.Context) (Next, error) {
 		return Continue, err
 	}
 	if strings.EqualFold(state, "Online") {
-		r.result.OnlineOn = appendNode(r.result.OnlineOn, r.spec.WorkingNode)
+		r.result.OnlineOn = appendFold(r.result.OnlineOn, r.spec.WorkingNode)
 	}
 	return Continue, nil
 }
@@ -1002,7 +991,7 @@ func (r *dtcRun) finish(ctx context.Context) (Next, error) {
 	r.result.Resource = name
 	var problems []string
 	if !strings.EqualFold(state, "Online") {
-		problems = append(problems, fmt.Sprintf("the MSDTC resource is %q", orDefault(state, "missing")))
+		problems = append(problems, fmt.Sprintf("the MSDTC resource is %q", cmp.Or(state, "missing")))
 	}
 	for _, n := range []*Node{r.working, r.rebuilt} {
 		st, err := n.MSDTCState(ctx)

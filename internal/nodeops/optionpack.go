@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -39,9 +40,6 @@ type InstallSpec struct {
 	// that changed since is an error, never a reinstall the plan did not show.
 	Adopt bool
 }
-
-// Progress is called as each step starts, with the step in words (for tflog).
-type Progress func(step string)
 
 // stopTimeout bounds the wait for the cluster service to be STOPPED.
 const stopTimeout = 5 * time.Minute
@@ -142,7 +140,6 @@ const (
 	stepSetupReboot       = "setup-reboot"
 	stepSP                = "sp"
 	stepSPReboot          = "sp-reboot"
-	stepDone              = "done"
 	stepRecord            = "record" // not a journal step: the record written after verify
 )
 
@@ -493,31 +490,6 @@ func (n *Node) OptionPackJournal(ctx context.Context) (JournalState, error) {
 	return n.Journal(ctx, optionPackPhase)
 }
 
-// systemRoot is the node's SystemRoot (where the journal, the record and the
-// lock live), read once per Node: it does not change.
-func (n *Node) systemRoot(ctx context.Context) (string, error) {
-	if root := n.knownSystemRoot(); root != "" {
-		return root, nil
-	}
-	osv, err := n.osVersion(ctx)
-	if err != nil {
-		return "", err
-	}
-	if osv.systemRoot == "" {
-		return "", fmt.Errorf("%s: the registry names no SystemRoot (%s)", n.R.Node(), currentVersionKey)
-	}
-	return osv.systemRoot, nil
-}
-
-func indexOf(list []string, s string) int {
-	for i, x := range list {
-		if x == s {
-			return i
-		}
-	}
-	return -1
-}
-
 // clusSvcStopped is the KB's first step and safety rule 1: the cluster
 // service set to manual, stopped, and confirmed STOPPED by polling. It never
 // lets a run go on otherwise.
@@ -581,7 +553,7 @@ func (r *opRun) setup(ctx context.Context, step, maintenance string) error {
 			lines = append(lines, "[Components]")
 			for _, c := range KnownComponents {
 				state := "OFF"
-				if indexOf(want, c) >= 0 {
+				if slices.Contains(want, c) {
 					state = "ON"
 				}
 				lines = append(lines, c+" = "+state)

@@ -1,8 +1,10 @@
 package nodeops
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -49,7 +51,7 @@ func (n *Node) ReadInstallFacts(ctx context.Context, spec InstallSpec) (InstallF
 // interrupted between a change and its journal line), the step says so.
 func PlanInstall(f InstallFacts, spec InstallSpec) []string {
 	if AdoptInstall(f, spec) {
-		return []string{"adopted: already installed as " + orDefault(spec.WorkingNode, "the working node") + " has it; nothing runs"}
+		return []string{"adopted: already installed as " + cmp.Or(spec.WorkingNode, "the working node") + " has it; nothing runs"}
 	}
 	var plan []string
 	add := func(s string) { plan = append(plan, s) }
@@ -65,7 +67,7 @@ func PlanInstall(f InstallFacts, spec InstallSpec) []string {
 	}
 	resume := -1
 	if f.JournalStep != "" {
-		resume = indexOf(installSteps, f.JournalStep)
+		resume = slices.Index(installSteps, f.JournalStep)
 	}
 	installed := f.OptionPack.Installed
 	what := f.OptionPack.Method
@@ -78,7 +80,7 @@ func PlanInstall(f InstallFacts, spec InstallSpec) []string {
 	// A run that recorded every step before setup may have run setup before
 	// it could record it: a change pending since, then an Option Pack
 	// present after the reboot, which setup's check removes first (Again).
-	maybeSetUp := resume >= 0 && resume == indexOf(installSteps, stepSetup)-1 && !installed && f.OptionPack.PendingReboot
+	maybeSetUp := resume >= 0 && resume == slices.Index(installSteps, stepSetup)-1 && !installed && f.OptionPack.PendingReboot
 	removal := installed || f.OptionPack.Removed || f.JournalStep == stepStart
 	// The steps read the node after Prepare's reboot. An install whose
 	// pending change is a Remove All (the journal's last step, or maybe the
@@ -97,7 +99,7 @@ func PlanInstall(f InstallFacts, spec InstallSpec) []string {
 		switch installSteps[i] {
 		case stepRemoveAll:
 			if !removal {
-				i = indexOf(installSteps, stepRemoveAllSPReboot) // nothing was ever installed
+				i = slices.Index(installSteps, stepRemoveAllSPReboot) // nothing was ever installed
 				continue
 			}
 			switch {
@@ -123,7 +125,7 @@ func PlanInstall(f InstallFacts, spec InstallSpec) []string {
 				// Installed since the journal's last step: not this run's,
 				// so it goes first (stepFunc's Again).
 				wentBack, removal = true, true
-				i = indexOf(installSteps, stepRemoveAll) - 1
+				i = slices.Index(installSteps, stepRemoveAll) - 1
 				continue
 			}
 			if maybeSetUp {

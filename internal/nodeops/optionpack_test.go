@@ -7,6 +7,7 @@ import (
 	"os"
 	"reflect"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -82,7 +83,7 @@ func (f *fakeNT) Run(ctx context.Context, line string, readOnly bool) (winrm.Res
 		out := "\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Setup\\OC Manager\\Subcomponents\r\n"
 		for _, c := range KnownComponents {
 			v := "0x0"
-			if indexOf(f.components, c) >= 0 {
+			if slices.Contains(f.components, c) {
 				v = "0x1"
 			}
 			out += "    " + c + "    REG_DWORD    " + v + "\r\n"
@@ -582,7 +583,7 @@ type addsMTS struct{ *fakeNT }
 
 func (a *addsMTS) Run(ctx context.Context, line string, readOnly bool) (winrm.Result, error) {
 	res, err := a.fakeNT.Run(ctx, line, readOnly)
-	if a.pendingOP != nil && len(*a.pendingOP) > 0 && indexOf(*a.pendingOP, "mts_core") < 0 {
+	if a.pendingOP != nil && len(*a.pendingOP) > 0 && !slices.Contains(*a.pendingOP, "mts_core") {
 		comps := append(*a.pendingOP, "mts_core")
 		sort.Strings(comps)
 		a.pendingOP = &comps

@@ -284,3 +284,11 @@ func (c *cluster) close(ctx context.Context) {
 	}
 	wg.Wait()
 }
+
+// unknownNode is the plan-time error, on attr, for a node the provider has
+// no endpoint for: nothing is sent anywhere.
+func (c *cluster) unknownNode(attr path.Path, node string) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(attr, "Unknown node", fmt.Sprintf("Node %q is not in the provider's "+
+		"nodes (configured: %s). Add it to the provider's nodes map with its endpoint, or fix the name. Nothing was "+
+		"sent to any node.", node, strings.Join(c.names, ", ")))
+}

@@ -466,14 +466,6 @@ func (c *cluster) lookup(attr path.Path, name string) (*nodeops.Node, diag.Diagn
 	return n, nil
 }
 
-// unknownNode is the plan-time error, on attr, for a node the provider has
-// no endpoint for: nothing is sent anywhere.
-func (c *cluster) unknownNode(attr path.Path, node string) diag.Diagnostic {
-	return diag.NewAttributeErrorDiagnostic(attr, "Unknown node", fmt.Sprintf("Node %q is not in the provider's "+
-		"nodes (configured: %s). Add it to the provider's nodes map with its endpoint, or fix the name. Nothing was "+
-		"sent to any node.", node, strings.Join(c.names, ", ")))
-}
-
 // workingNode is the node a phase copies from or works through besides
 // node (the KB's "working node"): working when configured, else the other
 // node of a two-node provider. Any other case fails on working_node: the

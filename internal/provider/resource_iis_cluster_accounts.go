@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"regexp"
@@ -184,7 +185,7 @@ func (r *clusterAccountsResource) ModifyPlan(ctx context.Context, req resource.M
 	if spec.Impersonators == "" {
 		// None yet (the Option Pack is installed later in the same apply):
 		// setup creates MTS Trusted Impersonators.
-		spec.Impersonators = orDefault(held.Impersonators, nodeops.ImpersonatorsGroups[0])
+		spec.Impersonators = cmp.Or(held.Impersonators, nodeops.ImpersonatorsGroups[0])
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("impersonators_group"), spec.Impersonators)...)
 	}
 	if wn, ok := r.cluster.Node(working); ok {

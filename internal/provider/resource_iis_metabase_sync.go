@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -252,20 +253,13 @@ func (r *metabaseSyncResource) read(ctx context.Context, m *metabaseSyncModel, t
 	m.ID = types.StringValue(spec.Source + "/" + spec.Target)
 	m.Differences = stringList(nodeops.MetabaseDiff(s, t))
 	if m.ReplicationShare.IsNull() {
-		m.ReplicationShare = types.StringValue(orDefault(s.ReplicationShare, "C$")) // imported
+		m.ReplicationShare = types.StringValue(cmp.Or(s.ReplicationShare, "C$")) // imported
 	}
 	if m.Status.IsNull() {
 		m.Status = types.Int64Value(0)
 		m.Matched = stringList(nodeops.Matched(s))
 	}
 	return "", nil
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // Delete forgets: the nodes' metabases stay as they are.

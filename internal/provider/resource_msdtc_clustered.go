@@ -1,11 +1,12 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -185,7 +186,7 @@ func (r *msdtcClusteredResource) ModifyPlan(ctx context.Context, req resource.Mo
 			resp.Diagnostics.AddAttributeError(path.Root(n.attr), "Node not Up in the cluster",
 				fmt.Sprintf("%s is %q in the cluster: the MSDTC phase moves group %s between both nodes, so both must "+
 					"be Up (start its cluster service with mscs_cluster_node_service first, and tie this phase to it "+
-					"with triggers). Nothing was run on any node.", n.name, orDefault(st, "not a member"), facts.Group))
+					"with triggers). Nothing was run on any node.", n.name, cmp.Or(st, "not a member"), facts.Group))
 		}
 	}
 	if resp.Diagnostics.HasError() {
@@ -238,25 +239,10 @@ func (r *msdtcClusteredResource) planDrift(ctx context.Context, req resource.Mod
 	if !known || len(clustered) >= len(want) {
 		return
 	}
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("clustered_nodes"), sortedNames(want))...)
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("clustered_nodes"), slices.Sorted(slices.Values(want)))...)
 	resp.RequiresReplace = append(resp.RequiresReplace, path.Root("clustered_nodes"))
 	resp.Diagnostics.AddAttributeWarning(path.Root("clustered_nodes"), "MSDTC is no longer clustered on every node",
 		fmt.Sprintf("MSDTC is clustered only on %v: the phase runs again (the KB's test, and the reinstall it shows is needed).", clustered))
-}
-
-func sortedNames(v []string) []string {
-	out := append([]string(nil), v...)
-	sort.Strings(out)
-	return out
-}
-
-// listStrings reads a known list of strings.
-func listStrings(ctx context.Context, l types.List) ([]string, bool) {
-	if l.IsNull() || l.IsUnknown() {
-		return nil, false
-	}
-	var out []string
-	return out, !l.ElementsAs(ctx, &out, false).HasError()
 }
 
 func (r *msdtcClusteredResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -322,7 +308,7 @@ func (r *msdtcClusteredResource) readInto(ctx context.Context, m *msdtcClustered
 	m.ID, m.WorkingNode = types.StringValue(spec.Node), types.StringValue(spec.WorkingNode)
 	m.Group, m.NetworkName, m.LogPath = types.StringValue(facts.Group), types.StringValue(facts.NetworkName), types.StringValue(facts.LogPath)
 	m.ResourceName = types.StringValue(facts.Resource)
-	m.ClusteredNodes = stringList(sortedNames(clustered))
+	m.ClusteredNodes = stringList(slices.Sorted(slices.Values(clustered)))
 	return nil
 }
 

@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -304,15 +303,6 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 	steps := installSteps(node, facts, spec, moves)
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("steps"), steps)...)
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("adopted"), false)...)
-}
-
-// stringList is a known list of strings (empty for nil).
-func stringList(values []string) types.List {
-	elems := make([]attr.Value, len(values))
-	for i, v := range values {
-		elems[i] = types.StringValue(v)
-	}
-	return types.ListValueMust(types.StringType, elems)
 }
 
 // installSteps is the plan's list of what apply runs, each step naming its
@@ -813,25 +803,4 @@ func (r *optionpackInstallResource) ImportState(ctx context.Context, req resourc
 		}
 	}
 	resp.Diagnostics.Append(setImported(ctx, &resp.State, req.ID, attrs, parts)...)
-}
-
-// setStrings reads a known set of strings, sorted; known is false for an
-// unknown set (or one with unknown elements).
-func setStrings(ctx context.Context, s types.Set) (values []string, known bool) {
-	if s.IsUnknown() {
-		return nil, false
-	}
-	if s.IsNull() {
-		return nil, true
-	}
-	for _, e := range s.Elements() {
-		if e.IsUnknown() {
-			return nil, false
-		}
-	}
-	if d := s.ElementsAs(ctx, &values, false); d.HasError() {
-		return nil, false
-	}
-	sort.Strings(values)
-	return values, true
 }
