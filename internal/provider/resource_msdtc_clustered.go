@@ -142,7 +142,7 @@ const msdtcMisfit = "The MSDTC phase does not fit the cluster"
 // the first change, and the steps say so.
 func (r *msdtcClusteredResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	var plan msdtcClusteredModel
-	ctx, cancel, _, ok := r.planStart(ctx, req, &resp.Diagnostics, &plan, 1, "node", "working_node")
+	ctx, cancel, ok := r.planStart(ctx, req, &resp.Diagnostics, &plan, planNodes{own: []string{"node"}, also: []string{"working_node"}})
 	defer cancel()
 	if !ok {
 		return
@@ -246,38 +246,54 @@ func (r *msdtcClusteredResource) planDrift(ctx context.Context, req resource.Mod
 }
 
 func (r *msdtcClusteredResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan msdtcClusteredModel
-	if resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...); resp.Diagnostics.HasError() {
-		return
-	}
+	r.apply().create(ctx, req, resp)
+}
+
+// Update changes nothing on the nodes: every setting that does replaces.
+func (r *msdtcClusteredResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	r.apply().update(ctx, req, resp)
+}
+
+// apply reclusters MSDTC (recluster); an update keeps what the last apply
+// and Read found, since every setting that touches a node replaces.
+func (r *msdtcClusteredResource) apply() phaseApply[msdtcClusteredModel] {
+	return phaseApply[msdtcClusteredModel]{run: r.recluster, keep: func(_ context.Context, plan, state *msdtcClusteredModel) bool {
+		plan.ID, plan.Reinstalled, plan.OnlineOn, plan.ResourceName, plan.ClusteredNodes = state.ID, state.Reinstalled, state.OnlineOn, state.ResourceName, state.ClusteredNodes
+		plan.RanSteps = state.RanSteps
+		return false
+	}}
+}
+
+// recluster runs the phase for the plan in m and fills in what it did and
+// what the cluster shows after it.
+func (r *msdtcClusteredResource) recluster(ctx context.Context, plan *msdtcClusteredModel, which string) diag.Diagnostics {
 	node := plan.Node.ValueString()
-	ctx, cancel, _, diags := r.begin(ctx, &plan.phaseModel, "create", node)
+	ctx, cancel, _, diags := r.begin(ctx, &plan.phaseModel, which, node)
 	defer cancel()
-	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
-		return
+	if diags.HasError() {
+		return diags
 	}
-	spec, diags := r.msdtcSpec(&plan)
-	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
-		return
+	spec, d := r.msdtcSpec(plan)
+	if diags.Append(d...); diags.HasError() {
+		return diags
 	}
-	spec.LockMaxAge, _ = r.operationTimeout(ctx, &plan.phaseModel, "create")
+	spec.LockMaxAge, _ = r.operationTimeout(ctx, &plan.phaseModel, which)
 	if plan.Steps.IsUnknown() {
 		facts, err := r.cluster.ops().ReadMSDTCFacts(ctx, spec)
 		if err != nil {
-			resp.Diagnostics.Append(r.cluster.phaseDiags(msdtcMisfit, "Cannot read MSDTC's cluster", node, err)...)
-			return
+			return append(diags, r.cluster.phaseDiags(msdtcMisfit, "Cannot read MSDTC's cluster", node, err)...)
 		}
 		plan.Steps = stringList(nodeops.PlanMSDTC(facts, spec))
 	}
 	progress := func(step string) { tflog.Info(ctx, "MSDTC step", map[string]any{"step": step}) }
 	res, err := r.cluster.ops().ReclusterMSDTC(ctx, spec, progress)
 	if err != nil {
-		resp.Diagnostics.Append(r.cluster.phaseDiags(msdtcMisfit, "Cannot recluster MSDTC on node "+node, node, err)...)
-		resp.Diagnostics.AddWarning("The next apply resumes the phase",
+		diags.Append(r.cluster.phaseDiags(msdtcMisfit, "Cannot recluster MSDTC on node "+node, node, err)...)
+		diags.AddWarning("The next apply resumes the phase",
 			fmt.Sprintf("The steps done so far are recorded on %s, and the RestartAction values and the group's owner "+
 				"before the run in %%SystemRoot%%\\mscs-msdtc.hold on %s until their restore is read back; the next apply "+
 				"restores from that record, checks each step and goes on from the one that failed.", node, spec.WorkingNode))
-		return
+		return diags
 	}
 	plan.Reinstalled = types.BoolValue(res.Reinstalled)
 	plan.OnlineOn = stringList(res.OnlineOn)
@@ -285,10 +301,7 @@ func (r *msdtcClusteredResource) Create(ctx context.Context, req resource.Create
 	// ran (or always did, unconditional).
 	planned, _ := listStrings(ctx, plan.Steps)
 	plan.RanSteps = stringList(nodeops.RanSteps(planned, res.Reinstalled))
-	resp.Diagnostics.Append(r.readInto(ctx, &plan, spec)...)
-	if !resp.Diagnostics.HasError() {
-		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-	}
+	return append(diags, r.readInto(ctx, plan, spec)...)
 }
 
 // readInto fills the computed values from the cluster and both nodes; gone
@@ -348,15 +361,6 @@ func (r *msdtcClusteredResource) read(ctx context.Context, m *msdtcClusteredMode
 		m.OnlineOn = stringList(nil)
 	}
 	return "", diags
-}
-
-// Update changes nothing on the nodes: every setting that does replaces.
-func (r *msdtcClusteredResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	updateSettings(ctx, req, resp, func(plan, state *msdtcClusteredModel) bool {
-		plan.ID, plan.Reinstalled, plan.OnlineOn, plan.ResourceName, plan.ClusteredNodes = state.ID, state.Reinstalled, state.OnlineOn, state.ResourceName, state.ClusteredNodes
-		plan.RanSteps = state.RanSteps
-		return false
-	}, nil)
 }
 
 // Delete forgets: MSDTC is never torn down because a resource left the

@@ -209,7 +209,7 @@ func validateInstall(ctx context.Context, m *optionpackInstallModel) diag.Diagno
 // neither. A destroy that uninstalls says so.
 func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	var plan optionpackInstallModel
-	ctx, cancel, _, ok := r.planStart(ctx, req, &resp.Diagnostics, &plan, 1, "node", "working_node")
+	ctx, cancel, ok := r.planStart(ctx, req, &resp.Diagnostics, &plan, planNodes{own: []string{"node"}, also: []string{"working_node"}})
 	defer cancel()
 	if !ok {
 		return
@@ -478,24 +478,40 @@ func (r *optionpackInstallResource) templateNode(m *optionpackInstallModel) stri
 }
 
 func (r *optionpackInstallResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan optionpackInstallModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
+	r.apply().create(ctx, req, resp)
+}
+
+// Update changes only what affects later operations (paths, reboot timeout,
+// destroy behaviour, working node): everything that touches the node
+// requires replacement.
+func (r *optionpackInstallResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	r.apply().update(ctx, req, resp)
+}
+
+// apply installs (install); an update keeps what the last apply and Read
+// found, since every setting that touches the node replaces.
+func (r *optionpackInstallResource) apply() phaseApply[optionpackInstallModel] {
+	return phaseApply[optionpackInstallModel]{run: r.install, keep: func(_ context.Context, plan, state *optionpackInstallModel) bool {
+		plan.ID, plan.InstalledComponents, plan.CSDVersion, plan.Adopted = state.ID, state.InstalledComponents, state.CSDVersion, state.Adopted
+		return false
+	}}
+}
+
+// install runs the phase for the plan and fills in what the node has after it.
+func (r *optionpackInstallResource) install(ctx context.Context, plan *optionpackInstallModel, which string) diag.Diagnostics {
 	nodeName := plan.Node.ValueString()
-	ctx, cancel, n, diags := r.begin(ctx, &plan.phaseModel, "create", nodeName)
+	ctx, cancel, n, diags := r.begin(ctx, &plan.phaseModel, which, nodeName)
 	defer cancel()
-	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
-		return
+	if diags.HasError() {
+		return diags
 	}
-	timeout, _ := r.operationTimeout(ctx, &plan.phaseModel, "create")
+	timeout, _ := r.operationTimeout(ctx, &plan.phaseModel, which)
 	// The plan may have been made with values only known now (copied from a
 	// data source read at apply): never run setup unchecked.
-	resp.Diagnostics.Append(r.checkWorkingNode(ctx, &plan)...)
-	spec, d := r.installSpec(ctx, &plan)
-	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
-		return
+	diags.Append(r.checkWorkingNode(ctx, plan)...)
+	spec, d := r.installSpec(ctx, plan)
+	if diags.Append(d...); diags.HasError() {
+		return diags
 	}
 	spec.LockMaxAge = timeout
 	if plan.Steps.IsUnknown() {
@@ -505,8 +521,7 @@ func (r *optionpackInstallResource) Create(ctx context.Context, req resource.Cre
 		// neither.)
 		facts, err := n.ReadInstallFacts(ctx, spec)
 		if err != nil {
-			resp.Diagnostics.Append(r.cluster.stepDiag("Cannot read the Option Pack on node "+nodeName, nodeName, err))
-			return
+			return append(diags, r.cluster.stepDiag("Cannot read the Option Pack on node "+nodeName, nodeName, err))
 		}
 		if plan.Adopted.IsUnknown() {
 			plan.Adopted = types.BoolValue(nodeops.AdoptInstall(facts, spec))
@@ -526,22 +541,18 @@ func (r *optionpackInstallResource) Create(ctx context.Context, req resource.Cre
 		progress(step)
 	}
 	if err := n.InstallOptionPack(ctx, spec, watch); err != nil {
-		resp.Diagnostics.Append(r.cluster.stepDiag("Cannot install the Option Pack on node "+nodeName, nodeName, err))
-		resp.Diagnostics.AddWarning("The next apply resumes the install",
+		diags.Append(r.cluster.stepDiag("Cannot install the Option Pack on node "+nodeName, nodeName, err))
+		diags.AddWarning("The next apply resumes the install",
 			fmt.Sprintf("The steps done so far are recorded on %s; the next apply checks each of them and goes on "+
 				"from the one that failed.", nodeName))
-		return
+		return diags
 	}
 	planned, _ := listStrings(ctx, plan.Steps)
 	plan.RanSteps = stringList(nodeops.RanSteps(planned, removedAll))
 	if spec.Adopt {
 		plan.RanSteps = stringList(nil) // the plan's one line says nothing runs
 	}
-	resp.Diagnostics.Append(r.readInstalled(ctx, n, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	return append(diags, r.readInstalled(ctx, n, plan)...)
 }
 
 // progress logs each step of an install or removal as nodeops reaches it.
@@ -720,16 +731,6 @@ func (r *optionpackInstallResource) read(ctx context.Context, m *optionpackInsta
 		m.Adopted = types.BoolValue(false)
 	}
 	return "", diags
-}
-
-// Update changes only what affects later operations (paths, reboot timeout,
-// destroy behaviour, working node): everything that touches the node
-// requires replacement.
-func (r *optionpackInstallResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	updateSettings(ctx, req, resp, func(plan, state *optionpackInstallModel) bool {
-		plan.ID, plan.InstalledComponents, plan.CSDVersion, plan.Adopted = state.ID, state.InstalledComponents, state.CSDVersion, state.Adopted
-		return false
-	}, nil)
 }
 
 // Delete forgets the installation unless uninstall_on_destroy asks for the
