@@ -683,3 +683,21 @@ func ParseListOwners(out string) ([]string, error) {
 	}
 	return owners, nil
 }
+
+func groupNames(gs []ClusterGroup) string {
+	names := make([]string, len(gs))
+	for i, g := range gs {
+		names[i] = g.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// resourceCommand runs `cluster res R <opt>` (offline, online, delete).
+func (n *Node) resourceCommand(ctx context.Context, resource, opt, step string) error {
+	q, err := Quote(resource)
+	if err != nil {
+		return err
+	}
+	_, err = n.run(ctx, step, "cluster res "+q+" "+opt, false, win32)
+	return err
+}

@@ -423,40 +423,6 @@ func (r *opRun) checkMedia(ctx context.Context) error {
 // ErrMediaMissing is a setup or service pack path that names no file on the node.
 var ErrMediaMissing = errors.New("installation media missing on the node")
 
-// FileExists reports whether path names a file or folder on the node. It only reads.
-func (n *Node) FileExists(ctx context.Context, path string) (bool, error) {
-	found, err := n.FilesExist(ctx, path)
-	if err != nil {
-		return false, err
-	}
-	return found[0], nil
-}
-
-// FilesExist is FileExists of each of paths, in one command line (a batch,
-// see readBatch). It only reads.
-func (n *Node) FilesExist(ctx context.Context, paths ...string) ([]bool, error) {
-	lines := make([]string, len(paths))
-	for i, p := range paths {
-		q, err := Quote(p)
-		if err != nil {
-			return nil, err
-		}
-		lines[i] = "if exist " + q + " echo found"
-	}
-	results, err := n.readBatch(ctx, "look for "+strings.Join(paths, ", "), lines...)
-	if err != nil {
-		return nil, err
-	}
-	found := make([]bool, len(paths))
-	for i, res := range results {
-		if err := n.checkPart("look for "+paths[i], lines[i], res, win32); err != nil {
-			return nil, err
-		}
-		found[i] = strings.TrimSpace(res.Stdout) == "found"
-	}
-	return found, nil
-}
-
 // ErrInstallUnfinished is a refused start of the cluster service on a node
 // whose Option Pack run did not finish.
 var ErrInstallUnfinished = errors.New("the Option Pack install on the node is unfinished")

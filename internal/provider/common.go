@@ -610,17 +610,6 @@ func warnInstallDisrupts(diags *diag.Diagnostics, node string, stops bool, reboo
 	}
 }
 
-// countReboots is how many of steps (PlanInstall's words) reboot the node.
-func countReboots(steps []string) int {
-	n := 0
-	for _, s := range steps {
-		if strings.HasPrefix(s, "reboot") || strings.HasSuffix(s, "Remove All and reboot") {
-			n++
-		}
-	}
-	return n
-}
-
 // warnServiceStops is the warning of a phase that stops service on node;
 // moves says, in a few words, what the stop moves ("" when nothing).
 func warnServiceStops(diags *diag.Diagnostics, node, service, moves string) {

@@ -200,14 +200,12 @@ func (r *msdtcClusteredResource) ModifyPlan(ctx context.Context, req resource.Mo
 			"taking its resources offline while it moves; each RestartAction is restored afterwards.",
 			strings.Join(facts.Moved(), ", "), facts.Group, spec.Node, spec.WorkingNode))
 	always := plan.Reinstall.ValueString() == nodeops.ReinstallAlways
-	if always || (!pending && facts.States[spec.Node].Mode != nodeops.DTCClustered) {
-		why := fmt.Sprintf("%s's MSDTC is %s, so it cannot come online there", spec.Node, facts.States[spec.Node].Mode)
-		if always {
-			why = "reinstall = \"always\""
-		}
+	// Pending, only reinstall = "always" is certain: the earlier phases
+	// may change the facts the rest is decided from.
+	if re := facts.Reinstall(spec); re.Certain && (always || !pending) {
 		resp.Diagnostics.AddWarning("MSDTC is removed and reinstalled on both nodes",
 			fmt.Sprintf("%s: MSDTC is removed from %s and %s and reinstalled clustered (%s method). Transactions in "+
-				"flight are lost.", why, spec.WorkingNode, spec.Node, plan.Method.ValueString()))
+				"flight are lost.", re.Why, spec.WorkingNode, spec.Node, plan.Method.ValueString()))
 	}
 	if pending {
 		// The steps stay unknown, whatever reinstall is: they are planned
@@ -264,8 +262,8 @@ func (r *msdtcClusteredResource) apply() phaseApply[msdtcClusteredModel] {
 	}}
 }
 
-// recluster runs the phase for the plan in m and fills in what it did and
-// what the cluster shows after it.
+// recluster runs the phase for the plan and fills in what it did and what
+// the cluster shows after it.
 func (r *msdtcClusteredResource) recluster(ctx context.Context, plan *msdtcClusteredModel, which string) diag.Diagnostics {
 	node := plan.Node.ValueString()
 	ctx, cancel, _, diags := r.begin(ctx, &plan.phaseModel, which, node)
@@ -278,13 +276,10 @@ func (r *msdtcClusteredResource) recluster(ctx context.Context, plan *msdtcClust
 		return diags
 	}
 	spec.LockMaxAge, _ = r.operationTimeout(ctx, &plan.phaseModel, which)
-	if plan.Steps.IsUnknown() {
-		facts, err := r.cluster.ops().ReadMSDTCFacts(ctx, spec)
-		if err != nil {
-			return append(diags, r.cluster.phaseDiags(msdtcMisfit, "Cannot read MSDTC's cluster", node, err)...)
-		}
-		plan.Steps = stringList(nodeops.PlanMSDTC(facts, spec))
-	}
+	// The plan's steps carry its reinstall decision to the run; a plan
+	// that could not list them (triggers pending) gets those of the facts
+	// the run acted on.
+	spec.Planned, _ = listStrings(ctx, plan.Steps)
 	progress := func(step string) { tflog.Info(ctx, "MSDTC step", map[string]any{"step": step}) }
 	res, err := r.cluster.ops().ReclusterMSDTC(ctx, spec, progress)
 	if err != nil {
@@ -295,6 +290,9 @@ func (r *msdtcClusteredResource) recluster(ctx context.Context, plan *msdtcClust
 				"restores from that record, checks each step and goes on from the one that failed.", node, spec.WorkingNode))
 		return diags
 	}
+	if plan.Steps.IsUnknown() {
+		plan.Steps = stringList(res.Steps)
+	}
 	plan.Reinstalled = types.BoolValue(res.Reinstalled)
 	plan.OnlineOn = stringList(res.OnlineOn)
 	// The reinstall's steps, conditional on the KB's test, ran only when it
@@ -304,9 +302,9 @@ func (r *msdtcClusteredResource) recluster(ctx context.Context, plan *msdtcClust
 	return append(diags, r.readInto(ctx, plan, spec)...)
 }
 
-// readInto fills the computed values from the cluster and both nodes; gone
-// is true when the phase's end state does not hold (no MSDTC resource in the
-// group, or not online).
+// readInto fills the computed values (group, names, clustered_nodes) from
+// the cluster and both nodes as they are now. Whether the phase's end state
+// still holds is read's to judge.
 func (r *msdtcClusteredResource) readInto(ctx context.Context, m *msdtcClusteredModel, spec nodeops.MSDTCSpec) diag.Diagnostics {
 	facts, err := r.cluster.ops().ReadMSDTCFacts(ctx, spec)
 	if err != nil {

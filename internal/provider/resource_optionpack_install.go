@@ -289,7 +289,7 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 	}
 	reboots := -1
 	if known {
-		reboots = countReboots(nodeops.PlanInstall(facts, spec))
+		reboots = nodeops.Reboots(nodeops.PlanInstallSteps(facts, spec))
 	}
 	warnInstallDisrupts(&resp.Diagnostics, node, pending || (facts.ClusterService.Exists && facts.ClusterService.State != nodeops.StateStopped), reboots)
 	if !known {
@@ -310,11 +310,11 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 // service moves, when the plan could read it.
 func installSteps(node string, facts nodeops.InstallFacts, spec nodeops.InstallSpec, moves string) []string {
 	var steps []string
-	for _, s := range nodeops.PlanInstall(facts, spec) {
-		if strings.HasPrefix(s, "stop the cluster service") && moves != "" {
-			s += " (" + moves + ")"
+	for _, s := range nodeops.PlanInstallSteps(facts, spec) {
+		if s.Kind == nodeops.StepStopClusterService && moves != "" {
+			s.Words += " (" + moves + ")"
 		}
-		steps = append(steps, node+": "+s)
+		steps = append(steps, node+": "+s.Words)
 	}
 	return steps
 }
