@@ -330,12 +330,31 @@ func TestInstallOptionPack_Decisions(t *testing.T) {
 				t.Fatal(err)
 			}
 			plan := PlanInstall(facts, spec)
+			kinds := PlanInstallSteps(facts, spec)
 			spec.Adopt = AdoptInstall(facts, spec) // as the provider's plan decides
 			if err := n.InstallOptionPack(context.Background(), spec, nil); err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(f.steps, c.want) {
 				t.Errorf("steps %v\nwant  %v", f.steps, c.want)
+			}
+			// The steps' kinds say what they do: the stop of the cluster
+			// service where one runs, a reboot for each unconditional one.
+			stops, conditional := 0, false
+			for i, k := range kinds {
+				if k.Words != plan[i] {
+					t.Errorf("step %d: %q, PlanInstall says %q", i, k.Words, plan[i])
+				}
+				if k.Kind == StepStopClusterService {
+					stops++
+				}
+				conditional = conditional || conditionalRe.MatchString(k.Words)
+			}
+			if want := countLines(f.steps, "stop"); stops != want {
+				t.Errorf("%d steps of kind StepStopClusterService, %d stops ran", stops, want)
+			}
+			if want := countLines(f.steps, "reboot"); !conditional && Reboots(kinds) != want {
+				t.Errorf("Reboots %d, %d reboots ran", Reboots(kinds), want)
 			}
 			// What the plan listed is what ran.
 			if !planRan(plan, f.steps) {
