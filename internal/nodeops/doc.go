@@ -17,9 +17,9 @@
 //     Online on the target, twice.
 //   - The phases, each as facts (read-only), plan (a pure function of the
 //     facts: the steps in words, held by tests against the lab's command
-//     log) and run: optionpack.go and optionpack_plan.go; msdtc.go,
-//     msdtc_plan.go and msdtc_run.go; metabase.go; accounts.go; failover.go
-//     and precheck.go; service_converge.go.
+//     log) and run: optionpack.go, optionpack_plan.go, optionpack_run.go;
+//     msdtc.go, msdtc_plan.go, msdtc_run.go; metabase.go; accounts.go;
+//     failover.go and precheck.go; service_converge.go.
 //   - What every phase that changes a node builds on: Phase and RunPhase
 //     (phase.go: check-before-act steps, resumable through a journal on the
 //     node), its lock (lock.go), its tools checked before the first change
