@@ -1,10 +1,12 @@
 package nodeops
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -209,7 +211,7 @@ func Missing(held Held, spec AccountsSpec) []Grant {
 // it; "" when the tools cannot remove it (the 1996 dcomperm's -dl remove
 // falls into its usage screen).
 func grantCommand(g Grant, add bool) (string, error) {
-	q, err := quoteAll("account", g.Account, "name", orDefault(g.What, "x"))
+	q, err := quoteAll("account", g.Account, "name", cmp.Or(g.What, "x"))
 	if err != nil {
 		return "", err
 	}
@@ -229,13 +231,6 @@ func grantCommand(g Grant, add bool) (string, error) {
 		return lines[0], nil
 	}
 	return lines[1], nil
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // PlanAccounts is the phase's steps in words.
@@ -303,7 +298,7 @@ func (n *Node) RevokeAccounts(ctx context.Context, spec AccountsSpec, progress P
 	if err != nil {
 		return nil, err
 	}
-	group := orDefault(spec.Impersonators, held.Impersonators)
+	group := cmp.Or(spec.Impersonators, held.Impersonators)
 	var kept []Grant
 	for _, g := range Grants(spec.IUSR, spec.IWAM, group) {
 		if !held.Has(g) {
@@ -353,22 +348,13 @@ func (n *Node) judgeByListing(ctx context.Context, impersonators string, g Grant
 // SortedGrantWords is held's grants of acct in words, sorted.
 func SortedGrantWords(held Held, acct, impersonators string) []string {
 	var out []string
-	for _, g := range Grants(acct, acct, orDefault(impersonators, held.Impersonators)) {
-		if held.Has(g) && !containsString(out, g.String()) {
+	for _, g := range Grants(acct, acct, cmp.Or(impersonators, held.Impersonators)) {
+		if held.Has(g) && !slices.Contains(out, g.String()) {
 			out = append(out, g.String())
 		}
 	}
 	sort.Strings(out)
 	return out
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 var domainLineRe = regexp.MustCompile(`(?i)domain controller for domain (\S+?)\.?\s*$`)

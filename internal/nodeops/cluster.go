@@ -11,6 +11,16 @@ import (
 	"github.com/mscs-ops/terraform-provider-mscs/internal/winrm"
 )
 
+// Resource types the phases look for among a group's resources
+// (TOOLS-PHASES.md 1.4).
+const (
+	dtcResourceType = "Distributed Transaction Coordinator"
+	iisResourceType = "IIS Server Instance"
+)
+
+// diskDriveRe is a drive letter in a path or a Physical Disk resource's name.
+var diskDriveRe = regexp.MustCompile(`(?i)\b([a-z]):`)
+
 // ClusterNode is one row of `cluster node /status`.
 type ClusterNode struct {
 	Name  string
@@ -672,4 +682,22 @@ func ParseListOwners(out string) ([]string, error) {
 		}
 	}
 	return owners, nil
+}
+
+func groupNames(gs []ClusterGroup) string {
+	names := make([]string, len(gs))
+	for i, g := range gs {
+		names[i] = g.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// resourceCommand runs `cluster res R <opt>` (offline, online, delete).
+func (n *Node) resourceCommand(ctx context.Context, resource, opt, step string) error {
+	q, err := Quote(resource)
+	if err != nil {
+		return err
+	}
+	_, err = n.run(ctx, step, "cluster res "+q+" "+opt, false, win32)
+	return err
 }

@@ -3,6 +3,7 @@ package nodeops
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -106,7 +107,7 @@ func (c *Cluster) ReadFailoverFacts(ctx context.Context, spec FailoverSpec) (Fai
 		fg := FailoverGroup{Name: g.Name, Owner: g.OwnerNode, State: g.State, Preferred: g.PreferredOwners,
 			Moved: moved[strings.ToLower(g.Name)], RestartActions: map[string]int{}}
 		for _, r := range v.Resources {
-			if strings.EqualFold(r.Group, g.Name) && containsString(fg.Moved, r.Name) {
+			if strings.EqualFold(r.Group, g.Name) && slices.Contains(fg.Moved, r.Name) {
 				fg.RestartActions[r.Name] = r.RestartAction
 			}
 			// A resource that failed while an interrupted test held the
@@ -345,7 +346,7 @@ func (c *Cluster) FailoverTest(ctx context.Context, spec FailoverSpec, progress 
 			if err := c.moveAndSettle(ctx, g.Name, node, spec.MoveTimeout); err != nil {
 				return err
 			}
-			res.SeenOnline[g.Name] = appendNode(res.SeenOnline[g.Name], node)
+			res.SeenOnline[g.Name] = appendFold(res.SeenOnline[g.Name], node)
 		}
 		return nil
 	}

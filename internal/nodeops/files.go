@@ -9,6 +9,40 @@ import (
 // Files on a node, over a cmd shell: read with `type`, written with `echo`.
 // The journals, records and locks of the phases live in %SystemRoot%.
 
+// FileExists reports whether path names a file or folder on the node. It only reads.
+func (n *Node) FileExists(ctx context.Context, path string) (bool, error) {
+	found, err := n.FilesExist(ctx, path)
+	if err != nil {
+		return false, err
+	}
+	return found[0], nil
+}
+
+// FilesExist is FileExists of each of paths, in one command line (a batch,
+// see readBatch). It only reads.
+func (n *Node) FilesExist(ctx context.Context, paths ...string) ([]bool, error) {
+	lines := make([]string, len(paths))
+	for i, p := range paths {
+		q, err := Quote(p)
+		if err != nil {
+			return nil, err
+		}
+		lines[i] = "if exist " + q + " echo found"
+	}
+	results, err := n.readBatch(ctx, "look for "+strings.Join(paths, ", "), lines...)
+	if err != nil {
+		return nil, err
+	}
+	found := make([]bool, len(paths))
+	for i, res := range results {
+		if err := n.checkPart("look for "+paths[i], lines[i], res, win32); err != nil {
+			return nil, err
+		}
+		found[i] = strings.TrimSpace(res.Stdout) == "found"
+	}
+	return found, nil
+}
+
 // readFile is the text of the file at path, "" when there is none. It only
 // reads.
 func (n *Node) readFile(ctx context.Context, step, path string) (string, error) {

@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -142,7 +143,7 @@ func parseRecordName(s string) (string, error) {
 }
 
 // resources are the recorded resources, sorted.
-func (h Hold) resources() []string { return sortedKeys(h.Restart) }
+func (h Hold) resources() []string { return slices.Sorted(maps.Keys(h.Restart)) }
 
 // ParseHold reads a record's text. complete is false for no record ("")
 // and for one cut short before its last line; a line it does not know is
@@ -296,7 +297,7 @@ func (h *holder) keep(ctx context.Context, found Hold) error {
 	if err != nil {
 		return err
 	}
-	if back == nil || !reflect.DeepEqual(back.lines(), found.lines()) {
+	if back == nil || !slices.Equal(back.lines(), found.lines()) {
 		return &StepError{Node: h.at.R.Node(), Step: step, Meaning: fmt.Sprintf(
 			"%s does not read back as written; nothing was changed (delete the file and apply again)", h.path)}
 	}
@@ -425,7 +426,7 @@ func (h *holder) restore(ctx context.Context, s restoreSpec) error {
 			errs = append(errs, err)
 		}
 	}
-	if err := h.set(ctx, now, func(c string) int { return want(names[indexOf(now, c)]) }); err != nil {
+	if err := h.set(ctx, now, func(c string) int { return want(names[slices.Index(now, c)]) }); err != nil {
 		errs = append(errs, err)
 	}
 	// The read-back.
@@ -436,7 +437,7 @@ func (h *holder) restore(ctx context.Context, s restoreSpec) error {
 		errs = append(errs, err)
 	} else {
 		for _, name := range rec.resources() {
-			i := indexOf(names, name)
+			i := slices.Index(names, name)
 			switch {
 			case i < 0 || gone[i]:
 				left.Missing = append(left.Missing, name)
@@ -558,7 +559,7 @@ func (e *LeftError) Error() string {
 		// said once.
 		var seen []string
 		for _, l := range strings.Split(e.Err.Error(), "\n") {
-			if l = strings.TrimSpace(l); l != "" && indexOf(seen, l) < 0 {
+			if l = strings.TrimSpace(l); l != "" && !slices.Contains(seen, l) {
 				seen = append(seen, l)
 			}
 		}

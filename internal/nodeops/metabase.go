@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,7 +19,6 @@ import (
 // packages, never by IISSYNC's own line.
 
 const (
-	adsutilScript  = `%SystemRoot%\system32\inetsrv\adminsamples\adsutil.vbs`
 	mtsPackagesKey = `HKLM\SOFTWARE\Microsoft\Transaction Server\Packages`
 	mtsLocalKey    = `HKLM\SOFTWARE\Microsoft\Transaction Server\LocalComputer`
 )
@@ -127,7 +127,7 @@ func (n *Node) ReadIISConfig(ctx context.Context) (IISConfig, error) {
 		item := IISInstance{Path: paths[i], ServerComment: first(in.props["ServerComment"]),
 			Bindings: in.props["ServerBindings"], Root: first(root.props["Path"]), AnonymousUser: first(in.props["AnonymousUserName"])}
 		if item.AnonymousUser == "" {
-			item.AnonymousUser = first(tops[indexOf(services, svc)].props["AnonymousUserName"])
+			item.AnonymousUser = first(tops[slices.Index(services, svc)].props["AnonymousUserName"])
 		}
 		cfg.Instances = append(cfg.Instances, item)
 	}
@@ -192,13 +192,6 @@ func (n *Node) adsEnum(ctx context.Context, paths []string) ([]adsNode, error) {
 }
 
 var instancePathRe = regexp.MustCompile(`(?i)^/(w3svc|msftpsvc)/(\d+)$`)
-
-func first(v []string) string {
-	if len(v) == 0 {
-		return ""
-	}
-	return v[0]
-}
 
 // readMTS reads the MTS packages and the LocalComputer settings, in one
 // command line (a batch, see readBatch).
@@ -349,22 +342,6 @@ func ParseAdsutilEnum(out string) (map[string]map[string][]string, error) {
 // wshBannerRe is cscript's banner (without //nologo).
 var wshBannerRe = regexp.MustCompile(`^(Microsoft \(R\) Windows Script|Copyright \(C\) Microsoft Corporation)`)
 
-// namesPassword tells a property that holds a password.
-func namesPassword(name string) bool { return strings.Contains(strings.ToLower(name), "pass") }
-
-// withoutPasswords is adsutil's output with every line that names a
-// password left out, for a diagnostic.
-func withoutPasswords(out string) string {
-	var keep []string
-	for _, l := range splitLines(out) {
-		if namesPassword(l) {
-			l = "(a line naming a password, not shown)"
-		}
-		keep = append(keep, l)
-	}
-	return strings.Join(keep, "\n")
-}
-
 // MetabaseDiff lists how target's IIS configuration differs from source's
 // in what IISSYNC copies: the instances (comment, bindings, root, anonymous
 // user), the WAM user and the MTS packages. Empty: in sync.
@@ -505,7 +482,7 @@ func lossWords(losses []SyncLoss) string {
 func acceptLossHCL(losses []SyncLoss) string {
 	var names []string
 	for _, l := range losses {
-		if q := strconv.Quote(l.Name()); !containsString(names, q) {
+		if q := strconv.Quote(l.Name()); !slices.Contains(names, q) {
 			names = append(names, q)
 		}
 	}
@@ -589,7 +566,7 @@ func (c *Cluster) ReadSyncFacts(ctx context.Context, spec MetabaseSyncSpec) (Syn
 		if _, err := strconv.Atoi(id); err != nil {
 			id = "1"
 		}
-		f.Needed = appendNode(f.Needed, svc+"/"+id)
+		f.Needed = appendFold(f.Needed, svc+"/"+id)
 	}
 	sort.Strings(f.Needed)
 	switch {

@@ -3,6 +3,7 @@ package nodeops
 import (
 	"context"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -230,5 +231,55 @@ func TestReclusterMSDTC_RestoresAKilledRunsValues(t *testing.T) {
 	}
 	if found, err := c.Nodes[0].FileExists(ctx, `C:\WINNT\mscs-msdtc.hold`); err != nil || found {
 		t.Errorf("the record is left behind: %v %v", found, err)
+	}
+}
+
+// The run follows the plan's decision (spec.Planned): MSDTC clustered on
+// both nodes passes the KB's test, so a plan conditional on it reinstalls
+// nothing, while a plan that showed the reinstall unconditional gets it
+// even though the test passes. Either way the result lists the steps of
+// the facts the run acted on.
+func TestReclusterMSDTC_FollowsThePlan(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		planned   func(f MSDTCFacts) []string
+		reinstall bool
+	}{
+		{"plan conditional on the test", func(f MSDTCFacts) []string { return PlanMSDTC(f, dtcSpec()) }, false},
+		{"plan with the reinstall unconditional", func(f MSDTCFacts) []string {
+			always := dtcSpec()
+			always.Reinstall = ReinstallAlways
+			return PlanMSDTC(f, always)
+		}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := startScenario(t, "corrupted-iis")
+			c := labCluster(t, l)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			spec := dtcSpec()
+			f, err := c.ReadMSDTCFacts(ctx, spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			spec.Planned = tc.planned(f)
+			res, err := c.ReclusterMSDTC(ctx, spec, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Reinstalled != tc.reinstall {
+				t.Errorf("reinstalled %v, want %v", res.Reinstalled, tc.reinstall)
+			}
+			ranMSDTC := slices.ContainsFunc(msdtcSteps(l.World().Commands("")), func(s string) bool { return strings.Contains(s, "msdtc -") })
+			if ranMSDTC != tc.reinstall {
+				t.Errorf("msdtc ran %v, want %v: %v", ranMSDTC, tc.reinstall, msdtcSteps(l.World().Commands("")))
+			}
+			if !reflect.DeepEqual(res.Steps, PlanMSDTC(f, dtcSpec())) {
+				t.Errorf("result's steps\n%q\nwant\n%q", res.Steps, PlanMSDTC(f, dtcSpec()))
+			}
+			if inc := l.World().Incidents(); len(inc) != 0 {
+				t.Errorf("incidents: %+v", inc)
+			}
+		})
 	}
 }

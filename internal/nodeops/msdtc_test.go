@@ -3,6 +3,8 @@ package nodeops
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,4 +81,44 @@ func countLines(lines []string, want string) int {
 		}
 	}
 	return n
+}
+
+// Whether MSDTC is reinstalled whatever the KB's test shows is decided in
+// one place, and the plan's steps are conditional on the test exactly when
+// it is not certain.
+func TestMSDTCReinstall_DecidedOnce(t *testing.T) {
+	clustered := map[string]DTCState{"NODE1": {Mode: DTCClustered}, "NODE2": {Mode: DTCClustered}}
+	for _, tc := range []struct {
+		name    string
+		edit    func(f *MSDTCFacts, spec *MSDTCSpec)
+		certain bool
+		why     string
+	}{
+		{"both clustered: the test decides", func(*MSDTCFacts, *MSDTCSpec) {}, false, ""},
+		{"reinstall always", func(_ *MSDTCFacts, s *MSDTCSpec) { s.Reinstall = ReinstallAlways }, true, `reinstall = "always"`},
+		{"rebuilt node standalone", func(f *MSDTCFacts, _ *MSDTCSpec) {
+			f.States = map[string]DTCState{"NODE1": {Mode: DTCClustered}, "NODE2": {Mode: DTCStandalone}}
+		}, true, "NODE2's MSDTC is " + DTCStandalone + ", so it cannot come online there"},
+		{"working node standalone", func(f *MSDTCFacts, _ *MSDTCSpec) {
+			f.States = map[string]DTCState{"NODE1": {Mode: DTCStandalone}, "NODE2": {Mode: DTCClustered}}
+		}, true, "NODE1's MSDTC is " + DTCStandalone + ", not clustered"},
+		{"no MSDTC resource", func(f *MSDTCFacts, _ *MSDTCSpec) { f.Resource = "" }, true, "group Web Group has no MSDTC resource"},
+		{"resumed past the test", func(f *MSDTCFacts, _ *MSDTCSpec) { f.ResumeAfter = "remove-working" }, true,
+			`an earlier run stopped after its step "remove-working", past the KB's test`},
+		{"resumed from its start", func(f *MSDTCFacts, _ *MSDTCSpec) { f.ResumeAfter = stepStart }, false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := MSDTCFacts{Group: "Web Group", Owner: "NODE1", Resource: "MSDTC", States: clustered, LogPath: `S:\MSDTCLog`, LogExists: true}
+			spec := dtcSpec()
+			tc.edit(&f, &spec)
+			got := f.Reinstall(spec)
+			if got.Certain != tc.certain || got.Why != tc.why {
+				t.Errorf("Reinstall %+v, want certain %v, why %q", got, tc.certain, tc.why)
+			}
+			conditional := slices.ContainsFunc(PlanMSDTC(f, spec), conditionalRe.MatchString)
+			if conditional == tc.certain {
+				t.Errorf("certain %v, but the plan's steps conditional %v:\n%s", tc.certain, conditional, strings.Join(PlanMSDTC(f, spec), "\n"))
+			}
+		})
+	}
 }

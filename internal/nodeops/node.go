@@ -93,6 +93,41 @@ func firstLines(s string, n int) string {
 	return strings.Join(keep, " / ")
 }
 
+// namesPassword tells a property that holds a password.
+func namesPassword(name string) bool { return strings.Contains(strings.ToLower(name), "pass") }
+
+// withoutPasswords is adsutil's output with every line that names a
+// password left out, for a diagnostic.
+func withoutPasswords(out string) string {
+	var keep []string
+	for _, l := range splitLines(out) {
+		if namesPassword(l) {
+			l = "(a line naming a password, not shown)"
+		}
+		keep = append(keep, l)
+	}
+	return strings.Join(keep, "\n")
+}
+
+// first is v's first value, "" when v is empty (a property read with no value).
+func first(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
+}
+
+// appendFold appends name to list unless the list has it already, in any
+// case (node, service and instance names are case-insensitive on Windows).
+func appendFold(list []string, name string) []string {
+	for _, n := range list {
+		if strings.EqualFold(n, name) {
+			return list
+		}
+	}
+	return append(list, name)
+}
+
 // splitLines splits tool output on LF or CRLF (or stray CR).
 func splitLines(s string) []string {
 	s = strings.ReplaceAll(s, "\r\n", "\n")

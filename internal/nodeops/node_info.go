@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -152,7 +153,7 @@ type NodeInfo struct {
 func iisServicesOf(components []string) []string {
 	svcs := []string{"IISADMIN"}
 	for _, c := range [][2]string{{"iis_www", "W3SVC"}, {"iis_ftp", "MSFTPSVC"}} {
-		if indexOf(normalizeComponents(components), c[0]) >= 0 {
+		if slices.Contains(normalizeComponents(components), c[0]) {
 			svcs = append(svcs, c[1])
 		}
 	}
@@ -558,4 +559,20 @@ func regDWORD(s string) int64 {
 		return -1
 	}
 	return v
+}
+
+// systemRoot is the node's SystemRoot (where the journal, the record and the
+// lock live), read once per Node: it does not change.
+func (n *Node) systemRoot(ctx context.Context) (string, error) {
+	if root := n.knownSystemRoot(); root != "" {
+		return root, nil
+	}
+	osv, err := n.osVersion(ctx)
+	if err != nil {
+		return "", err
+	}
+	if osv.systemRoot == "" {
+		return "", fmt.Errorf("%s: the registry names no SystemRoot (%s)", n.R.Node(), currentVersionKey)
+	}
+	return osv.systemRoot, nil
 }

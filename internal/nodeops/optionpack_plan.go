@@ -1,8 +1,10 @@
 package nodeops
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -52,24 +54,62 @@ func (n *Node) ReadInstallFacts(ctx context.Context, spec InstallSpec) (InstallF
 // command log. Where only the node after a pending reboot tells (a run
 // interrupted between a change and its journal line), the step says so.
 func PlanInstall(f InstallFacts, spec InstallSpec) []string {
-	if AdoptInstall(f, spec) {
-		return []string{"adopted: already installed as " + orDefault(spec.WorkingNode, "the working node") + " has it; nothing runs"}
+	steps := PlanInstallSteps(f, spec)
+	words := make([]string, len(steps))
+	for i, s := range steps {
+		words[i] = s.Words
 	}
-	var plan []string
-	add := func(s string) { plan = append(plan, s) }
+	return words
+}
+
+// StepKind is what a planned step does, for whoever words around the plan
+// (the provider's warnings) without reading the step's words.
+type StepKind int
+
+const (
+	StepOther              StepKind = iota
+	StepStopClusterService          // stops the cluster service
+	StepReboot                      // reboots the node (maybe: a conditional step)
+)
+
+// PlannedStep is one step of a plan: its words and what it does.
+type PlannedStep struct {
+	Words string
+	Kind  StepKind
+}
+
+// Reboots is how many of steps reboot the node.
+func Reboots(steps []PlannedStep) int {
+	n := 0
+	for _, s := range steps {
+		if s.Kind == StepReboot {
+			n++
+		}
+	}
+	return n
+}
+
+// PlanInstallSteps is PlanInstall with each step's kind.
+func PlanInstallSteps(f InstallFacts, spec InstallSpec) []PlannedStep {
+	if AdoptInstall(f, spec) {
+		return []PlannedStep{{Words: "adopted: already installed as " + cmp.Or(spec.WorkingNode, "the working node") + " has it; nothing runs"}}
+	}
+	var plan []PlannedStep
+	add := func(s string) { plan = append(plan, PlannedStep{Words: s}) }
+	addKind := func(k StepKind, s string) { plan = append(plan, PlannedStep{Words: s, Kind: k}) }
 	sp := "re-apply service pack " + spec.ServicePack + " (" + spec.ServicePackPath + ")"
 	if f.ClusterService.StartType != StartManual {
 		add("set the cluster service (ClusSvc) to manual")
 	}
 	if f.ClusterService.State != StateStopped {
-		add("stop the cluster service and wait until it is STOPPED")
+		addKind(StepStopClusterService, "stop the cluster service and wait until it is STOPPED")
 	}
 	if f.OptionPack.PendingReboot {
-		add("reboot: a change waits for a restart")
+		addKind(StepReboot, "reboot: a change waits for a restart")
 	}
 	resume := -1
 	if f.JournalStep != "" {
-		resume = indexOf(installSteps, f.JournalStep)
+		resume = slices.Index(installSteps, f.JournalStep)
 	}
 	installed := f.OptionPack.Installed
 	what := f.OptionPack.Method
@@ -82,7 +122,7 @@ func PlanInstall(f InstallFacts, spec InstallSpec) []string {
 	// A run that recorded every step before setup may have run setup before
 	// it could record it: a change pending since, then an Option Pack
 	// present after the reboot, which setup's check removes first (Again).
-	maybeSetUp := resume >= 0 && resume == indexOf(installSteps, stepSetup)-1 && !installed && f.OptionPack.PendingReboot
+	maybeSetUp := resume >= 0 && resume == slices.Index(installSteps, stepSetup)-1 && !installed && f.OptionPack.PendingReboot
 	removal := installed || f.OptionPack.Removed || f.JournalStep == stepStart
 	// The steps read the node after Prepare's reboot. An install whose
 	// pending change is a Remove All (the journal's last step, or maybe the
@@ -101,12 +141,12 @@ func PlanInstall(f InstallFacts, spec InstallSpec) []string {
 		switch installSteps[i] {
 		case stepRemoveAll:
 			if !removal {
-				i = indexOf(installSteps, stepRemoveAllSPReboot) // nothing was ever installed
+				i = slices.Index(installSteps, stepRemoveAllSPReboot) // nothing was ever installed
 				continue
 			}
 			switch {
 			case maybeRemoved:
-				add(Conditional("the Option Pack ("+what+") is still present after that reboot (the interrupted run may "+
+				addKind(StepReboot, Conditional("the Option Pack ("+what+") is still present after that reboot (the interrupted run may "+
 					"have removed it)", "Remove All and reboot"))
 			case installed:
 				add("Remove All of the Option Pack present (" + what + ")")
@@ -114,7 +154,7 @@ func PlanInstall(f InstallFacts, spec InstallSpec) []string {
 			}
 		case stepRemoveAllReboot, stepRemoveAllSPReboot, stepSetupReboot, stepSPReboot:
 			if changed {
-				add("reboot")
+				addKind(StepReboot, "reboot")
 				changed = false
 			}
 		case stepRemoveAllSP, stepSP:
@@ -127,7 +167,7 @@ func PlanInstall(f InstallFacts, spec InstallSpec) []string {
 				// Installed since the journal's last step: not this run's,
 				// so it goes first (stepFunc's Again).
 				wentBack, removal = true, true
-				i = indexOf(installSteps, stepRemoveAll) - 1
+				i = slices.Index(installSteps, stepRemoveAll) - 1
 				continue
 			}
 			if maybeSetUp {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"reflect"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -82,7 +83,7 @@ func (f *fakeNT) Run(ctx context.Context, line string, readOnly bool) (winrm.Res
 		out := "\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Setup\\OC Manager\\Subcomponents\r\n"
 		for _, c := range KnownComponents {
 			v := "0x0"
-			if indexOf(f.components, c) >= 0 {
+			if slices.Contains(f.components, c) {
 				v = "0x1"
 			}
 			out += "    " + c + "    REG_DWORD    " + v + "\r\n"
@@ -335,12 +336,31 @@ func TestInstallOptionPack_Decisions(t *testing.T) {
 				t.Fatal(err)
 			}
 			plan := PlanInstall(facts, spec)
+			kinds := PlanInstallSteps(facts, spec)
 			spec.Adopt = AdoptInstall(facts, spec) // as the provider's plan decides
 			if err := n.InstallOptionPack(context.Background(), spec, nil); err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(f.steps, c.want) {
 				t.Errorf("steps %v\nwant  %v", f.steps, c.want)
+			}
+			// The steps' kinds say what they do: the stop of the cluster
+			// service where one runs, a reboot for each unconditional one.
+			stops, conditional := 0, false
+			for i, k := range kinds {
+				if k.Words != plan[i] {
+					t.Errorf("step %d: %q, PlanInstall says %q", i, k.Words, plan[i])
+				}
+				if k.Kind == StepStopClusterService {
+					stops++
+				}
+				conditional = conditional || conditionalRe.MatchString(k.Words)
+			}
+			if want := countLines(f.steps, "stop"); stops != want {
+				t.Errorf("%d steps of kind StepStopClusterService, %d stops ran", stops, want)
+			}
+			if want := countLines(f.steps, "reboot"); !conditional && Reboots(kinds) != want {
+				t.Errorf("Reboots %d, %d reboots ran", Reboots(kinds), want)
 			}
 			// What the plan listed is what ran.
 			if !planRan(plan, f.steps) {
@@ -588,7 +608,7 @@ type addsMTS struct{ *fakeNT }
 
 func (a *addsMTS) Run(ctx context.Context, line string, readOnly bool) (winrm.Result, error) {
 	res, err := a.fakeNT.Run(ctx, line, readOnly)
-	if a.pendingOP != nil && len(*a.pendingOP) > 0 && indexOf(*a.pendingOP, "mts_core") < 0 {
+	if a.pendingOP != nil && len(*a.pendingOP) > 0 && !slices.Contains(*a.pendingOP, "mts_core") {
 		comps := append(*a.pendingOP, "mts_core")
 		sort.Strings(comps)
 		a.pendingOP = &comps

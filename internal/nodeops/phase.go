@@ -10,6 +10,12 @@ import (
 	"time"
 )
 
+// Progress is called as each step starts, with the step in words (for tflog).
+type Progress func(step string)
+
+// stepDone is the journal's last step: the run finished.
+const stepDone = "done"
+
 // A KB phase that changes a node runs as a Phase: a list of steps, resumable
 // through a journal on the node and locked so that two runs never
 // interleave. Each step checks the node before it acts (a reboot step

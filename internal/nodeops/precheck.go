@@ -1,9 +1,11 @@
 package nodeops
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/winrm"
@@ -32,7 +34,7 @@ func (c *Cluster) checkNodesUp(states map[string]string, why string) error {
 	for _, n := range c.Nodes {
 		if st := states[strings.ToUpper(n.R.Node())]; !strings.EqualFold(st, "Up") {
 			return &StepError{Node: n.R.Node(), Step: "check that both nodes are Up", Meaning: fmt.Sprintf(
-				"%s is %s in the cluster: %s; nothing was moved", n.R.Node(), orDefault(st, "not a member"), why)}
+				"%s is %s in the cluster: %s; nothing was moved", n.R.Node(), cmp.Or(st, "not a member"), why)}
 		}
 	}
 	return nil
@@ -129,7 +131,7 @@ func hostLacks(node string, have NodeInfo, template string, want NodeInfo) []str
 func uniq(v []string) []string {
 	var out []string
 	for _, s := range v {
-		if indexOf(out, s) < 0 {
+		if !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}

@@ -11,6 +11,9 @@ import (
 	"github.com/mscs-ops/terraform-provider-mscs/internal/winrm"
 )
 
+// ClusterService is the cluster service's name ("Cluster Server" on NT 4.0).
+const ClusterService = "ClusSvc"
+
 // ErrServiceNotFound is sc's 1060: no service of that name is installed.
 var ErrServiceNotFound = errors.New("the specified service does not exist as an installed service")
 
@@ -184,10 +187,6 @@ func splitSCQueryQC(out string) (query, qc string) {
 		at = k + 1 // the start of the second SERVICE_NAME line
 	}
 	return out[:at], out[at:]
-}
-
-func (n *Node) parseError(step, line, out string, err error) error {
-	return fmt.Errorf("%s: %s: cannot read the output of `%s`: %w (output: %s)", n.R.Node(), step, line, err, firstLines(out, 4))
 }
 
 // SetStartType runs `sc config NAME start= auto|demand|disabled`.

@@ -6,9 +6,6 @@ import (
 	"strings"
 )
 
-// ClusterService is the cluster service's name ("Cluster Server" on NT 4.0).
-const ClusterService = "ClusSvc"
-
 // IsClusterService reports whether name is the cluster service.
 func IsClusterService(name string) bool { return strings.EqualFold(name, ClusterService) }
 

@@ -20,6 +20,9 @@ type Tool struct {
 // TOOLS-PHASES.md). cluster.exe is in %SystemRoot%\cluster, which MSCS
 // setup adds to the PATH; iissync.exe comes with IIS, so it is looked for
 // only where IIS is installed.
+// adsutilScript is IIS 4.0's administration script, run by cscript.
+const adsutilScript = `%SystemRoot%\system32\inetsrv\adminsamples\adsutil.vbs`
+
 var (
 	ToolCluster  = Tool{"cluster.exe", "MSCS (Windows NT 4.0 Enterprise Edition's cluster setup)"}
 	ToolReg      = Tool{"reg.exe", "the Windows NT 4.0 Resource Kit"}
@@ -65,25 +68,6 @@ func (c *Cluster) checkNodesTools(ctx context.Context, tools map[string][]Tool) 
 		}
 	}
 	return nil
-}
-
-// MSDTCTools are what the MSDTC phase runs on the working node and the
-// rebuilt node: cluster.exe and reg.exe, and msdtc.exe for the manual
-// method (dtcsetup.exe, the other method's, is checked at its configured
-// path by the phase's media check, naming dtcsetup_path).
-func MSDTCTools(spec MSDTCSpec) map[string][]Tool {
-	out := map[string][]Tool{}
-	for _, node := range []string{spec.WorkingNode, spec.Node} {
-		if node == "" {
-			continue // the spec's own check names it
-		}
-		tools := []Tool{ToolCluster, ToolReg}
-		if spec.Method != DTCMethodDTCSetup {
-			tools = append(tools, ToolMSDTC)
-		}
-		out[node] = tools
-	}
-	return out
 }
 
 // InstallTools are what the Option Pack phase runs on its node besides the

@@ -127,9 +127,11 @@ func (c *cluster) mask(ctx context.Context) context.Context {
 // safetyRulesDoc is where the docs list the safety rules that errors cite.
 const safetyRulesDoc = "see the safety rules guide, docs/guides/safety-rules.md"
 
-// stepDiag is stepDiag with every configured password hidden: a command's
-// output or an error text may hold one (a failing `net use` echoing its
-// command line), and diagnostics are printed and may be logged.
+// stepDiag is the package's stepDiag (the node, the step, the command, its
+// exit code and meaning) with every configured password scrubbed from its
+// summary and detail: a command's output or an error text may hold one (a
+// failing `net use` echoing its command line), and diagnostics are printed
+// and may be logged.
 func (c *cluster) stepDiag(summary string, node string, err error) diag.Diagnostic {
 	d := stepDiag(summary, node, err)
 	return diag.NewErrorDiagnostic(c.scrub(d.Summary()), c.scrub(d.Detail()))
@@ -283,4 +285,12 @@ func (c *cluster) close(ctx context.Context) {
 		}()
 	}
 	wg.Wait()
+}
+
+// unknownNode is the plan-time error, on attr, for a node the provider has
+// no endpoint for: nothing is sent anywhere.
+func (c *cluster) unknownNode(attr path.Path, node string) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(attr, "Unknown node", fmt.Sprintf("Node %q is not in the provider's "+
+		"nodes (configured: %s). Add it to the provider's nodes map with its endpoint, or fix the name. Nothing was "+
+		"sent to any node.", node, strings.Join(c.names, ", ")))
 }

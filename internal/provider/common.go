@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,31 +21,12 @@ import (
 	"github.com/mscs-ops/terraform-provider-mscs/internal/nodeops"
 )
 
-// The plumbing every resource and data source shares. A phase resource
-// embeds phaseResource (Metadata from its type name, Configure, its default
-// timeouts, its destroy warning) and its model embeds phaseModel; each CRUD
-// method is: read the plan or state, begin (timeout, masked logs, the node
-// looked up), one nodeops call, map the result back. A phase whose update
-// runs it again has applyPlan do Create and Update; one whose changed
-// settings touch no node has updateSettings do Update; readPhase does every
-// Read. ModifyPlan starts with planStart (a destroy's warning; the plan
-// decoded, the read timeout, cluster.checkNodes: the nodes named are
-// configured and are the machines meant), then planRepair over the drift
-// the last Read found, then the phase's own read-only checks
-// (cluster.planStop for a stop of the cluster service, cluster.workingNode
-// for the template node); a read of the phase's facts that fails there goes
-// to planReadFailed. A phase whose triggers are pending (triggersPending:
-// an earlier phase of the same apply runs first) leaves the checks of what
-// that phase changes, and its steps, to the apply's own plan of it
-// (deferChecks). Plan rules that need no node are pure functions of the
-// model, run by phaseResource.ValidateConfig (rulesOf). Errors from nodeops
-// become diagnostics in phaseDiags (a setting that does not fit the
-// cluster, on its attribute) or stepDiag.
-//
-// Read tells "the phase's end state is gone from the node" (remove the
-// resource from state: the plan shows it again) from "can't tell right
-// now" (an error: a node that does not answer is never taken for a node
-// that lost its install); readPhase holds that rule.
+// The plumbing every resource and data source shares, in the order of the
+// package doc's checklist: phaseResource and phaseModel; planStart,
+// planRepair, planReadFailed and deferChecks for ModifyPlan; phaseApply for
+// Create and Update; readPhase for Read; forget and importAs. A pending
+// trigger (triggersPending: an earlier phase of the same apply runs first)
+// leaves the checks of what that phase changes, and the steps, to apply.
 
 // phaseResource is embedded by every resource: its type name after the
 // provider's ("_optionpack_install"), the attribute naming the node it
@@ -148,50 +130,51 @@ func (p *phaseDataSource) Configure(_ context.Context, req datasource.ConfigureR
 	p.cluster = configuredCluster(req.ProviderData, "Data Source", &resp.Diagnostics)
 }
 
+// planNodes names the attributes of the nodes a phase's plan checks: own,
+// the phase's own nodes (the first is the node it converges; while one is
+// unknown nothing can be checked), and also, further nodes checked when
+// known (working_node).
+type planNodes struct{ own, also []string }
+
 // planStart is the read-only first step of every phase's ModifyPlan (of a
 // destroy, the only one: its destroyWarning): the plan decoded into m (the
 // phase's *model), a context bounded by the read timeout (the phase's
 // default when the timeouts block leaves it unset) whose logs name the node,
-// and the nodes the plan names checked by cluster.checkNodes (configured,
-// and the machines meant). nodeAttrs are the attributes naming them; the
-// first own are the phase's own nodes, without which nothing can be checked,
-// the rest (working_node) are checked when known. It returns the first node;
-// ok is false when ModifyPlan has nothing more to do: a destroy, a provider
-// not configured yet, an own node unknown, or an error in diags. cancel is
-// never nil.
-func (p *phaseResource) planStart(ctx context.Context, req resource.ModifyPlanRequest, diags *diag.Diagnostics, m phased, own int, nodeAttrs ...string) (context.Context, context.CancelFunc, *nodeops.Node, bool) {
-	cancel := context.CancelFunc(func() {})
+// and the nodes checked by cluster.checkNodes (configured, and the machines
+// meant). ok is false when ModifyPlan has nothing more to do: a destroy, a
+// provider not configured yet, an own node unknown, or an error in diags.
+// cancel is never nil.
+func (p *phaseResource) planStart(ctx context.Context, req resource.ModifyPlanRequest, diags *diag.Diagnostics, m phased, named planNodes) (_ context.Context, cancel context.CancelFunc, ok bool) {
+	cancel = func() {}
 	if p.cluster == nil {
-		return ctx, cancel, nil, false
+		return ctx, cancel, false
 	}
 	if req.Plan.Raw.IsNull() {
 		if p.destroyWarning != nil {
 			p.destroyWarning(ctx, req.State, diags)
 		}
-		return ctx, cancel, nil, false
+		return ctx, cancel, false
 	}
 	if diags.Append(req.Plan.Get(ctx, m)...); diags.HasError() {
-		return ctx, cancel, nil, false
+		return ctx, cancel, false
 	}
-	nodes := make([]planNode, len(nodeAttrs))
-	for i, a := range nodeAttrs {
-		nodes[i].attr = path.Root(a)
-		if diags.Append(req.Plan.GetAttribute(ctx, nodes[i].attr, &nodes[i].name)...); diags.HasError() ||
-			(i < own && nodes[i].name.IsUnknown()) {
-			return ctx, cancel, nil, false
+	nodes := make([]planNode, 0, len(named.own)+len(named.also))
+	for i, a := range append(slices.Clone(named.own), named.also...) {
+		n := planNode{attr: path.Root(a)}
+		if diags.Append(req.Plan.GetAttribute(ctx, n.attr, &n.name)...); diags.HasError() ||
+			(i < len(named.own) && n.name.IsUnknown()) {
+			return ctx, cancel, false
 		}
+		nodes = append(nodes, n)
 	}
 	ctx = p.cluster.logContext(ctx, "node", nodes[0].name.ValueString())
 	timeout, d := p.operationTimeout(ctx, m.phase(), "read")
 	if diags.Append(d...); diags.HasError() {
-		return ctx, cancel, nil, false
+		return ctx, cancel, false
 	}
 	ctx, cancel = context.WithTimeout(ctx, timeout)
-	if diags.Append(p.cluster.checkNodes(ctx, nodes...)...); diags.HasError() {
-		return ctx, cancel, nil, false
-	}
-	n, _ := p.cluster.Node(nodes[0].name.ValueString())
-	return ctx, cancel, n, true
+	diags.Append(p.cluster.checkNodes(ctx, nodes...)...)
+	return ctx, cancel, !diags.HasError()
 }
 
 // phaseDiags is a phase's error as diagnostics: a setting that does not fit
@@ -228,22 +211,60 @@ func planReadFailed(ctx context.Context, diags *diag.Diagnostics, misfit string,
 	tflog.Debug(ctx, "cannot read the phase's facts at plan time; apply reads them again", map[string]any{"error": err.Error()})
 }
 
-// applyPlan is the Create or Update of a phase that runs whenever either
-// does: the plan decoded into M, run (which names the timeouts block's
-// operation: "create", "update") filling in what it did, and the model
-// saved unless run failed. A failed run leaves the state as it was, and the
-// node where the next apply resumes.
-func applyPlan[M any](ctx context.Context, plan tfsdk.Plan, state *tfsdk.State, diags *diag.Diagnostics, which string, run func(context.Context, *M, string) diag.Diagnostics) {
+// phaseApply is how a phase's Create and Update change the nodes, the one
+// shape every phase has: Create and Update call create and update.
+type phaseApply[M any] struct {
+	// run runs the phase for the plan in m (which names the timeouts
+	// block's operation: "create", "update") and fills in what it did and
+	// what the nodes show after it. A failed run leaves the state as it
+	// was, and the node where the next apply resumes.
+	run func(ctx context.Context, m *M, which string) diag.Diagnostics
+	// keep, for a phase whose changed settings alone touch no node, copies
+	// into plan what the last apply and Read found (the computed
+	// attributes) from state, and tells whether the phase must run again
+	// instead (its Read found drift, or a setting that does touch the node
+	// changed). nil: every Update runs the phase, as Create does.
+	keep func(ctx context.Context, plan, state *M) (again bool)
+}
+
+// create runs the phase for the plan and saves the model unless it failed.
+func (a phaseApply[M]) create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var m M
-	if diags.Append(plan.Get(ctx, &m)...); diags.HasError() {
+	if resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...); resp.Diagnostics.HasError() {
 		return
 	}
-	if diags.Append(run(ctx, &m, which)...); !diags.HasError() {
-		if p, ok := any(&m).(phased); ok {
-			p.phase().settleRan()
-		}
-		diags.Append(state.Set(ctx, &m)...)
+	a.save(ctx, &m, nil, a.run(ctx, &m, "create"), &resp.State, &resp.Diagnostics)
+}
+
+// update runs the phase again (keep nil, or keep says so), or else saves
+// the plan's settings with what the last apply and Read found.
+func (a phaseApply[M]) update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state M
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
 	}
+	if a.keep == nil || a.keep(ctx, &plan, &state) {
+		a.save(ctx, &plan, nil, a.run(ctx, &plan, "update"), &resp.State, &resp.Diagnostics)
+		return
+	}
+	a.save(ctx, &plan, &state, nil, &resp.State, &resp.Diagnostics)
+}
+
+// save saves m unless ran failed, with ran_steps settled: what ran, or,
+// when nothing ran now (prior is the state kept), the last apply's.
+func (a phaseApply[M]) save(ctx context.Context, m, prior *M, ran diag.Diagnostics, state *tfsdk.State, diags *diag.Diagnostics) {
+	if diags.Append(ran...); diags.HasError() {
+		return
+	}
+	if p, ok := any(m).(phased); ok {
+		if s, ok := any(prior).(phased); ok && prior != nil && p.phase().RanSteps.IsUnknown() {
+			p.phase().RanSteps = s.phase().RanSteps // nothing ran now
+		}
+		p.phase().settleRan()
+	}
+	diags.Append(state.Set(ctx, m)...)
 }
 
 // settleRan sets ran_steps after a run that did not set it: the phase has
@@ -256,34 +277,6 @@ func (m *phaseModel) settleRan() {
 	if m.Steps.IsUnknown() || m.Steps.IsNull() {
 		m.RanSteps = stringList(nil)
 	}
-}
-
-// updateSettings is the Update of a phase whose changed settings touch no
-// node: the plan saved with what the last apply and Read found (the
-// computed attributes), which keep copies over from the prior state. When
-// keep says the phase must run again instead (its Read found drift), run
-// runs it with the plan, and a failed run leaves the state as it was.
-func updateSettings[M any](ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse,
-	keep func(plan, state *M) (again bool), run func(context.Context, *M, string) diag.Diagnostics) {
-	var plan, state M
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ran := keep(&plan, &state)
-	if ran {
-		if resp.Diagnostics.Append(run(ctx, &plan, "update")...); resp.Diagnostics.HasError() {
-			return
-		}
-	}
-	if p, ok := any(&plan).(phased); ok {
-		if s, ok := any(&state).(phased); ok && !ran && p.phase().RanSteps.IsUnknown() {
-			p.phase().RanSteps = s.phase().RanSteps // nothing ran now: the last apply's
-		}
-		p.phase().settleRan()
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
 // rulesOf is a phase's plan rules that need no node (rules, over its model
@@ -466,14 +459,6 @@ func (c *cluster) lookup(attr path.Path, name string) (*nodeops.Node, diag.Diagn
 	return n, nil
 }
 
-// unknownNode is the plan-time error, on attr, for a node the provider has
-// no endpoint for: nothing is sent anywhere.
-func (c *cluster) unknownNode(attr path.Path, node string) diag.Diagnostic {
-	return diag.NewAttributeErrorDiagnostic(attr, "Unknown node", fmt.Sprintf("Node %q is not in the provider's "+
-		"nodes (configured: %s). Add it to the provider's nodes map with its endpoint, or fix the name. Nothing was "+
-		"sent to any node.", node, strings.Join(c.names, ", ")))
-}
-
 // workingNode is the node a phase copies from or works through besides
 // node (the KB's "working node"): working when configured, else the other
 // node of a two-node provider. Any other case fails on working_node: the
@@ -623,17 +608,6 @@ func warnInstallDisrupts(diags *diag.Diagnostics, node string, stops bool, reboo
 		diags.AddWarning(fmt.Sprintf("%s reboots %s", node, times),
 			fmt.Sprintf("Apply reboots %s %s; the node serves nothing until it is back.", node, times))
 	}
-}
-
-// countReboots is how many of steps (PlanInstall's words) reboot the node.
-func countReboots(steps []string) int {
-	n := 0
-	for _, s := range steps {
-		if strings.HasPrefix(s, "reboot") || strings.HasSuffix(s, "Remove All and reboot") {
-			n++
-		}
-	}
-	return n
 }
 
 // warnServiceStops is the warning of a phase that stops service on node;

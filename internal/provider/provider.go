@@ -1,29 +1,36 @@
 // Package provider is the Terraform glue of the MSCS provider: the provider
-// configuration, one file per resource and data source, and their models
-// (the tfsdk structs) together in models.go, as terraform-provider-tls keeps
-// them. The work on a node is done by internal/nodeops over internal/winrm.
+// configuration (provider.go, config.go), one file per resource and data
+// source, their models together in models.go, and what they share in
+// common.go (values.go converts lists and sets). The work on a node is
+// done by internal/nodeops over internal/winrm.
 //
-// A new phase resource embeds phaseResource (its type name, node
-// attribute, phaseTimeouts, the defaults its timeouts block states, and
-// the destroyWarning of a destroy that changes the node); its model, in
-// models.go, embeds phaseModel (id, steps, timeouts). It uses the shared
-// pieces of common.go: begin (timeout, masked logs, the node looked up),
-// applyPlan for a Create and Update that both run the phase,
-// updateSettings for an Update that runs nothing unless Read found drift,
-// readPhase for Read (the phase's end state gone, or an error when the
-// node cannot tell), cluster.workingNode for the working node, importAs
-// for import, forget for a Delete that leaves the node, and in ModifyPlan
-// first planStart (cluster.checkNodes, identity.go: the machine at each
-// endpoint is the node meant), then planRepair over drift and
-// cluster.planStop where it stops a cluster service. Its schema is built
-// from attributes.go (nodeAttribute, workingNodeAttribute, stepsAttribute,
-// allowOutageAttribute, the kept* computed values, the optional* settings).
-// Its plan rules that need no node are a pure function of the model, given
-// to phaseResource as rulesOf(...) and run by its ValidateConfig after the
-// timeouts block; each CRUD method is one nodeops call; errors go through
-// cluster.phaseDiags or stepDiag, which hide passwords. Its acceptance
-// tests use internal/labtest and keep their configurations in
-// testdata/<TestName>/.
+// How to add a phase (the six mscs_* resources follow it):
+//
+//  1. models.go: the model, embedding phaseModel (id, steps, ran_steps,
+//     timeouts).
+//  2. resource_<phase>.go: the resource, embedding phaseResource (type
+//     name, node attribute, default timeouts, destroyWarning); its schema
+//     from attributes.go; its plan rules that need no node as rulesOf(...).
+//  3. ModifyPlan: planStart with planNodes (the nodes it checks), then
+//     planRepair over the drift its Read lists, then the phase's facts
+//     read through one nodeops call and its steps planned from them (a
+//     read that fails: planReadFailed; triggers pending: deferChecks).
+//  4. Create and Update: phaseApply{run, keep}: run is begin, one nodeops
+//     call and its result in the model; keep, for a phase whose changed
+//     settings alone touch no node.
+//  5. Read: readPhase (the end state gone leaves the state; a node that
+//     cannot tell is an error). Delete: forget, or the phase's undo.
+//     ImportState: importAs.
+//  6. provider.go's Resources; acceptance tests with internal/labtest and
+//     their configurations in testdata/<TestName>/; make docs.
+//
+// Drift is what Read finds: a setting read back (Terraform's own diff
+// plans the update or the replacement), or a list of differences that
+// planRepair turns into a run in place. The exception is
+// mscs_msdtc_clustered's clustered_nodes, which plans a replacement
+// (planDrift): the KB's test and its reinstall run only as a create.
+// Errors from nodeops become diagnostics through cluster.phaseDiags or
+// stepDiag, which hide passwords.
 package provider
 
 import (

@@ -115,7 +115,7 @@ func validateService(_ context.Context, m *clusterNodeServiceModel) diag.Diagnos
 // against the provider's nodes before any command is sent.
 func (r *clusterNodeServiceResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	var plan clusterNodeServiceModel
-	ctx, cancel, _, ok := r.planStart(ctx, req, &resp.Diagnostics, &plan, 1, "node")
+	ctx, cancel, ok := r.planStart(ctx, req, &resp.Diagnostics, &plan, planNodes{own: []string{"node"}})
 	defer cancel()
 	if !ok {
 		return
@@ -204,11 +204,16 @@ func (r *clusterNodeServiceResource) warnAboutStateChange(ctx context.Context, p
 }
 
 func (r *clusterNodeServiceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	applyPlan(ctx, req.Plan, &resp.State, &resp.Diagnostics, "create", r.converge)
+	r.apply().create(ctx, req, resp)
 }
 
 func (r *clusterNodeServiceResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	applyPlan(ctx, req.Plan, &resp.State, &resp.Diagnostics, "update", r.converge)
+	r.apply().update(ctx, req, resp)
+}
+
+// apply converges the service; every update converges it again.
+func (r *clusterNodeServiceResource) apply() phaseApply[clusterNodeServiceModel] {
+	return phaseApply[clusterNodeServiceModel]{run: r.converge}
 }
 
 // converge converges the node to the plan (operation which of the timeouts

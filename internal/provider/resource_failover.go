@@ -220,7 +220,7 @@ func checkWords(ctx context.Context, m *failoverTestModel) []string {
 
 func (r *failoverTestResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	var plan failoverTestModel
-	ctx, cancel, _, ok := r.planStart(ctx, req, &resp.Diagnostics, &plan, 1, "node")
+	ctx, cancel, ok := r.planStart(ctx, req, &resp.Diagnostics, &plan, planNodes{own: []string{"node"}})
 	defer cancel()
 	if !ok {
 		return
@@ -322,21 +322,27 @@ func (r *failoverTestResource) refuse(ctx context.Context, diags *diag.Diagnosti
 }
 
 func (r *failoverTestResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	applyPlan(ctx, req.Plan, &resp.State, &resp.Diagnostics, "create", r.run)
+	r.apply().create(ctx, req, resp)
 }
 
 // Update runs the test again when the cluster drifted from what it left
 // (differences); a change of the checks or of restore_affect_the_group alone
 // applies to the next test and runs nothing (triggers replace instead).
 func (r *failoverTestResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	updateSettings(ctx, req, resp, func(plan, state *failoverTestModel) bool {
+	r.apply().update(ctx, req, resp)
+}
+
+// apply runs the test (run); an update runs it again only when the cluster
+// drifted from what the last test left.
+func (r *failoverTestResource) apply() phaseApply[failoverTestModel] {
+	return phaseApply[failoverTestModel]{run: r.run, keep: func(ctx context.Context, plan, state *failoverTestModel) bool {
 		if differs, _ := listStrings(ctx, state.Differences); len(differs) > 0 {
 			return true
 		}
 		plan.ID, plan.Groups, plan.FinalOwner, plan.SeenOnline, plan.CheckResults, plan.Differences, plan.Steps =
 			state.ID, state.Groups, state.FinalOwner, state.SeenOnline, state.CheckResults, state.Differences, state.Steps
 		return false
-	}, r.run)
+	}}
 }
 
 // run runs the test and saves what it saw.

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"regexp"
@@ -149,7 +150,7 @@ func (r *clusterAccountsResource) spec(ctx context.Context, m *clusterAccountsMo
 // warns when the working node itself lacks one.
 func (r *clusterAccountsResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	var plan clusterAccountsModel
-	ctx, cancel, n, ok := r.planStart(ctx, req, &resp.Diagnostics, &plan, 1, "node", "working_node")
+	ctx, cancel, ok := r.planStart(ctx, req, &resp.Diagnostics, &plan, planNodes{own: []string{"node"}, also: []string{"working_node"}})
 	defer cancel()
 	if !ok || configUnknownAttrs(ctx, req.Config, "working_node", "iusr_account", "iwam_account", "impersonators_group") {
 		return
@@ -162,6 +163,7 @@ func (r *clusterAccountsResource) ModifyPlan(ctx context.Context, req resource.M
 	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
 		return
 	}
+	n, _ := r.cluster.Node(plan.Node.ValueString())
 	for attr, v := range map[string]string{"working_node": working, "iusr_account": spec.IUSR, "iwam_account": spec.IWAM} {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(attr), v)...)
 	}
@@ -184,7 +186,7 @@ func (r *clusterAccountsResource) ModifyPlan(ctx context.Context, req resource.M
 	if spec.Impersonators == "" {
 		// None yet (the Option Pack is installed later in the same apply):
 		// setup creates MTS Trusted Impersonators.
-		spec.Impersonators = orDefault(held.Impersonators, nodeops.ImpersonatorsGroups[0])
+		spec.Impersonators = cmp.Or(held.Impersonators, nodeops.ImpersonatorsGroups[0])
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("impersonators_group"), spec.Impersonators)...)
 	}
 	if wn, ok := r.cluster.Node(working); ok {
@@ -227,11 +229,16 @@ func warnAboutRevoke(ctx context.Context, prior tfsdk.State, diags *diag.Diagnos
 }
 
 func (r *clusterAccountsResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	applyPlan(ctx, req.Plan, &resp.State, &resp.Diagnostics, "create", r.grant)
+	r.apply().create(ctx, req, resp)
 }
 
 func (r *clusterAccountsResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	applyPlan(ctx, req.Plan, &resp.State, &resp.Diagnostics, "update", r.grant)
+	r.apply().update(ctx, req, resp)
+}
+
+// apply grants what the plan lists; every update grants again.
+func (r *clusterAccountsResource) apply() phaseApply[clusterAccountsModel] {
+	return phaseApply[clusterAccountsModel]{run: r.grant}
 }
 
 // grant adds the missing grants and saves what the node holds.

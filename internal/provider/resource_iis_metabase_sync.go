@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -122,7 +123,7 @@ const syncMisfit = "The metabase sync would go wrong"
 // steps; for an existing sync, a target that differs plans the sync again.
 func (r *metabaseSyncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	var plan metabaseSyncModel
-	ctx, cancel, _, ok := r.planStart(ctx, req, &resp.Diagnostics, &plan, 2, "target_node", "source_node")
+	ctx, cancel, ok := r.planStart(ctx, req, &resp.Diagnostics, &plan, planNodes{own: []string{"target_node", "source_node"}})
 	defer cancel()
 	ctx = r.cluster.logContext(ctx, "source", plan.SourceNode.ValueString())
 	if _, known := setStrings(ctx, plan.AcceptLoss); !ok || plan.ReplicationShare.IsUnknown() || plan.RemoteServerName.IsUnknown() || !known {
@@ -165,21 +166,27 @@ func (r *metabaseSyncResource) ModifyPlan(ctx context.Context, req resource.Modi
 }
 
 func (r *metabaseSyncResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	applyPlan(ctx, req.Plan, &resp.State, &resp.Diagnostics, "create", r.sync)
+	r.apply().create(ctx, req, resp)
 }
 
 // Update syncs again when the target drifted from the source (differences)
 // or the MTS replication settings changed; a change of accept_loss alone
 // applies to the next sync and runs nothing, as do triggers set on an imported sync.
 func (r *metabaseSyncResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	updateSettings(ctx, req, resp, func(plan, state *metabaseSyncModel) bool {
+	r.apply().update(ctx, req, resp)
+}
+
+// apply syncs (sync); an update syncs again only on drift or changed MTS
+// replication settings.
+func (r *metabaseSyncResource) apply() phaseApply[metabaseSyncModel] {
+	return phaseApply[metabaseSyncModel]{run: r.sync, keep: func(ctx context.Context, plan, state *metabaseSyncModel) bool {
 		if differs, _ := listStrings(ctx, state.Differences); len(differs) > 0 ||
 			!plan.ReplicationShare.Equal(state.ReplicationShare) || !plan.RemoteServerName.Equal(state.RemoteServerName) {
 			return true
 		}
 		plan.ID, plan.Status, plan.Matched, plan.Differences, plan.Steps = state.ID, state.Status, state.Matched, state.Differences, state.Steps
 		return false
-	}, r.sync)
+	}}
 }
 
 // lossLines is each loss on a line of its own (after the first "- ").
@@ -252,20 +259,13 @@ func (r *metabaseSyncResource) read(ctx context.Context, m *metabaseSyncModel, t
 	m.ID = types.StringValue(spec.Source + "/" + spec.Target)
 	m.Differences = stringList(nodeops.MetabaseDiff(s, t))
 	if m.ReplicationShare.IsNull() {
-		m.ReplicationShare = types.StringValue(orDefault(s.ReplicationShare, "C$")) // imported
+		m.ReplicationShare = types.StringValue(cmp.Or(s.ReplicationShare, "C$")) // imported
 	}
 	if m.Status.IsNull() {
 		m.Status = types.Int64Value(0)
 		m.Matched = stringList(nodeops.Matched(s))
 	}
 	return "", nil
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // Delete forgets: the nodes' metabases stay as they are.

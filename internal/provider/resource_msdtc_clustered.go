@@ -1,11 +1,12 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -141,7 +142,7 @@ const msdtcMisfit = "The MSDTC phase does not fit the cluster"
 // the first change, and the steps say so.
 func (r *msdtcClusteredResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	var plan msdtcClusteredModel
-	ctx, cancel, _, ok := r.planStart(ctx, req, &resp.Diagnostics, &plan, 1, "node", "working_node")
+	ctx, cancel, ok := r.planStart(ctx, req, &resp.Diagnostics, &plan, planNodes{own: []string{"node"}, also: []string{"working_node"}})
 	defer cancel()
 	if !ok {
 		return
@@ -185,7 +186,7 @@ func (r *msdtcClusteredResource) ModifyPlan(ctx context.Context, req resource.Mo
 			resp.Diagnostics.AddAttributeError(path.Root(n.attr), "Node not Up in the cluster",
 				fmt.Sprintf("%s is %q in the cluster: the MSDTC phase moves group %s between both nodes, so both must "+
 					"be Up (start its cluster service with mscs_cluster_node_service first, and tie this phase to it "+
-					"with triggers). Nothing was run on any node.", n.name, orDefault(st, "not a member"), facts.Group))
+					"with triggers). Nothing was run on any node.", n.name, cmp.Or(st, "not a member"), facts.Group))
 		}
 	}
 	if resp.Diagnostics.HasError() {
@@ -199,14 +200,12 @@ func (r *msdtcClusteredResource) ModifyPlan(ctx context.Context, req resource.Mo
 			"taking its resources offline while it moves; each RestartAction is restored afterwards.",
 			strings.Join(facts.Moved(), ", "), facts.Group, spec.Node, spec.WorkingNode))
 	always := plan.Reinstall.ValueString() == nodeops.ReinstallAlways
-	if always || (!pending && facts.States[spec.Node].Mode != nodeops.DTCClustered) {
-		why := fmt.Sprintf("%s's MSDTC is %s, so it cannot come online there", spec.Node, facts.States[spec.Node].Mode)
-		if always {
-			why = "reinstall = \"always\""
-		}
+	// Pending, only reinstall = "always" is certain: the earlier phases
+	// may change the facts the rest is decided from.
+	if re := facts.Reinstall(spec); re.Certain && (always || !pending) {
 		resp.Diagnostics.AddWarning("MSDTC is removed and reinstalled on both nodes",
 			fmt.Sprintf("%s: MSDTC is removed from %s and %s and reinstalled clustered (%s method). Transactions in "+
-				"flight are lost.", why, spec.WorkingNode, spec.Node, plan.Method.ValueString()))
+				"flight are lost.", re.Why, spec.WorkingNode, spec.Node, plan.Method.ValueString()))
 	}
 	if pending {
 		// The steps stay unknown, whatever reinstall is: they are planned
@@ -238,60 +237,61 @@ func (r *msdtcClusteredResource) planDrift(ctx context.Context, req resource.Mod
 	if !known || len(clustered) >= len(want) {
 		return
 	}
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("clustered_nodes"), sortedNames(want))...)
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("clustered_nodes"), slices.Sorted(slices.Values(want)))...)
 	resp.RequiresReplace = append(resp.RequiresReplace, path.Root("clustered_nodes"))
 	resp.Diagnostics.AddAttributeWarning(path.Root("clustered_nodes"), "MSDTC is no longer clustered on every node",
 		fmt.Sprintf("MSDTC is clustered only on %v: the phase runs again (the KB's test, and the reinstall it shows is needed).", clustered))
 }
 
-func sortedNames(v []string) []string {
-	out := append([]string(nil), v...)
-	sort.Strings(out)
-	return out
-}
-
-// listStrings reads a known list of strings.
-func listStrings(ctx context.Context, l types.List) ([]string, bool) {
-	if l.IsNull() || l.IsUnknown() {
-		return nil, false
-	}
-	var out []string
-	return out, !l.ElementsAs(ctx, &out, false).HasError()
-}
-
 func (r *msdtcClusteredResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan msdtcClusteredModel
-	if resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...); resp.Diagnostics.HasError() {
-		return
-	}
+	r.apply().create(ctx, req, resp)
+}
+
+// Update changes nothing on the nodes: every setting that does replaces.
+func (r *msdtcClusteredResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	r.apply().update(ctx, req, resp)
+}
+
+// apply reclusters MSDTC (recluster); an update keeps what the last apply
+// and Read found, since every setting that touches a node replaces.
+func (r *msdtcClusteredResource) apply() phaseApply[msdtcClusteredModel] {
+	return phaseApply[msdtcClusteredModel]{run: r.recluster, keep: func(_ context.Context, plan, state *msdtcClusteredModel) bool {
+		plan.ID, plan.Reinstalled, plan.OnlineOn, plan.ResourceName, plan.ClusteredNodes = state.ID, state.Reinstalled, state.OnlineOn, state.ResourceName, state.ClusteredNodes
+		plan.RanSteps = state.RanSteps
+		return false
+	}}
+}
+
+// recluster runs the phase for the plan and fills in what it did and what
+// the cluster shows after it.
+func (r *msdtcClusteredResource) recluster(ctx context.Context, plan *msdtcClusteredModel, which string) diag.Diagnostics {
 	node := plan.Node.ValueString()
-	ctx, cancel, _, diags := r.begin(ctx, &plan.phaseModel, "create", node)
+	ctx, cancel, _, diags := r.begin(ctx, &plan.phaseModel, which, node)
 	defer cancel()
-	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
-		return
+	if diags.HasError() {
+		return diags
 	}
-	spec, diags := r.msdtcSpec(&plan)
-	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
-		return
+	spec, d := r.msdtcSpec(plan)
+	if diags.Append(d...); diags.HasError() {
+		return diags
 	}
-	spec.LockMaxAge, _ = r.operationTimeout(ctx, &plan.phaseModel, "create")
-	if plan.Steps.IsUnknown() {
-		facts, err := r.cluster.ops().ReadMSDTCFacts(ctx, spec)
-		if err != nil {
-			resp.Diagnostics.Append(r.cluster.phaseDiags(msdtcMisfit, "Cannot read MSDTC's cluster", node, err)...)
-			return
-		}
-		plan.Steps = stringList(nodeops.PlanMSDTC(facts, spec))
-	}
+	spec.LockMaxAge, _ = r.operationTimeout(ctx, &plan.phaseModel, which)
+	// The plan's steps carry its reinstall decision to the run; a plan
+	// that could not list them (triggers pending) gets those of the facts
+	// the run acted on.
+	spec.Planned, _ = listStrings(ctx, plan.Steps)
 	progress := func(step string) { tflog.Info(ctx, "MSDTC step", map[string]any{"step": step}) }
 	res, err := r.cluster.ops().ReclusterMSDTC(ctx, spec, progress)
 	if err != nil {
-		resp.Diagnostics.Append(r.cluster.phaseDiags(msdtcMisfit, "Cannot recluster MSDTC on node "+node, node, err)...)
-		resp.Diagnostics.AddWarning("The next apply resumes the phase",
+		diags.Append(r.cluster.phaseDiags(msdtcMisfit, "Cannot recluster MSDTC on node "+node, node, err)...)
+		diags.AddWarning("The next apply resumes the phase",
 			fmt.Sprintf("The steps done so far are recorded on %s, and the RestartAction values and the group's owner "+
 				"before the run in %%SystemRoot%%\\mscs-msdtc.hold on %s until their restore is read back; the next apply "+
 				"restores from that record, checks each step and goes on from the one that failed.", node, spec.WorkingNode))
-		return
+		return diags
+	}
+	if plan.Steps.IsUnknown() {
+		plan.Steps = stringList(res.Steps)
 	}
 	plan.Reinstalled = types.BoolValue(res.Reinstalled)
 	plan.OnlineOn = stringList(res.OnlineOn)
@@ -299,15 +299,12 @@ func (r *msdtcClusteredResource) Create(ctx context.Context, req resource.Create
 	// ran (or always did, unconditional).
 	planned, _ := listStrings(ctx, plan.Steps)
 	plan.RanSteps = stringList(nodeops.RanSteps(planned, res.Reinstalled))
-	resp.Diagnostics.Append(r.readInto(ctx, &plan, spec)...)
-	if !resp.Diagnostics.HasError() {
-		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-	}
+	return append(diags, r.readInto(ctx, plan, spec)...)
 }
 
-// readInto fills the computed values from the cluster and both nodes; gone
-// is true when the phase's end state does not hold (no MSDTC resource in the
-// group, or not online).
+// readInto fills the computed values (group, names, clustered_nodes) from
+// the cluster and both nodes as they are now. Whether the phase's end state
+// still holds is read's to judge.
 func (r *msdtcClusteredResource) readInto(ctx context.Context, m *msdtcClusteredModel, spec nodeops.MSDTCSpec) diag.Diagnostics {
 	facts, err := r.cluster.ops().ReadMSDTCFacts(ctx, spec)
 	if err != nil {
@@ -322,7 +319,7 @@ func (r *msdtcClusteredResource) readInto(ctx context.Context, m *msdtcClustered
 	m.ID, m.WorkingNode = types.StringValue(spec.Node), types.StringValue(spec.WorkingNode)
 	m.Group, m.NetworkName, m.LogPath = types.StringValue(facts.Group), types.StringValue(facts.NetworkName), types.StringValue(facts.LogPath)
 	m.ResourceName = types.StringValue(facts.Resource)
-	m.ClusteredNodes = stringList(sortedNames(clustered))
+	m.ClusteredNodes = stringList(slices.Sorted(slices.Values(clustered)))
 	return nil
 }
 
@@ -362,15 +359,6 @@ func (r *msdtcClusteredResource) read(ctx context.Context, m *msdtcClusteredMode
 		m.OnlineOn = stringList(nil)
 	}
 	return "", diags
-}
-
-// Update changes nothing on the nodes: every setting that does replaces.
-func (r *msdtcClusteredResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	updateSettings(ctx, req, resp, func(plan, state *msdtcClusteredModel) bool {
-		plan.ID, plan.Reinstalled, plan.OnlineOn, plan.ResourceName, plan.ClusteredNodes = state.ID, state.Reinstalled, state.OnlineOn, state.ResourceName, state.ClusteredNodes
-		plan.RanSteps = state.RanSteps
-		return false
-	}, nil)
 }
 
 // Delete forgets: MSDTC is never torn down because a resource left the

@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -212,7 +211,7 @@ func validateInstall(ctx context.Context, m *optionpackInstallModel) diag.Diagno
 // neither. A destroy that uninstalls says so.
 func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	var plan optionpackInstallModel
-	ctx, cancel, _, ok := r.planStart(ctx, req, &resp.Diagnostics, &plan, 1, "node", "working_node")
+	ctx, cancel, ok := r.planStart(ctx, req, &resp.Diagnostics, &plan, planNodes{own: []string{"node"}, also: []string{"working_node"}})
 	defer cancel()
 	if !ok {
 		return
@@ -292,7 +291,7 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 	}
 	reboots := -1
 	if known {
-		reboots = countReboots(nodeops.PlanInstall(facts, spec))
+		reboots = nodeops.Reboots(nodeops.PlanInstallSteps(facts, spec))
 	}
 	warnInstallDisrupts(&resp.Diagnostics, node, pending || (facts.ClusterService.Exists && facts.ClusterService.State != nodeops.StateStopped), reboots)
 	if !known {
@@ -308,25 +307,16 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("adopted"), false)...)
 }
 
-// stringList is a known list of strings (empty for nil).
-func stringList(values []string) types.List {
-	elems := make([]attr.Value, len(values))
-	for i, v := range values {
-		elems[i] = types.StringValue(v)
-	}
-	return types.ListValueMust(types.StringType, elems)
-}
-
 // installSteps is the plan's list of what apply runs, each step naming its
 // node (see nodeops.PlanInstall); moves says what the stop of the cluster
 // service moves, when the plan could read it.
 func installSteps(node string, facts nodeops.InstallFacts, spec nodeops.InstallSpec, moves string) []string {
 	var steps []string
-	for _, s := range nodeops.PlanInstall(facts, spec) {
-		if strings.HasPrefix(s, "stop the cluster service") && moves != "" {
-			s += " (" + moves + ")"
+	for _, s := range nodeops.PlanInstallSteps(facts, spec) {
+		if s.Kind == nodeops.StepStopClusterService && moves != "" {
+			s.Words += " (" + moves + ")"
 		}
-		steps = append(steps, node+": "+s)
+		steps = append(steps, node+": "+s.Words)
 	}
 	return steps
 }
@@ -490,24 +480,40 @@ func (r *optionpackInstallResource) templateNode(m *optionpackInstallModel) stri
 }
 
 func (r *optionpackInstallResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan optionpackInstallModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
+	r.apply().create(ctx, req, resp)
+}
+
+// Update changes only what affects later operations (paths, reboot timeout,
+// destroy behaviour, working node): everything that touches the node
+// requires replacement.
+func (r *optionpackInstallResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	r.apply().update(ctx, req, resp)
+}
+
+// apply installs (install); an update keeps what the last apply and Read
+// found, since every setting that touches the node replaces.
+func (r *optionpackInstallResource) apply() phaseApply[optionpackInstallModel] {
+	return phaseApply[optionpackInstallModel]{run: r.install, keep: func(_ context.Context, plan, state *optionpackInstallModel) bool {
+		plan.ID, plan.InstalledComponents, plan.CSDVersion, plan.Adopted = state.ID, state.InstalledComponents, state.CSDVersion, state.Adopted
+		return false
+	}}
+}
+
+// install runs the phase for the plan and fills in what the node has after it.
+func (r *optionpackInstallResource) install(ctx context.Context, plan *optionpackInstallModel, which string) diag.Diagnostics {
 	nodeName := plan.Node.ValueString()
-	ctx, cancel, n, diags := r.begin(ctx, &plan.phaseModel, "create", nodeName)
+	ctx, cancel, n, diags := r.begin(ctx, &plan.phaseModel, which, nodeName)
 	defer cancel()
-	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
-		return
+	if diags.HasError() {
+		return diags
 	}
-	timeout, _ := r.operationTimeout(ctx, &plan.phaseModel, "create")
+	timeout, _ := r.operationTimeout(ctx, &plan.phaseModel, which)
 	// The plan may have been made with values only known now (copied from a
 	// data source read at apply): never run setup unchecked.
-	resp.Diagnostics.Append(r.checkWorkingNode(ctx, &plan)...)
-	spec, d := r.installSpec(ctx, &plan)
-	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
-		return
+	diags.Append(r.checkWorkingNode(ctx, plan)...)
+	spec, d := r.installSpec(ctx, plan)
+	if diags.Append(d...); diags.HasError() {
+		return diags
 	}
 	spec.LockMaxAge = timeout
 	if plan.Steps.IsUnknown() {
@@ -517,8 +523,7 @@ func (r *optionpackInstallResource) Create(ctx context.Context, req resource.Cre
 		// neither.)
 		facts, err := n.ReadInstallFacts(ctx, spec)
 		if err != nil {
-			resp.Diagnostics.Append(r.cluster.stepDiag("Cannot read the Option Pack on node "+nodeName, nodeName, err))
-			return
+			return append(diags, r.cluster.stepDiag("Cannot read the Option Pack on node "+nodeName, nodeName, err))
 		}
 		if plan.Adopted.IsUnknown() {
 			plan.Adopted = types.BoolValue(nodeops.AdoptInstall(facts, spec))
@@ -538,22 +543,18 @@ func (r *optionpackInstallResource) Create(ctx context.Context, req resource.Cre
 		progress(step)
 	}
 	if err := n.InstallOptionPack(ctx, spec, watch); err != nil {
-		resp.Diagnostics.Append(r.cluster.stepDiag("Cannot install the Option Pack on node "+nodeName, nodeName, err))
-		resp.Diagnostics.AddWarning("The next apply resumes the install",
+		diags.Append(r.cluster.stepDiag("Cannot install the Option Pack on node "+nodeName, nodeName, err))
+		diags.AddWarning("The next apply resumes the install",
 			fmt.Sprintf("The steps done so far are recorded on %s; the next apply checks each of them and goes on "+
 				"from the one that failed.", nodeName))
-		return
+		return diags
 	}
 	planned, _ := listStrings(ctx, plan.Steps)
 	plan.RanSteps = stringList(nodeops.RanSteps(planned, removedAll))
 	if spec.Adopt {
 		plan.RanSteps = stringList(nil) // the plan's one line says nothing runs
 	}
-	resp.Diagnostics.Append(r.readInstalled(ctx, n, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	return append(diags, r.readInstalled(ctx, n, plan)...)
 }
 
 // progress logs each step of an install or removal as nodeops reaches it.
@@ -734,16 +735,6 @@ func (r *optionpackInstallResource) read(ctx context.Context, m *optionpackInsta
 	return "", diags
 }
 
-// Update changes only what affects later operations (paths, reboot timeout,
-// destroy behaviour, working node): everything that touches the node
-// requires replacement.
-func (r *optionpackInstallResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	updateSettings(ctx, req, resp, func(plan, state *optionpackInstallModel) bool {
-		plan.ID, plan.InstalledComponents, plan.CSDVersion, plan.Adopted = state.ID, state.InstalledComponents, state.CSDVersion, state.Adopted
-		return false
-	}, nil)
-}
-
 // Delete forgets the installation unless uninstall_on_destroy asks for the
 // KB's removal: a production node is never torn down because a resource left
 // the configuration.
@@ -815,25 +806,4 @@ func (r *optionpackInstallResource) ImportState(ctx context.Context, req resourc
 		}
 	}
 	resp.Diagnostics.Append(setImported(ctx, &resp.State, req.ID, attrs, parts)...)
-}
-
-// setStrings reads a known set of strings, sorted; known is false for an
-// unknown set (or one with unknown elements).
-func setStrings(ctx context.Context, s types.Set) (values []string, known bool) {
-	if s.IsUnknown() {
-		return nil, false
-	}
-	if s.IsNull() {
-		return nil, true
-	}
-	for _, e := range s.Elements() {
-		if e.IsUnknown() {
-			return nil, false
-		}
-	}
-	if d := s.ElementsAs(ctx, &values, false); d.HasError() {
-		return nil, false
-	}
-	sort.Strings(values)
-	return values, true
 }
