@@ -10,7 +10,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 TERRAFORM=${TERRAFORM:-terraform}
 host=${TF_ACC_PROVIDER_HOST:-registry.terraform.io}
-out=$1
+schema=$1
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -20,8 +20,11 @@ printf 'provider "mscs" {}\n' >"$work/provider.tf"
 cd "$work"
 export TF_IN_AUTOMATION=1 TF_CLI_CONFIG_FILE="$work/none.tfrc"
 : >"$TF_CLI_CONFIG_FILE"
-"$TERRAFORM" init -input=false -backend=false -plugin-dir=./plugins >&2
+if ! log=$("$TERRAFORM" init -input=false -backend=false -plugin-dir=./plugins 2>&1); then
+  echo "$log" >&2
+  exit 1
+fi
 "$TERRAFORM" providers schema -json >schema.json
 key="\"$host/hashicorp/mscs\":"
 grep -qF "$key" schema.json || { echo "$TERRAFORM providers schema -json: no $key in its output" >&2; exit 1; }
-sed "s#$key#\"registry.terraform.io/hashicorp/mscs\":#" schema.json >"$out"
+sed "s#$key#\"registry.terraform.io/hashicorp/mscs\":#" schema.json >"$schema"
