@@ -22,7 +22,7 @@ step "Starting a lab cluster (scenario: $SCENARIO)"
 start_lab "$SCENARIO"
 cat "$work/lab.log"
 
-step "Pointing Terraform at the local build ($BIN)"
+step "Pointing $tf at the local build ($BIN)"
 cat >"$work/terraformrc" <<RC
 provider_installation {
   dev_overrides {
