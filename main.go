@@ -19,11 +19,17 @@ var version = "dev"
 
 func main() {
 	var debug bool
+	var host string
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
+	// -debug prints the TF_REATTACH_PROVIDERS to export, keyed by the
+	// provider's address, which the client matches exactly: OpenTofu resolves
+	// mscs-ops/mscs under its own registry host.
+	flag.StringVar(&host, "registry-host", "registry.terraform.io",
+		"the registry host in the address -debug prints: registry.opentofu.org for OpenTofu")
 	flag.Parse()
 
 	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
-		Address:         "registry.terraform.io/mscs-ops/mscs",
+		Address:         host + "/mscs-ops/mscs",
 		Debug:           debug,
 		ProtocolVersion: 6,
 	})

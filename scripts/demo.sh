@@ -9,7 +9,10 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${BIN:-$root/bin}
+# The client: terraform, or tofu (make demo TF_CLIENT=tofu); the steps
+# are named after it.
 TERRAFORM=${TERRAFORM:-terraform}
+tf=$(basename "$TERRAFORM")
 SCENARIO=${SCENARIO:-rebuilt-node}
 
 # shellcheck source=lab.sh
@@ -19,7 +22,7 @@ step "Starting a lab cluster (scenario: $SCENARIO)"
 start_lab "$SCENARIO"
 cat "$work/lab.log"
 
-step "Pointing Terraform at the local build ($BIN)"
+step "Pointing $tf at the local build ($BIN)"
 cat >"$work/terraformrc" <<RC
 provider_installation {
   dev_overrides {
@@ -39,13 +42,13 @@ MSCS_PASSWORD=$("$BIN/mscs-lab" password --ready-file "$work/lab.json")
 export MSCS_PASSWORD
 cd "$work/recovery"
 
-step "terraform plan (examples/recovery)"
+step "$tf plan (examples/recovery)"
 "$TERRAFORM" plan -input=false
 
-step "terraform apply"
+step "$tf apply"
 "$TERRAFORM" apply -input=false -auto-approve
 
-step "terraform plan again: nothing left to do"
+step "$tf plan again: nothing left to do"
 "$TERRAFORM" plan -input=false -detailed-exitcode && echo "No changes."
 
 step "What the lab saw"

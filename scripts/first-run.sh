@@ -2,8 +2,9 @@
 # make first-run: README.md's "Use it on your cluster", step by step, in a
 # fresh folder, against a lab cluster instead of yours: make install, a folder
 # with examples/recovery, terraform.tfvars for the nodes, MSCS_PASSWORD,
-# terraform init, plan, apply. HOME is a temporary folder, so the install lands
-# in its ~/.terraform.d/plugins and no CLI configuration of yours is read.
+# terraform init, plan, apply (or tofu's: TF_CLIENT=tofu). HOME is a temporary
+# folder, so the install lands in its ~/.terraform.d/plugins and no CLI
+# configuration of yours is read.
 # Fails unless the apply recovers the node with zero safety incidents, a
 # second plan is empty, and so is the plan after importing every resource of
 # examples/recovery into a fresh state.
@@ -11,7 +12,10 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${BIN:-$root/bin}
+# The client: terraform, or tofu (make first-run TF_CLIENT=tofu); the steps
+# are named after it.
 TERRAFORM=${TERRAFORM:-terraform}
+tf=$(basename "$TERRAFORM")
 SCENARIO=${SCENARIO:-rebuilt-node}
 
 # shellcheck source=lab.sh
@@ -40,16 +44,16 @@ step "3. terraform.tfvars for the nodes (here: the lab's), the password in MSCS_
 MSCS_PASSWORD=$("$BIN/mscs-lab" password --ready-file "$work/lab.json")
 export MSCS_PASSWORD
 
-step "4. terraform init"
+step "4. $tf init"
 "$TERRAFORM" init -input=false
 
-step "5. terraform plan"
+step "5. $tf plan"
 "$TERRAFORM" plan -input=false -out=recovery.tfplan
 
-step "6. terraform apply"
+step "6. $tf apply"
 "$TERRAFORM" apply -input=false recovery.tfplan
 
-step "terraform plan again: nothing left to do"
+step "$tf plan again: nothing left to do"
 "$TERRAFORM" plan -input=false -detailed-exitcode
 
 step "Beyond the README: import every resource into a fresh state; apply only records their triggers; the plan after changes nothing"

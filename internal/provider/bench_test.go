@@ -178,11 +178,19 @@ func serveProvider(b *testing.B) *servedProvider {
 		sp.clusters = append(sp.clusters, c)
 		sp.mu.Unlock()
 	}}
+	// The client attaches only to the address it resolves examples/recovery's
+	// `mscs-ops/mscs` to: its registry host, which OpenTofu's is not
+	// Terraform's (TF_ACC_PROVIDER_HOST, as the acceptance tests take it).
+	host := os.Getenv("TF_ACC_PROVIDER_HOST")
+	if host == "" {
+		host = "registry.terraform.io"
+	}
+	addr := host + "/mscs-ops/mscs"
 	serveCtx, stop := context.WithCancel(context.Background())
 	reattach := make(chan *plugin.ReattachConfig, 1)
 	closed := make(chan struct{})
 	go func() {
-		err := tf6server.Serve("registry.terraform.io/mscs-ops/mscs", providerserver.NewProtocol6(p),
+		err := tf6server.Serve(addr, providerserver.NewProtocol6(p),
 			tf6server.WithDebug(serveCtx, reattach, closed), tf6server.WithLoggingSink(benchT{b}),
 			tf6server.WithGoPluginLogger(hclog.NewNullLogger()))
 		if err != nil {
@@ -191,7 +199,7 @@ func serveProvider(b *testing.B) *servedProvider {
 	}()
 	rc := <-reattach
 	b.Cleanup(func() { stop(); <-closed })
-	sp.attach = tfexec.Reattach(tfexec.ReattachInfo{"registry.terraform.io/mscs-ops/mscs": tfexec.ReattachConfig{
+	sp.attach = tfexec.Reattach(tfexec.ReattachInfo{addr: tfexec.ReattachConfig{
 		Protocol: string(rc.Protocol), ProtocolVersion: rc.ProtocolVersion, Pid: rc.Pid, Test: rc.Test,
 		Addr: tfexec.ReattachConfigAddr{Network: rc.Addr.Network(), String: rc.Addr.String()},
 	}})
