@@ -163,9 +163,12 @@ func (t *laneTransport) handshake() error {
 	if err != nil {
 		return err
 	}
-	var challenge []byte
+	var (
+		challenge []byte
+		bindings  *ntlmssp.ChannelBindings
+	)
 	for leg := 1; leg <= 2; leg++ {
-		token, err := nc.Authenticate(challenge, nil)
+		token, err := nc.Authenticate(challenge, bindings)
 		if err != nil {
 			return fmt.Errorf("http response error: 401 - NTLM: %w", err)
 		}
@@ -186,6 +189,9 @@ func (t *laneTransport) handshake() error {
 			break
 		}
 		challenge = negotiateToken(resp.Header)
+		// The AUTHENTICATE goes on the connection that carried the
+		// CHALLENGE (kept alive), so it binds to that one's certificate.
+		bindings = channelBindings(resp.TLS)
 		drain(resp)
 		if challenge == nil {
 			return errors.New("http response error: 401 - the server offered no NTLM challenge")
