@@ -16,16 +16,19 @@ import (
 	"sync"
 
 	"github.com/jcmturner/aescts/v2"
+	forkasn1 "github.com/jcmturner/gofork/encoding/asn1"
 	"github.com/jcmturner/gokrb5/v8/client"
 	"github.com/jcmturner/gokrb5/v8/config"
 	"github.com/jcmturner/gokrb5/v8/credentials"
 	"github.com/jcmturner/gokrb5/v8/crypto"
 	"github.com/jcmturner/gokrb5/v8/crypto/common"
+	"github.com/jcmturner/gokrb5/v8/gssapi"
 	"github.com/jcmturner/gokrb5/v8/iana/chksumtype"
 	"github.com/jcmturner/gokrb5/v8/iana/flags"
 	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
 	"github.com/jcmturner/gokrb5/v8/keytab"
 	"github.com/jcmturner/gokrb5/v8/messages"
+	"github.com/jcmturner/gokrb5/v8/spnego"
 	"github.com/jcmturner/gokrb5/v8/types"
 )
 
@@ -226,6 +229,9 @@ type krbContext struct {
 	acceptorSubkey bool
 	sendSeq        uint64
 	recvSeq        uint64
+	// proto is the sealed framing's protocol: Kerberos' under the Kerberos
+	// scheme, SPNEGO's under Negotiate.
+	proto string
 }
 
 // krbAPReq is an AP-REQ for the node with the given channel bindings (nil
@@ -297,6 +303,14 @@ func derLength(n int) []byte {
 }
 
 var errNotGSS = errors.New("not a Kerberos GSS-API token")
+
+// spnegoInit wraps a Kerberos AP-REQ token in SPNEGO's NegTokenInit (RFC
+// 4178), offering the Kerberos mechanism only, for the Negotiate scheme.
+func spnegoInit(token []byte) ([]byte, error) {
+	t := spnego.SPNEGOToken{Init: true, NegTokenInit: spnego.NegTokenInit{
+		MechTypes: []forkasn1.ObjectIdentifier{gssapi.OIDKRB5.OID()}, MechTokenBytes: token}}
+	return t.Marshal()
+}
 
 // gssUnframe reads a token of the node's: the GSS-API framing (or a bare
 // AP-REP or KRB-ERROR, or either inside SPNEGO's NegTokenResp), returning

@@ -59,7 +59,7 @@ func TestKerberosSealIsRFC4121WrapToken(t *testing.T) {
 
 // acceptorWrap builds the node's sealed answer with gokrb5's RFC 3962
 // encryption (its own random confounder), key usage 22, rotated by rot.
-func acceptorWrap(t *testing.T, plain []byte, seq uint64, flags byte, rot int) (sig, sealed []byte) {
+func acceptorWrap(t *testing.T, key types.EncryptionKey, plain []byte, seq uint64, flags byte, rot int) (sig, sealed []byte) {
 	t.Helper()
 	hdr := func(rrc uint16) []byte {
 		h := []byte{0x05, 0x04, flags, 0xff, 0x00, 0x10}
@@ -71,7 +71,7 @@ func acceptorWrap(t *testing.T, plain []byte, seq uint64, flags byte, rot int) (
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, enc, err := et.EncryptMessage(wrapKey.KeyValue, msg, 22)
+	_, enc, err := et.EncryptMessage(key.KeyValue, msg, 22)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestKerberosOpen(t *testing.T) {
 	plain := []byte("<s:Envelope>an answer</s:Envelope>")
 	for name, rot := range map[string]int{"windows": 44, "rfc 4121": 28} {
 		k := &krbContext{key: wrapKey, acceptorSubkey: true, recvSeq: 7}
-		sig, sealed := acceptorWrap(t, plain, 7, 0x07, rot)
+		sig, sealed := acceptorWrap(t, wrapKey, plain, 7, 0x07, rot)
 		got, err := k.open(sig, sealed)
 		if err != nil || !bytes.Equal(got, plain) {
 			t.Fatalf("%s: %q %v", name, got, err)
@@ -109,7 +109,7 @@ func TestKerberosOpen(t *testing.T) {
 		"header edited":                     {0x07, 7, func(sig, _ []byte) { sig[5] = 0x0f }},
 	} {
 		k := &krbContext{key: wrapKey, acceptorSubkey: true, recvSeq: 7}
-		sig, sealed := acceptorWrap(t, plain, tc.seq, tc.flags, 44)
+		sig, sealed := acceptorWrap(t, wrapKey, plain, tc.seq, tc.flags, 44)
 		if tc.edit != nil {
 			tc.edit(sig, sealed)
 		}

@@ -190,18 +190,21 @@ func (n ntlmContext) open(sig, sealed []byte) ([]byte, error) {
 func (ntlmContext) protocol() string { return sealedProtocol }
 func (ntlmContext) sigLen() int      { return 16 }
 
-func (k *krbContext) protocol() string { return sealedKerberos }
+func (k *krbContext) protocol() string { return k.proto }
 func (*krbContext) sigLen() int        { return 0 }
 
 // handshakeKerberos authenticates the lane's connection with one empty POST
 // carrying the AP-REQ, answered 200 with the node's AP-REP. Over HTTPS an
 // unauthenticated empty POST goes first: its connection (kept alive) is the
 // one the AP-REQ binds to, and its 401 says which schemes the node offers.
+// The token goes under `Kerberos`, or SPNEGO-wrapped under `Negotiate` when
+// the node offers only that.
 func (t *laneTransport) handshakeKerberos() error {
 	cl, err := t.c.krbLogin()
 	if err != nil {
 		return err
 	}
+	scheme := "Kerberos"
 	var bindings []byte
 	if t.c.cfg.HTTPS {
 		req, err := t.request(context.Background(), nil, soapContentType)
@@ -216,40 +219,60 @@ func (t *laneTransport) handshakeKerberos() error {
 		if resp.StatusCode != http.StatusUnauthorized {
 			return fmt.Errorf("http response error: %d - an unauthenticated request was not answered 401", resp.StatusCode)
 		}
-		if !offers(resp.Header, "Kerberos", "Negotiate") {
+		switch {
+		case offers(resp.Header, "Kerberos"):
+		case offers(resp.Header, "Negotiate"):
+			scheme = "Negotiate"
+		default:
 			return t.schemeDisabled(resp.Header)
 		}
 		if cb := channelBindings(resp.TLS); cb != nil {
 			bindings = bindingsHash(cb)
 		}
 	}
-	ap, err := t.c.newAPReq(cl, bindings)
-	if err != nil {
-		return err
+	for attempt := 1; ; attempt++ {
+		ap, err := t.c.newAPReq(cl, bindings)
+		if err != nil {
+			return err
+		}
+		token := ap.token
+		if scheme == "Negotiate" {
+			if token, err = spnegoInit(ap.token); err != nil {
+				return err
+			}
+		}
+		req, err := t.request(context.Background(), nil, soapContentType)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", scheme+" "+base64.StdEncoding.EncodeToString(token))
+		resp, err := t.hc.Do(req)
+		if err != nil {
+			return err
+		}
+		drain(resp)
+		answer := schemeToken(resp.Header, "Kerberos", "Negotiate")
+		if resp.StatusCode == http.StatusUnauthorized {
+			if attempt == 1 && scheme == "Kerberos" && !offers(resp.Header, "Kerberos") && offers(resp.Header, "Negotiate") {
+				scheme = "Negotiate"
+				continue
+			}
+			return t.kerberosRefused(resp.Header, answer)
+		}
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("http response error: %d - the node answered the Kerberos AP-REQ with status %d", resp.StatusCode, resp.StatusCode)
+		}
+		ctx, err := ap.checkAPRep(answer)
+		if err != nil {
+			return t.c.krbError(KindAuth, "mutual authentication failed: "+err.Error()+"; the answer did not come from a holder of the node's key (check spn, and that nothing between this machine and the node answers in its place)", err)
+		}
+		ctx.proto = sealedKerberos
+		if scheme == "Negotiate" {
+			ctx.proto = sealedProtocol
+		}
+		t.sec = ctx
+		return nil
 	}
-	req, err := t.request(context.Background(), nil, soapContentType)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Kerberos "+base64.StdEncoding.EncodeToString(ap.token))
-	resp, err := t.hc.Do(req)
-	if err != nil {
-		return err
-	}
-	drain(resp)
-	token := schemeToken(resp.Header, "Kerberos", "Negotiate")
-	if resp.StatusCode == http.StatusUnauthorized {
-		return t.kerberosRefused(resp.Header, token)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("http response error: %d - the node answered the Kerberos AP-REQ with status %d", resp.StatusCode, resp.StatusCode)
-	}
-	ctx, err := ap.checkAPRep(token)
-	if err != nil {
-		return t.c.krbError(KindAuth, "mutual authentication failed: "+err.Error()+"; the answer did not come from a holder of the node's key (check spn, and that nothing between this machine and the node answers in its place)", err)
-	}
-	t.sec = ctx
-	return nil
 }
 
 // kerberosRefused words a 401 to a ticket the KDC issued: the node's
