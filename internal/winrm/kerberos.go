@@ -612,7 +612,10 @@ func (c *Client) krbFailure(err error, what string) *Error {
 		return c.krbError(KindConfig, d, err)
 	case has("KDC_ERR_C_PRINCIPAL_UNKNOWN"):
 		return c.krbError(KindAuth, fmt.Sprintf("the KDC knows no user %s (KDC_ERR_C_PRINCIPAL_UNKNOWN): check username and realm", who), err)
-	case has("KDC_ERR_ETYPE_NOSUPP", "KDC_ERR_ETYPE_NOTSUPP"):
+	// The KDC refuses (KDC_ERR_ETYPE_NOSUPP), or, as an MIT KDC does when the
+	// account has keys of none of the requested types, asks for
+	// pre-authentication with keys the client cannot use.
+	case has("KDC_ERR_ETYPE_NOSUPP", "KDC_ERR_ETYPE_NOTSUPP", "error getting etype for pre-auth encryption", "unsupported EType"):
 		return c.krbError(KindAuth, "the KDC supports none of the encryption types this client offers (KDC_ERR_ETYPE_NOSUPP): enable AES (aes256-cts-hmac-sha1-96) for the account (msDS-SupportedEncryptionTypes), or list the domain's types in krb5_conf's default_tkt_enctypes and default_tgs_enctypes", err)
 	case has("KDC_ERR_CLIENT_REVOKED"):
 		return c.krbError(KindAuth, fmt.Sprintf("the account %s is disabled or locked out (KDC_ERR_CLIENT_REVOKED)", who), err)

@@ -117,6 +117,8 @@ func startMITKDC(t *testing.T) *mitKDC {
 	admin(fmt.Sprintf("addprinc -pw %s +requires_preauth %s", mitPassword, mitUser))
 	// The user's keytab holds the keys the password makes (-norandkey).
 	admin(fmt.Sprintf("ktadd -k %s -norandkey %s", k.userKeytab, mitUser))
+	// An account with AES-128 keys only, for a client that offers AES-256 only.
+	admin(fmt.Sprintf("addprinc -pw %s -e aes128-cts-hmac-sha1-96:normal +requires_preauth Legacy", mitPassword))
 	for _, node := range mitNodes {
 		for _, svc := range []string{"host", "HTTP", "WSMAN"} {
 			for _, name := range []string{strings.ToLower(node) + "." + strings.ToLower(mitRealm), strings.ToLower(node)} {
@@ -164,6 +166,17 @@ func startMITKDC(t *testing.T) *mitKDC {
 		t.Fatalf("kinit: %v\n%s", lastErr, lastOut)
 	}
 	return k
+}
+
+// writeConf writes a krb5.conf for the KDC with extra [libdefaults] lines.
+func (k *mitKDC) writeConf(t *testing.T, extra string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "krb5.conf")
+	text := fmt.Sprintf("[libdefaults]\n default_realm = %[1]s\n %[3]s\n[realms]\n %[1]s = {\n  kdc = 127.0.0.1:%[2]s\n }\n", mitRealm, k.port, extra)
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // config is a Kerberos client config for NODE1 against the MIT KDC.
@@ -255,6 +268,10 @@ func TestMITKerberosErrors(t *testing.T) {
 		"unknown user":   {func(c *Config) { c.Password = "x"; c.Username = "Nobody" }, []string{"NODE1", "KDC_ERR_C_PRINCIPAL_UNKNOWN", "username and realm"}},
 		"ip address": {func(c *Config) { c.Password = mitPassword; c.Host = "127.0.0.1" },
 			[]string{"NODE1", "KDC_ERR_S_PRINCIPAL_UNKNOWN", "HTTP/127.0.0.1", "IP address", "host name"}},
+		"etype refused": {func(c *Config) {
+			c.Password, c.Username = mitPassword, "Legacy"
+			c.KDC, c.Krb5Conf = nil, k.writeConf(t, "default_tkt_enctypes = aes256-cts-hmac-sha1-96\n default_tgs_enctypes = aes256-cts-hmac-sha1-96\n permitted_enctypes = aes256-cts-hmac-sha1-96")
+		}, []string{"NODE1", "KDC_ERR_ETYPE_NOSUPP", "AES", "krb5_conf"}},
 		"no KDC": {func(c *Config) { c.Password = mitPassword; c.KDC = []string{"127.0.0.1:" + freePort(t)} },
 			[]string{"NODE1", "no KDC of realm LAB.EXAMPLE answered", "set kdc"}},
 	} {
