@@ -30,6 +30,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/service"
 	"github.com/jcmturner/gokrb5/v8/spnego"
 	"github.com/jcmturner/gokrb5/v8/types"
+	"github.com/masterzen/winrm/soap"
 )
 
 // acceptor is a WinRM endpoint's Kerberos side: the 401 offering its
@@ -289,4 +290,33 @@ func TestMITKerberosTransport(t *testing.T) {
 // channelBindingsFor are the bindings for a certificate's hash.
 func channelBindingsFor(hash []byte) *ntlmssp.ChannelBindings {
 	return &ntlmssp.ChannelBindings{ApplicationData: append([]byte("tls-server-end-point:"), hash...)}
+}
+
+// A lane posts messages on one Kerberos context; when the node forgets it
+// (a new connection, a restarted service: a 401 to a sealed message), the
+// lane authenticates again, with a new AP-REQ, and sends the message once
+// more, without logging in to the KDC again.
+func TestMITKerberosContextRenewed(t *testing.T) {
+	k := startMITKDC(t)
+	a := &acceptor{offer: []string{"Negotiate", "Kerberos"}}
+	lt := k.laneAgainst(t, a, false)
+	m := soap.NewMessage()
+	defer m.Free()
+	first, err := lt.Post(nil, m)
+	if err != nil || !strings.HasPrefix(first, "<echo>") {
+		t.Fatalf("%q %v", first, err)
+	}
+	login := krbLogins.m[lt.c.krbLoginKey()]
+	firstKey := a.key
+	a.key = types.EncryptionKey{} // the node forgets the context
+	again, err := lt.Post(nil, m)
+	if err != nil || again != first {
+		t.Fatalf("after the node forgot the context: %q %v", again, err)
+	}
+	if bytes.Equal(a.key.KeyValue, firstKey.KeyValue) || len(a.echoed) != 2 {
+		t.Errorf("no new context (%d messages echoed)", len(a.echoed))
+	}
+	if krbLogins.m[lt.c.krbLoginKey()] != login {
+		t.Error("logged in to the KDC again")
+	}
 }
