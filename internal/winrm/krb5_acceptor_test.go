@@ -8,8 +8,11 @@ package winrm
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
 	"io"
@@ -22,6 +25,7 @@ import (
 	"time"
 
 	"github.com/bodgit/ntlmssp"
+	"github.com/hashicorp/terraform-plugin-log/tflogtest"
 	"github.com/jcmturner/gofork/encoding/asn1"
 	"github.com/jcmturner/gokrb5/v8/asn1tools"
 	"github.com/jcmturner/gokrb5/v8/crypto"
@@ -51,6 +55,9 @@ type acceptor struct {
 	echoed       []string
 	certHash     []byte
 	scheme       string
+	// forward, when set, answers an authenticated message (the plain SOAP
+	// envelope) instead of echoing it: the lab's WS-Management server.
+	forward func(soap []byte) []byte
 }
 
 func (a *acceptor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -59,6 +66,11 @@ func (a *acceptor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if auth == "" {
 		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/encrypted") && a.key.KeyValue != nil {
 			a.echo(w, body)
+			return
+		}
+		if r.TLS != nil && a.key.KeyValue != nil && len(body) > 0 && a.forward != nil {
+			w.Header().Set("Content-Type", soapContentType)
+			_, _ = w.Write(a.forward(body))
 			return
 		}
 		for _, o := range a.offer {
@@ -160,6 +172,9 @@ func (a *acceptor) echo(w http.ResponseWriter, body []byte) {
 	plain = plain[:len(plain)-32]
 	a.echoed = append(a.echoed, string(plain))
 	answer := []byte("<echo>" + string(plain) + "</echo>")
+	if a.forward != nil {
+		answer = a.forward(plain)
+	}
 	osig, osealed := acceptorWrap(a.t, a.key, answer, a.sendSeq, 0x07, 44)
 	a.sendSeq++
 	proto := sealedKerberos
@@ -194,6 +209,7 @@ func (k *mitKDC) laneAgainst(t *testing.T, a *acceptor, https bool) *laneTranspo
 	cfg := k.config(func(c *Config) {
 		c.Host, c.Port, c.HTTPS, c.Password, c.SPN = "127.0.0.1", port, https, mitPassword, "HTTP/node1.lab.example"
 		c.OperationTimeout = 5 * time.Second
+		c.ReuseShell, c.MaxConcurrent = true, 1 // one lane: the acceptor holds one context
 	})
 	if https {
 		cert := srv.Certificate()
@@ -318,5 +334,60 @@ func TestMITKerberosContextRenewed(t *testing.T) {
 	}
 	if krbLogins.m[lt.c.krbLoginKey()] != login {
 		t.Error("logged in to the KDC again")
+	}
+}
+
+// forwardTo passes SOAP envelopes on to the lab's HTTPS endpoint with Basic
+// credentials: behind the Kerberos acceptor, the lab's shells run the
+// commands.
+func forwardTo(t *testing.T, l *lab) func([]byte) []byte {
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(l.caPEM)
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+	return func(body []byte) []byte {
+		req, _ := http.NewRequest(http.MethodPost, l.ep.HTTPSURL(), bytes.NewReader(body))
+		req.Header.Set("Content-Type", soapContentType)
+		req.SetBasicAuth(testUser, testPassword)
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Error(err)
+			return nil
+		}
+		defer func() { _ = resp.Body.Close() }()
+		out, _ := io.ReadAll(resp.Body)
+		return out
+	}
+}
+
+// Commands run through a Kerberos lane, over HTTPS (bound to the
+// certificate) and sealed over plain HTTP, in reused shells, and the debug
+// log holds neither the password nor anything of the tickets.
+func TestMITKerberosRunsCommands(t *testing.T) {
+	k := startMITKDC(t)
+	l := newLab(t)
+	for _, https := range []bool{true, false} {
+		t.Run(map[bool]string{true: "https", false: "sealed http"}[https], func(t *testing.T) {
+			a := &acceptor{strict: https, offer: []string{"Negotiate", "Kerberos"}, forward: forwardTo(t, l)}
+			lt := k.laneAgainst(t, a, https)
+			c := lt.c
+			t.Cleanup(func() { _ = c.Close(context.Background()) })
+			var buf bytes.Buffer
+			ctx := MaskSecrets(tflogtest.RootLogger(context.Background(), &buf), mitPassword, "")
+			for _, line := range []string{"fail 3", "fail 0", "fail 5"} {
+				res, err := c.Run(ctx, line, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want, _ := strconv.Atoi(strings.TrimPrefix(line, "fail ")); res.ExitCode != want {
+					t.Errorf("%s: exit code %d", line, res.ExitCode)
+				}
+			}
+			if s := c.Stats(); s.ShellsOpened != 1 || s.Commands != 3 {
+				t.Errorf("stats %+v", s)
+			}
+			if strings.Contains(buf.String(), mitPassword) || strings.Contains(buf.String(), "tls-server-end-point") || buf.Len() == 0 {
+				t.Errorf("log: %s", buf.String())
+			}
+		})
 	}
 }
