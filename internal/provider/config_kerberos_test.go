@@ -67,6 +67,8 @@ func TestResolveNodes_kerberosErrors(t *testing.T) {
 			Username: types.StringValue("u"), Password: types.StringValue("p"), Keytab: types.StringValue("/k")}, want: "Conflicting Kerberos credentials"},
 		"keytab and ccache": {m: providerModel{Nodes: nodesValue(t, krbNode("n1.lab")), Auth: types.StringValue("kerberos"), Realm: types.StringValue("LAB"),
 			Username: types.StringValue("u"), CCache: types.StringValue("/c"), Keytab: types.StringValue("/k")}, want: "Conflicting Kerberos credentials"},
+		"KEYRING cache": {m: providerModel{Nodes: nodesValue(t, krbNode("n1.lab")), Auth: types.StringValue("kerberos"), Realm: types.StringValue("LAB"),
+			CCache: types.StringValue("KEYRING:persistent:0")}, want: "Unreadable credential cache"},
 		"no realm": {m: providerModel{Nodes: nodesValue(t, krbNode("n1.lab")), Auth: types.StringValue("kerberos"),
 			Username: types.StringValue(`LAB\u`), Password: types.StringValue("p")}, want: "Missing Kerberos realm"},
 		"no credential": {m: providerModel{Nodes: nodesValue(t, krbNode("n1.lab")), Auth: types.StringValue("kerberos"), Realm: types.StringValue("LAB"),

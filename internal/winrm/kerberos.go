@@ -561,14 +561,15 @@ func checkKerberos(cfg Config) error {
 	case (cfg.Password != "" || cfg.Keytab != "") && cfg.Realm == "" && !strings.Contains(cfg.Username, "@") && cfg.Krb5Conf == "":
 		return fmt.Errorf("%s: Kerberos needs a realm: set realm, or write the username as user@REALM", cfg.Node)
 	}
+	cc, from := cfg.CCache, "ccache"
 	if sources == 0 {
-		cc := os.Getenv("KRB5CCNAME")
+		cc, from = os.Getenv("KRB5CCNAME"), "KRB5CCNAME"
 		if cc == "" {
 			return fmt.Errorf("%s: Kerberos has no credential: set password, keytab or ccache, or run kinit with KRB5CCNAME naming its cache", cfg.Node)
 		}
-		if i := strings.Index(cc, ":"); i > 0 && !strings.HasPrefix(cc, "FILE:") {
-			return fmt.Errorf("%s: KRB5CCNAME names a %s cache; only FILE: credential caches can be read: set ccache to a file (kinit -c FILE:/path)", cfg.Node, cc[:i])
-		}
+	}
+	if i := strings.Index(cc, ":"); i > 0 && !strings.HasPrefix(cc, "FILE:") {
+		return fmt.Errorf("%s: %s names a %s cache; only FILE: credential caches can be read: use a file (kinit -c FILE:/path)", cfg.Node, from, cc[:i])
 	}
 	for _, kdc := range cfg.KDC {
 		if strings.TrimSpace(kdc) == "" || strings.ContainsAny(kdc, " /") {
