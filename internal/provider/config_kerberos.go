@@ -92,7 +92,7 @@ func resolveKerberos(ctx context.Context, name string, np path.Path, n nodeModel
 				fmt.Sprintf("No Kerberos credential for node %s: set password (or export %s), keytab, or ccache, or run kinit and export %s.", name, envPassword, envCCache))
 		}
 	}
-	if i := strings.Index(c.CCache, ":"); i > 0 && !strings.HasPrefix(c.CCache, "FILE:") {
+	if i := strings.Index(c.CCache, ":"); i > 1 && !strings.HasPrefix(c.CCache, "FILE:") { // i > 1: C:\ is a drive
 		diags.AddAttributeError(ccachePath, "Unreadable credential cache",
 			fmt.Sprintf("Node %s: the credential cache %q is a %s cache; the provider reads FILE: caches only: kinit -c FILE:/path, and set ccache (or %s) to it.", name, c.CCache, c.CCache[:i], envCCache))
 	}

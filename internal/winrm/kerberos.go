@@ -568,7 +568,7 @@ func checkKerberos(cfg Config) error {
 			return fmt.Errorf("%s: Kerberos has no credential: set password, keytab or ccache, or run kinit with KRB5CCNAME naming its cache", cfg.Node)
 		}
 	}
-	if i := strings.Index(cc, ":"); i > 0 && !strings.HasPrefix(cc, "FILE:") {
+	if i := strings.Index(cc, ":"); i > 1 && !strings.HasPrefix(cc, "FILE:") { // i > 1: C:\ is a drive
 		return fmt.Errorf("%s: %s names a %s cache; only FILE: credential caches can be read: use a file (kinit -c FILE:/path)", cfg.Node, from, cc[:i])
 	}
 	for _, kdc := range cfg.KDC {
