@@ -32,3 +32,21 @@ provider "mscs" {
   https             = true
   operation_timeout = "90s"
 }
+
+# A domain that restricts NTLM: Kerberos, with a ticket from the domain's KDCs.
+# The credential is the password of username (MSCS_PASSWORD), a keytab, or the
+# credential cache of `kinit Administrator@LAB.EXAMPLE` (KRB5CCNAME, or ccache).
+# The nodes are named by their DNS names: the service principal is HTTP/<host>.
+provider "mscs" {
+  alias = "kerberos"
+  nodes = {
+    NODE1 = { endpoint = "https://node1.lab.example:5986/wsman" }
+    NODE2 = { endpoint = "http://node2.lab.example:5985/wsman" } # sealed with Kerberos
+  }
+  auth     = "kerberos"
+  username = "Administrator"
+  realm    = "LAB.EXAMPLE"
+  kdc      = ["dc1.lab.example:88"]
+  keytab   = "${path.module}/administrator.keytab"
+  ca_cert  = file("${path.module}/lab-ca.pem")
+}

@@ -121,38 +121,26 @@ func resolveNodes(ctx context.Context, m providerModel, getenv func(string) stri
 		// How to log on.
 		c.Auth = r.str(np.AtName("auth"), n.Auth, path.Root("auth"), m.Auth, "ntlm")
 		c.Username = r.str(np.AtName("username"), n.Username, path.Root("username"), m.Username, r.env(getenv, envUsername))
-		c.Password = r.str(np.AtName("password"), n.Password, path.Root("password"), m.Password, r.env(getenv, envPassword))
-		if p, v := pick(np.AtName("password"), n.Password, path.Root("password"), m.Password); !v.IsNull() && !v.IsUnknown() && v.ValueString() == "" {
-			diags.AddAttributeError(p, "Empty password",
-				fmt.Sprintf("The password for node %s is empty. Set it, or leave it unset and export %s.", name, envPassword))
-		} else if final && c.Username == "" {
-			diags.AddAttributeError(path.Root("username"), "Missing username",
-				fmt.Sprintf("No username for node %s: set username in the provider block or export %s.", name, envUsername))
-		} else if final && c.Password == "" {
-			diags.AddAttributeError(path.Root("password"), "Missing password",
-				fmt.Sprintf("No password for node %s: set password in the provider block or export %s (it must not be empty).", name, envPassword))
-		}
-
-		// TLS and transport.
-		c.Insecure = r.boolean(np.AtName("insecure"), n.Insecure, path.Root("insecure"), m.Insecure, false)
-		c.CACert = []byte(r.str(np.AtName("ca_cert"), n.CACert, path.Root("ca_cert"), m.CACert, ""))
-		if len(c.CACert) == 0 {
-			c.CACert = nil
-		}
-		c.TLSServerName = r.str(np.AtName("tls_server_name"), n.TLSServerName, path.Root("tls_server_name"), m.TLSServerName, "")
-		c.AllowUnencrypted = r.boolean(np.AtName("allow_unencrypted"), n.AllowUnencrypted, path.Root("allow_unencrypted"), m.AllowUnencrypted, false)
-		c.OperationTimeout = defaultOperationTimeout
-		if s := r.str(np.AtName("operation_timeout"), n.OperationTimeout, path.Root("operation_timeout"), m.OperationTimeout, ""); s != "" {
-			if d, err := time.ParseDuration(s); err == nil && d > 0 {
-				c.OperationTimeout = d
+		switch {
+		case c.Auth == "kerberos":
+			resolveKerberos(ctx, name, np, n, m, &c, &r, getenv)
+		case refuseKerberosOnly(name, np, n, m, &diags):
+			continue
+		default:
+			c.Password = r.str(np.AtName("password"), n.Password, path.Root("password"), m.Password, r.env(getenv, envPassword))
+			if p, v := pick(np.AtName("password"), n.Password, path.Root("password"), m.Password); !v.IsNull() && !v.IsUnknown() && v.ValueString() == "" {
+				diags.AddAttributeError(p, "Empty password",
+					fmt.Sprintf("The password for node %s is empty. Set it, or leave it unset and export %s.", name, envPassword))
+			} else if final && c.Username == "" {
+				diags.AddAttributeError(path.Root("username"), "Missing username",
+					fmt.Sprintf("No username for node %s: set username in the provider block or export %s.", name, envUsername))
+			} else if final && c.Password == "" {
+				diags.AddAttributeError(path.Root("password"), "Missing password",
+					fmt.Sprintf("No password for node %s: set password in the provider block or export %s (it must not be empty).", name, envPassword))
 			}
 		}
-		if !m.MaxShellsPerNode.IsNull() && !m.MaxShellsPerNode.IsUnknown() {
-			c.MaxConcurrent = int(m.MaxShellsPerNode.ValueInt64())
-		}
-		if !m.ReuseShell.IsNull() && !m.ReuseShell.IsUnknown() {
-			c.ReuseShell = m.ReuseShell.ValueBool()
-		}
+
+		resolveTransport(np, n, m, &c, &r)
 
 		if c.Auth == "basic" && !c.HTTPS && !c.AllowUnencrypted && !r.sawUnknown {
 			p, _ := pick(np.AtName("auth"), n.Auth, path.Root("auth"), m.Auth)
@@ -164,6 +152,29 @@ func resolveNodes(ctx context.Context, m providerModel, getenv func(string) stri
 		configs = append(configs, c)
 	}
 	return configs, diags
+}
+
+// resolveTransport reads a node's TLS and transport settings.
+func resolveTransport(np path.Path, n nodeModel, m providerModel, c *winrm.Config, r *resolver) {
+	c.Insecure = r.boolean(np.AtName("insecure"), n.Insecure, path.Root("insecure"), m.Insecure, false)
+	c.CACert = []byte(r.str(np.AtName("ca_cert"), n.CACert, path.Root("ca_cert"), m.CACert, ""))
+	if len(c.CACert) == 0 {
+		c.CACert = nil
+	}
+	c.TLSServerName = r.str(np.AtName("tls_server_name"), n.TLSServerName, path.Root("tls_server_name"), m.TLSServerName, "")
+	c.AllowUnencrypted = r.boolean(np.AtName("allow_unencrypted"), n.AllowUnencrypted, path.Root("allow_unencrypted"), m.AllowUnencrypted, false)
+	c.OperationTimeout = defaultOperationTimeout
+	if s := r.str(np.AtName("operation_timeout"), n.OperationTimeout, path.Root("operation_timeout"), m.OperationTimeout, ""); s != "" {
+		if d, err := time.ParseDuration(s); err == nil && d > 0 {
+			c.OperationTimeout = d
+		}
+	}
+	if !m.MaxShellsPerNode.IsNull() && !m.MaxShellsPerNode.IsUnknown() {
+		c.MaxConcurrent = int(m.MaxShellsPerNode.ValueInt64())
+	}
+	if !m.ReuseShell.IsNull() && !m.ReuseShell.IsUnknown() {
+		c.ReuseShell = m.ReuseShell.ValueBool()
+	}
 }
 
 // resolver reads one node's setting from the node block, then the provider

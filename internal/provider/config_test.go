@@ -22,6 +22,12 @@ func nodesValue(t *testing.T, nodes map[string]nodeModel) types.Map {
 	if !ok {
 		t.Fatalf("nodes is a %T, not a map", resp.Schema.Attributes["nodes"].GetType())
 	}
+	for name, n := range nodes {
+		if n.KDC.ElementType(ctx) == nil { // a zero List has no element type
+			n.KDC = types.ListNull(types.StringType)
+			nodes[name] = n
+		}
+	}
 	v, d := types.MapValueFrom(ctx, mt.ElemType, nodes)
 	if d.HasError() {
 		t.Fatalf("building nodes: %v", d)

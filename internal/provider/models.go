@@ -18,6 +18,11 @@ type providerModel struct {
 	Username         types.String `tfsdk:"username"`
 	Password         types.String `tfsdk:"password"`
 	Auth             types.String `tfsdk:"auth"`
+	Realm            types.String `tfsdk:"realm"`
+	Krb5Conf         types.String `tfsdk:"krb5_conf"`
+	KDC              types.List   `tfsdk:"kdc"`
+	Keytab           types.String `tfsdk:"keytab"`
+	CCache           types.String `tfsdk:"ccache"`
 	HTTPS            types.Bool   `tfsdk:"https"`
 	Insecure         types.Bool   `tfsdk:"insecure"`
 	CACert           types.String `tfsdk:"ca_cert"`
@@ -38,6 +43,12 @@ type nodeModel struct {
 	Username         types.String `tfsdk:"username"`
 	Password         types.String `tfsdk:"password"`
 	Auth             types.String `tfsdk:"auth"`
+	Realm            types.String `tfsdk:"realm"`
+	Krb5Conf         types.String `tfsdk:"krb5_conf"`
+	KDC              types.List   `tfsdk:"kdc"`
+	Keytab           types.String `tfsdk:"keytab"`
+	CCache           types.String `tfsdk:"ccache"`
+	SPN              types.String `tfsdk:"spn"`
 	Insecure         types.Bool   `tfsdk:"insecure"`
 	CACert           types.String `tfsdk:"ca_cert"`
 	TLSServerName    types.String `tfsdk:"tls_server_name"`

@@ -40,6 +40,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -47,6 +48,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/provider/validators"
@@ -75,7 +77,7 @@ func (p *mscsProvider) Metadata(_ context.Context, _ provider.MetadataRequest, r
 	resp.Version = p.version
 }
 
-var authValues = []string{"ntlm", "basic"}
+var authValues = []string{"ntlm", "basic", "kerberos"}
 
 // connectionAttributes are the settings a node may override; the top-level
 // ones are the defaults. Written once so the two levels describe them alike.
@@ -101,10 +103,45 @@ func connectionAttributes(level string, perNode bool) map[string]schema.Attribut
 		},
 		"auth": schema.StringAttribute{
 			MarkdownDescription: "How the provider authenticates to the WinRM service of " + level + ": " +
-				"`ntlm` (default; the password never crosses the wire) or `basic` (the password is sent with every " +
-				"request, so over plain HTTP it needs `allow_unencrypted`).",
+				"`ntlm` (default; the password never crosses the wire), `kerberos` (a ticket from the domain's KDC, " +
+				"see `realm`, `keytab` and `ccache`; what domains that restrict NTLM need) or `basic` (the password is " +
+				"sent with every request, so over plain HTTP it needs `allow_unencrypted`). Over plain HTTP, `ntlm` and " +
+				"`kerberos` encrypt every message; over HTTPS both bind to the server's certificate (channel binding).",
 			Optional:   true,
 			Validators: []validator.String{stringvalidator.OneOf(authValues...)},
+		},
+		"realm": schema.StringAttribute{
+			MarkdownDescription: "Kerberos realm of `username` for " + level + " (the domain's DNS name in capitals, " +
+				"e.g. `LAB.EXAMPLE`), with `auth = \"kerberos\"`. Default: the realm of a `user@REALM` username, " +
+				"else the credential cache's, else `krb5_conf`'s `default_realm`.",
+			Optional:   true,
+			Validators: []validator.String{validators.Realm()},
+		},
+		"krb5_conf": schema.StringAttribute{
+			MarkdownDescription: "Path of a krb5.conf for " + level + " (realms, KDCs, encryption types), with " +
+				"`auth = \"kerberos\"`. Default: `KRB5_CONFIG` or `/etc/krb5.conf`, unless `kdc` is set.",
+			Optional:   true,
+			Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+		},
+		"kdc": schema.ListAttribute{
+			MarkdownDescription: "Addresses of the realm's KDCs (domain controllers), `host` or `host:port`, for " + level +
+				", with `auth = \"kerberos\"`; tried in order, before those of `krb5_conf`.",
+			Optional:    true,
+			ElementType: types.StringType,
+			Validators:  []validator.List{listvalidator.SizeAtLeast(1), listvalidator.ValueStringsAre(validators.KDCAddress())},
+		},
+		"keytab": schema.StringAttribute{
+			MarkdownDescription: "Path of a keytab holding the keys of `username`, the Kerberos credential for " + level +
+				" instead of `password` (`ktutil`, or `ktpass` on a domain controller).",
+			Optional:   true,
+			Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+		},
+		"ccache": schema.StringAttribute{
+			MarkdownDescription: "Path of a Kerberos credential cache (a file, as `kinit -c FILE:/path` writes it), " +
+				"the credential for " + level + " instead of `password` or `keytab`; `username` may then be left out. " +
+				"Default, when neither `password` nor `keytab` is set: the cache `KRB5CCNAME` names.",
+			Optional:   true,
+			Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 		},
 		"insecure": schema.BoolAttribute{
 			MarkdownDescription: "Skip verification of the HTTPS certificate of " + level + ". Default `false`; " +
@@ -155,6 +192,13 @@ func (p *mscsProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 		MarkdownDescription: "Port of the node's WinRM service, with `host`. Default 5986 with HTTPS, 5985 without (WinRM 2.0 and later). WinRM 1.1, as Windows Server 2003 R2 ships it, listens on 443 and 80 unless configured otherwise: set the port, or use `endpoint`.",
 		Optional:            true,
 		Validators:          []validator.Int64{int64validator.Between(1, 65535)},
+	}
+	nodeAttrs["spn"] = schema.StringAttribute{
+		MarkdownDescription: "Kerberos service principal of this node's WinRM service, with `auth = \"kerberos\"`. " +
+			"Default `HTTP/<host>` (the host of `endpoint` or `host`); a Windows computer account also answers " +
+			"`host/<name>` and, once WinRM is configured, `WSMAN/<name>`. The host must be a name, not an IP address.",
+		Optional:   true,
+		Validators: []validator.String{validators.SPN()},
 	}
 	nodeAttrs["https"] = schema.BoolAttribute{
 		MarkdownDescription: "Use HTTPS to reach this node, with `host`. Default: the provider's `https`.",

@@ -86,10 +86,14 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Auth == "" {
 		cfg.Auth = "ntlm"
 	}
-	if cfg.Auth != "ntlm" && cfg.Auth != "basic" {
-		return nil, fmt.Errorf("%s: auth %q is not supported (use \"ntlm\" or \"basic\")", cfg.Node, cfg.Auth)
+	if cfg.Auth != "ntlm" && cfg.Auth != "basic" && cfg.Auth != "kerberos" {
+		return nil, fmt.Errorf("%s: auth %q is not supported (use \"ntlm\", \"basic\" or \"kerberos\")", cfg.Node, cfg.Auth)
 	}
-	if cfg.Username == "" {
+	if cfg.Auth == "kerberos" {
+		if err := checkKerberos(cfg); err != nil {
+			return nil, err
+		}
+	} else if cfg.Username == "" {
 		return nil, fmt.Errorf("%s: the username is empty", cfg.Node)
 	}
 	if cfg.Port == 0 {

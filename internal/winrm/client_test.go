@@ -640,10 +640,14 @@ func TestNewRefusesUnsafeConfig(t *testing.T) {
 		mutate func(*Config)
 		want   string
 	}{
-		"basic over http": {func(c *Config) { c.HTTPS = false }, "allow_unencrypted"},
-		"bad CA":          {func(c *Config) { c.CACert = []byte("not a cert") }, "ca_cert"},
-		"unknown auth":    {func(c *Config) { c.Auth = "kerberos" }, "kerberos"},
-		"no host":         {func(c *Config) { c.Host = "" }, "host"},
+		"basic over http":           {func(c *Config) { c.HTTPS = false }, "allow_unencrypted"},
+		"bad CA":                    {func(c *Config) { c.CACert = []byte("not a cert") }, "ca_cert"},
+		"unknown auth":              {func(c *Config) { c.Auth = "digest" }, "digest"},
+		"kerberos, two credentials": {func(c *Config) { c.Auth = "kerberos"; c.Realm = "LAB.EXAMPLE"; c.Keytab = "/k" }, "one credential"},
+		"kerberos, KEYRING cache":   {func(c *Config) { c.Auth = "kerberos"; c.Password = ""; c.CCache = "KEYRING:persistent:0" }, "only FILE: credential caches"},
+		"kerberos, no realm":        {func(c *Config) { c.Auth = "kerberos" }, "realm"},
+		"kerberos, bad kdc":         {func(c *Config) { c.Auth = "kerberos"; c.Realm = "LAB.EXAMPLE"; c.KDC = []string{"kdc one"} }, "kdc"},
+		"no host":                   {func(c *Config) { c.Host = "" }, "host"},
 	} {
 		_, err := New(l.config(true, c.mutate))
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "NODE1") {

@@ -30,17 +30,25 @@ type Runner interface {
 
 // Config is one node's connection settings.
 type Config struct {
-	Node             string // NetBIOS name, for messages
-	Host             string
-	Port             int
-	HTTPS            bool
-	Insecure         bool   // skip TLS verification
-	CACert           []byte // PEM; nil = system roots
-	TLSServerName    string
-	Auth             string // "ntlm" (default) or "basic"
-	Username         string
-	Password         string
-	AllowUnencrypted bool // Basic over plain HTTP is refused without it
+	Node          string // NetBIOS name, for messages
+	Host          string
+	Port          int
+	HTTPS         bool
+	Insecure      bool   // skip TLS verification
+	CACert        []byte // PEM; nil = system roots
+	TLSServerName string
+	Auth          string // "ntlm" (default), "basic" or "kerberos"
+	Username      string // DOMAIN\user or user@REALM; with kerberos, optional with a credential cache
+	Password      string
+	// Kerberos (Auth "kerberos"): the credential is Password, else Keytab,
+	// else the credential cache CCache (default: KRB5CCNAME).
+	Realm            string   // default: the username's @REALM, else krb5.conf's default_realm
+	SPN              string   // the node's service principal; default HTTP/<Host>
+	Krb5Conf         string   // krb5.conf path; default KRB5_CONFIG or /etc/krb5.conf unless KDC is set
+	KDC              []string // the realm's KDCs (host or host:port), added to krb5.conf's
+	Keytab           string   // keytab path holding Username's keys
+	CCache           string   // credential cache path (FILE:); default KRB5CCNAME
+	AllowUnencrypted bool     // Basic over plain HTTP is refused without it
 	OperationTimeout time.Duration
 	MaxConcurrent    int  // commands at once on this node; default 2
 	ReuseShell       bool // keep one shell open across commands (default in the provider: true)

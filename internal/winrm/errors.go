@@ -151,6 +151,11 @@ func (c *Client) classify(err error) *Error {
 	case statusCode == "401":
 		e.Kind = KindAuth
 		e.Detail = fmt.Sprintf("authentication failed (401) for user %s on %s: check username, password and auth (%s)", c.cfg.Username, at, c.cfg.Auth)
+		if c.cfg.Auth != "basic" && c.cfg.HTTPS {
+			// The client sends channel bindings; a refusal of good
+			// credentials then means the node saw another certificate.
+			e.Detail += "; over HTTPS the logon is bound to the node's certificate (channel binding): a node with CbtHardeningLevel=Strict refuses it when something in between (a TLS-inspecting proxy) presents another one"
+		}
 		if c.cfg.Auth == "basic" {
 			// Windows turns Basic off by default and answers it with the
 			// same bare 401 as a wrong password.

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/bodgit/ntlmssp"
+	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/masterzen/winrm"
 	"github.com/masterzen/winrm/soap"
 )
@@ -43,9 +44,9 @@ type laneTransport struct {
 	hc  *http.Client
 
 	mu sync.Mutex // one message at a time on the lane's connection
-	// ntlm is the connection's security context, nil before the handshake
-	// and after any failure.
-	ntlm *ntlmssp.Client
+	// sec is the connection's security context (NTLM or Kerberos), nil
+	// before the handshake and after any failure.
+	sec securityContext
 
 	// A Receive waits at the node up to the OperationTimeout for output
 	// while it holds the lane's connection, so a cancelled command's Signal
@@ -126,31 +127,246 @@ func (t *laneTransport) Post(_ *winrm.Client, m *soap.SoapMessage) (string, erro
 			return "", err
 		}
 		req.SetBasicAuth(t.c.cfg.Username, t.c.cfg.Password)
-		return faultAsError(t.answer(t.hc.Do(req)))
+		resp, err := t.hc.Do(req)
+		if err == nil && resp.StatusCode == http.StatusUnauthorized && !offers(resp.Header, "Basic") {
+			drain(resp)
+			return "", t.schemeDisabled(resp.Header)
+		}
+		return faultAsError(t.answer(resp, err))
 	}
 	for attempt := 1; ; attempt++ {
-		established := t.ntlm != nil
+		established := t.sec != nil
 		if !established {
-			if err := t.handshake(); err != nil {
+			var err error
+			if t.c.cfg.Auth == "kerberos" {
+				err = t.handshakeKerberos()
+			} else {
+				err = t.handshake()
+			}
+			if err != nil {
 				return "", err
 			}
 		}
-		resp, err := t.sendNTLM(ctx, body)
+		resp, err := t.send(ctx, body)
 		if err != nil {
-			t.ntlm = nil
+			t.sec = nil
 			return "", err
 		}
 		if resp.StatusCode == http.StatusUnauthorized && established && attempt == 1 {
 			drain(resp)
-			t.ntlm = nil
+			t.sec = nil
 			continue
 		}
 		out, err := t.unseal(resp)
 		if err != nil {
-			t.ntlm = nil
+			t.sec = nil
 		}
 		return faultAsError(out, err)
 	}
+}
+
+// securityContext is a connection's authenticated context, which seals and
+// unseals its messages over plain HTTP.
+type securityContext interface {
+	seal(plain []byte) (sig, sealed []byte, err error)
+	open(sig, sealed []byte) ([]byte, error)
+	// protocol is the sealed framing's protocol, sigLen its signature's
+	// length (0: any).
+	protocol() string
+	sigLen() int
+}
+
+// ntlmContext is NTLM's context ([MS-NLMP] sealing with signatures of 16 bytes).
+type ntlmContext struct{ nc *ntlmssp.Client }
+
+func (n ntlmContext) seal(plain []byte) (sig, sealed []byte, err error) {
+	sealed, sig, err = n.nc.SecuritySession().Wrap(plain)
+	return sig, sealed, err
+}
+
+func (n ntlmContext) open(sig, sealed []byte) ([]byte, error) {
+	return n.nc.SecuritySession().Unwrap(sealed, sig)
+}
+func (ntlmContext) protocol() string { return sealedProtocol }
+func (ntlmContext) sigLen() int      { return 16 }
+
+func (k *krbContext) protocol() string { return k.proto }
+func (*krbContext) sigLen() int        { return 0 }
+
+// handshakeKerberos authenticates the lane's connection with one empty POST
+// carrying the AP-REQ, answered 200 with the node's AP-REP. Over HTTPS an
+// unauthenticated empty POST goes first: its connection (kept alive) is the
+// one the AP-REQ binds to, and its 401 says which schemes the node offers.
+// The token goes under `Kerberos`, or SPNEGO-wrapped under `Negotiate` when
+// the node offers only that.
+func (t *laneTransport) handshakeKerberos() error {
+	cl, err := t.c.krbLogin()
+	if err != nil {
+		return err
+	}
+	scheme := "Kerberos"
+	var bindings []byte
+	if t.c.cfg.HTTPS {
+		req, err := t.request(context.Background(), nil, soapContentType)
+		if err != nil {
+			return err
+		}
+		resp, err := t.hc.Do(req)
+		if err != nil {
+			return err
+		}
+		drain(resp)
+		if resp.StatusCode != http.StatusUnauthorized {
+			return fmt.Errorf("http response error: %d - an unauthenticated request was not answered 401", resp.StatusCode)
+		}
+		switch {
+		case offers(resp.Header, "Kerberos"):
+		case offers(resp.Header, "Negotiate"):
+			scheme = "Negotiate"
+		default:
+			return t.schemeDisabled(resp.Header)
+		}
+		if cb := channelBindings(resp.TLS); cb != nil {
+			bindings = bindingsHash(cb)
+		}
+	}
+	for attempt := 1; ; attempt++ {
+		ap, err := t.c.newAPReq(cl, bindings)
+		if err != nil {
+			return err
+		}
+		token := ap.token
+		if scheme == "Negotiate" {
+			if token, err = spnegoInit(ap.token); err != nil {
+				return err
+			}
+		}
+		req, err := t.request(context.Background(), nil, soapContentType)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", scheme+" "+base64.StdEncoding.EncodeToString(token))
+		resp, err := t.hc.Do(req)
+		if err != nil {
+			return err
+		}
+		drain(resp)
+		answer := schemeToken(resp.Header, "Kerberos", "Negotiate")
+		if resp.StatusCode == http.StatusUnauthorized {
+			if attempt == 1 && scheme == "Kerberos" && !offers(resp.Header, "Kerberos") && offers(resp.Header, "Negotiate") {
+				scheme = "Negotiate"
+				continue
+			}
+			return t.kerberosRefused(resp.Header, answer)
+		}
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("http response error: %d - the node answered the Kerberos AP-REQ with status %d", resp.StatusCode, resp.StatusCode)
+		}
+		ctx, err := ap.checkAPRep(answer)
+		if err != nil {
+			return t.c.krbError(KindAuth, "mutual authentication failed: "+err.Error()+"; the answer did not come from a holder of the node's key (check spn, and that nothing between this machine and the node answers in its place)", err)
+		}
+		ctx.proto = sealedKerberos
+		if scheme == "Negotiate" {
+			ctx.proto = sealedProtocol
+		}
+		t.sec = ctx
+		return nil
+	}
+}
+
+// kerberosRefused words a 401 to a ticket the KDC issued: the node's
+// KRB-ERROR when it sent one, else the scheme being off, else a refused
+// channel binding (HTTPS) or a key the node does not have.
+func (t *laneTransport) kerberosRefused(h http.Header, token []byte) error {
+	t.c.forgetLogin()
+	if !offers(h, "Kerberos", "Negotiate") {
+		return t.schemeDisabled(h)
+	}
+	if token != nil {
+		if id, msg, err := gssUnframe(token); err == nil && string(id) == string(tokKRBErr) {
+			var ke messages.KRBError
+			if ke.Unmarshal(msg) == nil {
+				if ke.ErrorCode == 37 { // KRB_AP_ERR_SKEW
+					return t.c.krbFailure(ke, "authenticate")
+				}
+				return t.c.krbError(KindAuth, fmt.Sprintf("the node refused the ticket for %s: %s; the node's key for that principal differs from the KDC's (check spn: it must belong to the node's own account)", t.c.spn(), ke.Error()), ke)
+			}
+		}
+	}
+	if t.c.cfg.HTTPS {
+		return t.c.krbError(KindAuth, fmt.Sprintf("the node refused a ticket the KDC issued for %s (401): over HTTPS this is a refused channel binding (the node's CbtHardeningLevel with a certificate other than the one this client saw: a TLS-inspecting proxy?), or a ticket the node cannot read (spn on another account, stale key version)", t.c.spn()), nil)
+	}
+	return t.c.krbError(KindAuth, fmt.Sprintf("the node refused a ticket the KDC issued for %s (401): the node cannot read it (spn registered on another account, or a stale key version)", t.c.spn()), nil)
+}
+
+// offers says whether a 401 offers one of the schemes (a 401 that offers
+// none is taken to offer them all: nothing is known).
+func offers(h http.Header, schemes ...string) bool {
+	vals := h.Values("WWW-Authenticate")
+	if len(vals) == 0 {
+		return true
+	}
+	for _, v := range vals {
+		for _, part := range strings.Split(v, ",") {
+			name, _, _ := strings.Cut(strings.TrimSpace(part), " ")
+			for _, s := range schemes {
+				if strings.EqualFold(name, s) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// offered lists the schemes a 401 offers, for messages.
+func offered(h http.Header) string {
+	var names []string
+	for _, v := range h.Values("WWW-Authenticate") {
+		for _, part := range strings.Split(v, ",") {
+			if name, _, _ := strings.Cut(strings.TrimSpace(part), " "); name != "" {
+				names = append(names, name)
+			}
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// schemeDisabled is the error for a node whose 401 does not offer the
+// configured auth: the service has it turned off.
+func (t *laneTransport) schemeDisabled(h http.Header) error {
+	at := fmt.Sprintf("%s (%s)", t.c.cfg.Node, t.c.endpoint)
+	var d string
+	switch t.c.cfg.Auth {
+	case "basic":
+		d = `Basic authentication is disabled on the node; Basic must be enabled on the node (winrm set winrm/config/service/auth @{Basic="true"}), or use auth = "ntlm" or "kerberos"`
+	case "ntlm":
+		d = `NTLM (Negotiate) authentication is disabled on the node (winrm set winrm/config/service/auth @{Negotiate="true"}), or use auth = "kerberos"`
+	default:
+		d = `Kerberos authentication is disabled on the node (winrm set winrm/config/service/auth @{Kerberos="true"}), or use auth = "ntlm"`
+	}
+	return &Error{Kind: KindAuth, Node: t.c.cfg.Node, Endpoint: t.c.endpoint,
+		Detail: fmt.Sprintf("%s: %s; it offers only: %s", at, d, offered(h))}
+}
+
+// schemeToken is the token of a `WWW-Authenticate: <scheme> <token>` header
+// for one of the schemes, nil when there is none.
+func schemeToken(h http.Header, schemes ...string) []byte {
+	for _, v := range h.Values("WWW-Authenticate") {
+		scheme, token, ok := strings.Cut(strings.TrimSpace(v), " ")
+		if !ok {
+			continue
+		}
+		for _, s := range schemes {
+			if strings.EqualFold(scheme, s) {
+				if b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(token)); err == nil {
+					return b
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // handshake authenticates the lane's connection with two empty POSTs: the
@@ -163,9 +379,12 @@ func (t *laneTransport) handshake() error {
 	if err != nil {
 		return err
 	}
-	var challenge []byte
+	var (
+		challenge []byte
+		bindings  *ntlmssp.ChannelBindings
+	)
 	for leg := 1; leg <= 2; leg++ {
-		token, err := nc.Authenticate(challenge, nil)
+		token, err := nc.Authenticate(challenge, bindings)
 		if err != nil {
 			return fmt.Errorf("http response error: 401 - NTLM: %w", err)
 		}
@@ -178,6 +397,10 @@ func (t *laneTransport) handshake() error {
 		if err != nil {
 			return err
 		}
+		if leg == 1 && resp.StatusCode == http.StatusUnauthorized && !offers(resp.Header, "Negotiate") {
+			drain(resp)
+			return t.schemeDisabled(resp.Header)
+		}
 		if leg == 2 || resp.StatusCode != http.StatusUnauthorized {
 			_, err := t.answer(resp, nil)
 			if err != nil {
@@ -185,7 +408,10 @@ func (t *laneTransport) handshake() error {
 			}
 			break
 		}
-		challenge = negotiateToken(resp.Header)
+		challenge = schemeToken(resp.Header, "Negotiate")
+		// The AUTHENTICATE goes on the connection that carried the
+		// CHALLENGE (kept alive), so it binds to that one's certificate.
+		bindings = channelBindings(resp.TLS)
 		drain(resp)
 		if challenge == nil {
 			return errors.New("http response error: 401 - the server offered no NTLM challenge")
@@ -194,35 +420,20 @@ func (t *laneTransport) handshake() error {
 	if !nc.Complete() {
 		return errors.New("http response error: 401 - the server did not complete the NTLM handshake")
 	}
-	t.ntlm = nc
+	t.sec = ntlmContext{nc}
 	return nil
 }
 
-// negotiateToken is the token of a `WWW-Authenticate: Negotiate <token>`
-// header, nil when there is none.
-func negotiateToken(h http.Header) []byte {
-	for _, v := range h.Values("WWW-Authenticate") {
-		scheme, token, ok := strings.Cut(v, " ")
-		if !ok || !strings.EqualFold(scheme, "Negotiate") {
-			continue
-		}
-		if b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(token)); err == nil {
-			return b
-		}
-	}
-	return nil
-}
-
-// sendNTLM sends body on the authenticated connection: sealed over plain
+// send sends body on the authenticated connection: sealed over plain
 // HTTP, as it is over HTTPS.
-func (t *laneTransport) sendNTLM(ctx context.Context, body []byte) (*http.Response, error) {
+func (t *laneTransport) send(ctx context.Context, body []byte) (*http.Response, error) {
 	ct := soapContentType
 	if !t.c.cfg.HTTPS {
-		sealed, sig, err := t.ntlm.SecuritySession().Wrap(body)
+		sig, sealed, err := t.sec.seal(body)
 		if err != nil {
 			return nil, err
 		}
-		body, ct = frameSealed(sig, sealed), sealedContentType
+		body, ct = frameSealed(t.sec.protocol(), sig, sealed), sealedContentType(t.sec.protocol())
 	}
 	req, err := t.request(ctx, body, ct)
 	if err != nil {
@@ -242,11 +453,11 @@ func (t *laneTransport) unseal(resp *http.Response) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	sig, sealed, err := parseSealed(raw)
+	sig, sealed, err := parseSealed(raw, t.sec.sigLen())
 	if err != nil {
 		return "", err
 	}
-	plain, err := t.ntlm.SecuritySession().Unwrap(sealed, sig)
+	plain, err := t.sec.open(sig, sealed)
 	if err != nil {
 		return "", fmt.Errorf("a sealed answer whose signature does not verify: %w", err)
 	}
@@ -260,14 +471,18 @@ func (t *laneTransport) unseal(resp *http.Response) (string, error) {
 // and the sealed message.
 const (
 	sealedProtocol    = "application/HTTP-SPNEGO-session-encrypted"
+	sealedKerberos    = "application/HTTP-Kerberos-session-encrypted"
 	sealedBoundary    = "--Encrypted Boundary"
-	sealedContentType = `multipart/encrypted;protocol="` + sealedProtocol + `";boundary="Encrypted Boundary"`
 	sealedOctetStream = "\tContent-Type: application/octet-stream\r\n"
 )
 
-func frameSealed(sig, sealed []byte) []byte {
+func sealedContentType(protocol string) string {
+	return `multipart/encrypted;protocol="` + protocol + `";boundary="Encrypted Boundary"`
+}
+
+func frameSealed(protocol string, sig, sealed []byte) []byte {
 	var b bytes.Buffer
-	b.WriteString(sealedBoundary + "\r\n\tContent-Type: " + sealedProtocol + "\r\n")
+	b.WriteString(sealedBoundary + "\r\n\tContent-Type: " + protocol + "\r\n")
 	fmt.Fprintf(&b, "\tOriginalContent: type=%s;Length=%d\r\n", soapContentType, len(sealed))
 	b.WriteString(sealedBoundary + "\r\n" + sealedOctetStream)
 	b.Write(binary.LittleEndian.AppendUint32(nil, uint32(len(sig))))
@@ -280,9 +495,10 @@ func frameSealed(sig, sealed []byte) []byte {
 var errSealedFraming = errors.New("http response error: 400 - a sealed answer that is not multipart/encrypted as WinRM frames it")
 
 // parseSealed reads frameSealed's framing (the part headers with or
-// without their leading tab): the signature and the sealed message, whose
-// length the first part gives.
-func parseSealed(body []byte) (sig, sealed []byte, err error) {
+// without their leading tab): the signature (sigLen bytes long, or at least
+// 16 when sigLen is 0) and the sealed message, whose length the first part
+// gives.
+func parseSealed(body []byte, sigLen int) (sig, sealed []byte, err error) {
 	parts := bytes.SplitN(body, []byte(sealedBoundary+"\r\n"), 3)
 	if len(parts) != 3 || len(parts[0]) != 0 {
 		return nil, nil, errSealedFraming
@@ -300,7 +516,7 @@ func parseSealed(body []byte) (sig, sealed []byte, err error) {
 		return nil, nil, errSealedFraming
 	}
 	n := int(binary.LittleEndian.Uint32(data))
-	if n != 16 || len(data) < 4+n+length {
+	if (sigLen != 0 && n != sigLen) || n < 16 || len(data) < 4+n+length {
 		return nil, nil, errSealedFraming
 	}
 	return data[4 : 4+n], data[4+n : 4+n+length], nil

@@ -12,7 +12,7 @@ import (
 func TestSealedFraming(t *testing.T) {
 	sig := bytes.Repeat([]byte{1}, 16)
 	sealed := []byte("sealed soap envelope")
-	framed := frameSealed(sig, sealed)
+	framed := frameSealed(sealedProtocol, sig, sealed)
 	want := "--Encrypted Boundary\r\n\tContent-Type: application/HTTP-SPNEGO-session-encrypted\r\n" +
 		"\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=20\r\n" +
 		"--Encrypted Boundary\r\n\tContent-Type: application/octet-stream\r\n\x10\x00\x00\x00"
@@ -23,7 +23,7 @@ func TestSealedFraming(t *testing.T) {
 		"as framed":    framed,
 		"without tabs": bytes.ReplaceAll(framed, []byte("\r\n\t"), []byte("\r\n")),
 	} {
-		gotSig, gotSealed, err := parseSealed(body)
+		gotSig, gotSealed, err := parseSealed(body, 16)
 		if err != nil || !bytes.Equal(gotSig, sig) || !bytes.Equal(gotSealed, sealed) {
 			t.Errorf("%s: %q %q %v", name, gotSig, gotSealed, err)
 		}
@@ -36,7 +36,7 @@ func TestSealedFraming(t *testing.T) {
 		"bad signature len": bytes.Replace(framed, []byte("\x10\x00\x00\x00"), []byte("\x11\x00\x00\x00"), 1),
 		"plain soap":        []byte("<s:Envelope/>"),
 	} {
-		if _, _, err := parseSealed(body); err == nil {
+		if _, _, err := parseSealed(body, 16); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}

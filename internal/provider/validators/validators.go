@@ -224,3 +224,50 @@ func ExePath() validator.String {
 			return ""
 		}}
 }
+
+// SPN checks a Kerberos service principal name: service/host (the host a
+// DNS name or short name), as a node's computer account holds them
+// (HTTP/node1.lab.example, WSMAN/node1, host/node1.lab.example).
+func SPN() validator.String {
+	return stringCheck{"a service principal name service/host, e.g. HTTP/node1.lab.example", "Invalid service principal name",
+		func(p path.Path, s, desc string) string {
+			svc, host, ok := strings.Cut(s, "/")
+			if !ok || svc == "" || strings.ContainsAny(svc, "@ ") {
+				return fmt.Sprintf("%s %q: expected %s.", p, s, desc)
+			}
+			host, _, _ = strings.Cut(host, "@")
+			if err := CheckHost(host); err != nil {
+				return fmt.Sprintf("%s %q: the host part %s; expected %s.", p, s, err, desc)
+			}
+			return ""
+		}}
+}
+
+// Realm checks a Kerberos realm: a DNS-style name, usually in capitals.
+func Realm() validator.String {
+	return stringCheck{"a Kerberos realm, e.g. LAB.EXAMPLE", "Invalid realm",
+		func(p path.Path, s, desc string) string {
+			if err := CheckHost(s); err != nil || net.ParseIP(s) != nil {
+				return fmt.Sprintf("%s %q is not a realm name; expected %s.", p, s, desc)
+			}
+			return ""
+		}}
+}
+
+// KDCAddress checks a KDC's address: host or host:port.
+func KDCAddress() validator.String {
+	return stringCheck{"a KDC address, host or host:port, e.g. dc1.lab.example:88", "Invalid KDC address",
+		func(p path.Path, s, desc string) string {
+			host := s
+			if h, port, err := net.SplitHostPort(s); err == nil {
+				if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+					return fmt.Sprintf("%s %q: port %q is not a port number; expected %s.", p, s, port, desc)
+				}
+				host = h
+			}
+			if err := CheckHost(host); err != nil {
+				return fmt.Sprintf("%s %q: %s; expected %s.", p, s, err, desc)
+			}
+			return ""
+		}}
+}

@@ -37,6 +37,18 @@ func TestValidators(t *testing.T) {
 		{"newline", SafeArg(), types.StringValue("a\r\nnet stop ClusSvc"), "cannot be quoted safely"},
 		{"double quote", SafeArg(), types.StringValue(`a"b`), "cannot be quoted safely"},
 
+		{"spn http", SPN(), types.StringValue("HTTP/node1.lab.example"), ""},
+		{"spn short", SPN(), types.StringValue("WSMAN/node1"), ""},
+		{"spn no service", SPN(), types.StringValue("node1.lab.example"), "expected a service principal name"},
+		{"spn bad host", SPN(), types.StringValue("HTTP/node 1"), "the host part"},
+		{"realm ok", Realm(), types.StringValue("LAB.EXAMPLE"), ""},
+		{"realm ip", Realm(), types.StringValue("10.0.0.1"), "is not a realm name"},
+		{"kdc host", KDCAddress(), types.StringValue("dc1.lab.example"), ""},
+		{"kdc port", KDCAddress(), types.StringValue("dc1.lab.example:88"), ""},
+		{"kdc ipv6", KDCAddress(), types.StringValue("[fd00::1]:88"), ""},
+		{"kdc bad port", KDCAddress(), types.StringValue("dc1:http"), "is not a port number"},
+		{"kdc url", KDCAddress(), types.StringValue("tcp://dc1"), "Invalid KDC address"},
+
 		{"node ok", NodeName(), types.StringValue("NODE2"), ""},
 		{"node 15 chars", NodeName(), types.StringValue("ABCDEFGHIJKLMNO"), ""},
 		{"node 16 chars", NodeName(), types.StringValue("ABCDEFGHIJKLMNOP"), "is not a valid node name"},
