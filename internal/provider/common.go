@@ -164,6 +164,7 @@ func (p *phaseResource) planStart(ctx context.Context, req resource.ModifyPlanRe
 	if p.cluster == nil {
 		return ctx, cancel, nil, false
 	}
+	ctx = nodeops.SharedReads(ctx) // plan-time reads may be shared (nodeops.SharedReads)
 	if req.Plan.Raw.IsNull() {
 		if p.destroyWarning != nil {
 			p.destroyWarning(ctx, req.State, diags)
@@ -411,6 +412,7 @@ func readPhase[M any, P phasedPtr[M]](ctx context.Context, p *phaseResource, sta
 		return
 	}
 	pm := P(&m).phase()
+	ctx = nodeops.SharedReads(ctx) // plan-time reads may be shared (nodeops.SharedReads)
 	ctx, cancel, n, d := p.begin(ctx, pm, "read", node.ValueString())
 	defer cancel()
 	if diags.Append(d...); diags.HasError() {
