@@ -30,9 +30,10 @@ import (
 //     state is shared by the nodes, so a change on one may change what the
 //     other reads); answers of reads in flight across a change are not kept;
 //   - a read that fails is never kept: a transport error keeps nothing, and
-//     a line's answer is kept only when it is one (exit code 0, or reg's
-//     "unable to find", which says the key is absent), never a tool's
-//     failure, which the next read may not repeat.
+//     a line's answer is kept only when it is one (exit code 0, reg's
+//     "unable to find", which says the key is absent, net's 1376 for a
+//     local group the node lacks), never a tool's failure, which the next
+//     read may not repeat.
 
 // ReadCache holds the answers of read-only command lines of every node of
 // one cluster, for the life of one provider process. Its zero value is not
@@ -117,14 +118,23 @@ func (c *ReadCache) keep(node, line string, res winrm.Result, gen uint64) {
 }
 
 // isAnswer tells a line's result that says what the node holds from a
-// failure: exit code 0, or reg's "unable to find" (the key or value is not
-// there, which reg.exe exits 1 for, as for any failure).
+// failure: exit code 0, reg's "unable to find" (the key or value is not
+// there, which reg.exe exits 1 for, as for any failure), or net's System
+// error 1376 for `net localgroup G` (no such group; net exits 2 for any
+// failure).
 func isAnswer(line string, res winrm.Result) bool {
-	if res.ExitCode == 0 {
+	out := res.Stdout + res.Stderr
+	switch l := strings.ToLower(line); {
+	case res.ExitCode == 0:
 		return true
+	case strings.HasPrefix(l, "reg query "):
+		return res.ExitCode == 1 && strings.Contains(out, "unable to find the specified registry key or value")
+	case strings.HasPrefix(l, "net localgroup "):
+		// net's 1376: no such local group, which ReadHeld reads as such.
+		m := systemErrorLineRe.FindStringSubmatch(out)
+		return m != nil && m[1] == "1376"
 	}
-	return res.ExitCode == 1 && strings.HasPrefix(strings.ToLower(line), "reg query ") &&
-		strings.Contains(res.Stdout+res.Stderr, "unable to find the specified registry key or value")
+	return false
 }
 
 type readsKey struct{}

@@ -33,8 +33,9 @@ type cluster struct {
 	nodesMu sync.Mutex
 	nodes   map[string]*nodeops.Node
 	// reads are the answers every node's plan-time reads share in this
-	// process (nodeops.SharedReads).
-	reads *nodeops.ReadCache
+	// process, prefetched once (sharedReads, readcache.go).
+	reads      *nodeops.ReadCache
+	prefetched sync.Once
 }
 
 func newCluster(configs []winrm.Config, clusterName string) (*cluster, error) {

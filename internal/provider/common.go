@@ -164,7 +164,6 @@ func (p *phaseResource) planStart(ctx context.Context, req resource.ModifyPlanRe
 	if p.cluster == nil {
 		return ctx, cancel, nil, false
 	}
-	ctx = nodeops.SharedReads(ctx) // plan-time reads may be shared (nodeops.SharedReads)
 	if req.Plan.Raw.IsNull() {
 		if p.destroyWarning != nil {
 			p.destroyWarning(ctx, req.State, diags)
@@ -191,6 +190,7 @@ func (p *phaseResource) planStart(ctx context.Context, req resource.ModifyPlanRe
 	if diags.Append(p.cluster.checkNodes(ctx, nodes...)...); diags.HasError() {
 		return ctx, cancel, nil, false
 	}
+	ctx = p.cluster.sharedReads(ctx) // readcache.go
 	n, _ := p.cluster.Node(nodes[0].name.ValueString())
 	return ctx, cancel, n, true
 }
@@ -412,12 +412,12 @@ func readPhase[M any, P phasedPtr[M]](ctx context.Context, p *phaseResource, sta
 		return
 	}
 	pm := P(&m).phase()
-	ctx = nodeops.SharedReads(ctx) // plan-time reads may be shared (nodeops.SharedReads)
 	ctx, cancel, n, d := p.begin(ctx, pm, "read", node.ValueString())
 	defer cancel()
 	if diags.Append(d...); diags.HasError() {
 		return
 	}
+	ctx = p.cluster.sharedReads(ctx) // readcache.go
 	gone, d := read(ctx, &m, n)
 	if diags.Append(d...); diags.HasError() {
 		return
