@@ -62,6 +62,9 @@ func (n *Node) readBatch(ctx context.Context, step string, parts ...string) ([]w
 	if n.Reads != nil && sharing(ctx) && len(parts) > 0 {
 		return n.sharedBatch(ctx, step, parts)
 	}
+	if collect(ctx, parts) {
+		return nil, errCollected // a prefetch's reader: nothing is sent
+	}
 	return n.freshBatch(ctx, step, parts...)
 }
 

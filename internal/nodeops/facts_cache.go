@@ -174,6 +174,9 @@ func (n *Node) sharedBatch(ctx context.Context, step string, parts []string) ([]
 	if len(missing) == 0 {
 		return results, nil
 	}
+	if collect(ctx, missing) {
+		return nil, errCollected
+	}
 	fresh, err := n.freshBatch(ctx, step, missing...)
 	if err != nil {
 		return nil, err

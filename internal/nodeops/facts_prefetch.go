@@ -2,22 +2,26 @@ package nodeops
 
 import (
 	"context"
+	"errors"
+	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/winrm"
 )
 
 // Prefetch reads, on every node of c at once, the facts the phases' plans
-// read (the node's version, Option Pack and services, the cluster's
-// listings, the install's and MSDTC's journals, MSDTC's and MTS's registry keys, the
-// phases' tools, the groups' owners and the metabase) into the nodes'
-// ReadCache, in as few command lines as the batches allow: one, then the
-// reads that depend on it at once (the owners of the groups it listed, the
-// private properties of its Network Name and IIS resources, the tools not
-// in system32, the metabase level by level, the files named under the
-// SystemRoot it learnt, the accounts' grants). A plan's reads
-// of those facts are then answered without a round trip each, which over
-// a WAN link is most of a plan's time (issue 27).
+// read into the nodes' ReadCache, in as few command lines as the batches
+// allow: one of the node's version, Option Pack and services, the
+// cluster's listings, MSDTC's and MTS's registry keys and the phases'
+// tools; then one of what depends on it (the owners of the groups it
+// listed, the private properties of its Network Name and IIS resources,
+// the tools not in system32, the journals and records under the
+// SystemRoot it learnt, the accounts' grants) beside the metabase's, level
+// by level. A plan's reads of those facts are then answered without a
+// round trip each, which over a WAN link is most of a plan's time (issue
+// 27).
 //
 // It reports nothing: a read that fails keeps nothing, and the phase that
 // needs it reads it again and reports its own failure. Nodes without a
@@ -58,16 +62,91 @@ func (n *Node) prefetch(ctx context.Context) {
 	if _, err := n.readBatch(ctx, "read the node's facts", lines...); err != nil {
 		return
 	}
-	// The reads that depend on those answers, through the readers
-	// themselves so that their lines are the ones the phases send.
+	// The reads that depend on those answers, as the readers themselves
+	// write them: each round runs every reader collecting (nothing is sent,
+	// see collection), then sends what they asked for at once. Three
+	// rounds: the metabase's second level depends on its first.
+	readers := []func(context.Context){
+		func(ctx context.Context) { n.prefetchFiles(ctx) },
+		func(ctx context.Context) { _, _ = n.ClusterGroups(ctx) },
+		func(ctx context.Context) { _, _ = n.MissingTools(ctx, planTools) },
+		func(ctx context.Context) { _, _ = n.ReadIISConfig(ctx) },
+		func(ctx context.Context) { n.prefetchPrivate(ctx) },
+		func(ctx context.Context) { _, _ = n.ReadHeld(ctx) },
+	}
+	for range 3 {
+		col := &collection{}
+		cctx := context.WithValue(ctx, collectKey{}, col)
+		for _, read := range readers {
+			read(cctx)
+		}
+		if len(col.groups) == 0 || !n.sendCollected(ctx, col) {
+			return
+		}
+	}
+}
+
+// A collection is the parts that readers under a collecting context
+// asked for and the ReadCache could not answer, each reader's batch a
+// group. Under it nothing is sent: readBatch adds the parts and fails with
+// errCollected (the readers' results are not used).
+type collection struct {
+	mu     sync.Mutex
+	groups [][]string
+}
+
+type collectKey struct{}
+
+var errCollected = errors.New("the reads were collected for a prefetch, not sent")
+
+// collect adds parts to the collection under ctx; false when ctx is not
+// collecting.
+func collect(ctx context.Context, parts []string) bool {
+	col, ok := ctx.Value(collectKey{}).(*collection)
+	if !ok {
+		return false
+	}
+	col.mu.Lock()
+	defer col.mu.Unlock()
+	col.groups = append(col.groups, parts)
+	return true
+}
+
+// sendCollected reads col's parts into the cache: in one batch, but for
+// the metabase's reads, each group of which goes in a batch of its own as
+// adsEnum sends it (adsutil's failures are read by their exit code, which
+// only a batch's last part keeps), all at once. False when a read failed.
+func (n *Node) sendCollected(ctx context.Context, col *collection) bool {
+	var merged []string
+	seen := map[string]bool{}
+	var alone [][]string
+	for _, g := range col.groups {
+		if slices.ContainsFunc(g, func(p string) bool { return strings.HasPrefix(p, "cscript ") }) {
+			alone = append(alone, g)
+			continue
+		}
+		for _, p := range g {
+			if !seen[p] {
+				seen[p] = true
+				merged = append(merged, p)
+			}
+		}
+	}
+	batches := alone
+	if len(merged) > 0 {
+		batches = append(batches, merged)
+	}
+	var failed atomic.Bool
 	var wg sync.WaitGroup
-	wg.Go(func() { n.prefetchJournals(ctx) })
-	wg.Go(func() { _, _ = n.ClusterGroups(ctx) })
-	wg.Go(func() { _, _ = n.MissingTools(ctx, planTools) })
-	wg.Go(func() { _, _ = n.ReadIISConfig(ctx) })
-	wg.Go(func() { n.prefetchPrivate(ctx) })
-	wg.Go(func() { _, _ = n.ReadHeld(ctx) })
+	for _, b := range batches {
+		wg.Go(func() {
+			if _, err := n.readBatch(ctx, "read the node's facts", b...); err != nil {
+				failed.Store(true)
+			}
+		})
+	}
 	wg.Wait()
+	return !failed.Load()
 }
 
 // prefetchPrivate reads the private properties MSDTC's plan reads (of the
@@ -120,10 +199,10 @@ func (n *Node) factLines() ([]string, error) {
 	return append(lines, tools...), nil
 }
 
-// prefetchJournals reads the journals the install's and MSDTC's plans read
+// prefetchFiles reads the journals the install's and MSDTC's plans read
 // and the records MSDTC's and the failover test's hold read, once the node's SystemRoot is known (its identity check, before the
 // first batch, reads it).
-func (n *Node) prefetchJournals(ctx context.Context) {
+func (n *Node) prefetchFiles(ctx context.Context) {
 	root := n.knownSystemRoot()
 	if root == "" {
 		return
