@@ -58,8 +58,8 @@ func (c *ReadCache) Drop() {
 	clear(c.answers)
 }
 
-// Len is how many answers are held.
-func (c *ReadCache) Len() int {
+// held is how many answers c holds.
+func (c *ReadCache) held() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.answers)

@@ -82,16 +82,16 @@ func TestReadCache_anyChangeDropsEveryAnswer(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if c.Len() != 2 {
-		t.Fatalf("%d answers held; want 2", c.Len())
+	if c.held() != 2 {
+		t.Fatalf("%d answers held; want 2", c.held())
 	}
 	// A changing command on NODE2 drops NODE1's answers too: the cluster's
 	// state is the nodes'.
 	if _, err := n2.run(ctx, "stop W3SVC", "net stop W3SVC", false, win32); err != nil {
 		t.Fatal(err)
 	}
-	if c.Len() != 0 {
-		t.Errorf("%d answers held after a change; want none", c.Len())
+	if c.held() != 0 {
+		t.Errorf("%d answers held after a change; want none", c.held())
 	}
 	if _, err := n1.readBatch(ctx, "read", versionLine); err != nil || len(r1.lines) != 2 {
 		t.Errorf("NODE1 sent %q, %v; want the line again after the change", r1.lines, err)
@@ -111,8 +111,8 @@ func TestReadCache_readAcrossAChangeNotKept(t *testing.T) {
 		t.Fatal(err)
 	}
 	r1.onRun = nil
-	if c.Len() != 0 {
-		t.Errorf("%d answers held; want none: the read overlapped a change", c.Len())
+	if c.held() != 0 {
+		t.Errorf("%d answers held; want none: the read overlapped a change", c.held())
 	}
 }
 
@@ -132,8 +132,8 @@ func TestReadCache_failedReadsNotKept(t *testing.T) {
 			t.Fatal("a failed listing read as nodes")
 		}
 	}
-	if c.Len() != 0 || len(r.lines) != 4 {
-		t.Errorf("%d answers held, sent %q; want none held and every read sent", c.Len(), r.lines)
+	if c.held() != 0 || len(r.lines) != 4 {
+		t.Errorf("%d answers held, sent %q; want none held and every read sent", c.held(), r.lines)
 	}
 }
 
@@ -153,5 +153,30 @@ func TestReadCache_waitsPollTheNode(t *testing.T) {
 	got, err := cl.WaitForJoin(wctx, "NODE2")
 	if err != nil || got != "Up" || len(r.lines) != 3 {
 		t.Errorf("got %q, %v after %d reads; want Up, read by the wait's own polls", got, err, len(r.lines))
+	}
+}
+
+// A prefetch's readers run collecting: what they ask for and the cache
+// cannot answer is collected, and nothing is sent, with a cache or without.
+func TestReadCache_collectingSendsNothing(t *testing.T) {
+	_, n1, r1, _, _ := cachedNodes()
+	shared := SharedReads(context.Background())
+	if _, err := n1.readBatch(shared, "read", versionLine); err != nil {
+		t.Fatal(err)
+	}
+	col := &collection{}
+	ctx := context.WithValue(shared, collectKey{}, col)
+	if _, err := n1.readBatch(ctx, "read", versionLine, hotfixLine); !errors.Is(err, errCollected) {
+		t.Errorf("got %v; want errCollected", err)
+	}
+	bare := &fakeRunner{node: "NODE2"}
+	if _, err := (&Node{R: bare}).readBatch(ctx, "read", nodeStatusLine); !errors.Is(err, errCollected) {
+		t.Errorf("without a cache: %v; want errCollected", err)
+	}
+	if len(r1.lines) != 1 || len(bare.lines) != 0 {
+		t.Errorf("sent %q and %q while collecting; want nothing", r1.lines[1:], bare.lines)
+	}
+	if want := [][]string{{hotfixLine}, {nodeStatusLine}}; !slices.EqualFunc(col.groups, want, slices.Equal[[]string]) {
+		t.Errorf("collected %q; want %q", col.groups, want)
 	}
 }

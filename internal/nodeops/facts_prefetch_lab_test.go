@@ -95,8 +95,8 @@ func TestPrefetch_answersThePlansReads(t *testing.T) {
 	if err := n2.SetStartType(ctx, "MSFTPSVC", StartManual); err != nil {
 		t.Fatal(err)
 	}
-	if c.Len() != 0 {
-		t.Errorf("%d answers held after a change; want none", c.Len())
+	if c.held() != 0 {
+		t.Errorf("%d answers held after a change; want none", c.held())
 	}
 	_, commands = logged()
 	info, err := n2.Info(shared)
