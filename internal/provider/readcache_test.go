@@ -57,11 +57,11 @@ func TestAccRecoveryExample_noOpPlanReadsOnce(t *testing.T) {
 	}}})
 }
 
-// readOnce checks a plan's command log: at most max command lines, both
+// readOnce checks a plan's command log: no more command lines than most, both
 // nodes reached, and no simple command sent twice to one node (the echo
 // between a batch's parts and `echo found` of the tool checks aside: they
 // are how batches and checks print, not reads).
-func readOnce(recs []world.CommandRecord, max int) error {
+func readOnce(recs []world.CommandRecord, most int) error {
 	lines := map[int]bool{}
 	nodes := map[string]bool{}
 	sent := map[string]int{} // node + command -> command line it went in
@@ -79,8 +79,8 @@ func readOnce(recs []world.CommandRecord, max int) error {
 		sent[key] = r.Run
 	}
 	switch {
-	case len(lines) > max:
-		return fmt.Errorf("the plan sent %d command lines; want at most %d", len(lines), max)
+	case len(lines) > most:
+		return fmt.Errorf("the plan sent %d command lines; want at most %d", len(lines), most)
 	case len(nodes) != 2:
 		return fmt.Errorf("the plan reached nodes %v; want both", nodes)
 	case len(twice) > 0:
