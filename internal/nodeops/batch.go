@@ -56,8 +56,20 @@ const maxBatchLine = 2000
 // as maxBatchLine allows and returns each part's Result: its output with
 // its errors merged (Stderr empty), and its exit code. A part alone in its
 // command line runs as it is and comes back as it ran. No parts send
-// nothing.
+// nothing. Under SharedReads, with a ReadCache, the parts answered already
+// in this operation are not sent again (sharedBatch).
 func (n *Node) readBatch(ctx context.Context, step string, parts ...string) ([]winrm.Result, error) {
+	if n.Reads != nil && sharing(ctx) && len(parts) > 0 {
+		return n.sharedBatch(ctx, step, parts)
+	}
+	if collect(ctx, parts) {
+		return nil, errCollected // a prefetch's reader: nothing is sent
+	}
+	return n.freshBatch(ctx, step, parts...)
+}
+
+// freshBatch is readBatch sent to the node, every part.
+func (n *Node) freshBatch(ctx context.Context, step string, parts ...string) ([]winrm.Result, error) {
 	if len(parts) == 0 {
 		return nil, nil
 	}

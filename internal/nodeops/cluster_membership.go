@@ -122,6 +122,7 @@ func (c *Cluster) NodeState(ctx context.Context, node string, selfMayRun bool) (
 // too), and returns that state; when ctx ends first, the error says what was
 // seen last.
 func (c *Cluster) WaitForJoin(ctx context.Context, node string) (string, error) {
+	ctx = FreshReads(ctx) // a wait: each poll asks the node
 	var state string
 	seen, err := c.waitFor(ctx, "wait for join", func() (bool, string, error) {
 		s, err := c.NodeState(ctx, node, true)
@@ -329,6 +330,7 @@ const defaultMoveTimeout = 3 * time.Minute
 // still waited for, else it is left alone. The resource named result (""
 // none) is not judged.
 func (c *Cluster) moveOnline(ctx context.Context, group, node string, timeout time.Duration, owned bool, result string) error {
+	ctx = FreshReads(ctx) // a wait: each reading asks the node
 	n := c.Node(node)
 	if n == nil {
 		return fmt.Errorf("move group %s: %s is not a configured node", group, node)

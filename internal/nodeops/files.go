@@ -44,17 +44,20 @@ func (n *Node) FilesExist(ctx context.Context, paths ...string) ([]bool, error) 
 }
 
 // readFile is the text of the file at path, "" when there is none. It only
-// reads.
+// reads (a read readBatch may share, see facts_cache.go).
 func (n *Node) readFile(ctx context.Context, step, path string) (string, error) {
 	line, err := readFileLine(path)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", step, err)
 	}
-	res, err := n.run(ctx, step, line, true, win32)
+	results, err := n.readBatch(ctx, step, line)
 	if err != nil {
 		return "", err
 	}
-	return res.Stdout, nil
+	if err := n.checkPart(step, line, results[0], win32); err != nil {
+		return "", err
+	}
+	return results[0].Stdout, nil
 }
 
 // readFileLine is the command line that prints the file at path, and

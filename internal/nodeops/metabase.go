@@ -193,16 +193,21 @@ func (n *Node) adsEnum(ctx context.Context, paths []string) ([]adsNode, error) {
 
 var instancePathRe = regexp.MustCompile(`(?i)^/(w3svc|msftpsvc)/(\d+)$`)
 
+// mtsLines are readMTS's reads: the packages, the LocalComputer settings.
+func mtsLines() (packages, local string, err error) {
+	local, err = regQ{mtsLocalKey, ""}.line()
+	return "reg query " + quoteKey(mtsPackagesKey) + " /s", local, err
+}
+
 // readMTS reads the MTS packages and the LocalComputer settings, in one
 // command line (a batch, see readBatch).
 func (n *Node) readMTS(ctx context.Context, cfg *IISConfig) error {
 	const step = "read the MTS packages and replication settings"
 	local := regQ{mtsLocalKey, ""}
-	localLine, err := local.line()
+	packagesLine, localLine, err := mtsLines()
 	if err != nil {
 		return err
 	}
-	packagesLine := "reg query " + quoteKey(mtsPackagesKey) + " /s"
 	results, err := n.readBatch(ctx, step, packagesLine, localLine)
 	if err != nil {
 		return err

@@ -288,6 +288,7 @@ func (r *dtcRun) moveBack(ctx context.Context) error {
 // two readings in a row agree (onlineReadings): NT 4.0 prints a pending
 // resource as Online, and one that then fails would skip the reinstall.
 func (r *dtcRun) moveAndSee(ctx context.Context, node string) (bool, error) {
+	ctx = FreshReads(ctx) // a wait: each reading asks the node
 	if err := r.c.Node(node).GroupMove(ctx, r.facts.Group, node); err != nil {
 		return false, err
 	}

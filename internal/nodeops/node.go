@@ -19,6 +19,10 @@ type Node struct {
 	// (a service reaching a state, the node back from a reboot; see
 	// backoff); 0 means 2 s.
 	Poll time.Duration
+	// Reads holds the answers of reads made under SharedReads, shared by
+	// every Node of the cluster (facts_cache.go); R must then run through
+	// Reads.Guard. nil: every read goes to the node.
+	Reads *ReadCache
 
 	// sysRoot caches the node's SystemRoot (see systemRoot); Terraform
 	// plans resources concurrently, so it is read and set under sysRootMu.

@@ -95,6 +95,7 @@ func (n *Node) sendReboot(ctx context.Context, step string) (lost bool, err erro
 // waitRebooted polls until the boot time differs from before. unsure says
 // the answer to the shutdown sent at sentAt was lost (see reboot).
 func (n *Node) waitRebooted(ctx context.Context, step string, before BootTime, timeout time.Duration, unsure bool, sentAt time.Time) error {
+	ctx = FreshReads(ctx) // a wait: each poll asks the node
 	deadline := time.Now().Add(timeout)
 	sawDown := false
 	still := "still up since " + before.Raw

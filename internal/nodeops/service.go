@@ -297,6 +297,7 @@ func (n *Node) WaitForState(ctx context.Context, name string, want ServiceState)
 // interval rather than straight away, where it would only find the
 // service pending.
 func (n *Node) waitForState(ctx context.Context, name string, want ServiceState, controlled bool) (ServiceStatus, error) {
+	ctx = FreshReads(ctx) // a wait: each poll asks the node
 	b := newBackoff(n.Poll)
 	var last ServiceStatus
 	var lastErr error

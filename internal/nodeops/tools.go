@@ -106,18 +106,11 @@ var (
 	toolRootRe = regexp.MustCompile(`(?i)^%SystemRoot%(\\[A-Za-z0-9_.-]+)+$`)
 )
 
-// MissingTools reads which of tools the node lacks; it only reads. NT 4.0
-// has no where.exe (and FOR's %~$PATH: is not used): a bare name is looked
-// for, as cmd runs it, in %SystemRoot%\system32 and then in each folder of
-// the node's PATH (read in the same batch as the paths given in full), in
-// a second batch only when a name is not in the system folder. A nil error with an
-// empty result: all there; a read that fails is an error, never "missing".
-func (n *Node) MissingTools(ctx context.Context, tools []Tool) ([]Tool, error) {
-	const step = "look for the tools the phase runs"
-	// First batch: SystemRoot and PATH (cmd's set, not the registry:
-	// reg.exe may be what is missing), each full path, each bare name in
-	// system32 (the name is letters, digits and '_.-', so the quotes around
-	// it and %SystemRoot% hold, which Quote refuses for a value).
+// toolParts is MissingTools' first batch: SystemRoot and PATH (cmd's set,
+// not the registry: reg.exe may be what is missing), each full path, each
+// bare name in system32 (the name is letters, digits and '_.-', so the
+// quotes around it and %SystemRoot% hold, which Quote refuses for a value).
+func toolParts(tools []Tool) ([]string, error) {
 	parts := []string{"set SystemRoot", "set PATH"}
 	for _, t := range tools {
 		var q string
@@ -135,6 +128,21 @@ func (n *Node) MissingTools(ctx context.Context, tools []Tool) ([]Tool, error) {
 			q = `"%SystemRoot%\system32\` + t.Name + `"`
 		}
 		parts = append(parts, "if exist "+q+" echo found")
+	}
+	return parts, nil
+}
+
+// MissingTools reads which of tools the node lacks; it only reads. NT 4.0
+// has no where.exe (and FOR's %~$PATH: is not used): a bare name is looked
+// for, as cmd runs it, in %SystemRoot%\system32 and then in each folder of
+// the node's PATH (read in the same batch as the paths given in full), in
+// a second batch only when a name is not in the system folder. A nil error with an
+// empty result: all there; a read that fails is an error, never "missing".
+func (n *Node) MissingTools(ctx context.Context, tools []Tool) ([]Tool, error) {
+	const step = "look for the tools the phase runs"
+	parts, err := toolParts(tools)
+	if err != nil {
+		return nil, err
 	}
 	results, err := n.readBatch(ctx, step, parts...)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/world"
 	"github.com/mscs-ops/terraform-provider-mscs/internal/winrm"
 )
 
@@ -55,6 +56,76 @@ func BenchmarkPlanRecovery(b *testing.B) {
 			expectNoIncidents(b, l)
 		})
 	}
+}
+
+// BenchmarkPlanRecoveryWAN is BenchmarkPlanRecovery with every WS-Management
+// request to either node 50 ms late, as over a WAN link (issue 27): what a
+// plan costs is then its sequential round trips. Reported per plan: its wall
+// time over 50 ms (round-trips/op, the issue's measure, which counts
+// Terraform's own time too), the same for the time it adds to an
+// undelayed plan run first (delayed-round-trips/op: the round trips
+// alone), the commands the lab's log shows (each simple command of a
+// batched line counts) and the command lines they came in.
+//
+//	go test -run '^$' -bench PlanRecoveryWAN -benchtime 3x ./internal/provider/
+func BenchmarkPlanRecoveryWAN(b *testing.B) {
+	const delay = 50 * time.Millisecond
+	ctx := context.Background()
+	p := serveProvider(b)
+	l := startBenchLab(b, "rebuilt-node")
+	tf := p.workdir(b, l, true, nil)
+	if err := tf.Apply(ctx, p.attach); err != nil {
+		b.Fatal(err)
+	}
+	plan := func() {
+		changes, err := tf.Plan(ctx, p.attach)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if changes {
+			b.Fatal("plan after apply has changes")
+		}
+	}
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		plan()
+	}
+	undelayed := time.Since(start)
+	for _, n := range l.Nodes() {
+		if err := l.Control().AddFault(world.Fault{Node: n.Name, Kind: "delay", DelayMS: int(delay / time.Millisecond)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	logged := func() (commands, lines int) {
+		recs, err := l.Control().Commands("")
+		if err != nil {
+			b.Fatal(err)
+		}
+		runs := map[int]bool{}
+		for _, r := range recs {
+			runs[r.Run] = true
+		}
+		return len(recs), len(runs)
+	}
+	before := p.stats()
+	commands0, lines0 := logged()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		plan()
+	}
+	b.StopTimer()
+	commands, lines := logged()
+	n := float64(b.N)
+	b.ReportMetric(float64(b.Elapsed())/n/float64(delay), "round-trips/op")
+	b.ReportMetric(float64(b.Elapsed()-undelayed)/n/float64(delay), "delayed-round-trips/op")
+	b.ReportMetric(undelayed.Seconds()/n, "undelayed-s/op")
+	b.ReportMetric(float64(commands-commands0)/n, "logged-commands/op")
+	b.ReportMetric(float64(lines-lines0)/n, "command-lines/op")
+	reportTransport(b, p.stats(), before, b.N)
+	if err := l.Control().ClearFaults(); err != nil {
+		b.Fatal(err)
+	}
+	expectNoIncidents(b, l)
 }
 
 // BenchmarkRecoveryApply is `terraform apply` of examples/recovery against a

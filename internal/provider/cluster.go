@@ -32,10 +32,14 @@ type cluster struct {
 	// a node's reads learn (its SystemRoot) serves every later request.
 	nodesMu sync.Mutex
 	nodes   map[string]*nodeops.Node
+	// reads are the answers every node's plan-time reads share in this
+	// process, prefetched once (sharedReads, readcache.go).
+	reads      *nodeops.ReadCache
+	prefetched sync.Once
 }
 
 func newCluster(configs []winrm.Config, clusterName string) (*cluster, error) {
-	c := &cluster{clients: map[string]*winrm.Client{}, nodes: map[string]*nodeops.Node{}, clusterName: clusterName, ids: identities{
+	c := &cluster{clients: map[string]*winrm.Client{}, nodes: map[string]*nodeops.Node{}, reads: nodeops.NewReadCache(), clusterName: clusterName, ids: identities{
 		perNode: map[string]*sync.Mutex{}, known: map[string]nodeops.Identity{}, verified: map[string]bool{}}}
 	for _, cfg := range configs {
 		client, err := winrm.New(cfg)
@@ -91,7 +95,7 @@ func (c *cluster) Node(node string) (*nodeops.Node, bool) {
 	defer c.nodesMu.Unlock()
 	n := c.nodes[key]
 	if n == nil {
-		n = &nodeops.Node{R: guardedRunner{c: c, key: key, Client: client}, Poll: c.poll}
+		n = &nodeops.Node{R: c.reads.Guard(guardedRunner{c: c, key: key, Client: client}), Reads: c.reads, Poll: c.poll}
 		c.nodes[key] = n
 	}
 	return n, true

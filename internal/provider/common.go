@@ -173,8 +173,10 @@ func (p *phaseResource) planStart(ctx context.Context, req resource.ModifyPlanRe
 		return ctx, cancel, false
 	}
 	ctx, cancel = context.WithTimeout(ctx, timeout)
-	diags.Append(p.cluster.checkNodes(ctx, nodes...)...)
-	return ctx, cancel, !diags.HasError()
+	if diags.Append(p.cluster.checkNodes(ctx, nodes...)...); diags.HasError() {
+		return ctx, cancel, false
+	}
+	return p.cluster.sharedReads(ctx), cancel, true // readcache.go
 }
 
 // phaseDiags is a phase's error as diagnostics: a setting that does not fit
@@ -409,6 +411,7 @@ func readPhase[M any, P phasedPtr[M]](ctx context.Context, p *phaseResource, sta
 	if diags.Append(d...); diags.HasError() {
 		return
 	}
+	ctx = p.cluster.sharedReads(ctx) // readcache.go
 	gone, d := read(ctx, &m, n)
 	if diags.Append(d...); diags.HasError() {
 		return

@@ -100,7 +100,7 @@ func (d *clusterDataSource) Read(ctx context.Context, req datasource.ReadRequest
 			return
 		}
 	}
-	v, err := d.cluster.ops().Read(ctx, via)
+	v, err := d.cluster.ops().Read(d.cluster.sharedReads(ctx), via) // readcache.go
 	var none *nodeops.NoNodeAnswered
 	if errors.As(err, &none) {
 		failures := make([]string, len(none.Failures))

@@ -92,7 +92,7 @@ func (d *nodeDataSource) Read(ctx context.Context, req datasource.ReadRequest, r
 	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
 		return
 	}
-	info, err := n.Info(ctx)
+	info, err := n.Info(d.cluster.sharedReads(ctx)) // readcache.go
 	if err != nil {
 		resp.Diagnostics.Append(d.cluster.stepDiag("Cannot read node "+name, name, err))
 		return
