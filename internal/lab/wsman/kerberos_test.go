@@ -347,3 +347,125 @@ func TestNTLMChannelBinding(t *testing.T) {
 		}
 	}
 }
+
+// clientSeal is an initiator's sealed wrap token of msg (RFC 4121 4.2.4,
+// key usage 24) with the filler and rotation given, split after the
+// header as the multipart framing wants it (16 + rrc + 16 bytes, or all of
+// the token header when rrc is 0).
+func clientSeal(t *testing.T, key types.EncryptionKey, seq uint64, ec, rrc int, msg []byte) (header, data []byte) {
+	t.Helper()
+	hdr := []byte{0x05, 0x04, 0x02 | 0x04, 0xff, byte(ec >> 8), byte(ec), 0, 0}
+	hdr = binary.BigEndian.AppendUint64(hdr, seq)
+	plain := append(append(append([]byte{}, msg...), make([]byte, ec)...), hdr...)
+	et, _ := crypto.GetEtype(key.KeyType)
+	_, ct, err := et.EncryptMessage(key.KeyValue, plain, keyusage.GSSAPI_INITIATOR_SEAL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct = append(append([]byte{}, ct[len(ct)-rrc:]...), ct[:len(ct)-rrc]...)
+	hdr[6], hdr[7] = byte(rrc>>8), byte(rrc)
+	token := append(hdr, ct...)
+	n := 16
+	if rrc > 0 {
+		n = 16 + rrc + 16
+	}
+	return token[:n], token[n:]
+}
+
+// clientUnseal reads the acceptor's sealed multipart answer: its protocol,
+// and the message the key (usage 22) decrypts, checking the plain length.
+func clientUnseal(t *testing.T, key types.EncryptionKey, body []byte) (string, string) {
+	t.Helper()
+	s := string(body)
+	proto := s[strings.Index(s, "Content-Type: ")+len("Content-Type: "):]
+	proto = proto[:strings.Index(proto, "\r\n")]
+	lengthText := s[strings.Index(s, "Length=")+len("Length="):]
+	lengthText = lengthText[:strings.Index(lengthText, "\r\n")]
+	rest := body[strings.Index(s, "application/octet-stream\r\n")+len("application/octet-stream\r\n"):]
+	rest = rest[:bytes.LastIndex(rest, []byte("--Encrypted Boundary--"))]
+	token := rest[4:]
+	if hlen := binary.LittleEndian.Uint32(rest); hlen != 60 {
+		t.Errorf("header length %d, want 60 (16 + RRC 28 + confounder 16)", hlen)
+	}
+	if token[0] != 5 || token[1] != 4 || token[2] != 0x01|0x02|0x04 {
+		t.Fatalf("wrap token header %x", token[:16])
+	}
+	ec := int(binary.BigEndian.Uint16(token[4:]))
+	rrc := int(binary.BigEndian.Uint16(token[6:]))
+	enc := token[16:]
+	enc = append(append([]byte{}, enc[rrc:]...), enc[:rrc]...)
+	et, _ := crypto.GetEtype(key.KeyType)
+	plain, err := et.DecryptMessage(key.KeyValue, enc, keyusage.GSSAPI_ACCEPTOR_SEAL)
+	if err != nil {
+		t.Fatalf("answer: %v", err)
+	}
+	msg := plain[:len(plain)-16-ec]
+	if lengthText != strings.TrimSpace(lengthText) || lengthText == "" || len(msg) != atoi(t, lengthText) {
+		t.Fatalf("Length=%s for %d bytes", lengthText, len(msg))
+	}
+	return proto, string(msg)
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			t.Fatalf("length %q", s)
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// Sealing over plain HTTP with AllowUnencrypted false: an empty POST with
+// the AP-REQ, then sealed messages with the acceptor subkey, whatever
+// filler and rotation the client picks; the answers are sealed with the
+// protocol the client used. A replayed sealed message is refused, and a
+// clear one on the sealed connection is a 500.
+func TestKerberosSealing(t *testing.T) {
+	k := newKrbLab(t, nil)
+	for _, tc := range []struct {
+		scheme, protocol string
+		ec, rrc          int
+	}{
+		{"Kerberos", "application/HTTP-Kerberos-session-encrypted", 0, 0},
+		{"Kerberos", "application/HTTP-Kerberos-session-encrypted", 16, 28},
+		{"Negotiate", "application/HTTP-SPNEGO-session-encrypted", 16, 28},
+	} {
+		c := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1}}
+		a := k.apReq(t, "HTTP/node1.lab.test", nil)
+		status, tok, _ := authPost(t, c, k.ep.HTTPURL(), tc.scheme, a.token, soapType, nil)
+		if status != http.StatusOK {
+			t.Fatalf("%s: handshake %d", tc.scheme, status)
+		}
+		subkey := checkAPRep(t, tok, a)
+		mediaType := `multipart/encrypted;protocol="` + tc.protocol + `";boundary="Encrypted Boundary"`
+		var sealed []byte
+		for seq := uint64(1000); seq < 1002; seq++ {
+			header, data := clientSeal(t, subkey, seq, tc.ec, tc.rrc, []byte(createShellBody))
+			sealed = frameParts(tc.protocol, header, data, len(createShellBody))
+			req, _ := http.NewRequest(http.MethodPost, k.ep.HTTPURL(), bytes.NewReader(sealed))
+			req.Header.Set("Content-Type", mediaType)
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			_ = resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != mediaType {
+				t.Fatalf("%+v seq %d: %s %q", tc, seq, resp.Status, resp.Header.Get("Content-Type"))
+			}
+			proto, answer := clientUnseal(t, subkey, body)
+			if proto != tc.protocol || !strings.Contains(answer, `<rsp:Owner>LAB\Administrator</rsp:Owner>`) {
+				t.Fatalf("%+v: %s %s", tc, proto, answer)
+			}
+		}
+		if status, _, _ := authPost(t, c, k.ep.HTTPURL(), "", nil, mediaType, sealed); status != http.StatusBadRequest {
+			t.Errorf("%+v: replayed sealed message: %d", tc, status)
+		}
+		if status, _, _ := authPost(t, c, k.ep.HTTPURL(), "", nil, soapType, []byte(createShellBody)); status != http.StatusInternalServerError {
+			t.Errorf("%+v: clear message: %d", tc, status)
+		}
+	}
+}
