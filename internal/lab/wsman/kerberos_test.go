@@ -461,6 +461,16 @@ func TestKerberosSealing(t *testing.T) {
 				t.Fatalf("%+v: %s %s", tc, proto, answer)
 			}
 		}
+		// pypsrp's Length (the plain length plus the GSS padding, here the
+		// filler) and pywinrm 0.2's closing boundary without dashes.
+		header, data := clientSeal(t, subkey, 1002, tc.ec, tc.rrc, []byte(createShellBody))
+		other := frameParts(tc.protocol, header, data, len(createShellBody)+tc.ec)
+		other = append(bytes.TrimSuffix(other, []byte("--Encrypted Boundary--\r\n")), "--Encrypted Boundary\r\n"...)
+		if status, _, answer := authPost(t, c, k.ep.HTTPURL(), "", nil, mediaType, other); status != http.StatusOK {
+			t.Fatalf("%+v: pypsrp's Length, pywinrm's ending: %d", tc, status)
+		} else if _, plain := clientUnseal(t, subkey, answer); !strings.Contains(plain, "ResourceCreated") {
+			t.Fatalf("%+v: %s", tc, plain)
+		}
 		if status, _, _ := authPost(t, c, k.ep.HTTPURL(), "", nil, mediaType, sealed); status != http.StatusBadRequest {
 			t.Errorf("%+v: replayed sealed message: %d", tc, status)
 		}

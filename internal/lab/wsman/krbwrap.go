@@ -129,14 +129,17 @@ func mediaTypeFor(protocol string) string {
 
 // unwrapEncrypted reads a Kerberos-sealed multipart/encrypted body: the
 // header (its length first, 4 bytes little-endian), then the encrypted data
-// and filler up to the closing boundary.
+// and filler up to the closing boundary, written `--Encrypted Boundary--`
+// (Windows, pypsrp) or without the trailing dashes (pywinrm before 0.3).
+// OriginalContent's Length is the plain length, or what follows the header
+// (pypsrp adds the GSS padding to it).
 func (c *krbContext) unwrapEncrypted(body []byte) ([]byte, error) {
 	protocol, length, rest, err := splitEncryptedParts(body)
 	if err != nil {
 		return nil, err
 	}
-	end := bytes.LastIndex(rest, []byte(encryptedBoundary+"--"))
-	if end < 0 || len(rest) < 4 {
+	end := bytes.LastIndex(rest, []byte(encryptedBoundary))
+	if end < 0 || end < 4 {
 		return nil, errFraming
 	}
 	rest = rest[:end]
@@ -148,7 +151,7 @@ func (c *krbContext) unwrapEncrypted(body []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(msg) != length {
+	if len(msg) != length && len(rest)-4-hlen != length {
 		return nil, errFraming
 	}
 	c.protocol = protocol
