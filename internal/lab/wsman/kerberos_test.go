@@ -479,3 +479,30 @@ func TestKerberosSealing(t *testing.T) {
 		}
 	}
 }
+
+// An RC4-HMAC ticket (NODE1's RC4 key) authenticates, but a sealed message
+// on its context is refused: RFC 4757 wrap tokens are not implemented.
+func TestKerberosRC4AuthenticatesButDoesNotSeal(t *testing.T) {
+	k := newKrbLab(t, nil)
+	kt := keytab.New()
+	if err := kt.AddEntry("HTTP/node1.lab.test", testRealm, k.node1Pwd, time.Now(), krb.NodeKVNO, 23); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	tkt, session, err := messages.NewTicket(types.NewPrincipalName(1, testUser), testRealm, types.NewPrincipalName(2, "HTTP/node1.lab.test"), testRealm, types.NewKrbFlags(), kt, 23, krb.NodeKVNO, now, now, now.Add(time.Hour), now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := k.apReqFor(t, tkt, session, nil)
+	c := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1}}
+	status, tok, _ := authPost(t, c, k.ep.HTTPURL(), "Kerberos", a.token, soapType, nil)
+	if status != http.StatusOK {
+		t.Fatalf("RC4 handshake: %d", status)
+	}
+	subkey := checkAPRep(t, tok, a)
+	header, data := clientSeal(t, subkey, 1000, 0, 0, []byte(createShellBody))
+	mediaType := `multipart/encrypted;protocol="` + kerberosProtocol + `";boundary="Encrypted Boundary"`
+	if status, _, _ := authPost(t, c, k.ep.HTTPURL(), "", nil, mediaType, frameParts(kerberosProtocol, header, data, len(createShellBody))); status != http.StatusBadRequest {
+		t.Fatalf("sealed on RC4: %d", status)
+	}
+}
