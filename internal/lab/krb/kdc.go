@@ -154,7 +154,7 @@ func (k *KDC) serveTCP() {
 		conns.Add(1)
 		go func() {
 			defer conns.Done()
-			defer c.Close()
+			defer func() { _ = c.Close() }()
 			go func() { <-k.closed; _ = c.Close() }()
 			// Each message is a 4-byte big-endian length and the message
 			// (RFC 4120 7.2.2); a client may send several on one connection.
@@ -278,7 +278,7 @@ func (k *KDC) as(r *messages.ASReq) []byte {
 	sname := body.SName
 	srealm := k.cfg.Realm
 	skeys := k.tgt
-	if !(len(sname.NameString) == 2 && strings.EqualFold(sname.NameString[0], "krbtgt")) {
+	if len(sname.NameString) != 2 || !strings.EqualFold(sname.NameString[0], "krbtgt") {
 		skeys = k.cfg.Services
 	}
 	now := k.cfg.Now().UTC().Truncate(time.Second)
@@ -294,7 +294,7 @@ func (k *KDC) as(r *messages.ASReq) []byte {
 		PAData: types.PADataSequence{{PADataType: patype.PA_ETYPE_INFO2, PADataValue: infoDER}},
 		CRealm: k.cfg.Realm, CName: cname, Ticket: tkt,
 	}}
-	enc := k.encPart(session, tkt, tktFlags, now, body.Nonce, sname, srealm)
+	enc := k.encPart(session, tktFlags, now, body.Nonce, sname, srealm)
 	b, err := enc.Marshal() // tagged EncASRepPart (25)
 	if err != nil {
 		return fail(errorcode.KRB_ERR_GENERIC, "", nil)
@@ -387,7 +387,7 @@ func (k *KDC) issue(cname types.PrincipalName, crealm string, sname types.Princi
 	return messages.Ticket{TktVNO: iana.PVNO, Realm: srealm, SName: sname, EncPart: ed}, session, 0
 }
 
-func (k *KDC) encPart(session types.EncryptionKey, tkt messages.Ticket, tktFlags asn1.BitString, now time.Time, nonce int, sname types.PrincipalName, srealm string) messages.EncKDCRepPart {
+func (k *KDC) encPart(session types.EncryptionKey, tktFlags asn1.BitString, now time.Time, nonce int, sname types.PrincipalName, srealm string) messages.EncKDCRepPart {
 	return messages.EncKDCRepPart{
 		Key:      session,
 		LastReqs: []messages.LastReq{{LRType: 0, LRValue: now}},
@@ -454,7 +454,7 @@ func (k *KDC) tgs(r *messages.TGSReq) []byte {
 	rep := messages.TGSRep{KDCRepFields: messages.KDCRepFields{
 		PVNO: iana.PVNO, MsgType: msgtype.KRB_TGS_REP, CRealm: crealm, CName: cname, Ticket: tkt,
 	}}
-	enc := k.encPart(session, tkt, tktFlags, now, body.Nonce, sname, k.cfg.Realm)
+	enc := k.encPart(session, tktFlags, now, body.Nonce, sname, k.cfg.Realm)
 	if tgt.EndTime.Before(enc.EndTime) {
 		enc.EndTime = tgt.EndTime
 	}

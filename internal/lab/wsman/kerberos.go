@@ -66,7 +66,7 @@ func isKerberosToken(raw []byte) ([]byte, bool) {
 	}
 	var oid asn1.ObjectIdentifier
 	inner, err := asn1.Unmarshal(outer.Bytes, &oid)
-	if err != nil || !(oid.Equal(oidKerberos) || oid.Equal(oidMSKerberos)) || len(inner) < 2 {
+	if err != nil || (!oid.Equal(oidKerberos) && !oid.Equal(oidMSKerberos)) || len(inner) < 2 {
 		return nil, false
 	}
 	return inner, true

@@ -266,9 +266,9 @@ func tlsBindings(t *testing.T, cert []byte) []byte {
 	t.Helper()
 	sum := sha256.Sum256(cert)
 	app := append([]byte("tls-server-end-point:"), sum[:]...)
-	s := make([]byte, 16)
-	s = binary.LittleEndian.AppendUint32(s, uint32(len(app)))
-	h := md5.Sum(append(s, app...))
+	s := binary.LittleEndian.AppendUint32(make([]byte, 16), uint32(len(app)))
+	s = append(s, app...)
+	h := md5.Sum(s)
 	return h[:]
 }
 
@@ -281,7 +281,7 @@ func (l *lab) serverCert(t *testing.T) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	return conn.ConnectionState().PeerCertificates[0].Raw
 }
 
@@ -333,7 +333,9 @@ func TestNTLMChannelBinding(t *testing.T) {
 			want int
 		}{{nil, tc.none}, {rightCB, tc.right}, {wrongCB, tc.wrong}} {
 			c := l.httpsClient()
-			c.Transport.(*http.Transport).MaxConnsPerHost = 1
+			if tr, ok := c.Transport.(*http.Transport); ok {
+				tr.MaxConnsPerHost = 1
+			}
 			nc, _ := ntlmssp.NewClient(ntlmssp.SetUserInfo(testUser, testPassword), ntlmssp.SetDomain("LAB"), ntlmssp.SetVersion(ntlmssp.DefaultVersion()))
 			neg, _ := nc.Authenticate(nil, nil)
 			_, challenge, _ := authPost(t, c, l.ep.HTTPSURL(), "Negotiate", neg, soapType, nil)
