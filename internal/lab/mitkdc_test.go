@@ -1,0 +1,129 @@
+//go:build mitkdc
+
+// The lab against a KDC nobody here wrote: MIT Kerberos (Debian's
+// krb5-kdc, krb5-admin-server and krb5-user). Run with
+//
+//	go test -tags mitkdc -run TestMITKDC ./internal/lab/
+//
+// on a machine where those are installed.
+
+package lab
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jcmturner/gokrb5/v8/client"
+	"github.com/jcmturner/gokrb5/v8/config"
+	"github.com/jcmturner/gokrb5/v8/credentials"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/krb"
+)
+
+// An MIT KDC for LAB.TEST holds the administrator and every SPN of both
+// nodes; its keytab (kadmin ktadd) is the lab's outside keytab; kinit gets
+// a credential cache with the lab's krb5.conf format, and a gokrb5 client
+// from that cache runs a command on NODE2, logged as LAB\Administrator.
+func TestMITKDC(t *testing.T) {
+	dir := t.TempDir()
+	const realm = "LAB.TEST"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, portText, _ := net.SplitHostPort(ln.Addr().String())
+	port, _ := strconv.Atoi(portText)
+	_ = ln.Close()
+	kdcAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	krb5Conf := write("krb5.conf", krb.Krb5Conf(realm, kdcAddr))
+	kdcConf := write("kdc.conf", `[kdcdefaults]
+  kdc_ports = `+strconv.Itoa(port)+`
+  kdc_tcp_ports = `+strconv.Itoa(port)+`
+[realms]
+  `+realm+` = {
+    database_name = `+filepath.Join(dir, "principal")+`
+    key_stash_file = `+filepath.Join(dir, "stash")+`
+    acl_file = `+filepath.Join(dir, "kadm5.acl")+`
+    supported_enctypes = aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal
+  }
+[logging]
+  kdc = FILE:`+filepath.Join(dir, "kdc.log")+`
+`)
+	env := append(os.Environ(), "KRB5_CONFIG="+krb5Conf, "KRB5_KDC_PROFILE="+kdcConf, "KRB5CCNAME=FILE:"+filepath.Join(dir, "ccache"))
+	sh := func(name string, args ...string) {
+		t.Helper()
+		cmd := exec.Command(name, args...)
+		cmd.Env = env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+		}
+	}
+	sh("kdb5_util", "create", "-s", "-r", realm, "-P", "master-"+krb.RandomPassword())
+	userKeytab := filepath.Join(dir, "user.keytab")
+	nodesKeytab := filepath.Join(dir, "nodes.keytab")
+	sh("kadmin.local", "-r", realm, "-q", "addprinc -randkey Administrator")
+	sh("kadmin.local", "-r", realm, "-q", "ktadd -k "+userKeytab+" Administrator")
+	spns := append(krb.SPNs("NODE1", realm), krb.SPNs("NODE2", realm)...)
+	for _, spn := range spns {
+		sh("kadmin.local", "-r", realm, "-q", "addprinc -randkey "+spn)
+	}
+	sh("kadmin.local", "-r", realm, "-q", "ktadd -k "+nodesKeytab+" "+strings.Join(spns, " "))
+
+	kdc := exec.Command("krb5kdc", "-n", "-r", realm)
+	kdc.Env = env
+	if err := kdc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- kdc.Wait() }()
+	t.Cleanup(func() {
+		_ = kdc.Process.Kill()
+		_ = <-exited // killed: the error only says so
+	})
+	for {
+		if c, err := net.Dial("tcp", kdcAddr); err == nil {
+			_ = c.Close()
+			break
+		}
+		select {
+		case err := <-exited:
+			t.Fatalf("krb5kdc exited: %v", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	sh("kinit", "-k", "-t", userKeytab, "Administrator@"+realm)
+
+	l := startLab(t, Options{Krb5Keytab: nodesKeytab, Krb5Realm: realm})
+	cfg, err := config.Load(krb5Conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, err := credentials.LoadCCache(filepath.Join(dir, "ccache"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := client.NewFromCCache(cc, cfg, client.DisablePAFXFAST(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, _ := l.Node("NODE2")
+	c := spnegoClient(t, l, cl, node)
+	wantContains(t, "hostname", mustRun(t, c, "hostname"), "NODE2")
+	cmds := l.World().Commands("NODE2")
+	if len(cmds) == 0 || cmds[len(cmds)-1].User != `LAB\Administrator` {
+		t.Fatalf("command log: %+v", cmds)
+	}
+}
