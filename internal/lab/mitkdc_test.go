@@ -129,3 +129,48 @@ func TestMITKDC(t *testing.T) {
 		t.Fatalf("command log: %+v", cmds)
 	}
 }
+
+// MIT's kinit (password, pre-authentication, RENEWABLE-OK as it asks by
+// default) and kvno (TGS-REQs) against the lab's own KDC with the lab's
+// krb5.conf; gokrb5 from that credential cache then runs a command. A wrong
+// password and an SPN on an address are refused as AD refuses them.
+func TestMITClientsAgainstTheLabKDC(t *testing.T) {
+	l := startLab(t, Options{})
+	info := l.Ready()
+	cc := filepath.Join(t.TempDir(), "ccache")
+	env := append(os.Environ(), "KRB5_CONFIG="+info.Kerberos.Krb5Conf, "KRB5CCNAME=FILE:"+cc)
+	run := func(stdin, name string, args ...string) (string, error) {
+		cmd := exec.Command(name, args...)
+		cmd.Env = env
+		cmd.Stdin = strings.NewReader(stdin)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := run("wrong\n", "kinit", "Administrator@LAB.TEST"); err == nil || !strings.Contains(out, "Password incorrect") {
+		t.Fatalf("kinit with a wrong password: %v\n%s", err, out)
+	}
+	if out, err := run(info.Password+"\n", "kinit", "Administrator@LAB.TEST"); err != nil {
+		t.Fatalf("kinit: %v\n%s", err, out)
+	}
+	out, err := run("", "kvno", "HTTP/node1.lab.test", "WSMAN/NODE2", "host/node2.lab.test")
+	if err != nil || strings.Count(out, "kvno = 2") != 3 {
+		t.Fatalf("kvno: %v\n%s", err, out)
+	}
+	if out, err := run("", "kvno", "HTTP/127.0.0.1"); err == nil || !strings.Contains(out, "not found in Kerberos database") {
+		t.Fatalf("kvno of an address: %v\n%s", err, out)
+	}
+	cfg, err := config.Load(info.Kerberos.Krb5Conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ccache, err := credentials.LoadCCache(cc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := client.NewFromCCache(ccache, cfg, client.DisablePAFXFAST(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, _ := l.Node("NODE1")
+	wantContains(t, "hostname", mustRun(t, spnegoClient(t, l, cl, node), "hostname"), "NODE1")
+}

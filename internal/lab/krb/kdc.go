@@ -282,9 +282,8 @@ func (k *KDC) as(r *messages.ASReq) []byte {
 		skeys = k.cfg.Services
 	}
 	now := k.cfg.Now().UTC().Truncate(time.Second)
-	tktFlags := types.NewKrbFlags()
-	types.SetFlags(&tktFlags, []int{flags.Forwardable, flags.Renewable, flags.Initial, flags.PreAuthent})
-	tkt, session, code := k.issue(cname, k.cfg.Realm, sname, srealm, skeys, tktFlags, et, now, nil)
+	lt := grant(body, now, nil)
+	tkt, session, code := k.issue(cname, k.cfg.Realm, sname, srealm, skeys, lt, et)
 	if code != 0 {
 		return fail(code, "", nil)
 	}
@@ -294,7 +293,7 @@ func (k *KDC) as(r *messages.ASReq) []byte {
 		PAData: types.PADataSequence{{PADataType: patype.PA_ETYPE_INFO2, PADataValue: infoDER}},
 		CRealm: k.cfg.Realm, CName: cname, Ticket: tkt,
 	}}
-	enc := k.encPart(session, tktFlags, now, body.Nonce, sname, srealm)
+	enc := encPart(session, lt, body.Nonce, sname, srealm)
 	b, err := enc.Marshal() // tagged EncASRepPart (25)
 	if err != nil {
 		return fail(errorcode.KRB_ERR_GENERIC, "", nil)
@@ -345,9 +344,67 @@ func (k *KDC) checkTimestamp(value []byte, password, salt string) bool {
 	return d < maxSkew && d > -maxSkew
 }
 
+// lifetime is what a ticket gets: its flags and times.
+type lifetime struct {
+	flags                       asn1.BitString
+	auth, start, end, renewTill time.Time
+}
+
+func hasOption(opts asn1.BitString, bit int) bool {
+	return bit/8 < len(opts.Bytes) && opts.Bytes[bit/8]&(0x80>>(bit%8)) != 0
+}
+
+// grant gives a ticket the flags and times the client asked for (RFC 4120
+// 3.1.3, 3.3.3) within the domain's policy and, for a TGS-REQ, within its
+// TGT: MIT's client refuses a reply with more than it asked for.
+func grant(req messages.KDCReqBody, now time.Time, tgt *messages.EncTicketPart) lifetime {
+	opts := req.KDCOptions
+	lt := lifetime{flags: types.NewKrbFlags(), auth: now, start: now, end: now.Add(ticketLife)}
+	maxRenew := now.Add(renewLife)
+	if tgt != nil {
+		lt.auth = tgt.AuthTime
+		if tgt.EndTime.Before(lt.end) {
+			lt.end = tgt.EndTime
+		}
+		maxRenew = tgt.RenewTill
+	}
+	if !req.Till.IsZero() && req.Till.After(now) && req.Till.Before(lt.end) {
+		lt.end = req.Till
+	}
+	renewable := hasOption(opts, flags.Renewable) || (hasOption(opts, flags.RenewableOK) && req.Till.After(lt.end))
+	if tgt != nil && !hasOption(tgt.Flags, flags.Renewable) {
+		renewable = false
+	}
+	if renewable {
+		lt.renewTill = maxRenew
+		// RENEWABLE-OK alone asks for renewal up to the end time asked
+		// for, no further (RFC 4120 5.4.1; MIT checks it).
+		until := req.RTime
+		if !hasOption(opts, flags.Renewable) {
+			until = req.Till
+		}
+		if !until.IsZero() && until.Before(lt.renewTill) {
+			lt.renewTill = until
+		}
+		if lt.renewTill.After(lt.end) {
+			types.SetFlag(&lt.flags, flags.Renewable)
+		} else {
+			lt.renewTill = time.Time{}
+		}
+	}
+	if hasOption(opts, flags.Forwardable) && (tgt == nil || hasOption(tgt.Flags, flags.Forwardable)) {
+		types.SetFlag(&lt.flags, flags.Forwardable)
+	}
+	types.SetFlag(&lt.flags, flags.PreAuthent)
+	if tgt == nil {
+		types.SetFlag(&lt.flags, flags.Initial)
+	}
+	return lt
+}
+
 // issue makes a ticket for sname, encrypted with its key of etype et (or
 // its strongest when it has none of et), with a fresh session key of et.
-func (k *KDC) issue(cname types.PrincipalName, crealm string, sname types.PrincipalName, srealm string, skeys *keytab.Keytab, tktFlags asn1.BitString, et int32, now time.Time, till *time.Time) (messages.Ticket, types.EncryptionKey, int32) {
+func (k *KDC) issue(cname types.PrincipalName, crealm string, sname types.PrincipalName, srealm string, skeys *keytab.Keytab, lt lifetime, et int32) (messages.Ticket, types.EncryptionKey, int32) {
 	var skey types.EncryptionKey
 	kvno := -1
 	for _, try := range append([]int32{et}, ETypes...) {
@@ -367,13 +424,9 @@ func (k *KDC) issue(cname types.PrincipalName, crealm string, sname types.Princi
 	if err != nil {
 		return messages.Ticket{}, types.EncryptionKey{}, errorcode.KRB_ERR_GENERIC
 	}
-	end := now.Add(ticketLife)
-	if till != nil && till.Before(end) {
-		end = *till
-	}
 	part := messages.EncTicketPart{
-		Flags: tktFlags, Key: session, CRealm: crealm, CName: cname,
-		AuthTime: now, StartTime: now, EndTime: end, RenewTill: now.Add(renewLife),
+		Flags: lt.flags, Key: session, CRealm: crealm, CName: cname,
+		AuthTime: lt.auth, StartTime: lt.start, EndTime: lt.end, RenewTill: lt.renewTill,
 	}
 	b, err := asn1.Marshal(part)
 	if err != nil {
@@ -387,13 +440,14 @@ func (k *KDC) issue(cname types.PrincipalName, crealm string, sname types.Princi
 	return messages.Ticket{TktVNO: iana.PVNO, Realm: srealm, SName: sname, EncPart: ed}, session, 0
 }
 
-func (k *KDC) encPart(session types.EncryptionKey, tktFlags asn1.BitString, now time.Time, nonce int, sname types.PrincipalName, srealm string) messages.EncKDCRepPart {
+// encPart is the reply's encrypted part: what the ticket holds, for the client.
+func encPart(session types.EncryptionKey, lt lifetime, nonce int, sname types.PrincipalName, srealm string) messages.EncKDCRepPart {
 	return messages.EncKDCRepPart{
 		Key:      session,
-		LastReqs: []messages.LastReq{{LRType: 0, LRValue: now}},
+		LastReqs: []messages.LastReq{{LRType: 0, LRValue: lt.start}},
 		Nonce:    nonce,
-		Flags:    tktFlags,
-		AuthTime: now, StartTime: now, EndTime: now.Add(ticketLife), RenewTill: now.Add(renewLife),
+		Flags:    lt.flags,
+		AuthTime: lt.auth, StartTime: lt.start, EndTime: lt.end, RenewTill: lt.renewTill,
 		SRealm: srealm, SName: sname,
 	}
 }
@@ -445,19 +499,15 @@ func (k *KDC) tgs(r *messages.TGSReq) []byte {
 	if !HasPrincipal(k.cfg.Services, sname, k.cfg.Realm) {
 		return fail(errorcode.KDC_ERR_S_PRINCIPAL_UNKNOWN)
 	}
-	tktFlags := types.NewKrbFlags()
-	types.SetFlags(&tktFlags, []int{flags.Forwardable, flags.Renewable, flags.PreAuthent, flags.OKAsDelegate})
-	tkt, session, code := k.issue(cname, crealm, sname, k.cfg.Realm, k.cfg.Services, tktFlags, et, now, &tgt.EndTime)
+	lt := grant(body, now, &tgt)
+	tkt, session, code := k.issue(cname, crealm, sname, k.cfg.Realm, k.cfg.Services, lt, et)
 	if code != 0 {
 		return fail(code)
 	}
 	rep := messages.TGSRep{KDCRepFields: messages.KDCRepFields{
 		PVNO: iana.PVNO, MsgType: msgtype.KRB_TGS_REP, CRealm: crealm, CName: cname, Ticket: tkt,
 	}}
-	enc := k.encPart(session, tktFlags, now, body.Nonce, sname, k.cfg.Realm)
-	if tgt.EndTime.Before(enc.EndTime) {
-		enc.EndTime = tgt.EndTime
-	}
+	enc := encPart(session, lt, body.Nonce, sname, k.cfg.Realm)
 	b, err := asn1.Marshal(enc)
 	if err != nil {
 		return fail(errorcode.KRB_ERR_GENERIC)

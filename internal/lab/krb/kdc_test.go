@@ -4,12 +4,14 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jcmturner/gofork/encoding/asn1"
 	"github.com/jcmturner/gokrb5/v8/client"
 	"github.com/jcmturner/gokrb5/v8/config"
 	"github.com/jcmturner/gokrb5/v8/iana/errorcode"
 	"github.com/jcmturner/gokrb5/v8/iana/etypeID"
+	"github.com/jcmturner/gokrb5/v8/iana/flags"
 	"github.com/jcmturner/gokrb5/v8/keytab"
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
@@ -154,4 +156,32 @@ func TestKDCAsksForPreauthWithADSalt(t *testing.T) {
 func unmarshalInfo(b []byte, info *types.ETypeInfo2) error {
 	_, err := asn1.Unmarshal(b, info)
 	return err
+}
+
+// A ticket gets no more than the client asked for, as MIT's client checks
+// (RFC 4120 3.1.3): the end time asked, renewal up to the end time asked
+// with RENEWABLE-OK alone (MIT's kinit default), forwardable when asked.
+func TestGrantGivesWhatWasAsked(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	opts := func(bits ...int) asn1.BitString {
+		f := types.NewKrbFlags()
+		types.SetFlags(&f, bits)
+		return f
+	}
+	// kinit's default: RENEWABLE-OK, till in 24 hours.
+	lt := grant(messages.KDCReqBody{KDCOptions: opts(flags.RenewableOK), Till: now.Add(24 * time.Hour)}, now, nil)
+	if !lt.end.Equal(now.Add(ticketLife)) || !lt.renewTill.Equal(now.Add(24*time.Hour)) || !types.IsFlagSet(&lt.flags, flags.Renewable) || types.IsFlagSet(&lt.flags, flags.Forwardable) || !types.IsFlagSet(&lt.flags, flags.Initial) {
+		t.Errorf("RENEWABLE-OK: %+v", lt)
+	}
+	// A short till, no renewal, forwardable.
+	lt = grant(messages.KDCReqBody{KDCOptions: opts(flags.Forwardable), Till: now.Add(time.Hour)}, now, nil)
+	if !lt.end.Equal(now.Add(time.Hour)) || !lt.renewTill.IsZero() || types.IsFlagSet(&lt.flags, flags.Renewable) || !types.IsFlagSet(&lt.flags, flags.Forwardable) {
+		t.Errorf("forwardable, 1 hour: %+v", lt)
+	}
+	// RENEWABLE with rtime, within a TGT that ends sooner and is not forwardable.
+	tgt := messages.EncTicketPart{Flags: opts(flags.Renewable), AuthTime: now.Add(-time.Hour), EndTime: now.Add(2 * time.Hour), RenewTill: now.Add(48 * time.Hour)}
+	lt = grant(messages.KDCReqBody{KDCOptions: opts(flags.Renewable, flags.Forwardable), Till: now.Add(24 * time.Hour), RTime: now.Add(72 * time.Hour)}, now, &tgt)
+	if !lt.end.Equal(tgt.EndTime) || !lt.renewTill.Equal(tgt.RenewTill) || !lt.auth.Equal(tgt.AuthTime) || types.IsFlagSet(&lt.flags, flags.Forwardable) || types.IsFlagSet(&lt.flags, flags.Initial) {
+		t.Errorf("TGS within the TGT: %+v", lt)
+	}
 }
