@@ -132,7 +132,8 @@ func TestMITKDC(t *testing.T) {
 
 // MIT's kinit (password, pre-authentication, RENEWABLE-OK as it asks by
 // default) and kvno (TGS-REQs) against the lab's own KDC with the lab's
-// krb5.conf; gokrb5 from that credential cache then runs a command. A wrong
+// krb5.conf; curl --negotiate (MIT's GSS-API) gets an authenticated
+// Identify; gokrb5 from that credential cache then runs a command. A wrong
 // password and an SPN on an address are refused as AD refuses them.
 func TestMITClientsAgainstTheLabKDC(t *testing.T) {
 	l := startLab(t, Options{})
@@ -158,6 +159,17 @@ func TestMITClientsAgainstTheLabKDC(t *testing.T) {
 	}
 	if out, err := run("", "kvno", "HTTP/127.0.0.1"); err == nil || !strings.Contains(out, "not found in Kerberos database") {
 		t.Fatalf("kvno of an address: %v\n%s", err, out)
+	}
+	// curl's SPNEGO token is made by MIT's GSS-API (libcurl does not
+	// check the AP-REP it gets back: the wsman tests do).
+	node1, _ := l.Node("NODE1")
+	port := strings.TrimSuffix(node1.HTTPS[strings.LastIndex(node1.HTTPS, ":")+1:], "/wsman")
+	out, err = run("", "curl", "-sS", "--fail", "--negotiate", "-u", ":", "--cacert", info.CAFile,
+		"--resolve", "node1.lab.test:"+port+":127.0.0.1", "-H", "Content-Type: application/soap+xml;charset=UTF-8",
+		"-d", `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:wsmid="http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd"><s:Header/><s:Body><wsmid:Identify/></s:Body></s:Envelope>`,
+		"https://node1.lab.test:"+port+"/wsman")
+	if err != nil || !strings.Contains(out, "<wsmid:ProductVersion>OS: 5.2.3790") {
+		t.Fatalf("curl --negotiate: %v\n%s", err, out)
 	}
 	cfg, err := config.Load(info.Kerberos.Krb5Conf)
 	if err != nil {
