@@ -31,12 +31,16 @@ const (
 	wrapAcceptorSubkey = 0x04
 )
 
-// The acceptor's sealed tokens carry EC = 16 (one AES block of filler,
-// which [MS-KILE] 3.4.5.4.1 asks of AES senders) and RRC = 28 (the
-// encrypted header copy and the 12-byte checksum rotated to the front, so
-// the SSPI "header" is 60 bytes and the filler follows the data).
+// The acceptor's sealed tokens are MIT's (measured: python3-gssapi's
+// wrap_iov from an acceptor context): flags 7, EC = 0 and RRC = 28 (the
+// encrypted header copy and the 12-byte checksum rotated to the front), so
+// the multipart "header" is 60 bytes and the data follows without padding.
+// MIT's gss_unwrap takes EC = 16 too, but its gss_unwrap_iov without DCE
+// style wants RRC = 28 + EC, which EC = 0 satisfies either way. [MS-KILE]
+// 3.4.5.4.1 asks AES senders for EC = 16; receivers must honour any EC,
+// and the lab does.
 const (
-	sealEC  = 16
+	sealEC  = 0
 	sealRRC = 28
 	// sealHeaderLen is the token header, the rotated trailer and the
 	// confounder: what the multipart framing calls the header.
