@@ -186,3 +186,28 @@ func TestMITClientsAgainstTheLabKDC(t *testing.T) {
 	node, _ := l.Node("NODE1")
 	wantContains(t, "hostname", mustRun(t, spnegoClient(t, l, cl, node), "hostname"), "NODE1")
 }
+
+// MIT's GSS-API (Debian's python3-gssapi, testdata/mit_gss_seal.py) seals
+// over plain HTTP against the lab with the Kerberos and the SPNEGO scheme:
+// MIT verifies the AP-REP and unwraps the lab's sealed answers, the lab
+// unseals MIT's wrap_iov requests.
+func TestMITGSSAPISealing(t *testing.T) {
+	l := startLab(t, Options{})
+	info := l.Ready()
+	cc := filepath.Join(t.TempDir(), "ccache")
+	env := append(os.Environ(), "KRB5_CONFIG="+info.Kerberos.Krb5Conf, "KRB5CCNAME=FILE:"+cc)
+	kinit := exec.Command("kinit", "Administrator@LAB.TEST")
+	kinit.Env = env
+	kinit.Stdin = strings.NewReader(info.Password + "\n")
+	if out, err := kinit.CombinedOutput(); err != nil {
+		t.Fatalf("kinit: %v\n%s", err, out)
+	}
+	for _, scheme := range []string{"Kerberos", "Negotiate"} {
+		py := exec.Command("/usr/bin/python3", filepath.Join("testdata", "mit_gss_seal.py"), l.ReadyFile(), scheme)
+		py.Env = env
+		out, err := py.CombinedOutput()
+		if err != nil || strings.TrimSpace(string(out)) != "ok" {
+			t.Fatalf("%s: %v\n%s", scheme, err, out)
+		}
+	}
+}
