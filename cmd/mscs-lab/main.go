@@ -101,6 +101,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.IntVar(&opts.PortBase, "port-base", 0, "node i listens on port-base+2i (HTTP) and port-base+2i+1 (HTTPS), the control API after them (0: random ports)")
 	fs.StringVar(&opts.Dir, "dir", "", "folder for the CA certificate (default: a temporary folder removed on exit)")
 	fs.DurationVar(&opts.Latency, "latency", 0, "delay every WS-Management answer this long, as a slow link would (e.g. 10ms)")
+	fs.StringVar(&opts.CBTHardening, "cbt-hardening", "", `WinRM's CbtHardeningLevel on every node for HTTPS, checked for NTLM and Kerberos: "none", "relaxed" (checked when sent) or "strict" (required); default: the scenario's, else none`)
+	fs.StringVar(&opts.Krb5Keytab, "krb5-keytab", "", "accept Kerberos tickets of an outside KDC: each node verifies with its own SPNs' keys from this keytab (host/, HTTP/, WSMAN/ on <node>.<realm lower> and <node>); the lab then runs no KDC. Needs --krb5-realm")
+	fs.StringVar(&opts.Krb5Realm, "krb5-realm", "", "the realm of --krb5-keytab's keys, e.g. EXAMPLE.TEST")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: mscs-lab serve [flags]\n\nStarts a lab cluster from a scenario: its nodes' WinRM endpoints (HTTP and HTTPS)\n"+
 			"and the control API on loopback, until SIGINT or SIGTERM. It logs where everything is; with\n"+
@@ -121,6 +124,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if opts.PortBase < 0 || opts.PortBase > 65535 {
 		return fmt.Errorf("%w: --port-base must be a port number", errUsage)
+	}
+	if !world.ValidCBTHardening(opts.CBTHardening) {
+		return fmt.Errorf("%w: --cbt-hardening must be none, relaxed or strict", errUsage)
+	}
+	if (opts.Krb5Keytab == "") != (opts.Krb5Realm == "") {
+		return fmt.Errorf("%w: --krb5-keytab and --krb5-realm go together", errUsage)
 	}
 
 	l, err := lab.Start(ctx, opts)
@@ -144,6 +153,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "  %-8s https %s\n", n.Name, n.HTTPS)
 	}
 	fmt.Fprintf(stderr, "  CA file      %s\n", l.CAFile())
+	if k := l.KerberosInfo(); k.KDC != "" {
+		fmt.Fprintf(stderr, "  Kerberos     realm %s, KDC %s (UDP and TCP), %s, keytab %s\n", k.Realm, k.KDC, k.Krb5Conf, k.Keytab)
+	} else {
+		fmt.Fprintf(stderr, "  Kerberos     realm %s, keys from %s (no KDC of the lab's)\n", k.Realm, k.Keytab)
+	}
+	for _, n := range l.Nodes() {
+		fmt.Fprintf(stderr, "  %-8s Kerberos host %s (SPN HTTP/%s)\n", n.Name, n.Host, n.Host)
+	}
 	shown := l.ReadyFile()
 	if *readyFile != "" {
 		shown = *readyFile

@@ -22,6 +22,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jcmturner/gokrb5/v8/keytab"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/krb"
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/world"
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/wsman"
 )
@@ -69,14 +72,33 @@ type Options struct {
 	// MaxOperationsPerShell overrides the scenario's (see
 	// world.Scenario.MaxOperationsPerShell) when not 0.
 	MaxOperationsPerShell int
-	// Dir receives the CA certificate (ca.pem) and the ready file (lab.json).
-	// Empty means a fresh temporary folder, removed by Close.
+	// CBTHardening overrides the scenario's cbt_hardening: every node's
+	// WinRM CbtHardeningLevel for HTTPS, "none", "relaxed" or "strict",
+	// checked for NTLM and Kerberos; "" keeps the scenario's (none unless
+	// it says otherwise).
+	CBTHardening string
+	// Krb5Keytab and Krb5Realm, given together, make the nodes accept
+	// Kerberos tickets of an outside KDC: each node verifies with the keys
+	// of its own SPNs (host/, HTTP/ and WSMAN/ on <node>.<realm in lower
+	// case> and on <node>) from that keytab and no other, and the lab
+	// starts no KDC of its own. Without them the lab runs a KDC for the
+	// realm krb.Realm(domain) (LAB -> LAB.TEST) and writes krb5.conf and
+	// the nodes' keytab (krb5.keytab) into Dir.
+	Krb5Keytab string
+	Krb5Realm  string
+	// Dir receives the CA certificate (ca.pem), the ready file (lab.json),
+	// krb5.conf and krb5.keytab. Empty means a fresh temporary folder,
+	// removed by Close.
 	Dir string
 }
 
 // NodeEndpoint is where a node's WS-Management service listens.
 type NodeEndpoint struct {
-	Name  string `json:"name"`
+	Name string `json:"name"`
+	// Host is the node's DNS name in the Kerberos realm, e.g.
+	// node1.lab.test: the host part of its SPNs (HTTP/node1.lab.test).
+	// Clients reach the node on 127.0.0.1 and name it so for Kerberos.
+	Host  string `json:"host"`
 	HTTP  string `json:"http,omitempty"` // e.g. http://127.0.0.1:5985/wsman; empty when HTTPS only
 	HTTPS string `json:"https"`
 }
@@ -93,6 +115,24 @@ type ReadyInfo struct {
 	// Sites maps each virtual server address to the URL its web site
 	// answers on (http://127.0.0.1:port).
 	Sites map[string]string `json:"sites,omitempty"`
+	// CBTHardening is the nodes' CbtHardeningLevel: none, relaxed or strict.
+	CBTHardening string        `json:"cbt_hardening"`
+	Kerberos     *KerberosInfo `json:"kerberos,omitempty"`
+}
+
+// KerberosInfo is what a Kerberos client needs of the lab.
+type KerberosInfo struct {
+	// Realm is e.g. LAB.TEST; the administrator is Administrator@LAB.TEST.
+	Realm string `json:"realm"`
+	// Keytab holds the nodes' service keys: the lab's own (written into
+	// Dir), or the outside keytab it was given.
+	Keytab string `json:"keytab"`
+	// Krb5Conf is a krb5.conf naming the lab's KDC (over TCP); empty with
+	// an outside keytab.
+	Krb5Conf string `json:"krb5_conf,omitempty"`
+	// KDC is the lab's KDC, host:port for UDP and TCP; empty with an
+	// outside keytab.
+	KDC string `json:"kdc,omitempty"`
 }
 
 // ReadReadyFile loads a ready file written by a lab.
@@ -127,6 +167,12 @@ type Lab struct {
 	control *controlServer
 	sites   []*siteServer
 
+	realm      string
+	keytab     *keytab.Keytab // every node's service keys
+	keytabFile string
+	krb5Conf   string // "" with an outside keytab
+	kdc        *krb.KDC
+
 	// resync asks the syncer to re-read every node's reachability.
 	resync   chan struct{}
 	stopSync chan struct{}
@@ -159,6 +205,18 @@ func Start(ctx context.Context, opts Options) (_ *Lab, err error) {
 	if l.opts.MaxOperationsPerShell == 0 {
 		l.opts.MaxOperationsPerShell = sc.MaxOperationsPerShell
 	}
+	if !world.ValidCBTHardening(opts.CBTHardening) {
+		return nil, fmt.Errorf("lab: CBT hardening %q: want none, relaxed or strict", opts.CBTHardening)
+	}
+	if l.opts.CBTHardening == "" {
+		l.opts.CBTHardening = sc.CBTHardening
+	}
+	if l.opts.CBTHardening == "" {
+		l.opts.CBTHardening = wsman.CBTNone
+	}
+	if (opts.Krb5Keytab == "") != (opts.Krb5Realm == "") {
+		return nil, errors.New("lab: an outside keytab needs its realm, and a realm its keytab")
+	}
 	defer func() {
 		if err != nil {
 			l.Close()
@@ -172,6 +230,9 @@ func Start(ctx context.Context, opts Options) (_ *Lab, err error) {
 		return nil, err
 	}
 	if err := l.startCA(); err != nil {
+		return nil, err
+	}
+	if err := l.startKerberos(); err != nil {
 		return nil, err
 	}
 	if err := l.startNodes(); err != nil {
@@ -238,15 +299,70 @@ func (l *Lab) startCA() error {
 	return nil
 }
 
+// startKerberos loads the outside keytab, or makes every node's keys and
+// starts the lab's KDC, and writes krb5.conf and krb5.keytab into Dir.
+func (l *Lab) startKerberos() error {
+	names := l.world.NodeNames()
+	if l.opts.Krb5Keytab != "" {
+		kt, err := keytab.Load(l.opts.Krb5Keytab)
+		if err != nil {
+			return fmt.Errorf("lab: keytab %s: %w", l.opts.Krb5Keytab, err)
+		}
+		l.realm, l.keytab, l.keytabFile = l.opts.Krb5Realm, kt, l.opts.Krb5Keytab
+		for _, node := range names {
+			if len(krb.NodeKeytab(kt, node, l.realm).Entries) == 0 {
+				return fmt.Errorf("lab: keytab %s has no key of %s in %s (any of %s)", l.opts.Krb5Keytab, node, l.realm, strings.Join(krb.SPNs(node, l.realm), ", "))
+			}
+		}
+		return nil
+	}
+	l.realm = krb.Realm(l.world.Domain())
+	l.keytab = keytab.New()
+	for _, node := range names {
+		// Each node's computer account has its own random password.
+		if err := krb.AddNodeKeys(l.keytab, node, l.realm, krb.RandomPassword()); err != nil {
+			return fmt.Errorf("lab: %s: keys: %w", node, err)
+		}
+	}
+	var err error
+	l.kdc, err = krb.Start(krb.Config{
+		Realm:    l.realm,
+		Services: l.keytab,
+		Password: func(user string) (string, string, bool) {
+			name, password, ok := l.world.DomainAccount(user)
+			return password, name, ok
+		},
+	}, "127.0.0.1")
+	if err != nil {
+		return fmt.Errorf("lab: %w", err)
+	}
+	data, err := l.keytab.Marshal()
+	if err != nil {
+		return fmt.Errorf("lab: keytab: %w", err)
+	}
+	l.keytabFile = filepath.Join(l.dir, "krb5.keytab")
+	if err := writeFileAtomic(l.keytabFile, data, 0o600); err != nil {
+		return fmt.Errorf("lab: keytab: %w", err)
+	}
+	l.krb5Conf = filepath.Join(l.dir, "krb5.conf")
+	if err := writeFileAtomic(l.krb5Conf, []byte(krb.Krb5Conf(l.realm, l.kdc.Addr())), 0o644); err != nil {
+		return fmt.Errorf("lab: krb5.conf: %w", err)
+	}
+	return nil
+}
+
 func (l *Lab) startNodes() error {
 	for i, node := range l.world.NodeNames() {
 		// The certificate names the node too, so a client whose hosts file
 		// maps NODE1 to 127.0.0.1 can verify it by name.
-		tlsConf, err := l.ca.ServerTLSConfig("127.0.0.1", "localhost", strings.ToLower(node))
+		tlsConf, err := l.ca.ServerTLSConfig("127.0.0.1", "localhost", strings.ToLower(node), krb.HostName(node, l.realm))
 		if err != nil {
 			return fmt.Errorf("lab: %s: TLS: %w", node, err)
 		}
 		h := wsman.NewHandler(wsman.Config{
+			Kerberos:              &wsman.Kerberos{Realm: l.realm, Keytab: krb.NodeKeytab(l.keytab, node, l.realm)},
+			CBTHardening:          l.opts.CBTHardening,
+			TLSCertificate:        tlsConf.Certificates[0].Certificate[0],
 			NodeName:              node,
 			Domain:                l.world.Domain(),
 			Executor:              nodeExecutor{world: l.world, node: node},
@@ -270,7 +386,7 @@ func (l *Lab) startNodes() error {
 			return fmt.Errorf("lab: %s: %w", node, err)
 		}
 		l.endpoints[node] = ep
-		l.nodes = append(l.nodes, NodeEndpoint{Name: node, HTTP: ep.HTTPURL(), HTTPS: ep.HTTPSURL()})
+		l.nodes = append(l.nodes, NodeEndpoint{Name: node, Host: krb.HostName(node, l.realm), HTTP: ep.HTTPURL(), HTTPS: ep.HTTPSURL()})
 	}
 	// Registered once every endpoint exists, so the callback never sees a
 	// missing one.
@@ -389,7 +505,19 @@ func (l *Lab) Ready() ReadyInfo {
 		Password:   l.password,
 		ControlURL: l.control.url,
 		Sites:      l.Sites(),
+
+		CBTHardening: l.opts.CBTHardening,
+		Kerberos:     l.KerberosInfo(),
 	}
+}
+
+// KerberosInfo describes the lab's Kerberos as the ready file does.
+func (l *Lab) KerberosInfo() *KerberosInfo {
+	info := &KerberosInfo{Realm: l.realm, Keytab: l.keytabFile, Krb5Conf: l.krb5Conf}
+	if l.kdc != nil {
+		info.KDC = l.kdc.Addr()
+	}
+	return info
 }
 
 // WriteReadyFile writes Ready() as JSON to path atomically (a reader never
@@ -434,6 +562,9 @@ func (l *Lab) Close() {
 			l.control.close()
 		}
 		l.closeSites()
+		if l.kdc != nil {
+			l.kdc.Close()
+		}
 		if l.syncDone != nil {
 			// resync stays open: callbacks may still arrive from commands
 			// in flight, and find it full or unread, never closed.

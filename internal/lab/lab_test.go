@@ -111,8 +111,8 @@ func TestPortBase(t *testing.T) {
 	l := startLab(t, Options{PortBase: base})
 	nodes := l.Nodes()
 	want := []NodeEndpoint{
-		{"NODE1", portURL("http", base), portURL("https", base+1)},
-		{"NODE2", portURL("http", base+2), portURL("https", base+3)},
+		{"NODE1", "node1.lab.test", portURL("http", base), portURL("https", base+1)},
+		{"NODE2", "node2.lab.test", portURL("http", base+2), portURL("https", base+3)},
 	}
 	for i := range want {
 		if nodes[i] != want[i] {

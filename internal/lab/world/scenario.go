@@ -45,6 +45,19 @@ type Scenario struct {
 	// Windows XP and Server 2003's sc.exe, reg.exe 3.0, cluster.exe and
 	// net.exe print; FORMATS.md).
 	ToolLayout string `json:"tool_layout,omitempty"`
+	// CBTHardening is WinRM's CbtHardeningLevel on every node, for HTTPS:
+	// "none" (the default), "relaxed" or "strict".
+	CBTHardening string `json:"cbt_hardening,omitempty"`
+}
+
+// ValidCBTHardening reports whether level is a CbtHardeningLevel the lab
+// knows ("" is the default, none).
+func ValidCBTHardening(level string) bool {
+	switch level {
+	case "", "none", "relaxed", "strict":
+		return true
+	}
+	return false
 }
 
 // IISAccountsSpec names the domain's IIS accounts (users of Accounts,
@@ -336,6 +349,9 @@ func (sc *Scenario) Validate() error {
 	}
 	if !validToolLayout(sc.ToolLayout) {
 		return fmt.Errorf("tool_layout %q: want %q or %q", sc.ToolLayout, LayoutNT4, Layout2003)
+	}
+	if !ValidCBTHardening(sc.CBTHardening) {
+		return fmt.Errorf("cbt_hardening %q: want none, relaxed or strict", sc.CBTHardening)
 	}
 	return sc.validateCluster(nodes)
 }

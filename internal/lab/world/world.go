@@ -297,6 +297,18 @@ func (w *World) NodeNames() []string {
 // Domain is the lab's NetBIOS domain.
 func (w *World) Domain() string { return w.sc.Domain }
 
+// DomainAccount returns the password of a domain account and its name as
+// the scenario spells it (user is matched without case), as a domain
+// controller's KDC needs them: the name is part of the key's salt.
+func (w *World) DomainAccount(user string) (name, password string, ok bool) {
+	for _, a := range w.sc.Accounts {
+		if a.Node == "" && strings.EqualFold(a.User, user) {
+			return a.User, a.Password, true
+		}
+	}
+	return "", "", false
+}
+
 // Scenario is the scenario the world was built from.
 
 // Password returns the password of a domain account (domain = the lab's

@@ -14,8 +14,8 @@ import (
 type connState struct {
 	mu       sync.Mutex
 	acceptor *ntlmServer
-	user     string       // set once an AUTHENTICATE verified
-	seal     *sealSession // set when sealing was negotiated
+	user     string // set once an AUTHENTICATE verified
+	seal     sealer // set when sealing was negotiated
 	// mechTypes is the client's SPNEGO mechanism list while it
 	// authenticates with SPNEGO-wrapped NTLM (nil for raw NTLM): the
 	// answers are wrapped too, and the mechListMIC is computed over it.
@@ -65,7 +65,7 @@ func (c *conns) forget(addr string) {
 type authResult struct {
 	user string
 	body []byte
-	seal *sealSession
+	seal sealer
 	conn *connState
 }
 
@@ -119,7 +119,26 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, body []by
 			return nil
 		}
 		return &authResult{user: user, body: body}
-	case "negotiate", "ntlm":
+	case "negotiate", "ntlm", "kerberos":
+		raw, err := base64.StdEncoding.DecodeString(token)
+		if err != nil {
+			denied(w)
+			return nil
+		}
+		if inner, ok := isKerberosToken(raw); ok {
+			return h.authenticateKerberos(w, r, scheme, inner, nil, body, clearAllowed)
+		}
+		if isSPNEGO(raw) {
+			if sp, err := parseSPNEGO(raw); err == nil && sp.mechTypes != nil && sp.token != nil {
+				if inner, ok := isKerberosToken(sp.token); ok {
+					return h.authenticateKerberos(w, r, scheme, inner, sp, body, clearAllowed)
+				}
+			}
+		}
+		if strings.EqualFold(scheme, "kerberos") {
+			denied(w)
+			return nil
+		}
 		// A bare NTLM scheme is not offered but still understood.
 		return h.authenticateNTLM(w, r, scheme, token, body, clearAllowed)
 	case "":
@@ -238,7 +257,7 @@ func (h *Handler) authenticateNTLM(w http.ResponseWriter, r *http.Request, schem
 		}
 		res, err := st.acceptor.Authenticate(raw)
 		st.acceptor = nil
-		if err != nil {
+		if err != nil || !h.bindingOK(r.TLS != nil, res.ChannelBindings) {
 			denied(w)
 			return nil
 		}
@@ -264,7 +283,10 @@ func (h *Handler) authenticateNTLM(w http.ResponseWriter, r *http.Request, schem
 		if res.Domain != "" {
 			st.user = res.Domain + `\` + res.User
 		}
-		st.seal = seal
+		st.seal = nil
+		if seal != nil {
+			st.seal = seal
+		}
 		answer(negAcceptCompleted, nil, ownMIC)
 		if len(body) == 0 {
 			// The empty POST that sealing clients authenticate with.
@@ -311,4 +333,46 @@ func (h *Handler) connBody(w http.ResponseWriter, r *http.Request, st *connState
 		return nil
 	}
 	return &authResult{user: user, body: body, conn: st}
+}
+
+// authenticateKerberos accepts a Kerberos AP-REQ (inner: the GSS-API token
+// id and message), raw or from a SPNEGO NegTokenInit (sp), and answers the
+// mutual authentication token in the scheme and form the client used. The
+// context it makes is the connection's, as NTLM's is.
+func (h *Handler) authenticateKerberos(w http.ResponseWriter, r *http.Request, scheme string, inner []byte, sp *spnegoToken, body []byte, clearAllowed bool) *authResult {
+	st := h.conns.get(r.RemoteAddr)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.user, st.seal, st.acceptor, st.mechTypes = "", nil, nil, nil
+	acc, err := h.acceptKerberos(inner, r.TLS != nil)
+	if err != nil {
+		if sp != nil {
+			w.Header().Set("WWW-Authenticate", scheme+" "+base64.StdEncoding.EncodeToString(negTokenResp(negReject, false, nil, nil)))
+		}
+		denied(w)
+		return nil
+	}
+	tok := acc.apRep
+	// A client that named Kerberos seals with the Kerberos protocol, one
+	// that negotiated with the SPNEGO one (pywinrm and Windows do so).
+	acc.ctx.protocol = kerberosProtocol
+	if sp != nil || strings.EqualFold(scheme, "negotiate") {
+		acc.ctx.protocol = encryptedProtocol
+	}
+	if sp != nil {
+		tok = negTokenRespMech(negAcceptCompleted, sp.firstMech(), acc.apRep, nil)
+	}
+	w.Header().Set("WWW-Authenticate", scheme+" "+base64.StdEncoding.EncodeToString(tok))
+	st.user, st.seal = acc.user, acc.ctx
+	if len(body) == 0 {
+		// The empty POST that sealing clients authenticate with.
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}
+	if !clearAllowed {
+		refuseClear(w)
+		return nil
+	}
+	return &authResult{user: st.user, body: body, conn: st}
 }

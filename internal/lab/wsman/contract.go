@@ -1,6 +1,7 @@
 // Package wsman is the lab node's WS-Management endpoint: the HTTP(S) listener,
-// Basic and NTLM authentication (with NTLM message sealing over plain HTTP, as a
-// Windows WinRM service requires when AllowUnencrypted is false), and the
+// Basic, NTLM and Kerberos authentication (with message sealing over plain
+// HTTP, as a Windows WinRM service requires when AllowUnencrypted is false,
+// and channel binding checks over HTTPS), and the
 // Windows remote shell resource (cmd).
 package wsman
 
@@ -91,6 +92,15 @@ type Config struct {
 	// instead of the shell-not-found fault.
 	IdleDropEmpty400 bool
 	MaxEnvelopeSize  int // bytes; default 153600 (MaxEnvelopeSizekb 150)
+	// Kerberos, when not nil, accepts Kerberos (raw or SPNEGO-wrapped,
+	// under Negotiate or Kerberos) with the node's own service keys.
+	Kerberos *Kerberos
+	// CBTHardening is WinRM's CbtHardeningLevel for HTTPS: CBTNone (or
+	// ""), CBTRelaxed or CBTStrict. It applies to NTLM and Kerberos.
+	CBTHardening string
+	// TLSCertificate is the DER of the HTTPS listener's certificate, whose
+	// hash the channel bindings carry (RFC 5929 tls-server-end-point).
+	TLSCertificate []byte
 	// Latency delays every answer, as a network round trip to a remote
 	// node would (benchmarks of slow links); 0 answers at once.
 	Latency time.Duration

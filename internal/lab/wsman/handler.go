@@ -21,6 +21,10 @@ type Handler struct {
 	shells shells
 	done   chan struct{}
 	once   sync.Once
+	// bindings is the channel bindings hash a client of the HTTPS listener
+	// sends (nil without a certificate).
+	bindings []byte
+	replays  replayCache
 }
 
 // Defaults of a Windows WinRM service (winrm get winrm/config).
@@ -53,6 +57,9 @@ func NewHandler(cfg Config) *Handler {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &Handler{cfg: cfg, ctx: ctx, cancel: cancel, done: make(chan struct{})}
+	if cfg.TLSCertificate != nil {
+		h.bindings = channelBindingsHash(cfg.TLSCertificate)
+	}
 	h.shells.m = map[string]*shell{}
 	h.shells.idleDropped = map[string]bool{}
 	go h.janitor()
@@ -155,7 +162,7 @@ func (h *Handler) write(w http.ResponseWriter, auth *authResult, status int, ans
 		auth.conn.mu.Lock()
 		answer = auth.seal.wrapEncrypted(answer)
 		auth.conn.mu.Unlock()
-		w.Header().Set("Content-Type", encryptedMediaType)
+		w.Header().Set("Content-Type", auth.seal.mediaType())
 	} else {
 		w.Header().Set("Content-Type", "application/soap+xml;charset=UTF-8")
 	}

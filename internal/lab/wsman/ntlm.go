@@ -52,6 +52,7 @@ const (
 	avDNSDomainName   = 4
 	avFlags           = 6
 	avTimestamp       = 7
+	avChannelBindings = 10
 )
 
 // errNTLM is returned for every authentication failure so that nothing about
@@ -77,6 +78,9 @@ type ntlmResult struct {
 	Flags        uint32
 	// ExportedSessionKey keys message signing and sealing.
 	ExportedSessionKey []byte
+	// ChannelBindings is the client's MsvAvChannelBindings (nil when it
+	// sent none): covered by its NTProofStr, so it cannot be altered.
+	ChannelBindings []byte
 }
 
 // ntlmMessageType returns the NTLMSSP message type of b, or 0.
@@ -190,7 +194,28 @@ func (s *ntlmServer) Authenticate(auth []byte) (*ntlmResult, error) {
 	if err := s.checkMIC(auth, blob, exported); err != nil {
 		return nil, err
 	}
-	return &ntlmResult{User: user, Domain: domain, Flags: flags, ExportedSessionKey: exported}, nil
+	return &ntlmResult{User: user, Domain: domain, Flags: flags, ExportedSessionKey: exported, ChannelBindings: avPair(blob, avChannelBindings)}, nil
+}
+
+// avPair returns the value of the AV pair id in an NTLMv2 response blob's
+// target information (after its 28-byte header), nil when absent.
+func avPair(blob []byte, id uint16) []byte {
+	if len(blob) < 28 {
+		return nil
+	}
+	pairs := blob[28:]
+	for len(pairs) >= 4 {
+		pid := binary.LittleEndian.Uint16(pairs)
+		n := int(binary.LittleEndian.Uint16(pairs[2:]))
+		if pid == avEOL || 4+n > len(pairs) {
+			return nil
+		}
+		if pid == id {
+			return pairs[4 : 4+n]
+		}
+		pairs = pairs[4+n:]
+	}
+	return nil
 }
 
 // checkMIC verifies the AUTHENTICATE message's MIC when the client says in

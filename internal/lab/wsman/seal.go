@@ -166,36 +166,12 @@ func (s *sealSession) unwrapEncrypted(body []byte) ([]byte, error) {
 	return s.Unseal(sealed, sig)
 }
 
-// splitEncrypted reads a multipart/encrypted body's signature and sealed
-// message.
+// splitEncrypted reads a multipart/encrypted body's NTLM signature and
+// sealed message.
 func splitEncrypted(body []byte) (sig, sealed []byte, err error) {
-	boundaryLine := []byte(encryptedBoundary + "\r\n")
-	if !bytes.HasPrefix(body, boundaryLine) {
-		return nil, nil, errFraming
-	}
-	rest := body[len(boundaryLine):]
-	i := bytes.Index(rest, boundaryLine)
-	if i < 0 {
-		return nil, nil, errFraming
-	}
-	header, rest := rest[:i], rest[i+len(boundaryLine):]
-	j := bytes.Index(header, []byte("Length="))
-	if j < 0 {
-		return nil, nil, errFraming
-	}
-	lengthText := bytes.TrimSpace(header[j+len("Length="):])
-	if k := bytes.IndexAny(lengthText, ";\r\n"); k >= 0 {
-		lengthText = lengthText[:k]
-	}
-	length, err := strconv.Atoi(string(lengthText))
-	if err != nil || length < 0 {
-		return nil, nil, errFraming
-	}
-	// The part header line may be written with or without a leading tab.
-	if k := bytes.Index(rest, []byte("application/octet-stream\r\n")); k >= 0 && k < 40 {
-		rest = rest[k+len("application/octet-stream\r\n"):]
-	} else {
-		return nil, nil, errFraming
+	_, length, rest, err := splitEncryptedParts(body)
+	if err != nil {
+		return nil, nil, err
 	}
 	if len(rest) < 4 {
 		return nil, nil, errFraming
@@ -207,6 +183,49 @@ func splitEncrypted(body []byte) (sig, sealed []byte, err error) {
 	return rest[4 : 4+sigLen], rest[4+sigLen : 4+sigLen+length], nil
 }
 
+// splitEncryptedParts reads the framing every sealed body shares: the
+// protocol and the plain message's length from the first part, and what
+// follows the second part's octet-stream header (the header length, the
+// header, the data, the closing boundary).
+func splitEncryptedParts(body []byte) (protocol string, length int, rest []byte, err error) {
+	boundaryLine := []byte(encryptedBoundary + "\r\n")
+	if !bytes.HasPrefix(body, boundaryLine) {
+		return "", 0, nil, errFraming
+	}
+	rest = body[len(boundaryLine):]
+	i := bytes.Index(rest, boundaryLine)
+	if i < 0 {
+		return "", 0, nil, errFraming
+	}
+	header, rest := rest[:i], rest[i+len(boundaryLine):]
+	if k := bytes.Index(header, []byte("Content-Type:")); k >= 0 {
+		line := header[k+len("Content-Type:"):]
+		if e := bytes.IndexAny(line, "\r\n"); e >= 0 {
+			line = line[:e]
+		}
+		protocol = string(bytes.TrimSpace(line))
+	}
+	j := bytes.Index(header, []byte("Length="))
+	if j < 0 {
+		return "", 0, nil, errFraming
+	}
+	lengthText := bytes.TrimSpace(header[j+len("Length="):])
+	if k := bytes.IndexAny(lengthText, ";\r\n"); k >= 0 {
+		lengthText = lengthText[:k]
+	}
+	length, err = strconv.Atoi(string(lengthText))
+	if err != nil || length < 0 {
+		return "", 0, nil, errFraming
+	}
+	// The part header line may be written with or without a leading tab.
+	if k := bytes.Index(rest, []byte("application/octet-stream\r\n")); k >= 0 && k < 40 {
+		rest = rest[k+len("application/octet-stream\r\n"):]
+	} else {
+		return "", 0, nil, errFraming
+	}
+	return protocol, length, rest, nil
+}
+
 // wrapEncrypted seals msg into a multipart/encrypted body.
 func (s *sealSession) wrapEncrypted(msg []byte) []byte {
 	sealed, sig := s.Seal(msg)
@@ -216,15 +235,30 @@ func (s *sealSession) wrapEncrypted(msg []byte) []byte {
 // frameEncrypted frames a signature and a sealed message (as long as the
 // plain one: RC4 keeps lengths) as Windows does.
 func frameEncrypted(sig, sealed []byte) []byte {
+	return frameParts(encryptedProtocol, sig, sealed, len(sealed))
+}
+
+// frameParts frames a sealed message as Windows does: the protocol and the
+// plain length, then the header's length, the header and the data.
+func frameParts(protocol string, header, data []byte, plainLen int) []byte {
 	var b bytes.Buffer
 	b.WriteString(encryptedBoundary + "\r\n")
-	b.WriteString("\tContent-Type: " + encryptedProtocol + "\r\n")
-	fmt.Fprintf(&b, "\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=%d\r\n", len(sealed))
+	b.WriteString("\tContent-Type: " + protocol + "\r\n")
+	fmt.Fprintf(&b, "\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=%d\r\n", plainLen)
 	b.WriteString(encryptedBoundary + "\r\n")
 	b.WriteString(octetStreamHeader)
-	b.Write(binary.LittleEndian.AppendUint32(nil, uint32(len(sig))))
-	b.Write(sig)
-	b.Write(sealed)
+	b.Write(binary.LittleEndian.AppendUint32(nil, uint32(len(header))))
+	b.Write(header)
+	b.Write(data)
 	b.WriteString(encryptedBoundary + "--\r\n")
 	return b.Bytes()
 }
+
+// sealer is a connection's message security: NTLM's or Kerberos'.
+type sealer interface {
+	unwrapEncrypted(body []byte) ([]byte, error)
+	wrapEncrypted(msg []byte) []byte
+	mediaType() string
+}
+
+func (s *sealSession) mediaType() string { return encryptedMediaType }

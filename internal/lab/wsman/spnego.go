@@ -9,8 +9,9 @@ import (
 // `Authorization: Negotiate`: winrs, PowerShell and pypsrp wrap their NTLM
 // tokens in it (NegTokenInit, then NegTokenResp), pywinrm and
 // masterzen/winrm send raw NTLM. The lab accepts both and answers each in
-// its own form. Kerberos is offered but never chosen: a client that prefers
-// it is told to use NTLM.
+// its own form. A client whose preferred mechanism is Kerberos, with its
+// AP-REQ as the optimistic token, gets Kerberos where the node has keys
+// (kerberos.go); otherwise it is told to use NTLM.
 
 var (
 	oidSPNEGO = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 2}
@@ -101,6 +102,16 @@ func parseNegTokenInit(seq []byte) (*spnegoToken, error) {
 	return t, t.readTokenAndMIC(fields)
 }
 
+// firstMech is the client's preferred mechanism, which its optimistic
+// token is for.
+func (t *spnegoToken) firstMech() asn1.ObjectIdentifier {
+	var mechs []asn1.ObjectIdentifier
+	if _, err := asn1.Unmarshal(t.mechTypes, &mechs); err != nil || len(mechs) == 0 {
+		return nil
+	}
+	return mechs[0]
+}
+
 // taggedFields splits a SEQUENCE of explicitly tagged fields ([n] value)
 // into the DER of each value by tag.
 func taggedFields(der []byte) (map[int][]byte, error) {
@@ -125,6 +136,16 @@ func taggedFields(der []byte) (map[int][]byte, error) {
 // chosen mechanism in the first answer, and the NTLM token and mechListMIC
 // when there are any.
 func negTokenResp(state int, withMech bool, token, mic []byte) []byte {
+	var mech asn1.ObjectIdentifier
+	if withMech {
+		mech = oidNTLM
+	}
+	return negTokenRespMech(state, mech, token, mic)
+}
+
+// negTokenRespMech is a NegTokenResp naming mech (nil: none) as the
+// chosen mechanism.
+func negTokenRespMech(state int, mech asn1.ObjectIdentifier, token, mic []byte) []byte {
 	var body []byte
 	add := func(tag int, v any) {
 		der, _ := asn1.Marshal(v)
@@ -132,8 +153,8 @@ func negTokenResp(state int, withMech bool, token, mic []byte) []byte {
 		body = append(body, field...)
 	}
 	add(0, asn1.Enumerated(state))
-	if withMech {
-		add(1, oidNTLM)
+	if mech != nil {
+		add(1, mech)
 	}
 	if token != nil {
 		add(2, token)

@@ -114,7 +114,8 @@ func newLab(t testing.TB, mutate func(*Config)) *lab {
 		t.Fatal(err)
 	}
 	faults := &faultQueue{}
-	cfg := Config{NodeName: "NODE1", Domain: "LAB", Executor: fakeExecutor{}, Accounts: testAccounts{}, Faults: faults}
+	cfg := Config{NodeName: "NODE1", Domain: "LAB", Executor: fakeExecutor{}, Accounts: testAccounts{}, Faults: faults,
+		TLSCertificate: tlsConf.Certificates[0].Certificate[0]}
 	if mutate != nil {
 		mutate(&cfg)
 	}
