@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/winrm"
 )
@@ -35,6 +36,19 @@ import (
 //     local group the node lacks), never a tool's failure, which the next
 //     read may not repeat.
 
+//   - once this process has sent a changing command, it shares no more
+//     reads: a node goes on changing after the command that changed it (a
+//     reboot, a service starting, a join), and an answer lost on the wire
+//     may hide a command still running, so no answer read after it is
+//     known to stay true. Sharing is for plans, which change nothing; an
+//     apply's plans read afresh once its first change is sent;
+//   - an answer is served for answerMaxAge at most: another process (a
+//     second provider configuration, an administrator) may change a node
+//     without this process knowing.
+
+// answerMaxAge is how long a kept answer is served.
+const answerMaxAge = 30 * time.Second
+
 // ReadCache holds the answers of read-only command lines of every node of
 // one cluster, for the life of one provider process. Its zero value is not
 // usable: NewReadCache.
@@ -42,13 +56,21 @@ type ReadCache struct {
 	mu sync.Mutex
 	// gen counts the drops: an answer read across one is not kept.
 	gen     uint64
-	answers map[readKey]winrm.Result
+	answers map[readKey]keptAnswer
+	// changed: a changing command was sent; nothing is shared any more.
+	changed bool
+	now     func() time.Time // tests move the clock
 }
 
 type readKey struct{ node, line string }
 
+type keptAnswer struct {
+	res winrm.Result
+	at  time.Time
+}
+
 // NewReadCache is an empty cache.
-func NewReadCache() *ReadCache { return &ReadCache{answers: map[readKey]winrm.Result{}} }
+func NewReadCache() *ReadCache { return &ReadCache{answers: map[readKey]keptAnswer{}, now: time.Now} }
 
 // Drop forgets every answer: something changed on a node.
 func (c *ReadCache) Drop() {
@@ -56,6 +78,23 @@ func (c *ReadCache) Drop() {
 	defer c.mu.Unlock()
 	c.gen++
 	clear(c.answers)
+}
+
+// stopSharing forgets every answer and keeps none from now on: this
+// process sent a changing command.
+func (c *ReadCache) stopSharing() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	c.changed = true
+	clear(c.answers)
+}
+
+// Sharing tells whether c still shares reads (no changing command sent).
+func (c *ReadCache) Sharing() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.changed
 }
 
 // held is how many answers c holds.
@@ -85,7 +124,7 @@ func (g guardedReads) Run(ctx context.Context, line string, readOnly bool) (winr
 	if readOnly {
 		return g.Runner.Run(ctx, line, true)
 	}
-	g.c.Drop()
+	g.c.stopSharing()
 	defer g.c.Drop()
 	return g.Runner.Run(ctx, line, false)
 }
@@ -98,7 +137,10 @@ func (c *ReadCache) lookup(node string, lines []string) (results []winrm.Result,
 	results = make([]winrm.Result, len(lines))
 	found = make([]bool, len(lines))
 	for i, l := range lines {
-		results[i], found[i] = c.answers[readKey{strings.ToUpper(node), l}]
+		a, ok := c.answers[readKey{strings.ToUpper(node), l}]
+		if ok && c.now().Sub(a.at) <= answerMaxAge {
+			results[i], found[i] = a.res, true
+		}
 	}
 	return results, found, c.gen
 }
@@ -111,10 +153,10 @@ func (c *ReadCache) keep(node, line string, res winrm.Result, gen uint64) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen != gen {
+	if c.gen != gen || c.changed {
 		return
 	}
-	c.answers[readKey{strings.ToUpper(node), line}] = res
+	c.answers[readKey{strings.ToUpper(node), line}] = keptAnswer{res, c.now()}
 }
 
 // isAnswer tells a line's result that says what the node holds from a

@@ -180,3 +180,48 @@ func TestReadCache_collectingSendsNothing(t *testing.T) {
 		t.Errorf("collected %q; want %q", col.groups, want)
 	}
 }
+
+// After this process's first changing command nothing is shared: an answer
+// read after it may already be stale (a node still rebooting, a command whose
+// answer was lost still running), so every later read asks the node.
+func TestReadCache_noSharingAfterAChange(t *testing.T) {
+	c, n1, r1, n2, _ := cachedNodes()
+	ctx := SharedReads(context.Background())
+	if _, err := n2.run(ctx, "stop W3SVC", "net stop W3SVC", false, win32); err != nil {
+		t.Fatal(err)
+	}
+	if c.Sharing() {
+		t.Error("the cache still shares after a change")
+	}
+	for range 2 {
+		if _, err := n1.readBatch(ctx, "read", versionLine); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(r1.lines) != 2 || c.held() != 0 {
+		t.Errorf("sent %q, %d answers held; want the line each time and nothing kept", r1.lines, c.held())
+	}
+}
+
+// An answer is served for answerMaxAge at most: another process may have
+// changed the node since.
+func TestReadCache_answersAge(t *testing.T) {
+	c, n1, r1, _, _ := cachedNodes()
+	now := time.Date(2026, 12, 7, 7, 0, 0, 0, time.UTC)
+	c.now = func() time.Time { return now }
+	ctx := SharedReads(context.Background())
+	read := func() {
+		t.Helper()
+		if _, err := n1.readBatch(ctx, "read", versionLine); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read()
+	now = now.Add(answerMaxAge)
+	read() // still served
+	now = now.Add(time.Second)
+	read() // too old: asked again
+	if len(r1.lines) != 2 {
+		t.Errorf("sent %q; want the line at first and once it is too old", r1.lines)
+	}
+}

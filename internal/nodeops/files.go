@@ -57,17 +57,40 @@ func (n *Node) readFile(ctx context.Context, step, path string) (string, error) 
 	if err := n.checkPart(step, line, results[0], win32); err != nil {
 		return "", err
 	}
-	return results[0].Stdout, nil
+	return n.fileText(step, line, results[0].Stdout)
 }
 
-// readFileLine is the command line that prints the file at path, and
-// nothing when there is none.
+// fileEnd is echoed after a file that type printed whole (readFileLine).
+const fileEnd = "--- end of file ---"
+
+// readFileLine is the command line that prints the file at path followed
+// by fileEnd, and nothing when there is none. The end line makes the
+// output say by itself that type succeeded: in a batch a part's exit code
+// is read from its text, and type's failures ("Access is denied.", a
+// sharing violation) have no line to read it from, so without it a file
+// that could not be read would pass for one holding those words.
 func readFileLine(path string) (string, error) {
 	q, err := Quote(path)
 	if err != nil {
 		return "", err
 	}
-	return "if exist " + q + " type " + q, nil
+	return "if exist " + q + " (type " + q + " && echo " + fileEnd + ")", nil
+}
+
+// fileText is the file's text in readFileLine's output out: "" when there
+// is no file. Output without the end line is type's failure, an error that
+// names the command.
+func (n *Node) fileText(step, line, out string) (string, error) {
+	trimmed := strings.TrimRight(out, " \r\n")
+	if trimmed == "" {
+		return "", nil
+	}
+	text, ok := strings.CutSuffix(trimmed, fileEnd)
+	if !ok {
+		return "", &StepError{Node: n.R.Node(), Step: step, Command: line, Output: out,
+			Meaning: "the file is there but type did not print it whole; nothing was changed"}
+	}
+	return text, nil
 }
 
 // writeFile writes lines into file with echo (creating dir if missing), the

@@ -19,10 +19,12 @@ import (
 // restore done. The record lives on the working node because the rebuilt
 // node is the one that may be rebuilt again.
 //
-// The record is %SystemRoot%\mscs-<phase>.hold, written with echo, so only
-// cluster names Quote accepts go in it:
+// The record is %SystemRoot%\mscs-<phase>.hold, written with echo; names
+// go in it escaped (recordName: R~26D Web for R&D Web), which its second
+// line says:
 //
 //	[mscs hold]
+//	names=~XX
 //	phase=msdtc
 //	group=NODE1 online Web Group        (owner, online or offline, name)
 //	restart=2 Web Server                (RestartAction, resource)
@@ -65,7 +67,11 @@ type HeldDTC struct {
 
 const (
 	holdHeader = "[mscs hold]"
-	holdEnd    = "end"
+	// holdNames says the names are escaped (recordName); a record written
+	// before they were has no such line, and its names are read as they
+	// are (an 8.3 path's ~1 included).
+	holdNames = "names=~XX"
+	holdEnd   = "end"
 )
 
 // lines is the record's text, one echo line each. Names are written with
@@ -73,7 +79,7 @@ const (
 // still recorded.
 func (h Hold) lines() []string {
 	e := recordName
-	lines := []string{holdHeader, "phase=" + h.Phase}
+	lines := []string{holdHeader, holdNames, "phase=" + h.Phase}
 	for _, g := range h.Groups {
 		state := "offline"
 		if g.Online {
@@ -150,7 +156,7 @@ func (h Hold) resources() []string { return slices.Sorted(maps.Keys(h.Restart)) 
 // an error (a record is never guessed at).
 func ParseHold(text string) (h Hold, complete bool, err error) {
 	h.Restart = map[string]int{}
-	seenHeader := false
+	seenHeader, escaped := false, false
 	for i, raw := range splitLines(text) {
 		l := strings.TrimSpace(raw)
 		if l == "" {
@@ -183,6 +189,9 @@ func ParseHold(text string) (h Hold, complete bool, err error) {
 		bad := func(want string) error { return fmt.Errorf("line %d: %q: want %s", i+1, l, want) }
 		var nameErr error
 		name := func(s string) string {
+			if !escaped {
+				return s
+			}
 			v, err := parseRecordName(s)
 			if err != nil && nameErr == nil {
 				nameErr = fmt.Errorf("line %d: %w", i+1, err)
@@ -190,6 +199,11 @@ func ParseHold(text string) (h Hold, complete bool, err error) {
 			return v
 		}
 		switch key {
+		case "names":
+			if l != holdNames {
+				return Hold{}, false, bad(holdNames)
+			}
+			escaped = true
 		case "phase":
 			h.Phase = val
 		case "group":

@@ -127,13 +127,14 @@ func TestHoldRecordNames(t *testing.T) {
 		t.Fatalf("round trip: %+v (dtc %+v), %v, %v", got, got.DTC, complete, err)
 	}
 	for _, bad := range []string{"restart=1 Web~4", "restart=1 Web~ZZ Server", "group=NODE1 online R~2"} {
-		if _, _, err := ParseHold("[mscs hold]\r\nphase=failover\r\n" + bad + "\r\nend\r\n"); err == nil {
+		if _, _, err := ParseHold("[mscs hold]\r\nnames=~XX\r\nphase=failover\r\n" + bad + "\r\nend\r\n"); err == nil {
 			t.Errorf("ParseHold accepted %q", bad)
 		}
 	}
-	// A record written before names were escaped reads as it did.
-	old, _, err := ParseHold("[mscs hold]\r\nphase=failover\r\nrestart=1 Web Server (IIS)\r\nend\r\n")
-	if err != nil || old.Restart["Web Server (IIS)"] != 1 {
+	// A record written before names were escaped (no names line) reads as
+	// it did, a ~ in it included (an 8.3 path).
+	old, _, err := ParseHold("[mscs hold]\r\nphase=msdtc\r\nrestart=1 Web~12\r\ndtc.group=Web Group\r\ndtc.log=S:\\MSDTC~1\r\nend\r\n")
+	if err != nil || old.Restart["Web~12"] != 1 || old.DTC == nil || old.DTC.LogPath != `S:\MSDTC~1` {
 		t.Errorf("old record: %+v, %v", old, err)
 	}
 }

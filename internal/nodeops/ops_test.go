@@ -45,7 +45,12 @@ func (f *fakeRunner) Run(ctx context.Context, line string, readOnly bool) (winrm
 // isCompound tells a line of several commands (&&, or & with echo between
 // parts) from one command.
 func isCompound(line string) bool {
-	return strings.Contains(line, " && ") || strings.Contains(line, " & echo ")
+	return !isFileRead(line) && (strings.Contains(line, " && ") || strings.Contains(line, " & echo "))
+}
+
+// isFileRead reports readFileLine's line, which the fakes answer whole.
+func isFileRead(line string) bool {
+	return strings.HasPrefix(line, "if exist ") && strings.HasSuffix(line, " && echo "+fileEnd+")")
 }
 
 // compoundLine answers a line of commands joined by & (with 2>&1 and echo
@@ -85,6 +90,9 @@ func compoundLine(line string, run func(part string) (winrm.Result, error)) (win
 // the next only after a success; the output of all, the exit code of the
 // last run.
 func andLine(line string, run func(part string) (winrm.Result, error)) (winrm.Result, error) {
+	if isFileRead(line) {
+		return run(line)
+	}
 	var r winrm.Result
 	for _, part := range strings.Split(line, " && ") {
 		pr, err := run(part)

@@ -108,8 +108,8 @@ func (f *fakeNT) Run(ctx context.Context, line string, readOnly bool) (winrm.Res
 			f.clusState = "3  STOP_PENDING"
 		}
 		return ok(strings.Replace(kbSCQueryRunning, "4  RUNNING", f.clusState, 1))
-	case line == "if exist "+journal+" type "+journal:
-		return ok(f.journal)
+	case line == "if exist "+journal+" (type "+journal+" && echo "+fileEnd+")":
+		return ok(typed(f.journal))
 	// The phase's tools (MissingTools), all on the node.
 	case line == "set SystemRoot":
 		return ok("SystemRoot=C:\\WINNT\r\n")
@@ -128,8 +128,8 @@ func (f *fakeNT) Run(ctx context.Context, line string, readOnly bool) (winrm.Res
 		}
 		f.locked = true
 		return ok("")
-	case line == `if exist C:\WINNT\mscs-optionpack.lock\owner.txt type C:\WINNT\mscs-optionpack.lock\owner.txt`:
-		return ok(f.lock)
+	case line == `if exist C:\WINNT\mscs-optionpack.lock\owner.txt (type C:\WINNT\mscs-optionpack.lock\owner.txt && echo `+fileEnd+`)`:
+		return ok(typed(f.lock))
 	case strings.HasPrefix(line, "echo owner=") && strings.HasSuffix(line, ` > C:\WINNT\mscs-optionpack.lock\owner.txt`):
 		f.lock = strings.TrimSuffix(strings.TrimPrefix(line, "echo "), ` > C:\WINNT\mscs-optionpack.lock\owner.txt`) + " \r\n"
 		return ok("")
@@ -667,4 +667,13 @@ func TestParseJournal(t *testing.T) {
 	if h, s := ParseJournal(""); h != "" || s != "" {
 		t.Errorf("empty journal: %q %q", h, s)
 	}
+}
+
+// typed is what readFileLine prints of a file holding text: nothing when
+// there is no file (""), else the text and the end line.
+func typed(text string) string {
+	if text == "" {
+		return ""
+	}
+	return text + fileEnd + "\r\n"
 }

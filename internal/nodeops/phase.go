@@ -144,7 +144,11 @@ func (n *Node) readNodeAndJournal(ctx context.Context, step string, p Phase, ser
 		return r, JournalState{}, err
 	}
 	if len(own) > 0 {
-		return r, journalState(r.own[0].Stdout), nil
+		text, err := n.fileText(step, own[0], r.own[0].Stdout)
+		if err != nil {
+			return r, JournalState{}, err
+		}
+		return r, journalState(text), nil
 	}
 	j, err := n.Journal(ctx, p) // SystemRoot is known now
 	return r, j, err
