@@ -12,7 +12,7 @@ func TestFileText(t *testing.T) {
 	n := &Node{R: oneAnswer{}}
 	for _, c := range []struct {
 		name, out, want string
-		fails            bool
+		fails           bool
 	}{
 		{"no file", "", "", false},
 		{"no file, a blank", "\r\n", "", false},
