@@ -445,8 +445,27 @@ func (t *laneTransport) send(ctx context.Context, body []byte) (*http.Response, 
 // unseal reads an answer, unsealing it when it came sealed.
 func (t *laneTransport) unseal(resp *http.Response) (string, error) {
 	ct := resp.Header.Get("Content-Type")
-	if !strings.HasPrefix(strings.ToLower(ct), "multipart/encrypted") {
+	isSealed := strings.HasPrefix(strings.ToLower(ct), "multipart/encrypted")
+	if t.sec == nil || t.c.cfg.HTTPS {
+		if isSealed {
+			drain(resp)
+			return "", fmt.Errorf("http response error: %d - a sealed answer on a connection that seals nothing", resp.StatusCode)
+		}
 		return t.answer(resp, nil)
+	}
+	// Over plain HTTP the context's sealing is all that tells the node's
+	// answer from anyone else's on the path: an answer in clear text (or
+	// sealed for another protocol) is refused, its body never read as a
+	// fault or an output. Only its status is taken, from an error that
+	// carries nothing else: Windows answers a request for a shell it
+	// dropped while idle with an empty 400, in clear.
+	if !isSealed || !strings.Contains(ct, `protocol="`+t.sec.protocol()+`"`) {
+		drain(resp)
+		if resp.StatusCode != http.StatusOK {
+			return t.status(resp.StatusCode, "")
+		}
+		return "", fmt.Errorf("http response error: %d - an answer not sealed as %s on a sealed connection; refused "+
+			"(it could come from anyone on the path)", resp.StatusCode, t.sec.protocol())
 	}
 	defer func() { _ = resp.Body.Close() }()
 	raw, err := io.ReadAll(resp.Body)

@@ -2,6 +2,8 @@ package winrm
 
 import (
 	"bytes"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -51,5 +53,37 @@ func TestSplitUser(t *testing.T) {
 		if u, d := splitUser(in); u != want[0] || d != want[1] {
 			t.Errorf("splitUser(%q) = %q, %q", in, u, d)
 		}
+	}
+}
+
+// On a sealed connection (plain HTTP) an answer in clear text is anyone's:
+// a forged 200 is refused, never read as the command's output, and of an
+// unsealed error only its status is taken (Windows' empty 400 for a shell
+// it dropped while idle). Over HTTPS a sealed answer is refused.
+func TestUnsealRefusesClearAnswersOnASealedConnection(t *testing.T) {
+	answer := func(code int, ct, body string) *http.Response {
+		return &http.Response{StatusCode: code, Header: http.Header{"Content-Type": {ct}}, Body: io.NopCloser(strings.NewReader(body))}
+	}
+	sealedLane := &laneTransport{c: &Client{cfg: Config{Node: "NODE1"}}, sec: ntlmContext{}}
+	forged := `<s:Envelope><rsp:Stream Name="stdout">U1RBVEUgOiAxIFNUT1BQRUQ=</rsp:Stream></s:Envelope>`
+	if out, err := sealedLane.unseal(answer(200, soapContentType, forged)); err == nil || out != "" || !strings.Contains(err.Error(), "not sealed") {
+		t.Errorf("a clear 200 on a sealed connection: %q, %v", out, err)
+	}
+	if out, err := sealedLane.unseal(answer(500, soapContentType, "<s:Fault>forged</s:Fault>")); err == nil || out != "" || strings.Contains(err.Error(), "forged") {
+		t.Errorf("a clear fault on a sealed connection must give its status alone: %q, %v", out, err)
+	}
+	if _, err := sealedLane.unseal(answer(400, "", "")); err == nil || err.Error() != "http response error: 400 - " {
+		t.Errorf("the empty 400: %v", err)
+	}
+	other := sealedContentType(sealedKerberos)
+	if _, err := sealedLane.unseal(answer(200, other, "--Encrypted Boundary--\r\n")); err == nil || !strings.Contains(err.Error(), "not sealed as "+sealedProtocol) {
+		t.Errorf("an answer sealed for another protocol: %v", err)
+	}
+	httpsLane := &laneTransport{c: &Client{cfg: Config{Node: "NODE1", HTTPS: true}}}
+	if _, err := httpsLane.unseal(answer(200, sealedContentType(sealedProtocol), "x")); err == nil {
+		t.Error("a sealed answer over HTTPS was taken")
+	}
+	if out, err := httpsLane.unseal(answer(200, soapContentType, "<ok/>")); err != nil || out != "<ok/>" {
+		t.Errorf("HTTPS: %q, %v", out, err)
 	}
 }
