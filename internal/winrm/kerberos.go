@@ -65,8 +65,16 @@ var (
 // client keeps (and renews) its TGT and service tickets.
 var krbLogins = struct {
 	sync.Mutex
-	m map[string]*client.Client
-}{m: map[string]*client.Client{}}
+	m map[string]*krbLoginEntry
+}{m: map[string]*krbLoginEntry{}}
+
+// krbLoginEntry is one login, made once: its own lock is held across the
+// exchange with the KDC, so a KDC that does not answer holds up the nodes
+// of that login only, not every node's handshake.
+type krbLoginEntry struct {
+	mu sync.Mutex
+	cl *client.Client
+}
 
 // krbLoginKey names a login; the password goes in only as a hash.
 func (c *Client) krbLoginKey() string {
@@ -165,10 +173,27 @@ func (c *Client) spn() string {
 func (c *Client) krbLogin() (*client.Client, error) {
 	key := c.krbLoginKey()
 	krbLogins.Lock()
-	defer krbLogins.Unlock()
-	if cl, ok := krbLogins.m[key]; ok {
-		return cl, nil
+	e, ok := krbLogins.m[key]
+	if !ok {
+		e = &krbLoginEntry{}
+		krbLogins.m[key] = e
 	}
+	krbLogins.Unlock()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.cl != nil {
+		return e.cl, nil
+	}
+	cl, err := c.newKrbLogin()
+	if err != nil {
+		return nil, err
+	}
+	e.cl = cl
+	return cl, nil
+}
+
+// newKrbLogin logs in to the KDC with the node's credential.
+func (c *Client) newKrbLogin() (*client.Client, error) {
 	user, _ := splitUser(c.cfg.Username)
 	realm := c.realm()
 	var (
@@ -211,7 +236,6 @@ func (c *Client) krbLogin() (*client.Client, error) {
 	if err := cl.Login(); err != nil {
 		return nil, c.krbFailure(err, "log in")
 	}
-	krbLogins.m[key] = cl
 	return cl, nil
 }
 
@@ -219,8 +243,13 @@ func (c *Client) krbLogin() (*client.Client, error) {
 // (after the node refused a ticket, a new one may be needed).
 func (c *Client) forgetLogin() {
 	krbLogins.Lock()
-	defer krbLogins.Unlock()
-	delete(krbLogins.m, c.krbLoginKey())
+	e := krbLogins.m[c.krbLoginKey()]
+	krbLogins.Unlock()
+	if e != nil {
+		e.mu.Lock()
+		e.cl = nil
+		e.mu.Unlock()
+	}
 }
 
 // krbContext is one connection's Kerberos security context.

@@ -322,7 +322,7 @@ func TestMITKerberosContextRenewed(t *testing.T) {
 	if err != nil || !strings.HasPrefix(first, "<echo>") {
 		t.Fatalf("%q %v", first, err)
 	}
-	login := krbLogins.m[lt.c.krbLoginKey()]
+	login := krbLogins.m[lt.c.krbLoginKey()].cl
 	firstKey := a.key
 	a.key = types.EncryptionKey{} // the node forgets the context
 	again, err := lt.Post(nil, m)
@@ -332,7 +332,7 @@ func TestMITKerberosContextRenewed(t *testing.T) {
 	if bytes.Equal(a.key.KeyValue, firstKey.KeyValue) || len(a.echoed) != 2 {
 		t.Errorf("no new context (%d messages echoed)", len(a.echoed))
 	}
-	if krbLogins.m[lt.c.krbLoginKey()] != login {
+	if krbLogins.m[lt.c.krbLoginKey()].cl != login {
 		t.Error("logged in to the KDC again")
 	}
 }

@@ -147,7 +147,7 @@ func TestMITKerberosErrors(t *testing.T) {
 			}
 			_, err = c.krbLogin()
 			if err == nil {
-				var cl = krbLogins.m[c.krbLoginKey()]
+				var cl = krbLogins.m[c.krbLoginKey()].cl
 				_, err = c.newAPReq(cl, nil)
 			}
 			if err == nil {
