@@ -76,17 +76,24 @@ const (
 type PlannedStep struct {
 	Words string
 	Kind  StepKind
+	// MayReboot is how many reboots a conditional step runs when its
+	// condition holds (the Remove All block a resumed run may need).
+	MayReboot int
 }
 
-// Reboots is how many of steps reboot the node.
-func Reboots(steps []PlannedStep) int {
-	n := 0
+// Reboots is how many times steps reboot the node: sure at least, and at
+// most when every conditional step runs.
+func Reboots(steps []PlannedStep) (sure, most int) {
 	for _, s := range steps {
-		if s.Kind == StepReboot {
-			n++
+		switch {
+		case s.Kind == StepReboot && conditionalRe.MatchString(s.Words):
+			most++
+		case s.Kind == StepReboot:
+			sure++
 		}
+		most += s.MayReboot
 	}
-	return n
+	return sure, sure + most
 }
 
 // PlanInstallSteps is PlanInstall with each step's kind.
@@ -131,9 +138,9 @@ func PlanInstallSteps(f InstallFacts, spec InstallSpec) []PlannedStep {
 	if installed && f.OptionPack.PendingReboot && (maybeRemoved || f.JournalStep == stepRemoveAll) {
 		installed = false
 	}
-	removedBlock := "Remove All of it, reboot"
+	removedBlock, blockReboots := "Remove All of it, reboot", 1
 	if spec.reapplySP() {
-		removedBlock += ", " + sp + ", reboot"
+		removedBlock, blockReboots = removedBlock+", "+sp+", reboot", 2
 	}
 	changed := false  // a step of this run waits for a reboot
 	wentBack := false // setup found an Option Pack and went back to Remove All (once)
@@ -171,8 +178,8 @@ func PlanInstallSteps(f InstallFacts, spec InstallSpec) []PlannedStep {
 				continue
 			}
 			if maybeSetUp {
-				add(Conditional("an Option Pack is present after that reboot (the interrupted run may have run setup "+
-					"before it could record it)", removedBlock))
+				plan = append(plan, PlannedStep{Words: Conditional("an Option Pack is present after that reboot (the interrupted "+
+					"run may have run setup before it could record it)", removedBlock), MayReboot: blockReboots})
 			}
 			comps, _ := spec.WantComponents()
 			add(fmt.Sprintf("Option Pack setup, %s install (%s)", strings.ToLower(spec.Method), strings.Join(comps, ", ")))

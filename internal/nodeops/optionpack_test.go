@@ -359,8 +359,9 @@ func TestInstallOptionPack_Decisions(t *testing.T) {
 			if want := countLines(f.steps, "stop"); stops != want {
 				t.Errorf("%d steps of kind StepStopClusterService, %d stops ran", stops, want)
 			}
-			if want := countLines(f.steps, "reboot"); !conditional && Reboots(kinds) != want {
-				t.Errorf("Reboots %d, %d reboots ran", Reboots(kinds), want)
+			sure, most := Reboots(kinds)
+			if want := countLines(f.steps, "reboot"); want < sure || want > most || (!conditional && sure != most) {
+				t.Errorf("Reboots %d to %d, %d reboots ran", sure, most, want)
 			}
 			// What the plan listed is what ran.
 			if !planRan(plan, f.steps) {

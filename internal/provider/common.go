@@ -588,13 +588,18 @@ func (p *phaseResource) phaseSchema(ctx context.Context, desc, idDesc string, at
 
 // warnInstallDisrupts is the install's warning: node's cluster service
 // stops (when it runs now, or may by the time an earlier phase is done) and
-// the node reboots, reboots times (-1 when the count is not known yet: at
-// least once, after setup). Nothing to say, nothing said.
-func warnInstallDisrupts(diags *diag.Diagnostics, node string, stops bool, reboots int) {
+// the node reboots, reboots times, or up to most where a conditional step
+// may add some (-1 when the count is not known yet: at least once, after
+// setup). Nothing to say, nothing said.
+func warnInstallDisrupts(diags *diag.Diagnostics, node string, stops bool, reboots, most int) {
 	var times string
 	switch {
 	case reboots < 0:
 		times = "at least once (after setup)"
+	case most > reboots && reboots == 0:
+		times = fmt.Sprintf("up to %d times (if the conditional steps run)", most)
+	case most > reboots:
+		times = fmt.Sprintf("%d to %d times (the conditional steps' reboots included)", reboots, most)
 	case reboots == 1:
 		times = "once"
 	case reboots > 1:

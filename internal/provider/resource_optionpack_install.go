@@ -289,11 +289,11 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 				"corrupted IIS. Its IIS services are unavailable until the apply completes.",
 				node, present.Method, strings.Join(present.Components, ", "), why))
 	}
-	reboots := -1
+	reboots, most := -1, -1
 	if known {
-		reboots = nodeops.Reboots(nodeops.PlanInstallSteps(facts, spec))
+		reboots, most = nodeops.Reboots(nodeops.PlanInstallSteps(facts, spec))
 	}
-	warnInstallDisrupts(&resp.Diagnostics, node, pending || (facts.ClusterService.Exists && facts.ClusterService.State != nodeops.StateStopped), reboots)
+	warnInstallDisrupts(&resp.Diagnostics, node, pending || (facts.ClusterService.Exists && facts.ClusterService.State != nodeops.StateStopped), reboots, most)
 	if !known {
 		return // the steps are known at apply
 	}
