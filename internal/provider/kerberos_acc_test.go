@@ -75,47 +75,55 @@ func (k *kerberosLab) kerberosOverride(https bool, extra string) string {
 	return b.String()
 }
 
-// recoverWithKerberos applies examples/recovery with the override and vars
-// changed by mutate, and checks the lab's world after it (the rebuilt node
-// recovered, the KB's steps once each in order), that every command ran as
-// LAB\Administrator (the lab's mapping of Administrator@LAB.TEST), that no
-// safety rule was broken, and that the plan after is empty.
-func (k *kerberosLab) recoverWithKerberos(t *testing.T, override string, mutate func(config.Variables)) {
+// recoverExample applies examples/recovery, with extra files (override
+// files) beside it and its variables changed by mutate, and checks the
+// lab's world after it: the KB's steps once each in order on the rebuilt
+// node, MSDTC, the metabase sync, the grants and the failover test, then
+// extra checks, no incident, and an empty plan after.
+func recoverExample(t *testing.T, l *testLab, files map[string]string, mutate func(config.Variables), extra ...statecheck.StateCheck) {
 	t.Helper()
-	example, vars := recoveryExample(t, k.testLab, map[string]string{"kerberos_override.tf": override})
+	example, vars := recoveryExample(t, l, files)
 	if mutate != nil {
 		mutate(vars)
 	}
 	from := 0
+	checks := []statecheck.StateCheck{
+		l.ExpectKBSteps("NODE2", &from, "stop ClusSvc", "setup", "reboot", "SP", "reboot", "start ClusSvc"),
+		l.msdtcOrder(&from, manualOrder...),
+		l.iissyncRuns(&from),
+		l.expectGrants(),
+		l.expectAfterFailover(),
+	}
 	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		ConfigDirectory:          example,
 		ConfigVariables:          vars,
 		ConfigPlanChecks:         resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
-		ConfigStateChecks: []statecheck.StateCheck{
-			k.ExpectKBSteps("NODE2", &from, "stop ClusSvc", "setup", "reboot", "SP", "reboot", "start ClusSvc"),
-			k.msdtcOrder(&from, manualOrder...),
-			k.iissyncRuns(&from),
-			k.expectGrants(),
-			k.expectAfterFailover(),
-			k.Check("every command ran as LAB\\Administrator", func() error {
-				cmds, err := k.CommandsSince(0)
-				if err != nil {
-					return err
-				}
-				if len(cmds) == 0 {
-					return fmt.Errorf("the command log is empty")
-				}
-				for _, c := range cmds {
-					if c.User != `LAB\Administrator` {
-						return fmt.Errorf("%s ran %s %s as %q", c.Node, c.Program, c.Args, c.User)
-					}
-				}
-				return nil
-			}),
-			k.ExpectNoIncidents(),
-		},
+		ConfigStateChecks:        append(append(checks, extra...), l.ExpectNoIncidents()),
 	}}})
+}
+
+// recoverWithKerberos is recoverExample with the Kerberos override, also
+// checking that every command ran as LAB\Administrator (the lab's mapping
+// of Administrator@<realm> into its domain).
+func (k *kerberosLab) recoverWithKerberos(t *testing.T, override string, mutate func(config.Variables)) {
+	t.Helper()
+	recoverExample(t, k.testLab, map[string]string{"kerberos_override.tf": override}, mutate,
+		k.Check("every command ran as LAB\\Administrator", func() error {
+			cmds, err := k.CommandsSince(0)
+			if err != nil {
+				return err
+			}
+			if len(cmds) == 0 {
+				return fmt.Errorf("the command log is empty")
+			}
+			for _, c := range cmds {
+				if c.User != `LAB\Administrator` {
+					return fmt.Errorf("%s ran %s %s as %q", c.Node, c.Program, c.Args, c.User)
+				}
+			}
+			return nil
+		}))
 }
 
 // The administrator's password, over HTTPS to nodes whose WinRM requires
