@@ -89,7 +89,7 @@ func recoverUnder(t *testing.T, opts lab.Options) {
 // recoverIn is recoverUnder in a lab the test started (and faulted) itself.
 func recoverIn(t *testing.T, l *testLab) {
 	t.Helper()
-	recoverExample(t, l, nil, nil)
+	recoverExample(t, l, nil, nil, nil)
 }
 
 // A cluster in another domain whose IIS runs as accounts of other names

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -76,12 +78,19 @@ func (k *kerberosLab) kerberosOverride(https bool, extra string) string {
 }
 
 // recoverExample applies examples/recovery, with extra files (override
-// files) beside it and its variables changed by mutate, and checks the
+// files) beside it, its variables changed by mutate and the provider's
+// environment read through getenv (nil: the process's), and checks the
 // lab's world after it: the KB's steps once each in order on the rebuilt
 // node, MSDTC, the metabase sync, the grants and the failover test, then
 // extra checks, no incident, and an empty plan after.
-func recoverExample(t *testing.T, l *testLab, files map[string]string, mutate func(config.Variables), extra ...statecheck.StateCheck) {
+func recoverExample(t *testing.T, l *testLab, files map[string]string, mutate func(config.Variables), getenv func(string) string, extra ...statecheck.StateCheck) {
 	t.Helper()
+	factories := testAccProtoV6ProviderFactories
+	if getenv != nil {
+		factories = map[string]func() (tfprotov6.ProviderServer, error){
+			"mscs": providerserver.NewProtocol6WithError(&mscsProvider{version: "test", getenv: getenv}),
+		}
+	}
 	example, vars := recoveryExample(t, l, files)
 	if mutate != nil {
 		mutate(vars)
@@ -95,7 +104,7 @@ func recoverExample(t *testing.T, l *testLab, files map[string]string, mutate fu
 		l.expectAfterFailover(),
 	}
 	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		ProtoV6ProviderFactories: factories,
 		ConfigDirectory:          example,
 		ConfigVariables:          vars,
 		ConfigPlanChecks:         resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
@@ -103,12 +112,12 @@ func recoverExample(t *testing.T, l *testLab, files map[string]string, mutate fu
 	}}})
 }
 
-// recoverWithKerberos is recoverExample with the Kerberos override, also
-// checking that every command ran as LAB\Administrator (the lab's mapping
+// recoverWithKerberos is recoverExample with the Kerberos override and the
+// environment getenv gives (nil: the process's), also checking that every command ran as LAB\Administrator (the lab's mapping
 // of Administrator@<realm> into its domain).
-func (k *kerberosLab) recoverWithKerberos(t *testing.T, override string, mutate func(config.Variables)) {
+func (k *kerberosLab) recoverWithKerberos(t *testing.T, override string, mutate func(config.Variables), getenv func(string) string) {
 	t.Helper()
-	recoverExample(t, k.testLab, map[string]string{"kerberos_override.tf": override}, mutate,
+	recoverExample(t, k.testLab, map[string]string{"kerberos_override.tf": override}, mutate, getenv,
 		k.Check("every command ran as LAB\\Administrator", func() error {
 			cmds, err := k.CommandsSince(0)
 			if err != nil {
@@ -132,7 +141,7 @@ func (k *kerberosLab) recoverWithKerberos(t *testing.T, override string, mutate 
 func TestAccRecoveryKerberos_passwordHTTPSStrictBinding(t *testing.T) {
 	t.Parallel()
 	k := startKerberosLab(t, lab.Options{CBTHardening: "strict", DisableBasic: true})
-	k.recoverWithKerberos(t, k.kerberosOverride(true, fmt.Sprintf("  kdc = [%q]\n", k.info.KDC)), nil)
+	k.recoverWithKerberos(t, k.kerberosOverride(true, fmt.Sprintf("  kdc = [%q]\n", k.info.KDC)), nil, nil)
 }
 
 // A keytab of the administrator's (the keys its password makes, as
@@ -150,14 +159,14 @@ func TestAccRecoveryKerberos_keytabSealedHTTP(t *testing.T) {
 	}
 	ktFile := writeKeytab(t, kt)
 	k.recoverWithKerberos(t, k.kerberosOverride(false, fmt.Sprintf("  keytab    = %q\n  krb5_conf = %q\n", ktFile, k.info.Krb5Conf)),
-		func(v config.Variables) { delete(v, "password") })
+		func(v config.Variables) { delete(v, "password") }, nil)
 }
 
 // The credential cache KRB5CCNAME names, holding the administrator's TGT
 // (written here as kinit writes one: krb5test), over HTTPS under strict
 // binding: neither username nor password is configured, the cache says who.
 func TestAccRecoveryKerberos_ccacheFromKRB5CCNAME(t *testing.T) {
-	// t.Setenv: KRB5CCNAME is the process's; not parallel.
+	t.Parallel()
 	k := startKerberosLab(t, lab.Options{CBTHardening: "strict", DisableBasic: true})
 	conf, err := krbconfig.Load(k.info.Krb5Conf)
 	if err != nil {
@@ -168,10 +177,24 @@ func TestAccRecoveryKerberos_ccacheFromKRB5CCNAME(t *testing.T) {
 	if err := krb5test.WriteTGTCache(cl, k.info.Realm, cache); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv(envCCache, "FILE:"+cache)
-	t.Setenv(envPassword, "")
 	k.recoverWithKerberos(t, k.kerberosOverride(true, fmt.Sprintf("  kdc = [%q]\n", k.info.KDC)),
-		func(v config.Variables) { delete(v, "password"); delete(v, "username") })
+		func(v config.Variables) { delete(v, "password"); delete(v, "username") }, ccacheEnv(cache))
+}
+
+// ccacheEnv is the environment of an operator who ran kinit into cache and
+// exported KRB5CCNAME, with no MSCS_USERNAME or MSCS_PASSWORD: the
+// provider's own (injected, so that tests with other caches run in
+// parallel).
+func ccacheEnv(cache string) func(string) string {
+	return func(name string) string {
+		switch name {
+		case envCCache:
+			return "FILE:" + cache
+		case envUsername, envPassword:
+			return ""
+		}
+		return os.Getenv(name)
+	}
 }
 
 func writeKeytab(t *testing.T, kt *keytab.Keytab) string {

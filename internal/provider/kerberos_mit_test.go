@@ -21,10 +21,9 @@ import (
 // examples/recovery with auth = "kerberos" from kinit's cache (KRB5CCNAME)
 // of an MIT realm, over HTTPS to nodes that require channel binding.
 func TestMITKerberosRecovery(t *testing.T) {
+	t.Parallel()
 	k := mitkdc.Start(t)
 	kl := startKerberosLab(t, lab.Options{Krb5Keytab: k.ServiceKeytab, Krb5Realm: mitkdc.Realm, CBTHardening: "strict", DisableBasic: true})
-	t.Setenv(envCCache, "FILE:"+k.CCache)
-	t.Setenv(envPassword, "")
 	kl.recoverWithKerberos(t, kl.kerberosOverride(true, fmt.Sprintf("  krb5_conf = %q\n", k.Conf)),
-		func(v config.Variables) { delete(v, "password"); delete(v, "username") })
+		func(v config.Variables) { delete(v, "password"); delete(v, "username") }, ccacheEnv(k.CCache))
 }
