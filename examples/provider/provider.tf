@@ -36,12 +36,16 @@ provider "mscs" {
 # A domain that restricts NTLM: Kerberos, with a ticket from the domain's KDCs.
 # The credential is the password of username (MSCS_PASSWORD), a keytab, or the
 # credential cache of `kinit Administrator@LAB.EXAMPLE` (KRB5CCNAME, or ccache).
-# The nodes are named by their DNS names: the service principal is HTTP/<host>.
+# The service principal is HTTP/<host>: a node reached by its DNS name needs
+# nothing more; one reached by an address (or an alias) names its principal
+# with spn. Over HTTPS the ticket is bound to the node's certificate (hosts with
+# CbtHardeningLevel=Strict require it); over plain HTTP every message is
+# sealed with the Kerberos session key (AllowUnencrypted=false hosts).
 provider "mscs" {
   alias = "kerberos"
   nodes = {
     NODE1 = { endpoint = "https://node1.lab.example:5986/wsman" }
-    NODE2 = { endpoint = "http://node2.lab.example:5985/wsman" } # sealed with Kerberos
+    NODE2 = { endpoint = "http://10.0.0.12:5985/wsman", spn = "HTTP/node2.lab.example" }
   }
   auth     = "kerberos"
   username = "Administrator"

@@ -1,119 +1,40 @@
-//go:build mitkdc
+//go:build krb5
 
-// The lab against a KDC nobody here wrote: MIT Kerberos (Debian's
-// krb5-kdc, krb5-admin-server and krb5-user). Run with
-//
-//	go test -tags mitkdc -run TestMITKDC ./internal/lab/
-//
-// on a machine where those are installed.
+// The lab against Kerberos nobody here wrote: MIT Kerberos (Debian's
+// krb5-kdc, krb5-admin-server and krb5-user; curl; python3-gssapi). Built
+// only with -tags krb5: `make test-krb5` runs them (and .ci/run, which
+// installs those packages), beside the provider's MIT tests.
 
 package lab
 
 import (
-	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jcmturner/gokrb5/v8/client"
 	"github.com/jcmturner/gokrb5/v8/config"
 	"github.com/jcmturner/gokrb5/v8/credentials"
 
-	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/krb"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/mitkdc"
 )
 
-// An MIT KDC for LAB.TEST holds the administrator and every SPN of both
-// nodes; its keytab (kadmin ktadd) is the lab's outside keytab; kinit gets
-// a credential cache with the lab's krb5.conf format, and a gokrb5 client
-// from that cache runs a command on NODE2, logged as LAB\Administrator.
+// An MIT KDC (internal/mitkdc: the realm LAB.EXAMPLE, the administrator and
+// every SPN of both nodes) whose nodes' keytab is the lab's outside keytab;
+// a gokrb5 client from kinit's credential cache runs a command on NODE2,
+// logged as LAB\Administrator (the outside realm's user in the lab's domain).
 func TestMITKDC(t *testing.T) {
-	dir := t.TempDir()
-	const realm = "LAB.TEST"
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	k := mitkdc.Start(t)
+	l := startLab(t, Options{Krb5Keytab: k.ServiceKeytab, Krb5Realm: mitkdc.Realm})
+	if info := l.KerberosInfo(); info.Realm != mitkdc.Realm || info.Keytab != k.ServiceKeytab || info.KDC != "" {
+		t.Fatalf("ready file's kerberos: %+v", info)
+	}
+	cfg, err := config.Load(k.Conf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, portText, _ := net.SplitHostPort(ln.Addr().String())
-	port, _ := strconv.Atoi(portText)
-	_ = ln.Close()
-	kdcAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	write := func(name, text string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	krb5Conf := write("krb5.conf", krb.Krb5Conf(realm, kdcAddr))
-	kdcConf := write("kdc.conf", `[kdcdefaults]
-  kdc_ports = `+strconv.Itoa(port)+`
-  kdc_tcp_ports = `+strconv.Itoa(port)+`
-[realms]
-  `+realm+` = {
-    database_name = `+filepath.Join(dir, "principal")+`
-    key_stash_file = `+filepath.Join(dir, "stash")+`
-    acl_file = `+filepath.Join(dir, "kadm5.acl")+`
-    supported_enctypes = aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal
-  }
-[logging]
-  kdc = FILE:`+filepath.Join(dir, "kdc.log")+`
-`)
-	env := append(os.Environ(), "KRB5_CONFIG="+krb5Conf, "KRB5_KDC_PROFILE="+kdcConf, "KRB5CCNAME=FILE:"+filepath.Join(dir, "ccache"))
-	sh := func(name string, args ...string) {
-		t.Helper()
-		cmd := exec.Command(name, args...)
-		cmd.Env = env
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-		}
-	}
-	sh("kdb5_util", "create", "-s", "-r", realm, "-P", "master-"+krb.RandomPassword())
-	userKeytab := filepath.Join(dir, "user.keytab")
-	nodesKeytab := filepath.Join(dir, "nodes.keytab")
-	sh("kadmin.local", "-r", realm, "-q", "addprinc -randkey Administrator")
-	sh("kadmin.local", "-r", realm, "-q", "ktadd -k "+userKeytab+" Administrator")
-	spns := append(krb.SPNs("NODE1", realm), krb.SPNs("NODE2", realm)...)
-	for _, spn := range spns {
-		sh("kadmin.local", "-r", realm, "-q", "addprinc -randkey "+spn)
-	}
-	sh("kadmin.local", "-r", realm, "-q", "ktadd -k "+nodesKeytab+" "+strings.Join(spns, " "))
-
-	kdc := exec.Command("krb5kdc", "-n", "-r", realm)
-	kdc.Env = env
-	if err := kdc.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- kdc.Wait() }()
-	t.Cleanup(func() {
-		_ = kdc.Process.Kill()
-		if err := <-exited; err != nil && !strings.Contains(err.Error(), "killed") {
-			t.Errorf("krb5kdc: %v", err)
-		}
-	})
-	for {
-		if c, err := net.Dial("tcp", kdcAddr); err == nil {
-			_ = c.Close()
-			break
-		}
-		select {
-		case err := <-exited:
-			t.Fatalf("krb5kdc exited: %v", err)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	sh("kinit", "-k", "-t", userKeytab, "Administrator@"+realm)
-
-	l := startLab(t, Options{Krb5Keytab: nodesKeytab, Krb5Realm: realm})
-	cfg, err := config.Load(krb5Conf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cc, err := credentials.LoadCCache(filepath.Join(dir, "ccache"))
+	cc, err := credentials.LoadCCache(k.CCache)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,6 +43,9 @@ func TestMITKDC(t *testing.T) {
 		t.Fatal(err)
 	}
 	node, _ := l.Node("NODE2")
+	if node.Host != "node2.lab.example" {
+		t.Fatalf("NODE2's host is %q", node.Host)
+	}
 	c := spnegoClient(t, l, cl, node)
 	wantContains(t, "hostname", mustRun(t, c, "hostname"), "NODE2")
 	cmds := l.World().Commands("NODE2")
@@ -138,15 +62,8 @@ func TestMITKDC(t *testing.T) {
 func TestMITClientsAgainstTheLabKDC(t *testing.T) {
 	l := startLab(t, Options{})
 	info := l.Ready()
-	cc := filepath.Join(t.TempDir(), "ccache")
-	env := append(os.Environ(), "KRB5_CONFIG="+info.Kerberos.Krb5Conf, "KRB5CCNAME=FILE:"+cc)
-	run := func(stdin, name string, args ...string) (string, error) {
-		cmd := exec.Command(name, args...)
-		cmd.Env = env
-		cmd.Stdin = strings.NewReader(stdin)
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
+	mit := mitkdc.NewClient(t, info.Kerberos.Krb5Conf, "curl")
+	run := mit.Run
 	if out, err := run("wrong\n", "kinit", "Administrator@LAB.TEST"); err == nil || !strings.Contains(out, "Password incorrect") {
 		t.Fatalf("kinit with a wrong password: %v\n%s", err, out)
 	}
@@ -175,7 +92,7 @@ func TestMITClientsAgainstTheLabKDC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ccache, err := credentials.LoadCCache(cc)
+	ccache, err := credentials.LoadCCache(mit.CCache)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,17 +135,12 @@ func TestMITGSSAPIChannelBinding(t *testing.T) {
 }
 
 // mitKinit logs the administrator on to the lab's KDC with MIT's kinit and
-// returns the environment naming the lab's krb5.conf and that cache.
+// returns the environment naming the lab's krb5.conf and that cache, for
+// python3-gssapi.
 func mitKinit(t *testing.T, l *Lab) []string {
 	t.Helper()
 	info := l.Ready()
-	cc := filepath.Join(t.TempDir(), "ccache")
-	env := append(os.Environ(), "KRB5_CONFIG="+info.Kerberos.Krb5Conf, "KRB5CCNAME=FILE:"+cc)
-	kinit := exec.Command("kinit", "Administrator@"+info.Kerberos.Realm)
-	kinit.Env = env
-	kinit.Stdin = strings.NewReader(info.Password + "\n")
-	if out, err := kinit.CombinedOutput(); err != nil {
-		t.Fatalf("kinit: %v\n%s", err, out)
-	}
-	return env
+	mit := mitkdc.NewClient(t, info.Kerberos.Krb5Conf, "/usr/bin/python3")
+	mit.Kinit(t, "Administrator@"+info.Kerberos.Realm, info.Password)
+	return mit.Env
 }

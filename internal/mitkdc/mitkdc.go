@@ -188,3 +188,44 @@ func (k *KDC) WriteConf(t testing.TB, extra string) string {
 	}
 	return p
 }
+
+// Client is MIT's client tools (kinit, kvno, curl --negotiate, python3's
+// gssapi) pointed at a krb5.conf and a credential cache of the test's own:
+// for a KDC this package did not start, such as the lab's.
+type Client struct {
+	Env    []string // the environment naming both
+	CCache string
+}
+
+// NewClient is a Client of krb5Conf with an empty cache in a temp dir; it
+// fails the test naming the Debian packages when a tool in need is missing
+// (kinit always; others as named, e.g. "curl", "/usr/bin/python3").
+func NewClient(t testing.TB, krb5Conf string, need ...string) *Client {
+	t.Helper()
+	for _, bin := range append([]string{"kinit", "kvno"}, need...) {
+		if lookPath(bin) != nil {
+			t.Fatalf("%s not found: install Debian's krb5-user, curl and python3-gssapi (apt-get install -y krb5-user curl python3-gssapi), or run `make test-krb5 MSCS_KRB5_ABSENT=1` to say they are absent on purpose", bin)
+		}
+	}
+	cc := filepath.Join(t.TempDir(), "ccache")
+	return &Client{CCache: cc, Env: append(os.Environ(), "KRB5_CONFIG="+krb5Conf, "KRB5CCNAME=FILE:"+cc)}
+}
+
+// Run runs a tool with stdin in the client's environment: its combined
+// output.
+func (c *Client) Run(stdin, name string, args ...string) (string, error) {
+	cmd := exec.Command(binPath(name), args...)
+	cmd.Env = c.Env
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// Kinit gets principal's TGT into the cache with its password, failing
+// the test if kinit does.
+func (c *Client) Kinit(t testing.TB, principal, password string) {
+	t.Helper()
+	if out, err := c.Run(password+"\n", "kinit", principal); err != nil {
+		t.Fatalf("kinit %s: %v\n%s", principal, err, out)
+	}
+}

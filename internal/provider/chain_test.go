@@ -89,22 +89,7 @@ func recoverUnder(t *testing.T, opts lab.Options) {
 // recoverIn is recoverUnder in a lab the test started (and faulted) itself.
 func recoverIn(t *testing.T, l *testLab) {
 	t.Helper()
-	example, vars := recoveryExample(t, l, nil)
-	from := 0
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		ConfigDirectory:          example,
-		ConfigVariables:          vars,
-		ConfigPlanChecks:         resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
-		ConfigStateChecks: []statecheck.StateCheck{
-			l.ExpectKBSteps("NODE2", &from, "stop ClusSvc", "setup", "reboot", "SP", "reboot", "start ClusSvc"),
-			l.msdtcOrder(&from, manualOrder...),
-			l.iissyncRuns(&from),
-			l.expectGrants(),
-			l.expectAfterFailover(),
-			l.ExpectNoIncidents(),
-		},
-	}}})
+	recoverExample(t, l, nil, nil, nil)
 }
 
 // A cluster in another domain whose IIS runs as accounts of other names

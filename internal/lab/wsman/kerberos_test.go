@@ -354,7 +354,7 @@ func TestNTLMChannelBinding(t *testing.T) {
 // key usage 24) with the filler and rotation given, split after the
 // header as the multipart framing wants it (16 + rrc + 16 bytes, or all of
 // the token header when rrc is 0).
-func clientSeal(t *testing.T, key types.EncryptionKey, seq uint64, ec, rrc int, msg []byte) (header, data []byte) {
+func clientSeal(t *testing.T, key types.EncryptionKey, seq uint64, ec, rrc, rotate int, msg []byte) (header, data []byte) {
 	t.Helper()
 	hdr := []byte{0x05, 0x04, 0x02 | 0x04, 0xff, byte(ec >> 8), byte(ec), 0, 0}
 	hdr = binary.BigEndian.AppendUint64(hdr, seq)
@@ -364,7 +364,7 @@ func clientSeal(t *testing.T, key types.EncryptionKey, seq uint64, ec, rrc int, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	ct = append(append([]byte{}, ct[len(ct)-rrc:]...), ct[:len(ct)-rrc]...)
+	ct = append(append([]byte{}, ct[len(ct)-rotate:]...), ct[:len(ct)-rotate]...)
 	hdr[6], hdr[7] = byte(rrc>>8), byte(rrc)
 	token := append(hdr, ct...)
 	n := 16
@@ -422,18 +422,22 @@ func atoi(t *testing.T, s string) int {
 
 // Sealing over plain HTTP with AllowUnencrypted false: an empty POST with
 // the AP-REQ, then sealed messages with the acceptor subkey, whatever
-// filler and rotation the client picks; the answers are sealed with the
-// protocol the client used. A replayed sealed message is refused, and a
-// clear one on the sealed connection is a 500.
+// filler and rotation the client picks (RFC 4121's or Windows'); the
+// answers are sealed with the protocol the client used. A replayed sealed
+// message is refused, and a clear one on the sealed connection is a 500.
 func TestKerberosSealing(t *testing.T) {
 	k := newKrbLab(t, nil)
 	for _, tc := range []struct {
 		scheme, protocol string
-		ec, rrc          int
+		ec, rrc, rotate  int
 	}{
-		{"Kerberos", "application/HTTP-Kerberos-session-encrypted", 0, 0},
-		{"Kerberos", "application/HTTP-Kerberos-session-encrypted", 16, 28},
-		{"Negotiate", "application/HTTP-SPNEGO-session-encrypted", 16, 28},
+		{"Kerberos", "application/HTTP-Kerberos-session-encrypted", 0, 0, 0},
+		// RFC 4121's rotation by RRC, and Windows' by RRC + EC ([MS-KILE]
+		// 3.4.5.4.1), which this provider's client sends.
+		{"Kerberos", "application/HTTP-Kerberos-session-encrypted", 16, 28, 28},
+		{"Kerberos", "application/HTTP-Kerberos-session-encrypted", 16, 28, 44},
+		{"Negotiate", "application/HTTP-SPNEGO-session-encrypted", 16, 28, 28},
+		{"Negotiate", "application/HTTP-SPNEGO-session-encrypted", 16, 28, 44},
 	} {
 		c := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1}}
 		a := k.apReq(t, "HTTP/node1.lab.test", nil)
@@ -445,7 +449,7 @@ func TestKerberosSealing(t *testing.T) {
 		mediaType := `multipart/encrypted;protocol="` + tc.protocol + `";boundary="Encrypted Boundary"`
 		var sealed []byte
 		for seq := uint64(1000); seq < 1002; seq++ {
-			header, data := clientSeal(t, subkey, seq, tc.ec, tc.rrc, []byte(createShellBody))
+			header, data := clientSeal(t, subkey, seq, tc.ec, tc.rrc, tc.rotate, []byte(createShellBody))
 			sealed = frameParts(tc.protocol, header, data, len(createShellBody))
 			req, _ := http.NewRequest(http.MethodPost, k.ep.HTTPURL(), bytes.NewReader(sealed))
 			req.Header.Set("Content-Type", mediaType)
@@ -465,7 +469,7 @@ func TestKerberosSealing(t *testing.T) {
 		}
 		// pypsrp's Length (the plain length plus the GSS padding, here the
 		// filler) and pywinrm 0.2's closing boundary without dashes.
-		header, data := clientSeal(t, subkey, 1002, tc.ec, tc.rrc, []byte(createShellBody))
+		header, data := clientSeal(t, subkey, 1002, tc.ec, tc.rrc, tc.rotate, []byte(createShellBody))
 		other := frameParts(tc.protocol, header, data, len(createShellBody)+tc.ec)
 		other = append(bytes.TrimSuffix(other, []byte("--Encrypted Boundary--\r\n")), "--Encrypted Boundary\r\n"...)
 		if status, _, answer := authPost(t, c, k.ep.HTTPURL(), "", nil, mediaType, other); status != http.StatusOK {
@@ -502,7 +506,7 @@ func TestKerberosRC4AuthenticatesButDoesNotSeal(t *testing.T) {
 		t.Fatalf("RC4 handshake: %d", status)
 	}
 	subkey := checkAPRep(t, tok, a)
-	header, data := clientSeal(t, subkey, 1000, 0, 0, []byte(createShellBody))
+	header, data := clientSeal(t, subkey, 1000, 0, 0, 0, []byte(createShellBody))
 	mediaType := `multipart/encrypted;protocol="` + kerberosProtocol + `";boundary="Encrypted Boundary"`
 	if status, _, _ := authPost(t, c, k.ep.HTTPURL(), "", nil, mediaType, frameParts(kerberosProtocol, header, data, len(createShellBody))); status != http.StatusBadRequest {
 		t.Fatalf("sealed on RC4: %d", status)

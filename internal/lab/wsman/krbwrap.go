@@ -102,13 +102,22 @@ func (c *krbContext) unseal(token []byte) ([]byte, error) {
 	if len(rest) == 0 {
 		return nil, errWrap
 	}
-	r := rrc % len(rest)
-	rest = append(append([]byte(nil), rest[r:]...), rest[:r]...)
 	et, err := crypto.GetEtype(c.key.KeyType)
 	if err != nil {
 		return nil, errWrap
 	}
-	plain, err := et.DecryptMessage(c.key.KeyValue, rest, keyusage.GSSAPI_INITIATOR_SEAL)
+	// Windows rotates by RRC + EC ([MS-KILE] 3.4.5.4.1: "rotated by RRC+EC
+	// bytes, which is different from RRC alone"), RFC 4121 senders (MIT) by
+	// RRC: the two agree when EC is 0, and the integrity check tells which
+	// one a token used.
+	var plain []byte
+	for _, n := range []int{rrc + ec, rrc} {
+		r := n % len(rest)
+		rotated := append(append([]byte(nil), rest[r:]...), rest[:r]...)
+		if plain, err = et.DecryptMessage(c.key.KeyValue, rotated, keyusage.GSSAPI_INITIATOR_SEAL); err == nil {
+			break
+		}
+	}
 	if err != nil || len(plain) < ec+16 {
 		return nil, errWrap
 	}

@@ -1,0 +1,211 @@
+package provider
+
+// The whole recovery (examples/recovery, as an operator runs it) with
+// auth = "kerberos" against the lab's own KDC (LAB.TEST), once per
+// credential source and transport: password over HTTPS under strict
+// channel binding, a user keytab over sealed plain HTTP, and the credential
+// cache KRB5CCNAME names.
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/config"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/jcmturner/gokrb5/v8/client"
+	krbconfig "github.com/jcmturner/gokrb5/v8/config"
+	"github.com/jcmturner/gokrb5/v8/keytab"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/krb5test"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/krb"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/labtest"
+)
+
+// kerberosLab is a lab started with opts, and its Kerberos as its ready
+// file names it.
+type kerberosLab struct {
+	*testLab
+	lab  *lab.Lab
+	info lab.KerberosInfo
+}
+
+func startKerberosLab(t *testing.T, opts lab.Options) *kerberosLab {
+	t.Helper()
+	if opts.Scenario == "" {
+		opts.Scenario = "rebuilt-node"
+	}
+	l, err := lab.Start(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(l.Close)
+	info := l.KerberosInfo()
+	if info == nil || info.Realm == "" {
+		t.Fatal("the lab names no Kerberos realm")
+	}
+	return &kerberosLab{testLab: &testLab{labtest.Of(l)}, lab: l, info: *info}
+}
+
+// kerberosOverride is an override file for examples/recovery's provider
+// block (Terraform merges it over the block's arguments): auth kerberos,
+// the realm, and each node at its endpoint (HTTPS or plain HTTP, as https
+// says) with its service principal by its DNS name in the realm, since the
+// lab is reached on 127.0.0.1; then extra lines.
+func (k *kerberosLab) kerberosOverride(https bool, extra string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "provider \"mscs\" {\n  auth  = \"kerberos\"\n  realm = %q\n  nodes = {\n", k.info.Realm)
+	for _, n := range k.lab.Nodes() {
+		ep := n.HTTPS
+		if !https {
+			ep = n.HTTP
+		}
+		fmt.Fprintf(&b, "    %s = { endpoint = %q, spn = %q }\n", n.Name, ep, "HTTP/"+n.Host)
+	}
+	b.WriteString("  }\n")
+	b.WriteString(extra)
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// recoverExample applies examples/recovery, with extra files (override
+// files) beside it, its variables changed by mutate and the provider's
+// environment read through getenv (nil: the process's), and checks the
+// lab's world after it: the KB's steps once each in order on the rebuilt
+// node, MSDTC, the metabase sync, the grants and the failover test, then
+// extra checks, no incident, and an empty plan after.
+func recoverExample(t *testing.T, l *testLab, files map[string]string, mutate func(config.Variables), getenv func(string) string, extra ...statecheck.StateCheck) {
+	t.Helper()
+	factories := testAccProtoV6ProviderFactories
+	if getenv != nil {
+		factories = map[string]func() (tfprotov6.ProviderServer, error){
+			"mscs": providerserver.NewProtocol6WithError(&mscsProvider{version: "test", getenv: getenv}),
+		}
+	}
+	example, vars := recoveryExample(t, l, files)
+	if mutate != nil {
+		mutate(vars)
+	}
+	from := 0
+	checks := []statecheck.StateCheck{
+		l.ExpectKBSteps("NODE2", &from, "stop ClusSvc", "setup", "reboot", "SP", "reboot", "start ClusSvc"),
+		l.msdtcOrder(&from, manualOrder...),
+		l.iissyncRuns(&from),
+		l.expectGrants(),
+		l.expectAfterFailover(),
+	}
+	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{{
+		ProtoV6ProviderFactories: factories,
+		ConfigDirectory:          example,
+		ConfigVariables:          vars,
+		ConfigPlanChecks:         resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+		ConfigStateChecks:        append(append(checks, extra...), l.ExpectNoIncidents()),
+	}}})
+}
+
+// recoverWithKerberos is recoverExample with the Kerberos override and the
+// environment getenv gives (nil: the process's), also checking that every command ran as LAB\Administrator (the lab's mapping
+// of Administrator@<realm> into its domain).
+func (k *kerberosLab) recoverWithKerberos(t *testing.T, override string, mutate func(config.Variables), getenv func(string) string) {
+	t.Helper()
+	recoverExample(t, k.testLab, map[string]string{"kerberos_override.tf": override}, mutate, getenv,
+		k.Check("every command ran as LAB\\Administrator", func() error {
+			cmds, err := k.CommandsSince(0)
+			if err != nil {
+				return err
+			}
+			if len(cmds) == 0 {
+				return fmt.Errorf("the command log is empty")
+			}
+			for _, c := range cmds {
+				if c.User != `LAB\Administrator` {
+					return fmt.Errorf("%s ran %s %s as %q", c.Node, c.Program, c.Args, c.User)
+				}
+			}
+			return nil
+		}))
+}
+
+// The administrator's password, over HTTPS to nodes whose WinRM requires
+// channel binding (CbtHardeningLevel=Strict): each AP-REQ carries the
+// binding of the node's certificate, or the lab would refuse it.
+func TestAccRecoveryKerberos_passwordHTTPSStrictBinding(t *testing.T) {
+	t.Parallel()
+	k := startKerberosLab(t, lab.Options{CBTHardening: "strict", DisableBasic: true})
+	k.recoverWithKerberos(t, k.kerberosOverride(true, fmt.Sprintf("  kdc = [%q]\n", k.info.KDC)), nil, nil)
+}
+
+// A keytab of the administrator's (the keys its password makes, as
+// `ktutil addent -password` or kadmin's ktadd -norandkey write them), over
+// plain HTTP to nodes that refuse unencrypted messages: every message is
+// sealed with the Kerberos session key. krb5_conf is the lab's own.
+func TestAccRecoveryKerberos_keytabSealedHTTP(t *testing.T) {
+	t.Parallel()
+	k := startKerberosLab(t, lab.Options{AllowUnencrypted: false, DisableBasic: true})
+	kt := keytab.New()
+	for _, et := range krb.ETypes {
+		if err := kt.AddEntry(lab.AdminUser, k.info.Realm, k.Password, time.Now(), 1, et); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ktFile := writeKeytab(t, kt)
+	k.recoverWithKerberos(t, k.kerberosOverride(false, fmt.Sprintf("  keytab    = %q\n  krb5_conf = %q\n", ktFile, k.info.Krb5Conf)),
+		func(v config.Variables) { delete(v, "password") }, nil)
+}
+
+// The credential cache KRB5CCNAME names, holding the administrator's TGT
+// (written here as kinit writes one: krb5test), over HTTPS under strict
+// binding: neither username nor password is configured, the cache says who.
+func TestAccRecoveryKerberos_ccacheFromKRB5CCNAME(t *testing.T) {
+	t.Parallel()
+	k := startKerberosLab(t, lab.Options{CBTHardening: "strict", DisableBasic: true})
+	conf, err := krbconfig.Load(k.info.Krb5Conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := client.NewWithPassword(lab.AdminUser, k.info.Realm, k.Password, conf, client.DisablePAFXFAST(true))
+	cache := filepath.Join(t.TempDir(), "ccache")
+	if err := krb5test.WriteTGTCache(cl, k.info.Realm, cache); err != nil {
+		t.Fatal(err)
+	}
+	k.recoverWithKerberos(t, k.kerberosOverride(true, fmt.Sprintf("  kdc = [%q]\n", k.info.KDC)),
+		func(v config.Variables) { delete(v, "password"); delete(v, "username") }, ccacheEnv(cache))
+}
+
+// ccacheEnv is the environment of an operator who ran kinit into cache and
+// exported KRB5CCNAME, with no MSCS_USERNAME or MSCS_PASSWORD: the
+// provider's own (injected, so that tests with other caches run in
+// parallel).
+func ccacheEnv(cache string) func(string) string {
+	return func(name string) string {
+		switch name {
+		case envCCache:
+			return "FILE:" + cache
+		case envUsername, envPassword:
+			return ""
+		}
+		return os.Getenv(name)
+	}
+}
+
+func writeKeytab(t *testing.T, kt *keytab.Keytab) string {
+	t.Helper()
+	data, err := kt.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "user.keytab")
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
