@@ -92,15 +92,15 @@ func resolveKerberos(ctx context.Context, name string, np path.Path, n nodeModel
 				fmt.Sprintf("No Kerberos credential for node %s: set password (or export %s), keytab, or ccache, or run kinit and export %s.", name, envPassword, envCCache))
 		}
 	}
-	if i := strings.Index(c.CCache, ":"); i > 1 && !strings.HasPrefix(c.CCache, "FILE:") { // i > 1: C:\ is a drive
+	if typ := winrm.CCacheType(c.CCache); typ != "" {
 		diags.AddAttributeError(ccachePath, "Unreadable credential cache",
-			fmt.Sprintf("Node %s: the credential cache %q is a %s cache; the provider reads FILE: caches only: kinit -c FILE:/path, and set ccache (or %s) to it.", name, c.CCache, c.CCache[:i], envCCache))
+			fmt.Sprintf("Node %s: the credential cache %q is a %s cache; the provider reads FILE: caches only: kinit -c FILE:/path, and set ccache (or %s) to it.", name, c.CCache, typ, envCCache))
 	}
 	if final && c.Username == "" && (c.Password != "" || c.Keytab != "") {
 		diags.AddAttributeError(path.Root("username"), "Missing username",
 			fmt.Sprintf("No username for node %s: Kerberos with a password or keytab logs in as username (user@REALM, or with realm).", name))
 	}
-	if (c.Password != "" || c.Keytab != "") && c.Realm == "" && c.Krb5Conf == "" && !strings.Contains(c.Username, "@") && c.Username != "" && !r.sawUnknown {
+	if winrm.NeedsRealm(*c) && c.Username != "" && !r.sawUnknown {
 		diags.AddAttributeError(np.AtName("realm"), "Missing Kerberos realm",
 			fmt.Sprintf("Node %s: Kerberos needs the realm of %s: set realm (e.g. LAB.EXAMPLE), write the username as user@REALM, or set krb5_conf to a krb5.conf with a default_realm.", name, c.Username))
 	}

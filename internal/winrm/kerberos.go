@@ -573,6 +573,23 @@ func aesCTSEncrypt(key types.EncryptionKey, usage uint32, confounder, msg []byte
 	return append(ct, mac.Sum(nil)[:12]...), nil
 }
 
+// NeedsRealm reports Kerberos settings that log in with a password or a
+// keytab yet name no realm: neither realm, nor user@REALM, nor a krb5.conf
+// that may have a default_realm.
+func NeedsRealm(cfg Config) bool {
+	return (cfg.Password != "" || cfg.Keytab != "") && cfg.Realm == "" && !strings.Contains(cfg.Username, "@") && cfg.Krb5Conf == ""
+}
+
+// CCacheType is the type of a credential cache name that is not a file
+// (KEYRING, KCM, MEMORY, ...), which gokrb5 cannot read; "" for a file.
+// A drive letter (C:\...) is a file.
+func CCacheType(name string) string {
+	if i := strings.Index(name, ":"); i > 1 && !strings.HasPrefix(name, "FILE:") {
+		return name[:i]
+	}
+	return ""
+}
+
 // checkKerberos refuses Kerberos settings that cannot work, before anything
 // is sent: one credential source, a realm, a FILE: cache.
 func checkKerberos(cfg Config) error {
@@ -587,7 +604,7 @@ func checkKerberos(cfg Config) error {
 		return fmt.Errorf("%s: Kerberos takes one credential: password, keytab or ccache, not several", cfg.Node)
 	case (cfg.Password != "" || cfg.Keytab != "") && cfg.Username == "":
 		return fmt.Errorf("%s: the username is empty (Kerberos with a password or keytab logs in as username)", cfg.Node)
-	case (cfg.Password != "" || cfg.Keytab != "") && cfg.Realm == "" && !strings.Contains(cfg.Username, "@") && cfg.Krb5Conf == "":
+	case NeedsRealm(cfg):
 		return fmt.Errorf("%s: Kerberos needs a realm: set realm, or write the username as user@REALM", cfg.Node)
 	}
 	cc, from := cfg.CCache, "ccache"
@@ -597,8 +614,8 @@ func checkKerberos(cfg Config) error {
 			return fmt.Errorf("%s: Kerberos has no credential: set password, keytab or ccache, or run kinit with KRB5CCNAME naming its cache", cfg.Node)
 		}
 	}
-	if i := strings.Index(cc, ":"); i > 1 && !strings.HasPrefix(cc, "FILE:") { // i > 1: C:\ is a drive
-		return fmt.Errorf("%s: %s names a %s cache; only FILE: credential caches can be read: use a file (kinit -c FILE:/path)", cfg.Node, from, cc[:i])
+	if typ := CCacheType(cc); typ != "" {
+		return fmt.Errorf("%s: %s names a %s cache; only FILE: credential caches can be read: use a file (kinit -c FILE:/path)", cfg.Node, from, typ)
 	}
 	for _, kdc := range cfg.KDC {
 		if strings.TrimSpace(kdc) == "" || strings.ContainsAny(kdc, " /") {

@@ -288,17 +288,7 @@ func (h *Handler) authenticateNTLM(w http.ResponseWriter, r *http.Request, schem
 			st.seal = seal
 		}
 		answer(negAcceptCompleted, nil, ownMIC)
-		if len(body) == 0 {
-			// The empty POST that sealing clients authenticate with.
-			w.Header().Set("Content-Length", "0")
-			w.WriteHeader(http.StatusOK)
-			return nil
-		}
-		if !clearAllowed {
-			refuseClear(w)
-			return nil
-		}
-		return &authResult{user: st.user, body: body, conn: st}
+		return authenticated(w, st, body, clearAllowed)
 	default:
 		denied(w)
 		return nil
@@ -364,8 +354,14 @@ func (h *Handler) authenticateKerberos(w http.ResponseWriter, r *http.Request, s
 	}
 	w.Header().Set("WWW-Authenticate", scheme+" "+base64.StdEncoding.EncodeToString(tok))
 	st.user, st.seal = acc.user, acc.ctx
+	return authenticated(w, st, body, clearAllowed)
+}
+
+// authenticated answers the request that completed a connection's
+// authentication: the empty POST that sealing clients authenticate with gets
+// an empty 200; a body is served only where clear text is allowed.
+func authenticated(w http.ResponseWriter, st *connState, body []byte, clearAllowed bool) *authResult {
 	if len(body) == 0 {
-		// The empty POST that sealing clients authenticate with.
 		w.Header().Set("Content-Length", "0")
 		w.WriteHeader(http.StatusOK)
 		return nil

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/binary"
 	"io"
 	"net/http"
@@ -117,28 +116,12 @@ func (k *krbLab) apReqFor(t *testing.T, tkt messages.Ticket, session types.Encry
 	return apReq{token: gssFrame(tokAPReq, b), session: session, auth: auth}
 }
 
-// post sends body with `Authorization: <scheme> <token>` on c and returns
-// the status, the token of the scheme's WWW-Authenticate and the body.
+// authPost sends body with `Authorization: <scheme> <token>` on c and
+// returns the status, the token of the scheme's WWW-Authenticate and the body.
 func authPost(t *testing.T, c *http.Client, url, scheme string, token []byte, contentType string, body []byte) (int, []byte, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-	if token != nil {
-		req.Header.Set("Authorization", scheme+" "+base64.StdEncoding.EncodeToString(token))
-	}
-	req.Header.Set("Content-Type", contentType)
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	answer, _ := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
-	var got []byte
-	for _, v := range resp.Header.Values("WWW-Authenticate") {
-		if s, tok, ok := strings.Cut(v, " "); ok && strings.EqualFold(s, scheme) {
-			got, _ = base64.StdEncoding.DecodeString(tok)
-		}
-	}
-	return resp.StatusCode, got, answer
+	resp, tok, answer := postWith(t, c, url, scheme, token, contentType, body)
+	return resp.StatusCode, tok, answer
 }
 
 // checkAPRep verifies the mutual authentication token: an AP-REP that the

@@ -116,9 +116,17 @@ func oneConn() *http.Client {
 // token is nil) and returns the answer and the token it carries, if any.
 func negotiate(t *testing.T, c *http.Client, url string, token []byte, contentType string, body []byte) (*http.Response, []byte, []byte) {
 	t.Helper()
+	return postWith(t, c, url, "Negotiate", token, contentType, body)
+}
+
+// postWith posts body with `Authorization: <scheme> <token>` (none when
+// token is nil) and returns the answer, the token of the scheme's
+// WWW-Authenticate, if any, and the body.
+func postWith(t *testing.T, c *http.Client, url, scheme string, token []byte, contentType string, body []byte) (*http.Response, []byte, []byte) {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	if token != nil {
-		req.Header.Set("Authorization", "Negotiate "+base64.StdEncoding.EncodeToString(token))
+		req.Header.Set("Authorization", scheme+" "+base64.StdEncoding.EncodeToString(token))
 	}
 	req.Header.Set("Content-Type", contentType)
 	resp, err := c.Do(req)
@@ -129,7 +137,7 @@ func negotiate(t *testing.T, c *http.Client, url string, token []byte, contentTy
 	_ = resp.Body.Close()
 	var got []byte
 	for _, v := range resp.Header.Values("WWW-Authenticate") {
-		if scheme, tok, ok := strings.Cut(v, " "); ok && scheme == "Negotiate" {
+		if s, tok, ok := strings.Cut(v, " "); ok && strings.EqualFold(s, scheme) {
 			got, _ = base64.StdEncoding.DecodeString(tok)
 		}
 	}
