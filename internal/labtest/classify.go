@@ -83,9 +83,11 @@ func IsReadOnly(c world.CommandRecord) bool {
 	case "echo":
 		// `if exist PATH echo found`: a look for a file, printed to the
 		// provider, as is the line that ends each part of a batch of reads
-		// (nodeops' partEnd; a test there keeps the two alike).
-		// Journal and lock lines are echoed into files.
-		return c.Args == "found" || strings.TrimSpace(c.Args) == "--- end of part ---"
+		// (nodeops' partEnd), and the line after a file type printed whole
+		// (nodeops' fileEnd); a test there keeps them alike. Journal and
+		// lock lines are echoed into files.
+		a := strings.TrimSpace(c.Args)
+		return a == "found" || a == "--- end of part ---" || a == "--- end of file ---"
 	case "net":
 		if len(args) > 0 && (args[0] == "localgroup" || args[0] == "user") {
 			return !strings.Contains(c.Args, "/add") && !strings.Contains(strings.ToLower(c.Args), "/del")

@@ -93,10 +93,13 @@ func TestRegQueriesOneLine(t *testing.T) {
 	}
 }
 
-// The lab tests' classifier counts the echoed line between the parts of a
-// batch as a read, as it is.
-func TestPartEndIsARead(t *testing.T) {
+// The lab tests' classifier counts the lines echoed between the parts of a
+// batch and after a file as reads, as they are.
+func TestBatchEchoesAreReads(t *testing.T) {
 	if !labtest.IsReadOnly(world.CommandRecord{Program: "echo", Args: partEnd + " "}) {
 		t.Error("labtest.IsReadOnly does not know partEnd, the line between the parts of a batch")
+	}
+	if !labtest.IsReadOnly(world.CommandRecord{Program: "echo", Args: fileEnd}) {
+		t.Error("labtest.IsReadOnly does not know fileEnd, the line after a file type printed")
 	}
 }
