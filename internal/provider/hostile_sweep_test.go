@@ -103,6 +103,7 @@ func objectValue(typ tftypes.Object, set map[string]tftypes.Value) tftypes.Value
 //
 //	TF_ACC=1 go test ./internal/provider -run TestAccHostileInputSweep -v
 func TestAccHostileInputSweep(t *testing.T) {
+	t.Parallel()
 	l := newScenarioLab(t, "corrupted-iis")
 	if l.Control == nil {
 		t.Skip("counts what reaches a node through the lab's command log")
