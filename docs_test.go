@@ -57,6 +57,7 @@ func TestDocsConfigurationsValidate(t *testing.T) {
 	}
 	for _, b := range blocks {
 		t.Run(b.where, func(t *testing.T) {
+			t.Parallel() // a folder of its own; -parallel bounds how many terraforms run at once
 			dir := t.TempDir()
 			main := b.text
 			if !strings.Contains(b.text, `provider "mscs"`) {

@@ -52,6 +52,7 @@ func recordExists(t *testing.T, ctx context.Context, n *Node, path string) bool 
 // deletes the record once read back. restore_affect_the_group = true sets 2
 // everywhere, also after a kill.
 func TestFailoverTest_KilledRunIsRestoredFromTheRecord(t *testing.T) {
+	t.Parallel() // a lab of its own
 	l := startScenario(t, "healthy")
 	c := labCluster(t, l)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -232,6 +233,7 @@ func TestReclusterMSDTC_ResumesAfterAKill(t *testing.T) {
 // "not online": at the facts (the plan), and during the KB's test, where
 // reading "not online" would lead to the reinstall.
 func TestReclusterMSDTC_UnreadableClusterIsAnError(t *testing.T) {
+	t.Parallel() // a lab of its own
 	l := startScenario(t, "corrupted-iis")
 	c := labCluster(t, l)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -63,6 +63,7 @@ func TestReadIISConfig(t *testing.T) {
 // replication on both nodes, runs IISSYNC on NODE1 only, and the target
 // then matches; the Web Group's IIS instances come online on NODE2.
 func TestSyncMetabase(t *testing.T) {
+	t.Parallel() // a lab of its own
 	l := startScenario(t, "rebuilt-node")
 	c := labCluster(t, l)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

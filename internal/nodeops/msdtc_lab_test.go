@@ -157,6 +157,7 @@ func TestReclusterMSDTC_TestPasses(t *testing.T) {
 // The dtcsetup method; and a failure halfway (msdtc -join exits -1 in the
 // manual method) restores RestartAction at once, and the next run completes.
 func TestReclusterMSDTC_DTCSetupAndResume(t *testing.T) {
+	t.Parallel() // a lab of its own
 	l := startScenario(t, "msdtc-standalone")
 	c := labCluster(t, l)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

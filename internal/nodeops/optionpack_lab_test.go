@@ -84,6 +84,7 @@ func checkInstalledLikeNode1(t *testing.T, ctx context.Context, l *lab.Lab, n1, 
 }
 
 func TestInstallOptionPack_RebuiltNode(t *testing.T) {
+	t.Parallel() // a lab of its own
 	l := startScenario(t, "rebuilt-node")
 	n1, n2 := fastNode(t, l, "NODE1"), fastNode(t, l, "NODE2")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -119,6 +120,7 @@ func TestInstallOptionPack_RebuiltNode(t *testing.T) {
 }
 
 func TestInstallOptionPack_CorruptedIIS(t *testing.T) {
+	t.Parallel() // a lab of its own
 	l := startScenario(t, "corrupted-iis")
 	n1, n2 := fastNode(t, l, "NODE1"), fastNode(t, l, "NODE2")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -135,6 +137,7 @@ func TestInstallOptionPack_CorruptedIIS(t *testing.T) {
 }
 
 func TestInstallOptionPack_SetupFailsThenResumes(t *testing.T) {
+	t.Parallel() // a lab of its own
 	l := startScenario(t, "corrupted-iis")
 	n1, n2 := fastNode(t, l, "NODE1"), fastNode(t, l, "NODE2")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -163,6 +166,7 @@ func TestInstallOptionPack_SetupFailsThenResumes(t *testing.T) {
 }
 
 func TestInstallOptionPack_RebootOverrunsThenResumes(t *testing.T) {
+	t.Parallel() // a lab of its own
 	l := startScenario(t, "rebuilt-node")
 	n1, n2 := fastNode(t, l, "NODE1"), fastNode(t, l, "NODE2")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -199,6 +203,7 @@ func TestInstallOptionPack_RebootOverrunsThenResumes(t *testing.T) {
 }
 
 func TestRemoveOptionPack(t *testing.T) {
+	t.Parallel() // a lab of its own
 	l := startScenario(t, "healthy")
 	n1, n2 := fastNode(t, l, "NODE1"), fastNode(t, l, "NODE2")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -232,6 +237,7 @@ func TestRemoveOptionPack(t *testing.T) {
 // of one apply) or from two: one holds the node's lock and does the work, the
 // other fails at once naming it, and nothing interleaves.
 func TestInstallOptionPack_ConcurrentRunsDoNotInterleave(t *testing.T) {
+	t.Parallel() // a lab of its own
 	l := startScenario(t, "corrupted-iis")
 	n1 := fastNode(t, l, "NODE1")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -288,6 +294,7 @@ func (k *killAfter) Run(ctx context.Context, line string, readOnly bool) (winrm.
 // Option Pack found after the reboot is removed first), not a plain resume
 // at setup.
 func TestInstallOptionPack_PlanAfterKillAtSetup(t *testing.T) {
+	t.Parallel() // a lab of its own
 	l := startScenario(t, "rebuilt-node")
 	n1, n2 := fastNode(t, l, "NODE1"), fastNode(t, l, "NODE2")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

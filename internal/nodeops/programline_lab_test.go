@@ -43,6 +43,7 @@ func ranProgram(cmds []world.CommandRecord, program string) bool {
 // the provider's lines hold under cmd's /C quote rule, which the lab applies
 // to every line as WinRM's cmd shell does.
 func TestInstallOptionPack_MediaPathsWithSpecialCharacters(t *testing.T) {
+	t.Parallel() // a lab of its own
 	l := startScenario(t, "rebuilt-node")
 	n1, n2 := fastNode(t, l, "NODE1"), fastNode(t, l, "NODE2")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -134,6 +134,7 @@ func TestAccDocs_chainRecoversEveryScenario(t *testing.T) {
 	}
 	for _, scenario := range world.BuiltinScenarios() {
 		t.Run(scenario, func(t *testing.T) {
+			t.Parallel() // a lab of its own
 			l := inProcessLab(t, scenario)
 			config := l.providerConfig("", nil) + strings.Replace(chain, docsURL, l.Sites["10.0.0.20"]+"/", 1)
 			resource.Test(t, resource.TestCase{Steps: []resource.TestStep{{

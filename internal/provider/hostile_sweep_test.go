@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
@@ -103,12 +104,13 @@ func objectValue(typ tftypes.Object, set map[string]tftypes.Value) tftypes.Value
 //
 //	TF_ACC=1 go test ./internal/provider -run TestAccHostileInputSweep -v
 func TestAccHostileInputSweep(t *testing.T) {
+	t.Parallel()
 	l := newScenarioLab(t, "corrupted-iis")
 	if l.Control == nil {
 		t.Skip("counts what reaches a node through the lab's command log")
 	}
 	ctx := context.Background()
-	srv, err := providerserver.NewProtocol6WithError(&mscsProvider{version: "test", getenv: os.Getenv})()
+	srv, err := providerserver.NewProtocol6WithError(&mscsProvider{version: "test", getenv: os.Getenv, retryBackoff: time.Millisecond})()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -88,7 +88,7 @@ func recoverExample(t *testing.T, l *testLab, files map[string]string, mutate fu
 	factories := testAccProtoV6ProviderFactories
 	if getenv != nil {
 		factories = map[string]func() (tfprotov6.ProviderServer, error){
-			"mscs": providerserver.NewProtocol6WithError(&mscsProvider{version: "test", getenv: getenv}),
+			"mscs": providerserver.NewProtocol6WithError(&mscsProvider{version: "test", getenv: getenv, retryBackoff: time.Millisecond}),
 		}
 	}
 	example, vars := recoveryExample(t, l, files)

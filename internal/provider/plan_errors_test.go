@@ -41,6 +41,7 @@ resource "mscs_cluster_node_service" "test" {
 }
 
 func TestPlanErrors(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		config string
@@ -127,6 +128,7 @@ data "mscs_cluster" "test" { node = "NODE9" }`, `Node "NODE9" is not in the prov
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // no lab, no environment: each case is a terraform of its own
 			resource.UnitTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 				Steps: []resource.TestStep{{

@@ -67,6 +67,11 @@ func New(version string) func() provider.Provider {
 type mscsProvider struct {
 	version string
 	getenv  func(string) string // os.Getenv; tests inject their own
+	// retryBackoff is the transport's first wait before a failed read goes
+	// again (winrm.Config.RetryBackoff; 0: its default). Tests shorten it:
+	// where a node is unreachable they would otherwise wait out 3.5 s of
+	// retries per read.
+	retryBackoff time.Duration
 	// onConfigure, when set, sees every cluster Configure builds: the
 	// benchmark reads the transport counters through it.
 	onConfigure func(*cluster)
@@ -280,6 +285,9 @@ func (p *mscsProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
+	}
+	for i := range configs {
+		configs[i].RetryBackoff = p.retryBackoff
 	}
 	c, err := newCluster(configs, strings.ToUpper(m.ClusterName.ValueString()))
 	if err != nil {

@@ -4,15 +4,19 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 )
 
 // testAccProtoV6ProviderFactories runs the provider in the test process, so
-// terraform talks to it over a reattached plugin connection.
+// terraform talks to it over a reattached plugin connection. Its transport
+// retries a failed read as often as a user's does, without the waits in
+// between: a lab's faults end after a count of requests, not after a time,
+// and a test of an unreachable node would otherwise wait 3.5 s per read.
 var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
-	"mscs": providerserver.NewProtocol6WithError(&mscsProvider{version: "test", getenv: os.Getenv}),
+	"mscs": providerserver.NewProtocol6WithError(&mscsProvider{version: "test", getenv: os.Getenv, retryBackoff: time.Millisecond}),
 }
 
 // wrapped compiles an expected error pattern whose spaces also match the line

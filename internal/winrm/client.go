@@ -105,8 +105,8 @@ func New(cfg Config) (*Client, error) {
 	if cfg.MaxConcurrent <= 0 {
 		cfg.MaxConcurrent = defaultMaxConcurrent
 	}
-	if cfg.retryBackoff <= 0 {
-		cfg.retryBackoff = defaultRetryBackoff
+	if cfg.RetryBackoff <= 0 {
+		cfg.RetryBackoff = defaultRetryBackoff
 	}
 	if cfg.OperationTimeout <= 0 {
 		cfg.OperationTimeout = defaultOperationTimeout
@@ -245,7 +245,7 @@ func (c *Client) scrub(s string) string {
 }
 
 func (c *Client) run(ctx context.Context, line string, readOnly bool) (Result, error) {
-	backoff := c.cfg.retryBackoff
+	backoff := c.cfg.RetryBackoff
 	for attempt := 1; ; attempt++ {
 		res, sent, err := c.runOnce(ctx, line)
 		if err == nil {

@@ -218,7 +218,7 @@ func (l *lab) config(https bool, mutate func(*Config)) Config {
 	cfg := Config{
 		Node: "NODE1", Host: u.Hostname(), Port: port, HTTPS: https, CACert: l.caPEM,
 		Auth: "basic", Username: testUser, Password: testPassword,
-		ReuseShell: true, retryBackoff: 1, MaxConcurrent: 2,
+		ReuseShell: true, RetryBackoff: 1, MaxConcurrent: 2,
 	}
 	if mutate != nil {
 		mutate(&cfg)

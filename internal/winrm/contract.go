@@ -52,9 +52,11 @@ type Config struct {
 	OperationTimeout time.Duration
 	MaxConcurrent    int  // commands at once on this node; default 2
 	ReuseShell       bool // keep one shell open across commands (default in the provider: true)
-	// retryBackoff is the first backoff of read-only retries (default
-	// 500ms), doubling, 4 tries; tests shorten it.
-	retryBackoff time.Duration
+	// RetryBackoff is the first wait before a read-only command is sent
+	// again (0: 500ms), doubling, 4 tries in all. Not a provider setting:
+	// tests that make a node unreachable shorten it, since they wait out
+	// every retry of every read.
+	RetryBackoff time.Duration
 }
 
 // Stats are a node's transport counters, for the debug log, benchmarks and tests.
