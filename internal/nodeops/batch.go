@@ -174,19 +174,33 @@ var (
 // for its "ERROR:" line (reg.exe's only failure code), cmd's 9009 for a
 // program it cannot find, net's 2 for its "NET HELPMSG N" hint; 0 when the
 // text shows no failure.
+//
+// Each pattern is tried only where a literal of it is in the text: the
+// parts of a batch can be long (a metabase dump, a registry tree) and
+// mostly succeed, and the multi-line patterns are what a read's CPU went
+// to.
 func partExit(out string) int {
-	for _, re := range []*regexp.Regexp{systemErrorLineRe, scFailedLineRe} {
-		if m := re.FindStringSubmatch(out); m != nil {
+	if strings.Contains(out, "System error ") {
+		if m := systemErrorLineRe.FindStringSubmatch(out); m != nil {
+			code, _ := strconv.Atoi(m[1])
+			return code
+		}
+	}
+	// The case-blind patterns' literals ("failed", "error:") hold no letter
+	// whose Unicode fold (?i) would match and strings.ToLower would not make.
+	lower := strings.ToLower(out)
+	if strings.Contains(lower, " failed ") {
+		if m := scFailedLineRe.FindStringSubmatch(out); m != nil {
 			code, _ := strconv.Atoi(m[1])
 			return code
 		}
 	}
 	switch {
-	case regErrorLineRe.MatchString(out):
+	case strings.Contains(lower, "error:") && regErrorLineRe.MatchString(out):
 		return 1
-	case notRecognizedRe.MatchString(out):
+	case strings.Contains(out, "' is not recognized as an internal or external command") && notRecognizedRe.MatchString(out):
 		return exitNotRecognized
-	case netHelpmsgRe.MatchString(out):
+	case strings.Contains(out, "NET HELPMSG ") && netHelpmsgRe.MatchString(out):
 		return 2 // net.exe's exit code for any failure
 	}
 	return 0

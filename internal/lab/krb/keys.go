@@ -42,15 +42,26 @@ func SPNs(node, realm string) []string {
 // after its first password change, as in a domain).
 const NodeKVNO = 2
 
-// AddNodeKeys adds to kt the keys of every SPN of node, derived from the
-// computer account password (one key per SPN and encryption type).
+// AddNodeKeys adds to kt the keys of every SPN of node: as in Active
+// Directory, the SPNs are names of one computer account, whose keys are
+// derived once per encryption type from its password, salted by its
+// host/<DNS name> (AD's salt for a computer account), and listed in the
+// keytab under each SPN, as ktpass and msktutil list them. (Deriving a key
+// per SPN instead costs a PBKDF2 of 4096 rounds per SPN and type, a tenth of
+// a second of CPU per lab started.)
 func AddNodeKeys(kt *keytab.Keytab, node, realm, password string) error {
 	now := time.Now().UTC().Truncate(time.Second)
-	for _, spn := range SPNs(node, realm) {
-		for _, et := range ETypes {
-			if err := kt.AddEntry(spn, realm, password, now, NodeKVNO, et); err != nil {
-				return err
-			}
+	spns := SPNs(node, realm)
+	for _, et := range ETypes {
+		if err := kt.AddEntry(spns[0], realm, password, now, NodeKVNO, et); err != nil {
+			return err
+		}
+		account := kt.Entries[len(kt.Entries)-1]
+		for _, spn := range spns[1:] {
+			e := account
+			name, _ := types.ParseSPNString(spn)
+			e.Principal.Components = name.NameString
+			kt.Entries = append(kt.Entries, e)
 		}
 	}
 	return nil

@@ -218,10 +218,7 @@ func TestKerberosRefusals(t *testing.T) {
 		t.Fatalf("NODE2's ticket: %d", status)
 	}
 	// The same password as NODE1's keys, under kvno 7: the node has kvno 2 only.
-	kt7 := keytab.New()
-	if err := kt7.AddEntry("HTTP/node1.lab.test", testRealm, k.node1Pwd, time.Now(), 7, 18); err != nil {
-		t.Fatal(err)
-	}
+	kt7 := accountKey(t, k.node1Pwd, 7)
 	sname := types.NewPrincipalName(2, "HTTP/node1.lab.test")
 	now := time.Now().UTC()
 	tkt, session, err := messages.NewTicket(types.NewPrincipalName(1, testUser), testRealm, sname, testRealm, types.NewKrbFlags(), kt7, 18, 7, now, now, now.Add(time.Hour), now.Add(time.Hour))
@@ -233,13 +230,25 @@ func TestKerberosRefusals(t *testing.T) {
 		t.Fatalf("kvno 7: %d", status)
 	}
 	// The same ticket made with kvno 2 is accepted: the refusal was the kvno.
-	kt2 := keytab.New()
-	_ = kt2.AddEntry("HTTP/node1.lab.test", testRealm, k.node1Pwd, time.Now(), krb.NodeKVNO, 18)
+	kt2 := accountKey(t, k.node1Pwd, krb.NodeKVNO)
 	tkt, session, _ = messages.NewTicket(types.NewPrincipalName(1, testUser), testRealm, sname, testRealm, types.NewKrbFlags(), kt2, 18, krb.NodeKVNO, now, now, now.Add(time.Hour), now.Add(time.Hour))
 	good := k.apReqFor(t, tkt, session, nil)
 	if status, _, _ := authPost(t, k.httpsClient(), k.ep.HTTPSURL(), "Kerberos", good.token, soapType, []byte(createShellBody)); status != http.StatusOK {
 		t.Fatalf("kvno 2: %d", status)
 	}
+}
+
+// accountKey is a keytab of NODE1's AES-256 key of version kvno, derived
+// from its password as a domain derives a computer account's keys (salted
+// by host/node1.lab.test), under HTTP/node1.lab.test.
+func accountKey(t *testing.T, password string, kvno uint8) *keytab.Keytab {
+	t.Helper()
+	kt := keytab.New()
+	if err := kt.AddEntry("host/node1.lab.test", testRealm, password, time.Now(), kvno, 18); err != nil {
+		t.Fatal(err)
+	}
+	kt.Entries[0].Principal.Components = []string{"HTTP", "node1.lab.test"}
+	return kt
 }
 
 // tlsBindings is what a client computes from the certificate it was shown:
