@@ -8,9 +8,12 @@ package provider
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +26,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/jcmturner/gokrb5/v8/client"
 	krbconfig "github.com/jcmturner/gokrb5/v8/config"
+	"github.com/jcmturner/gokrb5/v8/gssapi"
 	"github.com/jcmturner/gokrb5/v8/keytab"
+	"github.com/jcmturner/gokrb5/v8/spnego"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/krb5test"
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab"
@@ -208,4 +213,82 @@ func writeKeytab(t *testing.T, kt *keytab.Keytab) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// gssTokenRe is a Kerberos token in base64, as an Authorization or
+// WWW-Authenticate header carries one: DER with a long length, tagged as a
+// GSS-API token (0x60: YI), a raw AP-REQ or AP-REP (0x6e, 0x6f: bo, b4), or
+// a SPNEGO NegTokenInit or NegTokenResp (0xa0, 0xa1: oI, oY).
+var gssTokenRe = regexp.MustCompile(`\b(YI|bo|b4|oI|oY)[E-L][A-Za-z0-9+/]{40,}`)
+
+// expectTokensMatched fails unless gssTokenRe finds the tokens a client
+// sends the lab's NODE1: a GSS-API AP-REQ and a SPNEGO NegTokenInit made
+// with a real ticket from the lab's KDC.
+func (k *kerberosLab) expectTokensMatched(t *testing.T) {
+	t.Helper()
+	conf, err := krbconfig.Load(k.info.Krb5Conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := client.NewWithPassword(lab.AdminUser, k.info.Realm, k.Password, conf, client.DisablePAFXFAST(true))
+	defer cl.Destroy()
+	tkt, key, err := cl.GetServiceTicket("HTTP/" + k.lab.Nodes()[0].Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apReq, err := spnego.NewKRB5TokenAPREQ(cl, tkt, key, []int{gssapi.ContextFlagMutual}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	init, err := spnego.NewNegTokenInitKRB5(cl, tkt, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, tok := range map[string]interface{ Marshal() ([]byte, error) }{"AP-REQ": &apReq, "NegTokenInit": &init} {
+		data, err := tok.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b64 := base64.StdEncoding.EncodeToString(data); !gssTokenRe.MatchString("Kerberos " + b64) {
+			t.Fatalf("gssTokenRe does not find a %s: %.20s...", what, b64)
+		}
+	}
+}
+
+// With TF_LOG=TRACE, a whole recovery under auth = "kerberos" from the
+// password, sealed over plain HTTP, leaves the provider's log with its
+// commands but without the password, any key the password makes, or any
+// token (ticket, authenticator, AP-REP) that went over the wire. Not
+// parallel: TF_LOG is the process's environment.
+func TestAccRecoveryKerberos_traceLogHoldsNoSecret(t *testing.T) {
+	k := startKerberosLab(t, lab.Options{AllowUnencrypted: false, DisableBasic: true})
+	k.expectTokensMatched(t)
+	logFile := filepath.Join(t.TempDir(), "provider.log")
+	t.Setenv("TF_LOG", "TRACE")
+	t.Setenv("TF_LOG_PATH", logFile)
+	k.recoverWithKerberos(t, k.kerberosOverride(false, fmt.Sprintf("  kdc = [%q]\n", k.info.KDC)), nil, nil)
+	logs := warningsLogged(t, logFile)
+	if !strings.Contains(logs, "node=NODE2") || !strings.Contains(logs, "msdtc") {
+		t.Fatalf("the provider's TRACE log %s does not show the recovery's commands", logFile)
+	}
+	secrets := map[string]string{"the password": k.Password}
+	keys := keytab.New()
+	for _, et := range krb.ETypes {
+		if err := keys.AddEntry(lab.AdminUser, k.info.Realm, k.Password, time.Now(), 1, et); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, e := range keys.Entries {
+		name := fmt.Sprintf("the key of etype %d", e.Key.KeyType)
+		secrets[name+" (hex)"] = hex.EncodeToString(e.Key.KeyValue)
+		secrets[name+" (base64)"] = base64.StdEncoding.EncodeToString(e.Key.KeyValue)
+	}
+	for what, s := range secrets {
+		if strings.Contains(strings.ToLower(logs), strings.ToLower(s)) {
+			t.Errorf("%s appears in the provider's TRACE log %s", what, logFile)
+		}
+	}
+	if m := gssTokenRe.FindString(logs); m != "" {
+		t.Errorf("a Kerberos token appears in the provider's TRACE log %s: %.40s...", logFile, m)
+	}
 }
