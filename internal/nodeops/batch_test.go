@@ -201,3 +201,29 @@ func TestReadBatch_LastPartNotRecognized(t *testing.T) {
 		t.Errorf("checkPart = %#v", err)
 	}
 }
+
+// partExit finds each tool's failure line in every form its pattern takes
+// (case, the NT 4.0 forms), also after a long part that succeeded: the
+// literal each pattern is first looked for by does not hide a match.
+func TestPartExitForms(t *testing.T) {
+	long := strings.Repeat("HKEY_LOCAL_MACHINE\\SOFTWARE\\X    Value    REG_SZ    some text: with a colon\r\n", 2000)
+	for out, want := range map[string]int{
+		"System error 1722 has occurred (0x000006ba).\r\nThe RPC server is unavailable.\r\n":                  1722,
+		"System error 5 has occurred.\r\n\r\nAccess is denied.\r\n":                                           5,
+		"[SC] OpenService FAILED 1060:\r\n\r\nThe specified service does not exist.\r\n":                      1060,
+		"[SC]EnumQueryServicesStatus:OpenService failed 1060\r\n":                                             1060, // NT 4.0 Resource Kit
+		"[SC] EnumQueryServicesStatus:OpenService failed 1060\r\n":                                            1060,
+		"ERROR: The system was unable to find the specified registry key or value.\r\n":                       1,
+		"Error: The system was unable to find the specified registry key or value.\r\n":                       1,
+		"  error: Access is denied.\r\n":                                                                      1,
+		"'frob' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n": exitNotRecognized,
+		"The user name could not be found.\r\n\r\nMore help is available by typing NET HELPMSG 2221.\r\n":     2,
+		"Service: IISADMIN  STATE: 4 RUNNING  (this ERROR: is mid-line)\r\n":                                  0,
+	} {
+		for _, text := range []string{out, long + out} {
+			if got := partExit(text); got != want {
+				t.Errorf("partExit(%.60q) = %d, want %d", text[len(text)-len(out):], got, want)
+			}
+		}
+	}
+}
