@@ -152,3 +152,90 @@ func TestAccDocs_chainRecoversEveryScenario(t *testing.T) {
 		})
 	}
 }
+
+// docsPhasePages are the resource pages in the KB's order, the order an
+// operator following them page by page applies their examples in.
+var docsPhasePages = []string{"optionpack_install", "cluster_node_service", "msdtc_clustered", "iis_metabase_sync", "iis_cluster_accounts", "failover_test"}
+
+// exampleUsageRe is a resource page's "Example Usage" block, as make docs
+// writes it from examples/resources/<type>/resource.tf.
+var exampleUsageRe = regexp.MustCompile("(?s)\n## Example Usage\n\n```terraform\n(.*?)\n```")
+
+// Every page's example, applied as an operator reading the pages one after
+// the other would: in a fresh lab of each built-in scenario, the data
+// sources' examples (only reads reach the nodes), then the first resource
+// page's example alone, then with the next page's added, and so on,
+// each apply followed by an empty plan; at the end NODE2 is recovered as
+// the index's chain recovers it, with no incident. The chain test
+// (TestAccDocs_chainRecoversEveryScenario) applies the index's block; this
+// one applies every page's, as written but for the lab's address of the
+// site the failover test checks.
+func TestAccDocs_pageExamplesRecoverEveryScenario(t *testing.T) {
+	t.Parallel()
+	const docsURL = "http://webvs/"
+	var examples []string
+	for _, page := range docsPhasePages {
+		data, err := os.ReadFile(filepath.Join("..", "..", "docs", "resources", page+".md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := exampleUsageRe.FindSubmatch(data)
+		if m == nil {
+			t.Fatalf("docs/resources/%s.md has no Example Usage block", page)
+		}
+		examples = append(examples, string(m[1]))
+	}
+	var dataExamples string
+	for _, page := range []string{"cluster", "node"} {
+		data, err := os.ReadFile(filepath.Join("..", "..", "docs", "data-sources", page+".md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := exampleUsageRe.FindSubmatch(data)
+		if m == nil {
+			t.Fatalf("docs/data-sources/%s.md has no Example Usage block", page)
+		}
+		dataExamples += string(m[1]) + "\n"
+	}
+	if !strings.Contains(examples[len(examples)-1], docsURL) {
+		t.Fatalf("the failover test's example does not check %s:\n%s", docsURL, examples[len(examples)-1])
+	}
+	for _, scenario := range world.BuiltinScenarios() {
+		t.Run(scenario, func(t *testing.T) {
+			t.Parallel() // a lab of its own
+			l := inProcessLab(t, scenario)
+			config := l.providerConfig("", nil)
+			factories := perCommandFactories() // six steps' commands: more shells than a node allows open at once
+			// The data sources' pages first, together: they only read.
+			var mark int
+			resource.Test(t, resource.TestCase{Steps: []resource.TestStep{{
+				ProtoV6ProviderFactories: factories,
+				PreConfig:                l.Mark(t, &mark),
+				Config:                   config + "\n" + dataExamples,
+				ConfigPlanChecks:         resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				ConfigStateChecks:        []statecheck.StateCheck{l.ExpectOnlyQueriesSince("the data sources' examples", &mark), l.ExpectNoIncidents()},
+			}}})
+			var steps []resource.TestStep
+			for i, example := range examples {
+				config += "\n" + strings.Replace(example, docsURL, l.Sites["10.0.0.20"]+"/", 1) + "\n"
+				step := resource.TestStep{
+					ProtoV6ProviderFactories: factories,
+					Config:                   config,
+					ConfigPlanChecks:         resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+					ConfigStateChecks:        []statecheck.StateCheck{l.ExpectNoIncidents()},
+				}
+				if i == len(examples)-1 {
+					step.ConfigStateChecks = []statecheck.StateCheck{
+						l.expectInstalledLikeNode1(),
+						l.expectMSDTC(),
+						l.expectGrants(),
+						l.expectAfterFailover(),
+						l.ExpectNoIncidents(),
+					}
+				}
+				steps = append(steps, step)
+			}
+			resource.Test(t, resource.TestCase{Steps: steps})
+		})
+	}
+}
