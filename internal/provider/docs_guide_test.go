@@ -161,6 +161,20 @@ var docsPhasePages = []string{"optionpack_install", "cluster_node_service", "msd
 // writes it from examples/resources/<type>/resource.tf.
 var exampleUsageRe = regexp.MustCompile("(?s)\n## Example Usage\n\n```terraform\n(.*?)\n```")
 
+// exampleUsage is the Example Usage block of docs/<page>.
+func exampleUsage(t *testing.T, page string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "docs", filepath.FromSlash(page)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := exampleUsageRe.FindSubmatch(data)
+	if m == nil {
+		t.Fatalf("docs/%s has no Example Usage block", page)
+	}
+	return string(m[1])
+}
+
 // Every page's example, applied as an operator reading the pages one after
 // the other would: in a fresh lab of each built-in scenario, the data
 // sources' examples (only reads reach the nodes), then the first resource
@@ -175,28 +189,9 @@ func TestAccDocs_pageExamplesRecoverEveryScenario(t *testing.T) {
 	const docsURL = "http://webvs/"
 	var examples []string
 	for _, page := range docsPhasePages {
-		data, err := os.ReadFile(filepath.Join("..", "..", "docs", "resources", page+".md"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := exampleUsageRe.FindSubmatch(data)
-		if m == nil {
-			t.Fatalf("docs/resources/%s.md has no Example Usage block", page)
-		}
-		examples = append(examples, string(m[1]))
+		examples = append(examples, exampleUsage(t, "resources/"+page+".md"))
 	}
-	var dataExamples string
-	for _, page := range []string{"cluster", "node"} {
-		data, err := os.ReadFile(filepath.Join("..", "..", "docs", "data-sources", page+".md"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := exampleUsageRe.FindSubmatch(data)
-		if m == nil {
-			t.Fatalf("docs/data-sources/%s.md has no Example Usage block", page)
-		}
-		dataExamples += string(m[1]) + "\n"
-	}
+	dataExamples := exampleUsage(t, "data-sources/cluster.md") + "\n" + exampleUsage(t, "data-sources/node.md") + "\n"
 	if !strings.Contains(examples[len(examples)-1], docsURL) {
 		t.Fatalf("the failover test's example does not check %s:\n%s", docsURL, examples[len(examples)-1])
 	}
