@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
@@ -110,7 +109,7 @@ func TestAccHostileInputSweep(t *testing.T) {
 		t.Skip("counts what reaches a node through the lab's command log")
 	}
 	ctx := context.Background()
-	srv, err := providerserver.NewProtocol6WithError(&mscsProvider{version: "test", getenv: os.Getenv, retryBackoff: time.Millisecond})()
+	srv, err := providerserver.NewProtocol6WithError(testProvider(os.Getenv))()
 	if err != nil {
 		t.Fatal(err)
 	}

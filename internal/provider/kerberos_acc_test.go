@@ -93,7 +93,7 @@ func recoverExample(t *testing.T, l *testLab, files map[string]string, mutate fu
 	factories := testAccProtoV6ProviderFactories
 	if getenv != nil {
 		factories = map[string]func() (tfprotov6.ProviderServer, error){
-			"mscs": providerserver.NewProtocol6WithError(&mscsProvider{version: "test", getenv: getenv, retryBackoff: time.Millisecond}),
+			"mscs": providerserver.NewProtocol6WithError(testProvider(getenv)),
 		}
 	}
 	example, vars := recoveryExample(t, l, files)
@@ -156,13 +156,7 @@ func TestAccRecoveryKerberos_passwordHTTPSStrictBinding(t *testing.T) {
 func TestAccRecoveryKerberos_keytabSealedHTTP(t *testing.T) {
 	t.Parallel()
 	k := startKerberosLab(t, lab.Options{AllowUnencrypted: false, DisableBasic: true})
-	kt := keytab.New()
-	for _, et := range krb.ETypes {
-		if err := kt.AddEntry(lab.AdminUser, k.info.Realm, k.Password, time.Now(), 1, et); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ktFile := writeKeytab(t, kt)
+	ktFile := writeKeytab(t, k.adminKeys(t))
 	k.recoverWithKerberos(t, k.kerberosOverride(false, fmt.Sprintf("  keytab    = %q\n  krb5_conf = %q\n", ktFile, k.info.Krb5Conf)),
 		func(v config.Variables) { delete(v, "password") }, nil)
 }
@@ -200,6 +194,20 @@ func ccacheEnv(cache string) func(string) string {
 		}
 		return os.Getenv(name)
 	}
+}
+
+// adminKeys is a keytab of the keys the administrator's password makes, one
+// per encryption type the lab offers (as `ktutil addent -password` or
+// kadmin's ktadd -norandkey write them).
+func (k *kerberosLab) adminKeys(t *testing.T) *keytab.Keytab {
+	t.Helper()
+	kt := keytab.New()
+	for _, et := range krb.ETypes {
+		if err := kt.AddEntry(lab.AdminUser, k.info.Realm, k.Password, time.Now(), 1, et); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return kt
 }
 
 func writeKeytab(t *testing.T, kt *keytab.Keytab) string {
@@ -272,13 +280,7 @@ func TestAccRecoveryKerberos_traceLogHoldsNoSecret(t *testing.T) {
 		t.Fatalf("the provider's TRACE log %s does not show the recovery's commands", logFile)
 	}
 	secrets := map[string]string{"the password": k.Password}
-	keys := keytab.New()
-	for _, et := range krb.ETypes {
-		if err := keys.AddEntry(lab.AdminUser, k.info.Realm, k.Password, time.Now(), 1, et); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, e := range keys.Entries {
+	for _, e := range k.adminKeys(t).Entries {
 		name := fmt.Sprintf("the key of etype %d", e.Key.KeyType)
 		secrets[name+" (hex)"] = hex.EncodeToString(e.Key.KeyValue)
 		secrets[name+" (base64)"] = base64.StdEncoding.EncodeToString(e.Key.KeyValue)

@@ -12,13 +12,19 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 )
 
+// testProvider is the provider as the tests run it, reading its environment
+// through getenv. Its transport retries a failed read as often as a user's
+// does, without the waits in between: a lab's faults end after a count of
+// requests, not after a time, and a test of an unreachable node would
+// otherwise wait 3.5 s per read.
+func testProvider(getenv func(string) string) *mscsProvider {
+	return &mscsProvider{version: "test", getenv: getenv, retryBackoff: time.Millisecond}
+}
+
 // testAccProtoV6ProviderFactories runs the provider in the test process, so
-// terraform talks to it over a reattached plugin connection. Its transport
-// retries a failed read as often as a user's does, without the waits in
-// between: a lab's faults end after a count of requests, not after a time,
-// and a test of an unreachable node would otherwise wait 3.5 s per read.
+// terraform talks to it over a reattached plugin connection.
 var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
-	"mscs": providerserver.NewProtocol6WithError(&mscsProvider{version: "test", getenv: os.Getenv, retryBackoff: time.Millisecond}),
+	"mscs": providerserver.NewProtocol6WithError(testProvider(os.Getenv)),
 }
 
 // wrapped compiles an expected error pattern whose spaces also match the line
@@ -39,11 +45,12 @@ func perCommandFactories() map[string]func() (tfprotov6.ProviderServer, error) {
 		mu         sync.Mutex
 		configured []*cluster
 	)
-	p := &mscsProvider{version: "test", getenv: os.Getenv, retryBackoff: time.Millisecond, onConfigure: func(c *cluster) {
+	p := testProvider(os.Getenv)
+	p.onConfigure = func(c *cluster) {
 		mu.Lock()
 		configured = append(configured, c)
 		mu.Unlock()
-	}}
+	}
 	serve := providerserver.NewProtocol6WithError(p)
 	return map[string]func() (tfprotov6.ProviderServer, error){"mscs": func() (tfprotov6.ProviderServer, error) {
 		mu.Lock()
