@@ -62,6 +62,37 @@ func TestControlAPIReads(t *testing.T) {
 	}
 }
 
+// The command log past a mark, and its length, as the tests' checks read
+// them after each step.
+func TestControlAPICommandsFrom(t *testing.T) {
+	l := startLab(t, Options{})
+	mustRun(t, newClient(t, l, "NODE1", httpsNTLM, l.Password()), "hostname & ver")
+	mustRun(t, newClient(t, l, "NODE2", httpsNTLM, l.Password()), "hostname")
+	ctl := l.Control()
+	all, err := ctl.Commands("")
+	if err != nil || len(all) != 3 {
+		t.Fatalf("the log: %v, %v; want hostname, ver, hostname", all, err)
+	}
+	if n, err := ctl.CommandCount(); err != nil || n != 3 {
+		t.Errorf("CommandCount = %d, %v; want 3", n, err)
+	}
+	for from, want := range map[int][]world.CommandRecord{0: all, 1: all[1:], 3: nil, 9: nil} {
+		got, err := ctl.CommandsFrom("", from)
+		if err != nil || len(got) != len(want) || len(want) > 0 && got[0].Seq != want[0].Seq {
+			t.Errorf("CommandsFrom(%d) = %v, %v; want %v", from, got, err, want)
+		}
+	}
+	if got, err := ctl.CommandsFrom("NODE1", 1); err != nil || len(got) != 1 || got[0].Program != "ver" {
+		t.Errorf("CommandsFrom(NODE1, 1) = %v, %v; want NODE1's ver", got, err)
+	}
+	for _, bad := range []string{"-1", "x"} {
+		status, body := controlRequest(t, l, "GET", "/commands?from="+bad, "")
+		if status != http.StatusBadRequest || !strings.Contains(body, "from=") {
+			t.Errorf("GET /commands?from=%s = %d %s, want 400 naming from", bad, status, body)
+		}
+	}
+}
+
 func TestControlAPIFaultInput(t *testing.T) {
 	l := startLab(t, Options{})
 	for _, body := range []string{

@@ -182,23 +182,16 @@ func (l *Lab) CommandCount(t testing.TB) int {
 	if l.Control == nil {
 		return 0
 	}
-	cmds, err := l.Control.Commands("")
+	n, err := l.Control.CommandCount()
 	if err != nil {
 		t.Fatalf("lab command log: %v", err)
 	}
-	return len(cmds)
+	return n
 }
 
 // CommandsSince is the command log after its first from entries.
 func (l *Lab) CommandsSince(from int) ([]world.CommandRecord, error) {
-	cmds, err := l.Control.Commands("")
-	if err != nil {
-		return nil, err
-	}
-	if from > len(cmds) {
-		from = len(cmds)
-	}
-	return cmds[from:], nil
+	return l.Control.CommandsFrom("", from)
 }
 
 // Mark records the length of the command log into *at when called: a

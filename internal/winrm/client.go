@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"strconv"
@@ -61,16 +60,15 @@ type Client struct {
 
 var _ Runner = (*Client)(nil)
 
-// lane is one concurrency slot: a masterzen client with a transport and a
-// connection of its own (laneTransport), used by one command at a time. NTLM
-// authenticates a TCP connection: two commands sharing one could interleave
-// a handshake with another's messages, and Windows (HTTP.sys) answers such
-// an AUTHENTICATE with 401.
+// lane is one concurrency slot: a transport with a connection of its own
+// (laneTransport), used by one command at a time. NTLM authenticates a TCP
+// connection: two commands sharing one could interleave a handshake with
+// another's messages, and Windows (HTTP.sys) answers such an AUTHENTICATE
+// with 401.
 type lane struct {
-	wc   *winrm.Client
-	lt   *laneTransport // wc's transport
-	idle *winrm.Shell   // kept open between commands when ReuseShell
-	uses int            // commands started in the lane's current shell
+	lt   *laneTransport
+	idle *shell // kept open between commands when ReuseShell
+	uses int    // commands started in the lane's current shell
 }
 
 // New checks cfg and prepares a client; it does not connect (the first
@@ -133,27 +131,23 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{cfg: cfg, endpoint: endpoint, ep: ep, sem: make(chan struct{}, cfg.MaxConcurrent)}
 	c.params = winrm.NewParameters(fmt.Sprintf("PT%dS", int(cfg.OperationTimeout.Seconds()+0.5)), "en-US", 153600)
 	for range cfg.MaxConcurrent {
-		wc, lt, err := c.newLibraryClient()
+		lt, err := c.newLaneTransport()
 		if err != nil {
 			return nil, err
 		}
-		c.all = append(c.all, &lane{wc: wc, lt: lt})
+		c.all = append(c.all, &lane{lt: lt})
 	}
 	c.free = append(c.free, c.all...)
 	return c, nil
 }
 
-// newLibraryClient is a masterzen client with a transport (and so a
-// connection pool) of its own, returned with it.
-func (c *Client) newLibraryClient() (*winrm.Client, *laneTransport, error) {
+// newLaneTransport is a transport (and so a connection pool) of its own.
+func (c *Client) newLaneTransport() (*laneTransport, error) {
 	lt := &laneTransport{c: c, url: c.endpoint}
-	params := *c.params
-	params.TransportDecorator = func() winrm.Transporter { return lt }
-	wc, err := winrm.NewClientWithParameters(c.ep, c.cfg.Username, c.cfg.Password, &params)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s (%s): %w", c.cfg.Node, c.endpoint, err)
+	if err := lt.Transport(c.ep); err != nil {
+		return nil, fmt.Errorf("%s (%s): %w", c.cfg.Node, c.endpoint, err)
 	}
-	return wc, lt, nil
+	return lt, nil
 }
 
 func scheme(https bool) string {
@@ -314,8 +308,9 @@ type outcome struct {
 }
 
 // runOnce makes one attempt. The attempt runs in its own goroutine so that a
-// cancelled ctx stops the wait at once (masterzen/winrm's HTTP calls take no
-// context); the goroutine then signals the command and deletes its shell.
+// cancelled ctx stops the wait at once (the transport's Post, shaped by
+// masterzen/winrm's Transporter, takes no context); the goroutine then
+// signals the command and deletes its shell.
 func (c *Client) runOnce(ctx context.Context, line string) (Result, bool, error) {
 	// A command whose context has ended must not go out, even when a slot
 	// is free (select would pick either ready case).
@@ -351,10 +346,10 @@ func (c *Client) runOnce(ctx context.Context, line string) (Result, bool, error)
 		default:
 			// The shell's transport just failed: deleting it may be slow or
 			// fail too, so answer (and free the lane for a retry) first. The
-			// lane gets a fresh library client, so the old one's connections
-			// serve only that delete, never the lane's next command.
-			if wc, lt, err := c.newLibraryClient(); err == nil {
-				l.wc, l.lt = wc, lt
+			// lane gets a fresh transport, so the old one's connections serve
+			// only that delete, never the lane's next command.
+			if lt, err := c.newLaneTransport(); err == nil {
+				l.lt = lt
 			}
 			c.release(l)
 			done <- o
@@ -382,7 +377,7 @@ func (c *Client) release(l *lane) {
 
 // attempt gets a shell of lane l and runs line in it. It returns the shell
 // (nil when none was obtained) and whether the shell can be used again.
-func (c *Client) attempt(ctx context.Context, l *lane, line string) (outcome, *winrm.Shell, bool) {
+func (c *Client) attempt(ctx context.Context, l *lane, line string) (outcome, *shell, bool) {
 	sh, err := c.shell(l)
 	if err != nil {
 		return outcome{err: err}, nil, false
@@ -391,7 +386,7 @@ func (c *Client) attempt(ctx context.Context, l *lane, line string) (outcome, *w
 		// Cancelled while the shell was being opened: the command never went out.
 		return outcome{err: err}, sh, true
 	}
-	o, healthy := c.execute(ctx, l.lt, sh, line)
+	o, healthy := c.execute(ctx, sh, line)
 	var te *Error
 	switch {
 	case o.sent:
@@ -430,7 +425,7 @@ func (c *Client) operationsLimit() int {
 }
 
 // shell hands out lane l's idle shell or opens one.
-func (c *Client) shell(l *lane) (*winrm.Shell, error) {
+func (c *Client) shell(l *lane) (*shell, error) {
 	c.mu.Lock()
 	sh := l.idle
 	l.idle = nil
@@ -444,7 +439,7 @@ func (c *Client) shell(l *lane) (*winrm.Shell, error) {
 		_ = c.deleteShell(sh)
 	}
 	l.uses = 0
-	sh, err := l.wc.CreateShell()
+	sh, err := c.openShell(l.lt)
 	if err != nil {
 		return nil, c.classify(err)
 	}
@@ -454,7 +449,7 @@ func (c *Client) shell(l *lane) (*winrm.Shell, error) {
 
 // keepIdle keeps sh open in lane l for the lane's next command; false when
 // the client is closing.
-func (c *Client) keepIdle(l *lane, sh *winrm.Shell) bool {
+func (c *Client) keepIdle(l *lane, sh *shell) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
@@ -464,48 +459,48 @@ func (c *Client) keepIdle(l *lane, sh *winrm.Shell) bool {
 	return true
 }
 
-func (c *Client) deleteShell(sh *winrm.Shell) error {
-	if err := sh.Close(); err != nil {
+func (c *Client) deleteShell(sh *shell) error {
+	if err := c.deleteRemote(sh); err != nil {
 		return c.classify(err)
 	}
 	return nil
 }
 
-// execute runs line in sh (over lane transport lt) and reports whether sh
-// may be reused.
-func (c *Client) execute(ctx context.Context, lt *laneTransport, sh *winrm.Shell, line string) (outcome, bool) {
-	// The library's own ctx handling and ours would both Close the command,
-	// racing on its cancel channel; ours alone does it.
-	cmd, err := sh.ExecuteWithContext(context.Background(), line)
+// execute runs line in sh and reports whether sh may be reused.
+func (c *Client) execute(ctx context.Context, sh *shell, line string) (outcome, bool) {
+	id, err := c.startCommand(sh, line)
 	if err != nil {
 		te := c.classify(err)
 		return outcome{err: te, sent: te.Kind != KindShellGone && te.Kind != KindShellSpent}, false
 	}
 	var stdout, stderr bytes.Buffer
-	var copies sync.WaitGroup
-	copies.Add(2)
-	go func() { defer copies.Done(); _, _ = io.Copy(&stdout, cmd.Stdout) }()
-	go func() { defer copies.Done(); _, _ = io.Copy(&stderr, cmd.Stderr) }()
-	finished := make(chan struct{})
-	go func() { cmd.Wait(); copies.Wait(); close(finished) }()
-
+	type received struct {
+		exitCode int
+		err      error
+	}
+	finished := make(chan received, 1)
+	go func() {
+		code, err := c.receiveAll(sh, id, &stdout, &stderr)
+		finished <- received{code, err}
+	}()
+	var r received
 	select {
-	case <-finished:
+	case r = <-finished:
 	case <-ctx.Done():
 		// Cut the Receive waiting for output (it holds the lane's
 		// connection for up to the OperationTimeout), signal terminate at
-		// once, then let the library's receive loop wind down.
-		lt.abortReceives()
-		_ = cmd.Close()
+		// once, then let the receive loop wind down.
+		sh.lt.abortReceives()
+		_ = c.signal(sh, id)
 		<-finished
 		return outcome{err: ctx.Err(), sent: true}, false
 	}
-	if err := cmd.Error(); err != nil {
-		return outcome{err: c.classify(err), sent: true}, false
+	if r.err != nil {
+		return outcome{err: c.classify(r.err), sent: true}, false
 	}
-	res := Result{Stdout: stdout.String(), Stderr: stderr.String(), ExitCode: cmd.ExitCode()}
+	res := Result{Stdout: stdout.String(), Stderr: stderr.String(), ExitCode: r.exitCode}
 	// Windows keeps a finished command's resources until it is signalled.
-	healthy := cmd.Close() == nil
+	healthy := c.signal(sh, id) == nil
 	return outcome{res: res, sent: true}, healthy
 }
 
@@ -514,7 +509,7 @@ func (c *Client) execute(ctx context.Context, lt *laneTransport, sh *winrm.Shell
 func (c *Client) Close(ctx context.Context) error {
 	c.mu.Lock()
 	c.closed = true
-	var idle []*winrm.Shell
+	var idle []*shell
 	for _, l := range c.all {
 		if l.idle != nil {
 			idle = append(idle, l.idle)

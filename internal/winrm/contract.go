@@ -1,8 +1,8 @@
-// Package winrm is the provider's transport to a node: masterzen/winrm's
-// WS-Management shell messages over lanes of their own (one connection and,
-// with NTLM, one security context each), behind a small Runner interface,
-// with shell reuse, a bound on concurrent commands per node, retries of
-// read-only commands, and counters.
+// Package winrm is the provider's transport to a node: WS-Management shell
+// messages (built by masterzen/winrm, their answers read in shell.go) over
+// lanes of their own (one connection and, with NTLM, one security context
+// each), behind a small Runner interface, with shell reuse, a bound on
+// concurrent commands per node, retries of read-only commands, and counters.
 package winrm
 
 import (

@@ -385,6 +385,13 @@ func (w *World) Commands(node string) []CommandRecord {
 	return out
 }
 
+// CommandCount is how many commands every node has logged so far.
+func (w *World) CommandCount() int {
+	w.lock()
+	defer w.unlock()
+	return len(w.commands)
+}
+
 // Incidents lists the safety-rule violations so far.
 func (w *World) Incidents() []Incident {
 	w.lock()
