@@ -459,8 +459,9 @@ func (c *Client) keepIdle(l *lane, sh *shell) bool {
 	return true
 }
 
+// deleteShell deletes sh over the transport that opened it.
 func (c *Client) deleteShell(sh *shell) error {
-	if err := c.deleteRemote(sh); err != nil {
+	if _, err := post(sh.lt, winrm.NewDeleteShellRequest(c.endpoint, sh.id, c.params)); err != nil {
 		return c.classify(err)
 	}
 	return nil

@@ -37,7 +37,6 @@ const (
 	actionReceive  = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/ReceiveResponse"
 	commandDone    = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/CommandState/Done"
 	shellIDName    = "ShellId"
-	exitCodeEOF    = 16001 // masterzen/winrm's exit code for a Receive cut by EOF
 	receiveStreams = "stdout stderr"
 )
 
@@ -57,23 +56,10 @@ func (c *Client) openShell(lt *laneTransport) (*shell, error) {
 	if err != nil {
 		return nil, err
 	}
-	// WinRM 2.0 and later answer with an rsp:Shell holding rsp:ShellId;
-	// WinRM 1.1 (Windows Server 2003 R2) only with the ResourceCreated
-	// reference, whose selector names the shell.
-	id := a.shellID
-	if id == "" {
-		id = a.shellSelector
-	}
-	if id == "" {
+	if a.shellID == "" {
 		return nil, fmt.Errorf("the Create answer names no shell: %s", clip(resp))
 	}
-	return &shell{id: id, lt: lt}, nil
-}
-
-// delete deletes the shell.
-func (c *Client) deleteRemote(sh *shell) error {
-	_, err := post(sh.lt, winrm.NewDeleteShellRequest(c.endpoint, sh.id, c.params))
-	return err
+	return &shell{id: a.shellID, lt: lt}, nil
 }
 
 // startCommand sends line to the shell and returns the command's id.
@@ -95,7 +81,7 @@ func (c *Client) startCommand(sh *shell, line string) (string, error) {
 // receiveAll receives the command's output until it is done, and returns its
 // exit code. A Receive the node answers with its OperationTimeout fault (no
 // output for that long) or that times out on the wire is sent again, as
-// masterzen/winrm does.
+// masterzen/winrm does; any other failure ends the command.
 func (c *Client) receiveAll(sh *shell, id string, stdout, stderr io.Writer) (int, error) {
 	for {
 		resp, err := post(sh.lt, winrm.NewGetOutputRequest(c.endpoint, sh.id, id, receiveStreams, c.params))
@@ -103,9 +89,6 @@ func (c *Client) receiveAll(sh *shell, id string, stdout, stderr io.Writer) (int
 			var ue *url.Error
 			if errors.As(err, &ue) && ue.Timeout() || strings.Contains(err.Error(), "OperationTimeout") {
 				continue
-			}
-			if strings.Contains(err.Error(), "EOF") {
-				return exitCodeEOF, err
 			}
 			return 0, err
 		}
@@ -134,12 +117,12 @@ func (c *Client) signal(sh *shell, id string) error {
 
 // answer is what the client reads of a WS-Management answer.
 type answer struct {
-	action                 string
-	shellID, shellSelector string
-	commandID              string
-	stdout, stderr         []byte
-	done                   bool
-	exitCode               int
+	action         string
+	shellID        string
+	commandID      string
+	stdout, stderr []byte
+	done           bool
+	exitCode       int
 }
 
 // readAnswer reads an answer to op in one pass over its tokens, by local
@@ -158,6 +141,10 @@ func readAnswer(op, body, wantAction string) (answer, error) {
 		stream   string // the Name of the rsp:Stream being read
 		selector string // the Name of the w:Selector being read
 		inState  bool   // inside rsp:CommandState
+		// WinRM 2.0 and later answer Create with an rsp:Shell holding
+		// rsp:ShellId; WinRM 1.1 (Windows Server 2003 R2) only with the
+		// ResourceCreated reference, whose ShellId selector names the shell.
+		shellSelector string
 	)
 	for {
 		tok, err := d.RawToken()
@@ -192,7 +179,7 @@ func readAnswer(op, body, wantAction string) (answer, error) {
 				a.shellID = v
 			case "Selector":
 				if selector == shellIDName {
-					a.shellSelector = v
+					shellSelector = v
 				}
 			case "CommandId":
 				a.commandID = v
@@ -225,6 +212,9 @@ func readAnswer(op, body, wantAction string) (answer, error) {
 	}
 	if a.action != wantAction {
 		return fail("action %q, want %q", a.action, wantAction)
+	}
+	if a.shellID == "" {
+		a.shellID = shellSelector
 	}
 	return a, nil
 }

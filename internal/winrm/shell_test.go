@@ -50,12 +50,8 @@ stderr</rsp:OutputStreams>
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		id := a.shellID
-		if id == "" {
-			id = a.shellSelector
-		}
-		if id != "3D5C9A41-7E0B-4F52-9C61-2B8E4A7D0C13" {
-			t.Errorf("%s: shell id %q", name, id)
+		if a.shellID != "3D5C9A41-7E0B-4F52-9C61-2B8E4A7D0C13" {
+			t.Errorf("%s: shell id %q", name, a.shellID)
 		}
 	}
 }
