@@ -28,3 +28,11 @@ func (c labCheck) CheckState(_ context.Context, _ statecheck.CheckStateRequest, 
 		resp.Error = fmt.Errorf("lab: %s: %w", c.what, err)
 	}
 }
+
+// ReadsState says whether c looks at Terraform's state: every check but
+// the lab's own (Check's) does. A test that runs terraform itself fetches
+// the state (`terraform show`) only for a check that reads it.
+func ReadsState(c statecheck.StateCheck) bool {
+	_, lab := c.(labCheck)
+	return !lab
+}

@@ -41,7 +41,7 @@ func TestAccOptionpackInstall_adoptsHealthyInstall(t *testing.T) {
 	t.Parallel()
 	l := inProcessLab(t, "metabase-fresh")
 	var from int
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{{
+	runTestCase(t, resource.TestCase{Steps: []resource.TestStep{{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		PreConfig:                l.Mark(t, &from),
 		Config:                   recoveryConfig(l, ""),
@@ -73,7 +73,7 @@ func TestAccOptionpackInstall_reinstallAlways(t *testing.T) {
 	t.Parallel()
 	l := inProcessLab(t, "metabase-fresh")
 	var from, bad int
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{{
+	runTestCase(t, resource.TestCase{Steps: []resource.TestStep{{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		PreConfig:                l.Mark(t, &bad),
 		Config:                   recoveryConfig(l, "  reinstall = \"sometimes\"\n"),
@@ -117,7 +117,7 @@ func TestAccOptionpackInstall_corruptedIISNotAdopted(t *testing.T) {
 	t.Parallel()
 	l := inProcessLab(t, "corrupted-iis")
 	var from int
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{{
+	runTestCase(t, resource.TestCase{Steps: []resource.TestStep{{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		PreConfig:                l.Mark(t, &from),
 		Config:                   recoveryConfig(l, ""),
@@ -144,7 +144,7 @@ func TestAccRecovery_adoptsHealthyInstall(t *testing.T) {
 			l := inProcessLab(t, scenario)
 			example, vars := recoveryExample(t, l, nil)
 			var from int
-			resource.Test(t, resource.TestCase{Steps: []resource.TestStep{{
+			runTestCase(t, resource.TestCase{Steps: []resource.TestStep{{
 				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 				PreConfig:                l.Mark(t, &from),
 				ConfigDirectory:          example,

@@ -5,17 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/go-plugin"
 	"github.com/hashicorp/terraform-exec/tfexec"
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab"
 	"github.com/mscs-ops/terraform-provider-mscs/internal/lab/world"
@@ -34,7 +28,7 @@ func BenchmarkPlanRecovery(b *testing.B) {
 	for _, reuse := range []bool{true, false} {
 		b.Run(fmt.Sprintf("reuse_shell=%t", reuse), func(b *testing.B) {
 			ctx := context.Background()
-			p := serveProvider(b)
+			p := serveProvider(b, &mscsProvider{version: "bench", getenv: os.Getenv})
 			l := startBenchLab(b, "rebuilt-node")
 			tf := p.workdir(b, l, true, map[string]any{"reuse_shell": reuse})
 			if err := tf.Apply(ctx, p.attach); err != nil {
@@ -71,7 +65,7 @@ func BenchmarkPlanRecovery(b *testing.B) {
 func BenchmarkPlanRecoveryWAN(b *testing.B) {
 	const delay = 50 * time.Millisecond
 	ctx := context.Background()
-	p := serveProvider(b)
+	p := serveProvider(b, &mscsProvider{version: "bench", getenv: os.Getenv})
 	l := startBenchLab(b, "rebuilt-node")
 	tf := p.workdir(b, l, true, nil)
 	if err := tf.Apply(ctx, p.attach); err != nil {
@@ -157,7 +151,7 @@ func BenchmarkRecoveryApply(b *testing.B) {
 
 func benchRecoveryApply(b *testing.B, scenario string, https bool, opts ...tfexec.ApplyOption) {
 	ctx := context.Background()
-	p := serveProvider(b)
+	p := serveProvider(b, &mscsProvider{version: "bench", getenv: os.Getenv})
 	var labWaits, noop time.Duration
 	var transport winrm.Stats
 	b.StopTimer()
@@ -226,67 +220,6 @@ func expectNoIncidents(b *testing.B, l *lab.Lab) {
 	}
 }
 
-// servedProvider is the provider served in the benchmark's process, which
-// Terraform attaches to, keeping every cluster it configures for the counters.
-type servedProvider struct {
-	attach   *tfexec.ReattachOption
-	tfPath   string
-	mu       sync.Mutex
-	clusters []*cluster
-}
-
-func serveProvider(b *testing.B) *servedProvider {
-	tfPath := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if tfPath == "" {
-		var err error
-		if tfPath, err = exec.LookPath("terraform"); err != nil {
-			b.Fatalf("terraform not found on PATH nor in TF_ACC_TERRAFORM_PATH: %v", err)
-		}
-	}
-	sp := &servedProvider{tfPath: tfPath}
-	p := &mscsProvider{version: "bench", getenv: os.Getenv, onConfigure: func(c *cluster) {
-		sp.mu.Lock()
-		sp.clusters = append(sp.clusters, c)
-		sp.mu.Unlock()
-	}}
-	// The client attaches only to the address it resolves examples/recovery's
-	// `mscs-ops/mscs` to: its registry host, which OpenTofu's is not
-	// Terraform's (TF_ACC_PROVIDER_HOST, as the acceptance tests take it).
-	host := os.Getenv("TF_ACC_PROVIDER_HOST")
-	if host == "" {
-		host = "registry.terraform.io"
-	}
-	addr := host + "/mscs-ops/mscs"
-	serveCtx, stop := context.WithCancel(context.Background())
-	reattach := make(chan *plugin.ReattachConfig, 1)
-	closed := make(chan struct{})
-	go func() {
-		err := tf6server.Serve(addr, providerserver.NewProtocol6(p),
-			tf6server.WithDebug(serveCtx, reattach, closed), tf6server.WithLoggingSink(benchT{b}),
-			tf6server.WithGoPluginLogger(hclog.NewNullLogger()))
-		if err != nil {
-			b.Error(err)
-		}
-	}()
-	rc := <-reattach
-	b.Cleanup(func() { stop(); <-closed })
-	sp.attach = tfexec.Reattach(tfexec.ReattachInfo{addr: tfexec.ReattachConfig{
-		Protocol: string(rc.Protocol), ProtocolVersion: rc.ProtocolVersion, Pid: rc.Pid, Test: rc.Test,
-		Addr: tfexec.ReattachConfigAddr{Network: rc.Addr.Network(), String: rc.Addr.String()},
-	}})
-	return sp
-}
-
-func (sp *servedProvider) stats() winrm.Stats {
-	sp.mu.Lock()
-	defer sp.mu.Unlock()
-	var s winrm.Stats
-	for _, c := range sp.clusters {
-		s = s.Add(c.Stats())
-	}
-	return s
-}
-
 // workdir is examples/recovery, initialised, with variables pointing it at
 // l over HTTPS or plain HTTP.
 func (sp *servedProvider) workdir(b *testing.B, l *lab.Lab, https bool, extra map[string]any) *tfexec.Terraform {
@@ -333,9 +266,3 @@ func (sp *servedProvider) workdir(b *testing.B, l *lab.Lab, https bool, extra ma
 	}
 	return tf
 }
-
-// benchT lets a benchmark be the provider's logging sink, which then follows
-// TF_LOG like an acceptance test does (silent by default).
-type benchT struct{ *testing.B }
-
-func (benchT) Parallel() {}

@@ -58,7 +58,7 @@ func TestAccRecovery_rebuiltAgain(t *testing.T) {
 		l.expectAfterFailover(),
 		l.ExpectNoIncidents(),
 	}
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{first, again}})
+	runTestCase(t, resource.TestCase{Steps: []resource.TestStep{first, again}})
 }
 
 // Nodes that allow a WinRM shell only 15 commands, as Windows Server 2008 R2
@@ -121,7 +121,7 @@ func TestAccRecovery_otherDomainAndIISAccounts(t *testing.T) {
 		t.Fatalf("the lab's user is %s", l.Username)
 	}
 	example, vars := recoveryExample(t, l, nil)
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{{
+	runTestCase(t, resource.TestCase{Steps: []resource.TestStep{{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		ConfigDirectory:          example,
 		ConfigVariables:          vars,

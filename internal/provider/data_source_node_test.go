@@ -26,7 +26,7 @@ func TestAccNodeDataSource(t *testing.T) {
 			"exists": knownvalue.Bool(exists),
 		})
 	}
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		Steps: []resource.TestStep{{
 			ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 			ConfigDirectory:          config.TestNameDirectory(),

@@ -56,7 +56,7 @@ func TestAccDocs_recoverGuideQuotesThePlan(t *testing.T) {
 	t.Setenv("TF_LOG_PATH", logFile)
 	example, vars := recoveryExample(t, l, nil)
 	planned := map[string]bool{}
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{{
+	runTestCase(t, resource.TestCase{Steps: []resource.TestStep{{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		ConfigDirectory:          example,
 		ConfigVariables:          vars,
@@ -137,18 +137,16 @@ func TestAccDocs_chainRecoversEveryScenario(t *testing.T) {
 			t.Parallel() // a lab of its own
 			l := inProcessLab(t, scenario)
 			config := l.providerConfig("", nil) + strings.Replace(chain, docsURL, l.Sites["10.0.0.20"]+"/", 1)
-			resource.Test(t, resource.TestCase{Steps: []resource.TestStep{{
-				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-				Config:                   config,
-				ConfigPlanChecks:         resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					l.expectInstalledLikeNode1(),
-					l.expectMSDTC(),
-					l.expectGrants(),
-					l.expectAfterFailover(),
-					l.ExpectNoIncidents(),
-				},
-			}}})
+			run := newTerraformRun(t, nil)
+			run.useConfig(config)
+			run.applyStep(
+				l.expectInstalledLikeNode1(),
+				l.expectMSDTC(),
+				l.expectGrants(),
+				l.expectAfterFailover(),
+				l.ExpectNoIncidents(),
+			)
+			run.destroy()
 		})
 	}
 }
@@ -200,37 +198,29 @@ func TestAccDocs_pageExamplesRecoverEveryScenario(t *testing.T) {
 			t.Parallel() // a lab of its own
 			l := inProcessLab(t, scenario)
 			config := l.providerConfig("", nil)
-			factories := perCommandFactories() // six steps' commands: more shells than a node allows open at once
+			// Driven by terraform-exec: seven applies in five scenarios
+			// as TestSteps were a sixth of the package's terraform commands.
+			run := newTerraformRun(t, nil)
 			// The data sources' pages first, together: they only read.
-			var mark int
-			resource.Test(t, resource.TestCase{Steps: []resource.TestStep{{
-				ProtoV6ProviderFactories: factories,
-				PreConfig:                l.Mark(t, &mark),
-				Config:                   config + "\n" + dataExamples,
-				ConfigPlanChecks:         resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
-				ConfigStateChecks:        []statecheck.StateCheck{l.ExpectOnlyQueriesSince("the data sources' examples", &mark), l.ExpectNoIncidents()},
-			}}})
-			var steps []resource.TestStep
+			mark := l.CommandCount(t)
+			run.useConfig(config + "\n" + dataExamples)
+			run.applyStep(l.ExpectOnlyQueriesSince("the data sources' examples", &mark), l.ExpectNoIncidents())
 			for i, example := range examples {
 				config += "\n" + strings.Replace(example, docsURL, l.Sites["10.0.0.20"]+"/", 1) + "\n"
-				step := resource.TestStep{
-					ProtoV6ProviderFactories: factories,
-					Config:                   config,
-					ConfigPlanChecks:         resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
-					ConfigStateChecks:        []statecheck.StateCheck{l.ExpectNoIncidents()},
+				run.useConfig(config)
+				if i < len(examples)-1 {
+					run.applyStep(l.ExpectNoIncidents())
+					continue
 				}
-				if i == len(examples)-1 {
-					step.ConfigStateChecks = []statecheck.StateCheck{
-						l.expectInstalledLikeNode1(),
-						l.expectMSDTC(),
-						l.expectGrants(),
-						l.expectAfterFailover(),
-						l.ExpectNoIncidents(),
-					}
-				}
-				steps = append(steps, step)
+				run.applyStep(
+					l.expectInstalledLikeNode1(),
+					l.expectMSDTC(),
+					l.expectGrants(),
+					l.expectAfterFailover(),
+					l.ExpectNoIncidents(),
+				)
 			}
-			resource.Test(t, resource.TestCase{Steps: steps})
+			run.destroy()
 		})
 	}
 }

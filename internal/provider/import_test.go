@@ -19,7 +19,7 @@ func TestAccImport_recoveryPlansNoChange(t *testing.T) {
 	// examples/recovery itself, then the same with import blocks.
 	example, vars := recoveryExample(t, l, nil)
 	// A configuration with its own provider block names the provider per step.
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		Steps: []resource.TestStep{{ProtoV6ProviderFactories: testAccProtoV6ProviderFactories, ConfigDirectory: example, ConfigVariables: vars}},
 	})
 	imports := `
@@ -55,7 +55,7 @@ import {
 `
 	withImports, _ := recoveryExample(t, l, map[string]string{"imports.tf": imports})
 	var mark int
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		Steps: []resource.TestStep{{
 			ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 			PreConfig:                l.Mark(t, &mark),

@@ -18,8 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -90,11 +88,8 @@ func (k *kerberosLab) kerberosOverride(https bool, extra string) string {
 // extra checks, no incident, and an empty plan after.
 func recoverExample(t *testing.T, l *testLab, files map[string]string, mutate func(config.Variables), getenv func(string) string, extra ...statecheck.StateCheck) {
 	t.Helper()
-	factories := testAccProtoV6ProviderFactories
-	if getenv != nil {
-		factories = map[string]func() (tfprotov6.ProviderServer, error){
-			"mscs": providerserver.NewProtocol6WithError(testProvider(getenv)),
-		}
+	if getenv == nil {
+		getenv = os.Getenv
 	}
 	example, vars := recoveryExample(t, l, files)
 	if mutate != nil {
@@ -108,12 +103,11 @@ func recoverExample(t *testing.T, l *testLab, files map[string]string, mutate fu
 		l.expectGrants(),
 		l.expectAfterFailover(),
 	}
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{{
-		ProtoV6ProviderFactories: factories,
-		ConfigDirectory:          example,
-		ConfigVariables:          vars,
-		ConfigPlanChecks:         resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
-		ConfigStateChecks:        append(append(checks, extra...), l.ExpectNoIncidents()),
+	runTestCaseOf(t, testProvider(getenv), resource.TestCase{Steps: []resource.TestStep{{
+		ConfigDirectory:   example,
+		ConfigVariables:   vars,
+		ConfigPlanChecks:  resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+		ConfigStateChecks: append(append(checks, extra...), l.ExpectNoIncidents()),
 	}}})
 }
 

@@ -21,7 +21,7 @@ func planWarnings(t *testing.T, l *testLab, steps ...resource.TestStep) string {
 		steps[i].PlanOnly, steps[i].ExpectNonEmptyPlan = true, true
 		steps[i].ProtoV6ProviderFactories = testAccProtoV6ProviderFactories
 	}
-	resource.Test(t, resource.TestCase{Steps: steps})
+	runTestCase(t, resource.TestCase{Steps: steps})
 	if err := l.OnlyQueriesSince(&mark)(); err != nil {
 		t.Fatalf("a plan changed a node: %v", err)
 	}

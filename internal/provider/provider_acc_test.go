@@ -52,7 +52,7 @@ func TestAccProvider_connectionSettings(t *testing.T) {
 			ConfigStateChecks: readThroughNODE2,
 		})
 	}
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps:                    steps,
 	})

@@ -81,7 +81,7 @@ func TestAccMSDTCClustered_ranSteps(t *testing.T) {
 				l.expectMSDTC(),
 				l.ExpectNoIncidents(),
 			}
-			resource.Test(t, resource.TestCase{Steps: []resource.TestStep{step}})
+			runTestCase(t, resource.TestCase{Steps: []resource.TestStep{step}})
 		})
 	}
 }

@@ -40,7 +40,7 @@ func TestAccRecoveryExample_noOpPlanReadsOnce(t *testing.T) {
 		}
 		return readOnce(recs[before:], 40)
 	})
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{{
+	runTestCase(t, resource.TestCase{Steps: []resource.TestStep{{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		ConfigDirectory:          example,
 		ConfigVariables:          vars,

@@ -95,7 +95,7 @@ func TestAccRecoveryExample_outputsStableWhereverGroupsEnd(t *testing.T) {
 	t.Parallel()
 	l := inProcessLab(t, "rebuilt-node")
 	example, vars := recoveryExample(t, l, nil)
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{{
+	runTestCase(t, resource.TestCase{Steps: []resource.TestStep{{
 		PreConfig: func() {
 			l.Run(t, "NODE1", `cluster group "Cluster Group" /move:NODE2`)
 			if s, err := l.Snapshot(); err != nil || s.Cluster.Group("Cluster Group").Owner != "NODE2" {

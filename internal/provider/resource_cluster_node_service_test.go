@@ -129,7 +129,7 @@ func TestAccClusterNodeService_stopThenStart(t *testing.T) {
 func TestAccClusterNodeService_update(t *testing.T) {
 	t.Parallel()
 	l := newTestLab(t)
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
@@ -161,7 +161,7 @@ func TestAccClusterNodeService_drift(t *testing.T) {
 	t.Parallel()
 	l := newTestLab(t)
 	config := l.providerConfig("", nil) + serviceResource("NODE2", "running", "automatic")
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
@@ -236,7 +236,7 @@ resource "mscs_cluster_node_service" "test" {
 			ExpectError: wrapped(tc.want),
 		})
 	}
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps:                    steps,
 	})
@@ -252,7 +252,7 @@ func TestAccClusterNodeService_wrongCredentials(t *testing.T) {
 	l := newTestLab(t)
 	t.Setenv(envUsername, l.Username)
 	t.Setenv(envPassword, "not-"+l.Password)
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
 			Config:      l.providerConfigFromEnv("", nil) + serviceResource("NODE2", "running", "automatic"),
@@ -285,7 +285,7 @@ func TestAccClusterNodeService_unreachableNode(t *testing.T) {
 			ExpectError: wrapped(`NODE2 unreachable at ` + regexp.QuoteMeta(l.Nodes["NODE2"]) + ` \(connection refused\)`),
 		})
 	}
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps:                    steps,
 	})
@@ -302,7 +302,7 @@ func TestAccClusterNodeService_logsWithoutSecrets(t *testing.T) {
 	logFile := filepath.Join(t.TempDir(), "provider.log")
 	t.Setenv("TF_LOG", "DEBUG")
 	t.Setenv("TF_LOG_PATH", logFile)
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
 			Config:            l.providerConfigFromEnv("", nil) + serviceResource("NODE2", "stopped", "manual"),
@@ -362,7 +362,7 @@ func TestAccClusterNodeService_failingCommand(t *testing.T) {
 				},
 			})
 	}
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps:                    steps,
 	})
@@ -374,7 +374,7 @@ func TestAccClusterNodeService_serviceNotInstalled(t *testing.T) {
 	t.Parallel()
 	l := newTestLab(t)
 	mark := l.CommandCount(t)
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
 			Config: l.providerConfig("", nil) + `
@@ -402,7 +402,7 @@ func TestAccClusterNodeService_planWarnsAboutFailover(t *testing.T) {
 	t.Setenv("TF_LOG", "WARN")
 	t.Setenv("TF_LOG_PATH", logFile)
 	mark := l.CommandCount(t)
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
 			Config:             l.providerConfigFromEnv("", nil) + serviceResource("NODE1", "stopped", "manual"),
@@ -471,7 +471,7 @@ func TestAccClusterNodeService_importErrors(t *testing.T) {
 func TestAccClusterNodeService_nodeNameCase(t *testing.T) {
 	t.Parallel()
 	l := newTestLab(t)
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
 			Config: l.providerConfig("", nil) + serviceResource("node2", "running", "automatic"),
@@ -491,7 +491,7 @@ func TestAccClusterNodeService_missingTool(t *testing.T) {
 	t.Parallel()
 	l := inProcessLab(t, "healthy")
 	var mark int
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
 			PreConfig: func() {

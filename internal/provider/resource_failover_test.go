@@ -124,7 +124,7 @@ func TestAccFailoverTest_failureAndDrift(t *testing.T) {
 	drifted.ConfigPlanChecks = resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 		plancheck.ExpectResourceAction(failoverAddr, plancheck.ResourceActionUpdate)}}
 	drifted.ConfigStateChecks = []statecheck.StateCheck{l.expectAfterFailover(), l.ExpectNoIncidents()}
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{failing, ok, drifted}})
+	runTestCase(t, resource.TestCase{Steps: []resource.TestStep{failing, ok, drifted}})
 }
 
 // A failed test whose restore fails too says what it left ("Affect the
@@ -163,7 +163,7 @@ func TestAccFailoverTest_failedRestoreSaysWhatItLeft(t *testing.T) {
 			}
 			return nil
 		})}
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{failing, ok}})
+	runTestCase(t, resource.TestCase{Steps: []resource.TestStep{failing, ok}})
 }
 
 // Bad URLs and unknown groups fail the plan on their attribute; nothing but
@@ -186,7 +186,7 @@ func TestAccFailoverTest_refusedPlans(t *testing.T) {
 		steps = append(steps, s)
 	}
 	steps[0].PreConfig = l.Mark(t, &mark)
-	resource.Test(t, resource.TestCase{Steps: steps})
+	runTestCase(t, resource.TestCase{Steps: steps})
 	if err := l.OnlyQueriesSince(&mark)(); err != nil {
 		t.Error(err)
 	}

@@ -132,8 +132,8 @@ func TestAccClusterAccounts_driftAndNoop(t *testing.T) {
 	noop := l2.accountsStep(nil)
 	noop.PreConfig = func() { l2.AddFault(t, world.Fault{Node: "NODE2", Kind: "dcomperm_noop"}) }
 	noop.ExpectError = wrapped(`(?s)verify the grants.*still lacks.*DCOM default access`)
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{l.accountsStep(nil), drifted}})
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{noop}})
+	runTestCase(t, resource.TestCase{Steps: []resource.TestStep{l.accountsStep(nil), drifted}})
+	runTestCase(t, resource.TestCase{Steps: []resource.TestStep{noop}})
 }
 
 // revoke_on_destroy revokes the two accounts' grants, keeping the local
@@ -142,7 +142,7 @@ func TestAccClusterAccounts_revokeOnDestroy(t *testing.T) {
 	t.Parallel()
 	l := inProcessLab(t, "metabase-fresh")
 	step := l.accountsStep(map[string]config.Variable{"revoke_on_destroy": config.BoolVariable(true)})
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		Steps: []resource.TestStep{step},
 		CheckDestroy: func(*terraform.State) error {
 			s, err := l.Snapshot()
@@ -191,7 +191,7 @@ func TestAccClusterAccounts_refusedPlans(t *testing.T) {
 		steps = append(steps, s)
 	}
 	steps[0].PreConfig = l.Mark(t, &mark)
-	resource.Test(t, resource.TestCase{Steps: steps})
+	runTestCase(t, resource.TestCase{Steps: steps})
 	if err := l.OnlyQueriesSince(&mark)(); err != nil {
 		t.Error(err)
 	}
@@ -210,7 +210,7 @@ func TestAccClusterAccounts_missingTool(t *testing.T) {
 		mark = l.CommandCount(t)
 	}
 	s.ExpectError = wrapped(`Tools missing on NODE2.*ntrights.exe \(from the Windows NT 4.0 Resource Kit Supplement 3\)`)
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{s}})
+	runTestCase(t, resource.TestCase{Steps: []resource.TestStep{s}})
 	if err := l.OnlyQueriesSince(&mark)(); err != nil {
 		t.Error(err)
 	}

@@ -153,7 +153,7 @@ func TestAccMetabaseSync_refusedPlans(t *testing.T) {
 		steps = append(steps, s)
 	}
 	steps[0].PreConfig = l.Mark(t, &mark)
-	resource.Test(t, resource.TestCase{Steps: steps})
+	runTestCase(t, resource.TestCase{Steps: steps})
 	if err := l.OnlyQueriesSince(&mark)(); err != nil {
 		t.Error(err)
 	}
@@ -180,17 +180,16 @@ func TestAccMetabaseSync_decodedFailures(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			l := inProcessLab(t, "metabase-fresh")
-			failing := l.syncStep(nil)
-			failing.PreConfig = func() { l.AddFault(t, c.fault) }
-			failing.ExpectError = wrapped(`(?s)` + c.want)
-			fixed := l.syncStep(nil)
-			fixed.PreConfig = func() {
-				if err := l.Control.ClearFaults(); err != nil {
-					t.Fatal(err)
-				}
+			sync := l.syncStep(nil)
+			run := newTerraformRun(t, nil)
+			run.useDir(sync.ConfigDirectory, sync.ConfigVariables)
+			l.AddFault(t, c.fault)
+			run.applyFails(wrapped(`(?s)` + c.want))
+			if err := l.Control.ClearFaults(); err != nil {
+				t.Fatal(err)
 			}
-			fixed.ConfigStateChecks = []statecheck.StateCheck{l.expectSynced(t, true), l.ExpectNoIncidents()}
-			resource.Test(t, resource.TestCase{Steps: []resource.TestStep{failing, fixed}})
+			run.applyStep(l.expectSynced(t, true), l.ExpectNoIncidents())
+			run.destroy()
 		})
 	}
 }
@@ -222,7 +221,7 @@ func TestAccMetabaseSync_drift(t *testing.T) {
 		}),
 		l.ExpectNoIncidents(),
 	}
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{l.syncStep(nil), drifted}})
+	runTestCase(t, resource.TestCase{Steps: []resource.TestStep{l.syncStep(nil), drifted}})
 }
 
 // payrollGUID is the MTS package only NODE2 has in the loss tests, added as
@@ -312,7 +311,7 @@ func TestAccMetabaseSync_targetLosesPackage(t *testing.T) {
 		statecheck.ExpectKnownValue(syncAddr, tfjsonpath.New("status"), knownvalue.Int64Exact(0)),
 		statecheck.ExpectKnownValue(syncAddr, tfjsonpath.New("differences"), knownvalue.ListExact([]knownvalue.Check{})),
 	}
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{refused, accepted, dropped}})
+	runTestCase(t, resource.TestCase{Steps: []resource.TestStep{refused, accepted, dropped}})
 	data, err := os.ReadFile(logFile)
 	if err != nil {
 		t.Fatal(err)
@@ -363,5 +362,5 @@ func TestAccMetabaseSync_lossAfterPlanRefusedAtApply(t *testing.T) {
 		l.Mark(t, &from)()
 	}
 	accepted.ConfigStateChecks = []statecheck.StateCheck{l.iissyncRuns(&from), l.expectSynced(t, false), l.ExpectNoIncidents()}
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{late, accepted}})
+	runTestCase(t, resource.TestCase{Steps: []resource.TestStep{late, accepted}})
 }

@@ -156,7 +156,7 @@ func TestAccMSDTCClustered_testPasses(t *testing.T) {
 		l.msdtcOrder(&from),
 		l.ExpectNoIncidents(),
 	}
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{step}})
+	runTestCase(t, resource.TestCase{Steps: []resource.TestStep{step}})
 }
 
 // Tied to an earlier phase (triggers unknown) with reinstall = "always":
@@ -179,7 +179,7 @@ func TestAccMSDTCClustered_tiedAlways(t *testing.T) {
 		l.msdtcOrder(&from, manualOrder...),
 		l.ExpectNoIncidents(),
 	}
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{step}})
+	runTestCase(t, resource.TestCase{Steps: []resource.TestStep{step}})
 }
 
 // The dtcsetup method: MSDTC offline, dtcsetup on NODE1 (the owner), then
@@ -216,8 +216,8 @@ func TestAccMSDTCClustered_dtcsetupAndMissingLog(t *testing.T) {
 		}),
 		l2.ExpectNoIncidents(),
 	}
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{step}})
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{step2}})
+	runTestCase(t, resource.TestCase{Steps: []resource.TestStep{step}})
+	runTestCase(t, resource.TestCase{Steps: []resource.TestStep{step2}})
 }
 
 // msdtcFailingStep is the MSDTC step whose command match fails once on
@@ -255,7 +255,7 @@ func TestAccMSDTCClustered_failureThenResume(t *testing.T) {
 	}
 	resumed := l.msdtcStep(nil)
 	resumed.ConfigStateChecks = []statecheck.StateCheck{l.expectMSDTC(), l.expectRestartActions(&before), l.ExpectNoIncidents()}
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{failing, restored, resumed}})
+	runTestCase(t, resource.TestCase{Steps: []resource.TestStep{failing, restored, resumed}})
 }
 
 // msdtc -remove fails on NODE1 after the MSDTC resource was deleted: the
@@ -283,7 +283,7 @@ func TestAccMSDTCClustered_resumesAfterTheResourceIsDeleted(t *testing.T) {
 	resumed.ConfigStateChecks = []statecheck.StateCheck{l.expectMSDTC(), l.expectRestartActions(&before), l.ExpectNoIncidents(),
 		l.msdtcOrder(&from, "NODE1: msdtc -remove", "NODE2: msdtc -remove", "NODE1: msdtc -install", "NODE2: msdtc -join"),
 		statecheck.ExpectKnownValue(msdtcAddr, tfjsonpath.New("steps").AtSliceIndex(1), knownvalue.StringExact("NODE1: msdtc -remove"))}
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{failing, resumed}})
+	runTestCase(t, resource.TestCase{Steps: []resource.TestStep{failing, resumed}})
 }
 
 // NODE2's MSDTC removed out of band: drift, the plan replaces the resource,
@@ -298,7 +298,7 @@ func TestAccMSDTCClustered_drift(t *testing.T) {
 	drifted.ConfigStateChecks = []statecheck.StateCheck{
 		statecheck.ExpectKnownValue(msdtcAddr, tfjsonpath.New("reinstalled"), knownvalue.Bool(true)),
 		l.expectMSDTC(), l.ExpectNoIncidents()}
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{l.msdtcStep(nil), drifted}})
+	runTestCase(t, resource.TestCase{Steps: []resource.TestStep{l.msdtcStep(nil), drifted}})
 }
 
 // Settings that do not fit the cluster fail the plan on their attribute,
@@ -325,7 +325,7 @@ func TestAccMSDTCClustered_refusedPlans(t *testing.T) {
 		steps = append(steps, s)
 	}
 	steps[0].PreConfig = l.Mark(t, &mark)
-	resource.Test(t, resource.TestCase{Steps: steps})
+	runTestCase(t, resource.TestCase{Steps: steps})
 	if err := l.OnlyQueriesSince(&mark)(); err != nil {
 		t.Error(err)
 	}

@@ -184,7 +184,7 @@ func TestAccOptionpackInstall_corruptedIIS(t *testing.T) {
 	t.Parallel()
 	l := newScenarioLab(t, "corrupted-iis")
 	var from int
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
 			PreConfig: l.Mark(t, &from),
@@ -215,7 +215,7 @@ func TestAccOptionpackInstall_drift(t *testing.T) {
 	}
 	config := installConfig(l, "custom", node1Components, "")
 	var from int
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
@@ -280,7 +280,7 @@ func TestAccOptionpackInstall_setupFails(t *testing.T) {
 	t.Cleanup(func() { _ = l.Control.ClearFaults() })
 	config := installConfig(l, "custom", node1Components, "  uninstall_on_destroy = true\n")
 	var from int
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy: func(*terraform.State) error {
 			n2, err := l.Node("NODE2")
@@ -327,7 +327,7 @@ func TestAccOptionpackInstall_rebootOverruns(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = l.Control.ClearFaults() })
 	var from int
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
@@ -366,7 +366,7 @@ func TestAccOptionpackInstall_differsFromWorkingNode(t *testing.T) {
 	l := newScenarioLab(t, "rebuilt-node")
 	mark := l.CommandCount(t)
 	withSMTP := append([]string{"iis_smtp"}, node1Components[1:]...) // +iis_smtp -fp_extensions
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
@@ -423,7 +423,7 @@ func TestAccOptionpackInstall_planTimeErrors(t *testing.T) {
 	for _, tc := range cases {
 		steps = append(steps, resource.TestStep{Config: tc.config, PlanOnly: true, ExpectError: wrapped(tc.want)})
 	}
-	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: testAccProtoV6ProviderFactories, Steps: steps})
+	runTestCase(t, resource.TestCase{ProtoV6ProviderFactories: testAccProtoV6ProviderFactories, Steps: steps})
 	if err := l.NoCommandsSince(&mark)(); err != nil {
 		t.Fatal(err)
 	}

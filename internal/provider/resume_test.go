@@ -61,39 +61,27 @@ func TestAccRecovery_resumesAfterFailure(t *testing.T) {
 func resumeRecovery(t *testing.T, fault world.Fault, want string, down bool) {
 	l := inProcessLab(t, "rebuilt-node")
 	example, vars := recoveryExample(t, l, nil)
-	step := func() resource.TestStep {
-		return resource.TestStep{ProtoV6ProviderFactories: testAccProtoV6ProviderFactories, ConfigDirectory: example, ConfigVariables: vars}
+	run := newTerraformRun(t, nil)
+	run.useDir(example, vars)
+	l.AddFault(t, fault)
+	run.applyFails(wrapped(want))
+
+	if err := l.Control.ClearFaults(); err != nil {
+		t.Fatal(err)
 	}
-	failing := step()
-	failing.PreConfig = func() { l.AddFault(t, fault) }
-	failing.ExpectError = wrapped(want)
-	resumed := step()
-	resumed.PreConfig = func() {
-		if err := l.Control.ClearFaults(); err != nil {
-			t.Fatal(err)
-		}
-		if st, err := l.ClusterState("NODE2"); err != nil || down == (st == "Up") {
-			t.Fatalf("after the failure NODE2 is %q in the cluster (%v); the test expects it Down: %v", st, err, down)
-		}
+	if st, err := l.ClusterState("NODE2"); err != nil || down == (st == "Up") {
+		t.Fatalf("after the failure NODE2 is %q in the cluster (%v); the test expects it Down: %v", st, err, down)
 	}
+	var planChecks []plancheck.PlanCheck
 	if down {
 		// The phases after the failed one judge the nodes at apply, after
 		// the phases before them: their steps are listed then.
-		resumed.ConfigPlanChecks = resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+		planChecks = []plancheck.PlanCheck{
 			plancheck.ExpectUnknownValue("mscs_msdtc_clustered.rebuilt", tfjsonpath.New("steps")),
 			plancheck.ExpectUnknownValue("mscs_failover_test.rebuilt", tfjsonpath.New("steps")),
-		}}
+		}
 	}
-	// examples/recovery's outputs come from state, not from the cluster
-	// as read before the apply (NODE2 Down when down): the plan after the
-	// resumed apply is empty (the step's own check), and stays so.
-	settled := step()
-	settled.ConfigPlanChecks = resource.ConfigPlanChecks{
-		PreApply:             []plancheck.PlanCheck{noResourceChanges{}},
-		PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-	}
-	settled.ConfigStateChecks = []statecheck.StateCheck{l.ExpectNoIncidents()}
-	resumed.ConfigStateChecks = []statecheck.StateCheck{
+	run.applyPlannedStep(planChecks,
 		l.expectInstalledLikeNode1(),
 		l.ExpectClusterState("NODE2", "Up"),
 		l.ExpectService("NODE2", "ClusSvc", "RUNNING", "auto"),
@@ -102,8 +90,12 @@ func resumeRecovery(t *testing.T, fault world.Fault, want string, down bool) {
 		l.expectGrants(),
 		l.expectAfterFailover(),
 		l.ExpectNoIncidents(),
-	}
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{failing, resumed, settled}})
+	)
+	// examples/recovery's outputs come from state, not from the cluster
+	// as read before the resumed apply (NODE2 Down when down): the plans
+	// after it are empty (applyPlannedStep's own check), and stay so.
+	run.applyPlannedStep([]plancheck.PlanCheck{noResourceChanges{}}, l.ExpectNoIncidents())
+	run.destroy()
 }
 
 // noResourceChanges fails a plan that changes any resource (outputs may).
@@ -289,7 +281,7 @@ func refusedHost(t *testing.T, l *testLab, lacks string) {
 		plancheck.ExpectUnknownValue(failoverAddr, tfjsonpath.New("final_owner")),
 	}}
 	atApply.ExpectError = wrapped(`(?s)The failover test cannot run on NODE2 now.*` + lacks + `.*nothing was moved`)
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{atPlan, atApply}})
+	runTestCase(t, resource.TestCase{Steps: []resource.TestStep{atPlan, atApply}})
 	if err := l.OnlyQueriesSince(&mark)(); err != nil {
 		t.Errorf("the refused test changed a node: %v", err)
 	}
@@ -329,7 +321,7 @@ func TestAccFailoverTest_restoresRecordWhenNodeCannotHost(t *testing.T) {
 		})),
 	}}
 	step.ExpectError = wrapped(`(?s)W3SVC stopped with exit code 1067.*the record an earlier run left in C:\\WINNT\\mscs-failover.hold on NODE1 was restored and read back.*nothing else was changed`)
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{step}})
+	runTestCase(t, resource.TestCase{Steps: []resource.TestStep{step}})
 	if got, err := l.restartActions(); err != nil || fmt.Sprint(got) != fmt.Sprint(map[string]string{"FTP Server": "2", "MSDTC": "2", "Web Server": "2"}) {
 		t.Errorf("RestartAction after: %v (%v), want the recorded 2s", got, err)
 	}

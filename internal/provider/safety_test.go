@@ -77,7 +77,7 @@ func TestAccSafety_swappedEndpoints(t *testing.T) {
 	swapped := map[string]string{"NODE1": l.Nodes["NODE2"], "NODE2": l.Nodes["NODE1"]}
 	provider := l.providerConfig("", swapped)
 	mark := l.CommandCount(t)
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
@@ -121,7 +121,7 @@ func TestAccSafety_otherClusterNode(t *testing.T) {
 `, other.Nodes["NODE2"], other.CAFile)
 	body := l.withoutProvider(installConfig(l, "custom", node1Components, ""))
 	mark, otherMark := l.CommandCount(t), other.CommandCount(t)
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
@@ -157,7 +157,7 @@ func TestAccSafety_aliasedNodeKeys(t *testing.T) {
 }
 `, l.Nodes["NODE1"], l.Nodes["NODE2"], l.Nodes["NODE1"], l.CAFile) + serviceResource("node2", "running", "automatic")
 	mark := l.CommandCount(t)
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
 			Config:      config,
@@ -191,7 +191,7 @@ func TestAccSafety_rule3NeedsTheWorkingNode(t *testing.T) {
 		return l.withoutProvider(installConfig(l, "custom", comps, extra))
 	}
 	mark := l.CommandCount(t)
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{Config: node2Alone + install(withoutFTP, ""), ExpectError: wrapped(`No working node to copy the install from`)},
@@ -239,7 +239,7 @@ func TestAccSafety_onlyNodeUp(t *testing.T) {
 	})
 	mark := l.CommandCount(t)
 	var from int
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
@@ -407,7 +407,7 @@ func TestAccSafety_interruptedAfterRemoveAll(t *testing.T) {
 	}
 	config := installConfig(l, "custom", node1Components, "")
 	var from int
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
@@ -444,7 +444,7 @@ func TestAccSafety_refusedBeforeFirstChange(t *testing.T) {
 	typo := strings.Replace(config, `UPDATE\\update.exe`, `UPDATE\\updat.exe`, 1)
 	mark := l.CommandCount(t)
 	var from int
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
@@ -486,7 +486,7 @@ func TestAccSafety_outputWithPasswordScrubbed(t *testing.T) {
 	t.Setenv("TF_LOG_PATH", logFile)
 	l.AddFault(t, world.Fault{Node: "NODE2", Kind: "exit", Match: "sc config", ExitCode: 5,
 		Stderr: "[SC] ChangeServiceConfig FAILED 5:\r\n\r\nAccess is denied for LAB\\Administrator/" + l.Password + ".\r\n", Count: 1})
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
 			Config:      l.providerConfigFromEnv("", nil) + serviceResource("NODE2", "stopped", "manual"),

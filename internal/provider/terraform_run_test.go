@@ -1,0 +1,485 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"github.com/hashicorp/terraform-exec/tfexec"
+	tfjson "github.com/hashicorp/terraform-json"
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
+	"github.com/hashicorp/terraform-plugin-testing/config"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/labtest"
+	"github.com/mscs-ops/terraform-provider-mscs/internal/winrm"
+)
+
+// servedProvider is the provider served in the test's process, which
+// terraform, run by the test itself, attaches to; it keeps every cluster
+// the provider configures, for the benchmarks' counters and so that a
+// command's clusters can be closed when it ends.
+type servedProvider struct {
+	attach   *tfexec.ReattachOption
+	tfPath   string
+	mu       sync.Mutex
+	clusters []*cluster
+	ended    int // clusters[:ended] belong to commands that have ended
+}
+
+// serveProvider serves p until the test ends. It answers for both
+// addresses a configuration may name it by: `mscs-ops/mscs` (what the
+// examples require) and the implicit `hashicorp/mscs`, at the registry host
+// the client resolves them to, which OpenTofu's is not Terraform's
+// (TF_ACC_PROVIDER_HOST, as the acceptance tests take it).
+func serveProvider(tb testing.TB, p *mscsProvider) *servedProvider {
+	tb.Helper()
+	tfPath := os.Getenv("TF_ACC_TERRAFORM_PATH")
+	if tfPath == "" {
+		var err error
+		if tfPath, err = exec.LookPath("terraform"); err != nil {
+			tb.Fatalf("terraform not found on PATH nor in TF_ACC_TERRAFORM_PATH: %v", err)
+		}
+	}
+	sp := &servedProvider{tfPath: tfPath}
+	p.onConfigure = func(c *cluster) {
+		sp.mu.Lock()
+		sp.clusters = append(sp.clusters, c)
+		sp.mu.Unlock()
+	}
+	host := os.Getenv("TF_ACC_PROVIDER_HOST")
+	if host == "" {
+		host = "registry.terraform.io"
+	}
+	addr := host + "/mscs-ops/mscs"
+	serveCtx, stop := context.WithCancel(context.Background())
+	reattach := make(chan *plugin.ReattachConfig, 1)
+	closed := make(chan struct{})
+	go func() {
+		err := tf6server.Serve(addr, providerserver.NewProtocol6(p),
+			tf6server.WithDebug(serveCtx, reattach, closed), tf6server.WithLoggingSink(loggingSink{tb}),
+			tf6server.WithGoPluginLogger(hclog.NewNullLogger()))
+		if err != nil {
+			tb.Error(err)
+		}
+	}()
+	rc := <-reattach
+	tb.Cleanup(func() { stop(); <-closed; sp.endCommand() })
+	cfg := tfexec.ReattachConfig{
+		Protocol: string(rc.Protocol), ProtocolVersion: rc.ProtocolVersion, Pid: rc.Pid, Test: rc.Test,
+		Addr: tfexec.ReattachConfigAddr{Network: rc.Addr.Network(), String: rc.Addr.String()},
+	}
+	sp.attach = tfexec.Reattach(tfexec.ReattachInfo{addr: cfg, host + "/hashicorp/mscs": cfg})
+	return sp
+}
+
+// loggingSink lets any test or benchmark be the provider's logging sink,
+// which then follows TF_LOG like an acceptance test does (silent by
+// default).
+type loggingSink struct{ testing.TB }
+
+func (loggingSink) Parallel() {}
+
+func (sp *servedProvider) stats() winrm.Stats {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	var s winrm.Stats
+	for _, c := range sp.clusters {
+		s = s.Add(c.Stats())
+	}
+	return s
+}
+
+// endCommand closes the clusters the commands run so far configured, as
+// their provider processes' ends would (main's Shutdown deletes their
+// shells), so that a test of many commands stays within the nodes'
+// MaxShellsPerUser as Terraform does.
+func (sp *servedProvider) endCommand() {
+	sp.mu.Lock()
+	ended := sp.clusters[sp.ended:]
+	sp.ended = len(sp.clusters)
+	sp.mu.Unlock()
+	for _, c := range ended {
+		c.close(context.Background())
+	}
+}
+
+// terraformRun drives terraform itself (terraform-exec) in one working
+// directory against a provider served in the test's process, for tests
+// that apply a sequence of configurations. After each apply it makes the
+// checks a plugin-testing TestStep makes after its own: a plan without
+// refresh and one with it, both empty, then the state checks on `terraform
+// show`. That is 3 or 4 terraform commands where a TestStep runs 7 or 8
+// (init when the step names the providers, a plan before the apply, a
+// `show` after each plan) and its TestCase 4 more (version twice, a show
+// and a destroy at the end): terraform's start-up is half of `make test`'s
+// CPU (issue 27).
+type terraformRun struct {
+	t  *testing.T
+	sp *servedProvider
+	tf *tfexec.Terraform
+	// inited is set once the working directory holds a configuration
+	// terraform init has installed the providers of.
+	inited bool
+	// stepNumber is the step's (from 1), for ConfigDirectory's functions.
+	stepNumber int
+}
+
+// newTerraformRun serves p (nil: testProvider(os.Getenv)) for a run.
+func newTerraformRun(t *testing.T, p *mscsProvider) *terraformRun {
+	t.Helper()
+	if p == nil {
+		p = testProvider(os.Getenv)
+	}
+	sp := serveProvider(t, p)
+	tf, err := tfexec.NewTerraform(t.TempDir(), sp.tfPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &terraformRun{t: t, sp: sp, tf: tf}
+}
+
+// useConfig makes config the working directory's configuration.
+func (r *terraformRun) useConfig(config string) {
+	r.t.Helper()
+	r.useFiles(map[string][]byte{"main.tf": []byte(config)})
+}
+
+// useDir makes the directory's .tf files, with vars, the working
+// directory's configuration (as a TestStep's ConfigDirectory and
+// ConfigVariables).
+func (r *terraformRun) useDir(configDir config.TestStepConfigFunc, vars config.Variables) {
+	r.t.Helper()
+	dir := configDir(config.TestStepConfigRequest{StepNumber: max(r.stepNumber, 1), TestName: r.t.Name()})
+	paths, err := filepath.Glob(filepath.Join(dir, "*.tf"))
+	if err != nil || len(paths) == 0 {
+		r.t.Fatalf("%s: %v (%d files)", dir, err, len(paths))
+	}
+	files := map[string][]byte{}
+	for _, p := range paths {
+		if files[filepath.Base(p)], err = os.ReadFile(p); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+	if len(vars) > 0 {
+		if files["terraform.tfvars.json"], err = json.Marshal(vars); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+	r.useFiles(files)
+}
+
+// useFiles replaces the working directory's configuration with files,
+// then runs terraform init the first time.
+func (r *terraformRun) useFiles(files map[string][]byte) {
+	r.t.Helper()
+	// The configuration's files, not the state (terraform.tfstate).
+	for _, pattern := range []string{"*.tf", "*.tf.json", "*.tfvars.json"} {
+		old, _ := filepath.Glob(filepath.Join(r.tf.WorkingDir(), pattern))
+		for _, p := range old {
+			if err := os.Remove(p); err != nil {
+				r.t.Fatal(err)
+			}
+		}
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(r.tf.WorkingDir(), name), data, 0o600); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+	if !r.inited {
+		err := r.tf.Init(context.Background(), r.sp.attach)
+		r.sp.endCommand()
+		if err != nil {
+			r.t.Fatalf("terraform init: %v", err)
+		}
+		r.inited = true
+	}
+}
+
+// applyStep applies the configuration, requires the plans after it
+// (without refresh, then with it) to be empty, and runs checks on the state.
+func (r *terraformRun) applyStep(checks ...statecheck.StateCheck) {
+	r.t.Helper()
+	r.mustStep(resource.TestStep{ConfigStateChecks: checks})
+}
+
+// applyPlannedStep is applyStep with checks on the plan it applies (a
+// TestStep's ConfigPlanChecks.PreApply).
+func (r *terraformRun) applyPlannedStep(planChecks []plancheck.PlanCheck, checks ...statecheck.StateCheck) {
+	r.t.Helper()
+	r.mustStep(resource.TestStep{ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: planChecks}, ConfigStateChecks: checks})
+}
+
+func (r *terraformRun) mustStep(step resource.TestStep) {
+	r.t.Helper()
+	if err := r.step(step); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// applyFails applies the configuration and requires the apply to fail with
+// an error want matches (a TestStep's ExpectError).
+func (r *terraformRun) applyFails(want *regexp.Regexp) {
+	r.t.Helper()
+	err := r.apply(context.Background(), nil)
+	switch {
+	case err == nil:
+		r.t.Fatalf("terraform apply succeeded; want an error matching %s", want)
+	case !want.MatchString(err.Error()):
+		r.t.Fatalf("terraform apply failed, not with an error matching %s: %v", want, err)
+	}
+}
+
+// destroy runs terraform destroy as resource.Test does at a case's end
+// (without refresh): the resources' deletes must succeed after what the
+// test applied.
+func (r *terraformRun) destroy() {
+	r.t.Helper()
+	err := r.tf.Destroy(context.Background(), r.sp.attach, tfexec.Refresh(false))
+	r.sp.endCommand()
+	if err != nil {
+		r.t.Fatalf("terraform destroy: %v", err)
+	}
+}
+
+// runTestCase runs tc as resource.Test would, through terraformRun, for the
+// test cases that use no more of a TestCase than it handles: steps of
+// Config, or a static ConfigDirectory with ConfigVariables; PreConfig;
+// ExpectError; PlanOnly; ExpectNonEmptyPlan; ConfigPlanChecks;
+// ConfigStateChecks; the provider of testAccProtoV6ProviderFactories, at
+// the case's level or the steps'; CheckDestroy, given no state. A field it does not handle fails the
+// test, naming it, rather than go unchecked. Like resource.Test it
+// destroys what the steps left in state at the end.
+func runTestCase(t *testing.T, tc resource.TestCase) {
+	t.Helper()
+	runTestCaseOf(t, nil, tc)
+}
+
+// runTestCaseOf is runTestCase serving p (see newTerraformRun), for steps
+// that name no providers.
+func runTestCaseOf(t *testing.T, p *mscsProvider, tc resource.TestCase) {
+	t.Helper()
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("runs terraform: set TF_ACC=1 (make test does)")
+	}
+	refuseFields(t, "TestCase", tc, "Steps", "ProtoV6ProviderFactories", "CheckDestroy")
+	for i, step := range tc.Steps {
+		refuseFields(t, fmt.Sprintf("step %d", i+1), step, "PreConfig", "Config", "ConfigDirectory", "ConfigVariables",
+			"ProtoV6ProviderFactories", "ExpectError", "PlanOnly", "ExpectNonEmptyPlan", "ConfigPlanChecks", "ConfigStateChecks")
+		factories := step.ProtoV6ProviderFactories
+		if factories == nil {
+			factories = tc.ProtoV6ProviderFactories
+		}
+		if factories != nil && reflect.ValueOf(factories).Pointer() != reflect.ValueOf(testAccProtoV6ProviderFactories).Pointer() {
+			t.Fatalf("step %d: runTestCase serves testProvider; this step names other providers: use resource.Test", i+1)
+		}
+	}
+	run := newTerraformRun(t, p)
+	for i, step := range tc.Steps {
+		run.stepNumber = i + 1
+		if step.PreConfig != nil {
+			step.PreConfig()
+		}
+		if step.ConfigDirectory != nil {
+			run.useDir(step.ConfigDirectory, step.ConfigVariables)
+		} else {
+			run.useConfig(step.Config)
+		}
+		err := run.step(step)
+		switch {
+		case step.ExpectError == nil && err != nil:
+			t.Fatalf("step %d/%d: %v", i+1, len(tc.Steps), err)
+		case step.ExpectError != nil && err == nil:
+			t.Fatalf("step %d/%d: expected an error matching %s, got none", i+1, len(tc.Steps), step.ExpectError)
+		case step.ExpectError != nil && !step.ExpectError.MatchString(err.Error()):
+			t.Fatalf("step %d/%d: expected an error matching %s, got: %v", i+1, len(tc.Steps), step.ExpectError, err)
+		}
+	}
+	if run.hasResources() {
+		run.destroy()
+		// resource.Test passes the state before the destroy; the checks
+		// here read the lab, not their argument.
+		if tc.CheckDestroy != nil {
+			if err := tc.CheckDestroy(nil); err != nil {
+				t.Fatalf("CheckDestroy: %v", err)
+			}
+		}
+	}
+}
+
+// refuseFields fails the test if v (a TestCase or TestStep) sets a field
+// other than those named.
+func refuseFields(t *testing.T, what string, v any, handled ...string) {
+	t.Helper()
+	rv := reflect.ValueOf(v)
+	for i := range rv.NumField() {
+		name := rv.Type().Field(i).Name
+		if !rv.Field(i).IsZero() && !slices.Contains(handled, name) {
+			t.Fatalf("%s sets %s, which runTestCase does not handle: use resource.Test", what, name)
+		}
+	}
+}
+
+// step runs a TestStep's commands after its configuration is in place:
+// unless PlanOnly, the apply (of the plan PreApply checks, when there are
+// some) and the state checks; then the plan without refresh and the one
+// with it, each run through its plan checks and required empty (unless
+// ExpectNonEmptyPlan, which requires the second not to be). An error is
+// returned, for ExpectError to match, not reported.
+func (r *terraformRun) step(step resource.TestStep) error {
+	r.t.Helper()
+	ctx := context.Background()
+	if !step.PlanOnly {
+		if err := r.apply(ctx, step.ConfigPlanChecks.PreApply); err != nil {
+			return err
+		}
+		if err := r.stateChecks(ctx, step.ConfigStateChecks); err != nil {
+			return err
+		}
+	}
+	for _, refresh := range []bool{false, true} {
+		checks := step.ConfigPlanChecks.PostApplyPreRefresh
+		if refresh {
+			checks = step.ConfigPlanChecks.PostApplyPostRefresh
+		}
+		empty, err := r.plan(ctx, refresh, checks)
+		if err != nil {
+			return err
+		}
+		switch {
+		case !empty && !step.ExpectNonEmptyPlan:
+			return fmt.Errorf("after this step, the plan (refresh=%t) is not empty", refresh)
+		case refresh && empty && step.ExpectNonEmptyPlan:
+			return errors.New("expected a non-empty plan, but got an empty refresh plan")
+		}
+	}
+	return nil
+}
+
+// apply applies the configuration; with checks, it saves the plan, checks
+// it and applies it.
+func (r *terraformRun) apply(ctx context.Context, checks []plancheck.PlanCheck) error {
+	defer r.sp.endCommand()
+	if len(checks) == 0 {
+		return r.tf.Apply(ctx, r.sp.attach)
+	}
+	if _, err := r.savedPlan(ctx, true, checks); err != nil {
+		return err
+	}
+	return r.tf.Apply(ctx, r.sp.attach, tfexec.DirOrPlan(planFile))
+}
+
+// plan plans (with or without refresh) and says whether the plan is empty,
+// running checks on it: saved and shown when there are checks (but for
+// plancheck.ExpectEmptyPlan, which the exit code tells).
+func (r *terraformRun) plan(ctx context.Context, refresh bool, checks []plancheck.PlanCheck) (empty bool, err error) {
+	checks = slices.DeleteFunc(slices.Clone(checks), func(c plancheck.PlanCheck) bool {
+		return reflect.TypeOf(c) == reflect.TypeOf(plancheck.ExpectEmptyPlan())
+	})
+	if len(checks) == 0 {
+		changes, err := r.tf.Plan(ctx, r.sp.attach, tfexec.Refresh(refresh))
+		r.sp.endCommand()
+		return !changes, err
+	}
+	plan, err := r.savedPlan(ctx, refresh, checks)
+	if err != nil {
+		return false, err
+	}
+	for _, rc := range plan.ResourceChanges {
+		if !rc.Change.Actions.NoOp() {
+			return false, nil
+		}
+	}
+	for _, oc := range plan.OutputChanges {
+		if !oc.Actions.NoOp() {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// planFile is where savedPlan saves a plan, in the working directory.
+const planFile = "tfplan"
+
+// savedPlan saves a plan, shows it, and runs checks on it.
+func (r *terraformRun) savedPlan(ctx context.Context, refresh bool, checks []plancheck.PlanCheck) (*tfjson.Plan, error) {
+	_, err := r.tf.Plan(ctx, r.sp.attach, tfexec.Refresh(refresh), tfexec.Out(planFile))
+	r.sp.endCommand()
+	if err != nil {
+		return nil, err
+	}
+	plan, err := r.tf.ShowPlanFile(ctx, planFile, r.sp.attach)
+	r.sp.endCommand()
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	for _, c := range checks {
+		var resp plancheck.CheckPlanResponse
+		c.CheckPlan(ctx, plancheck.CheckPlanRequest{Plan: plan}, &resp)
+		errs = append(errs, resp.Error)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("plan check(s) failed (refresh=%t):\n%w", refresh, err)
+	}
+	return plan, nil
+}
+
+// stateChecks runs checks on the state, shown only when one reads it.
+func (r *terraformRun) stateChecks(ctx context.Context, checks []statecheck.StateCheck) error {
+	var state *tfjson.State
+	if slices.ContainsFunc(checks, labtest.ReadsState) {
+		var err error
+		state, err = r.tf.Show(ctx, r.sp.attach)
+		r.sp.endCommand()
+		if err != nil {
+			return err
+		}
+	}
+	var errs []error
+	for _, c := range checks {
+		var resp statecheck.CheckStateResponse
+		c.CheckState(ctx, statecheck.CheckStateRequest{State: state}, &resp)
+		errs = append(errs, resp.Error)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("state check(s) failed:\n%w", err)
+	}
+	return nil
+}
+
+// hasResources says whether the state file holds a resource or a data
+// source's read (when resource.Test destroys), read from the file rather
+// than by a command.
+func (r *terraformRun) hasResources() bool {
+	r.t.Helper()
+	data, err := os.ReadFile(filepath.Join(r.tf.WorkingDir(), "terraform.tfstate"))
+	if errors.Is(err, os.ErrNotExist) {
+		return false
+	}
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	var state struct {
+		Resources []json.RawMessage `json:"resources"`
+	}
+	if err := json.Unmarshal(data, &state); err != nil {
+		r.t.Fatalf("terraform.tfstate: %v", err)
+	}
+	return len(state.Resources) > 0
+}
