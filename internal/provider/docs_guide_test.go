@@ -137,16 +137,18 @@ func TestAccDocs_chainRecoversEveryScenario(t *testing.T) {
 			t.Parallel() // a lab of its own
 			l := inProcessLab(t, scenario)
 			config := l.providerConfig("", nil) + strings.Replace(chain, docsURL, l.Sites["10.0.0.20"]+"/", 1)
-			run := newTerraformRun(t, nil)
-			run.useConfig(config)
-			run.applyStep(
-				l.expectInstalledLikeNode1(),
-				l.expectMSDTC(),
-				l.expectGrants(),
-				l.expectAfterFailover(),
-				l.ExpectNoIncidents(),
-			)
-			run.destroy()
+			runTestCase(t, resource.TestCase{Steps: []resource.TestStep{{
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				Config:                   config,
+				ConfigPlanChecks:         resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					l.expectInstalledLikeNode1(),
+					l.expectMSDTC(),
+					l.expectGrants(),
+					l.expectAfterFailover(),
+					l.ExpectNoIncidents(),
+				},
+			}}})
 		})
 	}
 }
@@ -198,29 +200,36 @@ func TestAccDocs_pageExamplesRecoverEveryScenario(t *testing.T) {
 			t.Parallel() // a lab of its own
 			l := inProcessLab(t, scenario)
 			config := l.providerConfig("", nil)
-			// Driven by terraform-exec: seven applies in five scenarios
-			// as TestSteps were a sixth of the package's terraform commands.
-			run := newTerraformRun(t, nil)
 			// The data sources' pages first, together: they only read.
-			mark := l.CommandCount(t)
-			run.useConfig(config + "\n" + dataExamples)
-			run.applyStep(l.ExpectOnlyQueriesSince("the data sources' examples", &mark), l.ExpectNoIncidents())
+			var mark int
+			runTestCase(t, resource.TestCase{Steps: []resource.TestStep{{
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				PreConfig:                l.Mark(t, &mark),
+				Config:                   config + "\n" + dataExamples,
+				ConfigPlanChecks:         resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				ConfigStateChecks:        []statecheck.StateCheck{l.ExpectOnlyQueriesSince("the data sources' examples", &mark), l.ExpectNoIncidents()},
+			}}})
+			var steps []resource.TestStep
 			for i, example := range examples {
 				config += "\n" + strings.Replace(example, docsURL, l.Sites["10.0.0.20"]+"/", 1) + "\n"
-				run.useConfig(config)
-				if i < len(examples)-1 {
-					run.applyStep(l.ExpectNoIncidents())
-					continue
+				step := resource.TestStep{
+					ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+					Config:                   config,
+					ConfigPlanChecks:         resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+					ConfigStateChecks:        []statecheck.StateCheck{l.ExpectNoIncidents()},
 				}
-				run.applyStep(
-					l.expectInstalledLikeNode1(),
-					l.expectMSDTC(),
-					l.expectGrants(),
-					l.expectAfterFailover(),
-					l.ExpectNoIncidents(),
-				)
+				if i == len(examples)-1 {
+					step.ConfigStateChecks = []statecheck.StateCheck{
+						l.expectInstalledLikeNode1(),
+						l.expectMSDTC(),
+						l.expectGrants(),
+						l.expectAfterFailover(),
+						l.ExpectNoIncidents(),
+					}
+				}
+				steps = append(steps, step)
 			}
-			run.destroy()
+			runTestCase(t, resource.TestCase{Steps: steps})
 		})
 	}
 }

@@ -1,11 +1,9 @@
 package provider
 
 import (
-	"context"
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
@@ -31,35 +29,4 @@ var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServe
 // breaks terraform puts into long diagnostics.
 func wrapped(pattern string) *regexp.Regexp {
 	return regexp.MustCompile("(?s)" + strings.ReplaceAll(pattern, " ", `\s+`))
-}
-
-// perCommandFactories serve the provider as Terraform runs it: a process per
-// terraform command, whose shells on the nodes are deleted when it ends
-// (main's Shutdown). plugin-testing calls a factory once per command, one
-// command after another within a test case, so each call first closes the
-// clusters the previous commands configured. testAccProtoV6ProviderFactories
-// leaves them open, which a test of more steps than the nodes'
-// MaxShellsPerUser (30) allows for would meet as the quota's fault.
-func perCommandFactories() map[string]func() (tfprotov6.ProviderServer, error) {
-	var (
-		mu         sync.Mutex
-		configured []*cluster
-	)
-	p := testProvider(os.Getenv)
-	p.onConfigure = func(c *cluster) {
-		mu.Lock()
-		configured = append(configured, c)
-		mu.Unlock()
-	}
-	serve := providerserver.NewProtocol6WithError(p)
-	return map[string]func() (tfprotov6.ProviderServer, error){"mscs": func() (tfprotov6.ProviderServer, error) {
-		mu.Lock()
-		ended := configured
-		configured = nil
-		mu.Unlock()
-		for _, c := range ended {
-			c.close(context.Background())
-		}
-		return serve()
-	}}
 }

@@ -180,16 +180,17 @@ func TestAccMetabaseSync_decodedFailures(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			l := inProcessLab(t, "metabase-fresh")
-			sync := l.syncStep(nil)
-			run := newTerraformRun(t, nil)
-			run.useDir(sync.ConfigDirectory, sync.ConfigVariables)
-			l.AddFault(t, c.fault)
-			run.applyFails(wrapped(`(?s)` + c.want))
-			if err := l.Control.ClearFaults(); err != nil {
-				t.Fatal(err)
+			failing := l.syncStep(nil)
+			failing.PreConfig = func() { l.AddFault(t, c.fault) }
+			failing.ExpectError = wrapped(`(?s)` + c.want)
+			fixed := l.syncStep(nil)
+			fixed.PreConfig = func() {
+				if err := l.Control.ClearFaults(); err != nil {
+					t.Fatal(err)
+				}
 			}
-			run.applyStep(l.expectSynced(t, true), l.ExpectNoIncidents())
-			run.destroy()
+			fixed.ConfigStateChecks = []statecheck.StateCheck{l.expectSynced(t, true), l.ExpectNoIncidents()}
+			runTestCase(t, resource.TestCase{Steps: []resource.TestStep{failing, fixed}})
 		})
 	}
 }

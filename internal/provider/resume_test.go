@@ -61,27 +61,39 @@ func TestAccRecovery_resumesAfterFailure(t *testing.T) {
 func resumeRecovery(t *testing.T, fault world.Fault, want string, down bool) {
 	l := inProcessLab(t, "rebuilt-node")
 	example, vars := recoveryExample(t, l, nil)
-	run := newTerraformRun(t, nil)
-	run.useDir(example, vars)
-	l.AddFault(t, fault)
-	run.applyFails(wrapped(want))
-
-	if err := l.Control.ClearFaults(); err != nil {
-		t.Fatal(err)
+	step := func() resource.TestStep {
+		return resource.TestStep{ProtoV6ProviderFactories: testAccProtoV6ProviderFactories, ConfigDirectory: example, ConfigVariables: vars}
 	}
-	if st, err := l.ClusterState("NODE2"); err != nil || down == (st == "Up") {
-		t.Fatalf("after the failure NODE2 is %q in the cluster (%v); the test expects it Down: %v", st, err, down)
+	failing := step()
+	failing.PreConfig = func() { l.AddFault(t, fault) }
+	failing.ExpectError = wrapped(want)
+	resumed := step()
+	resumed.PreConfig = func() {
+		if err := l.Control.ClearFaults(); err != nil {
+			t.Fatal(err)
+		}
+		if st, err := l.ClusterState("NODE2"); err != nil || down == (st == "Up") {
+			t.Fatalf("after the failure NODE2 is %q in the cluster (%v); the test expects it Down: %v", st, err, down)
+		}
 	}
-	var planChecks []plancheck.PlanCheck
 	if down {
 		// The phases after the failed one judge the nodes at apply, after
 		// the phases before them: their steps are listed then.
-		planChecks = []plancheck.PlanCheck{
+		resumed.ConfigPlanChecks = resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 			plancheck.ExpectUnknownValue("mscs_msdtc_clustered.rebuilt", tfjsonpath.New("steps")),
 			plancheck.ExpectUnknownValue("mscs_failover_test.rebuilt", tfjsonpath.New("steps")),
-		}
+		}}
 	}
-	run.applyPlannedStep(planChecks,
+	// examples/recovery's outputs come from state, not from the cluster
+	// as read before the apply (NODE2 Down when down): the plan after the
+	// resumed apply is empty (the step's own check), and stays so.
+	settled := step()
+	settled.ConfigPlanChecks = resource.ConfigPlanChecks{
+		PreApply:             []plancheck.PlanCheck{noResourceChanges{}},
+		PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+	}
+	settled.ConfigStateChecks = []statecheck.StateCheck{l.ExpectNoIncidents()}
+	resumed.ConfigStateChecks = []statecheck.StateCheck{
 		l.expectInstalledLikeNode1(),
 		l.ExpectClusterState("NODE2", "Up"),
 		l.ExpectService("NODE2", "ClusSvc", "RUNNING", "auto"),
@@ -90,12 +102,8 @@ func resumeRecovery(t *testing.T, fault world.Fault, want string, down bool) {
 		l.expectGrants(),
 		l.expectAfterFailover(),
 		l.ExpectNoIncidents(),
-	)
-	// examples/recovery's outputs come from state, not from the cluster
-	// as read before the resumed apply (NODE2 Down when down): the plans
-	// after it are empty (applyPlannedStep's own check), and stay so.
-	run.applyPlannedStep([]plancheck.PlanCheck{noResourceChanges{}}, l.ExpectNoIncidents())
-	run.destroy()
+	}
+	runTestCase(t, resource.TestCase{Steps: []resource.TestStep{failing, resumed, settled}})
 }
 
 // noResourceChanges fails a plan that changes any resource (outputs may).
@@ -183,7 +191,7 @@ func TestAccMSDTCClustered_nodeDownOrUnreachable(t *testing.T) {
 		l.waitUp(t, "NODE2")
 	}
 	resumed.ConfigStateChecks = []statecheck.StateCheck{l.expectMSDTC(), l.expectRestartActions(&before), l.ExpectNoIncidents()}
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{off, down, tied, tiedOff, resumed}})
+	runTestCase(t, resource.TestCase{Steps: []resource.TestStep{off, down, tied, tiedOff, resumed}})
 }
 
 // stopClusSvc stops node's cluster service out of band and waits until the

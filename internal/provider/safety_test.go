@@ -357,7 +357,7 @@ func TestAccSafety_reinstallWhenPlanned(t *testing.T) {
 	config := installConfig(l, "custom", node1Components, "")
 	reinstall := []string{"RemoveAll", "reboot", "SP", "reboot", "setup", "reboot", "SP", "reboot"}
 	var from int
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{Config: config, ConfigStateChecks: []statecheck.StateCheck{l.expectInstalledLikeNode1()}},

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
@@ -95,41 +96,51 @@ func TestAccSteps_planListsWhatApplyRuns(t *testing.T) {
 			planned := capturedSteps{}
 			var from int
 			example, vars := recoveryExample(t, l, nil)
-			run := newTerraformRun(t, nil)
-			run.useDir(example, vars)
-			from = l.CommandCount(t)
-			run.applyPlannedStep([]plancheck.PlanCheck{planned.planSteps()},
-				l.Check("the planned steps against the command log", func() error {
-					var want []string
-					for _, addr := range []string{installAddr, "mscs_cluster_node_service.rebuilt"} {
-						for _, s := range planned[addr] {
-							if !strings.HasPrefix(s, "NODE2: ") {
-								return fmt.Errorf("%s: step %q does not name its node", addr, s)
+			runTestCase(t, resource.TestCase{
+				// A configuration with its own provider block names the
+				// provider per step.
+				Steps: []resource.TestStep{{
+					ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+					PreConfig:                l.Mark(t, &from),
+					ConfigDirectory:          example,
+					ConfigVariables:          vars,
+					ConfigPlanChecks: resource.ConfigPlanChecks{
+						PreApply:             []plancheck.PlanCheck{planned.planSteps()},
+						PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+					},
+					ConfigStateChecks: []statecheck.StateCheck{
+						l.Check("the planned steps against the command log", func() error {
+							var want []string
+							for _, addr := range []string{installAddr, "mscs_cluster_node_service.rebuilt"} {
+								for _, s := range planned[addr] {
+									if !strings.HasPrefix(s, "NODE2: ") {
+										return fmt.Errorf("%s: step %q does not name its node", addr, s)
+									}
+									if kb := stepKB(s); kb != "" {
+										want = append(want, kb)
+									}
+								}
 							}
-							if kb := stepKB(s); kb != "" {
-								want = append(want, kb)
+							if len(want) < 5 {
+								return fmt.Errorf("planned %v", planned)
 							}
-						}
-					}
-					if len(want) < 5 {
-						return fmt.Errorf("planned %v", planned)
-					}
-					if err := l.CheckKBSteps("NODE2", from, want...); err != nil {
-						return fmt.Errorf("%w\nplanned steps: %q", err, planned)
-					}
-					return nil
-				}),
-				l.expectMSDTC(),
-				l.msdtcOrder(&from, msdtc[scenario]...),
-				l.iissyncRuns(&from),
-				l.expectSynced(t, false),
-				l.expectGrants(),
-				l.expectAfterFailover(),
-				statecheck.ExpectKnownValue("mscs_msdtc_clustered.rebuilt", tfjsonpath.New("reinstalled"),
-					knownvalue.Bool(msdtc[scenario] != nil)),
-				l.ExpectNoIncidents(),
-			)
-			run.destroy()
+							if err := l.CheckKBSteps("NODE2", from, want...); err != nil {
+								return fmt.Errorf("%w\nplanned steps: %q", err, planned)
+							}
+							return nil
+						}),
+						l.expectMSDTC(),
+						l.msdtcOrder(&from, msdtc[scenario]...),
+						l.iissyncRuns(&from),
+						l.expectSynced(t, false),
+						l.expectGrants(),
+						l.expectAfterFailover(),
+						statecheck.ExpectKnownValue("mscs_msdtc_clustered.rebuilt", tfjsonpath.New("reinstalled"),
+							knownvalue.Bool(msdtc[scenario] != nil)),
+						l.ExpectNoIncidents(),
+					},
+				}},
+			})
 			if len(planned[installAddr]) == 0 {
 				t.Fatal("no install steps were planned")
 			}

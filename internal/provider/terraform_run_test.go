@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"slices"
 	"sync"
 	"testing"
@@ -118,16 +117,17 @@ func (sp *servedProvider) endCommand() {
 	}
 }
 
-// terraformRun drives terraform itself (terraform-exec) in one working
-// directory against a provider served in the test's process, for tests
-// that apply a sequence of configurations. After each apply it makes the
-// checks a plugin-testing TestStep makes after its own: a plan without
-// refresh and one with it, both empty, then the state checks on `terraform
-// show`. That is 3 or 4 terraform commands where a TestStep runs 7 or 8
-// (init when the step names the providers, a plan before the apply, a
-// `show` after each plan) and its TestCase 4 more (version twice, a show
-// and a destroy at the end): terraform's start-up is half of `make test`'s
-// CPU (issue 27).
+// terraformRun is runTestCase's engine: terraform, run through
+// terraform-exec in one working directory, against a provider served in
+// the test's process. A step is `terraform apply` (with PreApply plan
+// checks: a saved plan, shown, checked, then applied), `show` only when a
+// state check reads the state, then a plan without refresh and one with
+// it (saved and shown only for plan checks the exit code cannot answer):
+// 3 commands for most steps, where resource.Test runs 7 or 8 (a plan
+// before the apply, a `show` after each plan, init again when the step
+// names its providers), and per case an init and a destroy, where
+// resource.Test also runs version twice and a show. Starting terraform
+// was most of `make test`'s CPU (issue 27).
 type terraformRun struct {
 	t  *testing.T
 	sp *servedProvider
@@ -211,40 +211,6 @@ func (r *terraformRun) useFiles(files map[string][]byte) {
 	}
 }
 
-// applyStep applies the configuration, requires the plans after it
-// (without refresh, then with it) to be empty, and runs checks on the state.
-func (r *terraformRun) applyStep(checks ...statecheck.StateCheck) {
-	r.t.Helper()
-	r.mustStep(resource.TestStep{ConfigStateChecks: checks})
-}
-
-// applyPlannedStep is applyStep with checks on the plan it applies (a
-// TestStep's ConfigPlanChecks.PreApply).
-func (r *terraformRun) applyPlannedStep(planChecks []plancheck.PlanCheck, checks ...statecheck.StateCheck) {
-	r.t.Helper()
-	r.mustStep(resource.TestStep{ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: planChecks}, ConfigStateChecks: checks})
-}
-
-func (r *terraformRun) mustStep(step resource.TestStep) {
-	r.t.Helper()
-	if err := r.step(step); err != nil {
-		r.t.Fatal(err)
-	}
-}
-
-// applyFails applies the configuration and requires the apply to fail with
-// an error want matches (a TestStep's ExpectError).
-func (r *terraformRun) applyFails(want *regexp.Regexp) {
-	r.t.Helper()
-	err := r.apply(context.Background(), nil)
-	switch {
-	case err == nil:
-		r.t.Fatalf("terraform apply succeeded; want an error matching %s", want)
-	case !want.MatchString(err.Error()):
-		r.t.Fatalf("terraform apply failed, not with an error matching %s: %v", want, err)
-	}
-}
-
 // destroy runs terraform destroy as resource.Test does at a case's end
 // (without refresh): the resources' deletes must succeed after what the
 // test applied.
@@ -261,7 +227,7 @@ func (r *terraformRun) destroy() {
 // test cases that use no more of a TestCase than it handles: steps of
 // Config, or a static ConfigDirectory with ConfigVariables; PreConfig;
 // ExpectError; PlanOnly; ExpectNonEmptyPlan; ConfigPlanChecks;
-// ConfigStateChecks; the provider of testAccProtoV6ProviderFactories, at
+// ConfigStateChecks; Taint; the provider of testAccProtoV6ProviderFactories, at
 // the case's level or the steps'; CheckDestroy, given no state. A field it does not handle fails the
 // test, naming it, rather than go unchecked. Like resource.Test it
 // destroys what the steps left in state at the end.
@@ -280,7 +246,7 @@ func runTestCaseOf(t *testing.T, p *mscsProvider, tc resource.TestCase) {
 	refuseFields(t, "TestCase", tc, "Steps", "ProtoV6ProviderFactories", "CheckDestroy")
 	for i, step := range tc.Steps {
 		refuseFields(t, fmt.Sprintf("step %d", i+1), step, "PreConfig", "Config", "ConfigDirectory", "ConfigVariables",
-			"ProtoV6ProviderFactories", "ExpectError", "PlanOnly", "ExpectNonEmptyPlan", "ConfigPlanChecks", "ConfigStateChecks")
+			"ProtoV6ProviderFactories", "ExpectError", "PlanOnly", "ExpectNonEmptyPlan", "ConfigPlanChecks", "ConfigStateChecks", "Taint")
 		factories := step.ProtoV6ProviderFactories
 		if factories == nil {
 			factories = tc.ProtoV6ProviderFactories
@@ -294,6 +260,13 @@ func runTestCaseOf(t *testing.T, p *mscsProvider, tc resource.TestCase) {
 		run.stepNumber = i + 1
 		if step.PreConfig != nil {
 			step.PreConfig()
+		}
+		for _, addr := range step.Taint {
+			err := run.tf.Taint(context.Background(), addr)
+			run.sp.endCommand()
+			if err != nil {
+				t.Fatalf("step %d/%d: tainting %s: %v", i+1, len(tc.Steps), addr, err)
+			}
 		}
 		if step.ConfigDirectory != nil {
 			run.useDir(step.ConfigDirectory, step.ConfigVariables)
