@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -149,6 +150,22 @@ func newTerraformRun(t *testing.T, p *mscsProvider) *terraformRun {
 	tf, err := tfexec.NewTerraform(t.TempDir(), sp.tfPath)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// terraform's own log, as resource.Test writes it: TF_LOG_PATH_MASK
+	// (per test) over TF_ACC_LOG_PATH, at TF_ACC_LOG's level.
+	logPath := os.Getenv("TF_ACC_LOG_PATH")
+	if mask := os.Getenv("TF_LOG_PATH_MASK"); mask != "" {
+		logPath = fmt.Sprintf(mask, strings.ReplaceAll(t.Name(), "/", "__"))
+	}
+	if logPath != "" {
+		if err := tf.SetLogPath(logPath); err != nil {
+			t.Fatal(err)
+		}
+		if level := os.Getenv("TF_ACC_LOG"); level != "" {
+			if err := tf.SetLog(level); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	return &terraformRun{t: t, sp: sp, tf: tf}
 }
