@@ -170,6 +170,23 @@ func newTerraformRun(t *testing.T, p *mscsProvider) *terraformRun {
 	return &terraformRun{t: t, sp: sp, tf: tf}
 }
 
+// command runs one terraform command, then ends it as its provider
+// process's end would.
+func (r *terraformRun) command(run func() error) error {
+	err := run()
+	r.sp.endCommand()
+	return err
+}
+
+// checkAll runs every check and joins their errors.
+func checkAll[C any](checks []C, check func(C) error) error {
+	var errs []error
+	for _, c := range checks {
+		errs = append(errs, check(c))
+	}
+	return errors.Join(errs...)
+}
+
 // useConfig makes config the working directory's configuration.
 func (r *terraformRun) useConfig(config string) {
 	r.t.Helper()
@@ -219,9 +236,7 @@ func (r *terraformRun) useFiles(files map[string][]byte) {
 		}
 	}
 	if !r.inited {
-		err := r.tf.Init(context.Background(), r.sp.attach)
-		r.sp.endCommand()
-		if err != nil {
+		if err := r.command(func() error { return r.tf.Init(context.Background(), r.sp.attach) }); err != nil {
 			r.t.Fatalf("terraform init: %v", err)
 		}
 		r.inited = true
@@ -233,9 +248,7 @@ func (r *terraformRun) useFiles(files map[string][]byte) {
 // test applied.
 func (r *terraformRun) destroy() {
 	r.t.Helper()
-	err := r.tf.Destroy(context.Background(), r.sp.attach, tfexec.Refresh(false))
-	r.sp.endCommand()
-	if err != nil {
+	if err := r.command(func() error { return r.tf.Destroy(context.Background(), r.sp.attach, tfexec.Refresh(false)) }); err != nil {
 		r.t.Fatalf("terraform destroy: %v", err)
 	}
 }
@@ -279,9 +292,7 @@ func runTestCaseOf(t *testing.T, p *mscsProvider, tc resource.TestCase) {
 			step.PreConfig()
 		}
 		for _, addr := range step.Taint {
-			err := run.tf.Taint(context.Background(), addr)
-			run.sp.endCommand()
-			if err != nil {
+			if err := run.command(func() error { return run.tf.Taint(context.Background(), addr) }); err != nil {
 				t.Fatalf("step %d/%d: tainting %s: %v", i+1, len(tc.Steps), addr, err)
 			}
 		}
@@ -364,14 +375,13 @@ func (r *terraformRun) step(step resource.TestStep) error {
 // apply applies the configuration; with checks, it saves the plan, checks
 // it and applies it.
 func (r *terraformRun) apply(ctx context.Context, checks []plancheck.PlanCheck) error {
-	defer r.sp.endCommand()
 	if len(checks) == 0 {
-		return r.tf.Apply(ctx, r.sp.attach)
+		return r.command(func() error { return r.tf.Apply(ctx, r.sp.attach) })
 	}
 	if _, err := r.savedPlan(ctx, true, checks); err != nil {
 		return err
 	}
-	return r.tf.Apply(ctx, r.sp.attach, tfexec.DirOrPlan(planFile))
+	return r.command(func() error { return r.tf.Apply(ctx, r.sp.attach, tfexec.DirOrPlan(planFile)) })
 }
 
 // plan plans (with or without refresh) and says whether the plan is empty,
@@ -382,8 +392,11 @@ func (r *terraformRun) plan(ctx context.Context, refresh bool, checks []planchec
 		return reflect.TypeOf(c) == reflect.TypeOf(plancheck.ExpectEmptyPlan())
 	})
 	if len(checks) == 0 {
-		changes, err := r.tf.Plan(ctx, r.sp.attach, tfexec.Refresh(refresh))
-		r.sp.endCommand()
+		var changes bool
+		err := r.command(func() (err error) {
+			changes, err = r.tf.Plan(ctx, r.sp.attach, tfexec.Refresh(refresh))
+			return err
+		})
 		return !changes, err
 	}
 	plan, err := r.savedPlan(ctx, refresh, checks)
@@ -408,23 +421,22 @@ const planFile = "tfplan"
 
 // savedPlan saves a plan, shows it, and runs checks on it.
 func (r *terraformRun) savedPlan(ctx context.Context, refresh bool, checks []plancheck.PlanCheck) (*tfjson.Plan, error) {
-	_, err := r.tf.Plan(ctx, r.sp.attach, tfexec.Refresh(refresh), tfexec.Out(planFile))
-	r.sp.endCommand()
+	err := r.command(func() error {
+		_, err := r.tf.Plan(ctx, r.sp.attach, tfexec.Refresh(refresh), tfexec.Out(planFile))
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	plan, err := r.tf.ShowPlanFile(ctx, planFile, r.sp.attach)
-	r.sp.endCommand()
-	if err != nil {
+	var plan *tfjson.Plan
+	if err := r.command(func() (err error) { plan, err = r.tf.ShowPlanFile(ctx, planFile, r.sp.attach); return err }); err != nil {
 		return nil, err
 	}
-	var errs []error
-	for _, c := range checks {
+	if err := checkAll(checks, func(c plancheck.PlanCheck) error {
 		var resp plancheck.CheckPlanResponse
 		c.CheckPlan(ctx, plancheck.CheckPlanRequest{Plan: plan}, &resp)
-		errs = append(errs, resp.Error)
-	}
-	if err := errors.Join(errs...); err != nil {
+		return resp.Error
+	}); err != nil {
 		return nil, fmt.Errorf("plan check(s) failed (refresh=%t):\n%w", refresh, err)
 	}
 	return plan, nil
@@ -434,20 +446,15 @@ func (r *terraformRun) savedPlan(ctx context.Context, refresh bool, checks []pla
 func (r *terraformRun) stateChecks(ctx context.Context, checks []statecheck.StateCheck) error {
 	var state *tfjson.State
 	if slices.ContainsFunc(checks, labtest.ReadsState) {
-		var err error
-		state, err = r.tf.Show(ctx, r.sp.attach)
-		r.sp.endCommand()
-		if err != nil {
+		if err := r.command(func() (err error) { state, err = r.tf.Show(ctx, r.sp.attach); return err }); err != nil {
 			return err
 		}
 	}
-	var errs []error
-	for _, c := range checks {
+	if err := checkAll(checks, func(c statecheck.StateCheck) error {
 		var resp statecheck.CheckStateResponse
 		c.CheckState(ctx, statecheck.CheckStateRequest{State: state}, &resp)
-		errs = append(errs, resp.Error)
-	}
-	if err := errors.Join(errs...); err != nil {
+		return resp.Error
+	}); err != nil {
 		return fmt.Errorf("state check(s) failed:\n%w", err)
 	}
 	return nil
