@@ -187,30 +187,28 @@ func checkAll[C any](checks []C, check func(C) error) error {
 	return errors.Join(errs...)
 }
 
-// useConfig makes config the working directory's configuration.
-func (r *terraformRun) useConfig(config string) {
+// useStep makes the step's configuration the working directory's: its
+// Config as main.tf, or its ConfigDirectory's .tf files; with its
+// ConfigVariables.
+func (r *terraformRun) useStep(step resource.TestStep) {
 	r.t.Helper()
-	r.useFiles(map[string][]byte{"main.tf": []byte(config)})
-}
-
-// useDir makes the directory's .tf files, with vars, the working
-// directory's configuration (as a TestStep's ConfigDirectory and
-// ConfigVariables).
-func (r *terraformRun) useDir(configDir config.TestStepConfigFunc, vars config.Variables) {
-	r.t.Helper()
-	dir := configDir(config.TestStepConfigRequest{StepNumber: max(r.stepNumber, 1), TestName: r.t.Name()})
-	paths, err := filepath.Glob(filepath.Join(dir, "*.tf"))
-	if err != nil || len(paths) == 0 {
-		r.t.Fatalf("%s: %v (%d files)", dir, err, len(paths))
-	}
-	files := map[string][]byte{}
-	for _, p := range paths {
-		if files[filepath.Base(p)], err = os.ReadFile(p); err != nil {
-			r.t.Fatal(err)
+	files := map[string][]byte{"main.tf": []byte(step.Config)}
+	if step.ConfigDirectory != nil {
+		dir := step.ConfigDirectory(config.TestStepConfigRequest{StepNumber: r.stepNumber, TestName: r.t.Name()})
+		paths, err := filepath.Glob(filepath.Join(dir, "*.tf"))
+		if err != nil || len(paths) == 0 {
+			r.t.Fatalf("%s: %v (%d files)", dir, err, len(paths))
+		}
+		files = map[string][]byte{}
+		for _, p := range paths {
+			if files[filepath.Base(p)], err = os.ReadFile(p); err != nil {
+				r.t.Fatal(err)
+			}
 		}
 	}
-	if len(vars) > 0 {
-		if files["terraform.tfvars.json"], err = json.Marshal(vars); err != nil {
+	if len(step.ConfigVariables) > 0 {
+		var err error
+		if files["terraform.tfvars.json"], err = json.Marshal(step.ConfigVariables); err != nil {
 			r.t.Fatal(err)
 		}
 	}
@@ -296,11 +294,7 @@ func runTestCaseOf(t *testing.T, p *mscsProvider, tc resource.TestCase) {
 				t.Fatalf("step %d/%d: tainting %s: %v", i+1, len(tc.Steps), addr, err)
 			}
 		}
-		if step.ConfigDirectory != nil {
-			run.useDir(step.ConfigDirectory, step.ConfigVariables)
-		} else {
-			run.useConfig(step.Config)
-		}
+		run.useStep(step)
 		err := run.step(step)
 		switch {
 		case step.ExpectError == nil && err != nil:
