@@ -41,7 +41,8 @@ type servedProvider struct {
 	ended    int // clusters[:ended] belong to commands that have ended
 }
 
-// serveProvider serves p until the test ends. It answers for both
+// serveProvider serves p until the test ends, taking over its onConfigure
+// hook. It answers for both
 // addresses a configuration may name it by: `mscs-ops/mscs` (what the
 // examples require) and the implicit `hashicorp/mscs`, at the registry host
 // the client resolves them to, which OpenTofu's is not Terraform's
@@ -120,15 +121,16 @@ func (sp *servedProvider) endCommand() {
 
 // terraformRun is runTestCase's engine: terraform, run through
 // terraform-exec in one working directory, against a provider served in
-// the test's process. A step is `terraform apply` (with PreApply plan
-// checks: a saved plan, shown, checked, then applied), `show` only when a
-// state check reads the state, then a plan without refresh and one with
-// it (saved and shown only for plan checks the exit code cannot answer):
-// 3 commands for most steps, where resource.Test runs 7 or 8 (a plan
-// before the apply, a `show` after each plan, init again when the step
-// names its providers), and per case an init and a destroy, where
-// resource.Test also runs version twice and a show. Starting terraform
-// was most of `make test`'s CPU (issue 27).
+// the test's process. A step is a saved plan and its apply, each a command
+// (a provider process) of its own as in resource.Test, with the plan
+// shown only for PreApply checks and the state only for a state check
+// that reads it; then a plan without refresh and one with it, saved and
+// shown only for plan checks their exit codes cannot answer. That is 4
+// commands for most steps, where resource.Test runs 7 or 8 (a `show`
+// after each plan and of the state, init again when the step names its
+// providers), and per case an init and a destroy, where resource.Test
+// also runs version twice and a show. Starting terraform was most of
+// `make test`'s CPU (issue 27).
 type terraformRun struct {
 	t  *testing.T
 	sp *servedProvider
@@ -138,6 +140,8 @@ type terraformRun struct {
 	inited bool
 	// stepNumber is the step's (from 1), for ConfigDirectory's functions.
 	stepNumber int
+	// configFiles are the names of the files useStep wrote last.
+	configFiles []string
 }
 
 // newTerraformRun serves p (nil: testProvider(os.Getenv)) for a run.
@@ -187,51 +191,46 @@ func checkAll[C any](checks []C, check func(C) error) error {
 	return errors.Join(errs...)
 }
 
-// useStep makes the step's configuration the working directory's: its
-// Config as main.tf, or its ConfigDirectory's .tf files; with its
-// ConfigVariables.
+// useStep makes the step's configuration the working directory's, as
+// resource.Test does: its Config as main.tf, or its ConfigDirectory's
+// files; its ConfigVariables in the file plugin-testing writes them to.
 func (r *terraformRun) useStep(step resource.TestStep) {
 	r.t.Helper()
 	files := map[string][]byte{"main.tf": []byte(step.Config)}
 	if step.ConfigDirectory != nil {
 		dir := step.ConfigDirectory(config.TestStepConfigRequest{StepNumber: r.stepNumber, TestName: r.t.Name()})
-		paths, err := filepath.Glob(filepath.Join(dir, "*.tf"))
-		if err != nil || len(paths) == 0 {
-			r.t.Fatalf("%s: %v (%d files)", dir, err, len(paths))
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			r.t.Fatal(err)
 		}
 		files = map[string][]byte{}
-		for _, p := range paths {
-			if files[filepath.Base(p)], err = os.ReadFile(p); err != nil {
+		for _, e := range entries {
+			if !e.Type().IsRegular() {
+				continue
+			}
+			if files[e.Name()], err = os.ReadFile(filepath.Join(dir, e.Name())); err != nil {
 				r.t.Fatal(err)
 			}
 		}
 	}
 	if len(step.ConfigVariables) > 0 {
 		var err error
-		if files["terraform.tfvars.json"], err = json.Marshal(step.ConfigVariables); err != nil {
+		if files["terraform-plugin-testing.auto.tfvars.json"], err = json.Marshal(step.ConfigVariables); err != nil {
 			r.t.Fatal(err)
 		}
 	}
-	r.useFiles(files)
-}
-
-// useFiles replaces the working directory's configuration with files,
-// then runs terraform init the first time.
-func (r *terraformRun) useFiles(files map[string][]byte) {
-	r.t.Helper()
-	// The configuration's files, not the state (terraform.tfstate).
-	for _, pattern := range []string{"*.tf", "*.tf.json", "*.tfvars.json"} {
-		old, _ := filepath.Glob(filepath.Join(r.tf.WorkingDir(), pattern))
-		for _, p := range old {
-			if err := os.Remove(p); err != nil {
-				r.t.Fatal(err)
-			}
+	// The previous step's files go, the state (terraform.tfstate) stays.
+	for _, name := range r.configFiles {
+		if err := os.Remove(filepath.Join(r.tf.WorkingDir(), name)); err != nil {
+			r.t.Fatal(err)
 		}
 	}
+	r.configFiles = r.configFiles[:0]
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(r.tf.WorkingDir(), name), data, 0o600); err != nil {
 			r.t.Fatal(err)
 		}
+		r.configFiles = append(r.configFiles, name)
 	}
 	if !r.inited {
 		if err := r.command(func() error { return r.tf.Init(context.Background(), r.sp.attach) }); err != nil {
@@ -244,28 +243,27 @@ func (r *terraformRun) useFiles(files map[string][]byte) {
 // destroy runs terraform destroy as resource.Test does at a case's end
 // (without refresh): the resources' deletes must succeed after what the
 // test applied.
-func (r *terraformRun) destroy() {
-	r.t.Helper()
-	if err := r.command(func() error { return r.tf.Destroy(context.Background(), r.sp.attach, tfexec.Refresh(false)) }); err != nil {
-		r.t.Fatalf("terraform destroy: %v", err)
-	}
+func (r *terraformRun) destroy() error {
+	return r.command(func() error { return r.tf.Destroy(context.Background(), r.sp.attach, tfexec.Refresh(false)) })
 }
 
 // runTestCase runs tc as resource.Test would, through terraformRun, for the
 // test cases that use no more of a TestCase than it handles: steps of
 // Config, or a static ConfigDirectory with ConfigVariables; PreConfig;
-// ExpectError; PlanOnly; ExpectNonEmptyPlan; ConfigPlanChecks;
-// ConfigStateChecks; Taint; the provider of testAccProtoV6ProviderFactories, at
-// the case's level or the steps'; CheckDestroy, given no state. A field it does not handle fails the
-// test, naming it, rather than go unchecked. Like resource.Test it
-// destroys what the steps left in state at the end.
+// Taint; ExpectError; PlanOnly; ExpectNonEmptyPlan; ConfigPlanChecks;
+// ConfigStateChecks; testAccProtoV6ProviderFactories, at the case's level
+// or the steps'; CheckDestroy (given no state). A field it does not handle
+// fails the test, naming it, rather than go unchecked. Like resource.Test
+// it destroys what the steps left in state at the end, also when a step
+// failed.
 func runTestCase(t *testing.T, tc resource.TestCase) {
 	t.Helper()
 	runTestCaseOf(t, nil, tc)
 }
 
-// runTestCaseOf is runTestCase serving p (see newTerraformRun), for steps
-// that name no providers.
+// runTestCaseOf is runTestCase serving p (see newTerraformRun) in place
+// of testAccProtoV6ProviderFactories' provider, for steps that name those
+// factories or none.
 func runTestCaseOf(t *testing.T, p *mscsProvider, tc resource.TestCase) {
 	t.Helper()
 	if os.Getenv("TF_ACC") == "" {
@@ -284,6 +282,25 @@ func runTestCaseOf(t *testing.T, p *mscsProvider, tc resource.TestCase) {
 		}
 	}
 	run := newTerraformRun(t, p)
+	defer func() {
+		if has, err := run.hasResources(); err != nil || !has {
+			if err != nil {
+				t.Errorf("before the destroy at the end: %v", err)
+			}
+			return
+		}
+		if err := run.destroy(); err != nil {
+			t.Errorf("terraform destroy at the end: %v", err)
+			return
+		}
+		// resource.Test passes the state before the destroy; the checks
+		// here read the lab, not their argument.
+		if tc.CheckDestroy != nil {
+			if err := tc.CheckDestroy(nil); err != nil {
+				t.Errorf("CheckDestroy: %v", err)
+			}
+		}
+	}()
 	for i, step := range tc.Steps {
 		run.stepNumber = i + 1
 		if step.PreConfig != nil {
@@ -303,16 +320,6 @@ func runTestCaseOf(t *testing.T, p *mscsProvider, tc resource.TestCase) {
 			t.Fatalf("step %d/%d: expected an error matching %s, got none", i+1, len(tc.Steps), step.ExpectError)
 		case step.ExpectError != nil && !step.ExpectError.MatchString(err.Error()):
 			t.Fatalf("step %d/%d: expected an error matching %s, got: %v", i+1, len(tc.Steps), step.ExpectError, err)
-		}
-	}
-	if run.hasResources() {
-		run.destroy()
-		// resource.Test passes the state before the destroy; the checks
-		// here read the lab, not their argument.
-		if tc.CheckDestroy != nil {
-			if err := tc.CheckDestroy(nil); err != nil {
-				t.Fatalf("CheckDestroy: %v", err)
-			}
 		}
 	}
 }
@@ -352,7 +359,7 @@ func (r *terraformRun) step(step resource.TestStep) error {
 		if refresh {
 			checks = step.ConfigPlanChecks.PostApplyPostRefresh
 		}
-		empty, err := r.plan(ctx, refresh, checks)
+		empty, err := r.plan(ctx, refresh, checks, step.ExpectNonEmptyPlan)
 		if err != nil {
 			return err
 		}
@@ -366,25 +373,32 @@ func (r *terraformRun) step(step resource.TestStep) error {
 	return nil
 }
 
-// apply applies the configuration; with checks, it saves the plan, checks
-// it and applies it.
+// apply saves a plan, runs checks on it (shown only when there are some),
+// then applies that plan, as resource.Test does: the apply is a provider
+// process of its own, as after `terraform plan -out`.
 func (r *terraformRun) apply(ctx context.Context, checks []plancheck.PlanCheck) error {
-	if len(checks) == 0 {
-		return r.command(func() error { return r.tf.Apply(ctx, r.sp.attach) })
-	}
-	if _, err := r.savedPlan(ctx, true, checks); err != nil {
+	if err := r.savePlan(ctx, true); err != nil {
 		return err
+	}
+	if len(checks) > 0 {
+		if _, err := r.checkSavedPlan(ctx, "before the apply", checks); err != nil {
+			return err
+		}
 	}
 	return r.command(func() error { return r.tf.Apply(ctx, r.sp.attach, tfexec.DirOrPlan(planFile)) })
 }
 
 // plan plans (with or without refresh) and says whether the plan is empty,
-// running checks on it: saved and shown when there are checks (but for
-// plancheck.ExpectEmptyPlan, which the exit code tells).
-func (r *terraformRun) plan(ctx context.Context, refresh bool, checks []plancheck.PlanCheck) (empty bool, err error) {
-	checks = slices.DeleteFunc(slices.Clone(checks), func(c plancheck.PlanCheck) bool {
-		return reflect.TypeOf(c) == reflect.TypeOf(plancheck.ExpectEmptyPlan())
-	})
+// running checks on it. The plan is saved and shown only for checks the
+// exit code cannot answer: plancheck.ExpectEmptyPlan it answers, unless
+// the step expects the refresh plan not to be empty (ExpectNonEmptyPlan),
+// when an ExpectEmptyPlan may still be the other plan's.
+func (r *terraformRun) plan(ctx context.Context, refresh bool, checks []plancheck.PlanCheck, expectNonEmpty bool) (empty bool, err error) {
+	if !expectNonEmpty {
+		checks = slices.DeleteFunc(slices.Clone(checks), func(c plancheck.PlanCheck) bool {
+			return reflect.TypeOf(c) == reflect.TypeOf(plancheck.ExpectEmptyPlan())
+		})
+	}
 	if len(checks) == 0 {
 		var changes bool
 		err := r.command(func() (err error) {
@@ -393,7 +407,10 @@ func (r *terraformRun) plan(ctx context.Context, refresh bool, checks []planchec
 		})
 		return !changes, err
 	}
-	plan, err := r.savedPlan(ctx, refresh, checks)
+	if err := r.savePlan(ctx, refresh); err != nil {
+		return false, err
+	}
+	plan, err := r.checkSavedPlan(ctx, fmt.Sprintf("after the apply (refresh=%t)", refresh), checks)
 	if err != nil {
 		return false, err
 	}
@@ -410,18 +427,18 @@ func (r *terraformRun) plan(ctx context.Context, refresh bool, checks []planchec
 	return true, nil
 }
 
-// planFile is where savedPlan saves a plan, in the working directory.
+// planFile is where savePlan saves a plan, in the working directory.
 const planFile = "tfplan"
 
-// savedPlan saves a plan, shows it, and runs checks on it.
-func (r *terraformRun) savedPlan(ctx context.Context, refresh bool, checks []plancheck.PlanCheck) (*tfjson.Plan, error) {
-	err := r.command(func() error {
+func (r *terraformRun) savePlan(ctx context.Context, refresh bool) error {
+	return r.command(func() error {
 		_, err := r.tf.Plan(ctx, r.sp.attach, tfexec.Refresh(refresh), tfexec.Out(planFile))
 		return err
 	})
-	if err != nil {
-		return nil, err
-	}
+}
+
+// checkSavedPlan shows the saved plan and runs checks on it.
+func (r *terraformRun) checkSavedPlan(ctx context.Context, which string, checks []plancheck.PlanCheck) (*tfjson.Plan, error) {
 	var plan *tfjson.Plan
 	if err := r.command(func() (err error) { plan, err = r.tf.ShowPlanFile(ctx, planFile, r.sp.attach); return err }); err != nil {
 		return nil, err
@@ -431,7 +448,7 @@ func (r *terraformRun) savedPlan(ctx context.Context, refresh bool, checks []pla
 		c.CheckPlan(ctx, plancheck.CheckPlanRequest{Plan: plan}, &resp)
 		return resp.Error
 	}); err != nil {
-		return nil, fmt.Errorf("plan check(s) failed (refresh=%t):\n%w", refresh, err)
+		return nil, fmt.Errorf("plan check(s) failed on the plan %s:\n%w", which, err)
 	}
 	return plan, nil
 }
@@ -457,20 +474,19 @@ func (r *terraformRun) stateChecks(ctx context.Context, checks []statecheck.Stat
 // hasResources says whether the state file holds a resource or a data
 // source's read (when resource.Test destroys), read from the file rather
 // than by a command.
-func (r *terraformRun) hasResources() bool {
-	r.t.Helper()
+func (r *terraformRun) hasResources() (bool, error) {
 	data, err := os.ReadFile(filepath.Join(r.tf.WorkingDir(), "terraform.tfstate"))
 	if errors.Is(err, os.ErrNotExist) {
-		return false
+		return false, nil
 	}
 	if err != nil {
-		r.t.Fatal(err)
+		return false, err
 	}
 	var state struct {
 		Resources []json.RawMessage `json:"resources"`
 	}
 	if err := json.Unmarshal(data, &state); err != nil {
-		r.t.Fatalf("terraform.tfstate: %v", err)
+		return false, fmt.Errorf("terraform.tfstate: %w", err)
 	}
-	return len(state.Resources) > 0
+	return len(state.Resources) > 0, nil
 }
