@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -107,8 +108,20 @@ func TestReadyInfo(t *testing.T) {
 }
 
 func TestPortBase(t *testing.T) {
-	base := freePortRange(t, 5)
+	// Two nodes' four ports, the control API's, then one per web site:
+	// the range held free must cover the sites too (with 5 it once met a
+	// site's port taken by another test's connection).
+	const ports = 8
+	base := freePortRange(t, ports)
 	l := startLab(t, Options{PortBase: base})
+	for addr, u := range l.Sites() {
+		if !strings.HasPrefix(u, "http://127.0.0.1:") {
+			t.Fatalf("site %s at %s", addr, u)
+		}
+		if p, err := strconv.Atoi(strings.TrimPrefix(u, "http://127.0.0.1:")); err != nil || p < base+5 || p >= base+ports {
+			t.Errorf("site %s at %s, outside the ports %d to %d the test held free", addr, u, base+5, base+ports-1)
+		}
+	}
 	nodes := l.Nodes()
 	want := []NodeEndpoint{
 		{"NODE1", "node1.lab.test", portURL("http", base), portURL("https", base+1)},
