@@ -2,15 +2,16 @@ package provider
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"testing"
 
+	tfjson "github.com/hashicorp/terraform-json"
 	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
@@ -21,7 +22,7 @@ const clusterAddr = "data.mscs_cluster.test"
 func TestAccClusterDataSource_matchesLab(t *testing.T) {
 	t.Parallel()
 	l := newTestLab(t)
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		Steps: []resource.TestStep{{
 			ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 			ConfigDirectory:          config.TestNameDirectory(),
@@ -33,8 +34,8 @@ func TestAccClusterDataSource_matchesLab(t *testing.T) {
 					knownvalue.ObjectPartial(map[string]knownvalue.Check{"name": knownvalue.StringExact("NODE2"), "state": knownvalue.StringExact("Up")}),
 				})),
 				l.ExpectNoIncidents(),
+				checkState(l.compareWithWorld),
 			},
-			Check: l.compareWithWorld,
 		}},
 	})
 }
@@ -44,7 +45,7 @@ func TestAccClusterDataSource_matchesLab(t *testing.T) {
 func TestAccClusterDataSource_readsThroughAnUpNode(t *testing.T) {
 	t.Parallel()
 	l := newTestLab(t)
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
@@ -64,8 +65,8 @@ func TestAccClusterDataSource_readsThroughAnUpNode(t *testing.T) {
 					statecheck.ExpectKnownValue(clusterAddr, tfjsonpath.New("read_through"), knownvalue.StringExact("NODE2")),
 					statecheck.ExpectKnownValue(clusterAddr, tfjsonpath.New("nodes").AtSliceIndex(0).AtMapKey("state"), knownvalue.StringExact("Down")),
 					l.ExpectNoIncidents(),
+					checkState(l.compareWithWorld),
 				},
-				Check: l.compareWithWorld,
 			},
 			{
 				Config:      l.providerConfig("", nil) + `data "mscs_cluster" "test" { node = "NODE1" }`,
@@ -77,7 +78,7 @@ func TestAccClusterDataSource_readsThroughAnUpNode(t *testing.T) {
 
 // compareWithWorld checks every group and resource of the data source against
 // the lab's world.
-func (l *testLab) compareWithWorld(s *terraform.State) error {
+func (l *testLab) compareWithWorld(s *tfjson.State) error {
 	if l.Control == nil {
 		return nil
 	}
@@ -85,11 +86,11 @@ func (l *testLab) compareWithWorld(s *terraform.State) error {
 	if err != nil {
 		return err
 	}
-	rs, ok := s.RootModule().Resources[clusterAddr]
-	if !ok {
+	i := slices.IndexFunc(s.Values.RootModule.Resources, func(r *tfjson.StateResource) bool { return r.Address == clusterAddr })
+	if i < 0 {
 		return fmt.Errorf("%s not in state", clusterAddr)
 	}
-	a := rs.Primary.Attributes
+	a := flatAttributes(s.Values.RootModule.Resources[i].AttributeValues)
 
 	groups := w.Cluster.Groups
 	sort.Slice(groups, func(i, j int) bool { return groups[i].Name < groups[j].Name })

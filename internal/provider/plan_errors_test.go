@@ -129,7 +129,8 @@ data "mscs_cluster" "test" { node = "NODE9" }`, `Node "NODE9" is not in the prov
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel() // no lab, no environment: each case is a terraform of its own
-			resource.UnitTest(t, resource.TestCase{
+			runTestCase(t, resource.TestCase{
+				IsUnitTest:               true, // as resource.UnitTest: without TF_ACC too
 				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 				Steps: []resource.TestStep{{
 					Config:      tc.config,

@@ -46,7 +46,7 @@ func TestAccClusterNodeService_stopThenStart(t *testing.T) {
 	t.Parallel()
 	l := newTestLab(t)
 	var mark int
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy: func(*terraform.State) error {
 			// Destroy forgets: the node keeps its running cluster service.
@@ -115,10 +115,10 @@ func TestAccClusterNodeService_stopThenStart(t *testing.T) {
 			{
 				// Mark the log, so CheckDestroy can tell that destroy sent nothing.
 				Config: l.providerConfig("", nil) + serviceResource("NODE2", "running", "automatic"),
-				Check: func(*terraform.State) error {
+				ConfigStateChecks: []statecheck.StateCheck{l.Check("mark the log", func() error {
 					mark = l.CommandCount(t)
 					return nil
-				},
+				})},
 			},
 		},
 	})
@@ -457,7 +457,7 @@ func TestAccClusterNodeService_importErrors(t *testing.T) {
 			ExpectError:   wrapped(want),
 		})
 	}
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps:                    steps,
 	})

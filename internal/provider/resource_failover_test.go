@@ -90,7 +90,7 @@ func TestAccFailoverTest_recovered(t *testing.T) {
 		l.ExpectNoIncidents(),
 	}
 	imported := importVerified(l.failoverStep(nil), failoverAddr, "NODE2", "seen_online", "check_results", "steps", "timeouts", "http_checks")
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{step, imported}})
+	runTestCase(t, resource.TestCase{Steps: []resource.TestStep{step, imported}})
 }
 
 // A site answering 500 fails the test naming the URL; the group ends online

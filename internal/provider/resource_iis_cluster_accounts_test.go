@@ -114,7 +114,7 @@ func TestAccClusterAccounts_grants(t *testing.T) {
 		l.ExpectNoIncidents(),
 	}
 	imported := importVerified(l.accountsStep(nil), accountsAddr, "NODE2", "steps", "timeouts")
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{step, imported}})
+	runTestCase(t, resource.TestCase{Steps: []resource.TestStep{step, imported}})
 }
 
 // A grant removed out of band: drift the plan shows, which apply repairs;

@@ -123,7 +123,7 @@ func TestAccMetabaseSync_freshTarget(t *testing.T) {
 		l.ExpectNoIncidents(),
 	}
 	imported := importVerified(l.syncStep(nil), syncAddr, "NODE1/NODE2", "status", "matched", "steps", "timeouts", "differences")
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{step, imported}})
+	runTestCase(t, resource.TestCase{Steps: []resource.TestStep{step, imported}})
 }
 
 // The wrong way round is refused at plan time, only reads reaching a node;

@@ -138,7 +138,7 @@ func TestAccMSDTCClustered_standaloneNode(t *testing.T) {
 		l.ExpectNoIncidents(),
 	}
 	imported := importVerified(l.msdtcStep(nil), msdtcAddr, "NODE2", "reinstalled", "online_on", "steps", "timeouts", "working_node")
-	resource.Test(t, resource.TestCase{Steps: []resource.TestStep{step, imported}})
+	runTestCase(t, resource.TestCase{Steps: []resource.TestStep{step, imported}})
 }
 
 // corrupted-iis: MSDTC stayed clustered through the reinstall, so the test

@@ -132,7 +132,7 @@ func TestAccOptionpackInstall_rebuiltNode(t *testing.T) {
 	t.Parallel()
 	l := newScenarioLab(t, "rebuilt-node")
 	var from int
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy: func(*terraform.State) error {
 			// Destroy forgets: NODE2 keeps its Option Pack.

@@ -292,7 +292,7 @@ func TestAccSafety_unfinishedInstall(t *testing.T) {
 	install := installConfig(l, "custom", node1Components, "")
 	service := l.providerConfig("", nil) + serviceResource("NODE2", "running", "automatic")
 	var from int
-	resource.Test(t, resource.TestCase{
+	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{

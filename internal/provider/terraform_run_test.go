@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -128,20 +130,27 @@ func (sp *servedProvider) endCommand() {
 // shown only for plan checks their exit codes cannot answer. That is 4
 // commands for most steps, where resource.Test runs 7 or 8 (a `show`
 // after each plan and of the state, init again when the step names its
-// providers), and per case an init and a destroy, where resource.Test
-// also runs version twice and a show. Starting terraform was most of
+// providers), and per case a destroy, where resource.Test also runs init,
+// version twice and a show. An import step is the import and, to verify
+// it, a show of each state: resource.Test also inits its working
+// directory and shows the state before. Starting terraform was most of
 // `make test`'s CPU (issue 27).
+//
+// No working directory is initialised: a configuration here names only
+// the provider served in the test's process (runTestCase refuses others),
+// and terraform neither installs nor locks a provider it is given through
+// TF_REATTACH_PROVIDERS, so init would only cost a command, and the
+// version command terraform-exec runs before it. Terraform 1.5.7 (what
+// `make terraform` builds), 1.11 and OpenTofu 1.10 plan, apply, import
+// and destroy without it.
 type terraformRun struct {
 	t  *testing.T
 	sp *servedProvider
 	tf *tfexec.Terraform
-	// inited is set once the working directory holds a configuration
-	// terraform init has installed the providers of.
-	inited bool
 	// stepNumber is the step's (from 1), for ConfigDirectory's functions.
 	stepNumber int
-	// configFiles are the names of the files useStep wrote last.
-	configFiles []string
+	// files is the configuration useStep wrote last, by file name.
+	files map[string][]byte
 }
 
 // newTerraformRun serves p (nil: testProvider(os.Getenv)) for a run.
@@ -151,12 +160,18 @@ func newTerraformRun(t *testing.T, p *mscsProvider) *terraformRun {
 		p = testProvider(os.Getenv)
 	}
 	sp := serveProvider(t, p)
-	tf, err := tfexec.NewTerraform(t.TempDir(), sp.tfPath)
+	return &terraformRun{t: t, sp: sp, tf: sp.terraformIn(t, t.TempDir())}
+}
+
+// terraformIn is terraform run in dir, writing terraform's own log as
+// resource.Test does: TF_LOG_PATH_MASK (per test) over TF_ACC_LOG_PATH,
+// at TF_ACC_LOG's level.
+func (sp *servedProvider) terraformIn(t *testing.T, dir string) *tfexec.Terraform {
+	t.Helper()
+	tf, err := tfexec.NewTerraform(dir, sp.tfPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// terraform's own log, as resource.Test writes it: TF_LOG_PATH_MASK
-	// (per test) over TF_ACC_LOG_PATH, at TF_ACC_LOG's level.
 	logPath := os.Getenv("TF_ACC_LOG_PATH")
 	if mask := os.Getenv("TF_LOG_PATH_MASK"); mask != "" {
 		logPath = fmt.Sprintf(mask, strings.ReplaceAll(t.Name(), "/", "__"))
@@ -171,7 +186,7 @@ func newTerraformRun(t *testing.T, p *mscsProvider) *terraformRun {
 			}
 		}
 	}
-	return &terraformRun{t: t, sp: sp, tf: tf}
+	return tf
 }
 
 // command runs one terraform command, then ends it as its provider
@@ -196,6 +211,22 @@ func checkAll[C any](checks []C, check func(C) error) error {
 // files; its ConfigVariables in the file plugin-testing writes them to.
 func (r *terraformRun) useStep(step resource.TestStep) {
 	r.t.Helper()
+	// The previous step's files go, the state (terraform.tfstate) stays.
+	for name := range r.files {
+		if err := os.Remove(filepath.Join(r.tf.WorkingDir(), name)); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+	r.files = r.stepFiles(step)
+	writeFiles(r.t, r.tf.WorkingDir(), r.files)
+}
+
+// varsFile is where plugin-testing writes a step's ConfigVariables.
+const varsFile = "terraform-plugin-testing.auto.tfvars.json"
+
+// stepFiles is the configuration of step, by file name.
+func (r *terraformRun) stepFiles(step resource.TestStep) map[string][]byte {
+	r.t.Helper()
 	files := map[string][]byte{"main.tf": []byte(step.Config)}
 	if step.ConfigDirectory != nil {
 		dir := step.ConfigDirectory(config.TestStepConfigRequest{StepNumber: r.stepNumber, TestName: r.t.Name()})
@@ -215,28 +246,19 @@ func (r *terraformRun) useStep(step resource.TestStep) {
 	}
 	if len(step.ConfigVariables) > 0 {
 		var err error
-		if files["terraform-plugin-testing.auto.tfvars.json"], err = json.Marshal(step.ConfigVariables); err != nil {
+		if files[varsFile], err = json.Marshal(step.ConfigVariables); err != nil {
 			r.t.Fatal(err)
 		}
 	}
-	// The previous step's files go, the state (terraform.tfstate) stays.
-	for _, name := range r.configFiles {
-		if err := os.Remove(filepath.Join(r.tf.WorkingDir(), name)); err != nil {
-			r.t.Fatal(err)
-		}
-	}
-	r.configFiles = r.configFiles[:0]
+	return files
+}
+
+func writeFiles(t *testing.T, dir string, files map[string][]byte) {
+	t.Helper()
 	for name, data := range files {
-		if err := os.WriteFile(filepath.Join(r.tf.WorkingDir(), name), data, 0o600); err != nil {
-			r.t.Fatal(err)
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
 		}
-		r.configFiles = append(r.configFiles, name)
-	}
-	if !r.inited {
-		if err := r.command(func() error { return r.tf.Init(context.Background(), r.sp.attach) }); err != nil {
-			r.t.Fatalf("terraform init: %v", err)
-		}
-		r.inited = true
 	}
 }
 
@@ -251,8 +273,11 @@ func (r *terraformRun) destroy() error {
 // test cases that use no more of a TestCase than it handles: steps of
 // Config, or a static ConfigDirectory with ConfigVariables; PreConfig;
 // Taint; ExpectError; PlanOnly; ExpectNonEmptyPlan; ConfigPlanChecks;
-// ConfigStateChecks; testAccProtoV6ProviderFactories, at the case's level
-// or the steps'; CheckDestroy (given no state). A field it does not handle
+// ConfigStateChecks; import steps by ResourceName and ImportStateId, with
+// ImportStateVerify and ImportStateVerifyIgnore (see importStep);
+// testAccProtoV6ProviderFactories, at the case's level or the steps';
+// CheckDestroy (given no state); IsUnitTest (resource.UnitTest: it runs
+// without TF_ACC too). A field it does not handle
 // fails the test, naming it, rather than go unchecked. Like resource.Test
 // it destroys what the steps left in state at the end, also when a step
 // failed.
@@ -266,13 +291,21 @@ func runTestCase(t *testing.T, tc resource.TestCase) {
 // factories or none.
 func runTestCaseOf(t *testing.T, p *mscsProvider, tc resource.TestCase) {
 	t.Helper()
-	if os.Getenv("TF_ACC") == "" {
+	if os.Getenv("TF_ACC") == "" && !tc.IsUnitTest {
 		t.Skip("runs terraform: set TF_ACC=1 (make test does)")
 	}
-	refuseFields(t, "TestCase", tc, "Steps", "ProtoV6ProviderFactories", "CheckDestroy")
+	refuseFields(t, "TestCase", tc, "Steps", "ProtoV6ProviderFactories", "CheckDestroy", "IsUnitTest")
 	for i, step := range tc.Steps {
-		refuseFields(t, fmt.Sprintf("step %d", i+1), step, "PreConfig", "Config", "ConfigDirectory", "ConfigVariables",
-			"ProtoV6ProviderFactories", "ExpectError", "PlanOnly", "ExpectNonEmptyPlan", "ConfigPlanChecks", "ConfigStateChecks", "Taint")
+		handled := []string{"PreConfig", "Config", "ConfigDirectory", "ConfigVariables", "ProtoV6ProviderFactories", "ExpectError"}
+		if step.ImportState {
+			handled = append(handled, "ImportState", "ResourceName", "ImportStateId", "ImportStateVerify", "ImportStateVerifyIgnore")
+			if step.ResourceName == "" || step.ImportStateId == "" || i == 0 && step.Config == "" && step.ConfigDirectory == nil {
+				t.Fatalf("step %d: runTestCase imports by ResourceName and ImportStateId, with a configuration", i+1)
+			}
+		} else {
+			handled = append(handled, "PlanOnly", "ExpectNonEmptyPlan", "ConfigPlanChecks", "ConfigStateChecks", "Taint")
+		}
+		refuseFields(t, fmt.Sprintf("step %d", i+1), step, handled...)
 		factories := step.ProtoV6ProviderFactories
 		if factories == nil {
 			factories = tc.ProtoV6ProviderFactories
@@ -306,13 +339,18 @@ func runTestCaseOf(t *testing.T, p *mscsProvider, tc resource.TestCase) {
 		if step.PreConfig != nil {
 			step.PreConfig()
 		}
-		for _, addr := range step.Taint {
-			if err := run.command(func() error { return run.tf.Taint(context.Background(), addr) }); err != nil {
-				t.Fatalf("step %d/%d: tainting %s: %v", i+1, len(tc.Steps), addr, err)
+		var err error
+		if step.ImportState {
+			err = run.importStep(step)
+		} else {
+			for _, addr := range step.Taint {
+				if err := run.command(func() error { return run.tf.Taint(context.Background(), addr) }); err != nil {
+					t.Fatalf("step %d/%d: tainting %s: %v", i+1, len(tc.Steps), addr, err)
+				}
 			}
+			run.useStep(step)
+			err = run.step(step)
 		}
-		run.useStep(step)
-		err := run.step(step)
 		switch {
 		case step.ExpectError == nil && err != nil:
 			t.Fatalf("step %d/%d: %v", i+1, len(tc.Steps), err)
@@ -371,6 +409,134 @@ func (r *terraformRun) step(step resource.TestStep) error {
 		}
 	}
 	return nil
+}
+
+// importStep runs an import step as resource.Test does by default (the
+// import command): in a working directory of its own, with the step's
+// configuration or else the previous step's (the step's variables
+// either way), `terraform import` of ResourceName by ImportStateId. With
+// ImportStateVerify, each resource imported must hold what the case's
+// state holds for the resource of its type and id, but for the
+// attributes under ImportStateVerifyIgnore's prefixes, and timeouts.
+// An error is returned, for ExpectError to match, not reported.
+func (r *terraformRun) importStep(step resource.TestStep) error {
+	r.t.Helper()
+	ctx := context.Background()
+	files := r.stepFiles(step)
+	if step.Config == "" && step.ConfigDirectory == nil {
+		vars, ok := files[varsFile]
+		files = maps.Clone(r.files)
+		delete(files, varsFile)
+		if ok {
+			files[varsFile] = vars
+		}
+	}
+	dir := r.t.TempDir()
+	writeFiles(r.t, dir, files)
+	if err := r.command(func() error {
+		return r.sp.terraformIn(r.t, dir).Import(ctx, step.ResourceName, step.ImportStateId, r.sp.attach)
+	}); err != nil {
+		return err
+	}
+	if !step.ImportStateVerify {
+		return nil
+	}
+	var before, imported *tfjson.State
+	if err := r.command(func() (err error) { before, err = r.tf.Show(ctx, r.sp.attach); return err }); err != nil {
+		return err
+	}
+	if err := r.command(func() (err error) {
+		imported, err = r.tf.ShowStateFile(ctx, filepath.Join(dir, "terraform.tfstate"), r.sp.attach)
+		return err
+	}); err != nil {
+		return err
+	}
+	return verifyImport(before, imported, step.ImportStateVerifyIgnore)
+}
+
+// verifyImport is ImportStateVerify's comparison: each managed resource
+// of imported against the resource of before with its type, provider and
+// id, attribute by attribute in the flatmap form resource.Test compares.
+func verifyImport(before, imported *tfjson.State, ignore []string) error {
+	managed := func(s *tfjson.State) []*tfjson.StateResource {
+		if s.Values == nil || s.Values.RootModule == nil {
+			return nil
+		}
+		return slices.DeleteFunc(slices.Clone(s.Values.RootModule.Resources), func(r *tfjson.StateResource) bool {
+			return r.Mode != tfjson.ManagedResourceMode
+		})
+	}
+	kept := func(values map[string]any) map[string]string {
+		flat := flatAttributes(values)
+		maps.DeleteFunc(flat, func(k, v string) bool {
+			empty := (strings.HasSuffix(k, ".#") || strings.HasSuffix(k, ".%")) && v == "0"
+			return empty || k == "timeouts" || strings.HasPrefix(k, "timeouts.") ||
+				slices.ContainsFunc(ignore, func(prefix string) bool { return strings.HasPrefix(k, prefix) })
+		})
+		return flat
+	}
+	imports := managed(imported)
+	if len(imports) == 0 {
+		return errors.New("ImportStateVerify: the import left no resource in state")
+	}
+	for _, r := range imports {
+		id, ok := r.AttributeValues["id"]
+		if !ok {
+			return fmt.Errorf("ImportStateVerify: the imported %s has no id", r.Address)
+		}
+		i := slices.IndexFunc(managed(before), func(o *tfjson.StateResource) bool {
+			return o.Type == r.Type && o.ProviderName == r.ProviderName && o.AttributeValues["id"] == id
+		})
+		if i < 0 {
+			return fmt.Errorf("ImportStateVerify: no %s with id %v in the state before the import", r.Type, id)
+		}
+		want, got := kept(managed(before)[i].AttributeValues), kept(r.AttributeValues)
+		if !maps.Equal(want, got) {
+			var diff []string
+			for _, k := range slices.Sorted(maps.Keys(want)) {
+				if g, ok := got[k]; !ok || g != want[k] {
+					diff = append(diff, fmt.Sprintf("- %s = %q", k, want[k]))
+				}
+			}
+			for _, k := range slices.Sorted(maps.Keys(got)) {
+				if w, ok := want[k]; !ok || w != got[k] {
+					diff = append(diff, fmt.Sprintf("+ %s = %q", k, got[k]))
+				}
+			}
+			return fmt.Errorf("ImportStateVerify: %s: the attributes differ (- before the import, + imported):\n%s", r.Address, strings.Join(diff, "\n"))
+		}
+	}
+	return nil
+}
+
+// flatAttributes is a resource's values in state as the flatmap keys
+// resource.Test's legacy checks and ImportStateVerify read: "name",
+// "groups.#" (a list's length), "groups.0.name", "tags.%" (a map's or
+// object's size); a null value has no key.
+func flatAttributes(values map[string]any) map[string]string {
+	flat := map[string]string{}
+	var add func(key string, v any)
+	add = func(key string, v any) {
+		switch v := v.(type) {
+		case nil:
+		case []any:
+			flat[key+".#"] = strconv.Itoa(len(v))
+			for i, e := range v {
+				add(key+"."+strconv.Itoa(i), e)
+			}
+		case map[string]any:
+			flat[key+".%"] = strconv.Itoa(len(v))
+			for k, e := range v {
+				add(key+"."+k, e)
+			}
+		default:
+			flat[key] = fmt.Sprint(v)
+		}
+	}
+	for k, v := range values {
+		add(k, v)
+	}
+	return flat
 }
 
 // apply saves a plan, runs checks on it (shown only when there are some),
@@ -469,6 +635,14 @@ func (r *terraformRun) stateChecks(ctx context.Context, checks []statecheck.Stat
 		return fmt.Errorf("state check(s) failed:\n%w", err)
 	}
 	return nil
+}
+
+// checkState adapts a check of the state (as `terraform show` gives it) to
+// a step's ConfigStateChecks.
+type checkState func(*tfjson.State) error
+
+func (f checkState) CheckState(_ context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+	resp.Error = f(req.State)
 }
 
 // hasResources says whether the state file holds a resource or a data
