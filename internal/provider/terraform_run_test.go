@@ -253,6 +253,7 @@ func (r *terraformRun) stepFiles(step resource.TestStep) map[string][]byte {
 	return files
 }
 
+// writeFiles writes a configuration (stepFiles') into dir.
 func writeFiles(t *testing.T, dir string, files map[string][]byte) {
 	t.Helper()
 	for name, data := range files {
