@@ -86,11 +86,12 @@ func (l *testLab) compareWithWorld(s *tfjson.State) error {
 	if err != nil {
 		return err
 	}
-	i := slices.IndexFunc(s.Values.RootModule.Resources, func(r *tfjson.StateResource) bool { return r.Address == clusterAddr })
+	resources := rootResources(s)
+	i := slices.IndexFunc(resources, func(r *tfjson.StateResource) bool { return r.Address == clusterAddr })
 	if i < 0 {
 		return fmt.Errorf("%s not in state", clusterAddr)
 	}
-	a := flatAttributes(s.Values.RootModule.Resources[i].AttributeValues)
+	a := flatAttributes(resources[i].AttributeValues)
 
 	groups := w.Cluster.Groups
 	sort.Slice(groups, func(i, j int) bool { return groups[i].Name < groups[j].Name })

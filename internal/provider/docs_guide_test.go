@@ -95,10 +95,7 @@ type stateStepsCheck struct{ into map[string]bool }
 func stateSteps(into map[string]bool) statecheck.StateCheck { return stateStepsCheck{into} }
 
 func (c stateStepsCheck) CheckState(_ context.Context, req statecheck.CheckStateRequest, _ *statecheck.CheckStateResponse) {
-	if req.State == nil || req.State.Values == nil {
-		return
-	}
-	for _, r := range req.State.Values.RootModule.Resources {
+	for _, r := range rootResources(req.State) {
 		collectSteps(r.AttributeValues["steps"], c.into)
 	}
 }

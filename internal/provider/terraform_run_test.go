@@ -460,10 +460,7 @@ func (r *terraformRun) importStep(step resource.TestStep) error {
 // id, attribute by attribute in the flatmap form resource.Test compares.
 func verifyImport(before, imported *tfjson.State, ignore []string) error {
 	managed := func(s *tfjson.State) []*tfjson.StateResource {
-		if s.Values == nil || s.Values.RootModule == nil {
-			return nil
-		}
-		return slices.DeleteFunc(slices.Clone(s.Values.RootModule.Resources), func(r *tfjson.StateResource) bool {
+		return slices.DeleteFunc(slices.Clone(rootResources(s)), func(r *tfjson.StateResource) bool {
 			return r.Mode != tfjson.ManagedResourceMode
 		})
 	}
@@ -476,7 +473,7 @@ func verifyImport(before, imported *tfjson.State, ignore []string) error {
 		})
 		return flat
 	}
-	imports := managed(imported)
+	imports, olds := managed(imported), managed(before)
 	if len(imports) == 0 {
 		return errors.New("ImportStateVerify: the import left no resource in state")
 	}
@@ -485,13 +482,13 @@ func verifyImport(before, imported *tfjson.State, ignore []string) error {
 		if !ok {
 			return fmt.Errorf("ImportStateVerify: the imported %s has no id", r.Address)
 		}
-		i := slices.IndexFunc(managed(before), func(o *tfjson.StateResource) bool {
+		i := slices.IndexFunc(olds, func(o *tfjson.StateResource) bool {
 			return o.Type == r.Type && o.ProviderName == r.ProviderName && o.AttributeValues["id"] == id
 		})
 		if i < 0 {
 			return fmt.Errorf("ImportStateVerify: no %s with id %v in the state before the import", r.Type, id)
 		}
-		want, got := kept(managed(before)[i].AttributeValues), kept(r.AttributeValues)
+		want, got := kept(olds[i].AttributeValues), kept(r.AttributeValues)
 		if !maps.Equal(want, got) {
 			var diff []string
 			for _, k := range slices.Sorted(maps.Keys(want)) {
@@ -508,6 +505,15 @@ func verifyImport(before, imported *tfjson.State, ignore []string) error {
 		}
 	}
 	return nil
+}
+
+// rootResources is the resources and data sources of the state's root
+// module (none when the state holds none).
+func rootResources(s *tfjson.State) []*tfjson.StateResource {
+	if s == nil || s.Values == nil || s.Values.RootModule == nil {
+		return nil
+	}
+	return s.Values.RootModule.Resources
 }
 
 // flatAttributes is a resource's values in state as the flatmap keys
