@@ -260,14 +260,16 @@ func (k *kerberosLab) expectTokensMatched(t *testing.T) {
 // With TF_LOG=TRACE, a whole recovery under auth = "kerberos" from the
 // password, sealed over plain HTTP, leaves the provider's log with its
 // commands but without the password, any key the password makes, or any
-// token (ticket, authenticator, AP-REP) that went over the wire. Not
-// parallel: TF_LOG is the process's environment.
+// token (ticket, authenticator, AP-REP) that went over the wire. In a
+// process of its own: TF_LOG is the process's environment.
 func TestAccRecoveryKerberos_traceLogHoldsNoSecret(t *testing.T) {
+	if ownProcess(t) {
+		return
+	}
 	k := startKerberosLab(t, lab.Options{AllowUnencrypted: false, DisableBasic: true})
 	k.expectTokensMatched(t)
 	logFile := filepath.Join(t.TempDir(), "provider.log")
-	t.Setenv("TF_LOG", "TRACE")
-	t.Setenv("TF_LOG_PATH", logFile)
+	setProcessEnv(t, "TF_LOG", "TRACE", "TF_LOG_PATH", logFile)
 	k.recoverWithKerberos(t, k.kerberosOverride(false, fmt.Sprintf("  kdc = [%q]\n", k.info.KDC)), nil, nil)
 	logs := warningsLogged(t, logFile)
 	if !strings.Contains(logs, "node=NODE2") || !strings.Contains(logs, "msdtc") {

@@ -64,8 +64,7 @@ func importVerified(step resource.TestStep, addr, id string, ignore ...string) r
 // useEnvCredentials hands the credentials to the provider the way an
 // operator would, through MSCS_USERNAME / MSCS_PASSWORD.
 func (l *testLab) useEnvCredentials(t *testing.T) {
-	t.Setenv(envUsername, l.Username)
-	t.Setenv(envPassword, l.Password)
+	setProcessEnv(t, envUsername, l.Username, envPassword, l.Password)
 }
 
 // providerConfig is a provider block for the lab, with its credentials (so

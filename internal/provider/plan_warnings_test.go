@@ -14,8 +14,7 @@ import (
 func planWarnings(t *testing.T, l *testLab, steps ...resource.TestStep) string {
 	t.Helper()
 	logFile := filepath.Join(t.TempDir(), "provider.log")
-	t.Setenv("TF_LOG", "WARN")
-	t.Setenv("TF_LOG_PATH", logFile)
+	setProcessEnv(t, "TF_LOG", "WARN", "TF_LOG_PATH", logFile)
 	mark := l.CommandCount(t)
 	for i := range steps {
 		steps[i].PlanOnly, steps[i].ExpectNonEmptyPlan = true, true
@@ -40,6 +39,9 @@ func expectLogged(t *testing.T, logged string, want ...string) {
 // The failover test's plan warns that it moves the IIS groups to the
 // rebuilt node and back, naming each group, the node and where it ends.
 func TestAccPlanWarnings_failoverMovesGroups(t *testing.T) {
+	if ownProcess(t) {
+		return
+	}
 	l := inProcessLab(t, "healthy")
 	logged := planWarnings(t, l, l.failoverStep(nil))
 	expectLogged(t, logged,
@@ -52,6 +54,9 @@ func TestAccPlanWarnings_failoverMovesGroups(t *testing.T) {
 // stopping it on the node that owns the groups names the node and the
 // groups in the warning's summary.
 func TestAccPlanWarnings_serviceStops(t *testing.T) {
+	if ownProcess(t) {
+		return
+	}
 	l := inProcessLab(t, "rebuilt-node")
 	l.useEnvCredentials(t)
 	logged := planWarnings(t, l,

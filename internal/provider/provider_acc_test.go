@@ -14,6 +14,9 @@ import (
 // opt-out, Basic over HTTPS, and NTLM-sealed plain HTTP with per-node
 // overrides of the provider's settings.
 func TestAccProvider_connectionSettings(t *testing.T) {
+	if ownProcess(t) {
+		return
+	}
 	l := newTestLab(t)
 	l.useEnvCredentials(t)
 	dataSource := `data "mscs_cluster" "test" { node = "NODE2" }`

@@ -249,9 +249,11 @@ resource "mscs_cluster_node_service" "test" {
 }
 
 func TestAccClusterNodeService_wrongCredentials(t *testing.T) {
+	if ownProcess(t) {
+		return
+	}
 	l := newTestLab(t)
-	t.Setenv(envUsername, l.Username)
-	t.Setenv(envPassword, "not-"+l.Password)
+	setProcessEnv(t, envUsername, l.Username, envPassword, "not-"+l.Password)
 	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
@@ -297,11 +299,13 @@ func TestAccClusterNodeService_unreachableNode(t *testing.T) {
 // TF_LOG=DEBUG shows each command and its exit code per node, and never the
 // password.
 func TestAccClusterNodeService_logsWithoutSecrets(t *testing.T) {
+	if ownProcess(t) {
+		return
+	}
 	l := newTestLab(t)
 	l.useEnvCredentials(t)
 	logFile := filepath.Join(t.TempDir(), "provider.log")
-	t.Setenv("TF_LOG", "DEBUG")
-	t.Setenv("TF_LOG_PATH", logFile)
+	setProcessEnv(t, "TF_LOG", "DEBUG", "TF_LOG_PATH", logFile)
 	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
@@ -396,11 +400,13 @@ resource "mscs_cluster_node_service" "test" {
 // Planning to stop the cluster service on the node that owns the groups warns
 // that they will fail over, and changes nothing on the nodes.
 func TestAccClusterNodeService_planWarnsAboutFailover(t *testing.T) {
+	if ownProcess(t) {
+		return
+	}
 	l := newTestLab(t)
 	l.useEnvCredentials(t)
 	logFile := filepath.Join(t.TempDir(), "provider.log")
-	t.Setenv("TF_LOG", "WARN")
-	t.Setenv("TF_LOG_PATH", logFile)
+	setProcessEnv(t, "TF_LOG", "WARN", "TF_LOG_PATH", logFile)
 	mark := l.CommandCount(t)
 	runTestCase(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,

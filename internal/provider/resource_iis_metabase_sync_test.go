@@ -267,13 +267,15 @@ func (l *testLab) noIISSync(from *int) error {
 // delete: the plan refuses, naming Payroll and accept_loss, with only reads
 // reaching the nodes. Accepted, the plan's steps and warning name the loss,
 // IISSYNC runs once from NODE1, NODE2 then matches NODE1 (Payroll gone), and
-// no incident; accept_loss dropped afterwards runs nothing. (Not parallel:
-// the warnings are read from TF_LOG.)
+// no incident; accept_loss dropped afterwards runs nothing. (In a process
+// of its own: the warnings are read from TF_LOG.)
 func TestAccMetabaseSync_targetLosesPackage(t *testing.T) {
+	if ownProcess(t) {
+		return
+	}
 	l := inProcessLab(t, "metabase-fresh")
 	logFile := filepath.Join(t.TempDir(), "terraform.log")
-	t.Setenv("TF_LOG", "WARN")
-	t.Setenv("TF_LOG_PATH", logFile)
+	setProcessEnv(t, "TF_LOG", "WARN", "TF_LOG_PATH", logFile)
 	l.addPackage(t, "NODE2", payrollGUID, "Payroll")
 	var mark, from int
 	refused := l.syncStep(nil)

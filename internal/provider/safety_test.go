@@ -99,6 +99,9 @@ func TestAccSafety_swappedEndpoints(t *testing.T) {
 // plan time, whichever node the resource acts on, and with cluster_name set
 // even when the provider knows that node alone.
 func TestAccSafety_otherClusterNode(t *testing.T) {
+	if ownProcess(t) {
+		return
+	}
 	l := newScenarioLab(t, "rebuilt-node")
 	if l.Control == nil {
 		t.Skip("needs a second in-process lab for the other cluster")
@@ -145,6 +148,9 @@ func TestAccSafety_otherClusterNode(t *testing.T) {
 // Node keys that differ only in case would alias one node: refused at plan
 // time before any command.
 func TestAccSafety_aliasedNodeKeys(t *testing.T) {
+	if ownProcess(t) {
+		return
+	}
 	l := newScenarioLab(t, "rebuilt-node")
 	l.useEnvCredentials(t)
 	config := fmt.Sprintf(`provider "mscs" {
@@ -174,6 +180,9 @@ func TestAccSafety_aliasedNodeKeys(t *testing.T) {
 // set working_node; a working node that can't be read fails it too; and a
 // service pack other than the working node's is refused before any change.
 func TestAccSafety_rule3NeedsTheWorkingNode(t *testing.T) {
+	if ownProcess(t) {
+		return
+	}
 	l := newScenarioLab(t, "rebuilt-node")
 	l.useEnvCredentials(t)
 	withoutFTP := []string{"fp_extensions", "iis_common", "iis_doc_common", "iis_inetmgr", "iis_www", "mts_core", "mts_mmc", "wsh_core"}
@@ -222,14 +231,16 @@ func warningsLogged(t *testing.T, file string) string {
 // runs, and starting NODE2's cluster service again is said to form the
 // cluster alone.
 func TestAccSafety_onlyNodeUp(t *testing.T) {
+	if ownProcess(t) {
+		return
+	}
 	l := newScenarioLab(t, "rebuilt-node")
 	if l.Control == nil {
 		t.Skip("needs the in-process lab: it stops a real node's cluster service")
 	}
 	l.useEnvCredentials(t)
 	logFile := filepath.Join(t.TempDir(), "provider.log")
-	t.Setenv("TF_LOG", "WARN")
-	t.Setenv("TF_LOG_PATH", logFile)
+	setProcessEnv(t, "TF_LOG", "WARN", "TF_LOG_PATH", logFile)
 	if res := l.Run(t, "NODE1", "net stop ClusSvc"); res.ExitCode != 0 {
 		t.Fatalf("net stop ClusSvc on NODE1: %+v", res)
 	}
@@ -476,14 +487,16 @@ func TestAccSafety_refusedBeforeFirstChange(t *testing.T) {
 // A failing command whose output holds the password: the diagnostic and the
 // provider's TRACE log show *** instead.
 func TestAccSafety_outputWithPasswordScrubbed(t *testing.T) {
+	if ownProcess(t) {
+		return
+	}
 	l := newScenarioLab(t, "rebuilt-node")
 	if l.Control == nil {
 		t.Skip("needs the lab's control API to inject the fault")
 	}
 	l.useEnvCredentials(t)
 	logFile := filepath.Join(t.TempDir(), "provider.log")
-	t.Setenv("TF_LOG", "TRACE")
-	t.Setenv("TF_LOG_PATH", logFile)
+	setProcessEnv(t, "TF_LOG", "TRACE", "TF_LOG_PATH", logFile)
 	l.AddFault(t, world.Fault{Node: "NODE2", Kind: "exit", Match: "sc config", ExitCode: 5,
 		Stderr: "[SC] ChangeServiceConfig FAILED 5:\r\n\r\nAccess is denied for LAB\\Administrator/" + l.Password + ".\r\n", Count: 1})
 	runTestCase(t, resource.TestCase{
