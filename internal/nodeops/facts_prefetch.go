@@ -187,7 +187,7 @@ func (n *Node) factLines() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	tools, err := toolParts(planTools)
+	tools, err := toolParts(planTools, n.knownSystemRoot())
 	if err != nil {
 		return nil, err
 	}

@@ -40,9 +40,12 @@ func (n *Node) Identity(ctx context.Context) (Identity, error) {
 	var id Identity
 	// Both places of the cluster name at once: the cluster service's
 	// parameters first, the cluster hive where they lack it. SystemRoot
-	// comes along for the phases' journals, locks and records.
+	// comes along for the phases' journals, locks and records, and the
+	// tools' look-up: the CurrentVersion key whole, the very line the
+	// version's read sends (osVersionQueries), so that with a ReadCache
+	// the plan's reads find it answered.
 	a, err := n.regQueries(ctx, "read the computer name and the cluster name", regQ{computerNameKey, "ComputerName"},
-		regQ{clusSvcParametersKey, "ClusterName"}, regQ{clusterHiveKey, "ClusterName"}, regQ{currentVersionKey, "SystemRoot"})
+		regQ{clusSvcParametersKey, "ClusterName"}, regQ{clusterHiveKey, "ClusterName"}, osVersionQueries[0])
 	if err != nil {
 		return id, err
 	}

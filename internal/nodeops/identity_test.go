@@ -19,8 +19,11 @@ func identityRunner(cluSvc, hive winrm.Result) *fakeRunner {
 				"    ComputerName    REG_SZ    NODE2\r\n\r\n"),
 		`reg query HKLM\SYSTEM\CurrentControlSet\Services\ClusSvc\Parameters /v ClusterName`: {cluSvc},
 		`reg query HKLM\Cluster /v ClusterName`:                                              {hive},
-		`reg query "HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion" /v SystemRoot`: ok(
-			"\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\r\n    SystemRoot    REG_SZ    C:\\WINNT\r\n\r\n"),
+		// The key whole, as the version's read asks for it.
+		`reg query "HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion"`: ok(
+			"\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\r\n" +
+				"    CurrentBuildNumber    REG_SZ    1381\r\n    CurrentVersion    REG_SZ    4.0\r\n" +
+				"    CSDVersion    REG_SZ    Service Pack 6\r\n    SystemRoot    REG_SZ    C:\\WINNT\r\n\r\n"),
 	}}
 }
 

@@ -106,12 +106,16 @@ var (
 	toolRootRe = regexp.MustCompile(`(?i)^%SystemRoot%(\\[A-Za-z0-9_.-]+)+$`)
 )
 
-// toolParts is MissingTools' first batch: SystemRoot and PATH (cmd's set,
-// not the registry: reg.exe may be what is missing), each full path, each
-// bare name in system32 (the name is letters, digits and '_.-', so the
-// quotes around it and %SystemRoot% hold, which Quote refuses for a value).
-func toolParts(tools []Tool) ([]string, error) {
-	parts := []string{"set SystemRoot", "set PATH"}
+// toolParts is MissingTools' first batch: PATH, and SystemRoot unless
+// root is the one a registry read gave already (each with cmd's set, not
+// reg: reg.exe may be what is missing), then each full path, each bare
+// name in system32 (the name is letters, digits and '_.-', so the quotes
+// around it and %SystemRoot% hold, which Quote refuses for a value).
+func toolParts(tools []Tool, root string) ([]string, error) {
+	parts := []string{"set PATH"}
+	if root == "" {
+		parts = append(parts, "set SystemRoot")
+	}
 	for _, t := range tools {
 		var q string
 		switch {
@@ -140,7 +144,8 @@ func toolParts(tools []Tool) ([]string, error) {
 // empty result: all there; a read that fails is an error, never "missing".
 func (n *Node) MissingTools(ctx context.Context, tools []Tool) ([]Tool, error) {
 	const step = "look for the tools the phase runs"
-	parts, err := toolParts(tools)
+	root := n.knownSystemRoot()
+	parts, err := toolParts(tools, root)
 	if err != nil {
 		return nil, err
 	}
@@ -153,14 +158,17 @@ func (n *Node) MissingTools(ctx context.Context, tools []Tool) ([]Tool, error) {
 			return nil, err
 		}
 	}
-	root, ok := envValue(results[0].Stdout, "SystemRoot")
+	path, ok := envValue(results[0].Stdout, "PATH")
 	if !ok {
-		return nil, n.parseError(step, parts[0], results[0].Stdout, fmt.Errorf("no SystemRoot= line"))
+		return nil, n.parseError(step, parts[0], results[0].Stdout, fmt.Errorf("no PATH= line"))
 	}
-	path, ok := envValue(results[1].Stdout, "PATH")
-	if !ok {
-		return nil, n.parseError(step, parts[1], results[1].Stdout, fmt.Errorf("no PATH= line"))
+	if root == "" {
+		if root, ok = envValue(results[1].Stdout, "SystemRoot"); !ok {
+			return nil, n.parseError(step, parts[1], results[1].Stdout, fmt.Errorf("no SystemRoot= line"))
+		}
+		results = results[1:]
 	}
+	results = results[1:] // the tools' own, in tools' order
 	sys := root + `\system32`
 	var dirs []string
 	for _, d := range strings.Split(path, ";") {
@@ -182,12 +190,13 @@ func (n *Node) MissingTools(ctx context.Context, tools []Tool) ([]Tool, error) {
 		}
 		return missing
 	}
+	own := parts[len(parts)-len(tools):]
 	for i, t := range tools {
-		found := strings.TrimSpace(results[i+2].Stdout)
+		found := strings.TrimSpace(results[i].Stdout)
 		switch {
 		case found == "found":
 		case found != "":
-			return nil, n.parseError(step, parts[i+2], results[i+2].Stdout, fmt.Errorf("want \"found\" or nothing"))
+			return nil, n.parseError(step, own[i], results[i].Stdout, fmt.Errorf("want \"found\" or nothing"))
 		case strings.Contains(t.Name, `\`) || len(dirs) == 0:
 			gone[i] = true
 		default:

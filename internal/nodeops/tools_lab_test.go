@@ -13,12 +13,28 @@ import (
 // The tools a phase runs, read before anything runs: reg.exe and
 // showpriv.exe deleted from NODE2 are named with where an administrator
 // gets them; cluster.exe is found along the PATH (%SystemRoot%\cluster),
-// setup.exe at its configured path; and only reads were sent.
+// setup.exe at its configured path; and only reads were sent. Whether
+// SystemRoot comes from cmd's set in the same batch or, known already from
+// the node's identity, is not read again.
 func TestMissingTools(t *testing.T) {
+	for _, known := range []bool{false, true} {
+		t.Run(map[bool]string{false: "SystemRoot read", true: "SystemRoot known"}[known], func(t *testing.T) {
+			t.Parallel()
+			testMissingTools(t, known)
+		})
+	}
+}
+
+func testMissingTools(t *testing.T, rootKnown bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	l := startScenario(t, "metabase-fresh")
 	n := labNode(t, l, "NODE2")
+	if rootKnown {
+		if _, err := n.Identity(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, f := range []string{`C:\WINNT\system32\reg.exe`, `C:\WINNT\system32\showpriv.exe`} {
 		if res, err := n.R.Run(ctx, "del "+f, false); err != nil || res.ExitCode != 0 {
 			t.Fatalf("del %s: %+v, %v", f, res, err)
@@ -45,10 +61,15 @@ func TestMissingTools(t *testing.T) {
 	if len(sent) == 0 {
 		t.Error("no command logged")
 	}
+	readRoot := false
 	for _, c := range sent {
 		if !labtest.IsReadOnly(c) {
 			t.Errorf("not a read: %s %s", c.Program, c.Args)
 		}
+		readRoot = readRoot || (c.Program == "set" && strings.TrimSpace(c.Args) == "SystemRoot")
+	}
+	if readRoot == rootKnown {
+		t.Errorf("with SystemRoot known: %t, `set SystemRoot` sent: %t", rootKnown, readRoot)
 	}
 	if err := n.CheckTools(ctx, ToolCluster, ToolSC, ToolNet, ToolNtrights); err != nil {
 		t.Errorf("all there: %v", err)

@@ -81,7 +81,11 @@ func (c *cluster) identify(ctx context.Context, key string) (nodeops.Identity, e
 	if ok {
 		return id, nil
 	}
-	id, err := (&nodeops.Node{R: c.clients[key]}).Identity(ctx)
+	// Its answers are kept for the plan's reads (nodeops.SharedReads): the
+	// version key it reads whole is one of theirs, and what it reads does
+	// not change while the process runs, short of a changing command,
+	// which drops every kept answer.
+	id, err := (&nodeops.Node{R: c.clients[key], Reads: c.reads}).Identity(nodeops.SharedReads(ctx))
 	if err != nil {
 		return id, err
 	}

@@ -60,23 +60,42 @@ func TestAccRecoveryExample_noOpPlanReadsOnce(t *testing.T) {
 // readOnce checks a plan's command log: no more command lines than most, both
 // nodes reached, and no simple command sent twice to one node (the echo
 // between a batch's parts and `echo found` of the tool checks aside: they
-// are how batches and checks print, not reads).
+// are how batches and checks print, not reads), nor one fact read by two
+// commands: a registry key read whole and a value of it read on its own,
+// or SystemRoot from cmd's set besides the registry's CurrentVersion key.
 func readOnce(recs []world.CommandRecord, most int) error {
 	lines := map[int]bool{}
 	nodes := map[string]bool{}
 	sent := map[string]int{} // node + command -> command line it went in
 	var twice []string
+	keys := map[string]string{} // node + registry key -> how it was read: "whole" or "/v"
 	for _, r := range recs {
 		lines[r.Run] = true
 		nodes[r.Node] = true
 		if strings.EqualFold(r.Program, "echo") {
 			continue
 		}
-		key := r.Node + " " + r.Program + " " + strings.TrimSpace(r.Args)
+		args := strings.TrimSpace(r.Args)
+		key := r.Node + " " + r.Program + " " + args
 		if run, ok := sent[key]; ok && run != r.Run {
 			twice = append(twice, key)
 		}
 		sent[key] = r.Run
+		if q, ok := strings.CutPrefix(args, "query "); ok && strings.EqualFold(r.Program, "reg") {
+			k, _, value := strings.Cut(q, " /v ")
+			how := map[bool]string{true: "/v", false: "whole"}[value]
+			k = r.Node + " " + strings.ToUpper(strings.Trim(strings.TrimSpace(k), `"`))
+			if prev, ok := keys[k]; ok && prev != how {
+				twice = append(twice, k+" (whole and by value)")
+			}
+			keys[k] = how
+		}
+	}
+	for n := range nodes {
+		_, set := sent[n+" set SystemRoot"]
+		if _, reg := keys[n+` HKLM\SOFTWARE\MICROSOFT\WINDOWS NT\CURRENTVERSION`]; set && reg {
+			twice = append(twice, n+" SystemRoot (set and the registry)")
+		}
 	}
 	switch {
 	case len(lines) > most:
