@@ -132,6 +132,7 @@ func TestFailoverTest_KilledRunIsRestoredFromTheRecord(t *testing.T) {
 // the reinstall as planned: MSDTC online and clustered on both nodes,
 // RestartAction and the owner as before, the record gone, no incident.
 func TestReclusterMSDTC_ResumesAfterAKill(t *testing.T) {
+	t.Parallel() // its own lab or fakes; it mostly waits (polls, emulated reboots and moves)
 	for _, tc := range []struct {
 		name, at, resumeAfter string
 		resource              bool     // the kill left an MSDTC resource (-install made it)

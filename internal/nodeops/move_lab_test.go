@@ -17,6 +17,7 @@ import (
 // prints Failed: the error names it at once; NT 4.0 prints Offline: the
 // wait runs out naming it); with RestartAction 2 it fails back to NODE1.
 func TestMoveGroup_JudgedByResources(t *testing.T) {
+	t.Parallel() // its own lab or fakes; it mostly waits (polls, emulated reboots and moves)
 	for _, layout := range []string{world.LayoutNT4, world.Layout2003} {
 		for _, restart := range []string{"0", "2"} {
 			t.Run(layout+"/RestartAction="+restart, func(t *testing.T) {

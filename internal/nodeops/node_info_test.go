@@ -166,6 +166,7 @@ func (r *rebootingNode) Run(ctx context.Context, line string, readOnly bool) (wi
 }
 
 func TestRebootWait(t *testing.T) {
+	t.Parallel() // its own lab or fakes; it mostly waits (polls, emulated reboots and moves)
 	const old, boot = "10/1/1999 9:00:00 AM", "10/1/1999 9:11:30 AM"
 	for _, c := range []struct {
 		name   string
@@ -207,6 +208,7 @@ func TestRebootWait(t *testing.T) {
 // reboot happened; shutdown goes again, once, only to a node never seen
 // going down that still runs since before after the grace.
 func TestRebootWait_LostAnswer(t *testing.T) {
+	t.Parallel() // its own lab or fakes; it mostly waits (polls, emulated reboots and moves)
 	const old, boot = "10/1/1999 9:00:00 AM", "10/1/1999 9:11:30 AM"
 	for _, c := range []struct {
 		name      string

@@ -66,6 +66,7 @@ func bootTimeOf(t *testing.T, l *lab.Lab, node string) time.Time {
 // the answer to shutdown is out, and the connection drops. The boot time
 // says it rebooted: the reboot completes, shutdown sent once.
 func TestReboot_AnswerLostOnASlowLink(t *testing.T) {
+	t.Parallel() // its own lab or fakes; it mostly waits (polls, emulated reboots and moves)
 	l := startScenario(t, "healthy")
 	n := fastNode(t, l, "NODE2")
 	w := &shutdownWatch{Runner: n.R}
@@ -99,6 +100,7 @@ func TestReboot_AnswerLostOnASlowLink(t *testing.T) {
 // answer is lost and the node stays up with its boot time. After the grace
 // shutdown goes again, once, and the node reboots once.
 func TestReboot_LostShutdownSentAgain(t *testing.T) {
+	t.Parallel() // its own lab or fakes; it mostly waits (polls, emulated reboots and moves)
 	l := startScenario(t, "healthy")
 	n := fastNode(t, l, "NODE2")
 	w := &shutdownWatch{Runner: n.R, before: func() {
