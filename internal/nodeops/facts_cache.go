@@ -2,6 +2,7 @@ package nodeops
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -120,6 +121,21 @@ type guardedReads struct {
 	c *ReadCache
 }
 
+// BeforeRead is the guarded runner's own BeforeRead, if it has one.
+func (g guardedReads) BeforeRead(ctx context.Context) error {
+	if b, ok := g.Runner.(beforeReader); ok {
+		return b.BeforeRead(ctx)
+	}
+	return nil
+}
+
+// A beforeReader is a Runner with a check that must pass before any read
+// of its node is answered, even from the ReadCache, where no command runs:
+// the provider's check that the machine at the endpoint is the node meant.
+type beforeReader interface {
+	BeforeRead(ctx context.Context) error
+}
+
 func (g guardedReads) Run(ctx context.Context, line string, readOnly bool) (winrm.Result, error) {
 	if readOnly {
 		return g.Runner.Run(ctx, line, true)
@@ -204,6 +220,11 @@ func sharing(ctx context.Context) bool {
 // their answers are kept.
 func (n *Node) sharedBatch(ctx context.Context, step string, parts []string) ([]winrm.Result, error) {
 	node := n.R.Node()
+	if b, ok := n.R.(beforeReader); ok {
+		if err := b.BeforeRead(ctx); err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", node, step, err)
+		}
+	}
 	results, found, gen := n.Reads.lookup(node, parts)
 	var missing []string
 	var at []int

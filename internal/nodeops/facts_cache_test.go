@@ -225,3 +225,36 @@ func TestReadCache_answersAge(t *testing.T) {
 		t.Errorf("sent %q; want the line at first and once it is too old", r1.lines)
 	}
 }
+
+// checkedRunner is a node's runner with a check before every read, as the
+// provider's identity check is: refused, nothing is answered, from the
+// node or from the cache.
+type checkedRunner struct {
+	*fakeRunner
+	refuse error
+}
+
+func (c checkedRunner) BeforeRead(context.Context) error { return c.refuse }
+
+// Answers kept for a node (the identity read's, which go out before the
+// check has passed) are not served while its runner's check refuses: a
+// read wholly answered from the cache runs no command, so the check is
+// asked for itself.
+func TestReadCache_answersServedOnlyAfterTheNodesCheck(t *testing.T) {
+	c := NewReadCache()
+	r := &fakeRunner{node: "NODE1", answers: map[string][]winrm.Result{versionLine: {versionAnswer}}}
+	ctx := SharedReads(context.Background())
+	// The identity's read: unchecked, kept.
+	if _, err := (&Node{R: c.Guard(r), Reads: c}).readBatch(ctx, "read the identity", versionLine); err != nil {
+		t.Fatal(err)
+	}
+	wrong := errors.New("the machine at node NODE1's endpoint is NODE2")
+	checked := &Node{R: c.Guard(checkedRunner{r, wrong}), Reads: c}
+	if res, err := checked.readBatch(ctx, "read the version", versionLine); !errors.Is(err, wrong) {
+		t.Errorf("got %+v, %v; want the check's refusal", res, err)
+	}
+	checked.R = c.Guard(checkedRunner{r, nil})
+	if res, err := checked.readBatch(ctx, "read the version", versionLine); err != nil || res[0] != versionAnswer || len(r.lines) != 1 {
+		t.Errorf("got %+v, %v after sending %q; want the kept answer, nothing sent", res, err, r.lines)
+	}
+}

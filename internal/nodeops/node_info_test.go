@@ -166,7 +166,6 @@ func (r *rebootingNode) Run(ctx context.Context, line string, readOnly bool) (wi
 }
 
 func TestRebootWait(t *testing.T) {
-	t.Parallel() // its own lab or fakes; it mostly waits (polls, emulated reboots and moves)
 	const old, boot = "10/1/1999 9:00:00 AM", "10/1/1999 9:11:30 AM"
 	for _, c := range []struct {
 		name   string

@@ -56,6 +56,10 @@ type guardedRunner struct {
 	*winrm.Client
 }
 
+// BeforeRead is the same check before a read the ReadCache answers, where
+// Run is not called (nodeops' sharedBatch).
+func (g guardedRunner) BeforeRead(ctx context.Context) error { return g.c.verify(ctx, g.key) }
+
 func (g guardedRunner) Run(ctx context.Context, line string, readOnly bool) (winrm.Result, error) {
 	if err := g.c.verify(ctx, g.key); err != nil {
 		return winrm.Result{}, err
@@ -82,10 +86,11 @@ func (c *cluster) identify(ctx context.Context, key string) (nodeops.Identity, e
 		return id, nil
 	}
 	// Its answers are kept for the plan's reads (nodeops.SharedReads): the
-	// version key it reads whole is one of theirs, and what it reads does
-	// not change while the process runs, short of a changing command,
-	// which drops every kept answer.
-	id, err := (&nodeops.Node{R: c.clients[key], Reads: c.reads}).Identity(nodeops.SharedReads(ctx))
+	// version key it reads whole is one of theirs. They are kept as any
+	// read's are (a changing command drops them, 30 s at most), and served
+	// only through the node's guardedRunner, whose BeforeRead refuses them
+	// while the machine has not passed this check.
+	id, err := (&nodeops.Node{R: c.reads.Guard(c.clients[key]), Reads: c.reads}).Identity(nodeops.SharedReads(ctx))
 	if err != nil {
 		return id, err
 	}
