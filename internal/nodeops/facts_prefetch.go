@@ -53,8 +53,14 @@ var planTools = func() []Tool {
 	return all
 }()
 
-// prefetch is Prefetch on one node.
+// prefetch is Prefetch on one node. The node's own check comes first
+// (beforeReader: the provider's identity check): a node that fails it is
+// left alone, and what the check read (SystemRoot, the version key) is
+// known when the lines are written and answered from the cache.
 func (n *Node) prefetch(ctx context.Context) {
+	if b, ok := n.R.(beforeReader); ok && b.BeforeRead(ctx) != nil {
+		return
+	}
 	lines, err := n.factLines()
 	if err != nil {
 		return

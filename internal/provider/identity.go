@@ -61,7 +61,7 @@ type guardedRunner struct {
 func (g guardedRunner) BeforeRead(ctx context.Context) error { return g.c.verify(ctx, g.key) }
 
 func (g guardedRunner) Run(ctx context.Context, line string, readOnly bool) (winrm.Result, error) {
-	if err := g.c.verify(ctx, g.key); err != nil {
+	if err := g.BeforeRead(ctx); err != nil {
 		return winrm.Result{}, err
 	}
 	return g.Client.Run(ctx, line, readOnly)
