@@ -68,6 +68,42 @@ func (n *Node) readBatch(ctx context.Context, step string, parts ...string) ([]w
 	return n.freshBatch(ctx, step, parts...)
 }
 
+// sharedBatch is readBatch through n.Reads: the parts answered already are
+// not sent, the others go in as few command lines as readBatch makes, and
+// their answers are kept.
+func (n *Node) sharedBatch(ctx context.Context, step string, parts []string) ([]winrm.Result, error) {
+	node := n.R.Node()
+	if b, ok := n.R.(beforeReader); ok {
+		if err := b.BeforeRead(ctx); err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", node, step, err)
+		}
+	}
+	results, found, gen := n.Reads.lookup(node, parts)
+	var missing []string
+	var at []int
+	for i, ok := range found {
+		if !ok {
+			missing = append(missing, parts[i])
+			at = append(at, i)
+		}
+	}
+	if len(missing) == 0 {
+		return results, nil
+	}
+	if collect(ctx, missing) {
+		return nil, errCollected
+	}
+	fresh, err := n.freshBatch(ctx, step, missing...)
+	if err != nil {
+		return nil, err
+	}
+	for j, i := range at {
+		results[i] = fresh[j]
+		n.Reads.keep(node, parts[i], fresh[j], gen)
+	}
+	return results, nil
+}
+
 // freshBatch is readBatch sent to the node, every part.
 func (n *Node) freshBatch(ctx context.Context, step string, parts ...string) ([]winrm.Result, error) {
 	if len(parts) == 0 {
