@@ -3,7 +3,6 @@ package nodeops
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -190,21 +189,6 @@ func (n *Node) checkPart(step, part string, res winrm.Result, codes Codes) error
 	return n.stepError(step, part, res, codes)
 }
 
-// The failure lines of the tools whose reads are batched, each a whole line
-// so that a listed name or value cannot pass for one.
-var (
-	// cluster.exe and net: "System error 1722 has occurred (0x000006ba)."
-	// (NT 4.0's net leaves out the hexadecimal).
-	systemErrorLineRe = regexp.MustCompile(`(?m)^System error (\d+) has occurred( \(0x[0-9A-Fa-f]+\))?\.\r?$`)
-	// sc: "[SC] OpenService FAILED 1060:" (NT 4.0's Resource Kit sc:
-	// "[SC]EnumQueryServicesStatus:OpenService failed 1060").
-	scFailedLineRe = scFailedRe
-	// reg: "ERROR: The system was unable to find the specified registry key or value."
-	regErrorLineRe = regexp.MustCompile(`(?mi)^\s*ERROR:`)
-	// cmd: "'x' is not recognized as an internal or external command,"
-	notRecognizedRe = regexp.MustCompile(`(?m)^'.*' is not recognized as an internal or external command`)
-)
-
 // partExit is the exit code a part's text shows: the code of cluster.exe's
 // and net's "System error N has occurred" and of sc's "FAILED N:", reg's 1
 // for its "ERROR:" line (reg.exe's only failure code), cmd's 9009 for a
@@ -226,7 +210,7 @@ func partExit(out string) int {
 	// whose Unicode fold (?i) would match and strings.ToLower would not make.
 	lower := strings.ToLower(out)
 	if strings.Contains(lower, " failed ") {
-		if m := scFailedLineRe.FindStringSubmatch(out); m != nil {
+		if m := scFailedRe.FindStringSubmatch(out); m != nil {
 			code, _ := strconv.Atoi(m[1])
 			return code
 		}

@@ -2,6 +2,7 @@ package nodeops
 
 import (
 	"fmt"
+	"regexp"
 )
 
 // SpecError is a setting that does not fit the cluster: the plan fails on
@@ -15,3 +16,20 @@ func (e *SpecError) Error() string { return e.Attr + ": " + e.Detail }
 func (n *Node) parseError(step, line, out string, err error) error {
 	return fmt.Errorf("%s: %s: cannot read the output of `%s`: %w (output: %s)", n.R.Node(), step, line, err, firstLines(out, 4))
 }
+
+// The failure lines of the tools whose output more than one file reads
+// (partExit for a batch's parts, isAnswer for what the ReadCache keeps, sc's
+// and reg's own parsers), each a whole line so that a listed name or value
+// cannot pass for one. cmd's and net's, which run and stepError read too,
+// are beside them in node.go.
+var (
+	// cluster.exe and net: "System error 1722 has occurred (0x000006ba)."
+	// (NT 4.0's net leaves out the hexadecimal).
+	systemErrorLineRe = regexp.MustCompile(`(?m)^System error (\d+) has occurred( \(0x[0-9A-Fa-f]+\))?\.\r?$`)
+	// sc: "[SC] OpenService FAILED 1060:", or the NT 4.0 Resource Kit's
+	// "[SC]EnumQueryServicesStatus:OpenService failed 1060" (issue 25: no
+	// blank, lower case, no colon).
+	scFailedRe = regexp.MustCompile(`(?im)^\s*\[SC\] ?\S+ FAILED (\d+):?\s*$`)
+	// reg: "ERROR: The system was unable to find the specified registry key or value."
+	regErrorLineRe = regexp.MustCompile(`(?mi)^\s*ERROR:`)
+)

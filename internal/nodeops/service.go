@@ -335,13 +335,7 @@ func (n *Node) waitForState(ctx context.Context, name string, want ServiceState,
 
 // --- sc's output ---
 
-var (
-	scFieldRe = regexp.MustCompile(`^\s*([A-Z_0-9]+)\s*:\s*(.*?)\s*$`)
-	// scFailedRe is sc's failure line: `[SC] OpenService FAILED 1060:`, or
-	// the NT 4.0 Resource Kit's `[SC]EnumQueryServicesStatus:OpenService
-	// failed 1060` (issue 25: no blank, lower case, no colon).
-	scFailedRe = regexp.MustCompile(`(?im)^\s*\[SC\] ?\S+ FAILED (\d+):?\s*$`)
-)
+var scFieldRe = regexp.MustCompile(`^\s*([A-Z_0-9]+)\s*:\s*(.*?)\s*$`)
 
 // scFields reads sc's `KEY : value` lines. Continuation lines (the state's
 // flags in parentheses) have no key and are skipped.
