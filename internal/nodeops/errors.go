@@ -1,8 +1,11 @@
 package nodeops
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/winrm"
 )
 
 // SpecError is a setting that does not fit the cluster: the plan fails on
@@ -13,6 +16,17 @@ type SpecError struct {
 
 func (e *SpecError) Error() string { return e.Attr + ": " + e.Detail }
 
+// Unreachable reports the node a read could not reach at all: nothing
+// answered at its endpoint (a node powered off, its WinRM service down).
+// Other failures (a refused login, a fault) are not "unreachable".
+func Unreachable(err error) (string, bool) {
+	var te *winrm.Error
+	if errors.As(err, &te) && te.Kind == winrm.KindUnreachable {
+		return te.Node, true
+	}
+	return "", false
+}
+
 func (n *Node) parseError(step, line, out string, err error) error {
 	return fmt.Errorf("%s: %s: cannot read the output of `%s`: %w (output: %s)", n.R.Node(), step, line, err, firstLines(out, 4))
 }
@@ -20,8 +34,8 @@ func (n *Node) parseError(step, line, out string, err error) error {
 // The failure lines of the tools whose output more than one file reads
 // (partExit for a batch's parts, isAnswer for what the ReadCache keeps, sc's
 // and reg's own parsers), each a whole line so that a listed name or value
-// cannot pass for one. cmd's and net's, which run and stepError read too,
-// are beside them in node.go.
+// cannot pass for one. cmd's and net's are in node.go, beside run and
+// stepError, which read them.
 var (
 	// cluster.exe and net: "System error 1722 has occurred (0x000006ba)."
 	// (NT 4.0's net leaves out the hexadecimal).
