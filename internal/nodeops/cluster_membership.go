@@ -232,10 +232,6 @@ func (n *Node) refuseLastNodeUp(ctx context.Context, step string) error {
 	return nil
 }
 
-// ErrNotUp is a node that answered cluster.exe but is not Up in the
-// cluster itself (joining, paused): Read asks the next one.
-var ErrNotUp = errors.New("answered, but is not Up in the cluster")
-
 // View is the cluster as cluster.exe lists it through one node.
 type View struct {
 	Via       string

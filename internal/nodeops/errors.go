@@ -16,6 +16,22 @@ type SpecError struct {
 
 func (e *SpecError) Error() string { return e.Attr + ": " + e.Detail }
 
+// The sentinel errors that more than one file, or the provider, tells
+// apart (errors.Is; a StepError's Err).
+var (
+	// ErrServiceNotFound is sc's 1060: no service of that name is installed.
+	ErrServiceNotFound = errors.New("the specified service does not exist as an installed service")
+	// ErrMediaMissing is installation media (Option Pack setup, a service
+	// pack, dtcsetup) whose path names no file on the node.
+	ErrMediaMissing = errors.New("installation media missing on the node")
+	// ErrNotUp is a node that answered cluster.exe but is not Up in the
+	// cluster itself (joining, paused): Cluster.Read asks the next one.
+	ErrNotUp = errors.New("answered, but is not Up in the cluster")
+	// errRegNotFound is reg's "unable to find the specified registry key or
+	// value".
+	errRegNotFound = errors.New("the registry key or value does not exist")
+)
+
 // Unreachable reports the node a read could not reach at all: nothing
 // answered at its endpoint (a node powered off, its WinRM service down).
 // Other failures (a refused login, a fault) are not "unreachable".

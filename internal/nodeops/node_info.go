@@ -358,9 +358,6 @@ func optionPackOf(a []regAnswer) OptionPack {
 
 // --- reg.exe ---
 
-// errRegNotFound is reg's "unable to find the specified registry key or value".
-var errRegNotFound = errors.New("the registry key or value does not exist")
-
 // regQuery runs `reg query KEY [/v NAME]`. A missing key or value is not an
 // error: found is false.
 func (n *Node) regQuery(ctx context.Context, step, key, value string) (RegKey, bool, error) {

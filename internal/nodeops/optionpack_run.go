@@ -2,7 +2,6 @@ package nodeops
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -269,9 +268,6 @@ func (r *opRun) checkMedia(ctx context.Context) error {
 	}
 	return nil
 }
-
-// ErrMediaMissing is a setup or service pack path that names no file on the node.
-var ErrMediaMissing = errors.New("installation media missing on the node")
 
 // clusSvcStopped is the KB's first step and safety rule 1: the cluster
 // service set to manual, stopped, and confirmed STOPPED by polling. It never

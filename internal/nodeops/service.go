@@ -14,9 +14,6 @@ import (
 // ClusterService is the cluster service's name ("Cluster Server" on NT 4.0).
 const ClusterService = "ClusSvc"
 
-// ErrServiceNotFound is sc's 1060: no service of that name is installed.
-var ErrServiceNotFound = errors.New("the specified service does not exist as an installed service")
-
 // ServiceState is a service's SERVICE_STATUS state, named as Windows names it.
 type ServiceState string
 
