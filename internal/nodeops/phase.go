@@ -16,6 +16,14 @@ type Progress func(step string)
 // stepDone is the journal's last step: the run finished.
 const stepDone = "done"
 
+// The reinstall policies of the phases that reinstall (InstallSpec's and
+// MSDTCSpec's Reinstall), as mscs_optionpack_install and
+// mscs_msdtc_clustered name them.
+const (
+	ReinstallWhenNeeded = "when_needed"
+	ReinstallAlways     = "always"
+)
+
 // A KB phase that changes a node runs as a Phase: a list of steps, resumable
 // through a journal on the node and locked so that two runs never
 // interleave. Each step checks the node before it acts (a reboot step
