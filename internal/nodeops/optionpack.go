@@ -158,6 +158,47 @@ var stepWords = map[string]string{
 	stepRecord:            "record the install for a later import",
 }
 
+// InstallFacts are what a plan reads, read-only, about a node before an
+// install: the cluster service, the Option Pack, and the journal of the last
+// run. PlanInstall turns them into the steps the install will run.
+type InstallFacts struct {
+	ClusterService ServiceStatus
+	OptionPack     OptionPack
+	// JournalStep is the last step of an unfinished run of the same spec
+	// ("start" when it recorded none yet), "" when the install starts over.
+	JournalStep string
+	// Unfinished: the journal holds an unfinished run, of any spec.
+	Unfinished bool
+	// Finished: the journal's last run is one of the same spec that reached
+	// its verified end (the service pack re-applied after its setup).
+	Finished bool
+	// IIS are the IIS services (IISADMIN, W3SVC, MSFTPSVC) as the node has
+	// them; ServicePack is its level ("4", "6a"; "" for none).
+	IIS         []ServiceStatus
+	ServicePack string
+}
+
+// iisServiceNames are the services an Option Pack install may run, in the
+// order ReadInstallFacts reads them.
+var iisServiceNames = []string{"IISADMIN", "W3SVC", "MSFTPSVC"}
+
+// ReadInstallFacts reads the facts PlanInstall needs. It only reads.
+func (n *Node) ReadInstallFacts(ctx context.Context, spec InstallSpec) (InstallFacts, error) {
+	var f InstallFacts
+	r, journal, err := n.readNodeAndJournal(ctx, "read the cluster service, the Option Pack state and its journal",
+		optionPackPhase, append([]string{ClusterService}, iisServiceNames...))
+	if err != nil {
+		return f, err
+	}
+	f.ClusterService, f.OptionPack, f.IIS, f.ServicePack = r.services[0], r.op, r.services[1:], r.os.servicePack
+	f.Unfinished = journal.Unfinished
+	f.Finished = !journal.Unfinished && journal.Step == stepDone && journal.hash == specHash(spec.phaseSpec("install"))
+	if journal.Resumes(spec.phaseSpec("install")) {
+		f.JournalStep = journal.Step
+	}
+	return f, nil
+}
+
 // ErrInstallUnfinished is a refused start of the cluster service on a node
 // whose Option Pack run did not finish.
 var ErrInstallUnfinished = errors.New("the Option Pack install on the node is unfinished")
