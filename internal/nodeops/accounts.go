@@ -95,12 +95,7 @@ func (h Held) Has(g Grant) bool {
 // containsAccount compares DOMAIN\name without case; a bare listed name
 // matches any domain (local accounts list bare).
 func containsAccount(list []string, acct string) bool {
-	for _, a := range list {
-		if strings.EqualFold(a, acct) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(list, func(a string) bool { return strings.EqualFold(a, acct) })
 }
 
 // ReadHeld reads the node's grants for the accounts the KB names: the two

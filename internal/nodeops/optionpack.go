@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -102,13 +103,9 @@ func (s InstallSpec) WantComponents() ([]string, error) {
 	return normalizeComponents(s.Components), nil
 }
 
+// known tells a component Option Pack setup knows, in any case.
 func known(c string) bool {
-	for _, k := range KnownComponents {
-		if strings.EqualFold(k, c) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(KnownComponents, func(k string) bool { return strings.EqualFold(k, c) })
 }
 
 // reapplySP: the KB re-applies Service Pack 4 or later after setup.

@@ -3,8 +3,8 @@ package nodeops
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 )
@@ -414,13 +414,8 @@ func (r *opRun) verify(ctx context.Context) error {
 // echo can't write (one with a cmd.exe metacharacter) is left out: an import
 // then can't learn it.
 func (r *opRun) writeRecord(ctx context.Context) error {
-	keys := make([]string, 0, len(r.spec.Record))
-	for k := range r.spec.Record {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	lines := []string{"[Install]"}
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(r.spec.Record)) {
 		v := r.spec.Record[k]
 		if recordKeyRe.MatchString(k) && v != "" && !strings.ContainsAny(v, "%!&|<>^\r\n") {
 			lines = append(lines, k+"="+v)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -346,12 +347,7 @@ func (n *Node) resumeAt(ctx context.Context, p Phase, last string) (int, error) 
 
 // index is the position of the step named name, -1 for none ("start").
 func (p Phase) index(name string) int {
-	for i, s := range p.Steps {
-		if s.Name == name {
-			return i
-		}
-	}
-	return -1
+	return slices.IndexFunc(p.Steps, func(s Step) bool { return s.Name == name })
 }
 
 // A plan step that runs only when something apply finds out first holds
