@@ -92,8 +92,10 @@ func (h Held) Has(g Grant) bool {
 	return containsAccount(h.DCOMLaunch, g.Account)
 }
 
-// containsAccount compares DOMAIN\name without case; a bare listed name
-// matches any domain (local accounts list bare).
+// containsAccount tells whether list holds acct, whole names compared
+// without case (Windows' account names are case-blind). A bare listed name
+// is a local account, never the same as DOMAIN\name, so it matches only
+// a bare acct.
 func containsAccount(list []string, acct string) bool {
 	return slices.ContainsFunc(list, func(a string) bool { return strings.EqualFold(a, acct) })
 }
