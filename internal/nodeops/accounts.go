@@ -204,10 +204,18 @@ func Missing(held Held, spec AccountsSpec) []Grant {
 	return out
 }
 
-// grantCommand is the command line that adds g, or with add false removes
-// it; "" when the tools cannot remove it (the 1996 dcomperm's -dl remove
-// falls into its usage screen).
-func grantCommand(g Grant, add bool) (string, error) {
+// A grantOp is what a command does to a grant: adds it or removes it.
+type grantOp bool
+
+const (
+	addGrant    grantOp = true
+	removeGrant grantOp = false
+)
+
+// grantCommand is the command line that does op to g; "" when the tools
+// cannot remove it (the 1996 dcomperm's -dl remove falls into its usage
+// screen).
+func grantCommand(g Grant, op grantOp) (string, error) {
 	q, err := quoteAll("account", g.Account, "name", cmp.Or(g.What, "x"))
 	if err != nil {
 		return "", err
@@ -224,7 +232,7 @@ func grantCommand(g Grant, add bool) (string, error) {
 	default:
 		lines = [2]string{"dcomperm -dl set " + account + " permit", ""}
 	}
-	if add {
+	if op == addGrant {
 		return lines[0], nil
 	}
 	return lines[1], nil
@@ -234,7 +242,7 @@ func grantCommand(g Grant, add bool) (string, error) {
 func PlanAccounts(node string, missing []Grant) []string {
 	steps := []string{}
 	for _, g := range missing {
-		line, _ := grantCommand(g, true)
+		line, _ := grantCommand(g, addGrant)
 		steps = append(steps, fmt.Sprintf("%s: %s (%s: %s)", node, line, g.Account, g))
 	}
 	return append(steps, node+": list every grant again and compare")
@@ -257,7 +265,7 @@ func (n *Node) GrantAccounts(ctx context.Context, spec AccountsSpec, progress Pr
 			"none of %s exists on the node (is MTS installed?); set impersonators_group", strings.Join(ImpersonatorsGroups, ", "))}
 	}
 	for _, g := range missing {
-		line, err := grantCommand(g, true)
+		line, err := grantCommand(g, addGrant)
 		if err != nil {
 			return held, err
 		}
@@ -265,7 +273,7 @@ func (n *Node) GrantAccounts(ctx context.Context, spec AccountsSpec, progress Pr
 			progress(line)
 		}
 		if _, err := n.run(ctx, "grant "+g.Account+" "+g.String(), line, false, win32); err != nil {
-			if err := n.judgeByListing(ctx, spec.Impersonators, g, true, err); err != nil {
+			if err := n.judgeByListing(ctx, spec.Impersonators, g, addGrant, err); err != nil {
 				return held, err
 			}
 		}
@@ -301,7 +309,7 @@ func (n *Node) RevokeAccounts(ctx context.Context, spec AccountsSpec, progress P
 		if !held.Has(g) {
 			continue
 		}
-		line, err := grantCommand(g, false)
+		line, err := grantCommand(g, removeGrant)
 		if err != nil {
 			return kept, err
 		}
@@ -313,7 +321,7 @@ func (n *Node) RevokeAccounts(ctx context.Context, spec AccountsSpec, progress P
 			progress(line)
 		}
 		if _, err := n.run(ctx, "revoke "+g.Account+" "+g.String(), line, false, win32); err != nil {
-			if err := n.judgeByListing(ctx, spec.Impersonators, g, false, err); err != nil {
+			if err := n.judgeByListing(ctx, spec.Impersonators, g, removeGrant, err); err != nil {
 				return kept, err
 			}
 		}
@@ -322,12 +330,12 @@ func (n *Node) RevokeAccounts(ctx context.Context, spec AccountsSpec, progress P
 }
 
 // judgeByListing settles a grant or revoke whose command failed by listing
-// again: failed is its error when the node still does not hold (want true)
-// or still holds (want false) g. The exit codes cannot tell: net localgroup
+// again: failed is its error when the node still does not hold g after
+// addGrant, or still holds it after removeGrant. The exit codes cannot tell: net localgroup
 // exits 2 for a member already there (System error 1378) and for one that is
 // not (1377) as for any other failure, and the 1996 dcomperm's exit code
 // means nothing; a change made in the meantime by someone else is no failure.
-func (n *Node) judgeByListing(ctx context.Context, impersonators string, g Grant, want bool, failed error) error {
+func (n *Node) judgeByListing(ctx context.Context, impersonators string, g Grant, op grantOp, failed error) error {
 	var se *StepError
 	if !errors.As(failed, &se) {
 		return failed // the command may not have run: nothing to judge
@@ -336,7 +344,7 @@ func (n *Node) judgeByListing(ctx context.Context, impersonators string, g Grant
 	if err != nil {
 		return err
 	}
-	if held.Has(g) != want {
+	if held.Has(g) != (op == addGrant) {
 		return failed
 	}
 	return nil

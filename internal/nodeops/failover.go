@@ -545,5 +545,5 @@ func (c *Cluster) restoreEarlierFailover(ctx context.Context, spec FailoverSpec)
 // moveAndSettle moves group to node and waits, at most timeout, until
 // every resource of it is Online there (moveOnline).
 func (c *Cluster) moveAndSettle(ctx context.Context, group, node string, timeout time.Duration) error {
-	return c.moveOnline(ctx, group, node, timeout, true, "")
+	return c.moveOnline(ctx, group, node, timeout, waitOwned, "")
 }

@@ -186,8 +186,17 @@ func ParseJournal(out string) (hash, step string) {
 	return hash, step
 }
 
-// record appends a completed step to p's journal; fresh starts a new one.
-func (n *Node) record(ctx context.Context, p Phase, step string, fresh bool) error {
+// A journalWrite is how record writes its line: in a new journal, or after
+// the lines there.
+type journalWrite bool
+
+const (
+	newJournal      journalWrite = true
+	appendToJournal journalWrite = false
+)
+
+// record writes a completed step to p's journal, as w says.
+func (n *Node) record(ctx context.Context, p Phase, step string, w journalWrite) error {
 	path, err := n.journalPath(ctx, p.Name)
 	if err != nil {
 		return err
@@ -197,7 +206,7 @@ func (n *Node) record(ctx context.Context, p Phase, step string, fresh bool) err
 		return fmt.Errorf("journal: %w", err)
 	}
 	redir := " >> "
-	if fresh {
+	if w == newJournal {
 		redir = " > "
 	}
 	line := "echo step=" + step + " spec=" + specHash(p.Spec) + redir + q
@@ -272,7 +281,7 @@ func (n *Node) RunPhase(ctx context.Context, p Phase) (err error) {
 		}
 	}
 	if !resumed {
-		if err := n.record(ctx, p, stepStart, true); err != nil {
+		if err := n.record(ctx, p, stepStart, newJournal); err != nil {
 			return err
 		}
 	}
@@ -304,7 +313,7 @@ func (n *Node) RunPhase(ctx context.Context, p Phase) (err error) {
 			i = to
 			step = p.Steps[i]
 		}
-		if err := n.record(ctx, p, step.Name, false); err != nil {
+		if err := n.record(ctx, p, step.Name, appendToJournal); err != nil {
 			return err
 		}
 	}
