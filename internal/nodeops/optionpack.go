@@ -157,7 +157,7 @@ var stepWords = map[string]string{
 
 // InstallFacts are what a plan reads, read-only, about a node before an
 // install: the cluster service, the Option Pack, and the journal of the last
-// run. PlanInstall turns them into the steps the install will run.
+// run. PlanInstallSteps turns them into the steps the install will run.
 type InstallFacts struct {
 	ClusterService ServiceStatus
 	OptionPack     OptionPack
@@ -179,7 +179,7 @@ type InstallFacts struct {
 // order ReadInstallFacts reads them.
 var iisServiceNames = []string{"IISADMIN", "W3SVC", "MSFTPSVC"}
 
-// ReadInstallFacts reads the facts PlanInstall needs. It only reads.
+// ReadInstallFacts reads the facts PlanInstallSteps needs. It only reads.
 func (n *Node) ReadInstallFacts(ctx context.Context, spec InstallSpec) (InstallFacts, error) {
 	var f InstallFacts
 	r, journal, err := n.readNodeAndJournal(ctx, "read the cluster service, the Option Pack state and its journal",

@@ -7,14 +7,7 @@ import (
 	"strings"
 )
 
-// PlanInstall is the list of steps InstallOptionPack will run on a node with
-// these facts, in order and in words, as the plan shows them. It makes the
-// sequence's own decisions (what a resumed run skips, when the removal's
-// service pack is due, which reboots follow, an Option Pack found where
-// setup is due removed first) from the facts alone, step by step as
-// stepFunc makes them; a test holds the two together against the lab's
-// command log. Where only the node after a pending reboot tells (a run
-// interrupted between a change and its journal line), the step says so.
+// PlanInstall is PlanInstallSteps' words alone.
 func PlanInstall(f InstallFacts, spec InstallSpec) []string {
 	steps := PlanInstallSteps(f, spec)
 	words := make([]string, len(steps))
@@ -58,7 +51,15 @@ func Reboots(steps []PlannedStep) (sure, most int) {
 	return sure, sure + most
 }
 
-// PlanInstallSteps is PlanInstall with each step's kind.
+// PlanInstallSteps is the list of steps InstallOptionPack will run on a
+// node with these facts, in order, each in words as the plan shows it and
+// with its kind. It makes the sequence's own decisions (what a resumed run
+// skips, when the removal's service pack is due, which reboots follow, an
+// Option Pack found where setup is due removed first) from the facts
+// alone, step by step as stepFunc makes them; a test holds the two
+// together against the lab's command log. Where only the node after a
+// pending reboot tells (a run interrupted between a change and its journal
+// line), the step says so.
 func PlanInstallSteps(f InstallFacts, spec InstallSpec) []PlannedStep {
 	if AdoptInstall(f, spec) {
 		return []PlannedStep{{Words: "adopted: already installed as " + cmp.Or(spec.WorkingNode, "the working node") + " has it; nothing runs"}}
