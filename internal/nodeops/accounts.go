@@ -92,15 +92,12 @@ func (h Held) Has(g Grant) bool {
 	return containsAccount(h.DCOMLaunch, g.Account)
 }
 
-// containsAccount compares DOMAIN\name without case; a bare listed name
-// matches any domain (local accounts list bare).
+// containsAccount tells whether list holds acct, whole names compared
+// without case (Windows' account names are case-blind). A bare listed name
+// is a local account, never the same as DOMAIN\name, so it matches only
+// a bare acct.
 func containsAccount(list []string, acct string) bool {
-	for _, a := range list {
-		if strings.EqualFold(a, acct) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(list, func(a string) bool { return strings.EqualFold(a, acct) })
 }
 
 // ReadHeld reads the node's grants for the accounts the KB names: the two
@@ -207,10 +204,18 @@ func Missing(held Held, spec AccountsSpec) []Grant {
 	return out
 }
 
-// grantCommand is the command line that adds g, or with add false removes
-// it; "" when the tools cannot remove it (the 1996 dcomperm's -dl remove
-// falls into its usage screen).
-func grantCommand(g Grant, add bool) (string, error) {
+// A grantOp is what a command does to a grant: adds it or removes it.
+type grantOp bool
+
+const (
+	addGrant    grantOp = true
+	removeGrant grantOp = false
+)
+
+// grantCommand is the command line that does op to g; "" when the tools
+// cannot remove it (the 1996 dcomperm's -dl remove falls into its usage
+// screen).
+func grantCommand(g Grant, op grantOp) (string, error) {
 	q, err := quoteAll("account", g.Account, "name", cmp.Or(g.What, "x"))
 	if err != nil {
 		return "", err
@@ -227,7 +232,7 @@ func grantCommand(g Grant, add bool) (string, error) {
 	default:
 		lines = [2]string{"dcomperm -dl set " + account + " permit", ""}
 	}
-	if add {
+	if op == addGrant {
 		return lines[0], nil
 	}
 	return lines[1], nil
@@ -237,7 +242,7 @@ func grantCommand(g Grant, add bool) (string, error) {
 func PlanAccounts(node string, missing []Grant) []string {
 	steps := []string{}
 	for _, g := range missing {
-		line, _ := grantCommand(g, true)
+		line, _ := grantCommand(g, addGrant)
 		steps = append(steps, fmt.Sprintf("%s: %s (%s: %s)", node, line, g.Account, g))
 	}
 	return append(steps, node+": list every grant again and compare")
@@ -260,7 +265,7 @@ func (n *Node) GrantAccounts(ctx context.Context, spec AccountsSpec, progress Pr
 			"none of %s exists on the node (is MTS installed?); set impersonators_group", strings.Join(ImpersonatorsGroups, ", "))}
 	}
 	for _, g := range missing {
-		line, err := grantCommand(g, true)
+		line, err := grantCommand(g, addGrant)
 		if err != nil {
 			return held, err
 		}
@@ -268,7 +273,7 @@ func (n *Node) GrantAccounts(ctx context.Context, spec AccountsSpec, progress Pr
 			progress(line)
 		}
 		if _, err := n.run(ctx, "grant "+g.Account+" "+g.String(), line, false, win32); err != nil {
-			if err := n.judgeByListing(ctx, spec.Impersonators, g, true, err); err != nil {
+			if err := n.judgeByListing(ctx, spec.Impersonators, g, addGrant, err); err != nil {
 				return held, err
 			}
 		}
@@ -304,7 +309,7 @@ func (n *Node) RevokeAccounts(ctx context.Context, spec AccountsSpec, progress P
 		if !held.Has(g) {
 			continue
 		}
-		line, err := grantCommand(g, false)
+		line, err := grantCommand(g, removeGrant)
 		if err != nil {
 			return kept, err
 		}
@@ -316,7 +321,7 @@ func (n *Node) RevokeAccounts(ctx context.Context, spec AccountsSpec, progress P
 			progress(line)
 		}
 		if _, err := n.run(ctx, "revoke "+g.Account+" "+g.String(), line, false, win32); err != nil {
-			if err := n.judgeByListing(ctx, spec.Impersonators, g, false, err); err != nil {
+			if err := n.judgeByListing(ctx, spec.Impersonators, g, removeGrant, err); err != nil {
 				return kept, err
 			}
 		}
@@ -325,12 +330,12 @@ func (n *Node) RevokeAccounts(ctx context.Context, spec AccountsSpec, progress P
 }
 
 // judgeByListing settles a grant or revoke whose command failed by listing
-// again: failed is its error when the node still does not hold (want true)
-// or still holds (want false) g. The exit codes cannot tell: net localgroup
+// again: failed is its error when the node still does not hold g after
+// addGrant, or still holds it after removeGrant. The exit codes cannot tell: net localgroup
 // exits 2 for a member already there (System error 1378) and for one that is
 // not (1377) as for any other failure, and the 1996 dcomperm's exit code
 // means nothing; a change made in the meantime by someone else is no failure.
-func (n *Node) judgeByListing(ctx context.Context, impersonators string, g Grant, want bool, failed error) error {
+func (n *Node) judgeByListing(ctx context.Context, impersonators string, g Grant, op grantOp, failed error) error {
 	var se *StepError
 	if !errors.As(failed, &se) {
 		return failed // the command may not have run: nothing to judge
@@ -339,7 +344,7 @@ func (n *Node) judgeByListing(ctx context.Context, impersonators string, g Grant
 	if err != nil {
 		return err
 	}
-	if held.Has(g) != want {
+	if held.Has(g) != (op == addGrant) {
 		return failed
 	}
 	return nil

@@ -20,16 +20,16 @@ func TestGrantCommand(t *testing.T) {
 		{Grant{`CORP\IUSR_WEB`, "dcom-access", ""}, `dcomperm -da set CORP\IUSR_WEB permit`, `dcomperm -da remove CORP\IUSR_WEB`},
 		{Grant{`CORP\IUSR_WEB`, "dcom-launch", ""}, `dcomperm -dl set CORP\IUSR_WEB permit`, ""},
 	} {
-		add, err := grantCommand(c.g, true)
+		add, err := grantCommand(c.g, addGrant)
 		if err != nil || add != c.add {
 			t.Errorf("add %v: %q, %v; want %q", c.g, add, err, c.add)
 		}
-		remove, err := grantCommand(c.g, false)
+		remove, err := grantCommand(c.g, removeGrant)
 		if err != nil || remove != c.remove {
 			t.Errorf("remove %v: %q, %v; want %q", c.g, remove, err, c.remove)
 		}
 	}
-	if _, err := grantCommand(Grant{`CORP\A%PATH%`, "right", RightLogOnLocally}, true); err == nil {
+	if _, err := grantCommand(Grant{`CORP\A%PATH%`, "right", RightLogOnLocally}, addGrant); err == nil {
 		t.Error("an account with a %VAR% in it was quoted into a command line")
 	}
 }

@@ -3,7 +3,6 @@ package nodeops
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -66,6 +65,42 @@ func (n *Node) readBatch(ctx context.Context, step string, parts ...string) ([]w
 		return nil, errCollected // a prefetch's reader: nothing is sent
 	}
 	return n.freshBatch(ctx, step, parts...)
+}
+
+// sharedBatch is readBatch through n.Reads: the parts answered already are
+// not sent, the others go in as few command lines as readBatch makes, and
+// their answers are kept.
+func (n *Node) sharedBatch(ctx context.Context, step string, parts []string) ([]winrm.Result, error) {
+	node := n.R.Node()
+	if b, ok := n.R.(beforeReader); ok {
+		if err := b.BeforeRead(ctx); err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", node, step, err)
+		}
+	}
+	results, found, gen := n.Reads.lookup(node, parts)
+	var missing []string
+	var at []int
+	for i, ok := range found {
+		if !ok {
+			missing = append(missing, parts[i])
+			at = append(at, i)
+		}
+	}
+	if len(missing) == 0 {
+		return results, nil
+	}
+	if collect(ctx, missing) {
+		return nil, errCollected
+	}
+	fresh, err := n.freshBatch(ctx, step, missing...)
+	if err != nil {
+		return nil, err
+	}
+	for j, i := range at {
+		results[i] = fresh[j]
+		n.Reads.keep(node, parts[i], fresh[j], gen)
+	}
+	return results, nil
 }
 
 // freshBatch is readBatch sent to the node, every part.
@@ -154,21 +189,6 @@ func (n *Node) checkPart(step, part string, res winrm.Result, codes Codes) error
 	return n.stepError(step, part, res, codes)
 }
 
-// The failure lines of the tools whose reads are batched, each a whole line
-// so that a listed name or value cannot pass for one.
-var (
-	// cluster.exe and net: "System error 1722 has occurred (0x000006ba)."
-	// (NT 4.0's net leaves out the hexadecimal).
-	systemErrorLineRe = regexp.MustCompile(`(?m)^System error (\d+) has occurred( \(0x[0-9A-Fa-f]+\))?\.\r?$`)
-	// sc: "[SC] OpenService FAILED 1060:" (NT 4.0's Resource Kit sc:
-	// "[SC]EnumQueryServicesStatus:OpenService failed 1060").
-	scFailedLineRe = scFailedRe
-	// reg: "ERROR: The system was unable to find the specified registry key or value."
-	regErrorLineRe = regexp.MustCompile(`(?mi)^\s*ERROR:`)
-	// cmd: "'x' is not recognized as an internal or external command,"
-	notRecognizedRe = regexp.MustCompile(`(?m)^'.*' is not recognized as an internal or external command`)
-)
-
 // partExit is the exit code a part's text shows: the code of cluster.exe's
 // and net's "System error N has occurred" and of sc's "FAILED N:", reg's 1
 // for its "ERROR:" line (reg.exe's only failure code), cmd's 9009 for a
@@ -190,7 +210,7 @@ func partExit(out string) int {
 	// whose Unicode fold (?i) would match and strings.ToLower would not make.
 	lower := strings.ToLower(out)
 	if strings.Contains(lower, " failed ") {
-		if m := scFailedLineRe.FindStringSubmatch(out); m != nil {
+		if m := scFailedRe.FindStringSubmatch(out); m != nil {
 			code, _ := strconv.Atoi(m[1])
 			return code
 		}

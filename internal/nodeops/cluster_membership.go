@@ -232,10 +232,6 @@ func (n *Node) refuseLastNodeUp(ctx context.Context, step string) error {
 	return nil
 }
 
-// ErrNotUp is a node that answered cluster.exe but is not Up in the
-// cluster itself (joining, paused): Read asks the next one.
-var ErrNotUp = errors.New("answered, but is not Up in the cluster")
-
 // View is the cluster as cluster.exe lists it through one node.
 type View struct {
 	Via       string
@@ -298,7 +294,7 @@ func listedUp(nodes []ClusterNode, node string) bool {
 // reads Online there (see moveOnline). A group already Online on node is
 // left alone.
 func (c *Cluster) MoveGroup(ctx context.Context, group, node string) error {
-	return c.moveOnline(ctx, group, node, 0, true, "")
+	return c.moveOnline(ctx, group, node, 0, waitOwned, "")
 }
 
 // moveAndWait moves group to node like MoveGroup, but leaves a group node
@@ -308,8 +304,16 @@ func (c *Cluster) MoveGroup(ctx context.Context, group, node string) error {
 // online; the phase reads its state itself) and its restore, whose
 // read-back judges the group.
 func (c *Cluster) moveAndWait(ctx context.Context, group, node, result string) error {
-	return c.moveOnline(ctx, group, node, 0, false, result)
+	return c.moveOnline(ctx, group, node, 0, leaveOwned, result)
 }
+
+// ifOwned is what moveOnline does with a group node owns already.
+type ifOwned bool
+
+const (
+	waitOwned  ifOwned = true  // waits for its resources to read Online, as for a moved group
+	leaveOwned ifOwned = false // leaves it alone, whatever its resources read
+)
 
 // defaultMoveTimeout bounds the wait for a moved group's resources.
 const defaultMoveTimeout = 3 * time.Minute
@@ -326,10 +330,9 @@ const defaultMoveTimeout = 3 * time.Minute
 // pending one that still fails); a resource read as Failed fails the move,
 // naming it; a group read on another node at the deadline failed back.
 //
-// A group node owns already is not moved; with owned, its resources are
-// still waited for, else it is left alone. The resource named result (""
-// none) is not judged.
-func (c *Cluster) moveOnline(ctx context.Context, group, node string, timeout time.Duration, owned bool, result string) error {
+// A group node owns already is not moved; owned says whether its resources
+// are still waited for. The resource named result ("" none) is not judged.
+func (c *Cluster) moveOnline(ctx context.Context, group, node string, timeout time.Duration, owned ifOwned, result string) error {
 	ctx = FreshReads(ctx) // a wait: each reading asks the node
 	n := c.Node(node)
 	if n == nil {
@@ -345,7 +348,7 @@ func (c *Cluster) moveOnline(ctx context.Context, group, node string, timeout ti
 		if err := n.GroupMove(ctx, group, node); err != nil {
 			return err
 		}
-	case !owned:
+	case owned == leaveOwned:
 		return nil
 	}
 	// Each reading through the first node that can list the cluster, node

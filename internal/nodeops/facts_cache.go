@@ -2,7 +2,7 @@ package nodeops
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -215,38 +215,29 @@ func sharing(ctx context.Context) bool {
 	return v
 }
 
-// sharedBatch is readBatch through n.Reads: the parts answered already are
-// not sent, the others go in as few command lines as readBatch makes, and
-// their answers are kept.
-func (n *Node) sharedBatch(ctx context.Context, step string, parts []string) ([]winrm.Result, error) {
-	node := n.R.Node()
-	if b, ok := n.R.(beforeReader); ok {
-		if err := b.BeforeRead(ctx); err != nil {
-			return nil, fmt.Errorf("%s: %s: %w", node, step, err)
-		}
+// A collection is the parts that readers under a collecting context (a
+// round of Prefetch, facts_prefetch.go) asked for and the ReadCache could
+// not answer, each reader's batch a group. Under it nothing is sent:
+// readBatch adds the parts and fails with errCollected (the readers'
+// results are not used).
+type collection struct {
+	mu     sync.Mutex
+	groups [][]string
+}
+
+type collectKey struct{}
+
+var errCollected = errors.New("the reads were collected for a prefetch, not sent")
+
+// collect adds parts to the collection under ctx; false when ctx is not
+// collecting.
+func collect(ctx context.Context, parts []string) bool {
+	col, ok := ctx.Value(collectKey{}).(*collection)
+	if !ok {
+		return false
 	}
-	results, found, gen := n.Reads.lookup(node, parts)
-	var missing []string
-	var at []int
-	for i, ok := range found {
-		if !ok {
-			missing = append(missing, parts[i])
-			at = append(at, i)
-		}
-	}
-	if len(missing) == 0 {
-		return results, nil
-	}
-	if collect(ctx, missing) {
-		return nil, errCollected
-	}
-	fresh, err := n.freshBatch(ctx, step, missing...)
-	if err != nil {
-		return nil, err
-	}
-	for j, i := range at {
-		results[i] = fresh[j]
-		n.Reads.keep(node, parts[i], fresh[j], gen)
-	}
-	return results, nil
+	col.mu.Lock()
+	defer col.mu.Unlock()
+	col.groups = append(col.groups, parts)
+	return true
 }

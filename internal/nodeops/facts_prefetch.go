@@ -2,7 +2,6 @@ package nodeops
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -90,32 +89,6 @@ func (n *Node) prefetch(ctx context.Context) {
 			return
 		}
 	}
-}
-
-// A collection is the parts that readers under a collecting context
-// asked for and the ReadCache could not answer, each reader's batch a
-// group. Under it nothing is sent: readBatch adds the parts and fails with
-// errCollected (the readers' results are not used).
-type collection struct {
-	mu     sync.Mutex
-	groups [][]string
-}
-
-type collectKey struct{}
-
-var errCollected = errors.New("the reads were collected for a prefetch, not sent")
-
-// collect adds parts to the collection under ctx; false when ctx is not
-// collecting.
-func collect(ctx context.Context, parts []string) bool {
-	col, ok := ctx.Value(collectKey{}).(*collection)
-	if !ok {
-		return false
-	}
-	col.mu.Lock()
-	defer col.mu.Unlock()
-	col.groups = append(col.groups, parts)
-	return true
 }
 
 // sendCollected reads col's parts into the cache: in one batch, but for

@@ -170,3 +170,9 @@ func TestSyncMetabase_lossRefusedBeforeAnyChange(t *testing.T) {
 		t.Errorf("incidents: %+v", inc)
 	}
 }
+
+// ConvergeService is ConvergeServiceChanges without what it changed.
+func (c *Cluster) ConvergeService(ctx context.Context, node string, spec ServiceSpec) (string, error) {
+	state, _, err := c.ConvergeServiceChanges(ctx, node, spec)
+	return state, err
+}

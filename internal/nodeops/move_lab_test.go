@@ -37,7 +37,7 @@ func TestMoveGroup_JudgedByResources(t *testing.T) {
 				if err := l.World().CorruptIIS("NODE2"); err != nil {
 					t.Fatal(err)
 				}
-				err = c.moveOnline(ctx, "Web Group", "NODE2", time.Second, true, "")
+				err = c.moveOnline(ctx, "Web Group", "NODE2", time.Second, waitOwned, "")
 				if err == nil {
 					t.Fatal("a move whose resources did not come online reads as done")
 				}

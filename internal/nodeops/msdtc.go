@@ -21,13 +21,11 @@ const (
 	DTCClustered  = "clustered"
 )
 
-// The MSDTC phase's methods and reinstall policies, as mscs_msdtc_clustered
-// names them.
+// The MSDTC phase's methods, as mscs_msdtc_clustered names them (its
+// reinstall policies are the Option Pack's, phase.go).
 const (
-	DTCMethodManual     = "manual"
-	DTCMethodDTCSetup   = "dtcsetup"
-	ReinstallWhenNeeded = "when_needed"
-	ReinstallAlways     = "always"
+	DTCMethodManual   = "manual"
+	DTCMethodDTCSetup = "dtcsetup"
 )
 
 const (

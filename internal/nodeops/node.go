@@ -181,6 +181,10 @@ var win32Meanings = map[int]string{
 // recognized as an internal or external command" text (notRecognizedRe).
 const exitNotRecognized = 9009
 
+// notRecognizedRe is cmd's line for a program it cannot find: "'x' is not
+// recognized as an internal or external command,".
+var notRecognizedRe = regexp.MustCompile(`(?m)^'.*' is not recognized as an internal or external command`)
+
 // win32Meaning words a Win32 code, or says it is unknown here.
 func win32Meaning(code int) string { return worded(win32Meanings, code, "an error") }
 

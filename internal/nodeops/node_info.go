@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/mscs-ops/terraform-provider-mscs/internal/winrm"
@@ -75,17 +74,14 @@ func methodOf(components []string) string {
 
 // normalizeComponents lower-cases, de-duplicates and sorts component names.
 func normalizeComponents(names []string) []string {
-	seen := map[string]bool{}
 	out := []string{}
 	for _, n := range names {
-		n = strings.ToLower(strings.TrimSpace(n))
-		if n != "" && !seen[n] {
-			seen[n] = true
+		if n = strings.ToLower(strings.TrimSpace(n)); n != "" {
 			out = append(out, n)
 		}
 	}
-	sort.Strings(out)
-	return out
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // SameComponents compares two component lists as sets, ignoring case.
@@ -357,9 +353,6 @@ func optionPackOf(a []regAnswer) OptionPack {
 }
 
 // --- reg.exe ---
-
-// errRegNotFound is reg's "unable to find the specified registry key or value".
-var errRegNotFound = errors.New("the registry key or value does not exist")
 
 // regQuery runs `reg query KEY [/v NAME]`. A missing key or value is not an
 // error: found is false.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -102,13 +103,9 @@ func (s InstallSpec) WantComponents() ([]string, error) {
 	return normalizeComponents(s.Components), nil
 }
 
+// known tells a component Option Pack setup knows, in any case.
 func known(c string) bool {
-	for _, k := range KnownComponents {
-		if strings.EqualFold(k, c) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(KnownComponents, func(k string) bool { return strings.EqualFold(k, c) })
 }
 
 // reapplySP: the KB re-applies Service Pack 4 or later after setup.
@@ -156,6 +153,47 @@ var stepWords = map[string]string{
 	stepSPReboot:          "reboot after re-applying the service pack",
 	stepDone:              "verify the Option Pack install",
 	stepRecord:            "record the install for a later import",
+}
+
+// InstallFacts are what a plan reads, read-only, about a node before an
+// install: the cluster service, the Option Pack, and the journal of the last
+// run. PlanInstallSteps turns them into the steps the install will run.
+type InstallFacts struct {
+	ClusterService ServiceStatus
+	OptionPack     OptionPack
+	// JournalStep is the last step of an unfinished run of the same spec
+	// ("start" when it recorded none yet), "" when the install starts over.
+	JournalStep string
+	// Unfinished: the journal holds an unfinished run, of any spec.
+	Unfinished bool
+	// Finished: the journal's last run is one of the same spec that reached
+	// its verified end (the service pack re-applied after its setup).
+	Finished bool
+	// IIS are the IIS services (IISADMIN, W3SVC, MSFTPSVC) as the node has
+	// them; ServicePack is its level ("4", "6a"; "" for none).
+	IIS         []ServiceStatus
+	ServicePack string
+}
+
+// iisServiceNames are the services an Option Pack install may run, in the
+// order ReadInstallFacts reads them.
+var iisServiceNames = []string{"IISADMIN", "W3SVC", "MSFTPSVC"}
+
+// ReadInstallFacts reads the facts PlanInstallSteps needs. It only reads.
+func (n *Node) ReadInstallFacts(ctx context.Context, spec InstallSpec) (InstallFacts, error) {
+	var f InstallFacts
+	r, journal, err := n.readNodeAndJournal(ctx, "read the cluster service, the Option Pack state and its journal",
+		optionPackPhase, append([]string{ClusterService}, iisServiceNames...))
+	if err != nil {
+		return f, err
+	}
+	f.ClusterService, f.OptionPack, f.IIS, f.ServicePack = r.services[0], r.op, r.services[1:], r.os.servicePack
+	f.Unfinished = journal.Unfinished
+	f.Finished = !journal.Unfinished && journal.Step == stepDone && journal.hash == specHash(spec.phaseSpec("install"))
+	if journal.Resumes(spec.phaseSpec("install")) {
+		f.JournalStep = journal.Step
+	}
+	return f, nil
 }
 
 // ErrInstallUnfinished is a refused start of the cluster service on a node

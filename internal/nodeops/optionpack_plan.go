@@ -2,57 +2,12 @@ package nodeops
 
 import (
 	"cmp"
-	"context"
 	"fmt"
 	"slices"
 	"strings"
 )
 
-// InstallFacts are what a plan reads, read-only, about a node before an
-// install: the cluster service, the Option Pack, and the journal of the last
-// run. PlanInstall turns them into the steps the install will run.
-type InstallFacts struct {
-	ClusterService ServiceStatus
-	OptionPack     OptionPack
-	// JournalStep is the last step of an unfinished run of the same spec
-	// ("start" when it recorded none yet), "" when the install starts over.
-	JournalStep string
-	// Unfinished: the journal holds an unfinished run, of any spec.
-	Unfinished bool
-	// Finished: the journal's last run is one of the same spec that reached
-	// its verified end (the service pack re-applied after its setup).
-	Finished bool
-	// IIS are the IIS services (IISADMIN, W3SVC, MSFTPSVC) as the node has
-	// them; ServicePack is its level ("4", "6a"; "" for none).
-	IIS         []ServiceStatus
-	ServicePack string
-}
-
-// ReadInstallFacts reads the facts PlanInstall needs. It only reads.
-func (n *Node) ReadInstallFacts(ctx context.Context, spec InstallSpec) (InstallFacts, error) {
-	var f InstallFacts
-	r, journal, err := n.readNodeAndJournal(ctx, "read the cluster service, the Option Pack state and its journal",
-		optionPackPhase, append([]string{ClusterService}, iisServiceNames...))
-	if err != nil {
-		return f, err
-	}
-	f.ClusterService, f.OptionPack, f.IIS, f.ServicePack = r.services[0], r.op, r.services[1:], r.os.servicePack
-	f.Unfinished = journal.Unfinished
-	f.Finished = !journal.Unfinished && journal.Step == stepDone && journal.hash == specHash(spec.phaseSpec("install"))
-	if journal.Resumes(spec.phaseSpec("install")) {
-		f.JournalStep = journal.Step
-	}
-	return f, nil
-}
-
-// PlanInstall is the list of steps InstallOptionPack will run on a node with
-// these facts, in order and in words, as the plan shows them. It makes the
-// sequence's own decisions (what a resumed run skips, when the removal's
-// service pack is due, which reboots follow, an Option Pack found where
-// setup is due removed first) from the facts alone, step by step as
-// stepFunc makes them; a test holds the two together against the lab's
-// command log. Where only the node after a pending reboot tells (a run
-// interrupted between a change and its journal line), the step says so.
+// PlanInstall is PlanInstallSteps' words alone.
 func PlanInstall(f InstallFacts, spec InstallSpec) []string {
 	steps := PlanInstallSteps(f, spec)
 	words := make([]string, len(steps))
@@ -96,7 +51,15 @@ func Reboots(steps []PlannedStep) (sure, most int) {
 	return sure, sure + most
 }
 
-// PlanInstallSteps is PlanInstall with each step's kind.
+// PlanInstallSteps is the list of steps InstallOptionPack will run on a
+// node with these facts, in order, each in words as the plan shows it and
+// with its kind. It makes the sequence's own decisions (what a resumed run
+// skips, when the removal's service pack is due, which reboots follow, an
+// Option Pack found where setup is due removed first) from the facts
+// alone, step by step as stepFunc makes them; a test holds the two
+// together against the lab's command log. Where only the node after a
+// pending reboot tells (a run interrupted between a change and its journal
+// line), the step says so.
 func PlanInstallSteps(f InstallFacts, spec InstallSpec) []PlannedStep {
 	if AdoptInstall(f, spec) {
 		return []PlannedStep{{Words: "adopted: already installed as " + cmp.Or(spec.WorkingNode, "the working node") + " has it; nothing runs"}}
@@ -194,10 +157,6 @@ func PlanInstallSteps(f InstallFacts, spec InstallSpec) []PlannedStep {
 // RemovedAll reports whether progress words are the install's Remove All
 // starting: what makes the plan's conditional Remove All steps ran (RanSteps).
 func RemovedAll(progress string) bool { return progress == stepWords[stepRemoveAll] }
-
-// iisServiceNames are the services an Option Pack install may run, in the
-// order ReadInstallFacts reads them.
-var iisServiceNames = []string{"IISADMIN", "W3SVC", "MSFTPSVC"}
 
 // AdoptInstall reports whether a create adopts the Option Pack the node has
 // instead of running the KB's reinstall: spec.Reinstall is not "always" and

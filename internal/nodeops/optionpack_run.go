@@ -2,10 +2,9 @@ package nodeops
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 )
@@ -270,9 +269,6 @@ func (r *opRun) checkMedia(ctx context.Context) error {
 	return nil
 }
 
-// ErrMediaMissing is a setup or service pack path that names no file on the node.
-var ErrMediaMissing = errors.New("installation media missing on the node")
-
 // clusSvcStopped is the KB's first step and safety rule 1: the cluster
 // service set to manual, stopped, and confirmed STOPPED by polling. It never
 // lets a run go on otherwise.
@@ -418,13 +414,8 @@ func (r *opRun) verify(ctx context.Context) error {
 // echo can't write (one with a cmd.exe metacharacter) is left out: an import
 // then can't learn it.
 func (r *opRun) writeRecord(ctx context.Context) error {
-	keys := make([]string, 0, len(r.spec.Record))
-	for k := range r.spec.Record {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	lines := []string{"[Install]"}
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(r.spec.Record)) {
 		v := r.spec.Record[k]
 		if recordKeyRe.MatchString(k) && v != "" && !strings.ContainsAny(v, "%!&|<>^\r\n") {
 			lines = append(lines, k+"="+v)

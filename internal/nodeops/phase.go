@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -15,6 +16,14 @@ type Progress func(step string)
 
 // stepDone is the journal's last step: the run finished.
 const stepDone = "done"
+
+// The reinstall policies of the phases that reinstall (InstallSpec's and
+// MSDTCSpec's Reinstall), as mscs_optionpack_install and
+// mscs_msdtc_clustered name them.
+const (
+	ReinstallWhenNeeded = "when_needed"
+	ReinstallAlways     = "always"
+)
 
 // A KB phase that changes a node runs as a Phase: a list of steps, resumable
 // through a journal on the node and locked so that two runs never
@@ -177,8 +186,17 @@ func ParseJournal(out string) (hash, step string) {
 	return hash, step
 }
 
-// record appends a completed step to p's journal; fresh starts a new one.
-func (n *Node) record(ctx context.Context, p Phase, step string, fresh bool) error {
+// A journalWrite is how record writes its line: in a new journal, or after
+// the lines there.
+type journalWrite bool
+
+const (
+	newJournal      journalWrite = true
+	appendToJournal journalWrite = false
+)
+
+// record writes a completed step to p's journal, as w says.
+func (n *Node) record(ctx context.Context, p Phase, step string, w journalWrite) error {
 	path, err := n.journalPath(ctx, p.Name)
 	if err != nil {
 		return err
@@ -188,7 +206,7 @@ func (n *Node) record(ctx context.Context, p Phase, step string, fresh bool) err
 		return fmt.Errorf("journal: %w", err)
 	}
 	redir := " >> "
-	if fresh {
+	if w == newJournal {
 		redir = " > "
 	}
 	line := "echo step=" + step + " spec=" + specHash(p.Spec) + redir + q
@@ -263,7 +281,7 @@ func (n *Node) RunPhase(ctx context.Context, p Phase) (err error) {
 		}
 	}
 	if !resumed {
-		if err := n.record(ctx, p, stepStart, true); err != nil {
+		if err := n.record(ctx, p, stepStart, newJournal); err != nil {
 			return err
 		}
 	}
@@ -295,7 +313,7 @@ func (n *Node) RunPhase(ctx context.Context, p Phase) (err error) {
 			i = to
 			step = p.Steps[i]
 		}
-		if err := n.record(ctx, p, step.Name, false); err != nil {
+		if err := n.record(ctx, p, step.Name, appendToJournal); err != nil {
 			return err
 		}
 	}
@@ -338,12 +356,7 @@ func (n *Node) resumeAt(ctx context.Context, p Phase, last string) (int, error) 
 
 // index is the position of the step named name, -1 for none ("start").
 func (p Phase) index(name string) int {
-	for i, s := range p.Steps {
-		if s.Name == name {
-			return i
-		}
-	}
-	return -1
+	return slices.IndexFunc(p.Steps, func(s Step) bool { return s.Name == name })
 }
 
 // A plan step that runs only when something apply finds out first holds

@@ -14,9 +14,6 @@ import (
 // ClusterService is the cluster service's name ("Cluster Server" on NT 4.0).
 const ClusterService = "ClusSvc"
 
-// ErrServiceNotFound is sc's 1060: no service of that name is installed.
-var ErrServiceNotFound = errors.New("the specified service does not exist as an installed service")
-
 // ServiceState is a service's SERVICE_STATUS state, named as Windows names it.
 type ServiceState string
 
@@ -335,13 +332,7 @@ func (n *Node) waitForState(ctx context.Context, name string, want ServiceState,
 
 // --- sc's output ---
 
-var (
-	scFieldRe = regexp.MustCompile(`^\s*([A-Z_0-9]+)\s*:\s*(.*?)\s*$`)
-	// scFailedRe is sc's failure line: `[SC] OpenService FAILED 1060:`, or
-	// the NT 4.0 Resource Kit's `[SC]EnumQueryServicesStatus:OpenService
-	// failed 1060` (issue 25: no blank, lower case, no colon).
-	scFailedRe = regexp.MustCompile(`(?im)^\s*\[SC\] ?\S+ FAILED (\d+):?\s*$`)
-)
+var scFieldRe = regexp.MustCompile(`^\s*([A-Z_0-9]+)\s*:\s*(.*?)\s*$`)
 
 // scFields reads sc's `KEY : value` lines. Continuation lines (the state's
 // flags in parentheses) have no key and are skipped.

@@ -20,10 +20,10 @@ type ServiceSpec struct {
 	AllowOutage bool
 }
 
-// ServiceSteps is what ConvergeService runs, in its order, each step naming
-// node, as the plan lists them; moves says what a stop of the cluster
-// service moves ("" when unknown). Converge skips a step whose end the node
-// is already at.
+// ServiceSteps is what ConvergeServiceChanges runs, in its order, each
+// step naming node, as the plan lists them; moves says what a stop of the
+// cluster service moves ("" when unknown). The convergence skips a step
+// whose end the node is already at.
 func ServiceSteps(node string, spec ServiceSpec, moves string) []string {
 	steps := []string{fmt.Sprintf("%s: set the startup type of %s to %s", node, spec.Name, strings.ToLower(string(spec.StartType)))}
 	switch {
@@ -44,24 +44,7 @@ func ServiceSteps(node string, spec ServiceSpec, moves string) []string {
 	return steps
 }
 
-// ConvergeService brings node's service to spec's startup type and state,
-// waits until the service reports that state and, for a start of the
-// cluster service, until the cluster lists node as Up (the phase is done
-// when the node has joined, not merely when the service runs). It returns
-// node's state in the cluster afterwards.
-//
-// The checks that only read come first: the service exists; a stop of the
-// cluster service leaves another node Up (unless AllowOutage; safety rule
-// 2); a start of it finds no unfinished Option Pack run (safety rule 4).
-// The startup type goes before the state: a service being started must not
-// be disabled, and the KB sets the cluster service to manual together with
-// stopping it.
-func (c *Cluster) ConvergeService(ctx context.Context, node string, spec ServiceSpec) (string, error) {
-	state, _, err := c.ConvergeServiceChanges(ctx, node, spec)
-	return state, err
-}
-
-// ServiceChange is what ConvergeService changed: the startup type, the
+// ServiceChange is what ConvergeServiceChanges changed: the startup type, the
 // state (a start or a stop). Neither: the service already was as declared.
 type ServiceChange struct{ StartType, State bool }
 
@@ -79,7 +62,18 @@ func ServiceRan(planned []string, ch ServiceChange) []string {
 	return ran
 }
 
-// ConvergeServiceChanges is ConvergeService, which also says what it changed.
+// ConvergeServiceChanges brings node's service to spec's startup type and
+// state, waits until the service reports that state and, for a start of
+// the cluster service, until the cluster lists node as Up (the phase is
+// done when the node has joined, not merely when the service runs). It
+// returns node's state in the cluster afterwards, and what it changed.
+//
+// The checks that only read come first: the service exists; a stop of the
+// cluster service leaves another node Up (unless AllowOutage; safety rule
+// 2); a start of it finds no unfinished Option Pack run (safety rule 4).
+// The startup type goes before the state: a service being started must not
+// be disabled, and the KB sets the cluster service to manual together with
+// stopping it.
 func (c *Cluster) ConvergeServiceChanges(ctx context.Context, node string, spec ServiceSpec) (_ string, ch ServiceChange, _ error) {
 	n := c.Node(node)
 	if n == nil {

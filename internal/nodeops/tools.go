@@ -3,8 +3,9 @@ package nodeops
 import (
 	"context"
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -53,12 +54,7 @@ var SyncTools = []Tool{ToolIISSync, ToolCScript, ToolAdsutil, ToolReg, ToolClust
 // checkNodesTools checks each node's tools (nodes by name), one batch a
 // node, in the order given; the first node that lacks one is the error.
 func (c *Cluster) checkNodesTools(ctx context.Context, tools map[string][]Tool) error {
-	names := make([]string, 0, len(tools))
-	for name := range tools {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(tools)) {
 		n := c.Node(name)
 		if n == nil {
 			return fmt.Errorf("%s is not a configured node", name)
