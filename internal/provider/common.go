@@ -168,7 +168,7 @@ func (p *phaseResource) planStart(ctx context.Context, req resource.ModifyPlanRe
 		nodes = append(nodes, n)
 	}
 	ctx = p.cluster.logContext(ctx, "node", nodes[0].name.ValueString())
-	timeout, d := p.operationTimeout(ctx, m.phase(), "read")
+	timeout, d := p.operationTimeout(ctx, m.phase(), opRead)
 	if diags.Append(d...); diags.HasError() {
 		return ctx, cancel, false
 	}
@@ -216,11 +216,11 @@ func planReadFailed(ctx context.Context, diags *diag.Diagnostics, misfit string,
 // phaseApply is how a phase's Create and Update change the nodes, the one
 // shape every phase has: Create and Update call create and update.
 type phaseApply[M any] struct {
-	// run runs the phase for the plan in m (which names the timeouts
-	// block's operation: "create", "update") and fills in what it did and
+	// run runs the phase for the plan in m (op: opCreate or opUpdate, whose
+	// timeouts bound it) and fills in what it did and
 	// what the nodes show after it. A failed run leaves the state as it
 	// was, and the node where the next apply resumes.
-	run func(ctx context.Context, m *M, which string) diag.Diagnostics
+	run func(ctx context.Context, m *M, op operation) diag.Diagnostics
 	// keep, for a phase whose changed settings alone touch no node, copies
 	// into plan what the last apply and Read found (the computed
 	// attributes) from state, and tells whether the phase must run again
@@ -235,7 +235,7 @@ func (a phaseApply[M]) create(ctx context.Context, req resource.CreateRequest, r
 	if resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...); resp.Diagnostics.HasError() {
 		return
 	}
-	a.save(ctx, &m, nil, a.run(ctx, &m, "create"), &resp.State, &resp.Diagnostics)
+	a.save(ctx, &m, nil, a.run(ctx, &m, opCreate), &resp.State, &resp.Diagnostics)
 }
 
 // update runs the phase again (keep nil, or keep says so), or else saves
@@ -248,7 +248,7 @@ func (a phaseApply[M]) update(ctx context.Context, req resource.UpdateRequest, r
 		return
 	}
 	if a.keep == nil || a.keep(ctx, &plan, &state) {
-		a.save(ctx, &plan, nil, a.run(ctx, &plan, "update"), &resp.State, &resp.Diagnostics)
+		a.save(ctx, &plan, nil, a.run(ctx, &plan, opUpdate), &resp.State, &resp.Diagnostics)
 		return
 	}
 	a.save(ctx, &plan, &state, nil, &resp.State, &resp.Diagnostics)
@@ -370,15 +370,15 @@ func (c *cluster) logContext(ctx context.Context, fields ...string) context.Cont
 }
 
 // begin starts one operation of the phase on node: a context bounded by
-// the timeouts block's value for operation which ("create", "read",
-// "update", "delete"; the phase's default when unset) whose logs hide
+// the timeouts block's value for operation op (the phase's default when
+// unset) whose logs hide
 // every password and name the node and fields, and the node looked up
 // (an error on the phase's node attribute). The returned cancel is never
 // nil; on error the node is nil.
-func (p *phaseResource) begin(ctx context.Context, m *phaseModel, which string, node string, fields ...string) (context.Context, context.CancelFunc, *nodeops.Node, diag.Diagnostics) {
+func (p *phaseResource) begin(ctx context.Context, m *phaseModel, op operation, node string, fields ...string) (context.Context, context.CancelFunc, *nodeops.Node, diag.Diagnostics) {
 	ctx = p.cluster.logContext(ctx, append([]string{"node", node}, fields...)...)
 	cancel := context.CancelFunc(func() {})
-	timeout, diags := p.operationTimeout(ctx, m, which)
+	timeout, diags := p.operationTimeout(ctx, m, op)
 	if diags.HasError() {
 		return ctx, cancel, nil, diags
 	}
@@ -391,7 +391,7 @@ func (p *phaseResource) begin(ctx context.Context, m *phaseModel, which string, 
 }
 
 // readPhase is a phase's Read: the state decoded into M, the operation
-// "read" begun on the phase's node (as begin does), then read fills in what
+// opRead begun on the phase's node (as begin does), then read fills in what
 // the nodes show now and the state is saved. read tells the two ways a node
 // can disappoint: gone, a reason, when the phase's end state no longer
 // holds on the node (the resource leaves the state, so the plan shows the
@@ -406,7 +406,7 @@ func readPhase[M any, P phasedPtr[M]](ctx context.Context, p *phaseResource, sta
 		return
 	}
 	pm := P(&m).phase()
-	ctx, cancel, n, d := p.begin(ctx, pm, "read", node.ValueString())
+	ctx, cancel, n, d := p.begin(ctx, pm, opRead, node.ValueString())
 	defer cancel()
 	if diags.Append(d...); diags.HasError() {
 		return
@@ -430,22 +430,11 @@ func readPhase[M any, P phasedPtr[M]](ctx context.Context, p *phaseResource, sta
 	diags.Append(state.Set(ctx, &m)...)
 }
 
-// operationTimeout is the timeouts block's value for operation which, the
+// operationTimeout is the timeouts block's value for operation op, the
 // phase's default where the block leaves it unset: what begin and planStart
 // bound an operation by, and what a phase's node lock may age to.
-func (p *phaseResource) operationTimeout(ctx context.Context, m *phaseModel, which string) (time.Duration, diag.Diagnostics) {
-	t, def := m.Timeouts, p.timeouts.of(which)
-	switch which {
-	case "create":
-		return t.Create(ctx, def)
-	case "read":
-		return t.Read(ctx, def)
-	case "update":
-		return t.Update(ctx, def)
-	case "delete":
-		return t.Delete(ctx, def)
-	}
-	return def, nil
+func (p *phaseResource) operationTimeout(ctx context.Context, m *phaseModel, op operation) (time.Duration, diag.Diagnostics) {
+	return p.timeouts.bound(ctx, m.Timeouts, op)
 }
 
 // lookup is the configured node name (the one way an attribute naming a

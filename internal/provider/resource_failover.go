@@ -346,8 +346,8 @@ func (r *failoverTestResource) apply() phaseApply[failoverTestModel] {
 }
 
 // run runs the test and saves what it saw.
-func (r *failoverTestResource) run(ctx context.Context, m *failoverTestModel, which string) diag.Diagnostics {
-	ctx, cancel, _, diags := r.begin(ctx, &m.phaseModel, which, m.Node.ValueString())
+func (r *failoverTestResource) run(ctx context.Context, m *failoverTestModel, op operation) diag.Diagnostics {
+	ctx, cancel, _, diags := r.begin(ctx, &m.phaseModel, op, m.Node.ValueString())
 	defer cancel()
 	if diags.HasError() {
 		return diags

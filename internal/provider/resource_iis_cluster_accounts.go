@@ -242,8 +242,8 @@ func (r *clusterAccountsResource) apply() phaseApply[clusterAccountsModel] {
 }
 
 // grant adds the missing grants and saves what the node holds.
-func (r *clusterAccountsResource) grant(ctx context.Context, m *clusterAccountsModel, which string) diag.Diagnostics {
-	ctx, cancel, n, diags := r.begin(ctx, &m.phaseModel, which, m.Node.ValueString())
+func (r *clusterAccountsResource) grant(ctx context.Context, m *clusterAccountsModel, op operation) diag.Diagnostics {
+	ctx, cancel, n, diags := r.begin(ctx, &m.phaseModel, op, m.Node.ValueString())
 	defer cancel()
 	if diags.HasError() {
 		return diags
@@ -319,7 +319,7 @@ func (r *clusterAccountsResource) Delete(ctx context.Context, req resource.Delet
 		r.forget(ctx, req.State, "forgetting the grants; the node is left untouched")
 		return
 	}
-	ctx, cancel, n, diags := r.begin(ctx, &m.phaseModel, "delete", m.Node.ValueString())
+	ctx, cancel, n, diags := r.begin(ctx, &m.phaseModel, opDelete, m.Node.ValueString())
 	defer cancel()
 	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
 		return

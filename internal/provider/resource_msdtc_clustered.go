@@ -264,9 +264,9 @@ func (r *msdtcClusteredResource) apply() phaseApply[msdtcClusteredModel] {
 
 // recluster runs the phase for the plan and fills in what it did and what
 // the cluster shows after it.
-func (r *msdtcClusteredResource) recluster(ctx context.Context, plan *msdtcClusteredModel, which string) diag.Diagnostics {
+func (r *msdtcClusteredResource) recluster(ctx context.Context, plan *msdtcClusteredModel, op operation) diag.Diagnostics {
 	node := plan.Node.ValueString()
-	ctx, cancel, _, diags := r.begin(ctx, &plan.phaseModel, which, node)
+	ctx, cancel, _, diags := r.begin(ctx, &plan.phaseModel, op, node)
 	defer cancel()
 	if diags.HasError() {
 		return diags
@@ -275,7 +275,7 @@ func (r *msdtcClusteredResource) recluster(ctx context.Context, plan *msdtcClust
 	if diags.Append(d...); diags.HasError() {
 		return diags
 	}
-	spec.LockMaxAge, _ = r.operationTimeout(ctx, &plan.phaseModel, which)
+	spec.LockMaxAge, _ = r.operationTimeout(ctx, &plan.phaseModel, op)
 	// The plan's steps carry its reinstall decision to the run; a plan
 	// that could not list them (triggers pending) gets those of the facts
 	// the run acted on.

@@ -500,14 +500,14 @@ func (r *optionpackInstallResource) apply() phaseApply[optionpackInstallModel] {
 }
 
 // install runs the phase for the plan and fills in what the node has after it.
-func (r *optionpackInstallResource) install(ctx context.Context, plan *optionpackInstallModel, which string) diag.Diagnostics {
+func (r *optionpackInstallResource) install(ctx context.Context, plan *optionpackInstallModel, op operation) diag.Diagnostics {
 	nodeName := plan.Node.ValueString()
-	ctx, cancel, n, diags := r.begin(ctx, &plan.phaseModel, which, nodeName)
+	ctx, cancel, n, diags := r.begin(ctx, &plan.phaseModel, op, nodeName)
 	defer cancel()
 	if diags.HasError() {
 		return diags
 	}
-	timeout, _ := r.operationTimeout(ctx, &plan.phaseModel, which)
+	timeout, _ := r.operationTimeout(ctx, &plan.phaseModel, op)
 	// The plan may have been made with values only known now (copied from a
 	// data source read at apply): never run setup unchecked.
 	diags.Append(r.checkWorkingNode(ctx, plan)...)
@@ -582,7 +582,7 @@ func fill(ctx context.Context, m *optionpackInstallModel, id string, info nodeop
 }
 
 // timeoutOps are the operations of the install's timeouts block.
-var timeoutOps = []string{"create", "read", "delete"}
+var timeoutOps = []operation{opCreate, opRead, opDelete}
 
 // installRecord is what the install records on the node for a later import:
 // the settings of m that no registry value holds, by attribute name
@@ -600,8 +600,8 @@ func installRecord(m *optionpackInstallModel) nodeops.InstallRecord {
 	}
 	if !m.Timeouts.IsNull() && !m.Timeouts.IsUnknown() {
 		for _, op := range timeoutOps {
-			if v, ok := m.Timeouts.Attributes()[op].(types.String); ok && !v.IsNull() && !v.IsUnknown() {
-				rec["timeouts."+op] = v.ValueString()
+			if v, ok := m.Timeouts.Attributes()[string(op)].(types.String); ok && !v.IsNull() && !v.IsUnknown() {
+				rec["timeouts."+string(op)] = v.ValueString()
 			}
 		}
 	}
@@ -629,10 +629,11 @@ func fillFromRecord(m *optionpackInstallModel, rec nodeops.InstallRecord) {
 	values := map[string]attr.Value{}
 	found := false
 	for _, op := range timeoutOps {
-		attrTypes[op] = types.StringType
-		values[op] = types.StringNull()
-		if v := rec["timeouts."+op]; v != "" {
-			values[op], found = types.StringValue(v), true
+		name := string(op)
+		attrTypes[name] = types.StringType
+		values[name] = types.StringNull()
+		if v := rec["timeouts."+name]; v != "" {
+			values[name], found = types.StringValue(v), true
 		}
 	}
 	if found {
@@ -749,12 +750,12 @@ func (r *optionpackInstallResource) Delete(ctx context.Context, req resource.Del
 		r.forget(ctx, req.State, "forgetting the Option Pack install; the node is left untouched")
 		return
 	}
-	ctx, cancel, n, diags := r.begin(ctx, &m.phaseModel, "delete", nodeName)
+	ctx, cancel, n, diags := r.begin(ctx, &m.phaseModel, opDelete, nodeName)
 	defer cancel()
 	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, _ := r.operationTimeout(ctx, &m.phaseModel, "delete")
+	timeout, _ := r.operationTimeout(ctx, &m.phaseModel, opDelete)
 	if m.SetupPath.IsNull() {
 		m.SetupPath = types.StringValue(defaultSetupPath)
 	}
