@@ -201,13 +201,11 @@ func misfitDiag(misfit string, se *nodeops.SpecError) diag.Diagnostic {
 // other error is only logged, since apply reads the facts again.
 func planReadFailed(ctx context.Context, diags *diag.Diagnostics, misfit string, err error) {
 	var se *nodeops.SpecError
-	var me *nodeops.MissingToolsError
 	switch {
 	case errors.As(err, &se):
 		diags.Append(misfitDiag(misfit, se))
 		return
-	case errors.As(err, &me):
-		diags.AddError("Tools missing on "+me.Node, me.Error())
+	case missingTools(diags, err):
 		return
 	}
 	tflog.Debug(ctx, "cannot read the phase's facts at plan time; apply reads them again", map[string]any{"error": err.Error()})
@@ -452,14 +450,15 @@ func (c *cluster) lookup(attr path.Path, name string) (*nodeops.Node, diag.Diagn
 }
 
 // workingNode is the node a phase copies from or works through besides
-// node (the KB's "working node"): working when configured, else the other
-// node of a two-node provider. Any other case fails on working_node: the
+// node (the KB's "working node"): working when configured, else (null, or
+// unknown: a computed working_node the configuration leaves unset) the
+// other node of a two-node provider. Any other case fails on working_node: the
 // safety rules never depend on how many nodes the provider knows. purpose
 // ("copy the install from") and why (the rule that needs it) word the error.
 func (c *cluster) workingNode(working types.String, node, purpose, why string) (string, diag.Diagnostics) {
 	attr := path.Root("working_node")
 	name := working.ValueString()
-	if working.IsNull() {
+	if working.IsNull() || working.IsUnknown() {
 		if name = c.otherNode(node); name == "" {
 			return "", diag.Diagnostics{diag.NewAttributeErrorDiagnostic(attr, "No working node to "+purpose,
 				fmt.Sprintf("%s, and the provider's nodes (%s) do not say which node that is: set working_node to "+
@@ -529,14 +528,23 @@ func triggersPending(ctx context.Context, config tfsdk.Config) bool {
 // a read that fails is an error too. It tells whether the plan goes on.
 func checkTools(ctx context.Context, diags *diag.Diagnostics, n *nodeops.Node, tools ...nodeops.Tool) bool {
 	err := n.CheckTools(ctx, tools...)
-	var me *nodeops.MissingToolsError
 	switch {
-	case errors.As(err, &me):
-		diags.AddError("Tools missing on "+me.Node, me.Error())
+	case missingTools(diags, err):
 	case err != nil:
 		diags.AddError("Cannot look for the tools on "+n.R.Node(), err.Error()+". Nothing was run.")
 	}
 	return err == nil
+}
+
+// missingTools adds the plan's error for a node that lacks a tool its phase
+// runs, naming each and where an administrator gets it, when err is one.
+func missingTools(diags *diag.Diagnostics, err error) bool {
+	var me *nodeops.MissingToolsError
+	if !errors.As(err, &me) {
+		return false
+	}
+	diags.AddError("Tools missing on "+me.Node, me.Error())
+	return true
 }
 
 // deferChecks is the warning of a plan whose triggers are pending: node's
@@ -581,19 +589,7 @@ func (p *phaseResource) phaseSchema(ctx context.Context, desc, idDesc string, at
 // may add some (-1 when the count is not known yet: at least once, after
 // setup). Nothing to say, nothing said.
 func warnInstallDisrupts(diags *diag.Diagnostics, node string, stops bool, reboots, most int) {
-	var times string
-	switch {
-	case reboots < 0:
-		times = "at least once (after setup)"
-	case most > reboots && reboots == 0:
-		times = fmt.Sprintf("up to %d times (if the conditional steps run)", most)
-	case most > reboots:
-		times = fmt.Sprintf("%d to %d times (the conditional steps' reboots included)", reboots, most)
-	case reboots == 1:
-		times = "once"
-	case reboots > 1:
-		times = fmt.Sprintf("%d times", reboots)
-	}
+	times := rebootTimes(reboots, most)
 	switch {
 	case stops && times != "":
 		diags.AddWarning(fmt.Sprintf("%s: the cluster service (%s) stops and %s reboots %s", node, nodeops.ClusterService, node, times),
@@ -605,6 +601,25 @@ func warnInstallDisrupts(diags *diag.Diagnostics, node string, stops bool, reboo
 		diags.AddWarning(fmt.Sprintf("%s reboots %s", node, times),
 			fmt.Sprintf("Apply reboots %s %s; the node serves nothing until it is back.", node, times))
 	}
+}
+
+// rebootTimes words how often the planned steps reboot the node (reboots
+// sure, most with the conditional steps; both -1 while the steps are not
+// known): "once", "2 to 4 times (...)"; "" for never.
+func rebootTimes(reboots, most int) string {
+	switch {
+	case reboots < 0:
+		return "at least once (after setup)"
+	case most > reboots && reboots == 0:
+		return fmt.Sprintf("up to %d times (if the conditional steps run)", most)
+	case most > reboots:
+		return fmt.Sprintf("%d to %d times (the conditional steps' reboots included)", reboots, most)
+	case reboots == 1:
+		return "once"
+	case reboots > 1:
+		return fmt.Sprintf("%d times", reboots)
+	}
+	return ""
 }
 
 // warnServiceStops is the warning of a phase that stops service on node;

@@ -105,11 +105,7 @@ func validateAccounts(_ context.Context, m *clusterAccountsModel) diag.Diagnosti
 // metabase where not set).
 func (r *clusterAccountsResource) spec(ctx context.Context, m *clusterAccountsModel) (nodeops.AccountsSpec, string, diag.Diagnostics) {
 	node := r.cluster.configured(m.Node.ValueString())
-	configured := m.WorkingNode
-	if configured.IsUnknown() {
-		configured = types.StringNull()
-	}
-	working, diags := r.cluster.workingNode(configured, node, "copy the accounts from",
+	working, diags := r.cluster.workingNode(m.WorkingNode, node, "copy the accounts from",
 		"The IUSR and IWAM accounts are the working node's")
 	if diags.HasError() {
 		return nodeops.AccountsSpec{}, "", diags

@@ -115,11 +115,7 @@ func validateMSDTC(_ context.Context, m *msdtcClusteredModel) diag.Diagnostics {
 // msdtcSpec is the model's phase, the working node resolved.
 func (r *msdtcClusteredResource) msdtcSpec(m *msdtcClusteredModel) (nodeops.MSDTCSpec, diag.Diagnostics) {
 	node := r.cluster.configured(m.Node.ValueString())
-	configured := m.WorkingNode
-	if configured.IsUnknown() {
-		configured = types.StringNull() // computed, not set: the default
-	}
-	working, diags := r.cluster.workingNode(configured, node, "recluster MSDTC with",
+	working, diags := r.cluster.workingNode(m.WorkingNode, node, "recluster MSDTC with",
 		fmt.Sprintf("MSDTC is installed on the working node and joined from %s (%s)", node, safetyRulesDoc))
 	spec := nodeops.MSDTCSpec{Node: node, WorkingNode: working, Group: m.Group.ValueString(),
 		NetworkName: m.NetworkName.ValueString(), LogPath: m.LogPath.ValueString(), Method: m.Method.ValueString(),

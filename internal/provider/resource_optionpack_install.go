@@ -261,10 +261,14 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 	if resp.Diagnostics.Append(r.checkMedia(ctx, n, &plan)...); resp.Diagnostics.HasError() {
 		return
 	}
+	reboots, most := -1, -1
+	if known {
+		reboots, most = nodeops.Reboots(nodeops.PlanInstallSteps(facts, spec))
+	}
 	moves := ""
 	if !pending {
 		var d diag.Diagnostics
-		d, moves = r.checkClusterService(ctx, &plan, facts)
+		d, moves = r.checkClusterService(ctx, &plan, facts, rebootTimes(reboots, most))
 		if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
 			return
 		}
@@ -288,10 +292,6 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 				"Remove All, reboots and re-applies the service pack before installing again: the KB's steps for a "+
 				"corrupted IIS. Its IIS services are unavailable until the apply completes.",
 				node, present.Method, strings.Join(present.Components, ", "), why))
-	}
-	reboots, most := -1, -1
-	if known {
-		reboots, most = nodeops.Reboots(nodeops.PlanInstallSteps(facts, spec))
 	}
 	warnInstallDisrupts(&resp.Diagnostics, node, pending || (facts.ClusterService.Exists && facts.ClusterService.State != nodeops.StateStopped), reboots, most)
 	if !known {
@@ -358,19 +358,13 @@ func (r *optionpackInstallResource) checkMedia(ctx context.Context, n *nodeops.N
 // checkClusterService says in the plan what stopping the node's cluster
 // service does: its groups fail over to another node Up, or, with none,
 // go offline, which is refused unless allow_cluster_outage accepts it.
-func (r *optionpackInstallResource) checkClusterService(ctx context.Context, plan *optionpackInstallModel, facts nodeops.InstallFacts) (diag.Diagnostics, string) {
+// reboots words how often the install reboots the node (rebootTimes).
+func (r *optionpackInstallResource) checkClusterService(ctx context.Context, plan *optionpackInstallModel, facts nodeops.InstallFacts, reboots string) (diag.Diagnostics, string) {
 	if st := facts.ClusterService; !st.Exists || st.State == nodeops.StateStopped {
 		return nil, ""
 	}
-	reboots := 1
-	if nodeops.ReappliesServicePack(plan.ServicePack.ValueString()) {
-		reboots = 2
-	}
-	if facts.OptionPack.Installed {
-		reboots *= 2
-	}
 	return r.cluster.planStop(ctx, plan.Node.ValueString(), path.Root("allow_cluster_outage"), plan.AllowOutage.ValueBool(),
-		fmt.Sprintf("for the whole install (%d reboots) and until mscs_cluster_node_service starts it again", reboots))
+		fmt.Sprintf("for the whole install (the node reboots %s) and until mscs_cluster_node_service starts it again", reboots))
 }
 
 // warnAboutUninstall: a destroy with uninstall_on_destroy removes IIS.
