@@ -62,14 +62,6 @@ func methodComponents(method string) ([]string, bool) {
 	return c, err == nil
 }
 
-func backticked(values []string) string {
-	quoted := make([]string, len(values))
-	for i, v := range values {
-		quoted[i] = "`" + v + "`"
-	}
-	return strings.Join(quoted, ", ")
-}
-
 func (r *optionpackInstallResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	minimal, _ := nodeops.MethodComponents(nodeops.MethodMinimal)
 	typical, _ := nodeops.MethodComponents(nodeops.MethodTypical)
