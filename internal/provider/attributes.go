@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 
+	dsschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
@@ -177,4 +178,9 @@ func optionalString(desc, def string, v ...validator.String) schema.StringAttrib
 		a.Computed, a.Default = true, stringdefault.StaticString(def)
 	}
 	return a
+}
+
+// computedString is a data source's read-only string attribute.
+func computedString(desc string) dsschema.StringAttribute {
+	return dsschema.StringAttribute{MarkdownDescription: desc, Computed: true}
 }

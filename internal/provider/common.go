@@ -168,7 +168,7 @@ func (p *phaseResource) planStart(ctx context.Context, req resource.ModifyPlanRe
 		nodes = append(nodes, n)
 	}
 	ctx = p.cluster.logContext(ctx, "node", nodes[0].name.ValueString())
-	timeout, d := p.operationTimeout(ctx, m.phase(), "read")
+	timeout, d := p.operationTimeout(ctx, m.phase(), opRead)
 	if diags.Append(d...); diags.HasError() {
 		return ctx, cancel, false
 	}
@@ -201,13 +201,11 @@ func misfitDiag(misfit string, se *nodeops.SpecError) diag.Diagnostic {
 // other error is only logged, since apply reads the facts again.
 func planReadFailed(ctx context.Context, diags *diag.Diagnostics, misfit string, err error) {
 	var se *nodeops.SpecError
-	var me *nodeops.MissingToolsError
 	switch {
 	case errors.As(err, &se):
 		diags.Append(misfitDiag(misfit, se))
 		return
-	case errors.As(err, &me):
-		diags.AddError("Tools missing on "+me.Node, me.Error())
+	case missingTools(diags, err):
 		return
 	}
 	tflog.Debug(ctx, "cannot read the phase's facts at plan time; apply reads them again", map[string]any{"error": err.Error()})
@@ -216,11 +214,11 @@ func planReadFailed(ctx context.Context, diags *diag.Diagnostics, misfit string,
 // phaseApply is how a phase's Create and Update change the nodes, the one
 // shape every phase has: Create and Update call create and update.
 type phaseApply[M any] struct {
-	// run runs the phase for the plan in m (which names the timeouts
-	// block's operation: "create", "update") and fills in what it did and
+	// run runs the phase for the plan in m (op: opCreate or opUpdate, whose
+	// timeouts bound it) and fills in what it did and
 	// what the nodes show after it. A failed run leaves the state as it
 	// was, and the node where the next apply resumes.
-	run func(ctx context.Context, m *M, which string) diag.Diagnostics
+	run func(ctx context.Context, m *M, op operation) diag.Diagnostics
 	// keep, for a phase whose changed settings alone touch no node, copies
 	// into plan what the last apply and Read found (the computed
 	// attributes) from state, and tells whether the phase must run again
@@ -235,7 +233,7 @@ func (a phaseApply[M]) create(ctx context.Context, req resource.CreateRequest, r
 	if resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...); resp.Diagnostics.HasError() {
 		return
 	}
-	a.save(ctx, &m, nil, a.run(ctx, &m, "create"), &resp.State, &resp.Diagnostics)
+	a.save(ctx, &m, nil, a.run(ctx, &m, opCreate), &resp.State, &resp.Diagnostics)
 }
 
 // update runs the phase again (keep nil, or keep says so), or else saves
@@ -248,7 +246,7 @@ func (a phaseApply[M]) update(ctx context.Context, req resource.UpdateRequest, r
 		return
 	}
 	if a.keep == nil || a.keep(ctx, &plan, &state) {
-		a.save(ctx, &plan, nil, a.run(ctx, &plan, "update"), &resp.State, &resp.Diagnostics)
+		a.save(ctx, &plan, nil, a.run(ctx, &plan, opUpdate), &resp.State, &resp.Diagnostics)
 		return
 	}
 	a.save(ctx, &plan, &state, nil, &resp.State, &resp.Diagnostics)
@@ -370,15 +368,15 @@ func (c *cluster) logContext(ctx context.Context, fields ...string) context.Cont
 }
 
 // begin starts one operation of the phase on node: a context bounded by
-// the timeouts block's value for operation which ("create", "read",
-// "update", "delete"; the phase's default when unset) whose logs hide
+// the timeouts block's value for operation op (the phase's default when
+// unset) whose logs hide
 // every password and name the node and fields, and the node looked up
 // (an error on the phase's node attribute). The returned cancel is never
 // nil; on error the node is nil.
-func (p *phaseResource) begin(ctx context.Context, m *phaseModel, which string, node string, fields ...string) (context.Context, context.CancelFunc, *nodeops.Node, diag.Diagnostics) {
+func (p *phaseResource) begin(ctx context.Context, m *phaseModel, op operation, node string, fields ...string) (context.Context, context.CancelFunc, *nodeops.Node, diag.Diagnostics) {
 	ctx = p.cluster.logContext(ctx, append([]string{"node", node}, fields...)...)
 	cancel := context.CancelFunc(func() {})
-	timeout, diags := p.operationTimeout(ctx, m, which)
+	timeout, diags := p.operationTimeout(ctx, m, op)
 	if diags.HasError() {
 		return ctx, cancel, nil, diags
 	}
@@ -391,7 +389,7 @@ func (p *phaseResource) begin(ctx context.Context, m *phaseModel, which string, 
 }
 
 // readPhase is a phase's Read: the state decoded into M, the operation
-// "read" begun on the phase's node (as begin does), then read fills in what
+// opRead begun on the phase's node (as begin does), then read fills in what
 // the nodes show now and the state is saved. read tells the two ways a node
 // can disappoint: gone, a reason, when the phase's end state no longer
 // holds on the node (the resource leaves the state, so the plan shows the
@@ -406,7 +404,7 @@ func readPhase[M any, P phasedPtr[M]](ctx context.Context, p *phaseResource, sta
 		return
 	}
 	pm := P(&m).phase()
-	ctx, cancel, n, d := p.begin(ctx, pm, "read", node.ValueString())
+	ctx, cancel, n, d := p.begin(ctx, pm, opRead, node.ValueString())
 	defer cancel()
 	if diags.Append(d...); diags.HasError() {
 		return
@@ -430,22 +428,11 @@ func readPhase[M any, P phasedPtr[M]](ctx context.Context, p *phaseResource, sta
 	diags.Append(state.Set(ctx, &m)...)
 }
 
-// operationTimeout is the timeouts block's value for operation which, the
+// operationTimeout is the timeouts block's value for operation op, the
 // phase's default where the block leaves it unset: what begin and planStart
 // bound an operation by, and what a phase's node lock may age to.
-func (p *phaseResource) operationTimeout(ctx context.Context, m *phaseModel, which string) (time.Duration, diag.Diagnostics) {
-	t, def := m.Timeouts, p.timeouts.of(which)
-	switch which {
-	case "create":
-		return t.Create(ctx, def)
-	case "read":
-		return t.Read(ctx, def)
-	case "update":
-		return t.Update(ctx, def)
-	case "delete":
-		return t.Delete(ctx, def)
-	}
-	return def, nil
+func (p *phaseResource) operationTimeout(ctx context.Context, m *phaseModel, op operation) (time.Duration, diag.Diagnostics) {
+	return p.timeouts.bound(ctx, m.Timeouts, op)
 }
 
 // lookup is the configured node name (the one way an attribute naming a
@@ -463,14 +450,15 @@ func (c *cluster) lookup(attr path.Path, name string) (*nodeops.Node, diag.Diagn
 }
 
 // workingNode is the node a phase copies from or works through besides
-// node (the KB's "working node"): working when configured, else the other
-// node of a two-node provider. Any other case fails on working_node: the
+// node (the KB's "working node"): working when configured, else (null, or
+// unknown: a computed working_node the configuration leaves unset) the
+// other node of a two-node provider. Any other case fails on working_node: the
 // safety rules never depend on how many nodes the provider knows. purpose
 // ("copy the install from") and why (the rule that needs it) word the error.
 func (c *cluster) workingNode(working types.String, node, purpose, why string) (string, diag.Diagnostics) {
 	attr := path.Root("working_node")
 	name := working.ValueString()
-	if working.IsNull() {
+	if working.IsNull() || working.IsUnknown() {
 		if name = c.otherNode(node); name == "" {
 			return "", diag.Diagnostics{diag.NewAttributeErrorDiagnostic(attr, "No working node to "+purpose,
 				fmt.Sprintf("%s, and the provider's nodes (%s) do not say which node that is: set working_node to "+
@@ -540,14 +528,23 @@ func triggersPending(ctx context.Context, config tfsdk.Config) bool {
 // a read that fails is an error too. It tells whether the plan goes on.
 func checkTools(ctx context.Context, diags *diag.Diagnostics, n *nodeops.Node, tools ...nodeops.Tool) bool {
 	err := n.CheckTools(ctx, tools...)
-	var me *nodeops.MissingToolsError
 	switch {
-	case errors.As(err, &me):
-		diags.AddError("Tools missing on "+me.Node, me.Error())
+	case missingTools(diags, err):
 	case err != nil:
 		diags.AddError("Cannot look for the tools on "+n.R.Node(), err.Error()+". Nothing was run.")
 	}
 	return err == nil
+}
+
+// missingTools adds the plan's error for a node that lacks a tool its phase
+// runs, naming each and where an administrator gets it, when err is one.
+func missingTools(diags *diag.Diagnostics, err error) bool {
+	var me *nodeops.MissingToolsError
+	if !errors.As(err, &me) {
+		return false
+	}
+	diags.AddError("Tools missing on "+me.Node, me.Error())
+	return true
 }
 
 // deferChecks is the warning of a plan whose triggers are pending: node's
@@ -592,19 +589,7 @@ func (p *phaseResource) phaseSchema(ctx context.Context, desc, idDesc string, at
 // may add some (-1 when the count is not known yet: at least once, after
 // setup). Nothing to say, nothing said.
 func warnInstallDisrupts(diags *diag.Diagnostics, node string, stops bool, reboots, most int) {
-	var times string
-	switch {
-	case reboots < 0:
-		times = "at least once (after setup)"
-	case most > reboots && reboots == 0:
-		times = fmt.Sprintf("up to %d times (if the conditional steps run)", most)
-	case most > reboots:
-		times = fmt.Sprintf("%d to %d times (the conditional steps' reboots included)", reboots, most)
-	case reboots == 1:
-		times = "once"
-	case reboots > 1:
-		times = fmt.Sprintf("%d times", reboots)
-	}
+	times := rebootTimes(reboots, most)
 	switch {
 	case stops && times != "":
 		diags.AddWarning(fmt.Sprintf("%s: the cluster service (%s) stops and %s reboots %s", node, nodeops.ClusterService, node, times),
@@ -616,6 +601,25 @@ func warnInstallDisrupts(diags *diag.Diagnostics, node string, stops bool, reboo
 		diags.AddWarning(fmt.Sprintf("%s reboots %s", node, times),
 			fmt.Sprintf("Apply reboots %s %s; the node serves nothing until it is back.", node, times))
 	}
+}
+
+// rebootTimes words how often the planned steps reboot the node (reboots
+// sure, most with the conditional steps; both -1 while the steps are not
+// known): "once", "2 to 4 times (...)"; "" for never.
+func rebootTimes(reboots, most int) string {
+	switch {
+	case reboots < 0:
+		return "at least once (after setup)"
+	case most > reboots && reboots == 0:
+		return fmt.Sprintf("up to %d times (if the conditional steps run)", most)
+	case most > reboots:
+		return fmt.Sprintf("%d to %d times (the conditional steps' reboots included)", reboots, most)
+	case reboots == 1:
+		return "once"
+	case reboots > 1:
+		return fmt.Sprintf("%d times", reboots)
+	}
+	return ""
 }
 
 // warnServiceStops is the warning of a phase that stops service on node;

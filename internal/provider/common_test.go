@@ -178,9 +178,10 @@ func firstWithPath(diags diag.Diagnostics) (diag.DiagnosticWithPath, bool) {
 // The timeouts block states each default as the block's own syntax takes it.
 func TestPhaseTimeouts(t *testing.T) {
 	pt := phaseTimeouts{apply: 90 * time.Minute, read: 5 * time.Minute, applyWhat: "The whole install", readWhat: "Reading"}
-	for which, want := range map[string]time.Duration{"create": 90 * time.Minute, "update": 0, "read": 5 * time.Minute, "delete": 0} {
-		if got := pt.of(which); got != want {
-			t.Errorf("%s: %v, want %v", which, got, want)
+	unset := timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{})}
+	for op, want := range map[operation]time.Duration{opCreate: 90 * time.Minute, opUpdate: 0, opRead: 5 * time.Minute, opDelete: 0} {
+		if got, d := pt.bound(context.Background(), unset, op); got != want || d.HasError() {
+			t.Errorf("%s: %v, want %v (%v)", op, got, want, d)
 		}
 	}
 	for d, want := range map[time.Duration]string{90 * time.Minute: "1h30m", time.Hour: "1h", 20 * time.Minute: "20m", 30 * time.Second: "30s"} {

@@ -3,7 +3,8 @@ package provider
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -45,11 +46,7 @@ func resolveNodes(ctx context.Context, m providerModel, getenv func(string) stri
 	if diags.HasError() {
 		return nil, diags
 	}
-	names := make([]string, 0, len(nodes))
-	for name := range nodes {
-		names = append(names, name)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(nodes))
 	// Windows compares NetBIOS names without case, and so does every lookup
 	// of a node: NODE2 and node2 would be one node with two endpoints.
 	seen := map[string]string{}

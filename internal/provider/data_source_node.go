@@ -101,8 +101,3 @@ func (d *nodeDataSource) Read(ctx context.Context, req datasource.ReadRequest, r
 	tflog.Debug(ctx, "read the node", map[string]any{"service_pack": info.ServicePack, "option_pack": info.OptionPack.Installed})
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
-
-// computedString is a data source's read-only string attribute.
-func computedString(desc string) schema.StringAttribute {
-	return schema.StringAttribute{MarkdownDescription: desc, Computed: true}
-}

@@ -1,10 +1,10 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 	"errors"
-
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -61,7 +61,7 @@ func clusterModels(nodes []nodeops.ClusterNode, groups []nodeops.ClusterGroup, r
 	for _, n := range nodes {
 		nm = append(nm, clusterNodeModel{Name: types.StringValue(n.Name), ID: types.Int64Value(int64(n.ID)), State: types.StringValue(n.State)})
 	}
-	sort.Slice(nm, func(i, j int) bool { return nm[i].Name.ValueString() < nm[j].Name.ValueString() })
+	slices.SortFunc(nm, func(a, b clusterNodeModel) int { return cmp.Compare(a.Name.ValueString(), b.Name.ValueString()) })
 
 	gm := make([]clusterGroupModel, 0, len(groups))
 	for _, g := range groups {
@@ -74,7 +74,7 @@ func clusterModels(nodes []nodeops.ClusterNode, groups []nodeops.ClusterGroup, r
 			PreferredOwners: types.ListValueMust(types.StringType, owners),
 		})
 	}
-	sort.Slice(gm, func(i, j int) bool { return gm[i].Name.ValueString() < gm[j].Name.ValueString() })
+	slices.SortFunc(gm, func(a, b clusterGroupModel) int { return cmp.Compare(a.Name.ValueString(), b.Name.ValueString()) })
 
 	rm := make([]clusterResourceModel, 0, len(resources))
 	for _, r := range resources {
@@ -84,7 +84,7 @@ func clusterModels(nodes []nodeops.ClusterNode, groups []nodeops.ClusterGroup, r
 			RestartAction: types.Int64Value(int64(r.RestartAction)),
 		})
 	}
-	sort.Slice(rm, func(i, j int) bool { return rm[i].Name.ValueString() < rm[j].Name.ValueString() })
+	slices.SortFunc(rm, func(a, b clusterResourceModel) int { return cmp.Compare(a.Name.ValueString(), b.Name.ValueString()) })
 	return nm, gm, rm
 }
 

@@ -216,11 +216,11 @@ func (r *clusterNodeServiceResource) apply() phaseApply[clusterNodeServiceModel]
 	return phaseApply[clusterNodeServiceModel]{run: r.converge}
 }
 
-// converge converges the node to the plan (operation which of the timeouts
+// converge converges the node to the plan (operation op of the timeouts
 // block) and fills in what it found: create and update are the same phase.
-func (r *clusterNodeServiceResource) converge(ctx context.Context, m *clusterNodeServiceModel, which string) diag.Diagnostics {
+func (r *clusterNodeServiceResource) converge(ctx context.Context, m *clusterNodeServiceModel, op operation) diag.Diagnostics {
 	nodeName, svc := m.Node.ValueString(), m.ServiceName.ValueString()
-	ctx, cancel, _, diags := r.begin(ctx, &m.phaseModel, which, nodeName, "service", svc)
+	ctx, cancel, _, diags := r.begin(ctx, &m.phaseModel, op, nodeName, "service", svc)
 	defer cancel()
 	if diags.HasError() {
 		return diags

@@ -167,10 +167,7 @@ func (r *failoverTestResource) spec(ctx context.Context, m *failoverTestModel, r
 // runHTTPCheck makes one anonymous GET and compares the answer.
 func runHTTPCheck(ctx context.Context, c httpCheckModel) (string, error) {
 	u := c.URL.ValueString()
-	want := c.ExpectedStatus.ValueInt64()
-	if c.ExpectedStatus.IsNull() || c.ExpectedStatus.IsUnknown() {
-		want = 200
-	}
+	want := c.wantStatus()
 	ctx, cancel := context.WithTimeout(ctx, httpCheckTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
@@ -193,6 +190,24 @@ func runHTTPCheck(ctx context.Context, c httpCheckModel) (string, error) {
 	return line, nil
 }
 
+// groupFinals are the test's groups, in order, and each one's final owner.
+func groupFinals(f nodeops.FailoverFacts) (groups []string, finals map[string]string) {
+	finals = map[string]string{}
+	for _, g := range f.Groups {
+		groups = append(groups, g.Name)
+		finals[g.Name] = g.Final
+	}
+	return groups, finals
+}
+
+// wantStatus is the HTTP status the check expects: 200 unless set.
+func (c httpCheckModel) wantStatus() int64 {
+	if c.ExpectedStatus.IsNull() || c.ExpectedStatus.IsUnknown() {
+		return 200
+	}
+	return c.ExpectedStatus.ValueInt64()
+}
+
 // httpChecks are the model's checks; none while they are unknown.
 func httpChecks(ctx context.Context, m *failoverTestModel) []httpCheckModel {
 	if m.HTTPChecks.IsNull() || m.HTTPChecks.IsUnknown() {
@@ -209,11 +224,7 @@ func checkWords(ctx context.Context, m *failoverTestModel) []string {
 	var out []string
 	checks := httpChecks(ctx, m)
 	for _, c := range checks {
-		want := c.ExpectedStatus.ValueInt64()
-		if c.ExpectedStatus.IsNull() || c.ExpectedStatus.IsUnknown() {
-			want = 200
-		}
-		out = append(out, fmt.Sprintf("GET %s answers %d", c.URL.ValueString(), want))
+		out = append(out, fmt.Sprintf("GET %s answers %d", c.URL.ValueString(), c.wantStatus()))
 	}
 	return out
 }
@@ -241,12 +252,7 @@ func (r *failoverTestResource) ModifyPlan(ctx context.Context, req resource.Modi
 		planReadFailed(ctx, &resp.Diagnostics, "The failover test does not fit the cluster", err)
 		return
 	}
-	var groups []string
-	finals := map[string]string{}
-	for _, g := range f.Groups {
-		groups = append(groups, g.Name)
-		finals[g.Name] = g.Final
-	}
+	groups, finals := groupFinals(f)
 	// With triggers still unknown, the groups and their final owners may
 	// read otherwise at apply: left unknown unless configured.
 	pending := triggersPending(ctx, req.Config)
@@ -346,8 +352,8 @@ func (r *failoverTestResource) apply() phaseApply[failoverTestModel] {
 }
 
 // run runs the test and saves what it saw.
-func (r *failoverTestResource) run(ctx context.Context, m *failoverTestModel, which string) diag.Diagnostics {
-	ctx, cancel, _, diags := r.begin(ctx, &m.phaseModel, which, m.Node.ValueString())
+func (r *failoverTestResource) run(ctx context.Context, m *failoverTestModel, op operation) diag.Diagnostics {
+	ctx, cancel, _, diags := r.begin(ctx, &m.phaseModel, op, m.Node.ValueString())
 	defer cancel()
 	if diags.HasError() {
 		return diags
@@ -374,12 +380,7 @@ func (r *failoverTestResource) run(ctx context.Context, m *failoverTestModel, wh
 	if err != nil {
 		return append(diags, r.cluster.stepDiag("The failover test failed on "+spec.Node, spec.Node, err))
 	}
-	var groups []string
-	finals := map[string]string{}
-	for _, g := range f.Groups {
-		groups = append(groups, g.Name)
-		finals[g.Name] = g.Final
-	}
+	groups, finals := groupFinals(f)
 	m.ID = types.StringValue(spec.Node)
 	m.Groups = stringList(groups)
 	m.FinalOwner, _ = types.MapValueFrom(ctx, types.StringType, finals)
@@ -415,11 +416,8 @@ func (r *failoverTestResource) read(ctx context.Context, m *failoverTestModel, _
 		return "", nil
 	}
 	var differs []string
-	groups := []string{}
-	finals := map[string]string{}
+	groups, finals := groupFinals(f)
 	for _, g := range f.Groups {
-		groups = append(groups, g.Name)
-		finals[g.Name] = g.Final
 		if !strings.EqualFold(g.Owner, g.Final) || !strings.EqualFold(g.State, "Online") {
 			differs = append(differs, fmt.Sprintf("group %s is %s on %s, not on %s", g.Name, g.State, g.Owner, g.Final))
 		}

@@ -105,11 +105,7 @@ func validateAccounts(_ context.Context, m *clusterAccountsModel) diag.Diagnosti
 // metabase where not set).
 func (r *clusterAccountsResource) spec(ctx context.Context, m *clusterAccountsModel) (nodeops.AccountsSpec, string, diag.Diagnostics) {
 	node := r.cluster.configured(m.Node.ValueString())
-	configured := m.WorkingNode
-	if configured.IsUnknown() {
-		configured = types.StringNull()
-	}
-	working, diags := r.cluster.workingNode(configured, node, "copy the accounts from",
+	working, diags := r.cluster.workingNode(m.WorkingNode, node, "copy the accounts from",
 		"The IUSR and IWAM accounts are the working node's")
 	if diags.HasError() {
 		return nodeops.AccountsSpec{}, "", diags
@@ -242,8 +238,8 @@ func (r *clusterAccountsResource) apply() phaseApply[clusterAccountsModel] {
 }
 
 // grant adds the missing grants and saves what the node holds.
-func (r *clusterAccountsResource) grant(ctx context.Context, m *clusterAccountsModel, which string) diag.Diagnostics {
-	ctx, cancel, n, diags := r.begin(ctx, &m.phaseModel, which, m.Node.ValueString())
+func (r *clusterAccountsResource) grant(ctx context.Context, m *clusterAccountsModel, op operation) diag.Diagnostics {
+	ctx, cancel, n, diags := r.begin(ctx, &m.phaseModel, op, m.Node.ValueString())
 	defer cancel()
 	if diags.HasError() {
 		return diags
@@ -319,7 +315,7 @@ func (r *clusterAccountsResource) Delete(ctx context.Context, req resource.Delet
 		r.forget(ctx, req.State, "forgetting the grants; the node is left untouched")
 		return
 	}
-	ctx, cancel, n, diags := r.begin(ctx, &m.phaseModel, "delete", m.Node.ValueString())
+	ctx, cancel, n, diags := r.begin(ctx, &m.phaseModel, opDelete, m.Node.ValueString())
 	defer cancel()
 	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
 		return

@@ -199,8 +199,8 @@ func lossLines(losses []nodeops.SyncLoss) string {
 }
 
 // sync runs the phase for the plan and saves the result.
-func (r *metabaseSyncResource) sync(ctx context.Context, m *metabaseSyncModel, which string) diag.Diagnostics {
-	ctx, cancel, _, diags := r.begin(ctx, &m.phaseModel, which, m.TargetNode.ValueString(), "source", m.SourceNode.ValueString())
+func (r *metabaseSyncResource) sync(ctx context.Context, m *metabaseSyncModel, op operation) diag.Diagnostics {
+	ctx, cancel, _, diags := r.begin(ctx, &m.phaseModel, op, m.TargetNode.ValueString(), "source", m.SourceNode.ValueString())
 	defer cancel()
 	if diags.HasError() {
 		return diags

@@ -115,11 +115,7 @@ func validateMSDTC(_ context.Context, m *msdtcClusteredModel) diag.Diagnostics {
 // msdtcSpec is the model's phase, the working node resolved.
 func (r *msdtcClusteredResource) msdtcSpec(m *msdtcClusteredModel) (nodeops.MSDTCSpec, diag.Diagnostics) {
 	node := r.cluster.configured(m.Node.ValueString())
-	configured := m.WorkingNode
-	if configured.IsUnknown() {
-		configured = types.StringNull() // computed, not set: the default
-	}
-	working, diags := r.cluster.workingNode(configured, node, "recluster MSDTC with",
+	working, diags := r.cluster.workingNode(m.WorkingNode, node, "recluster MSDTC with",
 		fmt.Sprintf("MSDTC is installed on the working node and joined from %s (%s)", node, safetyRulesDoc))
 	spec := nodeops.MSDTCSpec{Node: node, WorkingNode: working, Group: m.Group.ValueString(),
 		NetworkName: m.NetworkName.ValueString(), LogPath: m.LogPath.ValueString(), Method: m.Method.ValueString(),
@@ -264,9 +260,9 @@ func (r *msdtcClusteredResource) apply() phaseApply[msdtcClusteredModel] {
 
 // recluster runs the phase for the plan and fills in what it did and what
 // the cluster shows after it.
-func (r *msdtcClusteredResource) recluster(ctx context.Context, plan *msdtcClusteredModel, which string) diag.Diagnostics {
+func (r *msdtcClusteredResource) recluster(ctx context.Context, plan *msdtcClusteredModel, op operation) diag.Diagnostics {
 	node := plan.Node.ValueString()
-	ctx, cancel, _, diags := r.begin(ctx, &plan.phaseModel, which, node)
+	ctx, cancel, _, diags := r.begin(ctx, &plan.phaseModel, op, node)
 	defer cancel()
 	if diags.HasError() {
 		return diags
@@ -275,7 +271,7 @@ func (r *msdtcClusteredResource) recluster(ctx context.Context, plan *msdtcClust
 	if diags.Append(d...); diags.HasError() {
 		return diags
 	}
-	spec.LockMaxAge, _ = r.operationTimeout(ctx, &plan.phaseModel, which)
+	spec.LockMaxAge, _ = r.operationTimeout(ctx, &plan.phaseModel, op)
 	// The plan's steps carry its reinstall decision to the run; a plan
 	// that could not list them (triggers pending) gets those of the facts
 	// the run acted on.

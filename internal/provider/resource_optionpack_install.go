@@ -62,14 +62,6 @@ func methodComponents(method string) ([]string, bool) {
 	return c, err == nil
 }
 
-func backticked(values []string) string {
-	quoted := make([]string, len(values))
-	for i, v := range values {
-		quoted[i] = "`" + v + "`"
-	}
-	return strings.Join(quoted, ", ")
-}
-
 func (r *optionpackInstallResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	minimal, _ := nodeops.MethodComponents(nodeops.MethodMinimal)
 	typical, _ := nodeops.MethodComponents(nodeops.MethodTypical)
@@ -261,10 +253,14 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 	if resp.Diagnostics.Append(r.checkMedia(ctx, n, &plan)...); resp.Diagnostics.HasError() {
 		return
 	}
+	reboots, most := -1, -1
+	if known {
+		reboots, most = nodeops.Reboots(nodeops.PlanInstallSteps(facts, spec))
+	}
 	moves := ""
 	if !pending {
 		var d diag.Diagnostics
-		d, moves = r.checkClusterService(ctx, &plan, facts)
+		d, moves = r.checkClusterService(ctx, &plan, facts, rebootTimes(reboots, most))
 		if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
 			return
 		}
@@ -288,10 +284,6 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 				"Remove All, reboots and re-applies the service pack before installing again: the KB's steps for a "+
 				"corrupted IIS. Its IIS services are unavailable until the apply completes.",
 				node, present.Method, strings.Join(present.Components, ", "), why))
-	}
-	reboots, most := -1, -1
-	if known {
-		reboots, most = nodeops.Reboots(nodeops.PlanInstallSteps(facts, spec))
 	}
 	warnInstallDisrupts(&resp.Diagnostics, node, pending || (facts.ClusterService.Exists && facts.ClusterService.State != nodeops.StateStopped), reboots, most)
 	if !known {
@@ -358,19 +350,13 @@ func (r *optionpackInstallResource) checkMedia(ctx context.Context, n *nodeops.N
 // checkClusterService says in the plan what stopping the node's cluster
 // service does: its groups fail over to another node Up, or, with none,
 // go offline, which is refused unless allow_cluster_outage accepts it.
-func (r *optionpackInstallResource) checkClusterService(ctx context.Context, plan *optionpackInstallModel, facts nodeops.InstallFacts) (diag.Diagnostics, string) {
+// reboots words how often the install reboots the node (rebootTimes).
+func (r *optionpackInstallResource) checkClusterService(ctx context.Context, plan *optionpackInstallModel, facts nodeops.InstallFacts, reboots string) (diag.Diagnostics, string) {
 	if st := facts.ClusterService; !st.Exists || st.State == nodeops.StateStopped {
 		return nil, ""
 	}
-	reboots := 1
-	if nodeops.ReappliesServicePack(plan.ServicePack.ValueString()) {
-		reboots = 2
-	}
-	if facts.OptionPack.Installed {
-		reboots *= 2
-	}
 	return r.cluster.planStop(ctx, plan.Node.ValueString(), path.Root("allow_cluster_outage"), plan.AllowOutage.ValueBool(),
-		fmt.Sprintf("for the whole install (%d reboots) and until mscs_cluster_node_service starts it again", reboots))
+		fmt.Sprintf("for the whole install (the node reboots %s) and until mscs_cluster_node_service starts it again", reboots))
 }
 
 // warnAboutUninstall: a destroy with uninstall_on_destroy removes IIS.
@@ -500,14 +486,14 @@ func (r *optionpackInstallResource) apply() phaseApply[optionpackInstallModel] {
 }
 
 // install runs the phase for the plan and fills in what the node has after it.
-func (r *optionpackInstallResource) install(ctx context.Context, plan *optionpackInstallModel, which string) diag.Diagnostics {
+func (r *optionpackInstallResource) install(ctx context.Context, plan *optionpackInstallModel, op operation) diag.Diagnostics {
 	nodeName := plan.Node.ValueString()
-	ctx, cancel, n, diags := r.begin(ctx, &plan.phaseModel, which, nodeName)
+	ctx, cancel, n, diags := r.begin(ctx, &plan.phaseModel, op, nodeName)
 	defer cancel()
 	if diags.HasError() {
 		return diags
 	}
-	timeout, _ := r.operationTimeout(ctx, &plan.phaseModel, which)
+	timeout, _ := r.operationTimeout(ctx, &plan.phaseModel, op)
 	// The plan may have been made with values only known now (copied from a
 	// data source read at apply): never run setup unchecked.
 	diags.Append(r.checkWorkingNode(ctx, plan)...)
@@ -582,7 +568,7 @@ func fill(ctx context.Context, m *optionpackInstallModel, id string, info nodeop
 }
 
 // timeoutOps are the operations of the install's timeouts block.
-var timeoutOps = []string{"create", "read", "delete"}
+var timeoutOps = []operation{opCreate, opRead, opDelete}
 
 // installRecord is what the install records on the node for a later import:
 // the settings of m that no registry value holds, by attribute name
@@ -600,8 +586,8 @@ func installRecord(m *optionpackInstallModel) nodeops.InstallRecord {
 	}
 	if !m.Timeouts.IsNull() && !m.Timeouts.IsUnknown() {
 		for _, op := range timeoutOps {
-			if v, ok := m.Timeouts.Attributes()[op].(types.String); ok && !v.IsNull() && !v.IsUnknown() {
-				rec["timeouts."+op] = v.ValueString()
+			if v, ok := m.Timeouts.Attributes()[string(op)].(types.String); ok && !v.IsNull() && !v.IsUnknown() {
+				rec["timeouts."+string(op)] = v.ValueString()
 			}
 		}
 	}
@@ -629,10 +615,11 @@ func fillFromRecord(m *optionpackInstallModel, rec nodeops.InstallRecord) {
 	values := map[string]attr.Value{}
 	found := false
 	for _, op := range timeoutOps {
-		attrTypes[op] = types.StringType
-		values[op] = types.StringNull()
-		if v := rec["timeouts."+op]; v != "" {
-			values[op], found = types.StringValue(v), true
+		name := string(op)
+		attrTypes[name] = types.StringType
+		values[name] = types.StringNull()
+		if v := rec["timeouts."+name]; v != "" {
+			values[name], found = types.StringValue(v), true
 		}
 	}
 	if found {
@@ -749,12 +736,12 @@ func (r *optionpackInstallResource) Delete(ctx context.Context, req resource.Del
 		r.forget(ctx, req.State, "forgetting the Option Pack install; the node is left untouched")
 		return
 	}
-	ctx, cancel, n, diags := r.begin(ctx, &m.phaseModel, "delete", nodeName)
+	ctx, cancel, n, diags := r.begin(ctx, &m.phaseModel, opDelete, nodeName)
 	defer cancel()
 	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, _ := r.operationTimeout(ctx, &m.phaseModel, "delete")
+	timeout, _ := r.operationTimeout(ctx, &m.phaseModel, opDelete)
 	if m.SetupPath.IsNull() {
 		m.SetupPath = types.StringValue(defaultSetupPath)
 	}

@@ -14,13 +14,24 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
+// operation is one of the operations a timeouts block bounds, named as
+// the block's attributes are.
+type operation string
+
+const (
+	opCreate operation = "create"
+	opRead   operation = "read"
+	opUpdate operation = "update"
+	opDelete operation = "delete"
+)
+
 // validateTimeouts checks the timeouts block at plan time, naming the
 // attribute: the timeouts library parses its values only when an operation
 // starts, and its error names no attribute.
 func validateTimeouts(ctx context.Context, config tfsdk.Config) diag.Diagnostics {
 	var diags diag.Diagnostics
-	for _, op := range []string{"create", "read", "update", "delete"} {
-		p := path.Root("timeouts").AtName(op)
+	for _, op := range []operation{opCreate, opRead, opUpdate, opDelete} {
+		p := path.Root("timeouts").AtName(string(op))
 		var v types.String
 		if d := config.GetAttribute(ctx, p, &v); d.HasError() || v.IsNull() || v.IsUnknown() {
 			continue // no such operation in this resource's block, or not set
@@ -45,21 +56,23 @@ type phaseTimeouts struct {
 	applyWhat, readWhat, deleteWhat string
 }
 
-// of is the default for operation which; 0 (none) for one the block lacks.
-func (t phaseTimeouts) of(which string) time.Duration {
-	switch which {
-	case "create":
-		return t.apply
-	case "update":
+// bound is the timeouts block v's value for op, the phase's default where
+// v leaves it unset; none (0) for an operation the block lacks (update when
+// update does not run the phase again).
+func (t phaseTimeouts) bound(ctx context.Context, v timeouts.Value, op operation) (time.Duration, diag.Diagnostics) {
+	switch op {
+	case opCreate:
+		return v.Create(ctx, t.apply)
+	case opUpdate:
 		if t.update {
-			return t.apply
+			return v.Update(ctx, t.apply)
 		}
-	case "read":
-		return t.read
-	case "delete":
-		return t.delete
+	case opRead:
+		return v.Read(ctx, t.read)
+	case opDelete:
+		return v.Delete(ctx, t.delete)
 	}
-	return 0
+	return 0, nil
 }
 
 // attribute is the phase's timeouts block.

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -48,4 +49,13 @@ func setStrings(ctx context.Context, s types.Set) (values []string, known bool) 
 	}
 	sort.Strings(values)
 	return values, true
+}
+
+// backticked lists values for a description, each in backticks: "`a`, `b`".
+func backticked(values []string) string {
+	quoted := make([]string, len(values))
+	for i, v := range values {
+		quoted[i] = "`" + v + "`"
+	}
+	return strings.Join(quoted, ", ")
 }
