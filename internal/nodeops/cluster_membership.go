@@ -36,11 +36,23 @@ func (c *Cluster) Node(name string) *Node {
 	return nil
 }
 
-// order is the nodes to ask about node's cluster: node itself first when its
-// cluster service may answer (selfFirst), then the others as configured.
-func (c *Cluster) order(node string, selfFirst bool) []*Node {
+// Asking is whom a read of the cluster about a node asks.
+type Asking bool
+
+const (
+	// AskNodeFirst asks the node itself first (its cluster service may
+	// answer), then the other nodes.
+	AskNodeFirst Asking = true
+	// AskOthersOnly asks only the other nodes: the node's own cluster
+	// service is stopped, or about to stop.
+	AskOthersOnly Asking = false
+)
+
+// order is the nodes to ask about node's cluster: node itself first when
+// asking says so, then the others as configured.
+func (c *Cluster) order(node string, asking Asking) []*Node {
 	var order []*Node
-	if n := c.Node(node); n != nil && selfFirst {
+	if n := c.Node(node); n != nil && asking == AskNodeFirst {
 		order = append(order, n)
 	}
 	for _, n := range c.Nodes {
@@ -96,15 +108,15 @@ func Through(ctx context.Context, order []*Node, ask func(n *Node) error) (*Node
 // NodeState is node's state as `cluster node` lists it (Up, Down, Paused,
 // Joining), asked through the nodes in turn: the first node that can list
 // the cluster decides. When none can and node's own cluster service is known
-// to be stopped (selfMayRun false), node is Down by definition.
-func (c *Cluster) NodeState(ctx context.Context, node string, selfMayRun bool) (string, error) {
+// to be stopped (AskOthersOnly), node is Down by definition.
+func (c *Cluster) NodeState(ctx context.Context, node string, asking Asking) (string, error) {
 	var nodes []ClusterNode
-	via, err := Through(ctx, c.order(node, selfMayRun), func(n *Node) (err error) {
+	via, err := Through(ctx, c.order(node, asking), func(n *Node) (err error) {
 		nodes, err = n.ClusterNodes(ctx)
 		return err
 	})
 	if err != nil {
-		if !selfMayRun {
+		if asking == AskOthersOnly {
 			return "Down", nil
 		}
 		return "", err
@@ -125,7 +137,7 @@ func (c *Cluster) WaitForJoin(ctx context.Context, node string) (string, error) 
 	ctx = FreshReads(ctx) // a wait: each poll asks the node
 	var state string
 	seen, err := c.waitFor(ctx, "wait for join", func() (bool, string, error) {
-		s, err := c.NodeState(ctx, node, true)
+		s, err := c.NodeState(ctx, node, AskNodeFirst)
 		if err != nil {
 			return false, "", err
 		}
@@ -173,11 +185,11 @@ type StopImpact struct {
 }
 
 // StopImpact reads, through the first node that can list the cluster (node
-// itself first when selfFirst), what stopping node's cluster service would
-// move or take offline.
-func (c *Cluster) StopImpact(ctx context.Context, node string, selfFirst bool) (StopImpact, error) {
+// itself first under AskNodeFirst), what stopping node's cluster service
+// would move or take offline.
+func (c *Cluster) StopImpact(ctx context.Context, node string, asking Asking) (StopImpact, error) {
 	var imp StopImpact
-	_, err := Through(ctx, c.order(node, selfFirst), func(n *Node) error {
+	_, err := Through(ctx, c.order(node, asking), func(n *Node) error {
 		nodes, groups, _, nodesErr, err := n.clusterStatus(ctx, "list the cluster nodes and groups")
 		if err = errors.Join(nodesErr, err); err != nil {
 			return err
@@ -213,7 +225,7 @@ func (n *Node) EnsureOtherNodeUp(ctx context.Context) error {
 }
 
 func (n *Node) refuseLastNodeUp(ctx context.Context, step string) error {
-	imp, err := (&Cluster{Nodes: []*Node{n}}).StopImpact(ctx, n.R.Node(), true)
+	imp, err := (&Cluster{Nodes: []*Node{n}}).StopImpact(ctx, n.R.Node(), AskNodeFirst)
 	if err != nil {
 		return &StepError{Node: n.R.Node(), Step: step, Err: ErrLastNodeUp, Meaning: fmt.Sprintf(
 			"cannot tell whether another node is Up to take its groups (%v), so its cluster service was left "+
@@ -355,7 +367,7 @@ func (c *Cluster) moveOnline(ctx context.Context, group, node string, timeout ti
 	// first: one node's listing failing is not the end of a restore.
 	read := func() (groupReading, error) {
 		var r groupReading
-		_, err := Through(ctx, c.order(node, true), func(via *Node) error {
+		_, err := Through(ctx, c.order(node, AskNodeFirst), func(via *Node) error {
 			var err error
 			r, err = via.groupOnlineOn(ctx, group, node, result)
 			return err

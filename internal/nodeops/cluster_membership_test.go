@@ -27,7 +27,7 @@ func statusWith(node2 string) winrm.Result {
 func TestClusterNodeState_AsksUntilANodeAnswers(t *testing.T) {
 	self := &fakeRunner{node: "NODE2", answers: map[string][]winrm.Result{"cluster node /status": {rpcUnavailable}}}
 	other := &fakeRunner{node: "NODE1", answers: map[string][]winrm.Result{"cluster node /status": {statusWith("Joining")}}}
-	got, err := (&Cluster{Nodes: []*Node{{R: self}, {R: other}}}).NodeState(context.Background(), "node2", true)
+	got, err := (&Cluster{Nodes: []*Node{{R: self}, {R: other}}}).NodeState(context.Background(), "node2", AskNodeFirst)
 	if err != nil || got != "Joining" {
 		t.Fatalf("got %q, %v; want Joining through NODE1", got, err)
 	}
@@ -41,18 +41,18 @@ func TestClusterNodeState_NobodyAnswers(t *testing.T) {
 		return &Node{R: &fakeRunner{node: "NODE1", answers: map[string][]winrm.Result{"cluster node /status": {rpcUnavailable}}}}
 	}
 	// The node's own cluster service is known to be stopped: it is Down.
-	if got, err := (&Cluster{Nodes: []*Node{down()}}).NodeState(context.Background(), "NODE2", false); err != nil || got != "Down" {
+	if got, err := (&Cluster{Nodes: []*Node{down()}}).NodeState(context.Background(), "NODE2", AskOthersOnly); err != nil || got != "Down" {
 		t.Errorf("self stopped: %q, %v; want Down", got, err)
 	}
 	// It may be running: not knowing is an error that says why.
-	if _, err := (&Cluster{Nodes: []*Node{down()}}).NodeState(context.Background(), "NODE2", true); err == nil || !strings.Contains(err.Error(), "1722") {
+	if _, err := (&Cluster{Nodes: []*Node{down()}}).NodeState(context.Background(), "NODE2", AskNodeFirst); err == nil || !strings.Contains(err.Error(), "1722") {
 		t.Errorf("self may run: %v; want the cluster.exe failure", err)
 	}
 }
 
 func TestClusterNodeState_NotAMember(t *testing.T) {
 	r := &fakeRunner{node: "NODE1", answers: map[string][]winrm.Result{"cluster node /status": {statusWith("Up")}}}
-	if _, err := (&Cluster{Nodes: []*Node{{R: r}}}).NodeState(context.Background(), "NODE9", true); err == nil || !strings.Contains(err.Error(), "not a member") {
+	if _, err := (&Cluster{Nodes: []*Node{{R: r}}}).NodeState(context.Background(), "NODE9", AskNodeFirst); err == nil || !strings.Contains(err.Error(), "not a member") {
 		t.Errorf("got %v; want not a member", err)
 	}
 }
@@ -193,10 +193,10 @@ func TestClusterOrder(t *testing.T) {
 		}
 		return strings.Join(s, ",")
 	}
-	if got := names(c.order("node2", false)); got != "NODE1,NODE3" {
+	if got := names(c.order("node2", AskOthersOnly)); got != "NODE1,NODE3" {
 		t.Errorf("order without self = %s", got)
 	}
-	if got := names(c.order("node2", true)); got != "NODE2,NODE1,NODE3" {
+	if got := names(c.order("node2", AskNodeFirst)); got != "NODE2,NODE1,NODE3" {
 		t.Errorf("order with self first = %s", got)
 	}
 }

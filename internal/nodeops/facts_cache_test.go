@@ -145,7 +145,7 @@ func TestReadCache_waitsPollTheNode(t *testing.T) {
 		nodeStatusLine: {statusWith("Joining"), statusWith("Joining"), statusWith("Up")}}}
 	cl := &Cluster{Nodes: []*Node{{R: c.Guard(r), Reads: c}}, Poll: time.Millisecond}
 	ctx := SharedReads(context.Background())
-	if got, err := cl.NodeState(ctx, "NODE2", true); err != nil || got != "Joining" {
+	if got, err := cl.NodeState(ctx, "NODE2", AskNodeFirst); err != nil || got != "Joining" {
 		t.Fatalf("got %q, %v; want Joining", got, err)
 	}
 	wctx, cancel := context.WithTimeout(ctx, time.Minute) // a wait fed from the cache would never end

@@ -149,7 +149,7 @@ func (c *Cluster) failoverHolder(ctx context.Context, spec FailoverSpec) (*holde
 	}
 	at := c.Node(spec.WorkingNode)
 	if spec.WorkingNode == "" {
-		if others := c.order(spec.Node, false); len(others) > 0 {
+		if others := c.order(spec.Node, AskOthersOnly); len(others) > 0 {
 			at = others[0]
 		}
 	}

@@ -7,16 +7,6 @@ import (
 	"strings"
 )
 
-// PlanInstall is PlanInstallSteps' words alone.
-func PlanInstall(f InstallFacts, spec InstallSpec) []string {
-	steps := PlanInstallSteps(f, spec)
-	words := make([]string, len(steps))
-	for i, s := range steps {
-		words[i] = s.Words
-	}
-	return words
-}
-
 // StepKind is what a planned step does, for whoever words around the plan
 // (the provider's warnings) without reading the step's words.
 type StepKind int

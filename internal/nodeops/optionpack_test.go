@@ -678,3 +678,13 @@ func typed(text string) string {
 	}
 	return text + fileEnd + "\r\n"
 }
+
+// PlanInstall is PlanInstallSteps' words alone, for the tests that compare them.
+func PlanInstall(f InstallFacts, spec InstallSpec) []string {
+	steps := PlanInstallSteps(f, spec)
+	words := make([]string, len(steps))
+	for i, s := range steps {
+		words[i] = s.Words
+	}
+	return words
+}

@@ -207,7 +207,7 @@ func stepDiag(summary string, node string, err error) diag.Diagnostic {
 // before the stop).
 func (c *cluster) planStop(ctx context.Context, node string, attr path.Path, allowed bool, howLong string) (diag.Diagnostics, string) {
 	var diags diag.Diagnostics
-	imp, err := c.ops().StopImpact(ctx, node, true)
+	imp, err := c.ops().StopImpact(ctx, node, nodeops.AskNodeFirst)
 	if err != nil {
 		tflog.Debug(ctx, "no node could list the cluster; the plan cannot say what stopping the cluster service moves",
 			map[string]any{"node": node, "error": err.Error()})

@@ -192,7 +192,7 @@ func (r *clusterNodeServiceResource) warnAboutStateChange(ctx context.Context, p
 	case want == "running" && st.State != nodeops.StateRunning:
 		// The other nodes answer cluster.exe only while their cluster
 		// service runs: none answering, or none Up, means none is Up.
-		if imp, err := r.cluster.ops().StopImpact(ctx, node, false); err == nil && len(imp.OthersUp) > 0 {
+		if imp, err := r.cluster.ops().StopImpact(ctx, node, nodeops.AskOthersOnly); err == nil && len(imp.OthersUp) > 0 {
 			return nil, ""
 		}
 		diags.AddAttributeWarning(path.Root("state"), node+" forms the cluster alone",
@@ -261,7 +261,7 @@ func (r *clusterNodeServiceResource) read(ctx context.Context, m *clusterNodeSer
 	}
 	m.State = types.StringValue(stateName(status.State))
 	m.StartupType = types.StringValue(startTypeName(status.StartType))
-	state, err := r.cluster.ops().NodeState(ctx, nodeName, m.State.ValueString() == "running" || !nodeops.IsClusterService(svc))
+	state, err := r.cluster.ops().NodeState(ctx, nodeName, nodeops.Asking(m.State.ValueString() == "running" || !nodeops.IsClusterService(svc)))
 	if err != nil {
 		return "", diag.Diagnostics{r.cluster.stepDiag(summary, nodeName, err)}
 	}

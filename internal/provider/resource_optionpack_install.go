@@ -300,7 +300,7 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 }
 
 // installSteps is the plan's list of what apply runs, each step naming its
-// node (see nodeops.PlanInstall); moves says what the stop of the cluster
+// node (see nodeops.PlanInstallSteps); moves says what the stop of the cluster
 // service moves, when the plan could read it.
 func installSteps(node string, facts nodeops.InstallFacts, spec nodeops.InstallSpec, moves string) []string {
 	var steps []string
