@@ -248,48 +248,57 @@ func PlanAccounts(node string, missing []Grant) []string {
 	return append(steps, node+": list every grant again and compare")
 }
 
+// AccountsResult is what GrantAccounts did and found.
+type AccountsResult struct {
+	Held Held // what the node holds afterwards, listed again
+	// Steps is the plan of the grants it found missing and acted on
+	// (PlanAccounts), for a caller whose plan could not list them.
+	Steps []string
+}
+
 // GrantAccounts adds the missing grants, each read just before (so a grant
-// made in the meantime is not sent again), and verifies by listing. It
-// returns what the node holds afterwards.
-func (n *Node) GrantAccounts(ctx context.Context, spec AccountsSpec, progress Progress) (Held, error) {
+// made in the meantime is not sent again), and verifies by listing.
+func (n *Node) GrantAccounts(ctx context.Context, spec AccountsSpec, progress Progress) (AccountsResult, error) {
+	var res AccountsResult
 	if err := n.CheckTools(ctx, AccountsTools...); err != nil {
-		return Held{}, err
+		return res, err
 	}
 	held, err := n.ReadHeld(ctx, spec.Impersonators)
 	if err != nil {
-		return held, err
+		return res, err
 	}
 	missing := Missing(held, spec)
+	res.Held, res.Steps = held, PlanAccounts(n.R.Node(), missing)
 	if spec.Impersonators == "" && held.Impersonators == "" {
-		return held, &StepError{Node: n.R.Node(), Step: "find the MTS impersonators group", Meaning: fmt.Sprintf(
+		return res, &StepError{Node: n.R.Node(), Step: "find the MTS impersonators group", Meaning: fmt.Sprintf(
 			"none of %s exists on the node (is MTS installed?); set impersonators_group", strings.Join(ImpersonatorsGroups, ", "))}
 	}
 	for _, g := range missing {
 		line, err := grantCommand(g, addGrant)
 		if err != nil {
-			return held, err
+			return res, err
 		}
 		if progress != nil {
 			progress(line)
 		}
 		if _, err := n.run(ctx, "grant "+g.Account+" "+g.String(), line, false, win32); err != nil {
 			if err := n.judgeByListing(ctx, spec.Impersonators, g, addGrant, err); err != nil {
-				return held, err
+				return res, err
 			}
 		}
 	}
-	if held, err = n.ReadHeld(ctx, spec.Impersonators); err != nil {
-		return held, err
+	if res.Held, err = n.ReadHeld(ctx, spec.Impersonators); err != nil {
+		return res, err
 	}
-	if still := Missing(held, spec); len(still) > 0 {
+	if still := Missing(res.Held, spec); len(still) > 0 {
 		var words []string
 		for _, g := range still {
 			words = append(words, g.Account+": "+g.String())
 		}
-		return held, &StepError{Node: n.R.Node(), Step: "verify the grants", Meaning: "listed again, the node still lacks " +
+		return res, &StepError{Node: n.R.Node(), Step: "verify the grants", Meaning: "listed again, the node still lacks " +
 			strings.Join(words, "; ") + " (dcomperm exits 0 whatever happened: its change did not take)"}
 	}
-	return held, nil
+	return res, nil
 }
 
 // RevokeAccounts removes spec's grants of the two accounts (never the local

@@ -55,8 +55,27 @@ func TestGrantAccounts(t *testing.T) {
 	if err := l.Control().ClearFaults(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := n2.GrantAccounts(ctx, accountsSpec(), nil); err != nil {
+	retry := len(l.World().Commands("NODE2"))
+	res, err := n2.GrantAccounts(ctx, accountsSpec(), nil)
+	if err != nil {
 		t.Fatal(err)
+	}
+	// Its steps list what it acted on, for a caller whose plan could not:
+	// each grant sent by this run (the no-op's DCOM grants again), then the
+	// verify.
+	var sent []string
+	for _, cmd := range l.World().Commands("NODE2")[retry:] {
+		if line := cmd.Program + " " + cmd.Args; strings.Contains(line, " /add") || strings.HasPrefix(line, "ntrights +r") || strings.Contains(line, " set ") {
+			sent = append(sent, "NODE2: "+line)
+		}
+	}
+	var listed []string
+	for _, step := range res.Steps[:len(res.Steps)-1] {
+		line, _, _ := strings.Cut(step, " (")
+		listed = append(listed, line)
+	}
+	if len(sent) == 0 || strings.Join(listed, "\n") != strings.Join(sent, "\n") || res.Steps[len(res.Steps)-1] != "NODE2: list every grant again and compare" {
+		t.Errorf("steps %q; the run sent %q", res.Steps, sent)
 	}
 	guestsAdds := 0
 	for _, cmd := range l.World().Commands("NODE2")[mark:] {

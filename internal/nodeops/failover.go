@@ -376,6 +376,10 @@ func uniq(v []string) []string {
 type FailoverResult struct {
 	// SeenOnline are, per group, the nodes it was seen online on.
 	SeenOnline map[string][]string
+	// Facts are what the test read before its first change and acted on
+	// (its groups, their final owners), for a caller that would otherwise
+	// read them again.
+	Facts FailoverFacts
 }
 
 // FailoverTest runs the KB's failover test (see PlanFailover), after the
@@ -407,6 +411,7 @@ func (c *Cluster) FailoverTest(ctx context.Context, spec FailoverSpec, progress 
 	if err != nil {
 		return res, refused(err)
 	}
+	res.Facts = f
 	if err := c.CheckFailoverHosts(ctx, spec, f); err != nil {
 		return res, refused(err)
 	}

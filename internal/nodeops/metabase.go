@@ -648,6 +648,9 @@ func instancePaths(c IISConfig) []string {
 type SyncResult struct {
 	Status  uint32   // IISSYNC's status code
 	Matched []string // the instances and packages that match after the sync
+	// Steps is the plan of the facts the sync acted on (PlanSync), for a
+	// caller whose plan could not list them.
+	Steps []string
 }
 
 // SyncError is an IISSYNC that ended with a nonzero status.
@@ -678,6 +681,9 @@ func (c *Cluster) SyncMetabase(ctx context.Context, spec MetabaseSyncSpec, progr
 			if err == nil && !f.Target.Installed {
 				// A plan may be made before the install; the sync needs it done.
 				err = &SpecError{"target_node", fmt.Sprintf("%s has no IIS metabase adsutil.vbs can read: install the Option Pack there first (mscs_optionpack_install).", spec.Target)}
+			}
+			if err == nil {
+				res.Steps = PlanSync(f, spec)
 			}
 			return false, err
 		}}

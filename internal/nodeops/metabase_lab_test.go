@@ -104,9 +104,17 @@ func TestSyncMetabase(t *testing.T) {
 	if err := l.Control().ClearFaults(); err != nil {
 		t.Fatal(err)
 	}
+	before, err := c.ReadSyncFacts(ctx, syncSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
 	res, err := c.SyncMetabase(ctx, syncSpec(), nil)
 	if err != nil || res.Status != 0 || len(res.Matched) < 3 {
 		t.Fatalf("sync: %+v, %v", res, err)
+	}
+	// The steps of what it acted on, for a caller whose plan could not list them.
+	if want := PlanSync(before, syncSpec()); !reflect.DeepEqual(res.Steps, want) {
+		t.Errorf("steps %q, want the plan of the facts it acted on %q", res.Steps, want)
 	}
 	var syncs []string
 	for _, cmd := range l.World().Commands("") {

@@ -22,6 +22,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"github.com/jcmturner/gokrb5/v8/client"
 	krbconfig "github.com/jcmturner/gokrb5/v8/config"
 	"github.com/jcmturner/gokrb5/v8/gssapi"
@@ -102,13 +103,89 @@ func recoverExample(t *testing.T, l *testLab, files map[string]string, mutate fu
 		l.iissyncRuns(&from),
 		l.expectGrants(),
 		l.expectAfterFailover(),
+		l.stepsActedOn(),
+	}
+	var pending []plancheck.PlanCheck
+	for _, addr := range actedOnAddrs {
+		pending = append(pending, plancheck.ExpectUnknownValue(addr, tfjsonpath.New("steps")))
 	}
 	runTestCaseOf(t, testProvider(getenv), resource.TestCase{Steps: []resource.TestStep{{
-		ConfigDirectory:   example,
-		ConfigVariables:   vars,
-		ConfigPlanChecks:  resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+		ConfigDirectory: example,
+		ConfigVariables: vars,
+		ConfigPlanChecks: resource.ConfigPlanChecks{
+			PreApply:             pending, // each waits for an earlier phase: its steps are listed by the apply
+			PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+		},
 		ConfigStateChecks: append(append(checks, extra...), l.ExpectNoIncidents()),
 	}}})
+}
+
+// actedOnAddrs are examples/recovery's phases whose steps the plan cannot
+// list (their triggers wait for earlier phases), so apply lists them.
+var actedOnAddrs = []string{"mscs_iis_metabase_sync.rebuilt", "mscs_iis_cluster_accounts.rebuilt", "mscs_failover_test.rebuilt"}
+
+// stepsActedOn checks that the steps apply listed for actedOnAddrs are those
+// of what each phase acted on, as the lab's log shows it: every grant the
+// accounts list ran on NODE2, as listed, and no other grant ran; the sync's
+// IISSYNC of NODE2 from NODE1; each move of the failover test's groups to
+// NODE2.
+func (l *testLab) stepsActedOn() statecheck.StateCheck { return stepsActedOnCheck{l} }
+
+type stepsActedOnCheck struct{ l *testLab }
+
+func (c stepsActedOnCheck) CheckState(_ context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+	if c.l.Control == nil {
+		return // a real lab: no log to compare with
+	}
+	steps := map[string][]string{}
+	if req.State != nil && req.State.Values != nil && req.State.Values.RootModule != nil {
+		for _, r := range req.State.Values.RootModule.Resources {
+			list, _ := r.AttributeValues["steps"].([]any)
+			for _, v := range list {
+				steps[r.Address] = append(steps[r.Address], fmt.Sprint(v))
+			}
+		}
+	}
+	if err := c.check(steps); err != nil {
+		resp.Error = fmt.Errorf("the steps apply listed are not what it ran: %w", err)
+	}
+}
+
+func (c stepsActedOnCheck) check(steps map[string][]string) error {
+	cmds, err := c.l.CommandsSince(0)
+	if err != nil {
+		return err
+	}
+	ran := map[string]bool{}
+	grants := 0
+	for _, cmd := range cmds {
+		ran[cmd.Node+": "+cmd.Program+" "+cmd.Args] = true
+		if cmd.Node == "NODE2" && (cmd.Program == "ntrights" && strings.HasPrefix(cmd.Args, "+r ") ||
+			cmd.Program == "net" && strings.HasPrefix(cmd.Args, "localgroup ") && strings.HasSuffix(cmd.Args, " /add") ||
+			cmd.Program == "dcomperm" && strings.Contains(cmd.Args, " set ")) {
+			grants++
+		}
+	}
+	accounts := steps[actedOnAddrs[1]]
+	if len(accounts) < 2 || accounts[len(accounts)-1] != "NODE2: list every grant again and compare" {
+		return fmt.Errorf("accounts: %q", accounts)
+	}
+	for _, step := range accounts[:len(accounts)-1] {
+		if line, _, _ := strings.Cut(step, " ("); !ran[line] {
+			return fmt.Errorf("accounts: %q did not run", line)
+		}
+	}
+	if grants != len(accounts)-1 {
+		return fmt.Errorf("accounts: %d grants ran on NODE2, the steps list %d: %q", grants, len(accounts)-1, accounts)
+	}
+	if sync := strings.Join(steps[actedOnAddrs[0]], "\n"); !strings.Contains(sync, "NODE1: iissync NODE2 from ") || !ran["NODE1: iissync NODE2"] {
+		return fmt.Errorf("sync: %q", steps[actedOnAddrs[0]])
+	}
+	failover := strings.Join(steps[actedOnAddrs[2]], "\n")
+	if !strings.Contains(failover, "move group Web Group from NODE1 to NODE2") || !ran[`NODE2: cluster group "Web Group" /move:NODE2`] {
+		return fmt.Errorf("failover: %q", steps[actedOnAddrs[2]])
+	}
+	return nil
 }
 
 // recoverWithKerberos is recoverExample with the Kerberos override and the

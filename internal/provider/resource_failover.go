@@ -360,27 +360,17 @@ func (r *failoverTestResource) run(ctx context.Context, m *failoverTestModel, op
 	}
 	var results []string
 	spec := r.spec(ctx, m, &results)
-	f, err := r.cluster.ops().ReadFailoverFacts(ctx, spec)
-	if err != nil {
-		var se *nodeops.SpecError
-		if rec, _, _, rerr := r.cluster.ops().ReadFailoverHold(ctx, spec); !errors.As(err, &se) && rerr == nil && rec != nil {
-			// An earlier run's record is restored even so (as the plan
-			// showed); the test then refuses with what the read found.
-			if _, terr := r.cluster.ops().FailoverTest(ctx, spec, nil); terr != nil {
-				err = terr
-			}
-		}
-		return append(diags, r.cluster.stepDiag("Cannot read the groups of the failover test", spec.Node, err))
-	}
-	if m.Steps.IsUnknown() {
-		m.Steps = stringList(nodeops.PlanFailover(f, spec, checkWords(ctx, m)))
-	}
 	progress := func(step string) { tflog.Info(ctx, "failover test step", map[string]any{"step": step}) }
+	// The test restores an earlier run's record first (as the plan showed),
+	// then reads the groups and checks, read-only, before its first change.
 	res, err := r.cluster.ops().FailoverTest(ctx, spec, progress)
 	if err != nil {
 		return append(diags, r.cluster.stepDiag("The failover test failed on "+spec.Node, spec.Node, err))
 	}
-	groups, finals := groupFinals(f)
+	if m.Steps.IsUnknown() { // the plan could not list them: those of the groups the test acted on
+		m.Steps = stringList(nodeops.PlanFailover(res.Facts, spec, checkWords(ctx, m)))
+	}
+	groups, finals := groupFinals(res.Facts)
 	m.ID = types.StringValue(spec.Node)
 	m.Groups = stringList(groups)
 	m.FinalOwner, _ = types.MapValueFrom(ctx, types.StringType, finals)

@@ -248,19 +248,15 @@ func (r *clusterAccountsResource) grant(ctx context.Context, m *clusterAccountsM
 	if diags.Append(d...); diags.HasError() {
 		return diags
 	}
-	if m.Steps.IsUnknown() {
-		held, err := n.ReadHeld(ctx, spec.Impersonators)
-		if err != nil {
-			return append(diags, r.cluster.stepDiag("Cannot read the grants on "+spec.Node, spec.Node, err))
-		}
-		m.Steps = stringList(nodeops.PlanAccounts(spec.Node, nodeops.Missing(held, spec)))
-	}
 	progress := func(step string) { tflog.Info(ctx, "accounts step", map[string]any{"step": step}) }
-	held, err := n.GrantAccounts(ctx, spec, progress)
+	res, err := n.GrantAccounts(ctx, spec, progress)
 	if err != nil {
 		return append(diags, r.cluster.stepDiag("Cannot grant the accounts on "+spec.Node, spec.Node, err))
 	}
-	r.fill(ctx, m, spec, working, held)
+	if m.Steps.IsUnknown() { // the plan could not list them: those of what the run acted on
+		m.Steps = stringList(res.Steps)
+	}
+	r.fill(ctx, m, spec, working, res.Held)
 	return diags
 }
 

@@ -206,13 +206,6 @@ func (r *metabaseSyncResource) sync(ctx context.Context, m *metabaseSyncModel, o
 		return diags
 	}
 	spec := r.syncSpec(ctx, m)
-	if m.Steps.IsUnknown() {
-		facts, err := r.cluster.ops().ReadSyncFacts(ctx, spec)
-		if err != nil {
-			return append(diags, r.cluster.phaseDiags(syncMisfit, "Cannot read the metabases", spec.Source, err)...)
-		}
-		m.Steps = stringList(nodeops.PlanSync(facts, spec))
-	}
 	progress := func(step string) { tflog.Info(ctx, "metabase sync step", map[string]any{"step": step}) }
 	res, err := r.cluster.ops().SyncMetabase(ctx, spec, progress)
 	if err != nil {
@@ -224,6 +217,9 @@ func (r *metabaseSyncResource) sync(ctx context.Context, m *metabaseSyncModel, o
 					se.Status, nodeops.IISSyncMeaning(se.Status), spec.Source))
 		}
 		return diags
+	}
+	if m.Steps.IsUnknown() { // the plan could not list them: those of what the sync acted on
+		m.Steps = stringList(res.Steps)
 	}
 	m.ID = types.StringValue(spec.Source + "/" + spec.Target)
 	m.Status = types.Int64Value(int64(res.Status))
