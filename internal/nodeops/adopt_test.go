@@ -124,7 +124,7 @@ func TestAdoptInstall_lab(t *testing.T) {
 	}
 	spec.Adopt = true
 	from := len(l.World().Commands("NODE2"))
-	if err := n2.InstallOptionPack(ctx, spec, nil); err != nil {
+	if _, err := n2.InstallOptionPack(ctx, spec, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range l.World().Commands("NODE2")[from:] {
@@ -138,7 +138,7 @@ func TestAdoptInstall_lab(t *testing.T) {
 	}
 	from = len(l.World().Commands("NODE2"))
 	var se *StepError
-	if err := n2.InstallOptionPack(ctx, spec, nil); !errors.As(err, &se) || !strings.Contains(se.Meaning, "1067") {
+	if _, err := n2.InstallOptionPack(ctx, spec, nil); !errors.As(err, &se) || !strings.Contains(se.Meaning, "1067") {
 		t.Fatalf("an adopted plan on a node corrupted since: %v", err)
 	}
 	for _, c := range l.World().Commands("NODE2")[from:] {

@@ -69,7 +69,7 @@ func TestSyncMetabase(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	spec := specLikeNode1(t, ctx, c.Nodes[0])
-	if err := c.Nodes[1].InstallOptionPack(ctx, spec, nil); err != nil {
+	if _, err := c.Nodes[1].InstallOptionPack(ctx, spec, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.ConvergeService(ctx, "NODE2", ServiceSpec{Name: ClusterService, State: StateRunning, StartType: StartAutomatic}); err != nil {

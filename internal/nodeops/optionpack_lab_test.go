@@ -91,7 +91,7 @@ func TestInstallOptionPack_RebuiltNode(t *testing.T) {
 	defer cancel()
 	spec := specLikeNode1(t, ctx, n1)
 	var progress []string
-	if err := n2.InstallOptionPack(ctx, spec, func(s string) { progress = append(progress, s) }); err != nil {
+	if _, err := n2.InstallOptionPack(ctx, spec, func(s string) { progress = append(progress, s) }); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"stop ClusSvc", "setup", "reboot", "SP", "reboot"}
@@ -109,7 +109,7 @@ func TestInstallOptionPack_RebuiltNode(t *testing.T) {
 	// install asked for again (terraform apply -replace) reinstalls, as the
 	// plan says; only an unfinished journal resumes.
 	before := len(l.World().Commands("NODE2"))
-	if err := n2.InstallOptionPack(ctx, spec, nil); err != nil {
+	if _, err := n2.InstallOptionPack(ctx, spec, nil); err != nil {
 		t.Fatal(err)
 	}
 	want = []string{"RemoveAll", "reboot", "SP", "reboot", "setup", "reboot", "SP", "reboot"}
@@ -126,7 +126,7 @@ func TestInstallOptionPack_CorruptedIIS(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	spec := specLikeNode1(t, ctx, n1)
-	if err := n2.InstallOptionPack(ctx, spec, nil); err != nil {
+	if _, err := n2.InstallOptionPack(ctx, spec, nil); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"stop ClusSvc", "RemoveAll", "reboot", "SP", "reboot", "setup", "reboot", "SP", "reboot"}
@@ -148,13 +148,13 @@ func TestInstallOptionPack_SetupFailsThenResumes(t *testing.T) {
 		Stderr: "Windows NT 4.0 Option Pack Setup: Setup could not copy C:\\WINNT\\System32\\inetsrv\\w3svc.dll.\r\n"}); err != nil {
 		t.Fatal(err)
 	}
-	err := n2.InstallOptionPack(ctx, spec, nil)
+	_, err := n2.InstallOptionPack(ctx, spec, nil)
 	var se *StepError
 	if !errors.As(err, &se) || se.Node != "NODE2" || se.Step != "install the Option Pack" || se.ExitCode != 1 ||
 		!strings.Contains(err.Error(), "setup.exe /u:C:\\WINNT\\TEMP\\mscs-install.txt /R:N") {
 		t.Fatalf("got %v, want the setup step's StepError", err)
 	}
-	if err := n2.InstallOptionPack(ctx, spec, nil); err != nil {
+	if _, err := n2.InstallOptionPack(ctx, spec, nil); err != nil {
 		t.Fatal(err)
 	}
 	// The second run resumed at setup: no second Remove All.
@@ -179,7 +179,7 @@ func TestInstallOptionPack_RebootOverrunsThenResumes(t *testing.T) {
 	}
 	short := spec
 	short.RebootTimeout = time.Second
-	err := n2.InstallOptionPack(ctx, short, nil)
+	_, err := n2.InstallOptionPack(ctx, short, nil)
 	if err == nil || !strings.Contains(err.Error(), "NODE2: reboot after Option Pack setup: the node did not come back rebooted within 1s (last seen: not answering") {
 		t.Fatalf("got %v, want a reboot timeout naming node, step and what was seen", err)
 	}
@@ -191,7 +191,7 @@ func TestInstallOptionPack_RebootOverrunsThenResumes(t *testing.T) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	if err := n2.InstallOptionPack(ctx, spec, nil); err != nil {
+	if _, err := n2.InstallOptionPack(ctx, spec, nil); err != nil {
 		t.Fatal(err)
 	}
 	// The slow reboot happened; the next run did not reboot for it again.
@@ -246,7 +246,7 @@ func TestInstallOptionPack_ConcurrentRunsDoNotInterleave(t *testing.T) {
 	errs := make(chan error, 2)
 	for range 2 {
 		n2 := fastNode(t, l, "NODE2") // a client of its own, as a second run has
-		go func() { errs <- n2.InstallOptionPack(ctx, spec, nil) }()
+		go func() { _, err := n2.InstallOptionPack(ctx, spec, nil); errs <- err }()
 	}
 	var locked, done int
 	for range 2 {
@@ -303,7 +303,7 @@ func TestInstallOptionPack_PlanAfterKillAtSetup(t *testing.T) {
 	runCtx, kill := context.WithCancel(ctx)
 	k := &killAfter{Runner: n2.R, match: "setup.exe /u:", cancel: kill}
 	killed := &Node{R: k, Poll: n2.Poll}
-	if err := killed.InstallOptionPack(runCtx, spec, nil); !errors.Is(err, context.Canceled) || !k.killed {
+	if _, err := killed.InstallOptionPack(runCtx, spec, nil); !errors.Is(err, context.Canceled) || !k.killed {
 		t.Fatalf("the killed run: %v (killed %t)", err, k.killed)
 	}
 	if got, want := labtest.KBSteps(l.World().Commands("NODE2")), []string{"stop ClusSvc", "setup"}; !reflect.DeepEqual(got, want) {
@@ -315,10 +315,11 @@ func TestInstallOptionPack_PlanAfterKillAtSetup(t *testing.T) {
 		t.Fatal(err)
 	}
 	plan := PlanInstall(facts, spec)
-	removed := false // what the provider reads ran_steps from
-	if err := n2.InstallOptionPack(ctx, spec, func(s string) { removed = removed || RemovedAll(s) }); err != nil {
+	res, err := n2.InstallOptionPack(ctx, spec, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
+	removed := res.RemovedAll // what the provider reads ran_steps from
 	// The conditional Remove All ran: listed as run, without its condition.
 	if got := strings.Join(RanSteps(plan, removed), "\n"); !removed || strings.Contains(got, "if ") || !strings.Contains(got, "Remove All of it") {
 		t.Errorf("Remove All seen %t; ran steps\n%s", removed, got)

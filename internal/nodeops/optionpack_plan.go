@@ -144,10 +144,6 @@ func PlanInstallSteps(f InstallFacts, spec InstallSpec) []PlannedStep {
 	return plan
 }
 
-// RemovedAll reports whether progress words are the install's Remove All
-// starting: what makes the plan's conditional Remove All steps ran (RanSteps).
-func RemovedAll(progress string) bool { return progress == stepWords[stepRemoveAll] }
-
 // AdoptInstall reports whether a create adopts the Option Pack the node has
 // instead of running the KB's reinstall: spec.Reinstall is not "always" and
 // NotAdoptable finds nothing. The provider has checked that spec is the

@@ -46,11 +46,18 @@ const stopTimeout = 5 * time.Minute
 // treats it as removed by the interrupted run, and re-applies the service
 // pack before setup; so does any run on a node whose Option Pack was removed
 // before (out of band, maybe without the service pack re-applied).
-func (n *Node) InstallOptionPack(ctx context.Context, spec InstallSpec, progress Progress) error {
+func (n *Node) InstallOptionPack(ctx context.Context, spec InstallSpec, progress Progress) (InstallResult, error) {
 	if err := spec.Validate(); err != nil {
-		return fmt.Errorf("%s: %w", n.R.Node(), err)
+		return InstallResult{}, fmt.Errorf("%s: %w", n.R.Node(), err)
 	}
 	return n.sequence(ctx, spec, progress, "install", installSteps)
+}
+
+// InstallResult is what an install did.
+type InstallResult struct {
+	// RemovedAll: this run began setup's Remove All, which the plan lists
+	// as conditional (RanSteps lists it as run).
+	RemovedAll bool
 }
 
 // RemoveOptionPack removes the Option Pack (for uninstall_on_destroy): the
@@ -63,7 +70,8 @@ func (n *Node) RemoveOptionPack(ctx context.Context, spec InstallSpec, progress 
 	if err := spec.Validate(); err != nil {
 		return fmt.Errorf("%s: %w", n.R.Node(), err)
 	}
-	return n.sequence(ctx, spec, progress, "remove", removeSteps)
+	_, err := n.sequence(ctx, spec, progress, "remove", removeSteps)
+	return err
 }
 
 // opRun is one install or removal: what its steps share.
@@ -79,6 +87,8 @@ type opRun struct {
 	// state is the run's last read of the Option Pack state, under the
 	// lock; setup, the service pack and reboots forget it (see optionPackState).
 	state *OptionPack
+	// removedAll: this run began setup's Remove All (InstallResult).
+	removedAll bool
 }
 
 // optionPackState is the node's Option Pack state for a step's check: the
@@ -104,21 +114,22 @@ func (r *opRun) reboot(ctx context.Context, step string) error {
 }
 
 // sequence runs the KB's Option Pack steps as a Phase (phase.go).
-func (n *Node) sequence(ctx context.Context, spec InstallSpec, progress Progress, goal string, steps []string) error {
+func (n *Node) sequence(ctx context.Context, spec InstallSpec, progress Progress, goal string, steps []string) (InstallResult, error) {
 	if progress == nil {
 		progress = func(string) {}
 	}
 	r := &opRun{n: n, spec: spec, goal: goal, progress: progress}
 	var err error
 	if r.sysRoot, err = n.systemRoot(ctx); err != nil {
-		return err
+		return InstallResult{}, err
 	}
 	p := Phase{Name: optionPackPhase.Name, Words: optionPackPhase.Words, Spec: spec.phaseSpec(goal), LockMaxAge: spec.LockMaxAge, Progress: progress,
 		Check: r.check, Prepare: r.prepare}
 	for _, name := range steps {
 		p.Steps = append(p.Steps, Step{Name: name, Words: stepWords[name], Run: r.stepFunc(name)})
 	}
-	return n.RunPhase(ctx, p)
+	err = n.RunPhase(ctx, p)
+	return InstallResult{RemovedAll: r.removedAll}, err
 }
 
 // check is the run's read-only first step: a removal with nothing to remove
@@ -191,6 +202,7 @@ func (r *opRun) stepFunc(step string) func(ctx context.Context) (Next, error) {
 				return SkipThrough(stepRemoveAllSPReboot), nil
 			}
 			r.progress(stepWords[step])
+			r.removedAll = true
 			return Continue, r.setup(ctx, step, "RemoveAll")
 		}
 	case stepRemoveAllReboot, stepRemoveAllSPReboot, stepSetupReboot, stepSPReboot:

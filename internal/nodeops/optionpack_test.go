@@ -338,7 +338,7 @@ func TestInstallOptionPack_Decisions(t *testing.T) {
 			plan := PlanInstall(facts, spec)
 			kinds := PlanInstallSteps(facts, spec)
 			spec.Adopt = AdoptInstall(facts, spec) // as the provider's plan decides
-			if err := n.InstallOptionPack(context.Background(), spec, nil); err != nil {
+			if _, err := n.InstallOptionPack(context.Background(), spec, nil); err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(f.steps, c.want) {
@@ -432,7 +432,7 @@ func planKBSteps(plan []string, taken bool) []string {
 // that a run resuming it does not take "no Option Pack" for a Remove All.
 func TestInstallOptionPack_RecordsSkippedRemoval(t *testing.T) {
 	f := freshNT()
-	if err := (&Node{R: f, Poll: time.Millisecond}).InstallOptionPack(context.Background(), testSpec(), nil); err != nil {
+	if _, err := (&Node{R: f, Poll: time.Millisecond}).InstallOptionPack(context.Background(), testSpec(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(f.journal, "step=start spec=") || !strings.Contains(f.journal, "step=removeall-sp-reboot spec=") {
@@ -464,7 +464,7 @@ func TestInstallOptionPack_RefusedBeforeAnyChange(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			f, spec := freshNT(), testSpec()
 			c.setup(f, &spec)
-			err := (&Node{R: f, Poll: time.Millisecond}).InstallOptionPack(context.Background(), spec, nil)
+			_, err := (&Node{R: f, Poll: time.Millisecond}).InstallOptionPack(context.Background(), spec, nil)
 			if !errors.Is(err, c.err) || !strings.Contains(err.Error(), c.text) {
 				t.Fatalf("got %v, want %v with %q", err, c.err, c.text)
 			}
@@ -484,7 +484,7 @@ func TestInstallOptionPack_AcceptedOutageAndStaleLock(t *testing.T) {
 	f, spec := freshNT(), testSpec()
 	f.aloneUp, spec.AllowOutage = true, true
 	f.locked, f.lock = true, "owner=opsbox/4242/0a1b2c3d time=2026-01-01T00:00:00Z \r\n"
-	if err := (&Node{R: f, Poll: time.Millisecond}).InstallOptionPack(context.Background(), spec, nil); err != nil {
+	if _, err := (&Node{R: f, Poll: time.Millisecond}).InstallOptionPack(context.Background(), spec, nil); err != nil {
 		t.Fatal(err)
 	}
 	if want := []string{"stop", "setup", "reboot", "SP", "reboot"}; !reflect.DeepEqual(f.steps, want) {
@@ -556,7 +556,7 @@ func TestInstallOptionPack_WritesRecord(t *testing.T) {
 	f, spec := freshNT(), testSpec()
 	spec.Record = InstallRecord{"setup_path": spec.SetupPath, "working_node": "NODE1", "timeouts.create": "2h",
 		"bad key": "x", "unsafe": "a&b", "empty": ""}
-	if err := (&Node{R: f, Poll: time.Millisecond}).InstallOptionPack(context.Background(), spec, nil); err != nil {
+	if _, err := (&Node{R: f, Poll: time.Millisecond}).InstallOptionPack(context.Background(), spec, nil); err != nil {
 		t.Fatal(err)
 	}
 	want := `echo [Install] > C:\WINNT\mscs-optionpack.ini && echo setup_path=C:\NTOPTPAK\EN\X86\WINNT.SRV\setup.exe >> C:\WINNT\mscs-optionpack.ini` +
@@ -579,7 +579,7 @@ func TestInstallOptionPack_ClusSvcWontStop(t *testing.T) {
 	f.stopHangs = true
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	err := (&Node{R: f, Poll: time.Millisecond}).InstallOptionPack(ctx, testSpec(), nil)
+	_, err := (&Node{R: f, Poll: time.Millisecond}).InstallOptionPack(ctx, testSpec(), nil)
 	if err == nil || !strings.Contains(err.Error(), "NODE2: stop the cluster service and set it to manual: NODE2: the cluster service did not become Stopped (last seen StopPending)") ||
 		!strings.Contains(err.Error(), "Option Pack setup was not run") {
 		t.Fatalf("got %v", err)
@@ -596,7 +596,7 @@ func TestInstallOptionPack_VerifyFails(t *testing.T) {
 	spec := testSpec()
 	spec.Components = []string{"iis_common", "iis_www"}
 	n := &Node{R: &addsMTS{f}, Poll: time.Millisecond}
-	err := n.InstallOptionPack(context.Background(), spec, nil)
+	_, err := n.InstallOptionPack(context.Background(), spec, nil)
 	want := "NODE2: verify the Option Pack install: the installed components differ from the declared ones (+mts_core)"
 	if err == nil || err.Error() != want {
 		t.Fatalf("got  %v\nwant %s", err, want)

@@ -52,7 +52,7 @@ func TestInstallOptionPack_MediaPathsWithSpecialCharacters(t *testing.T) {
 	spec.SetupPath, spec.ServicePackPath = oddSetup, oddServicePack
 	copyMedia(t, ctx, n2)
 	before := len(l.World().Commands("NODE2"))
-	if err := n2.InstallOptionPack(ctx, spec, nil); err != nil {
+	if _, err := n2.InstallOptionPack(ctx, spec, nil); err != nil {
 		t.Fatal(err)
 	}
 	cmds := l.World().Commands("NODE2")[before:]

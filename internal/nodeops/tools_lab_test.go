@@ -121,7 +121,7 @@ func TestInstallOptionPack_MissingShutdown(t *testing.T) {
 		t.Fatalf("del shutdown.exe: %+v, %v", res, err)
 	}
 	before := len(l.World().Commands(""))
-	err := c.Nodes[1].InstallOptionPack(ctx, spec, nil)
+	_, err := c.Nodes[1].InstallOptionPack(ctx, spec, nil)
 	var me *MissingToolsError
 	if !errors.As(err, &me) || me.Node != "NODE2" || len(me.Missing) != 1 || me.Missing[0] != ToolShutdown {
 		t.Fatalf("got %v, want shutdown.exe missing", err)

@@ -522,13 +522,8 @@ func (r *optionpackInstallResource) install(ctx context.Context, plan *optionpac
 	}
 	tflog.Info(ctx, "installing the Option Pack", map[string]any{"method": spec.Method, "components": spec.Components,
 		"service_pack": spec.ServicePack, "adopted": spec.Adopt})
-	removedAll := false // the plan's conditional Remove All ran (nodeops.RanSteps)
-	progress := r.progress(ctx, nodeName)
-	watch := func(step string) {
-		removedAll = removedAll || nodeops.RemovedAll(step)
-		progress(step)
-	}
-	if err := n.InstallOptionPack(ctx, spec, watch); err != nil {
+	res, err := n.InstallOptionPack(ctx, spec, r.progress(ctx, nodeName))
+	if err != nil {
 		diags.Append(r.cluster.stepDiag("Cannot install the Option Pack on node "+nodeName, nodeName, err))
 		diags.AddWarning("The next apply resumes the install",
 			fmt.Sprintf("The steps done so far are recorded on %s; the next apply checks each of them and goes on "+
@@ -536,7 +531,7 @@ func (r *optionpackInstallResource) install(ctx context.Context, plan *optionpac
 		return diags
 	}
 	planned, _ := listStrings(ctx, plan.Steps)
-	plan.RanSteps = stringList(nodeops.RanSteps(planned, removedAll))
+	plan.RanSteps = stringList(nodeops.RanSteps(planned, res.RemovedAll)) // the plan's conditional Remove All ran
 	if spec.Adopt {
 		plan.RanSteps = stringList(nil) // the plan's one line says nothing runs
 	}
