@@ -21,6 +21,9 @@ const (
 type PlannedStep struct {
 	Words string
 	Kind  StepKind
+	// Conditional: it runs only if its condition holds at apply (its
+	// words are Conditional's).
+	Conditional bool
 	// MayReboot is how many reboots a conditional step runs when its
 	// condition holds (the Remove All block a resumed run may need).
 	MayReboot int
@@ -31,7 +34,7 @@ type PlannedStep struct {
 func Reboots(steps []PlannedStep) (sure, most int) {
 	for _, s := range steps {
 		switch {
-		case s.Kind == StepReboot && conditionalRe.MatchString(s.Words):
+		case s.Kind == StepReboot && s.Conditional:
 			most++
 		case s.Kind == StepReboot:
 			sure++
@@ -106,8 +109,8 @@ func PlanInstallSteps(f InstallFacts, spec InstallSpec) []PlannedStep {
 			}
 			switch {
 			case maybeRemoved:
-				addKind(StepReboot, Conditional("the Option Pack ("+what+") is still present after that reboot (the interrupted run may "+
-					"have removed it)", "Remove All and reboot"))
+				plan = append(plan, PlannedStep{Kind: StepReboot, Conditional: true, Words: Conditional("the Option Pack ("+what+
+					") is still present after that reboot (the interrupted run may have removed it)", "Remove All and reboot")})
 			case installed:
 				add("Remove All of the Option Pack present (" + what + ")")
 				installed, changed = false, true
@@ -131,8 +134,8 @@ func PlanInstallSteps(f InstallFacts, spec InstallSpec) []PlannedStep {
 				continue
 			}
 			if maybeSetUp {
-				plan = append(plan, PlannedStep{Words: Conditional("an Option Pack is present after that reboot (the interrupted "+
-					"run may have run setup before it could record it)", removedBlock), MayReboot: blockReboots})
+				plan = append(plan, PlannedStep{Conditional: true, Words: Conditional("an Option Pack is present after that reboot (the "+
+					"interrupted run may have run setup before it could record it)", removedBlock), MayReboot: blockReboots})
 			}
 			comps, _ := spec.WantComponents()
 			add(fmt.Sprintf("Option Pack setup, %s install (%s)", strings.ToLower(spec.Method), strings.Join(comps, ", ")))

@@ -354,7 +354,10 @@ func TestInstallOptionPack_Decisions(t *testing.T) {
 				if k.Kind == StepStopClusterService {
 					stops++
 				}
-				conditional = conditional || conditionalRe.MatchString(k.Words)
+				if k.Conditional != conditionalRe.MatchString(k.Words) {
+					t.Errorf("step %d %q: Conditional %t, its words say otherwise", i, k.Words, k.Conditional)
+				}
+				conditional = conditional || k.Conditional
 			}
 			if want := countLines(f.steps, "stop"); stops != want {
 				t.Errorf("%d steps of kind StepStopClusterService, %d stops ran", stops, want)
