@@ -222,9 +222,11 @@ type phaseApply[M any] struct {
 	// keep, for a phase whose changed settings alone touch no node, copies
 	// into plan what the last apply and Read found (the computed
 	// attributes) from state, and tells whether the phase must run again
-	// instead (its Read found drift, or a setting that does touch the node
-	// changed). nil: every Update runs the phase, as Create does.
+	// instead. nil: every Update runs the phase, as Create does.
 	keep func(ctx context.Context, plan, state *M) (again bool)
+	// drift, when set, runs the phase again before keep is asked: as the
+	// plan's planRepair decided from the same phaseDrift.
+	drift *phaseDrift
 }
 
 // create runs the phase for the plan and saves the model unless it failed.
@@ -245,7 +247,15 @@ func (a phaseApply[M]) update(ctx context.Context, req resource.UpdateRequest, r
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if a.keep == nil || a.keep(ctx, &plan, &state) {
+	again := a.keep == nil
+	if !again && a.drift != nil {
+		var d diag.Diagnostics
+		again, _, d = a.drift.again(ctx, req.Plan, req.State)
+		if resp.Diagnostics.Append(d...); d.HasError() {
+			return
+		}
+	}
+	if again || a.keep(ctx, &plan, &state) {
 		a.save(ctx, &plan, nil, a.run(ctx, &plan, opUpdate), &resp.State, &resp.Diagnostics)
 		return
 	}
@@ -302,35 +312,55 @@ func distinctNodes(a, b planNode, summary, why string) diag.Diagnostics {
 		fmt.Sprintf("%s and %s are both %q: %s", a.attr, b.attr, a.name.ValueString(), why))}
 }
 
-// planRepair is the plan of an existing phase whose Read lists drift in
-// its attribute driftAttr (differences, missing), or whose settings the
-// configuration changed (changed, the attributes it names): apply runs the
-// phase again, so the plan clears the drift list, leaves the values apply
-// reads again (rereads, by attribute) unknown, and with drift warns with
-// summary, what apply does (remedy) and the drift, a line each. It reports
-// whether the plan is done: no drift and nothing changed (nothing to plan),
-// or the state unreadable. A create plans on (false).
-func planRepair(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse, driftAttr string, changed []string,
+// phaseDrift is what runs an existing phase again: drift its Read lists in
+// attr (differences, missing), or a change of the settings changed names.
+// ModifyPlan plans the repair from it (planRepair) and Update decides from
+// it (phaseApply.drift), so the plan and the apply never disagree.
+type phaseDrift struct {
+	attr    string
+	changed []string
+}
+
+// attrGetter is a plan or a state.
+type attrGetter interface {
+	GetAttribute(context.Context, path.Path, any) diag.Diagnostics
+}
+
+// again reports whether the phase runs again from prior (the state) to
+// plan, with the drift prior lists.
+func (d phaseDrift) again(ctx context.Context, plan, prior attrGetter) (again bool, drift []string, diags diag.Diagnostics) {
+	var list types.List
+	if diags.Append(prior.GetAttribute(ctx, path.Root(d.attr), &list)...); diags.HasError() {
+		return false, nil, diags
+	}
+	drift, _ = listStrings(ctx, list)
+	again = len(drift) > 0
+	for _, a := range d.changed {
+		var was, is attr.Value
+		diags.Append(prior.GetAttribute(ctx, path.Root(a), &was)...)
+		diags.Append(plan.GetAttribute(ctx, path.Root(a), &is)...)
+		again = again || !is.Equal(was)
+	}
+	return again, drift, diags
+}
+
+// planRepair is the plan of an existing phase that d runs again (drift, or
+// a changed setting): apply runs the phase again, so the plan clears the
+// drift list, leaves the values apply reads again (rereads, by attribute)
+// unknown, and with drift warns with summary, what apply does (remedy) and
+// the drift, a line each. It reports whether the plan is done: no drift and
+// nothing changed (nothing to plan), or the state unreadable. A create
+// plans on (false).
+func planRepair(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse, d phaseDrift,
 	rereads map[string]attr.Value, summary, remedy string) (done bool) {
 	if req.State.Raw.IsNull() {
 		return false
 	}
-	var list types.List
-	if resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root(driftAttr), &list)...); resp.Diagnostics.HasError() {
+	again, drift, diags := d.again(ctx, req.Plan, req.State)
+	if resp.Diagnostics.Append(diags...); !again || resp.Diagnostics.HasError() {
 		return true
 	}
-	drift, _ := listStrings(ctx, list)
-	again := len(drift) > 0
-	for _, a := range changed {
-		var was, is attr.Value
-		resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root(a), &was)...)
-		resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root(a), &is)...)
-		again = again || resp.Diagnostics.HasError() || !is.Equal(was)
-	}
-	if !again || resp.Diagnostics.HasError() {
-		return true
-	}
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(driftAttr), []string{})...)
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(d.attr), []string{})...)
 	for a, v := range rereads {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(a), v)...)
 	}

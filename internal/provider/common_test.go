@@ -240,7 +240,7 @@ func TestPlanRepair(t *testing.T) {
 			Plan:  tfsdk.Plan{Schema: sch, Raw: value(c.planShare, "old")},
 		}
 		resp := resource.ModifyPlanResponse{Plan: req.Plan}
-		done := planRepair(ctx, req, &resp, "differences", []string{"share"}, map[string]attr.Value{"status": types.Int64Unknown()}, "Drift", "Apply repairs it:")
+		done := planRepair(ctx, req, &resp, phaseDrift{attr: "differences", changed: []string{"share"}}, map[string]attr.Value{"status": types.Int64Unknown()}, "Drift", "Apply repairs it:")
 		var differences types.List
 		var status types.Int64
 		resp.Diagnostics.Append(resp.Plan.GetAttribute(ctx, path.Root("differences"), &differences)...)

@@ -12,12 +12,15 @@
 //     name, node attribute, default timeouts, destroyWarning); its schema
 //     from attributes.go; its plan rules that need no node as rulesOf(...).
 //  3. ModifyPlan: planStart with planNodes (the nodes it checks), then
-//     planRepair over the drift its Read lists, then the phase's facts
-//     read through one nodeops call and its steps planned from them (a
-//     read that fails: planReadFailed; triggers pending: deferChecks).
-//  4. Create and Update: phaseApply{run, keep}: run is begin, one nodeops
-//     call and its result in the model; keep, for a phase whose changed
-//     settings alone touch no node.
+//     planRepair with the phase's phaseDrift (the drift list its Read
+//     fills, the settings whose change runs it again), then the phase's
+//     facts read through one nodeops call and its steps planned from them
+//     (a read that fails: planReadFailed; triggers pending: deferChecks).
+//  4. Create and Update: phaseApply{run, drift, keep}: run is begin, one
+//     nodeops call and its result in the model (the facts and steps it
+//     acted on come back with it: nothing is read again); drift, the same
+//     phaseDrift; keep, for a phase whose changed settings alone touch no
+//     node, copies what the last apply found.
 //  5. Read: readPhase (the end state gone leaves the state; a node that
 //     cannot tell is an error). Delete: forget, or the phase's undo.
 //     ImportState: importAs.

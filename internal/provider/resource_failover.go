@@ -236,7 +236,7 @@ func (r *failoverTestResource) ModifyPlan(ctx context.Context, req resource.Modi
 	if !ok {
 		return
 	}
-	if planRepair(ctx, req, resp, "differences", nil, map[string]attr.Value{
+	if planRepair(ctx, req, resp, failoverDrift, map[string]attr.Value{
 		"seen_online":   types.MapUnknown(types.ListType{ElemType: types.StringType}),
 		"check_results": types.ListUnknown(types.StringType),
 	}, "The cluster differs from what the failover test left", "Apply runs the test again:") {
@@ -341,15 +341,15 @@ func (r *failoverTestResource) Update(ctx context.Context, req resource.UpdateRe
 // apply runs the test (run); an update runs it again only when the cluster
 // drifted from what the last test left.
 func (r *failoverTestResource) apply() phaseApply[failoverTestModel] {
-	return phaseApply[failoverTestModel]{run: r.run, keep: func(ctx context.Context, plan, state *failoverTestModel) bool {
-		if differs, _ := listStrings(ctx, state.Differences); len(differs) > 0 {
-			return true
-		}
+	return phaseApply[failoverTestModel]{run: r.run, drift: &failoverDrift, keep: func(_ context.Context, plan, state *failoverTestModel) bool {
 		plan.ID, plan.Groups, plan.FinalOwner, plan.SeenOnline, plan.CheckResults, plan.Differences, plan.Steps =
 			state.ID, state.Groups, state.FinalOwner, state.SeenOnline, state.CheckResults, state.Differences, state.Steps
 		return false
 	}}
 }
+
+// failoverDrift runs the test again: the cluster differs from what it left.
+var failoverDrift = phaseDrift{attr: "differences"}
 
 // run runs the test and saves what it saw.
 func (r *failoverTestResource) run(ctx context.Context, m *failoverTestModel, op operation) diag.Diagnostics {

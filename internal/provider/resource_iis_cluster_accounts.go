@@ -151,7 +151,7 @@ func (r *clusterAccountsResource) ModifyPlan(ctx context.Context, req resource.M
 	if !ok || configUnknownAttrs(ctx, req.Config, "working_node", "iusr_account", "iwam_account", "impersonators_group") {
 		return
 	}
-	if planRepair(ctx, req, resp, "missing", nil, map[string]attr.Value{"grants": types.MapUnknown(types.ListType{ElemType: types.StringType})},
+	if planRepair(ctx, req, resp, phaseDrift{attr: "missing"}, map[string]attr.Value{"grants": types.MapUnknown(types.ListType{ElemType: types.StringType})},
 		"Grants missing on "+plan.Node.ValueString(), "Apply adds them back:") {
 		return
 	}

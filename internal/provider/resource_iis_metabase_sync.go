@@ -130,7 +130,7 @@ func (r *metabaseSyncResource) ModifyPlan(ctx context.Context, req resource.Modi
 		return
 	}
 	// A changed share or server name syncs again too, without drift.
-	if planRepair(ctx, req, resp, "differences", []string{"replication_share", "remote_server_name"}, map[string]attr.Value{
+	if planRepair(ctx, req, resp, syncDrift, map[string]attr.Value{
 		"status": types.Int64Unknown(), "matched": types.ListUnknown(types.StringType),
 	}, fmt.Sprintf("%s's metabase differs from %s's", plan.TargetNode.ValueString(), plan.SourceNode.ValueString()),
 		"Apply runs IISSYNC again from "+plan.SourceNode.ValueString()+". What differs:") {
@@ -179,15 +179,15 @@ func (r *metabaseSyncResource) Update(ctx context.Context, req resource.UpdateRe
 // apply syncs (sync); an update syncs again only on drift or changed MTS
 // replication settings.
 func (r *metabaseSyncResource) apply() phaseApply[metabaseSyncModel] {
-	return phaseApply[metabaseSyncModel]{run: r.sync, keep: func(ctx context.Context, plan, state *metabaseSyncModel) bool {
-		if differs, _ := listStrings(ctx, state.Differences); len(differs) > 0 ||
-			!plan.ReplicationShare.Equal(state.ReplicationShare) || !plan.RemoteServerName.Equal(state.RemoteServerName) {
-			return true
-		}
+	return phaseApply[metabaseSyncModel]{run: r.sync, drift: &syncDrift, keep: func(_ context.Context, plan, state *metabaseSyncModel) bool {
 		plan.ID, plan.Status, plan.Matched, plan.Differences, plan.Steps = state.ID, state.Status, state.Matched, state.Differences, state.Steps
 		return false
 	}}
 }
+
+// syncDrift runs the sync again: the target drifted from the source, or the
+// MTS replication settings changed.
+var syncDrift = phaseDrift{attr: "differences", changed: []string{"replication_share", "remote_server_name"}}
 
 // lossLines is each loss on a line of its own (after the first "- ").
 func lossLines(losses []nodeops.SyncLoss) string {
