@@ -3,6 +3,7 @@ package nodeops
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -376,9 +377,9 @@ func uniq(v []string) []string {
 type FailoverResult struct {
 	// SeenOnline are, per group, the nodes it was seen online on.
 	SeenOnline map[string][]string
-	// Facts are what the test read before its first change and acted on
-	// (its groups, their final owners), for a caller that would otherwise
-	// read them again.
+	// Facts are what the test acted on (its groups, their final owners;
+	// read after an earlier run's record was restored, which Held then
+	// names), for a caller that would otherwise read them again.
 	Facts FailoverFacts
 }
 
@@ -392,24 +393,37 @@ func (c *Cluster) FailoverTest(ctx context.Context, spec FailoverSpec, progress 
 	if progress == nil {
 		progress = func(string) {}
 	}
-	// Rule 6: an earlier run's record is restored (and read back, which
-	// deletes it) before anything else, and before the checks of the
-	// rebuilt node, which a failed run may have left unable to host: the
-	// restore needs only the working node. The test then records afresh
-	// what it finds, so a resource added since is restored too.
+	// A setting that does not fit the cluster (a *SpecError) is refused
+	// before anything, as the plan refuses it. Then rule 6: an earlier
+	// run's record is restored (and read back, which deletes it) before
+	// any change of the test, and before the checks of the rebuilt node,
+	// which a failed run may have left unable to host: the restore needs
+	// only the working node. The test then records afresh what it finds,
+	// so a resource added since is restored too.
+	f, ferr := c.ReadFailoverFacts(ctx, spec)
+	var se *SpecError
+	if errors.As(ferr, &se) {
+		return res, ferr
+	}
 	restored, err := c.restoreEarlierFailover(ctx, spec)
 	if err != nil {
 		return res, err
 	}
 	refused := func(err error) error {
-		if restored == "" {
+		if restored.words == "" {
 			return err
 		}
-		return &RestoredError{Err: err, Restored: restored}
+		return &RestoredError{Err: err, Restored: restored.words}
 	}
-	f, err := c.ReadFailoverFacts(ctx, spec)
-	if err != nil {
-		return res, refused(err)
+	if restored.words != "" {
+		// The restore moved groups and set RestartAction: read again, and
+		// keep the record it restored for the steps' words (PlanFailover).
+		if f, ferr = c.ReadFailoverFacts(ctx, spec); ferr == nil {
+			f.Held, f.HeldPath, f.HeldNode = restored.rec, restored.path, restored.node
+		}
+	}
+	if ferr != nil {
+		return res, refused(ferr)
 	}
 	res.Facts = f
 	if err := c.CheckFailoverHosts(ctx, spec, f); err != nil {
@@ -520,31 +534,40 @@ func (e *RestoredError) Note() string {
 
 func (e *RestoredError) Unwrap() error { return e.Err }
 
+// earlierRecord is an earlier run's record that restoreEarlierFailover
+// restored: words says what was restored ("" when there was no record).
+type earlierRecord struct {
+	words      string
+	rec        *Hold
+	path, node string
+}
+
 // restoreEarlierFailover restores an earlier run's record, if any, and
 // reads it back (which deletes it): each resource's recorded RestartAction,
 // each group back on its recorded owner. It needs only the working node,
-// which keeps the record and runs cluster.exe. restored says what was
-// restored ("" when there was no record); a restore not read back whole is
-// a *LeftError.
-func (c *Cluster) restoreEarlierFailover(ctx context.Context, spec FailoverSpec) (restored string, err error) {
+// which keeps the record and runs cluster.exe. A restore not read back
+// whole is a *LeftError.
+func (c *Cluster) restoreEarlierFailover(ctx context.Context, spec FailoverSpec) (earlierRecord, error) {
 	h, err := c.failoverHolder(ctx, spec)
 	if err != nil {
-		return "", err
+		return earlierRecord{}, err
 	}
 	h.via = h.at
 	if err := c.checkNodesTools(ctx, map[string][]Tool{h.at.R.Node(): FailoverTools}); err != nil {
-		return "", err
+		return earlierRecord{}, err
 	}
 	if h.rec, err = h.read(ctx); err != nil || h.rec == nil {
-		return "", err
+		return earlierRecord{}, err
 	}
+	rec := earlierRecord{rec: h.rec, path: h.path, node: h.at.R.Node()}
 	summary := h.rec.summary()
 	if err := h.restore(ctx, restoreSpec{move: func(ctx context.Context, g, node string) error {
 		return c.moveAndSettle(ctx, g, node, spec.MoveTimeout)
 	}}); err != nil {
-		return "", err
+		return earlierRecord{}, err
 	}
-	return fmt.Sprintf("the record an earlier run left in %s on %s was restored and read back (%s), and deleted", h.path, h.at.R.Node(), summary), nil
+	rec.words = fmt.Sprintf("the record an earlier run left in %s on %s was restored and read back (%s), and deleted", rec.path, rec.node, summary)
+	return rec, nil
 }
 
 // moveAndSettle moves group to node and waits, at most timeout, until

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mscs-ops/terraform-provider-mscs/internal/labtest"
 )
 
 const failoverRecord = `C:\WINNT\mscs-failover.hold`
@@ -39,11 +41,18 @@ func TestFailoverTest_RecordIsRestoredBeforeAFreshOne(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if steps := PlanFailover(f, spec, nil); !strings.HasPrefix(steps[0], "NODE1: restore from the record an earlier run left in "+failoverRecord) {
-		t.Errorf("the plan must restore the record first: %q", steps[0])
+	planned := PlanFailover(f, spec, nil)
+	if !strings.HasPrefix(planned[0], "NODE1: restore from the record an earlier run left in "+failoverRecord) {
+		t.Errorf("the plan must restore the record first: %q", planned[0])
 	}
-	if _, err := c.FailoverTest(ctx, spec, nil); err != nil {
+	res, err := c.FailoverTest(ctx, spec, nil)
+	if err != nil {
 		t.Fatal(err)
+	}
+	// What it acted on plans as the plan did, the restore first: a caller
+	// whose plan could not list the steps lists these.
+	if acted := PlanFailover(res.Facts, spec, nil); !reflect.DeepEqual(acted, planned) {
+		t.Errorf("the steps of what the test acted on\n%q\nthe plan before it\n%q", acted, planned)
 	}
 	checkRestored(t, ctx, l, c.Nodes[0], map[string]int{"MSDTC": 2, "Web Server": 2, "FTP Server": 2}, failoverRecord, nil)
 }
@@ -133,5 +142,38 @@ func TestFailoverTest_OfflineGroupIsRestoredToItsOwner(t *testing.T) {
 	}
 	if recordExists(t, ctx, n, failoverRecord) {
 		t.Error("the record is left behind")
+	}
+}
+
+// A setting that does not fit the cluster (a group that does not exist)
+// with an earlier run's record on the working node: the test refuses it
+// with nothing changed, as the plan does, and leaves the record for the
+// run whose settings fit.
+func TestFailoverTest_MisfitRefusedBeforeTheRestore(t *testing.T) {
+	l := startScenario(t, "healthy")
+	c := labCluster(t, l)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	old := Hold{Phase: "failover", Groups: []HeldGroup{{Name: "Web Group", Owner: "NODE1", Online: true}},
+		Restart: map[string]int{"Web Server": 2}}
+	if err := c.Nodes[0].writeFile(ctx, "test record", `C:\WINNT`, failoverRecord, old.lines()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Nodes[0].ResourceSetProp(ctx, "Web Server", "RestartAction", "1"); err != nil {
+		t.Fatal(err)
+	}
+	from := len(l.World().Commands(""))
+	var se *SpecError
+	spec := FailoverSpec{Node: "NODE2", Groups: []string{"No Such Group"}, MoveTimeout: 10 * time.Second}
+	if _, err := c.FailoverTest(ctx, spec, nil); !errors.As(err, &se) || se.Attr != "groups" {
+		t.Fatalf("got %v, want a *SpecError on groups", err)
+	}
+	for _, cmd := range l.World().Commands("")[from:] {
+		if !labtest.IsReadOnly(cmd) {
+			t.Errorf("the refused test changed %s: %s %s", cmd.Node, cmd.Program, cmd.Args)
+		}
+	}
+	if !recordExists(t, ctx, c.Nodes[0], failoverRecord) {
+		t.Error("the record is gone")
 	}
 }

@@ -221,11 +221,11 @@ type phaseApply[M any] struct {
 	run func(ctx context.Context, m *M, op operation) diag.Diagnostics
 	// keep, for a phase whose changed settings alone touch no node, copies
 	// into plan what the last apply and Read found (the computed
-	// attributes) from state, and tells whether the phase must run again
-	// instead. nil: every Update runs the phase, as Create does.
-	keep func(ctx context.Context, plan, state *M) (again bool)
-	// drift, when set, runs the phase again before keep is asked: as the
-	// plan's planRepair decided from the same phaseDrift.
+	// attributes) from state. nil: every Update runs the phase, as Create
+	// does.
+	keep func(plan, state *M)
+	// drift, when set, is what runs the phase again on an Update all the
+	// same: the same phaseDrift the plan's planRepair decided from.
 	drift *phaseDrift
 }
 
@@ -238,8 +238,8 @@ func (a phaseApply[M]) create(ctx context.Context, req resource.CreateRequest, r
 	a.save(ctx, &m, nil, a.run(ctx, &m, opCreate), &resp.State, &resp.Diagnostics)
 }
 
-// update runs the phase again (keep nil, or keep says so), or else saves
-// the plan's settings with what the last apply and Read found.
+// update runs the phase again (keep nil, or drift says so), or else saves
+// the plan's settings with what the last apply and Read found (keep).
 func (a phaseApply[M]) update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state M
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -255,10 +255,11 @@ func (a phaseApply[M]) update(ctx context.Context, req resource.UpdateRequest, r
 			return
 		}
 	}
-	if again || a.keep(ctx, &plan, &state) {
+	if again {
 		a.save(ctx, &plan, nil, a.run(ctx, &plan, opUpdate), &resp.State, &resp.Diagnostics)
 		return
 	}
+	a.keep(&plan, &state)
 	a.save(ctx, &plan, &state, nil, &resp.State, &resp.Diagnostics)
 }
 

@@ -341,10 +341,9 @@ func (r *failoverTestResource) Update(ctx context.Context, req resource.UpdateRe
 // apply runs the test (run); an update runs it again only when the cluster
 // drifted from what the last test left.
 func (r *failoverTestResource) apply() phaseApply[failoverTestModel] {
-	return phaseApply[failoverTestModel]{run: r.run, drift: &failoverDrift, keep: func(_ context.Context, plan, state *failoverTestModel) bool {
+	return phaseApply[failoverTestModel]{run: r.run, drift: &failoverDrift, keep: func(plan, state *failoverTestModel) {
 		plan.ID, plan.Groups, plan.FinalOwner, plan.SeenOnline, plan.CheckResults, plan.Differences, plan.Steps =
 			state.ID, state.Groups, state.FinalOwner, state.SeenOnline, state.CheckResults, state.Differences, state.Steps
-		return false
 	}}
 }
 

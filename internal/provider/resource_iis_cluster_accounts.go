@@ -151,7 +151,7 @@ func (r *clusterAccountsResource) ModifyPlan(ctx context.Context, req resource.M
 	if !ok || configUnknownAttrs(ctx, req.Config, "working_node", "iusr_account", "iwam_account", "impersonators_group") {
 		return
 	}
-	if planRepair(ctx, req, resp, phaseDrift{attr: "missing"}, map[string]attr.Value{"grants": types.MapUnknown(types.ListType{ElemType: types.StringType})},
+	if planRepair(ctx, req, resp, accountsDrift, map[string]attr.Value{"grants": types.MapUnknown(types.ListType{ElemType: types.StringType})},
 		"Grants missing on "+plan.Node.ValueString(), "Apply adds them back:") {
 		return
 	}
@@ -231,6 +231,9 @@ func (r *clusterAccountsResource) Create(ctx context.Context, req resource.Creat
 func (r *clusterAccountsResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	r.apply().update(ctx, req, resp)
 }
+
+// accountsDrift: a grant missing (every Update grants again anyway).
+var accountsDrift = phaseDrift{attr: "missing"}
 
 // apply grants what the plan lists; every update grants again.
 func (r *clusterAccountsResource) apply() phaseApply[clusterAccountsModel] {

@@ -179,9 +179,8 @@ func (r *metabaseSyncResource) Update(ctx context.Context, req resource.UpdateRe
 // apply syncs (sync); an update syncs again only on drift or changed MTS
 // replication settings.
 func (r *metabaseSyncResource) apply() phaseApply[metabaseSyncModel] {
-	return phaseApply[metabaseSyncModel]{run: r.sync, drift: &syncDrift, keep: func(_ context.Context, plan, state *metabaseSyncModel) bool {
+	return phaseApply[metabaseSyncModel]{run: r.sync, drift: &syncDrift, keep: func(plan, state *metabaseSyncModel) {
 		plan.ID, plan.Status, plan.Matched, plan.Differences, plan.Steps = state.ID, state.Status, state.Matched, state.Differences, state.Steps
-		return false
 	}}
 }
 

@@ -251,10 +251,8 @@ func (r *msdtcClusteredResource) Update(ctx context.Context, req resource.Update
 // apply reclusters MSDTC (recluster); an update keeps what the last apply
 // and Read found, since every setting that touches a node replaces.
 func (r *msdtcClusteredResource) apply() phaseApply[msdtcClusteredModel] {
-	return phaseApply[msdtcClusteredModel]{run: r.recluster, keep: func(_ context.Context, plan, state *msdtcClusteredModel) bool {
+	return phaseApply[msdtcClusteredModel]{run: r.recluster, keep: func(plan, state *msdtcClusteredModel) {
 		plan.ID, plan.Reinstalled, plan.OnlineOn, plan.ResourceName, plan.ClusteredNodes = state.ID, state.Reinstalled, state.OnlineOn, state.ResourceName, state.ClusteredNodes
-		plan.RanSteps = state.RanSteps
-		return false
 	}}
 }
 

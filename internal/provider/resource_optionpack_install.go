@@ -479,9 +479,8 @@ func (r *optionpackInstallResource) Update(ctx context.Context, req resource.Upd
 // apply installs (install); an update keeps what the last apply and Read
 // found, since every setting that touches the node replaces.
 func (r *optionpackInstallResource) apply() phaseApply[optionpackInstallModel] {
-	return phaseApply[optionpackInstallModel]{run: r.install, keep: func(_ context.Context, plan, state *optionpackInstallModel) bool {
+	return phaseApply[optionpackInstallModel]{run: r.install, keep: func(plan, state *optionpackInstallModel) {
 		plan.ID, plan.InstalledComponents, plan.CSDVersion, plan.Adopted = state.ID, state.InstalledComponents, state.CSDVersion, state.Adopted
-		return false
 	}}
 }
 
