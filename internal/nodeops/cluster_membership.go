@@ -48,6 +48,16 @@ const (
 	AskOthersOnly Asking = false
 )
 
+// AskingWith is whom to ask about a node one of whose services, service,
+// is running or not: the node itself first unless service is its cluster
+// service and not running, which leaves only the other nodes to answer.
+func AskingWith(service string, running bool) Asking {
+	if IsClusterService(service) && !running {
+		return AskOthersOnly
+	}
+	return AskNodeFirst
+}
+
 // order is the nodes to ask about node's cluster: node itself first when
 // asking says so, then the others as configured.
 func (c *Cluster) order(node string, asking Asking) []*Node {

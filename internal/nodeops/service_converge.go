@@ -125,7 +125,7 @@ func (c *Cluster) ConvergeServiceChanges(ctx context.Context, node string, spec 
 		state, err := c.WaitForJoin(ctx, node)
 		return state, ch, err
 	}
-	state, err := c.NodeState(ctx, node, Asking(spec.State == StateRunning || !IsClusterService(spec.Name)))
+	state, err := c.NodeState(ctx, node, AskingWith(spec.Name, spec.State == StateRunning))
 	return state, ch, err
 }
 

@@ -261,7 +261,7 @@ func (r *clusterNodeServiceResource) read(ctx context.Context, m *clusterNodeSer
 	}
 	m.State = types.StringValue(stateName(status.State))
 	m.StartupType = types.StringValue(startTypeName(status.StartType))
-	state, err := r.cluster.ops().NodeState(ctx, nodeName, nodeops.Asking(m.State.ValueString() == "running" || !nodeops.IsClusterService(svc)))
+	state, err := r.cluster.ops().NodeState(ctx, nodeName, nodeops.AskingWith(svc, m.State.ValueString() == "running"))
 	if err != nil {
 		return "", diag.Diagnostics{r.cluster.stepDiag(summary, nodeName, err)}
 	}

@@ -86,10 +86,10 @@ func (r *failoverTestResource) Schema(ctx context.Context, _ resource.SchemaRequ
 						Required:            true,
 					},
 					"expected_status": schema.Int64Attribute{
-						MarkdownDescription: "The HTTP status the site must answer. Default 200.",
+						MarkdownDescription: fmt.Sprintf("The HTTP status the site must answer. Default %d.", defaultHTTPStatus),
 						Optional:            true,
 						Computed:            true,
-						Default:             int64default.StaticInt64(200),
+						Default:             int64default.StaticInt64(defaultHTTPStatus),
 					},
 					"expected_body": schema.StringAttribute{
 						MarkdownDescription: "A substring the answer's body must contain.",
@@ -200,10 +200,14 @@ func groupFinals(f nodeops.FailoverFacts) (groups []string, finals map[string]st
 	return groups, finals
 }
 
-// wantStatus is the HTTP status the check expects: 200 unless set.
+// defaultHTTPStatus is what an HTTP check expects unless set.
+const defaultHTTPStatus = 200
+
+// wantStatus is the HTTP status the check expects: defaultHTTPStatus unless
+// set (the schema's default, unknown while a plan is made).
 func (c httpCheckModel) wantStatus() int64 {
 	if c.ExpectedStatus.IsNull() || c.ExpectedStatus.IsUnknown() {
-		return 200
+		return defaultHTTPStatus
 	}
 	return c.ExpectedStatus.ValueInt64()
 }

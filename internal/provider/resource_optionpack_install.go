@@ -246,16 +246,18 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 				node, spec.WorkingNode, facts.OptionPack.Method, strings.Join(facts.OptionPack.Components, ", "),
 				facts.ServicePack, node))
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("adopted"), true)...)
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("steps"), installSteps(node, facts, spec, ""))...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("steps"), installSteps(node, nodeops.PlanInstallSteps(facts, spec), ""))...)
 		return
 	}
 	// The media are needed only by an install that runs.
 	if resp.Diagnostics.Append(r.checkMedia(ctx, n, &plan)...); resp.Diagnostics.HasError() {
 		return
 	}
+	var planned []nodeops.PlannedStep
 	reboots, most := -1, -1
 	if known {
-		reboots, most = nodeops.Reboots(nodeops.PlanInstallSteps(facts, spec))
+		planned = nodeops.PlanInstallSteps(facts, spec)
+		reboots, most = nodeops.Reboots(planned)
 	}
 	moves := ""
 	if !pending {
@@ -294,7 +296,7 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 			"unless allow_cluster_outage)")
 		return
 	}
-	steps := installSteps(node, facts, spec, moves)
+	steps := installSteps(node, planned, moves)
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("steps"), steps)...)
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("adopted"), false)...)
 }
@@ -302,9 +304,9 @@ func (r *optionpackInstallResource) ModifyPlan(ctx context.Context, req resource
 // installSteps is the plan's list of what apply runs, each step naming its
 // node (see nodeops.PlanInstallSteps); moves says what the stop of the cluster
 // service moves, when the plan could read it.
-func installSteps(node string, facts nodeops.InstallFacts, spec nodeops.InstallSpec, moves string) []string {
+func installSteps(node string, planned []nodeops.PlannedStep, moves string) []string {
 	var steps []string
-	for _, s := range nodeops.PlanInstallSteps(facts, spec) {
+	for _, s := range planned {
 		if s.Kind == nodeops.StepStopClusterService && moves != "" {
 			s.Words += " (" + moves + ")"
 		}
@@ -355,8 +357,13 @@ func (r *optionpackInstallResource) checkClusterService(ctx context.Context, pla
 	if st := facts.ClusterService; !st.Exists || st.State == nodeops.StateStopped {
 		return nil, ""
 	}
-	return r.cluster.planStop(ctx, plan.Node.ValueString(), path.Root("allow_cluster_outage"), plan.AllowOutage.ValueBool(),
-		fmt.Sprintf("for the whole install (the node reboots %s) and until mscs_cluster_node_service starts it again", reboots))
+	node := plan.Node.ValueString()
+	howLong := "for the whole install"
+	if reboots != "" {
+		howLong += ", in which " + node + " reboots " + reboots + ","
+	}
+	return r.cluster.planStop(ctx, node, path.Root("allow_cluster_outage"), plan.AllowOutage.ValueBool(),
+		howLong+" and until mscs_cluster_node_service starts it again")
 }
 
 // warnAboutUninstall: a destroy with uninstall_on_destroy removes IIS.
@@ -514,7 +521,7 @@ func (r *optionpackInstallResource) install(ctx context.Context, plan *optionpac
 			plan.Adopted = types.BoolValue(nodeops.AdoptInstall(facts, spec))
 			spec.Adopt = plan.Adopted.ValueBool()
 		}
-		plan.Steps = stringList(installSteps(nodeName, facts, spec, ""))
+		plan.Steps = stringList(installSteps(nodeName, nodeops.PlanInstallSteps(facts, spec), ""))
 	}
 	if plan.Adopted.IsUnknown() {
 		plan.Adopted = types.BoolValue(false) // steps known without it: the plan's reinstall

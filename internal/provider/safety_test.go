@@ -255,7 +255,7 @@ func TestAccSafety_onlyNodeUp(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config:      recoveryConfig(l, ""),
-				ExpectError: wrapped(`NODE2 is the only node Up in the cluster and owns Cluster Group, Web Group: stopping its cluster service would take them offline for the whole install \(the node reboots 2 times\)`),
+				ExpectError: wrapped(`NODE2 is the only node Up in the cluster and owns Cluster Group, Web Group: stopping its cluster service would take them offline for the whole install, in which NODE2 reboots 2 times, and until`),
 			},
 			{
 				Config:      l.providerConfigFromEnv("", nil) + serviceResource("NODE2", "stopped", "manual"),
@@ -279,7 +279,7 @@ func TestAccSafety_onlyNodeUp(t *testing.T) {
 	})
 	logged := warningsLogged(t, logFile)
 	for _, want := range []string{
-		"NODE2 is the only node Up and owns Cluster Group, Web Group: stopping its cluster service takes them offline for the whole install (the node reboots 2 times)",
+		"NODE2 is the only node Up and owns Cluster Group, Web Group: stopping its cluster service takes them offline for the whole install, in which NODE2 reboots 2 times, and until",
 		"starting the cluster service on NODE2 makes it form the cluster by itself",
 		"Stopping the cluster service of NODE2 takes groups Cluster Group, Web Group offline",
 		"NODE2 forms the cluster alone",
