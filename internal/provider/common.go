@@ -340,7 +340,7 @@ func (d phaseDrift) again(ctx context.Context, plan, prior attrGetter) (again bo
 		var was, is attr.Value
 		diags.Append(prior.GetAttribute(ctx, path.Root(a), &was)...)
 		diags.Append(plan.GetAttribute(ctx, path.Root(a), &is)...)
-		again = again || !is.Equal(was)
+		again = again || diags.HasError() || !is.Equal(was) // an error leaves is or was nil
 	}
 	return again, drift, diags
 }

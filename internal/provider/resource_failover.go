@@ -364,8 +364,9 @@ func (r *failoverTestResource) run(ctx context.Context, m *failoverTestModel, op
 	var results []string
 	spec := r.spec(ctx, m, &results)
 	progress := func(step string) { tflog.Info(ctx, "failover test step", map[string]any{"step": step}) }
-	// The test restores an earlier run's record first (as the plan showed),
-	// then reads the groups and checks, read-only, before its first change.
+	// The test refuses a setting that does not fit before anything, then
+	// restores an earlier run's record (as the plan showed) and reads the
+	// groups and checks the nodes, read-only, before its first change.
 	res, err := r.cluster.ops().FailoverTest(ctx, spec, progress)
 	if err != nil {
 		return append(diags, r.cluster.stepDiag("The failover test failed on "+spec.Node, spec.Node, err))
