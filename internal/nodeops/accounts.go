@@ -48,6 +48,16 @@ func (g Grant) String() string {
 	return "DCOM default launch"
 }
 
+// GrantWords are grants as the plan, drift and errors word each:
+// "DOMAIN\name: member of Guests".
+func GrantWords(grants []Grant) []string {
+	words := make([]string, len(grants))
+	for i, g := range grants {
+		words[i] = g.Account + ": " + g.String()
+	}
+	return words
+}
+
 // Grants are the KB's grants for iusr and iwam, with impersonators the
 // MTS impersonators group's name on the node.
 func Grants(iusr, iwam, impersonators string) []Grant {
@@ -291,12 +301,8 @@ func (n *Node) GrantAccounts(ctx context.Context, spec AccountsSpec, progress Pr
 		return res, err
 	}
 	if still := Missing(res.Held, spec); len(still) > 0 {
-		var words []string
-		for _, g := range still {
-			words = append(words, g.Account+": "+g.String())
-		}
 		return res, &StepError{Node: n.R.Node(), Step: "verify the grants", Meaning: "listed again, the node still lacks " +
-			strings.Join(words, "; ") + " (dcomperm exits 0 whatever happened: its change did not take)"}
+			strings.Join(GrantWords(still), "; ") + " (dcomperm exits 0 whatever happened: its change did not take)"}
 	}
 	return res, nil
 }

@@ -191,7 +191,7 @@ func (r *clusterAccountsResource) ModifyPlan(ctx context.Context, req resource.M
 			wspec.Node = working
 			if gaps := nodeops.Missing(wheld, wspec); len(gaps) > 0 {
 				resp.Diagnostics.AddWarning("The working node lacks grants too",
-					fmt.Sprintf("%s, the template, lacks %s: the template itself is incomplete.", working, grantWords(gaps)))
+					fmt.Sprintf("%s, the template, lacks %s: the template itself is incomplete.", working, strings.Join(nodeops.GrantWords(gaps), "; ")))
 			}
 		}
 	}
@@ -202,14 +202,6 @@ func (r *clusterAccountsResource) ModifyPlan(ctx context.Context, req resource.M
 		return
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("steps"), nodeops.PlanAccounts(spec.Node, nodeops.Missing(held, spec)))...)
-}
-
-func grantWords(gs []nodeops.Grant) string {
-	words := make([]string, len(gs))
-	for i, g := range gs {
-		words[i] = g.Account + ": " + g.String()
-	}
-	return strings.Join(words, "; ")
 }
 
 // warnAboutRevoke: a destroy with revoke_on_destroy removes grants.
@@ -275,11 +267,7 @@ func (r *clusterAccountsResource) fill(ctx context.Context, m *clusterAccountsMo
 		grants[a] = nodeops.SortedGrantWords(held, a, m.ImpersonatorsGroup.ValueString())
 	}
 	m.Grants, _ = types.MapValueFrom(ctx, types.ListType{ElemType: types.StringType}, grants)
-	var missing []string
-	for _, g := range nodeops.Missing(held, spec) {
-		missing = append(missing, g.Account+": "+g.String())
-	}
-	m.Missing = stringList(missing)
+	m.Missing = stringList(nodeops.GrantWords(nodeops.Missing(held, spec)))
 }
 
 func (r *clusterAccountsResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -328,7 +316,7 @@ func (r *clusterAccountsResource) Delete(ctx context.Context, req resource.Delet
 	}
 	if len(kept) > 0 {
 		resp.Diagnostics.AddWarning("Some grants stay on "+spec.Node,
-			"The 1996 dcomperm cannot remove from DCOM's default launch list; these stay: "+grantWords(kept)+".")
+			"The 1996 dcomperm cannot remove from DCOM's default launch list; these stay: "+strings.Join(nodeops.GrantWords(kept), "; ")+".")
 	}
 }
 
