@@ -262,14 +262,14 @@ func PlanFailover(f FailoverFacts, spec FailoverSpec, checks []string) []string 
 // at apply (DESIGN.md, "A phase cannot see the other resources of the
 // plan").
 
-// checkNodesUp is the failover test's first check: every configured node
-// is Up in the cluster (states by upper-case name), since the test moves
-// groups between them.
-func (c *Cluster) checkNodesUp(states map[string]string, why string) error {
-	for _, n := range c.Nodes {
-		if st := states[strings.ToUpper(n.R.Node())]; !strings.EqualFold(st, "Up") {
-			return &StepError{Node: n.R.Node(), Step: "check that both nodes are Up", Meaning: fmt.Sprintf(
-				"%s is %s in the cluster: %s; nothing was moved", n.R.Node(), cmp.Or(st, "not a member"), why)}
+// checkNodesUp is the first check of a phase that moves groups between
+// nodes: each of them is Up in the cluster (states by upper-case name);
+// why ends the error (what needs them Up, and that nothing changed).
+func checkNodesUp(nodes []string, states map[string]string, why string) error {
+	for _, n := range nodes {
+		if st := states[strings.ToUpper(n)]; !strings.EqualFold(st, "Up") {
+			return &StepError{Node: n, Step: "check that both nodes are Up", Meaning: fmt.Sprintf(
+				"%s is %s in the cluster: %s", n, cmp.Or(st, "not a member"), why)}
 		}
 	}
 	return nil
@@ -285,7 +285,11 @@ func (c *Cluster) checkNodesUp(states map[string]string, why string) error {
 // node and what it lacks: the moves would take the groups' resources to a
 // node where they fail.
 func (c *Cluster) CheckFailoverHosts(ctx context.Context, spec FailoverSpec, f FailoverFacts) error {
-	if err := c.checkNodesUp(f.NodeStates, "the failover test moves groups between the nodes"); err != nil {
+	var nodes []string
+	for _, n := range c.Nodes {
+		nodes = append(nodes, n.R.Node())
+	}
+	if err := checkNodesUp(nodes, f.NodeStates, "the failover test moves groups between the nodes; nothing was moved"); err != nil {
 		return err
 	}
 	rebuilt := c.Node(spec.Node)

@@ -113,11 +113,9 @@ func (r *dtcRun) check(ctx context.Context, _ bool) (bool, error) {
 		r.reinstall = !slices.ContainsFunc(r.spec.Planned, conditionalRe.MatchString)
 	}
 	r.result.Steps = PlanMSDTC(f, r.spec)
-	for _, n := range []string{r.spec.Node, r.spec.WorkingNode} {
-		if st := f.NodeStates[strings.ToUpper(n)]; !strings.EqualFold(st, "Up") {
-			return false, &StepError{Node: n, Step: "check that both nodes are Up", Meaning: fmt.Sprintf(
-				"%s is %s in the cluster: the MSDTC phase moves groups between both nodes; nothing was changed", n, cmp.Or(st, "not a member"))}
-		}
+	if err := checkNodesUp([]string{r.spec.Node, r.spec.WorkingNode}, f.NodeStates,
+		"the MSDTC phase moves groups between both nodes; nothing was changed"); err != nil {
+		return false, err
 	}
 	if r.spec.Method == DTCMethodDTCSetup {
 		for _, n := range []*Node{r.working, r.rebuilt} {
